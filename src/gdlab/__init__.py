@@ -1,0 +1,106 @@
+"""gdlab: a gradient-descent laboratory.
+
+An autodiff engine on NumPy, neural-network layers, every gradient-descent optimizer with
+PyTorch's names and formulas, and a lab that compares them and shows how they move.
+"""
+
+# isort: off
+from gdlab.tensor import Tensor, tensor  # first: every op module builds Tensors
+
+# isort: on
+from gdlab import autograd
+from gdlab.autograd import enable_grad, no_grad, set_grad_enabled
+from gdlab.creation import (
+    arange,
+    eye,
+    from_numpy,
+    full,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    zeros,
+    zeros_like,
+)
+from gdlab.dtypes import (
+    bool_,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int32,
+    int64,
+    set_default_dtype,
+)
+from gdlab.ops.elementwise import (
+    abs,
+    add,
+    clamp,
+    cos,
+    div,
+    exp,
+    log,
+    maximum,
+    minimum,
+    mul,
+    neg,
+    pow,
+    relu,
+    sigmoid,
+    sin,
+    softplus,
+    sqrt,
+    sub,
+    tanh,
+    where,
+)
+from gdlab.ops.linalg import matmul
+from gdlab.ops.reduce import (
+    amax,
+    amin,
+    argmax,
+    argmin,
+    log_softmax,
+    logsumexp,
+    max,
+    mean,
+    min,
+    softmax,
+    std,
+    sum,
+    var,
+)
+from gdlab.ops.shape import (
+    cat,
+    chunk,
+    clone,
+    expand,
+    flatten,
+    gather,
+    pad,
+    permute,
+    reshape,
+    split,
+    squeeze,
+    stack,
+    transpose,
+    unsqueeze,
+)
+from gdlab.random import manual_seed
+
+__version__ = "0.1.0"
+
+clip = clamp
+
+__all__ = [
+    "Tensor", "__version__", "abs", "add", "amax", "amin", "arange", "argmax", "argmin",
+    "autograd", "bool_", "cat", "chunk", "clamp", "clip", "clone", "cos", "div", "enable_grad",
+    "exp", "expand", "eye", "flatten", "float16", "float32", "float64", "from_numpy", "full",
+    "gather", "get_default_dtype", "int32", "int64", "linspace", "log", "log_softmax",
+    "logsumexp", "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "mul",
+    "neg", "no_grad", "ones", "ones_like", "pad", "permute", "pow", "rand", "randn", "relu",
+    "reshape", "set_default_dtype", "set_grad_enabled", "sigmoid", "sin", "softmax",
+    "softplus", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh", "tensor",
+    "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
+]  # fmt: skip

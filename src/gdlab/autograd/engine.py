@@ -1,0 +1,284 @@
+"""Reverse-mode automatic differentiation: graph nodes, grad mode and the backward pass.
+
+The engine is the only place that knows about broadcasting: every vector-Jacobian product
+(VJP) in the op table is written as if shapes matched, and ``unbroadcast`` sums the result
+back to the input's shape here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from gdlab.ops.registry import Op
+    from gdlab.tensor import Tensor
+
+__all__ = [
+    "Node",
+    "backward",
+    "enable_grad",
+    "grad",
+    "is_grad_enabled",
+    "no_grad",
+    "set_grad_enabled",
+    "unbroadcast",
+]
+
+_FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time."
+)
+
+
+class _GradMode:
+    enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations are currently recorded for backward."""
+    return _GradMode.enabled
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Context manager (and decorator) that turns graph recording on or off."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self.prev = _GradMode.enabled
+        _GradMode.enabled = self.mode
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        _GradMode.enabled = self.prev
+
+
+class no_grad(contextlib.ContextDecorator):
+    """Disable graph recording, as ``torch.no_grad``: for evaluation and parameter updates.
+
+    Example:
+        >>> with no_grad():
+        ...     y = x * 2          # y.requires_grad is False
+    """
+
+    def __enter__(self) -> None:
+        self.prev = _GradMode.enabled
+        _GradMode.enabled = False
+
+    def __exit__(self, *exc: object) -> None:
+        _GradMode.enabled = self.prev
+
+
+class enable_grad(contextlib.ContextDecorator):
+    """Re-enable graph recording inside a ``no_grad`` block."""
+
+    def __enter__(self) -> None:
+        self.prev = _GradMode.enabled
+        _GradMode.enabled = True
+
+    def __exit__(self, *exc: object) -> None:
+        _GradMode.enabled = self.prev
+
+
+class Node:
+    """How a non-leaf tensor was made: the op, its input arrays and keyword arguments.
+
+    ``parents`` lists ``(position, tensor, version)`` for each input that needs a gradient;
+    the version is the tensor's in-place counter at recording time, so a tensor modified in
+    place after being used is caught at backward (as torch does).
+    """
+
+    __slots__ = ("op", "arrays", "kwargs", "parents")
+
+    def __init__(self, op: Op, arrays: tuple, kwargs: dict, parents: tuple) -> None:
+        self.op = op
+        self.arrays = arrays
+        self.kwargs = kwargs
+        self.parents = parents
+
+    def name(self) -> str:
+        return f"{self.op.name.title().replace('_', '')}Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``g`` over the axes that broadcasting added or stretched, to get ``shape``."""
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    if extra > 0:
+        g = g.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if stretched:
+        g = g.sum(axis=stretched, keepdims=True)
+    return g.reshape(shape)
+
+
+def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
+    """Tensors reachable from ``roots``, each after every tensor computed from it (iterative)."""
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(r, False) for r in roots]
+    while stack:
+        t, expanded = stack.pop()
+        if expanded:
+            order.append(t)
+            continue
+        if id(t) in visited:
+            continue
+        visited.add(id(t))
+        stack.append((t, True))
+        node = t._node
+        if node is not None:
+            if node.arrays is None:
+                raise RuntimeError(_FREED_MESSAGE)
+            for _, x, _ in node.parents:
+                if id(x) not in visited:
+                    stack.append((x, False))
+    order.reverse()
+    return order
+
+
+def _check_versions(node: Node) -> None:
+    for _, x, v in node.parents:
+        if x._version != v:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: a tensor of shape {x.shape} used by {node.name()} is at "
+                f"version {x._version}; expected version {v} instead."
+            )
+
+
+def _cast(g: np.ndarray, like: Tensor) -> np.ndarray:
+    if g.dtype != like.data.dtype:
+        g = g.astype(like.data.dtype)
+    return g
+
+
+def _run(
+    roots: Sequence[Tensor],
+    root_grads: Sequence[np.ndarray],
+    retain_graph: bool,
+    wanted: dict[int, Tensor] | None,
+) -> dict[int, np.ndarray]:
+    """Propagate ``root_grads`` back through the graph.
+
+    Leaf gradients accumulate into ``.grad`` when ``wanted`` is None; otherwise the gradients of
+    the ``wanted`` tensors are returned and no ``.grad`` is touched (``autograd.grad``).
+    """
+    grads: dict[int, np.ndarray] = {}
+    for r, g in zip(roots, root_grads, strict=True):
+        grads[id(r)] = grads[id(r)] + g if id(r) in grads else g
+    found: dict[int, np.ndarray] = {}
+    for t in _topological_order(roots):
+        g = grads.pop(id(t), None)
+        if g is None:
+            continue
+        if wanted is not None and id(t) in wanted:
+            found[id(t)] = _cast(g, t)
+        node = t._node
+        if node is None:
+            if wanted is None:
+                _accumulate_leaf(t, g)
+            continue
+        _check_versions(node)
+        vjps, arrays, kwargs = node.op.vjps, node.arrays, node.kwargs
+        for i, x, _ in node.parents:
+            gx = vjps[i](g, t.data, *arrays, **kwargs)
+            gx = unbroadcast(np.asarray(gx), x.data.shape)
+            key = id(x)
+            grads[key] = grads[key] + gx if key in grads else gx
+        if not retain_graph:
+            node.arrays = None  # frees the saved arrays; a later backward raises
+            node.parents = ()
+    return found
+
+
+def _accumulate_leaf(t: Tensor, g: np.ndarray) -> None:
+    g = _cast(g, t)
+    if t.grad is None:
+        # A fresh, writable array the leaf owns: VJPs may return views or shared arrays.
+        t.grad = np.array(g, copy=True)
+    else:
+        t.grad += g
+
+
+def _root_gradient(t: Tensor, gradient: object) -> np.ndarray:
+    if gradient is None:
+        if t.data.size != 1:
+            raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        return np.ones_like(t.data)
+    g = np.asarray(getattr(gradient, "data", gradient))
+    if g.shape != t.data.shape:
+        raise ValueError(
+            f"backward: gradient of shape {g.shape} does not match the output's shape "
+            f"{t.data.shape}"
+        )
+    return g.astype(t.data.dtype, copy=False)
+
+
+def backward(
+    tensors: Tensor | Sequence[Tensor],
+    grad_tensors: object = None,
+    retain_graph: bool = False,
+) -> None:
+    """Accumulate d(tensors)/d(leaf) into each leaf's ``.grad`` (``torch.autograd.backward``)."""
+    roots = [tensors] if hasattr(tensors, "_node") else list(tensors)
+    if (
+        grad_tensors is None
+        or hasattr(grad_tensors, "_node")
+        or isinstance(grad_tensors, np.ndarray)
+    ):
+        grad_tensors = [grad_tensors] * len(roots) if len(roots) == 1 else [None] * len(roots)
+    for r in roots:
+        if not r.requires_grad:
+            raise RuntimeError(
+                "element 0 of tensors does not require grad and does not have a grad_fn"
+            )
+    root_grads = [_root_gradient(r, g) for r, g in zip(roots, grad_tensors, strict=True)]
+    _run(roots, root_grads, retain_graph, wanted=None)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: object = None,
+    retain_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[np.ndarray | None, ...]:
+    """Gradients of ``outputs`` with respect to ``inputs``, without touching any ``.grad``.
+
+    Returns NumPy arrays (first-order only: gdlab's VJPs work on arrays, not on tensors).
+    """
+    outs = [outputs] if hasattr(outputs, "_node") else list(outputs)
+    ins = [inputs] if hasattr(inputs, "_node") else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outs)
+    elif hasattr(grad_outputs, "_node") or isinstance(grad_outputs, np.ndarray):
+        grad_outputs = [grad_outputs]
+    for x in ins:
+        if not x.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    root_grads = [_root_gradient(o, g) for o, g in zip(outs, grad_outputs, strict=True)]
+    found = _run(outs, root_grads, retain_graph, wanted={id(x): x for x in ins})
+    result = tuple(found.get(id(x)) for x in ins)
+    if not allow_unused and any(r is None for r in result):
+        raise RuntimeError(
+            "One of the differentiated Tensors appears to not have been used in the graph. "
+            "Set allow_unused=True if this is the desired behavior."
+        )
+    return result
+
+
+def iter_graph(t: Tensor) -> Iterator[Tensor]:
+    """Every tensor the graph of ``t`` reaches, outputs before inputs (for inspection)."""
+    yield from _topological_order([t])

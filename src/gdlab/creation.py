@@ -1,0 +1,95 @@
+"""Tensor factories with torch's names: zeros, ones, full, arange, linspace, eye, rand, randn."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gdlab.dtypes import get_default_dtype, resolve_dtype
+from gdlab.ops.shape import _shape_args
+from gdlab.random import get_generator
+from gdlab.tensor import Tensor
+
+__all__ = [
+    "arange",
+    "eye",
+    "from_numpy",
+    "full",
+    "linspace",
+    "ones",
+    "ones_like",
+    "rand",
+    "randn",
+    "zeros",
+    "zeros_like",
+]
+
+
+def _make(data: np.ndarray, requires_grad: bool) -> Tensor:
+    t = Tensor._wrap(data)
+    return t.requires_grad_(requires_grad) if requires_grad else t
+
+
+def _dtype(dtype: object) -> np.dtype:
+    return get_default_dtype() if dtype is None else resolve_dtype(dtype)
+
+
+def zeros(*size: Any, dtype: object = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.zeros(_shape_args(size), dtype=_dtype(dtype)), requires_grad)
+
+
+def ones(*size: Any, dtype: object = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.ones(_shape_args(size), dtype=_dtype(dtype)), requires_grad)
+
+
+def full(size: Any, fill_value: float, dtype: object = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.full(_shape_args((size,)), fill_value, dtype=_dtype(dtype)), requires_grad)
+
+
+def zeros_like(x: Tensor, dtype: object = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.zeros_like(x.data, dtype=dtype and resolve_dtype(dtype)), requires_grad)
+
+
+def ones_like(x: Tensor, dtype: object = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.ones_like(x.data, dtype=dtype and resolve_dtype(dtype)), requires_grad)
+
+
+def arange(start: float, end: float | None = None, step: float = 1, dtype: object = None) -> Tensor:
+    """Like torch.arange: integers give int64 unless a dtype is given, floats the default."""
+    if end is None:
+        start, end = 0, start
+    is_int = all(isinstance(v, int) for v in (start, end, step))
+    d = resolve_dtype(dtype) if dtype is not None else (np.int64 if is_int else get_default_dtype())
+    return Tensor._wrap(np.arange(start, end, step, dtype=d))
+
+
+def linspace(start: float, end: float, steps: int, dtype: object = None) -> Tensor:
+    return Tensor._wrap(np.linspace(start, end, steps, dtype=_dtype(dtype)))
+
+
+def eye(n: int, m: int | None = None, dtype: object = None) -> Tensor:
+    return Tensor._wrap(np.eye(n, m, dtype=_dtype(dtype)))
+
+
+def rand(
+    *size: Any, generator: Any = None, dtype: object = None, requires_grad: bool = False
+) -> Tensor:
+    """Uniform [0, 1) samples from ``generator`` (gdlab's default generator when None)."""
+    rng = get_generator(generator)
+    return _make(rng.random(_shape_args(size)).astype(_dtype(dtype)), requires_grad)
+
+
+def randn(
+    *size: Any, generator: Any = None, dtype: object = None, requires_grad: bool = False
+) -> Tensor:
+    """Standard normal samples from ``generator`` (gdlab's default generator when None)."""
+    rng = get_generator(generator)
+    return _make(rng.standard_normal(_shape_args(size)).astype(_dtype(dtype)), requires_grad)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``array`` (no copy), as torch.from_numpy."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray, got {type(array).__name__}")
+    return Tensor(array) if array.dtype.kind not in "fiub" else Tensor._wrap(array)

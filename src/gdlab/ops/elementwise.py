@@ -1,0 +1,260 @@
+"""Elementwise primitives: forward and VJP side by side, one row each.
+
+Binary VJPs are written as if both inputs had the output's shape; the engine unbroadcasts.
+Numerically delicate functions (sigmoid, softplus) use stable formulas.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+import numpy as np
+
+from gdlab.dtypes import get_default_dtype, is_floating
+from gdlab.ops.registry import apply, defop
+from gdlab.tensor import Tensor
+
+__all__ = [
+    "abs",
+    "add",
+    "clamp",
+    "cos",
+    "div",
+    "exp",
+    "log",
+    "maximum",
+    "minimum",
+    "mul",
+    "neg",
+    "pow",
+    "relu",
+    "sigmoid",
+    "sin",
+    "softplus",
+    "sqrt",
+    "sub",
+    "tanh",
+    "to_dtype",
+    "where",
+]
+
+
+def _const(x: Any) -> Any:
+    """Tensors and Python scalars pass through (NumPy keeps a float32 tensor float32 with a
+    Python scalar); lists become arrays of the default dtype."""
+    if isinstance(x, Tensor | int | float | np.ndarray | np.generic):
+        return x
+    return Tensor(x).data
+
+
+def stable_sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-x) without overflow: e^-|x| is at most 1."""
+    e = np.exp(-np.abs(x))
+    r = 1.0 / (1.0 + e)
+    return np.where(x >= 0, r, e * r)
+
+
+# ------------------------------------------------------------------------- arithmetic
+ADD = defop("add", np.add, lambda g, out, a, b: g, lambda g, out, a, b: g)
+SUB = defop("sub", np.subtract, lambda g, out, a, b: g, lambda g, out, a, b: -g)
+MUL = defop("mul", np.multiply, lambda g, out, a, b: g * b, lambda g, out, a, b: g * a)
+DIV = defop(
+    "div",
+    np.true_divide,
+    lambda g, out, a, b: g / b,
+    lambda g, out, a, b: -g * out / b,
+    domain=(0.5, 2.0),
+)
+NEG = defop("neg", np.negative, lambda g, out, x: -g)
+
+
+def _pow_base_vjp(g: np.ndarray, out: np.ndarray, x: np.ndarray, p: Any) -> np.ndarray:
+    if np.ndim(p) == 0 and p == 0:
+        return np.zeros_like(g)
+    if np.ndim(p) == 0 and p == 2:
+        return g * 2 * x
+    return g * p * np.power(x, p - 1)
+
+
+def _pow_exponent_vjp(g: np.ndarray, out: np.ndarray, x: Any, p: np.ndarray) -> np.ndarray:
+    # torch: the exponent's gradient is 0 where the base is 0 and the exponent non-negative
+    safe = np.where(x == 0, 1, x)
+    return np.where((x == 0) & (p >= 0), 0, g * out * np.log(safe))
+
+
+POW = defop("pow", np.power, _pow_base_vjp, _pow_exponent_vjp, domain=(0.5, 2.0))
+
+
+def add(a: Any, b: Any, alpha: float = 1) -> Tensor:
+    """a + alpha·b, broadcasting as NumPy (and torch) do."""
+    return apply(ADD, _const(a), _const(b) if alpha == 1 else mul(b, alpha))
+
+
+def sub(a: Any, b: Any, alpha: float = 1) -> Tensor:
+    return apply(SUB, _const(a), _const(b) if alpha == 1 else mul(b, alpha))
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    return apply(MUL, _const(a), _const(b))
+
+
+def div(a: Any, b: Any) -> Tensor:
+    return apply(DIV, _const(a), _const(b))
+
+
+def neg(x: Tensor) -> Tensor:
+    return apply(NEG, x)
+
+
+def pow(x: Any, exponent: Any) -> Tensor:  # noqa: A001 - torch's name
+    """x ** exponent; the exponent may be a number or a tensor."""
+    return apply(POW, _const(x), _const(exponent))
+
+
+# ------------------------------------------------------------------------- unary functions
+EXP = defop("exp", np.exp, lambda g, out, x: g * out)
+LOG = defop("log", np.log, lambda g, out, x: g / x, domain=(0.1, 10.0))
+SQRT = defop("sqrt", np.sqrt, lambda g, out, x: g / (2 * out), domain=(0.1, 10.0))
+ABS = defop("abs", np.abs, lambda g, out, x: g * np.sign(x))
+SIN = defop("sin", np.sin, lambda g, out, x: g * np.cos(x))
+COS = defop("cos", np.cos, lambda g, out, x: -g * np.sin(x))
+TANH = defop("tanh", np.tanh, lambda g, out, x: g * (1 - out * out))
+SIGMOID = defop("sigmoid", stable_sigmoid, lambda g, out, x: g * out * (1 - out), domain=(-8, 8))
+RELU = defop("relu", lambda x: np.maximum(x, 0), lambda g, out, x: g * (out > 0))
+
+
+def _softplus(x: np.ndarray, beta: float = 1.0, threshold: float = 20.0) -> np.ndarray:
+    bx = x * beta
+    return np.where(bx > threshold, x, np.logaddexp(0, bx) / beta)
+
+
+def _softplus_vjp(g, out, x, beta=1.0, threshold=20.0):
+    bx = x * beta
+    return np.where(bx > threshold, g, g * stable_sigmoid(bx))
+
+
+SOFTPLUS = defop(
+    "softplus", _softplus, _softplus_vjp, sample_kwargs={"beta": 2.0, "threshold": 3.0}
+)
+
+
+def _clamp_vjp(g, out, x, min=None, max=None):  # noqa: A002
+    keep = np.ones(x.shape, dtype=bool)
+    if min is not None:
+        keep &= x >= min
+    if max is not None:
+        keep &= x <= max
+    return g * keep  # torch passes the gradient on the boundary itself
+
+
+CLAMP = defop(
+    "clamp",
+    lambda x, min=None, max=None: np.clip(x, min, max),  # noqa: A006
+    _clamp_vjp,
+    sample_kwargs={"min": -1.0, "max": 1.0},
+)
+
+
+def _pick_vjp(first: bool, larger: bool):
+    """maximum/minimum: the gradient goes to the winner; ties split it in half, as torch."""
+
+    def vjp(g, out, a, b):
+        mine, other = (a, b) if first else (b, a)
+        wins = mine > other if larger else mine < other
+        return np.where(wins, g, np.where(mine == other, g / 2, 0))
+
+    return vjp
+
+
+MAXIMUM = defop("maximum", np.maximum, _pick_vjp(True, True), _pick_vjp(False, True))
+MINIMUM = defop("minimum", np.minimum, _pick_vjp(True, False), _pick_vjp(False, False))
+WHERE = defop(
+    "where",
+    lambda a, b, condition: np.where(condition, a, b),
+    lambda g, out, a, b, condition: np.where(condition, g, 0),
+    lambda g, out, a, b, condition: np.where(condition, 0, g),
+)
+CAST = defop("to", lambda x, dtype: x.astype(dtype), lambda g, out, x, dtype: g.astype(x.dtype))
+
+
+def exp(x: Tensor) -> Tensor:
+    return apply(EXP, x)
+
+
+def log(x: Tensor) -> Tensor:
+    return apply(LOG, x)
+
+
+def sqrt(x: Tensor) -> Tensor:
+    return apply(SQRT, x)
+
+
+def abs(x: Tensor) -> Tensor:  # noqa: A001 - torch's name
+    return apply(ABS, x)
+
+
+def sin(x: Tensor) -> Tensor:
+    return apply(SIN, x)
+
+
+def cos(x: Tensor) -> Tensor:
+    return apply(COS, x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    return apply(TANH, x)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """1 / (1 + e^-x), computed without overflow for any x."""
+    return apply(SIGMOID, x)
+
+
+def relu(x: Tensor) -> Tensor:
+    return apply(RELU, x)
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e^(beta·x)) / beta, linear above ``threshold`` (torch's formula)."""
+    return apply(SOFTPLUS, x, beta=beta, threshold=threshold)
+
+
+def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+    """Limit values to [min, max]; the gradient passes where min <= x <= max."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
+    return apply(CLAMP, x, min=min, max=max)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    return apply(MAXIMUM, _const(a), _const(b))
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    return apply(MINIMUM, _const(a), _const(b))
+
+
+def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002 - torch's name
+    """Elements of ``input`` where ``condition`` holds, else of ``other``."""
+    cond = np.asarray(getattr(condition, "data", condition))
+    if cond.dtype != np.bool_:
+        raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
+    return apply(WHERE, _const(input), _const(other), condition=cond)
+
+
+def to_dtype(x: Tensor, dtype: np.dtype) -> Tensor:
+    """Cast; a gradient flows between floating dtypes only (integer tensors have none)."""
+    if x.data.dtype == dtype:
+        return x
+    if not is_floating(dtype):
+        return Tensor._wrap(x.data.astype(dtype))
+    return apply(CAST, x, dtype=dtype)
+
+
+def default_float(x: np.ndarray) -> np.ndarray:
+    """Integer and bool arrays as the default float dtype (for ops that need floats)."""
+    return x if is_floating(x.dtype) else x.astype(get_default_dtype())
+
+
+_ = builtins  # builtins stays importable for modules that shadow abs/pow/min/max

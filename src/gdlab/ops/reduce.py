@@ -1,0 +1,304 @@
+"""Reductions and normalising primitives over dimensions: sum, mean, amax/amin, var,
+logsumexp, softmax, log_softmax.
+
+``dim`` is an int, a tuple of ints or None (all dimensions); NumPy's ``axis`` and
+``keepdims`` are accepted as aliases, as torch accepts them.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+import numpy as np
+
+from gdlab.ops.registry import apply, defop
+from gdlab.tensor import Tensor
+
+__all__ = [
+    "amax",
+    "amin",
+    "argmax",
+    "argmin",
+    "log_softmax",
+    "logsumexp",
+    "max",
+    "mean",
+    "min",
+    "softmax",
+    "std",
+    "sum",
+    "var",
+]
+
+
+def normalize_dims(dim: Any, ndim: int, name: str = "dim") -> tuple[int, ...] | None:
+    """``dim`` as a sorted tuple of non-negative axes, or None for every axis."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, int | np.integer) else tuple(dim)
+    if len(dims) == 0:
+        return None
+    n = builtins.max(ndim, 1)
+    out = []
+    for d in dims:
+        if not -n <= d < n:
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})"
+            )
+        out.append(int(d) % n)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{name} {dim} contains a repeated dimension")
+    return tuple(sorted(out)) if ndim else None
+
+
+def _alias(dim: Any, keepdim: bool, kwargs: dict) -> tuple[Any, bool]:
+    if "axis" in kwargs:
+        dim = kwargs.pop("axis")
+    if "keepdims" in kwargs:
+        keepdim = kwargs.pop("keepdims")
+    if kwargs:
+        raise TypeError(f"unexpected keyword argument(s): {', '.join(kwargs)}")
+    return dim, bool(keepdim)
+
+
+def expand_reduced(g: np.ndarray, shape: tuple[int, ...], dim: Any, keepdim: bool) -> np.ndarray:
+    """Broadcast a reduced gradient back over the input's shape."""
+    if dim is not None and not keepdim:
+        g = np.expand_dims(g, dim)
+    return np.broadcast_to(g, shape)
+
+
+def _count(shape: tuple[int, ...], dim: tuple[int, ...] | None) -> int:
+    if dim is None:
+        return int(np.prod(shape))
+    return int(np.prod([shape[d] for d in dim]))
+
+
+SUM = defop(
+    "sum",
+    lambda x, dim, keepdim: np.sum(x, axis=dim, keepdims=keepdim),
+    lambda g, out, x, dim, keepdim: expand_reduced(g, x.shape, dim, keepdim),
+    sample_kwargs={"dim": (0,), "keepdim": False},
+)
+MEAN = defop(
+    "mean",
+    lambda x, dim, keepdim: np.mean(x, axis=dim, keepdims=keepdim),
+    lambda g, out, x, dim, keepdim: expand_reduced(g, x.shape, dim, keepdim) / _count(x.shape, dim),
+    sample_kwargs={"dim": (0,), "keepdim": True},
+)
+
+
+def _extreme_vjp(g, out, x, dim, keepdim):
+    """amax/amin: the gradient is shared evenly among tied extremes (torch)."""
+    hit = x == expand_reduced(out, x.shape, dim, keepdim)
+    share = hit / np.sum(hit, axis=dim, keepdims=True)
+    return expand_reduced(g, x.shape, dim, keepdim) * share
+
+
+AMAX = defop(
+    "amax",
+    lambda x, dim, keepdim: np.amax(x, axis=dim, keepdims=keepdim),
+    _extreme_vjp,
+    sample_kwargs={"dim": (1,), "keepdim": False},
+)
+AMIN = defop(
+    "amin",
+    lambda x, dim, keepdim: np.amin(x, axis=dim, keepdims=keepdim),
+    _extreme_vjp,
+    sample_kwargs={"dim": None, "keepdim": False},
+)
+
+
+def _var_vjp(g, out, x, dim, keepdim, correction):
+    centred = x - np.mean(x, axis=dim, keepdims=True)
+    scale = 2.0 / (_count(x.shape, dim) - correction)
+    return expand_reduced(g, x.shape, dim, keepdim) * centred * scale
+
+
+VAR = defop(
+    "var",
+    lambda x, dim, keepdim, correction: np.var(x, axis=dim, keepdims=keepdim, ddof=correction),
+    _var_vjp,
+    sample_kwargs={"dim": (0,), "keepdim": False, "correction": 1},
+)
+
+
+def _logsumexp(x, dim, keepdim):
+    m = np.amax(x, axis=dim, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)  # all -inf rows give -inf, not NaN
+    out = np.log(np.sum(np.exp(x - m), axis=dim, keepdims=True)) + m
+    return out if keepdim else np.squeeze(out, axis=dim)
+
+
+LOGSUMEXP = defop(
+    "logsumexp",
+    _logsumexp,
+    lambda g, out, x, dim, keepdim: (
+        expand_reduced(g, x.shape, dim, keepdim)
+        * np.exp(x - expand_reduced(out, x.shape, dim, keepdim))
+    ),
+    sample_kwargs={"dim": (1,), "keepdim": False},
+)
+
+
+def _softmax(x, dim):
+    e = np.exp(x - np.amax(x, axis=dim, keepdims=True))
+    return e / np.sum(e, axis=dim, keepdims=True)
+
+
+def _log_softmax(x, dim):
+    return x - _logsumexp(x, dim, keepdim=True)
+
+
+SOFTMAX = defop(
+    "softmax",
+    _softmax,
+    lambda g, out, x, dim: out * (g - np.sum(g * out, axis=dim, keepdims=True)),
+    sample_kwargs={"dim": 1},
+)
+LOG_SOFTMAX = defop(
+    "log_softmax",
+    _log_softmax,
+    lambda g, out, x, dim: g - np.exp(out) * np.sum(g, axis=dim, keepdims=True),
+    sample_kwargs={"dim": 1},
+)
+
+
+def _float(x: Tensor, name: str) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}: expected a Tensor, got {type(x).__name__}")
+    if x.data.dtype.kind != "f":
+        from gdlab.dtypes import get_default_dtype
+
+        return Tensor._wrap(x.data.astype(get_default_dtype()))
+    return x
+
+
+def sum(x: Tensor, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Tensor:  # noqa: A001
+    """Sum over ``dim`` (all dimensions when None)."""
+    dim, keepdim = _alias(dim, keepdim, kwargs)
+    return apply(SUM, x, dim=normalize_dims(dim, x.ndim), keepdim=keepdim)
+
+
+def mean(x: Tensor, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Tensor:
+    dim, keepdim = _alias(dim, keepdim, kwargs)
+    return apply(MEAN, _float(x, "mean"), dim=normalize_dims(dim, x.ndim), keepdim=keepdim)
+
+
+def amax(x: Tensor, dim: Any = (), keepdim: bool = False, **kwargs: Any) -> Tensor:
+    """Largest value over ``dim``; ties share the gradient evenly."""
+    dim, keepdim = _alias(dim, keepdim, kwargs)
+    return apply(AMAX, x, dim=normalize_dims(dim, x.ndim), keepdim=keepdim)
+
+
+def amin(x: Tensor, dim: Any = (), keepdim: bool = False, **kwargs: Any) -> Tensor:
+    dim, keepdim = _alias(dim, keepdim, kwargs)
+    return apply(AMIN, x, dim=normalize_dims(dim, x.ndim), keepdim=keepdim)
+
+
+def _correction(correction: float | None, unbiased: bool | None) -> float:
+    if correction is not None and unbiased is not None:
+        raise ValueError("var: pass either 'correction' or 'unbiased', not both")
+    if unbiased is not None:
+        return 1 if unbiased else 0
+    return 1 if correction is None else correction
+
+
+def var(
+    x: Tensor,
+    dim: Any = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+    **kwargs: Any,
+) -> Tensor:
+    """Variance over ``dim`` with Bessel's ``correction`` (1 by default, as torch)."""
+    dim, keepdim = _alias(dim, keepdim, kwargs)
+    c = _correction(correction, unbiased)
+    return apply(VAR, x, dim=normalize_dims(dim, x.ndim), keepdim=keepdim, correction=c)
+
+
+def std(
+    x: Tensor,
+    dim: Any = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+    **kwargs: Any,
+) -> Tensor:
+    from gdlab.ops.elementwise import sqrt
+
+    return sqrt(var(x, dim, unbiased, keepdim, correction=correction, **kwargs))
+
+
+def logsumexp(x: Tensor, dim: Any, keepdim: bool = False, **kwargs: Any) -> Tensor:
+    """log Σ exp(x) over ``dim``, shifted by the maximum so it never overflows."""
+    dim, keepdim = _alias(dim, keepdim, kwargs)
+    return apply(LOGSUMEXP, x, dim=normalize_dims(dim, x.ndim), keepdim=keepdim)
+
+
+def _one_dim(dim: Any, ndim: int) -> int:
+    if not isinstance(dim, int | np.integer):
+        raise TypeError(f"dim must be an int, got {type(dim).__name__}")
+    return normalize_dims(dim, ndim)[0] if ndim else 0
+
+
+def softmax(x: Tensor, dim: int, **kwargs: Any) -> Tensor:
+    dim, _ = _alias(dim, False, kwargs)
+    return apply(SOFTMAX, x, dim=_one_dim(dim, x.ndim))
+
+
+def log_softmax(x: Tensor, dim: int, **kwargs: Any) -> Tensor:
+    """x − logsumexp(x): finite for logits of any size (never the log of a softmax)."""
+    dim, _ = _alias(dim, False, kwargs)
+    return apply(LOG_SOFTMAX, x, dim=_one_dim(dim, x.ndim))
+
+
+def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    return Tensor._wrap(_arg(np.argmax, x, dim, keepdim))
+
+
+def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    return Tensor._wrap(_arg(np.argmin, x, dim, keepdim))
+
+
+def _arg(fn: Any, x: Tensor, dim: int | None, keepdim: bool) -> np.ndarray:
+    if dim is None:
+        return np.asarray(fn(x.data))
+    return fn(x.data, axis=_one_dim(dim, x.ndim), keepdims=keepdim)
+
+
+def _extreme(reduce_all, take, x: Tensor, dim: int | None, keepdim: bool) -> Any:
+    """torch's max/min: over everything, or (values, indices) along ``dim``."""
+    if dim is None:
+        return reduce_all(x)
+    from gdlab.ops.shape import gather
+
+    d = _one_dim(dim, x.ndim)
+    idx = take(x.data, axis=d, keepdims=True)
+    values = gather(x, d, idx)
+    if not keepdim:
+        values = values.squeeze(d)
+        idx = np.squeeze(idx, axis=d)
+    return MinMax(values, Tensor._wrap(idx))
+
+
+class MinMax(tuple):
+    """(values, indices), as torch's named tuple."""
+
+    def __new__(cls, values: Tensor, indices: Tensor) -> MinMax:
+        return super().__new__(cls, (values, indices))
+
+    values = property(lambda self: self[0])
+    indices = property(lambda self: self[1])
+
+
+def max(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A001
+    return _extreme(amax, np.argmax, x, dim, keepdim)
+
+
+def min(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A001
+    return _extreme(amin, np.argmin, x, dim, keepdim)

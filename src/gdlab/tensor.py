@@ -1,0 +1,407 @@
+"""The Tensor: a NumPy array, its gradient, and the node that made it.
+
+``Tensor.data`` and ``Tensor.grad`` are plain NumPy arrays, so a user can always look inside.
+Arithmetic delegates to the op table (``gdlab.ops``); the gradient rules live there, next to
+their forward computations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from gdlab.autograd import engine
+from gdlab.dtypes import get_default_dtype, is_floating, resolve_dtype
+
+__all__ = ["Tensor", "as_array", "tensor"]
+
+
+def as_array(data: Any, dtype: object = None, copy: bool = True) -> np.ndarray:
+    """Convert ``data`` to an array with torch's dtype rules (Python floats -> default dtype)."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        dtype = resolve_dtype(dtype)
+    if isinstance(data, np.ndarray | np.generic):
+        arr = np.array(data, dtype=dtype, copy=copy) if copy else np.asarray(data, dtype=dtype)
+    else:
+        try:
+            arr = np.asarray(data, dtype=dtype)
+        except ValueError as e:
+            raise ValueError(f"tensor: could not convert data to an array: {e}") from None
+        if dtype is None and arr.dtype == np.float64:
+            arr = arr.astype(get_default_dtype())  # Python floats -> float32, as torch
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(
+            f"tensor: can't convert data of dtype {arr.dtype} (type {type(data).__name__}); "
+            "only floating, integer and bool data are supported"
+        )
+    return arr
+
+
+def _check_can_require_grad(data: np.ndarray) -> None:
+    if not is_floating(data.dtype):
+        raise TypeError(
+            f"Only Tensors of floating point dtype can require gradients, got dtype {data.dtype}"
+        )
+
+
+class Tensor:
+    """An n-dimensional array that records the operations on it for reverse-mode autodiff.
+
+    Args:
+        data: array-like; Python floats become the default dtype (float32), NumPy arrays keep
+            their dtype, Python ints become int64 (integer tensors cannot require grad).
+        requires_grad: record operations so that ``backward`` fills ``.grad``.
+        dtype: optional dtype to convert to.
+
+    Example:
+        >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+        >>> (x * x).sum().backward()
+        >>> x.grad
+        array([2., 4., 6.], dtype=float32)
+    """
+
+    __slots__ = ("data", "_grad", "requires_grad", "_node", "_version", "_retains_grad")
+    __array_ufunc__ = None  # make NumPy defer to our reflected operators: ndarray + Tensor
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: object = None) -> None:
+        self.data = as_array(data, dtype)
+        self._grad = None
+        self._node = None
+        self._version = 0
+        self._retains_grad = False
+        if requires_grad:
+            _check_can_require_grad(self.data)
+        self.requires_grad = bool(requires_grad)
+
+    @classmethod
+    def _wrap(cls, data: np.ndarray) -> Tensor:
+        """Fast path for op outputs: no conversion, no checks."""
+        t = object.__new__(Tensor)
+        t.data = data if type(data) is np.ndarray else np.asarray(data)
+        t._grad = None
+        t.requires_grad = False
+        t._node = None
+        t._version = 0
+        t._retains_grad = False
+        return t
+
+    # ----------------------------------------------------------------- gradient state
+    @property
+    def grad(self) -> np.ndarray | None:
+        """The accumulated gradient (a NumPy array of the same shape and dtype) or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        if value is not None:
+            value = np.asarray(getattr(value, "data", value))
+            if value.shape != self.data.shape:
+                raise ValueError(
+                    f"assigned grad has shape {value.shape}, which does not match the tensor's "
+                    f"shape {self.data.shape}"
+                )
+            if value.dtype != self.data.dtype:
+                value = value.astype(self.data.dtype)
+        self._grad = value
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._node is None
+
+    @property
+    def grad_fn(self) -> engine.Node | None:
+        return self._node
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if not self.is_leaf:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables.")
+        if requires_grad:
+            _check_can_require_grad(self.data)
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after backward (to inspect it)."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        self._retains_grad = True
+
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None) -> None:
+        """Accumulate the gradient of this tensor into every leaf's ``.grad``."""
+        engine.backward(self, gradient, retain_graph=bool(retain_graph))
+
+    def detach(self) -> Tensor:
+        """The same data (shared, not copied) cut from the graph."""
+        return Tensor._wrap(self.data)
+
+    def _mark_modified(self) -> None:
+        if engine.is_grad_enabled() and self.requires_grad:
+            what = "a leaf Variable that requires grad" if self.is_leaf else "a graph tensor"
+            raise RuntimeError(
+                f"{what} is being used in an in-place operation; gdlab records no in-place "
+                "operations: use no_grad() or an out-of-place op"
+            )
+        self._version += 1
+
+    # ----------------------------------------------------------------- NumPy-like views
+    shape = property(lambda self: self.data.shape)
+    ndim = property(lambda self: self.data.ndim)
+    dtype = property(lambda self: self.data.dtype)
+    T = property(lambda self: permute(self, tuple(range(self.data.ndim - 1, -1, -1))))
+    mT = property(lambda self: transpose(self, -2, -1))
+
+    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return self.data.size
+
+    def numpy(self) -> np.ndarray:
+        if self.requires_grad:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        return self.data
+
+    def item(self) -> float | int | bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"item: a Tensor with {self.data.size} elements cannot be converted to Scalar"
+            )
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __array__(self, dtype: object = None, copy: bool | None = None) -> np.ndarray:
+        if copy:
+            return np.array(self.data, dtype=dtype, copy=True)
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self.data.size} values is ambiguous")
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu":
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        extras = []
+        if self.data.dtype not in (get_default_dtype(), np.int64, np.bool_):
+            extras.append(f"dtype={self.data.dtype}")
+        if self._node is not None:
+            extras.append(f"grad_fn={self._node!r}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body, *extras]) + ")"
+
+    # ----------------------------------------------------------------- dtype conversions
+    def to(self, dtype: object) -> Tensor:
+        return to_dtype(self, resolve_dtype(dtype))
+
+    def float(self) -> Tensor:
+        return to_dtype(self, np.dtype(np.float32))
+
+    def double(self) -> Tensor:
+        return to_dtype(self, np.dtype(np.float64))
+
+    def long(self) -> Tensor:
+        return to_dtype(self, np.dtype(np.int64))
+
+    def int(self) -> Tensor:
+        return to_dtype(self, np.dtype(np.int32))
+
+    def bool(self) -> Tensor:
+        return to_dtype(self, np.dtype(np.bool_))
+
+    def type(self, dtype: object = None) -> Any:
+        return str(self.data.dtype) if dtype is None else self.to(dtype)
+
+    # ----------------------------------------------------------------- in-place (no graph)
+    def zero_(self) -> Tensor:
+        self._mark_modified()
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value: float) -> Tensor:
+        self._mark_modified()
+        self.data[...] = value
+        return self
+
+    def copy_(self, src: Any) -> Tensor:
+        self._mark_modified()
+        src = np.asarray(getattr(src, "data", src))
+        try:
+            np.copyto(self.data, np.broadcast_to(src, self.data.shape), casting="unsafe")
+        except ValueError:
+            raise ValueError(
+                f"copy_: source of shape {src.shape} cannot be copied into shape {self.shape}"
+            ) from None
+        return self
+
+    def _inplace(self, ufunc: np.ufunc, other: Any) -> Tensor:
+        self._mark_modified()
+        other = getattr(other, "data", other)
+        try:
+            ufunc(self.data, other, out=self.data, casting="same_kind")
+        except ValueError:
+            raise ValueError(
+                f"{ufunc.__name__}_: shapes {self.shape} and {np.shape(other)} cannot be "
+                "broadcast in place"
+            ) from None
+        return self
+
+    def add_(self, other: Any, alpha: float = 1) -> Tensor:
+        return self._inplace(np.add, other if alpha == 1 else np.multiply(alpha, _data(other)))
+
+    def sub_(self, other: Any, alpha: float = 1) -> Tensor:
+        return self._inplace(np.subtract, other if alpha == 1 else np.multiply(alpha, _data(other)))
+
+    def mul_(self, other: Any) -> Tensor:
+        return self._inplace(np.multiply, other)
+
+    def div_(self, other: Any) -> Tensor:
+        return self._inplace(np.true_divide, other)
+
+    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+        self._mark_modified()
+        np.clip(self.data, min, max, out=self.data)
+        return self
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._mark_modified()
+        self.data[_index_data(index)] = _data(value)
+
+    # ----------------------------------------------------------------- operators
+    def __add__(self, other: Any) -> Tensor:
+        return add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return div(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return pow(self, other)  # noqa: A001 - gdlab.pow, not the builtin
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return pow(other, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return abs(self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return getitem(self, index)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return Tensor._wrap(self.data < _data(other))
+
+    def __le__(self, other: Any) -> Tensor:
+        return Tensor._wrap(self.data <= _data(other))
+
+    def __gt__(self, other: Any) -> Tensor:
+        return Tensor._wrap(self.data > _data(other))
+
+    def __ge__(self, other: Any) -> Tensor:
+        return Tensor._wrap(self.data >= _data(other))
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor._wrap(self.data == _data(other))
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor._wrap(self.data != _data(other))
+
+    def __invert__(self) -> Tensor:
+        return Tensor._wrap(~self.data)
+
+    def __and__(self, other: Any) -> Tensor:
+        return Tensor._wrap(self.data & _data(other))
+
+    def __or__(self, other: Any) -> Tensor:
+        return Tensor._wrap(self.data | _data(other))
+
+
+def _data(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _index_data(index: Any) -> Any:
+    if isinstance(index, tuple):
+        return tuple(_data(i) for i in index)
+    return _data(index)
+
+
+def tensor(data: Any, dtype: object = None, requires_grad: bool = False) -> Tensor:
+    """Make a tensor from data (always copied), as ``torch.tensor``."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+# The op modules build Tensors, so they are imported after the class exists; every method
+# above resolves these names when it is called.
+from gdlab.ops import methods as _methods  # noqa: E402
+
+_methods.install(Tensor)
+from gdlab.ops.elementwise import abs, add, div, mul, neg, pow, sub, to_dtype  # noqa: E402
+from gdlab.ops.linalg import matmul  # noqa: E402
+from gdlab.ops.shape import getitem, permute, transpose  # noqa: E402
