@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import os
 
-import matplotlib
 import numpy as np
 import pytest
 
-matplotlib.use("Agg")
-os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("MPLBACKEND", "Agg")  # headless: no window ever opens in tests
 
 RTOL_FLOAT64 = 1e-6  # analytic vs reference in float64
 ATOL_FLOAT64 = 1e-9

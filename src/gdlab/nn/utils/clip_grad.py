@@ -1,0 +1,82 @@
+"""Gradient clipping against exploding gradients: by total norm or by value (torch's API)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from gdlab.tensor import Tensor
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm"]
+
+
+def _grads(parameters: Tensor | Iterable[Tensor]) -> list[np.ndarray]:
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    return [p.grad for p in params if p.grad is not None]
+
+
+def get_total_norm(grads: Iterable[np.ndarray], norm_type: float = 2.0) -> float:
+    """The norm of all gradients taken together as one vector."""
+    grads = list(grads)
+    if not grads:
+        return 0.0
+    if norm_type == np.inf:
+        return float(max(np.max(np.abs(g)) if g.size else 0.0 for g in grads))
+    norms = [np.linalg.norm(g.reshape(-1).astype(np.float64), ord=norm_type) for g in grads]
+    return float(np.linalg.norm(np.asarray(norms), ord=norm_type))
+
+
+def clip_grad_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: object = None,
+) -> Tensor:
+    """Scale all gradients together so that their total norm is at most ``max_norm``.
+
+    g ← g · min(1, max_norm / (‖g‖ + 1e-6)), the norm over all parameters at once (torch's
+    formula, including its 1e-6). Returns the total norm before clipping.
+
+    Args:
+        parameters: tensors (or one tensor) whose ``.grad`` is clipped in place.
+        max_norm: largest allowed total norm; must be positive.
+        norm_type: p of the p-norm; ``inf`` for the largest absolute value.
+        error_if_nonfinite: raise if the total norm is NaN or infinite.
+        foreach: accepted for torch compatibility and ignored.
+
+    Reference: Pascanu, Mikolov & Bengio, "On the difficulty of training recurrent neural
+    networks", 2013, https://arxiv.org/abs/1211.5063
+    """
+    max_norm = float(max_norm)
+    norm_type = float(norm_type)
+    if not max_norm > 0 or np.isnan(max_norm):
+        raise ValueError(f"clip_grad_norm_: max_norm must be positive, got {max_norm}")
+    if norm_type != np.inf and not norm_type > 0:
+        raise ValueError(f"clip_grad_norm_: norm_type must be positive or inf, got {norm_type}")
+    grads = _grads(parameters)
+    total = get_total_norm(grads, norm_type)
+    if error_if_nonfinite and not np.isfinite(total):
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is non-finite "
+            f"({total}), so it cannot be clipped. To disable this error and scale the gradients "
+            "by the non-finite norm anyway, set `error_if_nonfinite=False`"
+        )
+    coef = min(max_norm / (total + 1e-6), 1.0)
+    if coef < 1.0 or not np.isfinite(total):
+        for g in grads:
+            g *= coef
+    dtype = grads[0].dtype if grads else np.float32
+    return Tensor._wrap(np.asarray(total, dtype=dtype))
+
+
+def clip_grad_value_(
+    parameters: Tensor | Iterable[Tensor], clip_value: float, foreach: object = None
+) -> None:
+    """Clamp every gradient element to [−clip_value, clip_value] in place."""
+    clip_value = float(clip_value)
+    if not clip_value >= 0:
+        raise ValueError(f"clip_grad_value_: clip_value must be non-negative, got {clip_value}")
+    for g in _grads(parameters):
+        np.clip(g, -clip_value, clip_value, out=g)
