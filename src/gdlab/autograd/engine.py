@@ -226,19 +226,30 @@ def _root_gradient(t: Tensor, gradient: object) -> np.ndarray:
     return g.astype(t.data.dtype, copy=False)
 
 
+def _per_output(grads: object, single: bool, n: int, name: str) -> list:
+    """One gradient (or None) per output: a single output takes ``grads`` as it is."""
+    if grads is None:
+        return [None] * n
+    if single:
+        return [grads]
+    if isinstance(grads, list | tuple):
+        if len(grads) != n:
+            raise ValueError(f"{name} has {len(grads)} entries but there are {n} outputs")
+        return list(grads)
+    if n == 1:
+        return [grads]
+    raise TypeError(f"{name} must be a sequence of {n} gradients, got {type(grads).__name__}")
+
+
 def backward(
     tensors: Tensor | Sequence[Tensor],
     grad_tensors: object = None,
     retain_graph: bool = False,
 ) -> None:
     """Accumulate d(tensors)/d(leaf) into each leaf's ``.grad`` (``torch.autograd.backward``)."""
-    roots = [tensors] if hasattr(tensors, "_node") else list(tensors)
-    if (
-        grad_tensors is None
-        or hasattr(grad_tensors, "_node")
-        or isinstance(grad_tensors, np.ndarray)
-    ):
-        grad_tensors = [grad_tensors] * len(roots) if len(roots) == 1 else [None] * len(roots)
+    single = hasattr(tensors, "_node")
+    roots = [tensors] if single else list(tensors)
+    grad_tensors = _per_output(grad_tensors, single, len(roots), "grad_tensors")
     for r in roots:
         if not r.requires_grad:
             raise RuntimeError(
@@ -259,12 +270,10 @@ def grad(
 
     Returns NumPy arrays (first-order only: gdlab's VJPs work on arrays, not on tensors).
     """
-    outs = [outputs] if hasattr(outputs, "_node") else list(outputs)
+    single = hasattr(outputs, "_node")
+    outs = [outputs] if single else list(outputs)
     ins = [inputs] if hasattr(inputs, "_node") else list(inputs)
-    if grad_outputs is None:
-        grad_outputs = [None] * len(outs)
-    elif hasattr(grad_outputs, "_node") or isinstance(grad_outputs, np.ndarray):
-        grad_outputs = [grad_outputs]
+    grad_outputs = _per_output(grad_outputs, single, len(outs), "grad_outputs")
     for x in ins:
         if not x.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")

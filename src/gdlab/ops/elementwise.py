@@ -135,7 +135,14 @@ def _softplus_vjp(g, out, x, beta=1.0, threshold=20.0):
 
 
 SOFTPLUS = defop(
-    "softplus", _softplus, _softplus_vjp, sample_kwargs={"beta": 2.0, "threshold": 3.0}
+    "softplus",
+    _softplus,
+    _softplus_vjp,
+    domain=(-3.0, 3.0),
+    sample=lambda rng, shape: [
+        ((shape,), {"beta": 1.0, "threshold": 20.0}),
+        ((shape,), {"beta": 2.0, "threshold": 3.0}),  # some inputs on the linear side
+    ],
 )
 
 
@@ -152,7 +159,11 @@ CLAMP = defop(
     "clamp",
     lambda x, min=None, max=None: np.clip(x, min, max),  # noqa: A006
     _clamp_vjp,
-    sample_kwargs={"min": -1.0, "max": 1.0},
+    sample=lambda rng, shape: [
+        ((shape,), {"min": -1.0, "max": 1.0}),
+        ((shape,), {"min": 0.5, "max": None}),
+        ((shape,), {"min": None, "max": -0.5}),
+    ],
 )
 
 
@@ -174,8 +185,17 @@ WHERE = defop(
     lambda a, b, condition: np.where(condition, a, b),
     lambda g, out, a, b, condition: np.where(condition, g, 0),
     lambda g, out, a, b, condition: np.where(condition, 0, g),
+    sample=lambda rng, shape: [
+        ((shape, shape[1:]), {"condition": rng.random(shape) > 0.5}),
+        ((shape[1:], shape), {"condition": rng.random(shape[-1:]) > 0.5}),
+    ],
 )
-CAST = defop("to", lambda x, dtype: x.astype(dtype), lambda g, out, x, dtype: g.astype(x.dtype))
+CAST = defop(
+    "to",
+    lambda x, dtype: x.astype(dtype),
+    lambda g, out, x, dtype: g.astype(x.dtype),
+    sample_kwargs={"dtype": np.dtype(np.float64)},  # float32 would swamp finite differences
+)
 
 
 def exp(x: Tensor) -> Tensor:

@@ -33,7 +33,21 @@ def _matmul_vjp_b(g, out, a, b):
     return np.swapaxes(a, -1, -2) @ g
 
 
-MATMUL = defop("matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b)
+def _sample_matmul(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    """Vector and matrix cases, and leading dimensions that broadcast."""
+    m, k, n = (tuple(shape) + (2, 3, 4))[:3]
+    return [
+        (((k,), (k,)), {}),
+        (((m, k), (k,)), {}),
+        (((k,), (k, n)), {}),
+        (((m, k), (k, n)), {}),
+        (((2, 1, m, k), (3, k, n)), {}),
+        (((k,), (2, k, n)), {}),
+        (((2, m, k), (k,)), {}),
+    ]
+
+
+MATMUL = defop("matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b, sample=_sample_matmul)
 
 
 def matmul(a: Any, b: Any) -> Tensor:

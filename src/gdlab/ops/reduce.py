@@ -75,17 +75,47 @@ def _count(shape: tuple[int, ...], dim: tuple[int, ...] | None) -> int:
     return int(np.prod([shape[d] for d in dim]))
 
 
+def _sample_dims(rng: np.random.Generator, shape: tuple[int, ...]) -> list[dict]:
+    """dim=None, one random axis and (for 2-D and up) two axes; keepdim both ways."""
+    cases = [{"dim": None, "keepdim": False}]
+    if shape:
+        axis = int(rng.integers(len(shape)))
+        cases.append({"dim": (axis,), "keepdim": bool(rng.integers(2))})
+    if len(shape) >= 2:
+        axes = rng.choice(len(shape), size=2, replace=False)
+        cases.append({"dim": tuple(sorted(int(a) for a in axes)), "keepdim": True})
+    return cases
+
+
+def _sample_reduce(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    return [((shape,), kw) for kw in _sample_dims(rng, shape)]
+
+
+def _sample_var(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    cases = []
+    for kw in _sample_dims(rng, shape):
+        count = _count(shape, kw["dim"])
+        for correction in (0, 1) if count > 1 else (0,):
+            cases.append(((shape,), {**kw, "correction": correction}))
+    return cases
+
+
+def _sample_softmax(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    shape = shape or (3,)
+    return [((shape,), {"dim": int(rng.integers(len(shape)))})]
+
+
 SUM = defop(
     "sum",
     lambda x, dim, keepdim: np.sum(x, axis=dim, keepdims=keepdim),
     lambda g, out, x, dim, keepdim: expand_reduced(g, x.shape, dim, keepdim),
-    sample_kwargs={"dim": (0,), "keepdim": False},
+    sample=_sample_reduce,
 )
 MEAN = defop(
     "mean",
     lambda x, dim, keepdim: np.mean(x, axis=dim, keepdims=keepdim),
     lambda g, out, x, dim, keepdim: expand_reduced(g, x.shape, dim, keepdim) / _count(x.shape, dim),
-    sample_kwargs={"dim": (0,), "keepdim": True},
+    sample=_sample_reduce,
 )
 
 
@@ -100,13 +130,13 @@ AMAX = defop(
     "amax",
     lambda x, dim, keepdim: np.amax(x, axis=dim, keepdims=keepdim),
     _extreme_vjp,
-    sample_kwargs={"dim": (1,), "keepdim": False},
+    sample=_sample_reduce,
 )
 AMIN = defop(
     "amin",
     lambda x, dim, keepdim: np.amin(x, axis=dim, keepdims=keepdim),
     _extreme_vjp,
-    sample_kwargs={"dim": None, "keepdim": False},
+    sample=_sample_reduce,
 )
 
 
@@ -120,7 +150,7 @@ VAR = defop(
     "var",
     lambda x, dim, keepdim, correction: np.var(x, axis=dim, keepdims=keepdim, ddof=correction),
     _var_vjp,
-    sample_kwargs={"dim": (0,), "keepdim": False, "correction": 1},
+    sample=_sample_var,
 )
 
 
@@ -138,7 +168,7 @@ LOGSUMEXP = defop(
         expand_reduced(g, x.shape, dim, keepdim)
         * np.exp(x - expand_reduced(out, x.shape, dim, keepdim))
     ),
-    sample_kwargs={"dim": (1,), "keepdim": False},
+    sample=_sample_reduce,
 )
 
 
@@ -155,13 +185,13 @@ SOFTMAX = defop(
     "softmax",
     _softmax,
     lambda g, out, x, dim: out * (g - np.sum(g * out, axis=dim, keepdims=True)),
-    sample_kwargs={"dim": 1},
+    sample=_sample_softmax,
 )
 LOG_SOFTMAX = defop(
     "log_softmax",
     _log_softmax,
     lambda g, out, x, dim: g - np.exp(out) * np.sum(g, axis=dim, keepdims=True),
-    sample_kwargs={"dim": 1},
+    sample=_sample_softmax,
 )
 
 

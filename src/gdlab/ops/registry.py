@@ -15,9 +15,12 @@ import numpy as np
 from gdlab.autograd.engine import Node, _GradMode
 from gdlab.tensor import Tensor
 
-__all__ = ["OPS", "Op", "apply", "defop"]
+__all__ = ["OPS", "Op", "Sample", "apply", "defop"]
 
 Vjp = Callable[..., np.ndarray]
+# One test case: the shapes of the positional inputs and the keyword arguments.
+Sample = tuple[tuple[tuple[int, ...], ...], dict]
+Sampler = Callable[[np.random.Generator, tuple[int, ...]], list[Sample]]
 
 
 class _VariadicVjps:
@@ -36,8 +39,11 @@ class _VariadicVjps:
 class Op:
     """A primitive: ``forward(*arrays, **kwargs)`` and a VJP per positional input.
 
-    ``domain`` is the interval tests sample inputs from (away from poles and kinks);
-    ``sample_kwargs`` are keyword arguments the table-driven tests use.
+    ``domain`` is the interval tests sample inputs from (away from poles and kinks).
+    The table-driven tests (tests/ops) check every row. By default they draw mutually
+    broadcastable shapes, one per VJP, and call the op with ``sample_kwargs``; an op whose
+    inputs must fit together (matmul, gather, cat...) gives ``sample(rng, shape)``, which
+    returns a list of ``(input_shapes, kwargs)`` cases built around a drawn ``shape``.
     """
 
     name: str
@@ -45,6 +51,7 @@ class Op:
     vjps: tuple[Vjp, ...] | _VariadicVjps
     domain: tuple[float, float] = (-2.0, 2.0)
     sample_kwargs: dict = field(default_factory=dict)
+    sample: Sampler | None = None
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -60,33 +67,86 @@ def defop(
     variadic: Callable[..., np.ndarray] | None = None,
     domain: tuple[float, float] = (-2.0, 2.0),
     sample_kwargs: dict | None = None,
+    sample: Sampler | None = None,
 ) -> Op:
-    """Register a primitive and return it."""
+    """Register a primitive and return it.
+
+    Args:
+        name: unique name (also the backward node's name: ``"exp"`` -> ``ExpBackward``).
+        forward: ``forward(*arrays, **kwargs) -> array``.
+        *vjps: one rule per positional input, ``vjp(g, out, *arrays, **kwargs) -> array``.
+        variadic: instead of ``vjps``, ``rule(i, g, out, *arrays, **kwargs)`` for ops taking
+            any number of inputs.
+        domain: the interval tests draw input values from.
+        sample_kwargs: keyword arguments tests call the op with (default sampling).
+        sample: ``sample(rng, shape) -> [(input_shapes, kwargs), ...]`` for ops whose inputs
+            must fit together; required for variadic ops.
+
+    Example:
+        >>> EXP = defop("exp", np.exp, lambda g, out, x: g * out)
+    """
     if name in OPS:
         raise ValueError(f"defop: an op named {name!r} is already registered")
     rules = _VariadicVjps(variadic) if variadic is not None else vjps
-    op = Op(name, forward, rules, domain, sample_kwargs or {})
+    op = Op(name, forward, rules, domain, sample_kwargs or {}, sample)
     OPS[name] = op
     return op
 
 
+_new = object.__new__
+
+
 def apply(op: Op, *inputs: object, **kwargs: object) -> Tensor:
-    """Run ``op`` on tensors or constants and, if a gradient is needed, record it."""
-    arrays = tuple(x.data if isinstance(x, Tensor) else x for x in inputs)
+    """Run ``op`` on tensors or constants and, if a gradient is needed, record it.
+
+    This is the hot path of every operation, so it avoids generator expressions and
+    repeated attribute lookups: one- and two-input ops take a straight-line path.
+    """
+    n = len(inputs)
+    if n == 1:
+        x = inputs[0]
+        arrays = (x.data,) if isinstance(x, Tensor) else inputs
+    elif n == 2:
+        a, b = inputs
+        arrays = (
+            a.data if isinstance(a, Tensor) else a,
+            b.data if isinstance(b, Tensor) else b,
+        )
+    else:
+        arrays = tuple([x.data if isinstance(x, Tensor) else x for x in inputs])
     try:
-        out = Tensor._wrap(op.forward(*arrays, **kwargs))
+        data = op.forward(*arrays, **kwargs)
     except ValueError as e:
         raise ValueError(_describe(op, arrays, e)) from None
+    out = _new(Tensor)
+    out.data = data if type(data) is np.ndarray else np.asarray(data)
+    out._grad = None
+    out._node = None
+    out._version = 0
+    out._retains_grad = False
+    out.requires_grad = False
     if _GradMode.enabled:
-        parents = tuple(
-            (i, x, x._version)
-            for i, x in enumerate(inputs)
-            if isinstance(x, Tensor) and x.requires_grad
-        )
+        parents = _parents(inputs)
         if parents:
             out.requires_grad = True
             out._node = Node(op, arrays, kwargs, parents)
     return out
+
+
+def _parents(inputs: tuple) -> tuple:
+    """``(position, tensor, version)`` for each input that needs a gradient."""
+    if len(inputs) == 1:
+        x = inputs[0]
+        if isinstance(x, Tensor) and x.requires_grad:
+            return ((0, x, x._version),)
+        return ()
+    parents = []
+    i = 0
+    for x in inputs:
+        if isinstance(x, Tensor) and x.requires_grad:
+            parents.append((i, x, x._version))
+        i += 1
+    return tuple(parents)
 
 
 def _describe(op: Op, arrays: tuple, error: ValueError) -> str:

@@ -1,0 +1,113 @@
+"""Every row of the op table, checked generically: VJP vs central finite differences (float64),
+grad shape and dtype, linearity in the output gradient. Shapes are drawn by Hypothesis
+(broadcasting, size-1 dimensions, 0-d) and values come from each op's ``domain``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
+
+import gdlab
+from conftest import GRADCHECK
+from gdlab.autograd import grad, gradcheck
+from gdlab.ops import OPS, apply
+from gdlab.ops.registry import _VariadicVjps
+
+SETTINGS = settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+ALL_OPS = sorted(OPS.values(), key=lambda op: op.name)
+
+
+def draw_cases(op, data) -> tuple[list, np.random.Generator]:
+    """(input_shapes, kwargs) cases for ``op`` and the rng its values come from."""
+    seed = data.draw(st.integers(0, 2**16), label="seed")
+    rng = np.random.default_rng(seed)
+    if op.sample is not None:
+        shape = data.draw(array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3))
+        return op.sample(rng, shape), rng
+    assert not isinstance(op.vjps, _VariadicVjps), f"variadic op {op.name} needs a sample"
+    shapes = data.draw(
+        mutually_broadcastable_shapes(num_shapes=len(op.vjps), min_dims=0, max_dims=3, max_side=3)
+    ).input_shapes
+    return [(shapes, dict(op.sample_kwargs))], rng
+
+
+def make_inputs(op, shapes, rng) -> list[gdlab.Tensor]:
+    lo, hi = op.domain
+    return [gdlab.tensor(rng.uniform(lo, hi, s), requires_grad=True) for s in shapes]
+
+
+@pytest.mark.parametrize("op", ALL_OPS, ids=lambda op: op.name)
+@SETTINGS
+@given(data=st.data())
+def test_vjp_matches_finite_differences(op, data):
+    cases, rng = draw_cases(op, data)
+    for shapes, kwargs in cases:
+        xs = make_inputs(op, shapes, rng)
+        out = apply(op, *xs, **kwargs)
+        # A random weighting, not ones: sum(softmax) has a zero gradient and would hide bugs.
+        w = rng.standard_normal(out.shape)
+        assert gradcheck(
+            lambda *a, w=w, kw=kwargs: (apply(op, *a, **kw) * w).sum(), xs, **GRADCHECK
+        )
+
+
+@pytest.mark.parametrize("op", ALL_OPS, ids=lambda op: op.name)
+@SETTINGS
+@given(data=st.data())
+def test_grad_shape_dtype_and_linearity(op, data):
+    """CHECKLIST C2/C3: grad shape and dtype equal the input's; backward is linear in g."""
+    cases, rng = draw_cases(op, data)
+    for shapes, kwargs in cases:
+        xs = make_inputs(op, shapes, rng)
+        out = apply(op, *xs, **kwargs)
+        g = rng.standard_normal(out.shape)
+        g1 = grad(out, xs, grad_outputs=g, retain_graph=True)
+        g3 = grad(out, xs, grad_outputs=3 * g, retain_graph=True)
+        g0 = grad(out, xs, grad_outputs=np.zeros_like(g), retain_graph=True)
+        again = grad(out, xs, grad_outputs=g)
+        for x, a, b, z, r in zip(xs, g1, g3, g0, again, strict=True):
+            assert a.shape == x.shape and a.dtype == x.dtype
+            np.testing.assert_allclose(b, 3 * a, rtol=1e-12, atol=1e-12)
+            np.testing.assert_array_equal(z, 0)
+            np.testing.assert_array_equal(r, a)
+
+
+@pytest.mark.parametrize("op", ALL_OPS, ids=lambda op: op.name)
+def test_no_graph_under_no_grad(op):
+    rng = np.random.default_rng(0)
+    if op.sample is not None:
+        shapes, kwargs = op.sample(rng, (2, 3))[0]
+    else:
+        shapes, kwargs = [(2, 3)] * len(op.vjps), dict(op.sample_kwargs)
+    xs = make_inputs(op, shapes, rng)
+    with gdlab.no_grad():
+        out = apply(op, *xs, **kwargs)
+    assert not out.requires_grad and out.grad_fn is None
+
+
+@pytest.mark.parametrize("op", ALL_OPS, ids=lambda op: op.name)
+def test_float32_stays_float32(op):
+    rng = np.random.default_rng(1)
+    if op.sample is not None:
+        shapes, kwargs = op.sample(rng, (2, 3))[0]
+    else:
+        shapes, kwargs = [(2, 3)] * len(op.vjps), dict(op.sample_kwargs)
+    if op.name == "to":
+        kwargs = {"dtype": np.dtype(np.float32)}
+    lo, hi = op.domain
+    xs = [
+        gdlab.tensor(rng.uniform(lo, hi, s).astype(np.float32), requires_grad=True) for s in shapes
+    ]
+    out = apply(op, *xs, **kwargs)
+    assert out.dtype == np.float32
+    out.backward(np.ones(out.shape, dtype=np.float32))
+    for x in xs:
+        assert x.grad.dtype == np.float32 and x.grad.shape == x.shape
