@@ -1,0 +1,225 @@
+"""The learning-rate range test (Smith; fastai's ``lr_find``): sweep the lr, watch the loss.
+
+Train for ``num_iter`` mini-batches while the learning rate grows exponentially from
+``start_lr`` to ``end_lr``:
+
+    lr_i = start_lr · (end_lr / start_lr)^(i / (num_iter − 1)),     i = 0 … num_iter − 1
+
+record the loss, smooth it with a bias-corrected exponential moving average
+
+    a_i = β·a_{i−1} + (1 − β)·loss_i,     smoothed_i = a_i / (1 − β^(i+1))      (a_{−1} = 0)
+
+and stop as soon as the smoothed loss exceeds ``diverge_th`` × the best smoothed loss so far,
+or a loss is NaN/inf. Two suggestions are read off the curve:
+
+- ``lr_steepest``: where the smoothed loss falls fastest against log lr (the most negative
+  slope), fastai's "steep";
+- ``lr_min_div10``: the lr of the lowest smoothed loss divided by 10, fastai's "minimum"
+  (the minimum itself is already too large; a tenth of it is a safe choice).
+
+The model and the optimizer are restored to their state before the test (parameters,
+optimizer state and every group's lr), even when the test is interrupted: it only looks.
+
+Defaults follow fastai (start 1e-7, end 10, 100 iterations, β = 0.98, stop at 4× the best).
+The sweep ends exactly at ``end_lr`` as in ``torch-lr-finder`` (fastai stops one step short).
+
+References:
+    Smith, "Cyclical Learning Rates for Training Neural Networks", WACV 2017,
+    https://arxiv.org/abs/1506.01186; fastai ``LRFinder``; davidtvs/pytorch-lr-finder.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["LRFinderResult", "lr_range_test", "plot_lr_finder", "suggest_lrs"]
+
+
+@dataclass
+class LRFinderResult:
+    """The sweep: learning rates, raw and smoothed losses, and the two suggestions."""
+
+    lrs: np.ndarray
+    losses: np.ndarray
+    smoothed: np.ndarray
+    lr_steepest: float | None
+    lr_min_div10: float | None
+    stop_reason: str
+
+    @property
+    def best_loss(self) -> float:
+        """The lowest smoothed loss seen."""
+        finite = self.smoothed[np.isfinite(self.smoothed)]
+        return float(finite.min()) if finite.size else math.nan
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per iteration (for a metrics file)."""
+        return [
+            {"iteration": i, "lr": float(lr), "loss": float(lo), "smoothed_loss": float(s)}
+            for i, (lr, lo, s) in enumerate(zip(self.lrs, self.losses, self.smoothed, strict=True))
+        ]
+
+
+def _lr_at(i: int, start_lr: float, end_lr: float, num_iter: int, step_mode: str) -> float:
+    frac = i / (num_iter - 1) if num_iter > 1 else 1.0
+    if step_mode == "exp":
+        return start_lr * (end_lr / start_lr) ** frac
+    return start_lr + (end_lr - start_lr) * frac
+
+
+def _validate(start_lr: float, end_lr: float, num_iter: int, step_mode: str, beta: float) -> None:
+    if not (0.0 < start_lr < end_lr) or not math.isfinite(end_lr):
+        raise ValueError(
+            f"lr_range_test: need 0 < start_lr < end_lr < inf, got start_lr={start_lr}, "
+            f"end_lr={end_lr}"
+        )
+    if isinstance(num_iter, bool) or not isinstance(num_iter, int) or num_iter < 2:
+        raise ValueError(f"lr_range_test: num_iter must be an int >= 2, got {num_iter!r}")
+    if step_mode not in ("exp", "linear"):
+        raise ValueError(f"lr_range_test: step_mode must be 'exp' or 'linear', got {step_mode!r}")
+    if not 0.0 <= beta < 1.0:
+        raise ValueError(f"lr_range_test: beta must be in [0, 1), got {beta}")
+
+
+def _batches(data: Iterable[Any]) -> Iterable[Any]:
+    """Cycle through a re-iterable loader; a one-shot iterator is used once."""
+    while True:
+        it = iter(data)
+        empty = True
+        for batch in it:
+            empty = False
+            yield batch
+        if empty or it is data:
+            return
+
+
+def _set_lr(optimizer: Any, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
+def suggest_lrs(lrs: np.ndarray, smoothed: np.ndarray) -> tuple[float | None, float | None]:
+    """(lr of the steepest descent of the smoothed loss against log lr, lr at the minimum / 10).
+
+    Only finite points count; fewer than two of them give ``(None, None)``.
+    """
+    ok = np.isfinite(smoothed)
+    lrs, smoothed = np.asarray(lrs)[ok], np.asarray(smoothed)[ok]
+    if lrs.size < 2:
+        return None, None
+    slopes = np.diff(smoothed) / np.diff(np.log(lrs))
+    steep = float(lrs[int(np.argmin(slopes))])
+    return steep, float(lrs[int(np.argmin(smoothed))]) / 10.0
+
+
+def lr_range_test(
+    model: Any,
+    optimizer: Any,
+    loss_fn: Callable[[Any, Any], Any],
+    data: Iterable[Any],
+    *,
+    start_lr: float = 1e-7,
+    end_lr: float = 10.0,
+    num_iter: int = 100,
+    step_mode: str = "exp",
+    beta: float = 0.98,
+    diverge_th: float = 4.0,
+) -> LRFinderResult:
+    """Run the LR range test and restore ``model`` and ``optimizer`` afterwards.
+
+    Args:
+        model: a module (``model(x)``, ``state_dict()``, ``load_state_dict()``).
+        optimizer: a torch-shaped optimizer; every group's lr is driven by the sweep.
+        loss_fn: ``loss_fn(model(x), y)`` returns a scalar Tensor.
+        data: batches ``(x, y)``; a DataLoader is cycled until ``num_iter`` steps are done.
+        start_lr, end_lr, num_iter, step_mode: the sweep (``"exp"`` or ``"linear"``).
+        beta: smoothing factor of the moving average.
+        diverge_th: stop when the smoothed loss exceeds this multiple of the best.
+
+    Example:
+        >>> res = lr_range_test(model, optim.SGD(model.parameters(), lr=0.1),
+        ...                     nn.CrossEntropyLoss(), loader, num_iter=50)
+        >>> res.lr_steepest, res.lr_min_div10
+    """
+    _validate(start_lr, end_lr, num_iter, step_mode, beta)
+    saved_model = copy.deepcopy(model.state_dict())
+    saved_opt = copy.deepcopy(optimizer.state_dict())
+    lrs: list[float] = []
+    losses: list[float] = []
+    smoothed: list[float] = []
+    reason = "completed"
+    try:
+        avg, best = 0.0, math.inf
+        batches = _batches(data)
+        for i in range(num_iter):
+            batch = next(batches, None)
+            if batch is None:
+                reason = "data exhausted"
+                break
+            lr = _lr_at(i, start_lr, end_lr, num_iter, step_mode)
+            _set_lr(optimizer, lr)
+            x, y = batch
+            optimizer.zero_grad()
+            loss = loss_fn(model(x), y)
+            value = float(loss.item())
+            lrs.append(lr)
+            losses.append(value)
+            if not math.isfinite(value):
+                smoothed.append(math.nan)
+                reason = f"loss is {value} at lr {lr:.3g}"
+                break
+            avg = beta * avg + (1.0 - beta) * value
+            s = avg / (1.0 - beta ** (i + 1))
+            smoothed.append(s)
+            best = min(best, s)
+            if s > diverge_th * best:
+                reason = f"smoothed loss > {diverge_th:g}x best at lr {lr:.3g}"
+                break
+            loss.backward()
+            optimizer.step()
+    finally:
+        optimizer.zero_grad()
+        model.load_state_dict(saved_model)
+        optimizer.load_state_dict(saved_opt)
+    lrs_a, smoothed_a = np.asarray(lrs, dtype=np.float64), np.asarray(smoothed, dtype=np.float64)
+    # The point that triggered the stop is past the useful range: leave it out of the advice.
+    keep = len(lrs) - (1 if reason.startswith(("smoothed", "loss is")) else 0)
+    steep, low = suggest_lrs(lrs_a[:keep], smoothed_a[:keep])
+    return LRFinderResult(
+        lrs_a, np.asarray(losses, dtype=np.float64), smoothed_a, steep, low, reason
+    )
+
+
+def plot_lr_finder(result: LRFinderResult, title: str = "Learning-rate range test") -> Any:
+    """Loss against lr (log axis): raw loss faint, smoothed loss bold, suggestions marked."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.4, 4.2), layout="constrained")
+    ax = fig.add_subplot()
+    ax.plot(result.lrs, result.losses, color="0.7", lw=1, label="loss")
+    ax.plot(result.lrs, result.smoothed, color="C0", lw=2, label="smoothed loss")
+    marks = [("lr_steepest", "steepest", "C3", "o"), ("lr_min_div10", "min / 10", "C2", "s")]
+    for attr, name, color, marker in marks:
+        lr = getattr(result, attr)
+        if lr is None:
+            continue
+        y = float(np.interp(np.log(lr), np.log(result.lrs), result.smoothed))
+        ax.plot([lr], [y], marker=marker, color=color, ms=9, ls="none", label=f"{name}: {lr:.2g}")
+    ax.set_xscale("log")
+    finite = result.smoothed[np.isfinite(result.smoothed)]
+    if finite.size:
+        lo, hi = float(finite.min()), float(finite.max())
+        pad = 0.05 * (hi - lo or abs(hi) or 1.0)
+        ax.set_ylim(lo - pad, min(hi, 4 * lo if lo > 0 else hi) + pad)
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("loss")
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize="small")
+    return fig
