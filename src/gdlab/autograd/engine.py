@@ -91,17 +91,19 @@ class Node:
     """How a non-leaf tensor was made: the op, its input arrays and keyword arguments.
 
     ``parents`` lists ``(position, tensor, version)`` for each input that needs a gradient;
-    the version is the tensor's in-place counter at recording time, so a tensor modified in
-    place after being used is caught at backward (as torch does).
+    ``saved`` lists ``(tensor, version)`` for the other tensor inputs. A version is the
+    tensor's in-place counter at recording time, so a tensor modified in place after being
+    used is caught at backward (as torch does).
     """
 
-    __slots__ = ("op", "arrays", "kwargs", "parents")
+    __slots__ = ("op", "arrays", "kwargs", "parents", "saved")
 
-    def __init__(self, op: Op, arrays: tuple, kwargs: dict, parents: tuple) -> None:
+    def __init__(self, op: Op, arrays: tuple, kwargs: dict, parents: tuple, saved: tuple) -> None:
         self.op = op
         self.arrays = arrays
         self.kwargs = kwargs
         self.parents = parents
+        self.saved = saved
 
     def name(self) -> str:
         return f"{self.op.name.title().replace('_', '')}Backward"
@@ -124,38 +126,50 @@ def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
-    """Tensors reachable from ``roots``, each after every tensor computed from it (iterative)."""
+    """Non-leaf tensors reachable from ``roots``, each before every tensor it was computed
+    from (iterative depth-first search: no recursion limit)."""
     order: list[Tensor] = []
     visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(r, False) for r in roots]
-    while stack:
-        t, expanded = stack.pop()
-        if expanded:
-            order.append(t)
-            continue
-        if id(t) in visited:
-            continue
-        visited.add(id(t))
-        stack.append((t, True))
-        node = t._node
-        if node is not None:
-            if node.arrays is None:
-                raise RuntimeError(_FREED_MESSAGE)
-            for _, x, _ in node.parents:
-                if id(x) not in visited:
-                    stack.append((x, False))
+    stack: list = []
+    for r in roots:
+        if r._node is not None and id(r) not in visited:
+            visited.add(id(r))
+            stack.append((r, iter(_checked(r._node).parents)))
+        while stack:
+            t, it = stack[-1]
+            for _, x, _ in it:
+                node = x._node
+                if node is not None and id(x) not in visited:
+                    visited.add(id(x))
+                    stack.append((x, iter(_checked(node).parents)))
+                    break
+            else:
+                stack.pop()
+                order.append(t)
     order.reverse()
     return order
 
 
-def _check_versions(node: Node) -> None:
-    for _, x, v in node.parents:
+def _checked(node: Node) -> Node:
+    if node.arrays is None:
+        raise RuntimeError(_FREED_MESSAGE)
+    return node
+
+
+def _version_error(x: Tensor, node: Node, expected: int) -> RuntimeError:
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: a tensor of shape {x.shape} used by {node.name()} is at "
+        f"version {x._version}; expected version {expected} instead."
+    )
+
+
+def _check_saved(t: Tensor, node: Node) -> None:
+    if t._version:  # the output itself (some VJPs read it) was modified in place
+        raise _version_error(t, node, 0)
+    for x, v in node.saved:
         if x._version != v:
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: a tensor of shape {x.shape} used by {node.name()} is at "
-                f"version {x._version}; expected version {v} instead."
-            )
+            raise _version_error(x, node, v)
 
 
 def _cast(g: np.ndarray, like: Tensor) -> np.ndarray:
@@ -174,32 +188,54 @@ def _run(
 
     Leaf gradients accumulate into ``.grad`` when ``wanted`` is None; otherwise the gradients of
     the ``wanted`` tensors are returned and no ``.grad`` is touched (``autograd.grad``).
+    This loop runs once per node of every backward pass, so it is kept flat.
     """
     grads: dict[int, np.ndarray] = {}
+    leaves: dict[int, Tensor] = {}
     for r, g in zip(roots, root_grads, strict=True):
         grads[id(r)] = grads[id(r)] + g if id(r) in grads else g
+        if r._node is None:
+            leaves[id(r)] = r
     found: dict[int, np.ndarray] = {}
+    pop, get = grads.pop, grads.get
+    ndarray = np.ndarray
     for t in _topological_order(roots):
-        g = grads.pop(id(t), None)
+        g = pop(id(t), None)
         if g is None:
             continue
-        if wanted is not None and id(t) in wanted:
-            found[id(t)] = _cast(g, t)
+        if wanted is not None:
+            if id(t) in wanted:
+                found[id(t)] = _cast(g, t)
+        elif t._retains_grad:
+            _accumulate_leaf(t, g)
         node = t._node
-        if node is None:
-            if wanted is None:
-                _accumulate_leaf(t, g)
-            continue
-        _check_versions(node)
-        vjps, arrays, kwargs = node.op.vjps, node.arrays, node.kwargs
-        for i, x, _ in node.parents:
-            gx = vjps[i](g, t.data, *arrays, **kwargs)
-            gx = unbroadcast(np.asarray(gx), x.data.shape)
+        if t._version or node.saved:
+            _check_saved(t, node)
+        vjps, arrays, kwargs, out = node.op.vjps, node.arrays, node.kwargs, t.data
+        for i, x, v in node.parents:
+            if x._version != v:
+                raise _version_error(x, node, v)
+            gx = vjps[i](g, out, *arrays, **kwargs)
+            if type(gx) is not ndarray:
+                gx = np.asarray(gx)
+            shape = x.data.shape
+            if gx.shape != shape:
+                gx = unbroadcast(gx, shape)
             key = id(x)
-            grads[key] = grads[key] + gx if key in grads else gx
+            prev = get(key)
+            grads[key] = gx if prev is None else prev + gx
+            if x._node is None:
+                leaves[key] = x
         if not retain_graph:
             node.arrays = None  # frees the saved arrays; a later backward raises
             node.parents = ()
+            node.saved = ()
+    for key, g in grads.items():
+        x = leaves[key]
+        if wanted is None:
+            _accumulate_leaf(x, g)
+        elif key in wanted:
+            found[key] = _cast(g, x)
     return found
 
 

@@ -41,11 +41,57 @@ __all__ = [
 
 
 def _const(x: Any) -> Any:
-    """Tensors and Python scalars pass through (NumPy keeps a float32 tensor float32 with a
-    Python scalar); lists become arrays of the default dtype."""
-    if isinstance(x, Tensor | int | float | np.ndarray | np.generic):
+    """Tensors, arrays and Python scalars pass through (NumPy keeps a float32 tensor float32
+    with a Python scalar); NumPy scalars become Python scalars (torch treats them so); lists
+    become arrays of the default dtype."""
+    if isinstance(x, np.generic):  # before float: np.float64 is a float subclass
+        return x.item()
+    if isinstance(x, Tensor | int | float | np.ndarray):
         return x
     return Tensor(x).data
+
+
+def _as_float(x: Any, dtype: np.dtype) -> Any:
+    """An integer or bool operand as ``dtype`` (it cannot carry a gradient, so no node)."""
+    data = x.data if isinstance(x, Tensor) else x
+    return data.astype(dtype)
+
+
+def _operands(a: Any, b: Any) -> tuple[Any, Any]:
+    """The two operands with torch's type promotion where it differs from NumPy's.
+
+    torch: an integer tensor with a float (tensor or Python scalar) becomes that float dtype
+    (the default dtype for a Python float), where NumPy would pick float64; floating dtypes
+    promote to the wider one (float32 + float64 -> float64, never a silent downcast).
+    """
+    a = _const(a)
+    b = _const(b)
+    da = a.data.dtype if isinstance(a, Tensor) else getattr(a, "dtype", None)
+    db = b.data.dtype if isinstance(b, Tensor) else getattr(b, "dtype", None)
+    if da is db:
+        return a, b
+    if da is None:  # a is a Python scalar
+        if isinstance(a, float) and db.kind != "f":
+            b = _as_float(b, get_default_dtype())
+        return a, b
+    if db is None:
+        if isinstance(b, float) and da.kind != "f":
+            a = _as_float(a, get_default_dtype())
+        return a, b
+    if da.kind == "f" and db.kind != "f":
+        b = _as_float(b, da)
+    elif db.kind == "f" and da.kind != "f":
+        a = _as_float(a, db)
+    return a, b
+
+
+def _floating(x: Any) -> Any:
+    """Integer and bool tensors as the default float dtype, for exp, log, sin... (torch)."""
+    if isinstance(x, Tensor):
+        if x.data.dtype.kind == "f":
+            return x
+        return Tensor._wrap(x.data.astype(get_default_dtype()))
+    return Tensor(x) if not isinstance(x, np.ndarray) else Tensor._wrap(x)
 
 
 def stable_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -70,17 +116,21 @@ NEG = defop("neg", np.negative, lambda g, out, x: -g)
 
 
 def _pow_base_vjp(g: np.ndarray, out: np.ndarray, x: np.ndarray, p: Any) -> np.ndarray:
-    if np.ndim(p) == 0 and p == 0:
-        return np.zeros_like(g)
-    if np.ndim(p) == 0 and p == 2:
-        return g * 2 * x
-    return g * p * np.power(x, p - 1)
+    if np.ndim(p) == 0:
+        if p == 0:
+            return np.zeros_like(g * x)  # torch: 0, even at x = 0 where p·x^(p-1) is 0·inf
+        if p == 2:
+            return g * 2 * x
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gx = g * p * np.power(x, p - 1)
+    return np.where(p == 0, 0, gx) if np.ndim(p) else gx
 
 
 def _pow_exponent_vjp(g: np.ndarray, out: np.ndarray, x: Any, p: np.ndarray) -> np.ndarray:
     # torch: the exponent's gradient is 0 where the base is 0 and the exponent non-negative
-    safe = np.where(x == 0, 1, x)
-    return np.where((x == 0) & (p >= 0), 0, g * out * np.log(safe))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gp = g * out * np.log(x)
+    return np.where((x == 0) & (p >= 0), 0, gp)
 
 
 POW = defop("pow", np.power, _pow_base_vjp, _pow_exponent_vjp, domain=(0.5, 2.0))
@@ -88,19 +138,23 @@ POW = defop("pow", np.power, _pow_base_vjp, _pow_exponent_vjp, domain=(0.5, 2.0)
 
 def add(a: Any, b: Any, alpha: float = 1) -> Tensor:
     """a + alpha·b, broadcasting as NumPy (and torch) do."""
-    return apply(ADD, _const(a), _const(b) if alpha == 1 else mul(b, alpha))
+    return apply(ADD, *_operands(a, b if alpha == 1 else mul(b, alpha)))
 
 
 def sub(a: Any, b: Any, alpha: float = 1) -> Tensor:
-    return apply(SUB, _const(a), _const(b) if alpha == 1 else mul(b, alpha))
+    return apply(SUB, *_operands(a, b if alpha == 1 else mul(b, alpha)))
 
 
 def mul(a: Any, b: Any) -> Tensor:
-    return apply(MUL, _const(a), _const(b))
+    return apply(MUL, *_operands(a, b))
 
 
 def div(a: Any, b: Any) -> Tensor:
-    return apply(DIV, _const(a), _const(b))
+    a, b = _operands(a, b)
+    if _kind(a) != "f" and _kind(b) != "f":  # true division of integers: default float
+        a = _as_float(a, get_default_dtype())
+        b = b if isinstance(b, int) else _as_float(b, get_default_dtype())
+    return apply(DIV, a, b)
 
 
 def neg(x: Tensor) -> Tensor:
@@ -109,7 +163,7 @@ def neg(x: Tensor) -> Tensor:
 
 def pow(x: Any, exponent: Any) -> Tensor:  # noqa: A001 - torch's name
     """x ** exponent; the exponent may be a number or a tensor."""
-    return apply(POW, _const(x), _const(exponent))
+    return apply(POW, *_operands(x, exponent))
 
 
 # ------------------------------------------------------------------------- unary functions
@@ -199,15 +253,15 @@ CAST = defop(
 
 
 def exp(x: Tensor) -> Tensor:
-    return apply(EXP, x)
+    return apply(EXP, _floating(x))
 
 
 def log(x: Tensor) -> Tensor:
-    return apply(LOG, x)
+    return apply(LOG, _floating(x))
 
 
 def sqrt(x: Tensor) -> Tensor:
-    return apply(SQRT, x)
+    return apply(SQRT, _floating(x))
 
 
 def abs(x: Tensor) -> Tensor:  # noqa: A001 - torch's name
@@ -215,20 +269,20 @@ def abs(x: Tensor) -> Tensor:  # noqa: A001 - torch's name
 
 
 def sin(x: Tensor) -> Tensor:
-    return apply(SIN, x)
+    return apply(SIN, _floating(x))
 
 
 def cos(x: Tensor) -> Tensor:
-    return apply(COS, x)
+    return apply(COS, _floating(x))
 
 
 def tanh(x: Tensor) -> Tensor:
-    return apply(TANH, x)
+    return apply(TANH, _floating(x))
 
 
 def sigmoid(x: Tensor) -> Tensor:
     """1 / (1 + e^-x), computed without overflow for any x."""
-    return apply(SIGMOID, x)
+    return apply(SIGMOID, _floating(x))
 
 
 def relu(x: Tensor) -> Tensor:
@@ -237,7 +291,7 @@ def relu(x: Tensor) -> Tensor:
 
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + e^(beta·x)) / beta, linear above ``threshold`` (torch's formula)."""
-    return apply(SOFTPLUS, x, beta=beta, threshold=threshold)
+    return apply(SOFTPLUS, _floating(x), beta=beta, threshold=threshold)
 
 
 def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
@@ -248,11 +302,11 @@ def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tens
 
 
 def maximum(a: Any, b: Any) -> Tensor:
-    return apply(MAXIMUM, _const(a), _const(b))
+    return apply(MAXIMUM, *_operands(a, b))
 
 
 def minimum(a: Any, b: Any) -> Tensor:
-    return apply(MINIMUM, _const(a), _const(b))
+    return apply(MINIMUM, *_operands(a, b))
 
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002 - torch's name
@@ -260,7 +314,7 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002 - tor
     cond = np.asarray(getattr(condition, "data", condition))
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
-    return apply(WHERE, _const(input), _const(other), condition=cond)
+    return apply(WHERE, *_operands(input, other), condition=cond)
 
 
 def to_dtype(x: Tensor, dtype: np.dtype) -> Tensor:
@@ -270,6 +324,12 @@ def to_dtype(x: Tensor, dtype: np.dtype) -> Tensor:
     if not is_floating(dtype):
         return Tensor._wrap(x.data.astype(dtype))
     return apply(CAST, x, dtype=dtype)
+
+
+def _kind(x: Any) -> str:
+    if isinstance(x, float):
+        return "f"
+    return (x.data if isinstance(x, Tensor) else np.asarray(x)).dtype.kind
 
 
 def default_float(x: np.ndarray) -> np.ndarray:

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.ops.elementwise import _const
+from gdlab.ops.elementwise import _operands
 from gdlab.ops.registry import apply, defop
 from gdlab.tensor import Tensor
 
@@ -52,7 +52,7 @@ MATMUL = defop("matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b, sample=_sample
 
 def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product; leading dimensions broadcast, 1-D operands as torch.matmul."""
-    a, b = _const(a), _const(b)
+    a, b = _operands(a, b)
     sa, sb = np.shape(getattr(a, "data", a)), np.shape(getattr(b, "data", b))
     if len(sa) == 0 or len(sb) == 0:
         raise ValueError(f"matmul: both arguments need at least 1 dimension, got {sa} and {sb}")

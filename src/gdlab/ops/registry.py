@@ -126,27 +126,42 @@ def apply(op: Op, *inputs: object, **kwargs: object) -> Tensor:
     out._retains_grad = False
     out.requires_grad = False
     if _GradMode.enabled:
-        parents = _parents(inputs)
-        if parents:
+        if n == 1:
+            if isinstance(x, Tensor) and x.requires_grad:
+                out.requires_grad = True
+                out._node = Node(op, arrays, kwargs, ((0, x, x._version),), ())
+        elif n == 2 and isinstance(a, Tensor) and isinstance(b, Tensor):
+            if a.requires_grad and b.requires_grad:
+                parents = ((0, a, a._version), (1, b, b._version))
+                saved = ()
+            elif a.requires_grad:
+                parents, saved = ((0, a, a._version),), ((b, b._version),)
+            elif b.requires_grad:
+                parents, saved = ((1, b, b._version),), ((a, a._version),)
+            else:
+                return out
             out.requires_grad = True
-            out._node = Node(op, arrays, kwargs, parents)
+            out._node = Node(op, arrays, kwargs, parents, saved)
+        else:
+            _record(out, op, inputs, arrays, kwargs)
     return out
 
 
-def _parents(inputs: tuple) -> tuple:
-    """``(position, tensor, version)`` for each input that needs a gradient."""
-    if len(inputs) == 1:
-        x = inputs[0]
-        if isinstance(x, Tensor) and x.requires_grad:
-            return ((0, x, x._version),)
-        return ()
+def _record(out: Tensor, op: Op, inputs: tuple, arrays: tuple, kwargs: dict) -> None:
+    """Attach a node to ``out`` if an input needs a gradient (the general case of apply)."""
     parents = []
+    saved = []
     i = 0
     for x in inputs:
-        if isinstance(x, Tensor) and x.requires_grad:
-            parents.append((i, x, x._version))
+        if isinstance(x, Tensor):
+            if x.requires_grad:
+                parents.append((i, x, x._version))
+            else:
+                saved.append((x, x._version))
         i += 1
-    return tuple(parents)
+    if parents:
+        out.requires_grad = True
+        out._node = Node(op, arrays, kwargs, tuple(parents), tuple(saved))
 
 
 def _describe(op: Op, arrays: tuple, error: ValueError) -> str:
