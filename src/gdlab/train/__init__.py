@@ -1,0 +1,50 @@
+"""Training: the ``fit`` loop, callbacks, history, checkpoints and metrics.
+
+Example:
+    >>> from gdlab import nn, optim, train
+    >>> from gdlab.data import DataLoader, TensorDataset
+    >>> history = train.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=1e-3),
+    ...                     DataLoader(TensorDataset(X, y), batch_size=20), epochs=10)
+"""
+
+from gdlab.train import metrics
+from gdlab.train.callbacks import (
+    Callback,
+    Checkpoint,
+    CSVLogger,
+    EarlyStopping,
+    GradientHealth,
+    GradientWarning,
+    JSONLinesLogger,
+    LambdaCallback,
+    ProgressBar,
+)
+from gdlab.train.checkpoint import (
+    CheckpointError,
+    latest_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
+from gdlab.train.history import History
+from gdlab.train.trainer import DivergenceError, Trainer, fit
+
+__all__ = [
+    "CSVLogger",
+    "Callback",
+    "Checkpoint",
+    "CheckpointError",
+    "DivergenceError",
+    "EarlyStopping",
+    "GradientHealth",
+    "GradientWarning",
+    "History",
+    "JSONLinesLogger",
+    "LambdaCallback",
+    "ProgressBar",
+    "Trainer",
+    "fit",
+    "latest_checkpoint",
+    "load_checkpoint",
+    "metrics",
+    "save_checkpoint",
+]

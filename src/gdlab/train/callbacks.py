@@ -1,0 +1,456 @@
+"""Callbacks: Keras-style hooks into the training loop.
+
+Hooks (all optional): ``on_train_begin/end(logs)``, ``on_epoch_begin/end(epoch, logs)``,
+``on_batch_begin/end(step, logs)`` (one "batch" is one optimizer step) and
+``on_before_optimizer_step(step, logs)`` (gradients are computed, the update is not applied).
+A callback reaches the run through ``self.trainer`` and stops it with
+``self.trainer.stop_training = True``. A callback with state (EarlyStopping's best value and
+weights) has ``state_dict``/``load_state_dict``, so checkpoints carry it.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import json
+import math
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gdlab.train.checkpoint import clean_stale, save_checkpoint
+from gdlab.train.history import TIME_KEYS, _jsonable, atomic_write_text
+
+__all__ = [
+    "CSVLogger",
+    "Callback",
+    "Checkpoint",
+    "EarlyStopping",
+    "GradientHealth",
+    "GradientWarning",
+    "JSONLinesLogger",
+    "LambdaCallback",
+    "ProgressBar",
+]
+
+
+class GradientWarning(UserWarning):
+    """Vanishing or exploding gradients seen by :class:`GradientHealth`."""
+
+
+class Callback:
+    """Base class: every hook does nothing."""
+
+    trainer: Any = None
+
+    def set_trainer(self, trainer: Any) -> None:
+        self.trainer = trainer
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None: ...
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None: ...
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None: ...
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None: ...
+    def on_batch_begin(self, step: int, logs: dict[str, Any] | None = None) -> None: ...
+    def on_batch_end(self, step: int, logs: dict[str, Any] | None = None) -> None: ...
+    def on_before_optimizer_step(self, step: int, logs: dict[str, Any]) -> None: ...
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+
+class LambdaCallback(Callback):
+    """A callback from functions: ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``."""
+
+    def __init__(self, **hooks: Any) -> None:
+        for name, fn in hooks.items():
+            if not name.startswith("on_") or not hasattr(Callback, name):
+                raise ValueError(f"LambdaCallback: unknown hook {name!r}")
+            setattr(self, name, fn)
+
+
+# ---------------------------------------------------------------- early stopping
+class EarlyStopping(Callback):
+    """Stop when a monitored quantity has stopped improving (Keras' EarlyStopping).
+
+    Improvement: ``current < best − min_delta`` (mode ``"min"``) or ``current > best +
+    min_delta`` (``"max"``); ``"auto"`` picks ``"max"`` for accuracies and R², else ``"min"``.
+    Training stops after ``patience`` epochs without improvement; with
+    ``restore_best_weights`` the model gets the weights of the best epoch back when it stops.
+
+    Args:
+        monitor: an epoch log key, e.g. ``"val_loss"`` (default) or ``"val_accuracy"``.
+        mode: ``"min"``, ``"max"`` or ``"auto"``.
+        patience: epochs without improvement before stopping. Default 0.
+        min_delta: smallest change that counts as an improvement. Default 0.
+        restore_best_weights: load the best epoch's weights when stopping. Default False.
+        baseline: stop if the monitored value does not beat this within ``patience`` epochs.
+
+    Example:
+        >>> stop = EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        mode: str = "auto",
+        patience: int = 0,
+        min_delta: float = 0.0,
+        restore_best_weights: bool = False,
+        baseline: float | None = None,
+    ) -> None:
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"EarlyStopping: mode must be 'auto', 'min' or 'max', got {mode!r}")
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
+            raise ValueError(
+                f"EarlyStopping: patience must be a non-negative int, got {patience!r}"
+            )
+        if mode == "auto":
+            mode = "max" if ("acc" in monitor or "r2" in monitor) else "min"
+        self.monitor, self.mode, self.patience = monitor, mode, patience
+        self.min_delta = abs(float(min_delta))
+        self.restore_best_weights = restore_best_weights
+        self.baseline = baseline
+        self.reset()
+
+    def reset(self) -> None:
+        self.wait = 0
+        self.best = (
+            self.baseline
+            if self.baseline is not None
+            else (math.inf if self.mode == "min" else -math.inf)
+        )
+        self.best_epoch = -1
+        self.best_weights: dict[str, np.ndarray] | None = None
+        self.stopped_epoch = -1
+
+    def _improved(self, current: float) -> bool:
+        if self.mode == "min":
+            return current < self.best - self.min_delta
+        return current > self.best + self.min_delta
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        current = (logs or {}).get(self.monitor)
+        if current is None:
+            keys = sorted(k for k in (logs or {}) if k not in TIME_KEYS)
+            warnings.warn(
+                f"EarlyStopping: monitor {self.monitor!r} is not in the epoch logs {keys}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            return
+        if not math.isnan(current) and self._improved(current):
+            self.best, self.best_epoch, self.wait = float(current), epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = copy.deepcopy(_arrays(self.trainer.model.state_dict()))
+            return
+        self.wait += 1
+        if self.wait >= self.patience:  # wait >= 1 here, so patience 0 stops at once (Keras)
+            self.stopped_epoch = epoch
+            self.trainer.stop_training = True
+            self.trainer.history.events.append(
+                {"event": "early_stopping", "epoch": epoch, "best_epoch": self.best_epoch}
+            )
+            if self.restore_best_weights and self.best_weights is not None:
+                self.trainer.model.load_state_dict(copy.deepcopy(self.best_weights))
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "wait": self.wait,
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "stopped_epoch": self.stopped_epoch,
+            "best_weights": self.best_weights,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.wait, self.best = state["wait"], state["best"]
+        self.best_epoch, self.stopped_epoch = state["best_epoch"], state["stopped_epoch"]
+        self.best_weights = state["best_weights"]
+
+
+def _arrays(state: dict[str, Any]) -> dict[str, Any]:
+    return {k: np.asarray(getattr(v, "data", v)) for k, v in state.items()}
+
+
+# ---------------------------------------------------------------- checkpoints
+class Checkpoint(Callback):
+    """Save the whole run (``Trainer.state_dict()``) into ``directory/step-<n>/``.
+
+    Each checkpoint is written atomically (see :mod:`gdlab.train.checkpoint`); only the
+    ``keep_last`` newest are kept; stale temp directories from a killed process are removed
+    when training begins. ``fit(..., resume=run_dir)`` continues from the newest valid one.
+
+    Args:
+        directory: where to write; default ``<run_dir>/checkpoints``.
+        every_n_epochs: save at the end of every n-th epoch (None: never). Default 1.
+        every_n_steps: also save every n optimizer steps, mid-epoch (None: never).
+        keep_last: how many checkpoints to keep (None keeps all). Default 3.
+        save_on_train_end: save when ``fit`` returns (also after ``max_steps``). Default True.
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike | None = None,
+        every_n_epochs: int | None = 1,
+        every_n_steps: int | None = None,
+        keep_last: int | None = 3,
+        save_on_train_end: bool = True,
+    ) -> None:
+        for name, n in (("every_n_epochs", every_n_epochs), ("every_n_steps", every_n_steps)):
+            if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+                raise ValueError(f"Checkpoint: {name} must be a positive int or None, got {n!r}")
+        self.directory = None if directory is None else Path(directory)
+        self.every_n_epochs, self.every_n_steps = every_n_epochs, every_n_steps
+        self.keep_last, self.save_on_train_end = keep_last, save_on_train_end
+        self.last_saved: Path | None = None
+        self._last_step = -1
+
+    def _dir(self) -> Path:
+        if self.directory is not None:
+            return self.directory
+        if self.trainer.run_dir is None:
+            raise ValueError("Checkpoint: pass directory=... or give fit() a run_dir")
+        return Path(self.trainer.run_dir) / "checkpoints"
+
+    def save(self) -> Path:
+        step = self.trainer.global_step
+        self.last_saved = save_checkpoint(
+            self._dir(), self.trainer.state_dict(), step, keep_last=self.keep_last
+        )
+        self._last_step = step
+        return self.last_saved
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        clean_stale(self._dir())
+        self._last_step = -1
+
+    def on_batch_end(self, step: int, logs: dict[str, Any] | None = None) -> None:
+        if self.every_n_steps and step % self.every_n_steps == 0:
+            self.save()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self.every_n_epochs and (epoch + 1) % self.every_n_epochs == 0:
+            self.save()
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        if self.save_on_train_end and self._last_step != self.trainer.global_step:
+            self.save()
+
+
+# ---------------------------------------------------------------- loggers
+def _scalar_row(row: dict[str, Any], timing: bool) -> dict[str, Any]:
+    return {
+        k: v
+        for k, v in row.items()
+        if (timing or k not in TIME_KEYS) and (v is None or isinstance(v, int | float | str))
+    }
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return repr(v) if math.isfinite(v) else ("nan" if math.isnan(v) else str(v))
+    return str(v)
+
+
+class _FileLogger(Callback):
+    """Keeps a file in the run directory equal to a table of the history.
+
+    On train begin the file is rewritten from the (possibly resumed) history, so after a
+    resume it never holds rows from after the checkpoint; then rows are appended.
+    """
+
+    table = "epochs"
+
+    def __init__(self, filename: str | os.PathLike, timing: bool = False) -> None:
+        self.filename, self.timing = Path(filename), timing
+
+    def _path(self) -> Path:
+        if self.filename.is_absolute() or self.trainer.run_dir is None:
+            return self.filename
+        return Path(self.trainer.run_dir) / self.filename
+
+    def _rows(self) -> list[dict[str, Any]]:
+        cols = getattr(self.trainer.history, self.table)
+        n = len(next(iter(cols.values()))) if cols else 0
+        return [_scalar_row({k: v[i] for k, v in cols.items()}, self.timing) for i in range(n)]
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        atomic_write_text(self._path(), self._render(self._rows(), header=True))
+
+    def _append(self, row: dict[str, Any]) -> None:
+        with open(self._path(), "a", encoding="utf-8", newline="") as f:
+            f.write(self._render([_scalar_row(row, self.timing)], header=False))
+
+
+class CSVLogger(_FileLogger):
+    """One CSV row per epoch (``per="epoch"``) or per step, in ``<run_dir>/<filename>``.
+
+    Columns are fixed by the first row (sorted, ``epoch``/``step`` first); floats are written
+    with ``repr``, so two runs with the same seed give byte-identical files (wall times only
+    with ``timing=True``).
+    """
+
+    def __init__(
+        self, filename: str | os.PathLike = "log.csv", per: str = "epoch", timing: bool = False
+    ) -> None:
+        if per not in ("epoch", "step"):
+            raise ValueError(f"CSVLogger: per must be 'epoch' or 'step', got {per!r}")
+        super().__init__(filename, timing)
+        self.table = "epochs" if per == "epoch" else "steps"
+        self.columns: list[str] | None = None
+
+    def _render(self, rows: list[dict[str, Any]], header: bool) -> str:
+        if header:
+            self.columns = None
+        if rows and self.columns is None:
+            first = "epoch" if self.table == "epochs" else "step"
+            self.columns = sorted(rows[0], key=lambda k: (k != first, k))
+            header = True
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        if header and self.columns:
+            writer.writerow(self.columns)
+        for row in rows:
+            writer.writerow([_fmt(row.get(c)) for c in self.columns or []])
+        return buf.getvalue()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self.table == "epochs":
+            self._append(dict(logs or {}))
+
+    def on_batch_end(self, step: int, logs: dict[str, Any] | None = None) -> None:
+        if self.table == "steps":
+            self._append(dict(logs or {}))
+
+
+class JSONLinesLogger(CSVLogger):
+    """One JSON object per line, per step (default) or per epoch, in ``<run_dir>/<filename>``."""
+
+    def __init__(
+        self, filename: str | os.PathLike = "steps.jsonl", per: str = "step", timing: bool = False
+    ) -> None:
+        super().__init__(filename, per, timing)
+
+    def _render(self, rows: list[dict[str, Any]], header: bool) -> str:
+        return "".join(json.dumps(_jsonable(r), sort_keys=True) + "\n" for r in rows)
+
+
+# ---------------------------------------------------------------- progress
+class ProgressBar(Callback):
+    """A tqdm progress bar over optimizer steps, with the loss as postfix.
+
+    ``disable=None`` (default) turns it off when stderr is not a terminal (CI, pipes), as tqdm
+    does. Requires the ``progress`` extra (``pip install gdlab[progress]``).
+    """
+
+    def __init__(self, disable: bool | None = None, update_every: int = 1, **tqdm_kwargs: Any):
+        self.disable, self.update_every, self.kwargs = disable, update_every, tqdm_kwargs
+        self.bar: Any = None
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            raise ImportError(
+                "ProgressBar requires tqdm: pip install gdlab[progress] (or pip install tqdm)"
+            ) from None
+        total = self.trainer.total_steps()
+        self.bar = tqdm(
+            total=total,
+            initial=self.trainer.global_step,
+            disable=self.disable,
+            file=self.kwargs.pop("file", sys.stderr),
+            unit="step",
+            **self.kwargs,
+        )
+
+    def on_batch_end(self, step: int, logs: dict[str, Any] | None = None) -> None:
+        if self.bar is not None and step % self.update_every == 0:
+            self.bar.update(step - self.bar.n)
+            self.bar.set_postfix(
+                loss=f"{(logs or {}).get('loss', float('nan')):.4g}", refresh=False
+            )
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+# ---------------------------------------------------------------- gradient health
+class GradientHealth(Callback):
+    """Record per-parameter gradient norms and warn on vanishing or exploding gradients.
+
+    Every ``every_n_steps`` steps, the L2 norm of each parameter's gradient (before clipping)
+    is added to the step record as ``grad_norm/<name>``. A :class:`GradientWarning` is issued
+    (once per parameter and kind) when a norm exceeds ``exploding``, falls below ``vanishing``,
+    or is below ``ratio`` times the largest norm of the step (the articles' vanishing
+    gradients: early layers of a deep sigmoid network learn orders of magnitude slower).
+
+    Args:
+        every_n_steps: how often to measure. Default 1.
+        vanishing: absolute lower bound. Default 1e-7.
+        exploding: absolute upper bound. Default 1e3.
+        ratio: relative lower bound against the largest norm (None: off). Default 1e-4.
+        record: add the norms to the history. Default True.
+    """
+
+    def __init__(
+        self,
+        every_n_steps: int = 1,
+        vanishing: float = 1e-7,
+        exploding: float = 1e3,
+        ratio: float | None = 1e-4,
+        record: bool = True,
+    ) -> None:
+        self.every_n_steps, self.vanishing, self.exploding = every_n_steps, vanishing, exploding
+        self.ratio, self.record = ratio, record
+        self.warned: set[tuple[str, str]] = set()
+
+    def norms(self) -> dict[str, float]:
+        out = {}
+        for name, p in self.trainer.named_parameters():
+            if p.grad is not None:
+                out[name] = float(np.linalg.norm(p.grad.reshape(-1).astype(np.float64)))
+        return out
+
+    def on_before_optimizer_step(self, step: int, logs: dict[str, Any]) -> None:
+        if step % self.every_n_steps:
+            return
+        norms = self.norms()
+        if self.record:
+            logs.update({f"grad_norm/{k}": v for k, v in norms.items()})
+        largest = max(norms.values(), default=0.0)
+        for name, norm in norms.items():
+            if norm > self.exploding:
+                self._warn(
+                    name, "exploding", f"gradient norm {norm:.3g} > {self.exploding:g}", step
+                )
+            elif norm < self.vanishing or (self.ratio and norm < self.ratio * largest):
+                self._warn(
+                    name, "vanishing", f"gradient norm {norm:.3g} (largest {largest:.3g})", step
+                )
+
+    def _warn(self, name: str, kind: str, detail: str, step: int) -> None:
+        if (name, kind) in self.warned:
+            return
+        self.warned.add((name, kind))
+        warnings.warn(
+            f"{kind} gradient at step {step} in parameter {name!r}: {detail}; "
+            + (
+                "try gradient clipping (grad_clip_norm=...) or a smaller lr"
+                if kind == "exploding"
+                else "try ReLU instead of sigmoid/tanh, better initialisation, or normalisation"
+            ),
+            GradientWarning,
+            stacklevel=3,
+        )

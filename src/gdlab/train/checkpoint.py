@@ -1,0 +1,281 @@
+"""Checkpoints: one directory per checkpoint, NumPy ``.npz`` + JSON, no pickle, written atomically.
+
+Layout of ``<run_dir>/checkpoints/step-000000123/``::
+
+    state.json     the nested state (model, optimizer, scheduler, loader, RNG states, history,
+                   counters) with every array replaced by a reference into state.npz
+    state.npz      the arrays (np.load(allow_pickle=False) reads them back, dtype exact)
+    manifest.json  written last: size and SHA-256 of the two files above
+
+The directory is assembled under a temporary name (``.tmp-...``) and renamed with
+``os.replace``, so a process killed at any instant leaves either the previous checkpoint or
+the new one, never a half-written one under a checkpoint name. Loading verifies the manifest
+first; a truncated or corrupt checkpoint raises :class:`CheckpointError` naming the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import uuid
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gdlab.tensor import Tensor
+
+__all__ = [
+    "CheckpointError",
+    "clean_stale",
+    "decode_state",
+    "encode_state",
+    "find_checkpoints",
+    "latest_checkpoint",
+    "load_checkpoint",
+    "save_checkpoint",
+]
+
+FORMAT = "gdlab-checkpoint-1"
+_NAME = re.compile(r"^step-(\d+)$")
+_TMP_PREFIX = ".tmp-"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be read: missing, truncated, corrupt or of another format."""
+
+
+# ------------------------------------------------------------------------- encoding
+def encode_state(obj: Any, arrays: dict[str, np.ndarray], path: str = "") -> Any:
+    """Replace arrays/tensors/tuples/non-str-keyed dicts in ``obj`` by JSON-able markers.
+
+    Arrays go into ``arrays`` under their path (``"optimizer/state/0/exp_avg"``); numbers,
+    strings, lists and str-keyed dicts stay as they are. Python floats survive JSON exactly.
+    """
+    if obj is None or isinstance(obj, bool | int | float | str):
+        return obj
+    if isinstance(obj, Tensor | np.ndarray | np.generic):
+        arr = np.asarray(obj.data if isinstance(obj, Tensor) else obj)
+        if arr.dtype.hasobject:
+            raise TypeError(f"save_checkpoint: object array at {path!r} cannot be saved")
+        key = path or "value"
+        while key in arrays:
+            key += "_"
+        arrays[key] = np.array(arr, copy=True)
+        kind = "tensor" if isinstance(obj, Tensor) else "ndarray"
+        kind = "scalar" if isinstance(obj, np.generic) else kind
+        return {"__array__": key, "kind": kind}
+    if isinstance(obj, dict):
+        if all(isinstance(k, str) and not k.startswith("__") for k in obj):
+            return {k: encode_state(v, arrays, f"{path}/{k}") for k, v in obj.items()}
+        return {
+            "__items__": [
+                [encode_state(k, arrays, path), encode_state(v, arrays, f"{path}/{k}")]
+                for k, v in obj.items()
+            ]
+        }
+    if isinstance(obj, tuple):
+        return {"__tuple__": [encode_state(v, arrays, f"{path}/{i}") for i, v in enumerate(obj)]}
+    if isinstance(obj, list):
+        return [encode_state(v, arrays, f"{path}/{i}") for i, v in enumerate(obj)]
+    raise TypeError(
+        f"save_checkpoint: cannot save a {type(obj).__name__} at {path!r}; state must be "
+        "numbers, strings, arrays, lists, tuples and dicts"
+    )
+
+
+def decode_state(obj: Any, arrays: Any) -> Any:
+    """Inverse of :func:`encode_state`."""
+    if isinstance(obj, list):
+        return [decode_state(v, arrays) for v in obj]
+    if not isinstance(obj, dict):
+        return obj
+    if "__array__" in obj:
+        arr = arrays[obj["__array__"]]
+        if obj.get("kind") == "scalar":
+            return arr[()]
+        return Tensor(arr) if obj.get("kind") == "tensor" else arr
+    if "__tuple__" in obj:
+        return tuple(decode_state(v, arrays) for v in obj["__tuple__"])
+    if "__items__" in obj:
+        return {decode_state(k, arrays): decode_state(v, arrays) for k, v in obj["__items__"]}
+    return {k: decode_state(v, arrays) for k, v in obj.items()}
+
+
+# ------------------------------------------------------------------------- files
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError:  # directories cannot be fsynced on some platforms
+        pass
+    finally:
+        os.close(fd)
+
+
+def checkpoint_name(step: int) -> str:
+    return f"step-{step:09d}"
+
+
+def save_checkpoint(
+    directory: str | os.PathLike, state: dict[str, Any], step: int, keep_last: int | None = None
+) -> Path:
+    """Write ``state`` as ``directory/step-<step>/`` atomically and return that path.
+
+    Args:
+        directory: the checkpoints directory (created if needed).
+        state: nested dicts/lists of numbers, strings and arrays (e.g. ``Trainer.state_dict()``).
+        step: the step counter, used for the name and for ordering.
+        keep_last: keep only this many newest checkpoints (None keeps all).
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    final = directory / checkpoint_name(step)
+    tmp = directory / f"{_TMP_PREFIX}{final.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        arrays: dict[str, np.ndarray] = {}
+        doc = {"format": FORMAT, "step": step, "state": encode_state(state, arrays)}
+        with open(tmp / "state.npz", "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        with open(tmp / "state.json", "w", encoding="utf-8") as f:
+            json.dump(doc, f, sort_keys=True, allow_nan=True)
+            f.flush()
+            os.fsync(f.fileno())
+        files = {
+            n: {"size": (tmp / n).stat().st_size, "sha256": _sha256(tmp / n)}
+            for n in ("state.json", "state.npz")
+        }
+        with open(tmp / "manifest.json", "w", encoding="utf-8") as f:
+            json.dump({"format": FORMAT, "step": step, "files": files}, f, sort_keys=True)
+            f.flush()
+            os.fsync(f.fileno())
+        _replace_dir(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _fsync(directory)
+    if keep_last is not None:
+        for old in find_checkpoints(directory)[:-keep_last] if keep_last > 0 else []:
+            shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def _replace_dir(src: Path, dst: Path) -> None:
+    if not dst.exists():
+        os.replace(src, dst)
+        return
+    # os.replace cannot overwrite a non-empty directory: move the old one aside first
+    trash = dst.parent / f"{_TMP_PREFIX}old-{dst.name}-{uuid.uuid4().hex[:8]}"
+    os.replace(dst, trash)
+    os.replace(src, dst)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def find_checkpoints(directory: str | os.PathLike) -> list[Path]:
+    """Checkpoint directories in ``directory``, oldest first (temp directories excluded)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in directory.iterdir() if (m := _NAME.match(p.name))]
+    return [p for _, p in sorted(found)]
+
+
+def clean_stale(directory: str | os.PathLike) -> list[Path]:
+    """Remove temp directories left by a process killed while writing; return them."""
+    directory = Path(directory)
+    stale = (
+        [p for p in directory.iterdir() if p.name.startswith(_TMP_PREFIX)]
+        if (directory.is_dir())
+        else []
+    )
+    for p in stale:
+        shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+    return stale
+
+
+def _previous_hint(path: Path) -> str:
+    older = [p for p in find_checkpoints(path.parent) if p.name < path.name]
+    if older:
+        return f"; try the previous checkpoint {older[-1]}"
+    return "; no earlier checkpoint exists in that directory"
+
+
+def _verify(path: Path) -> dict[str, Any]:
+    manifest_path = path / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        files = manifest["files"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise CheckpointError(
+            f"load_checkpoint: {manifest_path} is missing or corrupt ({e}){_previous_hint(path)}"
+        ) from None
+    if manifest.get("format") != FORMAT:
+        raise CheckpointError(
+            f"load_checkpoint: {path} has unknown format {manifest.get('format')!r}"
+        )
+    for name, info in files.items():
+        file = path / name
+        if (
+            not file.is_file()
+            or file.stat().st_size != info["size"]
+            or _sha256(file) != info["sha256"]
+        ):
+            raise CheckpointError(
+                f"load_checkpoint: {file} is truncated or corrupt (size or SHA-256 differs from "
+                f"the manifest){_previous_hint(path)}"
+            )
+    return manifest
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a checkpoint directory back into the nested state it was saved from.
+
+    Raises:
+        CheckpointError: the directory or a file in it is missing, truncated or corrupt; the
+            message names the file and the previous checkpoint to try.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise CheckpointError(f"load_checkpoint: {path} is not a checkpoint directory")
+    _verify(path)
+    try:
+        doc = json.loads((path / "state.json").read_text(encoding="utf-8"))
+        with np.load(path / "state.npz", allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        return decode_state(doc["state"], arrays)
+    except (OSError, ValueError, KeyError, EOFError) as e:
+        raise CheckpointError(
+            f"load_checkpoint: cannot read {path} ({type(e).__name__}: {e}){_previous_hint(path)}"
+        ) from None
+
+
+def latest_checkpoint(directory: str | os.PathLike) -> Path | None:
+    """The newest checkpoint in ``directory`` (or ``directory/checkpoints``) that verifies.
+
+    Corrupt ones are skipped with a warning; temp directories are never considered.
+    """
+    directory = Path(directory)
+    if (directory / "checkpoints").is_dir():
+        directory = directory / "checkpoints"
+    for path in reversed(find_checkpoints(directory)):
+        try:
+            _verify(path)
+            return path
+        except CheckpointError as e:
+            warnings.warn(f"skipping a corrupt checkpoint: {e}", RuntimeWarning, stacklevel=2)
+    return None

@@ -1,0 +1,642 @@
+"""The training loop: ``fit`` / ``Trainer``, with divergence detection, accumulation and resume.
+
+One optimizer step = ``accumulate`` batches from the loader. Each micro-batch loss (a mean
+over its samples) is weighted by ``count / total count`` before ``backward``, so k micro-batches
+give exactly the gradient of one batch of all their samples, a ragged last one included.
+
+Divergence detection is on by default: a NaN/inf loss or gradient stops the run *before* the
+update is applied (and an update that makes a parameter non-finite is undone), raising
+:class:`DivergenceError` with the step, the lr and the first offending parameter; with
+``divergence="rollback"`` the last good state is restored, the lr multiplied by
+``rollback_factor`` and the step retried (at most ``max_rollbacks`` times in a row).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import time
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gdlab.autograd import no_grad
+from gdlab.nn.utils.clip_grad import clip_grad_norm_, get_total_norm
+from gdlab.random import default_generator
+from gdlab.train.callbacks import Callback, Checkpoint, ProgressBar
+from gdlab.train.checkpoint import CheckpointError, latest_checkpoint, load_checkpoint
+from gdlab.train.history import History
+from gdlab.train.metrics import Mean, Metric, get_metric
+
+__all__ = ["DivergenceError", "Trainer", "fit"]
+
+_MODES = ("raise", "rollback", "ignore")
+
+
+class DivergenceError(FloatingPointError):
+    """The loss, a gradient or a parameter became NaN or infinite.
+
+    Attributes: ``step`` (the update that was not applied, 1-based), ``epoch``, ``lr``,
+    ``parameter`` (name of the first non-finite gradient/parameter, or None), ``loss``.
+    """
+
+    def __init__(
+        self, message: str, *, step: int, epoch: int, lr: float, parameter: str | None, loss: float
+    ) -> None:
+        super().__init__(message)
+        self.step, self.epoch, self.lr, self.parameter, self.loss = step, epoch, lr, parameter, loss
+
+
+class _Diverged(Exception):
+    def __init__(self, what: str, parameter: str | None, loss: float) -> None:
+        self.what, self.parameter, self.loss = what, parameter, loss
+
+
+def _finite(x: float) -> bool:
+    return math.isfinite(x)
+
+
+def _split(batch: Any) -> tuple[tuple[Any, ...], Any]:
+    if isinstance(batch, tuple | list) and len(batch) >= 2:
+        return tuple(batch[:-1]), batch[-1]
+    raise TypeError(
+        "fit: each batch must be a tuple (inputs..., target), got "
+        f"{type(batch).__name__}{'' if not isinstance(batch, tuple | list) else ' of length 1'}"
+    )
+
+
+def _count(batch: Any) -> int:
+    return len(_split(batch)[0][0])
+
+
+def _array(x: Any) -> np.ndarray:
+    return np.asarray(getattr(x, "data", x))
+
+
+def _needs_closure(optimizer: Any) -> bool:
+    flag = getattr(optimizer, "requires_closure", None)
+    if flag is not None:
+        return bool(flag)
+    return any(c.__name__ == "LBFGS" for c in type(optimizer).__mro__)
+
+
+def _is_plateau(scheduler: Any) -> bool:
+    return any(c.__name__ == "ReduceLROnPlateau" for c in type(scheduler).__mro__)
+
+
+def _check_positive_int(name: str, value: Any, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"fit: {name} must be a positive int, got {value!r}")
+
+
+class Trainer:
+    """Trains ``model`` on ``train_loader``; :meth:`fit` returns the :class:`History`.
+
+    Args: as :func:`fit`. The object keeps the counters (``global_step``, ``epoch``,
+    ``samples_seen``), the history and the loader position, so ``fit`` can be called again to
+    continue, and :meth:`state_dict` / :meth:`load_state_dict` capture a run exactly.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        loss_fn: Callable[[Any, Any], Any],
+        optimizer: Any,
+        train_loader: Iterable[Any],
+        *,
+        val_loader: Iterable[Any] | None = None,
+        metrics: Sequence[str | Metric] = (),
+        scheduler: Any = None,
+        callbacks: Sequence[Callback] = (),
+        grad_clip_norm: float | None = None,
+        accumulate: int = 1,
+        run_dir: str | os.PathLike | None = None,
+        divergence: str = "raise",
+        rollback_factor: float = 0.5,
+        max_rollbacks: int = 3,
+        progress: bool = False,
+        scheduler_interval: str = "epoch",
+        scheduler_monitor: str | None = None,
+        generators: dict[str, np.random.Generator] | None = None,
+    ) -> None:
+        _check_positive_int("accumulate", accumulate)
+        if grad_clip_norm is not None and not float(grad_clip_norm) > 0:
+            raise ValueError(f"fit: grad_clip_norm must be positive or None, got {grad_clip_norm}")
+        if divergence not in _MODES:
+            raise ValueError(f"fit: divergence must be one of {_MODES}, got {divergence!r}")
+        if not 0.0 < rollback_factor < 1.0:
+            raise ValueError(f"fit: rollback_factor must be in (0, 1), got {rollback_factor}")
+        if scheduler_interval not in ("epoch", "step"):
+            raise ValueError(
+                f"fit: scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}"
+            )
+        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.train_loader, self.val_loader = train_loader, val_loader
+        self.scheduler, self.scheduler_interval = scheduler, scheduler_interval
+        self.scheduler_monitor = scheduler_monitor
+        self.grad_clip_norm, self.accumulate = grad_clip_norm, int(accumulate)
+        self.run_dir = None if run_dir is None else Path(run_dir)
+        self.divergence, self.rollback_factor = divergence, rollback_factor
+        self.max_rollbacks, self.generators = max_rollbacks, dict(generators or {})
+        self.metrics = [get_metric(m) for m in metrics]
+        self.val_metrics = [copy.deepcopy(m) for m in self.metrics]
+        self.running_loss = Mean()
+        self.history = History()
+        self.global_step = self.epoch = self.samples_seen = self.batch_in_epoch = 0
+        self.in_epoch = False
+        self.stop_training = False
+        self.epochs: int | None = None
+        self._iterator: Any = None
+        self._elapsed = 0.0
+        self._t0: float | None = None
+        self._uses_closure = _needs_closure(optimizer)
+        self.callbacks = self._setup_callbacks(list(callbacks), progress)
+
+    def _setup_callbacks(self, callbacks: list[Callback], progress: bool) -> list[Callback]:
+        if self.run_dir is not None and not any(isinstance(c, Checkpoint) for c in callbacks):
+            callbacks.append(Checkpoint())
+        if progress and not any(isinstance(c, ProgressBar) for c in callbacks):
+            callbacks.append(ProgressBar())
+        # checkpoints last, so that they capture the other callbacks' updated state
+        callbacks.sort(key=lambda c: isinstance(c, Checkpoint))
+        for c in callbacks:
+            c.set_trainer(self)
+        return callbacks
+
+    # ------------------------------------------------------------------ helpers
+    def params(self) -> list[Any]:
+        return [p for g in self.optimizer.param_groups for p in g["params"]]
+
+    def named_parameters(self) -> list[tuple[str, Any]]:
+        names = {}
+        if hasattr(self.model, "named_parameters"):
+            names = {id(p): n for n, p in self.model.named_parameters()}
+        out = []
+        for gi, g in enumerate(self.optimizer.param_groups):
+            for pi, p in enumerate(g["params"]):
+                out.append((names.get(id(p), f"param_groups[{gi}][{pi}]"), p))
+        return out
+
+    @property
+    def lr(self) -> float:
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    def steps_per_epoch(self) -> int | None:
+        try:
+            return math.ceil(len(self.train_loader) / self.accumulate)  # type: ignore[arg-type]
+        except TypeError:
+            return None
+
+    def total_steps(self) -> int | None:
+        per = self.steps_per_epoch()
+        return None if per is None or self.epochs is None else per * self.epochs
+
+    def _call(self, hook: str, *args: Any) -> None:
+        for c in self.callbacks:
+            getattr(c, hook)(*args)
+
+    def wall_time(self) -> float:
+        return self._elapsed + (time.perf_counter() - self._t0 if self._t0 is not None else 0.0)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, epochs: int, *, max_steps: int | None = None, resume: Any = None) -> History:
+        """Train until ``epochs`` epochs are complete (counted from the run's start), or
+        ``max_steps`` optimizer steps, or a callback stops it. Returns the history."""
+        _check_positive_int("epochs", epochs)
+        _check_positive_int("max_steps", max_steps, allow_none=True)
+        if resume is not None:
+            self.resume(resume)
+        if max_steps is not None and max_steps < self.global_step:
+            raise ValueError(
+                f"fit: max_steps={max_steps} is less than the current step {self.global_step}"
+            )
+        self.epochs, self.stop_training = int(epochs), False
+        self._t0 = time.perf_counter()
+        try:
+            self._call("on_train_begin", {})
+            while self.epoch < self.epochs and not self.stop_training:
+                if not self.in_epoch:
+                    self._begin_epoch()
+                if not self._run_batches(max_steps):
+                    break
+                self._end_epoch()
+            self._call("on_train_end", self.history.last_epoch())
+        finally:
+            self._elapsed, self._t0 = self.wall_time(), None
+            if self.run_dir is not None:
+                self.history.save(self.run_dir / "history.json")
+        return self.history
+
+    def _begin_epoch(self) -> None:
+        self.in_epoch, self.batch_in_epoch = True, 0
+        self.running_loss.reset()
+        for m in self.metrics:
+            m.reset()
+        self._call("on_epoch_begin", self.epoch, {})
+
+    def _open_iterator(self) -> Any:
+        it = iter(self.train_loader)
+        if self.batch_in_epoch and not hasattr(self.train_loader, "load_state_dict"):
+            for _ in range(self.batch_in_epoch):  # a stateless loader: skip what was consumed
+                next(it)
+        return it
+
+    def _run_batches(self, max_steps: int | None) -> bool:
+        """Run steps until the epoch ends (True) or the run must stop mid-epoch (False)."""
+        n_batches = len(self.train_loader) if hasattr(self.train_loader, "__len__") else None
+        while True:
+            if n_batches is not None and self.batch_in_epoch >= n_batches:
+                return True
+            if self.stop_training or (max_steps is not None and self.global_step >= max_steps):
+                return False
+            if self._iterator is None:
+                self._iterator = self._open_iterator()
+            group = []
+            while len(group) < self.accumulate and (
+                n_batches is None or self.batch_in_epoch + len(group) < n_batches
+            ):
+                try:
+                    group.append(next(self._iterator))
+                except StopIteration:
+                    break
+            if not group:
+                return True
+            self._step(group)
+
+    def _end_epoch(self) -> None:
+        logs: dict[str, Any] = {"epoch": self.epoch, "loss": self.running_loss.compute()}
+        logs["lr"] = self.lr
+        logs.update({m.name: m.compute() for m in self.metrics})
+        if self.val_loader is not None:
+            val = self.evaluate(self.val_loader, self.val_metrics)
+            logs.update({f"val_{k}": v for k, v in val.items()})
+        logs["wall_time"] = self.wall_time()
+        self.history.log_epoch(logs)
+        if self.scheduler is not None and self.scheduler_interval == "epoch":
+            self._scheduler_step(logs)
+        self.epoch += 1
+        self.in_epoch, self._iterator, self.batch_in_epoch = False, None, 0
+        self._call("on_epoch_end", self.epoch - 1, logs)
+
+    def _scheduler_step(self, logs: dict[str, Any] | None) -> None:
+        if _is_plateau(self.scheduler):
+            monitor = self.scheduler_monitor or ("val_loss" if self.val_loader else "loss")
+            if logs is None or monitor not in logs:
+                raise ValueError(f"fit: ReduceLROnPlateau monitors {monitor!r}, not in the logs")
+            self.scheduler.step(logs[monitor])
+        else:
+            self.scheduler.step()
+
+    def evaluate(self, loader: Iterable[Any], metrics: Sequence[str | Metric] = ()) -> dict:
+        """Mean loss (weighted by batch size) and metrics over ``loader``, in eval mode."""
+        metrics = [get_metric(m) for m in metrics]
+        for m in metrics:
+            m.reset()
+        loss = Mean()
+        was_training = getattr(self.model, "training", None)
+        if hasattr(self.model, "eval"):
+            self.model.eval()
+        try:
+            with no_grad():
+                for batch in loader:
+                    inputs, target = _split(batch)
+                    out = self.model(*inputs)
+                    loss.update(float(self.loss_fn(out, target).item()), len(inputs[0]))
+                    for m in metrics:
+                        m.update(_array(out), _array(target))
+        finally:
+            if was_training is not None and hasattr(self.model, "train"):
+                self.model.train(was_training)
+        return {"loss": loss.compute(), **{m.name: m.compute() for m in metrics}}
+
+    # ------------------------------------------------------------------ one step
+    def _step(self, group: list[Any]) -> None:
+        step = self.global_step + 1
+        counts = [_count(b) for b in group]
+        total = sum(counts)
+        self._call("on_batch_begin", step, {"step": step, "epoch": self.epoch})
+        for retry in range(self.max_rollbacks + 1):
+            logs: dict[str, Any] = {"step": step, "epoch": self.epoch, "lr": self.lr}
+            snapshot = self._snapshot()
+            try:
+                outputs, loss, grad_norm = self._attempt(group, counts, total, step, logs, snapshot)
+                break
+            except _Diverged as d:
+                self._restore(snapshot)
+                if self.divergence != "rollback" or retry == self.max_rollbacks:
+                    raise self._divergence_error(d, step, logs["lr"]) from None
+                self._lower_lr(step, d)
+        self.global_step, self.batch_in_epoch = step, self.batch_in_epoch + len(group)
+        self.samples_seen += total
+        self.running_loss.update(loss, total)
+        for out, target in outputs:
+            for m in self.metrics:
+                m.update(out, target)
+        logs.update(loss=loss, grad_norm=grad_norm, samples_seen=self.samples_seen)
+        logs["wall_time"] = self.wall_time()
+        self.history.log_step(logs)
+        if self.scheduler is not None and self.scheduler_interval == "step":
+            self._scheduler_step(None)
+        self._call("on_batch_end", step, logs)
+
+    def _attempt(self, group, counts, total, step, logs, snapshot):  # noqa: ANN001, ANN202
+        outputs: list[tuple[np.ndarray, np.ndarray]] = []
+        first: dict[str, float] = {}
+        params = self.params()
+
+        def closure() -> float:
+            self.optimizer.zero_grad()
+            value = 0.0
+            for batch, n in zip(group, counts, strict=True):
+                inputs, target = _split(batch)
+                out = self.model(*inputs)
+                loss = self.loss_fn(out, target)
+                w = n / total
+                (loss if w == 1.0 else loss * w).backward()
+                value += float(loss.item()) * w
+                if not first:
+                    outputs.append((_array(out).copy(), _array(target)))
+            norm = get_total_norm(p.grad for p in params if p.grad is not None)
+            if not first:
+                first.update(loss=value, grad_norm=norm)
+            if self.grad_clip_norm is not None and _finite(norm):
+                clip_grad_norm_(params, self.grad_clip_norm)
+            return value
+
+        check = self.divergence != "ignore"
+        if self._uses_closure:
+            self.optimizer.step(closure)
+            self._call("on_before_optimizer_step", step, logs)
+        else:
+            closure()
+            if check and not (_finite(first["loss"]) and _finite(first["grad_norm"])):
+                raise _Diverged(
+                    "loss" if not _finite(first["loss"]) else "gradient",
+                    self._first_bad("grad"),
+                    first["loss"],
+                )
+            self._call("on_before_optimizer_step", step, logs)
+            self.optimizer.step()
+        if check:
+            if not (_finite(first["loss"]) and _finite(first["grad_norm"])):
+                raise _Diverged("loss", self._first_bad("grad"), first["loss"])
+            bad = self._first_bad("data")
+            if bad is not None:
+                raise _Diverged("parameter after the update", bad, first["loss"])
+        return outputs, first["loss"], first["grad_norm"]
+
+    def _first_bad(self, attr: str) -> str | None:
+        for name, p in self.named_parameters():
+            a = getattr(p, attr)
+            if a is not None and not np.isfinite(a.sum()) and not np.isfinite(a).all():
+                return name
+        return None
+
+    # ------------------------------------------------------------------ divergence
+    def _snapshot(self) -> Any:
+        if self.divergence == "ignore":
+            return None
+        if self.divergence == "rollback" or self._uses_closure:
+            return {
+                "model": self.model.state_dict(),
+                "optimizer": copy.deepcopy(self.optimizer.state_dict()),
+            }
+        buffers = getattr(self, "_param_buffers", None)
+        params = self.params()
+        if buffers is None or len(buffers) != len(params):
+            buffers = self._param_buffers = [np.empty_like(p.data) for p in params]
+        for b, p in zip(buffers, params, strict=True):
+            np.copyto(b, p.data)  # no allocation per step: one preallocated copy
+        return buffers
+
+    def _restore(self, snapshot: Any) -> None:
+        if snapshot is None:
+            return
+        if isinstance(snapshot, dict):
+            self.model.load_state_dict(snapshot["model"])
+            self.optimizer.load_state_dict(copy.deepcopy(snapshot["optimizer"]))
+        else:
+            for b, p in zip(snapshot, self.params(), strict=True):
+                np.copyto(p.data, b)
+        self.optimizer.zero_grad()
+
+    def _lower_lr(self, step: int, d: _Diverged) -> None:
+        for g in self.optimizer.param_groups:
+            g["lr"] = g["lr"] * self.rollback_factor
+        if self.scheduler is not None and hasattr(self.scheduler, "base_lrs"):
+            self.scheduler.base_lrs = [lr * self.rollback_factor for lr in self.scheduler.base_lrs]
+        self.history.events.append(
+            {
+                "event": "rollback",
+                "step": step,
+                "reason": d.what,
+                "parameter": d.parameter,
+                "lr": self.lr,
+            }
+        )
+        warnings.warn(
+            f"fit: non-finite {d.what} at step {step}; rolled back and lowered lr to {self.lr:g}",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+
+    def _divergence_error(self, d: _Diverged, step: int, lr: float) -> DivergenceError:
+        where = f" (first non-finite: {d.parameter!r})" if d.parameter else ""
+        return DivergenceError(
+            f"fit: training diverged at step {step} (epoch {self.epoch}, lr {lr:g}): non-finite "
+            f"{d.what}{where}, loss {d.loss}. The update was not applied; the parameters hold "
+            f"the last good values (after step {step - 1}). Lower the learning rate, clip "
+            "gradients (grad_clip_norm=...), or pass divergence='rollback'.",
+            step=step,
+            epoch=self.epoch,
+            lr=lr,
+            parameter=d.parameter,
+            loss=d.loss,
+        )
+
+    # ------------------------------------------------------------------ state
+    def _generators(self) -> dict[str, np.random.Generator]:
+        gens = {"gdlab.default": default_generator()}
+        if hasattr(self.model, "named_modules"):
+            for mname, module in self.model.named_modules():
+                for attr, value in vars(module).items():
+                    if isinstance(value, np.random.Generator):
+                        gens[f"model.{mname}.{attr}".replace("..", ".")] = value
+        gens.update(self.generators)
+        return gens
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue this run bit for bit (see :mod:`.checkpoint`)."""
+
+        def loader_state(loader: Any) -> Any:
+            return loader.state_dict() if hasattr(loader, "state_dict") else None
+
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+            "train_loader": loader_state(self.train_loader),
+            "val_loader": loader_state(self.val_loader),
+            "rng": {k: g.bit_generator.state for k, g in self._generators().items()},
+            "history": self.history.to_dict(timing=True),
+            "counters": {
+                "global_step": self.global_step,
+                "epoch": self.epoch,
+                "samples_seen": self.samples_seen,
+                "in_epoch": self.in_epoch,
+                "batch_in_epoch": self.batch_in_epoch,
+                "wall_time": self.wall_time(),
+            },
+            "running": {
+                "loss": self.running_loss.state_dict(),
+                "metrics": [m.state_dict() for m in self.metrics],
+            },
+            "callbacks": [c.state_dict() for c in self.callbacks],
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a state saved by :meth:`state_dict` into this (identically built) trainer."""
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None and state["scheduler"] is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+        for name in ("train_loader", "val_loader"):
+            loader = getattr(self, name)
+            if state[name] is not None and hasattr(loader, "load_state_dict"):
+                loader.load_state_dict(state[name])
+        gens = self._generators()
+        for key, rng_state in state["rng"].items():
+            if key in gens:
+                gens[key].bit_generator.state = rng_state
+        self.history = History.from_dict(state["history"])
+        c = state["counters"]
+        self.global_step, self.epoch, self.samples_seen = (
+            c["global_step"],
+            c["epoch"],
+            c["samples_seen"],
+        )
+        self.in_epoch, self.batch_in_epoch = c["in_epoch"], c["batch_in_epoch"]
+        self._elapsed, self._iterator = c["wall_time"], None
+        self.running_loss.load_state_dict(state["running"]["loss"])
+        for m, s in zip(self.metrics, state["running"]["metrics"], strict=False):
+            m.load_state_dict(s)
+        for cb, s in zip(self.callbacks, state["callbacks"], strict=False):
+            cb.load_state_dict(s)
+
+    def resume(self, path: str | os.PathLike) -> Path | None:
+        """Load a checkpoint directory, or the newest valid one in a run directory.
+
+        ``"auto"`` resumes from ``run_dir`` if it holds a checkpoint and starts fresh otherwise.
+        """
+        if isinstance(path, str) and path == "auto":
+            if self.run_dir is None:
+                raise ValueError("fit: resume='auto' needs a run_dir")
+            found = latest_checkpoint(self.run_dir)
+            if found is None:
+                return None
+            path = found
+        path = Path(path)
+        if not (path / "manifest.json").exists() and not path.name.startswith("step-"):
+            found = latest_checkpoint(path)
+            if found is None:
+                raise CheckpointError(f"fit: no valid checkpoint found in {path}")
+            path = found
+        self.load_state_dict(load_checkpoint(path))
+        return path
+
+    def save_checkpoint(
+        self, directory: str | os.PathLike | None = None, keep_last: int | None = None
+    ) -> Path:
+        """Write a checkpoint now (default directory ``<run_dir>/checkpoints``)."""
+        from gdlab.train.checkpoint import save_checkpoint
+
+        if directory is None:
+            if self.run_dir is None:
+                raise ValueError("Trainer.save_checkpoint: pass a directory or set run_dir")
+            directory = self.run_dir / "checkpoints"
+        return save_checkpoint(directory, self.state_dict(), self.global_step, keep_last)
+
+
+def fit(
+    model: Any,
+    loss_fn: Callable[[Any, Any], Any],
+    optimizer: Any,
+    train_loader: Iterable[Any],
+    epochs: int = 1,
+    val_loader: Iterable[Any] | None = None,
+    metrics: Sequence[str | Metric] = (),
+    scheduler: Any = None,
+    callbacks: Sequence[Callback] = (),
+    grad_clip_norm: float | None = None,
+    accumulate: int = 1,
+    max_steps: int | None = None,
+    resume: Any = None,
+    run_dir: str | os.PathLike | None = None,
+    divergence: str = "raise",
+    progress: bool = False,
+    **kwargs: Any,
+) -> History:
+    """Train ``model`` with ``optimizer`` on ``train_loader`` for ``epochs`` epochs.
+
+    Per step: zero the gradients; for each of ``accumulate`` batches ``(inputs..., target)``,
+    ``loss = loss_fn(model(*inputs), target)`` and ``(loss · n_i / n).backward()``; record
+    the total gradient norm, clip to ``grad_clip_norm``, check for NaN/inf, then
+    ``optimizer.step()`` (``step(closure)`` for L-BFGS). Per epoch: validation loss and
+    metrics, then ``scheduler.step()`` (``step(val_loss)`` for ReduceLROnPlateau).
+
+    Args:
+        model: a ``gdlab.nn.Module`` (anything callable with ``state_dict``).
+        loss_fn: ``loss_fn(output, target)`` returning the *mean* loss over the batch.
+        optimizer: a ``gdlab.optim`` optimizer over the model's parameters.
+        train_loader: yields tuples ``(inputs..., target)``; a ``gdlab.data.DataLoader``
+            gives exact mid-epoch resume.
+        epochs: total number of epochs of the run (a resumed run continues up to it).
+        val_loader: evaluated at every epoch end (``val_loss``, ``val_<metric>``).
+        metrics: names (``"accuracy"``, ``"top_5_accuracy"``, ``"mse"``, ``"mae"``, ``"r2"``)
+            or :class:`~gdlab.train.metrics.Metric` objects.
+        scheduler: an ``optim.lr_scheduler`` object, stepped per epoch (or per step with
+            ``scheduler_interval="step"``).
+        callbacks: :mod:`gdlab.train.callbacks` objects.
+        grad_clip_norm: clip the total gradient norm to this value (None: off).
+        accumulate: batches per optimizer step (gradient accumulation).
+        max_steps: stop after this many optimizer steps in total (mid-epoch allowed).
+        resume: a checkpoint directory, a run directory (newest valid checkpoint), or
+            ``"auto"`` (resume from ``run_dir`` if it has a checkpoint).
+        run_dir: writes ``history.json`` there and checkpoints into ``run_dir/checkpoints``
+            (a :class:`Checkpoint` callback is added if none is given).
+        divergence: ``"raise"`` (default), ``"rollback"`` or ``"ignore"``.
+        progress: show a tqdm progress bar (only on a terminal).
+        **kwargs: more :class:`Trainer` options (``rollback_factor``, ``max_rollbacks``,
+            ``scheduler_interval``, ``scheduler_monitor``, ``generators``).
+
+    Returns:
+        The run's :class:`~gdlab.train.history.History`.
+
+    Example:
+        >>> history = fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=1e-3),
+        ...               DataLoader(TensorDataset(X, y), batch_size=20), epochs=5)
+        >>> history.steps["loss"][:2]
+    """
+    trainer = Trainer(
+        model,
+        loss_fn,
+        optimizer,
+        train_loader,
+        val_loader=val_loader,
+        metrics=metrics,
+        scheduler=scheduler,
+        callbacks=callbacks,
+        grad_clip_norm=grad_clip_norm,
+        accumulate=accumulate,
+        run_dir=run_dir,
+        divergence=divergence,
+        progress=progress,
+        **kwargs,
+    )
+    return trainer.fit(epochs, max_steps=max_steps, resume=resume)
