@@ -56,7 +56,9 @@ def encode_state(obj: Any, arrays: dict[str, np.ndarray], path: str = "") -> Any
     Arrays go into ``arrays`` under their path (``"optimizer/state/0/exp_avg"``); numbers,
     strings, lists and str-keyed dicts stay as they are. Python floats survive JSON exactly.
     """
-    if obj is None or isinstance(obj, bool | int | float | str):
+    if obj is None or (
+        isinstance(obj, bool | int | float | str) and not isinstance(obj, np.generic)
+    ):
         return obj
     if isinstance(obj, Tensor | np.ndarray | np.generic):
         arr = np.asarray(obj.data if isinstance(obj, Tensor) else obj)
