@@ -1,0 +1,31 @@
+"""Data loading for gradient descent: data sets, the DataLoader, splits, scaling, validation.
+
+``DataLoader(dataset, batch_size=None)`` is batch GD, ``batch_size=1`` stochastic GD,
+``batch_size=b`` mini-batch GD. Helpers split data with a seed, scale features with statistics
+fitted on the training set only, one-hot encode labels, and validate inputs with
+scikit-learn's messages.
+"""
+
+from __future__ import annotations
+
+from gdlab.data.dataset import Dataset, TensorDataset
+from gdlab.data.loader import DataLoader, default_collate
+from gdlab.data.preprocessing import MinMaxScaler, NotFittedError, StandardScaler, one_hot
+from gdlab.data.split import train_test_split, train_val_test_split
+from gdlab.data.validation import check_array, check_consistent_length, check_X_y
+
+__all__ = [
+    "DataLoader",
+    "Dataset",
+    "MinMaxScaler",
+    "NotFittedError",
+    "StandardScaler",
+    "TensorDataset",
+    "check_X_y",
+    "check_array",
+    "check_consistent_length",
+    "default_collate",
+    "one_hot",
+    "train_test_split",
+    "train_val_test_split",
+]

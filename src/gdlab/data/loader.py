@@ -1,0 +1,272 @@
+"""The DataLoader: batch, stochastic and mini-batch gradient descent from one object.
+
+``batch_size=None`` is the full batch (batch GD), ``1`` is stochastic GD, ``b`` is mini-batch
+GD. Each epoch visits every sample exactly once; with ``shuffle=True`` epoch ``e`` uses a
+permutation derived from ``(seed, e)`` alone, so it is the same whatever happened before, and
+the loader's position (epoch, cursor) is part of its ``state_dict`` for an exact mid-epoch
+resume.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from gdlab.data.dataset import TensorDataset
+from gdlab.random import get_generator
+from gdlab.tensor import Tensor
+
+__all__ = ["DataLoader", "default_collate"]
+
+_SEED_BOUND = 2**63
+
+
+def default_collate(batch: Sequence[Any]) -> Any:
+    """Stack a list of samples into a batch of gdlab Tensors (``torch``'s ``default_collate``).
+
+    Tuples/lists of fields become a tuple of stacked fields, dicts a dict; Tensors and arrays are
+    stacked along a new first axis keeping their dtype; Python floats become float64 and ints
+    int64 (as torch).
+
+    Example:
+        >>> xb, yb = default_collate([(np.ones(2, np.float32), 0), (np.zeros(2, np.float32), 1)])
+        >>> xb.shape, xb.dtype, yb.dtype
+        ((2, 2), dtype('float32'), dtype('int64'))
+    """
+    first = batch[0]
+    if isinstance(first, Mapping):
+        return {k: default_collate([s[k] for s in batch]) for k in first}
+    if isinstance(first, tuple | list):
+        return tuple(default_collate(list(field)) for field in zip(*batch, strict=True))
+    if isinstance(first, Tensor):
+        return Tensor._wrap(np.stack([s.data for s in batch]))
+    if isinstance(first, bool):
+        return Tensor._wrap(np.asarray(batch, dtype=np.bool_))
+    if isinstance(first, int):
+        return Tensor._wrap(np.asarray(batch, dtype=np.int64))
+    if isinstance(first, float):
+        return Tensor._wrap(np.asarray(batch, dtype=np.float64))
+    return Tensor._wrap(np.stack([np.asarray(s) for s in batch]))
+
+
+def _check_batch_size(batch_size: Any) -> None:
+    msg = (
+        f"batch_size should be a positive integer value or None, but got batch_size={batch_size!r}"
+    )
+    if batch_size is None:
+        return
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer):
+        raise TypeError(f"DataLoader: {msg}")
+    if batch_size <= 0:
+        raise ValueError(f"DataLoader: {msg}")
+
+
+def _check_flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"DataLoader: {name} should be a bool, but got {name}={value!r}")
+    return bool(value)
+
+
+def _empty_message(dataset: Any) -> str:
+    arrays = getattr(dataset, "arrays", None)
+    shape = arrays[0].shape if arrays else (0,)
+    return f"Found array with 0 sample(s) (shape={shape}) while a minimum of 1 is required."
+
+
+class DataLoader:
+    """Iterate over a data set in batches: full batch, stochastic or mini-batch.
+
+    Same arguments and semantics as ``torch.utils.data.DataLoader`` except:
+
+    * ``batch_size=None`` means the **full batch** (batch gradient descent: one batch of all
+      ``n`` samples per epoch). In torch, ``None`` disables batching (samples one by one,
+      without a batch axis); gdlab has no use for that, and ``1`` gives per-sample batches.
+    * ``seed`` (or ``generator``) fixes the shuffle: epoch ``e``'s order is
+      ``default_rng([seed, e]).permutation(n)``, independent of how many epochs were iterated
+      before. Given a ``numpy.random.Generator`` (or neither, in which case gdlab's default
+      generator is used, see ``gdlab.manual_seed``), one seed is drawn from it when the loader is
+      built.
+    * Iterating again after a ``break`` continues the interrupted epoch (the loader has one
+      position; every epoch still visits every sample once). ``set_epoch(e)`` restarts at the
+      beginning of epoch ``e``.
+    * ``state_dict()`` holds the position (epoch, cursor, seed, samples seen):
+      ``load_state_dict`` makes the next batch the one an uninterrupted run would produce.
+
+    Array-backed data sets (:class:`TensorDataset`) are batched by one fancy index per array
+    per batch (slice views without shuffling), never by collating samples, and never copy the
+    whole data set per epoch; dtypes are preserved. Other data sets go through ``collate_fn``
+    (default :func:`default_collate`). Batches are tuples of gdlab Tensors.
+
+    Args:
+        dataset: a :class:`TensorDataset` or any object with ``__len__`` and ``__getitem__``.
+        batch_size: ``None`` (full batch), ``1`` (stochastic) or ``b`` (mini-batch). Default 1.
+        shuffle: reshuffle every epoch. Default False.
+        drop_last: drop the last incomplete batch. Default False.
+        seed: int seed of the shuffle (mutually exclusive with ``generator``).
+        generator: ``numpy.random.Generator`` (or int) to draw the shuffle seed from.
+        collate_fn: merges a list of samples into a batch; forces the per-sample path.
+
+    Attributes:
+        epoch: index of the current (or next) epoch, from 0.
+        samples_seen: number of samples yielded so far, over all epochs.
+
+    Example:
+        >>> X = np.arange(10, dtype=np.float32).reshape(5, 2)
+        >>> loader = DataLoader(TensorDataset(X), batch_size=2)
+        >>> len(loader), [xb.shape for (xb,) in loader]
+        (3, [(2, 2), (2, 2), (1, 2)])
+    """
+
+    def __init__(
+        self,
+        dataset: Any,
+        batch_size: int | None = 1,
+        shuffle: bool = False,
+        drop_last: bool = False,
+        seed: int | None = None,
+        generator: np.random.Generator | int | None = None,
+        collate_fn: Callable[[list[Any]], Any] | None = None,
+    ) -> None:
+        _check_batch_size(batch_size)
+        self.shuffle = _check_flag("shuffle", shuffle)
+        self.drop_last = _check_flag("drop_last", drop_last)
+        if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+            raise TypeError(
+                "DataLoader: dataset must have __len__ and __getitem__, "
+                f"got {type(dataset).__name__}"
+            )
+        n = len(dataset)
+        if n == 0:
+            raise ValueError(f"DataLoader: {_empty_message(dataset)}")
+        if seed is not None and generator is not None:
+            raise ValueError("DataLoader: pass either seed or generator, not both")
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.collate_fn = collate_fn
+        self._n = n
+        self._b = n if batch_size is None else int(batch_size)
+        if self.drop_last and n < self._b:
+            raise ValueError(
+                f"DataLoader: drop_last=True with batch_size={batch_size} and {n} samples leaves "
+                "no batch in an epoch; use a smaller batch_size or drop_last=False"
+            )
+        self.seed = self._resolve_seed(seed, generator) if self.shuffle else None
+        self.epoch = 0
+        self.samples_seen = 0
+        self._cursor = 0  # batches of the current epoch already yielded
+
+    def _resolve_seed(self, seed: int | None, generator: Any) -> int:
+        if seed is not None:
+            if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+                raise TypeError(f"DataLoader: seed must be a non-negative int, got {seed!r}")
+            return int(seed)
+        return int(get_generator(generator).integers(_SEED_BOUND))
+
+    # ------------------------------------------------------------------ order
+    def __len__(self) -> int:
+        """Number of batches per epoch: ceil(n / b), or floor(n / b) with ``drop_last``."""
+        return self._n // self._b if self.drop_last else math.ceil(self._n / self._b)
+
+    def permutation(self, epoch: int | None = None) -> np.ndarray | None:
+        """The sample order of ``epoch`` (default: the current one), or None without shuffle."""
+        if not self.shuffle:
+            return None
+        e = self.epoch if epoch is None else epoch
+        return np.random.default_rng([self.seed, e]).permutation(self._n)
+
+    def batch_indices(self, epoch: int | None = None) -> list[np.ndarray]:
+        """The index arrays of every batch of ``epoch`` (for inspection and tests)."""
+        perm = self.permutation(epoch)
+        order = np.arange(self._n) if perm is None else perm
+        return [order[i * self._b : (i + 1) * self._b] for i in range(len(self))]
+
+    def set_epoch(self, epoch: int) -> None:
+        """Restart at the beginning of ``epoch`` (``DistributedSampler.set_epoch``)."""
+        if isinstance(epoch, bool) or not isinstance(epoch, int | np.integer) or epoch < 0:
+            raise ValueError(
+                f"DataLoader.set_epoch: epoch must be a non-negative int, got {epoch!r}"
+            )
+        self.epoch = int(epoch)
+        self._cursor = 0
+
+    # -------------------------------------------------------------- iteration
+    def __iter__(self) -> Iterator[Any]:
+        if self._cursor >= len(self):  # the last epoch ended without closing: start the next
+            self.epoch += 1
+            self._cursor = 0
+        perm = self.permutation()
+        fast = isinstance(self.dataset, TensorDataset) and self.collate_fn is None
+        num_batches = len(self)
+        while self._cursor < num_batches:
+            i = self._cursor
+            start, stop = i * self._b, min((i + 1) * self._b, self._n)
+            idx = slice(start, stop) if perm is None else perm[start:stop]
+            batch = self.dataset.gather(idx) if fast else self._collate(idx)
+            self._cursor = i + 1  # position advances before the yield: a checkpoint taken
+            self.samples_seen += stop - start  # while the caller holds this batch resumes after it
+            yield batch
+        self.epoch += 1
+        self._cursor = 0
+
+    def _collate(self, idx: np.ndarray | slice) -> Any:
+        indices = range(idx.start, idx.stop) if isinstance(idx, slice) else idx.tolist()
+        samples = [self.dataset[i] for i in indices]
+        return (self.collate_fn or default_collate)(samples)
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, Any]:
+        """The loader's position: plain ints and bools (JSON-serialisable).
+
+        Keys: ``epoch``, ``cursor`` (batches of that epoch already yielded), ``seed`` (the
+        shuffle seed; None without shuffle), ``samples_seen``, and ``num_samples``,
+        ``batch_size``, ``shuffle``, ``drop_last`` to check the loader it is loaded into.
+        """
+        return {
+            "epoch": self.epoch,
+            "cursor": self._cursor,
+            "seed": self.seed,
+            "samples_seen": self.samples_seen,
+            "num_samples": self._n,
+            "batch_size": self._b,
+            "shuffle": self.shuffle,
+            "drop_last": self.drop_last,
+        }
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore a position saved by :meth:`state_dict` (also the shuffle seed).
+
+        Raises:
+            ValueError: the saved loader had a different number of samples, batch size,
+                shuffle or drop_last setting, or a key is missing.
+        """
+        missing = {"epoch", "cursor", "seed", "samples_seen"} - set(state_dict)
+        if missing:
+            raise ValueError(f"DataLoader.load_state_dict: missing keys {sorted(missing)}")
+        for key, mine in (
+            ("num_samples", self._n),
+            ("batch_size", self._b),
+            ("shuffle", self.shuffle),
+            ("drop_last", self.drop_last),
+        ):
+            if key in state_dict and state_dict[key] != mine:
+                raise ValueError(
+                    f"DataLoader.load_state_dict: saved {key}={state_dict[key]!r} does not match "
+                    f"this loader's {key}={mine!r}"
+                )
+        cursor = int(state_dict["cursor"])
+        if not 0 <= cursor <= len(self):
+            raise ValueError(f"DataLoader.load_state_dict: cursor {cursor} not in [0, {len(self)}]")
+        self.epoch = int(state_dict["epoch"])
+        self._cursor = cursor
+        self.samples_seen = int(state_dict["samples_seen"])
+        seed = state_dict["seed"]
+        self.seed = None if seed is None else int(seed)
+
+    def __repr__(self) -> str:
+        return (
+            f"DataLoader({type(self.dataset).__name__} of {self._n}, batch_size={self.batch_size}, "
+            f"shuffle={self.shuffle}, drop_last={self.drop_last}, epoch={self.epoch})"
+        )
