@@ -306,23 +306,24 @@ class Tensor:
         self.data[_index_data(index)] = _data(value)
 
     # ----------------------------------------------------------------- operators
+    # + - * go straight to the op table (the hot path of every model); the rest delegate.
     def __add__(self, other: Any) -> Tensor:
-        return add(self, other)
+        return _apply(_ADD, *_operands(self, other))
 
     def __radd__(self, other: Any) -> Tensor:
-        return add(other, self)
+        return _apply(_ADD, *_operands(other, self))
 
     def __sub__(self, other: Any) -> Tensor:
-        return sub(self, other)
+        return _apply(_SUB, *_operands(self, other))
 
     def __rsub__(self, other: Any) -> Tensor:
-        return sub(other, self)
+        return _apply(_SUB, *_operands(other, self))
 
     def __mul__(self, other: Any) -> Tensor:
-        return mul(self, other)
+        return _apply(_MUL, *_operands(self, other))
 
     def __rmul__(self, other: Any) -> Tensor:
-        return mul(other, self)
+        return _apply(_MUL, *_operands(other, self))
 
     def __truediv__(self, other: Any) -> Tensor:
         return div(self, other)
@@ -402,6 +403,10 @@ def tensor(data: Any, dtype: object = None, requires_grad: bool = False) -> Tens
 from gdlab.ops import methods as _methods  # noqa: E402
 
 _methods.install(Tensor)
-from gdlab.ops.elementwise import abs, add, div, mul, neg, pow, sub, to_dtype  # noqa: E402
+from gdlab.ops.elementwise import ADD as _ADD  # noqa: E402
+from gdlab.ops.elementwise import MUL as _MUL  # noqa: E402
+from gdlab.ops.elementwise import SUB as _SUB  # noqa: E402
+from gdlab.ops.elementwise import _operands, abs, div, neg, pow, to_dtype  # noqa: E402
 from gdlab.ops.linalg import matmul  # noqa: E402
+from gdlab.ops.registry import apply as _apply  # noqa: E402
 from gdlab.ops.shape import getitem, permute, transpose  # noqa: E402

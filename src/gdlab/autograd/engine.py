@@ -8,6 +8,7 @@ back to the input's shape here.
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -87,6 +88,9 @@ class enable_grad(contextlib.ContextDecorator):
         _GradMode.enabled = self.prev
 
 
+_next_seq = itertools.count().__next__
+
+
 class Node:
     """How a non-leaf tensor was made: the op, its input arrays and keyword arguments.
 
@@ -96,7 +100,7 @@ class Node:
     used is caught at backward (as torch does).
     """
 
-    __slots__ = ("op", "arrays", "kwargs", "parents", "saved")
+    __slots__ = ("op", "arrays", "kwargs", "parents", "saved", "seq")
 
     def __init__(self, op: Op, arrays: tuple, kwargs: dict, parents: tuple, saved: tuple) -> None:
         self.op = op
@@ -104,6 +108,9 @@ class Node:
         self.kwargs = kwargs
         self.parents = parents
         self.saved = saved
+        # Creation order: a node is always made after the nodes of its inputs, so sorting
+        # by it (newest first) is a topological order of the backward pass.
+        self.seq = _next_seq()
 
     def name(self) -> str:
         return f"{self.op.name.title().replace('_', '')}Backward"
@@ -127,33 +134,26 @@ def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
     """Non-leaf tensors reachable from ``roots``, each before every tensor it was computed
-    from (iterative depth-first search: no recursion limit)."""
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list = []
-    for r in roots:
-        if r._node is not None and id(r) not in visited:
-            visited.add(id(r))
-            stack.append((r, iter(_checked(r._node).parents)))
-        while stack:
-            t, it = stack[-1]
-            for _, x, _ in it:
-                node = x._node
-                if node is not None and id(x) not in visited:
-                    visited.add(id(x))
-                    stack.append((x, iter(_checked(node).parents)))
-                    break
-            else:
-                stack.pop()
-                order.append(t)
-    order.reverse()
-    return order
+    from: collected by an iterative walk (no recursion limit), then sorted newest first."""
+    found: dict[int, tuple[int, Tensor]] = {}
+    stack = [r for r in roots if r._node is not None]
+    for r in stack:
+        found[id(r)] = (r._node.seq, r)
+    while stack:
+        node = stack.pop()._node
+        if node.arrays is None:
+            raise RuntimeError(_FREED_MESSAGE)
+        for _, x, _ in node.parents:
+            xn = x._node
+            if xn is not None and id(x) not in found:
+                found[id(x)] = (xn.seq, x)
+                stack.append(x)
+    order = sorted(found.values(), key=_first, reverse=True)
+    return [t for _, t in order]
 
 
-def _checked(node: Node) -> Node:
-    if node.arrays is None:
-        raise RuntimeError(_FREED_MESSAGE)
-    return node
+def _first(pair: tuple) -> int:
+    return pair[0]
 
 
 def _version_error(x: Tensor, node: Node, expected: int) -> RuntimeError:
@@ -211,11 +211,17 @@ def _run(
         node = t._node
         if t._version or node.saved:
             _check_saved(t, node)
-        vjps, arrays, kwargs, out = node.op.vjps, node.arrays, node.kwargs, t.data
+        vjps = node.op.vjps
+        arrays = node.arrays
+        kwargs = node.kwargs
+        out = t.data
         for i, x, v in node.parents:
             if x._version != v:
                 raise _version_error(x, node, v)
-            gx = vjps[i](g, out, *arrays, **kwargs)
+            if kwargs:
+                gx = vjps[i](g, out, *arrays, **kwargs)
+            else:
+                gx = vjps[i](g, out, *arrays)
             if type(gx) is not ndarray:
                 gx = np.asarray(gx)
             shape = x.data.shape
@@ -223,9 +229,12 @@ def _run(
                 gx = unbroadcast(gx, shape)
             key = id(x)
             prev = get(key)
-            grads[key] = gx if prev is None else prev + gx
-            if x._node is None:
-                leaves[key] = x
+            if prev is None:
+                grads[key] = gx
+                if x._node is None:
+                    leaves[key] = x
+            else:
+                grads[key] = prev + gx
         if not retain_graph:
             node.arrays = None  # frees the saved arrays; a later backward raises
             node.parents = ()

@@ -64,6 +64,16 @@ def _operands(a: Any, b: Any) -> tuple[Any, Any]:
     (the default dtype for a Python float), where NumPy would pick float64; floating dtypes
     promote to the wider one (float32 + float64 -> float64, never a silent downcast).
     """
+    if isinstance(a, Tensor):  # the common cases first: this runs for every + - * /
+        da = a.data.dtype
+        if isinstance(b, Tensor):
+            if b.data.dtype is da:
+                return a, b
+        elif type(b) is float:
+            if da.kind == "f":
+                return a, b
+        elif type(b) is int:
+            return a, b
     a = _const(a)
     b = _const(b)
     da = a.data.dtype if isinstance(a, Tensor) else getattr(a, "dtype", None)

@@ -99,19 +99,19 @@ _new = object.__new__
 def apply(op: Op, *inputs: object, **kwargs: object) -> Tensor:
     """Run ``op`` on tensors or constants and, if a gradient is needed, record it.
 
-    This is the hot path of every operation, so it avoids generator expressions and
-    repeated attribute lookups: one- and two-input ops take a straight-line path.
+    This is the hot path of every operation, so one- and two-input ops take straight-line
+    paths without generator expressions or repeated lookups.
     """
     n = len(inputs)
-    if n == 1:
-        x = inputs[0]
-        arrays = (x.data,) if isinstance(x, Tensor) else inputs
-    elif n == 2:
+    if n == 2:
         a, b = inputs
-        arrays = (
-            a.data if isinstance(a, Tensor) else a,
-            b.data if isinstance(b, Tensor) else b,
-        )
+        ta = isinstance(a, Tensor)
+        tb = isinstance(b, Tensor)
+        arrays = (a.data if ta else a, b.data if tb else b)
+    elif n == 1:
+        a = inputs[0]
+        ta = isinstance(a, Tensor)
+        arrays = (a.data,) if ta else inputs
     else:
         arrays = tuple([x.data if isinstance(x, Tensor) else x for x in inputs])
     try:
@@ -121,34 +121,36 @@ def apply(op: Op, *inputs: object, **kwargs: object) -> Tensor:
     out = _new(Tensor)
     out.data = data if type(data) is np.ndarray else np.asarray(data)
     out._grad = None
-    out._node = None
     out._version = 0
     out._retains_grad = False
-    out.requires_grad = False
-    if _GradMode.enabled:
-        if n == 1:
-            if isinstance(x, Tensor) and x.requires_grad:
-                out.requires_grad = True
-                out._node = Node(op, arrays, kwargs, ((0, x, x._version),), ())
-        elif n == 2 and isinstance(a, Tensor) and isinstance(b, Tensor):
-            if a.requires_grad and b.requires_grad:
-                parents = ((0, a, a._version), (1, b, b._version))
-                saved = ()
-            elif a.requires_grad:
-                parents, saved = ((0, a, a._version),), ((b, b._version),)
-            elif b.requires_grad:
-                parents, saved = ((1, b, b._version),), ((a, a._version),)
-            else:
-                return out
-            out.requires_grad = True
-            out._node = Node(op, arrays, kwargs, parents, saved)
+    if not _GradMode.enabled:
+        out._node = None
+        out.requires_grad = False
+        return out
+    if n == 2:
+        ga = ta and a.requires_grad
+        gb = tb and b.requires_grad
+        if ga and gb:
+            node = Node(op, arrays, kwargs, ((0, a, a._version), (1, b, b._version)), ())
+        elif ga:
+            node = Node(op, arrays, kwargs, ((0, a, a._version),), ((b, b._version),) if tb else ())
+        elif gb:
+            node = Node(op, arrays, kwargs, ((1, b, b._version),), ((a, a._version),) if ta else ())
         else:
-            _record(out, op, inputs, arrays, kwargs)
+            node = None
+    elif n == 1:
+        node = (
+            Node(op, arrays, kwargs, ((0, a, a._version),), ()) if ta and a.requires_grad else None
+        )
+    else:
+        node = _record(op, inputs, arrays, kwargs)
+    out._node = node
+    out.requires_grad = node is not None
     return out
 
 
-def _record(out: Tensor, op: Op, inputs: tuple, arrays: tuple, kwargs: dict) -> None:
-    """Attach a node to ``out`` if an input needs a gradient (the general case of apply)."""
+def _record(op: Op, inputs: tuple, arrays: tuple, kwargs: dict) -> Node | None:
+    """The node for an op with any number of inputs, or None if none needs a gradient."""
     parents = []
     saved = []
     i = 0
@@ -159,9 +161,7 @@ def _record(out: Tensor, op: Op, inputs: tuple, arrays: tuple, kwargs: dict) -> 
             else:
                 saved.append((x, x._version))
         i += 1
-    if parents:
-        out.requires_grad = True
-        out._node = Node(op, arrays, kwargs, tuple(parents), tuple(saved))
+    return Node(op, arrays, kwargs, tuple(parents), tuple(saved)) if parents else None
 
 
 def _describe(op: Op, arrays: tuple, error: ValueError) -> str:
