@@ -1,0 +1,242 @@
+"""Adam and AdamW (torch's formulas), with the Keras/Kingma "ε̂" form as an option."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from gdlab.optim._work import chunks, flat, work_buffers
+from gdlab.optim.optimizer import (
+    Optimizer,
+    ParamsT,
+    check_betas,
+    check_lr,
+    check_nonneg,
+    check_unsupported,
+)
+
+__all__ = ["Adam", "AdamW", "adam_"]
+
+
+def _init_adam_state(param: np.ndarray, state: dict, amsgrad: bool) -> None:
+    state["step"] = 0.0
+    state["exp_avg"] = np.zeros_like(param)
+    state["exp_avg_sq"] = np.zeros_like(param)
+    if amsgrad:
+        state["max_exp_avg_sq"] = np.zeros_like(param)
+
+
+def adam_(
+    param: np.ndarray,
+    grad: np.ndarray,
+    state: dict,
+    *,
+    lr: float,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    amsgrad: bool = False,
+    maximize: bool = False,
+    decoupled_weight_decay: bool = False,
+    eps_hat: bool = False,
+) -> None:
+    """One Adam/AdamW step in place (see :class:`Adam`), chunk by chunk, no allocation."""
+    if "step" not in state:
+        _init_adam_state(param, state, amsgrad)
+    if amsgrad and "max_exp_avg_sq" not in state:
+        state["max_exp_avg_sq"] = np.zeros_like(param)
+    state["step"] += 1.0
+    step = state["step"]
+    beta1, beta2 = betas
+    bc1 = 1.0 - beta1**step
+    bc2_sqrt = math.sqrt(1.0 - beta2**step)
+    arrays = [param, grad, state["exp_avg"], state["exp_avg_sq"]]
+    if amsgrad:
+        arrays.append(state["max_exp_avg_sq"])
+    views = [flat(a) for a in arrays]
+    if any(v is None for v in views):  # non-contiguous: work on copies, write back
+        views = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
+    wbuf, gbuf = work_buffers(param.dtype, 2)
+    decay = 1.0 - lr * weight_decay if weight_decay and decoupled_weight_decay else None
+    coupled = weight_decay if weight_decay and not decoupled_weight_decay else 0.0
+    for sl in chunks(views[0].size):
+        p, g, m, v = (x[sl] for x in views[:4])
+        w = wbuf[: p.size]
+        if maximize or coupled:
+            ge = gbuf[: p.size]
+            np.negative(g, out=ge) if maximize else np.copyto(ge, g)
+            if coupled:
+                np.multiply(p, coupled, out=w)
+                ge += w
+            g = ge
+        if decay is not None:
+            p *= decay
+        np.subtract(g, m, out=w)  # m ← m + (1−β1)(g − m), torch's lerp
+        w *= 1.0 - beta1
+        m += w
+        v *= beta2
+        np.multiply(g, g, out=w)
+        w *= 1.0 - beta2
+        v += w
+        if amsgrad:
+            vmax = views[4][sl]
+            np.maximum(vmax, v, out=vmax)
+            v = vmax
+        np.sqrt(v, out=w)
+        if eps_hat:  # θ ← θ − lr·√(1−β2^t)/(1−β1^t) · m / (√v + ε̂)
+            w += eps
+            np.divide(m, w, out=w)
+            w *= -lr * bc2_sqrt / bc1
+        else:  # θ ← θ − lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε)
+            w /= bc2_sqrt
+            w += eps
+            np.divide(m, w, out=w)
+            w *= -lr / bc1
+        p += w
+    for a, v in zip(arrays, views, strict=True):
+        if not np.shares_memory(a, v):
+            a[...] = v.reshape(a.shape)
+
+
+class Adam(Optimizer):
+    """Adam: adaptive moment estimation (torch's formula, eps outside the square root).
+
+    Update::
+
+        g_t = ±∇f(θ_{t-1}) (+ λ·θ_{t-1} if weight decay is coupled)
+        m_t = β1·m_{t-1} + (1 − β1)·g_t
+        v_t = β2·v_{t-1} + (1 − β2)·g_t²          # amsgrad: v̂max_t = max(v̂max_{t-1}, v_t)
+        θ_t = θ_{t-1} − lr·m̂_t / (√v̂_t + ε),  m̂_t = m_t/(1 − β1^t), v̂_t = v_t/(1 − β2^t)
+        decoupled_weight_decay (AdamW): θ_{t-1} ← θ_{t-1}·(1 − lr·λ) first, no λ in g_t
+
+    Note:
+        Kingma & Ba's section 2 efficiency remark, Keras and Deep Learning from Scratch add ε̂
+        to √v_t *before* bias correction: θ_t = θ_{t-1} − lr·√(1−β2^t)/(1−β1^t)·m_t/(√v_t + ε̂).
+        ``eps_hat=True`` selects that form (a gdlab extension); it differs only through ε.
+
+    Args:
+        params: parameters or param groups.
+        lr: learning rate (default 1e-3).
+        betas: (β1, β2) (default (0.9, 0.999)).
+        eps: ε (default 1e-8).
+        weight_decay: λ (default 0).
+        amsgrad: use the running maximum of v (default False).
+        maximize: maximize the objective (default False).
+        decoupled_weight_decay: AdamW's decay (default False).
+        eps_hat: the ε̂ form above (default False).
+        foreach, fused: accepted and ignored; capturable, differentiable: must be False.
+
+    Example:
+        >>> import numpy as np
+        >>> from gdlab.nn import Parameter
+        >>> w = Parameter(np.array([1.0, -1.0]))
+        >>> opt = Adam([w], lr=0.1)
+        >>> w.grad = np.array([3.0, -0.5])
+        >>> opt.step()
+        >>> np.round(w.data, 6)
+        array([ 0.9, -0.9])
+
+    Reference: Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015,
+    https://arxiv.org/abs/1412.6980; Reddi et al., "On the Convergence of Adam and Beyond"
+    (AMSGrad), ICLR 2018.
+    """
+
+    _rule = staticmethod(adam_)
+    _param_shaped_keys = frozenset({"exp_avg", "exp_avg_sq", "max_exp_avg_sq"})
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+        decoupled_weight_decay: bool = False,
+        eps_hat: bool = False,
+    ) -> None:
+        check_unsupported(capturable, differentiable)
+        defaults = dict(
+            lr=lr,
+            betas=tuple(betas) if isinstance(betas, list) else betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
+            foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
+            decoupled_weight_decay=decoupled_weight_decay,
+            eps_hat=eps_hat,
+        )
+        super().__init__(params, defaults)
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        check_lr(group["lr"])
+        check_nonneg(group["eps"], "epsilon")
+        check_betas(group["betas"])
+        check_nonneg(group["weight_decay"], "weight_decay")
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (default weight_decay 1e-2).
+
+    Update: θ ← θ·(1 − lr·λ), then the Adam step without λ in the gradient
+    (``Adam(..., decoupled_weight_decay=True)``). See :class:`Adam` for the rest.
+
+    Args:
+        params, lr, betas, eps, amsgrad, maximize: as :class:`Adam`.
+        weight_decay: decoupled decay λ (default 1e-2).
+
+    Example:
+        >>> import numpy as np
+        >>> from gdlab.nn import Parameter
+        >>> w = Parameter(np.array([1.0]))
+        >>> opt = AdamW([w], lr=0.1, weight_decay=0.0)
+        >>> w.grad = np.array([2.0])
+        >>> opt.step()
+        >>> np.round(w.data, 6)
+        array([0.9])
+
+    Reference: Loshchilov & Hutter, "Decoupled Weight Decay Regularization", ICLR 2019,
+    https://arxiv.org/abs/1711.05101
+    """
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+    ) -> None:
+        super().__init__(
+            params,
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            foreach=foreach,
+            maximize=maximize,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
+            decoupled_weight_decay=True,
+        )

@@ -1,0 +1,216 @@
+"""L-BFGS: limited-memory quasi-Newton steps from the last few gradient differences (torch's)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from gdlab.optim.linesearch import strong_wolfe
+from gdlab.optim.optimizer import Optimizer, ParamsT, check_lr
+
+__all__ = ["LBFGS", "two_loop_direction"]
+
+
+def two_loop_direction(
+    flat_grad: np.ndarray, old_dirs: list, old_stps: list, ro: list, h_diag: float
+) -> np.ndarray:
+    """−H·g by the two-loop recursion over the stored pairs (y_i, s_i), ρ_i = 1/(y_iᵀs_i)."""
+    num_old = len(old_dirs)
+    al = [0.0] * num_old
+    q = -flat_grad
+    for i in range(num_old - 1, -1, -1):
+        al[i] = float(old_stps[i] @ q) * ro[i]
+        q -= al[i] * old_dirs[i]
+    r = q * h_diag
+    for i in range(num_old):
+        be_i = float(old_dirs[i] @ r) * ro[i]
+        r += (al[i] - be_i) * old_stps[i]
+    return r
+
+
+class LBFGS(Optimizer):
+    """L-BFGS with an optional strong-Wolfe line search (torch.optim.LBFGS step for step).
+
+    Each ``step(closure)`` runs up to ``max_iter`` iterations::
+
+        d_k = −H_k·g_k                 (two-loop recursion over ≤ history_size pairs (s, y);
+                                        H_0 = (sᵀy / yᵀy)·I)
+        t_k = lr (first iteration: min(1, 1/‖g‖₁)·lr), or a strong-Wolfe step
+        θ_{k+1} = θ_k + t_k·d_k
+
+    and stops early when max|g| ≤ tolerance_grad, the step or the loss change is below
+    tolerance_change, or ``max_eval`` function evaluations are used.
+
+    Args:
+        params: the parameters (one group only).
+        lr: step length (default 1).
+        max_iter: iterations per ``step`` (default 20).
+        max_eval: function evaluations per ``step`` (default max_iter·5/4).
+        tolerance_grad: first-order optimality tolerance (default 1e-7).
+        tolerance_change: tolerance on step and loss changes (default 1e-9).
+        history_size: stored pairs (default 100).
+        line_search_fn: None or "strong_wolfe".
+
+    Example:
+        >>> import numpy as np
+        >>> import gdlab
+        >>> from gdlab.nn import Parameter
+        >>> w = Parameter(np.array([3.0, -2.0]))
+        >>> opt = LBFGS([w], line_search_fn="strong_wolfe")
+        >>> def closure():
+        ...     opt.zero_grad()
+        ...     loss = (w * w).sum()
+        ...     loss.backward()
+        ...     return loss
+        >>> _ = opt.step(closure)
+        >>> bool(np.abs(w.data).max() < 1e-6)
+        True
+
+    Reference: Liu & Nocedal, "On the limited memory BFGS method for large scale
+    optimization", Math. Programming 1989; Nocedal & Wright, "Numerical Optimization", ch. 7.
+    """
+
+    _scalar_state_keys = frozenset({"func_evals", "n_iter", "t", "H_diag", "prev_loss"})
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1,
+        max_iter: int = 20,
+        max_eval: int | None = None,
+        tolerance_grad: float = 1e-7,
+        tolerance_change: float = 1e-9,
+        history_size: int = 100,
+        line_search_fn: str | None = None,
+    ) -> None:
+        if max_eval is None:
+            max_eval = max_iter * 5 // 4
+        defaults = dict(
+            lr=lr, max_iter=max_iter, max_eval=max_eval, tolerance_grad=tolerance_grad,
+            tolerance_change=tolerance_change, history_size=history_size,
+            line_search_fn=line_search_fn,
+        )  # fmt: skip
+        super().__init__(params, defaults)
+        if len(self.param_groups) != 1:
+            raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
+        self._params = self.param_groups[0]["params"]
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        check_lr(group["lr"])
+        if group["line_search_fn"] not in (None, "strong_wolfe"):
+            raise ValueError(
+                f"LBFGS: line_search_fn must be None or 'strong_wolfe', "
+                f"got {group['line_search_fn']!r}"
+            )
+
+    def _gather_flat_grad(self) -> np.ndarray:
+        return np.concatenate(
+            [np.zeros(p.data.size, p.dtype) if p.grad is None else p.grad.reshape(-1)
+             for p in self._params]
+        )  # fmt: skip
+
+    def _add_grad(self, step_size: float, update: np.ndarray) -> None:
+        offset = 0
+        for p in self._params:
+            n = p.data.size
+            p.data += step_size * update[offset : offset + n].reshape(p.shape)
+            p._version += 1
+            offset += n
+
+    def _directional_evaluate(self, closure, x, t, d):
+        self._add_grad(t, d)
+        loss = float(closure())
+        flat_grad = self._gather_flat_grad()
+        for p, saved in zip(self._params, x, strict=True):
+            p.data[...] = saved
+        return loss, flat_grad
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:  # noqa: C901
+        """Run up to ``max_iter`` L-BFGS iterations; return the first loss of the closure."""
+        if closure is None:
+            raise ValueError("LBFGS requires a closure: step(closure) re-evaluates the loss")
+        group = self.param_groups[0]
+        lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
+        tol_grad, tol_change = group["tolerance_grad"], group["tolerance_change"]
+        history_size = group["history_size"]
+        state = self.state[self._params[0]]
+        state.setdefault("func_evals", 0)
+        state.setdefault("n_iter", 0)
+
+        orig_loss = self._closure_loss(closure)
+        loss = float(orig_loss)
+        current_evals = 1
+        state["func_evals"] += 1
+        flat_grad = self._gather_flat_grad()
+        if np.abs(flat_grad).max(initial=0.0) <= tol_grad:
+            return orig_loss
+
+        d, t = state.get("d"), state.get("t")
+        old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
+        h_diag, prev_flat_grad = state.get("H_diag"), state.get("prev_flat_grad")
+        prev_loss = state.get("prev_loss")
+        n_iter = 0
+        while n_iter < max_iter:
+            n_iter += 1
+            state["n_iter"] += 1
+            if state["n_iter"] == 1:
+                d = -flat_grad
+                old_dirs, old_stps, ro = [], [], []
+                h_diag = 1.0
+            else:
+                y = flat_grad - prev_flat_grad
+                s = d * t
+                ys = float(y @ s)
+                if ys > 1e-10:  # keep the pair only if the curvature condition holds
+                    if len(old_dirs) == history_size:
+                        old_dirs.pop(0)
+                        old_stps.pop(0)
+                        ro.pop(0)
+                    old_dirs.append(y)
+                    old_stps.append(s)
+                    ro.append(1.0 / ys)
+                    h_diag = ys / float(y @ y)
+                d = two_loop_direction(flat_grad, old_dirs, old_stps, ro, h_diag)
+            prev_flat_grad = flat_grad.copy()
+            prev_loss = loss
+            if state["n_iter"] == 1:
+                t = min(1.0, 1.0 / float(np.abs(flat_grad).sum())) * lr
+            else:
+                t = lr
+            gtd = float(flat_grad @ d)
+            if gtd > -tol_change:
+                break
+            ls_func_evals = 0
+            if group["line_search_fn"] == "strong_wolfe":
+                x_init = [p.data.copy() for p in self._params]
+
+                def obj_func(x, t, d):
+                    return self._directional_evaluate(closure, x, t, d)
+
+                loss, flat_grad, t, ls_func_evals = strong_wolfe(
+                    obj_func, x_init, t, d, loss, flat_grad, gtd, max_ls=max_eval - current_evals
+                )
+                self._add_grad(t, d)
+                opt_cond = np.abs(flat_grad).max() <= tol_grad
+            else:
+                self._add_grad(t, d)
+                opt_cond = False
+                if n_iter != max_iter:
+                    loss = float(self._closure_loss(closure))
+                    flat_grad = self._gather_flat_grad()
+                    opt_cond = np.abs(flat_grad).max() <= tol_grad
+                    ls_func_evals = 1
+            current_evals += ls_func_evals
+            state["func_evals"] += ls_func_evals
+            if n_iter == max_iter or current_evals >= max_eval or opt_cond:
+                break
+            if np.abs(d * t).max() <= tol_change or abs(loss - prev_loss) < tol_change:
+                break
+
+        state.update(
+            d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=h_diag,
+            prev_flat_grad=prev_flat_grad, prev_loss=prev_loss,
+        )  # fmt: skip
+        return orig_loss

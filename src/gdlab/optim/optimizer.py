@@ -1,0 +1,370 @@
+"""The torch-shaped ``Optimizer`` base: param groups, state, closures and state dicts.
+
+Every algorithm is a small rule ``xxx_(param, grad, state, *, lr, ...)`` that updates the
+parameter array and its state arrays in place. The base calls it once per parameter with the
+group's *current* hyper-parameters, so a scheduler only has to change ``group["lr"]``.
+
+``foreach`` and ``fused`` are accepted for torch compatibility and ignored: gdlab has one NumPy
+code path. ``capturable=True`` and ``differentiable=True`` are rejected (graph capture and
+differentiating through ``step`` do not exist here).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+import warnings
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from gdlab.autograd import enable_grad
+from gdlab.tensor import Tensor
+
+__all__ = ["Optimizer", "ParamsT", "required"]
+
+ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
+
+
+class _Required:
+    """Sentinel for a hyper-parameter without a default."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _Required()
+
+# Keys a param group may carry besides the optimizer's defaults (torch users store names;
+# schedulers add initial_lr & co. after construction).
+_EXTRA_GROUP_KEYS = {"name", "param_names", "initial_lr"}
+
+
+# ------------------------------------------------------------------ validation helpers
+def check_lr(lr: Any, message: str = "Invalid learning rate: {}") -> None:
+    """Torch's ``Invalid learning rate`` check, also rejecting NaN, inf, str and bool."""
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
+        raise TypeError(f"Invalid learning rate type: lr must be a float, got {type(lr).__name__}")
+    if not 0.0 <= lr or not math.isfinite(lr):
+        raise ValueError(message.format(lr))
+
+
+def check_nonneg(value: float, name: str) -> None:
+    """``Invalid {name} value: {value}`` unless ``value >= 0`` (NaN fails)."""
+    if not 0.0 <= value:
+        raise ValueError(f"Invalid {name} value: {value}")
+
+
+def check_betas(betas: Any) -> None:
+    """Torch's ``Invalid beta parameter at index i`` checks, and a length check."""
+    if not isinstance(betas, tuple | list) or len(betas) != 2:
+        raise ValueError(f"Invalid betas: expected a pair (beta1, beta2), got {betas!r}")
+    for i, b in enumerate(betas):
+        if not 0.0 <= b < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {b}")
+
+
+def check_unsupported(capturable: bool = False, differentiable: bool = False) -> None:
+    if capturable:
+        raise ValueError("capturable=True is not supported: gdlab has no CUDA-graph capture")
+    if differentiable:
+        raise ValueError(
+            "differentiable=True is not supported: gdlab's optimizer step is not recorded "
+            "by autograd"
+        )
+
+
+def scratch(state: dict, name: str, like: np.ndarray) -> np.ndarray:
+    """A work buffer shaped like ``like`` kept in ``state`` under a private key.
+
+    Private keys start with ``_`` and are left out of ``state_dict()``; they spare the rules
+    an allocation per step.
+    """
+    buf = state.get(name)
+    if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
+        buf = state[name] = np.empty_like(like)
+    return buf
+
+
+def effective_grad(
+    param: np.ndarray, grad: np.ndarray, state: dict, weight_decay: float, maximize: bool
+) -> np.ndarray:
+    """−g if maximizing, plus weight_decay·θ (coupled L2), in a scratch buffer; else g itself."""
+    if not maximize and not weight_decay:
+        return grad
+    d_p = scratch(state, "_d_p", grad)
+    if maximize:
+        np.negative(grad, out=d_p)
+    else:
+        np.copyto(d_p, grad)
+    if weight_decay:
+        tmp = scratch(state, "_tmp", grad)
+        np.multiply(param, weight_decay, out=tmp)
+        d_p += tmp
+    return d_p
+
+
+def _typename(x: Any) -> str:
+    return type(x).__name__
+
+
+def _to_array(value: Any) -> Any:
+    """torch tensors and arrays -> a fresh ndarray; containers recursively; others copied."""
+    if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch.Tensor
+        return value.detach().cpu().numpy().copy()
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, Tensor):
+        return value.data.copy()
+    if isinstance(value, list | tuple):
+        return type(value)(_to_array(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _to_array(v) for k, v in value.items()}
+    return copy.deepcopy(value)
+
+
+class Optimizer:
+    """Base class of every optimizer (torch.optim.Optimizer's API).
+
+    Subclasses set ``_rule`` (the update function) and may override ``_rule_kwargs(group)``
+    (which group entries the rule receives), ``_validate(group)`` and ``_init_state``.
+
+    Args:
+        params: an iterable of Tensors, or of dicts (param groups) with a ``"params"`` entry
+            and per-group hyper-parameters. Not a single Tensor and not a set (unordered).
+        defaults: the default hyper-parameters of every group.
+
+    Example:
+        >>> import numpy as np
+        >>> from gdlab.nn import Parameter
+        >>> from gdlab.optim import SGD
+        >>> w = Parameter(np.array([1.0, 2.0]))
+        >>> opt = SGD([w], lr=0.1)
+        >>> w.grad = np.array([1.0, 1.0])
+        >>> opt.step()
+        >>> w.data
+        array([0.9, 1.9])
+    """
+
+    _rule: Callable[..., None] | None = None
+    _scalar_state_keys: frozenset[str] = frozenset({"step"})
+    _param_shaped_keys: frozenset[str] = frozenset()
+
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
+        self.defaults = dict(defaults)
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        self._validate(self.defaults)
+        if isinstance(params, Tensor):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or "
+                f"dicts, but got {_typename(params)}"
+            )
+        if isinstance(params, set | frozenset):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the "
+                "ordering of tensors in sets will change between runs. Please use a list instead."
+            )
+        groups = list(params)
+        if len(groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    # ------------------------------------------------------------------ hooks
+    def _validate(self, group: dict[str, Any]) -> None:
+        """Raise ValueError/TypeError for invalid hyper-parameters (overridden)."""
+        if "lr" in group and group["lr"] is not required:
+            check_lr(group["lr"])
+
+    def _rule_kwargs(self, group: dict[str, Any]) -> dict[str, Any]:
+        """The group's hyper-parameters the rule takes (every default except torch's flags)."""
+        skip = {"foreach", "fused", "capturable", "differentiable"}
+        return {k: group[k] for k in self.defaults if k not in skip}
+
+    # ------------------------------------------------------------------ groups
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters with its own hyper-parameters (defaults fill the rest)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {_typename(param_group)}")
+        if "params" not in param_group:
+            raise ValueError("param group has no 'params' key")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set | frozenset):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the "
+                "ordering of tensors in sets will change between runs. Please use a list instead."
+            )
+        params = list(params)
+        for p in params:
+            self._check_param(p)
+        unknown = set(param_group) - set(self.defaults) - _EXTRA_GROUP_KEYS - {"params"}
+        if unknown:
+            raise ValueError(
+                f"{type(self).__name__}: unknown key(s) {sorted(unknown)} in param group; "
+                f"expected some of {sorted(self.defaults)}"
+            )
+        group = dict(param_group)
+        group["params"] = params
+        for name, default in self.defaults.items():
+            if default is required and name not in group:
+                raise ValueError(
+                    "parameter group didn't specify a value of required optimization "
+                    f"parameter {name}"
+                )
+            group.setdefault(name, default)
+        self._validate(group)
+        if len({id(p) for p in params}) != len(params):
+            warnings.warn(
+                "optimizer contains a parameter group with duplicate parameters; in future, "
+                "this will cause an error; see github.com/pytorch/pytorch/issues/40967 for "
+                "more information",
+                stacklevel=3,
+            )
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(group)
+
+    @staticmethod
+    def _check_param(p: Any) -> None:
+        if not isinstance(p, Tensor):
+            raise TypeError(
+                f"optimizer can only optimize Tensors, but one of the params is {_typename(p)}"
+            )
+        if not p.is_leaf:
+            raise ValueError("can't optimize a non-leaf Tensor")
+        if not np.issubdtype(p.dtype, np.floating):
+            raise TypeError(
+                "optimizer can only optimize floating point Tensors, but one of the params "
+                f"has dtype {p.dtype}"
+            )
+
+    # ------------------------------------------------------------------ stepping
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients: to None (default, as torch) or to zeros in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    p.grad.fill(0)
+
+    def _closure_loss(self, closure: Callable[[], Any] | None) -> Any:
+        if closure is None:
+            return None
+        with enable_grad():
+            return closure()
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; return the closure's loss (or None).
+
+        Args:
+            closure: optional function that re-evaluates the model, calls ``backward`` and
+                returns the loss (a Tensor or a float). It runs with gradients enabled.
+        """
+        loss = self._closure_loss(closure)
+        rule = type(self)._rule
+        for group in self.param_groups:
+            kwargs = self._rule_kwargs(group)
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                rule(p.data, grad, self.state[p], **kwargs)
+                p._version += 1
+        return loss
+
+    # ------------------------------------------------------------------ state dicts
+    def state_dict(self) -> dict[str, Any]:
+        """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]}``.
+
+        As in torch, parameters are numbered in group order and the state arrays are the
+        optimizer's own (not copies); private scratch buffers are left out.
+        """
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+            packed["params"] = [index[id(p)] for p in group["params"]]
+            groups.append(packed)
+        state = {}
+        for p, s in self.state.items():
+            if id(p) in index and s:
+                state[index[id(p)]] = {k: v for k, v in s.items() if not k.startswith("_")}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the state and hyper-parameters saved by ``state_dict()`` (copies them).
+
+        torch's state dicts load too (tensors become arrays, ``step`` a float).
+        """
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                "loaded state dict has a different number of parameter groups "
+                f"({len(saved_groups)}) than the optimizer ({len(self.param_groups)})"
+            )
+        for i, (g, s) in enumerate(zip(self.param_groups, saved_groups, strict=True)):
+            if len(g["params"]) != len(s["params"]):
+                raise ValueError(
+                    "loaded state dict contains a parameter group that doesn't match the size "
+                    f"of optimizer's group: group {i} has {len(s['params'])} parameters in the "
+                    f"state dict and {len(g['params'])} in the optimizer"
+                )
+        id_map = {}
+        for g, s in zip(self.param_groups, saved_groups, strict=True):
+            id_map.update(zip(s["params"], g["params"], strict=True))
+        new_state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        for key, value in state_dict["state"].items():
+            if key not in id_map:
+                raise ValueError(f"loaded state dict has state for unknown parameter {key!r}")
+            p = id_map[key]
+            new_state[p] = self._load_param_state(key, p, value)
+        new_groups = []
+        for g, s in zip(self.param_groups, saved_groups, strict=True):
+            # keys torch does not save (gdlab's extensions) keep their current value
+            group = {k: v for k, v in g.items() if k != "params"}
+            group.update({k: _to_array(v) for k, v in s.items() if k != "params"})
+            group["params"] = g["params"]
+            new_groups.append(group)
+        self.state = new_state
+        self.param_groups = new_groups
+
+    def _load_param_state(self, key: Any, p: Tensor, saved: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k, v in saved.items():
+            v = _to_array(v)
+            if k in self._scalar_state_keys and v is not None:
+                out[k] = float(np.asarray(v))
+                continue
+            if isinstance(v, np.ndarray):
+                if np.issubdtype(v.dtype, np.floating):
+                    v = v.astype(p.dtype, copy=False)
+                if k in self._param_shaped_keys and v.shape != p.shape:
+                    raise ValueError(
+                        f"loaded state for parameter {key!r} ('{k}') has shape {v.shape}, "
+                        f"which does not match the parameter's shape {p.shape}"
+                    )
+            out[k] = v
+        return out
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for k in sorted(group):
+                if k != "params":
+                    lines.append(f"    {k}: {group[k]}")
+        return "\n".join([*lines, ")"])

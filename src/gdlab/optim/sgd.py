@@ -1,0 +1,217 @@
+"""(Stochastic) gradient descent with momentum, and the articles' ``Momentum`` form.
+
+Batch gradient descent, stochastic gradient descent and mini-batch gradient descent are the
+same update; they differ only in how many samples the gradient is averaged over (the data
+loader's ``batch_size``: None = the whole set, 1, or b). ``SGD`` is all three.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gdlab.optim.optimizer import (
+    Optimizer,
+    ParamsT,
+    check_lr,
+    check_nonneg,
+    check_unsupported,
+    effective_grad,
+    scratch,
+)
+
+__all__ = ["SGD", "Momentum", "sgd_", "momentum_"]
+
+
+def sgd_(
+    param: np.ndarray,
+    grad: np.ndarray,
+    state: dict,
+    *,
+    lr: float,
+    momentum: float = 0.0,
+    dampening: float = 0.0,
+    weight_decay: float = 0.0,
+    nesterov: bool = False,
+    maximize: bool = False,
+) -> None:
+    """One SGD step on ``param`` in place (torch's formula; see :class:`SGD`)."""
+    d_p = effective_grad(param, grad, state, weight_decay, maximize)
+    if momentum:
+        buf = state.get("momentum_buffer")
+        if buf is None:
+            buf = state["momentum_buffer"] = np.array(d_p, copy=True)  # torch: b_1 = g_1
+        else:
+            buf *= momentum
+            if dampening:
+                tmp = scratch(state, "_tmp", grad)
+                np.multiply(d_p, 1.0 - dampening, out=tmp)
+                buf += tmp
+            else:
+                buf += d_p
+        if nesterov:
+            out = scratch(state, "_nest", grad)
+            np.multiply(buf, momentum, out=out)
+            out += d_p
+            d_p = out
+        else:
+            d_p = buf
+    tmp = scratch(state, "_upd", grad)
+    np.multiply(d_p, lr, out=tmp)
+    param -= tmp
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with (Nesterov) momentum.
+
+    Update (PyTorch convention; the momentum buffer starts as the first gradient)::
+
+        g_t = ±∇f(θ_{t-1}) + λ·θ_{t-1}          # − if maximize; λ = weight_decay
+        b_t = μ·b_{t-1} + (1 − τ)·g_t           # b_1 = g_1; μ = momentum, τ = dampening
+        θ_t = θ_{t-1} − lr·b_t                  # nesterov: θ_t = θ_{t-1} − lr·(g_t + μ·b_t)
+
+    Note:
+        Sutskever et al. and many tutorials (Deep Learning from Scratch, cs231n) write
+        v_t = γ·v_{t-1} + lr·g_t; θ_t = θ_{t-1} − v_t. It equals this update while lr is
+        constant and differs once lr is scheduled: use :class:`Momentum` for that form.
+        d2l's momentum (v ← βv + g; x ← x − ηv) *is* this update with ``momentum=β``.
+        Batch GD, SGD and mini-batch GD are all this class: only the batch differs.
+
+    Args:
+        params: parameters or param groups.
+        lr: learning rate (default 1e-3, as torch 2.13).
+        momentum: momentum factor μ (default 0).
+        dampening: dampening τ of the momentum (default 0).
+        weight_decay: L2 penalty λ added to the gradient (default 0).
+        nesterov: Nesterov momentum (default False); needs momentum > 0 and dampening 0.
+        maximize: maximize the objective instead (default False).
+        foreach, fused: accepted for torch compatibility and ignored.
+        differentiable: must be False.
+
+    Example:
+        >>> import numpy as np
+        >>> from gdlab.nn import Parameter
+        >>> w = Parameter(np.array([1.0]))
+        >>> opt = SGD([w], lr=0.1, momentum=0.9)
+        >>> w.grad = np.array([2.0])
+        >>> opt.step()
+        >>> w.data
+        array([0.8])
+
+    Reference: Sutskever, Martens, Dahl & Hinton, "On the importance of initialization and
+    momentum in deep learning", ICML 2013.
+    """
+
+    _rule = staticmethod(sgd_)
+    _param_shaped_keys = frozenset({"momentum_buffer"})
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
+    ) -> None:
+        check_unsupported(differentiable=differentiable)
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
+            foreach=foreach,
+            differentiable=differentiable,
+            fused=fused,
+        )
+        super().__init__(params, defaults)
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        check_lr(group["lr"])
+        check_nonneg(group["momentum"], "momentum")
+        check_nonneg(group["weight_decay"], "weight_decay")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+
+
+def momentum_(
+    param: np.ndarray,
+    grad: np.ndarray,
+    state: dict,
+    *,
+    lr: float,
+    momentum: float = 0.9,
+    weight_decay: float = 0.0,
+    maximize: bool = False,
+) -> None:
+    """One step of the articles' momentum: v ← μ·v + lr·g; θ ← θ − v (v starts at 0)."""
+    d_p = effective_grad(param, grad, state, weight_decay, maximize)
+    v = state.get("velocity")
+    if v is None:
+        v = state["velocity"] = np.zeros_like(param)
+    tmp = scratch(state, "_upd", grad)
+    np.multiply(d_p, lr, out=tmp)
+    v *= momentum
+    v += tmp
+    param -= v
+
+
+class Momentum(Optimizer):
+    """Gradient descent with momentum in the articles' form (lr inside the velocity).
+
+    Update (Polyak's heavy ball as written by Deep Learning from Scratch, cs231n)::
+
+        v_t = μ·v_{t-1} + lr·g_t        # v_0 = 0
+        θ_t = θ_{t-1} − v_t
+
+    Equal to ``SGD(momentum=μ)`` for a constant lr; with a schedule, a change of lr only
+    affects new gradients here, while torch's SGD rescales the whole buffer.
+
+    Args:
+        params: parameters or param groups.
+        lr: learning rate (default 0.01).
+        momentum: μ (default 0.9).
+        weight_decay: L2 penalty added to the gradient (default 0).
+        maximize: maximize the objective instead (default False).
+
+    Example:
+        >>> import numpy as np
+        >>> from gdlab.nn import Parameter
+        >>> w = Parameter(np.array([1.0]))
+        >>> opt = Momentum([w], lr=0.1, momentum=0.9)
+        >>> w.grad = np.array([2.0])
+        >>> opt.step()
+        >>> w.data
+        array([0.8])
+
+    Reference: Polyak, "Some methods of speeding up the convergence of iteration methods",
+    1964; Saito, "Deep Learning from Scratch", ch. 6.
+    """
+
+    _rule = staticmethod(momentum_)
+    _param_shaped_keys = frozenset({"velocity"})
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 0.01,
+        momentum: float = 0.9,
+        weight_decay: float = 0.0,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = dict(lr=lr, momentum=momentum, weight_decay=weight_decay, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        check_lr(group["lr"])
+        check_nonneg(group["momentum"], "momentum")
+        check_nonneg(group["weight_decay"], "weight_decay")
