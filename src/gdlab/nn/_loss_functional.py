@@ -1,0 +1,331 @@
+"""Loss functions (torch.nn.functional signatures), composed from primitives.
+
+``reduction`` is 'mean' | 'sum' | 'none'. Unlike torch, element-wise losses refuse inputs and
+targets of different shapes (torch broadcasts (64,) against (64, 1) with only a warning,
+silently giving a 64×64 loss). A user's own loss is any function of tensors: whatever it
+computes with gdlab operations is differentiated automatically, e.g.
+``def my_loss(pred, y): return ((pred - y).abs() ** 3).mean()``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gdlab.ops import elementwise as E
+from gdlab.ops import nn_ops
+from gdlab.ops import reduce as R
+from gdlab.ops.registry import apply
+from gdlab.ops.shape import permute, reshape
+from gdlab.tensor import Tensor
+
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "huber_loss",
+    "kl_div",
+    "l1_loss",
+    "mse_loss",
+    "nll_loss",
+    "smooth_l1_loss",
+]
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _legacy(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
+    """torch's deprecated size_average/reduce arguments, mapped to ``reduction``."""
+    if size_average is None and reduce is None:
+        return reduction
+    if reduce is False:
+        return "none"
+    return "sum" if size_average is False else "mean"
+
+
+def _check_reduction(reduction: str, name: str, valid: tuple = REDUCTIONS) -> None:
+    if reduction not in valid:
+        choices = " | ".join(f"'{r}'" for r in valid)
+        raise ValueError(f"{name}: {reduction!r} is not a valid value for reduction; use {choices}")
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return R.mean(loss)
+    if reduction == "sum":
+        return R.sum(loss)
+    return loss
+
+
+def _target(target: Any, like: Tensor) -> Any:
+    if isinstance(target, Tensor):
+        return target
+    return np.asarray(target, dtype=like.dtype)
+
+
+def _same_shape(input: Tensor, target: Any, name: str) -> None:  # noqa: A002
+    if tuple(input.shape) != tuple(np.shape(getattr(target, "data", target))):
+        raise ValueError(
+            f"{name}: input of shape {tuple(input.shape)} and target of shape "
+            f"{tuple(np.shape(getattr(target, 'data', target)))} differ; they must match "
+            "(no silent broadcasting: reshape one of them, e.g. target.reshape(input.shape))"
+        )
+
+
+def _pointwise(name: str, input: Tensor, target: Any, reduction: str) -> Any:  # noqa: A002
+    _check_reduction(reduction, name)
+    target = _target(target, input)
+    _same_shape(input, target, name)
+    return target
+
+
+def mse_loss(
+    input: Tensor,
+    target: Any,
+    size_average: Any = None,
+    reduce: Any = None,  # noqa: A002
+    reduction: str = "mean",
+) -> Tensor:
+    """Mean squared error: mean((x − y)²)."""
+    reduction = _legacy(size_average, reduce, reduction)
+    target = _pointwise("mse_loss", input, target, reduction)
+    diff = input - target
+    return _reduce(diff * diff, reduction)
+
+
+def l1_loss(
+    input: Tensor,
+    target: Any,
+    size_average: Any = None,
+    reduce: Any = None,  # noqa: A002
+    reduction: str = "mean",
+) -> Tensor:
+    """Mean absolute error: mean(|x − y|)."""
+    reduction = _legacy(size_average, reduce, reduction)
+    target = _pointwise("l1_loss", input, target, reduction)
+    return _reduce(E.abs(input - target), reduction)
+
+
+def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:  # noqa: A002
+    """½d² where |d| < delta, delta·(|d| − ½delta) elsewhere (d = x − y; Huber, 1964)."""
+    if delta <= 0:
+        raise ValueError(f"huber_loss does not support non-positive values for delta, got {delta}")
+    target = _pointwise("huber_loss", input, target, reduction)
+    diff = input - target
+    ad = E.abs(diff)
+    loss = E.where(ad.data < delta, 0.5 * diff * diff, delta * (ad - 0.5 * delta))
+    return _reduce(loss, reduction)
+
+
+def smooth_l1_loss(
+    input: Tensor,
+    target: Any,
+    size_average: Any = None,
+    reduce: Any = None,  # noqa: A002
+    reduction: str = "mean",
+    beta: float = 1.0,
+) -> Tensor:
+    """½d²/beta where |d| < beta, |d| − ½beta elsewhere; L1 when beta = 0 (Girshick, 2015)."""
+    reduction = _legacy(size_average, reduce, reduction)
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
+    target = _pointwise("smooth_l1_loss", input, target, reduction)
+    diff = input - target
+    ad = E.abs(diff)
+    if beta == 0:
+        return _reduce(ad, reduction)
+    loss = E.where(ad.data < beta, (0.5 / beta) * diff * diff, ad - 0.5 * beta)
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy(
+    input: Tensor,
+    target: Any,
+    weight: Any = None,
+    size_average: Any = None,  # noqa: A002
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """−w·(y·log x + (1 − y)·log(1 − x)) for probabilities x; each log is clamped at −100
+    (torch), so x = 0 or 1 gives a finite loss."""
+    reduction = _legacy(size_average, reduce, reduction)
+    target = _pointwise("binary_cross_entropy", input, target, reduction)
+    x = input.data
+    if not np.all((x >= 0) & (x <= 1)):
+        raise ValueError(
+            "binary_cross_entropy: all elements of input should be between 0 and 1 (got values "
+            f"in [{np.nanmin(x):.4g}, {np.nanmax(x):.4g}]; use binary_cross_entropy_with_logits "
+            "for logits)"
+        )
+    loss = apply(nn_ops.BINARY_CROSS_ENTROPY, input, target)
+    if weight is not None:
+        loss = loss * _target(weight, input)
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Any,
+    weight: Any = None,  # noqa: A002
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+    pos_weight: Any = None,
+) -> Tensor:
+    """BCE(σ(x), y) computed stably from logits:
+    (1 − y)·x + (1 + (pos_weight − 1)·y)·log(1 + e^−x), with log(1 + e^−x) = softplus(−x)."""
+    reduction = _legacy(size_average, reduce, reduction)
+    target = _pointwise("binary_cross_entropy_with_logits", input, target, reduction)
+    sp = E.softplus(-input)
+    if pos_weight is not None:
+        sp = sp * ((_target(pos_weight, input) - 1) * target + 1)
+    loss = (1 - target) * input + sp
+    if weight is not None:
+        loss = loss * _target(weight, input)
+    return _reduce(loss, reduction)
+
+
+# ------------------------------------------------------------------------- class losses
+def _rows(input: Tensor) -> Tensor:  # noqa: A002
+    """(N, C, d1, ...) -> (N·d1·..., C) with the class dimension last."""
+    if input.ndim <= 2:
+        return reshape(input, (1, -1)) if input.ndim == 1 else input
+    dims = (0, *range(2, input.ndim), 1)
+    return reshape(permute(input, dims), (-1, input.shape[1]))
+
+
+def _index_target(input: Tensor, t: np.ndarray, name: str) -> np.ndarray:  # noqa: A002
+    expected = () if input.ndim == 1 else (input.shape[0], *input.shape[2:])
+    if t.dtype.kind not in "iu":
+        raise TypeError(
+            f"{name}: expected target of class indices with an integer dtype (shape {expected}) "
+            f"or class probabilities of the input's shape {tuple(input.shape)}; got target of "
+            f"dtype {t.dtype} and shape {t.shape}"
+        )
+    if t.shape != expected:
+        raise ValueError(
+            f"{name}: for input of shape {tuple(input.shape)} (classes in dimension "
+            f"{0 if input.ndim == 1 else 1}), expected target of shape {expected}, got {t.shape}"
+        )
+    return t.reshape(-1)
+
+
+def _weights(weight: Any, c: int, dtype: np.dtype, name: str) -> np.ndarray | None:
+    if weight is None:
+        return None
+    w = np.asarray(getattr(weight, "data", weight), dtype=dtype)
+    if w.shape != (c,):
+        raise ValueError(f"{name}: weight of shape {w.shape} should have {c} elements (classes)")
+    return w
+
+
+def _index_coefficients(t, c, w, ignore_index, smoothing, dtype, name):
+    """q (M, C) with loss_i = −Σ_c q_ic·log p_ic, and the 'mean' denominator Σ w[t_i]."""
+    valid = t != ignore_index
+    tv = t[valid]
+    if tv.size and (tv.min() < 0 or tv.max() >= c):
+        bad = tv.max() if tv.max() >= c else tv.min()
+        raise IndexError(f"{name}: Target {bad} is out of bounds (classes are 0..{c - 1}).")
+    rows = np.flatnonzero(valid)
+    wt = np.ones(tv.shape, dtype=dtype) if w is None else w[tv]
+    q = np.zeros((t.size, c), dtype=dtype)
+    q[rows, tv] = (1.0 - smoothing) * wt
+    if smoothing:
+        q[rows] += (smoothing / c) * (np.ones(c, dtype=dtype) if w is None else w)
+    return q, float(wt.sum())
+
+
+def cross_entropy(
+    input: Tensor,
+    target: Any,
+    weight: Any = None,
+    size_average: Any = None,  # noqa: A002
+    ignore_index: int = -100,
+    reduce: Any = None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """−Σ_c q_c·log_softmax(x)_c, with q the one-hot class (or the class probabilities),
+    smoothed as (1 − ε)·q + ε/C and weighted per class; one fused, stable primitive.
+
+    'mean' divides by the summed weights of the non-ignored targets (class indices) or by
+    the number of samples (probabilities), as torch.
+    """
+    name = "cross_entropy"
+    reduction = _legacy(size_average, reduce, reduction)
+    _check_reduction(reduction, name)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(
+            f"{name}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}"
+        )
+    if input.ndim == 0:
+        raise ValueError(f"{name}: input must have a class dimension, got a 0-d tensor")
+    c = input.shape[0 if input.ndim == 1 else 1]
+    t = np.asarray(getattr(target, "data", target))
+    w = _weights(weight, c, input.dtype, name)
+    z = _rows(input)
+    if t.dtype.kind == "f" and t.shape == tuple(input.shape):
+        q = _rows(Tensor._wrap(t.astype(input.dtype, copy=False))).data
+        q = q * (1.0 - label_smoothing) + label_smoothing / c if label_smoothing else q
+        q = q * w if w is not None else q
+        denom = float(z.shape[0])
+    else:
+        flat = _index_target(input, t, name)
+        q, denom = _index_coefficients(flat, c, w, ignore_index, label_smoothing, input.dtype, name)
+    if reduction == "none":
+        loss = apply(nn_ops.CROSS_ENTROPY, z, q=q)
+        return reshape(loss, () if input.ndim == 1 else (input.shape[0], *input.shape[2:]))
+    return apply(nn_ops.CROSS_ENTROPY, z, q=q, denom=denom if reduction == "mean" else 1.0)
+
+
+def nll_loss(
+    input: Tensor,
+    target: Any,
+    weight: Any = None,
+    size_average: Any = None,  # noqa: A002
+    ignore_index: int = -100,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """−w[y]·x[y] for log-probabilities x (after log_softmax); 'mean' divides by Σ w[y]."""
+    name = "nll_loss"
+    reduction = _legacy(size_average, reduce, reduction)
+    _check_reduction(reduction, name)
+    c = input.shape[0 if input.ndim == 1 else 1]
+    flat = _index_target(input, np.asarray(getattr(target, "data", target)), name)
+    w = _weights(weight, c, input.dtype, name)
+    q, denom = _index_coefficients(flat, c, w, ignore_index, 0.0, input.dtype, name)
+    loss = -R.sum(_rows(input) * q, 1)
+    if reduction == "none":
+        return reshape(loss, () if input.ndim == 1 else (input.shape[0], *input.shape[2:]))
+    total = R.sum(loss)
+    return total / denom if reduction == "mean" else total
+
+
+def kl_div(
+    input: Tensor,
+    target: Any,
+    size_average: Any = None,
+    reduce: Any = None,  # noqa: A002
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Tensor:
+    """Pointwise y·(log y − x) for log-probabilities x (0 where y = 0), or e^y·(y − x) with
+    ``log_target``; 'batchmean' divides the sum by the batch size (the true KL divergence)."""
+    reduction = _legacy(size_average, reduce, reduction)
+    _check_reduction(reduction, "kl_div", (*REDUCTIONS, "batchmean"))
+    target = _target(target, input)
+    if log_target:
+        loss = E.exp(target) * (target - input)
+    else:
+        t = getattr(target, "data", target)
+        log_t = (
+            E.log(E.where(t > 0, target, 1.0))
+            if isinstance(target, Tensor)
+            else (np.log(np.where(t > 0, t, 1.0)))
+        )
+        loss = target * (log_t - input)
+    if reduction == "batchmean":
+        return R.sum(loss) / (input.shape[0] if input.ndim else 1)
+    return _reduce(loss, reduction)

@@ -1,0 +1,258 @@
+"""Convolution and pooling layers: Conv1d, Conv2d, MaxPool1d/2d, AvgPool1d/2d,
+AdaptiveAvgPool1d/2d (torch.nn's arguments, parameter shapes and default init)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gdlab.nn import functional as F
+from gdlab.nn.layers import empty_parameter, reset_fan_in_uniform
+from gdlab.nn.module import Module
+from gdlab.tensor import Tensor
+
+__all__ = [
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "Conv1d",
+    "Conv2d",
+    "MaxPool1d",
+    "MaxPool2d",
+]
+
+
+def _tuple(v: Any, n: int) -> tuple:
+    return tuple(v) if isinstance(v, tuple | list) else (v,) * n
+
+
+class _ConvNd(Module):
+    _n = 2
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        dtype: Any = None,
+        generator: Any = None,
+    ) -> None:
+        super().__init__()
+        name = type(self).__name__
+        if groups <= 0 or in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"{name}: groups={groups} must be positive and divide in_channels={in_channels} "
+                f"and out_channels={out_channels}"
+            )
+        if padding_mode != "zeros":
+            raise NotImplementedError(f"{name}: padding_mode {padding_mode!r} (only 'zeros')")
+        if isinstance(padding, str) and padding not in ("same", "valid"):
+            raise ValueError(
+                f"Invalid padding string {padding!r}, should be one of 'valid', 'same'"
+            )
+        n = self._n
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride = _tuple(kernel_size, n), _tuple(stride, n)
+        self.padding = padding if isinstance(padding, str) else _tuple(padding, n)
+        self.dilation, self.groups, self.padding_mode = _tuple(dilation, n), groups, padding_mode
+        if padding == "same" and any(s != 1 for s in self.stride):
+            raise ValueError("padding='same' is not supported for strided convolutions")
+        shape = (out_channels, in_channels // groups, *self.kernel_size)
+        self.weight = empty_parameter(*shape, dtype=dtype)
+        if bias:
+            self.bias = empty_parameter(out_channels, dtype=dtype)
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator: Any = None) -> None:
+        """torch's default: W, b ~ U(−1/√fan_in, 1/√fan_in), fan_in = C/groups·∏kernel."""
+        reset_fan_in_uniform(self.weight, self.bias, generator)
+
+    def _check(self, input: Tensor) -> None:  # noqa: A002
+        n = self._n
+        if input.ndim not in (n + 1, n + 2) or input.shape[-n - 1] != self.in_channels:
+            raise ValueError(
+                f"{type(self).__name__} expected {n + 1}D or {n + 2}D input with "
+                f"{self.in_channels} channels, got input of shape {tuple(input.shape)}"
+            )
+
+    def extra_repr(self) -> str:
+        n = self._n
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"
+        s += f", stride={self.stride}"
+        if self.padding != (0,) * n:
+            s += (
+                f", padding={self.padding!r}"
+                if isinstance(self.padding, str)
+                else (f", padding={self.padding}")
+            )
+        if self.dilation != (1,) * n:
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class Conv2d(_ConvNd):
+    """2-D cross-correlation over (N, C_in, H, W) -> (N, C_out, H_out, W_out), with
+    H_out = ⌊(H + 2·padding − dilation·(k − 1) − 1) / stride⌋ + 1.
+
+    ``weight`` is (C_out, C_in/groups, kh, kw); padding may be an int, a pair, 'valid' or
+    'same'. Computed as im2col + one matrix product (see ``gdlab.ops.conv``).
+
+    Example:
+        >>> conv = nn.Conv2d(1, 8, 3, padding=1)
+        >>> conv(gdlab.randn(2, 1, 28, 28)).shape
+        (2, 8, 28, 28)
+    """
+
+    _n = 2
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        self._check(input)
+        return F.conv2d(
+            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+        )
+
+
+class Conv1d(_ConvNd):
+    """1-D cross-correlation over (N, C_in, L) -> (N, C_out, L_out); ``weight`` is
+    (C_out, C_in/groups, k)."""
+
+    _n = 1
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        self._check(input)
+        return F.conv1d(
+            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+        )
+
+
+class MaxPool2d(Module):
+    """Maximum over each kernel window (stride defaults to the kernel size)."""
+
+    def __init__(
+        self,
+        kernel_size: Any,
+        stride: Any = None,
+        padding: Any = 0,
+        dilation: Any = 1,
+        return_indices: bool = False,
+        ceil_mode: bool = False,
+    ) -> None:
+        super().__init__()
+        self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.max_pool2d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.ceil_mode,
+            self.return_indices,
+        )
+
+    def extra_repr(self) -> str:
+        return (
+            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
+        )
+
+
+class MaxPool1d(MaxPool2d):
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.max_pool1d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.ceil_mode,
+            self.return_indices,
+        )
+
+
+class AvgPool2d(Module):
+    """Mean over each kernel window."""
+
+    def __init__(
+        self,
+        kernel_size: Any,
+        stride: Any = None,
+        padding: Any = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+        divisor_override: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.avg_pool2d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
+            self.divisor_override,
+        )
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool1d(AvgPool2d):
+    def __init__(
+        self,
+        kernel_size: Any,
+        stride: Any = None,
+        padding: Any = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+    ) -> None:
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.avg_pool1d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
+        )
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed ``output_size`` whatever the input size."""
+
+    def __init__(self, output_size: Any) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.adaptive_avg_pool1d(input, self.output_size)

@@ -1,0 +1,313 @@
+"""torch.nn.functional's functions on gdlab tensors: same names, signatures and defaults.
+
+Layers (linear, conv, pooling, normalisation, dropout, embedding) live here and in
+``gdlab.nn._conv_functional``; losses in ``gdlab.nn._loss_functional``; everything is
+re-exported from this module. Functions are composed from primitives of the op table
+(``gdlab.ops``), so none of them carries gradient code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from gdlab.nn._conv_functional import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    max_pool1d,
+    max_pool2d,
+)
+from gdlab.nn._loss_functional import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
+from gdlab.ops import elementwise as E
+from gdlab.ops import nn_ops
+from gdlab.ops import reduce as R
+from gdlab.ops.registry import apply
+from gdlab.ops.shape import pad as _constant_pad
+from gdlab.ops.shape import reshape
+from gdlab.random import get_generator
+from gdlab.tensor import Tensor
+
+__all__ = [
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "batch_norm",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv1d", "conv2d",
+    "cross_entropy", "dropout", "elu", "embedding", "gelu", "hardtanh", "huber_loss", "kl_div",
+    "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool1d", "max_pool2d",
+    "mse_loss", "nll_loss", "one_hot", "pad", "prelu", "relu", "relu6", "sigmoid", "silu",
+    "smooth_l1_loss", "softmax", "softplus", "tanh",
+]  # fmt: skip
+
+
+# ------------------------------------------------------------------------- linear
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
+    """y = x·Wᵀ + b with W of shape (out_features, in_features): one fused primitive whose
+    backward is two matrix products and one sum."""
+    if input.shape[-1:] != weight.shape[1:]:
+        raise ValueError(
+            f"linear: input of shape {input.shape} does not match weight of shape "
+            f"{weight.shape} (expected last dim {weight.shape[1]})"
+        )
+    if bias is None:
+        return apply(nn_ops.LINEAR, input, weight)
+    return apply(nn_ops.LINEAR, input, weight, bias)
+
+
+# ------------------------------------------------------------------------- activations
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """σ(x) = 1 / (1 + e^−x) (stable for any x)."""
+    return E.sigmoid(input)
+
+
+def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    return E.tanh(input)
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """max(x, 0); ``inplace`` is accepted for compatibility and ignored (no in-place graph)."""
+    return E.relu(input)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    return hardtanh(input, 0.0, 6.0)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x for x > 0, negative_slope·x otherwise."""
+    return apply(nn_ops.LEAKY_RELU, input, negative_slope=negative_slope)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x for x > 0, α·(eˣ − 1) otherwise (Clevert et al., 2015, arXiv:1511.07289)."""
+    return apply(nn_ops.ELU, input, alpha=alpha)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
+    """x for x > 0, a·x otherwise, with a learnable ``weight`` per channel (dim 1) or one
+    shared value (He et al., 2015, arXiv:1502.01852)."""
+    a = weight
+    if weight.data.size > 1:
+        if input.ndim < 2 or input.shape[1] != weight.data.size:
+            raise ValueError(
+                f"prelu: weight of size {weight.data.size} does not match the channel "
+                f"dimension of input of shape {input.shape}"
+            )
+        a = reshape(weight, (-1,) + (1,) * (input.ndim - 2))
+    return E.where(input.data > 0, input, a * input)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
+    """x·Φ(x) with the exact normal CDF (erf), or its tanh approximation with
+    ``approximate='tanh'`` (Hendrycks & Gimpel, arXiv:1606.08415)."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"approximate argument must be either none or tanh, got {approximate!r}")
+    return apply(nn_ops.GELU, input, approximate=approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x·σ(x) (swish)."""
+    return input * E.sigmoid(input)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+    """log(1 + e^(β·x)) / β, and x itself where β·x > threshold."""
+    return E.softplus(input, beta=beta, threshold=threshold)
+
+
+def hardtanh(
+    input: Tensor,  # noqa: A002
+    min_val: float = -1.0,
+    max_val: float = 1.0,
+    inplace: bool = False,
+) -> Tensor:
+    """x clipped to [min_val, max_val]; no gradient on the boundary (torch)."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val {min_val} cannot be greater than max_val {max_val}")
+    return apply(nn_ops.HARDTANH, input, min_val=min_val, max_val=max_val)
+
+
+def _softmax_dim(ndim: int) -> int:
+    return 0 if ndim in (0, 1, 3) else 1  # torch's legacy implicit dimension
+
+
+def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:  # noqa: A002
+    """exp(x_i) / Σ_j exp(x_j) along ``dim`` (shifted by the max: never overflows)."""
+    x = input if dtype is None else input.to(dtype)
+    return R.softmax(x, _softmax_dim(x.ndim) if dim is None else dim)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:  # noqa: A002
+    """x_i − log Σ_j exp(x_j) along ``dim``: never the log of a softmax."""
+    x = input if dtype is None else input.to(dtype)
+    return R.log_softmax(x, _softmax_dim(x.ndim) if dim is None else dim)
+
+
+# ------------------------------------------------------------------------- dropout
+def _check_p(p: float) -> None:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def dropout(
+    input: Tensor,  # noqa: A002
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+    generator: Any = None,
+) -> Tensor:
+    """Inverted dropout: zero each element with probability p and scale the rest by 1/(1−p),
+    so the expectation is unchanged; the identity when not ``training`` (Srivastava et al.,
+    2014, JMLR 15)."""
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * np.zeros((), dtype=input.dtype)
+    rng = get_generator(generator)
+    dt = input.dtype if input.dtype.kind == "f" else np.dtype(np.float32)
+    keep = rng.random(input.shape, dtype=np.float64 if dt == np.float64 else np.float32) >= p
+    mask = keep.astype(dt)
+    mask *= dt.type(1.0 / (1.0 - p))
+    return input * mask
+
+
+# ------------------------------------------------------------------------- normalisation
+def batch_norm(
+    input: Tensor,  # noqa: A002
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """(x − mean) / √(var + eps)·γ + β per channel (dim 1). Training uses the batch's mean and
+    biased variance and updates the running statistics in place with the unbiased variance:
+    r ← (1 − momentum)·r + momentum·batch (Ioffe & Szegedy, 2015, arXiv:1502.03167)."""
+    if input.ndim < 2:
+        raise ValueError(
+            f"batch_norm: expected input with at least 2 dimensions, got {input.shape}"
+        )
+    c = input.shape[1]
+    axes = (0, *range(2, input.ndim))
+    bshape = (1, c) + (1,) * (input.ndim - 2)
+    if training:
+        n = int(np.prod([input.shape[a] for a in axes]))
+        if n <= 1:
+            raise ValueError(
+                "Expected more than 1 value per channel when training, got input size "
+                f"{input.shape}"
+            )
+        mean = R.mean(input, axes, keepdim=True)
+        var = R.var(input, axes, keepdim=True, correction=0)
+        if running_mean is not None and running_var is not None:
+            m = momentum
+            rm, rv = _data(running_mean), _data(running_var)
+            rm *= 1 - m
+            rm += m * mean.data.reshape(c).astype(rm.dtype)
+            rv *= 1 - m
+            rv += m * (var.data.reshape(c) * (n / (n - 1))).astype(rv.dtype)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: running_mean and running_var are needed in eval mode")
+        mean = _data(running_mean).reshape(bshape).astype(input.dtype)
+        var = _data(running_var).reshape(bshape).astype(input.dtype)
+    out = (input - mean) / E.sqrt(var + eps) if training else (input - mean) / np.sqrt(var + eps)
+    return _affine(out, weight, bias, bshape)
+
+
+def _affine(out: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple) -> Tensor:
+    if weight is not None:
+        out = out * reshape(weight, shape)
+    if bias is not None:
+        out = out + reshape(bias, shape)
+    return out
+
+
+def _data(x: Any) -> np.ndarray:
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def layer_norm(
+    input: Tensor,  # noqa: A002
+    normalized_shape: Sequence[int] | int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise over the last ``len(normalized_shape)`` dimensions, then γ·x̂ + β
+    (Ba et al., 2016, arXiv:1607.06450)."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if input.shape[input.ndim - len(shape) :] != shape:
+        raise ValueError(
+            f"layer_norm: input of shape {input.shape} does not end with normalized_shape {shape}"
+        )
+    axes = tuple(range(input.ndim - len(shape), input.ndim))
+    mean = R.mean(input, axes, keepdim=True)
+    var = R.var(input, axes, keepdim=True, correction=0)
+    out = (input - mean) / E.sqrt(var + eps)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+# ------------------------------------------------------------------------- lookup, shape
+def embedding(
+    input: Any,  # noqa: A002
+    weight: Tensor,
+    padding_idx: int | None = None,
+) -> Tensor:
+    """Rows of ``weight`` selected by integer ``input``; the ``padding_idx`` row gets no
+    gradient."""
+    idx = _data(input)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
+    n = weight.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = idx.max() if idx.max() >= n else idx.min()
+        raise IndexError(f"embedding: index {bad} is out of range for {n} embeddings")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += n
+    return apply(nn_ops.EMBEDDING, weight, indices=idx, padding_idx=padding_idx)
+
+
+def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
+    """int64 one-hot encoding with a new last dimension of size ``num_classes`` (max + 1 when
+    -1)."""
+    idx = _data(tensor)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"one_hot is only applicable to index tensor, got dtype {idx.dtype}")
+    if num_classes == -1:
+        num_classes = int(idx.max()) + 1 if idx.size else 0
+    if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
+        raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got {idx.max()}")
+    return Tensor._wrap(np.eye(num_classes, dtype=np.int64)[idx])
+
+
+def pad(
+    input: Tensor,  # noqa: A002
+    pad: Sequence[int],
+    mode: str = "constant",
+    value: float | None = None,
+) -> Tensor:
+    """Pad with ``value`` (0 by default); ``pad`` pairs start from the last dimension."""
+    if mode != "constant":
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported (only 'constant')")
+    return _constant_pad(input, pad, 0.0 if value is None else value)

@@ -1,0 +1,153 @@
+"""Linear, Dropout and Embedding layers (torch.nn's names, shapes and default init)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from gdlab.dtypes import get_default_dtype, resolve_dtype
+from gdlab.nn import functional as F
+from gdlab.nn import init
+from gdlab.nn.module import Module
+from gdlab.nn.parameter import Parameter
+from gdlab.tensor import Tensor
+
+__all__ = ["Dropout", "Embedding", "Linear", "empty_parameter"]
+
+
+def empty_parameter(*shape: int, dtype: Any = None) -> Parameter:
+    """A zero-filled parameter of the given shape (initialised by the layer afterwards)."""
+    d = get_default_dtype() if dtype is None else resolve_dtype(dtype)
+    return Parameter(np.zeros(shape, dtype=d))
+
+
+def reset_fan_in_uniform(weight: Tensor, bias: Tensor | None, generator: Any) -> None:
+    """torch's default for Linear and Conv: kaiming_uniform(a=√5) for the weight, which is
+    U(−1/√fan_in, 1/√fan_in), and the same bound for the bias."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5), generator=generator)
+    if bias is not None:
+        fan_in = weight.data.size // weight.shape[0]
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        init.uniform_(bias, -bound, bound, generator=generator)
+
+
+class Linear(Module):
+    """y = x·Wᵀ + b with ``weight`` (out_features, in_features) and ``bias`` (out_features,).
+
+    Initialisation (torch): W, b ~ U(−1/√in_features, 1/√in_features).
+
+    Args:
+        in_features, out_features: sizes of each input and output sample.
+        bias: learn an additive bias (default True).
+        dtype: parameter dtype (default float32).
+        generator: numpy Generator or seed for the initialisation (default: gdlab's).
+
+    Example:
+        >>> layer = nn.Linear(3, 4)
+        >>> layer(gdlab.randn(10, 3)).shape
+        (10, 4)
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        dtype: Any = None,
+        generator: Any = None,
+    ) -> None:
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = empty_parameter(out_features, in_features, dtype=dtype)
+        if bias:
+            self.bias = empty_parameter(out_features, dtype=dtype)
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator: Any = None) -> None:
+        reset_fan_in_uniform(self.weight, self.bias, generator)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        if input.ndim == 0 or input.shape[-1] != self.in_features:
+            raise ValueError(
+                f"Linear expected last dim {self.in_features}, got input of shape "
+                f"{tuple(input.shape)}"
+            )
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+class Dropout(Module):
+    """Inverted dropout: in training, zero each element with probability ``p`` and scale the
+    others by 1/(1 − p); in eval mode, the identity (Srivastava et al., 2014).
+
+    Args:
+        p: drop probability in [0, 1] (default 0.5).
+        inplace: accepted for torch compatibility; gdlab never modifies the input.
+        generator: numpy Generator or seed for the masks (default: gdlab's generator).
+    """
+
+    def __init__(self, p: float = 0.5, inplace: bool = False, generator: Any = None) -> None:
+        super().__init__()
+        F._check_p(p)
+        self.p = p
+        self.inplace = inplace
+        # an int seed becomes one Generator here, so successive masks differ
+        is_seed = isinstance(generator, int) and not isinstance(generator, bool)
+        self.generator = np.random.default_rng(generator) if is_seed else generator
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.dropout(input, self.p, self.training, generator=self.generator)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Embedding(Module):
+    """A lookup table: integer indices -> rows of ``weight`` (num_embeddings, embedding_dim).
+
+    Initialisation (torch): N(0, 1), with the ``padding_idx`` row zero (and never updated).
+    """
+
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None = None,
+        dtype: Any = None,
+        generator: Any = None,
+    ) -> None:
+        super().__init__()
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(
+                    f"Embedding: padding_idx {padding_idx} must be within num_embeddings "
+                    f"{num_embeddings}"
+                )
+            padding_idx %= num_embeddings
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+        self.padding_idx = padding_idx
+        self.weight = empty_parameter(num_embeddings, embedding_dim, dtype=dtype)
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator: Any = None) -> None:
+        init.normal_(self.weight, generator=generator)
+        if self.padding_idx is not None:
+            self.weight.data[self.padding_idx] = 0
+
+    def forward(self, input: Any) -> Tensor:  # noqa: A002
+        return F.embedding(input, self.weight, self.padding_idx)
+
+    def extra_repr(self) -> str:
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        return s if self.padding_idx is None else s + f", padding_idx={self.padding_idx}"

@@ -1,0 +1,352 @@
+"""Module: the base class of every layer, with torch.nn.Module's API.
+
+Parameters, buffers and sub-modules are registered by attribute assignment, in order, so
+``named_parameters()`` yields torch's dotted names (``0.weight``, ``layers.1.bias``) and a
+torch model's ``state_dict`` (as NumPy arrays) loads into the gdlab twin unchanged.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from gdlab.autograd.engine import no_grad
+from gdlab.dtypes import resolve_dtype
+from gdlab.nn.parameter import Parameter
+from gdlab.tensor import Tensor
+
+__all__ = ["IncompatibleKeys", "Module", "StateDictError"]
+
+
+class StateDictError(RuntimeError, ValueError):
+    """``load_state_dict`` found missing/unexpected keys or shape mismatches (torch raises
+    RuntimeError; this is also a ValueError, the checklist's choice)."""
+
+
+class IncompatibleKeys(NamedTuple):
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class Module:
+    """Base class for all network layers (``torch.nn.Module``).
+
+    Subclasses call ``super().__init__()``, assign ``Parameter``s and sub-modules as
+    attributes and define ``forward``; calling the module runs ``forward``.
+
+    Example:
+        >>> class TwoLayer(nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.hidden = nn.Linear(3, 4)
+        ...         self.out = nn.Linear(4, 1)
+        ...     def forward(self, x):
+        ...         return self.out(self.hidden(x).sigmoid())
+        >>> [name for name, _ in TwoLayer().named_parameters()]
+        ['hidden.weight', 'hidden.bias', 'out.weight', 'out.bias']
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(
+            f'Module [{type(self).__name__}] is missing the required "forward" function'
+        )
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # ----------------------------------------------------------------- registration
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError("cannot assign before Module.__init__() call")
+        params, buffers, modules = self._parameters, self._buffers, self._modules
+        if isinstance(value, Parameter):
+            self._forget(name)
+            params[name] = value
+        elif isinstance(value, Module):
+            self._forget(name)
+            modules[name] = value
+        elif name in params:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                    "(nn.Parameter or None expected)"
+                )
+            params[name] = None
+        elif name in modules:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}'")
+            modules[name] = None
+        elif name in buffers:
+            buffers[name] = _as_buffer(value, name)
+        else:
+            object.__setattr__(self, name, value)
+
+    def _forget(self, name: str) -> None:
+        self.__dict__.pop(name, None)
+        for d in (self._parameters, self._buffers, self._modules):
+            d.pop(name, None)
+
+    def __getattr__(self, name: str) -> Any:
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            if store in d and name in d[store]:
+                return d[store][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        for store in (self._parameters, self._buffers, self._modules):
+            if name in store:
+                del store[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        _check_name(name, self)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(
+                f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
+                "(nn.Parameter or None required)"
+            )
+        self._forget(name)
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor: Any, persistent: bool = True) -> None:
+        """A tensor that is state but not a parameter (running statistics)."""
+        _check_name(name, self)
+        self._forget(name)
+        self._buffers[name] = _as_buffer(tensor, name)
+        if not persistent:
+            self._non_persistent.add(name)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        _check_name(name, self)
+        self._forget(name)
+        self._modules[name] = module
+
+    register_module = add_module
+
+    # ----------------------------------------------------------------- traversal
+    def named_modules(
+        self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
+        memo = set() if memo is None else memo
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
+        yield prefix, self
+        for name, m in self._modules.items():
+            if m is not None:
+                sub = f"{prefix}.{name}" if prefix else name
+                yield from m.named_modules(memo, sub, remove_duplicate)
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        seen: set[int] = set()
+        for name, m in self._modules.items():
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
+                yield name, m
+
+    def children(self) -> Iterator[Module]:
+        for _, m in self.named_children():
+            yield m
+
+    def _named_members(self, store: str, prefix: str, recurse: bool, remove_duplicate: bool):
+        seen: set[int] = set()
+        mods = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for mod_prefix, m in mods:
+            for name, v in getattr(m, store).items():
+                if v is None or (remove_duplicate and id(v) in seen):
+                    continue
+                seen.add(id(v))
+                yield (f"{mod_prefix}.{name}" if mod_prefix else name), v
+
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter) in registration order, shared parameters once."""
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn`` on every sub-module (children first) and then on self."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    # ----------------------------------------------------------------- modes and gradients
+    def train(self, mode: bool = True) -> Module:
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
+        for m in self.modules():
+            object.__setattr__(m, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.parameters():
+            if p.grad is not None:
+                if set_to_none:
+                    p.grad = None
+                else:
+                    p.grad[...] = 0
+
+    # ----------------------------------------------------------------- dtype conversion
+    def to(self, dtype: Any) -> Module:
+        """Convert floating parameters and buffers in place (the same Parameter objects, so an
+        optimizer built before still updates them, as in torch)."""
+        target = resolve_dtype(dtype)
+        if target.kind != "f":
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got {target}")
+        for t in (*self.parameters(), *self.buffers()):
+            if t.data.dtype.kind == "f" and t.data.dtype != target:
+                t.data = t.data.astype(target)
+                if t.grad is not None:
+                    t.grad = t.grad.astype(target)
+                t._version += 1
+        return self
+
+    def double(self) -> Module:
+        return self.to(np.float64)
+
+    def float(self) -> Module:
+        return self.to(np.float32)
+
+    # ----------------------------------------------------------------- state
+    def state_dict(
+        self, destination: dict | None = None, prefix: str = "", keep_vars: bool = False
+    ) -> OrderedDict[str, Any]:
+        """Parameters and persistent buffers by dotted name, as NumPy arrays (copies, so the
+        dict is a snapshot), or the tensors themselves with ``keep_vars=True``."""
+        out = OrderedDict() if destination is None else destination
+        for mod_prefix, m in self.named_modules(prefix=prefix.rstrip(".")):
+            entries = [*m._parameters.items()]
+            entries += [(k, v) for k, v in m._buffers.items() if k not in m._non_persistent]
+            for name, t in entries:
+                if t is not None:
+                    key = f"{mod_prefix}.{name}" if mod_prefix else name
+                    out[key] = t if keep_vars else t.data.copy()
+        return out
+
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True
+    ) -> IncompatibleKeys:
+        """Copy values into the existing parameters and buffers (in place, cast to their
+        dtype). Shape mismatches always raise; missing/unexpected keys raise when ``strict``.
+        Values may be NumPy arrays, gdlab tensors or anything with ``.numpy()``."""
+        own = self.state_dict(keep_vars=True)
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        errors = []
+        if strict and unexpected:
+            errors.append("Unexpected key(s) in state_dict: " + _quoted(unexpected) + ". ")
+        if strict and missing:
+            errors.append("Missing key(s) in state_dict: " + _quoted(missing) + ". ")
+        arrays = {}
+        for k, t in own.items():
+            if k in state_dict:
+                arr = _to_numpy(state_dict[k])
+                if arr.shape != t.data.shape:
+                    errors.append(
+                        f"size mismatch for {k}: copying a param with shape {arr.shape} from "
+                        f"checkpoint, the shape in current model is {t.data.shape}."
+                    )
+                arrays[k] = arr
+        if errors:
+            raise StateDictError(
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                + "\n\t".join(errors)
+            )
+        with no_grad():
+            for k, arr in arrays.items():
+                own[k].copy_(arr)
+        return IncompatibleKeys(missing, unexpected)
+
+    # ----------------------------------------------------------------- repr
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        lines = []
+        for name, m in self._modules.items():
+            body = repr(m).replace("\n", "\n  ")
+            lines.append(f"({name}): {body}")
+        extra = self.extra_repr()
+        head = type(self).__name__ + "("
+        if not lines:
+            return head + extra + ")"
+        inner = ([extra] if extra else []) + lines
+        return head + "\n  " + "\n  ".join(inner) + "\n)"
+
+    def __dir__(self) -> list[str]:
+        extra = [*self._parameters, *self._buffers, *self._modules]
+        return sorted(set(super().__dir__()) | set(extra))
+
+
+def _as_buffer(value: Any, name: str) -> Tensor | None:
+    if value is None or isinstance(value, Tensor):
+        return value
+    if isinstance(value, np.ndarray | np.generic | int | float):
+        return Tensor(np.asarray(value))
+    raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor expected)")
+
+
+def _check_name(name: str, module: Module) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"name should be a string, got {type(name).__name__}")
+    if "." in name or name == "":
+        raise KeyError(f"name can't contain \".\" and can't be empty, got {name!r}")
+    if name in module.__dict__ and name not in ("training",):
+        raise KeyError(f"attribute '{name}' already exists")
+
+
+def _to_numpy(value: Any) -> np.ndarray:
+    if isinstance(value, Tensor):
+        return value.data
+    if isinstance(value, np.ndarray | np.generic | int | float):
+        return np.asarray(value)
+    if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+def _quoted(keys: list[str]) -> str:
+    return ", ".join(f'"{k}"' for k in keys)

@@ -1,0 +1,337 @@
+"""Recurrent layers RNN, LSTM and GRU with torch's parameter names (``weight_ih_l0``,
+``weight_hh_l0``, ``bias_ih_l0``, ``bias_hh_l0``, ``*_reverse``), gate order and shapes.
+
+The input projection of a whole sequence is one matrix product per layer and direction;
+only the hidden-to-hidden product runs step by step (backpropagation through time is the
+engine's ordinary backward over the unrolled graph).
+
+References: Elman (1990); Hochreiter & Schmidhuber (1997), "Long Short-Term Memory";
+Cho et al. (2014), https://arxiv.org/abs/1406.1078.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from gdlab.nn import functional as F
+from gdlab.nn import init
+from gdlab.nn.layers import empty_parameter
+from gdlab.nn.module import Module
+from gdlab.ops import elementwise as E
+from gdlab.ops.shape import cat, reshape, stack, transpose
+from gdlab.tensor import Tensor
+
+__all__ = ["GRU", "LSTM", "RNN"]
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+class _RNNBase(Module):
+    def __init__(
+        self,
+        mode: str,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        dtype: Any = None,
+        generator: Any = None,
+    ) -> None:
+        super().__init__()
+        name = type(self).__name__
+        if not 0 <= dropout <= 1:
+            raise ValueError(
+                "dropout should be a number in range [0, 1] representing the probability of an "
+                f"element being zeroed, got {dropout}"
+            )
+        if hidden_size <= 0 or num_layers <= 0:
+            raise ValueError(
+                f"{name}: hidden_size and num_layers must be positive, got "
+                f"{hidden_size} and {num_layers}"
+            )
+        self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
+        self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
+        self.dropout, self.bidirectional = float(dropout), bidirectional
+        gates = _GATES[mode] * hidden_size
+        for layer in range(num_layers):
+            for suffix in self._suffixes():
+                n_in = input_size if layer == 0 else hidden_size * len(self._suffixes())
+                setattr(
+                    self, f"weight_ih_l{layer}{suffix}", empty_parameter(gates, n_in, dtype=dtype)
+                )
+                setattr(
+                    self,
+                    f"weight_hh_l{layer}{suffix}",
+                    empty_parameter(gates, hidden_size, dtype=dtype),
+                )
+                if bias:
+                    setattr(self, f"bias_ih_l{layer}{suffix}", empty_parameter(gates, dtype=dtype))
+                    setattr(self, f"bias_hh_l{layer}{suffix}", empty_parameter(gates, dtype=dtype))
+        self.reset_parameters(generator)
+
+    def _suffixes(self) -> tuple[str, ...]:
+        return ("", "_reverse") if self.bidirectional else ("",)
+
+    def reset_parameters(self, generator: Any = None) -> None:
+        """torch's default: every weight and bias ~ U(−1/√hidden_size, 1/√hidden_size)."""
+        k = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            init.uniform_(p, -k, k, generator=generator)
+
+    def _weights(self, layer: int, suffix: str) -> tuple:
+        get = self._parameters.get
+        return tuple(
+            get(f"{n}_l{layer}{suffix}") for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+        )
+
+    def _cell(self, xp: Tensor, h: Any, w_hh: Tensor, b_hh: Tensor | None) -> Any:
+        """One time step given the precomputed input projection ``xp``; returns the state."""
+        hp = F.linear(h, w_hh, b_hh)
+        if self.mode == "RNN_TANH":
+            return E.tanh(xp + hp)
+        return E.relu(xp + hp)
+
+    def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Any]:  # noqa: A002
+        x, unbatched = self._prepare(input)
+        state = self._initial_state(x, hx, unbatched)
+        finals = []
+        for layer in range(self.num_layers):
+            outs = []
+            for d, suffix in enumerate(self._suffixes()):
+                idx = layer * len(self._suffixes()) + d
+                y, last = self._run_direction(x, self._select(state, idx), layer, suffix, d == 1)
+                outs.append(y)
+                finals.append(last)
+            x = outs[0] if len(outs) == 1 else cat(outs, dim=2)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, True)
+        output = transpose(x, 0, 1) if self.batch_first and not unbatched else x
+        h_n = self._stack_finals(finals)
+        if unbatched:
+            output = reshape(output, (output.shape[0], output.shape[2]))
+            h_n = self._squeeze_state(h_n)
+        return output, h_n
+
+    def _run_direction(self, x: Tensor, state: Any, layer: int, suffix: str, reverse: bool):
+        w_ih, w_hh, b_ih, b_hh = self._weights(layer, suffix)
+        xp = F.linear(x, w_ih, b_ih)  # the whole sequence's input projection at once
+        steps = range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])
+        outputs = []
+        for t in steps:
+            state = self._cell(xp[t], state, w_hh, b_hh)
+            outputs.append(state[0] if isinstance(state, tuple) else state)
+        if reverse:
+            outputs.reverse()
+        return stack(outputs, dim=0), state
+
+    # ----------------------------------------------------------------- shapes and states
+    def _prepare(self, input: Tensor) -> tuple[Tensor, bool]:  # noqa: A002
+        name = type(self).__name__
+        if input.ndim not in (2, 3):
+            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D instead")
+        if input.shape[-1] != self.input_size:
+            raise ValueError(
+                f"{name}: input.size(-1) must be equal to input_size. Expected "
+                f"{self.input_size}, got {input.shape[-1]}"
+            )
+        if input.ndim == 2:
+            return reshape(input, (input.shape[0], 1, input.shape[1])), True
+        return (transpose(input, 0, 1) if self.batch_first else input), False
+
+    def _zeros(self, x: Tensor) -> Tensor:
+        n_states = self.num_layers * len(self._suffixes())
+        return Tensor._wrap(np.zeros((n_states, x.shape[1], self.hidden_size), dtype=x.dtype))
+
+    def _check_hidden(self, h: Tensor, x: Tensor, unbatched: bool, what: str) -> Tensor:
+        expected = (self.num_layers * len(self._suffixes()), x.shape[1], self.hidden_size)
+        if unbatched:
+            if h.ndim != 2:
+                raise ValueError(
+                    f"For unbatched 2-D input, {what} should also be 2-D but got {h.ndim}-D tensor"
+                )
+            h = reshape(h, (h.shape[0], 1, h.shape[1]))
+        if tuple(h.shape) != expected:
+            raise ValueError(f"Expected hidden size {expected}, got {tuple(h.shape)}")
+        return h
+
+    def _initial_state(self, x: Tensor, hx: Any, unbatched: bool) -> Any:
+        if hx is None:
+            return self._zeros(x)
+        return self._check_hidden(hx, x, unbatched, "hx")
+
+    def _select(self, state: Any, idx: int) -> Any:
+        return state[idx]
+
+    def _stack_finals(self, finals: list) -> Any:
+        return stack(finals, dim=0)
+
+    def _squeeze_state(self, h: Any) -> Any:
+        return reshape(h, (h.shape[0], h.shape[2]))
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if self.batch_first:
+            s += f", batch_first={self.batch_first}"
+        if self.dropout:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional:
+            s += f", bidirectional={self.bidirectional}"
+        return s
+
+
+class RNN(_RNNBase):
+    """Elman RNN: h_t = tanh(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh) (or ReLU).
+
+    Args:
+        input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True,
+        batch_first=False, dropout=0.0 (between layers), bidirectional=False.
+
+    Returns ``(output, h_n)``: output (L, N, D·H) (batch first if asked), h_n (layers·D, N, H).
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        dtype: Any = None,
+        generator: Any = None,
+    ) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(
+                f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'."
+            )
+        self.nonlinearity = nonlinearity
+        super().__init__(
+            f"RNN_{nonlinearity.upper()}",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            dtype,
+            generator,
+        )
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr()
+        return s if self.nonlinearity == "tanh" else s + ", nonlinearity='relu'"
+
+
+class LSTM(_RNNBase):
+    """Long short-term memory; gates in torch's order i, f, g, o:
+    i, f, o = σ(·), g = tanh(·); c_t = f·c_{t−1} + i·g; h_t = o·tanh(c_t).
+
+    ``hx`` is an optional (h_0, c_0); returns ``(output, (h_n, c_n))``.
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        dtype: Any = None,
+        generator: Any = None,
+    ) -> None:
+        if proj_size:
+            raise NotImplementedError("LSTM: proj_size > 0 is not supported")
+        super().__init__(
+            "LSTM",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            dtype,
+            generator,
+        )
+
+    def _cell(self, xp: Tensor, state: Any, w_hh: Tensor, b_hh: Tensor | None) -> Any:
+        h, c = state
+        gates = xp + F.linear(h, w_hh, b_hh)
+        n = self.hidden_size
+        i = E.sigmoid(gates[..., :n])
+        f = E.sigmoid(gates[..., n : 2 * n])
+        g = E.tanh(gates[..., 2 * n : 3 * n])
+        o = E.sigmoid(gates[..., 3 * n :])
+        c = f * c + i * g
+        return o * E.tanh(c), c
+
+    def _initial_state(self, x: Tensor, hx: Any, unbatched: bool) -> Any:
+        if hx is None:
+            return self._zeros(x), self._zeros(x)
+        if not isinstance(hx, tuple | list) or len(hx) != 2:
+            raise ValueError("LSTM: hx must be a tuple (h_0, c_0)")
+        return tuple(self._check_hidden(h, x, unbatched, "hx") for h in hx)
+
+    def _select(self, state: Any, idx: int) -> Any:
+        return state[0][idx], state[1][idx]
+
+    def _stack_finals(self, finals: list) -> Any:
+        return stack([h for h, _ in finals], dim=0), stack([c for _, c in finals], dim=0)
+
+    def _squeeze_state(self, h: Any) -> Any:
+        return tuple(super(LSTM, self)._squeeze_state(s) for s in h)
+
+
+class GRU(_RNNBase):
+    """Gated recurrent unit; gates in torch's order r, z, n:
+    r, z = σ(·); n = tanh(W_in·x + b_in + r·(W_hn·h + b_hn)); h_t = (1 − z)·n + z·h_{t−1}.
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        dtype: Any = None,
+        generator: Any = None,
+    ) -> None:
+        super().__init__(
+            "GRU",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            dtype,
+            generator,
+        )
+
+    def _cell(self, xp: Tensor, h: Any, w_hh: Tensor, b_hh: Tensor | None) -> Any:
+        hp = F.linear(h, w_hh, b_hh)
+        n = self.hidden_size
+        r = E.sigmoid(xp[..., :n] + hp[..., :n])
+        z = E.sigmoid(xp[..., n : 2 * n] + hp[..., n : 2 * n])
+        cand = E.tanh(xp[..., 2 * n :] + r * hp[..., 2 * n :])
+        return (1 - z) * cand + z * h

@@ -1,0 +1,157 @@
+"""2-D convolution as one primitive: im2col by stride tricks and one (batched over groups)
+matrix product; the backward pass is two more products and a col2im over kernel positions.
+
+Layout: ``x`` (N, C, H, W), ``w`` (O, C/groups, kh, kw), ``b`` (O,), as torch. ``padding`` is
+(top, bottom, left, right) so that 'same' padding with an even kernel can be asymmetric.
+Conv1d is this op with H = 1 (``gdlab.nn.functional.conv1d``).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from gdlab.ops.registry import defop
+
+__all__ = ["CONV2D", "conv_output_size", "kernel_positions"]
+
+Pair = tuple[int, int]
+Pad4 = tuple[int, int, int, int]
+
+
+def conv_output_size(size: int, kernel: int, stride: int, pad: int, dilation: int) -> int:
+    """floor((size + pad − dilation·(kernel − 1) − 1) / stride) + 1 (pad = both sides)."""
+    return (size + pad - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def kernel_positions(
+    xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair
+) -> list[tuple[int, int, np.ndarray]]:
+    """(i, j, view) for each kernel tap: the strided view of the padded input it touches."""
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_hw
+    return [
+        (
+            i,
+            j,
+            xp[
+                ...,
+                i * dh : i * dh + sh * (oh - 1) + 1 : sh,
+                j * dw : j * dw + sw * (ow - 1) + 1 : sw,
+            ],
+        )
+        for i in range(kh)
+        for j in range(kw)
+    ]
+
+
+def _pad(x: np.ndarray, padding: Pad4) -> np.ndarray:
+    t, b, l, r = padding
+    if not (t or b or l or r):
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (t, b), (l, r)))
+
+
+def _geometry(x, w, stride, padding, dilation):
+    n, c, h, wd = x.shape
+    kh, kw = w.shape[2:]
+    oh = conv_output_size(h, kh, stride[0], padding[0] + padding[1], dilation[0])
+    ow = conv_output_size(wd, kw, stride[1], padding[2] + padding[3], dilation[1])
+    return n, c, kh, kw, oh, ow
+
+
+def _im2col(x, w, stride, padding, dilation, groups) -> np.ndarray:
+    """Columns (G, C/G·kh·kw, N·OH·OW): one copy through a strided window view."""
+    n, c, kh, kw, oh, ow = _geometry(x, w, stride, padding, dilation)
+    xp = _pad(x, padding)
+    sn, sc, sh, sw = xp.strides
+    win = as_strided(
+        xp,
+        (c, kh, kw, n, oh, ow),
+        (sc, sh * dilation[0], sw * dilation[1], sn, sh * stride[0], sw * stride[1]),
+        writeable=False,
+    )
+    return win.reshape(groups, (c // groups) * kh * kw, n * oh * ow)
+
+
+# A few recent (x, w) -> columns, so the weight VJP reuses the forward's im2col instead of
+# redoing it. Bounded: at most _CACHE_SIZE column arrays are kept alive.
+_CACHE: OrderedDict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
+_CACHE_SIZE = 4
+
+
+def _columns(x, w, stride, padding, dilation, groups, fresh: bool = False) -> np.ndarray:
+    """The forward always recomputes (``fresh``: inputs may have changed in place since);
+    the weight VJP, called on the forward's very arrays, reuses them."""
+    key = (id(x), id(w), stride, padding, dilation, groups)
+    hit = _CACHE.get(key)
+    if not fresh and hit is not None and hit[0] is x and hit[1] is w:
+        return hit[2]
+    cols = _im2col(x, w, stride, padding, dilation, groups)
+    _CACHE[key] = (x, w, cols)
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return cols
+
+
+def _conv2d(x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1):
+    n, _, _, _, oh, ow = _geometry(x, w, stride, padding, dilation)
+    o = w.shape[0]
+    cols = _columns(x, w, stride, padding, dilation, groups, fresh=True)
+    wmat = w.reshape(groups, o // groups, -1)
+    out = np.matmul(wmat, cols)  # (G, O/G, N·OH·OW)
+    out = out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
+    out = np.ascontiguousarray(out)
+    if b is not None:
+        out += b.reshape(1, o, 1, 1)
+    return out
+
+
+def _grad_matrix(g: np.ndarray, groups: int) -> np.ndarray:
+    """g (N, O, OH, OW) as (G, O/G, N·OH·OW), matching the forward's product."""
+    n, o = g.shape[:2]
+    return g.transpose(1, 0, 2, 3).reshape(groups, o // groups, -1)
+
+
+def _conv2d_vjp_x(
+    g, out, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1
+):
+    n, c, kh, kw, oh, ow = _geometry(x, w, stride, padding, dilation)
+    o = w.shape[0]
+    wmat = w.reshape(groups, o // groups, -1)
+    gcols = np.matmul(wmat.transpose(0, 2, 1), _grad_matrix(g, groups))  # (G, K, N·OH·OW)
+    gcols = gcols.reshape(c, kh, kw, n, oh, ow)
+    t, bt, l, r = padding
+    gxp = np.zeros((n, c, x.shape[2] + t + bt, x.shape[3] + l + r), dtype=g.dtype)
+    # col2im: one strided accumulation per kernel tap (kh·kw iterations, no pixel loops)
+    for i, j, view in kernel_positions(gxp, (kh, kw), stride, dilation, (oh, ow)):
+        np.add(view, gcols[:, i, j].transpose(1, 0, 2, 3), out=view)
+    return gxp[:, :, t : t + x.shape[2], l : l + x.shape[3]]
+
+
+def _conv2d_vjp_w(
+    g, out, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1
+):
+    cols = _columns(x, w, stride, padding, dilation, groups)
+    gw = np.matmul(_grad_matrix(g, groups), cols.transpose(0, 2, 1))  # (G, O/G, K)
+    return gw.reshape(w.shape)
+
+
+def _conv2d_vjp_b(g, out, x, w, b=None, **kwargs):
+    return g.sum(axis=(0, 2, 3))
+
+
+def _sample_conv2d(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    return [
+        (((2, 2, 5, 4), (3, 2, 3, 2), (3,)), {}),
+        (
+            ((1, 4, 6, 5), (4, 2, 2, 3)),
+            {"stride": (2, 1), "padding": (1, 0, 2, 1), "dilation": (1, 2), "groups": 2},
+        ),
+    ]
+
+
+CONV2D = defop(
+    "conv2d", _conv2d, _conv2d_vjp_x, _conv2d_vjp_w, _conv2d_vjp_b, sample=_sample_conv2d
+)

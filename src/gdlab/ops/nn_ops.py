@@ -1,0 +1,211 @@
+"""Neural-network primitives: fused linear, activations with kinks or special functions, the
+fused cross-entropy, binary cross-entropy and embedding lookup.
+
+Each is one table row (forward + one VJP per input), so the generic tests in tests/ops check
+them against finite differences. Everything else in ``gdlab.nn.functional`` is composed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from gdlab.ops.registry import defop
+
+__all__ = [
+    "BINARY_CROSS_ENTROPY",
+    "CROSS_ENTROPY",
+    "ELU",
+    "EMBEDDING",
+    "ERF",
+    "GELU",
+    "HARDTANH",
+    "LEAKY_RELU",
+    "LINEAR",
+]
+
+
+# ------------------------------------------------------------------------- linear
+def _linear(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+    out = x @ w.T
+    if b is not None:
+        out += b  # in place: the product is a fresh array
+    return out
+
+
+def _rows(a: np.ndarray, n: int) -> np.ndarray:
+    return a.reshape(-1, n)
+
+
+def _linear_vjp_x(g, out, x, w, b=None):
+    return g @ w
+
+
+def _linear_vjp_w(g, out, x, w, b=None):
+    return _rows(g, w.shape[0]).T @ _rows(x, w.shape[1])
+
+
+def _linear_vjp_b(g, out, x, w, b=None):
+    return _rows(g, w.shape[0]).sum(axis=0)
+
+
+def _sample_linear(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    n, k, m = (tuple(shape) + (2, 3, 4))[:3]
+    return [
+        (((n, k), (m, k), (m,)), {}),
+        (((2, n, k), (m, k), (m,)), {}),
+        (((k,), (m, k)), {}),
+    ]
+
+
+LINEAR = defop(
+    "linear", _linear, _linear_vjp_x, _linear_vjp_w, _linear_vjp_b, sample=_sample_linear
+)
+
+
+# ------------------------------------------------------------------------- activations
+_erf_scalar = np.frompyfunc(math.erf, 1, 1)
+
+
+def erf_array(x: np.ndarray) -> np.ndarray:
+    """math.erf elementwise (exact to double precision; SciPy is not a core dependency)."""
+    return np.asarray(_erf_scalar(x), dtype=np.float64).astype(x.dtype, copy=False)
+
+
+ERF = defop(
+    "erf",
+    erf_array,
+    lambda g, out, x: g * (2.0 / math.sqrt(math.pi)) * np.exp(-x * x),
+)
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+def _gelu(x: np.ndarray, approximate: str = "none") -> np.ndarray:
+    if approximate == "tanh":
+        return 0.5 * x * (1.0 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3)))
+    return 0.5 * x * (1.0 + erf_array(x / math.sqrt(2.0)))
+
+
+def _gelu_vjp(g, out, x, approximate="none"):
+    if approximate == "tanh":
+        inner = _SQRT_2_OVER_PI * (x + 0.044715 * x**3)
+        t = np.tanh(inner)
+        d_inner = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x * x)
+        return g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * d_inner)
+    cdf = 0.5 * (1.0 + erf_array(x / math.sqrt(2.0)))
+    pdf = np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+    return g * (cdf + x * pdf)
+
+
+GELU = defop("gelu", _gelu, _gelu_vjp, domain=(-3.0, 3.0), sample_kwargs={"approximate": "tanh"})
+LEAKY_RELU = defop(
+    "leaky_relu",
+    lambda x, negative_slope=0.01: np.where(x > 0, x, x * negative_slope),
+    lambda g, out, x, negative_slope=0.01: np.where(x > 0, g, g * negative_slope),
+    sample_kwargs={"negative_slope": 0.2},
+)
+
+
+def _elu(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+ELU = defop(
+    "elu",
+    _elu,
+    lambda g, out, x, alpha=1.0: np.where(x > 0, g, g * (out + alpha)),
+    sample_kwargs={"alpha": 0.7},
+)
+HARDTANH = defop(
+    "hardtanh",
+    lambda x, min_val=-1.0, max_val=1.0: np.clip(x, min_val, max_val),
+    # torch passes no gradient on the boundary itself (unlike clamp)
+    lambda g, out, x, min_val=-1.0, max_val=1.0: g * ((x > min_val) & (x < max_val)),
+    sample_kwargs={"min_val": -1.0, "max_val": 1.0},
+)
+
+
+# ------------------------------------------------------------------------- losses
+def _log_softmax_rows(z: np.ndarray) -> np.ndarray:
+    m = np.max(z, axis=1, keepdims=True)
+    shifted = z - m
+    return shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+
+
+def _cross_entropy(z: np.ndarray, q: np.ndarray, denom: float | None = None) -> np.ndarray:
+    """Per-row -Σ_c q_c·log_softmax(z)_c, or its sum divided by ``denom`` when given."""
+    losses = -np.einsum("ij,ij->i", q, _log_softmax_rows(z))
+    if denom is None:
+        return losses.astype(z.dtype, copy=False)
+    return np.asarray(losses.sum() / denom, dtype=z.dtype)
+
+
+def _cross_entropy_vjp(g, out, z, q, denom=None):
+    """d/dz of -Σ q·log_softmax(z) is softmax(z)·Σq − q (per row)."""
+    p = np.exp(_log_softmax_rows(z))
+    grad = p * q.sum(axis=1, keepdims=True)
+    grad -= q
+    scale = g[:, None] if denom is None else g / denom
+    return grad * scale
+
+
+def _sample_cross_entropy(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    n, c = (tuple(shape) + (3, 4))[:2]
+    q = rng.uniform(0, 1, (n, c))
+    onehot = np.eye(c)[rng.integers(0, c, n)]
+    return [(((n, c),), {"q": q}), (((n, c),), {"q": onehot, "denom": float(n)})]
+
+
+CROSS_ENTROPY = defop(
+    "cross_entropy",
+    _cross_entropy,
+    _cross_entropy_vjp,
+    sample=_sample_cross_entropy,
+)
+
+_BCE_EPS = 1e-12  # torch's binary_cross_entropy_backward clamps the denominator here
+
+
+def _bce(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        log_x = np.maximum(np.log(x), -100.0)  # torch clamps the logs at -100
+        log_1mx = np.maximum(np.log1p(-x), -100.0)
+    return -(y * log_x + (1 - y) * log_1mx)
+
+
+def _bce_vjp_x(g, out, x, y):
+    return g * (x - y) / np.maximum((1 - x) * x, _BCE_EPS)
+
+
+def _bce_vjp_y(g, out, x, y):
+    with np.errstate(divide="ignore"):
+        return g * (np.maximum(np.log1p(-x), -100.0) - np.maximum(np.log(x), -100.0))
+
+
+BINARY_CROSS_ENTROPY = defop(
+    "binary_cross_entropy", _bce, _bce_vjp_x, _bce_vjp_y, domain=(0.1, 0.9)
+)
+
+
+# ------------------------------------------------------------------------- embedding
+def _embedding_vjp(g, out, weight, indices, padding_idx=None):
+    gw = np.zeros(weight.shape, dtype=g.dtype)
+    np.add.at(gw, indices.reshape(-1), g.reshape(-1, weight.shape[1]))
+    if padding_idx is not None:
+        gw[padding_idx] = 0  # the padding row never learns (torch)
+    return gw
+
+
+def _sample_embedding(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    idx = rng.integers(0, 4, (2, 3))
+    return [(((4, 3),), {"indices": idx}), (((4, 2),), {"indices": idx, "padding_idx": 1})]
+
+
+EMBEDDING = defop(
+    "embedding",
+    lambda weight, indices, padding_idx=None: weight[indices],
+    _embedding_vjp,
+    sample=_sample_embedding,
+)

@@ -1,0 +1,97 @@
+"""2-D max and average pooling as primitives (1-D pooling is these with H = 1).
+
+Both loop over kernel taps only (kh·kw strided views of the padded input), never over pixels.
+``padding`` is (top, bottom, left, right); extra right/bottom padding implements ceil_mode.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gdlab.ops.conv import kernel_positions
+from gdlab.ops.registry import defop
+
+__all__ = ["AVG_POOL2D", "MAX_POOL2D", "pool_output_size"]
+
+
+def pool_output_size(
+    size: int, kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool
+) -> int:
+    """torch's pooling_output_shape: with ceil_mode the last window must start inside the
+    input or its left padding."""
+    span = size + 2 * pad - dilation * (kernel - 1) - 1
+    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + pad:
+        out -= 1
+    return out
+
+
+def _padded(x: np.ndarray, padding, value: float) -> np.ndarray:
+    t, b, l, r = padding
+    if not (t or b or l or r):
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (t, b), (l, r)), constant_values=value)
+
+
+def _max_pool2d(x, kernel, stride, padding, dilation, out_hw):
+    xp = _padded(x, padding, -np.inf)
+    taps = kernel_positions(xp, kernel, stride, dilation, out_hw)
+    out = taps[0][2].copy()
+    for _, _, view in taps[1:]:
+        np.maximum(out, view, out=out)
+    return out
+
+
+def _max_pool2d_vjp(g, out, x, kernel, stride, padding, dilation, out_hw):
+    """The gradient goes to the first maximum of each window (torch's tie rule)."""
+    xp = _padded(x, padding, -np.inf)
+    gxp = np.zeros(xp.shape, dtype=g.dtype)
+    taken = np.zeros(out.shape, dtype=bool)
+    taps = kernel_positions(xp, kernel, stride, dilation, out_hw)
+    gtaps = kernel_positions(gxp, kernel, stride, dilation, out_hw)
+    for (_, _, view), (_, _, gview) in zip(taps, gtaps, strict=True):
+        hit = (view == out) & ~taken
+        taken |= hit
+        np.add(gview, np.where(hit, g, 0), out=gview)
+    t, _, l, _ = padding
+    return gxp[:, :, t : t + x.shape[2], l : l + x.shape[3]]
+
+
+def _sample_pool(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    return [
+        (((2, 2, 4, 5),), {"kernel": (2, 2), "stride": (2, 2), "padding": (0, 0, 0, 0),
+                           "dilation": (1, 1), "out_hw": (2, 2)}),
+        (((1, 1, 5, 5),), {"kernel": (3, 2), "stride": (2, 1), "padding": (1, 1, 0, 1),
+                           "dilation": (1, 2), "out_hw": (3, 4)}),
+    ]  # fmt: skip
+
+
+MAX_POOL2D = defop("max_pool2d", _max_pool2d, _max_pool2d_vjp, sample=_sample_pool)
+
+
+def _avg_pool2d(x, kernel, stride, padding, dilation, out_hw, divisor=None):
+    xp = _padded(x, padding, 0.0)
+    taps = kernel_positions(xp, kernel, stride, dilation, out_hw)
+    out = taps[0][2].copy()
+    for _, _, view in taps[1:]:
+        np.add(out, view, out=out)
+    out /= kernel[0] * kernel[1] if divisor is None else divisor
+    return out
+
+
+def _avg_pool2d_vjp(g, out, x, kernel, stride, padding, dilation, out_hw, divisor=None):
+    share = g / (kernel[0] * kernel[1] if divisor is None else divisor)
+    t, b, l, r = padding
+    gxp = np.zeros((*x.shape[:2], x.shape[2] + t + b, x.shape[3] + l + r), dtype=g.dtype)
+    for _, _, gview in kernel_positions(gxp, kernel, stride, dilation, out_hw):
+        np.add(gview, share, out=gview)
+    return gxp[:, :, t : t + x.shape[2], l : l + x.shape[3]]
+
+
+def _sample_avg_pool(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    cases = _sample_pool(rng, shape)
+    divisor = rng.uniform(1.0, 4.0, (3, 4))
+    return [cases[0], (cases[1][0], {**cases[1][1], "divisor": divisor})]
+
+
+AVG_POOL2D = defop("avg_pool2d", _avg_pool2d, _avg_pool2d_vjp, sample=_sample_avg_pool)
