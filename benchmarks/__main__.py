@@ -1,0 +1,204 @@
+"""``python -m benchmarks``: run the benchmark suite and print or write the report.
+
+Examples:
+    python -m benchmarks --smoke                       # seconds; what CI runs
+    python -m benchmarks --threads 1,2 --out docs/benchmarks.md
+    python -m benchmarks --only numpy_floor,adam_step --threads 1
+    python -m benchmarks --native-blas --out docs/benchmarks.md   # unset OPENBLAS_CORETYPE
+
+Every module follows ``run(threads: int, smoke: bool) -> list[dict]`` (see
+``benchmarks.harness``); a module that only has ``main(argv)`` is run and its output is
+quoted in the report. A module that is missing or fails is listed, the suite goes on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import inspect
+import io
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from benchmarks import report
+from benchmarks.harness import machine_info, memory_bandwidth, row, thread_limit
+
+# name -> module, in report order. Modules with ONCE = True run at the first thread count only.
+BENCHMARKS = {
+    "engine_overhead": "benchmarks.engine_overhead",
+    "mlp_cnn_step": "benchmarks.mlp_cnn_step",
+    "numpy_floor": "benchmarks.numpy_floor",
+    "adam_step": "benchmarks.adam_step",
+    "digits": "benchmarks.digits_time_to_accuracy",
+    "memory": "benchmarks.memory",
+    "scaling": "benchmarks.scaling",
+}
+PLOT = Path("docs/img/benchmark_scaling.png")
+BLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    p.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds in all")
+    p.add_argument("--only", default="", help=f"comma-separated subset of {', '.join(BENCHMARKS)}")
+    p.add_argument("--threads", default="1,2", help="thread counts to run at, e.g. 1,2")
+    p.add_argument("--out", default=None, help="write the Markdown report here (else print it)")
+    p.add_argument("--json", default=None, help="also write the raw rows as JSON here")
+    p.add_argument(
+        "--native-blas",
+        action="store_true",
+        help="re-run with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset (NumPy's own BLAS kernel)",
+    )
+    args = p.parse_args(argv)
+    try:
+        args.threads = [int(t) for t in args.threads.split(",") if t.strip()]
+    except ValueError:
+        p.error(f"--threads: expected comma-separated integers, got {args.threads!r}")
+    if not args.threads or min(args.threads) < 1:
+        p.error(f"--threads: thread counts must be >= 1, got {args.threads}")
+    names = [n.strip() for n in args.only.split(",") if n.strip()] or list(BENCHMARKS)
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        p.error(f"--only: unknown benchmark(s) {unknown}; choose from {list(BENCHMARKS)}")
+    args.names = names
+    return args
+
+
+def _reexec_native(argv: list[str]) -> None:
+    """Replace this process by the same command with the BLAS overrides removed."""
+    env = {k: v for k, v in os.environ.items() if k not in BLAS_OVERRIDES}
+    rest = [a for a in argv if a != "--native-blas"]
+    os.execve(sys.executable, [sys.executable, "-m", "benchmarks", *rest], env)
+
+
+def _engine_overhead(module: object, threads: int, smoke: bool) -> list[dict]:
+    """Adapter: engine_overhead.run(shapes, threads, repeats) rows -> suite rows."""
+    shapes = [(4,)] if smoke else [(4,), (16, 16)]
+    got = module.run(shapes, threads=[threads], repeats=3 if smoke else 200)
+    return [
+        row(
+            f"engine overhead per op, shape {r['shape']}",
+            r["gdlab_us_per_op"] * 1e-6,
+            "torch",
+            r.get("torch_us_per_op", float("nan")) * 1e-6,
+            "chain of 100 ops (add, mul, tanh), forward + backward, per op",
+            target=0.5,
+        )
+        for r in got
+    ]
+
+
+# Modules whose run() does not follow run(threads, smoke): name -> adapter(module, threads, smoke)
+ADAPTERS = {"engine_overhead": _engine_overhead}
+
+
+def _follows_interface(module: object) -> bool:
+    run = getattr(module, "run", None)
+    if run is None:
+        return False
+    try:
+        params = inspect.signature(run).parameters
+    except (TypeError, ValueError):
+        return False
+    return "threads" in params and "smoke" in params
+
+
+def _run_module(name: str, threads: int, smoke: bool, raw: dict[str, str]) -> tuple[list, str]:
+    """Rows of one module at one thread count, and a one-line status."""
+    try:
+        module = importlib.import_module(BENCHMARKS[name])
+    except ModuleNotFoundError as e:
+        if e.name == BENCHMARKS[name]:
+            return [], "not written yet (module missing)"
+        return [], f"import failed: {e!r}"
+    except Exception as e:  # noqa: BLE001 -- one broken module must not stop the suite
+        return [], f"import failed: {e!r}"
+    t0 = time.perf_counter()
+    try:
+        if _follows_interface(module):
+            rows = module.run(threads=threads, smoke=smoke)
+            status = f"ok ({len(rows)} rows"
+        elif name in ADAPTERS:
+            rows = ADAPTERS[name](module, threads, smoke)
+            status = f"ok via an adapter: run() is not run(threads, smoke) ({len(rows)} rows"
+        elif hasattr(module, "main"):
+            buf = io.StringIO()
+            with contextlib.redirect_stdout(buf):
+                module.main(["--smoke"] if smoke else [])
+            raw[f"{name} ({threads}T)"] = buf.getvalue()
+            rows, status = [], "has main() but no run(threads, smoke): output quoted below (ok"
+        else:
+            return [], "has neither run(threads, smoke) nor main()"
+    except Exception:  # noqa: BLE001
+        tb = traceback.format_exc(limit=3).strip().splitlines()
+        return [], "failed: " + " / ".join(line.strip() for line in tb[-2:])
+    for r in rows:
+        r["bench"], r["threads"] = name, threads
+    return rows, f"{status}, {time.perf_counter() - t0:.1f} s at {threads}T)"
+
+
+def run_suite(names: list[str], threads: list[int], smoke: bool) -> tuple[list, dict, dict]:
+    """All rows, a status line per module, and raw output of modules without ``run``."""
+    rows: list[dict] = []
+    status: dict[str, str] = {}
+    raw: dict[str, str] = {}
+    for i, t in enumerate(threads):
+        with thread_limit(t):
+            for name in names:
+                module = sys.modules.get(BENCHMARKS[name])
+                if i and module is not None and getattr(module, "ONCE", False):
+                    continue
+                got, msg = _run_module(name, t, smoke, raw)
+                print(f"[benchmarks] {name} @ {t} thread(s): {msg}", file=sys.stderr, flush=True)
+                rows += got
+                status[name] = msg if name not in status else f"{status[name]}; {msg}"
+    return rows, status, raw
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parse(argv)
+    if args.native_blas and any(k in os.environ for k in BLAS_OVERRIDES):
+        _reexec_native(argv)
+    info = machine_info()
+    with thread_limit(1):
+        info["bandwidth"] = memory_bandwidth(16 << 20 if args.smoke else 256 << 20)
+    rows, status, raw = run_suite(args.names, args.threads, args.smoke)
+    info = {**machine_info(), "bandwidth": info["bandwidth"]}  # torch is loaded by now
+    info["threads_note"] = (
+        f"each benchmark at {', '.join(map(str, args.threads))} thread(s) "
+        "(torch.set_num_threads and threadpoolctl for NumPy's BLAS)"
+        + (
+            f"; BLAS kernel overrides removed ({', '.join(BLAS_OVERRIDES)})"
+            if args.native_blas
+            else ""
+        )
+        + ("; SMOKE MODE: tiny sizes, numbers meaningless" if args.smoke else "")
+    )
+    plot = None
+    if "scaling" in args.names and args.out and any(r["bench"] == "scaling" for r in rows):
+        from benchmarks import scaling
+
+        out_dir = Path(args.out).resolve().parent
+        png = out_dir / "img" / "benchmark_scaling.png"
+        if scaling.plot([r for r in rows if r["bench"] == "scaling"], png):
+            plot = os.path.relpath(png, out_dir)
+    analysis = report.existing_analysis(Path(args.out)) if args.out else report.DEFAULT_ANALYSIS
+    text = report.render(rows, info, args.threads, status, raw, plot, analysis)
+    if args.json:
+        report.write(args.json, json.dumps({"info": info, "rows": rows}, indent=1, default=str))
+    if args.out:
+        report.write(args.out, text)
+        print(f"[benchmarks] wrote {args.out}", file=sys.stderr)
+    else:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,291 @@
+"""Timing utilities shared by every benchmark: interleaved repetitions, medians, thread control.
+
+The machine is shared and noisy (the second core comes and goes), so a benchmark never times
+gdlab then its peer in two separate blocks: ``compare`` runs the candidates in turn, rotating
+their order each repetition, and reports the median and inter-quartile range of each. Ratios
+of medians measured this way are much steadier than the absolute times.
+
+The interface every benchmark module follows::
+
+    def run(threads: int, smoke: bool) -> list[dict]
+
+Each row is a dict made by ``row()``: ``name``, ``gdlab_s``, ``peer``, ``peer_s``, ``ratio``
+(``gdlab_s / peer_s``: below 1 means gdlab is faster), ``notes``; optionally ``subject``
+(what is timed, default ``"gdlab"``), ``unit`` (default ``"s"``), ``target`` (the largest ratio
+issue 7 accepts), ``gdlab_iqr`` and ``peer_iqr``. The suite sets the thread count (``threads``)
+before calling ``run``; a module only needs to read it if it spawns processes.
+
+Example:
+    >>> stats = compare({"a": lambda: sum(range(100)), "b": lambda: sum(range(200))}, repeats=3)
+    >>> stats["a"].median < stats["b"].median
+    True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "Stats",
+    "blas_info",
+    "compare",
+    "machine_info",
+    "memory_bandwidth",
+    "row",
+    "thread_limit",
+    "time_once",
+]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Stats:
+    """Per-call times of one candidate over the repetitions of ``compare``."""
+
+    times: list[float] = field(default_factory=list)
+    number: int = 1
+
+    @property
+    def median(self) -> float:
+        return float(np.median(self.times)) if self.times else float("nan")
+
+    @property
+    def iqr(self) -> float:
+        if len(self.times) < 2:
+            return 0.0
+        q1, q3 = np.percentile(self.times, [25, 75])
+        return float(q3 - q1)
+
+    @property
+    def min(self) -> float:
+        return float(np.min(self.times)) if self.times else float("nan")
+
+
+def _calibrate(fn: Callable[[], object], min_time: float) -> int:
+    """Calls per repetition so that one repetition lasts at least ``min_time`` seconds."""
+    number = 1
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        elapsed = time.perf_counter() - t0
+        if elapsed >= min_time or number >= 1 << 20:
+            return number
+        # aim a little past min_time so the next try usually succeeds
+        number = max(number * 2, int(number * 1.2 * min_time / max(elapsed, 1e-9)))
+
+
+def compare(
+    candidates: dict[str, Callable[[], object]],
+    *,
+    repeats: int = 7,
+    min_time: float = 0.05,
+    warmup: int = 1,
+) -> dict[str, Stats]:
+    """Time each candidate ``repeats`` times, interleaved, and return per-call ``Stats``.
+
+    Each repetition runs every candidate once, in an order rotated by one each time, so
+    that slow spells of the shared machine hit all candidates alike.
+
+    Args:
+        candidates: name -> zero-argument callable (one step, one op chain, ...).
+        repeats: repetitions per candidate (the median is over these).
+        min_time: seconds one repetition should last; short calls are looped.
+        warmup: untimed calls per candidate first (allocators, caches, lazy imports).
+
+    Example:
+        >>> s = compare({"noop": lambda: None}, repeats=2, min_time=1e-4)
+        >>> len(s["noop"].times)
+        2
+    """
+    names = list(candidates)
+    for name in names:
+        for _ in range(warmup):
+            candidates[name]()
+    numbers = {name: _calibrate(candidates[name], min_time) for name in names}
+    stats = {name: Stats(number=numbers[name]) for name in names}
+    for r in range(repeats):
+        k = r % len(names)
+        for name in names[k:] + names[:k]:
+            fn, n = candidates[name], numbers[name]
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn()
+            stats[name].times.append((time.perf_counter() - t0) / n)
+    return stats
+
+
+def time_once(fn: Callable[[], object]) -> float:
+    """Wall-clock seconds of one call."""
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def row(
+    name: str,
+    gdlab_s: Stats | float | None,
+    peer: str,
+    peer_s: Stats | float | None,
+    notes: str = "",
+    *,
+    target: float | None = None,
+    subject: str = "gdlab",
+    unit: str = "s",
+) -> dict:
+    """One result row; ``ratio = gdlab_s / peer_s`` (< 1: the subject is faster/smaller).
+
+    ``target`` is the largest ratio issue 7 accepts (e.g. 1.0 for "as fast as PyTorch").
+    ``None`` for a time means "not measured" (e.g. the subject is not implemented yet).
+    """
+    out: dict = {"name": name, "subject": subject, "peer": peer, "unit": unit, "notes": notes}
+    for key, value in (("gdlab", gdlab_s), ("peer", peer_s)):
+        if isinstance(value, Stats):
+            out[f"{key}_s"], out[f"{key}_iqr"] = value.median, value.iqr
+        else:
+            out[f"{key}_s"] = None if value is None else float(value)
+    a, b = out["gdlab_s"], out["peer_s"]
+    out["ratio"] = a / b if a is not None and b else None
+    if target is not None:
+        out["target"] = float(target)
+    return out
+
+
+@contextlib.contextmanager
+def thread_limit(n: int) -> Iterator[None]:
+    """Run the block with ``n`` threads for torch (intra-op) and NumPy's BLAS / OpenMP.
+
+    The two libraries keep separate pools: torch's is set with ``torch.set_num_threads``, the
+    BLAS one that NumPy (and scikit-learn) use with threadpoolctl. Both are restored after.
+    """
+    torch = sys.modules.get("torch")
+    if torch is None:
+        with contextlib.suppress(ImportError):
+            import torch  # noqa: F811 -- loaded once here so every benchmark sees it set
+    old_torch = torch.get_num_threads() if torch is not None else None
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+        threadpool_limits = None
+    limiter = threadpool_limits(limits=n) if threadpool_limits else contextlib.nullcontext()
+    try:
+        if torch is not None:
+            torch.set_num_threads(n)
+        with limiter:
+            yield
+    finally:
+        if torch is not None:
+            torch.set_num_threads(old_torch)
+
+
+def blas_info() -> list[dict]:
+    """The BLAS / OpenMP libraries loaded in this process, as threadpoolctl sees them."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:  # pragma: no cover
+        return []
+    keep = ("internal_api", "version", "architecture", "num_threads")
+    return [
+        {**{k: lib.get(k) for k in keep}, "file": Path(lib.get("filepath", "?")).name}
+        for lib in threadpool_info()
+    ]
+
+
+def memory_bandwidth(nbytes: int = 256 << 20, repeats: int = 5) -> dict:
+    """Measured memory bandwidth in GB/s (1e9 bytes) of a large NumPy copy and a triad.
+
+    ``copy`` moves ``2 * nbytes`` (read + write), ``triad`` (``c = a + b``) ``3 * nbytes``;
+    arrays are far larger than the caches and written once before timing (page faults).
+    An optimizer step that reads param, grad, exp_avg, exp_avg_sq and writes three of them
+    moves 28 bytes per float32 parameter: compare its GB/s with these.
+    """
+    n = nbytes // 4
+    a = np.ones(n, dtype=np.float32)
+    b = np.empty_like(a)
+    c = np.empty_like(a)
+    np.copyto(b, a)
+    np.add(a, b, out=c)
+    copy = compare({"copy": lambda: np.copyto(b, a)}, repeats=repeats, min_time=0.0, warmup=0)
+    triad = compare({"t": lambda: np.add(a, b, out=c)}, repeats=repeats, min_time=0.0, warmup=0)
+    return {
+        "copy_GBps": 2 * nbytes / copy["copy"].median / 1e9,
+        "triad_GBps": 3 * nbytes / triad["t"].median / 1e9,
+        "nbytes": nbytes,
+    }
+
+
+def _cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def _mem_total_gib() -> float | None:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                return int(line.split()[1]) / (1 << 20)
+    return None
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+        return out.stdout.strip() or "?"
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+
+
+def _version(module: str) -> str:
+    try:
+        mod = __import__(module)
+    except ImportError:
+        return "not installed"
+    return getattr(mod, "__version__", "?")
+
+
+def machine_info() -> dict:
+    """Machine, versions and thread settings, for the report's header."""
+    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    env = {k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS_", "OMP_", "MKL_"))}
+    info = {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "usable_cores": affinity,
+        "mem_gib": _mem_total_gib(),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "torch": _version("torch"),
+        "sklearn": _version("sklearn"),
+        "gdlab": _version("gdlab"),
+        "commit": _git_commit(),
+        "blas": blas_info(),
+        "env": env,
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        backends = torch.backends
+        info["torch_backends"] = (
+            f"mkldnn={backends.mkldnn.is_available()}, mkl={backends.mkl.is_available()}"
+        )
+    return info

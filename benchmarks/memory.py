@@ -1,0 +1,149 @@
+"""Peak memory (RSS) of training the MLP for one epoch: gdlab vs PyTorch vs the NumPy floor.
+
+Each contender trains MLP 784-256-256-10 (SGD, batch 128) for one epoch over the same
+random data set in a fresh subprocess (``python -m benchmarks.memory --worker NAME``), which
+reports its peak resident set size (``resource.getrusage``'s ``ru_maxrss``) and its RSS just
+before building the model (after imports and data). The peak is what a user pays; the growth
+over that baseline is what the training loop itself costs. Workers run alternately.
+
+Run alone: ``python -m benchmarks.memory [--smoke]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.harness import ROOT, row
+
+ONCE = True  # memory hardly depends on the thread count: run at the first one only
+WORKERS = ("gdlab", "torch", "numpy")
+LR = 0.01
+
+
+def _rss_mib() -> float:
+    """Current resident set size in MiB (Linux /proc; falls back to the peak)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return _peak_mib()
+
+
+def _peak_mib() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1 << 20) if sys.platform == "darwin" else peak / 1024  # bytes vs KiB
+
+
+def worker(name: str, samples: int, batch: int, threads: int) -> dict:
+    """Train one epoch in this process with ``name`` and return the memory figures."""
+    from benchmarks import models
+
+    sizes = models.MLP_SIZES
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((samples, sizes[0]), dtype=np.float32)  # no float64 temporary
+    y = rng.integers(0, sizes[-1], samples)
+    params = models.init_params(sizes)
+    note = ""
+    if name == "numpy":
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(threads)
+        baseline = _rss_mib()
+        mlp = models.NumpyMLP(sizes, params)
+        for i in range(0, samples, batch):
+            mlp.step(x[i : i + batch], y[i : i + batch], LR)
+    else:
+        fw = models.framework(name)
+        if name == "torch":
+            fw.set_num_threads(threads)
+        else:
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(threads)
+        baseline = _rss_mib()
+        if name == "gdlab" and models.gdlab_nn_missing():
+            note = "gdlab = core ops + hand SGD (gdlab.nn missing)"
+            core = models.CoreMLP(sizes, params)
+            for i in range(0, samples, batch):
+                xb, yb = fw.from_numpy(x[i : i + batch]), fw.from_numpy(y[i : i + batch, None])
+                core.step(xb, yb, LR)
+        else:
+            model = models.build_mlp(fw, sizes, params)
+            opt = fw.optim.SGD(model.parameters(), lr=LR)
+            for i in range(0, samples, batch):
+                xb, yb = fw.from_numpy(x[i : i + batch]), fw.from_numpy(y[i : i + batch])
+                models.train_step(fw, model, opt, xb, yb)
+    return {"peak_mib": _peak_mib(), "baseline_mib": baseline, "note": note}
+
+
+def _spawn(name: str, samples: int, batch: int, threads: int) -> dict:
+    cmd = [sys.executable, "-m", "benchmarks.memory", "--worker", name]
+    cmd += ["--samples", str(samples), "--batch", str(batch), "--threads", str(threads)]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT, env=env)
+    if out.returncode:
+        raise RuntimeError(f"memory worker {name} failed: {out.stderr.strip()[-500:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run(threads: int = 1, smoke: bool = False) -> list[dict]:
+    """Rows: peak RSS and RSS growth during training, gdlab and the NumPy floor vs torch."""
+    samples, batch, repeats = (256, 128, 1) if smoke else (10_000, 128, 3)
+    got: dict[str, list[dict]] = {name: [] for name in WORKERS}
+    for r in range(repeats):
+        for name in WORKERS[r % 3 :] + WORKERS[: r % 3]:
+            got[name].append(_spawn(name, samples, batch, threads))
+
+    def med(name: str, key: str) -> float:
+        if key == "growth":
+            return float(np.median([g["peak_mib"] - g["baseline_mib"] for g in got[name]]))
+        return float(np.median([g[key] for g in got[name]]))
+
+    data_mib = samples * 784 * 4 / (1 << 20)
+    notes = f"one epoch, {samples} samples ({data_mib:.0f} MiB float32), batch {batch}"
+    if got["gdlab"][0]["note"]:
+        notes += "; " + got["gdlab"][0]["note"]
+    label = "peak RSS, MLP epoch"
+    growth = "RSS growth in training"
+    return [
+        row(label, med("gdlab", "peak_mib"), "torch", med("torch", "peak_mib"), notes,
+            target=1.0, unit="MiB"),
+        row(label, med("numpy", "peak_mib"), "torch", med("torch", "peak_mib"), notes,
+            subject="numpy floor", unit="MiB"),
+        row(growth, med("gdlab", "growth"), "torch", med("torch", "growth"),
+            "peak minus RSS after imports and data", unit="MiB"),
+        row(growth, med("gdlab", "growth"), "numpy floor", med("numpy", "growth"),
+            "peak minus RSS after imports and data", unit="MiB"),
+    ]  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--worker", choices=WORKERS, help=argparse.SUPPRESS)
+    parser.add_argument("--samples", type=int, default=10_000, help=argparse.SUPPRESS)
+    parser.add_argument("--batch", type=int, default=128, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.samples, args.batch, args.threads)))
+        return
+    for r in run(args.threads, args.smoke):
+        print(r)
+
+
+if __name__ == "__main__":
+    main()
