@@ -284,7 +284,8 @@ def run_trajectory(
 def _record(fn: TestFunction, name: str, settings: dict, points: np.ndarray,
             diverged_step: int | None, seed: Any) -> Trajectory:  # fmt: skip
     values = fn.grid(points[:, 0], points[:, 1])
-    grad_norms = np.linalg.norm(fn.gradient(points[:, 0], points[:, 1]), axis=-1)
+    with np.errstate(all="ignore"):  # a diverged run's last point may overflow the norm
+        grad_norms = np.linalg.norm(fn.gradient(points[:, 0], points[:, 1]), axis=-1)
     return Trajectory(
         function=fn.name,
         optimizer=name,
