@@ -140,15 +140,23 @@ AMIN = defop(
 )
 
 
+def _var(x, dim, keepdim, correction):
+    centred = x - np.mean(x, axis=dim, keepdims=True)
+    ss = np.sum(centred * centred, axis=dim, keepdims=keepdim)
+    with np.errstate(divide="ignore", invalid="ignore"):  # N <= correction: inf/NaN as torch
+        return ss / ss.dtype.type(builtins.max(_count(x.shape, dim) - correction, 0))
+
+
 def _var_vjp(g, out, x, dim, keepdim, correction):
     centred = x - np.mean(x, axis=dim, keepdims=True)
-    scale = 2.0 / (_count(x.shape, dim) - correction)
-    return expand_reduced(g, x.shape, dim, keepdim) * centred * scale
+    with np.errstate(divide="ignore", invalid="ignore"):  # N <= correction: inf/NaN as torch
+        scale = 2.0 / np.float64(builtins.max(_count(x.shape, dim) - correction, 0))
+        return expand_reduced(g, x.shape, dim, keepdim) * centred * scale.astype(x.dtype)
 
 
 VAR = defop(
     "var",
-    lambda x, dim, keepdim, correction: np.var(x, axis=dim, keepdims=keepdim, ddof=correction),
+    lambda x, dim, keepdim, correction: _var(x, dim, keepdim, correction),
     _var_vjp,
     sample=_sample_var,
 )
@@ -264,10 +272,16 @@ def std(
     return sqrt(var(x, dim, unbiased, keepdim, correction=correction, **kwargs))
 
 
-def logsumexp(x: Tensor, dim: Any, keepdim: bool = False, **kwargs: Any) -> Tensor:
+def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Tensor:
     """log Σ exp(x) over ``dim``, shifted by the maximum so it never overflows."""
     dim, keepdim = _alias(dim, keepdim, kwargs)
+    _require_dim(dim, "logsumexp")
     return apply(LOGSUMEXP, x, dim=normalize_dims(dim, x.ndim), keepdim=keepdim)
+
+
+def _require_dim(dim: Any, name: str) -> None:
+    if dim is None:
+        raise TypeError(f"{name}() missing required argument 'dim'")
 
 
 def _one_dim(dim: Any, ndim: int) -> int:
@@ -276,14 +290,17 @@ def _one_dim(dim: Any, ndim: int) -> int:
     return normalize_dims(dim, ndim)[0] if ndim else 0
 
 
-def softmax(x: Tensor, dim: int, **kwargs: Any) -> Tensor:
+def softmax(x: Tensor, dim: int | None = None, **kwargs: Any) -> Tensor:
+    """exp(x) / Σ exp(x) along ``dim``, shifted by the maximum so it never overflows."""
     dim, _ = _alias(dim, False, kwargs)
+    _require_dim(dim, "softmax")
     return apply(SOFTMAX, x, dim=_one_dim(dim, x.ndim))
 
 
-def log_softmax(x: Tensor, dim: int, **kwargs: Any) -> Tensor:
+def log_softmax(x: Tensor, dim: int | None = None, **kwargs: Any) -> Tensor:
     """x − logsumexp(x): finite for logits of any size (never the log of a softmax)."""
     dim, _ = _alias(dim, False, kwargs)
+    _require_dim(dim, "log_softmax")
     return apply(LOG_SOFTMAX, x, dim=_one_dim(dim, x.ndim))
 
 
