@@ -36,6 +36,9 @@ def install(cls: type) -> None:
         "flatten": shape.flatten, "expand": shape.expand, "gather": shape.gather,
         "split": shape.split, "chunk": shape.chunk, "clone": shape.clone,
         "contiguous": shape.clone, "matmul": linalg.matmul,
+        "expand_as": lambda x, other: shape.expand(x, other.shape),
+        "reshape_as": lambda x, other: shape.reshape(x, other.shape),
+        "view_as": lambda x, other: shape.reshape(x, other.shape),
     }  # fmt: skip
     for name, fn in table.items():
         setattr(cls, name, fn)

@@ -304,11 +304,14 @@ def log_softmax(x: Tensor, dim: int | None = None, **kwargs: Any) -> Tensor:
     return apply(LOG_SOFTMAX, x, dim=_one_dim(dim, x.ndim))
 
 
-def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False, **kwargs: Any) -> Tensor:
+    """Index of the largest value (of the flattened tensor when ``dim`` is None)."""
+    dim, keepdim = _alias(dim, keepdim, kwargs)
     return Tensor._wrap(_arg(np.argmax, x, dim, keepdim))
 
 
-def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False, **kwargs: Any) -> Tensor:
+    dim, keepdim = _alias(dim, keepdim, kwargs)
     return Tensor._wrap(_arg(np.argmin, x, dim, keepdim))
 
 
@@ -343,9 +346,13 @@ class MinMax(tuple):
     indices = property(lambda self: self[1])
 
 
-def max(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A001
+def max(x: Tensor, dim: int | None = None, keepdim: bool = False, **kwargs: Any) -> Any:  # noqa: A001
+    """The largest value, or ``(values, indices)`` along ``dim`` (torch.max)."""
+    dim, keepdim = _alias(dim, keepdim, kwargs)
     return _extreme(amax, np.argmax, x, dim, keepdim)
 
 
-def min(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A001
+def min(x: Tensor, dim: int | None = None, keepdim: bool = False, **kwargs: Any) -> Any:  # noqa: A001
+    """The smallest value, or ``(values, indices)`` along ``dim`` (torch.min)."""
+    dim, keepdim = _alias(dim, keepdim, kwargs)
     return _extreme(amin, np.argmin, x, dim, keepdim)
