@@ -216,7 +216,6 @@ class RNN(_RNNBase):
             raise ValueError(
                 f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'."
             )
-        self.nonlinearity = nonlinearity
         super().__init__(
             f"RNN_{nonlinearity.upper()}",
             input_size,
@@ -229,6 +228,7 @@ class RNN(_RNNBase):
             dtype,
             generator,
         )
+        self.nonlinearity = nonlinearity
 
     def extra_repr(self) -> str:
         s = super().extra_repr()
