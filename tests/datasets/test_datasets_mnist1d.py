@@ -37,8 +37,9 @@ def test_shapes_split_and_dtypes(mnist1d_cache):
     assert ds.X_train.shape == (4000, 40) and ds.X_test.shape == (1000, 40)
     assert ds.X_train.dtype == np.float32 and ds.y_train.dtype == np.int64
     assert ds.n_classes == 10 and set(np.unique(ds.y_test)) == set(range(10))
-    val = datasets.load("mnist1d", data_dir=mnist1d_cache, val_size=0.1)
+    val = datasets.load("mnist1d", data_dir=mnist1d_cache, val_size=0.1, seed=3)
     assert (len(val.X_train), len(val.X_val), len(val.X_test)) == (3600, 400, 1000)
+    assert np.array_equal(val.X_test, ds.X_test)  # seed splits; it never changes the data
 
 
 def test_equals_the_packages_make_dataset(mnist1d_cache):
@@ -82,7 +83,7 @@ def test_cache_is_npz_reused_and_regenerated_when_corrupt(mnist1d_cache, monkeyp
 
 def test_different_arguments_get_their_own_cache(tmp_path):
     a = datasets.load("mnist1d", data_dir=tmp_path, num_samples=100, train_split=0.5)
-    b = datasets.load("mnist1d", data_dir=tmp_path, num_samples=100, train_split=0.5, seed=1)
+    b = datasets.load("mnist1d", data_dir=tmp_path, num_samples=100, train_split=0.5, data_seed=1)
     assert a.X_train.shape == (50, 40) and not np.array_equal(a.X_train, b.X_train)
     assert len(list((tmp_path / "mnist1d").glob("*.npz"))) == 2
     with pytest.raises(ValueError, match="unknown generation argument 'bogus'"):

@@ -44,7 +44,7 @@ def test_offline_sets_are_consistent_and_keep_global_random_state(name):
     np.random.seed(1234)
     random.seed(99)
     np_state, py_state = np.random.get_state()[1].copy(), random.getstate()
-    ds = datasets.load(name)
+    ds = datasets.load(name, seed=0)  # every loader accepts seed=
     assert np.array_equal(np.random.get_state()[1], np_state) and random.getstate() == py_state
     assert ds.task in ("classification", "regression")
     for split in ("train", "val", "test"):
@@ -137,6 +137,10 @@ def test_from_csv(tmp_path):
     noheader.write_text("\n".join(f"{i},{2 * i + 0.5}" for i in range(10)))
     reg = datasets.from_csv(noheader, test_size=0, dtype="float64")
     assert reg.task == "regression" and reg.X_train.dtype == np.float64
+    labelled = tmp_path / "labelled.tsv"  # no header, string labels in the first row
+    labelled.write_text("\n".join(f"{i}\t{i % 4}\t{'xy'[i % 2]}" for i in range(12)))
+    cls = datasets.from_csv(labelled, delimiter="\t", test_size=0)
+    assert len(cls.X_train) == 12 and cls.target_names == ["x", "y"]
 
 
 @pytest.mark.parametrize(

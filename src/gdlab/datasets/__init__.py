@@ -83,7 +83,9 @@ def load(name: str, **kwargs: Any) -> Bunch:
     Args:
         name: one of :func:`available` (case-insensitive, ``-`` accepted for ``_``).
         **kwargs: the loader's options, e.g. ``seed=0``, ``val_size=0.1``, ``download=True``,
-            ``data_dir=...``, ``dtype=np.float64``.
+            ``data_dir=...``, ``dtype=np.float64``. Every loader accepts ``seed``: it seeds the
+            splits (and the draws of generated problems) but never changes fixed data such as
+            the six-sample regression, MNIST-1D (``data_seed``) or MNIST.
 
     Raises:
         ValueError: unknown name (the message lists the available ones).

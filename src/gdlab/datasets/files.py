@@ -99,15 +99,19 @@ def _read_rows(path: Path, delimiter: str) -> list[list[str]]:
     return rows
 
 
-def _has_header(first: list[str]) -> bool:
-    def is_number(cell: str) -> bool:
-        try:
-            float(cell)
-        except ValueError:
-            return cell.strip() == ""
-        return True
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return cell.strip() == ""
+    return True
 
-    return not all(is_number(c) for c in first)
+
+def _has_header(rows: list[list[str]]) -> bool:
+    """A header if some column is text in the first row but a number in the second."""
+    if len(rows) < 2:
+        return not all(_is_number(c) for c in rows[0])
+    return any(not _is_number(a) and _is_number(b) for a, b in zip(rows[0], rows[1], strict=False))
 
 
 def _to_float(rows: list[list[str]], path: Path, columns: list[str]) -> np.ndarray:
@@ -146,8 +150,8 @@ def from_csv(
         path: the CSV file.
         target: the target column, by index (default -1: the last) or header name.
         delimiter: field separator. Default ",".
-        header: whether the first row holds column names; None detects it (a first row that
-            is not all numbers).
+        header: whether the first row holds column names; None detects it (a column that is
+            text in the first row and a number in the second).
         task, test_size, val_size, seed, dtype: as :func:`from_arrays`.
 
     Example:
@@ -156,7 +160,7 @@ def from_csv(
     path = Path(path)
     rows = _read_rows(path, delimiter)
     if header is None:
-        header = _has_header(rows[0])
+        header = _has_header(rows)
     width = len(rows[0])
     columns = [c.strip() for c in rows[0]] if header else [f"x{j}" for j in range(width)]
     body = rows[1:] if header else rows

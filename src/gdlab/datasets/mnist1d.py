@@ -85,10 +85,10 @@ def _load_or_generate(path: Path, overrides: dict[str, Any], cache: bool) -> dic
 
 def load_mnist1d(
     *,
-    seed: int = 42,
+    seed: int = 0,
+    data_seed: int = 42,
     shuffle_seq: bool = False,
     val_size: float | int = 0.0,
-    val_seed: int = 0,
     data_dir: str | None = None,
     cache: bool = True,
     dtype: Any = np.float32,
@@ -100,10 +100,11 @@ def load_mnist1d(
     ``<cache>/mnist1d/mnist1d-<hash of the arguments>.npz``; later calls load the cache.
 
     Args:
-        seed: the generator's seed (the paper's is 42).
+        seed: seed of the validation split (as every loader's ``seed``: it never changes
+            the data themselves, which stay the paper's).
+        data_seed: the generator's seed (the paper's is 42).
         shuffle_seq: permute the 40 positions (the paper's "shuffled" variant).
         val_size: fraction or count of the 4000 training signals held out for validation.
-        val_seed: seed of that validation split.
         data_dir: cache directory (default ``$GDLAB_DATA`` or ``~/.cache/gdlab``).
         cache: read and write the .npz cache.
         dtype: feature dtype. Default float32.
@@ -115,14 +116,14 @@ def load_mnist1d(
         >>> ds.X_train.shape, ds.X_test.shape  # doctest: +SKIP
         ((4000, 40), (1000, 40))
     """
-    overrides = {"seed": seed, "shuffle_seq": shuffle_seq, **generation_args}
+    overrides = {"seed": data_seed, "shuffle_seq": shuffle_seq, **generation_args}
     path = _cache_path(cache_dir(data_dir), overrides)
     data = _load_or_generate(path, overrides, cache)
     return presplit(
         "mnist1d",
         (data["x"].astype(dtype), data["y"].astype(np.int64)),
         (data["x_test"].astype(dtype), data["y_test"].astype(np.int64)),
-        task="classification", val_size=val_size, seed=val_seed, n_classes=10,
+        task="classification", val_size=val_size, seed=seed, n_classes=10,
         feature_names=[f"t{i}" for i in range(data["x"].shape[1])],
         target_names=[str(d) for d in range(10)],
         description="MNIST-1D: 1-D digit signals of length 40, 4000 train / 1000 test, 10 classes",

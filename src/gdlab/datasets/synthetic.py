@@ -52,11 +52,12 @@ def article_uniform(
     )  # fmt: skip
 
 
-def article_six_samples(*, dtype: Any = np.float64) -> Bunch:
+def article_six_samples(*, seed: int = 0, dtype: Any = np.float64) -> Bunch:
     """The six-sample linear regression of article 003 (Adam, per-sample updates).
 
     x = [(1,1,1), (1,2,1), (2,2,1), (3,1,1), (1,3,1), (2,4,1)] (the last column is the bias),
-    y = [6, 8, 9, 8, 10, 13] as a (6, 1) column. No test split.
+    y = [6, 8, 9, 8, 10, 13] as a (6, 1) column. No test split. The data are fixed: ``seed`` is
+    accepted (and ignored) so that every loader takes ``load(name, seed=...)``.
 
     Example:
         >>> article_six_samples().y_train.ravel()
