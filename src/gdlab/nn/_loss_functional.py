@@ -65,10 +65,10 @@ def _target(target: Any, like: Tensor) -> Any:
 
 
 def _same_shape(input: Tensor, target: Any, name: str) -> None:  # noqa: A002
-    if tuple(input.shape) != tuple(np.shape(getattr(target, "data", target))):
+    if tuple(input.shape) != tuple(np.shape(_raw(target))):
         raise ValueError(
             f"{name}: input of shape {tuple(input.shape)} and target of shape "
-            f"{tuple(np.shape(getattr(target, 'data', target)))} differ; they must match "
+            f"{tuple(np.shape(_raw(target)))} differ; they must match "
             "(no silent broadcasting: reshape one of them, e.g. target.reshape(input.shape))"
         )
 
@@ -214,7 +214,7 @@ def _index_target(input: Tensor, t: np.ndarray, name: str) -> np.ndarray:  # noq
 def _weights(weight: Any, c: int, dtype: np.dtype, name: str) -> np.ndarray | None:
     if weight is None:
         return None
-    w = np.asarray(getattr(weight, "data", weight), dtype=dtype)
+    w = np.asarray(_raw(weight), dtype=dtype)
     if w.shape != (c,):
         raise ValueError(f"{name}: weight of shape {w.shape} should have {c} elements (classes)")
     return w
@@ -262,7 +262,7 @@ def cross_entropy(
     if input.ndim == 0:
         raise ValueError(f"{name}: input must have a class dimension, got a 0-d tensor")
     c = input.shape[0 if input.ndim == 1 else 1]
-    t = np.asarray(getattr(target, "data", target))
+    t = np.asarray(_raw(target))
     w = _weights(weight, c, input.dtype, name)
     z = _rows(input)
     if t.dtype.kind == "f" and t.shape == tuple(input.shape):
@@ -293,7 +293,7 @@ def nll_loss(
     reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction, name)
     c = input.shape[0 if input.ndim == 1 else 1]
-    flat = _index_target(input, np.asarray(getattr(target, "data", target)), name)
+    flat = _index_target(input, np.asarray(_raw(target)), name)
     w = _weights(weight, c, input.dtype, name)
     q, denom = _index_coefficients(flat, c, w, ignore_index, 0.0, input.dtype, name)
     loss = -R.sum(_rows(input) * q, 1)
@@ -319,7 +319,7 @@ def kl_div(
     if log_target:
         loss = E.exp(target) * (target - input)
     else:
-        t = getattr(target, "data", target)
+        t = _raw(target)
         log_t = (
             E.log(E.where(t > 0, target, 1.0))
             if isinstance(target, Tensor)
@@ -329,3 +329,8 @@ def kl_div(
     if reduction == "batchmean":
         return R.sum(loss) / (input.shape[0] if input.ndim else 1)
     return _reduce(loss, reduction)
+
+
+def _raw(x: Any) -> Any:
+    """A tensor's array; anything else unchanged (``ndarray.data`` is a memoryview)."""
+    return x.data if isinstance(x, Tensor) else x

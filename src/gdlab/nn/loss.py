@@ -46,7 +46,7 @@ class _WeightedLoss(_Loss):
         reduction: str = "mean",
     ) -> None:
         super().__init__(size_average, reduce, reduction)
-        w = None if weight is None else Tensor(np.asarray(getattr(weight, "data", weight)))
+        w = None if weight is None else Tensor(np.asarray(_raw(weight)))
         self.register_buffer("weight", w)
 
 
@@ -117,9 +117,7 @@ class BCEWithLogitsLoss(_Loss):
     ) -> None:
         super().__init__(size_average, reduce, reduction)
         for name, v in (("weight", weight), ("pos_weight", pos_weight)):
-            self.register_buffer(
-                name, None if v is None else Tensor(np.asarray(getattr(v, "data", v)))
-            )
+            self.register_buffer(name, None if v is None else Tensor(np.asarray(_raw(v))))
 
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
         return F.binary_cross_entropy_with_logits(
@@ -197,3 +195,8 @@ class KLDivLoss(_Loss):
 
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+def _raw(x: Any) -> Any:
+    """A tensor's array; anything else unchanged (``ndarray.data`` is a memoryview)."""
+    return x.data if isinstance(x, Tensor) else x

@@ -4,6 +4,7 @@ and conversion between a parameter list and one flat vector."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -56,7 +57,7 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
 
 def vector_to_parameters(vec: Tensor | np.ndarray, parameters: Iterable[Tensor]) -> None:
     """Copy consecutive slices of ``vec`` into the parameters, in place."""
-    data = np.asarray(getattr(vec, "data", vec))
+    data = np.asarray(_raw(vec))
     if data.ndim != 1:
         raise TypeError(f"expected a 1-D vector, got shape {data.shape}")
     params = list(parameters)
@@ -71,3 +72,8 @@ def vector_to_parameters(vec: Tensor | np.ndarray, parameters: Iterable[Tensor])
             n = p.data.size
             p.copy_(data[offset : offset + n].reshape(p.shape))
             offset += n
+
+
+def _raw(x: Any) -> Any:
+    """A tensor's array; anything else unchanged (``ndarray.data`` is a memoryview)."""
+    return x.data if isinstance(x, Tensor) else x
