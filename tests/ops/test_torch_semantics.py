@@ -44,7 +44,7 @@ GRAD_ROWS = [
 
 
 @pytest.mark.parametrize("values, f", [r[1:] for r in GRAD_ROWS], ids=[r[0] for r in GRAD_ROWS])
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore:var.*degrees of freedom:UserWarning")
 def test_values_and_gradients_match_torch_exactly(values, f):
     x, tx = both(values)
     y, ty = f(x), f(tx)

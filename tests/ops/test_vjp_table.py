@@ -20,6 +20,7 @@ SETTINGS = settings(
     max_examples=12,
     deadline=None,
     derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 ALL_OPS = sorted(OPS.values(), key=lambda op: op.name)
