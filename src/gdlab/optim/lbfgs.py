@@ -131,6 +131,7 @@ class LBFGS(Optimizer):
         """Run up to ``max_iter`` L-BFGS iterations; return the first loss of the closure."""
         if closure is None:
             raise ValueError("LBFGS requires a closure: step(closure) re-evaluates the loss")
+        self._opt_called = True
         group = self.param_groups[0]
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
         tol_grad, tol_change = group["tolerance_grad"], group["tolerance_change"]

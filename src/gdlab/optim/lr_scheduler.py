@@ -1,0 +1,429 @@
+"""Learning-rate schedulers with torch.optim.lr_scheduler's names, arguments and numbers.
+
+A scheduler only writes ``group["lr"]`` (and, for the cyclic ones, the momentum) of its
+optimizer's param groups; ``step()`` once per epoch (or per batch for CyclicLR/OneCycleLR),
+after ``optimizer.step()``. Where torch computes the lr recursively from the previous lr
+(its "chainable" form, so that schedulers can be chained), gdlab does the same arithmetic so
+the sequences agree to the last bit; the closed forms are in :mod:`gdlab.optim.schedules`.
+
+Unlike torch, :class:`SequentialLR` accepts a :class:`ReduceLROnPlateau`: warm up, then let the
+plateau rule take over from the lr the warm-up reached; call ``sequential.step(val_loss)``::
+
+    warmup = LinearLR(opt, start_factor=0.1, total_iters=5)
+    plateau = ReduceLROnPlateau(opt, patience=3)
+    sched = SequentialLR(opt, [warmup, plateau], milestones=[5])
+    for epoch in range(epochs):
+        train(...)
+        sched.step(val_loss)   # the metric is ignored during the warm-up
+"""
+
+from __future__ import annotations
+
+import math
+import types
+import warnings
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from gdlab.optim.optimizer import Optimizer
+
+__all__ = [
+    "ChainedScheduler", "ConstantLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
+    "CyclicLR", "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR", "MultiStepLR",
+    "MultiplicativeLR", "OneCycleLR", "PolynomialLR", "ReduceLROnPlateau", "SequentialLR",
+    "StepLR",
+]  # fmt: skip
+
+
+def _lrs(optimizer: Optimizer) -> list[float]:
+    return [group["lr"] for group in optimizer.param_groups]
+
+
+class LRScheduler:
+    """Base class: keeps ``base_lrs`` (each group's ``initial_lr``), ``last_epoch`` and steps.
+
+    Args:
+        optimizer: the optimizer whose ``group["lr"]`` is written.
+        last_epoch: index of the last epoch; -1 starts fresh (and records ``initial_lr``),
+            >= 0 resumes and needs ``initial_lr`` in every group.
+    """
+
+    _is_initial = False
+
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
+        if last_epoch == -1:
+            for group in optimizer.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+        else:
+            for i, group in enumerate(optimizer.param_groups):
+                if "initial_lr" not in group:
+                    raise KeyError(
+                        f"param 'initial_lr' is not specified in param_groups[{i}] when "
+                        "resuming scheduler with last_epoch >= 0"
+                    )
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        self._initial_step()
+
+    def _initial_step(self) -> None:
+        self._step_count = 0
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
+
+    def get_lr(self) -> list[float]:
+        raise NotImplementedError
+
+    def get_last_lr(self) -> list[float]:
+        """The learning rates the last ``step`` wrote, one per param group."""
+        return self._last_lr
+
+    def step(self, epoch: int | None = None) -> None:
+        """Advance one epoch (or jump to ``epoch``, deprecated in torch) and write the lrs."""
+        if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
+            warnings.warn(
+                "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch "
+                "1.1.0 and later, you should call them in the opposite order: "
+                "`optimizer.step()` before `lr_scheduler.step()`.  Failure to do this will "
+                "result in PyTorch skipping the first value of the learning rate schedule.",
+                UserWarning,
+                stacklevel=2,
+            )
+        self._step_count += 1
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch: int | None = None) -> None:
+        if epoch is None:
+            self.last_epoch += 1
+            values = self.get_lr()
+        else:
+            self.last_epoch = epoch
+            closed = getattr(self, "_get_closed_form_lr", None)
+            values = closed() if closed is not None else self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, values, strict=True):
+            group["lr"] = lr
+        self._last_lr = _lrs(self.optimizer)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Every attribute except the optimizer (plain functions are not saved)."""
+        return {
+            k: v
+            for k, v in self.__dict__.items()
+            if k != "optimizer" and not isinstance(v, types.FunctionType)
+        }
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.__dict__.update(state_dict)
+
+
+class LambdaLR(LRScheduler):
+    """lr = initial_lr · lr_lambda(epoch) (one function, or one per group).
+
+    Example:
+        >>> # sched = LambdaLR(opt, lambda epoch: 0.95 ** epoch)
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
+        last_epoch: int = -1,
+    ) -> None:
+        self.optimizer = optimizer
+        self.lr_lambdas = _per_group("lr_lambda", optimizer, lr_lambda)
+        super().__init__(optimizer, last_epoch)
+
+    def state_dict(self) -> dict[str, Any]:
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
+        state["lr_lambdas"] = [
+            None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
+            for fn in self.lr_lambdas
+        ]
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state = dict(state_dict)
+        fns = state.pop("lr_lambdas")
+        self.__dict__.update(state)
+        for fn, saved in zip(self.lr_lambdas, fns, strict=True):
+            if saved is not None:
+                fn.__dict__.update(saved)
+
+    def get_lr(self) -> list[float]:
+        pairs = zip(self.lr_lambdas, self.base_lrs, strict=True)
+        return [base * fn(self.last_epoch) for fn, base in pairs]
+
+
+def _per_group(name: str, optimizer: Optimizer, value: Any) -> list[Any]:
+    if isinstance(value, list | tuple):
+        if len(value) != len(optimizer.param_groups):
+            raise ValueError(
+                f"Expected {len(optimizer.param_groups)} {name}s, but got {len(value)}"
+            )
+        return list(value)
+    return [value] * len(optimizer.param_groups)
+
+
+class MultiplicativeLR(LambdaLR):
+    """lr ← lr · lr_lambda(epoch) at every step after the first.
+
+    Example:
+        >>> # sched = MultiplicativeLR(opt, lambda epoch: 0.95)
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
+        last_epoch: int = -1,
+    ) -> None:
+        for fn in _per_group("lr_lambda", optimizer, lr_lambda):
+            if not callable(fn):
+                raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
+        super().__init__(optimizer, lr_lambda, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self._is_initial:
+            return _lrs(self.optimizer)
+        return [
+            g["lr"] * fn(self.last_epoch)
+            for fn, g in zip(self.lr_lambdas, self.optimizer.param_groups, strict=True)
+        ]
+
+
+class StepLR(LRScheduler):
+    """lr = initial_lr · γ^⌊epoch/step_size⌋ (computed as torch: ×γ every step_size epochs).
+
+    Example:
+        >>> # sched = StepLR(opt, step_size=30, gamma=0.1)
+    """
+
+    def __init__(
+        self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
+    ) -> None:
+        if not step_size > 0:
+            raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size}")
+        if not gamma > 0:
+            raise ValueError(f"StepLR: gamma must be positive, got {gamma}")
+        self.step_size = step_size
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
+            return _lrs(self.optimizer)
+        return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return [b * self.gamma ** (self.last_epoch // self.step_size) for b in self.base_lrs]
+
+
+class MultiStepLR(LRScheduler):
+    """lr ×= γ at each milestone epoch (milestones may repeat; unsorted ones are fine).
+
+    Example:
+        >>> # sched = MultiStepLR(opt, milestones=[30, 80], gamma=0.1)
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        milestones: Iterable[int],
+        gamma: float = 0.1,
+        last_epoch: int = -1,
+    ) -> None:
+        self.milestones = Counter(milestones)
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch not in self.milestones:
+            return _lrs(self.optimizer)
+        factor = self.gamma ** self.milestones[self.last_epoch]
+        return [g["lr"] * factor for g in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        ms = sorted(self.milestones.elements())
+        return [b * self.gamma ** bisect_right(ms, self.last_epoch) for b in self.base_lrs]
+
+
+class ConstantLR(LRScheduler):
+    """lr = initial_lr · factor for the first ``total_iters`` epochs, then initial_lr.
+
+    Example:
+        >>> # sched = ConstantLR(opt, factor=0.5, total_iters=4)
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        factor: float = 1.0 / 3,
+        total_iters: int = 5,
+        last_epoch: int = -1,
+    ) -> None:
+        if factor > 1.0 or factor < 0:
+            raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
+        self.factor = factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch == 0:
+            return [g["lr"] * self.factor for g in self.optimizer.param_groups]
+        if self.last_epoch != self.total_iters:
+            return _lrs(self.optimizer)
+        return [g["lr"] * (1.0 / self.factor) for g in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        on = self.last_epoch >= self.total_iters
+        return [b * (self.factor + on * (1 - self.factor)) for b in self.base_lrs]
+
+
+class LinearLR(LRScheduler):
+    """lr factor goes linearly from start_factor to end_factor over total_iters epochs.
+
+    Example:
+        >>> # sched = LinearLR(opt, start_factor=0.1, total_iters=5)   # a linear warm-up
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        start_factor: float = 1.0 / 3,
+        end_factor: float = 1.0,
+        total_iters: int = 5,
+        last_epoch: int = -1,
+    ) -> None:
+        if start_factor > 1.0 or start_factor <= 0:
+            raise ValueError(
+                "Starting multiplicative factor expected to be greater than 0 and less or "
+                "equal to 1."
+            )
+        if end_factor > 1.0 or end_factor < 0:
+            raise ValueError("Ending multiplicative factor expected to be between 0 and 1.")
+        self.start_factor = start_factor
+        self.end_factor = end_factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch == 0:
+            return [g["lr"] * self.start_factor for g in self.optimizer.param_groups]
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return _lrs(self.optimizer)
+        delta = self.end_factor - self.start_factor
+        factor = 1.0 + delta / (
+            self.total_iters * self.start_factor + (self.last_epoch - 1) * delta
+        )
+        return [g["lr"] * factor for g in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        frac = min(self.total_iters, self.last_epoch) / self.total_iters
+        return [b * (self.start_factor + (self.end_factor - self.start_factor) * frac)
+                for b in self.base_lrs]  # fmt: skip
+
+
+class ExponentialLR(LRScheduler):
+    """lr ← lr·γ every epoch.
+
+    Example:
+        >>> # sched = ExponentialLR(opt, gamma=0.9)
+    """
+
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
+        if not gamma > 0:
+            raise ValueError(f"ExponentialLR: gamma must be positive, got {gamma}")
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self._is_initial:
+            return _lrs(self.optimizer)
+        return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return [b * self.gamma**self.last_epoch for b in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    """lr = initial_lr·(1 − min(epoch, total_iters)/total_iters)^power.
+
+    Example:
+        >>> # sched = PolynomialLR(opt, total_iters=4, power=2.0)
+    """
+
+    def __init__(
+        self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1
+    ) -> None:
+        self.total_iters = total_iters
+        self.power = power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return _lrs(self.optimizer)
+        factor = (
+            (1.0 - self.last_epoch / self.total_iters)
+            / (1.0 - (self.last_epoch - 1) / self.total_iters)
+        ) ** self.power
+        return [g["lr"] * factor for g in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        frac = min(self.total_iters, self.last_epoch) / self.total_iters
+        return [b * (1.0 - frac) ** self.power for b in self.base_lrs]
+
+
+class CosineAnnealingLR(LRScheduler):
+    """lr = η_min + (initial_lr − η_min)·(1 + cos(π·epoch/T_max))/2 (torch's recursive form).
+
+    Example:
+        >>> # sched = CosineAnnealingLR(opt, T_max=100, eta_min=1e-4)
+
+    Reference: Loshchilov & Hutter, "SGDR", https://arxiv.org/abs/1608.03983
+    """
+
+    def __init__(
+        self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1
+    ) -> None:
+        if not T_max > 0:
+            raise ValueError(f"CosineAnnealingLR: T_max must be a positive integer, got {T_max}")
+        self.T_max = T_max
+        self.eta_min = eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        t, T, e = self.last_epoch, self.T_max, self.eta_min
+        groups = self.optimizer.param_groups
+        if self._is_initial:
+            return _lrs(self.optimizer)
+        if self._step_count == 1 and t > 0:
+            return [e + (b - e) * (1 + math.cos(t * math.pi / T)) / 2 for b in self.base_lrs]
+        if (t - 1 - T) % (2 * T) == 0:
+            return [g["lr"] + (b - e) * (1 - math.cos(math.pi / T)) / 2
+                    for b, g in zip(self.base_lrs, groups, strict=True)]  # fmt: skip
+        ratio = (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
+        return [ratio * (g["lr"] - e) + e for g in groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        t, T, e = self.last_epoch, self.T_max, self.eta_min
+        return [e + (b - e) * (1 + math.cos(math.pi * t / T)) / 2 for b in self.base_lrs]
+
+
+from gdlab.optim._lr_composite import (  # noqa: E402  (they subclass LRScheduler)
+    ChainedScheduler,
+    CosineAnnealingWarmRestarts,
+    CyclicLR,
+    OneCycleLR,
+    ReduceLROnPlateau,
+    SequentialLR,
+)
+
+_ = (Sequence, ChainedScheduler, CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR)
+_ = (ReduceLROnPlateau, SequentialLR)

@@ -273,6 +273,7 @@ class Optimizer:
                 returns the loss (a Tensor or a float). It runs with gradients enabled.
         """
         loss = self._closure_loss(closure)
+        self._opt_called = True  # lets a scheduler warn when it is stepped first (as torch)
         rule = type(self)._rule
         for group in self.param_groups:
             kwargs = self._rule_kwargs(group)
