@@ -8,7 +8,7 @@ PyTorch's names and formulas, and a lab that compares them and shows how they mo
 from gdlab.tensor import Tensor, tensor  # first: every op module builds Tensors
 
 # isort: on
-from gdlab import autograd
+from gdlab import autograd, data, datasets, nn, optim
 from gdlab.autograd import enable_grad, no_grad, set_grad_enabled
 from gdlab.creation import (
     arange,
@@ -88,19 +88,20 @@ from gdlab.ops.shape import (
     unsqueeze,
 )
 from gdlab.random import manual_seed
+from gdlab.serialization import load, save
 
 __version__ = "0.1.0"
 
 clip = clamp
 
 __all__ = [
-    "Tensor", "__version__", "abs", "add", "amax", "amin", "arange", "argmax", "argmin",
-    "autograd", "bool_", "cat", "chunk", "clamp", "clip", "clone", "cos", "div", "enable_grad",
+    "__version__", "abs", "add", "amax", "amin", "arange", "argmax", "argmin", "autograd", "bool_",
+    "cat", "chunk", "clamp", "clip", "clone", "cos", "data", "datasets", "div", "enable_grad",
     "exp", "expand", "eye", "flatten", "float16", "float32", "float64", "from_numpy", "full",
-    "gather", "get_default_dtype", "int32", "int64", "linspace", "log", "log_softmax",
-    "logsumexp", "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "mul",
-    "neg", "no_grad", "ones", "ones_like", "pad", "permute", "pow", "rand", "randn", "relu",
-    "reshape", "set_default_dtype", "set_grad_enabled", "sigmoid", "sin", "softmax",
-    "softplus", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh", "tensor",
-    "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
+    "gather", "get_default_dtype", "int32", "int64", "linspace", "load", "log", "log_softmax",
+    "logsumexp", "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg",
+    "nn", "no_grad", "ones", "ones_like", "optim", "pad", "permute", "pow", "rand", "randn",
+    "relu", "reshape", "save", "set_default_dtype", "set_grad_enabled", "sigmoid", "sin",
+    "softmax", "softplus", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh",
+    "tensor", "Tensor", "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]  # fmt: skip
