@@ -32,13 +32,13 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-__all__ = ["LRFinderResult", "lr_range_test", "plot_lr_finder", "suggest_lrs"]
+__all__ = ["LRFinderResult", "lr_range_test", "plot_lr_finder", "run_lr_find", "suggest_lrs"]
 
 
 @dataclass
@@ -190,7 +190,10 @@ def lr_range_test(
     lrs_a, smoothed_a = np.asarray(lrs, dtype=np.float64), np.asarray(smoothed, dtype=np.float64)
     # The point that triggered the stop is past the useful range: leave it out of the advice.
     keep = len(lrs) - (1 if reason.startswith(("smoothed", "loss is")) else 0)
-    steep, low = suggest_lrs(lrs_a[:keep], smoothed_a[:keep])
+    # As fastai: ignore the first tenth (the average is still settling) and the last 5 points.
+    lo, hi = len(lrs) // 10, keep - 5
+    lo, hi = (lo, hi) if hi - lo >= 3 else (0, keep)
+    steep, low = suggest_lrs(lrs_a[lo:hi], smoothed_a[lo:hi])
     return LRFinderResult(
         lrs_a, np.asarray(losses, dtype=np.float64), smoothed_a, steep, low, reason
     )
@@ -213,13 +216,79 @@ def plot_lr_finder(result: LRFinderResult, title: str = "Learning-rate range tes
         ax.plot([lr], [y], marker=marker, color=color, ms=9, ls="none", label=f"{name}: {lr:.2g}")
     ax.set_xscale("log")
     finite = result.smoothed[np.isfinite(result.smoothed)]
+    raw = result.losses[np.isfinite(result.losses)]
     if finite.size:
-        lo, hi = float(finite.min()), float(finite.max())
-        pad = 0.05 * (hi - lo or abs(hi) or 1.0)
-        ax.set_ylim(lo - pad, min(hi, 4 * lo if lo > 0 else hi) + pad)
+        lo, hi = float(min(finite.min(), raw.min())), float(finite.max())
+        top = min(hi, 2 * float(finite[0]), 4 * float(finite.min()))
+        pad = 0.05 * (top - lo or abs(top) or 1.0)
+        ax.set_ylim(lo - pad, top + pad)
     ax.set_xlabel("learning rate")
     ax.set_ylabel("loss")
     ax.set_title(title)
-    ax.grid(True, which="both", alpha=0.3)
+    ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
     return fig
+
+
+def run_lr_find(
+    run_dir: Any,
+    *,
+    dataset: str = "digits",
+    hidden: Sequence[int] = (32,),
+    activation: str = "relu",
+    batch_size: int = 32,
+    optimizer: str = "sgd",
+    start_lr: float = 1e-7,
+    end_lr: float = 10.0,
+    num_iter: int = 100,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """``gdlab lr-find``: the range test on an MLP for ``dataset``, written into ``run_dir``."""
+    from gdlab.lab.report import Report
+    from gdlab.lab.tasks import build_mlp, load_task, make_loader
+    from gdlab.lab.trajectories import make_optimizer
+
+    task = load_task(dataset, seed=seed)
+    model = build_mlp(task.n_features, hidden, task.n_outputs, activation=activation, seed=seed)
+    opt, _, _ = make_optimizer(optimizer, list(model.parameters()), lr=start_lr)
+    loader = make_loader(task.x_train, task.y_train, batch_size, seed=seed)
+    res = lr_range_test(
+        model, opt, task.loss(), loader, start_lr=start_lr, end_lr=end_lr, num_iter=num_iter
+    )
+    settings = {
+        "dataset": dataset,
+        "hidden": list(hidden),
+        "activation": activation,
+        "batch_size": batch_size,
+        "optimizer": optimizer,
+        "start_lr": start_lr,
+        "end_lr": end_lr,
+        "num_iter": num_iter,
+        "seed": seed,
+        "beta": 0.98,
+        "diverge_th": 4.0,
+    }
+    run_dir.write_config(settings)
+    run_dir.write_metrics(res.rows())
+    summary = {
+        "lr_steepest": res.lr_steepest,
+        "lr_min_div10": res.lr_min_div10,
+        "best_loss": res.best_loss,
+        "iterations": len(res.lrs),
+        "stop_reason": res.stop_reason,
+    }
+    run_dir.write_json("summary.json", summary | {"settings": settings})
+    fig = plot_lr_finder(res, title=f"LR range test: {optimizer} on {dataset}")
+    run_dir.save_figure(fig, "lr-find")
+    rep = Report(
+        f"Learning-rate range test: {optimizer} on {dataset}", seed=seed, settings=settings
+    )
+    rep.add_text(
+        f"The lr grew exponentially from {start_lr:g} to {end_lr:g} over {num_iter} mini-batches "
+        f"of {batch_size}; the loss is smoothed (EMA, beta 0.98, bias-corrected) and the test "
+        f"stops at 4x the best smoothed loss. Stopped: {res.stop_reason}. The model and the "
+        "optimizer were restored afterwards."
+    )
+    rep.add_table([summary], caption="Suggestions")
+    rep.add_figure(fig, caption="Loss against learning rate")
+    return summary | {"report": str(rep.save(run_dir))}

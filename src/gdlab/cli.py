@@ -1,0 +1,432 @@
+"""The ``gdlab`` command: argument parsing, exit codes and output; the work is in ``gdlab.lab``.
+
+Subcommands: ``compare``, ``surface``, ``train``, ``lr-find``, ``schedule``, ``reproduce``,
+``datasets``, ``gradcheck``. Every command that computes something writes a run directory
+(``--out``, default ``./gdlab-runs/<command>-<timestamp>``) with the resolved config, metrics
+CSV/JSON-lines, a summary JSON, figures and ``report.html``.
+
+Exit codes: 0 success, 1 failure (the message names the cause, e.g. an unwritable path),
+2 usage error (argparse: unknown option, invalid choice, bad value), 130 interrupted (Ctrl-C;
+the results finished so far are written, no file is left half-written).
+
+``--format json`` prints exactly one JSON document on stdout and nothing else; progress bars
+go to stderr, and only when stderr is a terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ["build_parser", "main"]
+
+BATCH_MODES = ("bgd", "sgd", "mbgd")
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "gelu", "silu", "leaky_relu")
+
+
+# --------------------------------------------------------------------------- argument types
+def _number(kind: type, text: str) -> Any:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {kind.__name__}, got {text!r}") from None
+    if kind is float and not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be finite, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A float > 0 (learning rates, targets)."""
+    value = _number(float, text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """A float in (0, 1)."""
+    value = _number(float, text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """An int >= 1 (epochs, steps, trials, seeds)."""
+    value = _number(int, text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def nonneg_int(text: str) -> int:
+    value = _number(int, text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}")
+    return value
+
+
+def _names(getter: Callable[[], Sequence[str]], fallback: Sequence[str] = ()) -> list[str]:
+    """Valid names for ``choices``; the fallback keeps ``--help`` working while a part is
+    missing (the command itself then fails with the import error)."""
+    try:
+        return list(getter())
+    except Exception:  # noqa: BLE001 - any failure here must not break the parser
+        return list(fallback)
+
+
+def _optimizer_names() -> list[str]:
+    from gdlab.lab.trajectories import OPTIMIZERS
+
+    return [n for n in OPTIMIZERS if n != "lbfgs"]
+
+
+def _dataset_names() -> list[str]:
+    from gdlab.lab.tasks import dataset_names
+
+    return dataset_names()
+
+
+def _function_names() -> list[str]:
+    from gdlab.lab.functions import FUNCTIONS
+
+    return list(FUNCTIONS)
+
+
+def _schedule_names() -> list[str]:
+    from gdlab.lab.commands import schedule_names
+
+    return schedule_names()
+
+
+def _experiment_names() -> list[str]:
+    from gdlab.lab.commands import experiment_names
+
+    return experiment_names()
+
+
+# --------------------------------------------------------------------------- parser
+def _common(parser: argparse.ArgumentParser, writes: bool = True) -> None:
+    g = parser.add_argument_group("common options")
+    if writes:
+        g.add_argument(
+            "--out",
+            metavar="DIR",
+            help="run directory (default: ./gdlab-runs/<command>-<timestamp>)",
+        )
+    g.add_argument("--seed", type=nonneg_int, help="random seed (default: 0; train: the config's)")
+    g.add_argument("--quiet", "-q", action="store_true", help="no progress bars or tables")
+    g.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (default) or one JSON document on stdout",
+    )
+    g.add_argument("--traceback", action="store_true", help="show the traceback on failure")
+
+
+def _model_args(p: argparse.ArgumentParser, datasets: list[str], default: str = "digits") -> None:
+    p.add_argument(
+        "--dataset",
+        choices=datasets,
+        default=default,
+        metavar="NAME",
+        help=f"data set (default: {default}; one of: {', '.join(datasets)})",
+    )
+    p.add_argument(
+        "--hidden",
+        type=positive_int,
+        nargs="*",
+        default=[32],
+        metavar="N",
+        help="hidden layer widths of the MLP (default: 32)",
+    )
+    p.add_argument("--activation", choices=ACTIVATIONS, default="relu")
+    p.add_argument("--batch-size", type=positive_int, default=32, help="mini-batch size")
+
+
+def _add_compare(sub: Any, optimizers: list[str], datasets: list[str]) -> None:
+    p = sub.add_parser(
+        "compare",
+        help="compare optimizers and batch modes, each tuned with the same budget",
+        description="Train one model on one or more data sets with several optimizers and/or "
+        "batch modes (bgd = full batch, sgd = one sample, mbgd = mini-batch), each tuned with "
+        "the same budget of learning-rate trials on a validation split, then repeated over "
+        "seeds. With no arguments: digits, an MLP 64-32-10, sgd/momentum/nesterov/adagrad/"
+        "rmsprop/adam, and bgd vs sgd vs mbgd.",
+    )
+    p.add_argument(
+        "--dataset",
+        choices=datasets,
+        nargs="+",
+        default=["digits"],
+        metavar="NAME",
+        help=f"data set(s); several give performance profiles (one of: {', '.join(datasets)})",
+    )
+    p.add_argument(
+        "--optimizers",
+        choices=optimizers,
+        nargs="*",
+        metavar="NAME",
+        default=["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"],
+        help=f"optimizers at mini-batch size (one of: {', '.join(optimizers)})",
+    )
+    p.add_argument(
+        "--batch-modes",
+        choices=BATCH_MODES,
+        nargs="*",
+        default=list(BATCH_MODES),
+        metavar="MODE",
+        help="batch modes run with --batch-optimizer (bgd, sgd, mbgd; none to skip)",
+    )
+    p.add_argument("--batch-optimizer", choices=optimizers, default="sgd", metavar="NAME")
+    p.add_argument("--hidden", type=positive_int, nargs="*", default=[32], metavar="N")
+    p.add_argument("--activation", choices=ACTIVATIONS, default="relu")
+    p.add_argument("--batch-size", type=positive_int, default=32, help="mini-batch size b")
+    p.add_argument("--epochs", type=positive_int, default=12, help="epochs per final run")
+    p.add_argument(
+        "--trials",
+        type=positive_int,
+        default=4,
+        help="learning rates tried per optimizer (the same budget for all)",
+    )
+    p.add_argument("--tune-epochs", type=positive_int, default=3, help="epochs per trial")
+    p.add_argument("--seeds", type=positive_int, default=3, help="final runs per optimizer")
+    p.add_argument("--lr", type=positive_float, help="use this lr for all (no tuning)")
+    p.add_argument(
+        "--target",
+        type=fraction,
+        default=0.9,
+        help="validation accuracy target for steps/time to target (default 0.9)",
+    )
+    p.add_argument("--val-fraction", type=fraction, default=0.2)
+    _common(p)
+
+
+def _add_surface(sub: Any, optimizers: list[str], functions: list[str]) -> None:
+    p = sub.add_parser(
+        "surface",
+        help="optimizer paths on a 2-D test function",
+        description="Run optimizers on a 2-D function from the same start, each "
+        "at its best lr from the same tuning budget; draw the paths on one "
+        "contour plot, animate them, save them as CSV.",
+    )
+    p.add_argument(
+        "--function",
+        choices=functions,
+        default="rosenbrock",
+        metavar="NAME",
+        help=f"one of: {', '.join(functions)}",
+    )
+    p.add_argument(
+        "--optimizers",
+        choices=optimizers,
+        nargs="+",
+        metavar="NAME",
+        default=["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"],
+    )
+    p.add_argument("--steps", type=positive_int, default=200)
+    p.add_argument(
+        "--tune",
+        type=nonneg_int,
+        default=8,
+        metavar="BUDGET",
+        help="learning rates tried per optimizer (0: each optimizer's default lr)",
+    )
+    p.add_argument(
+        "--starts",
+        type=positive_int,
+        default=1,
+        help="starting points (the function's start plus jittered ones)",
+    )
+    p.add_argument("--lr", type=positive_float, help="use this lr for all (no tuning)")
+    p.add_argument("--no-gif", action="store_true", help="skip the animation")
+    _common(p)
+
+
+def _add_train(sub: Any) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train from a TOML config",
+        description="Train a model from a TOML config (see gdlab.lab.config for "
+        "the keys and defaults) with --set overrides; --resume continues from a "
+        "checkpoint directory.",
+    )
+    p.add_argument("config", nargs="?", help="TOML file (default: built-in defaults)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a setting, e.g. --set optimizer.lr=0.05 (repeatable)",
+    )
+    p.add_argument("--resume", metavar="PATH", help="checkpoint (or run directory) to resume")
+    _common(p)
+
+
+def _add_lr_find(sub: Any, optimizers: list[str], datasets: list[str]) -> None:
+    p = sub.add_parser(
+        "lr-find",
+        help="learning-rate range test (Smith / fastai)",
+        description="Sweep the learning rate exponentially, plot the smoothed "
+        "loss and suggest an lr (steepest descent and min/10).",
+    )
+    _model_args(p, datasets)
+    p.add_argument(
+        "--optimizer",
+        choices=optimizers,
+        default="sgd",
+        metavar="NAME",
+        help=f"one of: {', '.join(optimizers)}",
+    )
+    p.add_argument("--start-lr", type=positive_float, default=1e-7)
+    p.add_argument("--end-lr", type=positive_float, default=10.0)
+    p.add_argument("--num-iter", type=positive_int, default=100)
+    _common(p)
+
+
+def _add_schedule(sub: Any, schedules: list[str]) -> None:
+    p = sub.add_parser(
+        "schedule",
+        help="plot a learning-rate schedule",
+        description="Plot optim.schedules' step -> lr functions by name; "
+        "--param key=value sets the schedule's arguments.",
+    )
+    p.add_argument(
+        "names",
+        nargs="+",
+        choices=schedules,
+        metavar="NAME",
+        help=f"one of: {', '.join(schedules)}",
+    )
+    p.add_argument("--lr", type=positive_float, default=0.1, help="initial lr (default 0.1)")
+    p.add_argument("--steps", type=positive_int, default=100)
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="schedule argument, e.g. --param decay_rate=0.5 (repeatable)",
+    )
+    p.add_argument("--log", action="store_true", help="log-scale lr axis")
+    _common(p)
+
+
+def _add_reproduce(sub: Any, experiments: list[str]) -> None:
+    p = sub.add_parser(
+        "reproduce",
+        help="re-run an article's or textbook's experiment",
+        description="Re-run a published experiment by name and compare with "
+        "the published numbers where they are exact.",
+    )
+    p.add_argument(
+        "name", choices=experiments, metavar="NAME", help=f"one of: {', '.join(experiments)}"
+    )
+    _common(p)
+
+
+def _add_gradcheck(sub: Any) -> None:
+    p = sub.add_parser(
+        "gradcheck",
+        help="check a model's backprop against finite differences",
+        description="Build an MLP (from --model or a config) in float64 and "
+        "compare every parameter's gradient with central differences on a "
+        "tiny random batch.",
+    )
+    p.add_argument(
+        "--model",
+        default="3-4-1",
+        metavar="SIZES",
+        help="layer sizes, e.g. 3-4-1 (the articles' net; default)",
+    )
+    p.add_argument("--activation", choices=ACTIVATIONS, default="sigmoid")
+    p.add_argument("--loss", choices=("mse", "cross_entropy"), default="mse")
+    p.add_argument("--config", metavar="TOML", help="take [model] from a train config instead")
+    p.add_argument("--batch", type=positive_int, default=4, help="samples in the batch")
+    _common(p, writes=False)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``gdlab`` argument parser with every subcommand."""
+    import gdlab
+
+    optimizers = _names(
+        _optimizer_names, ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
+    )
+    datasets = _names(_dataset_names, ["digits"])
+    parser = argparse.ArgumentParser(
+        prog="gdlab",
+        description="A gradient-descent laboratory: compare optimizers fairly, see them move, "
+        "reproduce the articles.",
+    )
+    parser.add_argument("--version", action="version", version=f"gdlab {gdlab.__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_compare(sub, optimizers, datasets)
+    _add_surface(sub, optimizers, _names(_function_names, ["rosenbrock"]))
+    _add_train(sub)
+    _add_lr_find(sub, optimizers, datasets)
+    _add_schedule(sub, _names(_schedule_names, ["constant"]))
+    _add_reproduce(sub, _names(_experiment_names))
+    d = sub.add_parser(
+        "datasets", help="list the data sets", description="List the data sets gdlab can load."
+    )
+    _common(d, writes=False)
+    _add_gradcheck(sub)
+    return parser
+
+
+# --------------------------------------------------------------------------- running
+def _emit(result: dict[str, Any], args: argparse.Namespace) -> None:
+    if args.format == "json":
+        from gdlab.lab.rundir import to_jsonable
+
+        data = {k: v for k, v in result.items() if k not in ("text", "exit_code")}
+        sys.stdout.write(json.dumps(to_jsonable(data), indent=2, sort_keys=True) + "\n")
+    elif args.quiet:
+        if result.get("report"):
+            print(result["report"])
+    else:
+        print(result.get("text", ""))
+
+
+def _fail(args: argparse.Namespace, exc: BaseException, code: int) -> int:
+    if getattr(args, "traceback", False):
+        import traceback
+
+        traceback.print_exception(exc)
+    print(f"gdlab {args.command}: error: {exc}", file=sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``gdlab`` with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help / --version (0) or a usage error (2)
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 2
+    from gdlab.lab import commands
+    from gdlab.lab.config import ConfigError
+
+    try:
+        result = commands.run(args)
+    except KeyboardInterrupt:
+        where = getattr(args, "run_dir", None)
+        tail = f"; partial results in {where}" if where else ""
+        print(f"gdlab {args.command}: interrupted{tail}", file=sys.stderr)
+        return 130
+    except ConfigError as exc:
+        return _fail(args, exc, 2)
+    except Exception as exc:  # noqa: BLE001 - the CLI turns every failure into exit code 1
+        return _fail(args, exc, 1)
+    _emit(result, args)
+    return int(result.get("exit_code", 0))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

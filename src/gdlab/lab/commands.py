@@ -1,0 +1,271 @@
+"""One function per ``gdlab`` subcommand: do the work, write the run directory, return a result.
+
+``cli.py`` only parses arguments; ``run(args)`` dispatches here. Each command returns a dict
+that is printed as text (its ``"text"``) or as one JSON document (everything else). Progress
+messages go to stderr, and only when stderr is a terminal and ``--quiet`` is off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from gdlab.lab.rundir import RunDir, default_out_dir
+
+__all__ = ["experiment_names", "run", "schedule_names"]
+
+
+def _seed(args: argparse.Namespace) -> int:
+    return 0 if getattr(args, "seed", None) is None else int(args.seed)
+
+
+def open_run_dir(args: argparse.Namespace, command: str, default: Any = None) -> RunDir:
+    """The run directory of this command (``--out`` or a new timestamped one)."""
+    run_dir = RunDir(args.out or default or default_out_dir(command))
+    args.run_dir = run_dir.path  # for the "interrupted; partial results in ..." message
+    return run_dir
+
+
+def progress_printer(args: argparse.Namespace, total: int | None = None) -> Callable | None:
+    """A progress callback drawing on stderr (tqdm when installed), or None when not a TTY."""
+    if args.quiet or args.format == "json" or not sys.stderr.isatty():
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - tqdm is an optional extra
+        return lambda msg: print(msg, file=sys.stderr)
+    bar = tqdm(total=total, file=sys.stderr, unit="run", leave=False)
+
+    def update(msg: str) -> None:
+        bar.set_description(msg[:60], refresh=False)
+        bar.update(1)
+
+    return update
+
+
+def _result(command: str, run_dir: RunDir | None, text: str, **data: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"command": command}
+    if run_dir is not None:
+        out["run_dir"] = str(run_dir.path)
+        out["files"] = sorted(p.name for p in run_dir.files())
+    return out | data | {"text": text}
+
+
+# --------------------------------------------------------------------------- compare
+def cmd_compare(args: argparse.Namespace) -> dict[str, Any]:
+    from gdlab.lab.compare import compare
+    from gdlab.lab.compare_report import format_table, write_compare
+
+    run_dir = open_run_dir(args, "compare")
+    n_variants = len(set(args.optimizers) | {args.batch_optimizer}) + len(args.batch_modes)
+    per_variant = args.seeds + (0 if args.lr else args.trials)
+    progress = progress_printer(args, len(args.dataset) * n_variants * per_variant)
+    result = compare(
+        args.dataset,
+        optimizers=args.optimizers,
+        batch_modes=args.batch_modes,
+        batch_optimizer=args.batch_optimizer,
+        hidden=args.hidden,
+        activation=args.activation,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        trials=args.trials,
+        tune_epochs=args.tune_epochs,
+        seeds=args.seeds,
+        lr=args.lr,
+        target=args.target,
+        val_fraction=args.val_fraction,
+        seed=_seed(args),
+        progress=progress,
+    )
+    out = write_compare(result, run_dir, command="gdlab " + " ".join(_argv(args)))
+    if result.interrupted:
+        raise KeyboardInterrupt
+    cols = [c for c in out["table"][0] if c not in ("optimizer", "dataset")] if out["table"] else []
+    if len(args.dataset) > 1:
+        cols.insert(0, "dataset")
+    text = format_table(out["table"], cols) + f"\n\nreport: {out['report']}"
+    return _result("compare", run_dir, text, report=out["report"], results=out["table"])
+
+
+def _argv(args: argparse.Namespace) -> list[str]:
+    return [args.command] + (["..."] if len(sys.argv) > 2 else [])
+
+
+# --------------------------------------------------------------------------- surface
+def cmd_surface(args: argparse.Namespace) -> dict[str, Any]:
+    from gdlab.lab.surface import run_surface
+
+    run_dir = open_run_dir(args, "surface")
+    out = run_surface(
+        args.function,
+        args.optimizers,
+        run_dir,
+        steps=args.steps,
+        tune=args.tune,
+        starts=args.starts,
+        lr=args.lr,
+        seed=_seed(args),
+        gif=not args.no_gif,
+    )
+    from gdlab.lab.compare_report import format_table
+
+    text = format_table(out["table"]) + f"\n\nreport: {out['report']}"
+    return _result("surface", run_dir, text, report=out["report"], results=out["table"])
+
+
+# --------------------------------------------------------------------------- lr-find
+def cmd_lr_find(args: argparse.Namespace) -> dict[str, Any]:
+    from gdlab.lab.lr_finder import run_lr_find
+
+    run_dir = open_run_dir(args, "lr-find")
+    out = run_lr_find(
+        run_dir,
+        dataset=args.dataset,
+        hidden=args.hidden,
+        activation=args.activation,
+        batch_size=args.batch_size,
+        optimizer=args.optimizer,
+        start_lr=args.start_lr,
+        end_lr=args.end_lr,
+        num_iter=args.num_iter,
+        seed=_seed(args),
+    )
+    text = (
+        f"suggested lr: {out['lr_steepest']:.3g} (steepest descent), "
+        f"{out['lr_min_div10']:.3g} (min / 10); {out['iterations']} iterations, "
+        f"{out['stop_reason']}\n\nreport: {out['report']}"
+        if out["lr_steepest"] is not None
+        else f"no suggestion ({out['stop_reason']})\n\nreport: {out['report']}"
+    )
+    return _result("lr-find", run_dir, text, **out)
+
+
+# --------------------------------------------------------------------------- schedule
+def schedule_names() -> list[str]:
+    """The step -> lr schedule functions of ``gdlab.optim.schedules``."""
+    from gdlab.optim import schedules
+
+    names = getattr(schedules, "__all__", [])
+    return [n for n in names if callable(getattr(schedules, n, None)) and not n[0].isupper()]
+
+
+def _call_schedule(name: str, lr: float, params: dict[str, Any]) -> Callable[[int], float]:
+    from gdlab.optim import schedules
+
+    fn = getattr(schedules, name)
+    sig = inspect.signature(fn)
+    kwargs = dict(params)
+    first = next(iter(sig.parameters), None)
+    for key in ("lr", "init_value", "value", "peak_value", "max_lr", "base_lr"):
+        if key in sig.parameters and key not in kwargs:
+            kwargs[key] = lr
+            break
+    else:
+        if first and first not in kwargs and sig.parameters[first].default is inspect._empty:
+            kwargs[first] = lr
+    try:
+        sig.bind(**kwargs)
+    except TypeError as exc:
+        raise ValueError(f"schedule {name}{sig}: {exc} (give it with --param key=value)") from None
+    return fn(**kwargs)
+
+
+def cmd_schedule(args: argparse.Namespace) -> dict[str, Any]:
+    from gdlab.lab.config import parse_override
+    from gdlab.lab.plots import plot_schedules
+    from gdlab.lab.report import Report
+
+    params = {}
+    for item in args.param:
+        path, value = parse_override(item)
+        params[".".join(path)] = value
+    run_dir = open_run_dir(args, "schedule")
+    fns = {}
+    for name in args.names:
+        accepted = inspect.signature(
+            getattr(__import__("gdlab.optim", fromlist=["schedules"]).schedules, name)
+        ).parameters
+        own = {k: v for k, v in params.items() if k in accepted}
+        fns[name] = _call_schedule(name, args.lr, own)
+    rows = [{"step": t} | {n: float(f(t)) for n, f in fns.items()} for t in range(args.steps + 1)]
+    run_dir.write_metrics(rows, stem="schedule")
+    fig = plot_schedules(fns, steps=args.steps, log=args.log)
+    run_dir.save_figure(fig, "schedule")
+    settings = {"names": args.names, "lr": args.lr, "steps": args.steps, "params": params}
+    run_dir.write_config(settings)
+    rep = Report("Learning-rate schedules", subtitle=", ".join(args.names), settings=settings)
+    rep.add_figure(fig, caption="learning rate against step")
+    every = max(1, args.steps // 10)
+    rep.add_table(rows[::every], caption=f"every {every} steps")
+    report = rep.save(run_dir)
+    last = {n: rows[-1][n] for n in fns}
+    text = (
+        "\n".join(f"{n}: lr(0) = {rows[0][n]:.4g}, lr({args.steps}) = {last[n]:.4g}" for n in fns)
+        + f"\n\nreport: {report}"
+    )
+    return _result("schedule", run_dir, text, report=str(report), final_lr=last)
+
+
+# --------------------------------------------------------------------------- reproduce
+def experiment_names() -> list[str]:
+    from gdlab.lab.articles import ARTICLE_EXPERIMENTS
+
+    names = list(ARTICLE_EXPERIMENTS)
+    try:
+        from gdlab.lab.experiments import EXPERIMENTS
+
+        names += [n for n in EXPERIMENTS if n not in names]
+    except ImportError:
+        pass
+    return names
+
+
+def cmd_reproduce(args: argparse.Namespace) -> dict[str, Any]:
+    from gdlab.lab.articles import reproduce
+
+    run_dir = open_run_dir(args, f"reproduce-{args.name}")
+    out = reproduce(args.name, run_dir, seed=_seed(args))
+    return _result("reproduce", run_dir, out.pop("text"), **out)
+
+
+# --------------------------------------------------------------------------- train, gradcheck
+def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
+    from gdlab.lab.training import run_train
+
+    return run_train(args, open_run_dir, _result)
+
+
+def cmd_gradcheck(args: argparse.Namespace) -> dict[str, Any]:
+    from gdlab.lab.training import run_gradcheck
+
+    out = run_gradcheck(
+        args.model, args.activation, args.loss, args.config, args.batch, seed=_seed(args)
+    )
+    return _result("gradcheck", None, out.pop("text"), **out)
+
+
+def cmd_datasets(args: argparse.Namespace) -> dict[str, Any]:
+    from gdlab import datasets
+
+    avail = datasets.available()
+    width = max(map(len, avail), default=0)
+    text = "\n".join(f"{name.ljust(width)}  {desc}" for name, desc in avail.items())
+    return _result(
+        "datasets", None, text, datasets=[{"name": n, "description": d} for n, d in avail.items()]
+    )
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
+    "compare": cmd_compare, "surface": cmd_surface, "train": cmd_train, "lr-find": cmd_lr_find,
+    "schedule": cmd_schedule, "reproduce": cmd_reproduce, "datasets": cmd_datasets,
+    "gradcheck": cmd_gradcheck,
+}  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Run the parsed command; return its result dict (``"text"`` for the terminal)."""
+    return COMMANDS[args.command](args)

@@ -1,0 +1,348 @@
+"""Compare optimizers and batch modes fairly: same model, same data, same tuning budget.
+
+The protocol (``compare``):
+
+1. Every *variant* (an optimizer at a batch mode: ``adam`` at mini-batch, plain SGD at the full
+   batch, ...) gets the same budget of ``trials`` learning rates: a log-spaced grid over its
+   family's documented range ``LR_RANGES`` (adaptive methods are searched lower than SGD, whose
+   useful lrs are ~100x larger). Each trial trains ``tune_epochs`` epochs from the first seed
+   and is scored by its final **validation** loss; a diverged trial scores +inf; ties go to the
+   smaller lr.
+2. At its best lr each variant is trained ``epochs`` epochs from ``seeds`` seeds (the seed
+   fixes the initial weights and the shuffling; the data split is fixed by ``seed``).
+3. Results: per-epoch training and validation loss and accuracy against epochs, samples seen
+   and wall time (median over seeds with the 25-75% band); a table of final numbers, steps /
+   samples / seconds to reach a validation-accuracy ``target``, and divergences. A diverged
+   run is kept and marked, never a crash.
+4. With several data sets (tasks), Dolan-Moré performance profiles of samples-to-target.
+
+Example:
+    >>> res = compare("digits", optimizers=["sgd", "adam"], batch_modes=[], epochs=5)
+    >>> [(v.label, v.lr) for v in res.variants]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from gdlab.lab.tasks import Task, batch_size_for, build_mlp, load_task, make_loader
+
+__all__ = ["LR_RANGES", "CompareResult", "Run", "Variant", "compare", "lr_grid", "make_variants"]
+
+#: Learning-rate search range per optimizer (log grid of ``trials`` points, ends included).
+LR_RANGES: dict[str, tuple[float, float]] = {
+    "sgd": (1e-3, 1.0), "momentum": (1e-3, 1.0), "nesterov": (1e-3, 1.0),
+    "adagrad": (1e-3, 1.0), "adadelta": (1e-2, 10.0), "rmsprop": (1e-4, 1e-1),
+    "adam": (1e-4, 1e-1), "adamw": (1e-4, 1e-1), "nadam": (1e-4, 1e-1), "radam": (1e-4, 1e-1),
+    "adamax": (1e-4, 1e-1),
+}  # fmt: skip
+DEFAULT_RANGE = (1e-4, 1.0)
+
+Progress = Callable[[str], None]
+
+
+def lr_grid(optimizer: str, trials: int) -> np.ndarray:
+    """``trials`` log-spaced lrs over ``LR_RANGES[optimizer]`` (the middle of it when 1)."""
+    lo, hi = LR_RANGES.get(optimizer, DEFAULT_RANGE)
+    if trials == 1:
+        return np.array([float(np.sqrt(lo * hi))])
+    return np.geomspace(lo, hi, trials)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """An optimizer at a batch mode; ``label`` names it in tables and legends."""
+
+    label: str
+    optimizer: str
+    batch_mode: str  # "bgd" | "sgd" | "mbgd"
+    group: str  # "optimizers" or "batch modes": which figure it belongs to
+
+
+def make_variants(
+    optimizers: Sequence[str], batch_modes: Sequence[str], batch_optimizer: str, batch_size: int
+) -> list[Variant]:
+    """The optimizers at mini-batch size, then ``batch_optimizer`` at each batch mode."""
+    out = [Variant(o, o, "mbgd", "optimizers") for o in optimizers]
+    names = {
+        "bgd": "BGD (full batch)",
+        "sgd": "SGD (batch 1)",
+        "mbgd": f"MBGD (batch {batch_size})",
+    }
+    out += [Variant(names[m], batch_optimizer, m, "batch modes") for m in batch_modes]
+    return out
+
+
+@dataclass
+class Run:
+    """One training run: per-epoch records, per-step losses, and how it ended."""
+
+    variant: Variant
+    dataset: str
+    lr: float
+    seed: int
+    epochs: dict[str, list[Any]]  # epoch, step, samples_seen, train/val loss and metric
+    wall_time: list[float]  # seconds at the end of each epoch
+    step_loss: list[float] = field(default_factory=list)
+    step_samples: list[int] = field(default_factory=list)
+    test_metric: float = float("nan")
+    diverged: bool = False
+    diverged_at: int | None = None  # optimizer step at which it diverged
+
+    def final(self, key: str) -> float:
+        col = self.epochs.get(key) or [float("nan")]
+        v = col[-1]
+        return float("nan") if v is None else float(v)
+
+    def to_target(self, metric: str, target: float) -> tuple[float, float, float]:
+        """(steps, samples, seconds) at the first epoch whose validation metric >= target."""
+        for i, v in enumerate(self.epochs.get(f"val_{metric}", [])):
+            if v is not None and v >= target:
+                e = self.epochs
+                return float(e["step"][i]), float(e["samples_seen"][i]), self.wall_time[i]
+        return float("inf"), float("inf"), float("inf")
+
+
+@dataclass
+class CompareResult:
+    """Everything ``compare`` measured; ``runs`` holds every final run of every variant."""
+
+    datasets: list[str]
+    variants: list[Variant]
+    settings: dict[str, Any]
+    tuning: list[dict[str, Any]] = field(default_factory=list)
+    best_lr: dict[tuple[str, str], float] = field(default_factory=dict)  # (dataset, label)
+    runs: list[Run] = field(default_factory=list)
+    interrupted: bool = False
+
+    def runs_of(self, dataset: str, label: str) -> list[Run]:
+        return [r for r in self.runs if r.dataset == dataset and r.variant.label == label]
+
+
+def _evaluate(model: Any, loss_fn: Any, x: np.ndarray, y: np.ndarray, task: Task) -> tuple:
+    import gdlab
+    from gdlab.train import metrics
+
+    with gdlab.no_grad():
+        out = model(gdlab.tensor(x))
+        loss = float(loss_fn(out, gdlab.tensor(y)).item())
+    fn = metrics.accuracy if task.kind == "classification" else metrics.r2_score
+    return loss, float(fn(out, y))
+
+
+def _train(task: Task, v: Variant, lr: float, seed: int, epochs: int, opts: dict) -> Run:
+    """Train one variant at one lr from one seed; divergence ends the run, marked."""
+    from gdlab import train
+    from gdlab.lab.trajectories import make_optimizer
+
+    model = build_mlp(
+        task.n_features, opts["hidden"], task.n_outputs, activation=opts["activation"], seed=seed
+    )
+    optimizer, _, _ = make_optimizer(v.optimizer, list(model.parameters()), lr=lr)
+    bs = batch_size_for(v.batch_mode, opts["batch_size"])
+    loader = make_loader(task.x_train, task.y_train, bs, seed=seed)
+    val_loader = make_loader(task.x_val, task.y_val, None, shuffle=False)
+    loss_fn = task.loss()
+    trainer = train.Trainer(
+        model, loss_fn, optimizer, loader, val_loader=val_loader, metrics=[task.metric]
+    )
+    diverged_at = None
+    try:
+        trainer.fit(epochs)
+    except train.DivergenceError as exc:  # a result, not a crash: keep the epochs before it
+        diverged_at = int(exc.step)
+    history = trainer.history
+    return _run_from_history(task, v, lr, seed, history, diverged_at, model, loss_fn)
+
+
+def _run_from_history(
+    task: Task,
+    v: Variant,
+    lr: float,
+    seed: int,
+    history: Any,
+    diverged_at: int | None,
+    model: Any,
+    loss_fn: Any,
+) -> Run:
+    m = task.metric
+    ep = history.epochs if history is not None else {}
+    st = history.steps if history is not None else {}
+    n = len(ep.get("epoch", []))
+    # The last step of each epoch gives its step count, samples seen and wall time.
+    step_epoch = np.array([-1 if e is None else e for e in st.get("epoch", [])], dtype=float)
+    last = [int(np.searchsorted(step_epoch, e, side="right")) - 1 for e in ep.get("epoch", [])]
+    steps_at_epoch = [st["step"][i] if i >= 0 else 0 for i in last]
+    samples_at_epoch = [st["samples_seen"][i] if i >= 0 else 0 for i in last]
+    time_at_epoch = [st["wall_time"][i] if i >= 0 else 0.0 for i in last]
+    epochs = {
+        "epoch": [int(e) + 1 for e in ep.get("epoch", [])],  # epochs completed
+        "step": steps_at_epoch,
+        "samples_seen": samples_at_epoch,
+        "train_loss": list(ep.get("loss", [None] * n)),
+        f"train_{m}": list(ep.get(m, [None] * n)),
+        "val_loss": list(ep.get("val_loss", [None] * n)),
+        f"val_{m}": list(ep.get(f"val_{m}", [None] * n)),
+    }
+    run = Run(
+        v,
+        task.name,
+        float(lr),
+        seed,
+        epochs,
+        [float(t) for t in time_at_epoch],
+        [float(x) for x in st.get("loss", [])],
+        [int(x) for x in st.get("samples_seen", [])],
+    )
+    if diverged_at is not None:
+        run.diverged, run.diverged_at = True, diverged_at
+    elif task.x_test is not None:
+        run.test_metric = _evaluate(model, loss_fn, task.x_test, task.y_test, task)[1]
+    return run
+
+
+def _tune(
+    task: Task,
+    v: Variant,
+    trials: int,
+    tune_epochs: int,
+    seed: int,
+    opts: dict,
+    result: CompareResult,
+    progress: Progress | None,
+) -> float:
+    scores = []
+    for lr in lr_grid(v.optimizer, trials):
+        if progress:
+            progress(f"tune {task.name} {v.label} lr={lr:.3g}")
+        run = _train(task, v, float(lr), seed, tune_epochs, opts)
+        score = run.final("val_loss")
+        score = float("inf") if run.diverged or not np.isfinite(score) else score
+        result.tuning.append(
+            {
+                "dataset": task.name,
+                "variant": v.label,
+                "lr": float(lr),
+                "val_loss": score,
+                "diverged": run.diverged,
+            }
+        )
+        scores.append((score, float(lr)))
+    return min(scores)[1]
+
+
+def compare(
+    datasets: str | Sequence[str] = "digits",
+    *,
+    optimizers: Sequence[str] = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"),
+    batch_modes: Sequence[str] = ("bgd", "sgd", "mbgd"),
+    batch_optimizer: str = "sgd",
+    hidden: Sequence[int] = (32,),
+    activation: str = "relu",
+    batch_size: int = 32,
+    epochs: int = 12,
+    trials: int = 4,
+    tune_epochs: int = 3,
+    seeds: int = 3,
+    lr: float | None = None,
+    target: float = 0.9,
+    val_fraction: float = 0.2,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> CompareResult:
+    """Tune every variant with the same budget, then train it from ``seeds`` seeds.
+
+    On Ctrl-C the runs finished so far are returned with ``interrupted=True`` (the
+    KeyboardInterrupt is re-raised by the caller after saving them, see ``gdlab compare``):
+    use ``compare_into`` for that behaviour.
+
+    Args:
+        datasets: one name or several (several give performance profiles).
+        optimizers: optimizer names, run at mini-batch size ``batch_size``.
+        batch_modes: ``bgd``/``sgd``/``mbgd``, each run with ``batch_optimizer``.
+        hidden, activation: the MLP.
+        epochs, seeds: length and number of the final runs.
+        trials, tune_epochs: the tuning budget (lrs per variant, epochs per trial).
+        lr: a fixed lr for every variant instead of tuning.
+        target: validation accuracy (R² for regression) for "time to target".
+        seed: data split, tuning and first final-run seed (runs use seed, seed+1, ...).
+    """
+    names = [datasets] if isinstance(datasets, str) else list(datasets)
+    variants = make_variants(optimizers, batch_modes, batch_optimizer, batch_size)
+    settings = {
+        "datasets": names,
+        "optimizers": list(optimizers),
+        "batch_modes": list(batch_modes),
+        "batch_optimizer": batch_optimizer,
+        "hidden": list(hidden),
+        "activation": activation,
+        "batch_size": batch_size,
+        "epochs": epochs,
+        "trials": trials,
+        "tune_epochs": tune_epochs,
+        "seeds": seeds,
+        "lr": lr,
+        "target": target,
+        "val_fraction": val_fraction,
+        "seed": seed,
+        "lr_ranges": {
+            o: list(LR_RANGES.get(o, DEFAULT_RANGE)) for o in {*optimizers, batch_optimizer}
+        },
+    }
+    result = CompareResult(names, variants, settings)
+    opts = {"hidden": list(hidden), "activation": activation, "batch_size": batch_size}
+    try:
+        _compare_all(result, names, variants, opts, progress)
+    except KeyboardInterrupt:
+        result.interrupted = True
+    return result
+
+
+def _compare_all(
+    result: CompareResult,
+    names: list[str],
+    variants: list[Variant],
+    opts: dict,
+    progress: Progress | None,
+) -> None:
+    s = result.settings
+    for name in names:
+        task = load_task(name, seed=s["seed"], val_fraction=s["val_fraction"])
+        cache: dict[tuple[str, str], tuple[float, list[Run]]] = {}
+        for v in variants:
+            key = (v.optimizer, v.batch_mode)
+            if key not in cache:
+                best = s["lr"] or _tune(
+                    task, v, s["trials"], s["tune_epochs"], s["seed"], opts, result, progress
+                )
+                runs = []
+                for k in range(s["seeds"]):
+                    if progress:
+                        progress(f"train {name} {v.label} seed {s['seed'] + k}")
+                    runs.append(_train(task, v, best, s["seed"] + k, s["epochs"], opts))
+                cache[key] = (best, runs)
+            best, runs = cache[key]
+            result.best_lr[(name, v.label)] = best
+            result.runs.extend(_relabel(r, v) for r in runs)
+
+
+def _relabel(run: Run, v: Variant) -> Run:
+    if run.variant == v:
+        return run
+    return Run(
+        v,
+        run.dataset,
+        run.lr,
+        run.seed,
+        run.epochs,
+        run.wall_time,
+        run.step_loss,
+        run.step_samples,
+        run.test_metric,
+        run.diverged,
+        run.diverged_at,
+    )

@@ -1,0 +1,313 @@
+"""What ``compare`` writes: metrics files, the results table, the figures and the report.
+
+Files (see ``gdlab.lab.rundir`` for the formats): ``metrics.csv``/``.jsonl`` (one row per run
+and epoch, no wall times), ``timing.csv`` (wall times), ``tuning.csv`` (every lr trial),
+``summary.json`` (the table without wall times, chosen lrs, settings), ``curves-<data>.png``,
+``steps-<data>.png``, ``profile.png`` (several data sets), ``report.html``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from gdlab.lab.compare import CompareResult, Run
+
+__all__ = ["format_table", "metrics_rows", "summary_rows", "timing_rows", "write_compare"]
+
+
+def _metric(result: CompareResult, dataset: str) -> str:
+    for r in result.runs:
+        if r.dataset == dataset:
+            return "r2" if "val_r2" in r.epochs else "accuracy"
+    return "accuracy"
+
+
+def metrics_rows(result: CompareResult) -> list[dict[str, Any]]:
+    """One row per (run, epoch); deterministic (no wall time)."""
+    rows = []
+    for r in result.runs:
+        base = {
+            "dataset": r.dataset,
+            "variant": r.variant.label,
+            "optimizer": r.variant.optimizer,
+            "batch_mode": r.variant.batch_mode,
+            "lr": r.lr,
+            "seed": r.seed,
+        }
+        for i in range(len(r.epochs["epoch"])):
+            rows.append(base | {k: col[i] for k, col in r.epochs.items()} | {"diverged": False})
+        if r.diverged:
+            rows.append(base | {"epoch": None, "step": r.diverged_at, "diverged": True})
+    return rows
+
+
+def timing_rows(result: CompareResult) -> list[dict[str, Any]]:
+    """Wall-clock seconds at the end of each epoch (the only non-deterministic numbers)."""
+    return [
+        {
+            "dataset": r.dataset,
+            "variant": r.variant.label,
+            "seed": r.seed,
+            "epoch": e,
+            "wall_time": t,
+        }
+        for r in result.runs
+        for e, t in zip(r.epochs["epoch"], r.wall_time, strict=False)
+    ]
+
+
+def _median(values: Sequence[float]) -> float:
+    finite = [v for v in values if v is not None and not math.isnan(v)]
+    return float(np.median(finite)) if finite else float("nan")
+
+
+def summary_rows(result: CompareResult, timing: bool = True) -> list[dict[str, Any]]:
+    """The results table: medians over seeds per (data set, variant)."""
+    rows = []
+    target = result.settings["target"]
+    for d in result.datasets:
+        m = _metric(result, d)
+        short = "acc" if m == "accuracy" else m
+        for v in result.variants:
+            runs = result.runs_of(d, v.label)
+            if not runs:
+                continue
+            tt = np.array([r.to_target(m, target) for r in runs])
+            row = {
+                "dataset": d,
+                "variant": v.label,
+                "optimizer": v.optimizer,
+                "batch": v.batch_mode,
+                "lr": result.best_lr.get((d, v.label)),
+                "train_loss": _median([r.final("train_loss") for r in runs]),
+                "val_loss": _median([r.final("val_loss") for r in runs]),
+                f"val_{short}": _median([r.final(f"val_{m}") for r in runs]),
+                f"test_{short}": _median([r.test_metric for r in runs]),
+                "steps_to_target": float(np.median(tt[:, 0])),
+                "samples_to_target": float(np.median(tt[:, 1])),
+            }
+            if timing:
+                row["time_to_target_s"] = float(np.median(tt[:, 2]))
+                row["time_s"] = _median(
+                    [r.wall_time[-1] if r.wall_time else math.nan for r in runs]
+                )
+            row["diverged"] = f"{sum(r.diverged for r in runs)}/{len(runs)}"
+            rows.append(row)
+    return rows
+
+
+def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
+    """A plain-text table (for the terminal)."""
+    from gdlab.lab.report import format_cell
+
+    cols = list(columns or (rows[0].keys() if rows else []))
+    cells = [[format_cell(r.get(c)) for c in cols] for r in rows]
+    widths = [max([len(c), *(len(row[i]) for row in cells)]) for i, c in enumerate(cols)]
+    line = "  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))
+    out = [line, "  ".join("-" * w for w in widths)]
+    for row in cells:
+        out.append(
+            "  ".join(
+                x.ljust(w) if i < 2 else x.rjust(w)
+                for i, (x, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- figures
+def _band(runs: list[Run], key: str, x_of: str) -> tuple[np.ndarray, ...]:
+    """x (median over seeds), the median of ``key`` and its 25-75% band, per epoch."""
+    n = max(len(r.epochs["epoch"]) for r in runs)
+    ys = np.full((len(runs), n), np.nan)
+    xs = np.full((len(runs), n), np.nan)
+    for i, r in enumerate(runs):
+        k = len(r.epochs["epoch"])
+        ys[i, :k] = [np.nan if v is None else v for v in r.epochs[key]]
+        xs[i, :k] = r.wall_time[:k] if x_of == "wall_time" else r.epochs[x_of]
+    with np.errstate(all="ignore"), _quiet():
+        return (
+            np.nanmedian(xs, 0),
+            np.nanmedian(ys, 0),
+            np.nanpercentile(ys, 25, 0),
+            np.nanpercentile(ys, 75, 0),
+        )
+
+
+class _quiet:
+    def __enter__(self) -> None:
+        import warnings
+
+        self._w = warnings.catch_warnings()
+        self._w.__enter__()
+        warnings.simplefilter("ignore", RuntimeWarning)
+
+    def __exit__(self, *exc: Any) -> None:
+        self._w.__exit__(*exc)
+
+
+def _label(result: CompareResult, d: str, label: str, runs: list[Run]) -> str:
+    lr = result.best_lr.get((d, label))
+    bad = sum(r.diverged for r in runs)
+    extra = f", {bad}/{len(runs)} diverged" if bad else ""
+    return f"{label} (lr {lr:.2g}{extra})" if lr else label
+
+
+def curves_figure(result: CompareResult, d: str, group: str) -> Any:
+    """Rows: train loss, val loss, val metric; columns: against epoch, samples seen, time."""
+    from matplotlib.figure import Figure
+
+    from gdlab.lab.plots import Series, plot_loss_curves
+
+    m = _metric(result, d)
+    variants = [v for v in result.variants if v.group == group]
+    fig = Figure(figsize=(15, 11), layout="constrained")
+    axes = fig.subplots(3, 3)
+    xs = [("epoch", "epoch"), ("samples_seen", "samples seen"), ("wall_time", "wall time (s)")]
+    ys = [
+        ("train_loss", "training loss", True),
+        ("val_loss", "validation loss", True),
+        (f"val_{m}", f"validation {m}", False),
+    ]
+    for i, (key, ylabel, log) in enumerate(ys):
+        for j, (x_of, xlabel) in enumerate(xs):
+            series = []
+            for v in variants:
+                runs = [r for r in result.runs_of(d, v.label) if r.epochs["epoch"]]
+                if runs:
+                    x, y, lo, hi = _band(runs, key, x_of)
+                    series.append(Series(_label(result, d, v.label, runs), x, y, lo, hi))
+            plot_loss_curves(series, ax=axes[i, j], xlabel=xlabel, ylabel=ylabel, log=log)
+            if (i, j) != (0, 0) and axes[i, j].get_legend():
+                axes[i, j].get_legend().remove()
+    fig.suptitle(f"{d}: {group} (median over seeds, band = 25-75%)")
+    return fig
+
+
+def steps_figure(result: CompareResult, d: str) -> Any:
+    """Per-step training loss against samples seen for the batch modes (first seed)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9, 5), layout="constrained")
+    ax = fig.add_subplot()
+    for i, v in enumerate(v for v in result.variants if v.group == "batch modes"):
+        runs = result.runs_of(d, v.label)
+        if not runs or not runs[0].step_loss:
+            continue
+        r = runs[0]
+        lw = 0.6 if len(r.step_loss) > 200 else 1.6
+        before = [0, *r.step_samples[:-1]]  # a step's loss is measured before its update
+        ax.plot(
+            before,
+            r.step_loss,
+            lw=lw,
+            color=f"C{i}",
+            alpha=0.85,
+            label=f"{v.label}: {len(r.step_loss)} steps, lr {r.lr:.2g}",
+        )
+    ax.set_yscale("log")
+    ax.set_xlabel("samples seen")
+    ax.set_ylabel("training loss of the step's batch")
+    ax.set_title(f"{d}: batch vs stochastic vs mini-batch descent (seed {result.settings['seed']})")
+    ax.grid(True, alpha=0.3)
+    if ax.lines:
+        ax.legend(fontsize=9)
+    return fig
+
+
+def profile_costs(result: CompareResult) -> tuple[np.ndarray, list[str]]:
+    """Median samples-to-target per (data set, variant); inf when not reached."""
+    labels = [v.label for v in result.variants]
+    rows = {
+        (r["dataset"], r["variant"]): r["samples_to_target"] for r in summary_rows(result, False)
+    }
+    costs = np.array([[rows.get((d, lab), math.inf) for lab in labels] for d in result.datasets])
+    return costs, labels
+
+
+def write_compare(result: CompareResult, run_dir: Any, command: str = "gdlab compare") -> dict:
+    """Write every file of a comparison into ``run_dir`` (a RunDir); return the summary."""
+    from gdlab.lab.profiles import plot_performance_profile
+    from gdlab.lab.report import Report
+
+    run_dir.write_config(result.settings)
+    run_dir.write_metrics(metrics_rows(result))
+    run_dir.write_csv(
+        "timing.csv", timing_rows(result), ["dataset", "variant", "seed", "epoch", "wall_time"]
+    )
+    run_dir.write_csv(
+        "tuning.csv", result.tuning, ["dataset", "variant", "lr", "val_loss", "diverged"]
+    )
+    table = summary_rows(result)
+    summary = {
+        "settings": result.settings,
+        "results": summary_rows(result, timing=False),
+        "best_lr": [
+            {"dataset": d, "variant": v, "lr": lr} for (d, v), lr in result.best_lr.items()
+        ],
+        "interrupted": result.interrupted,
+    }
+    run_dir.write_json("summary.json", summary)
+    rep = Report(
+        f"Optimizer comparison: {', '.join(result.datasets)}",
+        subtitle=command,
+        seed=result.settings["seed"],
+        settings=result.settings,
+    )
+    rep.add_text(_protocol_text(result))
+    if result.interrupted:
+        rep.add_text("Interrupted: the tables and figures show the runs finished before Ctrl-C.")
+    rep.add_heading("Results")
+    rep.add_table(
+        table,
+        caption="Median over seeds (time columns are wall-clock seconds)",
+        bad=[not r["diverged"].startswith("0/") for r in table],
+    )
+    for d in result.datasets:
+        for group in ("optimizers", "batch modes"):
+            if any(v.group == group and result.runs_of(d, v.label) for v in result.variants):
+                stem = f"curves-{d}-{group.replace(' ', '-')}"
+                fig = curves_figure(result, d, group)
+                run_dir.save_figure(fig, stem)
+                rep.add_figure(fig, caption=f"{d}: {group}, against epochs, samples seen and time")
+        if any(v.group == "batch modes" for v in result.variants) and result.runs:
+            fig = steps_figure(result, d)
+            run_dir.save_figure(fig, f"steps-{d}")
+            rep.add_figure(fig, caption="Per-step loss: BGD smooth, MBGD jagged, SGD very noisy")
+    if len(result.datasets) > 1 and result.runs:
+        costs, labels = profile_costs(result)
+        if np.isfinite(costs).any():
+            fig = plot_performance_profile(costs, labels, title="Samples to target (profile)")
+            run_dir.save_figure(fig, "profile")
+            rep.add_figure(fig, caption="Performance profile over data sets (Dolan-Moré)")
+    rep.add_heading("Tuning trials")
+    rep.add_table(
+        result.tuning,
+        caption="Every learning rate tried (validation loss after the "
+        "tuning epochs; inf = diverged)",
+    )
+    path = rep.save(run_dir)
+    return {"table": table, "report": str(path), "summary": summary}
+
+
+def _protocol_text(result: CompareResult) -> str:
+    s = result.settings
+    tuned = (
+        (
+            f"each tuned with the same budget of {s['trials']} learning rates (log grid over "
+            f"its family's range, {s['tune_epochs']} epochs per trial, scored by validation "
+            "loss; a diverged trial scores infinity)"
+        )
+        if not s["lr"]
+        else f"all at lr {s['lr']}"
+    )
+    return (
+        f"An MLP {'-'.join(map(str, ['in', *s['hidden'], 'out']))} ({s['activation']}) trained "
+        f"with every variant, {tuned}, then trained for {s['epochs']} epochs from {s['seeds']} "
+        f"seeds. Curves show the median over seeds with the 25-75% band. Target for "
+        f"steps/samples/time to target: validation accuracy {s['target']}."
+    )

@@ -1,0 +1,108 @@
+"""``gdlab surface``: optimizers on a 2-D test function, each at its best lr, drawn and saved.
+
+Every optimizer gets the same tuning budget (``gdlab.lab.tuning``: a log grid over
+``LR_RANGE``, scored by the median final gap over the starts), then its run at the best lr is
+drawn on one contour plot next to f − f* against steps, animated as a GIF and saved as CSV.
+
+Files: ``paths.png``/``.svg`` (contour + gap panel), ``paths.gif``, ``paths.csv`` (one row
+per optimizer and step), ``tuning.csv``, ``metrics.csv``/``.jsonl`` (final results),
+``summary.json``, ``config.toml``, ``report.html``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["run_surface"]
+
+
+def _row(t: Any, tuned: Any = None) -> dict[str, Any]:
+    gap = float(t.gap[-1]) if not t.diverged else float("inf")
+    row = {
+        "optimizer": t.optimizer,
+        "lr": t.lr,
+        "final_x": float(t.points[-1][0]),
+        "final_y": float(t.points[-1][1]),
+        "final_f": t.final_value,
+        "gap": gap,
+        "diverged": t.diverged,
+        "diverged_step": t.diverged_step,
+    }
+    if tuned is not None:
+        row["median_gap_over_starts"] = tuned.best.median
+        row["lrs_diverged"] = sum(tr.n_diverged > 0 for tr in tuned.trials)
+    return row
+
+
+def run_surface(
+    function: str,
+    optimizers: Sequence[str],
+    run_dir: Any,
+    *,
+    steps: int = 200,
+    tune: int = 8,
+    starts: int = 1,
+    lr: float | None = None,
+    seed: int = 0,
+    gif: bool = True,
+) -> dict[str, Any]:
+    """Tune (or not), run, draw and save; returns the results table and the report path."""
+    from gdlab.lab.animate import animate_trajectories
+    from gdlab.lab.functions import get_function
+    from gdlab.lab.plots import plot_trajectories
+    from gdlab.lab.report import Report
+    from gdlab.lab.trajectories import run_trajectory, save_trajectories
+    from gdlab.lab.tuning import LR_RANGE, compare_optimizers, jittered_starts
+
+    fn = get_function(function)
+    points = jittered_starts(fn, starts, seed=seed)
+    settings = {
+        "function": function,
+        "optimizers": list(optimizers),
+        "steps": steps,
+        "tune_budget": 0 if lr else tune,
+        "lr_range": list(LR_RANGE),
+        "starts": starts,
+        "lr": lr,
+        "seed": seed,
+    }
+    run_dir.write_config(settings)
+    tuned: dict[str, Any] = {}
+    if lr is None and tune > 0:
+        tuned = compare_optimizers(
+            fn, list(optimizers), steps=steps, budget=tune, starts=points, seeds=(seed,)
+        )
+        paths = [res.trajectory for res in tuned.values()]
+        trials = [
+            {"optimizer": o, "lr": t.lr, "median_gap": t.median, "diverged_runs": t.n_diverged}
+            for o, res in tuned.items()
+            for t in res.trials
+        ]
+        run_dir.write_csv("tuning.csv", trials)
+    else:
+        paths = [run_trajectory(fn, o, points[0], steps, lr, seed=seed) for o in optimizers]
+        trials = []
+    table = [_row(t, tuned.get(t.optimizer)) for t in paths]
+    run_dir.write_metrics(table)
+    save_trajectories(paths, run_dir.path / "paths.csv")
+    fig = plot_trajectories(fn, paths)
+    run_dir.save_figure(fig, "paths")
+    if gif:
+        animate_trajectories(fn, paths, run_dir.path / "paths.gif")
+    run_dir.write_json("summary.json", {"settings": settings, "results": table})
+    rep = Report(f"Optimizers on {fn.name}", subtitle=fn.description, seed=seed, settings=settings)
+    lo, hi = LR_RANGE
+    if tuned:
+        how = (
+            f"each at its best of {tune} learning rates (log grid over {lo:g}..{hi:g}, scored "
+            f"by the median final f − f* over {starts} start(s))"
+        )
+    else:
+        how = f"all at lr {lr}" if lr else "each at its default lr"
+    rep.add_text(f"{len(paths)} optimizers from the same start, {steps} steps, {how}.")
+    rep.add_table(table, caption="Final points (gap = f − f*)", bad=[t.diverged for t in paths])
+    rep.add_figure(fig, caption="Paths on the contour plot (left) and f − f* against steps (right)")
+    if trials:
+        rep.add_table(trials, caption="Every learning rate tried")
+    return {"table": table, "report": str(rep.save(run_dir))}

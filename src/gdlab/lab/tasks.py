@@ -1,0 +1,177 @@
+"""The pieces a training comparison is built from: a data set split, an MLP, loaders, a loss.
+
+One place for the choices every lab command shares, so ``compare``, ``train`` and ``lr-find``
+build the same model from the same settings:
+
+- data: ``gdlab.datasets.load(name)`` split into train / validation / test with a seed, features
+  standardised with statistics of the training part only;
+- model: an MLP ``n_in -> hidden... -> n_out`` with torch's default initialisation drawn from an
+  explicit generator (so the seed, not import order, fixes the weights);
+- batch modes: ``bgd`` = the full batch (``batch_size=None``), ``sgd`` = one sample,
+  ``mbgd`` = ``b`` samples, shuffled every epoch from the seed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "BATCH_MODES",
+    "Task",
+    "batch_size_for",
+    "build_mlp",
+    "dataset_names",
+    "load_task",
+    "make_loader",
+]
+
+#: batch mode -> batch size (None = the whole training set; "b" = the mini-batch size).
+BATCH_MODES: dict[str, str | int | None] = {"bgd": None, "sgd": 1, "mbgd": "b"}
+
+_ACTIVATIONS = {
+    "relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "elu": "ELU", "gelu": "GELU",
+    "silu": "SiLU", "leaky_relu": "LeakyReLU",
+}  # fmt: skip
+
+
+def dataset_names() -> list[str]:
+    """The data sets that load offline (bundled or generated), for ``--dataset`` choices."""
+    from gdlab import datasets
+
+    return list(datasets.available())
+
+
+@dataclass
+class Task:
+    """A data set ready for training: standardised float32 splits and what the model needs."""
+
+    name: str
+    kind: str  # "classification" or "regression"
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray | None
+    y_test: np.ndarray | None
+    n_features: int
+    n_outputs: int
+
+    def loss(self) -> Any:
+        """Cross-entropy for classification, mean squared error for regression."""
+        from gdlab import nn
+
+        return nn.CrossEntropyLoss() if self.kind == "classification" else nn.MSELoss()
+
+    @property
+    def metric(self) -> str:
+        return "accuracy" if self.kind == "classification" else "r2"
+
+
+def load_task(
+    name: str,
+    *,
+    seed: int = 0,
+    val_fraction: float = 0.2,
+    test_fraction: float = 0.2,
+    standardize: bool = True,
+    dtype: Any = np.float32,
+) -> Task:
+    """Load ``name`` and split it (stratified for classification) with ``seed``."""
+    x_all, y_all, kind, n_classes = _load_arrays(name, seed)
+    from gdlab.data import train_val_test_split
+
+    stratify = y_all if kind == "classification" else None
+    x_tr, x_va, x_te, y_tr, y_va, y_te = train_val_test_split(
+        x_all, y_all, val_size=val_fraction, test_size=test_fraction, seed=seed, stratify=stratify
+    )
+    xs = [np.asarray(x, dtype=dtype).reshape(len(x), -1) for x in (x_tr, x_va, x_te)]
+    if standardize:
+        mean, std = xs[0].mean(axis=0), xs[0].std(axis=0)
+        std[std == 0] = 1.0  # constant pixels (digits' borders) stay 0, not NaN
+        xs = [((x - mean) / std).astype(dtype) for x in xs]
+    n_out = n_classes if kind == "classification" else int(y_all.reshape(len(y_all), -1).shape[1])
+    ys = [_target(y, kind, dtype) for y in (y_tr, y_va, y_te)]
+    return Task(name, kind, xs[0], ys[0], xs[1], ys[1], xs[2], ys[2], xs[0].shape[1], n_out)
+
+
+def _load_arrays(name: str, seed: int) -> tuple[np.ndarray, np.ndarray, str, int]:
+    """All samples of a data set (its own splits joined), its task and number of classes."""
+    from gdlab import datasets
+
+    try:
+        b = datasets.load(name, seed=seed)
+    except TypeError:  # a loader without a seed (fixed data, e.g. the six-sample regression)
+        b = datasets.load(name)
+    parts = [(b.X_train, b.y_train), (b.X_val, b.y_val), (b.X_test, b.y_test)]
+    x = np.concatenate([np.asarray(p[0]) for p in parts if p[0] is not None])
+    y = np.concatenate([np.asarray(p[1]) for p in parts if p[0] is not None])
+    return x, y, b.task, int(b.n_classes or 0)
+
+
+def _target(y: Any, kind: str, dtype: Any) -> np.ndarray:
+    if kind == "classification":
+        return np.asarray(y, dtype=np.int64)
+    y = np.asarray(y, dtype=dtype)
+    return y.reshape(-1, 1) if y.ndim == 1 else y
+
+
+def build_mlp(
+    n_in: int,
+    hidden: Sequence[int],
+    n_out: int,
+    *,
+    activation: str = "relu",
+    seed: int | np.random.Generator = 0,
+    dtype: Any = np.float32,
+) -> Any:
+    """``nn.Sequential(Linear, act, ..., Linear)`` with torch's default init from ``seed``.
+
+    Weights ~ U(−1/√fan_in, 1/√fan_in) (``kaiming_uniform_(a=√5)``) and biases likewise, as
+    ``torch.nn.Linear``; drawn layer by layer from one generator.
+    """
+    from gdlab import nn
+    from gdlab.random import get_generator
+
+    if activation not in _ACTIVATIONS:
+        valid = ", ".join(repr(a) for a in _ACTIVATIONS)
+        raise ValueError(f"build_mlp: invalid activation {activation!r} (choose from {valid})")
+    sizes = [int(n_in), *(int(h) for h in hidden), int(n_out)]
+    layers: list[Any] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(getattr(nn, _ACTIVATIONS[activation])())
+    model = nn.Sequential(*layers)
+    rng = get_generator(seed)
+    for layer in layers:
+        if isinstance(layer, nn.Linear):
+            bound = 1.0 / math.sqrt(layer.weight.shape[1])
+            nn.init.uniform_(layer.weight, -bound, bound, generator=rng)
+            nn.init.uniform_(layer.bias, -bound, bound, generator=rng)
+    return model.to(dtype) if np.dtype(dtype) != np.float32 else model
+
+
+def batch_size_for(mode: str, mini_batch: int) -> int | None:
+    """``bgd`` -> None (full batch), ``sgd`` -> 1, ``mbgd`` -> ``mini_batch``."""
+    if mode not in BATCH_MODES:
+        valid = ", ".join(repr(m) for m in BATCH_MODES)
+        raise ValueError(f"invalid batch mode {mode!r} (choose from {valid})")
+    size = BATCH_MODES[mode]
+    return mini_batch if size == "b" else size  # type: ignore[return-value]
+
+
+def make_loader(
+    x: np.ndarray, y: np.ndarray, batch_size: int | None, *, shuffle: bool = True, seed: int = 0
+) -> Any:
+    """A DataLoader over ``(x, y)``; the full batch is never shuffled (order does not matter)."""
+    from gdlab.data import DataLoader, TensorDataset
+
+    shuffle = shuffle and batch_size is not None and batch_size < len(x)
+    return DataLoader(
+        TensorDataset(x, y), batch_size=batch_size, shuffle=shuffle, seed=seed if shuffle else None
+    )

@@ -1,0 +1,274 @@
+"""``gdlab train`` (a run from a TOML config) and ``gdlab gradcheck`` (a model's backprop checked).
+
+``train`` resolves the config (defaults < TOML file < ``--set``), builds the data, the MLP, the
+optimizer and an optional schedule, and runs ``gdlab.train.fit`` with checkpoints in
+``<run>/checkpoints`` and per-layer gradient norms recorded. ``--resume`` continues a run from
+its newest valid checkpoint (a run directory or a checkpoint directory), bit for bit.
+
+Files: ``config.toml``, ``metrics.csv``/``.jsonl`` (per epoch), ``steps.csv`` (per step: loss,
+lr, gradient norms), ``timing.csv``, ``history.json`` and ``checkpoints/`` (from the trainer),
+``summary.json``, ``curves.png``, ``grad-norms.png`` (+ SVG), ``report.html``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["build_schedule", "run_gradcheck", "run_train", "train_from_config"]
+
+
+def build_schedule(config: dict[str, Any], optimizer: Any) -> Any:
+    """An epoch-wise ``LambdaLR`` following ``optim.schedules.<name>(lr, **params)``, or None."""
+    from gdlab.optim import lr_scheduler, schedules
+
+    params = dict(config.get("schedule", {}))
+    name = params.pop("name", "constant")
+    if name == "constant":
+        return None
+    if name not in schedules.__all__ or not name.islower():
+        valid = ", ".join(repr(n) for n in schedules.__all__ if n.islower())
+        raise ValueError(f"invalid schedule {name!r} (choose from {valid})")
+    lr = float(config["optimizer"]["lr"])
+    fn = getattr(schedules, name)(lr, **params)
+    return lr_scheduler.LambdaLR(optimizer, lambda epoch: fn(epoch) / lr)
+
+
+def _setup(config: dict[str, Any]) -> tuple[Any, ...]:
+    from gdlab.lab.tasks import build_mlp, load_task, make_loader
+    from gdlab.lab.trajectories import make_optimizer
+
+    seed, data, model_cfg = int(config["seed"]), config["data"], config["model"]
+    task = load_task(
+        data["name"], seed=seed, val_fraction=data["val_fraction"], standardize=data["standardize"]
+    )
+    model = build_mlp(
+        task.n_features,
+        model_cfg["hidden"],
+        task.n_outputs,
+        activation=model_cfg["activation"],
+        seed=seed,
+    )
+    opt_cfg = dict(config["optimizer"])
+    name, lr = opt_cfg.pop("name"), opt_cfg.pop("lr")
+    for key, value in opt_cfg.items():  # TOML arrays -> tuples (betas, etas)
+        opt_cfg[key] = tuple(value) if isinstance(value, list) else value
+    optimizer, _, _ = make_optimizer(name, list(model.parameters()), lr=lr, **opt_cfg)
+    bs = data["batch_size"] or None  # 0 = the full batch
+    loader = make_loader(task.x_train, task.y_train, bs, seed=seed)
+    val_loader = make_loader(task.x_val, task.y_val, None, shuffle=False)
+    return task, model, optimizer, loader, val_loader
+
+
+def train_from_config(
+    config: dict[str, Any], run_path: Path, resume: Any = None, progress: bool = False
+) -> tuple[Any, Any, str | None]:
+    """Train as ``config`` says; returns (trainer, task, divergence message or None)."""
+    from gdlab import train
+
+    task, model, optimizer, loader, val_loader = _setup(config)
+    clip = float(config["train"]["grad_clip_norm"]) or None
+    callbacks = [
+        train.GradientHealth(),
+        train.Checkpoint(every_n_epochs=int(config["train"]["checkpoint_every"])),
+    ]
+    trainer = train.Trainer(
+        model,
+        task.loss(),
+        optimizer,
+        loader,
+        val_loader=val_loader,
+        metrics=[task.metric],
+        scheduler=build_schedule(config, optimizer),
+        callbacks=callbacks,
+        grad_clip_norm=clip,
+        run_dir=run_path,
+        progress=progress,
+    )
+    try:
+        trainer.fit(int(config["train"]["epochs"]), resume=resume)
+    except train.DivergenceError as exc:
+        return trainer, task, str(exc)
+    return trainer, task, None
+
+
+def _write_outputs(
+    run_dir: Any,
+    config: dict,
+    trainer: Any,
+    task: Any,
+    diverged: str | None,
+    interrupted: bool = False,
+) -> dict[str, Any]:
+    from gdlab.lab.plots import Series, plot_grad_norms, plot_loss_curves
+    from gdlab.lab.report import Report
+
+    h = trainer.history
+    ep = {k: v for k, v in h.epochs.items() if k != "wall_time"}
+    n = len(ep.get("epoch", []))
+    first = ["epoch", "loss", task.metric, "val_loss", f"val_{task.metric}", "lr"]
+    order = [k for k in first if k in ep] + sorted(k for k in ep if k not in first)
+    rows = [{k: ep[k][i] for k in order} | {"epoch": ep["epoch"][i] + 1} for i in range(n)]
+    steps = [{k: v[i] for k, v in h.steps.items() if k != "wall_time"} for i in range(h.num_steps)]
+    run_dir.write_metrics(rows)
+    run_dir.write_csv("steps.csv", steps)
+    run_dir.write_csv(
+        "timing.csv",
+        [
+            {"step": s, "wall_time": t}
+            for s, t in zip(h.steps.get("step", []), h.steps.get("wall_time", []), strict=False)
+        ],
+    )
+    test = None
+    if task.x_test is not None and not diverged:
+        from gdlab.lab.compare import _evaluate
+
+        test = _evaluate(trainer.model, trainer.loss_fn, task.x_test, task.y_test, task)
+    final = rows[-1] if rows else {}
+    summary = {
+        "final": final,
+        "test_loss": test and test[0],
+        f"test_{task.metric}": test and test[1],
+        "steps": h.num_steps,
+        "diverged": diverged,
+        "interrupted": interrupted,
+    }
+    run_dir.write_json("summary.json", summary)
+    rep = Report(
+        f"Training run: {config['optimizer']['name']} on {task.name}",
+        seed=config["seed"],
+        settings=config,
+    )
+    if diverged:
+        rep.add_text(f"Diverged: {diverged}")
+    rep.add_table(rows, caption="Per epoch")
+    x = [r["epoch"] for r in rows]
+    if rows:
+        fig = plot_loss_curves(
+            [Series("train", x, ep["loss"]), Series("validation", x, ep["val_loss"])], title="loss"
+        )
+        run_dir.save_figure(fig, "curves")
+        rep.add_figure(fig, caption="Training and validation loss against epochs")
+    norms = {k.split("/", 1)[1]: v for k, v in h.steps.items() if k.startswith("grad_norm/")}
+    if norms:
+        fig = plot_grad_norms(
+            {k: [math.nan if x is None else x for x in v] for k, v in norms.items()}
+        )
+        run_dir.save_figure(fig, "grad-norms")
+        rep.add_figure(fig, caption="Gradient norm per parameter (vanishing/exploding gradients)")
+    return summary | {"report": str(rep.save(run_dir))}
+
+
+def _config_for_resume(resume: str) -> Path | None:
+    p = Path(resume)
+    for cand in (p / "config.toml", p.parent / "config.toml", p.parent.parent / "config.toml"):
+        if cand.is_file():
+            return cand
+    return None
+
+
+def run_train(args: Any, open_run_dir: Any, make_result: Any) -> dict[str, Any]:
+    """The ``gdlab train`` command."""
+    from gdlab.lab.config import resolve_train_config
+
+    config_path = args.config or (args.resume and _config_for_resume(args.resume))
+    config = resolve_train_config(config_path or None, args.overrides)
+    if args.seed is not None:
+        config["seed"] = args.seed
+    default = None
+    if args.resume and config_path and Path(config_path).parent.exists() and not args.config:
+        default = Path(config_path).parent  # continue in the resumed run's directory
+    run_dir = open_run_dir(args, "train", default)
+    run_dir.write_config(config)
+    bar = not args.quiet and args.format == "text" and sys.stderr.isatty()
+    try:
+        trainer, task, diverged = train_from_config(config, run_dir.path, args.resume, bar)
+    except KeyboardInterrupt:
+        raise  # the trainer's checkpoints are complete; --resume continues from the last one
+    out = _write_outputs(run_dir, config, trainer, task, diverged)
+    final = out["final"]
+    text = (
+        "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in final.items())
+        + f"\n\nreport: {out['report']}"
+    )
+    if diverged:
+        text = f"diverged: {diverged}\n" + text
+    return make_result("train", run_dir, text, **out) | ({"exit_code": 1} if diverged else {})
+
+
+# --------------------------------------------------------------------------- gradcheck
+def _sizes(spec: str) -> list[int]:
+    try:
+        sizes = [int(s) for s in spec.replace("x", "-").split("-")]
+    except ValueError:
+        sizes = []
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError(f"gradcheck: --model must be layer sizes like 3-4-1, got {spec!r}")
+    return sizes
+
+
+def run_gradcheck(
+    model: str, activation: str, loss: str, config_path: str | None, batch: int, seed: int = 0
+) -> dict[str, Any]:
+    """Compare every parameter's backprop gradient with central differences in float64."""
+    import gdlab
+    from gdlab import nn
+    from gdlab.autograd import numerical_grad
+    from gdlab.lab.tasks import build_mlp
+
+    if config_path:
+        from gdlab.lab.config import resolve_train_config
+        from gdlab.lab.tasks import load_task
+
+        cfg = resolve_train_config(config_path)
+        task = load_task(cfg["data"]["name"], seed=seed)
+        sizes = [task.n_features, *cfg["model"]["hidden"], task.n_outputs]
+        activation = cfg["model"]["activation"]
+        loss = "cross_entropy" if task.kind == "classification" else "mse"
+    else:
+        sizes = _sizes(model)
+    net = build_mlp(
+        sizes[0], sizes[1:-1], sizes[-1], activation=activation, seed=seed, dtype=np.float64
+    )
+    rng = np.random.default_rng(seed)
+    x = gdlab.tensor(rng.normal(size=(batch, sizes[0])))
+    if loss == "mse":
+        y, loss_fn = gdlab.tensor(rng.normal(size=(batch, sizes[-1]))), nn.MSELoss()
+    else:
+        y, loss_fn = gdlab.tensor(rng.integers(0, sizes[-1], size=batch)), nn.CrossEntropyLoss()
+    named = list(net.named_parameters())
+    net.zero_grad()
+    loss_fn(net(x), y).backward()
+    numeric = numerical_grad(lambda *_: loss_fn(net(x), y), *[p for _, p in named])
+    rows = []
+    for (name, p), num in zip(named, numeric, strict=True):
+        err = np.abs(p.grad - num)
+        ok = bool(np.all(err <= 1e-5 + 1e-3 * np.abs(num)))
+        rows.append(
+            {
+                "parameter": name,
+                "shape": "x".join(map(str, p.shape)),
+                "max_abs_error": float(err.max()),
+                "max_rel_error": float((err / np.maximum(np.abs(num), 1e-12)).max()),
+                "ok": ok,
+            }
+        )
+    from gdlab.lab.compare_report import format_table
+
+    passed = all(r["ok"] for r in rows)
+    head = f"model {'-'.join(map(str, sizes))} ({activation}), {loss}, batch {batch}, float64"
+    text = f"{head}\n\n{format_table(rows)}\n\n" + (
+        "gradcheck passed" if passed else "gradcheck FAILED"
+    )
+    return {
+        "model": sizes,
+        "activation": activation,
+        "loss": loss,
+        "passed": passed,
+        "parameters": rows,
+        "text": text,
+    } | ({} if passed else {"exit_code": 1})
