@@ -47,7 +47,9 @@ def as_numpy(t: Any) -> np.ndarray:
 def twin(torch_module: Any, gdlab_module: gdlab.nn.Module) -> gdlab.nn.Module:
     """Copy torch's weights into the gdlab module (float64) via state_dict."""
     gdlab_module.double()
-    gdlab_module.load_state_dict({k: v.detach().numpy() for k, v in torch_module.state_dict().items()})
+    gdlab_module.load_state_dict(
+        {k: v.detach().numpy() for k, v in torch_module.state_dict().items()}
+    )
     return gdlab_module
 
 
@@ -59,7 +61,9 @@ def weighted_sum(outputs: list, weights: list) -> Any:
     return total
 
 
-def compare_forward_backward(gd_fn, th_fn, args: Any, gd_params: dict, th_params: dict, rng) -> None:
+def compare_forward_backward(
+    gd_fn, th_fn, args: Any, gd_params: dict, th_params: dict, rng
+) -> None:
     """Run both, compare outputs, then the gradients of a random weighting of all outputs."""
     import torch
 

@@ -142,9 +142,7 @@ def test_layer_matches_torch(case):
         gm, tm, make_inputs(rng), dict(gm.named_parameters()), dict(tm.named_parameters()), rng
     )
     # running statistics (BatchNorm) are updated identically
-    for (gname, gbuf), (tname, tbuf) in zip(
-        gm.named_buffers(), tm.named_buffers(), strict=True
-    ):
+    for (gname, gbuf), (tname, tbuf) in zip(gm.named_buffers(), tm.named_buffers(), strict=True):
         assert gname == tname
         np.testing.assert_allclose(gbuf.data, tbuf.numpy(), rtol=1e-6, atol=1e-12)
 
