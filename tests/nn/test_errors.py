@@ -24,9 +24,9 @@ def idx(*values):
 CASES = [
     ("linear_in_features", lambda: nn.Linear(8, 1)(t(100, 7)), ValueError,
      "Linear expected last dim 8, got input of shape (100, 7)"),
-    ("mse_broadcast", lambda: nn.MSELoss()(t(64), t(64, 1)), ValueError, "(64,) and target of shape (64, 1)"),
-    ("l1_broadcast", lambda: F.l1_loss(t(64, 1), t(64)), ValueError, "(64, 1) and target of shape (64,)"),
-    ("bce_broadcast", lambda: nn.BCELoss()(t(64), t(64, 1)), ValueError, "(64,) and target of shape (64, 1)"),
+    ("mse_broadcast", lambda: nn.MSELoss()(t(64), t(64, 1)), ValueError, "(64,) and target of shape (64, 1)"),  # noqa: E501
+    ("l1_broadcast", lambda: F.l1_loss(t(64, 1), t(64)), ValueError, "(64, 1) and target of shape (64,)"),  # noqa: E501
+    ("bce_broadcast", lambda: nn.BCELoss()(t(64), t(64, 1)), ValueError, "(64,) and target of shape (64, 1)"),  # noqa: E501
     ("ce_target_too_large", lambda: nn.CrossEntropyLoss()(t(3, 10), idx(1, 10, 2)), IndexError,
      "Target 10 is out of bounds"),
     ("ce_target_negative", lambda: F.cross_entropy(t(3, 10), idx(1, -3, 2)), IndexError,
@@ -59,7 +59,7 @@ CASES = [
     ("conv_bad_padding", lambda: nn.Conv1d(1, 1, 3, padding="full"), ValueError, "'full'"),
     ("maxpool_padding", lambda: F.max_pool2d(t(1, 1, 4, 4), 2, padding=2), ValueError,
      "pad should be at most half of effective kernel size"),
-    ("embedding_index", lambda: nn.Embedding(5, 2)(idx(0, 5)), IndexError, "index 5 is out of range"),
+    ("embedding_index", lambda: nn.Embedding(5, 2)(idx(0, 5)), IndexError, "index 5 is out of range"),  # noqa: E501
     ("embedding_float_index", lambda: nn.Embedding(5, 2)(t(3)), TypeError, "integers"),
     ("rnn_input_size", lambda: nn.LSTM(3, 4)(t(5, 2, 2)), ValueError,
      "input.size(-1) must be equal to input_size. Expected 3, got 2"),

@@ -65,7 +65,7 @@ REDUCTION_CASES = [
     ("huber_loss", lambda rng: (rng.standard_normal(7), rng.standard_normal(7)), 7),
     ("smooth_l1_loss", lambda rng: (rng.standard_normal(7), rng.standard_normal(7)), 7),
     ("binary_cross_entropy", lambda rng: (rng.uniform(0.1, 0.9, 5), rng.uniform(0, 1, 5)), 5),
-    ("binary_cross_entropy_with_logits", lambda rng: (rng.standard_normal(5), rng.uniform(0, 1, 5)), 5),
+    ("binary_cross_entropy_with_logits", lambda rng: (rng.standard_normal(5), rng.uniform(0, 1, 5)), 5),  # noqa: E501
     ("cross_entropy", lambda rng: (rng.standard_normal((6, 3)), rng.integers(0, 3, 6)), 6),
     ("nll_loss", lambda rng: (-rng.uniform(0.1, 3, (6, 3)), rng.integers(0, 3, 6)), 6),
     ("kl_div", lambda rng: (rng.standard_normal((2, 3)), rng.uniform(0, 1, (2, 3))), 6),

@@ -9,8 +9,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import gdlab.nn as gnn  # noqa: E402
 from nn_helpers import compare_forward_backward, twin  # noqa: E402
+
+import gdlab.nn as gnn  # noqa: E402
 
 tnn = torch.nn
 

@@ -9,10 +9,11 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from nn_helpers import compare_forward_backward  # noqa: E402
+
 import gdlab  # noqa: E402
 import gdlab.nn as gnn  # noqa: E402
 import gdlab.nn.functional as GF  # noqa: E402
-from nn_helpers import compare_forward_backward  # noqa: E402
 
 TF = torch.nn.functional
 
