@@ -217,6 +217,7 @@ class Trainer:
                 f"fit: max_steps={max_steps} is less than the current step {self.global_step}"
             )
         self.epochs, self.stop_training = int(epochs), False
+        self._ring: list[dict[str, Any]] = []
         self._t0 = time.perf_counter()
         try:
             self._call("on_train_begin", {})
@@ -323,15 +324,18 @@ class Trainer:
         self._call("on_batch_begin", step, {"step": step, "epoch": self.epoch})
         for retry in range(self.max_rollbacks + 1):
             logs: dict[str, Any] = {"step": step, "epoch": self.epoch, "lr": self.lr}
-            snapshot = self._snapshot()
+            snapshot = self._snapshot(push=retry == 0)
+            # with detection on, a NaN/inf is reported by DivergenceError, not NumPy warnings
+            quiet = np.errstate(all="ignore" if self.divergence != "ignore" else "warn")
             try:
-                outputs, loss, grad_norm = self._attempt(group, counts, total, step, logs, snapshot)
+                with quiet:
+                    outputs, loss, grad_norm = self._attempt(group, counts, total, step, logs)
                 break
             except _Diverged as d:
-                self._restore(snapshot)
                 if self.divergence != "rollback" or retry == self.max_rollbacks:
+                    self._restore(snapshot)
                     raise self._divergence_error(d, step, logs["lr"]) from None
-                self._lower_lr(step, d)
+                self._rollback(step, d)
         self.global_step, self.batch_in_epoch = step, self.batch_in_epoch + len(group)
         self.samples_seen += total
         self.running_loss.update(loss, total)
@@ -345,7 +349,7 @@ class Trainer:
             self._scheduler_step(None)
         self._call("on_batch_end", step, logs)
 
-    def _attempt(self, group, counts, total, step, logs, snapshot):  # noqa: ANN001, ANN202
+    def _attempt(self, group, counts, total, step, logs):  # noqa: ANN001, ANN202
         outputs: list[tuple[np.ndarray, np.ndarray]] = []
         first: dict[str, float] = {}
         params = self.params()
@@ -399,14 +403,27 @@ class Trainer:
         return None
 
     # ------------------------------------------------------------------ divergence
-    def _snapshot(self) -> Any:
+    def _full_state(self) -> dict[str, Any]:
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": copy.deepcopy(self.optimizer.state_dict()),
+        }
+
+    def _snapshot(self, push: bool = True) -> Any:
+        """The state before this step, to restore if the step diverges.
+
+        Rollback keeps two: a NaN loss at step t usually means that the update of step t−1
+        already went wrong (finite weights whose loss overflows), so it returns to the state
+        before step t−1 (discarding that update). "raise" keeps one copy of the parameters.
+        """
         if self.divergence == "ignore":
             return None
-        if self.divergence == "rollback" or self._uses_closure:
-            return {
-                "model": self.model.state_dict(),
-                "optimizer": copy.deepcopy(self.optimizer.state_dict()),
-            }
+        if self.divergence == "rollback":
+            if push:
+                self._ring = [*getattr(self, "_ring", [])[-1:], self._full_state()]
+            return self._ring[-1]
+        if self._uses_closure:
+            return self._full_state()
         buffers = getattr(self, "_param_buffers", None)
         params = self.params()
         if buffers is None or len(buffers) != len(params):
@@ -426,7 +443,9 @@ class Trainer:
                 np.copyto(p.data, b)
         self.optimizer.zero_grad()
 
-    def _lower_lr(self, step: int, d: _Diverged) -> None:
+    def _rollback(self, step: int, d: _Diverged) -> None:
+        self._ring = self._ring[:1]
+        self._restore(self._ring[0])
         for g in self.optimizer.param_groups:
             g["lr"] = g["lr"] * self.rollback_factor
         if self.scheduler is not None and hasattr(self.scheduler, "base_lrs"):

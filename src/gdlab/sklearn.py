@@ -1,0 +1,562 @@
+"""scikit-learn-style estimators on gdlab: ``MLPClassifier`` and ``MLPRegressor``.
+
+Same argument names, defaults and fitted attributes as ``sklearn.neural_network`` (``coefs_``,
+``intercepts_``, ``loss_curve_``, ``n_iter_``, ``classes_``, ``n_features_in_``, ...), trained
+by :func:`gdlab.train.fit`, with any gdlab optimizer as ``solver`` (a name such as ``"rmsprop"``
+or an ``optim`` class). With scikit-learn installed (the ``data`` extra) they are real
+``BaseEstimator`` subclasses and pass ``check_estimator``; without it they still work.
+
+Loss (as scikit-learn): data loss + (alpha / 2)·Σ‖W‖² / n_batch, weights only, where the
+data loss is the log-loss (softmax cross-entropy; binary: logistic) or half the squared error.
+
+Note:
+    ``solver="adam"`` is torch's Adam (eps added to the bias-corrected √v̂); scikit-learn adds
+    eps to the uncorrected √v. Both converge alike; trajectories differ in the last digits.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+import gdlab
+from gdlab import optim
+from gdlab.data import DataLoader, TensorDataset
+from gdlab.nn.module import Module
+from gdlab.nn.parameter import Parameter
+from gdlab.train.callbacks import Callback
+from gdlab.train.trainer import Trainer
+
+try:  # scikit-learn is an extra: use its base classes and validation when it is there
+    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.utils.multiclass import check_classification_targets
+    from sklearn.utils.validation import check_is_fitted, validate_data
+
+    HAVE_SKLEARN = True
+except ImportError:  # pragma: no cover - exercised only without the extra
+    HAVE_SKLEARN = False
+    from gdlab.estimator_base import (  # type: ignore[no-redef]
+        BaseEstimator,
+        ClassifierMixin,
+        ConvergenceWarning,
+        RegressorMixin,
+        check_classification_targets,
+        check_is_fitted,
+        validate_data,
+    )
+
+__all__ = ["MLPClassifier", "MLPRegressor"]
+
+_ACTIVATIONS = {
+    "identity": lambda x: x,
+    "logistic": gdlab.sigmoid,
+    "tanh": gdlab.tanh,
+    "relu": gdlab.relu,
+}
+_SOLVERS = {
+    "sgd": optim.SGD,
+    "adam": optim.Adam,
+    "adamw": optim.AdamW,
+    "rmsprop": optim.RMSprop,
+    "adagrad": optim.Adagrad,
+    "adadelta": optim.Adadelta,
+    "adamax": optim.Adamax,
+    "nadam": optim.NAdam,
+    "radam": optim.RAdam,
+    "lbfgs": optim.LBFGS,
+}
+
+
+class _MLP(Module):
+    """Dense layers with weights stored (in, out), as scikit-learn's ``coefs_``."""
+
+    def __init__(
+        self,
+        sizes: list[int],
+        activation: str,
+        out_logistic: bool,
+        dtype: Any,
+        rng: np.random.Generator,
+    ) -> None:
+        super().__init__()
+        self.activation = activation
+        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+            # Glorot uniform, factor 2 for logistic units (scikit-learn's _init_coef)
+            factor = (
+                2.0 if activation == "logistic" or (out_logistic and i == len(sizes) - 2) else 6.0
+            )
+            bound = np.sqrt(factor / (fan_in + fan_out))
+            setattr(
+                self,
+                f"W{i}",
+                Parameter(rng.uniform(-bound, bound, (fan_in, fan_out)).astype(dtype)),
+            )
+            setattr(self, f"b{i}", Parameter(rng.uniform(-bound, bound, fan_out).astype(dtype)))
+        self.n_layers = len(sizes) - 1
+
+    def forward(self, x: Any) -> Any:
+        act = _ACTIVATIONS[self.activation]
+        for i in range(self.n_layers):
+            x = x @ getattr(self, f"W{i}") + getattr(self, f"b{i}")
+            if i < self.n_layers - 1:
+                x = act(x)
+        return x
+
+    def weights(self) -> list[Parameter]:
+        return [getattr(self, f"W{i}") for i in range(self.n_layers)]
+
+
+class _Loss:
+    """Data loss + (alpha / 2)·Σ‖W‖² / n, computed on the output logits."""
+
+    def __init__(self, kind: str, model: _MLP, alpha: float) -> None:
+        self.kind, self.model, self.alpha = kind, model, alpha
+
+    def __call__(self, out: Any, target: Any) -> Any:
+        n = out.shape[0]
+        if self.kind == "squared":
+            loss = ((out - target) ** 2).mean() * 0.5
+        elif self.kind == "binary":  # stable: softplus(z) − y·z = −[y log σ(z) + (1−y) log(1−σ(z))]
+            loss = (gdlab.softplus(out) - target * out).mean()
+        else:
+            loss = -(gdlab.log_softmax(out, dim=1) * target).sum() / n
+        if self.alpha:
+            loss = loss + (0.5 * self.alpha / n) * sum((w * w).sum() for w in self.model.weights())
+        return loss
+
+
+class _SklearnSchedule(Callback):
+    """scikit-learn's stopping rules (tol, n_iter_no_change, early_stopping) and SGD's
+    'invscaling' / 'adaptive' learning rates, as a training callback."""
+
+    def __init__(self, est: _BaseMLP, X_val: Any, y_val: Any, incremental: bool) -> None:
+        self.est, self.X_val, self.y_val, self.incremental = est, X_val, y_val, incremental
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        est = self.est
+        est.n_iter_ += 1
+        est.t_ += self.trainer.samples_seen - est._samples_before
+        est._samples_before = self.trainer.samples_seen
+        if est._solver_name() == "sgd" and est.learning_rate == "invscaling":
+            lr = est.learning_rate_init / (est.t_ + 1) ** est.power_t
+            for g in self.trainer.optimizer.param_groups:
+                g["lr"] = lr
+        est.loss_ = float((logs or {})["loss"])
+        est.loss_curve_.append(est.loss_)
+        if est.early_stopping and self.X_val is not None:
+            score = est._score_raw(self.X_val, self.y_val)
+            est.validation_scores_.append(score)
+            if score < est.best_validation_score_ + est.tol:
+                est._no_improvement_count += 1
+            else:
+                est._no_improvement_count = 0
+            if score > est.best_validation_score_:
+                est.best_validation_score_ = score
+                est._best_state = est._model.state_dict()
+        else:
+            if est.loss_ > est.best_loss_ - est.tol:
+                est._no_improvement_count += 1
+            else:
+                est._no_improvement_count = 0
+            est.best_loss_ = min(est.best_loss_, est.loss_)
+        if est._no_improvement_count > est.n_iter_no_change:
+            if not self._lower_lr():
+                est._converged = True
+                self.trainer.stop_training = True
+            else:
+                est._no_improvement_count = 0
+        if self.incremental:
+            self.trainer.stop_training = True
+
+    def _lower_lr(self) -> bool:
+        est = self.est
+        if est._solver_name() != "sgd" or est.learning_rate != "adaptive":
+            return False
+        groups = self.trainer.optimizer.param_groups
+        if groups[0]["lr"] <= 1e-6:
+            return False
+        for g in groups:
+            g["lr"] = g["lr"] / 5.0
+        return True
+
+
+class _BaseMLP(BaseEstimator):
+    _loss_kind = "squared"
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = (100,),
+        activation: str = "relu",
+        *,
+        solver: Any = "adam",
+        alpha: float = 0.0001,
+        batch_size: Any = "auto",
+        learning_rate: str = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: Any = None,
+        tol: float = 1e-4,
+        verbose: bool = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        max_fun: int = 15000,
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+
+    # ------------------------------------------------------------------ validation
+    def _solver_name(self) -> str:
+        return self.solver.lower() if isinstance(self.solver, str) else ""
+
+    def _validate_params_values(self) -> None:
+        sizes = self._hidden_sizes()
+        if any(s <= 0 for s in sizes):
+            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+        if self.activation not in _ACTIVATIONS:
+            raise ValueError(
+                f"The 'activation' parameter of {type(self).__name__} must be a str among "
+                f"{sorted(_ACTIVATIONS)}. Got {self.activation!r} instead."
+            )
+        if isinstance(self.solver, str) and self._solver_name() not in _SOLVERS:
+            raise ValueError(
+                f"The 'solver' parameter of {type(self).__name__} must be a str among "
+                f"{sorted(_SOLVERS)} or a gdlab optimizer class. Got {self.solver!r} instead."
+            )
+        if self.learning_rate not in ("constant", "invscaling", "adaptive"):
+            raise ValueError(
+                "learning_rate must be 'constant', 'invscaling' or 'adaptive', "
+                f"got {self.learning_rate!r}"
+            )
+        for name in ("alpha", "tol", "momentum", "power_t"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}.")
+        if not 0 < self.validation_fraction < 1:
+            raise ValueError(
+                f"validation_fraction must be in (0, 1), got {self.validation_fraction}"
+            )
+        if self.max_iter < 1:
+            raise ValueError(f"max_iter must be > 0, got {self.max_iter}.")
+        if self.learning_rate_init <= 0:
+            raise ValueError(f"learning_rate_init must be > 0, got {self.learning_rate_init}.")
+
+    def _hidden_sizes(self) -> list[int]:
+        sizes = self.hidden_layer_sizes
+        if not hasattr(sizes, "__iter__"):
+            sizes = [sizes]
+        return [int(s) for s in sizes]
+
+    def _rng(self) -> np.random.Generator:
+        rs = self.random_state
+        if rs is None:
+            return np.random.default_rng()
+        if isinstance(rs, np.random.RandomState):
+            return np.random.default_rng(rs.randint(np.iinfo(np.int32).max))
+        if isinstance(rs, np.random.Generator):
+            return rs
+        return np.random.default_rng(int(rs))
+
+    # ------------------------------------------------------------------ model pieces
+    def _initialize(self, n_features: int, n_outputs: int, dtype: Any) -> None:
+        self._random = self._rng()
+        self.n_outputs_ = n_outputs
+        self.n_layers_ = len(self._hidden_sizes()) + 2
+        self.out_activation_ = self._out_activation()
+        sizes = [n_features, *self._hidden_sizes(), n_outputs]
+        logistic_out = self.out_activation_ == "logistic"
+        self._model = _MLP(sizes, self.activation, logistic_out, dtype, self._random)
+        self._optimizer = self._make_optimizer()
+        self.loss_curve_: list[float] = []
+        self.n_iter_, self.t_ = 0, 0
+        self._no_improvement_count = 0
+        self.best_loss_ = np.inf
+        if self.early_stopping:
+            self.validation_scores_: list[float] = []
+            self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
+
+    def _make_optimizer(self) -> Any:
+        params = list(self._model.parameters())
+        name = self._solver_name()
+        if name == "sgd":
+            nesterov = bool(self.nesterovs_momentum and self.momentum > 0)
+            return optim.SGD(
+                params, lr=self.learning_rate_init, momentum=self.momentum, nesterov=nesterov
+            )
+        if name in ("adam", "adamw"):
+            return _SOLVERS[name](
+                params,
+                lr=self.learning_rate_init,
+                betas=(self.beta_1, self.beta_2),
+                eps=self.epsilon,
+            )
+        if name == "lbfgs":
+            return optim.LBFGS(
+                params,
+                lr=1,
+                max_iter=self.max_iter,
+                max_eval=self.max_fun,
+                tolerance_grad=self.tol,
+                tolerance_change=0.0,
+                history_size=10,
+                line_search_fn="strong_wolfe",
+            )
+        cls = _SOLVERS[name] if name else self.solver
+        return cls(params, lr=self.learning_rate_init)
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        check_is_fitted(self, "n_outputs_")
+        return [w.data for w in self._model.weights()]
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        check_is_fitted(self, "n_outputs_")
+        return [getattr(self._model, f"b{i}").data for i in range(self._model.n_layers)]
+
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        with gdlab.no_grad():
+            return self._model(gdlab.Tensor(X.astype(self._dtype, copy=False))).data
+
+    # ------------------------------------------------------------------ fitting
+    def _fit(self, X: Any, y: Any, incremental: bool) -> _BaseMLP:
+        self._validate_params_values()
+        first = not (incremental or self.warm_start) or not hasattr(self, "_model")
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=first,
+            dtype=(np.float64, np.float32),
+            multi_output=True,
+            y_numeric=self._loss_kind == "squared",
+        )
+        target = self._encode_targets(y, first)
+        if first:
+            self._dtype = X.dtype
+            self._initialize(X.shape[1], target.shape[1], X.dtype)
+        target = target.astype(self._dtype)
+        if self._solver_name() == "lbfgs":
+            if incremental:
+                raise AttributeError("partial_fit is not available for solver 'lbfgs'")
+            return self._fit_lbfgs(X, target)
+        return self._fit_stochastic(X, target, incremental)
+
+    def _batch_size(self, n: int) -> int:
+        if self.batch_size == "auto":
+            return min(200, n)
+        if not 1 <= self.batch_size <= n:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than sample size. It is going "
+                "to be clipped",
+                stacklevel=3,
+            )
+        return int(np.clip(self.batch_size, 1, n))
+
+    def _fit_stochastic(self, X: np.ndarray, target: np.ndarray, incremental: bool) -> _BaseMLP:
+        X_val = y_val = None
+        if self.early_stopping and not incremental:
+            idx = self._random.permutation(len(X))
+            n_val = max(1, int(round(self.validation_fraction * len(X))))
+            X_val, y_val = X[idx[:n_val]], target[idx[:n_val]]
+            X, target = X[idx[n_val:]], target[idx[n_val:]]
+        seed = int(self._random.integers(2**31))
+        batch_size = self._batch_size(len(X))
+        shuffle = bool(self.shuffle)
+        dataset = TensorDataset(X, target)
+        loader = DataLoader(dataset, batch_size, shuffle=shuffle, seed=seed if shuffle else None)
+        self._samples_before, self._converged = 0, False
+        schedule = _SklearnSchedule(self, X_val, y_val, incremental)
+        loss = _Loss(self._loss_kind, self._model, self.alpha)
+        trainer = Trainer(self._model, loss, self._optimizer, loader, callbacks=[schedule])
+        with np.errstate(over="ignore"):
+            trainer.fit(1 if incremental else self.max_iter)
+        if self.early_stopping and not incremental and getattr(self, "_best_state", None):
+            self._model.load_state_dict(self._best_state)
+        if not incremental and not self._converged and self.n_iter_ >= self.max_iter:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return self
+
+    def _fit_lbfgs(self, X: np.ndarray, target: np.ndarray) -> _BaseMLP:
+        loss_fn = _Loss(self._loss_kind, self._model, self.alpha)
+        loader = DataLoader(TensorDataset(X, target), batch_size=None)
+        trainer = Trainer(self._model, loss_fn, self._optimizer, loader)
+        trainer.fit(1)
+        state = self._optimizer.state[next(iter(self._model.parameters()))]
+        self.n_iter_ = int(state.get("n_iter", 1))
+        with gdlab.no_grad():
+            self.loss_ = float(loss_fn(self._model(gdlab.Tensor(X)), gdlab.Tensor(target)).item())
+        self.loss_curve_ = [self.loss_]
+        self.best_loss_ = self.loss_
+        if self.n_iter_ >= self.max_iter:
+            warnings.warn(
+                f"lbfgs failed to converge after {self.n_iter_} iteration(s) (max_iter="
+                f"{self.max_iter}). Increase the number of iterations to improve the convergence.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return self
+
+    def fit(self, X: Any, y: Any) -> _BaseMLP:
+        """Fit the model to data X (n_samples, n_features) and targets y."""
+        return self._fit(X, y, incremental=False)
+
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> _BaseMLP:
+        """One epoch over (X, y), keeping the weights and optimizer state between calls."""
+        return self._fit(X, y, incremental=True)
+
+    def _raw_predict(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "n_outputs_")
+        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        return self._forward(X)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    """Multi-layer perceptron classifier (``sklearn.neural_network.MLPClassifier``'s API).
+
+    Softmax output with cross-entropy for 3+ classes, one logistic unit for 2.
+
+    Example:
+        >>> from gdlab.sklearn import MLPClassifier
+        >>> clf = MLPClassifier(hidden_layer_sizes=(32,), max_iter=300, random_state=0)
+        >>> clf.fit(X_train, y_train).score(X_test, y_test)  # doctest: +SKIP
+
+    Reference: scikit-learn, ``sklearn/neural_network/_multilayer_perceptron.py``.
+    """
+
+    def _out_activation(self) -> str:
+        return "logistic" if len(self.classes_) == 2 else "softmax"
+
+    def _encode_targets(self, y: np.ndarray, first: bool) -> np.ndarray:
+        check_classification_targets(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.ravel()
+        if y.ndim != 1:
+            raise ValueError("MLPClassifier: multilabel / multi-output targets are not supported")
+        if first and not getattr(self, "_classes_fixed", False):
+            self.classes_ = np.unique(y)
+            self._loss_kind = "binary" if len(self.classes_) == 2 else "log"
+        unknown = np.setdiff1d(y, self.classes_)
+        if unknown.size:
+            raise ValueError(f"`y` has classes not in `self.classes_`: {unknown.tolist()}")
+        idx = np.searchsorted(self.classes_, y)
+        if len(self.classes_) == 2:
+            return idx.reshape(-1, 1).astype(np.float64)
+        return np.eye(len(self.classes_))[idx]
+
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
+        """One epoch; ``classes`` (all labels) is required on the first call, as scikit-learn."""
+        if not hasattr(self, "classes_"):
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit.")
+            self.classes_ = np.unique(classes)
+            self._loss_kind = "binary" if len(self.classes_) == 2 else "log"
+            self._classes_fixed = True
+        return super().partial_fit(X, y)
+
+    def fit(self, X: Any, y: Any) -> MLPClassifier:
+        """Fit the model to data X (n_samples, n_features) and class labels y."""
+        self._classes_fixed = False
+        return super().fit(X, y)
+
+    def _proba_from_logits(self, logits: np.ndarray) -> np.ndarray:
+        if len(self.classes_) == 2:
+            p = 1.0 / (1.0 + np.exp(-logits[:, 0]))
+            return np.column_stack([1.0 - p, p])
+        z = logits - logits.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, columns in the order of ``classes_``."""
+        return self._proba_from_logits(self._raw_predict(X))
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        return np.log(self.predict_proba(X))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class of each sample."""
+        logits = self._raw_predict(X)
+        if len(self.classes_) == 2:
+            return self.classes_[(logits[:, 0] > 0).astype(np.int64)]
+        return self.classes_[logits.argmax(axis=1)]
+
+    def _score_raw(self, X: np.ndarray, target: np.ndarray) -> float:
+        logits = self._forward(X)
+        pred = (logits[:, 0] > 0).astype(int) if len(self.classes_) == 2 else logits.argmax(1)
+        truth = target[:, 0].astype(int) if len(self.classes_) == 2 else target.argmax(1)
+        return float(np.mean(pred == truth))
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    """Multi-layer perceptron regressor (``sklearn.neural_network.MLPRegressor``'s API).
+
+    Identity output, loss ½·mean((y − ŷ)²) + (alpha / 2n)·Σ‖W‖².
+
+    Example:
+        >>> from gdlab.sklearn import MLPRegressor
+        >>> reg = MLPRegressor(hidden_layer_sizes=(16,), max_iter=500, random_state=0)
+        >>> reg.fit(X, y).predict(X[:2]).shape  # doctest: +SKIP
+        (2,)
+    """
+
+    _loss_kind = "squared"
+
+    def _out_activation(self) -> str:
+        return "identity"
+
+    def _encode_targets(self, y: np.ndarray, first: bool) -> np.ndarray:
+        if first:
+            self._y_1d = y.ndim == 1
+        return y.reshape(len(y), -1).astype(np.float64)
+
+    def predict(self, X: Any) -> np.ndarray:
+        out = self._raw_predict(X)
+        return out.ravel() if self._y_1d else out
+
+    def _score_raw(self, X: np.ndarray, target: np.ndarray) -> float:
+        from gdlab.train.metrics import r2_score
+
+        return r2_score(self._forward(X), target)
