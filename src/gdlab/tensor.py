@@ -114,7 +114,8 @@ class Tensor:
 
     @property
     def grad_fn(self) -> engine.Node | None:
-        return self._node
+        """The node that made this tensor (None for a leaf), for display and inspection."""
+        return None if self._node is None else engine.Node(self._node)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if not self.is_leaf:
@@ -218,7 +219,7 @@ class Tensor:
         if self.data.dtype not in (get_default_dtype(), np.int64, np.bool_):
             extras.append(f"dtype={self.data.dtype}")
         if self._node is not None:
-            extras.append(f"grad_fn={self._node!r}")
+            extras.append(f"grad_fn={self.grad_fn!r}")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body, *extras]) + ")"

@@ -258,9 +258,10 @@ def test_retain_grad_on_non_leaf():
 def test_graph_is_freed_after_backward():
     x = t([1.0])
     y = (x * 2).exp().sum()
-    node = y.grad_fn
+    assert y.grad_fn.arrays is not None
     y.backward()
-    assert node.arrays is None and node.parents == ()
+    assert y.grad_fn.arrays is None and y.grad_fn.parents == ()
+    assert repr(y.grad_fn) == "<FreedBackward>"
 
 
 # ------------------------------------------------------------------ micrograd (REFERENCES.md)

@@ -19,11 +19,13 @@ if TYPE_CHECKING:
     from gdlab.tensor import Tensor
 
 __all__ = [
+    "FREED",
     "Node",
     "backward",
     "enable_grad",
     "grad",
     "is_grad_enabled",
+    "make_node",
     "no_grad",
     "set_grad_enabled",
     "unbroadcast",
@@ -90,33 +92,46 @@ class enable_grad(contextlib.ContextDecorator):
 
 _next_seq = itertools.count().__next__
 
+# A graph node is the tuple (op, arrays, kwargs, parents, saved, seq), built by ``ops.apply``
+# for every recorded operation. A tuple, not an object, because building it is on the hot
+# path of every op. ``parents`` lists (position, tensor, version) for each input that needs a
+# gradient, ``saved`` lists (tensor, version) for the other tensor inputs: a version is the
+# tensor's in-place counter at recording time, so a tensor modified in place after being
+# used is caught at backward (as torch does). ``seq`` is the creation order: a node is always
+# made after the nodes of its inputs, so sorting by it, newest first, is a topological order.
+# After a backward without retain_graph the tensor's node is replaced by FREED.
+FREED = (None, None, None, (), (), -1)
+
+
+def make_node(op: Op, arrays: tuple, kwargs: dict, parents: tuple, saved: tuple) -> tuple:
+    """A graph node (see above); ``ops.apply`` builds the same tuple inline."""
+    return (op, arrays, kwargs, parents, saved, _next_seq())
+
 
 class Node:
-    """How a non-leaf tensor was made: the op, its input arrays and keyword arguments.
+    """A read-only view of a graph node, as ``Tensor.grad_fn`` returns it (for display)."""
 
-    ``parents`` lists ``(position, tensor, version)`` for each input that needs a gradient;
-    ``saved`` lists ``(tensor, version)`` for the other tensor inputs. A version is the
-    tensor's in-place counter at recording time, so a tensor modified in place after being
-    used is caught at backward (as torch does).
-    """
+    __slots__ = ("_node",)
 
-    __slots__ = ("op", "arrays", "kwargs", "parents", "saved", "seq")
+    def __init__(self, node: tuple) -> None:
+        self._node = node
 
-    def __init__(self, op: Op, arrays: tuple, kwargs: dict, parents: tuple, saved: tuple) -> None:
-        self.op = op
-        self.arrays = arrays
-        self.kwargs = kwargs
-        self.parents = parents
-        self.saved = saved
-        # Creation order: a node is always made after the nodes of its inputs, so sorting
-        # by it (newest first) is a topological order of the backward pass.
-        self.seq = _next_seq()
+    op = property(lambda self: self._node[0])
+    arrays = property(lambda self: self._node[1])
+    kwargs = property(lambda self: self._node[2])
+    parents = property(lambda self: self._node[3])
 
     def name(self) -> str:
-        return f"{self.op.name.title().replace('_', '')}Backward"
+        op = self._node[0]
+        return "FreedBackward" if op is None else _node_name(self._node)
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
+
+
+def _node_name(node: tuple) -> str:
+    op = node[0]
+    return "a freed node" if op is None else f"{op.name.title().replace('_', '')}Backward"
 
 
 def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -138,36 +153,33 @@ def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
     found: dict[int, tuple[int, Tensor]] = {}
     stack = [r for r in roots if r._node is not None]
     for r in stack:
-        found[id(r)] = (r._node.seq, r)
+        found[id(r)] = (r._node[5], r)
     while stack:
         node = stack.pop()._node
-        if node.arrays is None:
+        if node is FREED:
             raise RuntimeError(_FREED_MESSAGE)
-        for _, x, _ in node.parents:
+        for _, x, _ in node[3]:
             xn = x._node
             if xn is not None and id(x) not in found:
-                found[id(x)] = (xn.seq, x)
+                found[id(x)] = (xn[5], x)
                 stack.append(x)
-    order = sorted(found.values(), key=_first, reverse=True)
+    # seq numbers are unique, so the tuples never compare their tensors
+    order = sorted(found.values(), reverse=True)
     return [t for _, t in order]
 
 
-def _first(pair: tuple) -> int:
-    return pair[0]
-
-
-def _version_error(x: Tensor, node: Node, expected: int) -> RuntimeError:
+def _version_error(x: Tensor, node: tuple, expected: int) -> RuntimeError:
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an "
-        f"inplace operation: a tensor of shape {x.shape} used by {node.name()} is at "
+        f"inplace operation: a tensor of shape {x.shape} used by {_node_name(node)} is at "
         f"version {x._version}; expected version {expected} instead."
     )
 
 
-def _check_saved(t: Tensor, node: Node) -> None:
+def _check_saved(t: Tensor, node: tuple) -> None:
     if t._version:  # the output itself (some VJPs read it) was modified in place
         raise _version_error(t, node, 0)
-    for x, v in node.saved:
+    for x, v in node[4]:
         if x._version != v:
             raise _version_error(x, node, v)
 
@@ -209,13 +221,12 @@ def _run(
         elif t._retains_grad:
             _accumulate_leaf(t, g)
         node = t._node
-        if t._version or node.saved:
+        op, arrays, kwargs, parents, saved, _ = node
+        if t._version or saved:
             _check_saved(t, node)
-        vjps = node.op.vjps
-        arrays = node.arrays
-        kwargs = node.kwargs
+        vjps = op.vjps
         out = t.data
-        for i, x, v in node.parents:
+        for i, x, v in parents:
             if x._version != v:
                 raise _version_error(x, node, v)
             if kwargs:
@@ -236,9 +247,7 @@ def _run(
             else:
                 grads[key] = prev + gx
         if not retain_graph:
-            node.arrays = None  # frees the saved arrays; a later backward raises
-            node.parents = ()
-            node.saved = ()
+            t._node = FREED  # drops the saved arrays; a later backward raises
     for key, g in grads.items():
         x = leaves[key]
         if wanted is None:

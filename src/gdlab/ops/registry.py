@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gdlab.autograd.engine import Node, _GradMode
+from gdlab.autograd.engine import _GradMode, _next_seq
 from gdlab.tensor import Tensor
 
 __all__ = ["OPS", "Op", "Sample", "apply", "defop"]
@@ -115,7 +115,7 @@ def apply(op: Op, *inputs: object, **kwargs: object) -> Tensor:
     else:
         arrays = tuple([x.data if isinstance(x, Tensor) else x for x in inputs])
     try:
-        data = op.forward(*arrays, **kwargs)
+        data = op.forward(*arrays, **kwargs) if kwargs else op.forward(*arrays)
     except ValueError as e:
         raise ValueError(_describe(op, arrays, e)) from None
     out = _new(Tensor)
@@ -130,18 +130,22 @@ def apply(op: Op, *inputs: object, **kwargs: object) -> Tensor:
     if n == 2:
         ga = ta and a.requires_grad
         gb = tb and b.requires_grad
+        # the node tuple (op, arrays, kwargs, parents, saved, seq): see autograd.engine
         if ga and gb:
-            node = Node(op, arrays, kwargs, ((0, a, a._version), (1, b, b._version)), ())
+            node = (op, arrays, kwargs, ((0, a, a._version), (1, b, b._version)), (), _next_seq())
         elif ga:
-            node = Node(op, arrays, kwargs, ((0, a, a._version),), ((b, b._version),) if tb else ())
+            saved = ((b, b._version),) if tb else ()
+            node = (op, arrays, kwargs, ((0, a, a._version),), saved, _next_seq())
         elif gb:
-            node = Node(op, arrays, kwargs, ((1, b, b._version),), ((a, a._version),) if ta else ())
+            saved = ((a, a._version),) if ta else ()
+            node = (op, arrays, kwargs, ((1, b, b._version),), saved, _next_seq())
         else:
             node = None
     elif n == 1:
-        node = (
-            Node(op, arrays, kwargs, ((0, a, a._version),), ()) if ta and a.requires_grad else None
-        )
+        if ta and a.requires_grad:
+            node = (op, arrays, kwargs, ((0, a, a._version),), (), _next_seq())
+        else:
+            node = None
     else:
         node = _record(op, inputs, arrays, kwargs)
     out._node = node
@@ -149,7 +153,7 @@ def apply(op: Op, *inputs: object, **kwargs: object) -> Tensor:
     return out
 
 
-def _record(op: Op, inputs: tuple, arrays: tuple, kwargs: dict) -> Node | None:
+def _record(op: Op, inputs: tuple, arrays: tuple, kwargs: dict) -> tuple | None:
     """The node for an op with any number of inputs, or None if none needs a gradient."""
     parents = []
     saved = []
@@ -161,7 +165,9 @@ def _record(op: Op, inputs: tuple, arrays: tuple, kwargs: dict) -> Node | None:
             else:
                 saved.append((x, x._version))
         i += 1
-    return Node(op, arrays, kwargs, tuple(parents), tuple(saved)) if parents else None
+    if not parents:
+        return None
+    return (op, arrays, kwargs, tuple(parents), tuple(saved), _next_seq())
 
 
 def _describe(op: Op, arrays: tuple, error: ValueError) -> str:
