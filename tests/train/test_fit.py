@@ -38,8 +38,14 @@ def test_article_002_loss_falls(batch_size):
 
     before = full_loss()
     loader = DataLoader(TensorDataset(X, y), batch_size=batch_size)
-    h = train.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=1e-3), loader,
-                  epochs=100, max_steps=100)  # fmt: skip
+    h = train.fit(
+        model,
+        nn.MSELoss(),
+        optim.SGD(model.parameters(), lr=1e-3),
+        loader,
+        epochs=100,
+        max_steps=100,
+    )
     assert len(h.steps["loss"]) == 100 and h.steps["step"] == list(range(1, 101))
     assert full_loss() < 0.8 * before  # the per-step SGD losses are too noisy to compare
     if batch_size is None:
@@ -58,13 +64,20 @@ def _manual_full_batch_gd(X: np.ndarray, y: np.ndarray, steps: int) -> list[np.n
     return _params(model)
 
 
-@pytest.mark.parametrize("loader_kwargs", [dict(batch_size=None), dict(batch_size=100),
-                                           dict(batch_size=100, shuffle=True, seed=3)])  # fmt: skip
+@pytest.mark.parametrize(
+    "loader_kwargs",
+    [dict(batch_size=None), dict(batch_size=100), dict(batch_size=100, shuffle=True, seed=3)],
+)
 def test_batch_size_n_equals_full_batch_gd(loader_kwargs):
     X, y = _article_data()
     model = _article_model()
-    train.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=1e-3),
-              DataLoader(TensorDataset(X, y), **loader_kwargs), epochs=30)  # fmt: skip
+    train.fit(
+        model,
+        nn.MSELoss(),
+        optim.SGD(model.parameters(), lr=1e-3),
+        DataLoader(TensorDataset(X, y), **loader_kwargs),
+        epochs=30,
+    )
     for ours, manual in zip(_params(model), _manual_full_batch_gd(X, y, 30), strict=True):
         np.testing.assert_allclose(ours, manual, rtol=RTOL)
 
@@ -93,8 +106,13 @@ def test_batch_1_without_shuffle_equals_per_sample_loop_article_003():
     model = nn.Linear(3, 1, bias=False).double()
     with gdlab.no_grad():
         model.weight.zero_()
-    h = train.fit(model, nn.MSELoss(), optim.Adam(model.parameters(), lr=0.01),
-                  DataLoader(TensorDataset(X, y), batch_size=1), epochs=50)  # fmt: skip
+    h = train.fit(
+        model,
+        nn.MSELoss(),
+        optim.Adam(model.parameters(), lr=0.01),
+        DataLoader(TensorDataset(X, y), batch_size=1),
+        epochs=50,
+    )
     w, losses = _article_003_by_hand(X, y, epochs=50)
     np.testing.assert_allclose(model.weight.data[0], w, rtol=1e-12)
     np.testing.assert_allclose(h.steps["loss"], losses, rtol=1e-12)
@@ -110,8 +128,14 @@ def test_accumulation_equals_one_big_batch(n, b, k, rng):
         gdlab.manual_seed(1)
         model = nn.Sequential(nn.Linear(5, 4), nn.Tanh(), nn.Linear(4, 2)).double()
         opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-        h = train.fit(model, nn.MSELoss(), opt, DataLoader(TensorDataset(X, y), batch_size),
-                      epochs=3, accumulate=accumulate)  # fmt: skip
+        h = train.fit(
+            model,
+            nn.MSELoss(),
+            opt,
+            DataLoader(TensorDataset(X, y), batch_size),
+            epochs=3,
+            accumulate=accumulate,
+        )
         return _params(model), h
 
     p_acc, h_acc = run(b, k)
@@ -142,8 +166,14 @@ def test_injected_nan_stops_at_exact_step_with_last_good_weights():
     err = info.value
     assert (err.step, err.epoch, err.lr, err.parameter) == (38, 0, 0.01, "0.weight")
     reference = _article_model()  # the same run stopped just before the bad sample
-    train.fit(reference, nn.MSELoss(), optim.Adam(reference.parameters(), lr=1e-2),
-              DataLoader(TensorDataset(X, y), batch_size=1), epochs=1, max_steps=k)  # fmt: skip
+    train.fit(
+        reference,
+        nn.MSELoss(),
+        optim.Adam(reference.parameters(), lr=1e-2),
+        DataLoader(TensorDataset(X, y), batch_size=1),
+        epochs=1,
+        max_steps=k,
+    )
     for a, b in zip(_params(model), _params(reference), strict=True):
         assert np.isfinite(a).all()
         np.testing.assert_array_equal(a, b)
@@ -153,8 +183,13 @@ def test_huge_lr_diverges_and_leaves_finite_weights():
     X, y = _article_data()
     model = _article_model()
     with pytest.raises(DivergenceError, match="training diverged at step") as info:
-        train.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=1e3),
-                  DataLoader(TensorDataset(X * 100, y), batch_size=None), epochs=200)  # fmt: skip
+        train.fit(
+            model,
+            nn.MSELoss(),
+            optim.SGD(model.parameters(), lr=1e3),
+            DataLoader(TensorDataset(X * 100, y), batch_size=None),
+            epochs=200,
+        )
     assert info.value.lr == 1e3
     assert all(np.isfinite(p).all() for p in _params(model))
 
@@ -164,8 +199,15 @@ def test_rollback_lowers_lr_and_continues():
     model = _article_model()
     opt = optim.SGD(model.parameters(), lr=1e3)
     with pytest.warns(RuntimeWarning, match="rolled back"):
-        h = train.fit(model, nn.MSELoss(), opt, DataLoader(TensorDataset(X, y), None),
-                      epochs=60, divergence="rollback", max_rollbacks=20)  # fmt: skip
+        h = train.fit(
+            model,
+            nn.MSELoss(),
+            opt,
+            DataLoader(TensorDataset(X, y), None),
+            epochs=60,
+            divergence="rollback",
+            max_rollbacks=20,
+        )
     events = [e for e in h.events if e["event"] == "rollback"]
     assert events[0]["step"] == 44 and events[0]["lr"] == 500.0  # diverges at 44 otherwise
     assert opt.param_groups[0]["lr"] <= 500.0
@@ -176,8 +218,14 @@ def test_rollback_gives_up_after_max_retries():
     X, y = _nan_problem(0)
     model = _article_model()
     with pytest.warns(RuntimeWarning), pytest.raises(DivergenceError, match="step 1 "):
-        train.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1),
-                  DataLoader(TensorDataset(X, y), 1), divergence="rollback", max_rollbacks=2)  # fmt: skip
+        train.fit(
+            model,
+            nn.MSELoss(),
+            optim.SGD(model.parameters(), lr=0.1),
+            DataLoader(TensorDataset(X, y), 1),
+            divergence="rollback",
+            max_rollbacks=2,
+        )
     assert all(np.isfinite(p).all() for p in _params(model))
 
 
@@ -197,9 +245,16 @@ def test_validation_metrics_and_plateau_scheduler(rng):
     model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2)).double()
     opt = optim.Adam(model.parameters(), lr=0.05)
     sched = optim.lr_scheduler.ReduceLROnPlateau(opt, patience=0, factor=0.5)
-    h = train.fit(model, nn.CrossEntropyLoss(), opt, DataLoader(TensorDataset(X[:90], y[:90]), 30),
-                  val_loader=DataLoader(TensorDataset(X[90:], y[90:]), 64), epochs=8,
-                  metrics=("accuracy", "top_1_accuracy"), scheduler=sched)  # fmt: skip
+    h = train.fit(
+        model,
+        nn.CrossEntropyLoss(),
+        opt,
+        DataLoader(TensorDataset(X[:90], y[:90]), 30),
+        val_loader=DataLoader(TensorDataset(X[90:], y[90:]), 64),
+        epochs=8,
+        metrics=("accuracy", "top_1_accuracy"),
+        scheduler=sched,
+    )
     keys = {"epoch", "loss", "lr", "accuracy", "top_1_accuracy", "val_loss", "val_accuracy"}
     assert keys <= set(h.epochs) and h.epochs["epoch"] == list(range(8))
     assert h.epochs["accuracy"] == h.epochs["top_1_accuracy"]
@@ -221,24 +276,39 @@ def test_bad_arguments(kwargs, match):
     X, y = _article_data()
     model = _article_model()
     with pytest.raises(ValueError, match=match):
-        train.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1),
-                  DataLoader(TensorDataset(X, y), 10), **{"epochs": 1, **kwargs})  # fmt: skip
+        train.fit(
+            model,
+            nn.MSELoss(),
+            optim.SGD(model.parameters(), lr=0.1),
+            DataLoader(TensorDataset(X, y), 10),
+            **{"epochs": 1, **kwargs},
+        )
 
 
 def test_batch_without_target_is_a_type_error():
     X, _ = _article_data()
     model = _article_model()
     with pytest.raises(TypeError, match=r"tuple \(inputs\.\.\., target\)"):
-        train.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1),
-                  DataLoader(TensorDataset(X), 10))  # fmt: skip
+        train.fit(
+            model,
+            nn.MSELoss(),
+            optim.SGD(model.parameters(), lr=0.1),
+            DataLoader(TensorDataset(X), 10),
+        )
 
 
 def test_grad_clip_norm_bounds_the_update():
     X, y = _article_data()
     model = _article_model()
     before = _params(model)
-    h = train.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=1.0),
-                  DataLoader(TensorDataset(X, y), None), max_steps=1, grad_clip_norm=1e-3)  # fmt: skip
+    h = train.fit(
+        model,
+        nn.MSELoss(),
+        optim.SGD(model.parameters(), lr=1.0),
+        DataLoader(TensorDataset(X, y), None),
+        max_steps=1,
+        grad_clip_norm=1e-3,
+    )
     moved = np.sqrt(sum(((a - b) ** 2).sum() for a, b in zip(_params(model), before, strict=True)))
     assert h.steps["grad_norm"][0] > 1e-3  # the recorded norm is the one before clipping
     assert moved == pytest.approx(1e-3, rel=1e-3)
