@@ -1,0 +1,247 @@
+"""Optimizer invariants (CHECKLIST C11-C18) over every algorithm in one table."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from gdlab import optim
+from gdlab.nn import Parameter
+
+# name, class, kwargs that make weight decay zero; Muon needs matrices
+ALL = [
+    ("sgd", "SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
+    ("momentum", "Momentum", dict(lr=0.1)),
+    ("adam", "Adam", dict(lr=0.1, amsgrad=True)),
+    ("adamw", "AdamW", dict(lr=0.1, weight_decay=0.0)),
+    ("adagrad", "Adagrad", dict(lr=0.1, lr_decay=0.1)),
+    ("rmsprop", "RMSprop", dict(lr=0.1, centered=True, momentum=0.5)),
+    ("adadelta", "Adadelta", dict(lr=1.0)),
+    ("adamax", "Adamax", dict(lr=0.1)),
+    ("nadam", "NAdam", dict(lr=0.1)),
+    ("radam", "RAdam", dict(lr=0.1)),
+    ("asgd", "ASGD", dict(lr=0.1, lambd=0.0)),
+    ("rprop", "Rprop", dict(lr=0.1)),
+    ("adafactor", "Adafactor", dict(lr=0.1)),
+    ("muon", "Muon", dict(lr=0.1, weight_decay=0.0)),
+]
+MAXIMIZE = [row for row in ALL if row[0] not in ("muon",)]
+IDS = [row[0] for row in ALL]
+
+
+def _params(seed=0):
+    rng = np.random.default_rng(seed)
+    return [Parameter(rng.normal(size=(3, 4))), Parameter(rng.normal(size=(2, 5)))]
+
+
+def _grads(params, t):
+    return [np.sin(p.data * 3 + t) + 0.5 * p.data for p in params]
+
+
+def _run(cls, kwargs, params, steps, sign=1.0, groups=None):
+    opt = getattr(optim, cls)(groups if groups is not None else params, **kwargs)
+    for t in range(steps):
+        for p, g in zip(params, _grads(params, t), strict=True):
+            p.grad = sign * g
+        opt.step()
+    return opt
+
+
+@pytest.mark.parametrize("name, cls, kwargs", ALL, ids=IDS)
+def test_lr_zero_leaves_params_unchanged(name, cls, kwargs):
+    if cls == "Rprop":
+        pytest.skip("Rprop's lr is only its first step size, clipped to step_sizes[0] > 0")
+    params = _params()
+    before = [p.data.copy() for p in params]
+    _run(cls, {**kwargs, "lr": 0.0}, params, 5)
+    for p, b in zip(params, before, strict=True):
+        np.testing.assert_array_equal(p.data, b)
+
+
+@pytest.mark.parametrize("name, cls, kwargs", ALL, ids=IDS)
+def test_zero_gradients_leave_params_unchanged(name, cls, kwargs):
+    params = _params()
+    before = [p.data.copy() for p in params]
+    opt = getattr(optim, cls)(params, **kwargs)
+    for p in params:
+        p.grad = np.zeros_like(p.data)
+    opt.step()
+    for p, b in zip(params, before, strict=True):
+        np.testing.assert_array_equal(p.data, b)
+
+
+@pytest.mark.parametrize("name, cls, kwargs", ALL, ids=IDS)
+def test_params_without_grad_are_skipped(name, cls, kwargs):
+    params = _params()
+    before = params[1].data.copy()
+    opt = getattr(optim, cls)(params, **kwargs)
+    params[0].grad = np.ones_like(params[0].data)
+    opt.step()
+    np.testing.assert_array_equal(params[1].data, before)
+    assert params[1] not in opt.state or cls == "Adagrad"  # Adagrad's state is eager, as torch
+
+
+@pytest.mark.parametrize("name, cls, kwargs", MAXIMIZE, ids=[r[0] for r in MAXIMIZE])
+def test_maximize_f_equals_minimize_minus_f(name, cls, kwargs):
+    a, b = _params(), _params()
+    _run(cls, kwargs, a, 10)
+    _run(cls, {**kwargs, "maximize": True}, b, 10, sign=-1.0)
+    for p, q in zip(a, b, strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+@pytest.mark.parametrize("name, cls, kwargs", ALL, ids=IDS)
+def test_two_groups_with_equal_hyperparameters_equal_one_group(name, cls, kwargs):
+    a, b = _params(), _params()
+    _run(cls, kwargs, a, 10)
+    _run(cls, kwargs, b, 10, groups=[{"params": [b[0]]}, {"params": [b[1]]}])
+    for p, q in zip(a, b, strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+@pytest.mark.parametrize("name, cls, kwargs", ALL, ids=IDS)
+def test_state_dict_clone_continues_identically(name, cls, kwargs):
+    a = _params()
+    opt = _run(cls, kwargs, a, 4)
+    saved = opt.state_dict()
+    frozen = copy.deepcopy(saved)
+    b = [Parameter(p.data.copy()) for p in a]
+    clone = getattr(optim, cls)(b, **kwargs)
+    clone.load_state_dict(saved)
+    _assert_same(saved, frozen)  # loading copied the arrays: the saved dict is untouched
+    for t in range(4, 10):
+        for ps, o in ((a, opt), (b, clone)):
+            for p, g in zip(ps, _grads(ps, t), strict=True):
+                p.grad = g
+            o.step()
+        for p, q in zip(a, b, strict=True):
+            np.testing.assert_array_equal(p.data, q.data)
+
+
+def _assert_same(x, y):
+    if isinstance(x, dict):
+        assert x.keys() == y.keys()
+        for k in x:
+            _assert_same(x[k], y[k])
+    elif isinstance(x, list | tuple):
+        for u, v in zip(x, y, strict=True):
+            _assert_same(u, v)
+    elif isinstance(x, np.ndarray):
+        np.testing.assert_array_equal(x, y)
+    else:
+        assert x == y
+
+
+def test_adamw_decay_is_scaled_by_lr():
+    params = _params()
+    before = [p.data.copy() for p in params]
+    _run("AdamW", dict(lr=0.0, weight_decay=0.5), params, 3)
+    for p, b in zip(params, before, strict=True):
+        np.testing.assert_array_equal(p.data, b)
+
+
+def test_one_sgd_step_is_exactly_p_minus_lr_g():
+    p = Parameter(np.random.default_rng(1).normal(size=7))
+    g = np.random.default_rng(2).normal(size=7)
+    expected = p.data - 0.37 * g
+    p.grad = g
+    optim.SGD([p], lr=0.37).step()
+    np.testing.assert_array_equal(p.data, expected)
+
+
+@pytest.mark.parametrize("other", [dict(momentum=0.0), dict(momentum=0.0, dampening=0.5)])
+def test_momentum_zero_equals_plain_sgd(other):
+    a, b = _params(), _params()
+    _run("SGD", dict(lr=0.1), a, 10)
+    _run("SGD", dict(lr=0.1, **other), b, 10)
+    for p, q in zip(a, b, strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_adamw_without_weight_decay_equals_adam():
+    a, b = _params(), _params()
+    _run("Adam", dict(lr=0.1), a, 10)
+    _run("AdamW", dict(lr=0.1, weight_decay=0.0), b, 10)
+    for p, q in zip(a, b, strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_adagrad_accumulator_is_the_sum_of_squared_gradients():
+    params = _params()
+    opt = _run("Adagrad", dict(lr=0.1), params, 5)
+    # recompute the gradients seen along the way from a replay
+    replay = _params()
+    total = [np.zeros_like(p.data) for p in replay]
+    o = optim.Adagrad(replay, lr=0.1)
+    for t in range(5):
+        for p, g, s in zip(replay, _grads(replay, t), total, strict=True):
+            p.grad = g
+            s += g * g
+        o.step()
+    for p, s in zip(params, total, strict=True):
+        np.testing.assert_array_equal(opt.state[p]["sum"], s)
+
+
+def test_rmsprop_plain_step_equals_its_formula():
+    p = Parameter(np.array([1.0, -2.0]))
+    g = np.array([0.3, -4.0])
+    p.grad = g
+    optim.RMSprop([p], lr=0.01, alpha=0.9, eps=1e-8).step()
+    v = 0.1 * g * g
+    np.testing.assert_allclose(p.data, [1.0, -2.0] - 0.01 * g / (np.sqrt(v) + 1e-8), rtol=1e-15)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e3, 1e-1])
+def test_adam_first_step_is_lr_times_sign(scale):
+    g = scale * np.array([3.0, -0.5, 1e-2, -7.0])
+    p = Parameter(np.zeros(4))
+    p.grad = g
+    optim.Adam([p], lr=0.01).step()
+    np.testing.assert_allclose(p.data, -0.01 * np.sign(g), rtol=1e-5)
+
+
+def test_a_group_with_lr_zero_does_not_move_while_others_do():
+    params = _params()
+    frozen = params[1].data.copy()
+    _run(
+        "Adam",
+        dict(lr=0.1),
+        params,
+        3,
+        groups=[{"params": [params[0]]}, {"params": [params[1]], "lr": 0.0}],
+    )
+    np.testing.assert_array_equal(params[1].data, frozen)
+    assert not np.array_equal(params[0].data, _params()[0].data)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name, cls, kwargs", ALL, ids=IDS)
+def test_dtype_is_preserved(name, cls, kwargs, dtype):
+    params = [Parameter(p.data.astype(dtype)) for p in _params()]
+    opt = _run(cls, kwargs, params, 3)
+    for p in params:
+        assert p.data.dtype == dtype
+        for v in opt.state.get(p, {}).values():
+            if isinstance(v, np.ndarray):
+                assert v.dtype == dtype
+
+
+def test_zero_grad_and_closure():
+    p = Parameter(np.ones(3))
+    opt = optim.SGD([p], lr=0.5)
+
+    def closure():
+        opt.zero_grad()
+        loss = (p * p).sum()
+        loss.backward()
+        return loss
+
+    loss = opt.step(closure)
+    assert float(loss) == 3.0
+    np.testing.assert_array_equal(p.data, 0.0)
+    opt.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(p.grad, 0.0)
+    opt.zero_grad()
+    assert p.grad is None

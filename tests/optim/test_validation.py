@@ -1,0 +1,149 @@
+"""Every constructor and state-dict error, with torch's wording (CHECKLIST A, Optimizers)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import gdlab
+from gdlab import optim
+from gdlab.nn import Parameter
+from gdlab.optim import SGD, Adadelta, Adagrad, Adam, AdamW, RMSprop
+
+NAN, INF = float("nan"), float("inf")
+
+BAD_KWARGS = [
+    (SGD, dict(lr=-0.1), ValueError, "Invalid learning rate: -0.1"),
+    (SGD, dict(lr=NAN), ValueError, "Invalid learning rate: nan"),
+    (SGD, dict(lr=INF), ValueError, "Invalid learning rate: inf"),
+    (Adam, dict(lr=-1.0), ValueError, "Invalid learning rate: -1.0"),
+    (SGD, dict(lr="0.1"), TypeError, "lr must be a float, got str"),
+    (SGD, dict(lr=True), TypeError, "lr must be a float, got bool"),
+    (SGD, dict(lr=0.1, momentum=-0.5), ValueError, "Invalid momentum value: -0.5"),
+    (SGD, dict(lr=0.1, weight_decay=-1), ValueError, "Invalid weight_decay value: -1"),
+    (SGD, dict(lr=0.1, nesterov=True), ValueError,
+     "Nesterov momentum requires a momentum and zero dampening"),
+    (SGD, dict(lr=0.1, nesterov=True, momentum=0.9, dampening=0.1), ValueError,
+     "Nesterov momentum requires a momentum and zero dampening"),
+    (Adam, dict(betas=(1.0, 0.999)), ValueError, "Invalid beta parameter at index 0: 1.0"),
+    (Adam, dict(betas=(0.9, 1.0)), ValueError, "Invalid beta parameter at index 1: 1.0"),
+    (Adam, dict(betas=(0.9,)), ValueError, "Invalid betas"),
+    (AdamW, dict(betas=(-0.1, 0.9)), ValueError, "Invalid beta parameter at index 0: -0.1"),
+    (Adam, dict(eps=-1e-8), ValueError, "Invalid epsilon value: -1e-08"),
+    (Adam, dict(weight_decay=-1), ValueError, "Invalid weight_decay value: -1"),
+    (Adam, dict(capturable=True), ValueError, "capturable=True is not supported"),
+    (Adam, dict(differentiable=True), ValueError, "differentiable=True is not supported"),
+    (Adadelta, dict(rho=1.1), ValueError, "Invalid rho value: 1.1"),
+    (Adagrad, dict(lr_decay=-0.5), ValueError, "Invalid lr_decay value: -0.5"),
+    (Adagrad, dict(initial_accumulator_value=-1), ValueError,
+     "Invalid initial_accumulator_value value: -1"),
+    (Adagrad, dict(eps=-1.0), ValueError, "Invalid epsilon value: -1.0"),
+    (RMSprop, dict(alpha=-0.1), ValueError, "Invalid alpha value: -0.1"),
+    (RMSprop, dict(momentum=-1), ValueError, "Invalid momentum value: -1"),
+    (optim.NAdam, dict(momentum_decay=-1), ValueError, "Invalid momentum_decay value: -1"),
+    (optim.Adamax, dict(betas=(0.9, 1.5)), ValueError, "Invalid beta parameter at index 1: 1.5"),
+    (optim.RAdam, dict(eps=-1), ValueError, "Invalid epsilon value: -1"),
+    (optim.ASGD, dict(weight_decay=-1), ValueError, "Invalid weight_decay value: -1"),
+    (optim.Rprop, dict(etas=(1.5, 1.2)), ValueError, "Invalid eta values: 1.5, 1.2"),
+    (optim.Adafactor, dict(lr=-1), ValueError, "Learning rate should be >= 0 but is: -1"),
+    (optim.Adafactor, dict(beta2_decay=0.5), ValueError, "beta2_decay should be <= 0"),
+    (optim.Adafactor, dict(d=0.5), ValueError, "Clipping threshold d should be >= 1"),
+    (optim.Muon, dict(momentum=-1), ValueError, "momentum should be >= 0 but is: -1"),
+    (optim.Muon, dict(adjust_lr_fn="x"), ValueError, "Adjust learning rate function x"),
+    (optim.LBFGS, dict(lr=-1), ValueError, "Invalid learning rate: -1"),
+    (optim.LBFGS, dict(line_search_fn="armijo"), ValueError, "line_search_fn must be None"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("cls, kwargs, exc, msg", BAD_KWARGS)
+def test_invalid_hyperparameters(cls, kwargs, exc, msg):
+    with pytest.raises(exc, match=re.escape(msg)):
+        cls([Parameter(np.zeros((3, 3)))], **kwargs)
+
+
+def _p(n=3):
+    return Parameter(np.zeros(n))
+
+
+BAD_PARAMS = [
+    (lambda: _p(), TypeError, "should be an iterable of Tensors or dicts, but got Parameter"),
+    (lambda: [], ValueError, "optimizer got an empty parameter list"),
+    (lambda: iter([]), ValueError, "optimizer got an empty parameter list"),
+    (lambda: {_p()}, TypeError, "ordering of tensors in sets will change between runs"),
+    (lambda: [np.zeros(3)], TypeError, "can only optimize Tensors, but one of the params is"),
+    (lambda: [gdlab.tensor([1.0], requires_grad=True) * 2], ValueError,
+     "can't optimize a non-leaf Tensor"),
+    (lambda: [gdlab.tensor([1, 2])], TypeError, "floating point Tensors"),
+    (lambda: [{"lr": 0.1}], ValueError, "param group has no 'params' key"),
+    (lambda: [{"params": [_p()], "lrr": 0.1}], ValueError, "unknown key(s) ['lrr']"),
+    (lambda: [{"params": [_p()], "lr": -1.0}], ValueError, "Invalid learning rate: -1.0"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("make, exc, msg", BAD_PARAMS)
+def test_invalid_params(make, exc, msg):
+    with pytest.raises(exc, match=re.escape(msg)):
+        SGD(make(), lr=0.1)
+
+
+def test_parameter_in_two_groups_and_duplicates():
+    p = _p()
+    with pytest.raises(ValueError, match="some parameters appear in more than one parameter group"):
+        SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
+    with pytest.warns(UserWarning, match="duplicate parameters"):
+        SGD([p, p], lr=0.1)
+    opt = SGD([p], lr=0.1)
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        opt.add_param_group({"params": p})
+
+
+def test_lbfgs_rejects_groups_and_missing_closure():
+    with pytest.raises(ValueError, match=re.escape("LBFGS doesn't support per-parameter options")):
+        optim.LBFGS([{"params": [_p()]}, {"params": [_p()]}])
+    with pytest.raises(ValueError, match="LBFGS requires a closure"):
+        optim.LBFGS([_p()]).step()
+
+
+def test_muon_rejects_non_matrices():
+    with pytest.raises(ValueError, match="Muon only supports 2D parameters"):
+        optim.Muon([_p()])
+
+
+def _primed(n_groups=1, sizes=(3,)):
+    ps = [_p(n) for n in sizes]
+    groups = [{"params": ps[i::n_groups]} for i in range(n_groups)]
+    opt = Adam(groups, lr=0.1)
+    for p in ps:
+        p.grad = np.ones(p.shape)
+    opt.step()
+    return opt
+
+
+STATE_DICT_ERRORS = [
+    (lambda: _primed(2, (3, 3)), lambda: _primed(1, (3, 3)), "different number of parameter groups"),
+    (lambda: _primed(1, (3, 3)), lambda: _primed(1, (3,)),
+     "doesn't match the size of optimizer's group: group 0 has 2 parameters in the state dict "
+     "and 1 in the optimizer"),
+    (lambda: _primed(1, (4,)), lambda: _primed(1, (3,)),
+     "loaded state for parameter 0 ('exp_avg') has shape (4,), which does not match the "
+     "parameter's shape (3,)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("source, target, msg", STATE_DICT_ERRORS)
+def test_load_state_dict_errors(source, target, msg):
+    with pytest.raises(ValueError, match=re.escape(msg)):
+        target().load_state_dict(source().state_dict())
+
+
+def test_load_pre_first_step_state_dict():
+    p, q = _p(), _p()
+    fresh = Adam([p], lr=0.1).state_dict()
+    opt = Adam([q], lr=0.2)
+    opt.load_state_dict(fresh)
+    assert opt.param_groups[0]["lr"] == 0.1 and not opt.state
+    q.grad = np.ones(3)
+    opt.step()
+    np.testing.assert_allclose(q.data, -0.1)
