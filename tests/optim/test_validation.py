@@ -122,7 +122,8 @@ def _primed(n_groups=1, sizes=(3,)):
 
 
 STATE_DICT_ERRORS = [
-    (lambda: _primed(2, (3, 3)), lambda: _primed(1, (3, 3)), "different number of parameter groups"),
+    (lambda: _primed(2, (3, 3)), lambda: _primed(1, (3, 3)),
+     "different number of parameter groups"),
     (lambda: _primed(1, (3, 3)), lambda: _primed(1, (3,)),
      "doesn't match the size of optimizer's group: group 0 has 2 parameters in the state dict "
      "and 1 in the optimizer"),
