@@ -78,3 +78,23 @@ def test_mismatch_is_reported_not_hidden():
 def test_unknown_experiment_lists_the_valid_ones():
     with pytest.raises(ValueError, match=r"unknown experiment 'd2l'.*'d2l_momentum'"):
         get_experiment("d2l")
+
+
+def test_gallery_draws_docs_images(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    from gdlab.lab.gallery import IMAGES, main
+
+    assert {"ravine_optimizers", "rosenbrock_paths", "saddle", "schedules"} <= set(IMAGES)
+    assert main([str(tmp_path), "--only", "schedules", "experiments"]) == 0
+    printed = capsys.readouterr().out.split()
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == sorted(
+        ["schedules.png", "momentum_zigzag.png", "dlfs_optimizers.png", "d2l_gd_1d.png",
+         "d2l_local_minimum.png"]
+    )  # fmt: skip
+    assert len(printed) == len(names)
+    for p in tmp_path.iterdir():
+        assert p.read_bytes()[:4] == b"\x89PNG" and 5_000 < p.stat().st_size < 200_000
+    with pytest.raises(SystemExit) as exc:
+        main([str(tmp_path), "--only", "nope"])
+    assert exc.value.code == 2

@@ -19,7 +19,7 @@ import numpy as np
 
 from gdlab.lab.fileio import atomic_path
 from gdlab.lab.functions import TestFunction, get_function
-from gdlab.lab.plots import _COLORS, _figure, plot_surface
+from gdlab.lab.plots import _COLORS, _figure, path_view, plot_surface
 from gdlab.lab.trajectories import Trajectory
 
 __all__ = ["animate_trajectories", "frame_steps"]
@@ -76,7 +76,7 @@ def animate_trajectories(
         raise ImportError("plotting requires `pip install gdlab[plot]`") from None
     fn = get_function(function) if isinstance(function, str) else function
     fig = _figure((6.4, 5.0))
-    ax = plot_surface(fn, fig.subplots())
+    ax = plot_surface(fn, fig.subplots(), view=path_view(fn.domain, trajectories))
     lines, heads = [], []
     for i, t in enumerate(trajectories):
         color = _COLORS[i % len(_COLORS)]

@@ -91,7 +91,8 @@ class ExperimentResult:
         from gdlab.lab.plots import plot_function_1d, plot_trajectories
 
         if isinstance(self.function, Function1D):
-            return plot_function_1d(self.function, self.paths_1d, title=self.description)
+            return plot_function_1d(self.function, self.paths_1d, title=self.description,
+                                    separate=len(self.paths_1d) > 1)  # fmt: skip
         if self.function is None or not self.trajectories:
             raise ValueError(f"ExperimentResult.plot: experiment {self.name!r} has no paths")
         return plot_trajectories(self.function, self.trajectories, title=self.description)

@@ -60,12 +60,18 @@ def _log_levels(gap: np.ndarray, n: int) -> np.ndarray | None:
     return np.geomspace(lo, hi, n) if hi > lo else None
 
 
-def plot_surface(function: TestFunction | str, ax: Any, levels: int = 25, resolution: int = 160):
-    """Contours of f over the function's domain on ``ax``: log-spaced levels of f − f* when f*
-    is known (detail near the minimum and on the walls), linear levels otherwise; minima
-    marked with red stars."""
+def plot_surface(
+    function: TestFunction | str,
+    ax: Any,
+    levels: int = 25,
+    resolution: int = 160,
+    view: tuple | None = None,
+) -> Any:
+    """Contours of f on ``ax`` over ``view`` (default: the function's domain): log-spaced
+    levels of f − f* when f* is known (detail near the minimum and on the walls), linear
+    levels otherwise; minima marked with red stars."""
     fn = _fn(function)
-    (x0, x1), (y0, y1) = fn.domain
+    (x0, x1), (y0, y1) = view or fn.domain
     X, Y = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
     Z = fn.grid(X, Y)
     lv = _log_levels(Z - fn.f_star, levels) if fn.f_star is not None else None
@@ -87,6 +93,22 @@ def plot_surface(function: TestFunction | str, ax: Any, levels: int = 25, resolu
     return ax
 
 
+def path_view(domain: tuple, trajectories: Sequence[Trajectory], grow: float = 0.25) -> tuple:
+    """The domain widened to show the paths, but at most by ``grow`` × its size per side (a
+    diverging path is cut at the edge instead of shrinking the surface to a dot)."""
+    (x0, x1), (y0, y1) = domain
+    pts = [t.valid_points for t in trajectories]
+    pts = np.concatenate(pts) if pts else np.empty((0, 2))
+    out = []
+    for (lo, hi), c in (((x0, x1), 0), ((y0, y1), 1)):
+        w = hi - lo
+        lo2 = max(min(lo, pts[:, c].min(initial=lo)), lo - grow * w)
+        hi2 = min(max(hi, pts[:, c].max(initial=hi)), hi + grow * w)
+        pad = 0.03 * (hi2 - lo2) if (lo2, hi2) != (lo, hi) else 0.0
+        out.append((lo2 - pad * (lo2 < lo), hi2 + pad * (hi2 > hi)))
+    return tuple(out)
+
+
 def _inside(pts: np.ndarray, domain: tuple) -> np.ndarray:
     (x0, x1), (y0, y1) = domain
     return (pts[:, 0] >= x0) & (pts[:, 0] <= x1) & (pts[:, 1] >= y0) & (pts[:, 1] <= y1)
@@ -103,14 +125,16 @@ def _draw_path(ax: Any, t: Trajectory, color: str, domain: tuple) -> None:
 
 
 def _gap_limits(trajectories: Sequence[Trajectory]) -> tuple[float, float]:
-    """y limits of the f − f* panel: from the smallest gap reached to 1e4 × the largest start
-    gap, so a diverging run does not squash the others into a line."""
+    """y limits of the f − f* panel: from the smallest gap reached to the largest, but at most
+    1e4 × the largest start gap, so a diverging run does not squash the others into a line."""
     starts = [t.gap[0] for t in trajectories if np.isfinite(t.gap[0]) and t.gap[0] > 0]
     gaps = np.concatenate([t.gap[np.isfinite(t.gap)] for t in trajectories] or [np.ones(1)])
     pos = gaps[gaps > 0]
-    top = 1e4 * max(starts) if starts else (pos.max() if pos.size else 1.0)
-    bottom = max(pos.min(), GAP_FLOOR) if pos.size else GAP_FLOOR
-    return bottom / 3, max(top, bottom * 10)
+    if not pos.size:
+        return GAP_FLOOR, 1.0
+    top = min(pos.max(), 1e4 * max(starts)) if starts else pos.max()
+    bottom = max(pos.min(), GAP_FLOOR)
+    return bottom / 3, max(top * 3, bottom * 10)
 
 
 def _draw_gap(ax: Any, t: Trajectory, color: str, top: float | None) -> None:
@@ -152,9 +176,10 @@ def plot_trajectories(
     fn = _fn(function)
     fig = _figure(figsize or ((12.5, 5.2) if gap_panel else (7, 5.5)))
     axes = fig.subplots(1, 2, width_ratios=[1.25, 1]) if gap_panel else [fig.subplots()]
-    ax = plot_surface(fn, axes[0], levels=levels)
+    view = path_view(fn.domain, trajectories)
+    ax = plot_surface(fn, axes[0], levels=levels, view=view)
     for i, t in enumerate(trajectories):
-        _draw_path(ax, t, _COLORS[i % len(_COLORS)], fn.domain)
+        _draw_path(ax, t, _COLORS[i % len(_COLORS)], view)
     starts = {tuple(t.points[0]) for t in trajectories}
     for s in starts:
         ax.plot(*s, "o", color="black", ms=9, mfc="white", mew=2, zorder=7,
@@ -182,36 +207,45 @@ def plot_function_1d(
     function: Function1D | str,
     paths: Mapping[str, Sequence[float]] | None = None,
     *,
+    separate: bool = False,
     title: str | None = None,
-    figsize: tuple[float, float] = (6.5, 4.5),
+    figsize: tuple[float, float] | None = None,
 ) -> Any:
     """A 1-D function with gradient-descent iterates on it (d2l's ``show_trace``).
 
     Args:
         function: a ``Function1D`` or its name (``"square"``, ``"xcos"``).
         paths: label -> the iterates x_0, x_1, ... (drawn as connected dots on the curve).
+        separate: one panel per path, each scaled to its own iterates (a diverging run
+            would otherwise flatten the others).
     """
     fn = get_function_1d(function) if isinstance(function, str) else function
-    fig = _figure(figsize)
-    ax = fig.subplots()
+    items = list((paths or {}).items())
+    groups = [[item] for item in items] if separate and items else [items]
+    fig = _figure(figsize or (4.2 * len(groups) + 1.2, 4.2))
+    axes = np.atleast_1d(fig.subplots(1, len(groups)))
+    for k, (ax, group) in enumerate(zip(axes, groups, strict=True)):
+        _draw_1d(ax, fn, group, first_color=k if separate else 0)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def _draw_1d(ax: Any, fn: Function1D, items: list, first_color: int = 0) -> None:
     lo, hi = fn.domain
-    for xs in (paths or {}).values():
-        xs = np.asarray(xs, float)
-        xs = xs[np.isfinite(xs)]
-        lo, hi = min(lo, xs.min()), max(hi, xs.max())
+    finite = [(label, np.asarray(xs, float)) for label, xs in items]
+    finite = [(label, xs[np.isfinite(xs)]) for label, xs in finite]
+    for _, xs in finite:
+        lo, hi = min(lo, xs.min(initial=lo)), max(hi, xs.max(initial=hi))
     grid = np.linspace(lo, hi, 400)
     ax.plot(grid, fn.grid(grid), color="black", lw=1.2, label=fn.description)
-    for i, (label, xs) in enumerate((paths or {}).items()):
-        xs = np.asarray(xs, float)
-        xs = xs[np.isfinite(xs)]
-        ax.plot(xs, fn.grid(xs), "-o", color=_COLORS[i % len(_COLORS)], ms=4, label=label)
+    for i, (label, xs) in enumerate(finite):
+        color = _COLORS[(first_color + i) % len(_COLORS)]
+        ax.plot(xs, fn.grid(xs), "-o", color=color, ms=4, label=label)
     ax.set_xlabel("x")
     ax.set_ylabel("f(x)")
     ax.legend(fontsize=8)
     ax.grid(True, alpha=0.3)
-    if title:
-        ax.set_title(title)
-    return fig
 
 
 @dataclass

@@ -138,6 +138,7 @@ class Trajectory:
     diverged_step: int | None = None
     f_star: float | None = None
     seed: int | None = None
+    label_keys: tuple[str, ...] = ()  # settings named in the label besides lr
 
     @property
     def lr(self) -> float | None:
@@ -168,7 +169,10 @@ class Trajectory:
 
     @property
     def label(self) -> str:
-        tag = f"{self.optimizer} (lr={self.lr:.3g})" if self.lr is not None else self.optimizer
+        """``name (lr=…, <explicit settings>)``, plus the divergence step if any."""
+        parts = [] if self.lr is None else [f"lr={self.lr:.3g}"]
+        parts += [f"{k}={_short(self.settings[k])}" for k in self.label_keys]
+        tag = f"{self.optimizer} ({', '.join(parts)})" if parts else self.optimizer
         return f"{tag}, diverged at step {self.diverged_step}" if self.diverged else tag
 
     def to_dict(self) -> dict:
@@ -184,6 +188,7 @@ class Trajectory:
             "points": _nulls(self.points),
             "values": _nulls(self.values),
             "grad_norms": _nulls(self.grad_norms),
+            "label_keys": list(self.label_keys),
         }
 
     @classmethod
@@ -193,7 +198,12 @@ class Trajectory:
 
         return cls(d["function"], d["optimizer"], dict(d["settings"]), arr(d["points"]),
                    arr(d["values"]), arr(d["grad_norms"]), bool(d["diverged"]),
-                   d["diverged_step"], d["f_star"], d["seed"])  # fmt: skip
+                   d["diverged_step"], d["f_star"], d["seed"],
+                   tuple(d.get("label_keys", ())))  # fmt: skip
+
+
+def _short(v: Any) -> str:
+    return f"{v:.3g}" if isinstance(v, float) else str(v)
 
 
 def _nulls(a: np.ndarray) -> list:
@@ -278,7 +288,9 @@ def run_trajectory(
                     points[k] = xk
                 break
             points[k] = xk
-    return _record(fn, name, settings, points, diverged_step, seed)
+    traj = _record(fn, name, settings, points, diverged_step, seed)
+    traj.label_keys = tuple(k for k in hparams if k != "lr")
+    return traj
 
 
 def _record(fn: TestFunction, name: str, settings: dict, points: np.ndarray,
