@@ -187,11 +187,11 @@ def _add_compare(sub: Any, optimizers: list[str], datasets: list[str]) -> None:
     p.add_argument("--hidden", type=positive_int, nargs="*", default=[32], metavar="N")
     p.add_argument("--activation", choices=ACTIVATIONS, default="relu")
     p.add_argument("--batch-size", type=positive_int, default=32, help="mini-batch size b")
-    p.add_argument("--epochs", type=positive_int, default=12, help="epochs per final run")
+    p.add_argument("--epochs", type=positive_int, default=15, help="epochs per final run")
     p.add_argument(
         "--trials",
         type=positive_int,
-        default=4,
+        default=5,
         help="learning rates tried per optimizer (the same budget for all)",
     )
     p.add_argument("--tune-epochs", type=positive_int, default=3, help="epochs per trial")
@@ -200,8 +200,8 @@ def _add_compare(sub: Any, optimizers: list[str], datasets: list[str]) -> None:
     p.add_argument(
         "--target",
         type=fraction,
-        default=0.9,
-        help="validation accuracy target for steps/time to target (default 0.9)",
+        default=0.95,
+        help="validation accuracy target for steps/time to target (default 0.95)",
     )
     p.add_argument("--val-fraction", type=fraction, default=0.2)
     _common(p)
@@ -406,8 +406,10 @@ def _fail(args: argparse.Namespace, exc: BaseException, code: int) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``gdlab`` with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = parser.parse_args(argv)
+        args.argv = argv  # shown in reports
     except SystemExit as exc:  # --help / --version (0) or a usage error (2)
         return int(exc.code or 0) if not isinstance(exc.code, str) else 2
     from gdlab.lab import commands

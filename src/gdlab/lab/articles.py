@@ -1,6 +1,6 @@
 """The articles' training experiments, re-run with gdlab's nn, optim and train (``reproduce``).
 
-``article-batch-modes`` (article 002): x ~ U(0, 1) of shape (100, 8), y ~ U(0, 5) of shape
+``article_batch_modes`` (article 002): x ~ U(0, 1) of shape (100, 8), y ~ U(0, 5) of shape
 (100, 1); Linear(8, 1) -> Sigmoid -> Linear(1, 1) in float64; MSE; SGD lr 1e-3; 100 epochs with
 the full batch (BGD), mini-batches of 20 (MBGD) and single samples (SGD), the three loss curves
 drawn together. The article's own loop never calls ``zero_grad``, so its gradients accumulate
@@ -8,7 +8,7 @@ drawn together. The article's own loop never calls ``zero_grad``, so its gradien
 (``article loop``) next to the correct one, and both are reported. The article's data are
 unseeded, so the exact digits cannot be reproduced: the shape of the curves can.
 
-``article-adam`` (article 003): Adam on x = [(1,1,1),(1,2,1),(2,2,1),(3,1,1),(1,3,1),(2,4,1)],
+``article_adam`` (article 003): Adam on x = [(1,1,1),(1,2,1),(2,2,1),(3,1,1),(1,3,1),(2,4,1)],
 y = [6,8,9,8,10,13], θ₀ = 0, lr 0.01, β = (0.9, 0.999), ε = 1e-7, per-sample updates for
 1000 passes, loss ½(x·θ − y)². gdlab (a bias-free ``nn.Linear(3, 1)``, ``optim.Adam``,
 ``train.fit`` with batch size 1, no shuffling) is checked against a NumPy loop with torch's
@@ -144,31 +144,29 @@ def _write_batch_modes(run_dir: Any, seed: int) -> dict[str, Any]:
     run_dir.write_metrics(rows)
     fig = Figure(figsize=(9, 5), layout="constrained")
     ax = fig.add_subplot()
-    colors = {"BGD (100)": "C0", "MBGD (20)": "C2", "SGD (1)": "C4"}
-    for label, c in curves.items():
+    styles = {"SGD (1)": ("C4", 0.5, 0.45), "MBGD (20)": ("C2", 0.9, 0.9),
+              "BGD (100)": ("C0", 2.0, 1.0)}  # fmt: skip
+    for label in ["SGD (1)", "MBGD (20)", "BGD (100)", "article loop (no zero_grad)"]:
+        c = curves[label]
+        color, lw, alpha = styles.get(label, ("0.2", 1.6, 1.0))
         ep = (np.arange(len(c["loss"])) + 1) / c["steps_per_epoch"]
-        ax.plot(
-            ep,
-            c["loss"],
-            lw=0.7 if c["steps_per_epoch"] > 50 else 1.6,
-            color=colors.get(label, "0.4"),
-            ls="--" if "article" in label else "-",
-            label=label,
-        )
+        ax.plot(ep, c["loss"], lw=lw, alpha=alpha, color=color,
+                ls="--" if "article" in label else "-", label=label)  # fmt: skip
+    top = float(np.percentile(curves["SGD (1)"]["loss"], 99))
     ax.set(
-        yscale="log",
+        ylim=(0, max(top, max(curves["BGD (100)"]["loss"])) * 1.05),
         xlabel="epoch",
         ylabel="MSE loss of the step's batch",
-        title="Article 002: batch vs mini-batch vs stochastic descent (SGD lr 1e-3)",
+        title="Article 002: batch vs mini-batch vs stochastic descent, SGD lr 1e-3",
     )
     ax.grid(True, alpha=0.3)
-    ax.legend()
+    ax.legend(loc="upper right")
     run_dir.save_figure(fig, "loss-curves")
     table = [
         {"mode": k, "steps": len(c["loss"]), "first_loss": c["loss"][0], "last_loss": c["loss"][-1]}
         for k, c in curves.items()
     ]
-    settings = {"experiment": "article-batch-modes", "seed": seed, "lr": 1e-3, "epochs": 100}
+    settings = {"experiment": "article_batch_modes", "seed": seed, "lr": 1e-3, "epochs": 100}
     run_dir.write_config(settings)
     run_dir.write_json("summary.json", {"results": table, "settings": settings})
     rep = Report("Article 002: BGD, MBGD and SGD", seed=seed, settings=settings)
@@ -198,7 +196,7 @@ def _write_adam(run_dir: Any, seed: int) -> dict[str, Any]:
     ]
     run_dir.write_metrics([{"step": i + 1, "loss": v} for i, v in enumerate(res["step_loss"])])
     settings = {
-        "experiment": "article-adam",
+        "experiment": "article_adam",
         "lr": 0.01,
         "betas": [0.9, 0.999],
         "eps": 1e-7,
@@ -217,8 +215,8 @@ def _vec(a: np.ndarray) -> str:
 
 
 ARTICLE_EXPERIMENTS: dict[str, tuple[Callable[[Any, int], dict[str, Any]], str]] = {
-    "article-batch-modes": (_write_batch_modes, "article 002: BGD / MBGD / SGD on (100, 8)"),
-    "article-adam": (_write_adam, "article 003: Adam, per-sample, six-sample regression"),
+    "article_batch_modes": (_write_batch_modes, "article 002: BGD / MBGD / SGD on (100, 8)"),
+    "article_adam": (_write_adam, "article 003: Adam, per-sample, six-sample regression"),
 }
 
 
@@ -235,7 +233,40 @@ def reproduce(name: str, run_dir: Any, seed: int = 0) -> dict[str, Any]:
     return out
 
 
-def _registry_experiment(name: str, run_dir: Any, seed: int) -> dict[str, Any]:
-    from gdlab.lab import experiments
+def _fmt(v: Any) -> str:
+    if isinstance(v, list | tuple):
+        return "(" + ", ".join(_fmt(x) for x in v) + ")"
+    return f"{v:.6f}" if isinstance(v, float) else str(v)
 
-    raise NotImplementedError(f"reproduce: {name!r} via {experiments.__name__} is not wired yet")
+
+def _registry_experiment(name: str, run_dir: Any, seed: int) -> dict[str, Any]:
+    """A textbook experiment of ``gdlab.lab.experiments``: computed vs published numbers."""
+    from gdlab.lab import experiments
+    from gdlab.lab.report import Report
+    from gdlab.lab.trajectories import save_trajectories
+
+    res = experiments.reproduce(name)
+    d = res.to_dict()
+    bad = res.mismatches()
+    table = [{"key": k, "computed": _fmt(v), "published": _fmt(d["expected"].get(k, "–")),
+              "match": "–" if k not in d["expected"] else k not in bad}
+             for k, v in d["computed"].items()]  # fmt: skip
+    settings = {"experiment": name, "source": res.source, "tolerance": res.tolerance}
+    run_dir.write_config(settings)
+    run_dir.write_metrics(table)
+    run_dir.write_json("summary.json", d)
+    rep = Report(f"Reproduce {name}", subtitle=res.description, seed=seed, settings=settings)
+    rep.add_text(f"Source: {res.source}. {res.notes}")
+    rep.add_table(table, caption=f"Computed vs published (tolerance {res.tolerance:g})",
+                  bad=[r["match"] is False for r in table])  # fmt: skip
+    if res.trajectories:
+        save_trajectories(res.trajectories, run_dir.path / "paths.csv")
+    try:
+        fig = res.plot()
+    except ValueError:
+        fig = None
+    if fig is not None:
+        run_dir.save_figure(fig, "paths")
+        rep.add_figure(fig, caption=res.description)
+    out = {"table": table, "report": str(rep.save(run_dir)), "matches": res.matches}
+    return out | ({} if res.matches else {"exit_code": 1})

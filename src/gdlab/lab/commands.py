@@ -57,7 +57,7 @@ def _result(command: str, run_dir: RunDir | None, text: str, **data: Any) -> dic
 # --------------------------------------------------------------------------- compare
 def cmd_compare(args: argparse.Namespace) -> dict[str, Any]:
     from gdlab.lab.compare import compare
-    from gdlab.lab.compare_report import format_table, write_compare
+    from gdlab.lab.compare_report import write_compare
 
     run_dir = open_run_dir(args, "compare")
     n_variants = len(set(args.optimizers) | {args.batch_optimizer}) + len(args.batch_modes)
@@ -81,18 +81,19 @@ def cmd_compare(args: argparse.Namespace) -> dict[str, Any]:
         seed=_seed(args),
         progress=progress,
     )
-    out = write_compare(result, run_dir, command="gdlab " + " ".join(_argv(args)))
+    out = write_compare(result, run_dir, command=" ".join(["gdlab", *getattr(args, "argv", [])]))
     if result.interrupted:
         raise KeyboardInterrupt
-    cols = [c for c in out["table"][0] if c not in ("optimizer", "dataset")] if out["table"] else []
-    if len(args.dataset) > 1:
-        cols.insert(0, "dataset")
-    text = format_table(out["table"], cols) + f"\n\nreport: {out['report']}"
+    text = _compare_text(out["table"], several=len(args.dataset) > 1)
+    text += f"\n\nreport: {out['report']}"
     return _result("compare", run_dir, text, report=out["report"], results=out["table"])
 
 
-def _argv(args: argparse.Namespace) -> list[str]:
-    return [args.command] + (["..."] if len(sys.argv) > 2 else [])
+def _compare_text(table: list[dict[str, Any]], several: bool) -> str:
+    """The results table for the terminal: short headers, no columns repeated."""
+    from gdlab.lab.compare_report import format_table, short_table
+
+    return format_table(short_table(table, several, drop=("optimizer", "batch")))
 
 
 # --------------------------------------------------------------------------- surface
@@ -213,21 +214,15 @@ def cmd_schedule(args: argparse.Namespace) -> dict[str, Any]:
 # --------------------------------------------------------------------------- reproduce
 def experiment_names() -> list[str]:
     from gdlab.lab.articles import ARTICLE_EXPERIMENTS
+    from gdlab.lab.experiments import EXPERIMENTS
 
-    names = list(ARTICLE_EXPERIMENTS)
-    try:
-        from gdlab.lab.experiments import EXPERIMENTS
-
-        names += [n for n in EXPERIMENTS if n not in names]
-    except ImportError:
-        pass
-    return names
+    return [*EXPERIMENTS, *(n for n in ARTICLE_EXPERIMENTS if n not in EXPERIMENTS)]
 
 
 def cmd_reproduce(args: argparse.Namespace) -> dict[str, Any]:
     from gdlab.lab.articles import reproduce
 
-    run_dir = open_run_dir(args, f"reproduce-{args.name}")
+    run_dir = open_run_dir(args, f"reproduce-{args.name.replace('_', '-')}")
     out = reproduce(args.name, run_dir, seed=_seed(args))
     return _result("reproduce", run_dir, out.pop("text"), **out)
 

@@ -100,23 +100,35 @@ def summary_rows(result: CompareResult, timing: bool = True) -> list[dict[str, A
     return rows
 
 
+SHORT_HEADERS = {
+    "train_loss": "train loss", "val_loss": "val loss", "val_acc": "val acc",
+    "test_acc": "test acc", "steps_to_target": "steps@target",
+    "samples_to_target": "samples@target", "time_to_target_s": "s@target", "time_s": "time (s)",
+}  # fmt: skip
+
+
+def short_table(
+    table: Sequence[dict[str, Any]], several: bool, drop: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """The results table with short headers, without the data set column when there is one."""
+    gone = set(drop) | (set() if several else {"dataset"})
+    return [{SHORT_HEADERS.get(k, k): v for k, v in r.items() if k not in gone} for r in table]
+
+
 def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
-    """A plain-text table (for the terminal)."""
+    """A plain-text table for the terminal: text columns left-aligned, numbers right-aligned."""
     from gdlab.lab.report import format_cell
 
-    cols = list(columns or (rows[0].keys() if rows else []))
+    cols = list(columns or dict.fromkeys(k for r in rows for k in r))
     cells = [[format_cell(r.get(c)) for c in cols] for r in rows]
     widths = [max([len(c), *(len(row[i]) for row in cells)]) for i, c in enumerate(cols)]
-    line = "  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))
-    out = [line, "  ".join("-" * w for w in widths)]
-    for row in cells:
-        out.append(
-            "  ".join(
-                x.ljust(w) if i < 2 else x.rjust(w)
-                for i, (x, w) in enumerate(zip(row, widths, strict=True))
-            )
-        )
-    return "\n".join(out)
+    left = [all(isinstance(r.get(c), str | None) for r in rows) for c in cols]
+
+    def line(values: Sequence[str]) -> str:
+        parts = zip(values, widths, left, strict=True)
+        return "  ".join(v.ljust(w) if lf else v.rjust(w) for v, w, lf in parts).rstrip()
+
+    return "\n".join([line(cols), line(["-" * w for w in widths]), *map(line, cells)])
 
 
 # --------------------------------------------------------------------------- figures
@@ -182,6 +194,8 @@ def curves_figure(result: CompareResult, d: str, group: str) -> Any:
                     x, y, lo, hi = _band(runs, key, x_of)
                     series.append(Series(_label(result, d, v.label, runs), x, y, lo, hi))
             plot_loss_curves(series, ax=axes[i, j], xlabel=xlabel, ylabel=ylabel, log=log)
+            if x_of == "wall_time":  # SGD's per-sample steps take 10-100x longer than BGD's
+                axes[i, j].set_xscale("log")
             if (i, j) != (0, 0) and axes[i, j].get_legend():
                 axes[i, j].get_legend().remove()
     fig.suptitle(f"{d}: {group} (median over seeds, band = 25-75%)")
@@ -189,24 +203,35 @@ def curves_figure(result: CompareResult, d: str, group: str) -> Any:
 
 
 def steps_figure(result: CompareResult, d: str) -> Any:
-    """Per-step training loss against samples seen for the batch modes (first seed)."""
+    """Per-step training loss against samples seen for the batch modes (first seed).
+
+    Colours match the curves figure; the noisiest curve is drawn first, underneath.
+    """
     from matplotlib.figure import Figure
+
+    from gdlab.lab.plots import _COLORS as colors
 
     fig = Figure(figsize=(9, 5), layout="constrained")
     ax = fig.add_subplot()
-    for i, v in enumerate(v for v in result.variants if v.group == "batch modes"):
-        runs = result.runs_of(d, v.label)
-        if not runs or not runs[0].step_loss:
+    modes = [v for v in result.variants if v.group == "batch modes"]
+    runs = {v.label: result.runs_of(d, v.label) for v in modes}
+    order = sorted(
+        range(len(modes)),
+        key=lambda i: -len(runs[modes[i].label][0].step_loss) if runs[modes[i].label] else 0,
+    )
+    for i in order:
+        v = modes[i]
+        if not runs[v.label] or not runs[v.label][0].step_loss:
             continue
-        r = runs[0]
-        lw = 0.6 if len(r.step_loss) > 200 else 1.6
+        r = runs[v.label][0]
         before = [0, *r.step_samples[:-1]]  # a step's loss is measured before its update
+        many = len(r.step_loss) > 2000
         ax.plot(
             before,
             r.step_loss,
-            lw=lw,
-            color=f"C{i}",
-            alpha=0.85,
+            lw=0.5 if many else 1.4,
+            alpha=0.55 if many else 1.0,
+            color=colors[i % len(colors)],
             label=f"{v.label}: {len(r.step_loss)} steps, lr {r.lr:.2g}",
         )
     ax.set_yscale("log")
@@ -215,7 +240,12 @@ def steps_figure(result: CompareResult, d: str) -> Any:
     ax.set_title(f"{d}: batch vs stochastic vs mini-batch descent (seed {result.settings['seed']})")
     ax.grid(True, alpha=0.3)
     if ax.lines:
-        ax.legend(fontsize=9)
+        handles, labels = ax.get_legend_handles_labels()
+        pairs = sorted(
+            zip(labels, handles, strict=True),
+            key=lambda p: [m.label for m in modes].index(p[0].split(":")[0]),
+        )
+        ax.legend([h for _, h in pairs], [lab for lab, _ in pairs], fontsize=9)
     return fig
 
 
@@ -263,7 +293,7 @@ def write_compare(result: CompareResult, run_dir: Any, command: str = "gdlab com
         rep.add_text("Interrupted: the tables and figures show the runs finished before Ctrl-C.")
     rep.add_heading("Results")
     rep.add_table(
-        table,
+        short_table(table, len(result.datasets) > 1),
         caption="Median over seeds (time columns are wall-clock seconds)",
         bad=[not r["diverged"].startswith("0/") for r in table],
     )

@@ -36,9 +36,10 @@ body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-
  max-width:1100px;margin:2em auto;padding:0 1.2em;color:#1d232b;line-height:1.5;background:#fff}
 h1{font-size:1.7em;margin-bottom:.1em}h2{border-bottom:1px solid #d5dae0;padding-bottom:.2em;
  margin-top:1.8em}.sub{color:#5b6570;margin-top:0}
-table{border-collapse:collapse;margin:.8em 0 1.2em;font-size:.92em}
+table{border-collapse:collapse;margin:.8em 0 1.2em;font-size:.88em;display:block;
+ overflow-x:auto;max-width:100%}
 th,td{border:1px solid #d5dae0;padding:.3em .65em;text-align:right}
-th{background:#eef2f6;text-align:center}td:first-child,th:first-child{text-align:left}
+th{background:#eef2f6;text-align:center}td.txt{text-align:left;white-space:nowrap}
 tr:nth-child(even) td{background:#f8f9fb}td.bad{color:#b00020;font-weight:600}
 td.best{font-weight:700;color:#0b6b2f}caption{caption-side:top;text-align:left;font-weight:600;
  padding:.3em 0}figure{margin:1em 0 1.6em}figure img{max-width:100%;height:auto;
@@ -73,6 +74,8 @@ def format_cell(value: Any) -> str:
         v = float(value)
         if not math.isfinite(v):
             return "diverged" if math.isnan(v) else ("∞" if v > 0 else "−∞")
+        if v.is_integer() and abs(v) < 1e9:
+            return str(int(v))
         if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
             return f"{v:.3e}"
         return f"{v:.4g}"
@@ -129,6 +132,7 @@ class Report:
     ) -> None:
         """A table of dicts; rows flagged in ``bad`` (e.g. diverged) are marked in red."""
         cols = list(columns or {k: None for r in rows for k in r})
+        text_cols = {c for c in cols if all(isinstance(r.get(c), str | None) for r in rows)}
         head = "".join(f"<th>{html.escape(str(c))}</th>" for c in cols)
         body = []
         for i, row in enumerate(rows):
@@ -136,7 +140,10 @@ class Report:
             cells = []
             for c in cols:
                 text = format_cell(row.get(c))
-                cls = ' class="bad"' if flag or text == "diverged" else ""
+                names = (["bad"] if flag or text == "diverged" else []) + (
+                    ["txt"] if c in text_cols else []
+                )
+                cls = f' class="{" ".join(names)}"' if names else ""
                 cells.append(f"<td{cls}>{html.escape(text)}</td>")
             body.append("<tr>" + "".join(cells) + "</tr>")
         cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
