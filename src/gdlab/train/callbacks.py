@@ -414,7 +414,7 @@ class GradientHealth(Callback):
     ) -> None:
         self.every_n_steps, self.vanishing, self.exploding = every_n_steps, vanishing, exploding
         self.ratio, self.record = ratio, record
-        self.warned: set[tuple[str, str]] = set()
+        self.warned: set[str] = set()
 
     def norms(self) -> dict[str, float]:
         out = {}
@@ -430,27 +430,36 @@ class GradientHealth(Callback):
         if self.record:
             logs.update({f"grad_norm/{k}": v for k, v in norms.items()})
         largest = max(norms.values(), default=0.0)
-        for name, norm in norms.items():
-            if norm > self.exploding:
-                self._warn(
-                    name, "exploding", f"gradient norm {norm:.3g} > {self.exploding:g}", step
-                )
-            elif norm < self.vanishing or (self.ratio and norm < self.ratio * largest):
-                self._warn(
-                    name, "vanishing", f"gradient norm {norm:.3g} (largest {largest:.3g})", step
-                )
+        exploding = {k: v for k, v in norms.items() if v > self.exploding}
+        vanishing = {
+            k: v
+            for k, v in norms.items()
+            if k not in exploding
+            and (v < self.vanishing or (self.ratio is not None and v < self.ratio * largest))
+        }
+        self._warn(
+            "exploding",
+            exploding,
+            step,
+            f"> {self.exploding:g}",
+            "try gradient clipping (grad_clip_norm=...) or a smaller lr",
+        )
+        self._warn(
+            "vanishing",
+            vanishing,
+            step,
+            f"(largest {largest:.3g})",
+            "try ReLU instead of sigmoid/tanh, better initialisation, or normalisation",
+        )
 
-    def _warn(self, name: str, kind: str, detail: str, step: int) -> None:
-        if (name, kind) in self.warned:
+    def _warn(self, kind: str, bad: dict[str, float], step: int, bound: str, hint: str) -> None:
+        if not bad or kind in self.warned:
             return
-        self.warned.add((name, kind))
+        self.warned.add(kind)  # once per kind and run: the history keeps every value
+        names = ", ".join(f"{k!r} {v:.3g}" for k, v in list(bad.items())[:4])
+        more = f" and {len(bad) - 4} more" if len(bad) > 4 else ""
         warnings.warn(
-            f"{kind} gradient at step {step} in parameter {name!r}: {detail}; "
-            + (
-                "try gradient clipping (grad_clip_norm=...) or a smaller lr"
-                if kind == "exploding"
-                else "try ReLU instead of sigmoid/tanh, better initialisation, or normalisation"
-            ),
+            f"{kind} gradient at step {step}: norm of {names}{more} {bound}; {hint}",
             GradientWarning,
             stacklevel=3,
         )
