@@ -17,7 +17,7 @@ from gdlab.ops import OPS, apply
 from gdlab.ops.registry import _VariadicVjps
 
 SETTINGS = settings(
-    max_examples=12,
+    max_examples=20,
     deadline=None,
     derandomize=True,
     database=None,
@@ -112,3 +112,19 @@ def test_float32_stays_float32(op):
     out.backward(np.ones(out.shape, dtype=np.float32))
     for x in xs:
         assert x.grad.dtype == np.float32 and x.grad.shape == x.shape
+
+
+DEFAULT_SAMPLED = [op for op in ALL_OPS if op.sample is None]
+
+
+@pytest.mark.parametrize("op", DEFAULT_SAMPLED, ids=lambda op: op.name)
+def test_empty_arrays_flow_through(op):
+    """CHECKLIST C1: size-0 inputs give size-0 outputs and size-0 gradients of the right shape."""
+    shapes = [(0, 3)] + [(3,)] * (len(op.vjps) - 1)
+    xs = [gdlab.tensor(np.ones(s), requires_grad=True) for s in shapes]
+    out = apply(op, *xs, **op.sample_kwargs)
+    assert out.shape == (0, 3)
+    out.sum().backward()
+    for x in xs:
+        assert x.grad.shape == x.shape
+        np.testing.assert_array_equal(x.grad, 0)
