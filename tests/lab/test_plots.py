@@ -132,3 +132,10 @@ def test_missing_matplotlib_names_the_extra(monkeypatch, ravine_runs):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     with pytest.raises(ImportError, match=r"pip install gdlab\[plot\]"):
         plot_trajectories("ravine", ravine_runs)
+
+
+def test_custom_labels(ravine_runs):
+    fig = plot_trajectories("ravine", ravine_runs[:2], labels=["a", "b"])
+    assert {"a", "b"} <= set(_labels(fig.axes[0])) and {"a", "b"} == set(_labels(fig.axes[1]))
+    with pytest.raises(ValueError, match="got 1 labels for 2 trajectories"):
+        plot_trajectories("ravine", ravine_runs[:2], labels=["a"])

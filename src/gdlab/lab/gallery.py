@@ -88,6 +88,19 @@ def plateau(out: Path) -> list[Path]:
     return [save_figure(plot_trajectories("plateau", runs, title=title), out / "plateau.png")]
 
 
+def noisy_ravine(out: Path) -> list[Path]:
+    """Gradient noise (N(0, 1) per coordinate, from seed 0) as in stochastic descent."""
+    runs = [run_trajectory("ravine", "sgd", None, 40, 0.2),
+            run_trajectory("ravine_noisy", "sgd", None, 40, 0.2, seed=0),
+            run_trajectory("ravine_noisy", "momentum", None, 40, 0.05, seed=0),
+            run_trajectory("ravine_noisy", "adam", None, 40, 0.2, seed=0)]  # fmt: skip
+    labels = ["exact gradient", "noisy", "noisy", "noisy"]
+    title = "the ravine with exact and noisy gradients: noise keeps the iterates jittering"
+    fig = plot_trajectories("ravine", runs, title=title, labels=[
+        f"{t.label}, {what}" for t, what in zip(runs, labels, strict=True)])  # fmt: skip
+    return [save_figure(fig, out / "noisy_ravine.png")]
+
+
 def experiments(out: Path) -> list[Path]:
     names = {"momentum_zigzag": "momentum_zigzag.png", "dlfs_optimizer_compare":
              "dlfs_optimizers.png", "d2l_gd_1d": "d2l_gd_1d.png",
@@ -119,6 +132,7 @@ IMAGES: dict[str, Callable[[Path], list[Path]]] = {
     "rotated_ravine": rotated_ravine,
     "rosenbrock_paths": rosenbrock_paths,
     "rosenbrock_spread": rosenbrock_spread,
+    "noisy_ravine": noisy_ravine,
     "saddle": saddle,
     "plateau": plateau,
     "experiments": experiments,

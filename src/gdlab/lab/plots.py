@@ -114,9 +114,9 @@ def _inside(pts: np.ndarray, domain: tuple) -> np.ndarray:
     return (pts[:, 0] >= x0) & (pts[:, 0] <= x1) & (pts[:, 1] >= y0) & (pts[:, 1] <= y1)
 
 
-def _draw_path(ax: Any, t: Trajectory, color: str, domain: tuple) -> None:
+def _draw_path(ax: Any, t: Trajectory, color: str, domain: tuple, label: str) -> None:
     pts = t.valid_points
-    ax.plot(pts[:, 0], pts[:, 1], "-o", color=color, lw=1.3, ms=2.5, label=t.label)
+    ax.plot(pts[:, 0], pts[:, 1], "-o", color=color, lw=1.3, ms=2.5, label=label)
     inside = np.flatnonzero(_inside(pts, domain))
     # A diverged path leaves the picture: mark the last point that is still in view.
     end = pts[inside[-1]] if t.diverged and inside.size else pts[-1]
@@ -137,13 +137,13 @@ def _gap_limits(trajectories: Sequence[Trajectory]) -> tuple[float, float]:
     return bottom / 3, max(top * 3, bottom * 10)
 
 
-def _draw_gap(ax: Any, t: Trajectory, color: str, top: float | None) -> None:
+def _draw_gap(ax: Any, t: Trajectory, color: str, top: float | None, label: str) -> None:
     steps = np.arange(len(t.values))
     ok = np.isfinite(t.values)
     y = t.gap[ok]
     if t.f_star is not None:
         y = np.clip(y, GAP_FLOOR, top)
-    ax.plot(steps[ok], y, color=color, lw=1.5, label=t.label)
+    ax.plot(steps[ok], y, color=color, lw=1.5, label=label)
     if t.diverged and ok.any():
         ax.plot(steps[ok][-1], y[-1], "X", color=color, ms=10, mec="black", mew=0.8, zorder=6)
 
@@ -155,6 +155,7 @@ def plot_trajectories(
     title: str | None = None,
     gap_panel: bool = True,
     levels: int = 25,
+    labels: Sequence[str] | None = None,
     figsize: tuple[float, float] | None = None,
 ) -> Any:
     """Several optimizer paths on ONE contour plot, next to f − f* against steps (log y).
@@ -169,6 +170,7 @@ def plot_trajectories(
         title: figure title (default: the function's description).
         gap_panel: draw the right panel.
         levels: number of contour levels.
+        labels: legend entries instead of the runs' own labels (name, lr, settings).
 
     Returns:
         a matplotlib Figure (save it with ``save_figure``).
@@ -176,10 +178,15 @@ def plot_trajectories(
     fn = _fn(function)
     fig = _figure(figsize or ((12.5, 5.2) if gap_panel else (7, 5.5)))
     axes = fig.subplots(1, 2, width_ratios=[1.25, 1]) if gap_panel else [fig.subplots()]
+    names = list(labels) if labels is not None else [t.label for t in trajectories]
+    if len(names) != len(trajectories):
+        raise ValueError(
+            f"plot_trajectories: got {len(names)} labels for {len(trajectories)} trajectories"
+        )
     view = path_view(fn.domain, trajectories)
     ax = plot_surface(fn, axes[0], levels=levels, view=view)
     for i, t in enumerate(trajectories):
-        _draw_path(ax, t, _COLORS[i % len(_COLORS)], view)
+        _draw_path(ax, t, _COLORS[i % len(_COLORS)], view, names[i])
     starts = {tuple(t.points[0]) for t in trajectories}
     for s in starts:
         ax.plot(*s, "o", color="black", ms=9, mfc="white", mew=2, zorder=7,
@@ -189,7 +196,7 @@ def plot_trajectories(
         gax = axes[1]
         limits = _gap_limits(trajectories) if fn.f_star is not None else (None, None)
         for i, t in enumerate(trajectories):
-            _draw_gap(gax, t, _COLORS[i % len(_COLORS)], limits[1])
+            _draw_gap(gax, t, _COLORS[i % len(_COLORS)], limits[1], names[i])
         if fn.f_star is not None:
             gax.set_yscale("log")
             gax.set_ylim(*limits)
