@@ -36,22 +36,27 @@ def _dtype(dtype: object) -> np.dtype:
 
 
 def zeros(*size: Any, dtype: object = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros, ``zeros(2, 3)`` or ``zeros((2, 3))``."""
     return _make(np.zeros(_shape_args(size), dtype=_dtype(dtype)), requires_grad)
 
 
 def ones(*size: Any, dtype: object = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones, ``ones(2, 3)`` or ``ones((2, 3))``."""
     return _make(np.ones(_shape_args(size), dtype=_dtype(dtype)), requires_grad)
 
 
 def full(size: Any, fill_value: float, dtype: object = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value``."""
     return _make(np.full(_shape_args((size,)), fill_value, dtype=_dtype(dtype)), requires_grad)
 
 
 def zeros_like(x: Tensor, dtype: object = None, requires_grad: bool = False) -> Tensor:
+    """Zeros with the shape (and dtype, unless given) of ``x``."""
     return _make(np.zeros_like(x.data, dtype=dtype and resolve_dtype(dtype)), requires_grad)
 
 
 def ones_like(x: Tensor, dtype: object = None, requires_grad: bool = False) -> Tensor:
+    """Ones with the shape (and dtype, unless given) of ``x``."""
     return _make(np.ones_like(x.data, dtype=dtype and resolve_dtype(dtype)), requires_grad)
 
 
@@ -65,10 +70,12 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype: objec
 
 
 def linspace(start: float, end: float, steps: int, dtype: object = None) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     return Tensor._wrap(np.linspace(start, end, steps, dtype=_dtype(dtype)))
 
 
 def eye(n: int, m: int | None = None, dtype: object = None) -> Tensor:
+    """The n × m identity matrix (m = n when None)."""
     return Tensor._wrap(np.eye(n, m, dtype=_dtype(dtype)))
 
 

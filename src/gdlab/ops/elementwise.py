@@ -152,14 +152,17 @@ def add(a: Any, b: Any, alpha: float = 1) -> Tensor:
 
 
 def sub(a: Any, b: Any, alpha: float = 1) -> Tensor:
+    """a − alpha·b, broadcasting as NumPy (and torch) do."""
     return apply(SUB, *_operands(a, b if alpha == 1 else mul(b, alpha)))
 
 
 def mul(a: Any, b: Any) -> Tensor:
+    """a · b elementwise; d/da = b, d/db = a."""
     return apply(MUL, *_operands(a, b))
 
 
 def div(a: Any, b: Any) -> Tensor:
+    """a / b elementwise (true division: integers give the default float); d/db = −a/b²."""
     a, b = _operands(a, b)
     if _kind(a) != "f" and _kind(b) != "f":  # true division of integers: default float
         a = _as_float(a, get_default_dtype())
@@ -168,6 +171,7 @@ def div(a: Any, b: Any) -> Tensor:
 
 
 def neg(x: Tensor) -> Tensor:
+    """−x."""
     return apply(NEG, x)
 
 
@@ -263,30 +267,37 @@ CAST = defop(
 
 
 def exp(x: Tensor) -> Tensor:
+    """e^x; its derivative is e^x itself (the VJP reuses the output)."""
     return apply(EXP, _floating(x))
 
 
 def log(x: Tensor) -> Tensor:
+    """Natural logarithm; d/dx = 1/x."""
     return apply(LOG, _floating(x))
 
 
 def sqrt(x: Tensor) -> Tensor:
+    """√x; d/dx = 1/(2√x)."""
     return apply(SQRT, _floating(x))
 
 
 def abs(x: Tensor) -> Tensor:  # noqa: A001 - torch's name
+    """|x|; the gradient is sign(x) (0 at 0, as torch)."""
     return apply(ABS, x)
 
 
 def sin(x: Tensor) -> Tensor:
+    """sin x; d/dx = cos x."""
     return apply(SIN, _floating(x))
 
 
 def cos(x: Tensor) -> Tensor:
+    """cos x; d/dx = −sin x."""
     return apply(COS, _floating(x))
 
 
 def tanh(x: Tensor) -> Tensor:
+    """tanh x; d/dx = 1 − tanh² x (the VJP reuses the output)."""
     return apply(TANH, _floating(x))
 
 
@@ -296,6 +307,7 @@ def sigmoid(x: Tensor) -> Tensor:
 
 
 def relu(x: Tensor) -> Tensor:
+    """max(x, 0); the gradient is 1 where x > 0 and 0 elsewhere (0 at 0, as torch)."""
     return apply(RELU, x)
 
 
@@ -312,10 +324,12 @@ def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tens
 
 
 def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise max(a, b); the winner gets the gradient, ties split it in half (torch)."""
     return apply(MAXIMUM, *_operands(a, b))
 
 
 def minimum(a: Any, b: Any) -> Tensor:
+    """Elementwise min(a, b); the winner gets the gradient, ties split it in half (torch)."""
     return apply(MINIMUM, *_operands(a, b))
 
 

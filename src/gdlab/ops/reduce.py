@@ -220,6 +220,7 @@ def sum(x: Tensor, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Ten
 
 
 def mean(x: Tensor, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Tensor:
+    """Mean over ``dim`` (all dimensions when None); integer tensors give the default float."""
     dim, keepdim = _alias(dim, keepdim, kwargs)
     return apply(MEAN, _float(x, "mean"), dim=normalize_dims(dim, x.ndim), keepdim=keepdim)
 
@@ -231,6 +232,7 @@ def amax(x: Tensor, dim: Any = (), keepdim: bool = False, **kwargs: Any) -> Tens
 
 
 def amin(x: Tensor, dim: Any = (), keepdim: bool = False, **kwargs: Any) -> Tensor:
+    """Smallest value over ``dim``; ties share the gradient evenly."""
     dim, keepdim = _alias(dim, keepdim, kwargs)
     return apply(AMIN, x, dim=normalize_dims(dim, x.ndim), keepdim=keepdim)
 
@@ -267,6 +269,7 @@ def std(
     correction: float | None = None,
     **kwargs: Any,
 ) -> Tensor:
+    """√var over ``dim`` with Bessel's ``correction`` (1 by default, as torch)."""
     from gdlab.ops.elementwise import sqrt
 
     return sqrt(var(x, dim, unbiased, keepdim, correction=correction, **kwargs))
@@ -311,6 +314,7 @@ def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False, **kwargs: A
 
 
 def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False, **kwargs: Any) -> Tensor:
+    """Index of the smallest value (of the flattened tensor when ``dim`` is None)."""
     dim, keepdim = _alias(dim, keepdim, kwargs)
     return Tensor._wrap(_arg(np.argmin, x, dim, keepdim))
 

@@ -125,6 +125,7 @@ CLONE = defop("clone", np.array, lambda g, out, x: g)
 
 
 def reshape(x: Tensor, *shape: Any) -> Tensor:
+    """The same values in a new shape (a view when NumPy can); one size may be −1."""
     shape = _shape_args(shape)
     try:
         return apply(RESHAPE, x, shape=shape)
@@ -134,6 +135,7 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
 
 
 def permute(x: Tensor, *dims: Any) -> Tensor:
+    """Reorder the dimensions: ``x.permute(2, 0, 1)``."""
     dims = _shape_args(dims)
     norm = normalize_dims(dims, x.ndim, "permute dims")
     if len(dims) != x.ndim or (x.ndim and norm != tuple(range(x.ndim))):
@@ -142,6 +144,7 @@ def permute(x: Tensor, *dims: Any) -> Tensor:
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dimensions."""
     dims = list(range(x.ndim))
     a, b = (normalize_dims(d, x.ndim)[0] for d in (dim0, dim1))
     dims[a], dims[b] = dims[b], dims[a]
@@ -149,6 +152,7 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """Insert a dimension of size 1 at ``dim`` (−1 appends one)."""
     if not -x.ndim - 1 <= dim <= x.ndim:
         raise IndexError(
             f"Dimension out of range (expected to be in range of [{-x.ndim - 1}, {x.ndim}], "
@@ -160,6 +164,7 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
 
 
 def squeeze(x: Tensor, dim: Any = None) -> Tensor:
+    """Remove dimensions of size 1 (all of them, or those in ``dim`` that have size 1)."""
     dims = normalize_dims(dim, x.ndim)
     dims = range(x.ndim) if dims is None else dims
     shape = tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1))
@@ -167,6 +172,7 @@ def squeeze(x: Tensor, dim: Any = None) -> Tensor:
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions ``start_dim`` .. ``end_dim`` into one."""
     if x.ndim == 0:
         return reshape(x, 1)
     s, e = (normalize_dims(d, x.ndim)[0] for d in (start_dim, end_dim))
@@ -189,6 +195,7 @@ def expand(x: Tensor, *sizes: Any) -> Tensor:
 
 
 def clone(x: Tensor) -> Tensor:
+    """A copy that stays in the graph (the gradient passes through unchanged)."""
     return apply(CLONE, x)
 
 
@@ -211,6 +218,8 @@ GETITEM = defop("getitem", lambda x, index: x[index], _getitem_vjp, sample=_samp
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
+    """``x[index]`` with ints, slices, None, Ellipsis, integer arrays and boolean masks;
+    the gradient is scattered back and repeated indices accumulate."""
     index = _index_data(index)
     try:
         return apply(GETITEM, x, index=index)
@@ -334,6 +343,7 @@ def split(x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) 
 
 
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """Split into ``chunks`` pieces of ceil(n / chunks) (the last may be smaller), as torch."""
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     n = x.shape[normalize_dims(dim, x.ndim)[0]]
