@@ -33,18 +33,19 @@ try:  # scikit-learn is an extra: use its base classes and validation when it is
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.utils.multiclass import check_classification_targets
-    from sklearn.utils.validation import check_is_fitted, validate_data
+    from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
     HAVE_SKLEARN = True
 except ImportError:  # pragma: no cover - exercised only without the extra
     HAVE_SKLEARN = False
-    from gdlab.estimator_base import (  # type: ignore[no-redef]
+    from gdlab.estimators._compat import (  # type: ignore[assignment]
         BaseEstimator,
         ClassifierMixin,
         ConvergenceWarning,
         RegressorMixin,
         check_classification_targets,
         check_is_fitted,
+        column_or_1d,
         validate_data,
     )
 
@@ -354,15 +355,18 @@ class _BaseMLP(BaseEstimator):
     def _fit(self, X: Any, y: Any, incremental: bool) -> _BaseMLP:
         self._validate_params_values()
         first = not (incremental or self.warm_start) or not hasattr(self, "_model")
+        regression = isinstance(self, RegressorMixin)
         X, y = validate_data(
             self,
             X,
             y,
             reset=first,
             dtype=(np.float64, np.float32),
-            multi_output=True,
-            y_numeric=self._loss_kind == "squared",
+            multi_output=regression,
+            y_numeric=regression,
         )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)  # DataConversionWarning, as scikit-learn
         target = self._encode_targets(y, first)
         if first:
             self._dtype = X.dtype

@@ -1,0 +1,153 @@
+"""Minimal stand-ins for the scikit-learn pieces :mod:`gdlab.sklearn` uses.
+
+They follow scikit-learn's behaviour and messages closely enough for the estimators to work
+(fit/predict/score/get_params/set_params, the n_features_in_ check) without the extra; with
+scikit-learn installed the real ones are used instead.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "BaseEstimator",
+    "ClassifierMixin",
+    "ConvergenceWarning",
+    "RegressorMixin",
+    "check_classification_targets",
+    "check_is_fitted",
+    "column_or_1d",
+    "validate_data",
+]
+
+
+class ConvergenceWarning(UserWarning):
+    """The optimizer stopped at max_iter before meeting its tolerance."""
+
+
+class NotFittedError(ValueError, AttributeError):
+    pass
+
+
+class BaseEstimator:
+    """get_params / set_params from the constructor's signature (scikit-learn's contract)."""
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return sorted(p for p in sig.parameters if p != "self")
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> BaseEstimator:
+        valid = self._param_names()
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(
+                    f"Invalid parameter {key!r} for estimator {self}. Valid parameters are: "
+                    f"{valid!r}."
+                )
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def __sklearn_tags__(self) -> Any:
+        class _Input:
+            allow_nan = False
+
+        class _Tags:
+            input_tags = _Input()
+
+        return _Tags()
+
+
+class ClassifierMixin:
+    def score(self, X: Any, y: Any) -> float:
+        return float(np.mean(self.predict(X) == np.asarray(y)))
+
+
+class RegressorMixin:
+    def score(self, X: Any, y: Any) -> float:
+        y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        pred = np.asarray(self.predict(X), dtype=np.float64).reshape(len(y), -1)
+        ss_res = ((y - pred) ** 2).sum(axis=0)
+        ss_tot = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+        return float(np.mean(np.where(ss_tot > 0, 1 - ss_res / np.where(ss_tot > 0, ss_tot, 1), 0)))
+
+
+def check_classification_targets(y: np.ndarray) -> None:
+    if y.dtype.kind == "f" and not np.all(y == np.round(y)):
+        raise ValueError("Unknown label type: continuous. Maybe you are trying to fit a "
+                         "classifier, which expects discrete classes on a regression target "
+                         "with continuous values.")  # fmt: skip
+
+
+def check_is_fitted(estimator: Any, attributes: str) -> None:
+    if not hasattr(estimator, attributes):
+        raise NotFittedError(
+            f"This {type(estimator).__name__} instance is not fitted yet. Call 'fit' with "
+            "appropriate arguments before using this estimator."
+        )
+
+
+def column_or_1d(y: np.ndarray, warn: bool = False) -> np.ndarray:
+    if warn:
+        warnings.warn("A column-vector y was passed when a 1d array was expected. Please change "
+                      "the shape of y to (n_samples, ), for example using ravel().",
+                      UserWarning, stacklevel=2)  # fmt: skip
+    return np.ravel(y)
+
+
+def _check_X(X: Any, dtype: Any) -> np.ndarray:
+    try:
+        X = np.asarray(X)
+    except ValueError as e:
+        raise ValueError(f"X could not be converted to an array: {e}") from None
+    if X.ndim != 2:
+        raise ValueError(
+            f"Expected 2D array, got {X.ndim}D array instead:\narray={X}.\nReshape your data "
+            "either using array.reshape(-1, 1) if your data has a single feature or "
+            "array.reshape(1, -1) if it contains a single sample."
+        )
+    if X.shape[0] == 0:
+        raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 "
+                         "is required.")  # fmt: skip
+    if X.dtype not in dtype:
+        X = X.astype(dtype[0])
+    if np.isnan(X).any():
+        raise ValueError("Input X contains NaN.")
+    if not np.isfinite(X).all():
+        raise ValueError(f"Input X contains infinity or a value too large for {X.dtype!r}.")
+    return X
+
+
+def validate_data(estimator: Any, X: Any, y: Any = None, *, reset: bool = True,
+                  dtype: Any = (np.float64,), multi_output: bool = False,
+                  y_numeric: bool = False) -> Any:  # fmt: skip
+    X = _check_X(X, dtype)
+    if reset:
+        estimator.n_features_in_ = X.shape[1]
+    elif X.shape[1] != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {type(estimator).__name__} is expecting "
+            f"{estimator.n_features_in_} features as input."
+        )
+    if y is None:
+        return X
+    y = np.asarray(y)
+    if len(y) != len(X):
+        raise ValueError(
+            f"Found input variables with inconsistent numbers of samples: [{len(X)}, {len(y)}]"
+        )
+    if y_numeric:
+        y = y.astype(np.float64)
+        if not np.isfinite(y).all():
+            raise ValueError("Input y contains NaN or infinity.")
+    return X, y

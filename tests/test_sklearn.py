@@ -1,0 +1,190 @@
+"""gdlab.sklearn: scikit-learn's estimator checks, its defaults, its exact one-step numbers."""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+
+from gdlab import optim
+from gdlab.sklearn import MLPClassifier, MLPRegressor
+
+sklearn = pytest.importorskip("sklearn")
+from sklearn import neural_network  # noqa: E402
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+SMALL = dict(hidden_layer_sizes=(16,), max_iter=100, random_state=0, learning_rate_init=0.01)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_blas_thread():
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+@parametrize_with_checks([MLPClassifier(**SMALL), MLPRegressor(**SMALL)])
+def test_sklearn_estimator_checks(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sklearn.exceptions.ConvergenceWarning)
+        check(estimator)
+
+
+@pytest.mark.parametrize("ours, theirs", [(MLPClassifier, neural_network.MLPClassifier),
+                                          (MLPRegressor, neural_network.MLPRegressor)])  # fmt: skip
+def test_same_arguments_and_defaults_as_sklearn(ours, theirs):
+    mine = inspect.signature(ours.__init__).parameters
+    ref = inspect.signature(theirs.__init__).parameters
+    for name, p in mine.items():
+        assert name in ref, name
+        assert p.default == ref[name].default, name
+        assert p.kind == ref[name].kind, name
+
+
+def test_sklearn_test_fit_one_sgd_step_exact():
+    """scikit-learn's test_fit (REFERENCES.md §1): a 3-2-1 logistic net, one SGD step."""
+    X, y = np.array([[0.6, 0.8, 0.7]]), np.array([0])
+    clf = MLPClassifier(hidden_layer_sizes=2, activation="logistic", solver="sgd", alpha=0.1,
+                        learning_rate_init=0.1, momentum=0.0, batch_size=1, max_iter=1)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.partial_fit(X, y, classes=[0, 1])  # builds the network
+    clf.coefs_[0][...] = [[0.1, 0.2], [0.3, 0.1], [0.5, 0.0]]
+    clf.coefs_[1][...] = [[0.1], [0.2]]
+    clf.intercepts_[0][...] = [0.1, 0.1]
+    clf.intercepts_[1][...] = [1.0]
+    assert clf.predict_proba(X)[0, 1] == pytest.approx(0.7654520, abs=1e-7)
+    clf.partial_fit(X, y)
+    assert clf.loss_ == pytest.approx(1.4725951, abs=1e-7)
+    w1 = [[0.0979993, 0.1957546], [0.2956657, 0.0960061], [0.4938325, -0.0026197]]
+    np.testing.assert_allclose(clf.coefs_[0], w1, atol=1e-7)
+    np.testing.assert_allclose(clf.coefs_[1][:, 0], [0.0470121, 0.1540292], atol=1e-7)
+    np.testing.assert_allclose(clf.intercepts_[0], [0.0983321, 0.0962576], atol=1e-7)
+    np.testing.assert_allclose(clf.intercepts_[1], [0.9234548], atol=1e-7)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_digits(return_X_y=True)
+    Xtr, Xte, ytr, yte = train_test_split(X, y, random_state=0, stratify=y)
+    scaler = StandardScaler().fit(Xtr)
+    return scaler.transform(Xtr), scaler.transform(Xte), ytr, yte
+
+
+@pytest.mark.parametrize(
+    "solver, kwargs",
+    [("adam", dict(learning_rate_init=0.01)), ("sgd", dict(learning_rate_init=0.05)), ("lbfgs", {}),
+     ("rmsprop", dict(learning_rate_init=0.003)), (optim.Adagrad, dict(learning_rate_init=0.05))],
+    ids=["adam", "sgd", "lbfgs", "rmsprop", "Adagrad-class"],
+)  # fmt: skip
+def test_digits_classifier_with_any_solver(digits, solver, kwargs):
+    Xtr, Xte, ytr, yte = digits
+    clf = MLPClassifier(hidden_layer_sizes=(32,), max_iter=30, random_state=0, solver=solver,
+                        **kwargs)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sklearn.exceptions.ConvergenceWarning)
+        clf.fit(Xtr, ytr)
+    assert clf.score(Xte, yte) >= 0.93
+    assert clf.n_features_in_ == 64 and list(clf.classes_) == list(range(10))
+    assert clf.predict_proba(Xte[:5]).sum(axis=1) == pytest.approx(np.ones(5))
+    if solver != "lbfgs":
+        assert len(clf.loss_curve_) == clf.n_iter_ <= 30
+        assert clf.loss_curve_[-1] < clf.loss_curve_[0]
+
+
+def test_wrong_feature_count_message(digits):
+    Xtr, _, ytr, _ = digits
+    clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(Xtr[:, :4], ytr)
+    with pytest.raises(ValueError, match=r"^X has 3 features, but MLPClassifier is expecting 4 "
+                                         r"features as input\.$"):  # fmt: skip
+        clf.predict(Xtr[:, :3])
+
+
+def test_partial_fit_needs_classes_then_keeps_learning(digits):
+    Xtr, _, ytr, _ = digits
+    clf = MLPClassifier(hidden_layer_sizes=(16,), random_state=0)
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        clf.partial_fit(Xtr[:50], ytr[:50])
+    clf.partial_fit(Xtr[:100], ytr[:100], classes=np.arange(10))
+    for _ in range(5):
+        clf.partial_fit(Xtr, ytr)
+    assert clf.n_iter_ == 6 and len(clf.loss_curve_) == 6
+    assert clf.loss_curve_[-1] < clf.loss_curve_[1]
+    with pytest.raises(AttributeError, match="lbfgs"):
+        MLPClassifier(solver="lbfgs").partial_fit(Xtr[:10], ytr[:10], classes=np.arange(10))
+
+
+def test_early_stopping_keeps_best_validation_weights(digits):
+    Xtr, Xte, ytr, yte = digits
+    clf = MLPClassifier(hidden_layer_sizes=(32,), early_stopping=True, n_iter_no_change=3,
+                        max_iter=200, random_state=0, learning_rate_init=0.01)  # fmt: skip
+    clf.fit(Xtr, ytr)
+    assert clf.n_iter_ < 200 and len(clf.validation_scores_) == clf.n_iter_
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    assert clf.score(Xte, yte) > 0.93
+
+
+def test_regressor_learns_and_keeps_y_shape():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 5))
+    y = X @ rng.normal(size=5) + 0.05 * rng.normal(size=200)
+    reg = MLPRegressor(hidden_layer_sizes=(32,), max_iter=300, random_state=0,
+                       learning_rate_init=0.01, tol=1e-6)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reg.fit(X, y)
+    assert reg.score(X, y) > 0.98 and reg.predict(X[:3]).shape == (3,)
+    reg2 = MLPRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reg2.fit(X, np.column_stack([y, -y]))
+    assert reg2.predict(X[:3]).shape == (3, 2)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [(dict(activation="softsign"), "'activation' parameter"),
+     (dict(solver="newton"), "'solver' parameter"),
+     (dict(hidden_layer_sizes=(4, 0)), "hidden_layer_sizes must be > 0"),
+     (dict(learning_rate="cyclic"), "learning_rate must be"),
+     (dict(validation_fraction=1.0), "validation_fraction must be in")],
+)  # fmt: skip
+def test_bad_parameters(params, match):
+    with pytest.raises(ValueError, match=match):
+        MLPClassifier(**params).fit(np.zeros((4, 2)), [0, 1, 0, 1])
+
+
+def test_works_without_scikit_learn():
+    script = textwrap.dedent(
+        """
+        import sys, warnings
+        sys.modules["sklearn"] = None  # the extra is not installed
+        import numpy as np
+        from gdlab.sklearn import HAVE_SKLEARN, MLPClassifier
+        assert not HAVE_SKLEARN
+        X = np.random.default_rng(0).normal(size=(40, 3)); y = (X[:, 0] > 0).astype(int)
+        warnings.simplefilter("ignore")
+        clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=50, random_state=0).fit(X, y)
+        assert clf.score(X, y) > 0.8 and clf.get_params()["max_iter"] == 50
+        try:
+            clf.predict(X[:, :2])
+        except ValueError as e:
+            assert "X has 2 features, but MLPClassifier is expecting 3" in str(e)
+        print("ok")
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.stdout.strip() == "ok", out.stderr
