@@ -32,6 +32,8 @@ TORCH_TABLE = [
     ("nadam", "NAdam", {"lr": 0.05}),
     ("radam", "RAdam", {"lr": 1e-4}),  # un-adapted first steps: lr·m̂
     ("adamax", "Adamax", {"lr": 0.05}),
+    ("rprop", "Rprop", {"lr": 0.01}),
+    ("asgd", "ASGD", {"lr": 1e-3}),
     ("lbfgs", "LBFGS", {"lr": 1.0, "line_search_fn": "strong_wolfe"}),
 ]
 
@@ -39,7 +41,16 @@ TORCH_TABLE = [
 def _torch_path(cls_name: str, kwargs: dict, start, steps: int) -> np.ndarray:
     torch = pytest.importorskip("torch")
     p = torch.tensor(start, dtype=torch.float64, requires_grad=True)
-    opt = getattr(torch.optim, cls_name)([p], **kwargs)
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)  # ASGD keeps eta and mu in the default dtype
+    try:
+        opt = getattr(torch.optim, cls_name)([p], **kwargs)
+        return _torch_steps(opt, p, steps)
+    finally:
+        torch.set_default_dtype(old)
+
+
+def _torch_steps(opt, p, steps: int) -> np.ndarray:
 
     def closure():
         opt.zero_grad()
@@ -88,6 +99,7 @@ def test_divergence_is_a_result_not_a_crash(lr, step):
     assert np.isnan(traj.points[step + 1 :]).all()
     assert np.isfinite(traj.valid_points).all() and len(traj.valid_points) >= step
     assert traj.final_value == math.inf and "diverged at step" in traj.label
+    assert np.isfinite(traj.final_point).all()
 
 
 def test_noisy_functions_are_reproducible_from_the_seed():

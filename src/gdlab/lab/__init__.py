@@ -4,7 +4,8 @@
 - ``trajectories``: run an optimizer on a function, record the path, save it as data;
 - ``tuning``: the same learning-rate budget for every optimizer, best lr by a fixed rule;
 - ``plots`` / ``animate``: contour plots with paths, loss curves, schedules, GIFs;
-- ``experiments``: the articles' and textbooks' runs by name, with their published numbers.
+- ``experiments``: the articles' and textbooks' runs by name, with their published numbers;
+- ``gallery``: the docs pictures, drawn by the lab (``python -m gdlab.lab.gallery docs/img``).
 
 Plotting needs matplotlib (``pip install gdlab[plot]``); it is imported only inside the
 plotting functions, so ``import gdlab.lab`` works without it.

@@ -82,9 +82,13 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         OptimizerSpec("nadam", "NAdam", 2e-3),
         OptimizerSpec("radam", "RAdam", 1e-3),
         OptimizerSpec("adamax", "Adamax", 2e-3),
+        OptimizerSpec("rprop", "Rprop", 1e-2),
+        OptimizerSpec("asgd", "ASGD", 1e-2),
         OptimizerSpec("lbfgs", "LBFGS", 1.0, {"line_search_fn": "strong_wolfe"}),
     ]
 }
+# "momentum" is torch's SGD(momentum=0.9): for a constant lr it equals the articles' form
+# v ← μv + lr·g; θ ← θ − v (gdlab.optim.Momentum, usable here as a factory).
 
 OptimizerLike = str | Callable[..., Any]
 
@@ -155,7 +159,8 @@ class Trajectory:
 
     @property
     def final_point(self) -> np.ndarray:
-        return self.points[-1]
+        """The last finite point (where a diverged run was last seen)."""
+        return self.valid_points[-1]
 
     @property
     def final_value(self) -> float:
