@@ -84,7 +84,7 @@ def saddle(out: Path) -> list[Path]:
 def plateau(out: Path) -> list[Path]:
     runs = [run_trajectory("plateau", o, None, 60, lr) for o, lr in
             (("sgd", 0.5), ("momentum", 0.5), ("adagrad", 0.5), ("adam", 0.1))]  # fmt: skip
-    title = "plateau 1 − exp(−x² − y²): a vanishing gradient stalls GD; Adam normalises it"
+    title = "plateau 1 − exp(−x² − y²): a vanishing gradient stalls GD; AdaGrad and Adam rescale it"
     return [save_figure(plot_trajectories("plateau", runs, title=title), out / "plateau.png")]
 
 
