@@ -147,25 +147,27 @@ def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return g.reshape(shape)
 
 
-def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
-    """Non-leaf tensors reachable from ``roots``, each before every tensor it was computed
-    from: collected by an iterative walk (no recursion limit), then sorted newest first."""
+def _topological_order(roots: Sequence[Tensor]) -> list[tuple[int, Tensor]]:
+    """``(seq, tensor)`` for the non-leaf tensors reachable from ``roots``, each before every
+    tensor it was computed from: collected by an iterative walk (no recursion limit), then
+    sorted newest first (seq numbers are unique, so the tensors are never compared)."""
     found: dict[int, tuple[int, Tensor]] = {}
     stack = [r for r in roots if r._node is not None]
     for r in stack:
         found[id(r)] = (r._node[5], r)
+    pop, push = stack.pop, stack.append
     while stack:
-        node = stack.pop()._node
+        node = pop()._node
         if node is FREED:
             raise RuntimeError(_FREED_MESSAGE)
         for _, x, _ in node[3]:
             xn = x._node
-            if xn is not None and id(x) not in found:
-                found[id(x)] = (xn[5], x)
-                stack.append(x)
-    # seq numbers are unique, so the tuples never compare their tensors
-    order = sorted(found.values(), reverse=True)
-    return [t for _, t in order]
+            if xn is not None:
+                key = id(x)
+                if key not in found:
+                    found[key] = (xn[5], x)
+                    push(x)
+    return sorted(found.values(), reverse=True)
 
 
 def _version_error(x: Tensor, node: tuple, expected: int) -> RuntimeError:
@@ -211,7 +213,7 @@ def _run(
     found: dict[int, np.ndarray] = {}
     pop, get = grads.pop, grads.get
     ndarray = np.ndarray
-    for t in _topological_order(roots):
+    for _, t in _topological_order(roots):
         g = pop(id(t), None)
         if g is None:
             continue
@@ -343,5 +345,6 @@ def grad(
 
 
 def iter_graph(t: Tensor) -> Iterator[Tensor]:
-    """Every tensor the graph of ``t`` reaches, outputs before inputs (for inspection)."""
-    yield from _topological_order([t])
+    """Every non-leaf tensor the graph of ``t`` reaches, outputs first (for inspection)."""
+    for _, x in _topological_order([t]):
+        yield x
