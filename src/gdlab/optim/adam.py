@@ -56,8 +56,10 @@ def adam_(
     if amsgrad:
         arrays.append(state["max_exp_avg_sq"])
     views = [flat(a) for a in arrays]
-    if any(v is None for v in views):  # non-contiguous: work on copies, write back
-        views = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
+    copied = [v is None for v in views]
+    if any(copied):  # non-contiguous: work on contiguous copies, write them back after
+        views = [np.ascontiguousarray(a).reshape(-1) if c else v
+                 for a, v, c in zip(arrays, views, copied, strict=True)]  # fmt: skip
     wbuf, gbuf = work_buffers(param.dtype, 2)
     decay = 1.0 - lr * weight_decay if weight_decay and decoupled_weight_decay else None
     coupled = weight_decay if weight_decay and not decoupled_weight_decay else 0.0
@@ -95,8 +97,8 @@ def adam_(
             np.divide(m, w, out=w)
             w *= -lr / bc1
         p += w
-    for a, v in zip(arrays, views, strict=True):
-        if not np.shares_memory(a, v):
+    for a, v, c in zip(arrays, views, copied, strict=True):
+        if c:
             a[...] = v.reshape(a.shape)
 
 
