@@ -4,7 +4,8 @@ The chain alternates ``y + x``, ``y * 0.5`` and ``tanh(y)`` (100 ops) on a tiny 
 time is almost all Python bookkeeping: building the graph, walking it backwards, calling
 each VJP and accumulating gradients. Both libraries run in the same process, repetitions
 interleaved (so machine noise hits both alike), and the median is reported as microseconds
-per op (forward and backward together) and the ratio gdlab / torch.
+per op (forward and backward together) and the ratio gdlab / torch. A hand-written NumPy
+forward and backward of the same chain shows the floor: what the arithmetic alone costs.
 
 Run: ``python benchmarks/engine_overhead.py`` (``--smoke`` for a seconds-long check).
 """
@@ -47,6 +48,33 @@ def _gdlab_step(shape: tuple[int, ...]) -> Callable[[], None]:
     return step
 
 
+def _numpy_step(shape: tuple[int, ...]) -> Callable[[], None]:
+    """The same chain and its backward written by hand in NumPy: the floor with no engine."""
+    x = np.ones(shape, dtype=np.float32)
+
+    def step() -> None:
+        y, tape = x, []
+        for i in range(N_OPS):
+            k = i % 3
+            if k == 0:
+                y = y + x
+            elif k == 1:
+                y = y * 0.5
+            else:
+                y = np.tanh(y)
+            tape.append((k, y))
+        g, gx = np.ones_like(x), np.zeros_like(x)
+        for k, out in reversed(tape):
+            if k == 0:
+                gx = gx + g
+            elif k == 1:
+                g = g * 0.5
+            else:
+                g = g * (1 - out * out)
+
+    return step
+
+
 def _torch_step(torch, shape: tuple[int, ...]) -> Callable[[], None]:
     x = torch.ones(shape, dtype=torch.float32, requires_grad=True)
 
@@ -80,7 +108,7 @@ def run(shapes: Sequence[tuple[int, ...]], threads: Sequence[int], repeats: int)
     rows = []
     for shape in shapes:
         for n_threads in threads if torch is not None else [None]:
-            steps = {"gdlab": _gdlab_step(shape)}
+            steps = {"gdlab": _gdlab_step(shape), "numpy": _numpy_step(shape)}
             if torch is not None:
                 torch.set_num_threads(n_threads)
                 steps["torch"] = _torch_step(torch, shape)
@@ -94,13 +122,14 @@ def run(shapes: Sequence[tuple[int, ...]], threads: Sequence[int], repeats: int)
 
 
 def format_rows(rows: list[dict]) -> str:
-    lines = [f"{'shape':>10} {'threads':>7} {'gdlab us/op':>12} {'torch us/op':>12} {'ratio':>6}"]
+    head = ["shape", "threads", "gdlab us/op", "torch us/op", "ratio", "numpy floor us/op"]
+    lines = ["  ".join(f"{h:>10}" for h in head)]
     for r in rows:
-        torch_us = r.get("torch_us_per_op", float("nan"))
-        lines.append(
-            f"{str(r['shape']):>10} {str(r['threads']):>7} {r['gdlab_us_per_op']:>12.2f} "
-            f"{torch_us:>12.2f} {r.get('ratio', float('nan')):>6.2f}"
-        )
+        cells = [str(r["shape"]), str(r["threads"])] + [
+            f"{r.get(k, float('nan')):.2f}"
+            for k in ("gdlab_us_per_op", "torch_us_per_op", "ratio", "numpy_us_per_op")
+        ]
+        lines.append("  ".join(f"{c:>10}" for c in cells))
     return "\n".join(lines)
 
 
