@@ -222,6 +222,14 @@ def _weights(weight: Any, c: int, dtype: np.dtype, name: str) -> np.ndarray | No
 
 def _index_coefficients(t, c, w, ignore_index, smoothing, dtype, name):
     """q (M, C) with loss_i = −Σ_c q_ic·log p_ic, and the 'mean' denominator Σ w[t_i]."""
+    if w is None and not smoothing and not (t == ignore_index).any():
+        # the common case: one-hot rows, 'mean' over all M rows
+        if t.size and (t.min() < 0 or t.max() >= c):
+            bad = t.max() if t.max() >= c else t.min()
+            raise IndexError(f"{name}: Target {bad} is out of bounds (classes are 0..{c - 1}).")
+        q = np.zeros((t.size, c), dtype=dtype)
+        q[np.arange(t.size), t] = 1
+        return q, float(t.size)
     valid = t != ignore_index
     tv = t[valid]
     if tv.size and (tv.min() < 0 or tv.max() >= c):

@@ -43,16 +43,21 @@ def _max_pool2d(x, kernel, stride, padding, dilation, out_hw):
 
 
 def _max_pool2d_vjp(g, out, x, kernel, stride, padding, dilation, out_hw):
-    """The gradient goes to the first maximum of each window (torch's tie rule)."""
+    """The gradient goes to the first maximum of each window (torch's tie rule): taps are
+    visited in window order and a window's gradient is taken by its first matching tap."""
     xp = _padded(x, padding, -np.inf)
     gxp = np.zeros(xp.shape, dtype=g.dtype)
-    taken = np.zeros(out.shape, dtype=bool)
+    pending = np.ones(out.shape, dtype=bool)  # windows whose maximum is not yet found
+    hit = np.empty(out.shape, dtype=bool)
+    share = np.empty(out.shape, dtype=g.dtype)
     taps = kernel_positions(xp, kernel, stride, dilation, out_hw)
     gtaps = kernel_positions(gxp, kernel, stride, dilation, out_hw)
     for (_, _, view), (_, _, gview) in zip(taps, gtaps, strict=True):
-        hit = (view == out) & ~taken
-        taken |= hit
-        np.add(gview, np.where(hit, g, 0), out=gview)
+        np.equal(view, out, out=hit)
+        np.logical_and(hit, pending, out=hit)
+        np.logical_xor(pending, hit, out=pending)
+        np.multiply(g, hit, out=share)
+        np.add(gview, share, out=gview)
     t, _, l, _ = padding
     return gxp[:, :, t : t + x.shape[2], l : l + x.shape[3]]
 
