@@ -192,7 +192,8 @@ def cmd_schedule(args: argparse.Namespace) -> dict[str, Any]:
         ).parameters
         own = {k: v for k, v in params.items() if k in accepted}
         fns[name] = _call_schedule(name, args.lr, own)
-    rows = [{"step": t} | {n: float(f(t)) for n, f in fns.items()} for t in range(args.steps + 1)]
+    rows = [{"step": t} | {f"lr_{n}": float(f(t)) for n, f in fns.items()}
+            for t in range(args.steps + 1)]  # fmt: skip
     run_dir.write_metrics(rows, stem="schedule")
     fig = plot_schedules(fns, steps=args.steps, log=args.log)
     run_dir.save_figure(fig, "schedule")
@@ -203,11 +204,10 @@ def cmd_schedule(args: argparse.Namespace) -> dict[str, Any]:
     every = max(1, args.steps // 10)
     rep.add_table(rows[::every], caption=f"every {every} steps")
     report = rep.save(run_dir)
-    last = {n: rows[-1][n] for n in fns}
-    text = (
-        "\n".join(f"{n}: lr(0) = {rows[0][n]:.4g}, lr({args.steps}) = {last[n]:.4g}" for n in fns)
-        + f"\n\nreport: {report}"
-    )
+    first = {n: rows[0][f"lr_{n}"] for n in fns}
+    last = {n: rows[-1][f"lr_{n}"] for n in fns}
+    lines = [f"{n}: lr(0) = {first[n]:.4g}, lr({args.steps}) = {last[n]:.4g}" for n in fns]
+    text = "\n".join(lines) + f"\n\nreport: {report}"
     return _result("schedule", run_dir, text, report=str(report), final_lr=last)
 
 

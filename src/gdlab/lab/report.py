@@ -87,6 +87,9 @@ def _figure_png(fig: Any, dpi: int) -> bytes:
         return bytes(fig)
     if isinstance(fig, str | os.PathLike):
         return Path(fig).read_bytes()
+    cached = getattr(fig, "_gdlab_png", None)  # set by RunDir.save_figure
+    if cached is not None:
+        return cached
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()

@@ -230,6 +230,9 @@ class RunDir:
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
         out.append(self.write_bytes(f"{stem}.png", buf.getvalue()))
+        # A report embedding this figure reuses these bytes instead of drawing it again.
+        with contextlib.suppress(AttributeError):
+            fig._gdlab_png = buf.getvalue()
         if svg:
             import matplotlib
 

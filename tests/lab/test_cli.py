@@ -1,0 +1,252 @@
+"""The gdlab command end to end: exit codes, files written, JSON output, config overrides."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import numpy as np
+import pytest
+
+from gdlab import cli
+from gdlab.lab import compare as cmp
+from gdlab.lab.config import (
+    TRAIN_DEFAULTS,
+    ConfigError,
+    apply_overrides,
+    dumps_toml,
+    loads_toml,
+    parse_override,
+)
+
+pytest.importorskip("matplotlib")
+pytest.importorskip("sklearn")
+
+SUBCOMMANDS = ["compare", "surface", "train", "lr-find", "schedule", "reproduce", "datasets",
+               "gradcheck"]  # fmt: skip
+TINY_COMPARE = ["compare", "--dataset", "iris", "--optimizers", "sgd", "adam", "--batch-modes",
+                "bgd", "--hidden", "8", "--epochs", "2", "--trials", "2", "--tune-epochs", "1",
+                "--seeds", "2", "--batch-size", "16"]  # fmt: skip
+
+
+def run_json(capsys, argv):
+    code = cli.main([*argv, "--format", "json"])
+    out = capsys.readouterr().out
+    return code, json.loads(out)
+
+
+# --------------------------------------------------------------------------- config
+@pytest.mark.parametrize(
+    "item, path, value",
+    [("optimizer.lr=1e-3", ["optimizer", "lr"], 1e-3), ("train.epochs=5", ["train", "epochs"], 5),
+     ("data.standardize=false", ["data", "standardize"], False),
+     ("model.hidden=[64, 32]", ["model", "hidden"], [64, 32]),
+     ("optimizer.name=adam", ["optimizer", "name"], "adam"),
+     ("optimizer.betas=[0.9, 0.99]", ["optimizer", "betas"], [0.9, 0.99]),
+     ("schedule.name = cosine", ["schedule", "name"], "cosine")],
+)  # fmt: skip
+def test_parse_override_types(item, path, value):
+    got_path, got = parse_override(item)
+    assert got_path == path and got == value and type(got) is type(value)
+
+
+@pytest.mark.parametrize("item", ["lr", "=3", "a..b=1", " =1"])
+def test_parse_override_rejects_malformed(item):
+    with pytest.raises(ConfigError, match="key=value"):
+        parse_override(item)
+
+
+def test_overrides_check_keys_but_optimizer_is_open():
+    cfg = apply_overrides(TRAIN_DEFAULTS, ["optimizer.momentum=0.9", "train.epochs=3"])
+    assert cfg["optimizer"]["momentum"] == 0.9 and cfg["train"]["epochs"] == 3
+    assert TRAIN_DEFAULTS["train"]["epochs"] == 10  # the defaults are not mutated
+    with pytest.raises(ConfigError, match=r"unknown setting 'train\.epoch'.*train\.epochs"):
+        apply_overrides(TRAIN_DEFAULTS, ["train.epoch=3"])
+
+
+def test_toml_round_trip():
+    cfg = apply_overrides(TRAIN_DEFAULTS, ["optimizer.betas=[0.9, 0.99]", 'data.name="a \\"b\\""'])
+    cfg["weird key"] = {"x": float("inf")}
+    assert loads_toml(dumps_toml(cfg)) == cfg
+
+
+# --------------------------------------------------------------------------- usage errors
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_help_for_every_subcommand(command, capsys):
+    assert cli.main([command, "--help"]) == 0
+    assert f"usage: gdlab {command}" in capsys.readouterr().out
+
+
+def test_version(capsys):
+    assert cli.main(["--version"]) == 0
+    assert re.fullmatch(r"gdlab \d+\.\d+\.\d+\S*\n", capsys.readouterr().out)
+
+
+@pytest.mark.parametrize(
+    "argv, needle",
+    [(["compare", "--optimizers", "adamz"], "invalid choice: 'adamz' (choose from"),
+     (["compare", "--dataset", "nope"], "argument --dataset: invalid choice: 'nope'"),
+     (["compare", "--lr", "-1"], "argument --lr: must be a positive number, got '-1'"),
+     (["compare", "--epochs", "abc"], "argument --epochs: expected int, got 'abc'"),
+     (["compare", "--epochs", "0"], "argument --epochs: must be a positive integer"),
+     (["compare", "--target", "1.5"], "argument --target: must be between 0 and 1"),
+     (["surface", "--function", "nope"], "argument --function: invalid choice"),
+     (["lr-find", "--start-lr", "nan"], "argument --start-lr: must be finite"),
+     (["schedule", "bogus"], "invalid choice: 'bogus'"),
+     (["reproduce", "nope"], "invalid choice: 'nope'"), ([], "required: COMMAND"),
+     (["compare", "--seed", "-3"], "argument --seed: must be a non-negative integer")],
+)  # fmt: skip
+def test_usage_errors_exit_2(argv, needle, capsys):
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert needle in err.replace("\n", " ").replace("  ", " ") or needle in err
+
+
+def test_unknown_optimizer_lists_the_valid_ones(capsys):
+    assert cli.main(["compare", "--optimizers", "adamz"]) == 2
+    err = capsys.readouterr().err
+    for name in ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]:
+        assert f"'{name}'" in err
+
+
+def test_output_dir_not_writable_exit_1(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    out = blocker / "run"
+    assert cli.main(["schedule", "constant", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert str(out) in err and err.startswith("gdlab schedule: error:")
+
+
+# --------------------------------------------------------------------------- commands
+def test_compare_end_to_end_json(tmp_path, capsys):
+    code, data = run_json(capsys, [*TINY_COMPARE, "--out", str(tmp_path / "a")])
+    assert code == 0
+    assert data["command"] == "compare" and data["run_dir"] == str(tmp_path / "a")
+    assert {"metrics.csv", "summary.json", "report.html", "timing.csv"} <= set(data["files"])
+    assert [r["variant"] for r in data["results"]] == ["sgd", "adam", "BGD (full batch)"]
+    assert os.path.exists(data["report"])
+
+
+def test_compare_same_seed_same_bytes(tmp_path, capsys):
+    for d in ("a", "b"):
+        assert cli.main([*TINY_COMPARE, "--out", str(tmp_path / d), "--seed", "3", "-q"]) == 0
+    out = capsys.readouterr().out.split()
+    assert out == [str(tmp_path / "a" / "report.html"), str(tmp_path / "b" / "report.html")]
+    for name in ["metrics.csv", "metrics.jsonl", "summary.json", "tuning.csv", "config.toml"]:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    assert b"seed = 3" in (tmp_path / "a" / "config.toml").read_bytes()
+
+
+def test_ctrl_c_exits_130_with_partial_results(tmp_path, capsys, monkeypatch):
+    real, calls = cmp._train, []
+
+    def interrupt_after_two(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cmp, "_train", interrupt_after_two)
+    out = tmp_path / "run"
+    assert cli.main([*TINY_COMPARE, "--out", str(out)]) == 130
+    assert f"interrupted; partial results in {out}" in capsys.readouterr().err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["interrupted"] is True
+    assert (out / "report.html").exists() and (out / "metrics.csv").exists()
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp files
+
+
+def test_ctrl_c_anywhere_exits_130(monkeypatch, capsys):
+    from gdlab.lab import commands
+
+    def boom(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(commands.COMMANDS, "datasets", boom)
+    assert cli.main(["datasets"]) == 130
+
+
+def test_datasets_json(capsys):
+    code, data = run_json(capsys, ["datasets"])
+    names = [d["name"] for d in data["datasets"]]
+    assert code == 0 and "digits" in names and "iris" in names
+
+
+def test_gradcheck_json(capsys):
+    code, data = run_json(capsys, ["gradcheck", "--model", "3-4-1", "--activation", "tanh"])
+    assert code == 0 and data["passed"] is True
+    assert [p["parameter"] for p in data["parameters"]] == ["0.weight", "0.bias", "2.weight",
+                                                             "2.bias"]  # fmt: skip
+    assert max(p["max_abs_error"] for p in data["parameters"]) < 1e-6
+
+
+def test_gradcheck_bad_model_spec(capsys):
+    assert cli.main(["gradcheck", "--model", "3-x"]) == 1
+    assert "--model must be layer sizes like 3-4-1" in capsys.readouterr().err
+
+
+def test_train_resume_and_config_errors(tmp_path, capsys):
+    cfg = tmp_path / "run.toml"
+    cfg.write_text('[data]\nname = "iris"\nbatch_size = 16\n[model]\nhidden = [8]\n'
+                   '[optimizer]\nname = "momentum"\nlr = 0.05\n[train]\nepochs = 2\n')  # fmt: skip
+    out = tmp_path / "t"
+    code, data = run_json(capsys, ["train", str(cfg), "--out", str(out), "--set",
+                                   "train.epochs=1"])  # fmt: skip
+    assert code == 0 and data["final"]["epoch"] == 1
+    resolved = loads_toml((out / "config.toml").read_text())
+    assert resolved["optimizer"] == {"name": "momentum", "lr": 0.05}
+    assert (out / "checkpoints").is_dir() and (out / "grad-norms.png").exists()
+    code, data = run_json(capsys, ["train", "--resume", str(out), "--set", "train.epochs=2"])
+    assert code == 0 and data["final"]["epoch"] == 2 and data["run_dir"] == str(out)
+    assert len((out / "metrics.csv").read_text().splitlines()) == 3  # header + 2 epochs
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[train]\nepochs = = 3\n")
+    assert cli.main(["train", str(bad), "--out", str(tmp_path / "x")]) == 2
+    assert re.search(r"bad\.toml: invalid TOML: .*line 2", capsys.readouterr().err)
+    assert cli.main(["train", "--set", "train.epoch=3", "--out", str(tmp_path / "y")]) == 2
+    assert "unknown setting 'train.epoch'" in capsys.readouterr().err
+
+
+def test_lr_find_json(tmp_path, capsys):
+    code, data = run_json(capsys, ["lr-find", "--dataset", "iris", "--num-iter", "30",
+                                   "--hidden", "8", "--out", str(tmp_path)])  # fmt: skip
+    assert code == 0 and 0 < data["iterations"] <= 30
+    assert data["lr_steepest"] is None or 1e-7 <= data["lr_steepest"] <= 10
+    assert {"lr-find.png", "metrics.csv", "summary.json", "report.html"} <= set(data["files"])
+
+
+def test_schedule(tmp_path, capsys):
+    code, data = run_json(capsys, ["schedule", "step", "cosine", "--param", "step_size=10",
+                                   "--param", "t_max=30", "--steps", "30",
+                                   "--out", str(tmp_path)])  # fmt: skip
+    assert code == 0 and data["final_lr"]["cosine"] == pytest.approx(0.0, abs=1e-12)
+    assert data["final_lr"]["step"] == pytest.approx(0.1 * 0.1**3)
+    lines = (tmp_path / "schedule.csv").read_text().splitlines()
+    assert lines[0] == "step,lr_step,lr_cosine" and len(lines) == 32
+    assert cli.main(["schedule", "step", "--out", str(tmp_path / "x")]) == 1
+    assert "step_size" in capsys.readouterr().err  # a required argument is named
+
+
+def test_surface(tmp_path, capsys):
+    code, data = run_json(capsys, ["surface", "--function", "ravine", "--optimizers", "sgd",
+                                   "momentum", "--steps", "15", "--tune", "2",
+                                   "--out", str(tmp_path)])  # fmt: skip
+    assert code == 0 and [r["optimizer"] for r in data["results"]] == ["sgd", "momentum"]
+    written = {p.name for p in tmp_path.iterdir()}
+    assert {"paths.png", "paths.svg", "paths.gif", "paths.csv", "tuning.csv"} <= written
+    rows = (tmp_path / "paths.csv").read_text().splitlines()
+    assert len(rows) == 1 + 2 * 16
+
+
+@pytest.mark.parametrize("name", ["article_adam", "d2l_momentum"])
+def test_reproduce(name, tmp_path, capsys):
+    code, data = run_json(capsys, ["reproduce", name, "--out", str(tmp_path)])
+    assert code == 0
+    if name == "article_adam":
+        assert data["max_abs_diff"] < 1e-9  # gdlab's Adam == the NumPy loop, per sample
+        theta = [float(v) for v in data["results"][0]["theta"].strip("()").split(",")]
+        np.testing.assert_allclose(theta, [1, 2, 3], atol=1e-3)  # y = x1 + 2 x2 + 3
+    else:
+        assert data["matches"] is True

@@ -1,0 +1,161 @@
+"""LR range test: the sweep, the smoothing and stopping rule, the suggestions, the restore."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+
+import gdlab
+from gdlab import nn, optim
+from gdlab.data import DataLoader, TensorDataset
+from gdlab.lab.lr_finder import lr_range_test, plot_lr_finder, suggest_lrs
+
+
+class _Loss:
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def item(self) -> float:
+        return self.value
+
+    def backward(self) -> None:
+        pass
+
+
+class _Scripted:
+    """Model, optimizer and loss in one: the loss of iteration i is ``values[i]``."""
+
+    def __init__(self, values):
+        self.values, self.i = list(values), 0
+        self.param_groups = [{"lr": 0.5}]
+        self.loaded = []
+
+    def __call__(self, x):
+        return x
+
+    def loss(self, out, y):
+        v = self.values[self.i]
+        self.i += 1
+        return _Loss(v)
+
+    def state_dict(self):
+        return {"lr": self.param_groups[0]["lr"]}
+
+    def load_state_dict(self, state):
+        self.param_groups[0]["lr"] = state["lr"]
+        self.loaded.append(state)
+
+    def zero_grad(self):
+        pass
+
+    def step(self):
+        pass
+
+
+def _run(values, **kw):
+    s = _Scripted(values)
+    res = lr_range_test(s, s, s.loss, [(0, 0)], **kw)
+    return s, res
+
+
+def test_exponential_sweep_ends_at_end_lr():
+    _, res = _run(np.linspace(5, 1, 20), start_lr=1e-5, end_lr=1e-1, num_iter=20)
+    assert res.stop_reason == "completed"
+    assert res.lrs[0] == pytest.approx(1e-5) and res.lrs[-1] == pytest.approx(1e-1)
+    ratios = res.lrs[1:] / res.lrs[:-1]
+    np.testing.assert_allclose(ratios, ratios[0])
+
+
+def test_smoothing_is_bias_corrected_ema():
+    values = [3.0, 1.0, 2.0, 5.0]
+    _, res = _run(values, num_iter=4, beta=0.9, diverge_th=100)
+    avg, want = 0.0, []
+    for i, v in enumerate(values):
+        avg = 0.9 * avg + 0.1 * v
+        want.append(avg / (1 - 0.9 ** (i + 1)))
+    np.testing.assert_allclose(res.smoothed, want, rtol=1e-12)
+    assert res.smoothed[0] == pytest.approx(3.0)  # bias correction: first value unchanged
+
+
+@pytest.mark.parametrize(
+    "values, stop_at, reason",
+    [([1.0, 1.0, 100.0, 1.0], 3, "smoothed loss > 4x best"),
+     ([1.0, float("nan"), 1.0, 1.0], 2, "loss is nan"),
+     ([1.0, float("inf"), 1.0, 1.0], 2, "loss is inf")],
+)  # fmt: skip
+def test_stops_on_divergence(values, stop_at, reason):
+    s, res = _run(values, num_iter=4, beta=0.0)
+    assert len(res.lrs) == stop_at and res.stop_reason.startswith(reason)
+    assert s.param_groups[0]["lr"] == 0.5  # restored
+
+
+def test_suggestions_on_a_known_curve():
+    lrs = np.logspace(-6, 0, 61)
+    loss = 2.0 - np.tanh(np.log10(lrs) + 3.0)  # falls fastest at 1e-3, lowest at 1
+    steep, low = suggest_lrs(lrs, loss)
+    assert steep == pytest.approx(1e-3, rel=0.3)
+    assert low == pytest.approx(0.1)
+    assert suggest_lrs(lrs[:1], loss[:1]) == (None, None)
+
+
+@pytest.mark.parametrize(
+    "kw, match",
+    [(dict(start_lr=0.0), "start_lr"), (dict(start_lr=1.0, end_lr=0.1), "start_lr"),
+     (dict(num_iter=1), "num_iter"), (dict(step_mode="cos"), "step_mode"),
+     (dict(beta=1.0), "beta")],
+)  # fmt: skip
+def test_bad_arguments(kw, match):
+    s = _Scripted([1.0])
+    with pytest.raises(ValueError, match=match):
+        lr_range_test(s, s, s.loss, [(0, 0)], **kw)
+
+
+def _snapshot(model, opt):
+    return copy.deepcopy(model.state_dict()), copy.deepcopy(opt.state_dict())
+
+
+def _equal(a, b):
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, np.ndarray | gdlab.Tensor):
+        return np.array_equal(np.asarray(a), np.asarray(b))
+    return a == b
+
+
+def test_restores_model_and_optimizer_state(rng):
+    x = rng.normal(size=(64, 5))
+    y = rng.integers(0, 3, size=64)
+    model = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 3)).double()
+    opt = optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    loader = DataLoader(TensorDataset(x, y), batch_size=16, shuffle=True, seed=0)
+    for xb, yb in list(loader)[:2]:  # prime Adam's state so there is something to restore
+        opt.zero_grad()
+        loss_fn(model(xb), yb).backward()
+        opt.step()
+    before = _snapshot(model, opt)
+    res = lr_range_test(model, opt, loss_fn, loader, start_lr=1e-4, end_lr=10.0, num_iter=30)
+    after = _snapshot(model, opt)
+    assert len(res.lrs) >= 5
+    assert _equal(before[0], after[0]), "model parameters changed"
+    assert _equal(before[1], after[1]), "optimizer state changed"
+    assert opt.param_groups[0]["lr"] == 1e-3
+    assert all(p.grad is None or not np.any(p.grad) for p in model.parameters())
+
+
+def test_plot_has_curves_and_suggestions():
+    _, res = _run(list(np.linspace(3, 1, 30)) + [50.0] * 5, num_iter=35, beta=0.5)
+    fig = plot_lr_finder(res)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    labels = [line.get_label() for line in ax.lines]
+    assert labels[:2] == ["loss", "smoothed loss"]
+    assert any(lab.startswith("steepest") for lab in labels)
+    assert any(lab.startswith("min / 10") for lab in labels)
+    assert all(np.isfinite(line.get_ydata()).all() for line in ax.lines[2:])
+    assert not math.isnan(res.best_loss)
