@@ -36,8 +36,10 @@ def test_sklearn_estimator_checks(estimator, check):
         check(estimator)
 
 
-@pytest.mark.parametrize("ours, theirs", [(MLPClassifier, neural_network.MLPClassifier),
-                                          (MLPRegressor, neural_network.MLPRegressor)])  # fmt: skip
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [(MLPClassifier, neural_network.MLPClassifier), (MLPRegressor, neural_network.MLPRegressor)],
+)
 def test_same_arguments_and_defaults_as_sklearn(ours, theirs):
     mine = inspect.signature(ours.__init__).parameters
     ref = inspect.signature(theirs.__init__).parameters
@@ -50,8 +52,16 @@ def test_same_arguments_and_defaults_as_sklearn(ours, theirs):
 def test_sklearn_test_fit_one_sgd_step_exact():
     """scikit-learn's test_fit (REFERENCES.md §1): a 3-2-1 logistic net, one SGD step."""
     X, y = np.array([[0.6, 0.8, 0.7]]), np.array([0])
-    clf = MLPClassifier(hidden_layer_sizes=2, activation="logistic", solver="sgd", alpha=0.1,
-                        learning_rate_init=0.1, momentum=0.0, batch_size=1, max_iter=1)  # fmt: skip
+    clf = MLPClassifier(
+        hidden_layer_sizes=2,
+        activation="logistic",
+        solver="sgd",
+        alpha=0.1,
+        learning_rate_init=0.1,
+        momentum=0.0,
+        batch_size=1,
+        max_iter=1,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         clf.partial_fit(X, y, classes=[0, 1])  # builds the network
@@ -83,14 +93,20 @@ def digits():
 
 @pytest.mark.parametrize(
     "solver, kwargs",
-    [("adam", dict(learning_rate_init=0.01)), ("sgd", dict(learning_rate_init=0.05)), ("lbfgs", {}),
-     ("rmsprop", dict(learning_rate_init=0.003)), (optim.Adagrad, dict(learning_rate_init=0.05))],
+    [
+        ("adam", dict(learning_rate_init=0.01)),
+        ("sgd", dict(learning_rate_init=0.05)),
+        ("lbfgs", {}),
+        ("rmsprop", dict(learning_rate_init=0.003)),
+        (optim.Adagrad, dict(learning_rate_init=0.05)),
+    ],
     ids=["adam", "sgd", "lbfgs", "rmsprop", "Adagrad-class"],
-)  # fmt: skip
+)
 def test_digits_classifier_with_any_solver(digits, solver, kwargs):
     Xtr, Xte, ytr, yte = digits
-    clf = MLPClassifier(hidden_layer_sizes=(32,), max_iter=30, random_state=0, solver=solver,
-                        **kwargs)  # fmt: skip
+    clf = MLPClassifier(
+        hidden_layer_sizes=(32,), max_iter=30, random_state=0, solver=solver, **kwargs
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", sklearn.exceptions.ConvergenceWarning)
         clf.fit(Xtr, ytr)
@@ -108,8 +124,11 @@ def test_wrong_feature_count_message(digits):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         clf.fit(Xtr[:, :4], ytr)
-    with pytest.raises(ValueError, match=r"^X has 3 features, but MLPClassifier is expecting 4 "
-                                         r"features as input\.$"):  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match=r"^X has 3 features, but MLPClassifier is expecting 4 "
+        r"features as input\.$",
+    ):
         clf.predict(Xtr[:, :3])
 
 
@@ -129,8 +148,14 @@ def test_partial_fit_needs_classes_then_keeps_learning(digits):
 
 def test_early_stopping_keeps_best_validation_weights(digits):
     Xtr, Xte, ytr, yte = digits
-    clf = MLPClassifier(hidden_layer_sizes=(32,), early_stopping=True, n_iter_no_change=3,
-                        max_iter=200, random_state=0, learning_rate_init=0.01)  # fmt: skip
+    clf = MLPClassifier(
+        hidden_layer_sizes=(32,),
+        early_stopping=True,
+        n_iter_no_change=3,
+        max_iter=200,
+        random_state=0,
+        learning_rate_init=0.01,
+    )
     clf.fit(Xtr, ytr)
     assert clf.n_iter_ < 200 and len(clf.validation_scores_) == clf.n_iter_
     assert clf.best_validation_score_ == max(clf.validation_scores_)
@@ -141,8 +166,9 @@ def test_regressor_learns_and_keeps_y_shape():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 5))
     y = X @ rng.normal(size=5) + 0.05 * rng.normal(size=200)
-    reg = MLPRegressor(hidden_layer_sizes=(32,), max_iter=300, random_state=0,
-                       learning_rate_init=0.01, tol=1e-6)  # fmt: skip
+    reg = MLPRegressor(
+        hidden_layer_sizes=(32,), max_iter=300, random_state=0, learning_rate_init=0.01, tol=1e-6
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         reg.fit(X, y)
@@ -156,12 +182,14 @@ def test_regressor_learns_and_keeps_y_shape():
 
 @pytest.mark.parametrize(
     "params, match",
-    [(dict(activation="softsign"), "'activation' parameter"),
-     (dict(solver="newton"), "'solver' parameter"),
-     (dict(hidden_layer_sizes=(4, 0)), "hidden_layer_sizes must be > 0"),
-     (dict(learning_rate="cyclic"), "learning_rate must be"),
-     (dict(validation_fraction=1.0), "validation_fraction must be in")],
-)  # fmt: skip
+    [
+        (dict(activation="softsign"), "'activation' parameter"),
+        (dict(solver="newton"), "'solver' parameter"),
+        (dict(hidden_layer_sizes=(4, 0)), "hidden_layer_sizes must be > 0"),
+        (dict(learning_rate="cyclic"), "learning_rate must be"),
+        (dict(validation_fraction=1.0), "validation_fraction must be in"),
+    ],
+)
 def test_bad_parameters(params, match):
     with pytest.raises(ValueError, match=match):
         MLPClassifier(**params).fit(np.zeros((4, 2)), [0, 1, 0, 1])

@@ -55,8 +55,16 @@ class Recorder(train.Callback):
 def test_hook_order_and_logs():
     model, tl, vl = _setup()
     rec = Recorder()
-    train.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.01), tl, epochs=2,
-              val_loader=vl, metrics=("mae",), callbacks=[rec])  # fmt: skip
+    train.fit(
+        model,
+        nn.MSELoss(),
+        optim.SGD(model.parameters(), lr=0.01),
+        tl,
+        epochs=2,
+        val_loader=vl,
+        metrics=("mae",),
+        callbacks=[rec],
+    )
     names = [c[0] for c in rec.calls]
     assert names[0] == "train_begin" and names[-1] == "train_end"
     assert names[1:6] == ["epoch_begin", "batch_begin", "before_step", "batch_end", "batch_begin"]
@@ -72,8 +80,13 @@ def test_lambda_callback_and_stop_training():
         if step == 3:
             trainer.stop_training = True
 
-    trainer = train.Trainer(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.01), tl,
-                            callbacks=[train.LambdaCallback(on_batch_end=stop)])  # fmt: skip
+    trainer = train.Trainer(
+        model,
+        nn.MSELoss(),
+        optim.SGD(model.parameters(), lr=0.01),
+        tl,
+        callbacks=[train.LambdaCallback(on_batch_end=stop)],
+    )
     assert trainer.fit(5).num_steps == 3
     with pytest.raises(ValueError, match="unknown hook 'on_step'"):
         train.LambdaCallback(on_step=print)
@@ -88,8 +101,7 @@ def test_early_stopping_restores_best_weights():
     snap = train.LambdaCallback(
         on_epoch_end=lambda e, logs: seen.append((logs["val_loss"], model.state_dict()))
     )
-    h = train.fit(model, nn.MSELoss(), opt, tl, epochs=200, val_loader=vl,
-                  callbacks=[snap, stop])  # fmt: skip
+    h = train.fit(model, nn.MSELoss(), opt, tl, epochs=200, val_loader=vl, callbacks=[snap, stop])
     n = len(h.epochs["epoch"])
     assert n < 200 and stop.stopped_epoch == n - 1 and stop.wait == 2
     best = int(np.argmin(h.epochs["val_loss"]))
@@ -113,15 +125,26 @@ def test_early_stopping_mode_auto_and_missing_monitor():
     assert train.EarlyStopping(monitor="val_loss").mode == "min"
     model, tl, _ = _setup()
     with pytest.warns(RuntimeWarning, match="monitor 'val_loss' is not in the epoch logs"):
-        train.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.01), tl,
-                  callbacks=[train.EarlyStopping()])  # fmt: skip
+        train.fit(
+            model,
+            nn.MSELoss(),
+            optim.SGD(model.parameters(), lr=0.01),
+            tl,
+            callbacks=[train.EarlyStopping()],
+        )
 
 
 def test_csv_logger_per_step_and_resume_rewrite(tmp_path):
     model, tl, _ = _setup()
     opt = optim.SGD(model.parameters(), lr=0.01)
-    trainer = train.Trainer(model, nn.MSELoss(), opt, tl, run_dir=tmp_path,
-                            callbacks=[train.CSVLogger("steps.csv", per="step")])  # fmt: skip
+    trainer = train.Trainer(
+        model,
+        nn.MSELoss(),
+        opt,
+        tl,
+        run_dir=tmp_path,
+        callbacks=[train.CSVLogger("steps.csv", per="step")],
+    )
     trainer.fit(2)
     lines = (tmp_path / "steps.csv").read_text().splitlines()
     assert lines[0] == "step,epoch,grad_norm,loss,lr,samples_seen"
@@ -133,8 +156,9 @@ def test_csv_logger_per_step_and_resume_rewrite(tmp_path):
 def test_progress_bar_is_off_without_a_terminal(capsys):
     model, tl, _ = _setup()
     bar = train.ProgressBar()
-    train.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.01), tl, epochs=2,
-              callbacks=[bar])  # fmt: skip
+    train.fit(
+        model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.01), tl, epochs=2, callbacks=[bar]
+    )
     assert capsys.readouterr().err == ""  # pytest's stderr is not a TTY: tqdm disables itself
 
 
@@ -152,8 +176,9 @@ def test_gradient_health_records_and_warns_on_vanishing_gradients():
     with pytest.warns(
         train.GradientWarning, match=r"vanishing gradient at step 1: norm of .0\.weight."
     ):
-        h = train.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.01), tl,
-                      callbacks=[health])  # fmt: skip
+        h = train.fit(
+            model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.01), tl, callbacks=[health]
+        )
     first, last = h.steps["grad_norm/0.weight"], h.steps["grad_norm/24.weight"]
     assert len(first) == 4 and first[0] < 1e-3 * last[0]
 
@@ -161,5 +186,10 @@ def test_gradient_health_records_and_warns_on_vanishing_gradients():
 def test_gradient_health_warns_on_exploding_gradients():
     model, tl, _ = _setup()
     with pytest.warns(train.GradientWarning, match="exploding gradient at step 1: norm of"):
-        train.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=1e-9), tl,
-                  callbacks=[train.GradientHealth(exploding=1e-3, ratio=None)])  # fmt: skip
+        train.fit(
+            model,
+            nn.MSELoss(),
+            optim.SGD(model.parameters(), lr=1e-9),
+            tl,
+            callbacks=[train.GradientHealth(exploding=1e-3, ratio=None)],
+        )

@@ -21,13 +21,17 @@ def _reg(rng: np.random.Generator, n: int = 50, k: int = 1) -> tuple[np.ndarray,
 
 FUNCTIONS = [
     ("accuracy", _clf, M.accuracy, lambda o, t: sk.accuracy_score(t, o.argmax(1))),
-    ("top_2", _clf, lambda o, t: M.top_k_accuracy(o, t, k=2),
-     lambda o, t: sk.top_k_accuracy_score(t, o, k=2, labels=np.arange(4))),
+    (
+        "top_2",
+        _clf,
+        lambda o, t: M.top_k_accuracy(o, t, k=2),
+        lambda o, t: sk.top_k_accuracy_score(t, o, k=2, labels=np.arange(4)),
+    ),
     ("mse", _reg, M.mean_squared_error, lambda o, t: sk.mean_squared_error(t, o)),
     ("mae", _reg, M.mean_absolute_error, lambda o, t: sk.mean_absolute_error(t, o)),
     ("r2", _reg, M.r2_score, lambda o, t: sk.r2_score(t, o)),
     ("r2_multi", lambda r: _reg(r, k=3), M.r2_score, lambda o, t: sk.r2_score(t, o)),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("name, data, ours, theirs", FUNCTIONS, ids=[f[0] for f in FUNCTIONS])

@@ -43,14 +43,23 @@ def _trainer(kind: str, run_dir: Path | None = None) -> train.Trainer:
     loader = DataLoader(TensorDataset(X[:80], y[:80]), batch_size=12, shuffle=True, seed=5)
     val = DataLoader(TensorDataset(X[80:], y[80:]), batch_size=8)
     callbacks = [train.EarlyStopping(monitor="val_loss", patience=50, restore_best_weights=True)]
-    return train.Trainer(model, nn.CrossEntropyLoss(), opt, loader, val_loader=val,
-                         metrics=("accuracy",), scheduler=sched, callbacks=callbacks,
-                         run_dir=run_dir)  # fmt: skip
+    return train.Trainer(
+        model,
+        nn.CrossEntropyLoss(),
+        opt,
+        loader,
+        val_loader=val,
+        metrics=("accuracy",),
+        scheduler=sched,
+        callbacks=callbacks,
+        run_dir=run_dir,
+    )
 
 
 def _assert_same_run(a: train.Trainer, b: train.Trainer) -> None:
-    for (name, p), (_, q) in zip(a.model.named_parameters(), b.model.named_parameters(),
-                                 strict=True):  # fmt: skip
+    for (name, p), (_, q) in zip(
+        a.model.named_parameters(), b.model.named_parameters(), strict=True
+    ):
         assert np.array_equal(p.data, q.data), name
     sa, sb = a.optimizer.state_dict(), b.optimizer.state_dict()
     assert sa["param_groups"] == sb["param_groups"]  # includes the lr
@@ -153,13 +162,17 @@ def test_sigkill_during_checkpointing_always_leaves_a_loadable_checkpoint(tmp_pa
     rng = np.random.default_rng(1234)
     steps = []
     for _ in range(3):
-        proc = subprocess.Popen([sys.executable, "-c", _KILL_SCRIPT, str(tmp_path)],
-                                env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})  # fmt: skip
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _KILL_SCRIPT, str(tmp_path)],
+            env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
+        )
         try:
             deadline = time.monotonic() + 60
             while latest_checkpoint(tmp_path) is None or (
-                    steps and load_checkpoint(latest_checkpoint(tmp_path))["counters"]
-                    ["global_step"] <= steps[-1]):  # fmt: skip
+                steps
+                and load_checkpoint(latest_checkpoint(tmp_path))["counters"]["global_step"]
+                <= steps[-1]
+            ):
                 assert time.monotonic() < deadline and proc.poll() is None
                 time.sleep(0.02)
             time.sleep(rng.uniform(0.0, 0.3))

@@ -84,9 +84,11 @@ class RegressorMixin:
 
 def check_classification_targets(y: np.ndarray) -> None:
     if y.dtype.kind == "f" and not np.all(y == np.round(y)):
-        raise ValueError("Unknown label type: continuous. Maybe you are trying to fit a "
-                         "classifier, which expects discrete classes on a regression target "
-                         "with continuous values.")  # fmt: skip
+        raise ValueError(
+            "Unknown label type: continuous. Maybe you are trying to fit a "
+            "classifier, which expects discrete classes on a regression target "
+            "with continuous values."
+        )
 
 
 def check_is_fitted(estimator: Any, attributes: str) -> None:
@@ -99,9 +101,12 @@ def check_is_fitted(estimator: Any, attributes: str) -> None:
 
 def column_or_1d(y: np.ndarray, warn: bool = False) -> np.ndarray:
     if warn:
-        warnings.warn("A column-vector y was passed when a 1d array was expected. Please change "
-                      "the shape of y to (n_samples, ), for example using ravel().",
-                      UserWarning, stacklevel=2)  # fmt: skip
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected. Please change "
+            "the shape of y to (n_samples, ), for example using ravel().",
+            UserWarning,
+            stacklevel=2,
+        )
     return np.ravel(y)
 
 
@@ -117,8 +122,9 @@ def _check_X(X: Any, dtype: Any) -> np.ndarray:
             "array.reshape(1, -1) if it contains a single sample."
         )
     if X.shape[0] == 0:
-        raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 "
-                         "is required.")  # fmt: skip
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required."
+        )
     if X.dtype not in dtype:
         X = X.astype(dtype[0])
     if np.isnan(X).any():
@@ -128,9 +134,16 @@ def _check_X(X: Any, dtype: Any) -> np.ndarray:
     return X
 
 
-def validate_data(estimator: Any, X: Any, y: Any = None, *, reset: bool = True,
-                  dtype: Any = (np.float64,), multi_output: bool = False,
-                  y_numeric: bool = False) -> Any:  # fmt: skip
+def validate_data(
+    estimator: Any,
+    X: Any,
+    y: Any = None,
+    *,
+    reset: bool = True,
+    dtype: Any = (np.float64,),
+    multi_output: bool = False,
+    y_numeric: bool = False,
+) -> Any:
     X = _check_X(X, dtype)
     if reset:
         estimator.n_features_in_ = X.shape[1]
