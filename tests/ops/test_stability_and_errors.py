@@ -67,6 +67,36 @@ def test_stable_gradients_match_torch_at_extremes():
 
 ERRORS = [
     (
+        "cat 0-d",
+        lambda: gdlab.cat([gdlab.tensor(1.0)]),
+        ValueError,
+        "cat: zero-dimensional tensor (at position 0)",
+    ),
+    (
+        "split 0-d",
+        lambda: gdlab.tensor(1.0).split(1),
+        ValueError,
+        "split expects at least a 1-dimensional tensor",
+    ),
+    (
+        "chunk 0-d",
+        lambda: gdlab.tensor(1.0).chunk(1),
+        ValueError,
+        "chunk expects at least a 1-dimensional tensor",
+    ),
+    (
+        "stack empty",
+        lambda: gdlab.stack([]),
+        ValueError,
+        "stack: expected a non-empty list of Tensors",
+    ),
+    (
+        "chunk 0",
+        lambda: gdlab.ones(4).chunk(0),
+        ValueError,
+        "chunk: chunks must be positive, got 0",
+    ),
+    (
         "matmul not aligned",
         lambda: gdlab.matmul(gdlab.ones(3, 4), gdlab.ones(5, 6)),
         ValueError,

@@ -118,6 +118,12 @@ def test_pad_order_matches_torch(pad, rng):
     np.testing.assert_array_equal(ours.data, theirs.numpy())
 
 
+def test_zero_dim_extremes_and_integer_var():
+    v, i = gdlab.tensor(2.0).max(0)
+    assert v.item() == 2.0 and i.item() == 0 and i.dtype == np.int64
+    assert gdlab.tensor([1, 2, 4]).var().dtype == np.float32
+
+
 def test_max_with_dim_returns_values_and_indices():
     x = gdlab.tensor([[1.0, 3.0, 3.0], [2.0, 0.0, 2.0]])
     values, indices = x.max(1)

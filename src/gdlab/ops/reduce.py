@@ -257,6 +257,7 @@ def var(
     """Variance over ``dim`` with Bessel's ``correction`` (1 by default, as torch)."""
     dim, keepdim = _alias(dim, keepdim, kwargs)
     c = _correction(correction, unbiased)
+    x = _float(x, "var")
     return apply(VAR, x, dim=normalize_dims(dim, x.ndim), keepdim=keepdim, correction=c)
 
 
@@ -332,6 +333,8 @@ def _extreme(reduce_all, take, x: Tensor, dim: int | None, keepdim: bool) -> Any
     from gdlab.ops.shape import gather
 
     d = _one_dim(dim, x.ndim)
+    if x.ndim == 0:  # torch: a 0-d tensor is its own extreme, at index 0
+        return MinMax(x * 1, Tensor._wrap(np.zeros((), dtype=np.int64)))
     idx = take(x.data, axis=d, keepdims=True)
     values = gather(x, d, idx)
     if not keepdim:

@@ -261,7 +261,7 @@ def gather(x: Tensor, dim: int, index: Any) -> Tensor:
             f"gather: index of shape {idx.shape} must have as many dimensions as the input "
             f"of shape {x.shape}"
         )
-    d = normalize_dims(dim, x.ndim)[0]
+    d = _positive_dim(dim, x, "gather")
     for k, (i, n) in enumerate(zip(idx.shape, x.shape, strict=True)):
         if k != d and i > n:
             raise ValueError(
@@ -299,6 +299,11 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -> 
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise ValueError(
+                f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated"
+            )
     d = normalize_dims(dim, tensors[0].ndim)[0]
     shapes = [t.shape for t in tensors]
     for s in shapes:
@@ -322,9 +327,16 @@ def stack(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -
     return apply(STACK, *tensors, dim=dim % ndim)
 
 
+def _positive_dim(dim: int, x: Tensor, name: str) -> int:
+    """``dim`` as a non-negative axis of ``x``, which must have at least one dimension."""
+    if x.ndim == 0:
+        raise ValueError(f"{name} expects at least a 1-dimensional tensor")
+    return normalize_dims(dim, x.ndim)[0]
+
+
 def split(x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple:
     """Split into chunks of a given size (the last may be smaller) or of given sizes."""
-    d = normalize_dims(dim, x.ndim)[0]
+    d = _positive_dim(dim, x, "split")
     n = x.shape[d]
     if isinstance(split_size_or_sections, int | np.integer):
         size = int(split_size_or_sections)
@@ -346,7 +358,7 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
     """Split into ``chunks`` pieces of ceil(n / chunks) (the last may be smaller), as torch."""
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
-    n = x.shape[normalize_dims(dim, x.ndim)[0]]
+    n = x.shape[_positive_dim(dim, x, "chunk")]
     return split(x, builtins.max(1, -(-n // chunks)), dim)
 
 
