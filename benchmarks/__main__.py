@@ -20,6 +20,7 @@ import inspect
 import io
 import json
 import os
+import re
 import sys
 import time
 import traceback
@@ -138,6 +139,8 @@ def _run_module(name: str, threads: int, smoke: bool, raw: dict[str, str]) -> tu
         tb = traceback.format_exc(limit=3).strip().splitlines()
         return [], "failed: " + " / ".join(line.strip() for line in tb[-2:])
     for r in rows:
+        # a thread count inside the name would split one table line into two
+        r["name"] = re.sub(r"\s*\(\d+ ?thr(eads?)?\)", "", r["name"])
         r["bench"], r["threads"] = name, threads
     return rows, f"{status}, {time.perf_counter() - t0:.1f} s at {threads}T)"
 

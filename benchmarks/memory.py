@@ -2,7 +2,7 @@
 
 Each contender trains MLP 784-256-256-10 (SGD, batch 128) for one epoch over the same
 random data set in a fresh subprocess (``python -m benchmarks.memory --worker NAME``), which
-reports its peak resident set size (``resource.getrusage``'s ``ru_maxrss``) and its RSS just
+reports its peak resident set size (Linux ``VmHWM``, else ``getrusage``) and its RSS just
 before building the model (after imports and data). The peak is what a user pays; the growth
 over that baseline is what the training loop itself costs. Workers run alternately.
 
@@ -28,18 +28,32 @@ WORKERS = ("gdlab", "torch", "numpy")
 LR = 0.01
 
 
-def _rss_mib() -> float:
-    """Current resident set size in MiB (Linux /proc; falls back to the peak)."""
+def _status_mib(field: str) -> float | None:
+    """A ``/proc/self/status`` field (``VmRSS``, ``VmHWM``) in MiB, None off Linux."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return _peak_mib()
+    return None
+
+
+def _rss_mib() -> float:
+    """Current resident set size in MiB (falls back to the peak)."""
+    rss = _status_mib("VmRSS")
+    return _peak_mib() if rss is None else rss
 
 
 def _peak_mib() -> float:
+    """Peak RSS of this process in MiB.
+
+    Linux's ``VmHWM`` first: ``ru_maxrss`` keeps the *parent's* peak across fork + exec, so a
+    worker started from a process that had torch loaded would report that process's peak.
+    """
+    hwm = _status_mib("VmHWM")
+    if hwm is not None:
+        return hwm
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1 << 20) if sys.platform == "darwin" else peak / 1024  # bytes vs KiB
 

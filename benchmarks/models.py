@@ -20,20 +20,20 @@ MLP_SIZES = (784, 256, 256, 10)
 
 
 def framework(name: str) -> ModuleType:
-    """``torch`` or ``gdlab``, imported by name."""
+    """``torch`` or ``gdlab``, imported by name with its ``nn``, ``nn.functional``, ``optim``."""
+    for sub in ("nn", "nn.functional", "optim"):
+        importlib.import_module(f"{name}.{sub}")
     return importlib.import_module(name)
 
 
 def gdlab_nn_missing() -> str | None:
     """Why gdlab's nn/optim stack cannot be benchmarked yet, or ``None`` if it can."""
     try:
-        import gdlab
-
+        gdlab = framework("gdlab")
         for path in ("nn.Linear", "nn.ReLU", "nn.Sequential", "nn.functional.cross_entropy"):
             obj = gdlab
             for part in path.split("."):
                 obj = getattr(obj, part)
-        importlib.import_module("gdlab.optim")
         gdlab.optim.SGD  # noqa: B018
         gdlab.optim.Adam  # noqa: B018
     except (ImportError, AttributeError) as e:
