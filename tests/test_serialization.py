@@ -1,0 +1,133 @@
+"""gdlab.save / gdlab.load: .npz without pickle (plain np.load works), nested objects,
+byte-identical re-saves, atomic writes, refusal of pickles and object arrays, clear errors
+for corrupt files, and .safetensors."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+import gdlab
+import gdlab.nn as nn
+from gdlab.serialization import load, save
+
+
+def _model():
+    return nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
+
+
+def test_state_dict_round_trip_keys_dtypes_and_plain_numpy(tmp_path):
+    sd = _model().state_dict()
+    path = tmp_path / "w.npz"
+    save(sd, path)
+    back = load(path)
+    assert list(back) == list(sd)
+    for k in sd:
+        assert back[k].dtype == sd[k].dtype and back[k].shape == sd[k].shape
+        np.testing.assert_array_equal(back[k], sd[k])
+    with np.load(path, allow_pickle=False) as npz:  # readable without gdlab
+        np.testing.assert_array_equal(npz["0.weight"], sd["0.weight"])
+
+
+def test_nested_objects_round_trip(tmp_path):
+    obj = {
+        "model": _model().state_dict(),
+        "optimizer": {"state": {0: {"step": np.float32(3.0), "exp_avg": np.ones(2)}},
+                      "param_groups": [{"lr": 0.1, "betas": (0.9, 0.999), "params": [0, 1],
+                                        "nesterov": False, "name": None}]},
+        "epoch": 4,
+        "tensor": gdlab.tensor([1.0, 2.0]),
+    }  # fmt: skip
+    save(obj, tmp_path / "ckpt.npz")
+    back = load(tmp_path / "ckpt.npz")
+    assert back["epoch"] == 4
+    group = back["optimizer"]["param_groups"][0]
+    assert group["betas"] == (0.9, 0.999) and group["params"] == [0, 1] and group["name"] is None
+    state = back["optimizer"]["state"][0]
+    assert isinstance(state["step"], np.float32) and state["step"] == 3.0
+    np.testing.assert_array_equal(back["tensor"], [1.0, 2.0])
+    assert list(back["model"]) == list(obj["model"])
+
+
+def test_save_load_save_is_byte_identical(tmp_path):
+    sd = _model().state_dict()
+    save(sd, tmp_path / "a.npz")
+    save(load(tmp_path / "a.npz"), tmp_path / "b.npz")
+    assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
+    nested = {"m": sd, "k": [1, 2.5]}
+    save(nested, tmp_path / "c.npz")
+    save(load(tmp_path / "c.npz"), tmp_path / "d.npz")
+    assert (tmp_path / "c.npz").read_bytes() == (tmp_path / "d.npz").read_bytes()
+
+
+def test_atomic_write_leaves_old_file_on_failure(tmp_path, monkeypatch):
+    path = tmp_path / "w.npz"
+    save({"a": np.zeros(2)}, path)
+    before = path.read_bytes()
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError, match="disk full"):
+        save({"a": np.ones(2)}, path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["w.npz"]  # no temp file left behind
+
+
+REFUSALS = [
+    ("object_array", lambda p: np.savez(p, a=np.array([{"x": 1}], dtype=object)), "w.npz",
+     "object arrays"),
+    ("pickle_suffix", lambda p: p.write_bytes(b"\x80\x04."), "w.pkl", "pickle"),
+    ("torch_suffix", lambda p: p.write_bytes(b"PK"), "w.pt", "pickle"),
+    ("truncated", lambda p: (save({"a": np.zeros(100)}, p), p.write_bytes(p.read_bytes()[:60])),
+     "w.npz", "truncated or corrupt"),
+    ("not_a_zip", lambda p: p.write_text("hello"), "w.npz", "w.npz"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", REFUSALS, ids=[c[0] for c in REFUSALS])
+def test_refuses_pickles_and_reports_corrupt_files(tmp_path, case):
+    _, make, name, message = case
+    path = tmp_path / name
+    make(path)
+    with pytest.raises(ValueError, match=message):
+        load(path)
+
+
+def test_save_refuses_unpicklable_free_objects(tmp_path):
+    with pytest.raises(TypeError, match="object arrays"):
+        save({"a": np.array([object()])}, tmp_path / "w.npz")
+    with pytest.raises(TypeError, match="without pickle"):
+        save({"a": {1, 2}}, tmp_path / "w.npz")
+    with pytest.raises(ValueError, match="pickle-based suffix"):
+        save({}, tmp_path / "w.pt")
+
+
+def test_safetensors_round_trip(tmp_path):
+    pytest.importorskip("safetensors")
+    sd = _model().state_dict()
+    save(sd, tmp_path / "w.safetensors")
+    back = load(tmp_path / "w.safetensors")
+    assert set(back) == set(sd)
+    for k in sd:
+        np.testing.assert_array_equal(back[k], sd[k])
+        assert back[k].shape == sd[k].shape
+    with pytest.raises(TypeError, match="flat"):
+        save({"a": {"b": np.zeros(1)}}, tmp_path / "n.safetensors")
+    (tmp_path / "bad.safetensors").write_bytes(b"\x00\x01")
+    with pytest.raises(ValueError, match="bad.safetensors"):
+        load(tmp_path / "bad.safetensors")
+
+
+def test_loaded_weights_give_identical_outputs(tmp_path):
+    a = _model().eval()
+    save(a.state_dict(), tmp_path / "w.npz")
+    b = _model().eval()
+    b.load_state_dict(load(tmp_path / "w.npz"))
+    x = gdlab.randn(5, 3, generator=np.random.default_rng(0))
+    np.testing.assert_array_equal(a(x).data, b(x).data)
+    assert zipfile.is_zipfile(tmp_path / "w.npz")
