@@ -247,9 +247,16 @@ class Module:
                     p.grad[...] = 0
 
     # ----------------------------------------------------------------- dtype conversion
-    def to(self, dtype: Any) -> Module:
+    def to(self, *args: Any, dtype: Any = None, **kwargs: Any) -> Module:
         """Convert floating parameters and buffers in place (the same Parameter objects, so an
-        optimizer built before still updates them, as in torch)."""
+        optimizer built before still updates them, as in torch). ``to("cpu")`` (the only
+        device) is accepted and changes nothing."""
+        for a in args:
+            if isinstance(a, str) and a.split(":")[0] == "cpu":
+                continue
+            dtype = a
+        if dtype is None:
+            return self
         target = resolve_dtype(dtype)
         if target.kind != "f":
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got {target}")
