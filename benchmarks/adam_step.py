@@ -55,26 +55,32 @@ def run(threads: int = 1, smoke: bool = False) -> list[dict]:
     """Rows for the suite: gdlab vs each torch path, per layout (``ratio < 1``: gdlab faster)."""
     layouts = SMOKE_LAYOUTS if smoke else LAYOUTS
     rows = []
-    for name, shapes in layouts.items():
-        n = sum(int(np.prod(s)) for s in shapes)
-        stats = compare(
-            _candidates(shapes),
-            repeats=3 if smoke else 9,
-            min_time=0.01 if smoke else 0.2,
-        )
-        gbps = {k: BYTES_PER_PARAM * n / s.median / 1e9 for k, s in stats.items()}
-        for peer in ("torch", "torch_foreach", "torch_fused"):
-            rows.append(
-                row(
-                    f"adam_step {name} float32 ({threads} thr) vs {peer}",
-                    stats["gdlab"],
-                    peer,
-                    stats[peer],
-                    notes=f"gdlab {gbps['gdlab']:.1f} GB/s, {peer} {gbps[peer]:.1f} GB/s",
-                    target=1.0 if peer == "torch_foreach" else None,
-                )
-            )
+    old_threads = optim.get_num_threads()
+    optim.set_num_threads(threads)  # gdlab's chunk threads; torch's are set by the suite
+    try:
+        for name, shapes in layouts.items():
+            rows += _layout_rows(name, shapes, threads, smoke)
+    finally:
+        optim.set_num_threads(old_threads)
     return rows
+
+
+def _layout_rows(name: str, shapes: list, threads: int, smoke: bool) -> list[dict]:
+    n = sum(int(np.prod(s)) for s in shapes)
+    repeats, min_time = (3, 0.01) if smoke else (9, 0.2)
+    stats = compare(_candidates(shapes), repeats=repeats, min_time=min_time)
+    gbps = {k: BYTES_PER_PARAM * n / s.median / 1e9 for k, s in stats.items()}
+    return [
+        row(
+            f"adam_step {name} float32 ({threads} thr) vs {peer}",
+            stats["gdlab"],
+            peer,
+            stats[peer],
+            notes=f"gdlab {gbps['gdlab']:.1f} GB/s, {peer} {gbps[peer]:.1f} GB/s",
+            target=1.0 if peer == "torch_foreach" else None,
+        )
+        for peer in ("torch", "torch_foreach", "torch_fused")
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

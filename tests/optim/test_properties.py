@@ -245,3 +245,25 @@ def test_zero_grad_and_closure():
     np.testing.assert_array_equal(p.grad, 0.0)
     opt.zero_grad()
     assert p.grad is None
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(amsgrad=True, weight_decay=0.1, maximize=True)])
+def test_adam_on_threads_equals_one_thread(kwargs):
+    from gdlab.optim._work import CHUNK
+
+    rng = np.random.default_rng(5)
+    data = rng.normal(size=5 * CHUNK + 123).astype(np.float32)
+    grads = [rng.normal(size=data.size).astype(np.float32) for _ in range(3)]
+    out = []
+    for threads in (1, 2):
+        optim.set_num_threads(threads)
+        try:
+            p = Parameter(data.copy())
+            opt = optim.Adam([p], lr=0.01, **kwargs)
+            for g in grads:
+                p.grad = g
+                opt.step()
+        finally:
+            optim.set_num_threads(1)
+        out.append(p.data)
+    np.testing.assert_array_equal(out[0], out[1])

@@ -6,6 +6,7 @@ differ only in the batch the gradient comes from.
 """
 
 from gdlab.optim import lr_scheduler, schedules
+from gdlab.optim._work import get_num_threads, set_num_threads
 from gdlab.optim.adafactor import Adafactor, adafactor_
 from gdlab.optim.adagrad import Adadelta, Adagrad, RMSprop, adadelta_, adagrad_, rmsprop_
 from gdlab.optim.adam import Adam, AdamW, adam_
@@ -17,8 +18,8 @@ from gdlab.optim.optimizer import Optimizer
 from gdlab.optim.sgd import SGD, Momentum, momentum_, sgd_
 
 __all__ = [
-    "ASGD", "LBFGS", "SGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax",
-    "Momentum", "Muon", "NAdam", "Optimizer", "RAdam", "RMSprop", "Rprop", "adadelta_",
-    "adafactor_", "adagrad_", "adam_", "adamax_", "asgd_", "lr_scheduler", "momentum_", "muon_",
-    "nadam_", "radam_", "rmsprop_", "rprop_", "schedules", "sgd_",
+    "ASGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "Momentum",
+    "Muon", "NAdam", "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD", "adadelta_", "adafactor_",
+    "adagrad_", "adam_", "adamax_", "asgd_", "get_num_threads", "lr_scheduler", "momentum_",
+    "muon_", "nadam_", "radam_", "rmsprop_", "rprop_", "schedules", "set_num_threads", "sgd_",
 ]  # fmt: skip

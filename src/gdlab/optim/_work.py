@@ -1,29 +1,61 @@
-"""Cache-sized work buffers shared by the elementwise rules (one set per thread and dtype).
+"""Cache-sized work buffers and optional threads shared by the elementwise rules.
 
 The rules walk long parameters in chunks of ``CHUNK`` elements so that their temporaries stay
 in the CPU cache instead of streaming a parameter-sized temporary through memory per ufunc.
+NumPy's ufuncs release the GIL, so with ``set_num_threads(n)`` a long parameter's chunks are
+shared out to ``n`` threads (each with its own buffers). The default is one thread.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-CHUNK = 1 << 16  # 64k elements: 256 KB per float32 buffer, a few of them fit in L2
+__all__ = ["CHUNK", "chunks", "flat", "get_num_threads", "run_chunked", "set_num_threads"]
+
+CHUNK = 1 << 15  # 32k elements: 128 KB per float32 buffer; a chunk of each array fits in L2
 
 _local = threading.local()
+_threads = 1
+_pool: ThreadPoolExecutor | None = None
+
+
+def set_num_threads(n: int) -> None:
+    """Use ``n`` threads for the elementwise optimizer rules on long parameters (default 1).
+
+    Example:
+        >>> from gdlab.optim import set_num_threads, get_num_threads
+        >>> set_num_threads(2); get_num_threads()
+        2
+        >>> set_num_threads(1)
+    """
+    global _threads, _pool
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads: n must be a positive integer, got {n!r}")
+    if _pool is not None:
+        _pool.shutdown(wait=True)
+        _pool = None
+    _threads = n
+    if n > 1:
+        _pool = ThreadPoolExecutor(max_workers=n - 1, thread_name_prefix="gdlab-optim")
+
+
+def get_num_threads() -> int:
+    """The number of threads the optimizer rules use."""
+    return _threads
 
 
 def work_buffers(dtype: np.dtype, count: int) -> list[np.ndarray]:
-    """``count`` flat buffers of CHUNK elements of ``dtype`` (reused, never freed)."""
+    """``count`` flat buffers of CHUNK elements of ``dtype`` (per thread, reused, never freed)."""
     cache = getattr(_local, "cache", None)
     if cache is None:
         cache = _local.cache = {}
     key = np.dtype(dtype)
     bufs = cache.get(key)
-    if bufs is None or len(bufs) < count:
+    if bufs is None or len(bufs) < count or bufs[0].size != CHUNK:
         bufs = cache[key] = [np.empty(CHUNK, dtype=key) for _ in range(count)]
     return bufs[:count]
 
@@ -35,6 +67,22 @@ def flat(a: np.ndarray) -> np.ndarray | None:
     return None
 
 
-def chunks(n: int) -> Iterator[slice]:
-    for start in range(0, n, CHUNK):
-        yield slice(start, min(start + CHUNK, n))
+def chunks(n: int, start: int = 0) -> Iterator[slice]:
+    """Slices of at most CHUNK elements covering [start, start + n)."""
+    stop = start + n
+    for lo in range(start, stop, CHUNK):
+        yield slice(lo, min(lo + CHUNK, stop))
+
+
+def run_chunked(n: int, body: Callable[[int, int], None]) -> None:
+    """``body(lo, hi)`` over [0, n): in one call, or split in CHUNK-aligned parts on threads."""
+    parts = min(_threads, n // (2 * CHUNK))
+    if parts <= 1 or _pool is None:
+        body(0, n)
+        return
+    per = -(-n // parts // CHUNK) * CHUNK  # ceil to whole chunks
+    bounds = [(lo, min(lo + per, n)) for lo in range(0, n, per)]
+    futures = [_pool.submit(body, lo, hi) for lo, hi in bounds[1:]]
+    body(*bounds[0])  # the calling thread does the first part
+    for f in futures:
+        f.result()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from gdlab.optim._work import chunks, flat, work_buffers
+from gdlab.optim._work import chunks, flat, run_chunked, work_buffers
 from gdlab.optim.optimizer import (
     Optimizer,
     ParamsT,
@@ -42,7 +42,12 @@ def adam_(
     decoupled_weight_decay: bool = False,
     eps_hat: bool = False,
 ) -> None:
-    """One Adam/AdamW step in place (see :class:`Adam`), chunk by chunk, no allocation."""
+    """One Adam/AdamW step in place (see :class:`Adam`), chunk by chunk, no allocation.
+
+    Long parameters are walked in cache-sized chunks (on several threads if
+    :func:`gdlab.optim.set_num_threads` asked for them); every temporary lives in a reused
+    work buffer.
+    """
     if "step" not in state:
         _init_adam_state(param, state, amsgrad)
     if amsgrad and "max_exp_avg_sq" not in state:
@@ -50,8 +55,10 @@ def adam_(
     state["step"] += 1.0
     step = state["step"]
     beta1, beta2 = betas
-    bc1 = 1.0 - beta1**step
     bc2_sqrt = math.sqrt(1.0 - beta2**step)
+    # lr/(1−β1^t)·m/(√v/√(1−β2^t) + ε) = s·m/(√v + e), one pass fewer than torch's order
+    scale = lr * bc2_sqrt / (1.0 - beta1**step)
+    e = eps if eps_hat else eps * bc2_sqrt
     arrays = [param, grad, state["exp_avg"], state["exp_avg_sq"]]
     if amsgrad:
         arrays.append(state["max_exp_avg_sq"])
@@ -60,46 +67,58 @@ def adam_(
     if any(copied):  # non-contiguous: work on contiguous copies, write them back after
         views = [np.ascontiguousarray(a).reshape(-1) if c else v
                  for a, v, c in zip(arrays, views, copied, strict=True)]  # fmt: skip
-    wbuf, gbuf = work_buffers(param.dtype, 2)
-    decay = 1.0 - lr * weight_decay if weight_decay and decoupled_weight_decay else None
-    coupled = weight_decay if weight_decay and not decoupled_weight_decay else 0.0
-    for sl in chunks(views[0].size):
-        p, g, m, v = (x[sl] for x in views[:4])
+    hp = _AdamHP(
+        beta1=beta1, beta2=beta2, e=e, scale=scale, maximize=maximize,
+        decay=1.0 - lr * weight_decay if weight_decay and decoupled_weight_decay else None,
+        coupled=weight_decay if weight_decay and not decoupled_weight_decay else 0.0,
+    )  # fmt: skip
+    run_chunked(views[0].size, lambda lo, hi: _adam_range(views, lo, hi, hp))
+    for a, v, c in zip(arrays, views, copied, strict=True):
+        if c:
+            a[...] = v.reshape(a.shape)
+
+
+class _AdamHP(NamedTuple):
+    beta1: float
+    beta2: float
+    e: float
+    scale: float
+    maximize: bool
+    decay: float | None
+    coupled: float
+
+
+def _adam_range(views: list[np.ndarray], lo: int, hi: int, hp: _AdamHP) -> None:
+    """The Adam update of elements [lo, hi) of the flat views, chunk by chunk."""
+    wbuf, gbuf = work_buffers(views[0].dtype, 2)
+    for sl in chunks(hi - lo, lo):
+        p, g, m, v = views[0][sl], views[1][sl], views[2][sl], views[3][sl]
         w = wbuf[: p.size]
-        if maximize or coupled:
+        if hp.maximize or hp.coupled:
             ge = gbuf[: p.size]
-            np.negative(g, out=ge) if maximize else np.copyto(ge, g)
-            if coupled:
-                np.multiply(p, coupled, out=w)
+            np.negative(g, out=ge) if hp.maximize else np.copyto(ge, g)
+            if hp.coupled:
+                np.multiply(p, hp.coupled, out=w)
                 ge += w
             g = ge
-        if decay is not None:
-            p *= decay
+        if hp.decay is not None:
+            p *= hp.decay
         np.subtract(g, m, out=w)  # m ← m + (1−β1)(g − m), torch's lerp
-        w *= 1.0 - beta1
+        w *= 1.0 - hp.beta1
         m += w
-        v *= beta2
+        v *= hp.beta2
         np.multiply(g, g, out=w)
-        w *= 1.0 - beta2
+        w *= 1.0 - hp.beta2
         v += w
-        if amsgrad:
+        if len(views) > 4:  # amsgrad: normalise by the running maximum of v
             vmax = views[4][sl]
             np.maximum(vmax, v, out=vmax)
             v = vmax
         np.sqrt(v, out=w)
-        if eps_hat:  # θ ← θ − lr·√(1−β2^t)/(1−β1^t) · m / (√v + ε̂)
-            w += eps
-            np.divide(m, w, out=w)
-            w *= -lr * bc2_sqrt / bc1
-        else:  # θ ← θ − lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε)
-            w /= bc2_sqrt
-            w += eps
-            np.divide(m, w, out=w)
-            w *= -lr / bc1
+        w += hp.e
+        np.divide(m, w, out=w)
+        w *= -hp.scale
         p += w
-    for a, v, c in zip(arrays, views, copied, strict=True):
-        if c:
-            a[...] = v.reshape(a.shape)
 
 
 class Adam(Optimizer):
