@@ -309,22 +309,22 @@ class Tensor:
     # ----------------------------------------------------------------- operators
     # + - * go straight to the op table (the hot path of every model); the rest delegate.
     def __add__(self, other: Any) -> Tensor:
-        return _apply(_ADD, *_operands(self, other))
+        return _binary(_ADD, self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return _apply(_ADD, *_operands(other, self))
+        return _binary(_ADD, other, self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return _apply(_SUB, *_operands(self, other))
+        return _binary(_SUB, self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _apply(_SUB, *_operands(other, self))
+        return _binary(_SUB, other, self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return _apply(_MUL, *_operands(self, other))
+        return _binary(_MUL, self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _apply(_MUL, *_operands(other, self))
+        return _binary(_MUL, other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
         return div(self, other)
@@ -407,7 +407,7 @@ _methods.install(Tensor)
 from gdlab.ops.elementwise import ADD as _ADD  # noqa: E402
 from gdlab.ops.elementwise import MUL as _MUL  # noqa: E402
 from gdlab.ops.elementwise import SUB as _SUB  # noqa: E402
-from gdlab.ops.elementwise import _operands, abs, div, neg, pow, to_dtype  # noqa: E402
+from gdlab.ops.elementwise import abs, div, neg, pow, to_dtype  # noqa: E402
 from gdlab.ops.linalg import matmul  # noqa: E402
-from gdlab.ops.registry import apply as _apply  # noqa: E402
+from gdlab.ops.registry import apply_binary as _binary  # noqa: E402
 from gdlab.ops.shape import getitem, permute, transpose  # noqa: E402

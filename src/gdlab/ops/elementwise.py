@@ -12,7 +12,15 @@ from typing import Any
 import numpy as np
 
 from gdlab.dtypes import get_default_dtype, is_floating
-from gdlab.ops.registry import apply, defop
+from gdlab.ops.registry import (
+    _as_float,
+    apply,
+    apply_binary,
+    apply_unary,
+    as_floating,
+    defop,
+    promote,
+)
 from gdlab.tensor import Tensor
 
 __all__ = [
@@ -40,68 +48,9 @@ __all__ = [
 ]
 
 
-def _const(x: Any) -> Any:
-    """Tensors, arrays and Python scalars pass through (NumPy keeps a float32 tensor float32
-    with a Python scalar); NumPy scalars become Python scalars (torch treats them so); lists
-    become arrays of the default dtype."""
-    if isinstance(x, np.generic):  # before float: np.float64 is a float subclass
-        return x.item()
-    if isinstance(x, Tensor | int | float | np.ndarray):
-        return x
-    return Tensor(x).data
-
-
-def _as_float(x: Any, dtype: np.dtype) -> Any:
-    """An integer or bool operand as ``dtype`` (it cannot carry a gradient, so no node)."""
-    data = x.data if isinstance(x, Tensor) else x
-    return data.astype(dtype)
-
-
-def _operands(a: Any, b: Any) -> tuple[Any, Any]:
-    """The two operands with torch's type promotion where it differs from NumPy's.
-
-    torch: an integer tensor with a float (tensor or Python scalar) becomes that float dtype
-    (the default dtype for a Python float), where NumPy would pick float64; floating dtypes
-    promote to the wider one (float32 + float64 -> float64, never a silent downcast).
-    """
-    if isinstance(a, Tensor):  # the common cases first: this runs for every + - * /
-        da = a.data.dtype
-        if isinstance(b, Tensor):
-            if b.data.dtype is da:
-                return a, b
-        elif type(b) is float:
-            if da.kind == "f":
-                return a, b
-        elif type(b) is int:
-            return a, b
-    a = _const(a)
-    b = _const(b)
-    da = a.data.dtype if isinstance(a, Tensor) else getattr(a, "dtype", None)
-    db = b.data.dtype if isinstance(b, Tensor) else getattr(b, "dtype", None)
-    if da is db:
-        return a, b
-    if da is None:  # a is a Python scalar
-        if isinstance(a, float) and db.kind != "f":
-            b = _as_float(b, get_default_dtype())
-        return a, b
-    if db is None:
-        if isinstance(b, float) and da.kind != "f":
-            a = _as_float(a, get_default_dtype())
-        return a, b
-    if da.kind == "f" and db.kind != "f":
-        b = _as_float(b, da)
-    elif db.kind == "f" and da.kind != "f":
-        a = _as_float(a, db)
-    return a, b
-
-
-def _floating(x: Any) -> Any:
-    """Integer and bool tensors as the default float dtype, for exp, log, sin... (torch)."""
-    if isinstance(x, Tensor):
-        if x.data.dtype.kind == "f":
-            return x
-        return Tensor._wrap(x.data.astype(get_default_dtype()))
-    return Tensor(x) if not isinstance(x, np.ndarray) else Tensor._wrap(x)
+# torch's type promotion lives with apply (registry), where the binary fast path needs it.
+_operands = promote
+_floating = as_floating
 
 
 def stable_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -148,17 +97,17 @@ POW = defop("pow", np.power, _pow_base_vjp, _pow_exponent_vjp, domain=(0.5, 2.0)
 
 def add(a: Any, b: Any, alpha: float = 1) -> Tensor:
     """a + alpha·b, broadcasting as NumPy (and torch) do."""
-    return apply(ADD, *_operands(a, b if alpha == 1 else mul(b, alpha)))
+    return apply_binary(ADD, a, b if alpha == 1 else mul(b, alpha))
 
 
 def sub(a: Any, b: Any, alpha: float = 1) -> Tensor:
     """a − alpha·b, broadcasting as NumPy (and torch) do."""
-    return apply(SUB, *_operands(a, b if alpha == 1 else mul(b, alpha)))
+    return apply_binary(SUB, a, b if alpha == 1 else mul(b, alpha))
 
 
 def mul(a: Any, b: Any) -> Tensor:
     """a · b elementwise; d/da = b, d/db = a."""
-    return apply(MUL, *_operands(a, b))
+    return apply_binary(MUL, a, b)
 
 
 def div(a: Any, b: Any) -> Tensor:
@@ -172,12 +121,12 @@ def div(a: Any, b: Any) -> Tensor:
 
 def neg(x: Tensor) -> Tensor:
     """−x."""
-    return apply(NEG, x)
+    return apply_unary(NEG, x)
 
 
 def pow(x: Any, exponent: Any) -> Tensor:  # noqa: A001 - torch's name
     """x ** exponent; the exponent may be a number or a tensor."""
-    return apply(POW, *_operands(x, exponent))
+    return apply_binary(POW, x, exponent)
 
 
 # ------------------------------------------------------------------------- unary functions
@@ -268,47 +217,47 @@ CAST = defop(
 
 def exp(x: Tensor) -> Tensor:
     """e^x; its derivative is e^x itself (the VJP reuses the output)."""
-    return apply(EXP, _floating(x))
+    return apply_unary(EXP, x, floating=True)
 
 
 def log(x: Tensor) -> Tensor:
     """Natural logarithm; d/dx = 1/x."""
-    return apply(LOG, _floating(x))
+    return apply_unary(LOG, x, floating=True)
 
 
 def sqrt(x: Tensor) -> Tensor:
     """√x; d/dx = 1/(2√x)."""
-    return apply(SQRT, _floating(x))
+    return apply_unary(SQRT, x, floating=True)
 
 
 def abs(x: Tensor) -> Tensor:  # noqa: A001 - torch's name
     """|x|; the gradient is sign(x) (0 at 0, as torch)."""
-    return apply(ABS, x)
+    return apply_unary(ABS, x)
 
 
 def sin(x: Tensor) -> Tensor:
     """sin x; d/dx = cos x."""
-    return apply(SIN, _floating(x))
+    return apply_unary(SIN, x, floating=True)
 
 
 def cos(x: Tensor) -> Tensor:
     """cos x; d/dx = −sin x."""
-    return apply(COS, _floating(x))
+    return apply_unary(COS, x, floating=True)
 
 
 def tanh(x: Tensor) -> Tensor:
     """tanh x; d/dx = 1 − tanh² x (the VJP reuses the output)."""
-    return apply(TANH, _floating(x))
+    return apply_unary(TANH, x, floating=True)
 
 
 def sigmoid(x: Tensor) -> Tensor:
     """1 / (1 + e^-x), computed without overflow for any x."""
-    return apply(SIGMOID, _floating(x))
+    return apply_unary(SIGMOID, x, floating=True)
 
 
 def relu(x: Tensor) -> Tensor:
     """max(x, 0); the gradient is 1 where x > 0 and 0 elsewhere (0 at 0, as torch)."""
-    return apply(RELU, x)
+    return apply_unary(RELU, x)
 
 
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -325,12 +274,12 @@ def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tens
 
 def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise max(a, b); the winner gets the gradient, ties split it in half (torch)."""
-    return apply(MAXIMUM, *_operands(a, b))
+    return apply_binary(MAXIMUM, a, b)
 
 
 def minimum(a: Any, b: Any) -> Tensor:
     """Elementwise min(a, b); the winner gets the gradient, ties split it in half (torch)."""
-    return apply(MINIMUM, *_operands(a, b))
+    return apply_binary(MINIMUM, a, b)
 
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002 - torch's name

@@ -9,13 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from gdlab.autograd.engine import _GradMode, _next_seq
+from gdlab.dtypes import get_default_dtype
 from gdlab.tensor import Tensor
 
-__all__ = ["OPS", "Op", "Sample", "apply", "defop"]
+__all__ = [
+    "OPS",
+    "Op",
+    "Sample",
+    "apply",
+    "apply_binary",
+    "apply_unary",
+    "as_floating",
+    "defop",
+    "promote",
+]
 
 Vjp = Callable[..., np.ndarray]
 # One test case: the shapes of the positional inputs and the keyword arguments.
@@ -151,6 +163,145 @@ def apply(op: Op, *inputs: object, **kwargs: object) -> Tensor:
     out._node = node
     out.requires_grad = node is not None
     return out
+
+
+_NO_KWARGS: dict = {}  # shared by nodes of ops called without keyword arguments (never mutated)
+_ndarray = np.ndarray
+
+
+def apply_unary(op: Op, x: Any, floating: bool = False) -> Tensor:
+    """``apply`` for a one-input op without keyword arguments (exp, tanh, relu...): the same
+    result on a straight-line path. With ``floating``, integer inputs first become the
+    default float dtype, as torch's exp or sin do."""
+    if not isinstance(x, Tensor) or (floating and x.data.dtype.kind != "f"):
+        return apply(op, as_floating(x) if floating else x)
+    xd = x.data
+    data = op.forward(xd)
+    out = _new(Tensor)
+    out.data = data if type(data) is _ndarray else np.asarray(data)
+    out._grad = None
+    out._version = 0
+    out._retains_grad = False
+    if x.requires_grad and _GradMode.enabled:
+        out._node = (op, (xd,), _NO_KWARGS, ((0, x, x._version),), (), _next_seq())
+        out.requires_grad = True
+    else:
+        out._node = None
+        out.requires_grad = False
+    return out
+
+
+def apply_binary(op: Op, a: Any, b: Any) -> Tensor:
+    """``apply`` for a two-input op without keyword arguments (+ - * ** maximum...), with
+    torch's type promotion (``promote``). Tensor with tensor of the same dtype, or a float
+    tensor with a Python number, take a straight-line path; the rest goes through apply."""
+    ta = isinstance(a, Tensor)
+    tb = isinstance(b, Tensor)
+    if ta:
+        ad = a.data
+        if tb:
+            bd = b.data
+            fast = bd.dtype is ad.dtype
+        else:
+            bd = b
+            fast = type(b) is int or (type(b) is float and ad.dtype.kind == "f")
+    elif tb:
+        ad = a
+        bd = b.data
+        fast = type(a) is int or (type(a) is float and bd.dtype.kind == "f")
+    else:
+        fast = False
+    if not fast:
+        return apply(op, *promote(a, b))
+    try:
+        data = op.forward(ad, bd)
+    except ValueError as e:
+        raise ValueError(_describe(op, (ad, bd), e)) from None
+    out = _new(Tensor)
+    out.data = data if type(data) is _ndarray else np.asarray(data)
+    out._grad = None
+    out._version = 0
+    out._retains_grad = False
+    node = None
+    if _GradMode.enabled:
+        ga = ta and a.requires_grad
+        gb = tb and b.requires_grad
+        if ga and gb:
+            parents, saved = ((0, a, a._version), (1, b, b._version)), ()
+        elif ga:
+            parents, saved = ((0, a, a._version),), ((b, b._version),) if tb else ()
+        elif gb:
+            parents, saved = ((1, b, b._version),), ((a, a._version),) if ta else ()
+        if ga or gb:
+            node = (op, (ad, bd), _NO_KWARGS, parents, saved, _next_seq())
+    out._node = node
+    out.requires_grad = node is not None
+    return out
+
+
+# ------------------------------------------------------------------------- type promotion
+def _const(x: Any) -> Any:
+    """Tensors, arrays and Python scalars pass through (NumPy keeps a float32 tensor float32
+    with a Python scalar); NumPy scalars become Python scalars (torch treats them so); lists
+    become arrays of the default dtype."""
+    if isinstance(x, np.generic):  # before float: np.float64 is a float subclass
+        return x.item()
+    if isinstance(x, Tensor | int | float | np.ndarray):
+        return x
+    return Tensor(x).data
+
+
+def _as_float(x: Any, dtype: np.dtype) -> Any:
+    """An integer or bool operand as ``dtype`` (it cannot carry a gradient, so no node)."""
+    data = x.data if isinstance(x, Tensor) else x
+    return data.astype(dtype)
+
+
+def promote(a: Any, b: Any) -> tuple[Any, Any]:
+    """The two operands with torch's type promotion where it differs from NumPy's.
+
+    torch: an integer tensor with a float (tensor or Python scalar) becomes that float dtype
+    (the default dtype for a Python float), where NumPy would pick float64; floating dtypes
+    promote to the wider one (float32 + float64 -> float64, never a silent downcast).
+    """
+    if isinstance(a, Tensor):  # the common cases first: this runs for every + - * /
+        da = a.data.dtype
+        if isinstance(b, Tensor):
+            if b.data.dtype is da:
+                return a, b
+        elif type(b) is float:
+            if da.kind == "f":
+                return a, b
+        elif type(b) is int:
+            return a, b
+    a = _const(a)
+    b = _const(b)
+    da = a.data.dtype if isinstance(a, Tensor) else getattr(a, "dtype", None)
+    db = b.data.dtype if isinstance(b, Tensor) else getattr(b, "dtype", None)
+    if da is db:
+        return a, b
+    if da is None:  # a is a Python scalar
+        if isinstance(a, float) and db.kind != "f":
+            b = _as_float(b, get_default_dtype())
+        return a, b
+    if db is None:
+        if isinstance(b, float) and da.kind != "f":
+            a = _as_float(a, get_default_dtype())
+        return a, b
+    if da.kind == "f" and db.kind != "f":
+        b = _as_float(b, da)
+    elif db.kind == "f" and da.kind != "f":
+        a = _as_float(a, db)
+    return a, b
+
+
+def as_floating(x: Any) -> Any:
+    """Integer and bool tensors as the default float dtype, for exp, log, sin... (torch)."""
+    if isinstance(x, Tensor):
+        if x.data.dtype.kind == "f":
+            return x
+        return Tensor._wrap(x.data.astype(get_default_dtype()))
+    return Tensor(x) if not isinstance(x, np.ndarray) else Tensor._wrap(x)
 
 
 def _record(op: Op, inputs: tuple, arrays: tuple, kwargs: dict) -> tuple | None:
