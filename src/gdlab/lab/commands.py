@@ -60,7 +60,10 @@ def cmd_compare(args: argparse.Namespace) -> dict[str, Any]:
     from gdlab.lab.compare_report import write_compare
 
     run_dir = open_run_dir(args, "compare")
-    n_variants = len(set(args.optimizers) | {args.batch_optimizer}) + len(args.batch_modes)
+    pairs = {(o, "mbgd") for o in args.optimizers} | {
+        (args.batch_optimizer, m) for m in args.batch_modes
+    }
+    n_variants = len(pairs)  # an optimizer at a batch mode is trained once, however labelled
     per_variant = args.seeds + (0 if args.lr else args.trials)
     progress = progress_printer(args, len(args.dataset) * n_variants * per_variant)
     result = compare(

@@ -153,7 +153,9 @@ def _write_outputs(
         )
         run_dir.save_figure(fig, "curves")
         rep.add_figure(fig, caption="Training and validation loss against epochs")
-    norms = {k.split("/", 1)[1]: v for k, v in h.steps.items() if k.startswith("grad_norm/")}
+    # Weights only, input layer first: vanishing gradients show as the lower curves.
+    names = [n for n, _ in trainer.model.named_parameters() if n.endswith("weight")]
+    norms = {n: h.steps[f"grad_norm/{n}"] for n in names if f"grad_norm/{n}" in h.steps}
     if norms:
         fig = plot_grad_norms(
             {k: [math.nan if x is None else x for x in v] for k, v in norms.items()}
