@@ -197,3 +197,31 @@ def test_plateau_requires_a_metric():
     gd, _ = _optimizers()
     with pytest.raises(TypeError):
         gd_sched.ReduceLROnPlateau(gd).step()
+
+
+RESUMABLE = ["step", "multistep", "exponential", "cosine", "linear", "polynomial", "cyclic"]
+
+
+@pytest.mark.parametrize("name", RESUMABLE)
+def test_last_epoch_resume_matches_torch(name):
+    """Built with last_epoch=k (initial_lr present): the same lrs as torch from there on."""
+    gd, th = _optimizers()
+    for opt in (gd, th):
+        for group in opt.param_groups:
+            group["initial_lr"] = group["lr"]
+    make = {
+        "step": lambda m, o: m.StepLR(o, 7, 0.5, last_epoch=10),
+        "multistep": lambda m, o: m.MultiStepLR(o, [5, 20], 0.3, last_epoch=10),
+        "exponential": lambda m, o: m.ExponentialLR(o, 0.9, last_epoch=10),
+        "cosine": lambda m, o: m.CosineAnnealingLR(o, 30, 0.001, last_epoch=10),
+        "linear": lambda m, o: m.LinearLR(o, 0.2, total_iters=17, last_epoch=10),
+        "polynomial": lambda m, o: m.PolynomialLR(o, 40, 2.0, last_epoch=10),
+        "cyclic": lambda m, o: m.CyclicLR(o, 0.01, 0.1, 6, last_epoch=10),
+    }[name]
+    s_gd, s_th = make(gd_sched, gd), make(torch.optim.lr_scheduler, th)
+    for t in range(30):
+        assert s_gd.get_last_lr() == s_th.get_last_lr(), f"{name} step {t}"
+        gd.step()
+        th.step()
+        s_gd.step()
+        s_th.step()

@@ -286,14 +286,14 @@ class CyclicLR(LRScheduler):
             self.use_beta1 = _init_momentum(optimizer, base_momentum, max_momentum, last_epoch)
             self.base_momentums = _per_group("base_momentum", optimizer, base_momentum)
             self.max_momentums = _per_group("max_momentum", optimizer, max_momentum)
-        self._base_lrs_arg = base_lrs
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
 
     def get_lr(self) -> list[float]:
+        # base_lrs are the groups' initial_lr during the initial step, then base_lr (as torch)
         factor, scale = self._wave(self.last_epoch)
         lrs = [b + (m - b) * factor * scale
-               for b, m in zip(self._base_lrs_arg, self.max_lrs, strict=True)]  # fmt: skip
+               for b, m in zip(self.base_lrs, self.max_lrs, strict=True)]  # fmt: skip
         if self.cycle_momentum:
             for group, b, m in zip(
                 self.optimizer.param_groups, self.base_momentums, self.max_momentums, strict=True

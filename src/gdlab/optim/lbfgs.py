@@ -125,6 +125,7 @@ class LBFGS(Optimizer):
         flat_grad = self._gather_flat_grad()
         for p, saved in zip(self._params, x, strict=True):
             p.data[...] = saved
+            p._version += 1
         return loss, flat_grad
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:  # noqa: C901
