@@ -24,7 +24,7 @@ import types
 import warnings
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from gdlab.optim.optimizer import Optimizer
@@ -416,14 +416,6 @@ class CosineAnnealingLR(LRScheduler):
         return [e + (b - e) * (1 + math.cos(math.pi * t / T)) / 2 for b in self.base_lrs]
 
 
-from gdlab.optim._lr_composite import (  # noqa: E402  (they subclass LRScheduler)
-    ChainedScheduler,
-    CosineAnnealingWarmRestarts,
-    CyclicLR,
-    OneCycleLR,
-    ReduceLROnPlateau,
-    SequentialLR,
-)
-
-_ = (Sequence, ChainedScheduler, CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR)
-_ = (ReduceLROnPlateau, SequentialLR)
+# They subclass LRScheduler, so they are imported once it exists.
+from gdlab.optim._lr_composite import ChainedScheduler, ReduceLROnPlateau, SequentialLR  # noqa: E402
+from gdlab.optim._lr_cyclic import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR  # noqa: E402
