@@ -17,7 +17,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 
 __all__ = [
-    "Schedule", "constant", "cosine", "cyclic", "cyclic_wave", "exponential", "inverse_time",
+    "Schedule", "constant", "cosine", "cyclic", "exponential", "inverse_time",
     "join", "linear_warmup", "multistep", "one_cycle", "polynomial", "step", "warmup_cosine",
 ]  # fmt: skip
 
@@ -240,7 +240,11 @@ def cyclic_wave(
     scale_fn: Callable[[float], float] | None = None,
     scale_mode: str = "cycle",
 ) -> Callable[[int], tuple[float, float]]:
-    """(triangle height in [0, 1], amplitude scale) at step t, the two factors of ``cyclic``."""
+    """(triangle height in [0, 1], amplitude scale) at step t, the two factors of ``cyclic``.
+
+    Not a schedule itself (it returns a pair), so not in ``__all__``; CyclicLR uses it to move
+    the momentum against the lr.
+    """
     up = float(step_size_up)
     down = float(step_size_down) if step_size_down is not None else up
     total = up + down
