@@ -250,3 +250,26 @@ def test_reproduce(name, tmp_path, capsys):
         np.testing.assert_allclose(theta, [1, 2, 3], atol=1e-3)  # y = x1 + 2 x2 + 3
     else:
         assert data["matches"] is True
+
+
+def test_train_ctrl_c_writes_partial_results_and_resumes(tmp_path, capsys, monkeypatch):
+    from gdlab.train import GradientHealth
+
+    real = GradientHealth.on_before_optimizer_step
+
+    def interrupt(self, step, logs):
+        if step == 8:  # in the second epoch, after the first checkpoint
+            raise KeyboardInterrupt
+        return real(self, step, logs)
+
+    monkeypatch.setattr(GradientHealth, "on_before_optimizer_step", interrupt)
+    out = tmp_path / "t"
+    argv = ["train", "--out", str(out), "--set", 'data.name="iris"', "--set", "model.hidden=[8]",
+            "--set", "data.batch_size=16", "--set", "train.epochs=3"]  # fmt: skip
+    assert cli.main(argv) == 130
+    assert f"partial results in {out}" in capsys.readouterr().err
+    assert json.loads((out / "summary.json").read_text())["interrupted"] is True
+    assert len((out / "metrics.csv").read_text().splitlines()) == 2  # header + epoch 1
+    monkeypatch.setattr(GradientHealth, "on_before_optimizer_step", real)
+    code, data = run_json(capsys, ["train", "--resume", str(out)])
+    assert code == 0 and data["final"]["epoch"] == 3 and data["interrupted"] is False

@@ -93,6 +93,8 @@ def train_from_config(
         trainer.fit(int(config["train"]["epochs"]), resume=resume)
     except train.DivergenceError as exc:
         return trainer, task, str(exc)
+    except KeyboardInterrupt:
+        return trainer, task, "interrupted"
     return trainer, task, None
 
 
@@ -145,6 +147,8 @@ def _write_outputs(
     )
     if diverged:
         rep.add_text(f"Diverged: {diverged}")
+    if interrupted:
+        rep.add_text("Interrupted (Ctrl-C): the epochs finished so far; resume with --resume.")
     rep.add_table(rows, caption="Per epoch")
     x = [r["epoch"] for r in rows]
     if rows:
@@ -187,10 +191,10 @@ def run_train(args: Any, open_run_dir: Any, make_result: Any) -> dict[str, Any]:
     run_dir = open_run_dir(args, "train", default)
     run_dir.write_config(config)
     bar = not args.quiet and args.format == "text" and sys.stderr.isatty()
-    try:
-        trainer, task, diverged = train_from_config(config, run_dir.path, args.resume, bar)
-    except KeyboardInterrupt:
-        raise  # the trainer's checkpoints are complete; --resume continues from the last one
+    trainer, task, diverged = train_from_config(config, run_dir.path, args.resume, bar)
+    if diverged == "interrupted":  # write what was done; --resume continues from a checkpoint
+        _write_outputs(run_dir, config, trainer, task, None, interrupted=True)
+        raise KeyboardInterrupt
     out = _write_outputs(run_dir, config, trainer, task, diverged)
     final = out["final"]
     text = (
