@@ -129,8 +129,10 @@ def _to_array(value: Any) -> Any:
 class Optimizer:
     """Base class of every optimizer (torch.optim.Optimizer's API).
 
-    Subclasses set ``_rule`` (the update function) and may override ``_rule_kwargs(group)``
-    (which group entries the rule receives), ``_validate(group)`` and ``_init_state``.
+    Subclasses set ``_rule`` (the update function, which creates its state on first use) and
+    may override ``_rule_kwargs(group)`` (which group entries the rule receives) and
+    ``_validate(group)`` (run on the defaults and on every group added). ``state[p]`` holds
+    torch's keys plus private ``_``-prefixed work buffers that ``state_dict()`` leaves out.
 
     Args:
         params: an iterable of Tensors, or of dicts (param groups) with a ``"params"`` entry
