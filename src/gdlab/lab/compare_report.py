@@ -251,7 +251,12 @@ def steps_figure(result: CompareResult, d: str) -> Any:
 
 def profile_costs(result: CompareResult) -> tuple[np.ndarray, list[str]]:
     """Median samples-to-target per (data set, variant); inf when not reached."""
-    labels = [v.label for v in result.variants]
+    seen: set[tuple[str, str]] = set()  # "sgd" and "MBGD (batch b)" are the same runs: once
+    labels = []
+    for v in result.variants:
+        if (v.optimizer, v.batch_mode) not in seen:
+            seen.add((v.optimizer, v.batch_mode))
+            labels.append(v.label)
     rows = {
         (r["dataset"], r["variant"]): r["samples_to_target"] for r in summary_rows(result, False)
     }
