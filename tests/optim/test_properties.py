@@ -267,3 +267,18 @@ def test_adam_on_threads_equals_one_thread(kwargs):
             optim.set_num_threads(1)
         out.append(p.data)
     np.testing.assert_array_equal(out[0], out[1])
+
+
+@pytest.mark.parametrize("name, cls, kwargs", ALL, ids=IDS)
+def test_many_params_on_threads_equal_one_thread(name, cls, kwargs):
+    out = []
+    for threads in (1, 2):
+        optim.set_num_threads(threads)
+        try:
+            params = _params() + _params(1) + _params(2)
+            _run(cls, kwargs, params, 3)
+        finally:
+            optim.set_num_threads(1)
+        out.append([p.data for p in params])
+    for a, b in zip(*out, strict=True):
+        np.testing.assert_array_equal(a, b)

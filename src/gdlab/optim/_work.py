@@ -14,7 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-__all__ = ["CHUNK", "chunks", "flat", "get_num_threads", "run_chunked", "set_num_threads"]
+__all__ = [
+    "CHUNK", "chunks", "flat", "get_num_threads", "is_long", "run_chunked", "run_tasks",
+    "set_num_threads",
+]  # fmt: skip
 
 CHUNK = 1 << 15  # 32k elements: 128 KB per float32 buffer; a chunk of each array fits in L2
 
@@ -77,12 +80,39 @@ def chunks(n: int, start: int = 0) -> Iterator[slice]:
 def run_chunked(n: int, body: Callable[[int, int], None]) -> None:
     """``body(lo, hi)`` over [0, n): in one call, or split in CHUNK-aligned parts on threads."""
     parts = min(_threads, n // (2 * CHUNK))
-    if parts <= 1 or _pool is None:
+    if parts <= 1 or _pool is None or getattr(_local, "in_worker", False):
         body(0, n)
         return
     per = -(-n // parts // CHUNK) * CHUNK  # ceil to whole chunks
     bounds = [(lo, min(lo + per, n)) for lo in range(0, n, per)]
     futures = [_pool.submit(body, lo, hi) for lo, hi in bounds[1:]]
     body(*bounds[0])  # the calling thread does the first part
+    for f in futures:
+        f.result()
+
+
+def is_long(n: int) -> bool:
+    """Whether a parameter of n elements is split over the threads by ``run_chunked`` itself."""
+    return _threads > 1 and n >= 2 * CHUNK * _threads
+
+
+def _run_serial(tasks: list[Callable[[], None]]) -> None:
+    _local.in_worker = True  # a task's own run_chunked stays on this thread
+    try:
+        for task in tasks:
+            task()
+    finally:
+        _local.in_worker = False
+
+
+def run_tasks(tasks: list[Callable[[], None]]) -> None:
+    """Run independent tasks (one parameter's update each), shared out over the threads."""
+    if _pool is None or len(tasks) < 2:
+        for task in tasks:
+            task()
+        return
+    shares = [tasks[i::_threads] for i in range(_threads)]
+    futures = [_pool.submit(_run_serial, share) for share in shares[1:] if share]
+    _run_serial(shares[0])
     for f in futures:
         f.result()

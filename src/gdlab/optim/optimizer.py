@@ -17,11 +17,13 @@ import numbers
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from gdlab.autograd import enable_grad
+from gdlab.optim._work import get_num_threads, is_long, run_tasks
 from gdlab.tensor import Tensor
 
 __all__ = ["Optimizer", "ParamsT", "required"]
@@ -277,14 +279,20 @@ class Optimizer:
         loss = self._closure_loss(closure)
         self._opt_called = True  # lets a scheduler warn when it is stepped first (as torch)
         rule = type(self)._rule
+        threaded = get_num_threads() > 1
         for group in self.param_groups:
             kwargs = self._rule_kwargs(group)
+            tasks = []
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
                     continue
-                rule(p.data, grad, self.state[p], **kwargs)
                 p._version += 1
+                if threaded and not is_long(p.data.size):  # many small params: one per thread
+                    tasks.append(partial(rule, p.data, grad, self.state[p], **kwargs))
+                else:
+                    rule(p.data, grad, self.state[p], **kwargs)
+            run_tasks(tasks)
         return loss
 
     # ------------------------------------------------------------------ state dicts
