@@ -310,3 +310,18 @@ def test_micrograd_expressions_match_torch():
         assert ours.item() == pytest.approx(theirs.item(), rel=1e-12)
         for p, q in zip(ins, tins, strict=True):
             assert p.grad == pytest.approx(q.grad.item(), rel=1e-12)
+
+
+def test_autograd_grad_results_do_not_alias_each_other_or_the_output_gradient():
+    a, b = t([1.0, 2.0]), t([3.0, 4.0])
+    g = np.array([1.0, 1.0])
+    ga, gb = grad(a + b, [a, b], g)
+    ga[0] = 100.0
+    assert gb[0] == 1.0 and g[0] == 1.0
+
+
+def test_leaf_grad_is_owned_by_the_leaf():
+    a, b = t([1.0, 2.0]), t([3.0, 4.0])
+    (a + b).backward(np.array([1.0, 1.0]))
+    a.grad[0] = 100.0
+    assert b.grad[0] == 1.0

@@ -27,6 +27,7 @@ __all__ = [
     "is_grad_enabled",
     "make_node",
     "no_grad",
+    "passthrough",
     "set_grad_enabled",
     "unbroadcast",
 ]
@@ -134,6 +135,12 @@ def _node_name(node: tuple) -> str:
     return "a freed node" if op is None else f"{op.name.title().replace('_', '')}Backward"
 
 
+def passthrough(g: np.ndarray, out: np.ndarray, *inputs: object, **kwargs: object) -> np.ndarray:
+    """The VJP of an input that passes the gradient on unchanged (add, the first input of sub,
+    expand, clone); the engine recognises it and skips the call."""
+    return g
+
+
 def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum ``g`` over the axes that broadcasting added or stretched, to get ``shape``."""
     if g.shape == shape:
@@ -219,7 +226,7 @@ def _run(
             continue
         if wanted is not None:
             if id(t) in wanted:
-                found[id(t)] = _cast(g, t)
+                found[id(t)] = _owned(g, t)
         elif t._retains_grad:
             _accumulate_leaf(t, g)
         node = t._node
@@ -231,12 +238,13 @@ def _run(
         for i, x, v in parents:
             if x._version != v:
                 raise _version_error(x, node, v)
-            if kwargs:
-                gx = vjps[i](g, out, *arrays, **kwargs)
+            vjp = vjps[i]
+            if vjp is passthrough:
+                gx = g
             else:
-                gx = vjps[i](g, out, *arrays)
-            if type(gx) is not ndarray:
-                gx = np.asarray(gx)
+                gx = vjp(g, out, *arrays, **kwargs) if kwargs else vjp(g, out, *arrays)
+                if type(gx) is not ndarray:
+                    gx = np.asarray(gx)
             shape = x.data.shape
             if gx.shape != shape:
                 gx = unbroadcast(gx, shape)
@@ -255,8 +263,15 @@ def _run(
         if wanted is None:
             _accumulate_leaf(x, g)
         elif key in wanted:
-            found[key] = _cast(g, x)
+            found[key] = _owned(g, x)
     return found
+
+
+def _owned(g: np.ndarray, like: Tensor) -> np.ndarray:
+    """A fresh array of ``like``'s dtype: gradients flowing through the graph may be shared
+    (a passthrough VJP hands the same array to both inputs of an add, or the caller's own
+    ``grad_outputs``), so what ``autograd.grad`` returns must not alias them."""
+    return np.array(g, dtype=like.data.dtype, copy=True)
 
 
 def _accumulate_leaf(t: Tensor, g: np.ndarray) -> None:

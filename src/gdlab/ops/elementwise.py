@@ -19,6 +19,7 @@ from gdlab.ops.registry import (
     apply_unary,
     as_floating,
     defop,
+    passthrough,
     promote,
 )
 from gdlab.tensor import Tensor
@@ -61,8 +62,8 @@ def stable_sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------- arithmetic
-ADD = defop("add", np.add, lambda g, out, a, b: g, lambda g, out, a, b: g)
-SUB = defop("sub", np.subtract, lambda g, out, a, b: g, lambda g, out, a, b: -g)
+ADD = defop("add", np.add, passthrough, passthrough)
+SUB = defop("sub", np.subtract, passthrough, lambda g, out, a, b: -g)
 MUL = defop("mul", np.multiply, lambda g, out, a, b: g * b, lambda g, out, a, b: g * a)
 DIV = defop(
     "div",

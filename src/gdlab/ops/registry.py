@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.autograd.engine import _GradMode, _next_seq
+from gdlab.autograd.engine import _GradMode, _next_seq, passthrough
 from gdlab.dtypes import get_default_dtype
 from gdlab.tensor import Tensor
 
@@ -26,6 +26,7 @@ __all__ = [
     "apply_unary",
     "as_floating",
     "defop",
+    "passthrough",
     "promote",
 ]
 
