@@ -117,6 +117,20 @@ def test_trajectory_matches_torch(name, cls, kw0, kw1):
             assert np.isfinite(p.data).all(), f"{name} diverged at step {step}"
             np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=RTOL_TORCH, atol=1e-12,
                                        err_msg=f"{name} step {step}")  # fmt: skip
+    _assert_same_layout(opt.state_dict(), topt.state_dict())
+
+
+GDLAB_EXTENSIONS = {"eps_hat", "eps_in_sqrt", "ns_dtype"}
+
+
+def _assert_same_layout(ours, theirs):
+    """Same state keys per parameter, same group keys (besides gdlab's extensions)."""
+    assert ours["state"].keys() == theirs["state"].keys()
+    for k in ours["state"]:
+        assert ours["state"][k].keys() == theirs["state"][k].keys(), k
+    for g, h in zip(ours["param_groups"], theirs["param_groups"], strict=True):
+        assert set(g) - GDLAB_EXTENSIONS == set(h)
+        assert g["params"] == h["params"]
 
 
 def test_muon_matches_torch_to_bfloat16_precision():

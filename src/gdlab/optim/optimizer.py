@@ -312,8 +312,9 @@ class Optimizer:
             groups.append(packed)
         state = {}
         for p, s in self.state.items():
-            if id(p) in index and s:
-                state[index[id(p)]] = {k: v for k, v in s.items() if not k.startswith("_")}
+            saved = {k: v for k, v in s.items() if not k.startswith("_")}
+            if id(p) in index and saved:
+                state[index[id(p)]] = saved
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
