@@ -399,6 +399,10 @@ def _fail(args: argparse.Namespace, exc: BaseException, code: int) -> int:
         import traceback
 
         traceback.print_exception(exc)
+    extra = {"matplotlib": "plot", "sklearn": "data", "tqdm": "progress", "tomli": "lab"}
+    name = getattr(exc, "name", None)
+    if isinstance(exc, ModuleNotFoundError) and name in extra:
+        exc = ModuleNotFoundError(f"{exc}; install it with: pip install gdlab[{extra[name]}]")
     print(f"gdlab {args.command}: error: {exc}", file=sys.stderr)
     return code
 

@@ -23,10 +23,21 @@ import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+
+def _tomllib() -> Any:
+    """tomllib (Python >= 3.11) or its backport tomli (installed with ``gdlab[lab]``)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib
+    try:  # pragma: no cover - Python 3.10
+        import tomli
+    except ImportError:  # pragma: no cover
+        raise ImportError(
+            "reading TOML on Python 3.10 requires tomli: pip install gdlab[lab] (or tomli)"
+        ) from None
+    return tomli  # pragma: no cover
+
 
 __all__ = [
     "ConfigError",
@@ -60,9 +71,10 @@ class ConfigError(ValueError):
 
 def loads_toml(text: str, source: str = "<string>") -> dict[str, Any]:
     """Parse TOML text; errors carry the source name and tomllib's line and column."""
+    toml = _tomllib()
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        return toml.loads(text)
+    except toml.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: invalid TOML: {exc}") from None
 
 
@@ -89,9 +101,10 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     if not sep or not key or not re.fullmatch(r"[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*", key):
         raise ConfigError(f"--set: expected key=value with a dotted key, got {item!r}")
     raw = raw.strip()
+    toml = _tomllib()
     try:
-        value = tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
+        value = toml.loads(f"v = {raw}")["v"]
+    except toml.TOMLDecodeError:
         value = raw
     return key.split("."), value
 
