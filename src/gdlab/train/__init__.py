@@ -11,13 +11,10 @@ from gdlab.train import metrics
 from gdlab.train.callbacks import (
     Callback,
     Checkpoint,
-    CSVLogger,
     EarlyStopping,
     GradientHealth,
     GradientWarning,
-    JSONLinesLogger,
     LambdaCallback,
-    ProgressBar,
 )
 from gdlab.train.checkpoint import (
     CheckpointError,
@@ -26,6 +23,7 @@ from gdlab.train.checkpoint import (
     save_checkpoint,
 )
 from gdlab.train.history import History
+from gdlab.train.loggers import CSVLogger, JSONLinesLogger, ProgressBar
 from gdlab.train.trainer import DivergenceError, Trainer, fit
 
 __all__ = [

@@ -11,12 +11,8 @@ weights) has ``state_dict``/``load_state_dict``, so checkpoints carry it.
 from __future__ import annotations
 
 import copy
-import csv
-import io
-import json
 import math
 import os
-import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -24,18 +20,15 @@ from typing import Any
 import numpy as np
 
 from gdlab.train.checkpoint import clean_stale, save_checkpoint
-from gdlab.train.history import TIME_KEYS, _jsonable, atomic_write_text
+from gdlab.train.history import TIME_KEYS
 
 __all__ = [
-    "CSVLogger",
     "Callback",
     "Checkpoint",
     "EarlyStopping",
     "GradientHealth",
     "GradientWarning",
-    "JSONLinesLogger",
     "LambdaCallback",
-    "ProgressBar",
 ]
 
 
@@ -242,148 +235,6 @@ class Checkpoint(Callback):
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self.save_on_train_end and self._last_step != self.trainer.global_step:
             self.save()
-
-
-# ---------------------------------------------------------------- loggers
-def _scalar_row(row: dict[str, Any], timing: bool) -> dict[str, Any]:
-    return {
-        k: v
-        for k, v in row.items()
-        if (timing or k not in TIME_KEYS) and (v is None or isinstance(v, int | float | str))
-    }
-
-
-def _fmt(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        return repr(v) if math.isfinite(v) else ("nan" if math.isnan(v) else str(v))
-    return str(v)
-
-
-class _FileLogger(Callback):
-    """Keeps a file in the run directory equal to a table of the history.
-
-    On train begin the file is rewritten from the (possibly resumed) history, so after a
-    resume it never holds rows from after the checkpoint; then rows are appended.
-    """
-
-    table = "epochs"
-
-    def __init__(self, filename: str | os.PathLike, timing: bool = False) -> None:
-        self.filename, self.timing = Path(filename), timing
-
-    def _path(self) -> Path:
-        if self.filename.is_absolute() or self.trainer.run_dir is None:
-            return self.filename
-        return Path(self.trainer.run_dir) / self.filename
-
-    def _rows(self) -> list[dict[str, Any]]:
-        cols = getattr(self.trainer.history, self.table)
-        n = len(next(iter(cols.values()))) if cols else 0
-        return [_scalar_row({k: v[i] for k, v in cols.items()}, self.timing) for i in range(n)]
-
-    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        atomic_write_text(self._path(), self._render(self._rows(), header=True))
-
-    def _append(self, row: dict[str, Any]) -> None:
-        with open(self._path(), "a", encoding="utf-8", newline="") as f:
-            f.write(self._render([_scalar_row(row, self.timing)], header=False))
-
-
-class CSVLogger(_FileLogger):
-    """One CSV row per epoch (``per="epoch"``) or per step, in ``<run_dir>/<filename>``.
-
-    Columns are fixed by the first row (sorted, ``epoch``/``step`` first); floats are written
-    with ``repr``, so two runs with the same seed give byte-identical files (wall times only
-    with ``timing=True``).
-    """
-
-    def __init__(
-        self, filename: str | os.PathLike = "log.csv", per: str = "epoch", timing: bool = False
-    ) -> None:
-        if per not in ("epoch", "step"):
-            raise ValueError(f"CSVLogger: per must be 'epoch' or 'step', got {per!r}")
-        super().__init__(filename, timing)
-        self.table = "epochs" if per == "epoch" else "steps"
-        self.columns: list[str] | None = None
-
-    def _render(self, rows: list[dict[str, Any]], header: bool) -> str:
-        if header:
-            self.columns = None
-        if rows and self.columns is None:
-            first = "epoch" if self.table == "epochs" else "step"
-            self.columns = sorted(rows[0], key=lambda k: (k != first, k))
-            header = True
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        if header and self.columns:
-            writer.writerow(self.columns)
-        for row in rows:
-            writer.writerow([_fmt(row.get(c)) for c in self.columns or []])
-        return buf.getvalue()
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        if self.table == "epochs":
-            self._append(dict(logs or {}))
-
-    def on_batch_end(self, step: int, logs: dict[str, Any] | None = None) -> None:
-        if self.table == "steps":
-            self._append(dict(logs or {}))
-
-
-class JSONLinesLogger(CSVLogger):
-    """One JSON object per line, per step (default) or per epoch, in ``<run_dir>/<filename>``."""
-
-    def __init__(
-        self, filename: str | os.PathLike = "steps.jsonl", per: str = "step", timing: bool = False
-    ) -> None:
-        super().__init__(filename, per, timing)
-
-    def _render(self, rows: list[dict[str, Any]], header: bool) -> str:
-        return "".join(json.dumps(_jsonable(r), sort_keys=True) + "\n" for r in rows)
-
-
-# ---------------------------------------------------------------- progress
-class ProgressBar(Callback):
-    """A tqdm progress bar over optimizer steps, with the loss as postfix.
-
-    ``disable=None`` (default) turns it off when stderr is not a terminal (CI, pipes), as tqdm
-    does. Requires the ``progress`` extra (``pip install gdlab[progress]``).
-    """
-
-    def __init__(self, disable: bool | None = None, update_every: int = 1, **tqdm_kwargs: Any):
-        self.disable, self.update_every, self.kwargs = disable, update_every, tqdm_kwargs
-        self.bar: Any = None
-
-    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:
-            raise ImportError(
-                "ProgressBar requires tqdm: pip install gdlab[progress] (or pip install tqdm)"
-            ) from None
-        total = self.trainer.total_steps()
-        self.bar = tqdm(
-            total=total,
-            initial=self.trainer.global_step,
-            disable=self.disable,
-            file=self.kwargs.pop("file", sys.stderr),
-            unit="step",
-            **self.kwargs,
-        )
-
-    def on_batch_end(self, step: int, logs: dict[str, Any] | None = None) -> None:
-        if self.bar is not None and step % self.update_every == 0:
-            self.bar.update(step - self.bar.n)
-            self.bar.set_postfix(
-                loss=f"{(logs or {}).get('loss', float('nan')):.4g}", refresh=False
-            )
-
-    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
 
 
 # ---------------------------------------------------------------- gradient health

@@ -173,7 +173,7 @@ def save_checkpoint(
     _fsync(directory)
     if keep_last is not None:
         for old in find_checkpoints(directory)[:-keep_last] if keep_last > 0 else []:
-            shutil.rmtree(old, ignore_errors=True)
+            _remove_dir(old)
     return final
 
 
@@ -183,8 +183,18 @@ def _replace_dir(src: Path, dst: Path) -> None:
         return
     # os.replace cannot overwrite a non-empty directory: move the old one aside first
     trash = dst.parent / f"{_TMP_PREFIX}old-{dst.name}-{uuid.uuid4().hex[:8]}"
-    os.replace(dst, trash)
+    os.replace(dst, trash)  # a kill between these two leaves the previous checkpoints intact
     os.replace(src, dst)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def _remove_dir(path: Path) -> None:
+    """Rename out of the checkpoint namespace first, so a kill mid-delete leaves only a temp."""
+    trash = path.parent / f"{_TMP_PREFIX}del-{path.name}-{uuid.uuid4().hex[:8]}"
+    try:
+        os.replace(path, trash)
+    except OSError:
+        return
     shutil.rmtree(trash, ignore_errors=True)
 
 

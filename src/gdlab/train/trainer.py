@@ -17,7 +17,6 @@ import copy
 import math
 import os
 import time
-import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,34 +25,16 @@ import numpy as np
 
 from gdlab.autograd import no_grad
 from gdlab.nn.utils.clip_grad import clip_grad_norm_, get_total_norm
-from gdlab.random import default_generator
-from gdlab.train.callbacks import Callback, Checkpoint, ProgressBar
-from gdlab.train.checkpoint import CheckpointError, latest_checkpoint, load_checkpoint
+from gdlab.train._state import StateMixin
+from gdlab.train.callbacks import Callback, Checkpoint
+from gdlab.train.divergence import DivergenceError, DivergenceMixin, _Diverged
 from gdlab.train.history import History
+from gdlab.train.loggers import ProgressBar
 from gdlab.train.metrics import Mean, Metric, get_metric
 
 __all__ = ["DivergenceError", "Trainer", "fit"]
 
 _MODES = ("raise", "rollback", "ignore")
-
-
-class DivergenceError(FloatingPointError):
-    """The loss, a gradient or a parameter became NaN or infinite.
-
-    Attributes: ``step`` (the update that was not applied, 1-based), ``epoch``, ``lr``,
-    ``parameter`` (name of the first non-finite gradient/parameter, or None), ``loss``.
-    """
-
-    def __init__(
-        self, message: str, *, step: int, epoch: int, lr: float, parameter: str | None, loss: float
-    ) -> None:
-        super().__init__(message)
-        self.step, self.epoch, self.lr, self.parameter, self.loss = step, epoch, lr, parameter, loss
-
-
-class _Diverged(Exception):
-    def __init__(self, what: str, parameter: str | None, loss: float) -> None:
-        self.what, self.parameter, self.loss = what, parameter, loss
 
 
 def _finite(x: float) -> bool:
@@ -95,7 +76,7 @@ def _check_positive_int(name: str, value: Any, allow_none: bool = False) -> None
         raise ValueError(f"fit: {name} must be a positive int, got {value!r}")
 
 
-class Trainer:
+class Trainer(DivergenceMixin, StateMixin):
     """Trains ``model`` on ``train_loader``; :meth:`fit` returns the :class:`History`.
 
     Args: as :func:`fit`. The object keeps the counters (``global_step``, ``epoch``,
@@ -394,192 +375,6 @@ class Trainer:
             if bad is not None:
                 raise _Diverged("parameter after the update", bad, first["loss"])
         return outputs, first["loss"], first["grad_norm"]
-
-    def _first_bad(self, attr: str) -> str | None:
-        for name, p in self.named_parameters():
-            a = getattr(p, attr)
-            if a is not None and not np.isfinite(a.sum()) and not np.isfinite(a).all():
-                return name
-        return None
-
-    # ------------------------------------------------------------------ divergence
-    def _full_state(self) -> dict[str, Any]:
-        return {
-            "model": self.model.state_dict(),
-            "optimizer": copy.deepcopy(self.optimizer.state_dict()),
-        }
-
-    def _snapshot(self, push: bool = True) -> Any:
-        """The state before this step, to restore if the step diverges.
-
-        Rollback keeps two: a NaN loss at step t usually means that the update of step t−1
-        already went wrong (finite weights whose loss overflows), so it returns to the state
-        before step t−1 (discarding that update). "raise" keeps one copy of the parameters.
-        """
-        if self.divergence == "ignore":
-            return None
-        if self.divergence == "rollback":
-            if push:
-                self._ring = [*getattr(self, "_ring", [])[-1:], self._full_state()]
-            return self._ring[-1]
-        if self._uses_closure:
-            return self._full_state()
-        buffers = getattr(self, "_param_buffers", None)
-        params = self.params()
-        if buffers is None or len(buffers) != len(params):
-            buffers = self._param_buffers = [np.empty_like(p.data) for p in params]
-        for b, p in zip(buffers, params, strict=True):
-            np.copyto(b, p.data)  # no allocation per step: one preallocated copy
-        return buffers
-
-    def _restore(self, snapshot: Any) -> None:
-        if snapshot is None:
-            return
-        if isinstance(snapshot, dict):
-            self.model.load_state_dict(snapshot["model"])
-            self.optimizer.load_state_dict(copy.deepcopy(snapshot["optimizer"]))
-        else:
-            for b, p in zip(snapshot, self.params(), strict=True):
-                np.copyto(p.data, b)
-        self.optimizer.zero_grad()
-
-    def _rollback(self, step: int, d: _Diverged) -> None:
-        self._ring = self._ring[:1]
-        self._restore(self._ring[0])
-        for g in self.optimizer.param_groups:
-            g["lr"] = g["lr"] * self.rollback_factor
-        if self.scheduler is not None and hasattr(self.scheduler, "base_lrs"):
-            self.scheduler.base_lrs = [lr * self.rollback_factor for lr in self.scheduler.base_lrs]
-        self.history.events.append(
-            {
-                "event": "rollback",
-                "step": step,
-                "reason": d.what,
-                "parameter": d.parameter,
-                "lr": self.lr,
-            }
-        )
-        warnings.warn(
-            f"fit: non-finite {d.what} at step {step}; rolled back and lowered lr to {self.lr:g}",
-            RuntimeWarning,
-            stacklevel=4,
-        )
-
-    def _divergence_error(self, d: _Diverged, step: int, lr: float) -> DivergenceError:
-        where = f" (first non-finite: {d.parameter!r})" if d.parameter else ""
-        return DivergenceError(
-            f"fit: training diverged at step {step} (epoch {self.epoch}, lr {lr:g}): non-finite "
-            f"{d.what}{where}, loss {d.loss}. The update was not applied; the parameters hold "
-            f"the last good values (after step {step - 1}). Lower the learning rate, clip "
-            "gradients (grad_clip_norm=...), or pass divergence='rollback'.",
-            step=step,
-            epoch=self.epoch,
-            lr=lr,
-            parameter=d.parameter,
-            loss=d.loss,
-        )
-
-    # ------------------------------------------------------------------ state
-    def _generators(self) -> dict[str, np.random.Generator]:
-        gens = {"gdlab.default": default_generator()}
-        if hasattr(self.model, "named_modules"):
-            for mname, module in self.model.named_modules():
-                for attr, value in vars(module).items():
-                    if isinstance(value, np.random.Generator):
-                        gens[f"model.{mname}.{attr}".replace("..", ".")] = value
-        gens.update(self.generators)
-        return gens
-
-    def state_dict(self) -> dict[str, Any]:
-        """Everything needed to continue this run bit for bit (see :mod:`.checkpoint`)."""
-
-        def loader_state(loader: Any) -> Any:
-            return loader.state_dict() if hasattr(loader, "state_dict") else None
-
-        return {
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
-            "train_loader": loader_state(self.train_loader),
-            "val_loader": loader_state(self.val_loader),
-            "rng": {k: g.bit_generator.state for k, g in self._generators().items()},
-            "history": self.history.to_dict(timing=True),
-            "counters": {
-                "global_step": self.global_step,
-                "epoch": self.epoch,
-                "samples_seen": self.samples_seen,
-                "in_epoch": self.in_epoch,
-                "batch_in_epoch": self.batch_in_epoch,
-                "wall_time": self.wall_time(),
-            },
-            "running": {
-                "loss": self.running_loss.state_dict(),
-                "metrics": [m.state_dict() for m in self.metrics],
-            },
-            "callbacks": [c.state_dict() for c in self.callbacks],
-        }
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore a state saved by :meth:`state_dict` into this (identically built) trainer."""
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        if self.scheduler is not None and state["scheduler"] is not None:
-            self.scheduler.load_state_dict(state["scheduler"])
-        for name in ("train_loader", "val_loader"):
-            loader = getattr(self, name)
-            if state[name] is not None and hasattr(loader, "load_state_dict"):
-                loader.load_state_dict(state[name])
-        gens = self._generators()
-        for key, rng_state in state["rng"].items():
-            if key in gens:
-                gens[key].bit_generator.state = rng_state
-        self.history = History.from_dict(state["history"])
-        c = state["counters"]
-        self.global_step, self.epoch, self.samples_seen = (
-            c["global_step"],
-            c["epoch"],
-            c["samples_seen"],
-        )
-        self.in_epoch, self.batch_in_epoch = c["in_epoch"], c["batch_in_epoch"]
-        self._elapsed, self._iterator = c["wall_time"], None
-        self.running_loss.load_state_dict(state["running"]["loss"])
-        for m, s in zip(self.metrics, state["running"]["metrics"], strict=False):
-            m.load_state_dict(s)
-        for cb, s in zip(self.callbacks, state["callbacks"], strict=False):
-            cb.load_state_dict(s)
-
-    def resume(self, path: str | os.PathLike) -> Path | None:
-        """Load a checkpoint directory, or the newest valid one in a run directory.
-
-        ``"auto"`` resumes from ``run_dir`` if it holds a checkpoint and starts fresh otherwise.
-        """
-        if isinstance(path, str) and path == "auto":
-            if self.run_dir is None:
-                raise ValueError("fit: resume='auto' needs a run_dir")
-            found = latest_checkpoint(self.run_dir)
-            if found is None:
-                return None
-            path = found
-        path = Path(path)
-        if not (path / "manifest.json").exists() and not path.name.startswith("step-"):
-            found = latest_checkpoint(path)
-            if found is None:
-                raise CheckpointError(f"fit: no valid checkpoint found in {path}")
-            path = found
-        self.load_state_dict(load_checkpoint(path))
-        return path
-
-    def save_checkpoint(
-        self, directory: str | os.PathLike | None = None, keep_last: int | None = None
-    ) -> Path:
-        """Write a checkpoint now (default directory ``<run_dir>/checkpoints``)."""
-        from gdlab.train.checkpoint import save_checkpoint
-
-        if directory is None:
-            if self.run_dir is None:
-                raise ValueError("Trainer.save_checkpoint: pass a directory or set run_dir")
-            directory = self.run_dir / "checkpoints"
-        return save_checkpoint(directory, self.state_dict(), self.global_step, keep_last)
 
 
 def fit(
