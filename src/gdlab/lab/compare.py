@@ -256,9 +256,8 @@ def compare(
 ) -> CompareResult:
     """Tune every variant with the same budget, then train it from ``seeds`` seeds.
 
-    On Ctrl-C the runs finished so far are returned with ``interrupted=True`` (the
-    KeyboardInterrupt is re-raised by the caller after saving them, see ``gdlab compare``):
-    use ``compare_into`` for that behaviour.
+    On Ctrl-C the runs finished so far are returned with ``interrupted=True`` instead of
+    raising; ``gdlab compare`` writes them and then exits with code 130.
 
     Args:
         datasets: one name or several (several give performance profiles).

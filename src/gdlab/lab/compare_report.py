@@ -169,8 +169,21 @@ def _label(result: CompareResult, d: str, label: str, runs: list[Run]) -> str:
     return f"{label} (lr {lr:.2g}{extra})" if lr else label
 
 
+def _overlay_train_metric(result: CompareResult, d: str, variants: list, m: str, x_of: str,
+                          ax: Any) -> None:  # fmt: skip
+    from gdlab.lab.plots import _COLORS as colors
+
+    for i, v in enumerate(variants):
+        runs = [r for r in result.runs_of(d, v.label) if r.epochs["epoch"]]
+        if runs:
+            x, y, _, _ = _band(runs, f"train_{m}", x_of)
+            ax.plot(x, y, ls="--", lw=1.0, alpha=0.8, color=colors[i % len(colors)])
+    ax.set_ylabel(f"{m} (solid: validation, dashed: training)")
+
+
 def curves_figure(result: CompareResult, d: str, group: str) -> Any:
-    """Rows: train loss, val loss, val metric; columns: against epoch, samples seen, time."""
+    """Rows: training loss, validation loss, accuracy (validation solid, training dashed);
+    columns: against epochs, samples seen and wall time. Median over seeds, 25-75% band."""
     from matplotlib.figure import Figure
 
     from gdlab.lab.plots import Series, plot_loss_curves
@@ -194,6 +207,8 @@ def curves_figure(result: CompareResult, d: str, group: str) -> Any:
                     x, y, lo, hi = _band(runs, key, x_of)
                     series.append(Series(_label(result, d, v.label, runs), x, y, lo, hi))
             plot_loss_curves(series, ax=axes[i, j], xlabel=xlabel, ylabel=ylabel, log=log)
+            if key == f"val_{m}":  # training accuracy dashed beside it: the generalisation gap
+                _overlay_train_metric(result, d, variants, m, x_of, axes[i, j])
             if x_of == "wall_time":  # SGD's per-sample steps take 10-100x longer than BGD's
                 axes[i, j].set_xscale("log")
             if (i, j) != (0, 0) and axes[i, j].get_legend():
