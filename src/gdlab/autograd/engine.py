@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 from collections.abc import Iterator, Sequence
+from heapq import heappop, heappush
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -213,17 +214,26 @@ def _run(
     """
     grads: dict[int, np.ndarray] = {}
     leaves: dict[int, Tensor] = {}
+    # Pending non-leaf tensors, newest first: a tensor is always newer than its inputs, so
+    # when one is popped every reachable tensor computed from it has already passed its
+    # gradient on. No separate graph walk or sort is needed.
+    heap: list[tuple[int, Tensor]] = []
     for r, g in zip(roots, root_grads, strict=True):
-        grads[id(r)] = grads[id(r)] + g if id(r) in grads else g
+        key = id(r)
+        if key in grads:
+            grads[key] = grads[key] + g
+            continue
+        grads[key] = g
         if r._node is None:
-            leaves[id(r)] = r
+            leaves[key] = r
+        else:
+            _push(heap, r, r._node)
     found: dict[int, np.ndarray] = {}
     pop, get = grads.pop, grads.get
     ndarray = np.ndarray
-    for _, t in _topological_order(roots):
-        g = pop(id(t), None)
-        if g is None:
-            continue
+    while heap:
+        t = heappop(heap)[1]
+        g = pop(id(t))
         if wanted is not None:
             if id(t) in wanted:
                 found[id(t)] = _owned(g, t)
@@ -252,8 +262,11 @@ def _run(
             prev = get(key)
             if prev is None:
                 grads[key] = gx
-                if x._node is None:
+                xn = x._node
+                if xn is None:
                     leaves[key] = x
+                else:
+                    _push(heap, x, xn)
             else:
                 grads[key] = prev + gx
         if not retain_graph:
@@ -265,6 +278,12 @@ def _run(
         elif key in wanted:
             found[key] = _owned(g, x)
     return found
+
+
+def _push(heap: list, t: Tensor, node: tuple) -> None:
+    if node is FREED:
+        raise RuntimeError(_FREED_MESSAGE)
+    heappush(heap, (-node[5], t))
 
 
 def _owned(g: np.ndarray, like: Tensor) -> np.ndarray:
