@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from gdlab.ops.registry import Op
     from gdlab.tensor import Tensor
 
 __all__ = [
@@ -26,7 +25,6 @@ __all__ = [
     "enable_grad",
     "grad",
     "is_grad_enabled",
-    "make_node",
     "no_grad",
     "passthrough",
     "set_grad_enabled",
@@ -100,14 +98,9 @@ _next_seq = itertools.count().__next__
 # gradient, ``saved`` lists (tensor, version) for the other tensor inputs: a version is the
 # tensor's in-place counter at recording time, so a tensor modified in place after being
 # used is caught at backward (as torch does). ``seq`` is the creation order: a node is always
-# made after the nodes of its inputs, so sorting by it, newest first, is a topological order.
+# made after the nodes of its inputs, so visiting tensors newest first is a topological order.
 # After a backward without retain_graph the tensor's node is replaced by FREED.
 FREED = (None, None, None, (), (), -1)
-
-
-def make_node(op: Op, arrays: tuple, kwargs: dict, parents: tuple, saved: tuple) -> tuple:
-    """A graph node (see above); ``ops.apply`` builds the same tuple inline."""
-    return (op, arrays, kwargs, parents, saved, _next_seq())
 
 
 class Node:
