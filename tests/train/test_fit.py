@@ -120,8 +120,17 @@ def test_batch_1_without_shuffle_equals_per_sample_loop_article_003():
 
 
 # ------------------------------------------------------------------ accumulation
-@pytest.mark.parametrize("n, b, k", [(22, 4, 3), (24, 4, 3), (7, 2, 2), (10, 3, 4)])
-def test_accumulation_equals_one_big_batch(n, b, k, rng):
+@pytest.mark.parametrize(
+    "n, b, k, reduction",
+    [
+        (22, 4, 3, "mean"),
+        (24, 4, 3, "mean"),
+        (7, 2, 2, "mean"),
+        (10, 3, 4, "mean"),
+        (22, 4, 3, "sum"),
+    ],
+)
+def test_accumulation_equals_one_big_batch(n, b, k, reduction, rng):
     X, y = rng.normal(size=(n, 5)), rng.normal(size=(n, 2))
 
     def run(batch_size: int, accumulate: int) -> tuple[list[np.ndarray], train.History]:
@@ -130,7 +139,7 @@ def test_accumulation_equals_one_big_batch(n, b, k, rng):
         opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
         h = train.fit(
             model,
-            nn.MSELoss(),
+            nn.MSELoss(reduction=reduction),
             opt,
             DataLoader(TensorDataset(X, y), batch_size),
             epochs=3,
@@ -312,3 +321,65 @@ def test_grad_clip_norm_bounds_the_update():
     moved = np.sqrt(sum(((a - b) ** 2).sum() for a, b in zip(_params(model), before, strict=True)))
     assert h.steps["grad_norm"][0] > 1e-3  # the recorded norm is the one before clipping
     assert moved == pytest.approx(1e-3, rel=1e-3)
+
+
+def test_scheduler_per_step_writes_lr_each_step():
+    X, y = _article_data()
+    model = _article_model()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    sched = optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
+    h = train.fit(
+        model,
+        nn.MSELoss(),
+        opt,
+        DataLoader(TensorDataset(X, y), 25),
+        epochs=1,
+        scheduler=sched,
+        scheduler_interval="step",
+    )
+    assert h.steps["lr"] == [0.1, 0.05, 0.025, 0.0125]
+
+
+def test_divergence_ignore_records_nan_and_continues():
+    X, y = _nan_problem(3)
+    model = _article_model()
+    with np.errstate(all="ignore"):
+        h = train.fit(
+            model,
+            nn.MSELoss(),
+            optim.SGD(model.parameters(), lr=0.1),
+            DataLoader(TensorDataset(X, y), 10),
+            epochs=1,
+            divergence="ignore",
+        )
+    assert h.num_steps == 10 and np.isnan(h.steps["loss"][0])
+
+
+def test_resume_into_another_architecture_names_the_key(tmp_path):
+    X, y = _article_data()
+    model = _article_model()
+    train.fit(
+        model,
+        nn.MSELoss(),
+        optim.SGD(model.parameters(), lr=0.1),
+        DataLoader(TensorDataset(X, y), 50),
+        run_dir=tmp_path,
+    )
+    other = nn.Sequential(nn.Linear(8, 2), nn.Sigmoid(), nn.Linear(2, 1)).double()
+    with pytest.raises(ValueError, match=r"size mismatch for 0\.weight.*\(1, 8\).*\(2, 8\)"):
+        train.fit(
+            other,
+            nn.MSELoss(),
+            optim.SGD(other.parameters(), lr=0.1),
+            DataLoader(TensorDataset(X, y), 50),
+            epochs=2,
+            resume=tmp_path,
+        )
+
+
+def test_plain_list_of_batches_works(rng):
+    X, y = rng.normal(size=(12, 8)), rng.normal(size=(12, 1))
+    batches = [(gdlab.tensor(X[i : i + 4]), gdlab.tensor(y[i : i + 4])) for i in range(0, 12, 4)]
+    model = _article_model()
+    h = train.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), batches, epochs=2)
+    assert h.num_steps == 6 and h.steps["samples_seen"][-1] == 24

@@ -37,6 +37,14 @@ class StateMixin:
         gens.update(self.generators)
         return gens
 
+    def _callback_keys(self) -> dict[str, Any]:
+        keys: dict[str, Any] = {}
+        for c in self.callbacks:
+            name = type(c).__name__
+            n = sum(k.rsplit(":", 1)[0] == name for k in keys)
+            keys[f"{name}:{n}"] = c
+        return keys
+
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue this run bit for bit (see :mod:`.checkpoint`)."""
 
@@ -63,7 +71,7 @@ class StateMixin:
                 "loss": self.running_loss.state_dict(),
                 "metrics": [m.state_dict() for m in self.metrics],
             },
-            "callbacks": [c.state_dict() for c in self.callbacks],
+            "callbacks": {key: c.state_dict() for key, c in self._callback_keys().items()},
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -92,8 +100,10 @@ class StateMixin:
         self.running_loss.load_state_dict(state["running"]["loss"])
         for m, s in zip(self.metrics, state["running"]["metrics"], strict=False):
             m.load_state_dict(s)
-        for cb, s in zip(self.callbacks, state["callbacks"], strict=False):
-            cb.load_state_dict(s)
+        saved = state["callbacks"]
+        for key, cb in self._callback_keys().items():
+            if key in saved:  # callbacks are matched by class and position among their class
+                cb.load_state_dict(saved[key])
 
     def resume(self, path: str | os.PathLike) -> Path | None:
         """Load a checkpoint directory, or the newest valid one in a run directory.

@@ -335,6 +335,8 @@ class Trainer(DivergenceMixin, StateMixin):
         first: dict[str, float] = {}
         params = self.params()
 
+        summed = getattr(self.loss_fn, "reduction", "mean") == "sum"
+
         def closure() -> float:
             self.optimizer.zero_grad()
             value = 0.0
@@ -342,7 +344,7 @@ class Trainer(DivergenceMixin, StateMixin):
                 inputs, target = _split(batch)
                 out = self.model(*inputs)
                 loss = self.loss_fn(out, target)
-                w = n / total
+                w = 1.0 if summed else n / total  # mean losses: weight by count, not 1/k
                 (loss if w == 1.0 else loss * w).backward()
                 value += float(loss.item()) * w
                 if not first:
