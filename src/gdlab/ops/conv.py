@@ -118,16 +118,42 @@ def _conv2d_vjp_x(
     g, out, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1
 ):
     n, c, kh, kw, oh, ow = _geometry(x, w, stride, padding, dilation)
-    o = w.shape[0]
-    wmat = w.reshape(groups, o // groups, -1)
-    gcols = np.matmul(wmat.transpose(0, 2, 1), _grad_matrix(g, groups))  # (G, K, N·OH·OW)
-    gcols = gcols.reshape(c, kh, kw, n, oh, ow)
     t, bt, l, r = padding
-    gxp = np.zeros((n, c, x.shape[2] + t + bt, x.shape[3] + l + r), dtype=g.dtype)
-    # col2im: one strided accumulation per kernel tap (kh·kw iterations, no pixel loops)
-    for i, j, view in kernel_positions(gxp, (kh, kw), stride, dilation, (oh, ow)):
-        np.add(view, gcols[:, i, j].transpose(1, 0, 2, 3), out=view)
+    hp, wp = x.shape[2] + t + bt, x.shape[3] + l + r
+    if tuple(stride) == (1, 1):
+        gxp = _col2im_stride1(g, w, groups, (c, kh, kw, n, oh, ow), (hp, wp), dilation)
+    else:
+        o = w.shape[0]
+        wmat = w.reshape(groups, o // groups, -1)
+        gcols = np.matmul(wmat.transpose(0, 2, 1), _grad_matrix(g, groups))  # (G, K, N·OH·OW)
+        gcols = gcols.reshape(c, kh, kw, n, oh, ow)
+        gxp = np.zeros((n, c, hp, wp), dtype=g.dtype)
+        # col2im: one strided accumulation per kernel tap (kh·kw iterations, no pixel loops)
+        for i, j, view in kernel_positions(gxp, (kh, kw), stride, dilation, (oh, ow)):
+            np.add(view, gcols[:, i, j].transpose(1, 0, 2, 3), out=view)
     return gxp[:, :, t : t + x.shape[2], l : l + x.shape[3]]
+
+
+def _col2im_stride1(g, w, groups, dims, padded_hw, dilation) -> np.ndarray:
+    """Stride-1 col2im on the flattened padded image: computing the columns on a full-width
+    (OH, Wp) grid (g padded with zero columns) turns each tap's accumulation into one add
+    over contiguous runs of OH·Wp elements, shifted by i·dh·Wp + j·dw."""
+    c, kh, kw, n, oh, ow = dims
+    hp, wp = padded_hw
+    o = w.shape[0]
+    g_full = np.zeros((o, n, oh, wp), dtype=g.dtype)
+    g_full[..., :ow] = g.transpose(1, 0, 2, 3)
+    wmat = w.reshape(groups, o // groups, -1)
+    gcols = np.matmul(wmat.transpose(0, 2, 1), g_full.reshape(groups, o // groups, -1))
+    gcols = gcols.reshape(c, kh, kw, n, oh * wp)
+    length = oh * wp
+    flat = np.zeros((n, c, (hp + 1) * wp), dtype=g.dtype)  # one spare row for the last taps
+    for i in range(kh):
+        for j in range(kw):
+            shift = i * dilation[0] * wp + j * dilation[1]
+            view = flat[:, :, shift : shift + length]
+            np.add(view, gcols[:, i, j].transpose(1, 0, 2), out=view)
+    return flat[:, :, : hp * wp].reshape(n, c, hp, wp)
 
 
 def _conv2d_vjp_w(
