@@ -119,6 +119,13 @@ class ASGD(Optimizer):
         check_nonneg(group["weight_decay"], "weight_decay")
 
 
+def _bool_scratch(state: dict, name: str, like: np.ndarray) -> np.ndarray:
+    buf = state.get(name)
+    if buf is None or buf.shape != like.shape:
+        buf = state[name] = np.empty(like.shape, dtype=bool)
+    return buf
+
+
 def rprop_(
     param: np.ndarray,
     grad: np.ndarray,
@@ -139,16 +146,19 @@ def rprop_(
     g = effective_grad(param, grad, state, 0.0, maximize)
     prev, step_size = state["prev"], state["step_size"]
     factor = scratch(state, "_factor", param)
+    mask, where = _bool_scratch(state, "_mask", param), _bool_scratch(state, "_where", param)
     np.multiply(g, prev, out=factor)
     np.sign(factor, out=factor)
-    shrink = factor < 0
-    factor[factor > 0] = etaplus
-    factor[shrink] = etaminus
-    factor[factor == 0] = 1.0
+    np.less(factor, 0, out=mask)  # the sign flipped: shrink the step, skip this update
+    np.greater(factor, 0, out=where)
+    np.copyto(factor, etaplus, where=where)
+    np.copyto(factor, etaminus, where=mask)
+    np.equal(factor, 0, out=where)
+    np.copyto(factor, 1.0, where=where)
     step_size *= factor
     np.clip(step_size, step_sizes[0], step_sizes[1], out=step_size)
     np.copyto(prev, g)
-    prev[shrink] = 0.0  # after a sign change, skip this step and forget the gradient
+    np.copyto(prev, 0.0, where=mask)
     np.sign(prev, out=factor)
     factor *= step_size
     param -= factor
