@@ -282,3 +282,25 @@ def test_many_params_on_threads_equal_one_thread(name, cls, kwargs):
         out.append([p.data for p in params])
     for a, b in zip(*out, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+NO_ALLOC = [row for row in ALL if row[1] not in ("Adafactor", "Muon")]
+
+
+@pytest.mark.parametrize("name, cls, kwargs", NO_ALLOC, ids=[r[0] for r in NO_ALLOC])
+def test_steady_state_step_allocates_no_parameter_sized_array(name, cls, kwargs):
+    import tracemalloc
+
+    p = Parameter(np.ones(50_000))
+    opt = getattr(optim, cls)([p], **{**kwargs, "weight_decay": 0.1}
+                              if cls not in ("Rprop", "Momentum") else kwargs)  # fmt: skip
+    p.grad = np.full(50_000, 0.5)
+    opt.step()
+    opt.step()
+    tracemalloc.start()
+    try:
+        opt.step()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < p.data.nbytes / 10, f"{name}: {peak} bytes allocated in a step"
