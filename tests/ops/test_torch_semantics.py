@@ -192,3 +192,39 @@ def test_var_unbiased_and_correction_agree_with_torch(rng):
         np.testing.assert_allclose(x.std(**kw).data, tx.std(**kw).numpy(), rtol=1e-13)
     with pytest.raises(ValueError, match="either"):
         x.var(unbiased=True, correction=1)
+
+
+DTYPES = ["float16", "float32", "float64", "int32", "int64", "bool"]
+BINARY = {
+    "add": lambda a, b: a + b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "pow": lambda a, b: a**b,
+    "sub": lambda a, b: a - b,
+}
+# torch refuses these (bool subtraction, bool ** bool); gdlab follows NumPy there
+TORCH_REFUSES = {("sub", "bool"), ("pow", "bool")}
+
+
+def _dtype_name(t) -> str:
+    return str(t.dtype).replace("torch.", "")
+
+
+@pytest.mark.parametrize("op", list(BINARY))
+def test_result_dtypes_match_torch(op):
+    """Type promotion for every pair of dtypes and for Python scalars on either side."""
+    f = BINARY[op]
+    mismatches = []
+    for da in DTYPES:
+        for other in [*DTYPES, 2, 2.5]:
+            if (op, da) in TORCH_REFUSES or (op, other) in TORCH_REFUSES:
+                continue
+            for swap in (False, True):
+                pair = []
+                for m in (gdlab, torch):
+                    x = m.tensor(np.array([1, 2], dtype=da))
+                    y = other if not isinstance(other, str) else m.tensor(np.ones(2, dtype=other))
+                    pair.append(_dtype_name(f(y, x) if swap else f(x, y)))
+                if pair[0] != pair[1]:
+                    mismatches.append((da, other, swap, *pair))
+    assert mismatches == []

@@ -13,7 +13,6 @@ import numpy as np
 
 from gdlab.dtypes import get_default_dtype, is_floating
 from gdlab.ops.registry import (
-    _as_float,
     apply,
     apply_binary,
     apply_unary,
@@ -113,11 +112,15 @@ def mul(a: Any, b: Any) -> Tensor:
 
 def div(a: Any, b: Any) -> Tensor:
     """a / b elementwise (true division: integers give the default float); d/db = −a/b²."""
-    a, b = _operands(a, b)
     if _kind(a) != "f" and _kind(b) != "f":  # true division of integers: default float
-        a = _as_float(a, get_default_dtype())
-        b = b if isinstance(b, int) else _as_float(b, get_default_dtype())
-    return apply(DIV, a, b)
+        a, b = _default_float_operand(a), _default_float_operand(b)
+    return apply_binary(DIV, a, b)
+
+
+def _default_float_operand(x: Any) -> Any:
+    if isinstance(x, int):  # Python ints and bools
+        return float(x)
+    return as_floating(x if isinstance(x, Tensor) else Tensor(x))
 
 
 def neg(x: Tensor) -> Tensor:
