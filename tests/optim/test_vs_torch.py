@@ -217,3 +217,43 @@ def test_torch_state_dict_loads_into_gdlab(name, cls, kw0, kw1):
         topt.step()
     for p, q in zip(gd, th, strict=True):
         np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=RTOL_TORCH, atol=1e-12)
+
+
+def _to_torch(value):
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(value.copy())
+    if isinstance(value, dict):
+        return {k: _to_torch(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_to_torch(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("name, cls, kw0, kw1", CASES[::4], ids=[c[0] for c in CASES[::4]])
+def test_gdlab_state_dict_loads_into_torch(name, cls, kw0, kw1):
+    """gdlab -> torch needs only arrays turned into tensors (torch makes ``step`` a tensor)."""
+    shapes = SHAPES[:3] if cls == "Adafactor" else SHAPES
+    values = initial_values(1, shapes)
+    gd = _gd_params(values)
+    th = [torch.tensor(v, requires_grad=True) for v in values]
+    opt = getattr(optim, cls)(_groups(gd, kw0, kw1)[0], **kw0)
+    for step in range(5):
+        _set_grads(step, gd, th)
+        opt.step()
+    for p, q in zip(gd, th, strict=True):
+        q.data.copy_(torch.from_numpy(np.ascontiguousarray(p.data)))
+    topt = getattr(torch.optim, cls)(_groups(th, kw0, kw1)[0], **kw0)
+    saved = opt.state_dict()
+    saved = {
+        "state": _to_torch(saved["state"]),
+        "param_groups": [
+            {k: v for k, v in g.items() if k not in GDLAB_EXTENSIONS} for g in saved["param_groups"]
+        ],
+    }
+    topt.load_state_dict(saved)
+    for step in range(5, 10):
+        _set_grads(step, gd, th)
+        opt.step()
+        topt.step()
+    for p, q in zip(gd, th, strict=True):
+        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=RTOL_TORCH, atol=1e-12)

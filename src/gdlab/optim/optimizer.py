@@ -300,7 +300,9 @@ class Optimizer:
         """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]}``.
 
         As in torch, parameters are numbered in group order and the state arrays are the
-        optimizer's own (not copies); private scratch buffers are left out.
+        optimizer's own (not copies); private scratch buffers are left out. ``step`` is a
+        float (torch: a 0-d tensor). torch's ``load_state_dict`` accepts it once the arrays
+        are made tensors (``torch.from_numpy``); ours accepts torch's as it is.
         """
         index: dict[int, int] = {}
         groups = []
