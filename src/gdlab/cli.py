@@ -173,7 +173,7 @@ def _add_compare(sub: Any, optimizers: list[str], datasets: list[str]) -> None:
         nargs="*",
         metavar="NAME",
         default=["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"],
-        help=f"optimizers at mini-batch size (one of: {', '.join(optimizers)})",
+        help=f"optimizers at mini-batch size (one of: {', '.join(optimizers)}; no value: none)",
     )
     p.add_argument(
         "--batch-modes",
@@ -181,7 +181,7 @@ def _add_compare(sub: Any, optimizers: list[str], datasets: list[str]) -> None:
         nargs="*",
         default=list(BATCH_MODES),
         metavar="MODE",
-        help="batch modes run with --batch-optimizer (bgd, sgd, mbgd; none to skip)",
+        help="batch modes run with --batch-optimizer (bgd, sgd, mbgd; no value: none)",
     )
     p.add_argument("--batch-optimizer", choices=optimizers, default="sgd", metavar="NAME")
     p.add_argument("--hidden", type=positive_int, nargs="*", default=[32], metavar="N")

@@ -59,6 +59,8 @@ def cmd_compare(args: argparse.Namespace) -> dict[str, Any]:
     from gdlab.lab.compare import compare
     from gdlab.lab.compare_report import write_compare
 
+    if not args.optimizers and not args.batch_modes:
+        raise ValueError("compare: nothing to compare: give --optimizers and/or --batch-modes")
     run_dir = open_run_dir(args, "compare")
     pairs = {(o, "mbgd") for o in args.optimizers} | {
         (args.batch_optimizer, m) for m in args.batch_modes

@@ -313,7 +313,7 @@ def write_compare(result: CompareResult, run_dir: Any, command: str = "gdlab com
         rep.add_text("Interrupted: the tables and figures show the runs finished before Ctrl-C.")
     rep.add_heading("Results")
     rep.add_table(
-        short_table(table, len(result.datasets) > 1),
+        short_table(table, len(result.datasets) > 1, drop=("batch",)),
         caption="Median over seeds (time columns are wall-clock seconds)",
         bad=[not r["diverged"].startswith("0/") for r in table],
     )
@@ -356,7 +356,8 @@ def _protocol_text(result: CompareResult) -> str:
         else f"all at lr {s['lr']}"
     )
     return (
-        f"An MLP {'-'.join(map(str, ['in', *s['hidden'], 'out']))} ({s['activation']}) trained "
+        f"An MLP (inputs → {' → '.join(map(str, s['hidden']))} → outputs, {s['activation']}) "
+        "trained "
         f"with every variant, {tuned}, then trained for {s['epochs']} epochs from {s['seeds']} "
         f"seeds. Curves show the median over seeds with the 25-75% band. Target for "
         f"steps/samples/time to target: validation accuracy {s['target']}."

@@ -38,8 +38,8 @@ h1{font-size:1.7em;margin-bottom:.1em}h2{border-bottom:1px solid #d5dae0;padding
  margin-top:1.8em}.sub{color:#5b6570;margin-top:0}
 table{border-collapse:collapse;margin:.8em 0 1.2em;font-size:.88em;display:block;
  overflow-x:auto;max-width:100%}
-th,td{border:1px solid #d5dae0;padding:.3em .65em;text-align:right}
-th{background:#eef2f6;text-align:center}td.txt{text-align:left;white-space:nowrap}
+th,td{border:1px solid #d5dae0;padding:.3em .55em;text-align:right}td{white-space:nowrap}
+th{background:#eef2f6;text-align:center}td.txt{text-align:left}
 tr:nth-child(even) td{background:#f8f9fb}td.bad{color:#b00020;font-weight:600}
 td.best{font-weight:700;color:#0b6b2f}caption{caption-side:top;text-align:left;font-weight:600;
  padding:.3em 0}figure{margin:1em 0 1.6em}figure img{max-width:100%;height:auto;
