@@ -163,6 +163,21 @@ GRADCHECK_LAYERS = [
     ("elu", lambda: nn.ELU(), (2, 3)),
     ("softplus", lambda: nn.Softplus(beta=2), (2, 3)),
     ("log_softmax", lambda: nn.LogSoftmax(dim=1), (2, 3)),
+    ("conv1d_same", lambda: nn.Conv1d(2, 3, 4, padding="same"), (1, 2, 5)),
+    ("maxpool1d_ceil", lambda: nn.MaxPool1d(2, ceil_mode=True), (1, 2, 5)),
+    ("avgpool2d_ceil", lambda: nn.AvgPool2d(2, padding=1, ceil_mode=True), (1, 1, 4, 3)),
+    ("adaptive_avgpool1d", lambda: nn.AdaptiveAvgPool1d(2), (1, 2, 5)),
+    ("batchnorm1d_3d", lambda: nn.BatchNorm1d(2, momentum=None), (3, 2, 2)),
+    ("embedding", lambda: nn.Embedding(4, 2, padding_idx=None), None),
+    ("sigmoid", lambda: nn.Sigmoid(), (2, 3)),
+    ("tanh", lambda: nn.Tanh(), (2, 3)),
+    ("relu", lambda: nn.ReLU(), (2, 3)),
+    ("leaky_relu", lambda: nn.LeakyReLU(0.1), (2, 3)),
+    ("hardtanh", lambda: nn.Hardtanh(-0.5, 0.5), (2, 3)),
+    ("silu", lambda: nn.SiLU(), (2, 3)),
+    ("gelu_tanh", lambda: nn.GELU("tanh"), (2, 3)),
+    ("softmax", lambda: nn.Softmax(dim=0), (2, 3)),
+    ("flatten", lambda: nn.Flatten(), (2, 3, 2)),
 ]  # fmt: skip
 
 
@@ -175,7 +190,10 @@ def test_gradcheck_layer(case):
     with gdlab.no_grad():
         for p in layer.parameters():
             p.copy_(np.random.default_rng(1).uniform(-0.9, 0.9, p.shape))
-    x = gdlab.tensor(np.random.default_rng(0).standard_normal(shape), requires_grad=True)
+    if shape is None:  # integer input (Embedding): only the weight is checked
+        x = gdlab.tensor(np.array([[0, 3], [3, 1]]))
+    else:
+        x = gdlab.tensor(np.random.default_rng(0).standard_normal(shape), requires_grad=True)
 
     def f(x, *params):
         out = layer(x)

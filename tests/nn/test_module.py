@@ -199,3 +199,15 @@ def test_flatten_unflatten_identity():
     assert nn.Flatten()(x).shape == (2, 12)
     assert nn.Unflatten(1, (3, 4))(nn.Flatten()(x)).shape == (2, 3, 4)
     assert nn.Identity(54, unused="x")(x) is x
+
+
+def test_deepcopy_gives_an_independent_module():
+    import copy
+
+    a = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
+    b = copy.deepcopy(a)
+    assert b[0].weight is not a[0].weight and isinstance(b[0].weight, nn.Parameter)
+    np.testing.assert_array_equal(b[0].weight.data, a[0].weight.data)
+    b(gdlab.randn(4, 3)).sum().backward()
+    assert a[0].weight.grad is None and b[0].weight.grad is not None
+    assert a[1].num_batches_tracked.item() == 0 and b[1].num_batches_tracked.item() == 1
