@@ -231,11 +231,18 @@ def test_schedule(tmp_path, capsys):
 
 def test_surface(tmp_path, capsys):
     code, data = run_json(capsys, ["surface", "--function", "ravine", "--optimizers", "sgd",
-                                   "momentum", "--steps", "15", "--tune", "2",
+                                   "momentum", "--steps", "15", "--tune", "2", "--starts", "2",
                                    "--out", str(tmp_path)])  # fmt: skip
     assert code == 0 and [r["optimizer"] for r in data["results"]] == ["sgd", "momentum"]
     written = {p.name for p in tmp_path.iterdir()}
-    assert {"paths.png", "paths.svg", "paths.gif", "paths.csv", "tuning.csv"} <= written
+    assert {
+        "paths.png",
+        "paths.svg",
+        "paths.gif",
+        "paths.csv",
+        "tuning.csv",
+        "spread.png",
+    } <= written
     rows = (tmp_path / "paths.csv").read_text().splitlines()
     assert len(rows) == 1 + 2 * 16
 

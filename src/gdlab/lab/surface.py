@@ -103,6 +103,27 @@ def run_surface(
     rep.add_text(f"{len(paths)} optimizers from the same start, {steps} steps, {how}.")
     rep.add_table(table, caption="Final points (gap = f − f*)", bad=[t.diverged for t in paths])
     rep.add_figure(fig, caption="Paths on the contour plot (left) and f − f* against steps (right)")
+    if tuned and starts > 1:
+        spread = _spread_figure(tuned)
+        run_dir.save_figure(spread, "spread")
+        rep.add_figure(spread, caption=f"f − f* over {starts} starts: median and 25-75% band")
     if trials:
         rep.add_table(trials, caption="Every learning rate tried")
     return {"table": table, "report": str(rep.save(run_dir))}
+
+
+def _spread_figure(tuned: dict[str, Any]) -> Any:
+    """Median and interquartile band of f − f* against steps over every start, per optimizer."""
+    import numpy as np
+
+    from gdlab.lab.plots import Series, plot_loss_curves
+
+    series = []
+    for name, res in tuned.items():
+        gaps = np.array([t.gap for t in res.best_trajectories], dtype=float)
+        with np.errstate(all="ignore"):
+            gaps = np.maximum(gaps, 1e-16)  # log axis: the exact minimum is drawn at 1e-16
+        steps = np.arange(gaps.shape[1])
+        lo, med, hi = np.nanpercentile(gaps, [25, 50, 75], axis=0)
+        series.append(Series(f"{name} (lr={res.best_lr:.3g})", steps, med, lo, hi))
+    return plot_loss_curves(series, xlabel="step", ylabel="f − f*", title="spread over starts")
