@@ -29,7 +29,22 @@ def _one_blas_thread():
         yield
 
 
-@parametrize_with_checks([MLPClassifier(**SMALL), MLPRegressor(**SMALL)])
+CHECKED = [
+    MLPClassifier(**SMALL),
+    MLPRegressor(**SMALL),
+    MLPClassifier(hidden_layer_sizes=(16,), solver="lbfgs", random_state=0),  # no partial_fit
+    MLPClassifier(
+        hidden_layer_sizes=(16,),
+        solver="sgd",
+        learning_rate="adaptive",
+        early_stopping=True,
+        learning_rate_init=0.05,
+        random_state=0,
+    ),
+]
+
+
+@parametrize_with_checks(CHECKED)
 def test_sklearn_estimator_checks(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", sklearn.exceptions.ConvergenceWarning)
@@ -142,8 +157,9 @@ def test_partial_fit_needs_classes_then_keeps_learning(digits):
         clf.partial_fit(Xtr, ytr)
     assert clf.n_iter_ == 6 and len(clf.loss_curve_) == 6
     assert clf.loss_curve_[-1] < clf.loss_curve_[1]
-    with pytest.raises(AttributeError, match="lbfgs"):
+    with pytest.raises(AttributeError, match="has no attribute .partial_fit."):
         MLPClassifier(solver="lbfgs").partial_fit(Xtr[:10], ytr[:10], classes=np.arange(10))
+    assert not hasattr(MLPClassifier(solver="lbfgs"), "partial_fit")
 
 
 def test_early_stopping_keeps_best_validation_weights(digits):

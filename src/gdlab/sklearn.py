@@ -33,6 +33,7 @@ from gdlab.train.trainer import Trainer
 try:  # scikit-learn is an extra: use its base classes and validation when it is there
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
     from sklearn.exceptions import ConvergenceWarning
+    from sklearn.utils.metaestimators import available_if
     from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
@@ -44,6 +45,7 @@ except ImportError:  # pragma: no cover - exercised only without the extra
         ClassifierMixin,
         ConvergenceWarning,
         RegressorMixin,
+        available_if,
         check_classification_targets,
         check_is_fitted,
         column_or_1d,
@@ -64,6 +66,16 @@ _SOLVERS = {
     "radam": optim.RAdam,
     "lbfgs": optim.LBFGS,
 }
+
+
+def _not_lbfgs(self: Any) -> bool:
+    """partial_fit exists only for the stochastic solvers (as scikit-learn)."""
+    if isinstance(self.solver, str) and self.solver.lower() == "lbfgs":
+        raise AttributeError(
+            f"partial_fit is only available for stochastic optimizers. "
+            f"{self.solver} is not stochastic."
+        )
+    return True
 
 
 class _BaseMLP(BaseEstimator):
@@ -276,6 +288,12 @@ class _BaseMLP(BaseEstimator):
         if self.early_stopping and not incremental:
             idx = self._random.permutation(len(X))
             n_val = max(1, int(round(self.validation_fraction * len(X))))
+            if n_val >= len(X):
+                raise ValueError(
+                    f"With n_samples={len(X)}, validation_fraction={self.validation_fraction}, "
+                    "the resulting train set will be empty. Adjust validation_fraction or "
+                    "set early_stopping=False."
+                )
             X_val, y_val = X[idx[:n_val]], target[idx[:n_val]]
             X, target = X[idx[n_val:]], target[idx[n_val:]]
         seed = int(self._random.integers(2**31))
@@ -324,6 +342,7 @@ class _BaseMLP(BaseEstimator):
         """Fit the model to data X (n_samples, n_features) and targets y."""
         return self._fit(X, y, incremental=False)
 
+    @available_if(_not_lbfgs)
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> _BaseMLP:
         """One epoch over (X, y), keeping the weights and optimizer state between calls."""
         return self._fit(X, y, incremental=True)
@@ -372,6 +391,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             return idx.reshape(-1, 1).astype(np.float64)
         return np.eye(len(self.classes_))[idx]
 
+    @available_if(_not_lbfgs)
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
         """One epoch; ``classes`` (all labels) is required on the first call, as scikit-learn."""
         if not hasattr(self, "classes_"):

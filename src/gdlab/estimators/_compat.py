@@ -18,6 +18,7 @@ __all__ = [
     "ClassifierMixin",
     "ConvergenceWarning",
     "RegressorMixin",
+    "available_if",
     "check_classification_targets",
     "check_is_fitted",
     "column_or_1d",
@@ -164,3 +165,21 @@ def validate_data(
         if not np.isfinite(y).all():
             raise ValueError("Input y contains NaN or infinity.")
     return X, y
+
+
+class _AvailableIf:
+    """A method that exists only when ``check(self)`` is true (scikit-learn's available_if)."""
+
+    def __init__(self, fn: Any, check: Any) -> None:
+        self.fn, self.check = fn, check
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self.fn
+        if not self.check(obj):
+            raise AttributeError(f"This {owner.__name__} has no attribute {self.fn.__name__!r}")
+        return self.fn.__get__(obj, owner)
+
+
+def available_if(check: Any) -> Any:
+    return lambda fn: _AvailableIf(fn, check)

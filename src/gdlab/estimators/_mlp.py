@@ -108,6 +108,8 @@ class SklearnSchedule(Callback):
                 est.best_validation_score_ = score
                 est._best_state = est._model.state_dict()
         else:
+            if est.best_loss_ is None:  # early_stopping estimator trained by partial_fit
+                est.best_loss_ = np.inf
             if est.loss_ > est.best_loss_ - est.tol:
                 est._no_improvement_count += 1
             else:
