@@ -135,9 +135,19 @@ def test_report_is_self_contained(tmp_path):
     assert not re.search(r'(src|href)="(http|//)', page)  # nothing fetched from outside
 
 
+def _cli_report(tmp_path):
+    from gdlab import cli
+
+    out = tmp_path / "schedule"
+    assert cli.main(["schedule", "cosine", "--param", "t_max=50", "--out", str(out), "-q"]) == 0
+    return out / "report.html"
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
-def test_report_renders_in_headless_chromium(tmp_path):
-    path = _report().save(tmp_path)
+@pytest.mark.parametrize("make", [lambda tmp: _report().save(tmp), _cli_report],
+                         ids=["report", "gdlab-schedule"])  # fmt: skip
+def test_report_renders_in_headless_chromium(make, tmp_path):
+    path = make(tmp_path)
     shot = tmp_path / "shot.png"
     cmd = [
         CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -152,7 +162,7 @@ def test_report_renders_in_headless_chromium(tmp_path):
 
     img = imread(shot)[..., :3]
     assert img.shape[:2] == (2000, 1200)
-    # Not blank: dark text and the figure's blue line (C0 = #1f77b4) are on the page.
+    # Not blank: dark text, and a figure's blue line (C0 = #1f77b4) is on the page.
     assert (img.mean(axis=2) < 0.3).mean() > 0.002
     blue = (np.abs(img - np.array([0x1F, 0x77, 0xB4]) / 255).max(axis=2) < 0.08).sum()
     assert blue > 50
