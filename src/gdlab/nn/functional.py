@@ -56,7 +56,12 @@ __all__ = [
 # ------------------------------------------------------------------------- linear
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
     """y = x·Wᵀ + b with W of shape (out_features, in_features): one fused primitive whose
-    backward is two matrix products and one sum."""
+    backward is two matrix products and one sum.
+
+    Example:
+        >>> linear(gdlab.ones(2, 3), gdlab.ones(4, 3)).shape
+        (2, 4)
+    """
     if input.shape[-1:] != weight.shape[1:]:
         raise ValueError(
             f"linear: input of shape {input.shape} does not match weight of shape "
@@ -170,8 +175,20 @@ def dropout(
     generator: Any = None,
 ) -> Tensor:
     """Inverted dropout: zero each element with probability p and scale the rest by 1/(1−p),
-    so the expectation is unchanged; the identity when not ``training`` (Srivastava et al.,
-    2014, JMLR 15)."""
+    so the expectation is unchanged; the identity when not ``training``.
+
+    Args:
+        input: any tensor.
+        p: drop probability in [0, 1].
+        training: apply dropout (False: return ``input`` unchanged).
+        inplace: accepted for torch compatibility; the input is never modified.
+        generator: numpy Generator or int seed for the mask (default: gdlab's generator).
+
+    Example:
+        >>> y = dropout(gdlab.ones(4), p=0.5, generator=0)   # entries are 0 or 2
+
+    Reference: Srivastava et al. (2014), "Dropout", JMLR 15.
+    """
     _check_p(p)
     if not training or p == 0.0:
         return input
