@@ -90,7 +90,8 @@ class enable_grad(contextlib.ContextDecorator):
         _GradMode.enabled = self.prev
 
 
-_next_seq = itertools.count().__next__
+# Counts down, so the newest node has the smallest seq and a min-heap pops it first.
+_next_seq = itertools.count(0, -1).__next__
 
 # A graph node is the tuple (op, arrays, kwargs, parents, saved, seq), built by ``ops.apply``
 # for every recorded operation. A tuple, not an object, because building it is on the hot
@@ -98,9 +99,10 @@ _next_seq = itertools.count().__next__
 # gradient, ``saved`` lists (tensor, version) for the other tensor inputs: a version is the
 # tensor's in-place counter at recording time, so a tensor modified in place after being
 # used is caught at backward (as torch does). ``seq`` is the creation order: a node is always
-# made after the nodes of its inputs, so visiting tensors newest first is a topological order.
+# made after the nodes of its inputs, so visiting tensors newest first is a topological order
+# (seq counts down: the newest node has the smallest).
 # After a backward without retain_graph the tensor's node is replaced by FREED.
-FREED = (None, None, None, (), (), -1)
+FREED = (None, None, None, (), (), 1)  # seq 1: never a real node's
 
 
 class Node:
@@ -168,7 +170,7 @@ def _topological_order(roots: Sequence[Tensor]) -> list[tuple[int, Tensor]]:
                 if key not in found:
                     found[key] = (xn[5], x)
                     push(x)
-    return sorted(found.values(), reverse=True)
+    return sorted(found.values())
 
 
 def _version_error(x: Tensor, node: tuple, expected: int) -> RuntimeError:
@@ -258,8 +260,10 @@ def _run(
                 xn = x._node
                 if xn is None:
                     leaves[key] = x
+                elif xn is FREED:
+                    raise RuntimeError(_FREED_MESSAGE)
                 else:
-                    _push(heap, x, xn)
+                    heappush(heap, (xn[5], x))
             else:
                 grads[key] = prev + gx
         if not retain_graph:
@@ -276,7 +280,7 @@ def _run(
 def _push(heap: list, t: Tensor, node: tuple) -> None:
     if node is FREED:
         raise RuntimeError(_FREED_MESSAGE)
-    heappush(heap, (-node[5], t))
+    heappush(heap, (node[5], t))
 
 
 def _owned(g: np.ndarray, like: Tensor) -> np.ndarray:
