@@ -189,14 +189,17 @@ def cmd_schedule(args: argparse.Namespace) -> dict[str, Any]:
     for item in args.param:
         path, value = parse_override(item)
         params[".".join(path)] = value
-    run_dir = open_run_dir(args, "schedule")
-    fns = {}
+    from gdlab.optim import schedules
+
+    fns, used = {}, set()
     for name in args.names:
-        accepted = inspect.signature(
-            getattr(__import__("gdlab.optim", fromlist=["schedules"]).schedules, name)
-        ).parameters
+        accepted = inspect.signature(getattr(schedules, name)).parameters
         own = {k: v for k, v in params.items() if k in accepted}
+        used |= own.keys()
         fns[name] = _call_schedule(name, args.lr, own)
+    if unused := sorted(params.keys() - used):
+        raise ValueError(f"schedule: no schedule among {args.names} takes --param {unused[0]}")
+    run_dir = open_run_dir(args, "schedule")
     rows = [{"step": t} | {f"lr_{n}": float(f(t)) for n, f in fns.items()}
             for t in range(args.steps + 1)]  # fmt: skip
     run_dir.write_metrics(rows, stem="schedule")
