@@ -280,3 +280,13 @@ def test_train_ctrl_c_writes_partial_results_and_resumes(tmp_path, capsys, monke
     monkeypatch.setattr(GradientHealth, "on_before_optimizer_step", real)
     code, data = run_json(capsys, ["train", "--resume", str(out)])
     assert code == 0 and data["final"]["epoch"] == 3 and data["interrupted"] is False
+
+
+@pytest.mark.filterwarnings("ignore::gdlab.train.GradientWarning")  # expected at lr 1e6
+def test_train_divergence_exit_1_with_results(tmp_path, capsys):
+    argv = ["train", "--out", str(tmp_path), "--set", 'data.name="iris"', "--set",
+            "optimizer.lr=1e6", "--set", "train.epochs=3"]  # fmt: skip
+    code, data = run_json(capsys, argv)
+    assert code == 1 and "step" in data["diverged"]
+    assert json.loads((tmp_path / "summary.json").read_text())["diverged"] == data["diverged"]
+    assert (tmp_path / "report.html").exists()
