@@ -19,7 +19,7 @@ def _sgd(model, lr):
 
 
 def test_3_4_1_sigmoid_net_gradcheck_and_learns():
-    from conftest import GRADCHECK
+    from tolerances import GRADCHECK
 
     net = nn.Sequential(nn.Linear(3, 4), nn.Sigmoid(), nn.Linear(4, 1), nn.Sigmoid()).double()
     x = gdlab.tensor(np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]], dtype=np.float64))

@@ -183,7 +183,7 @@ GRADCHECK_LAYERS = [
 
 @pytest.mark.parametrize("case", GRADCHECK_LAYERS, ids=[c[0] for c in GRADCHECK_LAYERS])
 def test_gradcheck_layer(case):
-    from conftest import GRADCHECK
+    from tolerances import GRADCHECK
 
     _, make, shape = case
     layer = make().double()
@@ -204,7 +204,7 @@ def test_gradcheck_layer(case):
 
 
 def test_gradcheck_losses():
-    from conftest import GRADCHECK
+    from tolerances import GRADCHECK
 
     rng = np.random.default_rng(0)
     x = gdlab.tensor(rng.standard_normal((3, 4)), requires_grad=True)
