@@ -1,4 +1,4 @@
-"""Shared fixtures and the tolerances every test uses (named here, not inline)."""
+"""Shared fixtures; the named tolerances live in tests/tolerances.py."""
 
 from __future__ import annotations
 
@@ -9,10 +9,6 @@ import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")  # headless: no window ever opens in tests
 
-RTOL_FLOAT64 = 1e-6  # analytic vs reference in float64
-ATOL_FLOAT64 = 1e-9
-RTOL_TORCH = 1e-9  # optimizer trajectories vs torch.optim in float64
-GRADCHECK = {"eps": 1e-6, "atol": 1e-5, "rtol": 1e-3}
 
 
 @pytest.fixture
