@@ -1,10 +1,10 @@
 """Training: the ``fit`` loop, callbacks, history, checkpoints and metrics.
 
-Example:
-    >>> from gdlab import nn, optim, train
-    >>> from gdlab.data import DataLoader, TensorDataset
-    >>> history = train.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=1e-3),
-    ...                     DataLoader(TensorDataset(X, y), batch_size=20), epochs=10)
+Example (see :func:`gdlab.train.fit` for a runnable one)::
+
+    history = train.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=1e-3),
+                        DataLoader(TensorDataset(X, y), batch_size=20), epochs=10)
+    history.steps["loss"], history.epochs["val_loss"]
 """
 
 from gdlab.train import metrics

@@ -435,9 +435,18 @@ def fit(
         The run's :class:`~gdlab.train.history.History`.
 
     Example:
-        >>> history = fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=1e-3),
-        ...               DataLoader(TensorDataset(X, y), batch_size=20), epochs=5)
-        >>> history.steps["loss"][:2]
+        >>> import numpy as np, gdlab
+        >>> from gdlab import nn, optim
+        >>> from gdlab.data import DataLoader, TensorDataset
+        >>> X = np.random.default_rng(0).uniform(size=(100, 8))
+        >>> y = X.sum(axis=1, keepdims=True)
+        >>> _ = gdlab.manual_seed(0)
+        >>> model = nn.Sequential(nn.Linear(8, 1), nn.Sigmoid(), nn.Linear(1, 1)).double()
+        >>> loader = DataLoader(TensorDataset(X, y), batch_size=20)
+        >>> history = fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=1e-3), loader,
+        ...               epochs=5)
+        >>> len(history.steps["loss"]), history.epochs["epoch"]
+        (25, [0, 1, 2, 3, 4])
     """
     trainer = Trainer(
         model,
