@@ -38,9 +38,11 @@ def _trainer(kind: str, run_dir: Path | None = None) -> train.Trainer:
     if kind == "lbfgs":
         opt = optim.LBFGS(model.parameters(), max_iter=3, line_search_fn="strong_wolfe")
         sched = None
-    else:
+    elif kind == "adam":
         opt = optim.Adam(model.parameters(), lr=0.01)
         sched = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    else:  # any other optimizer, without a scheduler
+        opt, sched = getattr(optim, kind)(model.parameters(), lr=0.01), None
     loader = DataLoader(TensorDataset(X[:80], y[:80]), batch_size=12, shuffle=True, seed=5)
     val = DataLoader(TensorDataset(X[80:], y[80:]), batch_size=8)
     callbacks = [train.EarlyStopping(monitor="val_loss", patience=50, restore_best_weights=True)]
@@ -79,10 +81,27 @@ def _assert_same_run(a: train.Trainer, b: train.Trainer) -> None:
     assert (a.global_step, a.epoch, a.samples_seen) == (b.global_step, b.epoch, b.samples_seen)
 
 
+OTHER_OPTIMIZERS = [
+    "SGD",
+    "Momentum",
+    "AdamW",
+    "Adagrad",
+    "Adadelta",
+    "RMSprop",
+    "Adamax",
+    "NAdam",
+    "RAdam",
+    "ASGD",
+    "Rprop",
+    "Adafactor",
+]  # Muon: 2-D parameters only
+
+
 @pytest.mark.parametrize(
     "kind, stop_at",
-    [("adam", 10), ("adam", 2 * BATCHES_PER_EPOCH), ("adam", 1), ("lbfgs", 9)],
-    ids=["mid-epoch", "epoch-boundary", "first-step", "lbfgs-mid-epoch"],
+    [("adam", 10), ("adam", 2 * BATCHES_PER_EPOCH), ("adam", 1), ("lbfgs", 9)]
+    + [(name, 10) for name in OTHER_OPTIMIZERS],
+    ids=["mid-epoch", "epoch-boundary", "first-step", "lbfgs-mid-epoch"] + OTHER_OPTIMIZERS,
 )
 def test_resumed_run_equals_uninterrupted_bit_for_bit(tmp_path, kind, stop_at):
     reference = _trainer(kind)
