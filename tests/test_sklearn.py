@@ -232,3 +232,19 @@ def test_works_without_scikit_learn():
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_accuracy_matches_scikit_learn_on_digits(digits, solver):
+    """The live check of REFERENCES.md: same data, same hyper-parameters, similar accuracy."""
+    Xtr, Xte, ytr, yte = digits
+    params = dict(hidden_layer_sizes=(32,), max_iter=40, solver=solver, learning_rate_init=0.01)
+    scores = {}
+    for name, cls in (("gdlab", MLPClassifier), ("sklearn", neural_network.MLPClassifier)):
+        accs = []
+        for seed in range(2):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                accs.append(cls(random_state=seed, **params).fit(Xtr, ytr).score(Xte, yte))
+        scores[name] = np.mean(accs)
+    assert scores["gdlab"] > 0.94 and abs(scores["gdlab"] - scores["sklearn"]) < 0.02, scores
