@@ -289,7 +289,8 @@ def compare(
         "val_fraction": val_fraction,
         "seed": seed,
         "lr_ranges": {
-            o: list(LR_RANGES.get(o, DEFAULT_RANGE)) for o in {*optimizers, batch_optimizer}
+            o: list(LR_RANGES.get(o, DEFAULT_RANGE))
+            for o in dict.fromkeys([*optimizers, batch_optimizer])  # ordered: same bytes
         },
     }
     result = CompareResult(names, variants, settings)
