@@ -347,7 +347,7 @@ class Trainer(DivergenceMixin, StateMixin):
                 w = 1.0 if summed else n / total  # mean losses: weight by count, not 1/k
                 (loss if w == 1.0 else loss * w).backward()
                 value += float(loss.item()) * w
-                if not first:
+                if not first and self.metrics:
                     outputs.append((_array(out).copy(), _array(target)))
             norm = get_total_norm(p.grad for p in params if p.grad is not None)
             if not first:
