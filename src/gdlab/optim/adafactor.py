@@ -32,7 +32,7 @@ def adafactor_(
             state["col_var"] = np.zeros((*grad.shape[:-2], 1, grad.shape[-1]), dtype=param.dtype)
         else:
             state["variance"] = np.zeros_like(param)
-    g = effective_grad(param, grad, state, 0.0, maximize)
+    g = effective_grad(param, grad, 0.0, maximize)
     eps1, eps2 = eps
     if eps1 is None:
         eps1 = float(np.finfo(param.dtype).eps)

@@ -52,10 +52,10 @@ def adagrad_(
         state["step"] = 0.0
         state["sum"] = np.full_like(param, initial_accumulator_value)
     state["step"] += 1.0
-    g = effective_grad(param, grad, state, weight_decay, maximize)
+    g = effective_grad(param, grad, weight_decay, maximize)
     clr = lr / (1 + (state["step"] - 1) * lr_decay)
     acc = state["sum"]
-    tmp = scratch(state, "_tmp", param)
+    tmp = scratch("tmp", param)
     np.multiply(g, g, out=tmp)
     acc += tmp
     std = _denominator(acc, eps, eps_in_sqrt, tmp)
@@ -172,9 +172,9 @@ def rmsprop_(
     if centered and "grad_avg" not in state:
         state["grad_avg"] = np.zeros_like(param)
     state["step"] += 1.0
-    g = effective_grad(param, grad, state, weight_decay, maximize)
+    g = effective_grad(param, grad, weight_decay, maximize)
     sq = state["square_avg"]
-    tmp = scratch(state, "_tmp", param)
+    tmp = scratch("tmp", param)
     sq *= alpha
     np.multiply(g, g, out=tmp)
     tmp *= 1.0 - alpha
@@ -300,10 +300,10 @@ def adadelta_(
         state["square_avg"] = np.zeros_like(param)
         state["acc_delta"] = np.zeros_like(param)
     state["step"] += 1.0
-    g = effective_grad(param, grad, state, weight_decay, maximize)
+    g = effective_grad(param, grad, weight_decay, maximize)
     sq, acc = state["square_avg"], state["acc_delta"]
-    tmp = scratch(state, "_tmp", param)
-    delta = scratch(state, "_delta", param)
+    tmp = scratch("tmp", param)
+    delta = scratch("delta", param)
     sq *= rho
     np.multiply(g, g, out=tmp)
     tmp *= 1.0 - rho

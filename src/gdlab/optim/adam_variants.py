@@ -28,13 +28,12 @@ def _adam_like_init(param: np.ndarray, state: dict, second: str) -> None:
 
 
 def _decay_or_couple(
-    param: np.ndarray, grad: np.ndarray, state: dict, lr: float, wd: float, decoupled: bool,
-    maximize: bool,
-) -> np.ndarray:  # fmt: skip
+    param: np.ndarray, grad: np.ndarray, lr: float, wd: float, decoupled: bool, maximize: bool
+) -> np.ndarray:
     if wd and decoupled:
         param *= 1.0 - lr * wd
-        return effective_grad(param, grad, state, 0.0, maximize)
-    return effective_grad(param, grad, state, wd, maximize)
+        return effective_grad(param, grad, 0.0, maximize)
+    return effective_grad(param, grad, wd, maximize)
 
 
 def _moments(g: np.ndarray, m: np.ndarray, v: np.ndarray, b1: float, b2: float, tmp) -> None:
@@ -63,9 +62,9 @@ def adamax_(
         _adam_like_init(param, state, "exp_inf")
     state["step"] += 1.0
     beta1, beta2 = betas
-    g = effective_grad(param, grad, state, weight_decay, maximize)
+    g = effective_grad(param, grad, weight_decay, maximize)
     m, u = state["exp_avg"], state["exp_inf"]
-    tmp = scratch(state, "_tmp", param)
+    tmp = scratch("tmp", param)
     np.subtract(g, m, out=tmp)
     tmp *= 1.0 - beta1
     m += tmp
@@ -99,14 +98,14 @@ def nadam_(
     state["step"] += 1.0
     step = state["step"]
     beta1, beta2 = betas
-    g = _decay_or_couple(param, grad, state, lr, weight_decay, decoupled_weight_decay, maximize)
+    g = _decay_or_couple(param, grad, lr, weight_decay, decoupled_weight_decay, maximize)
     mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
     mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
     state["mu_product"] *= mu
     mu_product = state["mu_product"]
     m, v = state["exp_avg"], state["exp_avg_sq"]
-    tmp = scratch(state, "_tmp", param)
-    denom = scratch(state, "_denom", param)
+    tmp = scratch("tmp", param)
+    denom = scratch("denom", param)
     _moments(g, m, v, beta1, beta2, tmp)
     np.divide(v, 1.0 - beta2**step, out=denom)
     np.sqrt(denom, out=denom)
@@ -137,9 +136,9 @@ def radam_(
     state["step"] += 1.0
     step = state["step"]
     beta1, beta2 = betas
-    g = _decay_or_couple(param, grad, state, lr, weight_decay, decoupled_weight_decay, maximize)
+    g = _decay_or_couple(param, grad, lr, weight_decay, decoupled_weight_decay, maximize)
     m, v = state["exp_avg"], state["exp_avg_sq"]
-    tmp = scratch(state, "_tmp", param)
+    tmp = scratch("tmp", param)
     _moments(g, m, v, beta1, beta2, tmp)
     bc1 = 1.0 - beta1**step
     bc2 = 1.0 - beta2**step

@@ -38,9 +38,9 @@ def asgd_(
         state["mu"] = 1.0
         state["ax"] = np.zeros_like(param)
     state["step"] += 1.0
-    g = effective_grad(param, grad, state, weight_decay, maximize)
+    g = effective_grad(param, grad, weight_decay, maximize)
     eta = state["eta"]
-    tmp = scratch(state, "_tmp", param)
+    tmp = scratch("tmp", param)
     param *= 1.0 - lambd * eta
     np.multiply(g, eta, out=tmp)
     param -= tmp
@@ -119,13 +119,6 @@ class ASGD(Optimizer):
         check_nonneg(group["weight_decay"], "weight_decay")
 
 
-def _bool_scratch(state: dict, name: str, like: np.ndarray) -> np.ndarray:
-    buf = state.get(name)
-    if buf is None or buf.shape != like.shape:
-        buf = state[name] = np.empty(like.shape, dtype=bool)
-    return buf
-
-
 def rprop_(
     param: np.ndarray,
     grad: np.ndarray,
@@ -143,10 +136,10 @@ def rprop_(
         state["step_size"] = np.full_like(param, lr)
     state["step"] += 1.0
     etaminus, etaplus = etas
-    g = effective_grad(param, grad, state, 0.0, maximize)
+    g = effective_grad(param, grad, 0.0, maximize)
     prev, step_size = state["prev"], state["step_size"]
-    factor = scratch(state, "_factor", param)
-    mask, where = _bool_scratch(state, "_mask", param), _bool_scratch(state, "_where", param)
+    factor = scratch("factor", param)
+    mask, where = scratch("mask", param, bool), scratch("where", param, bool)
     np.multiply(g, prev, out=factor)
     np.sign(factor, out=factor)
     np.less(factor, 0, out=mask)  # the sign flipped: shrink the step, skip this update

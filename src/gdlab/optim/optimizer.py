@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import math
 import numbers
+import threading
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -43,6 +44,7 @@ required = _Required()
 # Keys a param group may carry besides the optimizer's defaults (torch users store names;
 # schedulers add initial_lr & co. after construction).
 _EXTRA_GROUP_KEYS = {"name", "param_names", "initial_lr"}
+_scratch_local = threading.local()
 
 
 # ------------------------------------------------------------------ validation helpers
@@ -79,31 +81,36 @@ def check_unsupported(capturable: bool = False, differentiable: bool = False) ->
         )
 
 
-def scratch(state: dict, name: str, like: np.ndarray) -> np.ndarray:
-    """A work buffer shaped like ``like`` kept in ``state`` under a private key.
+def scratch(name: str, like: np.ndarray, dtype: object = None) -> np.ndarray:
+    """A work buffer shaped like ``like``, reused across steps and parameters.
 
-    Private keys start with ``_`` and are left out of ``state_dict()``; they spare the rules
-    an allocation per step.
+    One flat buffer per (name, dtype) and thread, grown to the largest parameter it has
+    served; the rules get a view of it, so a steady-state step allocates nothing and the
+    extra memory is a few times the largest parameter, not a copy of every parameter.
     """
-    buf = state.get(name)
-    if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
-        buf = state[name] = np.empty_like(like)
-    return buf
+    dtype = like.dtype if dtype is None else np.dtype(dtype)
+    pool = getattr(_scratch_local, "pool", None)
+    if pool is None:
+        pool = _scratch_local.pool = {}
+    buf = pool.get((name, dtype))
+    if buf is None or buf.size < like.size:
+        buf = pool[(name, dtype)] = np.empty(like.size, dtype=dtype)
+    return buf[: like.size].reshape(like.shape)
 
 
 def effective_grad(
-    param: np.ndarray, grad: np.ndarray, state: dict, weight_decay: float, maximize: bool
+    param: np.ndarray, grad: np.ndarray, weight_decay: float, maximize: bool
 ) -> np.ndarray:
     """−g if maximizing, plus weight_decay·θ (coupled L2), in a scratch buffer; else g itself."""
     if not maximize and not weight_decay:
         return grad
-    d_p = scratch(state, "_d_p", grad)
+    d_p = scratch("d_p", grad)
     if maximize:
         np.negative(grad, out=d_p)
     else:
         np.copyto(d_p, grad)
     if weight_decay:
-        tmp = scratch(state, "_tmp", grad)
+        tmp = scratch("wd", grad)
         np.multiply(param, weight_decay, out=tmp)
         d_p += tmp
     return d_p
@@ -134,7 +141,8 @@ class Optimizer:
     Subclasses set ``_rule`` (the update function, which creates its state on first use) and
     may override ``_rule_kwargs(group)`` (which group entries the rule receives) and
     ``_validate(group)`` (run on the defaults and on every group added). ``state[p]`` holds
-    torch's keys plus private ``_``-prefixed work buffers that ``state_dict()`` leaves out.
+    torch's keys; temporaries live in shared work buffers (:func:`scratch`), not in the state
+    (keys starting with ``_`` would be left out of ``state_dict()``).
 
     Args:
         params: an iterable of Tensors, or of dicts (param groups) with a ``"params"`` entry

@@ -37,7 +37,7 @@ def sgd_(
     maximize: bool = False,
 ) -> None:
     """One SGD step on ``param`` in place (torch's formula; see :class:`SGD`)."""
-    d_p = effective_grad(param, grad, state, weight_decay, maximize)
+    d_p = effective_grad(param, grad, weight_decay, maximize)
     if momentum:
         buf = state.get("momentum_buffer")
         if buf is None:
@@ -45,19 +45,19 @@ def sgd_(
         else:
             buf *= momentum
             if dampening:
-                tmp = scratch(state, "_tmp", grad)
+                tmp = scratch("tmp", grad)
                 np.multiply(d_p, 1.0 - dampening, out=tmp)
                 buf += tmp
             else:
                 buf += d_p
         if nesterov:
-            out = scratch(state, "_nest", grad)
+            out = scratch("nest", grad)
             np.multiply(buf, momentum, out=out)
             out += d_p
             d_p = out
         else:
             d_p = buf
-    tmp = scratch(state, "_upd", grad)
+    tmp = scratch("upd", grad)
     np.multiply(d_p, lr, out=tmp)
     param -= tmp
 
@@ -153,11 +153,11 @@ def momentum_(
     maximize: bool = False,
 ) -> None:
     """One step of the articles' momentum: v ← μ·v + lr·g; θ ← θ − v (v starts at 0)."""
-    d_p = effective_grad(param, grad, state, weight_decay, maximize)
+    d_p = effective_grad(param, grad, weight_decay, maximize)
     v = state.get("velocity")
     if v is None:
         v = state["velocity"] = np.zeros_like(param)
-    tmp = scratch(state, "_upd", grad)
+    tmp = scratch("upd", grad)
     np.multiply(d_p, lr, out=tmp)
     v *= momentum
     v += tmp
