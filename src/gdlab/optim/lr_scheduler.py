@@ -48,6 +48,20 @@ class LRScheduler:
         optimizer: the optimizer whose ``group["lr"]`` is written.
         last_epoch: index of the last epoch; -1 starts fresh (and records ``initial_lr``),
             >= 0 resumes and needs ``initial_lr`` in every group.
+
+    Example:
+        >>> import numpy as np
+        >>> from gdlab.nn import Parameter
+        >>> from gdlab.optim import SGD
+        >>> opt = SGD([Parameter(np.zeros(1))], lr=0.1)
+        >>> sched = StepLR(opt, step_size=2, gamma=0.5)
+        >>> lrs = []
+        >>> for epoch in range(5):
+        ...     opt.step()          # train one epoch, then
+        ...     sched.step()
+        ...     lrs.append(sched.get_last_lr()[0])
+        >>> lrs
+        [0.1, 0.05, 0.05, 0.025, 0.025]
     """
 
     _is_initial = False
