@@ -17,9 +17,9 @@ torch = pytest.importorskip("torch")
 
 from optim_problems import SHAPES, initial_values, loss_and_grads  # noqa: E402
 
-from conftest import RTOL_TORCH  # noqa: E402
 from gdlab import optim  # noqa: E402
 from gdlab.nn import Parameter  # noqa: E402
+from tolerances import RTOL_TORCH  # noqa: E402
 
 STEPS = 50
 RESUME_AT = 23
