@@ -19,7 +19,7 @@ import numpy as np
 
 from gdlab.lab.fileio import atomic_path
 from gdlab.lab.functions import TestFunction, get_function
-from gdlab.lab.plots import _COLORS, _figure, path_view, plot_surface
+from gdlab.lab.plots import COLORS, _figure, path_view, plot_surface
 from gdlab.lab.trajectories import Trajectory
 
 __all__ = ["animate_trajectories", "frame_steps"]
@@ -79,7 +79,7 @@ def animate_trajectories(
     ax = plot_surface(fn, fig.subplots(), view=path_view(fn.domain, trajectories))
     lines, heads = [], []
     for i, t in enumerate(trajectories):
-        color = _COLORS[i % len(_COLORS)]
+        color = COLORS[i % len(COLORS)]
         (line,) = ax.plot([], [], "-o", color=color, lw=1.4, ms=2.5, label=t.label)
         (head,) = ax.plot([], [], "o", color=color, ms=8, mec="black", mew=0.8)
         lines.append(line)

@@ -171,7 +171,7 @@ def _label(result: CompareResult, d: str, label: str, runs: list[Run]) -> str:
 
 def _overlay_train_metric(result: CompareResult, d: str, variants: list, m: str, x_of: str,
                           ax: Any) -> None:  # fmt: skip
-    from gdlab.lab.plots import _COLORS as colors
+    from gdlab.lab.plots import COLORS as colors
 
     for i, v in enumerate(variants):
         runs = [r for r in result.runs_of(d, v.label) if r.epochs["epoch"]]
@@ -224,7 +224,7 @@ def steps_figure(result: CompareResult, d: str) -> Any:
     """
     from matplotlib.figure import Figure
 
-    from gdlab.lab.plots import _COLORS as colors
+    from gdlab.lab.plots import COLORS as colors
 
     fig = Figure(figsize=(9, 5), layout="constrained")
     ax = fig.add_subplot()

@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 GAP_FLOOR = 1e-16  # f − f* below this is drawn at the floor (log scales cannot show 0)
-_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
+COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
            "#17becf", "#7f7f7f", "#bcbd22"]  # fmt: skip
 
 
@@ -186,7 +186,7 @@ def plot_trajectories(
     view = path_view(fn.domain, trajectories)
     ax = plot_surface(fn, axes[0], levels=levels, view=view)
     for i, t in enumerate(trajectories):
-        _draw_path(ax, t, _COLORS[i % len(_COLORS)], view, names[i])
+        _draw_path(ax, t, COLORS[i % len(COLORS)], view, names[i])
     starts = {tuple(t.points[0]) for t in trajectories}
     for s in starts:
         ax.plot(*s, "o", color="black", ms=9, mfc="white", mew=2, zorder=7,
@@ -196,7 +196,7 @@ def plot_trajectories(
         gax = axes[1]
         limits = _gap_limits(trajectories) if fn.f_star is not None else (None, None)
         for i, t in enumerate(trajectories):
-            _draw_gap(gax, t, _COLORS[i % len(_COLORS)], limits[1], names[i])
+            _draw_gap(gax, t, COLORS[i % len(COLORS)], limits[1], names[i])
         if fn.f_star is not None:
             gax.set_yscale("log")
             gax.set_ylim(*limits)
@@ -247,7 +247,7 @@ def _draw_1d(ax: Any, fn: Function1D, items: list, first_color: int = 0) -> None
     grid = np.linspace(lo, hi, 400)
     ax.plot(grid, fn.grid(grid), color="black", lw=1.2, label=fn.description)
     for i, (label, xs) in enumerate(finite):
-        color = _COLORS[(first_color + i) % len(_COLORS)]
+        color = COLORS[(first_color + i) % len(COLORS)]
         ax.plot(xs, fn.grid(xs), "-o", color=color, ms=4, label=label)
     ax.set_xlabel("x")
     ax.set_ylabel("f(x)")
@@ -304,7 +304,7 @@ def plot_loss_curves(
     else:
         fig = ax.figure
     for i, s in enumerate(series):
-        color = _COLORS[i % len(_COLORS)]
+        color = COLORS[i % len(COLORS)]
         x, y = np.asarray(s.x, float), np.asarray(s.y, float)
         ok = _finite(x, y) & ((y > 0) if log else True)
         ax.plot(x[ok], y[ok], color=color, lw=1.5, label=s.label)
@@ -342,7 +342,7 @@ def plot_schedules(
         else:
             lr = np.asarray(sched, float)
             t = np.arange(len(lr))
-        ax.plot(t, lr, color=_COLORS[i % len(_COLORS)], lw=1.6, label=label)
+        ax.plot(t, lr, color=COLORS[i % len(COLORS)], lw=1.6, label=label)
     if log:
         ax.set_yscale("log")
     ax.set_xlabel("step")
