@@ -1,9 +1,10 @@
 """Recurrent layers RNN, LSTM and GRU with torch's parameter names (``weight_ih_l0``,
 ``weight_hh_l0``, ``bias_ih_l0``, ``bias_hh_l0``, ``*_reverse``), gate order and shapes.
 
-The input projection of a whole sequence is one matrix product per layer and direction;
-only the hidden-to-hidden product runs step by step (backpropagation through time is the
-engine's ordinary backward over the unrolled graph).
+The input projection of a whole sequence is one matrix product per layer and direction; the
+recurrence itself is one primitive per layer and direction (``gdlab.ops.rnn_ops``: a NumPy
+loop over time forward, hand-written backpropagation through time backward), so forward and
+backward cost grow linearly with the sequence length.
 
 References: Elman (1990); Hochreiter & Schmidhuber (1997), "Long Short-Term Memory";
 Cho et al. (2014), https://arxiv.org/abs/1406.1078.
@@ -16,11 +17,13 @@ from typing import Any
 
 import numpy as np
 
+from gdlab.autograd.engine import is_grad_enabled
 from gdlab.nn import functional as F
 from gdlab.nn import init
 from gdlab.nn.layers import empty_parameter
 from gdlab.nn.module import Module
-from gdlab.ops import elementwise as E
+from gdlab.ops.registry import apply
+from gdlab.ops.rnn_ops import GRU_SCAN, LSTM_SCAN, RNN_SCAN
 from gdlab.ops.shape import cat, reshape, stack, transpose
 from gdlab.tensor import Tensor
 
@@ -90,12 +93,11 @@ class _RNNBase(Module):
             get(f"{n}_l{layer}{suffix}") for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
         )
 
-    def _cell(self, xp: Tensor, h: Any, w_hh: Tensor, b_hh: Tensor | None) -> Any:
-        """One time step given the precomputed input projection ``xp``; returns the state."""
-        hp = F.linear(h, w_hh, b_hh)
-        if self.mode == "RNN_TANH":
-            return E.tanh(xp + hp)
-        return E.relu(xp + hp)
+    def _scan(self, xp: Tensor, state: Any, w_hh: Tensor, b_hh: Any, **kw: Any) -> tuple:
+        """The whole recurrence of one layer and direction: (outputs, final state)."""
+        nonlinearity = "tanh" if self.mode == "RNN_TANH" else "relu"
+        out = apply(RNN_SCAN, xp, state, w_hh, b_hh, nonlinearity=nonlinearity, **kw)
+        return out, out[0] if kw["reverse"] else out[-1]
 
     def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Any]:  # noqa: A002
         x, unbatched = self._prepare(input)
@@ -121,14 +123,9 @@ class _RNNBase(Module):
     def _run_direction(self, x: Tensor, state: Any, layer: int, suffix: str, reverse: bool):
         w_ih, w_hh, b_ih, b_hh = self._weights(layer, suffix)
         xp = F.linear(x, w_ih, b_ih)  # the whole sequence's input projection at once
-        steps = range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])
-        outputs = []
-        for t in steps:
-            state = self._cell(xp[t], state, w_hh, b_hh)
-            outputs.append(state[0] if isinstance(state, tuple) else state)
-        if reverse:
-            outputs.reverse()
-        return stack(outputs, dim=0), state
+        # a workspace for the gate activations, kept by the graph node only when one is made
+        ws = {} if is_grad_enabled() else None
+        return self._scan(xp, state, w_hh, b_hh, reverse=reverse, ws=ws)
 
     # ----------------------------------------------------------------- shapes and states
     def _prepare(self, input: Tensor) -> tuple[Tensor, bool]:  # noqa: A002
@@ -270,16 +267,11 @@ class LSTM(_RNNBase):
             generator,
         )
 
-    def _cell(self, xp: Tensor, state: Any, w_hh: Tensor, b_hh: Tensor | None) -> Any:
-        h, c = state
-        gates = xp + F.linear(h, w_hh, b_hh)
-        n = self.hidden_size
-        i = E.sigmoid(gates[..., :n])
-        f = E.sigmoid(gates[..., n : 2 * n])
-        g = E.tanh(gates[..., 2 * n : 3 * n])
-        o = E.sigmoid(gates[..., 3 * n :])
-        c = f * c + i * g
-        return o * E.tanh(c), c
+    def _scan(self, xp: Tensor, state: Any, w_hh: Tensor, b_hh: Any, **kw: Any) -> tuple:
+        out = apply(LSTM_SCAN, xp, state[0], state[1], w_hh, b_hh, **kw)
+        t_len = xp.shape[0]
+        h_n = out[0] if kw["reverse"] else out[t_len - 1]
+        return out[:t_len], (h_n, out[t_len])
 
     def _initial_state(self, x: Tensor, hx: Any, unbatched: bool) -> Any:
         if hx is None:
@@ -328,10 +320,6 @@ class GRU(_RNNBase):
             generator,
         )
 
-    def _cell(self, xp: Tensor, h: Any, w_hh: Tensor, b_hh: Tensor | None) -> Any:
-        hp = F.linear(h, w_hh, b_hh)
-        n = self.hidden_size
-        r = E.sigmoid(xp[..., :n] + hp[..., :n])
-        z = E.sigmoid(xp[..., n : 2 * n] + hp[..., n : 2 * n])
-        cand = E.tanh(xp[..., 2 * n :] + r * hp[..., 2 * n :])
-        return (1 - z) * cand + z * h
+    def _scan(self, xp: Tensor, state: Any, w_hh: Tensor, b_hh: Any, **kw: Any) -> tuple:
+        out = apply(GRU_SCAN, xp, state, w_hh, b_hh, **kw)
+        return out, out[0] if kw["reverse"] else out[-1]

@@ -1,0 +1,265 @@
+"""Whole-sequence recurrences as single primitives: ``rnn_scan``, ``lstm_scan``, ``gru_scan``.
+
+One op per layer and direction: the forward loops over time in NumPy and keeps the gate
+activations; the VJP is backpropagation through time written by hand (checked against finite
+differences by the op-table tests and against torch in tests/nn). Unrolling the recurrence
+into one graph node per step made backward quadratic in the sequence length (every step's
+slice of the input projection allocated a full-size gradient) and slow in Python.
+
+Inputs, in order: ``xp`` (T, N, G) the input projection x_t·W_ihᵀ + b_ih of every step
+(computed outside with one matrix product), ``h0`` (N, H), for the LSTM ``c0`` (N, H),
+``w_hh`` (G, H) and optionally ``b_hh`` (G,). ``reverse=True`` runs from t = T−1 down to 0;
+outputs stay in input time order. The output is (T, N, H) holding h_t, except the LSTM's,
+(T + 1, N, H), whose last row is the final cell state c (its h_n is a row of the first T).
+
+``ws`` is an optional dict the layer passes per call: the forward leaves its gate activations
+there and the VJPs share one backward pass through it (each input's VJP is called separately).
+It lives in the graph node, so it is freed with the graph. Without it (or if it belongs to
+another output) the VJP recomputes the forward, so every rule is also a pure function.
+
+References: Werbos (1990), "Backpropagation through time: what it does and how to do it";
+torch's gate orders (LSTM i, f, g, o; GRU r, z, n).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from gdlab.ops.registry import defop
+
+__all__ = ["GRU_SCAN", "LSTM_SCAN", "RNN_SCAN"]
+
+
+def _sigmoid_(a: np.ndarray) -> np.ndarray:
+    """σ in place as (1 + tanh(a/2))/2: no overflow for any a, one transcendental call."""
+    a *= 0.5
+    np.tanh(a, out=a)
+    a += 1.0
+    a *= 0.5
+    return a
+
+
+def _steps(t_len: int, reverse: bool) -> range:
+    return range(t_len - 1, -1, -1) if reverse else range(t_len)
+
+
+def _previous_h(out: np.ndarray, h0: np.ndarray, t_len: int, reverse: bool) -> np.ndarray:
+    """h_{t−1} in processing order for every t, stacked (T, N, H)."""
+    if reverse:
+        return np.concatenate([out[1:t_len], h0[None]])
+    return np.concatenate([h0[None], out[: t_len - 1]])
+
+
+def _hh(h: np.ndarray, w_hh: np.ndarray, b_hh: np.ndarray | None, out: np.ndarray) -> None:
+    np.matmul(h, w_hh.T, out=out)
+    if b_hh is not None:
+        out += b_hh
+
+
+def _weight_grads(d: np.ndarray, hprev: np.ndarray, b_hh: np.ndarray | None) -> tuple:
+    g = d.shape[-1]
+    dw = d.reshape(-1, g).T @ hprev.reshape(-1, hprev.shape[-1])
+    return dw, (None if b_hh is None else d.reshape(-1, g).sum(axis=0))
+
+
+# ------------------------------------------------------------------------- Elman RNN
+def _rnn(xp, h0, w_hh, b_hh=None, nonlinearity="tanh", reverse=False, ws=None):
+    t_len, n, hidden = xp.shape
+    out = np.empty((t_len, n, hidden), dtype=xp.dtype)
+    h = h0
+    for t in _steps(t_len, reverse):
+        o = out[t]
+        _hh(h, w_hh, b_hh, o)
+        o += xp[t]
+        if nonlinearity == "tanh":
+            np.tanh(o, out=o)
+        else:
+            np.maximum(o, 0, out=o)
+        h = o
+    if ws is not None:
+        ws["out"] = out
+    return out
+
+
+def _rnn_backward(g, out, xp, h0, w_hh, b_hh=None, nonlinearity="tanh", reverse=False, ws=None):
+    t_len = xp.shape[0]
+    da = np.empty(out.shape, dtype=g.dtype)
+    dh = np.zeros(h0.shape, dtype=g.dtype)
+    for t in reversed(_steps(t_len, reverse)):
+        dh += g[t]
+        d = da[t]
+        if nonlinearity == "tanh":
+            np.multiply(out[t], out[t], out=d)
+            np.subtract(1.0, d, out=d)
+            d *= dh
+        else:
+            np.multiply(dh, out[t] > 0, out=d)
+        dh = d @ w_hh
+    dw, db = _weight_grads(da, _previous_h(out, h0, t_len, reverse), b_hh)
+    return da, dh, dw, db
+
+
+# ------------------------------------------------------------------------- LSTM
+def _lstm(xp, h0, c0, w_hh, b_hh=None, reverse=False, ws=None):
+    t_len, n, g4 = xp.shape
+    hid = g4 // 4
+    out = np.empty((t_len + 1, n, hid), dtype=xp.dtype)
+    act = np.empty((t_len, n, g4), dtype=xp.dtype)  # i, f, g, o after their nonlinearities
+    cs = np.empty((t_len, n, hid), dtype=xp.dtype)
+    tanh_c = np.empty_like(cs)
+    h, c = h0, c0
+    for t in _steps(t_len, reverse):
+        a = act[t]
+        _hh(h, w_hh, b_hh, a)
+        a += xp[t]
+        _sigmoid_(a[:, : 2 * hid])
+        np.tanh(a[:, 2 * hid : 3 * hid], out=a[:, 2 * hid : 3 * hid])
+        _sigmoid_(a[:, 3 * hid :])
+        c_new = cs[t]
+        np.multiply(a[:, hid : 2 * hid], c, out=c_new)
+        c_new += a[:, :hid] * a[:, 2 * hid : 3 * hid]
+        np.tanh(c_new, out=tanh_c[t])
+        np.multiply(a[:, 3 * hid :], tanh_c[t], out=out[t])
+        h, c = out[t], c_new
+    out[t_len] = c
+    if ws is not None:
+        ws.update(out=out, act=act, cs=cs, tanh_c=tanh_c)
+    return out
+
+
+def _lstm_backward(g, out, xp, h0, c0, w_hh, b_hh=None, reverse=False, ws=None):
+    act, cs, tanh_c = ws["act"], ws["cs"], ws["tanh_c"]
+    t_len, _, g4 = act.shape
+    hid = g4 // 4
+    deriv = act * (1.0 - act)  # σ' = σ(1 − σ) for i, f, o; tanh' = 1 − g² for g
+    gg = act[..., 2 * hid : 3 * hid]
+    np.subtract(1.0, gg * gg, out=deriv[..., 2 * hid : 3 * hid])
+    da = np.empty(act.shape, dtype=g.dtype)
+    dh = np.zeros(h0.shape, dtype=g.dtype)
+    dc = np.array(g[t_len], dtype=g.dtype)  # the final cell state's own gradient
+    order = list(reversed(_steps(t_len, reverse)))
+    for k, t in enumerate(order):
+        dh += g[t]
+        a, tc, d = act[t], tanh_c[t], da[t]
+        c_prev = c0 if k == t_len - 1 else cs[order[k + 1]]
+        np.multiply(dh, tc, out=d[:, 3 * hid :])  # ∂/∂o
+        dc += dh * a[:, 3 * hid :] * (1.0 - tc * tc)
+        np.multiply(dc, a[:, 2 * hid : 3 * hid], out=d[:, :hid])  # ∂/∂i
+        np.multiply(dc, c_prev, out=d[:, hid : 2 * hid])  # ∂/∂f
+        np.multiply(dc, a[:, :hid], out=d[:, 2 * hid : 3 * hid])  # ∂/∂g
+        d *= deriv[t]
+        dc *= a[:, hid : 2 * hid]
+        dh = d @ w_hh
+    dw, db = _weight_grads(da, _previous_h(out, h0, t_len, reverse), b_hh)
+    return da, dh, dc, dw, db
+
+
+# ------------------------------------------------------------------------- GRU
+def _gru(xp, h0, w_hh, b_hh=None, reverse=False, ws=None):
+    t_len, n, g3 = xp.shape
+    hid = g3 // 3
+    out = np.empty((t_len, n, hid), dtype=xp.dtype)
+    act = np.empty((t_len, n, g3), dtype=xp.dtype)  # r, z, n after their nonlinearities
+    hn = np.empty((t_len, n, hid), dtype=xp.dtype)  # W_hn·h + b_hn, which r multiplies
+    hp = np.empty((n, g3), dtype=xp.dtype)
+    h = h0
+    for t in _steps(t_len, reverse):
+        a, x = act[t], xp[t]
+        _hh(h, w_hh, b_hh, hp)
+        np.add(x[:, : 2 * hid], hp[:, : 2 * hid], out=a[:, : 2 * hid])
+        _sigmoid_(a[:, : 2 * hid])
+        hn[t] = hp[:, 2 * hid :]
+        cand = a[:, 2 * hid :]
+        np.multiply(a[:, :hid], hp[:, 2 * hid :], out=cand)
+        cand += x[:, 2 * hid :]
+        np.tanh(cand, out=cand)
+        o = out[t]  # h_t = (1 − z)·n + z·h_{t−1} = n + z·(h_{t−1} − n)
+        np.subtract(h, cand, out=o)
+        o *= a[:, hid : 2 * hid]
+        o += cand
+        h = o
+    if ws is not None:
+        ws.update(out=out, act=act, hn=hn)
+    return out
+
+
+def _gru_backward(g, out, xp, h0, w_hh, b_hh=None, reverse=False, ws=None):
+    act, hn = ws["act"], ws["hn"]
+    t_len, _, g3 = act.shape
+    hid = g3 // 3
+    hprev = _previous_h(out, h0, t_len, reverse)
+    dx = np.empty(act.shape, dtype=g.dtype)  # gradient of the input projection
+    dhp = np.empty(act.shape, dtype=g.dtype)  # gradient of W_hh·h + b_hh
+    dh = np.zeros(h0.shape, dtype=g.dtype)
+    for t in reversed(_steps(t_len, reverse)):
+        dh += g[t]
+        r, z, cand = act[t, :, :hid], act[t, :, hid : 2 * hid], act[t, :, 2 * hid :]
+        d, e = dx[t], dhp[t]
+        np.multiply(dh * (hprev[t] - cand), z * (1.0 - z), out=d[:, hid : 2 * hid])
+        np.multiply(dh * (1.0 - z), 1.0 - cand * cand, out=d[:, 2 * hid :])
+        np.multiply(d[:, 2 * hid :], r, out=e[:, 2 * hid :])
+        np.multiply(d[:, 2 * hid :] * hn[t], r * (1.0 - r), out=d[:, :hid])
+        e[:, : 2 * hid] = d[:, : 2 * hid]
+        dh *= z
+        dh += e @ w_hh
+    dw, db = _weight_grads(dhp, hprev, b_hh)
+    return dx, dh, dw, db
+
+
+# ------------------------------------------------------------------------- registration
+def _shared_vjps(forward: Callable, backward: Callable, n_inputs: int) -> list[Callable]:
+    """One VJP per input, all served by a single backward pass per output gradient."""
+
+    def grads(g, out, *arrays, ws=None, **kwargs):
+        if ws is not None and ws.get("out") is out:
+            hit = ws.get("grads")
+            if hit is not None and hit[0] is g:
+                return hit[1]
+        else:  # no saved activations for this output: recompute them
+            ws = {}
+            forward(*arrays, ws=ws, **kwargs)
+        result = backward(g, out, *arrays, ws=ws, **kwargs)
+        ws["grads"] = (g, result)  # holds g itself, so the identity test cannot be fooled
+        return result
+
+    return [
+        lambda g, out, *arrays, _i=i, **kwargs: grads(g, out, *arrays, **kwargs)[_i]
+        for i in range(n_inputs)
+    ]
+
+
+def _sampler(gates: int, with_c: bool, extra: dict) -> Callable:
+    def sample(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+        t_len, n, hid = (tuple(shape) + (3, 2, 2))[:3]
+        states = ((n, hid),) * (2 if with_c else 1)
+        full = ((t_len, n, gates * hid), *states, (gates * hid, hid), (gates * hid,))
+        return [
+            (full, dict(extra)),
+            (full[:-1], {**extra, "reverse": True}),  # no b_hh
+        ]
+
+    return sample
+
+
+RNN_SCAN = defop(
+    "rnn_scan",
+    _rnn,
+    *_shared_vjps(_rnn, _rnn_backward, 4),
+    sample=_sampler(1, False, {"nonlinearity": "tanh"}),
+)
+LSTM_SCAN = defop(
+    "lstm_scan",
+    _lstm,
+    *_shared_vjps(_lstm, _lstm_backward, 5),
+    domain=(-1.0, 1.0),
+    sample=_sampler(4, True, {}),
+)
+GRU_SCAN = defop(
+    "gru_scan",
+    _gru,
+    *_shared_vjps(_gru, _gru_backward, 4),
+    domain=(-1.0, 1.0),
+    sample=_sampler(3, False, {}),
+)

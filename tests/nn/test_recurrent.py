@@ -1,0 +1,121 @@
+"""RNN / LSTM / GRU (one scan primitive per layer and direction) against torch in float64:
+outputs, h_n / c_n, input, h_0 / c_0 and every parameter gradient. Plus: the graph does not
+grow with the sequence length, no workspace is kept without a graph, retain_graph backward
+twice gives the same gradients, dropout acts between layers only."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from nn_helpers import compare_forward_backward, twin  # noqa: E402
+
+import gdlab  # noqa: E402
+import gdlab.nn as gnn  # noqa: E402
+from gdlab.autograd.engine import iter_graph  # noqa: E402
+
+
+def seq(shape, h_shape=None, lstm=False):
+    def make(rng):
+        x = rng.standard_normal(shape)
+        if h_shape is None:
+            return (x,)
+        h = rng.standard_normal(h_shape) * 0.5
+        return (x, (h, rng.standard_normal(h_shape) * 0.5)) if lstm else (x, h)
+
+    return make
+
+
+# (id, class, args, kwargs, inputs)
+CASES = [
+    ("rnn_tanh_long", "RNN", (3, 5), {}, seq((12, 2, 3), (1, 2, 5))),
+    ("rnn_relu_bidir_2layer", "RNN", (3, 4, 2), {"nonlinearity": "relu", "bidirectional": True},
+     seq((6, 2, 3), (4, 2, 4))),
+    ("rnn_nobias_bf", "RNN", (2, 3), {"bias": False, "batch_first": True},
+     seq((2, 5, 2), (1, 2, 3))),
+    ("lstm_long_h0c0", "LSTM", (3, 5), {}, seq((12, 2, 3), (1, 2, 5), lstm=True)),
+    ("lstm_3layer_bidir_h0c0", "LSTM", (2, 3, 3), {"bidirectional": True},
+     seq((5, 2, 2), (6, 2, 3), lstm=True)),
+    ("lstm_nobias_bf_bidir", "LSTM", (3, 4), {"bias": False, "batch_first": True,
+                                             "bidirectional": True},
+     seq((2, 6, 3), (2, 2, 4), lstm=True)),
+    ("lstm_unbatched_h0c0", "LSTM", (3, 4, 2), {}, seq((5, 3), (2, 4), lstm=True)),
+    ("lstm_one_step", "LSTM", (3, 4), {"bidirectional": True}, seq((1, 2, 3))),
+    ("gru_long_h0", "GRU", (3, 5), {}, seq((12, 2, 3), (1, 2, 5))),
+    ("gru_bidir_bf_h0", "GRU", (3, 4, 2), {"bidirectional": True, "batch_first": True},
+     seq((2, 5, 3), (4, 2, 4))),
+    ("gru_nobias_unbatched", "GRU", (2, 3), {"bias": False}, seq((4, 2), (1, 3))),
+]  # fmt: skip
+
+
+def _randomise(module) -> None:
+    gen = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.uniform_(-0.8, 0.8, generator=gen)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_recurrent_matches_torch(case):
+    _, name, args, kwargs, make_inputs = case
+    rng = np.random.default_rng(0)
+    tm = getattr(torch.nn, name)(*args, **kwargs).double()
+    _randomise(tm)
+    gm = twin(tm, getattr(gnn, name)(*args, **kwargs))
+    compare_forward_backward(
+        gm, tm, make_inputs(rng), dict(gm.named_parameters()), dict(tm.named_parameters()), rng
+    )
+
+
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+def test_graph_size_does_not_grow_with_sequence_length(name):
+    """Linear backward: a fixed number of nodes per layer and direction, whatever T is."""
+
+    def n_nodes(t_len):
+        m = getattr(gnn, name)(2, 3, num_layers=2, bidirectional=True, generator=0)
+        out, _ = m(gdlab.randn(t_len, 2, 2, generator=1))
+        return sum(1 for _ in iter_graph(out))
+
+    assert n_nodes(3) == n_nodes(40)
+
+
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+def test_backward_twice_with_retain_graph_is_identical(name):
+    m = getattr(gnn, name)(2, 3, generator=0).double()
+    x = gdlab.tensor(np.random.default_rng(0).standard_normal((4, 2, 2)), requires_grad=True)
+    out, _ = m(x)
+    loss = (out * out).sum()
+    loss.backward(retain_graph=True)
+    first = [p.grad.copy() for p in m.parameters()] + [x.grad.copy()]
+    m.zero_grad()
+    x.grad = None
+    loss.backward()
+    for a, b in zip(first, [p.grad for p in m.parameters()] + [x.grad], strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_no_graph_and_float32_under_no_grad():
+    m = gnn.LSTM(2, 3, generator=0)
+    x = gdlab.randn(5, 2, 2, generator=1)
+    with gdlab.no_grad():
+        out, (h, c) = m(x)
+    assert out.grad_fn is None and out.dtype == np.float32 and c.dtype == np.float32
+    out2, (h2, c2) = m(x)
+    np.testing.assert_array_equal(out.data, out2.data)
+    np.testing.assert_array_equal(c.data, c2.data)
+
+
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+def test_dropout_between_layers_only(name):
+    """dropout=1 zeroes the second layer's input in training (so its output depends only on
+    its biases), never the last layer's output; eval mode ignores it."""
+    x = gdlab.randn(4, 2, 3, generator=1)
+    m = getattr(gnn, name)(3, 4, num_layers=2, dropout=1.0, generator=0)
+    ref = getattr(gnn, name)(3, 4, num_layers=2, generator=0)
+    out_train, _ = m(x)
+    out_other, _ = m(gdlab.randn(4, 2, 3, generator=2))
+    np.testing.assert_allclose(out_train.data, out_other.data)
+    m.eval()
+    np.testing.assert_allclose(m(x)[0].data, ref(x)[0].data)
