@@ -102,24 +102,39 @@ def _rnn_backward(g, out, xp, h0, w_hh, b_hh=None, nonlinearity="tanh", reverse=
 
 
 # ------------------------------------------------------------------------- LSTM
+def _gate_scale(hid: int, n_sigmoid_first: int, n_gates: int, dtype: np.dtype) -> np.ndarray:
+    """0.5 on sigmoid gates, 1 elsewhere: σ(a) = (1 + tanh(a/2))/2, so after pre-scaling the
+    pre-activations, one tanh over all gates and one affine map give every activation."""
+    scale = np.ones(n_gates * hid, dtype=dtype)
+    scale[: n_sigmoid_first * hid] = 0.5
+    return scale
+
+
 def _lstm(xp, h0, c0, w_hh, b_hh=None, reverse=False, ws=None):
     t_len, n, g4 = xp.shape
     hid = g4 // 4
+    scale = _gate_scale(hid, 2, 4, xp.dtype)
+    scale[3 * hid :] = 0.5  # o is a sigmoid gate too (order i, f, g, o)
+    shift = np.where(scale == 0.5, 0.5, 0.0).astype(xp.dtype)
+    pre = xp * scale if b_hh is None else (xp + b_hh) * scale  # one pass for all steps
+    w_scaled_t = (w_hh * scale[:, None]).T
     out = np.empty((t_len + 1, n, hid), dtype=xp.dtype)
     act = np.empty((t_len, n, g4), dtype=xp.dtype)  # i, f, g, o after their nonlinearities
     cs = np.empty((t_len, n, hid), dtype=xp.dtype)
     tanh_c = np.empty_like(cs)
+    ig = np.empty((n, hid), dtype=xp.dtype)
     h, c = h0, c0
     for t in _steps(t_len, reverse):
         a = act[t]
-        _hh(h, w_hh, b_hh, a)
-        a += xp[t]
-        _sigmoid_(a[:, : 2 * hid])
-        np.tanh(a[:, 2 * hid : 3 * hid], out=a[:, 2 * hid : 3 * hid])
-        _sigmoid_(a[:, 3 * hid :])
+        np.matmul(h, w_scaled_t, out=a)
+        a += pre[t]
+        np.tanh(a, out=a)
+        a *= scale
+        a += shift
         c_new = cs[t]
         np.multiply(a[:, hid : 2 * hid], c, out=c_new)
-        c_new += a[:, :hid] * a[:, 2 * hid : 3 * hid]
+        np.multiply(a[:, :hid], a[:, 2 * hid : 3 * hid], out=ig)
+        c_new += ig
         np.tanh(c_new, out=tanh_c[t])
         np.multiply(a[:, 3 * hid :], tanh_c[t], out=out[t])
         h, c = out[t], c_new
@@ -131,27 +146,31 @@ def _lstm(xp, h0, c0, w_hh, b_hh=None, reverse=False, ws=None):
 
 def _lstm_backward(g, out, xp, h0, c0, w_hh, b_hh=None, reverse=False, ws=None):
     act, cs, tanh_c = ws["act"], ws["cs"], ws["tanh_c"]
-    t_len, _, g4 = act.shape
+    t_len, n, g4 = act.shape
     hid = g4 // 4
-    deriv = act * (1.0 - act)  # σ' = σ(1 − σ) for i, f, o; tanh' = 1 − g² for g
-    gg = act[..., 2 * hid : 3 * hid]
-    np.subtract(1.0, gg * gg, out=deriv[..., 2 * hid : 3 * hid])
-    da = np.empty(act.shape, dtype=g.dtype)
+    i, f, gg, o = (act[..., k * hid : (k + 1) * hid] for k in range(4))
+    # Everything that does not depend on the incoming gradient, for all steps at once:
+    # ∂pre-activation = dc·coef for i, f, g and dh·coef for o; dc gains dh·o·(1 − tanh²c).
+    coef = np.empty((t_len, n, 4, hid), dtype=g.dtype)
+    np.multiply(gg, i * (1.0 - i), out=coef[:, :, 0])
+    np.multiply(_previous_h(cs, c0, t_len, reverse), f * (1.0 - f), out=coef[:, :, 1])
+    np.multiply(i, 1.0 - gg * gg, out=coef[:, :, 2])
+    np.multiply(tanh_c, o * (1.0 - o), out=coef[:, :, 3])
+    dc_from_h = o * (1.0 - tanh_c * tanh_c)
+    da = np.empty((t_len, n, 4, hid), dtype=g.dtype)
     dh = np.zeros(h0.shape, dtype=g.dtype)
     dc = np.array(g[t_len], dtype=g.dtype)  # the final cell state's own gradient
-    order = list(reversed(_steps(t_len, reverse)))
-    for k, t in enumerate(order):
+    tmp = np.empty(h0.shape, dtype=g.dtype)
+    for t in reversed(_steps(t_len, reverse)):
         dh += g[t]
-        a, tc, d = act[t], tanh_c[t], da[t]
-        c_prev = c0 if k == t_len - 1 else cs[order[k + 1]]
-        np.multiply(dh, tc, out=d[:, 3 * hid :])  # ∂/∂o
-        dc += dh * a[:, 3 * hid :] * (1.0 - tc * tc)
-        np.multiply(dc, a[:, 2 * hid : 3 * hid], out=d[:, :hid])  # ∂/∂i
-        np.multiply(dc, c_prev, out=d[:, hid : 2 * hid])  # ∂/∂f
-        np.multiply(dc, a[:, :hid], out=d[:, 2 * hid : 3 * hid])  # ∂/∂g
-        d *= deriv[t]
-        dc *= a[:, hid : 2 * hid]
-        dh = d @ w_hh
+        d = da[t]
+        np.multiply(dh, coef[t, :, 3], out=d[:, 3])
+        np.multiply(dh, dc_from_h[t], out=tmp)
+        dc += tmp
+        np.multiply(coef[t, :, :3], dc[:, None, :], out=d[:, :3])
+        dc *= f[t]
+        dh = d.reshape(n, g4) @ w_hh
+    da = da.reshape(t_len, n, g4)
     dw, db = _weight_grads(da, _previous_h(out, h0, t_len, reverse), b_hh)
     return da, dh, dc, dw, db
 
@@ -160,19 +179,31 @@ def _lstm_backward(g, out, xp, h0, c0, w_hh, b_hh=None, reverse=False, ws=None):
 def _gru(xp, h0, w_hh, b_hh=None, reverse=False, ws=None):
     t_len, n, g3 = xp.shape
     hid = g3 // 3
+    scale = _gate_scale(hid, 2, 3, xp.dtype)  # r, z sigmoid; n's tanh is taken separately
+    pre = xp.copy()
+    if b_hh is not None:  # b_hr, b_hz add to the input side; b_hn stays inside r·(·)
+        pre[..., : 2 * hid] += b_hh[: 2 * hid]
+    pre[..., : 2 * hid] *= 0.5
+    w_scaled_t = (w_hh * scale[:, None]).T
     out = np.empty((t_len, n, hid), dtype=xp.dtype)
     act = np.empty((t_len, n, g3), dtype=xp.dtype)  # r, z, n after their nonlinearities
     hn = np.empty((t_len, n, hid), dtype=xp.dtype)  # W_hn·h + b_hn, which r multiplies
     hp = np.empty((n, g3), dtype=xp.dtype)
     h = h0
     for t in _steps(t_len, reverse):
-        a, x = act[t], xp[t]
-        _hh(h, w_hh, b_hh, hp)
-        np.add(x[:, : 2 * hid], hp[:, : 2 * hid], out=a[:, : 2 * hid])
-        _sigmoid_(a[:, : 2 * hid])
-        hn[t] = hp[:, 2 * hid :]
+        a, x = act[t], pre[t]
+        np.matmul(h, w_scaled_t, out=hp)
+        rz = a[:, : 2 * hid]
+        np.add(x[:, : 2 * hid], hp[:, : 2 * hid], out=rz)
+        np.tanh(rz, out=rz)
+        rz *= 0.5
+        rz += 0.5
+        hn_t = hn[t]
+        np.copyto(hn_t, hp[:, 2 * hid :])
+        if b_hh is not None:
+            hn_t += b_hh[2 * hid :]
         cand = a[:, 2 * hid :]
-        np.multiply(a[:, :hid], hp[:, 2 * hid :], out=cand)
+        np.multiply(a[:, :hid], hn_t, out=cand)
         cand += x[:, 2 * hid :]
         np.tanh(cand, out=cand)
         o = out[t]  # h_t = (1 − z)·n + z·h_{t−1} = n + z·(h_{t−1} − n)
@@ -187,23 +218,28 @@ def _gru(xp, h0, w_hh, b_hh=None, reverse=False, ws=None):
 
 def _gru_backward(g, out, xp, h0, w_hh, b_hh=None, reverse=False, ws=None):
     act, hn = ws["act"], ws["hn"]
-    t_len, _, g3 = act.shape
+    t_len, n, g3 = act.shape
     hid = g3 // 3
     hprev = _previous_h(out, h0, t_len, reverse)
-    dx = np.empty(act.shape, dtype=g.dtype)  # gradient of the input projection
-    dhp = np.empty(act.shape, dtype=g.dtype)  # gradient of W_hh·h + b_hh
+    r, z, cand = (act[..., k * hid : (k + 1) * hid] for k in range(3))
+    # per-step coefficients, for all steps at once: with dh the gradient of h_t,
+    # ∂a_r = dh·cr, ∂a_z = dh·cz, ∂a_n = dh·cn, ∂(W_hn·h + b_hn) = dh·cn·r
+    cn = (1.0 - z) * (1.0 - cand * cand)
+    coef = np.empty((t_len, n, 4, hid), dtype=g.dtype)
+    np.multiply(cn * hn, r * (1.0 - r), out=coef[:, :, 0])
+    np.multiply(hprev - cand, z * (1.0 - z), out=coef[:, :, 1])
+    coef[:, :, 2] = cn
+    np.multiply(cn, r, out=coef[:, :, 3])
+    d4 = np.empty((t_len, n, 4, hid), dtype=g.dtype)  # ∂a_r, ∂a_z, ∂a_n, ∂(W_hn·h + b_hn)
     dh = np.zeros(h0.shape, dtype=g.dtype)
     for t in reversed(_steps(t_len, reverse)):
         dh += g[t]
-        r, z, cand = act[t, :, :hid], act[t, :, hid : 2 * hid], act[t, :, 2 * hid :]
-        d, e = dx[t], dhp[t]
-        np.multiply(dh * (hprev[t] - cand), z * (1.0 - z), out=d[:, hid : 2 * hid])
-        np.multiply(dh * (1.0 - z), 1.0 - cand * cand, out=d[:, 2 * hid :])
-        np.multiply(d[:, 2 * hid :], r, out=e[:, 2 * hid :])
-        np.multiply(d[:, 2 * hid :] * hn[t], r * (1.0 - r), out=d[:, :hid])
-        e[:, : 2 * hid] = d[:, : 2 * hid]
-        dh *= z
-        dh += e @ w_hh
+        d = d4[t]
+        np.multiply(coef[t], dh[:, None, :], out=d)
+        dh *= z[t]
+        dh += d[:, (0, 1, 3)].reshape(n, g3) @ w_hh
+    dx = d4[:, :, :3].reshape(t_len, n, g3)
+    dhp = d4[:, :, (0, 1, 3)].reshape(t_len, n, g3)
     dw, db = _weight_grads(dhp, hprev, b_hh)
     return dx, dh, dw, db
 
