@@ -116,3 +116,25 @@ def run_tasks(tasks: list[Callable[[], None]]) -> None:
     _run_serial(shares[0])
     for f in futures:
         f.result()
+
+
+def for_chunks(arrays: list[np.ndarray], kernel: Callable[[list[np.ndarray]], None]) -> None:
+    """``kernel(views)`` on matching CHUNK-sized pieces of same-shaped arrays, in place.
+
+    Non-contiguous arrays are processed as contiguous copies and written back afterwards.
+    Long arrays are shared out over the threads (``set_num_threads``).
+    """
+    views = [flat(a) for a in arrays]
+    copied = [v is None for v in views]
+    if any(copied):
+        views = [np.ascontiguousarray(a).reshape(-1) if c else v
+                 for a, v, c in zip(arrays, views, copied, strict=True)]  # fmt: skip
+
+    def body(lo: int, hi: int) -> None:
+        for sl in chunks(hi - lo, lo):
+            kernel([v[sl] for v in views])
+
+    run_chunked(views[0].size, body)
+    for a, v, c in zip(arrays, views, copied, strict=True):
+        if c:
+            a[...] = v.reshape(a.shape)

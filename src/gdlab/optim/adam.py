@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from gdlab.optim._work import chunks, flat, run_chunked, work_buffers
+from gdlab.optim._work import for_chunks, work_buffers
 from gdlab.optim.optimizer import (
     Optimizer,
     ParamsT,
@@ -26,6 +27,16 @@ def _init_adam_state(param: np.ndarray, state: dict, amsgrad: bool) -> None:
     state["exp_avg_sq"] = np.zeros_like(param)
     if amsgrad:
         state["max_exp_avg_sq"] = np.zeros_like(param)
+
+
+class _AdamHP(NamedTuple):
+    beta1: float
+    beta2: float
+    e: float
+    scale: float
+    maximize: bool
+    decay: float | None
+    coupled: float
 
 
 def adam_(
@@ -62,63 +73,43 @@ def adam_(
     arrays = [param, grad, state["exp_avg"], state["exp_avg_sq"]]
     if amsgrad:
         arrays.append(state["max_exp_avg_sq"])
-    views = [flat(a) for a in arrays]
-    copied = [v is None for v in views]
-    if any(copied):  # non-contiguous: work on contiguous copies, write them back after
-        views = [np.ascontiguousarray(a).reshape(-1) if c else v
-                 for a, v, c in zip(arrays, views, copied, strict=True)]  # fmt: skip
     hp = _AdamHP(
         beta1=beta1, beta2=beta2, e=e, scale=scale, maximize=maximize,
         decay=1.0 - lr * weight_decay if weight_decay and decoupled_weight_decay else None,
         coupled=weight_decay if weight_decay and not decoupled_weight_decay else 0.0,
     )  # fmt: skip
-    run_chunked(views[0].size, lambda lo, hi: _adam_range(views, lo, hi, hp))
-    for a, v, c in zip(arrays, views, copied, strict=True):
-        if c:
-            a[...] = v.reshape(a.shape)
+    for_chunks(arrays, partial(_adam_chunk, hp=hp))
 
 
-class _AdamHP(NamedTuple):
-    beta1: float
-    beta2: float
-    e: float
-    scale: float
-    maximize: bool
-    decay: float | None
-    coupled: float
-
-
-def _adam_range(views: list[np.ndarray], lo: int, hi: int, hp: _AdamHP) -> None:
-    """The Adam update of elements [lo, hi) of the flat views, chunk by chunk."""
-    wbuf, gbuf = work_buffers(views[0].dtype, 2)
-    for sl in chunks(hi - lo, lo):
-        p, g, m, v = views[0][sl], views[1][sl], views[2][sl], views[3][sl]
-        w = wbuf[: p.size]
-        if hp.maximize or hp.coupled:
-            ge = gbuf[: p.size]
-            np.negative(g, out=ge) if hp.maximize else np.copyto(ge, g)
-            if hp.coupled:
-                np.multiply(p, hp.coupled, out=w)
-                ge += w
-            g = ge
-        if hp.decay is not None:
-            p *= hp.decay
-        np.subtract(g, m, out=w)  # m ← m + (1−β1)(g − m), torch's lerp
-        w *= 1.0 - hp.beta1
-        m += w
-        v *= hp.beta2
-        np.multiply(g, g, out=w)
-        w *= 1.0 - hp.beta2
-        v += w
-        if len(views) > 4:  # amsgrad: normalise by the running maximum of v
-            vmax = views[4][sl]
-            np.maximum(vmax, v, out=vmax)
-            v = vmax
-        np.sqrt(v, out=w)
-        w += hp.e
-        np.divide(m, w, out=w)
-        w *= -hp.scale
-        p += w
+def _adam_chunk(views: list[np.ndarray], hp: _AdamHP) -> None:
+    """The Adam update of one cache-sized chunk (param, grad, exp_avg, exp_avg_sq[, max])."""
+    p, g, m, v = views[:4]
+    wbuf, gbuf = work_buffers(p.dtype, 2)
+    w = wbuf[: p.size]
+    if hp.maximize or hp.coupled:
+        ge = gbuf[: p.size]
+        np.negative(g, out=ge) if hp.maximize else np.copyto(ge, g)
+        if hp.coupled:
+            np.multiply(p, hp.coupled, out=w)
+            ge += w
+        g = ge
+    if hp.decay is not None:
+        p *= hp.decay
+    np.subtract(g, m, out=w)  # m ← m + (1−β1)(g − m), torch's lerp
+    w *= 1.0 - hp.beta1
+    m += w
+    v *= hp.beta2
+    np.multiply(g, g, out=w)
+    w *= 1.0 - hp.beta2
+    v += w
+    if len(views) > 4:  # amsgrad: normalise by the running maximum of v
+        np.maximum(views[4], v, out=views[4])
+        v = views[4]
+    np.sqrt(v, out=w)
+    w += hp.e
+    np.divide(m, w, out=w)
+    w *= -hp.scale
+    p += w
 
 
 class Adam(Optimizer):

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from gdlab.optim._work import for_chunks, work_buffers
 from gdlab.optim.optimizer import (
     Optimizer,
     ParamsT,
@@ -37,29 +38,46 @@ def sgd_(
     maximize: bool = False,
 ) -> None:
     """One SGD step on ``param`` in place (torch's formula; see :class:`SGD`)."""
-    d_p = effective_grad(param, grad, weight_decay, maximize)
-    if momentum:
-        buf = state.get("momentum_buffer")
-        if buf is None:
-            buf = state["momentum_buffer"] = np.array(d_p, copy=True)  # torch: b_1 = g_1
-        else:
-            buf *= momentum
+    buf = state.get("momentum_buffer") if momentum else None
+    if momentum and buf is None:  # first step: torch starts the buffer at the gradient
+        d_p = effective_grad(param, grad, weight_decay, maximize)
+        buf = state["momentum_buffer"] = np.array(d_p, copy=True)
+        tmp = scratch("upd", grad)
+        np.multiply(buf, momentum if nesterov else lr, out=tmp)
+        if nesterov:  # θ ← θ − lr·(g + μ·b)
+            tmp += d_p
+            tmp *= lr
+        param -= tmp
+        return
+    arrays = [param, grad] if buf is None else [param, grad, buf]
+
+    def kernel(v: list[np.ndarray]) -> None:
+        p, g = v[0], v[1]
+        w, d = (x[: p.size] for x in work_buffers(p.dtype, 2))
+        if maximize or weight_decay:
+            np.negative(g, out=d) if maximize else np.copyto(d, g)
+            if weight_decay:
+                np.multiply(p, weight_decay, out=w)
+                d += w
+            g = d
+        if momentum:
+            b = v[2]
+            b *= momentum
             if dampening:
-                tmp = scratch("tmp", grad)
-                np.multiply(d_p, 1.0 - dampening, out=tmp)
-                buf += tmp
+                np.multiply(g, 1.0 - dampening, out=w)
+                b += w
             else:
-                buf += d_p
-        if nesterov:
-            out = scratch("nest", grad)
-            np.multiply(buf, momentum, out=out)
-            out += d_p
-            d_p = out
-        else:
-            d_p = buf
-    tmp = scratch("upd", grad)
-    np.multiply(d_p, lr, out=tmp)
-    param -= tmp
+                b += g
+            if nesterov:
+                np.multiply(b, momentum, out=w)
+                w += g
+                g = w
+            else:
+                g = b
+        np.multiply(g, lr, out=w)
+        p -= w
+
+    for_chunks(arrays, kernel)
 
 
 class SGD(Optimizer):
@@ -153,15 +171,26 @@ def momentum_(
     maximize: bool = False,
 ) -> None:
     """One step of the articles' momentum: v ← μ·v + lr·g; θ ← θ − v (v starts at 0)."""
-    d_p = effective_grad(param, grad, weight_decay, maximize)
     v = state.get("velocity")
     if v is None:
         v = state["velocity"] = np.zeros_like(param)
-    tmp = scratch("upd", grad)
-    np.multiply(d_p, lr, out=tmp)
-    v *= momentum
-    v += tmp
-    param -= v
+    sign = -lr if maximize else lr
+
+    def kernel(a: list[np.ndarray]) -> None:
+        p, g, vel = a
+        (w,) = (x[: p.size] for x in work_buffers(p.dtype, 1))
+        if weight_decay:
+            np.multiply(p, weight_decay * lr, out=w)
+            vel *= momentum
+            vel += w
+            np.multiply(g, sign, out=w)
+        else:
+            np.multiply(g, sign, out=w)
+            vel *= momentum
+        vel += w
+        p -= vel
+
+    for_chunks([param, grad, v], kernel)
 
 
 class Momentum(Optimizer):
