@@ -11,14 +11,14 @@ from typing import Any
 
 import numpy as np
 
+from gdlab.optim._work import for_chunks, work_buffers
 from gdlab.optim.optimizer import (
     Optimizer,
     ParamsT,
     check_lr,
     check_nonneg,
     check_unsupported,
-    effective_grad,
-    scratch,
+    chunk_grad,
 )
 
 __all__ = ["Adadelta", "Adagrad", "RMSprop", "adadelta_", "adagrad_", "rmsprop_"]
@@ -52,16 +52,20 @@ def adagrad_(
         state["step"] = 0.0
         state["sum"] = np.full_like(param, initial_accumulator_value)
     state["step"] += 1.0
-    g = effective_grad(param, grad, weight_decay, maximize)
     clr = lr / (1 + (state["step"] - 1) * lr_decay)
-    acc = state["sum"]
-    tmp = scratch("tmp", param)
-    np.multiply(g, g, out=tmp)
-    acc += tmp
-    std = _denominator(acc, eps, eps_in_sqrt, tmp)
-    np.divide(g, std, out=tmp)
-    tmp *= clr
-    param -= tmp
+
+    def kernel(v: list[np.ndarray]) -> None:
+        p, g, acc = v
+        d, w = (x[: p.size] for x in work_buffers(p.dtype, 2))
+        g = chunk_grad(p, g, weight_decay, maximize, d, w)
+        np.multiply(g, g, out=w)
+        acc += w
+        std = _denominator(acc, eps, eps_in_sqrt, w)
+        np.divide(g, std, out=w)
+        w *= clr
+        p -= w
+
+    for_chunks([param, grad, state["sum"]], kernel)
 
 
 class Adagrad(Optimizer):
@@ -172,32 +176,41 @@ def rmsprop_(
     if centered and "grad_avg" not in state:
         state["grad_avg"] = np.zeros_like(param)
     state["step"] += 1.0
-    g = effective_grad(param, grad, weight_decay, maximize)
-    sq = state["square_avg"]
-    tmp = scratch("tmp", param)
-    sq *= alpha
-    np.multiply(g, g, out=tmp)
-    tmp *= 1.0 - alpha
-    sq += tmp
+    arrays = [param, grad, state["square_avg"]]
     if centered:
-        gavg = state["grad_avg"]
-        np.subtract(g, gavg, out=tmp)
-        tmp *= 1.0 - alpha
-        gavg += tmp
-        np.multiply(gavg, gavg, out=tmp)
-        np.subtract(sq, tmp, out=tmp)
-        avg = _denominator(tmp, eps, eps_in_sqrt, tmp)
-    else:
-        avg = _denominator(sq, eps, eps_in_sqrt, tmp)
-    np.divide(g, avg, out=tmp)
+        arrays.append(state["grad_avg"])
     if momentum > 0:
-        buf = state["momentum_buffer"]
-        buf *= momentum
-        buf += tmp
-        np.multiply(buf, lr, out=tmp)
-    else:
-        tmp *= lr
-    param -= tmp
+        arrays.append(state["momentum_buffer"])
+
+    def kernel(v: list[np.ndarray]) -> None:
+        p, g, sq = v[:3]
+        d, w = (x[: p.size] for x in work_buffers(p.dtype, 2))
+        g = chunk_grad(p, g, weight_decay, maximize, d, w)
+        sq *= alpha
+        np.multiply(g, g, out=w)
+        w *= 1.0 - alpha
+        sq += w
+        if centered:
+            gavg = v[3]
+            np.subtract(g, gavg, out=w)
+            w *= 1.0 - alpha
+            gavg += w
+            np.multiply(gavg, gavg, out=w)
+            np.subtract(sq, w, out=w)
+            avg = _denominator(w, eps, eps_in_sqrt, w)
+        else:
+            avg = _denominator(sq, eps, eps_in_sqrt, w)
+        np.divide(g, avg, out=w)
+        if momentum > 0:
+            buf = v[-1]
+            buf *= momentum
+            buf += w
+            np.multiply(buf, lr, out=w)
+        else:
+            w *= lr
+        p -= w
+
+    for_chunks(arrays, kernel)
 
 
 class RMSprop(Optimizer):
@@ -300,26 +313,29 @@ def adadelta_(
         state["square_avg"] = np.zeros_like(param)
         state["acc_delta"] = np.zeros_like(param)
     state["step"] += 1.0
-    g = effective_grad(param, grad, weight_decay, maximize)
-    sq, acc = state["square_avg"], state["acc_delta"]
-    tmp = scratch("tmp", param)
-    delta = scratch("delta", param)
-    sq *= rho
-    np.multiply(g, g, out=tmp)
-    tmp *= 1.0 - rho
-    sq += tmp
-    np.add(sq, eps, out=tmp)
-    np.sqrt(tmp, out=tmp)  # std
-    np.add(acc, eps, out=delta)
-    np.sqrt(delta, out=delta)
-    delta /= tmp
-    delta *= g
-    acc *= rho
-    np.multiply(delta, delta, out=tmp)
-    tmp *= 1.0 - rho
-    acc += tmp
-    delta *= lr
-    param -= delta
+
+    def kernel(v: list[np.ndarray]) -> None:
+        p, g, sq, acc = v
+        d, w, delta = (x[: p.size] for x in work_buffers(p.dtype, 3))
+        g = chunk_grad(p, g, weight_decay, maximize, d, w)
+        sq *= rho
+        np.multiply(g, g, out=w)
+        w *= 1.0 - rho
+        sq += w
+        np.add(sq, eps, out=w)
+        np.sqrt(w, out=w)  # std
+        np.add(acc, eps, out=delta)
+        np.sqrt(delta, out=delta)
+        delta /= w
+        delta *= g
+        acc *= rho
+        np.multiply(delta, delta, out=w)
+        w *= 1.0 - rho
+        acc += w
+        delta *= lr
+        p -= delta
+
+    for_chunks([param, grad, state["square_avg"], state["acc_delta"]], kernel)
 
 
 class Adadelta(Optimizer):

@@ -116,6 +116,23 @@ def effective_grad(
     return d_p
 
 
+def chunk_grad(
+    p: np.ndarray, g: np.ndarray, weight_decay: float, maximize: bool, out: np.ndarray,
+    work: np.ndarray,
+) -> np.ndarray:  # fmt: skip
+    """``effective_grad`` for one chunk: into ``out`` (``work`` is clobbered), or g itself."""
+    if not maximize and not weight_decay:
+        return g
+    if maximize:
+        np.negative(g, out=out)
+    else:
+        np.copyto(out, g)
+    if weight_decay:
+        np.multiply(p, weight_decay, out=work)
+        out += work
+    return out
+
+
 def _typename(x: Any) -> str:
     return type(x).__name__
 
