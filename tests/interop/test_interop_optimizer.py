@@ -1,0 +1,363 @@
+"""TorchOptimizer: gdlab's rules inside torch loops, against torch.optim and gdlab itself."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import gdlab.optim as gopt  # noqa: E402
+from gdlab.interop.torch import TorchOptimizer  # noqa: E402
+from gdlab.nn import Parameter  # noqa: E402
+from tolerances import RTOL_TORCH  # noqa: E402
+
+ATOL = 1e-13
+STEPS = 6
+
+# (id, gdlab name, gdlab hyper-parameters, torch.optim class name, torch hyper-parameters)
+VS_TORCH = [
+    ("sgd-momentum", "SGD", dict(lr=0.05, momentum=0.9), "SGD", None),
+    ("sgd-nesterov-wd", "SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01),
+     "SGD", None),
+    ("sgd-dampening-maximize", "SGD", dict(lr=0.05, momentum=0.5, dampening=0.3, maximize=True),
+     "SGD", None),
+    ("adam", "Adam", dict(lr=0.01), "Adam", None),
+    ("adam-amsgrad-wd", "Adam", dict(lr=0.01, amsgrad=True, weight_decay=0.1), "Adam", None),
+    ("adamw", "AdamW", dict(lr=0.01, weight_decay=0.1), "AdamW", None),
+    ("rmsprop", "RMSprop", dict(lr=0.01), "RMSprop", None),
+    ("rmsprop-centered-momentum", "RMSprop", dict(lr=0.01, momentum=0.5, centered=True),
+     "RMSprop", None),
+    ("adagrad", "Adagrad", dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1),
+     "Adagrad", None),
+    ("adadelta", "Adadelta", dict(lr=0.5), "Adadelta", None),
+    ("adamax", "Adamax", dict(lr=0.01), "Adamax", None),
+    ("nadam", "NAdam", dict(lr=0.01), "NAdam", None),
+    ("radam", "RAdam", dict(lr=0.01), "RAdam", None),
+    ("rprop", "Rprop", dict(lr=0.01), "Rprop", None),
+    ("asgd", "ASGD", dict(lr=0.05, t0=3), "ASGD", None),
+    # the articles' momentum (lr inside the velocity) equals torch's SGD while lr is constant
+    ("momentum-article", "momentum", dict(lr=0.05, momentum=0.9), "SGD",
+     dict(lr=0.05, momentum=0.9)),
+]  # fmt: skip
+
+# gdlab-only forms: the oracle is gdlab's own optimizer fed torch's gradients
+GDLAB_ONLY = [
+    ("momentum", "Momentum", dict(lr=0.05, momentum=0.9)),
+    ("adagrad-eps-in-sqrt", "Adagrad", dict(lr=0.1, eps=1e-6, eps_in_sqrt=True)),
+    ("rmsprop-eps-in-sqrt", "RMSprop", dict(lr=0.01, eps=1e-6, eps_in_sqrt=True)),
+    ("adam-eps-hat", "Adam", dict(lr=0.01, eps=1e-3, eps_hat=True)),
+    ("adafactor", "Adafactor", dict(lr=0.01)),
+    *[(row[0], row[1], row[2]) for row in VS_TORCH],
+]
+
+
+@pytest.fixture(autouse=True)
+def torch_float64_scalars():
+    """torch.optim keeps scalar state (NAdam's mu_product, ASGD's eta) in the default dtype."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old)
+
+
+def make_model(seed: int = 0, dtype=torch.float64) -> torch.nn.Module:
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2)).to(
+        dtype
+    )
+
+
+def batch(dtype=torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(1)
+    return torch.randn(8, 3, generator=g, dtype=dtype), torch.randn(8, 2, generator=g, dtype=dtype)
+
+
+def train_step(model, opt, x, y, sched=None) -> None:
+    opt.zero_grad()
+    torch.nn.functional.mse_loss(model(x), y).backward()
+    opt.step()
+    if sched is not None:
+        sched.step()
+
+
+def params_of(model) -> list[np.ndarray]:
+    return [p.detach().numpy().copy() for p in model.parameters()]
+
+
+def assert_close(a, b, rtol=RTOL_TORCH):
+    for u, v in zip(a, b, strict=True):
+        np.testing.assert_allclose(u, v, rtol=rtol, atol=ATOL)
+
+
+def with_sched(opt, sched):
+    return None if sched is None else torch.optim.lr_scheduler.StepLR(opt, **sched)
+
+
+@pytest.mark.parametrize("sched", [None, dict(step_size=2, gamma=0.5)], ids=["const", "steplr"])
+@pytest.mark.parametrize(("name", "gkw", "tname", "tkw"), [r[1:] for r in VS_TORCH],
+                         ids=[r[0] for r in VS_TORCH])  # fmt: skip
+def test_equals_torch_optim_step_by_step(name, gkw, tname, tkw, sched):
+    if name == "momentum" and sched is not None:
+        pytest.skip("the articles' momentum differs from torch's SGD once lr changes (by design)")
+    ours, ref = make_model(), make_model()
+    opt = TorchOptimizer(ours.parameters(), name, **gkw)
+    ref_opt = getattr(torch.optim, tname)(ref.parameters(), **(tkw or gkw))
+    s1, s2 = with_sched(opt, sched), with_sched(ref_opt, sched)
+    x, y = batch()
+    for _ in range(STEPS):
+        train_step(ours, opt, x, y, s1)
+        train_step(ref, ref_opt, x, y, s2)
+        assert_close(params_of(ours), params_of(ref))
+    if tkw is None:  # same algorithm: same state layout as torch.optim (keys, shapes, values)
+        mine, theirs = opt.state_dict()["state"], ref_opt.state_dict()["state"]
+        assert mine.keys() == theirs.keys()
+        for i in theirs:
+            assert set(mine[i]) == set(theirs[i]), (mine[i].keys(), theirs[i].keys())
+            for k, v in theirs[i].items():
+                if isinstance(v, torch.Tensor):
+                    assert isinstance(mine[i][k], torch.Tensor) and mine[i][k].dtype == v.dtype
+                    np.testing.assert_allclose(mine[i][k].numpy(), v.numpy(), rtol=1e-8,
+                                               atol=1e-12)  # fmt: skip
+
+
+def run_gdlab_native(model, name, gkw, steps, sched=None) -> None:
+    """The oracle for gdlab-only forms: gdlab's optimizer on Parameters viewing the tensors."""
+    params = [Parameter(p.detach().numpy()) for p in model.parameters()]
+    opt = getattr(gopt, name)(params, **gkw)
+    s = None if sched is None else gopt.lr_scheduler.StepLR(opt, **sched)
+    x, y = batch()
+    for _ in range(steps):
+        model.zero_grad()
+        torch.nn.functional.mse_loss(model(x), y).backward()
+        for p, t in zip(params, model.parameters(), strict=True):
+            p.grad = t.grad.numpy().copy()
+        opt.step()
+        if s is not None:
+            s.step()
+
+
+@pytest.mark.parametrize("sched", [None, dict(step_size=2, gamma=0.5)], ids=["const", "steplr"])
+@pytest.mark.parametrize(
+    ("name", "gkw"), [r[1:] for r in GDLAB_ONLY], ids=[r[0] for r in GDLAB_ONLY]
+)
+def test_bitwise_equal_to_gdlab_itself(name, gkw, sched):
+    cls_name = gopt.__dict__[name].__name__ if name in gopt.__dict__ else name.capitalize()
+    ours, ref = make_model(), make_model()
+    opt = TorchOptimizer(ours.parameters(), cls_name, **gkw)
+    s = with_sched(opt, sched)
+    x, y = batch()
+    for _ in range(STEPS):
+        train_step(ours, opt, x, y, s)
+    run_gdlab_native(ref, cls_name, gkw, STEPS, sched)
+    for a, b in zip(params_of(ours), params_of(ref), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(("name", "gkw"), [("SGD", dict(lr=0.05, momentum=0.9)),
+                                           ("Adam", dict(lr=0.01, amsgrad=True)),
+                                           ("RMSprop", dict(lr=0.01, centered=True, momentum=0.3)),
+                                           ("Adagrad", dict(lr=0.1))])  # fmt: skip
+def test_state_dict_round_trips_with_torch_optim(name, gkw):
+    x, y = batch()
+    ours, ref = make_model(), make_model()
+    opt = TorchOptimizer(ours.parameters(), name, **gkw)
+    for _ in range(3):
+        train_step(ours, opt, x, y)
+    ref.load_state_dict(ours.state_dict())
+    saved = opt.state_dict()
+    frozen = copy.deepcopy(saved)
+    ref_opt = getattr(torch.optim, name)(ref.parameters(), **gkw)
+    ref_opt.load_state_dict(copy.deepcopy(saved))  # ours -> torch.optim (which would share)
+    back = TorchOptimizer(make_model(5).parameters(), name, **gkw)
+    back.load_state_dict(ref_opt.state_dict())  # torch.optim -> ours (fresh model, new params)
+    clone = TorchOptimizer(ours.parameters(), name, **gkw)
+    clone.load_state_dict(saved)  # ours -> ours: continues identically
+    for _ in range(3):
+        train_step(ours, clone, x, y)
+        train_step(ref, ref_opt, x, y)
+        assert_close(params_of(ours), params_of(ref))
+    for i, st in frozen["state"].items():  # our loads copied: the saved dict is unchanged
+        for k, v in st.items():
+            assert torch.equal(v, saved["state"][i][k]), k
+
+
+def test_gdlab_state_dict_loads_and_continues():
+    """A native gdlab optimizer's state_dict (NumPy arrays, float step) loads, and back."""
+    x, y = batch()
+    ours, ref = make_model(), make_model()
+    run_gdlab_native(ref, "Adam", dict(lr=0.01), 0)
+    params = [Parameter(p.detach().numpy()) for p in ref.parameters()]
+    native = gopt.Adam(params, lr=0.01)
+    for _ in range(3):
+        ref.zero_grad()
+        torch.nn.functional.mse_loss(ref(x), y).backward()
+        for p, t in zip(params, ref.parameters(), strict=True):
+            p.grad = t.grad.numpy().copy()
+        native.step()
+    ours.load_state_dict(ref.state_dict())
+    opt = TorchOptimizer(ours.parameters(), "Adam", lr=0.01)
+    opt.load_state_dict(native.state_dict())
+    native.load_state_dict(opt.state_dict())  # torch layout into gdlab: also accepted
+    ref_opt = TorchOptimizer(ref.parameters(), "Adam", lr=0.01)
+    ref_opt.load_state_dict(native.state_dict())
+    for _ in range(2):
+        train_step(ours, opt, x, y)
+        train_step(ref, ref_opt, x, y)
+    for a, b in zip(params_of(ours), params_of(ref), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert float(opt.state[next(ours.parameters())]["step"]) == 5.0
+
+
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_lbfgs_with_closure_equals_torch(line_search_fn):
+    x, y = batch()
+    ours, ref = make_model(), make_model()
+    kw = dict(lr=0.5, max_iter=5, history_size=4, line_search_fn=line_search_fn)
+    opt = TorchOptimizer(ours.parameters(), "LBFGS", **kw)
+    ref_opt = torch.optim.LBFGS(ref.parameters(), **kw)
+
+    def closure_for(model, o):
+        def closure():
+            o.zero_grad()
+            loss = torch.nn.functional.mse_loss(model(x), y)
+            loss.backward()
+            return loss
+
+        return closure
+
+    for _ in range(3):
+        l1 = opt.step(closure_for(ours, opt))
+        l2 = ref_opt.step(closure_for(ref, ref_opt))
+        assert l1.item() == pytest.approx(l2.item(), rel=1e-9)
+        assert_close(params_of(ours), params_of(ref), rtol=1e-8)
+    twin = make_model()
+    twin.load_state_dict(ours.state_dict())
+    resumed = TorchOptimizer(twin.parameters(), "LBFGS", **kw)
+    resumed.load_state_dict(opt.state_dict())  # history lists of tensors round-trip
+    opt.step(closure_for(ours, opt))
+    resumed.step(closure_for(twin, resumed))
+    for a, b in zip(params_of(ours), params_of(twin), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_closure_loss_is_returned_and_grad_enabled():
+    model = make_model()
+    opt = TorchOptimizer(model.parameters(), "Adam", lr=0.01)
+    x, y = batch()
+
+    def closure():
+        opt.zero_grad()
+        loss = torch.nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        return loss
+
+    with torch.no_grad():
+        loss = opt.step(closure)
+    assert loss.requires_grad and float(loss) > 0
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_in_place_shared_memory_no_copies(dtype):
+    model = make_model(dtype=dtype)
+    opt = TorchOptimizer(model.parameters(), "Adam", lr=0.01)
+    ptrs = [p.data_ptr() for p in model.parameters()]
+    versions = [p._version for p in model.parameters()]
+    before = params_of(model)
+    train_step(model, opt, *batch(dtype))
+    for p, ptr, v, b in zip(model.parameters(), ptrs, versions, before, strict=True):
+        assert p.data_ptr() == ptr and p.dtype == dtype
+        assert p._version > v  # autograd sees the in-place update
+        assert not np.array_equal(p.detach().numpy(), b)
+        assert opt.state[p]["exp_avg"].dtype == dtype
+    state = opt.state[next(model.parameters())]
+    ptr = state["exp_avg"].data_ptr()
+    train_step(model, opt, *batch(dtype))
+    assert state["exp_avg"].data_ptr() == ptr  # state tensors updated in place too
+
+
+@pytest.mark.parametrize(
+    ("name", "gkw"),
+    [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.1)), ("RMSprop", dict(lr=0.1))],
+)
+def test_non_contiguous_params(name, gkw):
+    def make():
+        g = torch.Generator().manual_seed(0)
+        w = torch.randn(4, 3, generator=g, dtype=torch.float64).t().requires_grad_()
+        v = torch.randn(3, 6, generator=g, dtype=torch.float64)[:, ::2].requires_grad_()
+        return [w, v]
+
+    ours, ref = make(), make()
+    assert not ours[0].is_contiguous() and not ours[1].is_contiguous()
+    opt = TorchOptimizer(ours, name, **gkw)
+    ref_opt = getattr(torch.optim, name)(ref, **gkw)
+    strides = [p.stride() for p in ours]
+    for _ in range(4):
+        for ps, o in ((ours, opt), (ref, ref_opt)):
+            o.zero_grad()
+            (ps[0].sin().sum() + (ps[1] ** 2).sum()).backward()
+            o.step()
+        assert_close([p.detach().numpy() for p in ours], [p.detach().numpy() for p in ref])
+    assert [p.stride() for p in ours] == strides
+
+
+def test_param_group_added_later_and_grad_none_skipped():
+    model = make_model()
+    first, *rest = list(model.parameters())
+    opt = TorchOptimizer([first], "SGD", lr=0.1)
+    opt.add_param_group({"params": rest, "lr": 0.0})
+    frozen = [p.detach().clone() for p in rest]
+    train_step(model, opt, *batch())
+    assert all(torch.equal(a, b) for a, b in zip(frozen, rest, strict=True))
+    opt.zero_grad()
+    assert first.grad is None
+    opt.step()  # no gradients: nothing moves, no error
+
+
+def test_is_a_torch_optimizer_with_hooks():
+    model = make_model()
+    opt = TorchOptimizer(model.parameters(), gopt.Momentum, lr=0.1)
+    assert isinstance(opt, torch.optim.Optimizer)
+    calls = []
+    opt.register_step_post_hook(lambda o, args, kwargs: calls.append(1))
+    train_step(model, opt, *batch())
+    assert calls == [1]
+    assert "TorchOptimizer[Momentum]" in repr(opt)
+
+
+BAD = [
+    (dict(optimizer="adamz"), ValueError, "unknown optimizer 'adamz'"),
+    (dict(optimizer=torch.optim.Adam), TypeError, "gdlab optimizer class"),
+    (dict(optimizer="sgd", lr=-1.0), ValueError, "Invalid learning rate: -1.0"),
+    (dict(optimizer="adam", betas=(1.0, 0.9)), ValueError, "Invalid beta parameter at index 0"),
+    (dict(optimizer="adam", momentum=0.9), TypeError, "momentum"),
+    (dict(optimizer="adam", params="meta"), ValueError, "device meta"),
+    (dict(optimizer="adam", params="half"), TypeError, "float32 or float64"),
+    (dict(optimizer="adam", params="tensor"), TypeError, "iterable of Tensors"),
+    (dict(optimizer="lbfgs", params="two-groups"), ValueError, "parameter groups"),
+]
+
+
+@pytest.mark.parametrize(("kw", "exc", "match"), BAD, ids=[str(b[2]) for b in BAD])
+def test_bad_arguments(kw, exc, match):
+    kw = dict(kw)
+    p = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    q = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+    params = {
+        None: [p],
+        "meta": [torch.zeros(3, device="meta", requires_grad=True)],
+        "half": [torch.zeros(3, dtype=torch.float16, requires_grad=True)],
+        "tensor": p,
+        "two-groups": [{"params": [p]}, {"params": [q]}],
+    }[kw.pop("params", None)]
+    with pytest.raises(exc, match=match):
+        TorchOptimizer(params, kw.pop("optimizer"), **kw)
+
+
+def test_bad_group_added_later_is_rejected_and_not_kept():
+    opt = TorchOptimizer([torch.zeros(3, requires_grad=True)], "sgd", lr=0.1)
+    with pytest.raises(ValueError, match="Invalid momentum value: -1"):
+        opt.add_param_group({"params": [torch.zeros(2, requires_grad=True)], "momentum": -1})
+    assert len(opt.param_groups) == 1
