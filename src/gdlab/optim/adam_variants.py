@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from gdlab.optim._work import for_chunks, work_buffers
 from gdlab.optim.optimizer import (
     Optimizer,
     ParamsT,
@@ -14,8 +15,7 @@ from gdlab.optim.optimizer import (
     check_lr,
     check_nonneg,
     check_unsupported,
-    effective_grad,
-    scratch,
+    chunk_grad,
 )
 
 __all__ = ["NAdam", "RAdam", "Adamax", "adamax_", "nadam_", "radam_"]
@@ -27,13 +27,15 @@ def _adam_like_init(param: np.ndarray, state: dict, second: str) -> None:
     state[second] = np.zeros_like(param)
 
 
-def _decay_or_couple(
-    param: np.ndarray, grad: np.ndarray, lr: float, wd: float, decoupled: bool, maximize: bool
-) -> np.ndarray:
+def _chunk_grad(
+    p: np.ndarray, g: np.ndarray, lr: float, wd: float, decoupled: bool, maximize: bool,
+    d: np.ndarray, w: np.ndarray,
+) -> np.ndarray:  # fmt: skip
+    """Decoupled decay (θ ← θ·(1 − lr·λ)) or L2 in the gradient, for one chunk."""
     if wd and decoupled:
-        param *= 1.0 - lr * wd
-        return effective_grad(param, grad, 0.0, maximize)
-    return effective_grad(param, grad, wd, maximize)
+        p *= 1.0 - lr * wd
+        return chunk_grad(p, g, 0.0, maximize, d, w)
+    return chunk_grad(p, g, wd, maximize, d, w)
 
 
 def _moments(g: np.ndarray, m: np.ndarray, v: np.ndarray, b1: float, b2: float, tmp) -> None:
@@ -62,20 +64,24 @@ def adamax_(
         _adam_like_init(param, state, "exp_inf")
     state["step"] += 1.0
     beta1, beta2 = betas
-    g = effective_grad(param, grad, weight_decay, maximize)
-    m, u = state["exp_avg"], state["exp_inf"]
-    tmp = scratch("tmp", param)
-    np.subtract(g, m, out=tmp)
-    tmp *= 1.0 - beta1
-    m += tmp
-    u *= beta2
-    np.abs(g, out=tmp)
-    tmp += eps
-    np.maximum(u, tmp, out=u)
     clr = lr / (1.0 - beta1 ** state["step"])
-    np.divide(m, u, out=tmp)
-    tmp *= clr
-    param -= tmp
+
+    def kernel(v: list[np.ndarray]) -> None:
+        p, g, m, u = v
+        d, w = (x[: p.size] for x in work_buffers(p.dtype, 2))
+        g = chunk_grad(p, g, weight_decay, maximize, d, w)
+        np.subtract(g, m, out=w)
+        w *= 1.0 - beta1
+        m += w
+        u *= beta2
+        np.abs(g, out=w)
+        w += eps
+        np.maximum(u, w, out=u)
+        np.divide(m, u, out=w)
+        w *= clr
+        p -= w
+
+    for_chunks([param, grad, state["exp_avg"], state["exp_inf"]], kernel)
 
 
 def nadam_(
@@ -98,24 +104,30 @@ def nadam_(
     state["step"] += 1.0
     step = state["step"]
     beta1, beta2 = betas
-    g = _decay_or_couple(param, grad, lr, weight_decay, decoupled_weight_decay, maximize)
     mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
     mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
     state["mu_product"] *= mu
     mu_product = state["mu_product"]
-    m, v = state["exp_avg"], state["exp_avg_sq"]
-    tmp = scratch("tmp", param)
-    denom = scratch("denom", param)
-    _moments(g, m, v, beta1, beta2, tmp)
-    np.divide(v, 1.0 - beta2**step, out=denom)
-    np.sqrt(denom, out=denom)
-    denom += eps
-    np.divide(g, denom, out=tmp)
-    tmp *= lr * (1.0 - mu) / (1.0 - mu_product)
-    param -= tmp
-    np.divide(m, denom, out=tmp)
-    tmp *= lr * mu_next / (1.0 - mu_product * mu_next)
-    param -= tmp
+    bc2 = 1.0 - beta2**step
+    c_grad = lr * (1.0 - mu) / (1.0 - mu_product)
+    c_avg = lr * mu_next / (1.0 - mu_product * mu_next)
+
+    def kernel(v: list[np.ndarray]) -> None:
+        p, g, m, s2 = v
+        d, w, denom = (x[: p.size] for x in work_buffers(p.dtype, 3))
+        g = _chunk_grad(p, g, lr, weight_decay, decoupled_weight_decay, maximize, d, w)
+        _moments(g, m, s2, beta1, beta2, w)
+        np.divide(s2, bc2, out=denom)
+        np.sqrt(denom, out=denom)
+        denom += eps
+        np.divide(g, denom, out=w)
+        w *= c_grad
+        p -= w
+        np.divide(m, denom, out=w)
+        w *= c_avg
+        p -= w
+
+    for_chunks([param, grad, state["exp_avg"], state["exp_avg_sq"]], kernel)
 
 
 def radam_(
@@ -136,28 +148,32 @@ def radam_(
     state["step"] += 1.0
     step = state["step"]
     beta1, beta2 = betas
-    g = _decay_or_couple(param, grad, lr, weight_decay, decoupled_weight_decay, maximize)
-    m, v = state["exp_avg"], state["exp_avg_sq"]
-    tmp = scratch("tmp", param)
-    _moments(g, m, v, beta1, beta2, tmp)
     bc1 = 1.0 - beta1**step
     bc2 = 1.0 - beta2**step
     rho_inf = 2.0 / (1.0 - beta2) - 1.0
     rho_t = rho_inf - 2.0 * step * (beta2**step) / bc2
-    if rho_t > 5.0:
+    rectified = rho_t > 5.0  # else too few steps for a reliable variance: momentum SGD step
+    if rectified:
         rect = math.sqrt(
             (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
         )
-        np.sqrt(v, out=tmp)
-        tmp += eps
-        np.divide(m, tmp, out=tmp)
-        tmp *= lr * math.sqrt(bc2) * rect / bc1
-    else:  # too few steps for a reliable variance: plain momentum SGD step
-        np.multiply(m, lr / bc1, out=tmp)
-    param -= tmp
+        factor = lr * math.sqrt(bc2) * rect / bc1
 
+    def kernel(v: list[np.ndarray]) -> None:
+        p, g, m, s2 = v
+        d, w = (x[: p.size] for x in work_buffers(p.dtype, 2))
+        g = _chunk_grad(p, g, lr, weight_decay, decoupled_weight_decay, maximize, d, w)
+        _moments(g, m, s2, beta1, beta2, w)
+        if rectified:
+            np.sqrt(s2, out=w)
+            w += eps
+            np.divide(m, w, out=w)
+            w *= factor
+        else:
+            np.multiply(m, lr / bc1, out=w)
+        p -= w
 
-_ADAM_FLAGS = ("foreach", "capturable", "differentiable")
+    for_chunks([param, grad, state["exp_avg"], state["exp_avg_sq"]], kernel)
 
 
 class _AdamFamily(Optimizer):
