@@ -256,7 +256,7 @@ def test_closure_loss_is_returned_and_grad_enabled():
 
     with torch.no_grad():
         loss = opt.step(closure)
-    assert loss.requires_grad and float(loss) > 0
+    assert loss.requires_grad and loss.item() > 0
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])

@@ -159,7 +159,9 @@ class TorchOptimizer(torch.optim.Optimizer):
         >>> sched = torch.optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)
         >>> loss = model(torch.ones(4, 3)).pow(2).mean()
         >>> loss.backward()
-        >>> opt.step(); sched.step(); opt.zero_grad()
+        >>> opt.step()
+        >>> sched.step()
+        >>> opt.zero_grad()
 
     Reference: Paszke et al., "PyTorch: An Imperative Style, High-Performance Deep Learning
     Library", NeurIPS 2019 (the optimizer protocol followed here).

@@ -23,7 +23,7 @@ def array_to_tensor(arr: np.ndarray, where: str) -> torch.Tensor:
     arrays are copied first. ``where`` names the value in the error for an unsupported dtype.
     """
     if not arr.flags.writeable or not arr.dtype.isnative or any(s < 0 for s in arr.strides):
-        arr = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("="))
+        arr = np.array(arr, dtype=arr.dtype.newbyteorder("="), order="C", copy=True)
     try:
         return torch.from_numpy(arr)
     except TypeError as exc:
