@@ -6,14 +6,14 @@ from typing import Any
 
 import numpy as np
 
+from gdlab.optim._work import for_chunks, work_buffers
 from gdlab.optim.optimizer import (
     Optimizer,
     ParamsT,
     check_lr,
     check_nonneg,
     check_unsupported,
-    effective_grad,
-    scratch,
+    chunk_grad,
 )
 
 __all__ = ["ASGD", "Rprop", "asgd_", "rprop_"]
@@ -38,19 +38,23 @@ def asgd_(
         state["mu"] = 1.0
         state["ax"] = np.zeros_like(param)
     state["step"] += 1.0
-    g = effective_grad(param, grad, weight_decay, maximize)
-    eta = state["eta"]
-    tmp = scratch("tmp", param)
-    param *= 1.0 - lambd * eta
-    np.multiply(g, eta, out=tmp)
-    param -= tmp
-    ax = state["ax"]
-    if state["mu"] != 1:
-        np.subtract(param, ax, out=tmp)
-        tmp *= state["mu"]
-        ax += tmp
-    else:
-        np.copyto(ax, param)
+    eta, mu = state["eta"], state["mu"]
+
+    def kernel(v: list[np.ndarray]) -> None:
+        p, g, ax = v
+        d, w = (x[: p.size] for x in work_buffers(p.dtype, 2))
+        g = chunk_grad(p, g, weight_decay, maximize, d, w)
+        p *= 1.0 - lambd * eta
+        np.multiply(g, eta, out=w)
+        p -= w
+        if mu != 1:
+            np.subtract(p, ax, out=w)
+            w *= mu
+            ax += w
+        else:
+            np.copyto(ax, p)
+
+    for_chunks([param, grad, state["ax"]], kernel)
     step = state["step"]
     state["eta"] = lr / ((1 + lambd * lr * step) ** alpha)
     state["mu"] = 1 / max(1, step - t0)
@@ -136,25 +140,29 @@ def rprop_(
         state["step_size"] = np.full_like(param, lr)
     state["step"] += 1.0
     etaminus, etaplus = etas
-    g = effective_grad(param, grad, 0.0, maximize)
-    prev, step_size = state["prev"], state["step_size"]
-    factor = scratch("factor", param)
-    mask, where = scratch("mask", param, bool), scratch("where", param, bool)
-    np.multiply(g, prev, out=factor)
-    np.sign(factor, out=factor)
-    np.less(factor, 0, out=mask)  # the sign flipped: shrink the step, skip this update
-    np.greater(factor, 0, out=where)
-    np.copyto(factor, etaplus, where=where)
-    np.copyto(factor, etaminus, where=mask)
-    np.equal(factor, 0, out=where)
-    np.copyto(factor, 1.0, where=where)
-    step_size *= factor
-    np.clip(step_size, step_sizes[0], step_sizes[1], out=step_size)
-    np.copyto(prev, g)
-    np.copyto(prev, 0.0, where=mask)
-    np.sign(prev, out=factor)
-    factor *= step_size
-    param -= factor
+
+    def kernel(v: list[np.ndarray]) -> None:
+        p, g, prev, step_size = v
+        d, factor = (x[: p.size] for x in work_buffers(p.dtype, 2))
+        mask, where = (x[: p.size] for x in work_buffers(np.bool_, 2))
+        g = chunk_grad(p, g, 0.0, maximize, d, factor)
+        np.multiply(g, prev, out=factor)
+        np.sign(factor, out=factor)
+        np.less(factor, 0, out=mask)  # the sign flipped: shrink the step, skip this update
+        np.greater(factor, 0, out=where)
+        np.copyto(factor, etaplus, where=where)
+        np.copyto(factor, etaminus, where=mask)
+        np.equal(factor, 0, out=where)
+        np.copyto(factor, 1.0, where=where)
+        step_size *= factor
+        np.clip(step_size, step_sizes[0], step_sizes[1], out=step_size)
+        np.copyto(prev, g)
+        np.copyto(prev, 0.0, where=mask)
+        np.sign(prev, out=factor)
+        factor *= step_size
+        p -= factor
+
+    for_chunks([param, grad, state["prev"], state["step_size"]], kernel)
 
 
 class Rprop(Optimizer):
