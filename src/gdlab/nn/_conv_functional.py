@@ -182,14 +182,19 @@ def max_pool2d(
     return_indices: bool = False,
     _name: str = "max_pool2d",
 ) -> Tensor:
-    """Maximum over each (dilated) window; the gradient goes to the first maximum."""
-    if return_indices:
-        raise NotImplementedError(f"{_name}: return_indices=True is not supported")
+    """Maximum over each (dilated) window; the gradient goes to the first maximum.
+
+    With ``return_indices``, returns ``(output, indices)``: the int64 flat position
+    (row·W + column) of each window's first maximum in its input plane, as torch.
+    """
     x, squeeze = _batched(input, 4, _name)
     k, s, _, d, out, pads = _pool_geometry(
         x, kernel_size, stride, padding, dilation, ceil_mode, _name
     )
     y = apply(pool.MAX_POOL2D, x, kernel=k, stride=s, padding=pads, dilation=d, out_hw=out)
+    if return_indices:
+        idx = pool.max_pool2d_indices(x.data, y.data, k, s, pads, d, out)
+        return _unbatch(y, squeeze), _unbatch(Tensor._wrap(idx), squeeze)
     return _unbatch(y, squeeze)
 
 
@@ -267,6 +272,8 @@ def max_pool1d(
         return_indices,
         "max_pool1d",
     )
+    if return_indices:
+        return _from_2d(y[0], squeeze), _from_2d(y[1], squeeze)
     return _from_2d(y, squeeze)
 
 

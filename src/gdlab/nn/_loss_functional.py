@@ -268,8 +268,8 @@ def cross_entropy(
     smoothed as (1 − ε)·q + ε/C and weighted per class; one fused, stable primitive.
 
     'mean' divides by the summed weights of the non-ignored targets (class indices) or by
-    the number of samples (probabilities), as torch. Gradients flow to ``input`` only (a
-    probability target is treated as a constant).
+    the number of samples (probabilities), as torch. Gradients flow to ``input`` and to a
+    probability target that requires grad (−(1 − ε)·w·log_softmax(x) per row, as torch).
 
     Args:
         input: logits (N, C), (N, C, d1, ...) or unbatched (C,).
@@ -300,6 +300,8 @@ def cross_entropy(
     t = np.asarray(_raw(target))
     w = _weights(weight, c, input.dtype, name)
     z = _rows(input)
+    if isinstance(target, Tensor) and target.requires_grad and t.shape == tuple(input.shape):
+        return _soft_cross_entropy(z, target, w, c, reduction, label_smoothing, input)
     if t.dtype.kind == "f" and t.shape == tuple(input.shape):
         q = _rows(Tensor._wrap(t.astype(input.dtype, copy=False))).data
         q = q * (1.0 - label_smoothing) + label_smoothing / c if label_smoothing else q
@@ -312,6 +314,20 @@ def cross_entropy(
         loss = apply(nn_ops.CROSS_ENTROPY, z, q=q)
         return reshape(loss, () if input.ndim == 1 else (input.shape[0], *input.shape[2:]))
     return apply(nn_ops.CROSS_ENTROPY, z, q=q, denom=denom if reduction == "mean" else 1.0)
+
+
+def _soft_cross_entropy(z, target, w, c, reduction, label_smoothing, input):  # noqa: A002
+    """Probability targets that require grad: the target is the op's second input."""
+    q = _rows(target)
+    if label_smoothing:
+        q = q * (1.0 - label_smoothing) + label_smoothing / c
+    if w is not None:
+        q = q * Tensor._wrap(w)
+    if reduction == "none":
+        loss = apply(nn_ops.SOFT_CROSS_ENTROPY, z, q)
+        return reshape(loss, () if input.ndim == 1 else (input.shape[0], *input.shape[2:]))
+    denom = float(z.shape[0]) if reduction == "mean" else 1.0
+    return apply(nn_ops.SOFT_CROSS_ENTROPY, z, q, denom=denom)
 
 
 def nll_loss(

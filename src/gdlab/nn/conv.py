@@ -50,8 +50,11 @@ class _ConvNd(Module):
                 f"{name}: groups={groups} must be positive and divide in_channels={in_channels} "
                 f"and out_channels={out_channels}"
             )
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"{name}: padding_mode {padding_mode!r} (only 'zeros')")
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
+            raise ValueError(
+                "padding_mode must be one of {'reflect', 'zeros', 'replicate', 'circular'}, "
+                f"but got padding_mode={padding_mode!r}"
+            )
         if isinstance(padding, str) and padding not in ("same", "valid"):
             raise ValueError(
                 f"Invalid padding string {padding!r}, should be one of 'valid', 'same'"
@@ -63,6 +66,7 @@ class _ConvNd(Module):
         self.dilation, self.groups, self.padding_mode = _tuple(dilation, n), groups, padding_mode
         if padding == "same" and any(s != 1 for s in self.stride):
             raise ValueError("padding='same' is not supported for strided convolutions")
+        self._mode_padding = self._explicit_padding()
         shape = (out_channels, in_channels // groups, *self.kernel_size)
         self.weight = empty_parameter(*shape, dtype=dtype)
         if bias:
@@ -74,6 +78,28 @@ class _ConvNd(Module):
     def reset_parameters(self, generator: Any = None) -> None:
         """torch's default: W, b ~ U(−1/√fan_in, 1/√fan_in), fan_in = C/groups·∏kernel."""
         reset_fan_in_uniform(self.weight, self.bias, generator)
+
+    def _explicit_padding(self) -> tuple[int, ...]:
+        """F.pad's (left, right) pairs, last dimension first, for a non-zeros padding_mode
+        (torch's ``_reversed_padding_repeated_twice``; 'same' puts the odd extra on the right).
+        """
+        pairs: list[int] = []
+        for j in reversed(range(self._n)):
+            if self.padding == "valid":
+                pairs += [0, 0]
+            elif self.padding == "same":
+                total = self.dilation[j] * (self.kernel_size[j] - 1)
+                pairs += [total // 2, total - total // 2]
+            else:
+                pairs += [self.padding[j]] * 2
+        return tuple(pairs)
+
+    def _conv_input(self, input: Tensor) -> tuple[Tensor, Any]:  # noqa: A002
+        """The input and the padding argument for the convolution itself."""
+        self._check(input)
+        if self.padding_mode == "zeros":
+            return input, self.padding
+        return F.pad(input, self._mode_padding, mode=self.padding_mode), 0
 
     def _check(self, input: Tensor) -> None:  # noqa: A002
         n = self._n
@@ -99,6 +125,8 @@ class _ConvNd(Module):
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s
 
 
@@ -118,10 +146,8 @@ class Conv2d(_ConvNd):
     _n = 2
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        self._check(input)
-        return F.conv2d(
-            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
-        )
+        x, padding = self._conv_input(input)
+        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class Conv1d(_ConvNd):
@@ -131,10 +157,8 @@ class Conv1d(_ConvNd):
     _n = 1
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        self._check(input)
-        return F.conv1d(
-            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
-        )
+        x, padding = self._conv_input(input)
+        return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class MaxPool2d(Module):

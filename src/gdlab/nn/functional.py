@@ -290,9 +290,21 @@ def embedding(
     input: Any,  # noqa: A002
     weight: Tensor,
     padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
 ) -> Tensor:
     """Rows of ``weight`` selected by integer ``input``; the ``padding_idx`` row gets no
-    gradient."""
+    gradient.
+
+    With ``max_norm``, each referenced row whose ``norm_type``-norm exceeds it is first
+    rescaled in place to max_norm / (norm + 1e−7) times itself (torch's embedding_renorm_).
+
+    Example:
+        >>> w = gdlab.tensor(np.array([[3.0, 4.0], [0.3, 0.4]]))  # float64
+        >>> _ = embedding(np.array([0, 1]), w, max_norm=1.0)
+        >>> w.data.round(4).tolist()
+        [[0.6, 0.8], [0.3, 0.4]]
+    """
     idx = _data(input)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
@@ -302,7 +314,20 @@ def embedding(
         raise IndexError(f"embedding: index {bad} is out of range for {n} embeddings")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += n
+    if max_norm is not None:
+        _embedding_renorm_(weight, idx, float(max_norm), float(norm_type))
     return apply(nn_ops.EMBEDDING, weight, indices=idx, padding_idx=padding_idx)
+
+
+def _embedding_renorm_(weight: Tensor, idx: np.ndarray, max_norm: float, p: float) -> None:
+    rows = np.unique(idx)
+    w = weight.data
+    norms = np.linalg.norm(w[rows], ord=p, axis=1)
+    big = norms > max_norm
+    if big.any():
+        # an in-place change of the weight, outside the graph, as torch's under no_grad
+        w[rows[big]] *= (max_norm / (norms[big] + 1e-7))[:, None].astype(w.dtype)
+        weight._version += 1
 
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
@@ -324,7 +349,50 @@ def pad(
     mode: str = "constant",
     value: float | None = None,
 ) -> Tensor:
-    """Pad with ``value`` (0 by default); ``pad`` pairs start from the last dimension."""
-    if mode != "constant":
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported (only 'constant')")
-    return _constant_pad(input, pad, 0.0 if value is None else value)
+    """Pad ``input``; ``pad`` lists (left, right) pairs from the last dimension backwards.
+
+    Modes (torch's): 'constant' fills with ``value`` (0 by default); 'reflect' mirrors without
+    repeating the edge (``[a b c]`` -> ``c b | a b c | b a``); 'replicate' repeats the edge;
+    'circular' wraps around. The non-constant modes pad the last 1, 2 or 3 dimensions of an
+    input with one or two more (batch, channel) dimensions.
+
+    Example:
+        >>> pad(gdlab.tensor([[[1.0, 2.0, 3.0]]]), (2, 1), mode="reflect").tolist()
+        [[[3.0, 2.0, 1.0, 2.0, 3.0, 2.0]]]
+    """
+    if mode == "constant":
+        return _constant_pad(input, pad, 0.0 if value is None else value)
+    if mode not in nn_ops.NUMPY_PAD_MODES:
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if value is not None and value != 0:
+        raise ValueError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    return apply(nn_ops.MODE_PAD, input, widths=_mode_pad_widths(input, pad, mode), mode=mode)
+
+
+def _mode_pad_widths(input: Tensor, pad: Sequence[int], mode: str) -> tuple:  # noqa: A002
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2:
+        raise ValueError("Padding length must be divisible by 2")
+    k, ndim = len(pad) // 2, input.ndim
+    if k not in (1, 2, 3) or ndim not in (k + 1, k + 2):
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {ndim}D input tensor (non-constant "
+            f"modes pad the last 1, 2 or 3 dimensions of an input with 1 or 2 more)"
+        )
+    widths = [(0, 0)] * ndim
+    for j in range(k):
+        dim, (a, b) = ndim - 1 - j, pad[2 * j : 2 * j + 2]
+        size = input.shape[dim]
+        if a < 0 or b < 0:
+            raise ValueError(f"pad: negative padding {pad} is not supported in mode {mode!r}")
+        if size == 0:
+            raise ValueError(f"pad: mode {mode!r} needs a non-empty dimension {dim}")
+        if mode == "reflect" and (a >= size or b >= size):
+            raise ValueError(
+                "Padding size should be less than the corresponding input dimension, but got: "
+                f"padding ({a}, {b}) at dimension {dim} of input {list(input.shape)}"
+            )
+        if mode == "circular" and (a > size or b > size):
+            raise ValueError("Padding value causes wrapping around more than once.")
+        widths[dim] = (a, b)
+    return tuple(widths)

@@ -116,6 +116,7 @@ class Embedding(Module):
     """A lookup table: integer indices -> rows of ``weight`` (num_embeddings, embedding_dim).
 
     Initialisation (torch): N(0, 1), with the ``padding_idx`` row zero (and never updated).
+    ``max_norm``: referenced rows are renormalised in place to at most that norm first.
     """
 
     def __init__(
@@ -123,6 +124,8 @@ class Embedding(Module):
         num_embeddings: int,
         embedding_dim: int,
         padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
         dtype: Any = None,
         generator: Any = None,
     ) -> None:
@@ -137,6 +140,7 @@ class Embedding(Module):
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         self.padding_idx = padding_idx
+        self.max_norm, self.norm_type = max_norm, norm_type
         self.weight = empty_parameter(num_embeddings, embedding_dim, dtype=dtype)
         self.reset_parameters(generator)
 
@@ -146,8 +150,14 @@ class Embedding(Module):
             self.weight.data[self.padding_idx] = 0
 
     def forward(self, input: Any) -> Tensor:  # noqa: A002
-        return F.embedding(input, self.weight, self.padding_idx)
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type)
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
-        return s if self.padding_idx is None else s + f", padding_idx={self.padding_idx}"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        return s

@@ -1,5 +1,6 @@
 """Neural-network primitives: fused linear, activations with kinks or special functions, the
-fused cross-entropy, binary cross-entropy and embedding lookup.
+fused cross-entropy, binary cross-entropy, embedding lookup and reflect / replicate / circular
+padding.
 
 Each is one table row (forward + one VJP per input), so the generic tests in tests/ops check
 them against finite differences. Everything else in ``gdlab.nn.functional`` is composed.
@@ -23,6 +24,8 @@ __all__ = [
     "HARDTANH",
     "LEAKY_RELU",
     "LINEAR",
+    "MODE_PAD",
+    "SOFT_CROSS_ENTROPY",
 ]
 
 
@@ -165,6 +168,28 @@ CROSS_ENTROPY = defop(
     sample=_sample_cross_entropy,
 )
 
+
+def _cross_entropy_vjp_q(g, out, z, q, denom=None):
+    """d/dq of -Σ q·log_softmax(z) is -log_softmax(z): torch's probability targets are
+    differentiable (distillation, learned soft labels)."""
+    scale = g[:, None] if denom is None else g / denom
+    return -_log_softmax_rows(z) * scale
+
+
+def _sample_soft_cross_entropy(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    n, c = (tuple(shape) + (3, 4))[:2]
+    return [(((n, c), (n, c)), {}), (((n, c), (n, c)), {"denom": float(n)})]
+
+
+# the same loss with the target as a second, differentiable input
+SOFT_CROSS_ENTROPY = defop(
+    "soft_cross_entropy",
+    _cross_entropy,
+    _cross_entropy_vjp,
+    _cross_entropy_vjp_q,
+    sample=_sample_soft_cross_entropy,
+)
+
 _BCE_EPS = 1e-12  # torch's binary_cross_entropy_backward clamps the denominator here
 
 
@@ -210,3 +235,41 @@ EMBEDDING = defop(
     _embedding_vjp,
     sample=_sample_embedding,
 )
+
+
+# ------------------------------------------------------------------------- padding modes
+# torch's names -> NumPy's: reflect excludes the edge value, replicate repeats it, circular wraps
+NUMPY_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def _mode_pad(x: np.ndarray, widths: tuple, mode: str) -> np.ndarray:
+    return np.pad(x, widths, mode=NUMPY_PAD_MODES[mode])
+
+
+def _mode_pad_vjp(g, out, x, widths, mode):
+    """Each padded position copies one source position: add its gradient back there, one
+    padded axis at a time (the source index of every position is ``np.pad`` of an arange)."""
+    for axis, (a, b) in enumerate(widths):
+        if not (a or b):
+            continue
+        n = x.shape[axis]
+        src = np.pad(np.arange(n), (a, b), mode=NUMPY_PAD_MODES[mode])
+        moved = np.moveaxis(g, axis, 0)
+        acc = moved[a : a + n].copy()
+        np.add.at(acc, src[:a], moved[:a])
+        np.add.at(acc, src[a + n :], moved[a + n :])
+        g = np.moveaxis(acc, 0, axis)
+    return g
+
+
+def _sample_mode_pad(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    two_d = ((0, 0), (0, 0), (1, 2), (2, 1))
+    return [
+        (((2, 3, 4),), {"widths": ((0, 0), (0, 0), (2, 3)), "mode": "reflect"}),
+        (((1, 2, 3, 3),), {"widths": two_d, "mode": "replicate"}),
+        (((2, 2, 3, 4),), {"widths": two_d, "mode": "circular"}),
+        (((2, 3, 3),), {"widths": ((0, 0), (0, 0), (3, 3)), "mode": "circular"}),
+    ]
+
+
+MODE_PAD = defop("mode_pad", _mode_pad, _mode_pad_vjp, sample=_sample_mode_pad)

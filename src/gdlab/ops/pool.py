@@ -11,7 +11,7 @@ import numpy as np
 from gdlab.ops.conv import kernel_positions
 from gdlab.ops.registry import defop
 
-__all__ = ["AVG_POOL2D", "MAX_POOL2D", "pool_output_size"]
+__all__ = ["AVG_POOL2D", "MAX_POOL2D", "max_pool2d_indices", "pool_output_size"]
 
 
 def pool_output_size(
@@ -60,6 +60,25 @@ def _max_pool2d_vjp(g, out, x, kernel, stride, padding, dilation, out_hw):
         np.add(gview, share, out=gview)
     t, _, l, _ = padding
     return gxp[:, :, t : t + x.shape[2], l : l + x.shape[3]]
+
+
+def max_pool2d_indices(x, out, kernel, stride, padding, dilation, out_hw) -> np.ndarray:
+    """torch's ``return_indices``: for each window, the flat index (row·W + column, in the
+    unpadded input plane) of its first maximum, int64, same shape as ``out``."""
+    xp = _padded(x, padding, -np.inf)
+    idx = np.zeros(out.shape, dtype=np.int64)
+    pending = np.ones(out.shape, dtype=bool)
+    hit = np.empty(out.shape, dtype=bool)
+    t, _, l, _ = padding
+    (sh, sw), (dh, dw), (oh, ow) = stride, dilation, out_hw
+    rows = np.arange(oh)[:, None] * sh - t
+    cols = np.arange(ow)[None, :] * sw - l
+    for i, j, view in kernel_positions(xp, kernel, stride, dilation, out_hw):
+        np.equal(view, out, out=hit)
+        hit &= pending
+        pending ^= hit
+        np.copyto(idx, (rows + i * dh) * x.shape[3] + cols + j * dw, where=hit)
+    return idx
 
 
 def _sample_pool(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
