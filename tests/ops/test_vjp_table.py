@@ -129,3 +129,21 @@ def test_empty_arrays_flow_through(op):
     for x in xs:
         assert x.grad.shape == x.shape
         np.testing.assert_array_equal(x.grad, 0)
+
+
+@pytest.mark.parametrize("op", ALL_OPS, ids=lambda op: op.name)
+@settings(SETTINGS, max_examples=4)
+@given(data=st.data())
+def test_vjp_results_share_no_memory_with_forward_arrays(op, data):
+    """The engine lets a leaf keep a VJP's result without a copy (autograd.engine), so a VJP
+    returns a new array or a view of ``g``, never an input or the output (or a view of one)."""
+    cases, rng = draw_cases(op, data)
+    for shapes, kwargs in cases:
+        xs = make_inputs(op, shapes, rng)
+        out = apply(op, *xs, **kwargs)
+        _, arrays, kw, parents, _, _ = out._node
+        g = rng.standard_normal(out.shape)
+        forward = [a for a in (*arrays, out.data) if isinstance(a, np.ndarray)]
+        for i, _, _ in parents:
+            r = op.vjps[i](g, out.data, *arrays, **kw)
+            assert not any(np.may_share_memory(r, a) for a in forward), (op.name, i)

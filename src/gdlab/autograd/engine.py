@@ -147,7 +147,10 @@ def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
     if stretched:
         g = g.sum(axis=stretched, keepdims=True)
-    return g.reshape(shape)
+    if type(g) is not np.ndarray:  # a sum down to 0-d is a NumPy scalar
+        g = np.asarray(g)
+    # The sums give ``shape`` exactly: no reshape view, so a leaf can take the array as it is.
+    return g if g.shape == shape else g.reshape(shape)
 
 
 def _topological_order(roots: Sequence[Tensor]) -> list[tuple[int, Tensor]]:
@@ -189,12 +192,6 @@ def _check_saved(t: Tensor, node: tuple) -> None:
             raise _version_error(x, node, v)
 
 
-def _cast(g: np.ndarray, like: Tensor) -> np.ndarray:
-    if g.dtype != like.data.dtype:
-        g = g.astype(like.data.dtype)
-    return g
-
-
 def _run(
     roots: Sequence[Tensor],
     root_grads: Sequence[np.ndarray],
@@ -205,35 +202,38 @@ def _run(
 
     Leaf gradients accumulate into ``.grad`` when ``wanted`` is None; otherwise the gradients of
     the ``wanted`` tensors are returned and no ``.grad`` is touched (``autograd.grad``).
-    This loop runs once per node of every backward pass, so it is kept flat.
+    This loop runs once per node of every backward pass, so it is kept flat: pending
+    gradients are keyed by the tensors themselves (their hash is their identity, so the
+    overloaded ``==`` is never called), names are bound to locals, and a leaf is just a key
+    left in ``grads`` once every node has been popped.
     """
-    grads: dict[int, np.ndarray] = {}
-    leaves: dict[int, Tensor] = {}
+    grads: dict[Tensor, np.ndarray] = {}
     # Pending non-leaf tensors, newest first: a tensor is always newer than its inputs, so
     # when one is popped every reachable tensor computed from it has already passed its
     # gradient on. No separate graph walk or sort is needed.
     heap: list[tuple[int, Tensor]] = []
     for r, g in zip(roots, root_grads, strict=True):
-        key = id(r)
-        if key in grads:
-            grads[key] = grads[key] + g
+        prev = grads.get(r)
+        if prev is not None:
+            grads[r] = prev + g
             continue
-        grads[key] = g
-        if r._node is None:
-            leaves[key] = r
-        else:
-            _push(heap, r, r._node)
+        grads[r] = g
+        node = r._node
+        if node is not None:
+            if node is FREED:
+                raise RuntimeError(_FREED_MESSAGE)
+            heappush(heap, (node[5], r))
     found: dict[int, np.ndarray] = {}
-    pop, get = grads.pop, grads.get
-    ndarray = np.ndarray
+    pop, get, push = grads.pop, grads.get, heappush
+    ndarray, asarray, freed = np.ndarray, np.asarray, FREED
     while heap:
         t = heappop(heap)[1]
-        g = pop(id(t))
+        g = pop(t)
         if wanted is not None:
             if id(t) in wanted:
                 found[id(t)] = _owned(g, t)
         elif t._retains_grad:
-            _accumulate_leaf(t, g)
+            _retain(t, g)
         node = t._node
         op, arrays, kwargs, parents, saved, _ = node
         if t._version or saved:
@@ -249,38 +249,28 @@ def _run(
             else:
                 gx = vjp(g, out, *arrays, **kwargs) if kwargs else vjp(g, out, *arrays)
                 if type(gx) is not ndarray:
-                    gx = np.asarray(gx)
-            shape = x.data.shape
-            if gx.shape != shape:
-                gx = unbroadcast(gx, shape)
-            key = id(x)
-            prev = get(key)
+                    gx = asarray(gx)
+            if gx.shape != x.data.shape:
+                gx = unbroadcast(gx, x.data.shape)
+            prev = get(x)
             if prev is None:
-                grads[key] = gx
+                grads[x] = gx
                 xn = x._node
-                if xn is None:
-                    leaves[key] = x
-                elif xn is FREED:
-                    raise RuntimeError(_FREED_MESSAGE)
-                else:
-                    heappush(heap, (xn[5], x))
+                if xn is not None:
+                    if xn is freed:
+                        raise RuntimeError(_FREED_MESSAGE)
+                    push(heap, (xn[5], x))
             else:
-                grads[key] = prev + gx
+                grads[x] = prev + gx  # a new array: pending gradients are never modified
         if not retain_graph:
-            t._node = FREED  # drops the saved arrays; a later backward raises
-    for key, g in grads.items():
-        x = leaves[key]
-        if wanted is None:
-            _accumulate_leaf(x, g)
-        elif key in wanted:
-            found[key] = _owned(g, x)
+            t._node = freed  # drops the saved arrays; a later backward raises
+    if wanted is None:
+        _accumulate_leaves(grads, root_grads, retain_graph)
+    else:
+        for x, g in grads.items():
+            if id(x) in wanted:
+                found[id(x)] = _owned(g, x)
     return found
-
-
-def _push(heap: list, t: Tensor, node: tuple) -> None:
-    if node is FREED:
-        raise RuntimeError(_FREED_MESSAGE)
-    heappush(heap, (node[5], t))
 
 
 def _owned(g: np.ndarray, like: Tensor) -> np.ndarray:
@@ -290,13 +280,42 @@ def _owned(g: np.ndarray, like: Tensor) -> np.ndarray:
     return np.array(g, dtype=like.data.dtype, copy=True)
 
 
-def _accumulate_leaf(t: Tensor, g: np.ndarray) -> None:
-    g = _cast(g, t)
-    if t.grad is None:
-        # A fresh, writable array the leaf owns: VJPs may return views or shared arrays.
-        t.grad = np.array(g, copy=True)
+def _retain(t: Tensor, g: np.ndarray) -> None:
+    """``retain_grad`` on a non-leaf: ``g`` still flows on to its inputs, so always copied."""
+    if t._grad is None:
+        t._grad = np.array(g, dtype=t.data.dtype, copy=True)
     else:
-        t.grad += g
+        t._grad += g
+
+
+def _accumulate_leaves(
+    grads: dict[Tensor, np.ndarray], root_grads: Sequence[np.ndarray], retain_graph: bool
+) -> None:
+    """Add each leaf's gradient into its ``.grad``; a leaf without one takes the array itself
+    when nothing else can see it, else a copy.
+
+    The engine never modifies a pending gradient, so after backward the only holders of an
+    array that a VJP or a sum made are the leaves given it. A copy is needed when the array
+    may be seen elsewhere: a view (``base`` is set: of another gradient, of a saved input),
+    a caller's root gradient, an array already given to another leaf (a passthrough VJP
+    hands the same array to both inputs of an add), a read-only array, or any array while
+    the graph is retained (a VJP may keep what it returned in its node, as rnn_ops does).
+    VJPs never return an array they keep elsewhere or one of their inputs (op-table tests).
+    """
+    taken = {id(g) for g in root_grads}  # arrays a leaf may not take without copying
+    for x, g in grads.items():
+        dtype = x.data.dtype
+        if g.dtype != dtype:
+            g = g.astype(dtype)  # a new array
+        elif x._grad is None and (
+            retain_graph or g.base is not None or id(g) in taken or not g.flags.writeable
+        ):
+            g = np.array(g, copy=True)
+        if x._grad is None:
+            taken.add(id(g))
+            x._grad = g
+        else:
+            x._grad += g
 
 
 def _root_gradient(t: Tensor, gradient: object) -> np.ndarray:
