@@ -81,6 +81,12 @@ def _groups(params, kw0, kw1):
     return [{"params": params[:2] + params[3:]}, {"params": [params[2]], **kw1}], kw0
 
 
+def _negated(kw0, kw1, n):
+    """Params whose group maximizes: fed −∇f so that they follow the same path (no blow-up)."""
+    maximize = [kw0.get("maximize"), kw1.get("maximize", kw0.get("maximize"))]
+    return [i for i in range(n) if maximize[i == 2]]
+
+
 def _set_grads(step, gd, th, negate=()):
     _, grads = loss_and_grads([p.data for p in gd])
     for i in negate:  # maximize on −f must follow the same path as minimize on f
@@ -97,8 +103,7 @@ def _set_grads(step, gd, th, negate=()):
 def test_trajectory_matches_torch(name, cls, kw0, kw1):
     shapes = SHAPES[:3] if cls == "Adafactor" else SHAPES  # torch's Adafactor fails on size 0
     values = initial_values(1, shapes)
-    maximize = [kw0.get("maximize"), kw1.get("maximize", kw0.get("maximize"))]
-    negate = [i for i in range(len(shapes)) if maximize[i == 2]]
+    negate = _negated(kw0, kw1, len(shapes))
     gd = _gd_params(values)
     th = [torch.tensor(v, requires_grad=True) for v in values]
     gd_groups, kw = _groups(gd, kw0, kw1)
@@ -204,15 +209,16 @@ def test_torch_state_dict_loads_into_gdlab(name, cls, kw0, kw1):
     gd = _gd_params(values)
     th = [torch.tensor(v, requires_grad=True) for v in values]
     topt = getattr(torch.optim, cls)(_groups(th, kw0, kw1)[0], **kw0)
+    negate = _negated(kw0, kw1, len(values))
     for step in range(5):
-        _set_grads(step, gd, th)
+        _set_grads(step, gd, th, negate)
         topt.step()
     for p, q in zip(gd, th, strict=True):
         p.data[...] = q.detach().numpy()
     opt = getattr(optim, cls)(_groups(gd, kw0, kw1)[0], **kw0)
     opt.load_state_dict(topt.state_dict())
     for step in range(5, 10):
-        _set_grads(step, gd, th)
+        _set_grads(step, gd, th, negate)
         opt.step()
         topt.step()
     for p, q in zip(gd, th, strict=True):
@@ -237,8 +243,9 @@ def test_gdlab_state_dict_loads_into_torch(name, cls, kw0, kw1):
     gd = _gd_params(values)
     th = [torch.tensor(v, requires_grad=True) for v in values]
     opt = getattr(optim, cls)(_groups(gd, kw0, kw1)[0], **kw0)
+    negate = _negated(kw0, kw1, len(shapes))
     for step in range(5):
-        _set_grads(step, gd, th)
+        _set_grads(step, gd, th, negate)
         opt.step()
     for p, q in zip(gd, th, strict=True):
         q.data.copy_(torch.from_numpy(np.ascontiguousarray(p.data)))
@@ -252,7 +259,7 @@ def test_gdlab_state_dict_loads_into_torch(name, cls, kw0, kw1):
     }
     topt.load_state_dict(saved)
     for step in range(5, 10):
-        _set_grads(step, gd, th)
+        _set_grads(step, gd, th, negate)
         opt.step()
         topt.step()
     for p, q in zip(gd, th, strict=True):

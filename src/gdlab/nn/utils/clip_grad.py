@@ -82,8 +82,9 @@ def clip_grads_with_norm_(
     """
     coef = min(float(max_norm) / (float(total_norm) + 1e-6), 1.0)
     if coef < 1.0 or not np.isfinite(coef):  # NaN norms poison the gradients, as in torch
-        for g in _grads(parameters):
-            g *= coef
+        with np.errstate(invalid="ignore"):  # inf·0 is the expected NaN here
+            for g in _grads(parameters):
+                g *= coef
 
 
 def clip_grad_norm_(
