@@ -304,3 +304,45 @@ def test_steady_state_step_allocates_no_parameter_sized_array(name, cls, kwargs)
     finally:
         tracemalloc.stop()
     assert peak < p.data.nbytes / 10, f"{name}: {peak} bytes allocated in a step"
+
+
+@pytest.mark.parametrize("name, cls, kwargs", ALL, ids=IDS)
+def test_state_dict_through_a_file_continues_identically(name, cls, kwargs, tmp_path):
+    import gdlab
+
+    a = _params()
+    opt = _run(cls, kwargs, a, 4)
+    gdlab.save(opt.state_dict(), tmp_path / "opt.npz")
+    b = [Parameter(p.data.copy()) for p in a]
+    clone = getattr(optim, cls)(b, **kwargs)
+    clone.load_state_dict(gdlab.load(tmp_path / "opt.npz"))
+    for t in range(4, 8):
+        for ps, o in ((a, opt), (b, clone)):
+            for p, g in zip(ps, _grads(ps, t), strict=True):
+                p.grad = g
+            o.step()
+    for p, q in zip(a, b, strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_lbfgs_state_through_a_file(tmp_path):
+    import gdlab
+
+    def make(p):
+        def closure():
+            p.grad = 4 * p.data**3 + 2 * (p.data - 1.0)
+            return float(np.sum(p.data**4 + (p.data - 1.0) ** 2))
+
+        return closure
+
+    a = Parameter(np.array([2.0, -1.0, 0.5]))
+    opt = optim.LBFGS([a], max_iter=2, history_size=3)
+    opt.step(make(a))
+    gdlab.save(opt.state_dict(), tmp_path / "lbfgs.npz")
+    b = Parameter(a.data.copy())
+    clone = optim.LBFGS([b], max_iter=2, history_size=3)
+    clone.load_state_dict(gdlab.load(tmp_path / "lbfgs.npz"))
+    for _ in range(3):
+        opt.step(make(a))
+        clone.step(make(b))
+    np.testing.assert_array_equal(a.data, b.data)
