@@ -361,3 +361,31 @@ def test_bad_group_added_later_is_rejected_and_not_kept():
     with pytest.raises(ValueError, match="Invalid momentum value: -1"):
         opt.add_param_group({"params": [torch.zeros(2, requires_grad=True)], "momentum": -1})
     assert len(opt.param_groups) == 1
+
+
+def reset_moment(opt, p):
+    opt.state[p]["exp_avg"] = torch.zeros_like(p)  # a state entry replaced
+
+
+def rewind_step(opt, p):
+    opt.state[p]["step"].fill_(1.0)  # a scalar changed in place
+
+
+def new_storage(opt, p):
+    p.data = p.data.clone() * 0.5  # the parameter's storage replaced
+
+
+@pytest.mark.parametrize("edit", [reset_moment, rewind_step, new_storage])
+def test_state_and_storage_edits_between_steps_are_seen(edit):
+    """Views are cached between steps; editing the tensors behind them must still work."""
+    ours, ref = make_model(), make_model()
+    opt = TorchOptimizer(ours.parameters(), "Adam", lr=0.01)
+    ref_opt = torch.optim.Adam(ref.parameters(), lr=0.01)
+    x, y = batch()
+    for step in range(4):
+        if step == 2:
+            edit(opt, next(ours.parameters()))
+            edit(ref_opt, next(ref.parameters()))
+        train_step(ours, opt, x, y)
+        train_step(ref, ref_opt, x, y)
+        assert_close(params_of(ours), params_of(ref))

@@ -11,15 +11,19 @@ import numpy as np
 
 from gdlab import optim as gdlab_optim
 from gdlab.interop._torch_import import torch
-from gdlab.interop._torch_state import array_to_tensor
+from gdlab.interop._torch_views import (
+    ParamViews,
+    check_param,
+    cpu_view,
+    to_numpy_tree,
+    to_torch_tree,
+)
 from gdlab.nn.parameter import Parameter
 from gdlab.optim._work import get_num_threads, is_long, run_tasks
 from gdlab.optim.optimizer import Optimizer
 from gdlab.optim.optimizer import required as gdlab_required
 
 __all__ = ["TorchOptimizer"]
-
-_FLOAT_DTYPES = (torch.float32, torch.float64)
 
 
 def _optimizer_table() -> dict[str, type[Optimizer]]:
@@ -48,87 +52,6 @@ def resolve_optimizer(cls_or_name: type[Optimizer] | str) -> type[Optimizer]:
         "TorchOptimizer: optimizer must be a gdlab optimizer class (a subclass of "
         f"gdlab.optim.Optimizer) or its name, got {cls_or_name!r}"
     )
-
-
-def _cpu_view(t: torch.Tensor, what: str) -> np.ndarray:
-    """The NumPy view of a CPU float tensor's memory (writes go straight into the tensor)."""
-    if t.device.type != "cpu":
-        raise ValueError(
-            f"TorchOptimizer: {what} is on device {t.device}; gdlab updates tensors through "
-            "NumPy, so only CPU tensors are supported (use torch.optim on accelerators)"
-        )
-    if t.layout != torch.strided:
-        raise ValueError(f"TorchOptimizer: {what} has layout {t.layout}; only dense tensors work")
-    return t.detach().numpy()
-
-
-def _check_param(p: torch.Tensor) -> None:
-    if p.dtype not in _FLOAT_DTYPES:
-        raise TypeError(
-            f"TorchOptimizer: parameters must be float32 or float64 tensors, got {p.dtype}"
-        )
-    _cpu_view(p, "a parameter")
-
-
-def _scalar_dtype() -> torch.dtype:
-    # torch.optim stores "step" as a 0-d tensor of this dtype (_get_scalar_dtype)
-    return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
-
-
-def _to_numpy_tree(value: Any) -> Any:
-    """torch tensors in a state (nested lists/dicts) as NumPy views; the rest unchanged."""
-    if isinstance(value, torch.Tensor):
-        return _cpu_view(value, "an optimizer state tensor")
-    if isinstance(value, list | tuple):
-        return type(value)(_to_numpy_tree(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _to_numpy_tree(v) for k, v in value.items()}
-    return value
-
-
-def _to_torch_tree(value: Any, copy: bool = False) -> Any:
-    """Arrays in a state as torch tensors (shared memory unless ``copy``); the rest unchanged."""
-    if isinstance(value, np.ndarray):
-        return array_to_tensor(value.copy() if copy else value, "optimizer state")
-    if isinstance(value, torch.Tensor):
-        return value.detach().clone() if copy else value
-    if isinstance(value, list | tuple):
-        return type(value)(_to_torch_tree(v, copy) for v in value)
-    if isinstance(value, dict):
-        return {k: _to_torch_tree(v, copy) for k, v in value.items()}
-    return value
-
-
-def _state_views(tstate: dict[str, Any], scalar_keys: frozenset[str]) -> dict[str, Any]:
-    """The dict a gdlab rule updates: arrays viewing the torch state, scalars as floats."""
-    out = {}
-    for k, v in tstate.items():
-        if isinstance(v, torch.Tensor):
-            out[k] = float(v) if k in scalar_keys else _cpu_view(v, f"optimizer state {k!r}")
-        else:
-            out[k] = v
-    return out
-
-
-def _write_back(tstate: dict[str, Any], views: dict[str, Any], scalar_keys: frozenset[str]):
-    """Put what the rule changed into the torch state, in torch's layout (step: 0-d tensor)."""
-    for k, v in views.items():
-        old = tstate.get(k)
-        if k in scalar_keys and isinstance(v, float | int | np.floating):
-            # "step" as torch keeps it; other scalars (NAdam's mu_product, ASGD's eta) in
-            # float64 so that the round trip through the tensor loses nothing of gdlab's float
-            dtype = _scalar_dtype() if k == "step" else torch.float64
-            if isinstance(old, torch.Tensor) and old.dim() == 0 and old.dtype == dtype:
-                old.fill_(float(v))
-            else:
-                tstate[k] = torch.tensor(float(v), dtype=dtype)
-        elif isinstance(v, np.ndarray):
-            if not (isinstance(old, torch.Tensor) and old.data_ptr() == v.ctypes.data):
-                tstate[k] = array_to_tensor(v, f"optimizer state {k!r}")  # new: share it
-        else:
-            tstate[k] = v
-    for k in [k for k in tstate if k not in views]:
-        del tstate[k]
 
 
 class TorchOptimizer(torch.optim.Optimizer):
@@ -179,6 +102,7 @@ class TorchOptimizer(torch.optim.Optimizer):
         self._probe = probe
         self._uses_rule = cls._rule is not None and cls.step is Optimizer.step
         self._shadow: Optimizer | None = None
+        self._views: dict[torch.Tensor, ParamViews] = {}
         defaults = {
             k: torch.optim.optimizer.required if v is gdlab_required else v
             for k, v in probe.defaults.items()
@@ -186,7 +110,7 @@ class TorchOptimizer(torch.optim.Optimizer):
         super().__init__(params, defaults)
         if not self._uses_rule:  # e.g. LBFGS, whose step is not a per-parameter rule
             self._shadow = cls(
-                [{"params": [Parameter(_cpu_view(p, "a parameter")) for p in g["params"]]}
+                [{"params": [Parameter(cpu_view(p, "a parameter")) for p in g["params"]]}
                  for g in self.param_groups],
                 **hparams,
             )  # fmt: skip
@@ -196,7 +120,7 @@ class TorchOptimizer(torch.optim.Optimizer):
         super().add_param_group(param_group)
         try:
             for p in self.param_groups[-1]["params"]:
-                _check_param(p)
+                check_param(p)
             self._probe._validate(self.param_groups[-1])
             if getattr(self, "_shadow", None) is not None:
                 raise ValueError(
@@ -229,16 +153,21 @@ class TorchOptimizer(torch.optim.Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                param, grad = _cpu_view(p, "a parameter"), _cpu_view(p.grad, "a gradient")
-                views = _state_views(self.state[p], scalar_keys)
-                if threaded and not is_long(param.size):
-                    tasks.append(partial(rule, param, grad, views, **kwargs))
+                grad = cpu_view(p.grad, "a gradient")
+                tstate = self.state[p]
+                views = self._views.get(p)
+                if views is None or not views.valid(p, tstate):
+                    views = self._views[p] = ParamViews(p, tstate, scalar_keys)
+                state = views.rule_state()
+                if threaded and not is_long(grad.size):
+                    tasks.append(partial(rule, views.param, grad, state, **kwargs))
                 else:
-                    rule(param, grad, views, **kwargs)
-                updates.append((p, views))
+                    rule(views.param, grad, state, **kwargs)
+                updates.append((p, views, state))
             run_tasks(tasks)
-            for p, views in updates:
-                _write_back(self.state[p], views, scalar_keys)
+            for p, views, state in updates:
+                if views.write_back(state):
+                    del self._views[p]
                 stepped.append(p)
         if stepped:  # NumPy writes bypass torch's version counter; bump it as torch's ops do
             torch.autograd.graph.increment_version(stepped)
@@ -251,12 +180,12 @@ class TorchOptimizer(torch.optim.Optimizer):
         for tg, sg in zip(self.param_groups, shadow.param_groups, strict=True):
             sg.update({k: v for k, v in tg.items() if k != "params"})
             for tp, sp in zip(tg["params"], sg["params"], strict=True):
-                sp.data = _cpu_view(tp, "a parameter")  # the tensor's storage may be new
+                sp.data = cpu_view(tp, "a parameter")  # the tensor's storage may be new
                 pairs.append((tp, sp))
         shadow.state = defaultdict(dict)
         for tp, sp in pairs:
             if tp in self.state:
-                shadow.state[sp] = _to_numpy_tree(self.state[tp])
+                shadow.state[sp] = to_numpy_tree(self.state[tp])
 
         first_loss = []
 
@@ -264,7 +193,7 @@ class TorchOptimizer(torch.optim.Optimizer):
             with torch.enable_grad():
                 loss = closure()
             for tp, sp in pairs:
-                sp.grad = None if tp.grad is None else _cpu_view(tp.grad, "a gradient")
+                sp.grad = None if tp.grad is None else cpu_view(tp.grad, "a gradient")
             first_loss.append(loss)
             # gdlab reads the value with float(): detached, so torch does not warn
             return loss.detach() if isinstance(loss, torch.Tensor) else loss
@@ -273,7 +202,7 @@ class TorchOptimizer(torch.optim.Optimizer):
         loss = first_loss[0] if first_loss else loss  # what torch.optim.LBFGS returns
         for tp, sp in pairs:
             if sp in shadow.state:
-                self.state[tp] = _to_torch_tree(shadow.state[sp])
+                self.state[tp] = to_torch_tree(shadow.state[sp])
         torch.autograd.graph.increment_version([tp for tp, _ in pairs])
         return loss
 
@@ -281,8 +210,9 @@ class TorchOptimizer(torch.optim.Optimizer):
         """Load torch's layout (from this class or the matching ``torch.optim`` class) or a
         gdlab optimizer's ``state_dict()``; the input is copied, never shared or changed."""
         state_dict = dict(state_dict)
-        state_dict["state"] = _to_torch_tree(dict(state_dict["state"]), copy=True)
+        state_dict["state"] = to_torch_tree(dict(state_dict["state"]), copy=True)
         super().load_state_dict(state_dict)
+        self._views.clear()
         for group in self.param_groups:  # keys the other side does not save (e.g. eps_hat)
             for k, v in self.defaults.items():
                 group.setdefault(k, v)
