@@ -42,6 +42,14 @@ CASES = [
                                              "bidirectional": True},
      seq((2, 6, 3), (2, 2, 4), lstm=True)),
     ("lstm_unbatched_h0c0", "LSTM", (3, 4, 2), {}, seq((5, 3), (2, 4), lstm=True)),
+    ("lstm_proj", "LSTM", (3, 5), {"proj_size": 2}, seq((6, 2, 3))),
+    ("lstm_proj_2layer_bidir_bf_h0c0", "LSTM", (3, 4, 2),
+     {"proj_size": 3, "bidirectional": True, "batch_first": True},
+     lambda rng: (rng.standard_normal((2, 5, 3)),
+                  (rng.standard_normal((4, 2, 3)) * 0.5, rng.standard_normal((4, 2, 4)) * 0.5))),
+    ("lstm_proj_nobias_unbatched", "LSTM", (2, 4), {"proj_size": 1, "bias": False},
+     lambda rng: (rng.standard_normal((4, 2)),
+                  (rng.standard_normal((1, 1)), rng.standard_normal((1, 4))))),
     ("lstm_one_step", "LSTM", (3, 4), {"bidirectional": True}, seq((1, 2, 3))),
     ("gru_long_h0", "GRU", (3, 5), {}, seq((12, 2, 3), (1, 2, 5))),
     ("gru_bidir_bf_h0", "GRU", (3, 4, 2), {"bidirectional": True, "batch_first": True},
@@ -119,3 +127,22 @@ def test_dropout_between_layers_only(name):
     np.testing.assert_allclose(out_train.data, out_other.data)
     m.eval()
     np.testing.assert_allclose(m(x)[0].data, ref(x)[0].data)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [({"proj_size": -1}, "positive integer or zero"), ({"proj_size": 4}, "smaller than")],
+)
+def test_proj_size_errors(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        gnn.LSTM(3, 4, **kwargs)
+
+
+def test_proj_size_repr_and_state_dict_match_torch():
+    kw = {"num_layers": 2, "bidirectional": True, "proj_size": 2}
+    g, t = gnn.LSTM(3, 5, **kw), torch.nn.LSTM(3, 5, **kw)
+    assert repr(g) == repr(t)
+    tsd = t.state_dict()
+    assert [(k, v.shape) for k, v in g.state_dict().items()] == [
+        (k, tuple(v.shape)) for k, v in tsd.items()
+    ]

@@ -45,9 +45,16 @@ class _RNNBase(Module):
         bidirectional: bool = False,
         dtype: Any = None,
         generator: Any = None,
+        proj_size: int = 0,
     ) -> None:
         super().__init__()
         name = type(self).__name__
+        if proj_size < 0:
+            raise ValueError(
+                "proj_size should be a positive integer or zero to disable projections"
+            )
+        if proj_size and proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
         if not 0 <= dropout <= 1:
             raise ValueError(
                 "dropout should be a number in range [0, 1] representing the probability of an "
@@ -61,21 +68,18 @@ class _RNNBase(Module):
         self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
         self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
         self.dropout, self.bidirectional = float(dropout), bidirectional
-        gates = _GATES[mode] * hidden_size
+        self.proj_size = proj_size
+        gates, out_size = _GATES[mode] * hidden_size, proj_size or hidden_size
         for layer in range(num_layers):
             for suffix in self._suffixes():
-                n_in = input_size if layer == 0 else hidden_size * len(self._suffixes())
-                setattr(
-                    self, f"weight_ih_l{layer}{suffix}", empty_parameter(gates, n_in, dtype=dtype)
-                )
-                setattr(
-                    self,
-                    f"weight_hh_l{layer}{suffix}",
-                    empty_parameter(gates, hidden_size, dtype=dtype),
-                )
+                n_in = input_size if layer == 0 else out_size * len(self._suffixes())
+                shapes = {"weight_ih": (gates, n_in), "weight_hh": (gates, out_size)}
                 if bias:
-                    setattr(self, f"bias_ih_l{layer}{suffix}", empty_parameter(gates, dtype=dtype))
-                    setattr(self, f"bias_hh_l{layer}{suffix}", empty_parameter(gates, dtype=dtype))
+                    shapes.update(bias_ih=(gates,), bias_hh=(gates,))
+                if proj_size:
+                    shapes["weight_hr"] = (proj_size, hidden_size)
+                for pname, shape in shapes.items():  # torch's registration order
+                    setattr(self, f"{pname}_l{layer}{suffix}", empty_parameter(*shape, dtype=dtype))
         self.reset_parameters(generator)
 
     def _suffixes(self) -> tuple[str, ...]:
@@ -90,7 +94,8 @@ class _RNNBase(Module):
     def _weights(self, layer: int, suffix: str) -> tuple:
         get = self._parameters.get
         return tuple(
-            get(f"{n}_l{layer}{suffix}") for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+            get(f"{n}_l{layer}{suffix}")
+            for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
         )
 
     def _scan(self, xp: Tensor, state: Any, w_hh: Tensor, b_hh: Any, **kw: Any) -> tuple:
@@ -121,10 +126,12 @@ class _RNNBase(Module):
         return output, h_n
 
     def _run_direction(self, x: Tensor, state: Any, layer: int, suffix: str, reverse: bool):
-        w_ih, w_hh, b_ih, b_hh = self._weights(layer, suffix)
+        w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, suffix)
         xp = F.linear(x, w_ih, b_ih)  # the whole sequence's input projection at once
         # a workspace for the gate activations, kept by the graph node only when one is made
         ws = {} if is_grad_enabled() else None
+        if w_hr is not None:
+            return self._scan(xp, state, w_hh, b_hh, w_hr, reverse=reverse, ws=ws)
         return self._scan(xp, state, w_hh, b_hh, reverse=reverse, ws=ws)
 
     # ----------------------------------------------------------------- shapes and states
@@ -141,12 +148,16 @@ class _RNNBase(Module):
             return reshape(input, (input.shape[0], 1, input.shape[1])), True
         return (transpose(input, 0, 1) if self.batch_first else input), False
 
-    def _zeros(self, x: Tensor) -> Tensor:
+    def _zeros(self, x: Tensor, size: int | None = None) -> Tensor:
         n_states = self.num_layers * len(self._suffixes())
-        return Tensor._wrap(np.zeros((n_states, x.shape[1], self.hidden_size), dtype=x.dtype))
+        shape = (n_states, x.shape[1], size or self.proj_size or self.hidden_size)
+        return Tensor._wrap(np.zeros(shape, dtype=x.dtype))
 
-    def _check_hidden(self, h: Tensor, x: Tensor, unbatched: bool, what: str) -> Tensor:
-        expected = (self.num_layers * len(self._suffixes()), x.shape[1], self.hidden_size)
+    def _check_hidden(
+        self, h: Tensor, x: Tensor, unbatched: bool, what: str, size: int | None = None
+    ) -> Tensor:
+        size = size or self.proj_size or self.hidden_size
+        expected = (self.num_layers * len(self._suffixes()), x.shape[1], size)
         if unbatched:
             if h.ndim != 2:
                 raise ValueError(
@@ -173,6 +184,8 @@ class _RNNBase(Module):
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size:  # torch's place for it
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if self.bias is not True:
@@ -236,7 +249,9 @@ class LSTM(_RNNBase):
     """Long short-term memory; gates in torch's order i, f, g, o:
     i, f, o = σ(·), g = tanh(·); c_t = f·c_{t−1} + i·g; h_t = o·tanh(c_t).
 
-    ``hx`` is an optional (h_0, c_0); returns ``(output, (h_n, c_n))``.
+    ``hx`` is an optional (h_0, c_0); returns ``(output, (h_n, c_n))``. With ``proj_size``
+    P > 0, h_t = W_hr·(o·tanh c_t) (``weight_hr_l{k}``, (P, H)): outputs, h_0 and h_n are P
+    wide, c_0 and c_n stay H wide (Sak et al. (2014), https://arxiv.org/abs/1402.1128).
     """
 
     def __init__(
@@ -252,8 +267,6 @@ class LSTM(_RNNBase):
         dtype: Any = None,
         generator: Any = None,
     ) -> None:
-        if proj_size:
-            raise NotImplementedError("LSTM: proj_size > 0 is not supported")
         super().__init__(
             "LSTM",
             input_size,
@@ -265,20 +278,27 @@ class LSTM(_RNNBase):
             bidirectional,
             dtype,
             generator,
+            proj_size,
         )
 
-    def _scan(self, xp: Tensor, state: Any, w_hh: Tensor, b_hh: Any, **kw: Any) -> tuple:
-        out = apply(LSTM_SCAN, xp, state[0], state[1], w_hh, b_hh, **kw)
-        t_len = xp.shape[0]
+    def _scan(self, xp: Tensor, state: Any, w_hh: Tensor, b_hh: Any, *w_hr: Any, **kw: Any):
+        out = apply(LSTM_SCAN, xp, state[0], state[1], w_hh, b_hh, *w_hr, **kw)
+        t_len, p = xp.shape[0], state[0].shape[-1]
+        if p != self.hidden_size:  # projected: h_t is the first P columns of each row
+            h_n = out[0, :, :p] if kw["reverse"] else out[t_len - 1, :, :p]
+            return out[:t_len, :, :p], (h_n, out[t_len])
         h_n = out[0] if kw["reverse"] else out[t_len - 1]
         return out[:t_len], (h_n, out[t_len])
 
     def _initial_state(self, x: Tensor, hx: Any, unbatched: bool) -> Any:
         if hx is None:
-            return self._zeros(x), self._zeros(x)
+            return self._zeros(x), self._zeros(x, self.hidden_size)
         if not isinstance(hx, tuple | list) or len(hx) != 2:
             raise ValueError("LSTM: hx must be a tuple (h_0, c_0)")
-        return tuple(self._check_hidden(h, x, unbatched, "hx") for h in hx)
+        return (
+            self._check_hidden(hx[0], x, unbatched, "hx"),
+            self._check_hidden(hx[1], x, unbatched, "hx", self.hidden_size),
+        )
 
     def _select(self, state: Any, idx: int) -> Any:
         return state[0][idx], state[1][idx]

@@ -11,6 +11,8 @@ Inputs, in order: ``xp`` (T, N, G) the input projection x_t·W_ihᵀ + b_ih of e
 ``w_hh`` (G, H) and optionally ``b_hh`` (G,). ``reverse=True`` runs from t = T−1 down to 0;
 outputs stay in input time order. The output is (T, N, H) holding h_t, except the LSTM's,
 (T + 1, N, H), whose last row is the final cell state c (its h_n is a row of the first T).
+With a projection ``w_hr`` (P, H) (the LSTM's ``proj_size``), h_t = W_hr·(o·tanh c_t) is P < H
+wide: ``h0`` and ``w_hh`` are (N, P) and (4H, P), and h_t fills the first P columns.
 
 ``ws`` is an optional dict the layer passes per call: the forward leaves its gate activations
 there and the VJPs share one backward pass through it (each input's VJP is called separately).
@@ -110,18 +112,20 @@ def _gate_scale(hid: int, n_sigmoid_first: int, n_gates: int, dtype: np.dtype) -
     return scale
 
 
-def _lstm(xp, h0, c0, w_hh, b_hh=None, reverse=False, ws=None):
+def _lstm(xp, h0, c0, w_hh, b_hh=None, w_hr=None, reverse=False, ws=None):
     t_len, n, g4 = xp.shape
     hid = g4 // 4
+    proj = w_hr is not None  # h_t = W_hr·(o·tanh c_t), of size P < H; rows of out are H wide
     scale = _gate_scale(hid, 2, 4, xp.dtype)
     scale[3 * hid :] = 0.5  # o is a sigmoid gate too (order i, f, g, o)
     shift = np.where(scale == 0.5, 0.5, 0.0).astype(xp.dtype)
     pre = xp * scale if b_hh is None else (xp + b_hh) * scale  # one pass for all steps
     w_scaled_t = (w_hh * scale[:, None]).T
-    out = np.empty((t_len + 1, n, hid), dtype=xp.dtype)
+    out = (np.zeros if proj else np.empty)((t_len + 1, n, hid), dtype=xp.dtype)
     act = np.empty((t_len, n, g4), dtype=xp.dtype)  # i, f, g, o after their nonlinearities
     cs = np.empty((t_len, n, hid), dtype=xp.dtype)
     tanh_c = np.empty_like(cs)
+    m = np.empty_like(cs) if proj else out  # o·tanh c before the projection
     ig = np.empty((n, hid), dtype=xp.dtype)
     h, c = h0, c0
     for t in _steps(t_len, reverse):
@@ -136,18 +140,22 @@ def _lstm(xp, h0, c0, w_hh, b_hh=None, reverse=False, ws=None):
         np.multiply(a[:, :hid], a[:, 2 * hid : 3 * hid], out=ig)
         c_new += ig
         np.tanh(c_new, out=tanh_c[t])
-        np.multiply(a[:, 3 * hid :], tanh_c[t], out=out[t])
-        h, c = out[t], c_new
+        np.multiply(a[:, 3 * hid :], tanh_c[t], out=m[t])
+        if proj:
+            np.matmul(m[t], w_hr.T, out=out[t, :, : w_hr.shape[0]])
+        h, c = out[t, :, : h0.shape[1]], c_new
     out[t_len] = c
     if ws is not None:
-        ws.update(out=out, act=act, cs=cs, tanh_c=tanh_c)
+        ws.update(out=out, act=act, cs=cs, tanh_c=tanh_c, m=m)
     return out
 
 
-def _lstm_backward(g, out, xp, h0, c0, w_hh, b_hh=None, reverse=False, ws=None):
-    act, cs, tanh_c = ws["act"], ws["cs"], ws["tanh_c"]
+def _lstm_backward(g, out, xp, h0, c0, w_hh, b_hh=None, w_hr=None, reverse=False, ws=None):
+    act, cs, tanh_c, m = ws["act"], ws["cs"], ws["tanh_c"], ws["m"]
     t_len, n, g4 = act.shape
-    hid = g4 // 4
+    hid, p = g4 // 4, h0.shape[1]
+    proj = w_hr is not None
+    dhs = np.empty((t_len, n, p), dtype=g.dtype) if proj else None  # ∂h_t, for ∂W_hr
     i, f, gg, o = (act[..., k * hid : (k + 1) * hid] for k in range(4))
     # Everything that does not depend on the incoming gradient, for all steps at once:
     # ∂pre-activation = dc·coef for i, f, g and dh·coef for o; dc gains dh·o·(1 − tanh²c).
@@ -160,19 +168,24 @@ def _lstm_backward(g, out, xp, h0, c0, w_hh, b_hh=None, reverse=False, ws=None):
     da = np.empty((t_len, n, 4, hid), dtype=g.dtype)
     dh = np.zeros(h0.shape, dtype=g.dtype)
     dc = np.array(g[t_len], dtype=g.dtype)  # the final cell state's own gradient
-    tmp = np.empty(h0.shape, dtype=g.dtype)
+    tmp = np.empty(c0.shape, dtype=g.dtype)
     for t in reversed(_steps(t_len, reverse)):
-        dh += g[t]
+        dh += g[t, :, :p]
+        dm = dh
+        if proj:
+            dhs[t] = dh
+            dm = dh @ w_hr
         d = da[t]
-        np.multiply(dh, coef[t, :, 3], out=d[:, 3])
-        np.multiply(dh, dc_from_h[t], out=tmp)
+        np.multiply(dm, coef[t, :, 3], out=d[:, 3])
+        np.multiply(dm, dc_from_h[t], out=tmp)
         dc += tmp
         np.multiply(coef[t, :, :3], dc[:, None, :], out=d[:, :3])
         dc *= f[t]
         dh = d.reshape(n, g4) @ w_hh
     da = da.reshape(t_len, n, g4)
-    dw, db = _weight_grads(da, _previous_h(out, h0, t_len, reverse), b_hh)
-    return da, dh, dc, dw, db
+    dw, db = _weight_grads(da, _previous_h(out[..., :p], h0, t_len, reverse), b_hh)
+    dw_hr = dhs.reshape(-1, p).T @ m.reshape(-1, hid) if proj else None
+    return da, dh, dc, dw, db, dw_hr
 
 
 # ------------------------------------------------------------------------- GRU
@@ -279,6 +292,14 @@ def _sampler(gates: int, with_c: bool, extra: dict) -> Callable:
     return sample
 
 
+def _sample_lstm(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    t_len, n, hid = (tuple(shape) + (3, 2, 2))[:3]
+    cases = _sampler(4, True, {})(rng, (t_len, n, hid))
+    hid, p = hid + 1, hid  # with a projection: h is P < H wide
+    projected = ((t_len, n, 4 * hid), (n, p), (n, hid), (4 * hid, p), (4 * hid,), (p, hid))
+    return [*cases, (projected, {"reverse": True})]
+
+
 RNN_SCAN = defop(
     "rnn_scan",
     _rnn,
@@ -288,9 +309,9 @@ RNN_SCAN = defop(
 LSTM_SCAN = defop(
     "lstm_scan",
     _lstm,
-    *_shared_vjps(_lstm, _lstm_backward, 5),
+    *_shared_vjps(_lstm, _lstm_backward, 6),
     domain=(-1.0, 1.0),
-    sample=_sampler(4, True, {}),
+    sample=_sample_lstm,
 )
 GRU_SCAN = defop(
     "gru_scan",
