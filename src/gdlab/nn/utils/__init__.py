@@ -1,7 +1,12 @@
 """Utilities for training networks: gradient clipping, regularisation penalties and
 parameter/vector conversion."""
 
-from gdlab.nn.utils.clip_grad import clip_grad_norm_, clip_grad_value_, get_total_norm
+from gdlab.nn.utils.clip_grad import (
+    clip_grad_norm_,
+    clip_grad_value_,
+    clip_grads_with_norm_,
+    get_total_norm,
+)
 from gdlab.nn.utils.penalties import (
     l1_penalty,
     l2_penalty,
@@ -12,6 +17,7 @@ from gdlab.nn.utils.penalties import (
 __all__ = [
     "clip_grad_norm_",
     "clip_grad_value_",
+    "clip_grads_with_norm_",
     "get_total_norm",
     "l1_penalty",
     "l2_penalty",
