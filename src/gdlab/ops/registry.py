@@ -28,6 +28,7 @@ __all__ = [
     "defop",
     "passthrough",
     "promote",
+    "scalar_array",
 ]
 
 Vjp = Callable[..., np.ndarray]
@@ -168,6 +169,29 @@ def apply(op: Op, *inputs: object, **kwargs: object) -> Tensor:
 
 _NO_KWARGS: dict = {}  # shared by nodes of ops called without keyword arguments (never mutated)
 _ndarray = np.ndarray
+_SCALARS: dict[tuple[Any, np.dtype], np.ndarray] = {}
+
+
+def scalar_array(value: int | float, dtype: np.dtype) -> np.ndarray:
+    """``value`` as a read-only 0-d array of ``dtype``, cached (a few hundred entries at most).
+
+    NumPy computes ``array op 0-d array`` faster than ``array op Python scalar`` and with the
+    same result when the 0-d array has the array's dtype (NEP 50 casts the scalar so).
+    Zeros are not cached: 0.0 and -0.0 are equal keys but different values.
+
+    Example:
+        >>> scalar_array(0.5, np.dtype(np.float32))
+        array(0.5, dtype=float32)
+    """
+    key = (value, dtype)
+    hit = _SCALARS.get(key)
+    if hit is not None:
+        return hit
+    arr = np.array(value, dtype)
+    arr.flags.writeable = False  # shared by every node that used the same number
+    if value and len(_SCALARS) < 512:
+        _SCALARS[key] = arr
+    return arr
 
 
 def apply_unary(op: Op, x: Any, floating: bool = False) -> Tensor:
@@ -195,7 +219,13 @@ def apply_unary(op: Op, x: Any, floating: bool = False) -> Tensor:
 def apply_binary(op: Op, a: Any, b: Any) -> Tensor:
     """``apply`` for a two-input op without keyword arguments (+ - * ** maximum...), with
     torch's type promotion (``promote``). Tensor with tensor of the same dtype, or a float
-    tensor with a Python number, take a straight-line path; the rest goes through apply."""
+    tensor with a Python number, take a straight-line path; the rest goes through apply.
+
+    A Python number beside a float tensor becomes a cached 0-d array of the tensor's dtype
+    (``scalar_array``): the value NumPy would compute with anyway (NEP 50 casts it to the
+    array's dtype), but NumPy takes a few hundred ns longer over a Python scalar operand, in
+    the forward and again in the VJP that multiplies by it.
+    """
     ta = isinstance(a, Tensor)
     tb = isinstance(b, Tensor)
     if ta:
@@ -204,12 +234,26 @@ def apply_binary(op: Op, a: Any, b: Any) -> Tensor:
             bd = b.data
             fast = bd.dtype is ad.dtype
         else:
-            bd = b
-            fast = type(b) is int or (type(b) is float and ad.dtype.kind == "f")
+            kind = type(b)
+            if (kind is float or kind is int) and ad.dtype.kind == "f":
+                bd = _SCALARS.get((b, ad.dtype))
+                if bd is None:
+                    bd = scalar_array(b, ad.dtype)
+                fast = True
+            else:
+                bd = b
+                fast = kind is int
     elif tb:
-        ad = a
         bd = b.data
-        fast = type(a) is int or (type(a) is float and bd.dtype.kind == "f")
+        kind = type(a)
+        if (kind is float or kind is int) and bd.dtype.kind == "f":
+            ad = _SCALARS.get((a, bd.dtype))
+            if ad is None:
+                ad = scalar_array(a, bd.dtype)
+            fast = True
+        else:
+            ad = a
+            fast = kind is int
     else:
         fast = False
     if not fast:
