@@ -389,3 +389,45 @@ def test_state_and_storage_edits_between_steps_are_seen(edit):
         train_step(ours, opt, x, y)
         train_step(ref, ref_opt, x, y)
         assert_close(params_of(ours), params_of(ref))
+
+
+@pytest.mark.parametrize(("name", "gkw"), [("Adam", dict(lr=0.01)), ("LBFGS", dict(max_iter=3))])
+def test_deepcopy_of_model_and_optimizer_continues_identically(name, gkw):
+    x, y = batch()
+    model = make_model()
+    opt = TorchOptimizer(model.parameters(), name, **gkw)
+
+    def step(m, o):
+        def closure():
+            o.zero_grad()
+            loss = torch.nn.functional.mse_loss(m(x), y)
+            loss.backward()
+            return loss
+
+        o.step(closure)
+
+    step(model, opt)
+    model2, opt2 = copy.deepcopy((model, opt))
+    assert opt2.gdlab_class is opt.gdlab_class
+    for _ in range(2):
+        step(model, opt)
+        step(model2, opt2)
+    for a, b in zip(params_of(model), params_of(model2), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_threaded_rules_give_the_same_result():
+    x, y = batch()
+    runs, old = [], gopt.get_num_threads()
+    for threads in (1, 2):
+        gopt.set_num_threads(threads)
+        try:
+            model = make_model()
+            opt = TorchOptimizer(model.parameters(), "Adam", lr=0.01)
+            for _ in range(3):
+                train_step(model, opt, x, y)
+        finally:
+            gopt.set_num_threads(old)
+        runs.append(params_of(model))
+    for a, b in zip(*runs, strict=True):
+        np.testing.assert_array_equal(a, b)

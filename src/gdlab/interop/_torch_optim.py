@@ -91,29 +91,47 @@ class TorchOptimizer(torch.optim.Optimizer):
     """
 
     def __init__(self, params: Iterable[Any], optimizer: type[Optimizer] | str, **hparams: Any):
-        cls = resolve_optimizer(optimizer)
+        self._setup(resolve_optimizer(optimizer), hparams)
+        defaults = {
+            k: torch.optim.optimizer.required if v is gdlab_required else v
+            for k, v in self._probe.defaults.items()
+        }
+        super().__init__(params, defaults)
+        self._make_shadow()
+
+    def _setup(self, cls: type[Optimizer], hparams: dict[str, Any]) -> None:
         try:  # the gdlab class validates and completes the hyper-parameters
-            probe = cls([Parameter(np.zeros(1))], **hparams)
+            self._probe = cls([Parameter(np.zeros(1))], **hparams)
         except TypeError as exc:
             if "unexpected keyword" in str(exc):
                 raise TypeError(f"TorchOptimizer({cls.__name__}): {exc}") from exc
             raise
         self.gdlab_class = cls
-        self._probe = probe
+        self._hparams = dict(hparams)
         self._uses_rule = cls._rule is not None and cls.step is Optimizer.step
         self._shadow: Optimizer | None = None
         self._views: dict[torch.Tensor, ParamViews] = {}
-        defaults = {
-            k: torch.optim.optimizer.required if v is gdlab_required else v
-            for k, v in probe.defaults.items()
-        }
-        super().__init__(params, defaults)
+
+    def _make_shadow(self) -> None:
         if not self._uses_rule:  # e.g. LBFGS, whose step is not a per-parameter rule
-            self._shadow = cls(
+            self._shadow = self.gdlab_class(
                 [{"params": [Parameter(cpu_view(p, "a parameter")) for p in g["params"]]}
                  for g in self.param_groups],
-                **hparams,
+                **self._hparams,
             )  # fmt: skip
+
+    def __getstate__(self) -> dict[str, Any]:
+        # torch's keeps defaults, state and param_groups; copy.deepcopy also needs the class
+        return {**super().__getstate__(), "gdlab_class": self.gdlab_class,
+                "_hparams": self._hparams}  # fmt: skip
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # also called by torch's load_state_dict with only state and param_groups
+        cls, hparams = state.pop("gdlab_class", None), state.pop("_hparams", None)
+        super().__setstate__(state)
+        if cls is not None:
+            self._setup(cls, hparams)
+            self._make_shadow()
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """torch's ``add_param_group`` plus the gdlab class's hyper-parameter checks."""
