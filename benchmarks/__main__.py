@@ -80,18 +80,17 @@ def _reexec_native(argv: list[str]) -> None:
 def _engine_overhead(module: object, threads: int, smoke: bool) -> list[dict]:
     """Adapter: engine_overhead.run(shapes, threads, repeats) rows -> suite rows."""
     shapes = [(4,)] if smoke else [(4,), (16, 16)]
-    got = module.run(shapes, threads=[threads], repeats=3 if smoke else 200)
-    return [
-        row(
-            f"engine overhead per op, shape {r['shape']}",
-            r["gdlab_us_per_op"] * 1e-6,
-            "torch",
-            r.get("torch_us_per_op", float("nan")) * 1e-6,
-            "chain of 100 ops (add, mul, tanh), forward + backward, per op",
-            target=0.5,
-        )
-        for r in got
-    ]
+    rows = []
+    for r in module.run(shapes, threads=[threads], repeats=3 if smoke else 200):
+        name = f"engine overhead per op, shape {r['shape']}"
+        gd = r["gdlab_us_per_op"] * 1e-6
+        note = "chain of 100 ops (add, mul, tanh), forward + backward, per op"
+        if "torch_us_per_op" in r:
+            rows.append(row(name, gd, "torch", r["torch_us_per_op"] * 1e-6, note, target=0.5))
+        if "numpy_us_per_op" in r:
+            floor = r["numpy_us_per_op"] * 1e-6
+            rows.append(row(name, gd, "numpy by hand", floor, "the same chain and backward"))
+    return rows
 
 
 # Modules whose run() does not follow run(threads, smoke): name -> adapter(module, threads, smoke)
@@ -168,11 +167,14 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     if args.native_blas and any(k in os.environ for k in BLAS_OVERRIDES):
         _reexec_native(argv)
+    t0 = time.perf_counter()
     info = machine_info()
     with thread_limit(1):
         info["bandwidth"] = memory_bandwidth(16 << 20 if args.smoke else 256 << 20)
     rows, status, raw = run_suite(args.names, args.threads, args.smoke)
+    load_before = info.get("load")
     info = {**machine_info(), "bandwidth": info["bandwidth"]}  # torch is loaded by now
+    info["load_before"], info["seconds"] = load_before, time.perf_counter() - t0
     info["threads_note"] = (
         f"each benchmark at {', '.join(map(str, args.threads))} thread(s) "
         "(torch.set_num_threads and threadpoolctl for NumPy's BLAS)"

@@ -281,6 +281,7 @@ def machine_info() -> dict:
         "blas": blas_info(),
         "env": env,
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load": os.getloadavg() if hasattr(os, "getloadavg") else None,
     }
     torch = sys.modules.get("torch")
     if torch is not None:

@@ -29,7 +29,7 @@ def _steps(batch: int, sizes: tuple[int, ...]) -> tuple[dict[str, Callable[[], o
     params = models.init_params(sizes)
     floor = models.NumpyMLP(sizes, params)
     steps: dict[str, Callable[[], object]] = {"numpy": lambda: floor.step(x, y, LR)}
-    note = ""
+    note = "gdlab with gdlab.optim.SGD"
     import torch
 
     tmodel = models.build_mlp(torch, sizes, params)

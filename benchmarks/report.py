@@ -95,6 +95,13 @@ def _machine(info: dict) -> list[str]:
         f"- BLAS/OpenMP libraries loaded: {blas or '?'}; environment: {env}",
         f"- Threads: {info.get('threads_note', '')}",
     ]
+    before, after = info.get("load_before"), info.get("load")
+    if before and after:
+        lines.append(
+            f"- Load average (1 min) before / after the run: {before[0]:.1f} / {after[0]:.1f} on "
+            f"{info.get('cores')} cores (a shared machine: above ~0.5 the 2-thread figures are "
+            f"unreliable); the run took {info.get('seconds', 0):.0f} s"
+        )
     if bw:
         lines.append(
             f"- Memory bandwidth (NumPy, 1 thread, {bw['nbytes'] >> 20} MiB arrays): copy "

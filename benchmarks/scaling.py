@@ -122,7 +122,10 @@ def plot(rows: list[dict], path: str | Path) -> bool:
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.suptitle(f"MLP 784-w-w-10, SGD, epoch = {EPOCH} samples, 1 thread: cost grows linearly")
+    threads = rows[0].get("threads", 1)
+    fig.suptitle(
+        f"MLP 784-w-w-10, SGD, epoch = {EPOCH} samples, {threads} thread(s): cost grows linearly"
+    )
     fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
