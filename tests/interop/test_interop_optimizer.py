@@ -431,3 +431,23 @@ def test_threaded_rules_give_the_same_result():
         runs.append(params_of(model))
     for a, b in zip(*runs, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    ("name", "gkw"),
+    [("SGD", dict(lr=0.05, momentum=0.9)), ("Adam", dict(lr=0.01)), ("NAdam", dict(lr=0.01))],
+)
+def test_float32_with_torch_default_dtype(name, gkw):
+    torch.set_default_dtype(torch.float32)  # the fixture restores float64 afterwards
+    ours, ref = make_model(dtype=torch.float32), make_model(dtype=torch.float32)
+    opt = TorchOptimizer(ours.parameters(), name, **gkw)
+    ref_opt = getattr(torch.optim, name)(ref.parameters(), **gkw)
+    x, y = batch(torch.float32)
+    for _ in range(STEPS):
+        train_step(ours, opt, x, y)
+        train_step(ref, ref_opt, x, y)
+    assert_close(params_of(ours), params_of(ref), rtol=1e-5)
+    mine, theirs = opt.state_dict()["state"][0], ref_opt.state_dict()["state"][0]
+    for k, v in theirs.items():  # step float32 as torch; moments float32; other scalars
+        if k == "step" or v.dim() > 0:  # (mu_product) float64, to keep gdlab's precision
+            assert mine[k].dtype == v.dtype, k
