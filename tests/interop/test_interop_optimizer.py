@@ -451,3 +451,16 @@ def test_float32_with_torch_default_dtype(name, gkw):
     for k, v in theirs.items():  # step float32 as torch; moments float32; other scalars
         if k == "step" or v.dim() > 0:  # (mu_product) float64, to keep gdlab's precision
             assert mine[k].dtype == v.dtype, k
+
+
+def test_pre_first_step_state_dict_loads():
+    x, y = batch()
+    ours, ref = make_model(), make_model()
+    opt = TorchOptimizer(ours.parameters(), "Adam", lr=0.01)
+    opt.load_state_dict(torch.optim.Adam(ref.parameters(), lr=0.01).state_dict())
+    ref_opt = torch.optim.Adam(ref.parameters(), lr=0.01)
+    ref_opt.load_state_dict(TorchOptimizer(make_model().parameters(), "adam", lr=0.01).state_dict())
+    for _ in range(2):
+        train_step(ours, opt, x, y)
+        train_step(ref, ref_opt, x, y)
+    assert_close(params_of(ours), params_of(ref))

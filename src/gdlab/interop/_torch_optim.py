@@ -65,6 +65,13 @@ class TorchOptimizer(torch.optim.Optimizer):
     and back. Under ``DistributedDataParallel`` gradients are all-reduced before ``step()``,
     so every rank applies the same update.
 
+    Note:
+        Scalar state other than ``step`` (NAdam's ``mu_product``, ASGD's ``eta``, ``mu``) is
+        kept as float64 0-d tensors whatever torch's default dtype, so that gdlab's float64
+        arithmetic is not rounded through float32 between steps. Optimizers whose ``step``
+        is not a per-parameter rule (LBFGS) run gdlab's own ``step`` on gdlab Parameters that
+        view the torch tensors, with the torch closure behind it.
+
     Update: the wrapped gdlab class's (see its docstring); e.g. ``"Momentum"`` is the
     articles' v ← μ·v + lr·g; θ ← θ − v, which torch.optim does not offer.
 
