@@ -129,13 +129,23 @@ def test_dropout_between_layers_only(name):
     np.testing.assert_allclose(m(x)[0].data, ref(x)[0].data)
 
 
-@pytest.mark.parametrize(
-    "kwargs, message",
-    [({"proj_size": -1}, "positive integer or zero"), ({"proj_size": 4}, "smaller than")],
-)
-def test_proj_size_errors(kwargs, message):
+# (id, call, message)
+ERRORS = [
+    ("proj_negative", lambda: gnn.LSTM(3, 4, proj_size=-1), "positive integer or zero"),
+    ("proj_too_big", lambda: gnn.LSTM(3, 4, proj_size=4), "smaller than hidden_size"),
+    ("empty_sequence", lambda: gnn.GRU(3, 4)(gdlab.zeros(0, 2, 3)), "larger than 0"),
+    ("empty_sequence_bf", lambda: gnn.LSTM(3, 4, batch_first=True)(gdlab.zeros(2, 0, 3)),
+     "larger than 0"),
+    ("proj_h0_width", lambda: gnn.LSTM(3, 4, proj_size=2)(
+        gdlab.zeros(5, 2, 3), (gdlab.zeros(1, 2, 4), gdlab.zeros(1, 2, 4))), r"\(1, 2, 2\)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", ERRORS, ids=[e[0] for e in ERRORS])
+def test_recurrent_errors(case):
+    _, call, message = case
     with pytest.raises(ValueError, match=message):
-        gnn.LSTM(3, 4, **kwargs)
+        call()
 
 
 def test_proj_size_repr_and_state_dict_match_torch():

@@ -144,6 +144,8 @@ class _RNNBase(Module):
                 f"{name}: input.size(-1) must be equal to input_size. Expected "
                 f"{self.input_size}, got {input.shape[-1]}"
             )
+        if input.shape[1 if self.batch_first and input.ndim == 3 else 0] == 0:
+            raise ValueError(f"{name}: Expected sequence length to be larger than 0 in RNN")
         if input.ndim == 2:
             return reshape(input, (input.shape[0], 1, input.shape[1])), True
         return (transpose(input, 0, 1) if self.batch_first else input), False
