@@ -93,16 +93,18 @@ class enable_grad(contextlib.ContextDecorator):
 # Counts down, so the newest node has the smallest seq and a min-heap pops it first.
 _next_seq = itertools.count(0, -1).__next__
 
-# A graph node is the tuple (op, arrays, kwargs, parents, saved, seq), built by ``ops.apply``
-# for every recorded operation. A tuple, not an object, because building it is on the hot
-# path of every op. ``parents`` lists (position, tensor, version) for each input that needs a
-# gradient, ``saved`` lists (tensor, version) for the other tensor inputs: a version is the
-# tensor's in-place counter at recording time, so a tensor modified in place after being
-# used is caught at backward (as torch does). ``seq`` is the creation order: a node is always
-# made after the nodes of its inputs, so visiting tensors newest first is a topological order
-# (seq counts down: the newest node has the smallest).
+# A graph node is the tuple (op, arrays, kwargs, parents, saved, seq, exact), built by
+# ``ops.apply`` for every recorded operation. A tuple, not an object, because building it is
+# on the hot path of every op. ``parents`` lists (position, tensor, version) for each input
+# that needs a gradient, ``saved`` lists (tensor, version) for the other tensor inputs: a
+# version is the tensor's in-place counter at recording time, so a tensor modified in place
+# after being used is caught at backward (as torch does). ``seq`` is the creation order: a
+# node is always made after the nodes of its inputs, so visiting tensors newest first is a
+# topological order (seq counts down: the newest node has the smallest). ``exact`` says the
+# VJPs' results already have their inputs' shapes (an elementwise op without broadcasting),
+# so backward skips the shape comparison.
 # After a backward without retain_graph the tensor's node is replaced by FREED.
-FREED = (None, None, None, (), (), 1)  # seq 1: never a real node's
+FREED = (None, None, None, (), (), 1, True)  # seq 1: never a real node's
 
 
 class Node:
@@ -235,7 +237,7 @@ def _run(
         elif t._retains_grad:
             _retain(t, g)
         node = t._node
-        op, arrays, kwargs, parents, saved, _ = node
+        op, arrays, kwargs, parents, saved, _, exact = node
         if t._version or saved:
             _check_saved(t, node)
         vjps = op.vjps
@@ -250,7 +252,7 @@ def _run(
                 gx = vjp(g, out, *arrays, **kwargs) if kwargs else vjp(g, out, *arrays)
                 if type(gx) is not ndarray:
                     gx = asarray(gx)
-            if gx.shape != x.data.shape:
+            if not exact and gx.shape != x.data.shape:
                 gx = unbroadcast(gx, x.data.shape)
             prev = get(x)
             if prev is None:

@@ -144,20 +144,21 @@ def apply(op: Op, *inputs: object, **kwargs: object) -> Tensor:
     if n == 2:
         ga = ta and a.requires_grad
         gb = tb and b.requires_grad
-        # the node tuple (op, arrays, kwargs, parents, saved, seq): see autograd.engine
+        # the node tuple (op, arrays, kwargs, parents, saved, seq, exact): see autograd.engine
         if ga and gb:
-            node = (op, arrays, kwargs, ((0, a, a._version), (1, b, b._version)), (), _next_seq())
+            parents = ((0, a, a._version), (1, b, b._version))
+            node = (op, arrays, kwargs, parents, (), _next_seq(), False)
         elif ga:
             saved = ((b, b._version),) if tb else ()
-            node = (op, arrays, kwargs, ((0, a, a._version),), saved, _next_seq())
+            node = (op, arrays, kwargs, ((0, a, a._version),), saved, _next_seq(), False)
         elif gb:
             saved = ((a, a._version),) if ta else ()
-            node = (op, arrays, kwargs, ((1, b, b._version),), saved, _next_seq())
+            node = (op, arrays, kwargs, ((1, b, b._version),), saved, _next_seq(), False)
         else:
             node = None
     elif n == 1:
         if ta and a.requires_grad:
-            node = (op, arrays, kwargs, ((0, a, a._version),), (), _next_seq())
+            node = (op, arrays, kwargs, ((0, a, a._version),), (), _next_seq(), False)
         else:
             node = None
     else:
@@ -208,7 +209,8 @@ def apply_unary(op: Op, x: Any, floating: bool = False) -> Tensor:
     out._version = 0
     out._retains_grad = False
     if x.requires_grad and _GradMode.enabled:
-        out._node = (op, (xd,), _NO_KWARGS, ((0, x, x._version),), (), _next_seq())
+        # elementwise: the gradient has the input's shape (exact)
+        out._node = (op, (xd,), _NO_KWARGS, ((0, x, x._version),), (), _next_seq(), True)
         out.requires_grad = True
     else:
         out._node = None
@@ -278,7 +280,9 @@ def apply_binary(op: Op, a: Any, b: Any) -> Tensor:
         elif gb:
             parents, saved = ((1, b, b._version),), ((a, a._version),) if ta else ()
         if ga or gb:
-            node = (op, (ad, bd), _NO_KWARGS, parents, saved, _next_seq())
+            # exact: no broadcasting (a number, or equal shapes), so no unbroadcast at backward
+            exact = not (ta and tb) or ad.shape == bd.shape
+            node = (op, (ad, bd), _NO_KWARGS, parents, saved, _next_seq(), exact)
     out._node = node
     out.requires_grad = node is not None
     return out
@@ -363,7 +367,7 @@ def _record(op: Op, inputs: tuple, arrays: tuple, kwargs: dict) -> tuple | None:
         i += 1
     if not parents:
         return None
-    return (op, arrays, kwargs, tuple(parents), tuple(saved), _next_seq())
+    return (op, arrays, kwargs, tuple(parents), tuple(saved), _next_seq(), False)
 
 
 def _describe(op: Op, arrays: tuple, error: ValueError) -> str:
