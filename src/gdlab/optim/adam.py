@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import partial
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from gdlab.optim._fusion import check_fused_args, flat_views, fused_module, hp_array, run_kernel
 from gdlab.optim._work import for_chunks, work_buffers
 from gdlab.optim.optimizer import (
     Optimizer,
@@ -52,12 +54,14 @@ def adam_(
     maximize: bool = False,
     decoupled_weight_decay: bool = False,
     eps_hat: bool = False,
+    fused: bool | None = None,
 ) -> None:
-    """One Adam/AdamW step in place (see :class:`Adam`), chunk by chunk, no allocation.
+    """One Adam/AdamW step in place (see :class:`Adam`), fused or chunk by chunk, no allocation.
 
-    Long parameters are walked in cache-sized chunks (on several threads if
-    :func:`gdlab.optim.set_num_threads` asked for them); every temporary lives in a reused
-    work buffer.
+    With numba (``fused`` None or True, contiguous float32/float64 arrays) one compiled pass
+    over memory does the whole update. Otherwise long parameters are walked in cache-sized
+    chunks of NumPy ufuncs, every temporary in a reused work buffer. Either way
+    :func:`gdlab.optim.set_num_threads` shares long parameters out over threads.
     """
     if "step" not in state:
         _init_adam_state(param, state, amsgrad)
@@ -78,7 +82,23 @@ def adam_(
         decay=1.0 - lr * weight_decay if weight_decay and decoupled_weight_decay else None,
         coupled=weight_decay if weight_decay and not decoupled_weight_decay else 0.0,
     )  # fmt: skip
-    for_chunks(arrays, partial(_adam_chunk, hp=hp))
+    kernels = fused_module(fused, "adam_")
+    views = None if kernels is None else flat_views(arrays)
+    if views is None:
+        for_chunks(arrays, partial(_adam_chunk, hp=hp))
+    else:
+        _adam_fused(kernels.adam_kernel, views, hp)
+
+
+def _adam_fused(kernel: Callable[..., None], views: list[np.ndarray], hp: _AdamHP) -> None:
+    """The whole update in one compiled pass (``_fused.adam_kernel``, same arithmetic)."""
+    amsgrad = len(views) > 4
+    if not amsgrad:
+        views.append(views[3])  # fills the kernel's max_exp_avg_sq slot, unused
+    decay = 1.0 if hp.decay is None else hp.decay
+    values = (1.0 - hp.beta1, hp.beta2, 1.0 - hp.beta2, hp.e, -hp.scale, decay, hp.coupled)
+    flags = (hp.maximize, bool(hp.coupled), hp.decay is not None, amsgrad)
+    run_kernel(kernel, views, hp_array(values, views[0].dtype), *flags)
 
 
 def _adam_chunk(views: list[np.ndarray], hp: _AdamHP) -> None:
@@ -138,7 +158,10 @@ class Adam(Optimizer):
         maximize: maximize the objective (default False).
         decoupled_weight_decay: AdamW's decay (default False).
         eps_hat: the ε̂ form above (default False).
-        foreach, fused: accepted and ignored; capturable, differentiable: must be False.
+        foreach: accepted and ignored.
+        fused: None (default) runs the numba kernel when numba is installed
+            (``gdlab[fast]``), True requires it, False forces the NumPy rule; same results.
+        capturable, differentiable: must be False.
 
     Example:
         >>> import numpy as np
@@ -190,7 +213,11 @@ class Adam(Optimizer):
             decoupled_weight_decay=decoupled_weight_decay,
             eps_hat=eps_hat,
         )
+        check_fused_args(type(self).__name__, fused, foreach)
         super().__init__(params, defaults)
+
+    def _rule_kwargs(self, group: dict[str, Any]) -> dict[str, Any]:
+        return {**super()._rule_kwargs(group), "fused": group["fused"]}
 
     def _validate(self, group: dict[str, Any]) -> None:
         check_lr(group["lr"])

@@ -4,9 +4,11 @@ Every algorithm is a small rule ``xxx_(param, grad, state, *, lr, ...)`` that up
 parameter array and its state arrays in place. The base calls it once per parameter with the
 group's *current* hyper-parameters, so a scheduler only has to change ``group["lr"]``.
 
-``foreach`` and ``fused`` are accepted for torch compatibility and ignored: gdlab has one NumPy
-code path. ``capturable=True`` and ``differentiable=True`` are rejected (graph capture and
-differentiating through ``step`` do not exist here).
+``foreach`` is accepted for torch compatibility and ignored. ``fused`` selects, for the rules
+that have one (SGD, Adam, AdamW), the optional numba kernel (``gdlab[fast]``; see
+``gdlab.optim._fusion``) or the NumPy path; the other optimizers accept and ignore it.
+``capturable=True`` and ``differentiable=True`` are rejected (graph capture and differentiating
+through ``step`` do not exist here).
 """
 
 from __future__ import annotations

@@ -7,10 +7,12 @@ loader's ``batch_size``: None = the whole set, 1, or b). ``SGD`` is all three.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from gdlab.optim._fusion import check_fused_args, flat_views, fused_module, hp_array, run_kernel
 from gdlab.optim._work import for_chunks, work_buffers
 from gdlab.optim.optimizer import (
     Optimizer,
@@ -36,8 +38,17 @@ def sgd_(
     weight_decay: float = 0.0,
     nesterov: bool = False,
     maximize: bool = False,
+    fused: bool | None = None,
 ) -> None:
-    """One SGD step on ``param`` in place (torch's formula; see :class:`SGD`)."""
+    """One SGD step on ``param`` in place (torch's formula; see :class:`SGD`).
+
+    With numba (``fused`` None or True, contiguous float32/float64 arrays) one compiled pass
+    does the update; otherwise NumPy ufuncs over cache-sized chunks.
+    """
+    kernels = fused_module(fused, "sgd_")
+    hp = (weight_decay, momentum, dampening, nesterov, maximize)
+    if kernels is not None and _sgd_fused(kernels.sgd_kernel, param, grad, state, lr, *hp):
+        return
     buf = state.get("momentum_buffer") if momentum else None
     if momentum and buf is None:  # first step: torch starts the buffer at the gradient
         d_p = effective_grad(param, grad, weight_decay, maximize)
@@ -80,6 +91,26 @@ def sgd_(
     for_chunks(arrays, kernel)
 
 
+def _sgd_fused(
+    kernel: Callable[..., None], param: np.ndarray, grad: np.ndarray, state: dict, lr: float,
+    weight_decay: float, momentum: float, dampening: float, nesterov: bool, maximize: bool,
+) -> bool:  # fmt: skip
+    """The SGD update in one compiled pass (``_fused.sgd_kernel``); False if the arrays can't."""
+    buf = state.get("momentum_buffer") if momentum else None
+    first = bool(momentum) and buf is None
+    if first:
+        buf = np.empty_like(param)  # the kernel writes the first gradient into it
+    views = flat_views([param, grad, param if buf is None else buf])
+    if views is None:
+        return False
+    if first:
+        state["momentum_buffer"] = buf
+    values = hp_array((weight_decay, momentum, 1.0 - dampening, lr), param.dtype)
+    flags = (maximize, bool(weight_decay), bool(momentum), bool(dampening), nesterov, first)
+    run_kernel(kernel, views, values, *flags)
+    return True
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent, optionally with (Nesterov) momentum.
 
@@ -104,7 +135,9 @@ class SGD(Optimizer):
         weight_decay: L2 penalty λ added to the gradient (default 0).
         nesterov: Nesterov momentum (default False); needs momentum > 0 and dampening 0.
         maximize: maximize the objective instead (default False).
-        foreach, fused: accepted for torch compatibility and ignored.
+        foreach: accepted for torch compatibility and ignored.
+        fused: None (default) runs the numba kernel when numba is installed
+            (``gdlab[fast]``), True requires it, False forces the NumPy rule; same results.
         differentiable: must be False.
 
     Example:
@@ -139,6 +172,7 @@ class SGD(Optimizer):
         fused: bool | None = None,
     ) -> None:
         check_unsupported(differentiable=differentiable)
+        check_fused_args("SGD", fused, foreach)
         defaults = dict(
             lr=lr,
             momentum=momentum,
@@ -151,6 +185,9 @@ class SGD(Optimizer):
             fused=fused,
         )
         super().__init__(params, defaults)
+
+    def _rule_kwargs(self, group: dict[str, Any]) -> dict[str, Any]:
+        return {**super()._rule_kwargs(group), "fused": group["fused"]}
 
     def _validate(self, group: dict[str, Any]) -> None:
         check_lr(group["lr"])

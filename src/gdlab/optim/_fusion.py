@@ -1,0 +1,113 @@
+"""Choosing between the fused (numba) kernels and the NumPy rules, as torch's ``fused`` flag.
+
+``fused=None`` (the default): the fused kernel when numba is importable and the arrays allow it
+(see :func:`flat_views`), else NumPy. ``fused=True``: numba is required (ImportError naming the
+``gdlab[fast]`` extra otherwise); arrays the kernel cannot take (non-contiguous, mixed layouts,
+float16, a grad of another dtype) still go through NumPy. ``fused=False``: always NumPy.
+Both paths keep the same state keys and give the same numbers (to float rounding).
+
+numba is imported on the first step that may use it, never at ``import gdlab``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import ModuleType
+
+import numpy as np
+
+from gdlab.optim._work import is_long, run_chunked
+
+__all__ = [
+    "FUSED_DTYPES",
+    "check_fused_args",
+    "flat_views",
+    "fused_module",
+    "hp_array",
+    "run_kernel",
+]
+
+FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_UNSET = object()
+_module: object = _UNSET  # gdlab.optim._fused once imported, None if numba is missing
+_import_error: ImportError | None = None
+
+INSTALL_HINT = "install the optional fused kernels with: pip install 'gdlab[fast]' (numba)"
+
+
+def fused_module(fused: bool | None, who: str = "optimizer") -> ModuleType | None:
+    """The kernels module for ``fused`` (None: if numba imports; True: required; False: None).
+
+    Raises:
+        ImportError: ``fused=True`` and numba cannot be imported.
+    """
+    global _module, _import_error
+    if fused is False:
+        return None
+    if _module is _UNSET:
+        try:
+            from gdlab.optim import _fused
+        except ImportError as exc:  # numba missing (or broken): the NumPy rules take over
+            _module, _import_error = None, exc
+        else:
+            _module = _fused
+    if _module is None and fused:
+        raise ImportError(
+            f"{who}: fused=True needs numba, which could not be imported "
+            f"({_import_error}); {INSTALL_HINT}, or pass fused=None/False for the NumPy path"
+        )
+    return _module  # type: ignore[return-value]
+
+
+def reset() -> None:
+    """Forget the import attempt (tests that hide numba call this)."""
+    global _module, _import_error
+    _module, _import_error = _UNSET, None
+
+
+def check_fused_args(who: str, fused: bool | None, foreach: bool | None) -> None:
+    """torch's constructor checks: not both fused and foreach; numba present if fused=True."""
+    if fused and foreach:
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+    if fused:
+        fused_module(True, who)
+
+
+def flat_views(arrays: list[np.ndarray]) -> list[np.ndarray] | None:
+    """1-D views of same-shaped arrays with one dtype (float32/64) and one memory order.
+
+    C-contiguous arrays flatten in C order, Fortran-contiguous ones in F order; elementwise
+    rules only need element i of every array to be the same element. None if any array would
+    need a copy (the NumPy rule handles those).
+    """
+    shape, dtype = arrays[0].shape, arrays[0].dtype
+    if dtype not in FUSED_DTYPES or any(a.shape != shape or a.dtype != dtype for a in arrays):
+        return None
+    if all(a.flags.c_contiguous for a in arrays):
+        order = "C"
+    elif all(a.flags.f_contiguous for a in arrays):
+        order = "F"
+    else:
+        return None
+    return [a.reshape(-1, order=order) for a in arrays]
+
+
+def run_kernel(kernel: Callable[..., None], views: list[np.ndarray], *args: object) -> None:
+    """``kernel(*views, *args)``, split in CHUNK-aligned parts over the optimizer's threads."""
+
+    def body(lo: int, hi: int) -> None:
+        kernel(*(v[lo:hi] for v in views), *args)
+
+    if is_long(views[0].size):
+        run_chunked(views[0].size, body)
+    else:
+        kernel(*views, *args)
+
+
+def hp_array(values: tuple[float, ...], dtype: np.dtype) -> np.ndarray:
+    """Hyper-parameters as an array of the parameter's dtype.
+
+    The NumPy rules multiply float32 arrays by Python floats, which NumPy rounds to float32
+    first; handing the kernel float32 scalars reproduces that rounding exactly.
+    """
+    return np.array(values, dtype=dtype)
