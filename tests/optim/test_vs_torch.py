@@ -99,8 +99,24 @@ def _set_grads(step, gd, th, negate=()):
             q.grad = torch.from_numpy(g.copy())
 
 
+FUSABLE = {"SGD", "Adam", "AdamW"}  # optimizers with a fused (numba) kernel
+FUSED_CASES = [c for c in CASES if c[1] in FUSABLE]
+
+
 @pytest.mark.parametrize("name, cls, kw0, kw1", CASES, ids=[c[0] for c in CASES])
 def test_trajectory_matches_torch(name, cls, kw0, kw1):
+    """The NumPy rules (``fused=False`` where a fused kernel exists)."""
+    _check_trajectory(name, cls, kw0, kw1, dict(fused=False) if cls in FUSABLE else {})
+
+
+@pytest.mark.parametrize("name, cls, kw0, kw1", FUSED_CASES, ids=[c[0] for c in FUSED_CASES])
+def test_fused_trajectory_matches_torch(name, cls, kw0, kw1):
+    """The numba kernels (param 0 is Fortran-ordered with C-ordered grads: NumPy for it)."""
+    pytest.importorskip("numba")
+    _check_trajectory(name, cls, kw0, kw1, dict(fused=True))
+
+
+def _check_trajectory(name, cls, kw0, kw1, gd_extra):
     shapes = SHAPES[:3] if cls == "Adafactor" else SHAPES  # torch's Adafactor fails on size 0
     values = initial_values(1, shapes)
     negate = _negated(kw0, kw1, len(shapes))
@@ -108,7 +124,7 @@ def test_trajectory_matches_torch(name, cls, kw0, kw1):
     th = [torch.tensor(v, requires_grad=True) for v in values]
     gd_groups, kw = _groups(gd, kw0, kw1)
     th_groups, _ = _groups(th, kw0, kw1)
-    opt = getattr(optim, cls)(gd_groups, **kw)
+    opt = getattr(optim, cls)(gd_groups, **kw, **gd_extra)
     topt = getattr(torch.optim, cls)(th_groups, **kw)
     for step in range(STEPS):
         _set_grads(step, gd, th, negate)
@@ -116,7 +132,7 @@ def test_trajectory_matches_torch(name, cls, kw0, kw1):
         topt.step()
         if step == RESUME_AT:  # resume from a state dict in a fresh optimizer
             saved = copy.deepcopy(opt.state_dict())
-            opt = getattr(optim, cls)(_groups(gd, kw0, kw1)[0], **kw)
+            opt = getattr(optim, cls)(_groups(gd, kw0, kw1)[0], **kw, **gd_extra)
             opt.load_state_dict(saved)
         for p, q in zip(gd, th, strict=True):
             assert np.isfinite(p.data).all(), f"{name} diverged at step {step}"

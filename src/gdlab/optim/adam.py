@@ -97,7 +97,7 @@ def _adam_fused(kernel: Callable[..., None], views: list[np.ndarray], hp: _AdamH
         views.append(views[3])  # fills the kernel's max_exp_avg_sq slot, unused
     decay = 1.0 if hp.decay is None else hp.decay
     values = (1.0 - hp.beta1, hp.beta2, 1.0 - hp.beta2, hp.e, -hp.scale, decay, hp.coupled)
-    flags = (hp.maximize, bool(hp.coupled), hp.decay is not None, amsgrad)
+    flags = (bool(hp.maximize), bool(hp.coupled), hp.decay is not None, amsgrad)
     run_kernel(kernel, views, hp_array(values, views[0].dtype), *flags)
 
 

@@ -106,7 +106,7 @@ def _sgd_fused(
     if first:
         state["momentum_buffer"] = buf
     values = hp_array((weight_decay, momentum, 1.0 - dampening, lr), param.dtype)
-    flags = (maximize, bool(weight_decay), bool(momentum), bool(dampening), nesterov, first)
+    flags = [bool(f) for f in (maximize, weight_decay, momentum, dampening, nesterov, first)]
     run_kernel(kernel, views, values, *flags)
     return True
 
