@@ -130,3 +130,32 @@ def test_embedding_max_norm_matches_torch(case):
     np.testing.assert_allclose(g.weight.data, t.weight.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(g.weight.grad, t.weight.grad.numpy(), rtol=1e-12)
     assert repr(g) == repr(t)
+
+
+# (class, args, input shape)
+PAD_MODULES = [
+    ("ReflectionPad1d", (2,), (2, 3, 4)),
+    ("ReflectionPad2d", ((1, 2, 0, 3),), (1, 2, 4, 5)),
+    ("ReflectionPad3d", (1,), (1, 1, 2, 3, 3)),
+    ("ReplicationPad1d", ((3, 0),), (3, 2)),
+    ("ReplicationPad2d", (2,), (1, 2, 3, 3)),
+    ("ReplicationPad3d", ((1, 0, 0, 1, 2, 0),), (1, 2, 2, 2, 2)),
+    ("CircularPad1d", (1,), (2, 2, 3)),
+    ("CircularPad2d", ((1, 2, 2, 1),), (1, 2, 3, 4)),
+    ("CircularPad3d", (1,), (1, 1, 2, 2, 2)),
+    ("ConstantPad1d", (2, 3.5), (2, 3, 4)),
+    ("ConstantPad2d", ((1, 0, 2, 0), -1.0), (1, 2, 3, 3)),
+    ("ConstantPad3d", (1, 0.5), (1, 2, 2, 2)),
+    ("ZeroPad1d", ((1, 2),), (2, 3, 4)),
+    ("ZeroPad2d", (1,), (1, 2, 3, 3)),
+    ("ZeroPad3d", ((0, 1, 1, 0, 2, 1),), (1, 1, 2, 2, 2)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", PAD_MODULES, ids=[c[0] for c in PAD_MODULES])
+def test_padding_modules_match_torch(case):
+    name, args, shape = case
+    rng = np.random.default_rng(0)
+    g, t = getattr(gnn, name)(*args), getattr(torch.nn, name)(*args)
+    assert repr(g) == repr(t)
+    compare_forward_backward(g, t, (rng.standard_normal(shape),), {}, {}, rng)

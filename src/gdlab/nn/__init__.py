@@ -41,6 +41,23 @@ from gdlab.nn.loss import (
 )
 from gdlab.nn.module import IncompatibleKeys, Module, StateDictError
 from gdlab.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
+from gdlab.nn.padding import (
+    CircularPad1d,
+    CircularPad2d,
+    CircularPad3d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ConstantPad3d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReflectionPad3d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ReplicationPad3d,
+    ZeroPad1d,
+    ZeroPad2d,
+    ZeroPad3d,
+)
 from gdlab.nn.parameter import Parameter
 from gdlab.nn.recurrent import GRU, LSTM, RNN
 
@@ -52,5 +69,8 @@ __all__ = [
     "LogSoftmax", "MSELoss", "MaxPool1d", "MaxPool2d", "Module", "ModuleDict", "ModuleList",
     "NLLLoss", "PReLU", "Parameter", "ReLU", "ReLU6", "SiLU", "Sequential", "Sigmoid",
     "SmoothL1Loss", "Softmax", "Softplus", "StateDictError", "Tanh", "Unflatten", "functional",
-    "init", "utils",
+    "init", "utils", "CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d",
+    "ConstantPad2d", "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
+    "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "ZeroPad1d", "ZeroPad2d",
+    "ZeroPad3d",
 ]  # fmt: skip
