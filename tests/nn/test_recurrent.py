@@ -156,3 +156,22 @@ def test_proj_size_repr_and_state_dict_match_torch():
     assert [(k, v.shape) for k, v in g.state_dict().items()] == [
         (k, tuple(v.shape)) for k, v in tsd.items()
     ]
+
+
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+def test_one_loop_over_time_per_node_and_pass(name, monkeypatch):
+    """Performance contract: the VJPs of all inputs share one backward loop over the saved
+    gates, so each layer and direction loops over time once forward and once backward (no
+    recomputation of the forward, no loop per input)."""
+    from gdlab.ops import rnn_ops
+
+    loops = []
+    steps = rnn_ops._steps
+    monkeypatch.setattr(rnn_ops, "_steps", lambda *a: loops.append(1) or steps(*a))
+    m = getattr(gnn, name)(2, 3, num_layers=2, bidirectional=True, generator=0)
+    h0 = gdlab.zeros(4, 2, 3, requires_grad=True)
+    hx = (h0, gdlab.zeros(4, 2, 3, requires_grad=True)) if name == "LSTM" else h0
+    out, _ = m(gdlab.randn(5, 2, 2, generator=1, requires_grad=True), hx)
+    assert len(loops) == 4
+    out.sum().backward()
+    assert len(loops) == 8
