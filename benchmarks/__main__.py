@@ -33,6 +33,7 @@ from benchmarks.harness import machine_info, memory_bandwidth, row, thread_limit
 BENCHMARKS = {
     "engine_overhead": "benchmarks.engine_overhead",
     "mlp_cnn_step": "benchmarks.mlp_cnn_step",
+    "rnn_step": "benchmarks.rnn_step",
     "numpy_floor": "benchmarks.numpy_floor",
     "adam_step": "benchmarks.adam_step",
     "digits": "benchmarks.digits_time_to_accuracy",

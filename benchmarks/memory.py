@@ -100,26 +100,38 @@ def worker(name: str, samples: int, batch: int, threads: int) -> dict:
     return {"peak_mib": _peak_mib(), "baseline_mib": baseline, "note": note}
 
 
-def _spawn(name: str, samples: int, batch: int, threads: int) -> dict:
+def _start(name: str, samples: int, batch: int, threads: int) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "benchmarks.memory", "--worker", name]
     cmd += ["--samples", str(samples), "--batch", str(batch), "--threads", str(threads)]
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-    }
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT, env=env)
-    if out.returncode:
-        raise RuntimeError(f"memory worker {name} failed: {out.stderr.strip()[-500:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": path}
+    return subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env
+    )
+
+
+def _collect(name: str, proc: subprocess.Popen) -> dict:
+    try:
+        out, err = proc.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise RuntimeError(f"memory worker {name} timed out") from None
+    if proc.returncode:
+        raise RuntimeError(f"memory worker {name} failed: {err.strip()[-500:]}")
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def run(threads: int = 1, smoke: bool = False) -> list[dict]:
     """Rows: peak RSS and RSS growth during training, gdlab and the NumPy floor vs torch."""
     samples, batch, repeats = (256, 128, 1) if smoke else (10_000, 128, 3)
     got: dict[str, list[dict]] = {name: [] for name in WORKERS}
-    for r in range(repeats):
+    if smoke:  # only checks that the workers run: start them side by side
+        procs = {name: _start(name, samples, batch, threads) for name in WORKERS}
+        for name, proc in procs.items():
+            got[name].append(_collect(name, proc))
+    for r in range(0 if smoke else repeats):  # one at a time, so they do not compete
         for name in WORKERS[r % 3 :] + WORKERS[: r % 3]:
-            got[name].append(_spawn(name, samples, batch, threads))
+            got[name].append(_collect(name, _start(name, samples, batch, threads)))
 
     def med(name: str, key: str) -> float:
         if key == "growth":
