@@ -228,8 +228,12 @@ def _run(
     found: dict[int, np.ndarray] = {}
     pop, get, push = grads.pop, grads.get, heappush
     ndarray, asarray, freed = np.ndarray, np.asarray, FREED
-    while heap:
-        t = heappop(heap)[1]
+    t = None  # the next tensor, when it is known without the heap (a chain: always)
+    while True:
+        if t is None:
+            if not heap:
+                break
+            t = heappop(heap)[1]
         g = pop(t)
         if wanted is not None:
             if id(t) in wanted:
@@ -242,6 +246,7 @@ def _run(
             _check_saved(t, node)
         vjps = op.vjps
         out = t.data
+        nxt = None  # the only pending tensor, while the heap is empty
         for i, x, v in parents:
             if x._version != v:
                 raise _version_error(x, node, v)
@@ -261,11 +266,18 @@ def _run(
                 if xn is not None:
                     if xn is freed:
                         raise RuntimeError(_FREED_MESSAGE)
-                    push(heap, (xn[5], x))
+                    if nxt is None and not heap:
+                        nxt = x
+                    else:
+                        if nxt is not None:
+                            push(heap, (nxt._node[5], nxt))
+                            nxt = None
+                        push(heap, (xn[5], x))
             else:
                 grads[x] = prev + gx  # a new array: pending gradients are never modified
         if not retain_graph:
             t._node = freed  # drops the saved arrays; a later backward raises
+        t = nxt
     if wanted is None:
         _accumulate_leaves(grads, root_grads, retain_graph)
     else:
