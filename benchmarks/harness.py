@@ -276,6 +276,7 @@ def machine_info() -> dict:
         "numpy": np.__version__,
         "torch": _version("torch"),
         "sklearn": _version("sklearn"),
+        "numba": _version("numba"),
         "gdlab": _version("gdlab"),
         "commit": _git_commit(),
         "blas": blas_info(),

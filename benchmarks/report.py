@@ -91,7 +91,8 @@ def _machine(info: dict) -> list[str]:
         f"- CPU: {info.get('cpu')}; {info.get('cores')} cores ({info.get('usable_cores')} usable),"
         f" {info.get('mem_gib', 0) or 0:.0f} GiB; {info.get('os')}",
         f"- Python {info.get('python')}, NumPy {info.get('numpy')}, torch {info.get('torch')}"
-        f" ({info.get('torch_backends', '?')}), scikit-learn {info.get('sklearn')}",
+        f" ({info.get('torch_backends', '?')}), scikit-learn {info.get('sklearn')},"
+        f" numba {info.get('numba')} (gdlab's optional fused optimizer kernels)",
         f"- BLAS/OpenMP libraries loaded: {blas or '?'}; environment: {env}",
         f"- Threads: {info.get('threads_note', '')}",
     ]
