@@ -19,7 +19,6 @@ import numpy as np
 from gdlab.optim._work import is_long, run_chunked
 
 __all__ = [
-    "FUSED_DTYPES",
     "check_fused_args",
     "flat_views",
     "fused_module",
@@ -27,7 +26,6 @@ __all__ = [
     "run_kernel",
 ]
 
-FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _UNSET = object()
 _module: object = _UNSET  # gdlab.optim._fused once imported, None if numba is missing
 _import_error: ImportError | None = None
@@ -77,19 +75,21 @@ def flat_views(arrays: list[np.ndarray]) -> list[np.ndarray] | None:
     """1-D views of same-shaped arrays with one dtype (float32/64) and one memory order.
 
     C-contiguous arrays flatten in C order, Fortran-contiguous ones in F order; elementwise
-    rules only need element i of every array to be the same element. None if any array would
-    need a copy (the NumPy rule handles those).
+    rules only need element i of every array to be the same element. 1-D arrays come back as
+    they are. None if any array would need a copy (the NumPy rule handles those).
     """
-    shape, dtype = arrays[0].shape, arrays[0].dtype
-    if dtype not in FUSED_DTYPES or any(a.shape != shape or a.dtype != dtype for a in arrays):
+    first = arrays[0]
+    shape, dtype = first.shape, first.dtype
+    if dtype.char not in "fd":  # float32, float64 (this runs per parameter per step: cheap tests)
         return None
+    for a in arrays:
+        if a.shape != shape or a.dtype != dtype:
+            return None
     if all(a.flags.c_contiguous for a in arrays):
-        order = "C"
-    elif all(a.flags.f_contiguous for a in arrays):
-        order = "F"
-    else:
-        return None
-    return [a.reshape(-1, order=order) for a in arrays]
+        return arrays if first.ndim == 1 else [a.reshape(-1) for a in arrays]
+    if all(a.flags.f_contiguous for a in arrays):
+        return [a.reshape(-1, order="F") for a in arrays]
+    return None
 
 
 def run_kernel(kernel: Callable[..., None], views: list[np.ndarray], *args: object) -> None:
