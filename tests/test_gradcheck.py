@@ -40,6 +40,13 @@ def test_numerical_grad_signature_and_values():
     np.testing.assert_array_equal(x.data, [1.0, 2.0, 3.0])  # perturbations undone
 
 
+def test_numerical_grad_accepts_plain_arrays():
+    a = np.array([1.0, 2.0])
+    (ga,) = numerical_grad(lambda x: (x**2).sum(), a)
+    np.testing.assert_allclose(ga, [2.0, 4.0], rtol=1e-8)
+    np.testing.assert_array_equal(a, [1.0, 2.0])
+
+
 @pytest.mark.parametrize(
     "f, shapes",
     [

@@ -81,6 +81,18 @@ def test_grad_is_assignable_and_cast_to_the_tensor_dtype():
     assert x.grad is None
 
 
+def test_assigned_grad_of_the_right_dtype_is_kept_as_it_is():
+    """An ndarray's .data is its memory buffer: the setter must not rewrap it."""
+    x = gdlab.tensor([1.0, 2.0], requires_grad=True)
+    g = np.array([1.0, 1.0], dtype=np.float32)
+    x.grad = g
+    assert x.grad is g
+    x.grad *= 2.0  # an optimizer's in-place update goes through the setter
+    assert x.grad is g and g[0] == 2.0
+    x.grad = gdlab.tensor([3.0, 4.0])
+    np.testing.assert_array_equal(x.grad, [3.0, 4.0])
+
+
 def test_requires_grad_flag_rules():
     x = gdlab.tensor([1.0])
     assert x.requires_grad_() is x and x.requires_grad and x.is_leaf

@@ -98,7 +98,7 @@ class Tensor:
     @grad.setter
     def grad(self, value: Any) -> None:
         if value is not None:
-            value = np.asarray(getattr(value, "data", value))
+            value = np.asarray(_data(value))  # an ndarray as it is (its .data is a buffer)
             if value.shape != self.data.shape:
                 raise ValueError(
                     f"assigned grad has shape {value.shape}, which does not match the tensor's "
@@ -259,7 +259,7 @@ class Tensor:
 
     def copy_(self, src: Any) -> Tensor:
         self._mark_modified()
-        src = np.asarray(getattr(src, "data", src))
+        src = np.asarray(_data(src))
         try:
             np.copyto(self.data, np.broadcast_to(src, self.data.shape), casting="unsafe")
         except ValueError:
@@ -270,7 +270,7 @@ class Tensor:
 
     def _inplace(self, ufunc: np.ufunc, other: Any) -> Tensor:
         self._mark_modified()
-        other = getattr(other, "data", other)
+        other = _data(other)
         try:
             ufunc(self.data, other, out=self.data, casting="same_kind")
         except ValueError:

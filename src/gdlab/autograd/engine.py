@@ -337,7 +337,9 @@ def _root_gradient(t: Tensor, gradient: object) -> np.ndarray:
         if t.data.size != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
         return np.ones_like(t.data)
-    g = np.asarray(getattr(gradient, "data", gradient))
+    if not isinstance(gradient, np.ndarray):  # an ndarray's own .data is a memory buffer
+        gradient = getattr(gradient, "data", gradient)
+    g = np.asarray(gradient)
     if g.shape != t.data.shape:
         raise ValueError(
             f"backward: gradient of shape {g.shape} does not match the output's shape "

@@ -25,8 +25,13 @@ def _tensor_cls() -> type:
     return Tensor
 
 
+def _array_of(x: Any) -> Any:
+    """A tensor's array; an ndarray as it is (``ndarray.data`` is its memory buffer)."""
+    return x.data if isinstance(x, _tensor_cls()) else x
+
+
 def _scalar_value(out: Any) -> np.ndarray:
-    return np.asarray(getattr(out, "data", out), dtype=np.float64)
+    return np.asarray(_array_of(out), dtype=np.float64)
 
 
 def numerical_grad(
@@ -44,7 +49,7 @@ def numerical_grad(
     """
     grads = []
     for x in inputs:
-        data = getattr(x, "data", x)
+        data = _array_of(x)
         if not isinstance(data, np.ndarray) or data.dtype.kind != "f":
             raise TypeError(
                 f"numerical_grad: inputs must be floating tensors or arrays, got {type(x).__name__}"
@@ -137,7 +142,7 @@ def _detached(f: Callable[..., Any], inputs: Sequence[Any], positions: list[int]
     def g(*arrays: Any) -> Any:
         args = list(inputs)
         for p, arr in zip(positions, arrays, strict=True):
-            args[p] = Tensor._wrap(getattr(arr, "data", arr))
+            args[p] = Tensor._wrap(_array_of(arr))
         with no_grad():
             return f(*args)
 

@@ -311,7 +311,7 @@ def minimum(a: Any, b: Any) -> Tensor:
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002 - torch's name
     """Elements of ``input`` where ``condition`` holds, else of ``other``."""
-    cond = np.asarray(getattr(condition, "data", condition))
+    cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
     return apply(WHERE, *_operands(input, other), condition=cond)

@@ -53,7 +53,7 @@ MATMUL = defop("matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b, sample=_sample
 def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product; leading dimensions broadcast, 1-D operands as torch.matmul."""
     a, b = _operands(a, b)
-    sa, sb = np.shape(getattr(a, "data", a)), np.shape(getattr(b, "data", b))
+    sa, sb = (x.data.shape if isinstance(x, Tensor) else np.shape(x) for x in (a, b))
     if len(sa) == 0 or len(sb) == 0:
         raise ValueError(f"matmul: both arguments need at least 1 dimension, got {sa} and {sb}")
     k_b = sb[0] if len(sb) == 1 else sb[-2]

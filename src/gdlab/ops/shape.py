@@ -253,7 +253,7 @@ GATHER = defop(
 
 def gather(x: Tensor, dim: int, index: Any) -> Tensor:
     """out[i][j] = x[index[i][j]][j] for dim 0 (``torch.gather``)."""
-    idx = np.asarray(getattr(index, "data", index))
+    idx = np.asarray(index.data if isinstance(index, Tensor) else index)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"gather: index must be an integer tensor, got dtype {idx.dtype}")
     if idx.ndim != x.ndim:
