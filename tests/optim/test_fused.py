@@ -155,6 +155,34 @@ def test_without_numba_fused_true_says_what_to_install(numba_hidden, cls):
         getattr(optim, cls)([Parameter(np.zeros(2))], lr=0.1, fused=True)
 
 
+def test_a_state_dict_saved_fused_loads_and_steps_without_numba(numba_hidden):
+    saved = _run("Adam", dict(lr=0.03), np.float64, fused=False, steps=2)[1].state_dict()
+    saved["param_groups"][0]["fused"] = True  # as saved where numba (or torch fused) ran
+    params = [Parameter(np.ones(s)) for s in SHAPES]
+    opt = optim.Adam(params, lr=0.03)
+    opt.load_state_dict(saved)
+    assert opt.param_groups[0]["fused"] is None  # the code path stays this machine's choice
+    for p in params:
+        p.grad = np.ones(p.shape)
+    opt.step()
+
+
+def test_a_numba_that_fails_to_load_falls_back_too(monkeypatch):
+    def broken():
+        raise RuntimeError("cannot cache function 'adam_kernel': no locator available")
+
+    monkeypatch.setattr(_fusion, "_import_kernels", broken)
+    _fusion.reset()
+    try:
+        auto, _ = _run(*CASES[8], np.float64, fused=None)
+        plain, _ = _run(*CASES[8], np.float64, fused=False)
+        np.testing.assert_array_equal(auto[0].data, plain[0].data)
+        with pytest.raises(ImportError, match="RuntimeError: cannot cache"):
+            optim.Adam([Parameter(np.zeros(2))], fused=True)
+    finally:
+        _fusion.reset()
+
+
 @pytest.mark.parametrize("rule", [optim.sgd_, optim.adam_])
 def test_without_numba_functional_fused_true_raises(numba_hidden, rule):
     with pytest.raises(ImportError, match=r"gdlab\[fast\]"):

@@ -28,7 +28,7 @@ __all__ = [
 
 _UNSET = object()
 _module: object = _UNSET  # gdlab.optim._fused once imported, None if numba is missing
-_import_error: ImportError | None = None
+_import_error: Exception | None = None
 
 INSTALL_HINT = "install the optional fused kernels with: pip install 'gdlab[fast]' (numba)"
 
@@ -44,17 +44,24 @@ def fused_module(fused: bool | None, who: str = "optimizer") -> ModuleType | Non
         return None
     if _module is _UNSET:
         try:
-            from gdlab.optim import _fused
-        except ImportError as exc:  # numba missing (or broken): the NumPy rules take over
+            _module = _import_kernels()
+        # numba missing, or present but unusable (e.g. no writable cache directory raises
+        # RuntimeError at decoration): training must not break, the NumPy rules take over
+        except Exception as exc:  # noqa: BLE001
             _module, _import_error = None, exc
-        else:
-            _module = _fused
     if _module is None and fused:
         raise ImportError(
             f"{who}: fused=True needs numba, which could not be imported "
-            f"({_import_error}); {INSTALL_HINT}, or pass fused=None/False for the NumPy path"
-        )
+            f"({type(_import_error).__name__}: {_import_error}); {INSTALL_HINT}, or pass "
+            "fused=None/False for the NumPy path"
+        ) from _import_error
     return _module  # type: ignore[return-value]
+
+
+def _import_kernels() -> ModuleType:
+    from gdlab.optim import _fused
+
+    return _fused
 
 
 def reset() -> None:

@@ -46,6 +46,7 @@ required = _Required()
 # Keys a param group may carry besides the optimizer's defaults (torch users store names;
 # schedulers add initial_lr & co. after construction).
 _EXTRA_GROUP_KEYS = {"name", "param_names", "initial_lr"}
+_EXECUTION_KEYS = {"params", "foreach", "fused"}  # load_state_dict keeps the current values
 _scratch_local = threading.local()
 
 
@@ -349,7 +350,8 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore the state and hyper-parameters saved by ``state_dict()`` (copies them).
 
-        torch's state dicts load too (tensors become arrays, ``step`` a float).
+        torch's state dicts load too (tensors become arrays, ``step`` a float). ``foreach``
+        and ``fused`` keep this optimizer's values: they choose a code path, not the math.
         """
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
@@ -375,9 +377,11 @@ class Optimizer:
             new_state[p] = self._load_param_state(key, p, value)
         new_groups = []
         for g, s in zip(self.param_groups, saved_groups, strict=True):
-            # keys torch does not save (gdlab's extensions) keep their current value
+            # keys torch does not save (gdlab's extensions) keep their current value, and so
+            # do foreach/fused: how this machine runs the step (a dict saved with fused=True
+            # must still load where numba is missing), not a hyper-parameter
             group = {k: v for k, v in g.items() if k != "params"}
-            group.update({k: _to_array(v) for k, v in s.items() if k != "params"})
+            group.update({k: _to_array(v) for k, v in s.items() if k not in _EXECUTION_KEYS})
             group["params"] = g["params"]
             new_groups.append(group)
         self.state = new_state
