@@ -177,3 +177,51 @@ def test_methods_mirror_functions():
     np.testing.assert_array_equal(x.where(x > 1, 0.0).data, gdlab.where(x > 1, x, 0.0).data)
     np.testing.assert_array_equal(x.pow(2).data, gdlab.pow(x, 2).data)
     assert gdlab.clip is gdlab.clamp
+
+
+def _operand(kind):
+    return {
+        "f32 grad": lambda: gdlab.tensor([[1.5, -2.0], [0.5, 3.0]], requires_grad=True),
+        "f32 row": lambda: gdlab.tensor([2.0, -1.0], requires_grad=True),
+        "f32 const": lambda: gdlab.tensor([[0.25, 4.0], [1.0, -1.0]]),
+        "f64 grad": lambda: gdlab.tensor(
+            [[1.0, 2.0], [3.0, 4.0]], dtype="float64", requires_grad=True
+        ),
+        "i64": lambda: gdlab.tensor([[1, 2], [3, 4]]),
+        "float": lambda: 0.5,
+        "int": lambda: 3,
+        "-0.0": lambda: -0.0,
+        "ndarray": lambda: np.array([[2.0, 3.0], [4.0, 5.0]]),
+    }[kind]()
+
+
+@pytest.mark.parametrize("name", ["add", "sub", "mul"])
+@pytest.mark.parametrize(
+    "left, right",
+    [
+        ("f32 grad", "f32 grad"), ("f32 grad", "f32 row"), ("f32 row", "f32 grad"),
+        ("f32 grad", "f32 const"), ("f32 const", "f32 grad"), ("f32 grad", "f64 grad"),
+        ("f32 grad", "i64"), ("i64", "f32 grad"), ("i64", "int"), ("i64", "float"),
+        ("f32 grad", "float"), ("f32 grad", "int"), ("f32 grad", "-0.0"), ("f32 grad", "ndarray"),
+        ("f64 grad", "float"),
+    ],
+)  # fmt: skip
+def test_operators_equal_the_functions(name, left, right):
+    """``a + b`` takes a shortcut (registry.binary_method): same values, dtype and grads."""
+    op = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b}[name]
+    results = []
+    for f in (op, getattr(gdlab, name)):
+        a, b = _operand(left), _operand(right)
+        out = f(a, b)
+        grads = []
+        if out.requires_grad:
+            (out * gdlab.tensor(np.arange(out.data.size).reshape(out.shape) + 1.0)).sum().backward()
+            grads = [x.grad for x in (a, b) if isinstance(x, gdlab.Tensor) and x.requires_grad]
+        results.append((out.data, out.requires_grad, grads))
+    (d1, r1, g1), (d2, r2, g2) = results
+    assert d1.dtype == d2.dtype and r1 == r2 and len(g1) == len(g2)
+    np.testing.assert_array_equal(d1, d2)
+    np.testing.assert_array_equal(np.signbit(d1), np.signbit(d2))
+    for x, y in zip(g1, g2, strict=True):
+        assert x.dtype == y.dtype
+        np.testing.assert_array_equal(x, y)

@@ -307,21 +307,13 @@ class Tensor:
         self.data[_index_data(index)] = _data(value)
 
     # ----------------------------------------------------------------- operators
-    # + - * go straight to the op table (the hot path of every model); the rest delegate.
-    def __add__(self, other: Any) -> Tensor:
-        return _binary(_ADD, self, other)
-
+    # + - * go straight to the op table (the hot path of every model): __add__, __sub__ and
+    # __mul__ are set below the class, from ops.registry.binary_method; the rest delegate.
     def __radd__(self, other: Any) -> Tensor:
         return _binary(_ADD, other, self)
 
-    def __sub__(self, other: Any) -> Tensor:
-        return _binary(_SUB, self, other)
-
     def __rsub__(self, other: Any) -> Tensor:
         return _binary(_SUB, other, self)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return _binary(_MUL, self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
         return _binary(_MUL, other, self)
@@ -410,4 +402,9 @@ from gdlab.ops.elementwise import SUB as _SUB  # noqa: E402
 from gdlab.ops.elementwise import abs, div, neg, pow, to_dtype  # noqa: E402
 from gdlab.ops.linalg import matmul  # noqa: E402
 from gdlab.ops.registry import apply_binary as _binary  # noqa: E402
+from gdlab.ops.registry import binary_method as _binary_method  # noqa: E402
 from gdlab.ops.shape import getitem, permute, transpose  # noqa: E402
+
+Tensor.__add__ = _binary_method(_ADD)
+Tensor.__sub__ = _binary_method(_SUB)
+Tensor.__mul__ = _binary_method(_MUL)
