@@ -254,7 +254,14 @@ def _run(
             if vjp is passthrough:
                 gx = g
             else:
-                gx = vjp(g, out, *arrays, **kwargs) if kwargs else vjp(g, out, *arrays)
+                if kwargs:
+                    gx = vjp(g, out, *arrays, **kwargs)
+                elif len(arrays) == 2:  # spelled out: cheaper than a *arrays call
+                    gx = vjp(g, out, arrays[0], arrays[1])
+                elif len(arrays) == 1:
+                    gx = vjp(g, out, arrays[0])
+                else:
+                    gx = vjp(g, out, *arrays)
                 if type(gx) is not ndarray:
                     gx = asarray(gx)
             if not exact and gx.shape != x.data.shape:
