@@ -3,6 +3,11 @@
 ``vjp(g, out, *inputs, **kwargs)`` receives the output gradient ``g``, the forward output and
 the forward's input arrays, and returns the gradient for its input as if shapes matched: the
 engine sums broadcast axes away. Everything that is not a primitive is composed from these.
+
+A VJP returns a new array, ``g`` itself or a view of ``g``: never one of its inputs, the output
+or a view of them, and never an array it also keeps outside its graph node (a module-level
+cache). The engine relies on this to give a fresh result to a leaf's ``.grad`` without a copy
+(tests/ops/test_vjp_table.py checks every row).
 """
 
 from __future__ import annotations
