@@ -167,17 +167,32 @@ def test_a_state_dict_saved_fused_loads_and_steps_without_numba(numba_hidden):
     opt.step()
 
 
-def test_a_numba_that_fails_to_load_falls_back_too(monkeypatch):
+def _broken_numba(monkeypatch):
     def broken():
         raise RuntimeError("cannot cache function 'adam_kernel': no locator available")
 
     monkeypatch.setattr(_fusion, "_import_kernels", broken)
+
+
+def _jit_disabled(monkeypatch):
+    numba = pytest.importorskip("numba")
+    monkeypatch.setattr(numba.config, "DISABLE_JIT", True)
+
+
+@pytest.mark.parametrize(
+    "breakage, error",
+    [(_broken_numba, "RuntimeError: cannot cache"), (_jit_disabled, "NUMBA_DISABLE_JIT")],
+    ids=["fails-to-load", "jit-disabled"],
+)
+def test_an_unusable_numba_falls_back_too(monkeypatch, breakage, error):
+    breakage(monkeypatch)
     _fusion.reset()
     try:
         auto, _ = _run(*CASES[8], np.float64, fused=None)
+        assert _fusion.fused_module(None) is None  # the NumPy rule ran
         plain, _ = _run(*CASES[8], np.float64, fused=False)
         np.testing.assert_array_equal(auto[0].data, plain[0].data)
-        with pytest.raises(ImportError, match="RuntimeError: cannot cache"):
+        with pytest.raises(ImportError, match=error):
             optim.Adam([Parameter(np.zeros(2))], fused=True)
     finally:
         _fusion.reset()

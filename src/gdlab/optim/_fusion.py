@@ -59,6 +59,10 @@ def fused_module(fused: bool | None, who: str = "optimizer") -> ModuleType | Non
 
 
 def _import_kernels() -> ModuleType:
+    import numba
+
+    if numba.config.DISABLE_JIT:  # the kernels would be Python loops over every element
+        raise ImportError("numba's JIT is disabled (NUMBA_DISABLE_JIT=1)")
     from gdlab.optim import _fused
 
     return _fused
