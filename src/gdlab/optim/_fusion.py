@@ -6,7 +6,10 @@
 float16, a grad of another dtype) still go through NumPy. ``fused=False``: always NumPy.
 Both paths keep the same state keys and give the same numbers (to float rounding).
 
-numba is imported on the first step that may use it, never at ``import gdlab``.
+numba is imported on the first step that may use it, never at ``import gdlab``. That first
+step of a process pays numba's import and the load of the cached machine code (~0.5-1 s on the
+reference machine); the very first run on a machine also compiles (~1.5 s for both kernels and
+both dtypes), after which ``cache=True`` keeps the code on disk.
 """
 
 from __future__ import annotations
