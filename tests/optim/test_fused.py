@@ -31,6 +31,8 @@ CASES = [
     ("Adam", dict(lr=0.03, eps_hat=True, weight_decay=0.1, maximize=True)),
     ("AdamW", dict(lr=0.03)),
     ("AdamW", dict(lr=0.5, weight_decay=2.0, amsgrad=True, maximize=True)),  # decay 1 − lr·λ = 0
+    ("Momentum", dict(lr=0.02)),
+    ("Momentum", dict(lr=0.02, momentum=0.5, weight_decay=0.1, maximize=True)),
 ]
 IDS = [f"{c}-{'-'.join(f'{k}={v}' for k, v in kw.items())}" for c, kw in CASES]
 SHAPES = [(3, 4), (7,), (), (0,)]
@@ -88,10 +90,10 @@ def _assert_same_state(ours, theirs, rtol):
             np.testing.assert_allclose(v, theirs["state"][i][k], rtol=rtol, atol=0)
 
 
-@pytest.mark.parametrize("cls, kw", [CASES[4], CASES[8]], ids=[IDS[4], IDS[8]])
+@pytest.mark.parametrize("cls, kw", CASES[4:9:4] + CASES[-1:], ids=IDS[4:9:4] + IDS[-1:])
 def test_fortran_order_params_are_fused_too(kernels, cls, kw, monkeypatch):
     calls = []
-    for name in ("adam_kernel", "sgd_kernel"):
+    for name in ("adam_kernel", "sgd_kernel", "momentum_kernel"):
         real = getattr(kernels, name)
         monkeypatch.setattr(kernels, name, lambda *a, _real=real: calls.append(1) or _real(*a))
     fused, _ = _run(cls, kw, np.float64, fused=True, order="F", shapes=[(3, 4)])
@@ -149,7 +151,7 @@ def test_without_numba_the_default_falls_back_to_numpy(numba_hidden, cls, kw):
     _assert_same_state(a_opt.state_dict(), p_opt.state_dict(), 0)
 
 
-@pytest.mark.parametrize("cls", ["SGD", "Adam", "AdamW"])
+@pytest.mark.parametrize("cls", ["SGD", "Adam", "AdamW", "Momentum"])
 def test_without_numba_fused_true_says_what_to_install(numba_hidden, cls):
     with pytest.raises(ImportError, match=r"fused=True needs numba.*gdlab\[fast\]"):
         getattr(optim, cls)([Parameter(np.zeros(2))], lr=0.1, fused=True)
@@ -198,7 +200,7 @@ def test_an_unusable_numba_falls_back_too(monkeypatch, breakage, error):
         _fusion.reset()
 
 
-@pytest.mark.parametrize("rule", [optim.sgd_, optim.adam_])
+@pytest.mark.parametrize("rule", [optim.sgd_, optim.adam_, optim.momentum_])
 def test_without_numba_functional_fused_true_raises(numba_hidden, rule):
     with pytest.raises(ImportError, match=r"gdlab\[fast\]"):
         rule(np.zeros(2), np.ones(2), {}, lr=0.1, fused=True)

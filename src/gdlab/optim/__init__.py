@@ -4,9 +4,9 @@ Every algorithm is a small in-place rule (``sgd_``, ``adam_``, ...) behind a tor
 class (``SGD``, ``Adam``, ...). Batch GD, SGD and mini-batch GD are all :class:`SGD`: they
 differ only in the batch the gradient comes from.
 
-SGD, Adam and AdamW also have a fused kernel (one pass over memory, about torch's fused speed)
-used automatically when numba is installed (``pip install 'gdlab[fast]'``); ``fused=False``
-forces the NumPy rules, which give the same numbers.
+SGD, Adam, AdamW and Momentum also have a fused kernel (one pass over memory, about torch's
+fused speed) used automatically when numba is installed (``pip install 'gdlab[fast]'``);
+``fused=False`` forces the NumPy rules, which give the same numbers.
 """
 
 from gdlab.optim import lr_scheduler, schedules

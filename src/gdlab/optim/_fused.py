@@ -20,11 +20,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["ADAM_HP", "SGD_HP", "adam_kernel", "sgd_kernel"]
+__all__ = ["ADAM_HP", "MOMENTUM_HP", "SGD_HP", "adam_kernel", "momentum_kernel", "sgd_kernel"]
 
 # positions in the hyper-parameter arrays
 ADAM_HP = ("one_minus_beta1", "beta2", "one_minus_beta2", "e", "neg_scale", "decay", "coupled")
 SGD_HP = ("weight_decay", "momentum", "one_minus_dampening", "lr")
+MOMENTUM_HP = ("momentum", "weight_decay_times_lr", "signed_lr")
 
 _JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
 
@@ -81,3 +82,20 @@ def sgd_kernel(p, g, b, hp, maximize, decay, momentum, dampening, nesterov, firs
             b[i] = bi
             d = bi * mu + d if nesterov else bi
         p[i] = pi - d * lr
+
+
+@njit(**_JIT)
+def momentum_kernel(p, g, vel, hp, decay):
+    """The articles' momentum in place over flat arrays, as ``sgd.momentum_``.
+
+    Per element: v ← v·μ (+ θ·λ·lr) + g·(±lr); θ ← θ − v.
+    """
+    mu, wd_lr, signed_lr = hp[0], hp[1], hp[2]
+    for i in range(p.size):
+        pi = p[i]
+        vi = vel[i] * mu
+        if decay:
+            vi = vi + pi * wd_lr
+        vi = vi + g[i] * signed_lr
+        vel[i] = vi
+        p[i] = pi - vi

@@ -5,7 +5,7 @@ parameter array and its state arrays in place. The base calls it once per parame
 group's *current* hyper-parameters, so a scheduler only has to change ``group["lr"]``.
 
 ``foreach`` is accepted for torch compatibility and ignored. ``fused`` selects, for the rules
-that have one (SGD, Adam, AdamW), the optional numba kernel (``gdlab[fast]``; see
+that have one (SGD, Adam, AdamW, Momentum), the optional numba kernel (``gdlab[fast]``; see
 ``gdlab.optim._fusion``) or the NumPy path; the other optimizers accept and ignore it.
 ``capturable=True`` and ``differentiable=True`` are rejected (graph capture and differentiating
 through ``step`` do not exist here).

@@ -206,12 +206,22 @@ def momentum_(
     momentum: float = 0.9,
     weight_decay: float = 0.0,
     maximize: bool = False,
+    fused: bool | None = None,
 ) -> None:
-    """One step of the articles' momentum: v ← μ·v + lr·g; θ ← θ − v (v starts at 0)."""
+    """One step of the articles' momentum: v ← μ·v + lr·g; θ ← θ − v (v starts at 0).
+
+    One compiled pass with numba (``fused`` as :func:`sgd_`), else NumPy over chunks.
+    """
     v = state.get("velocity")
     if v is None:
         v = state["velocity"] = np.zeros_like(param)
     sign = -lr if maximize else lr
+    kernels = fused_module(fused, "momentum_")
+    views = None if kernels is None else flat_views([param, grad, v])
+    if views is not None:
+        values = hp_array((momentum, weight_decay * lr, sign), param.dtype)
+        run_kernel(kernels.momentum_kernel, views, values, bool(weight_decay))
+        return
 
     def kernel(a: list[np.ndarray]) -> None:
         p, g, vel = a
@@ -247,6 +257,7 @@ class Momentum(Optimizer):
         momentum: μ (default 0.9).
         weight_decay: L2 penalty added to the gradient (default 0).
         maximize: maximize the objective instead (default False).
+        fused: as :class:`SGD` (None: the numba kernel if installed; False: NumPy).
 
     Example:
         >>> import numpy as np
@@ -273,9 +284,16 @@ class Momentum(Optimizer):
         weight_decay: float = 0.0,
         *,
         maximize: bool = False,
+        fused: bool | None = None,
     ) -> None:
-        defaults = dict(lr=lr, momentum=momentum, weight_decay=weight_decay, maximize=maximize)
+        check_fused_args("Momentum", fused, None)
+        defaults = dict(
+            lr=lr, momentum=momentum, weight_decay=weight_decay, maximize=maximize, fused=fused
+        )
         super().__init__(params, defaults)
+
+    def _rule_kwargs(self, group: dict[str, Any]) -> dict[str, Any]:
+        return {**super()._rule_kwargs(group), "fused": group["fused"]}
 
     def _validate(self, group: dict[str, Any]) -> None:
         check_lr(group["lr"])
