@@ -4,7 +4,9 @@ Each contender trains MLP 784-256-256-10 (SGD, batch 128) for one epoch over the
 random data set in a fresh subprocess (``python -m benchmarks.memory --worker NAME``), which
 reports its peak resident set size (Linux ``VmHWM``, else ``getrusage``) and its RSS just
 before building the model (after imports and data). The peak is what a user pays; the growth
-over that baseline is what the training loop itself costs. Workers run alternately.
+over that baseline is what the training loop itself costs. Workers run alternately. The
+workers also time their first training step and their epoch: the one-time costs a fresh process
+pays (lazy kernel loading, JIT caches) that the in-process benchmarks never see.
 
 Run alone: ``python -m benchmarks.memory [--smoke]``.
 """
@@ -17,6 +19,7 @@ import os
 import resource
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -68,14 +71,18 @@ def worker(name: str, samples: int, batch: int, threads: int) -> dict:
     y = rng.integers(0, sizes[-1], samples)
     params = models.init_params(sizes)
     note = ""
+    clock = {"start": time.perf_counter()}
+    first_step = None
     if name == "numpy":
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(threads)
         baseline = _rss_mib()
         mlp = models.NumpyMLP(sizes, params)
+        clock["start"] = time.perf_counter()
         for i in range(0, samples, batch):
             mlp.step(x[i : i + batch], y[i : i + batch], LR)
+            first_step = first_step or time.perf_counter() - clock["start"]
     else:
         fw = models.framework(name)
         if name == "torch":
@@ -88,16 +95,27 @@ def worker(name: str, samples: int, batch: int, threads: int) -> dict:
         if name == "gdlab" and models.gdlab_nn_missing():
             note = "gdlab = core ops + hand SGD (gdlab.nn missing)"
             core = models.CoreMLP(sizes, params)
+            clock["start"] = time.perf_counter()
             for i in range(0, samples, batch):
                 xb, yb = fw.from_numpy(x[i : i + batch]), fw.from_numpy(y[i : i + batch, None])
                 core.step(xb, yb, LR)
+                first_step = first_step or time.perf_counter() - clock["start"]
         else:
             model = models.build_mlp(fw, sizes, params)
             opt = fw.optim.SGD(model.parameters(), lr=LR)
+            clock["start"] = time.perf_counter()
             for i in range(0, samples, batch):
                 xb, yb = fw.from_numpy(x[i : i + batch]), fw.from_numpy(y[i : i + batch])
                 models.train_step(fw, model, opt, xb, yb)
-    return {"peak_mib": _peak_mib(), "baseline_mib": baseline, "note": note}
+                first_step = first_step or time.perf_counter() - clock["start"]
+    return {
+        "peak_mib": _peak_mib(),
+        "baseline_mib": baseline,
+        "first_step_s": first_step,
+        "epoch_s": time.perf_counter() - clock["start"],
+        "note": note,
+        "lazy_modules": sorted(m for m in ("numba", "llvmlite") if m in sys.modules),
+    }
 
 
 def _start(name: str, samples: int, batch: int, threads: int) -> subprocess.Popen:
@@ -144,7 +162,13 @@ def run(threads: int = 1, smoke: bool = False) -> list[dict]:
         notes += "; " + got["gdlab"][0]["note"]
     label = "peak RSS, MLP epoch"
     growth = "RSS growth in training"
+    lazy = ", ".join(got["gdlab"][0].get("lazy_modules", [])) or "none"
+    cold = f"fresh process, imports excluded; loaded during training by gdlab: {lazy}"
     return [
+        row("first training step", med("gdlab", "first_step_s"), "torch",
+            med("torch", "first_step_s"), cold),
+        row("first epoch incl. first step", med("gdlab", "epoch_s"), "torch",
+            med("torch", "epoch_s"), cold),
         row(label, med("gdlab", "peak_mib"), "torch", med("torch", "peak_mib"), notes,
             target=1.0, unit="MiB"),
         row(label, med("numpy", "peak_mib"), "torch", med("torch", "peak_mib"), notes,
