@@ -160,8 +160,12 @@ def _conv2d_vjp_w(
     g, out, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1
 ):
     cols = _columns(x, w, stride, padding, dilation, groups)
-    gw = np.matmul(_grad_matrix(g, groups), cols.transpose(0, 2, 1))  # (G, O/G, K)
-    return gw.reshape(w.shape)
+    gw = np.empty(w.shape, dtype=np.result_type(g, cols))
+    # written straight into a (G, O/G, K) view of a fresh array: the leaf keeps it, no copy
+    np.matmul(
+        _grad_matrix(g, groups), cols.transpose(0, 2, 1), out=gw.reshape(groups, -1, cols.shape[1])
+    )
+    return gw
 
 
 def _conv2d_vjp_b(g, out, x, w, b=None, **kwargs):

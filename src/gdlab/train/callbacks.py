@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from gdlab.tensor import Tensor
 from gdlab.train.checkpoint import clean_stale, save_checkpoint
 from gdlab.train.history import TIME_KEYS
 
@@ -169,7 +170,7 @@ class EarlyStopping(Callback):
 
 
 def _arrays(state: dict[str, Any]) -> dict[str, Any]:
-    return {k: np.asarray(getattr(v, "data", v)) for k, v in state.items()}
+    return {k: np.asarray(v.data if isinstance(v, Tensor) else v) for k, v in state.items()}
 
 
 # ---------------------------------------------------------------- checkpoints

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from gdlab.tensor import Tensor
+
 __all__ = [
     "MAE",
     "MSE",
@@ -35,7 +37,7 @@ __all__ = [
 
 
 def _np(x: Any) -> np.ndarray:
-    return np.asarray(getattr(x, "data", x))
+    return np.asarray(x.data if isinstance(x, Tensor) else x)
 
 
 def _check_lengths(name: str, output: np.ndarray, target: np.ndarray) -> None:

@@ -25,6 +25,7 @@ import numpy as np
 
 from gdlab.autograd import no_grad
 from gdlab.nn.utils.clip_grad import clip_grad_norm_, get_total_norm
+from gdlab.tensor import Tensor
 from gdlab.train._state import StateMixin
 from gdlab.train.callbacks import Callback, Checkpoint
 from gdlab.train.divergence import DivergenceError, DivergenceMixin, _Diverged
@@ -55,7 +56,7 @@ def _count(batch: Any) -> int:
 
 
 def _array(x: Any) -> np.ndarray:
-    return np.asarray(getattr(x, "data", x))
+    return np.asarray(x.data if isinstance(x, Tensor) else x)
 
 
 def _needs_closure(optimizer: Any) -> bool:
