@@ -141,3 +141,34 @@ def test_three_four_one_network_matches_torch(rng):
     assert loss.item() == pytest.approx(tloss.item(), rel=1e-12)
     for p, q in zip(ours, theirs, strict=True):
         np.testing.assert_allclose(p.grad, q.grad.numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda a: a.T,  # transposed: no flat view of its elements
+        lambda a: a[:, ::2],  # strided slice
+    ],
+    ids=["transposed", "strided"],
+)
+def test_gradcheck_handles_non_contiguous_inputs(make, rng):
+    x = gdlab.tensor(make(rng.standard_normal((4, 6))), requires_grad=True)
+    before = x.data.copy()
+    assert gradcheck(lambda x: (x.tanh() * x).sum(), (x,))
+    np.testing.assert_array_equal(x.data, before)  # perturbations undone
+
+
+def test_numerical_grad_rejects_read_only_inputs():
+    a = np.broadcast_to(np.array([1.0, 2.0]), (3, 2))
+    with pytest.raises(ValueError, match="writeable"):
+        numerical_grad(lambda x: (x**2).sum(), a)
+
+
+def test_gradcheck_direction_options(rng):
+    x = t(rng.standard_normal((5, 7)))
+    assert gradcheck_direction(lambda x: x.sin().sum(), x, generator=3)  # an int seed
+    assert gradcheck_direction(lambda x: apply(WRONG_EXP, x).sum(), x, raise_exception=False) is (
+        False
+    )
+    with pytest.raises(ValueError, match="requires_grad=True"):
+        gradcheck_direction(lambda x: x * 2, (t([1.0], requires_grad=False),))
