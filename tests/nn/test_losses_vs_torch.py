@@ -4,6 +4,8 @@ forms are checked to be the same computation."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -196,3 +198,24 @@ def test_kl_div_zero_target_contributes_zero():
     g = GF.kl_div(gdlab.tensor(logp), y, reduction="sum").item()
     ref = TF.kl_div(torch.tensor(logp), torch.tensor(y), reduction="sum").item()
     assert np.isfinite(g) and g == pytest.approx(ref, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [("cross_entropy", {}), ("cross_entropy", {"weight": W4}), ("nll_loss", {})],
+    ids=["ce", "ce_weight", "nll"],
+)
+def test_every_target_ignored_gives_nan_and_zero_grads_like_torch(name, kwargs):
+    """'mean' over no target: torch's NaN loss and zero gradients, and no NumPy warning."""
+    x = np.random.default_rng(3).standard_normal((3, 4))
+    t = np.full(3, -100)
+    xt = gdlab.tensor(x, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = getattr(GF, name)(xt, t, **_kwargs(kwargs, gdlab))
+        loss.backward()
+    tx = torch.tensor(x, requires_grad=True)
+    ref = getattr(TF, name)(tx, torch.tensor(t), **_kwargs(kwargs, torch))
+    ref.backward()
+    assert np.isnan(loss.item()) and np.isnan(ref.item())
+    np.testing.assert_array_equal(xt.grad, tx.grad.numpy())

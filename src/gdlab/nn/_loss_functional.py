@@ -351,6 +351,8 @@ def nll_loss(
     if reduction == "none":
         return reshape(loss, () if input.ndim == 1 else (input.shape[0], *input.shape[2:]))
     total = R.sum(loss)
+    if reduction == "mean" and denom == 0:  # every target ignored: torch's NaN, zero grads
+        return total * 0.0 + float("nan")
     return total / denom if reduction == "mean" else total
 
 

@@ -142,7 +142,17 @@ def _cross_entropy(z: np.ndarray, q: np.ndarray, denom: float | None = None) -> 
     losses = -np.einsum("ij,ij->i", q, _log_softmax_rows(z))
     if denom is None:
         return losses.astype(z.dtype, copy=False)
+    if denom == 0:  # every target ignored (or no rows): torch's NaN mean, without a warning
+        return np.asarray(np.nan, dtype=z.dtype)
     return np.asarray(losses.sum() / denom, dtype=z.dtype)
+
+
+def _row_scale(g: np.ndarray, denom: float | None) -> np.ndarray | float:
+    """The output gradient per row: g itself (no reduction) or g / denom (one scalar loss);
+    a zero denominator gives zero gradients, as torch's NaN mean does."""
+    if denom is None:
+        return g[:, None]
+    return g / denom if denom else 0.0 * g
 
 
 def _cross_entropy_vjp(g, out, z, q, denom=None):
@@ -150,8 +160,7 @@ def _cross_entropy_vjp(g, out, z, q, denom=None):
     p = np.exp(_log_softmax_rows(z))
     grad = p * q.sum(axis=1, keepdims=True)
     grad -= q
-    scale = g[:, None] if denom is None else g / denom
-    return grad * scale
+    return grad * _row_scale(g, denom)
 
 
 def _sample_cross_entropy(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
@@ -172,8 +181,7 @@ CROSS_ENTROPY = defop(
 def _cross_entropy_vjp_q(g, out, z, q, denom=None):
     """d/dq of -Σ q·log_softmax(z) is -log_softmax(z): torch's probability targets are
     differentiable (distillation, learned soft labels)."""
-    scale = g[:, None] if denom is None else g / denom
-    return -_log_softmax_rows(z) * scale
+    return -_log_softmax_rows(z) * _row_scale(g, denom)
 
 
 def _sample_soft_cross_entropy(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
