@@ -295,7 +295,8 @@ def _add_schedule(sub: Any, schedules: list[str]) -> None:
         "schedule",
         help="plot a learning-rate schedule",
         description="Plot optim.schedules' step -> lr functions by name; "
-        "--param key=value sets the schedule's arguments.",
+        "--param key=value sets the schedule's arguments (t_max and total_steps default "
+        "to --steps).",
     )
     p.add_argument(
         "names",

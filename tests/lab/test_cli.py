@@ -237,6 +237,15 @@ def test_schedule(tmp_path, capsys):
     assert "step_size" in capsys.readouterr().err  # a required argument is named
 
 
+def test_schedule_length_defaults_to_steps(tmp_path, capsys):
+    code, data = run_json(capsys, ["schedule", "cosine", "polynomial", "one_cycle", "--steps",
+                                   "20", "--out", str(tmp_path)])  # fmt: skip
+    assert code == 0 and data["final_lr"]["cosine"] == pytest.approx(0.0, abs=1e-12)
+    assert data["final_lr"]["polynomial"] == pytest.approx(0.0, abs=1e-12)
+    assert cli.main(["schedule", "join", "--out", str(tmp_path / "x")]) == 2  # not a choice
+    assert "invalid choice: 'join'" in capsys.readouterr().err
+
+
 def test_surface(tmp_path, capsys):
     code, data = run_json(capsys, ["surface", "--function", "ravine", "--optimizers", "sgd",
                                    "momentum", "--steps", "15", "--tune", "2", "--starts", "2",

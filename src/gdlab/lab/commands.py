@@ -151,15 +151,28 @@ def cmd_lr_find(args: argparse.Namespace) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- schedule
+#: Arguments that set a schedule's length: filled from ``--steps`` unless given with --param.
+LENGTH_ARGS = ("t_max", "total_steps")
+
+
 def schedule_names() -> list[str]:
-    """The step -> lr schedule functions of ``gdlab.optim.schedules``."""
+    """The step -> lr schedule functions of ``gdlab.optim.schedules`` that take numbers only
+    (``join`` combines other schedules, which a command line cannot give)."""
     from gdlab.optim import schedules
 
     names = getattr(schedules, "__all__", [])
-    return [n for n in names if callable(getattr(schedules, n, None)) and not n[0].isupper()]
+    return [
+        n
+        for n in names
+        if callable(getattr(schedules, n, None)) and not n[0].isupper() and n != "join"
+    ]
 
 
-def _call_schedule(name: str, lr: float, params: dict[str, Any]) -> Callable[[int], float]:
+def _call_schedule(
+    name: str, lr: float, params: dict[str, Any], steps: int
+) -> Callable[[int], float]:
+    """``schedules.<name>`` with ``lr`` as its first rate argument and ``steps`` as its length
+    (``t_max``/``total_steps``) unless ``params`` sets them."""
     from gdlab.optim import schedules
 
     fn = getattr(schedules, name)
@@ -173,6 +186,9 @@ def _call_schedule(name: str, lr: float, params: dict[str, Any]) -> Callable[[in
     else:
         if first and first not in kwargs and sig.parameters[first].default is inspect._empty:
             kwargs[first] = lr
+    for key in LENGTH_ARGS:
+        if key in sig.parameters and key not in kwargs:
+            kwargs[key] = steps
     try:
         sig.bind(**kwargs)
     except TypeError as exc:
@@ -196,7 +212,7 @@ def cmd_schedule(args: argparse.Namespace) -> dict[str, Any]:
         accepted = inspect.signature(getattr(schedules, name)).parameters
         own = {k: v for k, v in params.items() if k in accepted}
         used |= own.keys()
-        fns[name] = _call_schedule(name, args.lr, own)
+        fns[name] = _call_schedule(name, args.lr, own, args.steps)
     if unused := sorted(params.keys() - used):
         raise ValueError(f"schedule: no schedule among {args.names} takes --param {unused[0]}")
     run_dir = open_run_dir(args, "schedule")
