@@ -107,6 +107,18 @@ def test_schedules_and_grad_norms():
     assert fig.axes[0].get_yscale() == "log" and len(fig.axes[0].get_lines()) == 2
 
 
+def test_train_curves_show_loss_and_metric_per_epoch():
+    from gdlab.lab.training import _curves_figure
+
+    rows = [{"epoch": e, "loss": 1.0 / e, "accuracy": 0.5 + 0.1 * e, "val_loss": 1.2 / e,
+             "val_accuracy": None if e == 2 else 0.4 + 0.1 * e} for e in (1, 2, 3)]  # fmt: skip
+    loss_ax, metric_ax = _curves_figure(rows, "accuracy", "iris: sgd").axes
+    assert loss_ax.get_yscale() == "log" and metric_ax.get_yscale() == "linear"
+    assert [len(ax.get_lines()) for ax in (loss_ax, metric_ax)] == [2, 2]
+    assert _labels(metric_ax) == ["training", "validation"] and _lines_finite(metric_ax)
+    assert all(float(t).is_integer() for t in loss_ax.get_xticks())
+
+
 def test_save_figure_is_atomic_and_small(tmp_path, ravine_runs):
     fig = plot_trajectories("ravine", ravine_runs[:2])
     out = save_figure(fig, tmp_path / "sub" / "ravine.png")

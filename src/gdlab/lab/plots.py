@@ -193,6 +193,8 @@ def plot_trajectories(
                 label="start" if s == next(iter(starts)) else None)  # fmt: skip
     ax.legend(loc="best", fontsize=8, framealpha=0.85)
     if gap_panel:
+        from matplotlib.ticker import MaxNLocator
+
         gax = axes[1]
         limits = _gap_limits(trajectories) if fn.f_star is not None else (None, None)
         for i, t in enumerate(trajectories):
@@ -203,6 +205,7 @@ def plot_trajectories(
         else:
             gax.set_yscale("symlog", linthresh=1e-2)
         gax.set_xlabel("step")
+        gax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no "step 2.5" on short runs
         gax.set_ylabel("f − f*" if fn.f_star is not None else "f")
         gax.grid(True, which="major", alpha=0.3)
         gax.legend(loc="best", fontsize=8)

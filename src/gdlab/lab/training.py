@@ -106,7 +106,7 @@ def _write_outputs(
     diverged: str | None,
     interrupted: bool = False,
 ) -> dict[str, Any]:
-    from gdlab.lab.plots import Series, plot_grad_norms, plot_loss_curves
+    from gdlab.lab.plots import plot_grad_norms
     from gdlab.lab.report import Report
 
     h = trainer.history
@@ -150,23 +150,46 @@ def _write_outputs(
     if interrupted:
         rep.add_text("Interrupted (Ctrl-C): the epochs finished so far; resume with --resume.")
     rep.add_table(rows, caption="Per epoch")
-    x = [r["epoch"] for r in rows]
     if rows:
-        fig = plot_loss_curves(
-            [Series("train", x, ep["loss"]), Series("validation", x, ep["val_loss"])], title="loss"
-        )
+        fig = _curves_figure(rows, task.metric, _run_title(config, task))
         run_dir.save_figure(fig, "curves")
-        rep.add_figure(fig, caption="Training and validation loss against epochs")
+        rep.add_figure(fig, caption=f"Training and validation loss and {task.metric} per epoch")
     # Weights only, input layer first: vanishing gradients show as the lower curves.
     names = [n for n, _ in trainer.model.named_parameters() if n.endswith("weight")]
     norms = {n: h.steps[f"grad_norm/{n}"] for n in names if f"grad_norm/{n}" in h.steps}
     if norms:
         fig = plot_grad_norms(
-            {k: [math.nan if x is None else x for x in v] for k, v in norms.items()}
+            {k: [math.nan if x is None else x for x in v] for k, v in norms.items()},
+            title=f"gradient norm per layer ({_run_title(config, task)})",
         )
         run_dir.save_figure(fig, "grad-norms")
         rep.add_figure(fig, caption="Gradient norm per parameter (vanishing/exploding gradients)")
     return summary | {"report": str(rep.save(run_dir))}
+
+
+def _run_title(config: dict[str, Any], task: Any) -> str:
+    opt = config["optimizer"]
+    return f"{task.name}: {opt['name']}, lr {opt['lr']:g}, batch {config['data']['batch_size']}"
+
+
+def _curves_figure(rows: list[dict[str, Any]], metric: str, title: str) -> Any:
+    """Loss (log axis) and ``metric`` against epochs, training and validation side by side."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    from gdlab.lab.plots import Series, plot_loss_curves
+
+    fig = Figure(figsize=(11, 4.2), layout="constrained")
+    x = [r["epoch"] for r in rows]
+    for ax, key, log in zip(fig.subplots(1, 2), ("loss", metric), (True, False), strict=True):
+        series = [
+            Series(name, x, [math.nan if r.get(k) is None else r[k] for r in rows])
+            for name, k in (("training", key), ("validation", f"val_{key}"))
+        ]
+        plot_loss_curves(series, ax=ax, xlabel="epoch", ylabel=key, log=log)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    fig.suptitle(title)
+    return fig
 
 
 def _config_for_resume(resume: str) -> Path | None:
