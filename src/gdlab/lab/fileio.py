@@ -13,14 +13,25 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_path", "atomic_write_text", "save_figure"]
+__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "save_figure"]
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# What open() would give; mkstemp makes 0600 files. Read once: os.umask is process-wide state.
+_FILE_MODE = 0o666 & ~_umask()
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path (same directory, same suffix) that becomes ``path`` on success.
 
-    On an exception the temporary file is removed and ``path`` is left untouched.
+    For writers that want a file name (``fig.savefig``, GIF writers). On an exception the
+    temporary file is removed and ``path`` is left untouched.
 
     Example:
         >>> with atomic_path("out.png") as tmp:
@@ -32,7 +43,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
                                 dir=target.parent)  # fmt: skip
     os.close(fd)
     tmp = Path(name)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; the result is an ordinary file
+    os.chmod(tmp, _FILE_MODE)
     try:
         yield tmp
         os.replace(tmp, target)
@@ -41,17 +52,18 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             tmp.unlink()
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (flushed to disk before the rename); return it."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return Path(path)
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` (UTF-8, ``\\n`` newlines) to ``path`` atomically and return the path."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8", newline="\n")
-    return Path(path)
+    """Write ``text`` (UTF-8, ``\\n`` newlines on every platform) atomically; return the path."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def save_figure(

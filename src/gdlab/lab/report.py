@@ -33,7 +33,7 @@ __all__ = ["Report", "format_cell", "versions"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
- max-width:1100px;margin:2em auto;padding:0 1.2em;color:#1d232b;line-height:1.5;background:#fff}
+ max-width:1280px;margin:2em auto;padding:0 1.2em;color:#1d232b;line-height:1.5;background:#fff}
 h1{font-size:1.7em;margin-bottom:.1em}h2{border-bottom:1px solid #d5dae0;padding-bottom:.2em;
  margin-top:1.8em}.sub{color:#5b6570;margin-top:0}
 table{border-collapse:collapse;margin:.8em 0 1.2em;font-size:.88em;display:block;
@@ -191,7 +191,8 @@ class Report:
 
     def save(self, where: Any, name: str = "report.html") -> Path:
         """Write the page atomically into a ``RunDir`` or a directory path; returns the path."""
-        from gdlab.lab.rundir import RunDir, atomic_write_text
+        from gdlab.lab.fileio import atomic_write_text
+        from gdlab.lab.rundir import RunDir
 
         if isinstance(where, RunDir):
             return where.write_text(name, self.render())

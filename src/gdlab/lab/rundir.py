@@ -5,7 +5,7 @@ A run directory holds::
     config.toml      the resolved settings (defaults + config file + ``--set`` overrides)
     metrics.csv      one row per (run, epoch) or per step: numbers only, no wall times
     metrics.jsonl    the same rows as JSON lines
-    summary.json     the final table, chosen learning rates, versions, seed
+    summary.json     the final table, chosen learning rates and the settings (with the seed)
     timing.csv       wall-clock columns (the only file that differs between two equal runs)
     *.png, *.svg     figures
     report.html      a self-contained report (figures embedded)
@@ -17,8 +17,8 @@ byte-identical between runs. Wall times are measured, not computed, so they live
 and ``null`` in JSON (JSON has no NaN).
 
 Every write goes to a temporary file in the same directory and is moved into place with
-``os.replace``, so an interrupted run (Ctrl-C, a kill) leaves either the old file or the new
-one, never half a file.
+``os.replace`` (``gdlab.lab.fileio``), so an interrupted run (Ctrl-C, a kill) leaves either
+the old file or the new one, never half a file.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from gdlab.lab.fileio import atomic_write_bytes, atomic_write_text
 
 __all__ = [
     "RunDir",
@@ -60,38 +62,6 @@ def default_out_dir(command: str, base: str | os.PathLike = "gdlab-runs") -> Pat
         n += 1
         path = Path(base) / f"{command}-{stamp}-{n}"
     return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_FILE_MODE = 0o666 & ~_umask()  # what open() would give; mkstemp makes files 0600
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace`` (atomic)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, _FILE_MODE)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write UTF-8 ``text`` atomically (``\\n`` line endings on every platform)."""
-    return atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def format_value(value: Any) -> str:
