@@ -59,6 +59,45 @@ def test_no_grad_records_nothing_and_restores():
     assert gdlab.autograd.is_grad_enabled()
 
 
+@pytest.mark.parametrize(
+    "make, mode",
+    [
+        (lambda: gdlab.no_grad(), False),
+        (lambda: gdlab.enable_grad(), True),
+        (lambda: gdlab.set_grad_enabled(False), False),
+        (lambda: gdlab.set_grad_enabled(True), True),
+    ],
+    ids=["no_grad", "enable_grad", "set_grad_enabled(False)", "set_grad_enabled(True)"],
+)
+@pytest.mark.parametrize("outside", [True, False], ids=["grad_on", "grad_off"])
+def test_grad_mode_decorators_apply_inside_calls_only(make, mode, outside):
+    """Decorating changes nothing outside the calls, and a recursive decorated function
+    (nested uses of one decorator) restores the caller's mode."""
+    with gdlab.set_grad_enabled(outside):
+        seen = []
+
+        @make()
+        def f(n):
+            if n:
+                f(n - 1)
+            seen.append(gdlab.autograd.is_grad_enabled())
+
+        assert gdlab.autograd.is_grad_enabled() is outside  # decorating is not calling
+        f(2)
+        assert seen == [mode] * 3
+        assert gdlab.autograd.is_grad_enabled() is outside
+    assert gdlab.autograd.is_grad_enabled()
+
+
+def test_set_grad_enabled_as_a_plain_call():
+    gdlab.set_grad_enabled(False)
+    try:
+        assert not gdlab.autograd.is_grad_enabled()
+    finally:
+        gdlab.set_grad_enabled(True)
+    assert gdlab.autograd.is_grad_enabled()
+
+
 def test_detach_cuts_the_graph_and_shares_data():
     x = t([1.0, 2.0])
     d = (x * 2).detach()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from heapq import heappop, heappush
 from typing import TYPE_CHECKING
 
@@ -48,22 +48,28 @@ def is_grad_enabled() -> bool:
     return _GradMode.enabled
 
 
-class set_grad_enabled(contextlib.ContextDecorator):
-    """Context manager (and decorator) that turns graph recording on or off."""
+class _GradModeContext(contextlib.ContextDecorator):
+    """Sets grad mode to ``_mode`` on entry and restores the previous mode on exit.
 
-    def __init__(self, mode: bool) -> None:
-        self.mode = bool(mode)
-        self.prev = _GradMode.enabled
-        _GradMode.enabled = self.mode
+    As a decorator, each call gets a fresh context (``_recreate_cm``): one shared instance
+    would keep only the innermost previous mode, so a recursive decorated function (or two
+    threads) would leave grad mode switched off.
+    """
+
+    _mode = False
 
     def __enter__(self) -> None:
-        pass
+        self.prev = _GradMode.enabled
+        _GradMode.enabled = self._mode
 
     def __exit__(self, *exc: object) -> None:
         _GradMode.enabled = self.prev
 
+    def _recreate_cm(self) -> _GradModeContext:
+        return type(self)()
 
-class no_grad(contextlib.ContextDecorator):
+
+class no_grad(_GradModeContext):
     """Disable graph recording, as ``torch.no_grad``: for evaluation and parameter updates.
 
     Example:
@@ -71,23 +77,39 @@ class no_grad(contextlib.ContextDecorator):
         ...     y = x * 2          # y.requires_grad is False
     """
 
-    def __enter__(self) -> None:
-        self.prev = _GradMode.enabled
-        _GradMode.enabled = False
-
-    def __exit__(self, *exc: object) -> None:
-        _GradMode.enabled = self.prev
+    _mode = False
 
 
-class enable_grad(contextlib.ContextDecorator):
+class enable_grad(_GradModeContext):
     """Re-enable graph recording inside a ``no_grad`` block."""
 
-    def __enter__(self) -> None:
-        self.prev = _GradMode.enabled
-        _GradMode.enabled = True
+    _mode = True
 
-    def __exit__(self, *exc: object) -> None:
-        _GradMode.enabled = self.prev
+
+class set_grad_enabled(_GradModeContext):
+    """Turn graph recording on or off, as ``torch.set_grad_enabled``: at once when called
+    (``set_grad_enabled(False)`` alone switches it off), until the end of a ``with`` block,
+    or for the calls of a decorated function only.
+
+    Example:
+        >>> with set_grad_enabled(is_training):
+        ...     loss = model(x)
+    """
+
+    def __init__(self, mode: bool) -> None:
+        self._mode = bool(mode)
+        self.prev = _GradMode.enabled
+        _GradMode.enabled = self._mode
+
+    def __enter__(self) -> None:
+        pass  # the mode was set by __init__, and ``prev`` recorded before it
+
+    def __call__(self, func: Callable) -> Callable:
+        _GradMode.enabled = self.prev  # as a decorator, the mode applies inside calls only
+        return super().__call__(func)
+
+    def _recreate_cm(self) -> set_grad_enabled:
+        return set_grad_enabled(self._mode)
 
 
 # Counts down, so the newest node has the smallest seq and a min-heap pops it first.
