@@ -168,12 +168,24 @@ def test_sequential_container_behaviour():
     assert [n for n, _ in named.named_parameters()] == ["fc.weight", "fc.bias"]
     with pytest.raises(IndexError):
         seq[5]
+    with pytest.raises(IndexError, match="Sequential of length 2"):
+        del seq[-3]
+    seq.insert(-1, nn.Tanh())
+    assert [type(m).__name__ for m in seq] == ["Linear", "Tanh", "Linear"]
 
 
 def test_module_list_and_dict():
     ml = nn.ModuleList([nn.Linear(1, 1) for _ in range(3)])
     ml.insert(0, nn.ReLU())
     assert len(ml) == 4 and isinstance(ml[0], nn.ReLU)
+    del ml[0]  # renumbered, as torch
+    assert [n for n, _ in ml.named_parameters()][-2:] == ["2.weight", "2.bias"]
+    del ml[1:]
+    assert len(ml) == 1 and [n for n, _ in ml.named_parameters()] == ["0.weight", "0.bias"]
+    with pytest.raises(IndexError, match="ModuleList"):
+        del ml[3]
+    with pytest.raises(IndexError, match="ModuleList"):
+        ml.insert(5, nn.ReLU())
     md = nn.ModuleDict()
     md["x"] = nn.Linear(1, 1)
     assert "x" in md and list(md.keys()) == ["x"] and len(md) == 1

@@ -16,11 +16,58 @@ __all__ = ["Flatten", "Identity", "ModuleDict", "ModuleList", "Sequential", "Unf
 
 def _index(idx: int, n: int, what: str) -> int:
     if not -n <= idx < n:
-        raise IndexError(f"index {idx} is out of range for a {what} of length {n}")
+        raise IndexError(_range_message(idx, n, what))
     return idx % n
 
 
-class Sequential(Module):
+def _range_message(idx: int, n: int, what: str) -> str:
+    return f"index {idx} is out of range for a {what} of length {n}"
+
+
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: modules named ``0``, ``1``, ... kept numbered
+    without gaps by deletion and insertion (as torch renumbers)."""
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __delitem__(self, idx: int | slice) -> None:
+        keys = list(self._modules)
+        doomed = keys[idx] if isinstance(idx, slice) else [keys[self._index(idx)]]
+        for k in doomed:
+            del self._modules[k]
+        self._renumber(list(self._modules.values()))
+
+    def append(self, module: Module) -> Any:
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> Any:
+        for m in modules:
+            self.append(m)
+        return self
+
+    def _insert(self, index: int, module: Module) -> None:
+        n = len(self)
+        if not -n <= index <= n:
+            raise IndexError(_range_message(index, n, type(self).__name__))
+        mods = list(self._modules.values())
+        mods.insert(index, module)
+        self._renumber(mods)
+
+    def _renumber(self, modules: list[Module]) -> None:
+        self._modules.clear()
+        for i, m in enumerate(modules):
+            self.add_module(str(i), m)
+
+    def _index(self, idx: int) -> int:
+        return _index(idx, len(self), type(self).__name__)
+
+
+class Sequential(_ModuleSequence):
     """Modules applied one after another; named ``0``, ``1``, ... or by an OrderedDict.
 
     Example:
@@ -47,48 +94,25 @@ class Sequential(Module):
         items = list(self._modules.items())
         if isinstance(idx, slice):
             return Sequential(OrderedDict(items[idx]))
-        return items[_index(idx, len(items), "Sequential")][1]
+        return items[self._index(idx)][1]
 
     def __setitem__(self, idx: int, module: Module) -> None:
-        key = list(self._modules)[_index(idx, len(self), "Sequential")]
-        self.add_module(key, module)
-
-    def __delitem__(self, idx: int | slice) -> None:
-        keys = list(self._modules)
-        for k in keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys), "")]]:
-            del self._modules[k]
-        # torch renumbers so that indexing stays consistent
-        kept = list(self._modules.values())
-        self._modules.clear()
-        for i, m in enumerate(kept):
-            self._modules[str(i)] = m
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def append(self, module: Module) -> Sequential:
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> Sequential:
-        for m in modules:
-            self.append(m)
-        return self
+        # by key: an OrderedDict-built Sequential keeps its names
+        self.add_module(list(self._modules)[self._index(idx)], module)
 
     def insert(self, index: int, module: Module) -> Sequential:
-        mods = list(self._modules.values())
-        mods.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(mods):
-            self.add_module(str(i), m)
+        self._insert(index, module)
         return self
 
 
-class ModuleList(Module):
-    """A list of modules whose parameters are registered (names ``0``, ``1``, ...)."""
+class ModuleList(_ModuleSequence):
+    """A list of modules whose parameters are registered (names ``0``, ``1``, ...).
+
+    Example:
+        >>> layers = nn.ModuleList(nn.Linear(4, 4) for _ in range(3))
+        >>> [name for name, _ in layers.named_parameters()][:2]
+        ['0.weight', '0.bias']
+    """
 
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
@@ -99,32 +123,13 @@ class ModuleList(Module):
         mods = list(self._modules.values())
         if isinstance(idx, slice):
             return ModuleList(mods[idx])
-        return mods[_index(idx, len(mods), "ModuleList")]
+        return mods[self._index(idx)]
 
     def __setitem__(self, idx: int, module: Module) -> None:
-        self.add_module(str(_index(idx, len(self), "ModuleList")), module)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def append(self, module: Module) -> ModuleList:
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> ModuleList:
-        for m in modules:
-            self.append(m)
-        return self
+        self.add_module(str(self._index(idx)), module)
 
     def insert(self, index: int, module: Module) -> None:
-        mods = list(self._modules.values())
-        mods.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(mods):
-            self.add_module(str(i), m)
+        self._insert(index, module)
 
 
 class ModuleDict(Module):
