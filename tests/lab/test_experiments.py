@@ -98,3 +98,15 @@ def test_gallery_draws_docs_images(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main([str(tmp_path), "--only", "nope"])
     assert exc.value.code == 2
+
+
+def test_article_batch_modes_epoch_means():
+    from gdlab.lab.articles import _epoch_means, article_batch_modes
+
+    curves = article_batch_modes(seed=0, epochs=3)
+    steps = {k: len(c["loss"]) for k, c in curves.items()}
+    assert steps == {"BGD (100)": 3, "MBGD (20)": 15, "SGD (1)": 300,
+                     "article loop (no zero_grad)": 3}  # fmt: skip
+    sgd = curves["SGD (1)"]
+    np.testing.assert_allclose(_epoch_means(sgd), np.reshape(sgd["loss"], (3, 100)).mean(1))
+    np.testing.assert_array_equal(_epoch_means(curves["BGD (100)"]), curves["BGD (100)"]["loss"])
