@@ -46,8 +46,7 @@ class _WeightedLoss(_Loss):
         reduction: str = "mean",
     ) -> None:
         super().__init__(size_average, reduce, reduction)
-        w = None if weight is None else Tensor(np.asarray(_raw(weight)))
-        self.register_buffer("weight", w)
+        self.register_buffer("weight", _optional_tensor(weight))
 
 
 class MSELoss(_Loss):
@@ -116,8 +115,8 @@ class BCEWithLogitsLoss(_Loss):
         pos_weight: Any = None,
     ) -> None:
         super().__init__(size_average, reduce, reduction)
-        for name, v in (("weight", weight), ("pos_weight", pos_weight)):
-            self.register_buffer(name, None if v is None else Tensor(np.asarray(_raw(v))))
+        self.register_buffer("weight", _optional_tensor(weight))
+        self.register_buffer("pos_weight", _optional_tensor(pos_weight))
 
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
         return F.binary_cross_entropy_with_logits(
@@ -197,6 +196,9 @@ class KLDivLoss(_Loss):
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
-def _raw(x: Any) -> Any:
-    """A tensor's array; anything else unchanged (``ndarray.data`` is a memoryview)."""
-    return x.data if isinstance(x, Tensor) else x
+def _optional_tensor(x: Any) -> Tensor | None:
+    """A weight argument as a buffer: a copy of a tensor's or array's values, or None.
+    (``ndarray.data`` is a memoryview, so only a Tensor's ``.data`` is taken.)"""
+    if x is None:
+        return None
+    return Tensor(np.asarray(x.data if isinstance(x, Tensor) else x))
