@@ -238,6 +238,57 @@ def test_rollback_gives_up_after_max_retries():
     assert all(np.isfinite(p).all() for p in _params(model))
 
 
+@pytest.mark.parametrize(
+    "make_opt",
+    [
+        lambda ps: optim.SGD(ps, lr=0.01),
+        lambda ps: optim.SGD(ps, lr=0.01, momentum=0.9),
+        lambda ps: optim.Adam(ps, lr=0.01),
+    ],
+    ids=["SGD", "Momentum", "Adam"],
+)
+def test_update_that_overflows_a_parameter_is_undone(make_opt):
+    # finite loss and gradients, but the update itself overflows float32: only the snapshot
+    # taken before the step can give the last good weights back
+    X, y = _article_data()
+    gdlab.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 1), nn.Sigmoid(), nn.Linear(1, 1))
+    opt = make_opt(model.parameters())
+    trainer = train.Trainer(model, nn.MSELoss(), opt, DataLoader(TensorDataset(X, y), 10))
+    trainer.fit(epochs=1, max_steps=2)
+    good = _params(model)
+    opt.param_groups[0]["lr"] = 1e39  # float32 max is 3.4e38
+    with pytest.raises(DivergenceError, match="non-finite parameter after the update") as info:
+        trainer.fit(epochs=1)
+    assert info.value.step == 3 and info.value.parameter is not None
+    for a, b in zip(_params(model), good, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert all(p.grad is None or not p.grad.any() for p in model.parameters())
+
+
+@pytest.mark.parametrize(
+    "grads",
+    [
+        [np.float32([[3.0, 4.0]]), np.float32([12.0])],
+        [np.linspace(-1, 1, 7), np.float32(np.arange(6).reshape(2, 3) / 7)],
+        [np.zeros((0, 3), np.float32), np.float64([1e-200, 3e-200])],
+        [np.float64([1e200, 1e200])],
+        [np.float32([np.nan, 1.0]), np.float32([2.0])],
+        [np.float32([np.inf])],
+        [],
+    ],
+    ids=["f32", "mixed", "empty-tiny", "overflow", "nan", "inf", "none"],
+)
+def test_grad_norm_equals_get_total_norm_bit_for_bit(grads):
+    from gdlab.nn.utils.clip_grad import get_total_norm
+    from gdlab.train.trainer import _grad_norm
+
+    scratch: list = []
+    for _ in range(2):  # the second call reuses the float64 scratch buffers
+        got, want = _grad_norm(grads, scratch), get_total_norm(grads)
+        assert np.array_equal(got, want, equal_nan=True) and type(got) is float
+
+
 # ------------------------------------------------------------------ closures, validation
 def test_lbfgs_uses_a_closure():
     X, y = _article_data()

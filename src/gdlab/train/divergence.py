@@ -9,7 +9,9 @@ state, multiplies the lr by ``rollback_factor`` and retries the step.
 from __future__ import annotations
 
 import copy
+import math
 import warnings
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -36,15 +38,27 @@ class _Diverged(Exception):
         self.what, self.parameter, self.loss = what, parameter, loss
 
 
+def _all_finite(arrays: Iterable[np.ndarray | None]) -> bool:
+    """No NaN/inf in any array: one sum per array (NaN and inf survive a sum); only a sum
+    that overflows from finite values needs the elementwise test."""
+    return all(a is None or np.isfinite(a.sum()) or np.isfinite(a).all() for a in arrays)
+
+
 class DivergenceMixin:
     """Snapshots, restore, rollback and the error message; used by ``Trainer``."""
 
     def _first_bad(self, attr: str) -> str | None:
+        """Name of the first parameter whose ``attr`` (``"grad"``/``"data"``) is non-finite."""
         for name, p in self.named_parameters():
-            a = getattr(p, attr)
-            if a is not None and not np.isfinite(a.sum()) and not np.isfinite(a).all():
+            if not _all_finite([getattr(p, attr)]):
                 return name
         return None
+
+    def _check_loss_and_gradient(self, loss: float, grad_norm: float) -> None:
+        if not math.isfinite(loss):
+            raise _Diverged("loss", self._first_bad("grad"), loss)
+        if not math.isfinite(grad_norm):  # the float64 norm is finite iff every gradient is
+            raise _Diverged("gradient", self._first_bad("grad"), loss)
 
     # ------------------------------------------------------------------ divergence
     def _full_state(self) -> dict[str, Any]:
@@ -53,12 +67,14 @@ class DivergenceMixin:
             "optimizer": copy.deepcopy(self.optimizer.state_dict()),
         }
 
-    def _snapshot(self, push: bool = True) -> Any:
+    def _snapshot(self, params: list[Any], push: bool = True) -> Any:
         """The state before this step, to restore if the step diverges.
 
         Rollback keeps two: a NaN loss at step t usually means that the update of step t−1
         already went wrong (finite weights whose loss overflows), so it returns to the state
-        before step t−1 (discarding that update). "raise" keeps one copy of the parameters.
+        before step t−1 (discarding that update). "raise" keeps one copy of the parameters
+        (a NaN gradient is caught before the update, but an update can still overflow a
+        parameter, and ``p − lr·u = inf`` cannot be undone arithmetically).
         """
         if self.divergence == "ignore":
             return None
@@ -69,7 +85,6 @@ class DivergenceMixin:
         if self._uses_closure:
             return self._full_state()
         buffers = getattr(self, "_param_buffers", None)
-        params = self.params()
         if buffers is None or len(buffers) != len(params):
             buffers = self._param_buffers = [np.empty_like(p.data) for p in params]
         for b, p in zip(buffers, params, strict=True):
