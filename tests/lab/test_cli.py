@@ -233,6 +233,8 @@ def test_schedule(tmp_path, capsys):
     assert data["final_lr"]["step"] == pytest.approx(0.1 * 0.1**3)
     lines = (tmp_path / "schedule.csv").read_text().splitlines()
     assert lines[0] == "step,lr_step,lr_cosine" and len(lines) == 32
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["final_lr"] == data["final_lr"] and summary["settings"]["steps"] == 30
     assert cli.main(["schedule", "step", "--out", str(tmp_path / "x")]) == 1
     assert "step_size" in capsys.readouterr().err  # a required argument is named
 

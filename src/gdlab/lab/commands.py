@@ -227,9 +227,10 @@ def cmd_schedule(args: argparse.Namespace) -> dict[str, Any]:
     rep.add_figure(fig, caption="learning rate against step")
     every = max(1, args.steps // 10)
     rep.add_table(rows[::every], caption=f"every {every} steps")
-    report = rep.save(run_dir)
     first = {n: rows[0][f"lr_{n}"] for n in fns}
     last = {n: rows[-1][f"lr_{n}"] for n in fns}
+    run_dir.write_json("summary.json", {"first_lr": first, "final_lr": last, "settings": settings})
+    report = rep.save(run_dir)
     lines = [f"{n}: lr(0) = {first[n]:.4g}, lr({args.steps}) = {last[n]:.4g}" for n in fns]
     text = "\n".join(lines) + f"\n\nreport: {report}"
     return _result("schedule", run_dir, text, report=str(report), final_lr=last)

@@ -104,7 +104,7 @@ def run_surface(
     rep.add_table(table, caption="Final points (gap = f − f*)", bad=[t.diverged for t in paths])
     rep.add_figure(fig, caption="Paths on the contour plot (left) and f − f* against steps (right)")
     if tuned and starts > 1:
-        spread = _spread_figure(tuned)
+        spread = _spread_figure(tuned, f"{fn.name}: f − f* over {starts} starts (median, 25-75%)")
         run_dir.save_figure(spread, "spread")
         rep.add_figure(spread, caption=f"f − f* over {starts} starts: median and 25-75% band")
     if trials:
@@ -112,7 +112,7 @@ def run_surface(
     return {"table": table, "report": str(rep.save(run_dir))}
 
 
-def _spread_figure(tuned: dict[str, Any]) -> Any:
+def _spread_figure(tuned: dict[str, Any], title: str) -> Any:
     """Median and interquartile band of f − f* against steps over every start, per optimizer."""
     import numpy as np
 
@@ -126,4 +126,4 @@ def _spread_figure(tuned: dict[str, Any]) -> Any:
         steps = np.arange(gaps.shape[1])
         lo, med, hi = np.nanpercentile(gaps, [25, 50, 75], axis=0)
         series.append(Series(f"{name} (lr={res.best_lr:.3g})", steps, med, lo, hi))
-    return plot_loss_curves(series, xlabel="step", ylabel="f − f*", title="spread over starts")
+    return plot_loss_curves(series, xlabel="step", ylabel="f − f*", title=title)
