@@ -86,6 +86,11 @@ REFUSALS = [
     ("truncated", lambda p: (save({"a": np.zeros(100)}, p), p.write_bytes(p.read_bytes()[:60])),
      "w.npz", "truncated or corrupt"),
     ("not_a_zip", lambda p: p.write_text("hello"), "w.npz", "w.npz"),
+    ("manifest_not_json", lambda p: np.savez(p, __gdlab__=np.frombuffer(b"{x", np.uint8)),
+     "w.npz", "corrupt __gdlab__ manifest"),
+    ("manifest_names_a_missing_array",
+     lambda p: np.savez(p, __gdlab__=np.frombuffer(b'{"__array__": "arr_9"}', np.uint8)),
+     "w.npz", "corrupt __gdlab__ manifest"),
 ]  # fmt: skip
 
 

@@ -109,12 +109,12 @@ def _write_npz(arrays: Mapping[str, np.ndarray], fileobj: Any) -> None:
 
 
 def _atomic_write(path: Path, write: Any) -> None:
-    """``write(tmp_path)`` into a temporary file beside ``path``, then rename it over ``path``."""
+    """``write(file)`` into a temporary file beside ``path``, then rename it over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            write(f, tmp)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -152,7 +152,7 @@ def save(obj: Any, path: str | os.PathLike) -> None:
         tree = _encode(obj, arrays)
     manifest = np.frombuffer(json.dumps(tree, sort_keys=False).encode(), dtype=np.uint8)
     members = {**arrays, _MANIFEST: manifest}
-    _atomic_write(path, lambda f, tmp: _write_npz(members, f))
+    _atomic_write(path, lambda f: _write_npz(members, f))
 
 
 def load(path: str | os.PathLike) -> Any:
@@ -189,7 +189,13 @@ def load(path: str | os.PathLike) -> Any:
     manifest = arrays.pop(_MANIFEST, None)
     if manifest is None:
         return arrays
-    return _decode(json.loads(manifest.tobytes().decode()), arrays)
+    try:
+        return _decode(json.loads(manifest.tobytes().decode()), arrays)
+    except (ValueError, KeyError, TypeError, IndexError) as e:  # JSONDecodeError is a ValueError
+        raise ValueError(
+            f"gdlab.load: {path} has a corrupt {_MANIFEST} manifest ({type(e).__name__}: {e}); "
+            "use an earlier copy of the file"
+        ) from None
 
 
 def _safetensors() -> Any:
@@ -207,7 +213,7 @@ def _save_safetensors(obj: Any, path: Path) -> None:
     if not _is_flat(obj):
         raise TypeError("gdlab.save: .safetensors holds a flat {name: array} dict only")
     arrays = {k: _contiguous(_array(v)) for k, v in obj.items()}
-    _atomic_write(path, lambda f, tmp: f.write(st.save(arrays)))
+    _atomic_write(path, lambda f: f.write(st.save(arrays)))
 
 
 def _load_safetensors(path: Path) -> dict[str, np.ndarray]:
