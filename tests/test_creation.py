@@ -15,6 +15,9 @@ import gdlab
         (lambda: gdlab.zeros((2, 3)), (2, 3), np.float32),
         (lambda: gdlab.ones(4, dtype=gdlab.float64), (4,), np.float64),
         (lambda: gdlab.full((2,), 7.0), (2,), np.float32),
+        (lambda: gdlab.full((2,), 7), (2,), np.int64),  # torch infers from the value
+        (lambda: gdlab.full((2,), True), (2,), np.bool_),
+        (lambda: gdlab.full((2,), 7, dtype="float64"), (2,), np.float64),
         (lambda: gdlab.zeros_like(gdlab.ones(2, dtype="float64")), (2,), np.float64),
         (lambda: gdlab.ones_like(gdlab.ones(3)), (3,), np.float32),
         (lambda: gdlab.arange(5), (5,), np.int64),
@@ -30,6 +33,22 @@ import gdlab
 def test_factories_shape_and_dtype(make, shape, dtype):
     t = make()
     assert t.shape == shape and t.dtype == dtype and not t.requires_grad
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: gdlab.arange(0.0, 1.0, 0.5, requires_grad=True),
+        lambda: gdlab.linspace(0, 1, 3, requires_grad=True),
+        lambda: gdlab.eye(2, requires_grad=True),
+        lambda: gdlab.full((2,), 1.5, requires_grad=True),
+    ],
+)
+def test_float_factories_take_requires_grad(make):
+    t = make()
+    assert t.requires_grad and t.is_leaf
+    (t * t).sum().backward()
+    np.testing.assert_array_equal(t.grad, 2 * t.data)
 
 
 def test_values():

@@ -46,7 +46,10 @@ def ones(*size: Any, dtype: object = None, requires_grad: bool = False) -> Tenso
 
 
 def full(size: Any, fill_value: float, dtype: object = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ``size`` filled with ``fill_value``."""
+    """A tensor of ``size`` filled with ``fill_value``; without ``dtype``, the dtype follows
+    the value as torch's: bool for a bool, int64 for an int, the default dtype for a float."""
+    if dtype is None and isinstance(fill_value, bool | int | np.integer | np.bool_):
+        dtype = np.bool_ if isinstance(fill_value, bool | np.bool_) else np.int64
     return _make(np.full(_shape_args((size,)), fill_value, dtype=_dtype(dtype)), requires_grad)
 
 
@@ -60,23 +63,31 @@ def ones_like(x: Tensor, dtype: object = None, requires_grad: bool = False) -> T
     return _make(np.ones_like(x.data, dtype=dtype and resolve_dtype(dtype)), requires_grad)
 
 
-def arange(start: float, end: float | None = None, step: float = 1, dtype: object = None) -> Tensor:
+def arange(
+    start: float,
+    end: float | None = None,
+    step: float = 1,
+    dtype: object = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Like torch.arange: integers give int64 unless a dtype is given, floats the default."""
     if end is None:
         start, end = 0, start
-    is_int = all(isinstance(v, int) for v in (start, end, step))
+    is_int = all(isinstance(v, int | np.integer) for v in (start, end, step))
     d = resolve_dtype(dtype) if dtype is not None else (np.int64 if is_int else get_default_dtype())
-    return Tensor._wrap(np.arange(start, end, step, dtype=d))
+    return _make(np.arange(start, end, step, dtype=d), requires_grad)
 
 
-def linspace(start: float, end: float, steps: int, dtype: object = None) -> Tensor:
+def linspace(
+    start: float, end: float, steps: int, dtype: object = None, requires_grad: bool = False
+) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
-    return Tensor._wrap(np.linspace(start, end, steps, dtype=_dtype(dtype)))
+    return _make(np.linspace(start, end, steps, dtype=_dtype(dtype)), requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype: object = None) -> Tensor:
+def eye(n: int, m: int | None = None, dtype: object = None, requires_grad: bool = False) -> Tensor:
     """The n × m identity matrix (m = n when None)."""
-    return Tensor._wrap(np.eye(n, m, dtype=_dtype(dtype)))
+    return _make(np.eye(n, m, dtype=_dtype(dtype)), requires_grad)
 
 
 def rand(
