@@ -346,3 +346,33 @@ def test_lbfgs_state_through_a_file(tmp_path):
         opt.step(make(a))
         clone.step(make(b))
     np.testing.assert_array_equal(a.data, b.data)
+
+
+ELEMENTWISE = [row for row in ALL if row[1] not in ("Adafactor", "Muon")]
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "strided"])
+@pytest.mark.parametrize("name, cls, kwargs", ELEMENTWISE, ids=[r[0] for r in ELEMENTWISE])
+def test_a_long_parameter_equals_its_pieces_stepped_apart(name, cls, kwargs, layout):
+    """The chunked rules (cache-sized pieces, work buffers) are elementwise: stepping one long
+    parameter equals stepping its pieces as separate parameters, bit for bit."""
+    from gdlab.optim._work import CHUNK
+
+    n = 2 * CHUNK + 77  # three chunks, the last one short
+    rng = np.random.default_rng(7)
+    values = rng.normal(size=n)
+    cuts = [0, 5, CHUNK + 3, n]
+    pieces = [Parameter(values[a:b].copy()) for a, b in zip(cuts, cuts[1:], strict=False)]
+    data = np.empty(2 * n)[::2] if layout == "strided" else np.empty(n)
+    data[...] = values
+    long = Parameter(data)
+    opt_long = getattr(optim, cls)([long], **kwargs)
+    opt_pieces = getattr(optim, cls)(pieces, **kwargs)
+    for t in range(3):
+        grad = np.sin(values * 3 + t) + 0.5 * values
+        long.grad = grad
+        for p, a, b in zip(pieces, cuts, cuts[1:], strict=False):
+            p.grad = grad[a:b].copy()
+        opt_long.step()
+        opt_pieces.step()
+    np.testing.assert_array_equal(long.data, np.concatenate([p.data for p in pieces]))

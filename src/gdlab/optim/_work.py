@@ -53,6 +53,8 @@ def get_num_threads() -> int:
 
 def work_buffers(dtype: np.dtype, count: int) -> list[np.ndarray]:
     """``count`` flat buffers of CHUNK elements of ``dtype`` (per thread, reused, never freed)."""
+    if count == 0:
+        return []
     cache = getattr(_local, "cache", None)
     if cache is None:
         cache = _local.cache = {}
@@ -118,23 +120,39 @@ def run_tasks(tasks: list[Callable[[], None]]) -> None:
         f.result()
 
 
-def for_chunks(arrays: list[np.ndarray], kernel: Callable[[list[np.ndarray]], None]) -> None:
-    """``kernel(views)`` on matching CHUNK-sized pieces of same-shaped arrays, in place.
+def for_chunks(
+    arrays: list[np.ndarray | None], kernel: Callable[..., None], work: int = 0, masks: int = 0
+) -> None:
+    """``kernel(*pieces, *buffers)`` on matching CHUNK-sized pieces of same-shaped arrays.
+
+    The kernel updates its pieces in place. ``None`` entries (not the first) are passed as
+    None: an optional state array the rule does not use this time. After the pieces come
+    ``work`` scratch buffers of the first array's dtype and ``masks`` boolean ones, as long as
+    the piece: the kernel's temporaries, reused across chunks, steps and parameters.
 
     Non-contiguous arrays are processed as contiguous copies and written back afterwards.
-    Long arrays are shared out over the threads (``set_num_threads``).
+    Long arrays are shared out over the threads (``set_num_threads``), each with its buffers.
     """
-    views = [flat(a) for a in arrays]
-    copied = [v is None for v in views]
-    if any(copied):
-        views = [np.ascontiguousarray(a).reshape(-1) if c else v
-                 for a, v, c in zip(arrays, views, copied, strict=True)]  # fmt: skip
+    dtype, n = arrays[0].dtype, arrays[0].size
+    views: list[np.ndarray | None] = []
+    copies = []
+    for a in arrays:
+        v = None if a is None else flat(a)
+        if v is None and a is not None:
+            v = np.ascontiguousarray(a).reshape(-1)
+            copies.append((a, v))
+        views.append(v)
 
     def body(lo: int, hi: int) -> None:
+        buffers = work_buffers(dtype, work) + work_buffers(np.bool_, masks)
+        if n <= CHUNK:  # a small parameter is one piece: no slicing
+            kernel(*views, *(b[:n] for b in buffers))
+            return
         for sl in chunks(hi - lo, lo):
-            kernel([v[sl] for v in views])
+            size = sl.stop - sl.start
+            pieces = [None if v is None else v[sl] for v in views]
+            kernel(*pieces, *(b[:size] for b in buffers))
 
-    run_chunked(views[0].size, body)
-    for a, v, c in zip(arrays, views, copied, strict=True):
-        if c:
-            a[...] = v.reshape(a.shape)
+    run_chunked(n, body)
+    for a, v in copies:
+        a[...] = v.reshape(a.shape)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.optim.optimizer import Optimizer, ParamsT, check_lr, effective_grad
+from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 
 __all__ = ["Adafactor", "adafactor_"]
 
@@ -32,7 +32,7 @@ def adafactor_(
             state["col_var"] = np.zeros((*grad.shape[:-2], 1, grad.shape[-1]), dtype=param.dtype)
         else:
             state["variance"] = np.zeros_like(param)
-    g = effective_grad(param, grad, 0.0, maximize)
+    g = -grad if maximize else grad
     eps1, eps2 = eps
     if eps1 is None:
         eps1 = float(np.finfo(param.dtype).eps)
@@ -101,6 +101,7 @@ class Adafactor(Optimizer):
 
     _rule = staticmethod(adafactor_)
     _param_shaped_keys = frozenset({"variance"})
+    _lr_message = "Learning rate should be >= 0 but is: {}"
 
     def __init__(
         self,
@@ -114,14 +115,10 @@ class Adafactor(Optimizer):
         foreach: bool | None = None,
         maximize: bool = False,
     ) -> None:
-        defaults = dict(
-            lr=lr, beta2_decay=beta2_decay, eps=eps, d=d, weight_decay=weight_decay,
-            foreach=foreach, maximize=maximize,
-        )  # fmt: skip
-        super().__init__(params, defaults)
+        super().__init__(params, hyperparameters(locals()))
 
     def _validate(self, group: dict[str, Any]) -> None:
-        check_lr(group["lr"], "Learning rate should be >= 0 but is: {}")
+        super()._validate(group)  # lr, with torch's Adafactor wording
         if not 0.0 >= group["beta2_decay"]:
             raise ValueError(f"beta2_decay should be <= 0 but is: {group['beta2_decay']}")
         eps = group["eps"]

@@ -11,15 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.optim._work import for_chunks, work_buffers
-from gdlab.optim.optimizer import (
-    Optimizer,
-    ParamsT,
-    check_lr,
-    check_nonneg,
-    check_unsupported,
-    chunk_grad,
-)
+from gdlab.optim._work import for_chunks
+from gdlab.optim.optimizer import Optimizer, ParamsT, chunk_grad, hyperparameters
 
 __all__ = ["Adadelta", "Adagrad", "RMSprop", "adadelta_", "adagrad_", "rmsprop_"]
 
@@ -54,9 +47,7 @@ def adagrad_(
     state["step"] += 1.0
     clr = lr / (1 + (state["step"] - 1) * lr_decay)
 
-    def kernel(v: list[np.ndarray]) -> None:
-        p, g, acc = v
-        d, w = (x[: p.size] for x in work_buffers(p.dtype, 2))
+    def kernel(p, g, acc, w, d):  # chunks of θ, g, Σg²; 2 work buffers
         g = chunk_grad(p, g, weight_decay, maximize, d, w)
         np.multiply(g, g, out=w)
         acc += w
@@ -65,7 +56,7 @@ def adagrad_(
         w *= clr
         p -= w
 
-    for_chunks([param, grad, state["sum"]], kernel)
+    for_chunks([param, grad, state["sum"]], kernel, work=2)
 
 
 class Adagrad(Optimizer):
@@ -109,6 +100,7 @@ class Adagrad(Optimizer):
 
     _rule = staticmethod(adagrad_)
     _param_shaped_keys = frozenset({"sum"})
+    _nonnegative = ("lr_decay", "weight_decay", "initial_accumulator_value", "eps")
 
     def __init__(
         self,
@@ -125,32 +117,12 @@ class Adagrad(Optimizer):
         fused: bool | None = None,
         eps_in_sqrt: bool = False,
     ) -> None:
-        check_unsupported(differentiable=differentiable)
-        defaults = dict(
-            lr=lr,
-            lr_decay=lr_decay,
-            eps=eps,
-            weight_decay=weight_decay,
-            initial_accumulator_value=initial_accumulator_value,
-            foreach=foreach,
-            maximize=maximize,
-            differentiable=differentiable,
-            fused=fused,
-            eps_in_sqrt=eps_in_sqrt,
-        )
-        super().__init__(params, defaults)
+        super().__init__(params, hyperparameters(locals()))
         for group in self.param_groups:  # torch creates Adagrad's state eagerly
             for p in group["params"]:
                 state = self.state[p]
                 state["step"] = 0.0
                 state["sum"] = np.full_like(p.data, group["initial_accumulator_value"])
-
-    def _validate(self, group: dict[str, Any]) -> None:
-        check_lr(group["lr"])
-        check_nonneg(group["lr_decay"], "lr_decay")
-        check_nonneg(group["weight_decay"], "weight_decay")
-        check_nonneg(group["initial_accumulator_value"], "initial_accumulator_value")
-        check_nonneg(group["eps"], "epsilon")
 
 
 def rmsprop_(
@@ -176,22 +148,16 @@ def rmsprop_(
     if centered and "grad_avg" not in state:
         state["grad_avg"] = np.zeros_like(param)
     state["step"] += 1.0
-    arrays = [param, grad, state["square_avg"]]
-    if centered:
-        arrays.append(state["grad_avg"])
-    if momentum > 0:
-        arrays.append(state["momentum_buffer"])
+    grad_avg = state["grad_avg"] if centered else None
+    buf = state["momentum_buffer"] if momentum > 0 else None
 
-    def kernel(v: list[np.ndarray]) -> None:
-        p, g, sq = v[:3]
-        d, w = (x[: p.size] for x in work_buffers(p.dtype, 2))
+    def kernel(p, g, sq, gavg, buf, w, d):  # chunks of θ, g, v, ḡ, b; 2 work buffers
         g = chunk_grad(p, g, weight_decay, maximize, d, w)
         sq *= alpha
         np.multiply(g, g, out=w)
         w *= 1.0 - alpha
         sq += w
         if centered:
-            gavg = v[3]
             np.subtract(g, gavg, out=w)
             w *= 1.0 - alpha
             gavg += w
@@ -202,7 +168,6 @@ def rmsprop_(
             avg = _denominator(sq, eps, eps_in_sqrt, w)
         np.divide(g, avg, out=w)
         if momentum > 0:
-            buf = v[-1]
             buf *= momentum
             buf += w
             np.multiply(buf, lr, out=w)
@@ -210,7 +175,7 @@ def rmsprop_(
             w *= lr
         p -= w
 
-    for_chunks(arrays, kernel)
+    for_chunks([param, grad, state["square_avg"], grad_avg, buf], kernel, work=2)
 
 
 class RMSprop(Optimizer):
@@ -255,6 +220,7 @@ class RMSprop(Optimizer):
 
     _rule = staticmethod(rmsprop_)
     _param_shaped_keys = frozenset({"square_avg", "momentum_buffer", "grad_avg"})
+    _nonnegative = ("eps", "momentum", "weight_decay", "alpha")
 
     def __init__(
         self,
@@ -272,28 +238,7 @@ class RMSprop(Optimizer):
         *,
         eps_in_sqrt: bool = False,
     ) -> None:
-        check_unsupported(capturable, differentiable)
-        defaults = dict(
-            lr=lr,
-            momentum=momentum,
-            alpha=alpha,
-            eps=eps,
-            centered=centered,
-            weight_decay=weight_decay,
-            capturable=capturable,
-            foreach=foreach,
-            maximize=maximize,
-            differentiable=differentiable,
-            eps_in_sqrt=eps_in_sqrt,
-        )
-        super().__init__(params, defaults)
-
-    def _validate(self, group: dict[str, Any]) -> None:
-        check_lr(group["lr"])
-        check_nonneg(group["eps"], "epsilon")
-        check_nonneg(group["momentum"], "momentum")
-        check_nonneg(group["weight_decay"], "weight_decay")
-        check_nonneg(group["alpha"], "alpha")
+        super().__init__(params, hyperparameters(locals()))
 
 
 def adadelta_(
@@ -314,9 +259,7 @@ def adadelta_(
         state["acc_delta"] = np.zeros_like(param)
     state["step"] += 1.0
 
-    def kernel(v: list[np.ndarray]) -> None:
-        p, g, sq, acc = v
-        d, w, delta = (x[: p.size] for x in work_buffers(p.dtype, 3))
+    def kernel(p, g, sq, acc, w, d, delta):  # chunks of θ, g, v, u; 3 work buffers
         g = chunk_grad(p, g, weight_decay, maximize, d, w)
         sq *= rho
         np.multiply(g, g, out=w)
@@ -335,7 +278,7 @@ def adadelta_(
         delta *= lr
         p -= delta
 
-    for_chunks([param, grad, state["square_avg"], state["acc_delta"]], kernel)
+    for_chunks([param, grad, state["square_avg"], state["acc_delta"]], kernel, work=3)
 
 
 class Adadelta(Optimizer):
@@ -374,6 +317,7 @@ class Adadelta(Optimizer):
 
     _rule = staticmethod(adadelta_)
     _param_shaped_keys = frozenset({"square_avg", "acc_delta"})
+    _nonnegative = ("eps", "weight_decay")
 
     def __init__(
         self,
@@ -388,22 +332,9 @@ class Adadelta(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        check_unsupported(capturable, differentiable)
-        defaults = dict(
-            lr=lr,
-            rho=rho,
-            eps=eps,
-            weight_decay=weight_decay,
-            maximize=maximize,
-            capturable=capturable,
-            foreach=foreach,
-            differentiable=differentiable,
-        )
-        super().__init__(params, defaults)
+        super().__init__(params, hyperparameters(locals()))
 
     def _validate(self, group: dict[str, Any]) -> None:
-        check_lr(group["lr"])
+        super()._validate(group)
         if not 0.0 <= group["rho"] <= 1.0:
             raise ValueError(f"Invalid rho value: {group['rho']}")
-        check_nonneg(group["eps"], "epsilon")
-        check_nonneg(group["weight_decay"], "weight_decay")

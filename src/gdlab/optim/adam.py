@@ -5,22 +5,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from functools import partial
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
-from gdlab.optim._fusion import check_fused_args, flat_views, fused_module, hp_array, run_kernel
-from gdlab.optim._work import for_chunks, work_buffers
-from gdlab.optim.optimizer import (
-    Optimizer,
-    ParamsT,
-    check_betas,
-    check_lr,
-    check_nonneg,
-    check_unsupported,
-)
+from gdlab.optim._fusion import flat_views, fused_module, hp_array, run_kernel
+from gdlab.optim._work import for_chunks
+from gdlab.optim.optimizer import Optimizer, ParamsT, chunk_grad, hyperparameters
 
-__all__ = ["Adam", "AdamW", "adam_"]
+__all__ = ["Adam", "AdamW", "adam_", "update_moments"]
 
 
 def _init_adam_state(param: np.ndarray, state: dict, amsgrad: bool) -> None:
@@ -74,18 +67,17 @@ def adam_(
     # lr/(1−β1^t)·m/(√v/√(1−β2^t) + ε) = s·m/(√v + e), one pass fewer than torch's order
     scale = lr * bc2_sqrt / (1.0 - beta1**step)
     e = eps if eps_hat else eps * bc2_sqrt
-    arrays = [param, grad, state["exp_avg"], state["exp_avg_sq"]]
-    if amsgrad:
-        arrays.append(state["max_exp_avg_sq"])
+    vmax = state["max_exp_avg_sq"] if amsgrad else None
+    arrays = [param, grad, state["exp_avg"], state["exp_avg_sq"], vmax]
     hp = _AdamHP(
         beta1=beta1, beta2=beta2, e=e, scale=scale, maximize=maximize,
         decay=1.0 - lr * weight_decay if weight_decay and decoupled_weight_decay else None,
         coupled=weight_decay if weight_decay and not decoupled_weight_decay else 0.0,
     )  # fmt: skip
     kernels = fused_module(fused, "adam_")
-    views = None if kernels is None else flat_views(arrays)
+    views = None if kernels is None else flat_views([a for a in arrays if a is not None])
     if views is None:
-        for_chunks(arrays, partial(_adam_chunk, hp=hp))
+        for_chunks(arrays, partial(_adam_chunk, hp=hp), work=2)
     else:
         _adam_fused(kernels.adam_kernel, views, hp)
 
@@ -101,30 +93,31 @@ def _adam_fused(kernel: Callable[..., None], views: list[np.ndarray], hp: _AdamH
     run_kernel(kernel, views, hp_array(values, views[0].dtype), *flags)
 
 
-def _adam_chunk(views: list[np.ndarray], hp: _AdamHP) -> None:
-    """The Adam update of one cache-sized chunk (param, grad, exp_avg, exp_avg_sq[, max])."""
-    p, g, m, v = views[:4]
-    wbuf, gbuf = work_buffers(p.dtype, 2)
-    w = wbuf[: p.size]
-    if hp.maximize or hp.coupled:
-        ge = gbuf[: p.size]
-        np.negative(g, out=ge) if hp.maximize else np.copyto(ge, g)
-        if hp.coupled:
-            np.multiply(p, hp.coupled, out=w)
-            ge += w
-        g = ge
+def update_moments(
+    g: np.ndarray, m: np.ndarray, v: np.ndarray, beta1: float, beta2: float, work: np.ndarray
+) -> None:
+    """m ← m + (1 − β1)·(g − m) (torch's lerp), v ← β2·v + (1 − β2)·g², in place."""
+    np.subtract(g, m, out=work)
+    work *= 1.0 - beta1
+    m += work
+    v *= beta2
+    np.multiply(g, g, out=work)
+    work *= 1.0 - beta2
+    v += work
+
+
+def _adam_chunk(
+    p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, vmax: np.ndarray | None,
+    w: np.ndarray, ge: np.ndarray, *, hp: _AdamHP,
+) -> None:  # fmt: skip
+    """The Adam update of one cache-sized chunk; ``w``, ``ge`` are work buffers."""
+    g = chunk_grad(p, g, hp.coupled, hp.maximize, ge, w)
     if hp.decay is not None:
         p *= hp.decay
-    np.subtract(g, m, out=w)  # m ← m + (1−β1)(g − m), torch's lerp
-    w *= 1.0 - hp.beta1
-    m += w
-    v *= hp.beta2
-    np.multiply(g, g, out=w)
-    w *= 1.0 - hp.beta2
-    v += w
-    if len(views) > 4:  # amsgrad: normalise by the running maximum of v
-        np.maximum(views[4], v, out=views[4])
-        v = views[4]
+    update_moments(g, m, v, hp.beta1, hp.beta2, w)
+    if vmax is not None:  # amsgrad: normalise by the running maximum of v
+        np.maximum(vmax, v, out=vmax)
+        v = vmax
     np.sqrt(v, out=w)
     w += hp.e
     np.divide(m, w, out=w)
@@ -180,6 +173,8 @@ class Adam(Optimizer):
 
     _rule = staticmethod(adam_)
     _param_shaped_keys = frozenset({"exp_avg", "exp_avg_sq", "max_exp_avg_sq"})
+    _nonnegative = ("eps", "weight_decay")
+    _has_fused_kernel = True
 
     def __init__(
         self,
@@ -198,32 +193,10 @@ class Adam(Optimizer):
         decoupled_weight_decay: bool = False,
         eps_hat: bool = False,
     ) -> None:
-        check_unsupported(capturable, differentiable)
-        defaults = dict(
-            lr=lr,
-            betas=tuple(betas) if isinstance(betas, list) else betas,
-            eps=eps,
-            weight_decay=weight_decay,
-            amsgrad=amsgrad,
-            maximize=maximize,
-            foreach=foreach,
-            capturable=capturable,
-            differentiable=differentiable,
-            fused=fused,
-            decoupled_weight_decay=decoupled_weight_decay,
-            eps_hat=eps_hat,
-        )
-        check_fused_args(type(self).__name__, fused, foreach)
+        defaults = hyperparameters(locals())
+        if isinstance(betas, list):
+            defaults["betas"] = tuple(betas)
         super().__init__(params, defaults)
-
-    def _rule_kwargs(self, group: dict[str, Any]) -> dict[str, Any]:
-        return {**super()._rule_kwargs(group), "fused": group["fused"]}
-
-    def _validate(self, group: dict[str, Any]) -> None:
-        check_lr(group["lr"])
-        check_nonneg(group["eps"], "epsilon")
-        check_betas(group["betas"])
-        check_nonneg(group["weight_decay"], "weight_decay")
 
 
 class AdamW(Adam):
@@ -265,17 +238,4 @@ class AdamW(Adam):
         differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
-        super().__init__(
-            params,
-            lr=lr,
-            betas=betas,
-            eps=eps,
-            weight_decay=weight_decay,
-            amsgrad=amsgrad,
-            foreach=foreach,
-            maximize=maximize,
-            capturable=capturable,
-            differentiable=differentiable,
-            fused=fused,
-            decoupled_weight_decay=True,
-        )
+        super().__init__(params, **hyperparameters(locals()), decoupled_weight_decay=True)

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
-from gdlab.optim._work import for_chunks, work_buffers
-from gdlab.optim.optimizer import (
-    Optimizer,
-    ParamsT,
-    check_betas,
-    check_lr,
-    check_nonneg,
-    check_unsupported,
-    chunk_grad,
-)
+from gdlab.optim._work import for_chunks
+from gdlab.optim.adam import update_moments
+from gdlab.optim.optimizer import Optimizer, ParamsT, chunk_grad, hyperparameters
 
 __all__ = ["NAdam", "RAdam", "Adamax", "adamax_", "nadam_", "radam_"]
 
@@ -38,16 +30,6 @@ def _chunk_grad(
     return chunk_grad(p, g, wd, maximize, d, w)
 
 
-def _moments(g: np.ndarray, m: np.ndarray, v: np.ndarray, b1: float, b2: float, tmp) -> None:
-    np.subtract(g, m, out=tmp)
-    tmp *= 1.0 - b1
-    m += tmp
-    v *= b2
-    np.multiply(g, g, out=tmp)
-    tmp *= 1.0 - b2
-    v += tmp
-
-
 def adamax_(
     param: np.ndarray,
     grad: np.ndarray,
@@ -66,9 +48,7 @@ def adamax_(
     beta1, beta2 = betas
     clr = lr / (1.0 - beta1 ** state["step"])
 
-    def kernel(v: list[np.ndarray]) -> None:
-        p, g, m, u = v
-        d, w = (x[: p.size] for x in work_buffers(p.dtype, 2))
+    def kernel(p, g, m, u, w, d):  # chunks of θ, g, m, u; 2 work buffers
         g = chunk_grad(p, g, weight_decay, maximize, d, w)
         np.subtract(g, m, out=w)
         w *= 1.0 - beta1
@@ -81,7 +61,7 @@ def adamax_(
         w *= clr
         p -= w
 
-    for_chunks([param, grad, state["exp_avg"], state["exp_inf"]], kernel)
+    for_chunks([param, grad, state["exp_avg"], state["exp_inf"]], kernel, work=2)
 
 
 def nadam_(
@@ -112,11 +92,9 @@ def nadam_(
     c_grad = lr * (1.0 - mu) / (1.0 - mu_product)
     c_avg = lr * mu_next / (1.0 - mu_product * mu_next)
 
-    def kernel(v: list[np.ndarray]) -> None:
-        p, g, m, s2 = v
-        d, w, denom = (x[: p.size] for x in work_buffers(p.dtype, 3))
+    def kernel(p, g, m, s2, w, d, denom):  # chunks of θ, g, m, v; 3 work buffers
         g = _chunk_grad(p, g, lr, weight_decay, decoupled_weight_decay, maximize, d, w)
-        _moments(g, m, s2, beta1, beta2, w)
+        update_moments(g, m, s2, beta1, beta2, w)
         np.divide(s2, bc2, out=denom)
         np.sqrt(denom, out=denom)
         denom += eps
@@ -127,7 +105,7 @@ def nadam_(
         w *= c_avg
         p -= w
 
-    for_chunks([param, grad, state["exp_avg"], state["exp_avg_sq"]], kernel)
+    for_chunks([param, grad, state["exp_avg"], state["exp_avg_sq"]], kernel, work=3)
 
 
 def radam_(
@@ -159,11 +137,9 @@ def radam_(
         )
         factor = lr * math.sqrt(bc2) * rect / bc1
 
-    def kernel(v: list[np.ndarray]) -> None:
-        p, g, m, s2 = v
-        d, w = (x[: p.size] for x in work_buffers(p.dtype, 2))
+    def kernel(p, g, m, s2, w, d):  # chunks of θ, g, m, v; 2 work buffers
         g = _chunk_grad(p, g, lr, weight_decay, decoupled_weight_decay, maximize, d, w)
-        _moments(g, m, s2, beta1, beta2, w)
+        update_moments(g, m, s2, beta1, beta2, w)
         if rectified:
             np.sqrt(s2, out=w)
             w += eps
@@ -173,17 +149,12 @@ def radam_(
             np.multiply(m, lr / bc1, out=w)
         p -= w
 
-    for_chunks([param, grad, state["exp_avg"], state["exp_avg_sq"]], kernel)
+    for_chunks([param, grad, state["exp_avg"], state["exp_avg_sq"]], kernel, work=2)
 
 
 class _AdamFamily(Optimizer):
     _param_shaped_keys = frozenset({"exp_avg", "exp_avg_sq", "exp_inf"})
-
-    def _validate(self, group: dict[str, Any]) -> None:
-        check_lr(group["lr"])
-        check_nonneg(group["eps"], "epsilon")
-        check_betas(group["betas"])
-        check_nonneg(group["weight_decay"], "weight_decay")
+    _nonnegative = ("eps", "weight_decay")  # and betas, checked by the base
 
 
 class Adamax(_AdamFamily):
@@ -233,12 +204,7 @@ class Adamax(_AdamFamily):
         differentiable: bool = False,
         capturable: bool = False,
     ) -> None:
-        check_unsupported(capturable, differentiable)
-        defaults = dict(
-            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach,
-            maximize=maximize, differentiable=differentiable, capturable=capturable,
-        )  # fmt: skip
-        super().__init__(params, defaults)
+        super().__init__(params, hyperparameters(locals()))
 
 
 class NAdam(_AdamFamily):
@@ -278,6 +244,7 @@ class NAdam(_AdamFamily):
 
     _rule = staticmethod(nadam_)
     _scalar_state_keys = frozenset({"step", "mu_product"})
+    _nonnegative = ("eps", "weight_decay", "momentum_decay")
 
     def __init__(
         self,
@@ -294,18 +261,7 @@ class NAdam(_AdamFamily):
         capturable: bool = False,
         differentiable: bool = False,
     ) -> None:
-        check_unsupported(capturable, differentiable)
-        defaults = dict(
-            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-            momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
-            maximize=maximize, foreach=foreach, capturable=capturable,
-            differentiable=differentiable,
-        )  # fmt: skip
-        super().__init__(params, defaults)
-
-    def _validate(self, group: dict[str, Any]) -> None:
-        super()._validate(group)
-        check_nonneg(group["momentum_decay"], "momentum_decay")
+        super().__init__(params, hyperparameters(locals()))
 
 
 class RAdam(_AdamFamily):
@@ -359,10 +315,4 @@ class RAdam(_AdamFamily):
         capturable: bool = False,
         differentiable: bool = False,
     ) -> None:
-        check_unsupported(capturable, differentiable)
-        defaults = dict(
-            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize,
-            foreach=foreach, capturable=capturable, decoupled_weight_decay=decoupled_weight_decay,
-            differentiable=differentiable,
-        )  # fmt: skip
-        super().__init__(params, defaults)
+        super().__init__(params, hyperparameters(locals()))

@@ -6,15 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.optim._work import for_chunks, work_buffers
-from gdlab.optim.optimizer import (
-    Optimizer,
-    ParamsT,
-    check_lr,
-    check_nonneg,
-    check_unsupported,
-    chunk_grad,
-)
+from gdlab.optim._work import for_chunks
+from gdlab.optim.optimizer import Optimizer, ParamsT, chunk_grad, hyperparameters
 
 __all__ = ["ASGD", "Rprop", "asgd_", "rprop_"]
 
@@ -40,9 +33,7 @@ def asgd_(
     state["step"] += 1.0
     eta, mu = state["eta"], state["mu"]
 
-    def kernel(v: list[np.ndarray]) -> None:
-        p, g, ax = v
-        d, w = (x[: p.size] for x in work_buffers(p.dtype, 2))
+    def kernel(p, g, ax, w, d):  # chunks of θ, g, ā; 2 work buffers
         g = chunk_grad(p, g, weight_decay, maximize, d, w)
         p *= 1.0 - lambd * eta
         np.multiply(g, eta, out=w)
@@ -54,7 +45,7 @@ def asgd_(
         else:
             np.copyto(ax, p)
 
-    for_chunks([param, grad, state["ax"]], kernel)
+    for_chunks([param, grad, state["ax"]], kernel, work=2)
     step = state["step"]
     state["eta"] = lr / ((1 + lambd * lr * step) ** alpha)
     state["mu"] = 1 / max(1, step - t0)
@@ -97,6 +88,7 @@ class ASGD(Optimizer):
     _rule = staticmethod(asgd_)
     _scalar_state_keys = frozenset({"step", "eta", "mu"})
     _param_shaped_keys = frozenset({"ax"})
+    _nonnegative = ("weight_decay",)
 
     def __init__(
         self,
@@ -111,16 +103,7 @@ class ASGD(Optimizer):
         differentiable: bool = False,
         capturable: bool = False,
     ) -> None:
-        check_unsupported(capturable, differentiable)
-        defaults = dict(
-            lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay, foreach=foreach,
-            maximize=maximize, differentiable=differentiable, capturable=capturable,
-        )  # fmt: skip
-        super().__init__(params, defaults)
-
-    def _validate(self, group: dict[str, Any]) -> None:
-        check_lr(group["lr"])
-        check_nonneg(group["weight_decay"], "weight_decay")
+        super().__init__(params, hyperparameters(locals()))
 
 
 def rprop_(
@@ -141,10 +124,7 @@ def rprop_(
     state["step"] += 1.0
     etaminus, etaplus = etas
 
-    def kernel(v: list[np.ndarray]) -> None:
-        p, g, prev, step_size = v
-        d, factor = (x[: p.size] for x in work_buffers(p.dtype, 2))
-        mask, where = (x[: p.size] for x in work_buffers(np.bool_, 2))
+    def kernel(p, g, prev, step_size, d, factor, mask, where):  # θ, g, state; 2+2 buffers
         g = chunk_grad(p, g, 0.0, maximize, d, factor)
         np.multiply(g, prev, out=factor)
         np.sign(factor, out=factor)
@@ -162,7 +142,7 @@ def rprop_(
         factor *= step_size
         p -= factor
 
-    for_chunks([param, grad, state["prev"], state["step_size"]], kernel)
+    for_chunks([param, grad, state["prev"], state["step_size"]], kernel, work=2, masks=2)
 
 
 class Rprop(Optimizer):
@@ -211,15 +191,10 @@ class Rprop(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        check_unsupported(capturable, differentiable)
-        defaults = dict(
-            lr=lr, etas=etas, step_sizes=step_sizes, foreach=foreach, maximize=maximize,
-            differentiable=differentiable, capturable=capturable,
-        )  # fmt: skip
-        super().__init__(params, defaults)
+        super().__init__(params, hyperparameters(locals()))
 
     def _validate(self, group: dict[str, Any]) -> None:
-        check_lr(group["lr"])
+        super()._validate(group)
         etas = group["etas"]
         if not 0.0 < etas[0] < 1.0 < etas[1]:
             raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from gdlab.optim.linesearch import strong_wolfe
-from gdlab.optim.optimizer import Optimizer, ParamsT, check_lr
+from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 
 __all__ = ["LBFGS", "two_loop_direction"]
 
@@ -87,18 +87,13 @@ class LBFGS(Optimizer):
     ) -> None:
         if max_eval is None:
             max_eval = max_iter * 5 // 4
-        defaults = dict(
-            lr=lr, max_iter=max_iter, max_eval=max_eval, tolerance_grad=tolerance_grad,
-            tolerance_change=tolerance_change, history_size=history_size,
-            line_search_fn=line_search_fn,
-        )  # fmt: skip
-        super().__init__(params, defaults)
+        super().__init__(params, hyperparameters(locals()))
         if len(self.param_groups) != 1:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
         self._params = self.param_groups[0]["params"]
 
     def _validate(self, group: dict[str, Any]) -> None:
-        check_lr(group["lr"])
+        super()._validate(group)
         if group["line_search_fn"] not in (None, "strong_wolfe"):
             raise ValueError(
                 f"LBFGS: line_search_fn must be None or 'strong_wolfe', "

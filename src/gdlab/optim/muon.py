@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.optim.optimizer import Optimizer, ParamsT, check_lr
+from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 
 __all__ = ["Muon", "muon_", "zeropower_via_newtonschulz"]
 
@@ -144,6 +144,7 @@ class Muon(Optimizer):
 
     _rule = staticmethod(muon_)
     _param_shaped_keys = frozenset({"momentum_buffer"})
+    _lr_message = "Learning rate should be >= 0 but is: {}"
 
     def __init__(
         self,
@@ -159,12 +160,7 @@ class Muon(Optimizer):
         *,
         ns_dtype: str = "bfloat16",
     ) -> None:
-        defaults = dict(
-            lr=lr, weight_decay=weight_decay, momentum=momentum, nesterov=nesterov,
-            ns_coefficients=ns_coefficients, eps=eps, ns_steps=ns_steps,
-            adjust_lr_fn=adjust_lr_fn, ns_dtype=ns_dtype,
-        )  # fmt: skip
-        super().__init__(params, defaults)
+        super().__init__(params, hyperparameters(locals()))
         for group in self.param_groups:
             for p in group["params"]:
                 if p.ndim != 2:
@@ -174,7 +170,7 @@ class Muon(Optimizer):
                     )
 
     def _validate(self, group: dict[str, Any]) -> None:
-        check_lr(group["lr"], "Learning rate should be >= 0 but is: {}")
+        super()._validate(group)  # lr, with torch's Muon wording
         if not 0.0 <= group["momentum"]:
             raise ValueError(f"momentum should be >= 0 but is: {group['momentum']}")
         if not 0.0 <= group["weight_decay"]:

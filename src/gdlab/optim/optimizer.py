@@ -16,7 +16,6 @@ from __future__ import annotations
 import copy
 import math
 import numbers
-import threading
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -26,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from gdlab.autograd import enable_grad
+from gdlab.optim._fusion import check_fused_args
 from gdlab.optim._work import get_num_threads, is_long, run_tasks
 from gdlab.tensor import Tensor
 
@@ -47,7 +47,8 @@ required = _Required()
 # schedulers add initial_lr & co. after construction).
 _EXTRA_GROUP_KEYS = {"name", "param_names", "initial_lr"}
 _EXECUTION_KEYS = {"params", "foreach", "fused"}  # load_state_dict keeps the current values
-_scratch_local = threading.local()
+# torch's flags that choose a code path, not the math: the rules never receive them
+_TORCH_FLAGS = frozenset({"foreach", "fused", "capturable", "differentiable"})
 
 
 # ------------------------------------------------------------------ validation helpers
@@ -75,6 +76,7 @@ def check_betas(betas: Any) -> None:
 
 
 def check_unsupported(capturable: bool = False, differentiable: bool = False) -> None:
+    """Reject torch's ``capturable=True`` and ``differentiable=True``, which gdlab lacks."""
     if capturable:
         raise ValueError("capturable=True is not supported: gdlab has no CUDA-graph capture")
     if differentiable:
@@ -84,46 +86,15 @@ def check_unsupported(capturable: bool = False, differentiable: bool = False) ->
         )
 
 
-def scratch(name: str, like: np.ndarray, dtype: object = None) -> np.ndarray:
-    """A work buffer shaped like ``like``, reused across steps and parameters.
-
-    One flat buffer per (name, dtype) and thread, grown to the largest parameter it has
-    served; the rules get a view of it, so a steady-state step allocates nothing and the
-    extra memory is a few times the largest parameter, not a copy of every parameter.
-    """
-    dtype = like.dtype if dtype is None else np.dtype(dtype)
-    pool = getattr(_scratch_local, "pool", None)
-    if pool is None:
-        pool = _scratch_local.pool = {}
-    buf = pool.get((name, dtype))
-    if buf is None or buf.size < like.size:
-        buf = pool[(name, dtype)] = np.empty(like.size, dtype=dtype)
-    return buf[: like.size].reshape(like.shape)
-
-
-def effective_grad(
-    param: np.ndarray, grad: np.ndarray, weight_decay: float, maximize: bool
-) -> np.ndarray:
-    """−g if maximizing, plus weight_decay·θ (coupled L2), in a scratch buffer; else g itself."""
-    if not maximize and not weight_decay:
-        return grad
-    d_p = scratch("d_p", grad)
-    if maximize:
-        np.negative(grad, out=d_p)
-    else:
-        np.copyto(d_p, grad)
-    if weight_decay:
-        tmp = scratch("wd", grad)
-        np.multiply(param, weight_decay, out=tmp)
-        d_p += tmp
-    return d_p
-
-
 def chunk_grad(
     p: np.ndarray, g: np.ndarray, weight_decay: float, maximize: bool, out: np.ndarray,
     work: np.ndarray,
 ) -> np.ndarray:  # fmt: skip
-    """``effective_grad`` for one chunk: into ``out`` (``work`` is clobbered), or g itself."""
+    """The gradient a rule follows: ±g (− if maximizing) + weight_decay·θ (coupled L2).
+
+    Written into ``out`` (``work`` is clobbered); g itself when there is nothing to add, so the
+    common case copies nothing.
+    """
     if not maximize and not weight_decay:
         return g
     if maximize:
@@ -134,6 +105,15 @@ def chunk_grad(
         np.multiply(p, weight_decay, out=work)
         out += work
     return out
+
+
+def hyperparameters(arguments: dict[str, Any]) -> dict[str, Any]:
+    """An optimizer constructor's arguments as its ``defaults``: ``hyperparameters(locals())``.
+
+    Called first thing in ``__init__``, ``locals()`` is exactly the signature's arguments, so
+    the torch-named signature stays the one list of hyper-parameters and their defaults.
+    """
+    return {k: v for k, v in arguments.items() if k not in ("self", "params", "__class__")}
 
 
 def _typename(x: Any) -> str:
@@ -158,10 +138,13 @@ def _to_array(value: Any) -> Any:
 class Optimizer:
     """Base class of every optimizer (torch.optim.Optimizer's API).
 
-    Subclasses set ``_rule`` (the update function, which creates its state on first use) and
-    may override ``_rule_kwargs(group)`` (which group entries the rule receives) and
-    ``_validate(group)`` (run on the defaults and on every group added). ``state[p]`` holds
-    torch's keys; temporaries live in shared work buffers (:func:`scratch`), not in the state
+    Subclasses set ``_rule`` (the update function, which creates its state on first use),
+    list the hyper-parameters that must be >= 0 in ``_nonnegative`` (checked with torch's
+    ``Invalid {name} value`` message, as are ``lr`` and ``betas``), and extend
+    ``_validate(group)`` for other checks (run on the defaults and on every group added). The
+    rule receives every hyper-parameter except torch's execution flags (``foreach``,
+    ``capturable``...; ``fused`` too unless ``_has_fused_kernel``). ``state[p]`` holds torch's
+    keys; temporaries live in shared work buffers (``_work.for_chunks``), not in the state
     (keys starting with ``_`` would be left out of ``state_dict()``).
 
     Args:
@@ -184,12 +167,17 @@ class Optimizer:
     _rule: Callable[..., None] | None = None
     _scalar_state_keys: frozenset[str] = frozenset({"step"})
     _param_shaped_keys: frozenset[str] = frozenset()
+    _nonnegative: tuple[str, ...] = ()  # in torch's order of checks
+    _lr_message = "Invalid learning rate: {}"
+    _has_fused_kernel = False  # the rule takes ``fused`` (the numba kernels of _fused.py)
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         self._validate(self.defaults)
+        if self._has_fused_kernel:
+            check_fused_args(type(self).__name__, defaults.get("fused"), defaults.get("foreach"))
         if isinstance(params, Tensor):
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of Tensors or "
@@ -210,13 +198,18 @@ class Optimizer:
 
     # ------------------------------------------------------------------ hooks
     def _validate(self, group: dict[str, Any]) -> None:
-        """Raise ValueError/TypeError for invalid hyper-parameters (overridden)."""
+        """Raise ValueError/TypeError for invalid hyper-parameters (subclasses extend it)."""
+        check_unsupported(group.get("capturable", False), group.get("differentiable", False))
         if "lr" in group and group["lr"] is not required:
-            check_lr(group["lr"])
+            check_lr(group["lr"], self._lr_message)
+        for key in self._nonnegative:
+            check_nonneg(group[key], "epsilon" if key == "eps" else key)
+        if "betas" in group:
+            check_betas(group["betas"])
 
     def _rule_kwargs(self, group: dict[str, Any]) -> dict[str, Any]:
         """The group's hyper-parameters the rule takes (every default except torch's flags)."""
-        skip = {"foreach", "fused", "capturable", "differentiable"}
+        skip = _TORCH_FLAGS - {"fused"} if self._has_fused_kernel else _TORCH_FLAGS
         return {k: group[k] for k in self.defaults if k not in skip}
 
     # ------------------------------------------------------------------ groups
@@ -328,7 +321,7 @@ class Optimizer:
         """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]}``.
 
         As in torch, parameters are numbered in group order and the state arrays are the
-        optimizer's own (not copies); private scratch buffers are left out. ``step`` is a
+        optimizer's own (not copies); keys starting with ``_`` are left out. ``step`` is a
         float (torch: a 0-d tensor). torch's ``load_state_dict`` accepts it once the arrays
         are made tensors (``torch.from_numpy``); ours accepts torch's as it is.
         """

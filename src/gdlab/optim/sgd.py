@@ -12,17 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.optim._fusion import check_fused_args, flat_views, fused_module, hp_array, run_kernel
-from gdlab.optim._work import for_chunks, work_buffers
-from gdlab.optim.optimizer import (
-    Optimizer,
-    ParamsT,
-    check_lr,
-    check_nonneg,
-    check_unsupported,
-    effective_grad,
-    scratch,
-)
+from gdlab.optim._fusion import flat_views, fused_module, hp_array, run_kernel
+from gdlab.optim._work import for_chunks
+from gdlab.optim.optimizer import Optimizer, ParamsT, chunk_grad, hyperparameters
 
 __all__ = ["SGD", "Momentum", "sgd_", "momentum_"]
 
@@ -50,36 +42,23 @@ def sgd_(
     if kernels is not None and _sgd_fused(kernels.sgd_kernel, param, grad, state, lr, *hp):
         return
     buf = state.get("momentum_buffer") if momentum else None
-    if momentum and buf is None:  # first step: torch starts the buffer at the gradient
-        d_p = effective_grad(param, grad, weight_decay, maximize)
-        buf = state["momentum_buffer"] = np.array(d_p, copy=True)
-        tmp = scratch("upd", grad)
-        np.multiply(buf, momentum if nesterov else lr, out=tmp)
-        if nesterov:  # θ ← θ − lr·(g + μ·b)
-            tmp += d_p
-            tmp *= lr
-        param -= tmp
-        return
-    arrays = [param, grad] if buf is None else [param, grad, buf]
+    first = bool(momentum) and buf is None
+    if first:  # torch starts the buffer at the first gradient (no dampening on it)
+        buf = state["momentum_buffer"] = np.empty_like(param)
 
-    def kernel(v: list[np.ndarray]) -> None:
-        p, g = v[0], v[1]
-        w, d = (x[: p.size] for x in work_buffers(p.dtype, 2))
-        if maximize or weight_decay:
-            np.negative(g, out=d) if maximize else np.copyto(d, g)
-            if weight_decay:
-                np.multiply(p, weight_decay, out=w)
-                d += w
-            g = d
+    def kernel(p, g, b, w, d):  # chunks of θ, g, buffer; 2 work buffers
+        g = chunk_grad(p, g, weight_decay, maximize, d, w)
         if momentum:
-            b = v[2]
-            b *= momentum
-            if dampening:
-                np.multiply(g, 1.0 - dampening, out=w)
-                b += w
+            if first:
+                np.copyto(b, g)
             else:
-                b += g
-            if nesterov:
+                b *= momentum
+                if dampening:
+                    np.multiply(g, 1.0 - dampening, out=w)
+                    b += w
+                else:
+                    b += g
+            if nesterov:  # θ ← θ − lr·(g + μ·b)
                 np.multiply(b, momentum, out=w)
                 w += g
                 g = w
@@ -88,7 +67,7 @@ def sgd_(
         np.multiply(g, lr, out=w)
         p -= w
 
-    for_chunks(arrays, kernel)
+    for_chunks([param, grad, buf], kernel, work=2)
 
 
 def _sgd_fused(
@@ -156,6 +135,8 @@ class SGD(Optimizer):
 
     _rule = staticmethod(sgd_)
     _param_shaped_keys = frozenset({"momentum_buffer"})
+    _nonnegative = ("momentum", "weight_decay")
+    _has_fused_kernel = True
 
     def __init__(
         self,
@@ -171,28 +152,10 @@ class SGD(Optimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
-        check_unsupported(differentiable=differentiable)
-        check_fused_args("SGD", fused, foreach)
-        defaults = dict(
-            lr=lr,
-            momentum=momentum,
-            dampening=dampening,
-            weight_decay=weight_decay,
-            nesterov=nesterov,
-            maximize=maximize,
-            foreach=foreach,
-            differentiable=differentiable,
-            fused=fused,
-        )
-        super().__init__(params, defaults)
-
-    def _rule_kwargs(self, group: dict[str, Any]) -> dict[str, Any]:
-        return {**super()._rule_kwargs(group), "fused": group["fused"]}
+        super().__init__(params, hyperparameters(locals()))
 
     def _validate(self, group: dict[str, Any]) -> None:
-        check_lr(group["lr"])
-        check_nonneg(group["momentum"], "momentum")
-        check_nonneg(group["weight_decay"], "weight_decay")
+        super()._validate(group)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
@@ -223,9 +186,7 @@ def momentum_(
         run_kernel(kernels.momentum_kernel, views, values, bool(weight_decay))
         return
 
-    def kernel(a: list[np.ndarray]) -> None:
-        p, g, vel = a
-        (w,) = (x[: p.size] for x in work_buffers(p.dtype, 1))
+    def kernel(p, g, vel, w):  # chunks of θ, g, velocity; a work buffer
         if weight_decay:
             np.multiply(p, weight_decay * lr, out=w)
             vel *= momentum
@@ -237,7 +198,7 @@ def momentum_(
         vel += w
         p -= vel
 
-    for_chunks([param, grad, v], kernel)
+    for_chunks([param, grad, v], kernel, work=1)
 
 
 class Momentum(Optimizer):
@@ -275,6 +236,8 @@ class Momentum(Optimizer):
 
     _rule = staticmethod(momentum_)
     _param_shaped_keys = frozenset({"velocity"})
+    _nonnegative = ("momentum", "weight_decay")
+    _has_fused_kernel = True
 
     def __init__(
         self,
@@ -286,16 +249,4 @@ class Momentum(Optimizer):
         maximize: bool = False,
         fused: bool | None = None,
     ) -> None:
-        check_fused_args("Momentum", fused, None)
-        defaults = dict(
-            lr=lr, momentum=momentum, weight_decay=weight_decay, maximize=maximize, fused=fused
-        )
-        super().__init__(params, defaults)
-
-    def _rule_kwargs(self, group: dict[str, Any]) -> dict[str, Any]:
-        return {**super()._rule_kwargs(group), "fused": group["fused"]}
-
-    def _validate(self, group: dict[str, Any]) -> None:
-        check_lr(group["lr"])
-        check_nonneg(group["momentum"], "momentum")
-        check_nonneg(group["weight_decay"], "weight_decay")
+        super().__init__(params, hyperparameters(locals()))
