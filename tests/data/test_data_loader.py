@@ -254,7 +254,8 @@ BAD = [
     (dict(batch_size=64, drop_last=True), ValueError, "leaves no batch"),
     (dict(shuffle="yes"), TypeError, "shuffle"),
     (dict(shuffle=True, seed=1, generator=np.random.default_rng()), ValueError, "not both"),
-    (dict(shuffle=True, seed=-1), TypeError, "seed"),
+    (dict(shuffle=True, seed=-1), ValueError, "seed must be a non-negative int, got -1"),
+    (dict(shuffle=True, seed=1.5), TypeError, "seed must be a non-negative int, got 1.5"),
 ]
 
 

@@ -330,6 +330,11 @@ def test_validation_metrics_and_plateau_scheduler(rng):
         (dict(divergence="warn"), "divergence must be one of"),
         (dict(grad_clip_norm=-1.0), "grad_clip_norm must be positive"),
         (dict(max_steps=2.5), "max_steps must be a positive int"),
+        (dict(epochs=-1), "epochs must be a positive int"),
+        (dict(epochs=True), "epochs must be a positive int"),
+        (dict(max_rollbacks=-1), "max_rollbacks must be a non-negative int"),
+        (dict(rollback_factor=1.0), "rollback_factor must be in"),
+        (dict(scheduler_interval="batch"), "scheduler_interval must be 'epoch' or 'step'"),
     ],
 )
 def test_bad_arguments(kwargs, match):

@@ -160,8 +160,11 @@ class DataLoader:
 
     def _resolve_seed(self, seed: int | None, generator: Any) -> int:
         if seed is not None:
-            if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-                raise TypeError(f"DataLoader: seed must be a non-negative int, got {seed!r}")
+            msg = f"DataLoader: seed must be a non-negative int, got {seed!r}"
+            if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+                raise TypeError(msg)
+            if seed < 0:
+                raise ValueError(msg)
             return int(seed)
         return int(get_generator(generator).integers(_SEED_BOUND))
 

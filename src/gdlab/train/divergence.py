@@ -24,6 +24,11 @@ class DivergenceError(FloatingPointError):
 
     Attributes: ``step`` (the update that was not applied, 1-based), ``epoch``, ``lr``,
     ``parameter`` (name of the first non-finite gradient/parameter, or None), ``loss``.
+
+    With ``divergence="raise"`` the parameters hold their values from before ``step``. A
+    non-finite loss or gradient is caught before ``optimizer.step()``, so the optimizer state is
+    untouched too; an update that overflows a parameter is undone in the parameters only (the
+    optimizer's moments have seen that step's finite gradient). ``"rollback"`` restores both.
     """
 
     def __init__(

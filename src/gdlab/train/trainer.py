@@ -87,11 +87,12 @@ def _is_plateau(scheduler: Any) -> bool:
     return any(c.__name__ == "ReduceLROnPlateau" for c in type(scheduler).__mro__)
 
 
-def _check_positive_int(name: str, value: Any, allow_none: bool = False) -> None:
+def _check_int(name: str, value: Any, allow_none: bool = False, minimum: int = 1) -> None:
     if value is None and allow_none:
         return
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"fit: {name} must be a positive int, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        kind = "a positive" if minimum == 1 else "a non-negative"
+        raise ValueError(f"fit: {name} must be {kind} int, got {value!r}")
 
 
 class Trainer(DivergenceMixin, StateMixin):
@@ -124,7 +125,8 @@ class Trainer(DivergenceMixin, StateMixin):
         scheduler_monitor: str | None = None,
         generators: dict[str, np.random.Generator] | None = None,
     ) -> None:
-        _check_positive_int("accumulate", accumulate)
+        _check_int("accumulate", accumulate)
+        _check_int("max_rollbacks", max_rollbacks, minimum=0)
         if grad_clip_norm is not None and not float(grad_clip_norm) > 0:
             raise ValueError(f"fit: grad_clip_norm must be positive or None, got {grad_clip_norm}")
         if divergence not in _MODES:
@@ -171,9 +173,11 @@ class Trainer(DivergenceMixin, StateMixin):
 
     # ------------------------------------------------------------------ helpers
     def params(self) -> list[Any]:
+        """The optimizer's parameters, group by group."""
         return [p for g in self.optimizer.param_groups for p in g["params"]]
 
     def named_parameters(self) -> list[tuple[str, Any]]:
+        """``(name, parameter)`` for :meth:`params`: the model's names where it has them."""
         names = {}
         if hasattr(self.model, "named_parameters"):
             names = {id(p): n for n, p in self.model.named_parameters()}
@@ -185,15 +189,18 @@ class Trainer(DivergenceMixin, StateMixin):
 
     @property
     def lr(self) -> float:
+        """The learning rate of the first parameter group."""
         return float(self.optimizer.param_groups[0]["lr"])
 
     def steps_per_epoch(self) -> int | None:
+        """Optimizer steps per epoch, ceil(batches / accumulate); None for a loader without len."""
         try:
             return math.ceil(len(self.train_loader) / self.accumulate)  # type: ignore[arg-type]
         except TypeError:
             return None
 
     def total_steps(self) -> int | None:
+        """Optimizer steps of the whole run (``epochs`` epochs), or None if unknown."""
         per = self.steps_per_epoch()
         return None if per is None or self.epochs is None else per * self.epochs
 
@@ -202,14 +209,15 @@ class Trainer(DivergenceMixin, StateMixin):
             getattr(c, hook)(*args)
 
     def wall_time(self) -> float:
+        """Seconds spent inside :meth:`fit`, over all calls (and across a resume)."""
         return self._elapsed + (time.perf_counter() - self._t0 if self._t0 is not None else 0.0)
 
     # ------------------------------------------------------------------ fit
     def fit(self, epochs: int, *, max_steps: int | None = None, resume: Any = None) -> History:
         """Train until ``epochs`` epochs are complete (counted from the run's start), or
         ``max_steps`` optimizer steps, or a callback stops it. Returns the history."""
-        _check_positive_int("epochs", epochs)
-        _check_positive_int("max_steps", max_steps, allow_none=True)
+        _check_int("epochs", epochs)
+        _check_int("max_steps", max_steps, allow_none=True)
         if resume is not None:
             self.resume(resume)
         if max_steps is not None and max_steps < self.global_step:
