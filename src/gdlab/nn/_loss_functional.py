@@ -80,12 +80,30 @@ def _pointwise(name: str, input: Tensor, target: Any, reduction: str) -> Any:  #
     return target
 
 
+def _weighted(
+    loss: Tensor, weight: Any, reduction: str, name: str, input: Tensor, by_weights: bool = True
+) -> Tensor:
+    """torch's elementwise ``weight``: w·loss, and 'mean' = Σ w·loss / Σ w (``by_weights``,
+    mse and l1) or the plain mean of w·loss (huber)."""
+    w = _target(weight, input)
+    if tuple(np.shape(_raw(w))) != tuple(input.shape):
+        raise ValueError(
+            f"{name}: Weights and input must have the same size, got weight of shape "
+            f"{tuple(np.shape(_raw(w)))} and input of shape {tuple(input.shape)}"
+        )
+    loss = loss * w
+    if reduction == "mean" and by_weights:
+        return R.sum(loss) / (R.sum(w) if isinstance(w, Tensor) else float(np.sum(w)))
+    return _reduce(loss, reduction)
+
+
 def mse_loss(
     input: Tensor,
     target: Any,
     size_average: Any = None,
     reduce: Any = None,  # noqa: A002
     reduction: str = "mean",
+    weight: Any = None,
 ) -> Tensor:
     """Mean squared error: mean((x − y)²) (the articles' squared error).
 
@@ -93,6 +111,8 @@ def mse_loss(
         input, target: tensors (or arrays) of the same shape; different shapes raise
             ValueError instead of broadcasting.
         reduction: 'mean' | 'sum' | 'none'.
+        weight: optional per-element weights w of the input's shape (torch 2.13):
+            'mean' becomes Σ w·(x − y)² / Σ w.
 
     Example:
         >>> mse_loss(gdlab.tensor([1.0, 2.0]), gdlab.tensor([1.0, 4.0])).item()
@@ -101,6 +121,8 @@ def mse_loss(
     reduction = _legacy(size_average, reduce, reduction)
     target = _pointwise("mse_loss", input, target, reduction)
     diff = input - target
+    if weight is not None:
+        return _weighted(diff * diff, weight, reduction, "mse_loss", input)
     return _reduce(diff * diff, reduction)
 
 
@@ -110,21 +132,36 @@ def l1_loss(
     size_average: Any = None,
     reduce: Any = None,  # noqa: A002
     reduction: str = "mean",
+    weight: Any = None,
 ) -> Tensor:
-    """Mean absolute error: mean(|x − y|)."""
+    """Mean absolute error: mean(|x − y|); with per-element ``weight`` w (torch 2.13),
+    'mean' is Σ w·|x − y| / Σ w."""
     reduction = _legacy(size_average, reduce, reduction)
     target = _pointwise("l1_loss", input, target, reduction)
+    if weight is not None:
+        return _weighted(E.abs(input - target), weight, reduction, "l1_loss", input)
     return _reduce(E.abs(input - target), reduction)
 
 
-def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:  # noqa: A002
-    """½d² where |d| < delta, delta·(|d| − ½delta) elsewhere (d = x − y; Huber, 1964)."""
+def huber_loss(
+    input: Tensor,  # noqa: A002
+    target: Any,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: Any = None,
+) -> Tensor:
+    """½d² where |d| < delta, delta·(|d| − ½delta) elsewhere (d = x − y; Huber, 1964).
+
+    With per-element ``weight`` w (torch 2.13), the loss is w times that, and 'mean' is its
+    plain mean (not divided by Σ w, unlike mse_loss and l1_loss: torch's choice)."""
     if delta <= 0:
         raise ValueError(f"huber_loss does not support non-positive values for delta, got {delta}")
     target = _pointwise("huber_loss", input, target, reduction)
     diff = input - target
     ad = E.abs(diff)
     loss = E.where(ad.data < delta, 0.5 * diff * diff, delta * (ad - 0.5 * delta))
+    if weight is not None:
+        return _weighted(loss, weight, reduction, "huber_loss", input, by_weights=False)
     return _reduce(loss, reduction)
 
 
