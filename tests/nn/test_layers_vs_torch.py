@@ -80,6 +80,7 @@ CASES = [
     ("batchnorm1d_3d", "BatchNorm1d", (4,), {"momentum": None}, x(5, 4, 3), True),
     ("batchnorm1d_eval", "BatchNorm1d", (4,), {}, x(6, 4), False),
     ("batchnorm2d", "BatchNorm2d", (3,), {"momentum": 0.3}, x(4, 3, 3, 2), True),
+    ("batchnorm2d_no_bias", "BatchNorm2d", (3,), {"bias": False}, x(4, 3, 3, 2), True),
     ("batchnorm2d_no_affine", "BatchNorm2d", (3,), {"affine": False}, x(4, 3, 3, 2), True),
     ("batchnorm2d_untracked", "BatchNorm2d", (3,), {"track_running_stats": False},
      x(4, 3, 3, 2), True),

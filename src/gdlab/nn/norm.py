@@ -31,6 +31,8 @@ class _BatchNorm(Module):
         affine: bool = True,
         track_running_stats: bool = True,
         dtype: Any = None,
+        *,
+        bias: bool = True,
     ) -> None:
         super().__init__()
         d = _dtype(dtype)
@@ -38,9 +40,11 @@ class _BatchNorm(Module):
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
             self.weight = Parameter(np.ones(num_features, dtype=d))
-            self.bias = Parameter(np.zeros(num_features, dtype=d))
         else:
             self.register_parameter("weight", None)
+        if affine and bias:  # torch 2.13: bias=False keeps the scale γ only
+            self.bias = Parameter(np.zeros(num_features, dtype=d))
+        else:
             self.register_parameter("bias", None)
         if track_running_stats:
             self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=d)))
