@@ -162,6 +162,49 @@ def test_progress_bar_is_off_without_a_terminal(capsys):
     assert capsys.readouterr().err == ""  # pytest's stderr is not a TTY: tqdm disables itself
 
 
+def test_progress_bar_keeps_its_file_across_fit_calls():
+    import io
+
+    model, tl, _ = _setup()
+    out = io.StringIO()
+    trainer = train.Trainer(
+        model,
+        nn.MSELoss(),
+        optim.SGD(model.parameters(), lr=0.01),
+        tl,
+        callbacks=[train.ProgressBar(disable=False, file=out)],
+    )
+    trainer.fit(1)
+    first = out.getvalue()
+    trainer.fit(2)  # continuing: the bar is rebuilt with the same file
+    assert "4/4" in first and "8/8" in out.getvalue()[len(first) :]
+
+
+@pytest.mark.parametrize("cls", [train.CSVLogger, train.JSONLinesLogger])
+def test_loggers_reject_unknown_per(cls):
+    with pytest.raises(ValueError, match=f"{cls.__name__}: per must be 'epoch' or 'step'"):
+        cls(per="batch")
+
+
+def test_json_lines_logger_per_epoch(tmp_path):
+    import json
+
+    model, tl, vl = _setup()
+    train.fit(
+        model,
+        nn.MSELoss(),
+        optim.SGD(model.parameters(), lr=0.01),
+        tl,
+        epochs=3,
+        val_loader=vl,
+        run_dir=tmp_path,
+        callbacks=[train.JSONLinesLogger("epochs.jsonl", per="epoch")],
+    )
+    rows = [json.loads(line) for line in (tmp_path / "epochs.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == [0, 1, 2]
+    assert {"loss", "lr", "val_loss"} <= set(rows[0]) and "wall_time" not in rows[0]
+
+
 def test_progress_bar_without_tqdm_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "tqdm", None)
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)

@@ -98,9 +98,7 @@ def fetch(
         try:
             _download_one(url, path, sha256)
             return path
-        except ChecksumError as e:
-            errors.append(f"{url}: {e}")
-        except OSError as e:  # URLError, HTTPError, timeouts and resets are all OSErrors
+        except OSError as e:  # ChecksumError, URLError, HTTPError, timeouts: try the next
             errors.append(f"{url}: {e}")
     tried = "\n  ".join(errors)
     raise OSError(

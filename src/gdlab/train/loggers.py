@@ -36,16 +36,21 @@ def _fmt(v: Any) -> str:
 
 
 class _FileLogger(Callback):
-    """Keeps a file in the run directory equal to a table of the history.
+    """Keeps a file in the run directory equal to a table of the history (``per`` row).
 
     On train begin the file is rewritten from the (possibly resumed) history, so after a
-    resume it never holds rows from after the checkpoint; then rows are appended.
+    resume it never holds rows from after the checkpoint; then rows are appended. Subclasses
+    give ``_render(rows, header)``.
     """
 
-    table = "epochs"
-
-    def __init__(self, filename: str | os.PathLike, timing: bool = False) -> None:
+    def __init__(self, filename: str | os.PathLike, per: str, timing: bool) -> None:
+        if per not in ("epoch", "step"):
+            raise ValueError(f"{type(self).__name__}: per must be 'epoch' or 'step', got {per!r}")
         self.filename, self.timing = Path(filename), timing
+        self.table = "epochs" if per == "epoch" else "steps"
+
+    def _render(self, rows: list[dict[str, Any]], header: bool) -> str:
+        raise NotImplementedError
 
     def _path(self) -> Path:
         if self.filename.is_absolute() or self.trainer.run_dir is None:
@@ -64,6 +69,14 @@ class _FileLogger(Callback):
         with open(self._path(), "a", encoding="utf-8", newline="") as f:
             f.write(self._render([_scalar_row(row, self.timing)], header=False))
 
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self.table == "epochs":
+            self._append(dict(logs or {}))
+
+    def on_batch_end(self, step: int, logs: dict[str, Any] | None = None) -> None:
+        if self.table == "steps":
+            self._append(dict(logs or {}))
+
 
 class CSVLogger(_FileLogger):
     """One CSV row per epoch (``per="epoch"``) or per step, in ``<run_dir>/<filename>``.
@@ -76,10 +89,7 @@ class CSVLogger(_FileLogger):
     def __init__(
         self, filename: str | os.PathLike = "log.csv", per: str = "epoch", timing: bool = False
     ) -> None:
-        if per not in ("epoch", "step"):
-            raise ValueError(f"CSVLogger: per must be 'epoch' or 'step', got {per!r}")
-        super().__init__(filename, timing)
-        self.table = "epochs" if per == "epoch" else "steps"
+        super().__init__(filename, per, timing)
         self.columns: list[str] | None = None
 
     def _render(self, rows: list[dict[str, Any]], header: bool) -> str:
@@ -97,17 +107,13 @@ class CSVLogger(_FileLogger):
             writer.writerow([_fmt(row.get(c)) for c in self.columns or []])
         return buf.getvalue()
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        if self.table == "epochs":
-            self._append(dict(logs or {}))
 
-    def on_batch_end(self, step: int, logs: dict[str, Any] | None = None) -> None:
-        if self.table == "steps":
-            self._append(dict(logs or {}))
+class JSONLinesLogger(_FileLogger):
+    """One JSON object per line, per step (default) or per epoch, in ``<run_dir>/<filename>``.
 
-
-class JSONLinesLogger(CSVLogger):
-    """One JSON object per line, per step (default) or per epoch, in ``<run_dir>/<filename>``."""
+    Keys sorted, NaN/inf written as null; same-seed runs give byte-identical files (wall times
+    only with ``timing=True``).
+    """
 
     def __init__(
         self, filename: str | os.PathLike = "steps.jsonl", per: str = "step", timing: bool = False
@@ -137,14 +143,12 @@ class ProgressBar(Callback):
             raise ImportError(
                 "ProgressBar requires tqdm: pip install gdlab[progress] (or pip install tqdm)"
             ) from None
-        total = self.trainer.total_steps()
+        kwargs = {"file": sys.stderr, "unit": "step", **self.kwargs}  # the next fit keeps them
         self.bar = tqdm(
-            total=total,
+            total=self.trainer.total_steps(),
             initial=self.trainer.global_step,
             disable=self.disable,
-            file=self.kwargs.pop("file", sys.stderr),
-            unit="step",
-            **self.kwargs,
+            **kwargs,
         )
 
     def on_batch_end(self, step: int, logs: dict[str, Any] | None = None) -> None:
