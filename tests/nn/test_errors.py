@@ -27,6 +27,9 @@ CASES = [
     ("mse_broadcast", lambda: nn.MSELoss()(t(64), t(64, 1)), ValueError, "(64,) and target of shape (64, 1)"),  # noqa: E501
     ("l1_broadcast", lambda: F.l1_loss(t(64, 1), t(64)), ValueError, "(64, 1) and target of shape (64,)"),  # noqa: E501
     ("bce_broadcast", lambda: nn.BCELoss()(t(64), t(64, 1)), ValueError, "(64,) and target of shape (64, 1)"),  # noqa: E501
+    ("one_hot_negative", lambda: F.one_hot(idx(2, -1, 5), num_classes=6), ValueError,
+     "class values must be in [0, 6), got -1"),
+    ("one_hot_too_large", lambda: F.one_hot(idx(2, 6), num_classes=6), ValueError, "got 6"),
     ("mse_weight_shape", lambda: F.mse_loss(t(4, 3), t(4, 3), weight=t(3)), ValueError,
      "mse_loss: Weights and input must have the same size, got weight of shape (3,)"),
     ("ce_target_too_large", lambda: nn.CrossEntropyLoss()(t(3, 10), idx(1, 10, 2)), IndexError,

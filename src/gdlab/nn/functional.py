@@ -79,6 +79,7 @@ def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
 
 
 def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    """tanh x = (eˣ − e⁻ˣ) / (eˣ + e⁻ˣ); its derivative 1 − tanh² x is at most 1."""
     return E.tanh(input)
 
 
@@ -88,6 +89,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """min(max(x, 0), 6): hardtanh on [0, 6]."""
     return hardtanh(input, 0.0, 6.0)
 
 
@@ -339,7 +341,8 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     if num_classes == -1:
         num_classes = int(idx.max()) + 1 if idx.size else 0
     if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
-        raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got {idx.max()}")
+        bad = idx.min() if idx.min() < 0 else idx.max()
+        raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got {bad}")
     return Tensor._wrap(np.eye(num_classes, dtype=np.int64)[idx])
 
 
