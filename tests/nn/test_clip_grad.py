@@ -84,6 +84,8 @@ BAD = [
     (dict(max_norm=0.0), ValueError, "max_norm must be positive, got 0.0"),
     (dict(max_norm=-1.0), ValueError, "max_norm must be positive, got -1.0"),
     (dict(max_norm=1.0, norm_type=-2), ValueError, "norm_type must be positive or inf"),
+    (dict(max_norm=1.0, norm_type="fro"), ValueError, "norm_type must be a number, got 'fro'"),
+    (dict(max_norm=None), TypeError, "clip_grad_norm_: max_norm must be a number, got None"),
 ]
 
 

@@ -54,6 +54,8 @@ BAD_KWARGS = [
     (optim.Muon, dict(adjust_lr_fn="x"), ValueError, "Adjust learning rate function x"),
     (optim.LBFGS, dict(lr=-1), ValueError, "Invalid learning rate: -1"),
     (optim.LBFGS, dict(line_search_fn="armijo"), ValueError, "line_search_fn must be None"),
+    (optim.LBFGS, dict(history_size=0), ValueError,
+     "LBFGS: history_size must be a positive integer, got 0"),
 ]  # fmt: skip
 
 
@@ -79,6 +81,8 @@ BAD_PARAMS = [
     (lambda: [{"lr": 0.1}], ValueError, "param group has no 'params' key"),
     (lambda: [{"params": [_p()], "lrr": 0.1}], ValueError, "unknown key(s) ['lrr']"),
     (lambda: [{"params": [_p()], "lr": -1.0}], ValueError, "Invalid learning rate: -1.0"),
+    (lambda: [{"params": [_p()], "differentiable": True}], ValueError,
+     "differentiable=True is not supported"),
 ]  # fmt: skip
 
 

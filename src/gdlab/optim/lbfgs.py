@@ -94,6 +94,9 @@ class LBFGS(Optimizer):
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
+        size = group["history_size"]
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError(f"LBFGS: history_size must be a positive integer, got {size!r}")
         if group["line_search_fn"] not in (None, "strong_wolfe"):
             raise ValueError(
                 f"LBFGS: line_search_fn must be None or 'strong_wolfe', "

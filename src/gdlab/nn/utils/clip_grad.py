@@ -22,6 +22,15 @@ def _arrays(tensors: Iterable[np.ndarray | Tensor] | np.ndarray | Tensor) -> lis
     return [t.data if isinstance(t, Tensor) else np.asarray(t) for t in tensors]
 
 
+def _number(func: str, name: str, value: object) -> float:
+    """``float(value)`` as torch does (so "inf" works), with an error naming the argument."""
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        exc = ValueError if isinstance(value, str) else TypeError
+        raise exc(f"{func}: {name} must be a number, got {value!r}") from None
+
+
 def _nonfinite_error(norm_type: float, total: float) -> RuntimeError:
     return RuntimeError(
         f"The total norm of order {norm_type} for gradients from `parameters` is non-finite "
@@ -117,9 +126,9 @@ def clip_grad_norm_(
     Reference: Pascanu, Mikolov & Bengio, "On the difficulty of training recurrent neural
     networks", 2013, https://arxiv.org/abs/1211.5063
     """
-    max_norm = float(max_norm)
-    norm_type = float(norm_type)
-    if not max_norm > 0 or np.isnan(max_norm):
+    max_norm = _number("clip_grad_norm_", "max_norm", max_norm)
+    norm_type = _number("clip_grad_norm_", "norm_type", norm_type)
+    if not max_norm > 0:
         raise ValueError(f"clip_grad_norm_: max_norm must be positive, got {max_norm}")
     if norm_type != np.inf and not norm_type > 0:
         raise ValueError(f"clip_grad_norm_: norm_type must be positive or inf, got {norm_type}")
@@ -145,7 +154,7 @@ def clip_grad_value_(
         >>> p.grad
         array([-1. ,  0.5,  1. ])
     """
-    clip_value = float(clip_value)
+    clip_value = _number("clip_grad_value_", "clip_value", clip_value)
     if not clip_value >= 0:
         raise ValueError(f"clip_grad_value_: clip_value must be non-negative, got {clip_value}")
     for g in _grads(parameters):
