@@ -236,3 +236,9 @@ def test_gradient_health_warns_on_exploding_gradients():
             tl,
             callbacks=[train.GradientHealth(exploding=1e-3, ratio=None)],
         )
+
+
+@pytest.mark.parametrize("n", [0, -1, 1.5, True])
+def test_gradient_health_bad_every_n_steps(n):
+    with pytest.raises(ValueError, match="GradientHealth: every_n_steps must be a positive int"):
+        train.GradientHealth(every_n_steps=n)

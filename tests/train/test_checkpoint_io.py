@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gdlab import Tensor
+from gdlab import Tensor, train
 from gdlab.train import CheckpointError, latest_checkpoint, load_checkpoint, save_checkpoint
 from gdlab.train.checkpoint import clean_stale, find_checkpoints
 
@@ -105,3 +105,12 @@ def test_refuses_objects_and_pickles(tmp_path):
 def test_missing_directory(tmp_path):
     with pytest.raises(CheckpointError, match="not a checkpoint directory"):
         load_checkpoint(tmp_path / "nope")
+
+
+@pytest.mark.parametrize("keep_last", [0, -1, 2.5, True])
+def test_bad_keep_last(tmp_path, keep_last):
+    with pytest.raises(ValueError, match="keep_last must be a positive int or None"):
+        save_checkpoint(tmp_path, {"a": 1}, step=1, keep_last=keep_last)
+    with pytest.raises(ValueError, match="Checkpoint: keep_last must be a positive int or None"):
+        train.Checkpoint(keep_last=keep_last)
+    assert not find_checkpoints(tmp_path)

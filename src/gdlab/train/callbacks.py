@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from gdlab.tensor import Tensor
+from gdlab.train._checks import check_count
 from gdlab.train.checkpoint import clean_stale, save_checkpoint
 from gdlab.train.history import TIME_KEYS
 
@@ -101,10 +102,7 @@ class EarlyStopping(Callback):
     ) -> None:
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"EarlyStopping: mode must be 'auto', 'min' or 'max', got {mode!r}")
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
-            raise ValueError(
-                f"EarlyStopping: patience must be a non-negative int, got {patience!r}"
-            )
+        check_count("EarlyStopping", "patience", patience, positive=False)
         if mode == "auto":
             mode = "max" if ("acc" in monitor or "r2" in monitor) else "min"
         self.monitor, self.mode, self.patience = monitor, mode, patience
@@ -197,9 +195,9 @@ class Checkpoint(Callback):
         keep_last: int | None = 3,
         save_on_train_end: bool = True,
     ) -> None:
-        for name, n in (("every_n_epochs", every_n_epochs), ("every_n_steps", every_n_steps)):
-            if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
-                raise ValueError(f"Checkpoint: {name} must be a positive int or None, got {n!r}")
+        check_count("Checkpoint", "every_n_epochs", every_n_epochs, allow_none=True)
+        check_count("Checkpoint", "every_n_steps", every_n_steps, allow_none=True)
+        check_count("Checkpoint", "keep_last", keep_last, allow_none=True)
         self.directory = None if directory is None else Path(directory)
         self.every_n_epochs, self.every_n_steps = every_n_epochs, every_n_steps
         self.keep_last, self.save_on_train_end = keep_last, save_on_train_end
@@ -264,6 +262,7 @@ class GradientHealth(Callback):
         ratio: float | None = 1e-4,
         record: bool = True,
     ) -> None:
+        check_count("GradientHealth", "every_n_steps", every_n_steps)
         self.every_n_steps, self.vanishing, self.exploding = every_n_steps, vanishing, exploding
         self.ratio, self.record = ratio, record
         self.warned: set[str] = set()

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from gdlab.tensor import Tensor
+from gdlab.train._checks import check_count
 
 __all__ = [
     "CheckpointError",
@@ -128,6 +129,7 @@ def _fsync(path: Path) -> None:
 
 
 def checkpoint_name(step: int) -> str:
+    """``step-<step, 9 digits>``: names sort in step order."""
     return f"step-{step:09d}"
 
 
@@ -140,8 +142,9 @@ def save_checkpoint(
         directory: the checkpoints directory (created if needed).
         state: nested dicts/lists of numbers, strings and arrays (e.g. ``Trainer.state_dict()``).
         step: the step counter, used for the name and for ordering.
-        keep_last: keep only this many newest checkpoints (None keeps all).
+        keep_last: keep only this many newest checkpoints (a positive int; None keeps all).
     """
+    check_count("save_checkpoint", "keep_last", keep_last, allow_none=True)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     final = directory / checkpoint_name(step)
@@ -172,7 +175,7 @@ def save_checkpoint(
         raise
     _fsync(directory)
     if keep_last is not None:
-        for old in find_checkpoints(directory)[:-keep_last] if keep_last > 0 else []:
+        for old in find_checkpoints(directory)[:-keep_last]:
             _remove_dir(old)
     return final
 
@@ -216,7 +219,10 @@ def clean_stale(directory: str | os.PathLike) -> list[Path]:
         else []
     )
     for p in stale:
-        shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
     return stale
 
 

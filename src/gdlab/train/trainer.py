@@ -26,6 +26,7 @@ import numpy as np
 from gdlab.autograd import no_grad
 from gdlab.nn.utils.clip_grad import clip_grads_with_norm_
 from gdlab.tensor import Tensor
+from gdlab.train._checks import check_count
 from gdlab.train._state import StateMixin
 from gdlab.train.callbacks import Callback, Checkpoint
 from gdlab.train.divergence import DivergenceError, DivergenceMixin, _all_finite, _Diverged
@@ -87,14 +88,6 @@ def _is_plateau(scheduler: Any) -> bool:
     return any(c.__name__ == "ReduceLROnPlateau" for c in type(scheduler).__mro__)
 
 
-def _check_int(name: str, value: Any, allow_none: bool = False, minimum: int = 1) -> None:
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        kind = "a positive" if minimum == 1 else "a non-negative"
-        raise ValueError(f"fit: {name} must be {kind} int, got {value!r}")
-
-
 class Trainer(DivergenceMixin, StateMixin):
     """Trains ``model`` on ``train_loader``; :meth:`fit` returns the :class:`History`.
 
@@ -125,8 +118,8 @@ class Trainer(DivergenceMixin, StateMixin):
         scheduler_monitor: str | None = None,
         generators: dict[str, np.random.Generator] | None = None,
     ) -> None:
-        _check_int("accumulate", accumulate)
-        _check_int("max_rollbacks", max_rollbacks, minimum=0)
+        check_count("fit", "accumulate", accumulate)
+        check_count("fit", "max_rollbacks", max_rollbacks, positive=False)
         if grad_clip_norm is not None and not float(grad_clip_norm) > 0:
             raise ValueError(f"fit: grad_clip_norm must be positive or None, got {grad_clip_norm}")
         if divergence not in _MODES:
@@ -216,8 +209,8 @@ class Trainer(DivergenceMixin, StateMixin):
     def fit(self, epochs: int, *, max_steps: int | None = None, resume: Any = None) -> History:
         """Train until ``epochs`` epochs are complete (counted from the run's start), or
         ``max_steps`` optimizer steps, or a callback stops it. Returns the history."""
-        _check_int("epochs", epochs)
-        _check_int("max_steps", max_steps, allow_none=True)
+        check_count("fit", "epochs", epochs)
+        check_count("fit", "max_steps", max_steps, allow_none=True)
         if resume is not None:
             self.resume(resume)
         if max_steps is not None and max_steps < self.global_step:
