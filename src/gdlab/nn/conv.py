@@ -134,8 +134,17 @@ class Conv2d(_ConvNd):
     """2-D cross-correlation over (N, C_in, H, W) -> (N, C_out, H_out, W_out), with
     H_out = ⌊(H + 2·padding − dilation·(k − 1) − 1) / stride⌋ + 1.
 
-    ``weight`` is (C_out, C_in/groups, kh, kw); padding may be an int, a pair, 'valid' or
-    'same'. Computed as im2col + one matrix product (see ``gdlab.ops.conv``).
+    ``weight`` is (C_out, C_in/groups, kh, kw); computed as im2col + one matrix product (see
+    ``gdlab.ops.conv``). Initialisation (torch): W, b ~ U(−1/√fan_in, 1/√fan_in).
+
+    Args:
+        in_channels, out_channels: C_in and C_out.
+        kernel_size, stride (1), dilation (1): ints or pairs.
+        padding: an int, a pair, 'valid' or 'same' (default 0).
+        groups: split channels into this many independent convolutions (default 1).
+        bias: learn a per-channel bias (default True).
+        padding_mode: 'zeros' | 'reflect' | 'replicate' | 'circular'.
+        dtype, generator: parameter dtype (default float32) and initialisation generator.
 
     Example:
         >>> conv = nn.Conv2d(1, 8, 3, padding=1)
@@ -152,7 +161,12 @@ class Conv2d(_ConvNd):
 
 class Conv1d(_ConvNd):
     """1-D cross-correlation over (N, C_in, L) -> (N, C_out, L_out); ``weight`` is
-    (C_out, C_in/groups, k)."""
+    (C_out, C_in/groups, k). Arguments as ``Conv2d``, with ints for the sizes.
+
+    Example:
+        >>> nn.Conv1d(2, 4, 3, padding="same")(gdlab.randn(5, 2, 10)).shape
+        (5, 4, 10)
+    """
 
     _n = 1
 
@@ -162,7 +176,21 @@ class Conv1d(_ConvNd):
 
 
 class MaxPool2d(Module):
-    """Maximum over each kernel window (stride defaults to the kernel size)."""
+    """Maximum over each kernel window of (N, C, H, W) or (C, H, W) inputs; the gradient goes
+    to each window's first maximum (torch's rule).
+
+    Args:
+        kernel_size: window size, an int or a pair.
+        stride: window step (default: the kernel size).
+        padding: implicit −∞ padding on both sides, at most half the kernel (default 0).
+        dilation: spacing between window elements (default 1).
+        return_indices: also return the flat position of each maximum (default False).
+        ceil_mode: round the output size up, so the last partial window counts (default False).
+
+    Example:
+        >>> nn.MaxPool2d(2)(gdlab.randn(1, 3, 28, 28)).shape
+        (1, 3, 14, 14)
+    """
 
     def __init__(
         self,
@@ -197,6 +225,8 @@ class MaxPool2d(Module):
 
 
 class MaxPool1d(MaxPool2d):
+    """Maximum over each window of (N, C, L) or (C, L) inputs; arguments as ``MaxPool2d``."""
+
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.max_pool1d(
             input,
@@ -210,7 +240,18 @@ class MaxPool1d(MaxPool2d):
 
 
 class AvgPool2d(Module):
-    """Mean over each kernel window."""
+    """Mean over each kernel window of (N, C, H, W) or (C, H, W) inputs.
+
+    Args:
+        kernel_size, stride (default: the kernel size), padding (zeros, default 0), ceil_mode:
+            as ``MaxPool2d``.
+        count_include_pad: count the zero padding in each window's divisor (default True).
+        divisor_override: divide every window's sum by this instead (default None).
+
+    Example:
+        >>> nn.AvgPool2d(2)(gdlab.ones(1, 1, 4, 4)).shape
+        (1, 1, 2, 2)
+    """
 
     def __init__(
         self,
@@ -242,6 +283,8 @@ class AvgPool2d(Module):
 
 
 class AvgPool1d(AvgPool2d):
+    """Mean over each window of (N, C, L) or (C, L) inputs; arguments as ``AvgPool2d``."""
+
     def __init__(
         self,
         kernel_size: Any,
@@ -264,7 +307,13 @@ class AvgPool1d(AvgPool2d):
 
 
 class AdaptiveAvgPool2d(Module):
-    """Average pooling to a fixed ``output_size`` whatever the input size."""
+    """Average pooling to a fixed ``output_size`` (an int, a pair, None keeps a size)
+    whatever the input size: output cell i averages input rows ⌊i·H/OH⌋ .. ⌈(i+1)·H/OH⌉ − 1.
+
+    Example:
+        >>> nn.AdaptiveAvgPool2d(1)(gdlab.randn(2, 8, 7, 5)).shape
+        (2, 8, 1, 1)
+    """
 
     def __init__(self, output_size: Any) -> None:
         super().__init__()
@@ -278,5 +327,7 @@ class AdaptiveAvgPool2d(Module):
 
 
 class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+    """Average pooling of (N, C, L) or (C, L) inputs to a fixed length ``output_size``."""
+
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.adaptive_avg_pool1d(input, self.output_size)

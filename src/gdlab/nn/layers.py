@@ -94,6 +94,13 @@ class Dropout(Module):
         p: drop probability in [0, 1] (default 0.5).
         inplace: accepted for torch compatibility; gdlab never modifies the input.
         generator: numpy Generator or seed for the masks (default: gdlab's generator).
+
+    Example:
+        >>> drop = nn.Dropout(0.5, generator=0)
+        >>> drop(gdlab.ones(6)).tolist()      # kept entries scaled by 1 / (1 − p)
+        [2.0, 2.0, 2.0, 0.0, 0.0, 0.0]
+        >>> drop.eval()(gdlab.ones(3)).tolist()
+        [1.0, 1.0, 1.0]
     """
 
     def __init__(self, p: float = 0.5, inplace: bool = False, generator: Any = None) -> None:
@@ -116,7 +123,19 @@ class Embedding(Module):
     """A lookup table: integer indices -> rows of ``weight`` (num_embeddings, embedding_dim).
 
     Initialisation (torch): N(0, 1), with the ``padding_idx`` row zero (and never updated).
-    ``max_norm``: referenced rows are renormalised in place to at most that norm first.
+
+    Args:
+        num_embeddings, embedding_dim: the table's shape.
+        padding_idx: a row that stays zero and gets no gradient (default None).
+        max_norm: referenced rows are first renormalised in place to at most this
+            ``norm_type``-norm (default None: never).
+        norm_type: the p of the p-norm for ``max_norm`` (default 2).
+        dtype, generator: parameter dtype (default float32) and initialisation generator.
+
+    Example:
+        >>> emb = nn.Embedding(10, 3, padding_idx=0)
+        >>> emb(np.array([[1, 2, 0]])).shape
+        (1, 3, 3)
     """
 
     def __init__(

@@ -111,21 +111,59 @@ class BatchNorm1d(_BatchNorm):
     (Ioffe & Szegedy, 2015, https://arxiv.org/abs/1502.03167).
 
     y = (x − E[x]) / √(Var[x] + eps)·γ + β; the running variance uses the unbiased
-    estimate, the normalisation the biased one (as torch).
+    estimate, the normalisation the biased one (as torch). In training, the running
+    statistics r are updated as r ← (1 − momentum)·r + momentum·batch statistic (a cumulative
+    average when momentum is None); eval mode normalises with them instead.
+
+    Args:
+        num_features: C.
+        eps: added to the variance (default 1e-5).
+        momentum: weight of each batch in the running statistics (default 0.1).
+        affine: learn γ (``weight``) and β (``bias``) (default True).
+        track_running_stats: keep running statistics; without them eval mode uses the batch
+            statistics too (default True).
+        dtype: parameter dtype (default float32).
+        bias: learn β (default True; keyword-only, torch 2.13).
+
+    Example:
+        >>> bn = nn.BatchNorm1d(4)
+        >>> y = bn(gdlab.randn(8, 4))              # training: batch statistics
+        >>> int(bn.num_batches_tracked.item())
+        1
     """
 
     _dims = (2, 3)
 
 
 class BatchNorm2d(_BatchNorm):
-    """Batch normalisation over (N, C, H, W) inputs, per channel C."""
+    """Batch normalisation over (N, C, H, W) inputs, per channel C (statistics over N, H
+    and W); arguments and update rule as ``BatchNorm1d``.
+
+    Example:
+        >>> nn.BatchNorm2d(3)(gdlab.randn(2, 3, 5, 5)).shape
+        (2, 3, 5, 5)
+    """
 
     _dims = (4,)
 
 
 class LayerNorm(Module):
     """Normalise each sample over its last dimensions ``normalized_shape``, then γ·x̂ + β
-    (Ba et al., 2016, https://arxiv.org/abs/1607.06450)."""
+    with x̂ = (x − E[x]) / √(Var[x] + eps) (biased variance); the same in train and eval mode.
+
+    Args:
+        normalized_shape: an int or the trailing shape to normalise over.
+        eps: added to the variance (default 1e-5).
+        elementwise_affine: learn γ (``weight``, ones) and β (``bias``, zeros) of that shape.
+        bias: learn β when affine (default True).
+        dtype: parameter dtype (default float32).
+
+    Example:
+        >>> nn.LayerNorm(4)(gdlab.randn(2, 3, 4)).shape
+        (2, 3, 4)
+
+    Reference: Ba et al. (2016), "Layer Normalization", https://arxiv.org/abs/1607.06450
+    """
 
     def __init__(
         self,
