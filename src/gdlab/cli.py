@@ -64,6 +64,7 @@ def positive_int(text: str) -> int:
 
 
 def nonneg_int(text: str) -> int:
+    """An int >= 0 (seeds, a tuning budget of 0 = no tuning)."""
     value = _number(int, text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}")

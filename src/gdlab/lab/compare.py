@@ -23,13 +23,14 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from gdlab.lab.tasks import Task, batch_size_for, build_mlp, load_task, make_loader
+from gdlab.lab.tasks import Task, batch_size_for, build_mlp, evaluate, load_task, make_loader
 
 __all__ = ["LR_RANGES", "CompareResult", "Run", "Variant", "compare", "lr_grid", "make_variants"]
 
@@ -123,17 +124,6 @@ class CompareResult:
         return [r for r in self.runs if r.dataset == dataset and r.variant.label == label]
 
 
-def _evaluate(model: Any, loss_fn: Any, x: np.ndarray, y: np.ndarray, task: Task) -> tuple:
-    import gdlab
-    from gdlab.train import metrics
-
-    with gdlab.no_grad():
-        out = model(gdlab.tensor(x))
-        loss = float(loss_fn(out, gdlab.tensor(y)).item())
-    fn = metrics.accuracy if task.kind == "classification" else metrics.r2_score
-    return loss, float(fn(out, y))
-
-
 def _train(task: Task, v: Variant, lr: float, seed: int, epochs: int, opts: dict) -> Run:
     """Train one variant at one lr from one seed; divergence ends the run, marked."""
     from gdlab import train
@@ -201,7 +191,7 @@ def _run_from_history(
     if diverged_at is not None:
         run.diverged, run.diverged_at = True, diverged_at
     elif task.x_test is not None:
-        run.test_metric = _evaluate(model, loss_fn, task.x_test, task.y_test, task)[1]
+        run.test_metric = evaluate(model, loss_fn, task.x_test, task.y_test, task)[1]
     return run
 
 
@@ -331,18 +321,5 @@ def _compare_all(
 
 
 def _relabel(run: Run, v: Variant) -> Run:
-    if run.variant == v:
-        return run
-    return Run(
-        v,
-        run.dataset,
-        run.lr,
-        run.seed,
-        run.epochs,
-        run.wall_time,
-        run.step_loss,
-        run.step_samples,
-        run.test_metric,
-        run.diverged,
-        run.diverged_at,
-    )
+    """The same run under another variant's label (``sgd`` at mini-batch is also "MBGD")."""
+    return run if run.variant == v else dataclasses.replace(run, variant=v)

@@ -9,6 +9,7 @@ and epoch, no wall times), ``timing.csv`` (wall times), ``tuning.csv`` (every lr
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -141,25 +142,15 @@ def _band(runs: list[Run], key: str, x_of: str) -> tuple[np.ndarray, ...]:
         k = len(r.epochs["epoch"])
         ys[i, :k] = [np.nan if v is None else v for v in r.epochs[key]]
         xs[i, :k] = r.wall_time[:k] if x_of == "wall_time" else r.epochs[x_of]
-    with np.errstate(all="ignore"), _quiet():
+    # All-NaN columns (every seed diverged by then) are expected: NaN, silently.
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         return (
             np.nanmedian(xs, 0),
             np.nanmedian(ys, 0),
             np.nanpercentile(ys, 25, 0),
             np.nanpercentile(ys, 75, 0),
         )
-
-
-class _quiet:
-    def __enter__(self) -> None:
-        import warnings
-
-        self._w = warnings.catch_warnings()
-        self._w.__enter__()
-        warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *exc: Any) -> None:
-        self._w.__exit__(*exc)
 
 
 def _label(result: CompareResult, d: str, label: str, runs: list[Run]) -> str:

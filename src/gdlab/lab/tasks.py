@@ -26,6 +26,7 @@ __all__ = [
     "batch_size_for",
     "build_mlp",
     "dataset_names",
+    "evaluate",
     "load_task",
     "make_loader",
 ]
@@ -154,6 +155,19 @@ def build_mlp(
             nn.init.uniform_(layer.weight, -bound, bound, generator=rng)
             nn.init.uniform_(layer.bias, -bound, bound, generator=rng)
     return model.to(dtype) if np.dtype(dtype) != np.float32 else model
+
+
+def evaluate(model: Any, loss_fn: Any, x: np.ndarray, y: np.ndarray, task: Task) -> tuple:
+    """(loss, metric) of ``model`` on ``(x, y)`` in one batch without recording a graph; the
+    metric is accuracy for classification and R² for regression."""
+    import gdlab
+    from gdlab.train import metrics
+
+    with gdlab.no_grad():
+        out = model(gdlab.tensor(x))
+        loss = float(loss_fn(out, gdlab.tensor(y)).item())
+    fn = metrics.accuracy if task.kind == "classification" else metrics.r2_score
+    return loss, float(fn(out, y))
 
 
 def batch_size_for(mode: str, mini_batch: int) -> int | None:

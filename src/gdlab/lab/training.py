@@ -127,9 +127,9 @@ def _write_outputs(
     )
     test = None
     if task.x_test is not None and not diverged:
-        from gdlab.lab.compare import _evaluate
+        from gdlab.lab.tasks import evaluate
 
-        test = _evaluate(trainer.model, trainer.loss_fn, task.x_test, task.y_test, task)
+        test = evaluate(trainer.model, trainer.loss_fn, task.x_test, task.y_test, task)
     final = rows[-1] if rows else {}
     summary = {
         "final": final,
