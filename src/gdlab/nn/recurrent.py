@@ -205,10 +205,26 @@ class RNN(_RNNBase):
     """Elman RNN: h_t = tanh(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh) (or ReLU).
 
     Args:
-        input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True,
-        batch_first=False, dropout=0.0 (between layers), bidirectional=False.
+        input_size, hidden_size: sizes of x_t and h_t.
+        num_layers: stacked layers, each reading the previous one's outputs (default 1).
+        nonlinearity: 'tanh' | 'relu' (default 'tanh').
+        bias: learn ``bias_ih`` and ``bias_hh`` (default True).
+        batch_first: inputs and outputs are (N, L, ·) instead of (L, N, ·) (default False).
+        dropout: dropout on each layer's outputs except the last's, in training (default 0).
+        bidirectional: a second pass from the end (``*_reverse`` weights; D = 2).
+        dtype, generator: parameter dtype (default float32) and initialisation generator;
+            every weight and bias ~ U(−1/√hidden_size, 1/√hidden_size), as torch.
 
     Returns ``(output, h_n)``: output (L, N, D·H) (batch first if asked), h_n (layers·D, N, H).
+    ``hx`` (layers·D, N, H) is the initial state (zeros when None).
+
+    Example:
+        >>> rnn = nn.RNN(3, 5, num_layers=2, batch_first=True)
+        >>> out, h_n = rnn(gdlab.randn(4, 7, 3))
+        >>> out.shape, h_n.shape
+        ((4, 7, 5), (2, 4, 5))
+
+    Reference: Elman (1990), "Finding Structure in Time", Cognitive Science 14.
     """
 
     def __init__(
@@ -254,6 +270,15 @@ class LSTM(_RNNBase):
     ``hx`` is an optional (h_0, c_0); returns ``(output, (h_n, c_n))``. With ``proj_size``
     P > 0, h_t = W_hr·(o·tanh c_t) (``weight_hr_l{k}``, (P, H)): outputs, h_0 and h_n are P
     wide, c_0 and c_n stay H wide (Sak et al. (2014), https://arxiv.org/abs/1402.1128).
+    Other arguments as ``RNN``; the weights stack the four gates: ``weight_ih_l0`` is (4H, I).
+
+    Example:
+        >>> lstm = nn.LSTM(3, 5, bidirectional=True)
+        >>> out, (h_n, c_n) = lstm(gdlab.randn(7, 4, 3))
+        >>> out.shape, h_n.shape, c_n.shape
+        ((7, 4, 10), (2, 4, 5), (2, 4, 5))
+
+    Reference: Hochreiter & Schmidhuber (1997), "Long Short-Term Memory", Neural Comput. 9.
     """
 
     def __init__(
@@ -315,6 +340,15 @@ class LSTM(_RNNBase):
 class GRU(_RNNBase):
     """Gated recurrent unit; gates in torch's order r, z, n:
     r, z = σ(·); n = tanh(W_in·x + b_in + r·(W_hn·h + b_hn)); h_t = (1 − z)·n + z·h_{t−1}.
+
+    Arguments, ``hx`` and outputs as ``RNN``; the weights stack the three gates (3H rows).
+
+    Example:
+        >>> out, h_n = nn.GRU(3, 5)(gdlab.randn(7, 4, 3))
+        >>> out.shape, h_n.shape
+        ((7, 4, 5), (1, 4, 5))
+
+    Reference: Cho et al. (2014), https://arxiv.org/abs/1406.1078
     """
 
     def __init__(
