@@ -363,6 +363,23 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     Softmax output with cross-entropy for 3+ classes, one logistic unit for 2.
 
+    Args (scikit-learn's names and defaults; the others as ``sklearn.neural_network``):
+        hidden_layer_sizes: units per hidden layer. Default ``(100,)``.
+        activation: ``"relu"`` (default), ``"tanh"``, ``"logistic"`` or ``"identity"``.
+        solver: ``"adam"`` (default), ``"sgd"``, ``"lbfgs"``, any other name in
+            ``gdlab.optim`` (``"rmsprop"``, ``"adagrad"``, ...) or an optimizer class.
+        alpha: L2 penalty (alpha / 2)·Σ‖W‖² / n_batch on the weights. Default 1e-4.
+        batch_size: mini-batch size; ``"auto"`` is min(200, n_samples).
+        learning_rate: ``"constant"``, ``"invscaling"`` or ``"adaptive"`` (``sgd`` only).
+        learning_rate_init: the optimizer's lr. Default 1e-3.
+        max_iter: epochs (stochastic solvers) or iterations (``lbfgs``). Default 200.
+        tol, n_iter_no_change: stop when the loss (or validation score) has not improved
+            by ``tol`` for ``n_iter_no_change`` epochs.
+        early_stopping, validation_fraction: hold out a validation set and keep the best
+            weights on it.
+        random_state: seed, ``Generator`` or ``RandomState`` of the initialisation, split and
+            shuffling.
+
     Example:
         >>> from gdlab.sklearn import MLPClassifier
         >>> clf = MLPClassifier(hidden_layer_sizes=(32,), max_iter=300, random_state=0)
@@ -420,6 +437,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return self._proba_from_logits(self._raw_predict(X))
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
+        """Log of :meth:`predict_proba`."""
         return np.log(self.predict_proba(X))
 
     def predict(self, X: Any) -> np.ndarray:
@@ -441,6 +459,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     Identity output, loss ½·mean((y − ŷ)²) + (alpha / 2n)·Σ‖W‖².
 
+    Args: as :class:`MLPClassifier`.
+
     Example:
         >>> from gdlab.sklearn import MLPRegressor
         >>> reg = MLPRegressor(hidden_layer_sizes=(16,), max_iter=500, random_state=0)
@@ -459,6 +479,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return y.reshape(len(y), -1).astype(np.float64)
 
     def predict(self, X: Any) -> np.ndarray:
+        """Predictions, 1-D if ``y`` was 1-D at fit time."""
         out = self._raw_predict(X)
         return out.ravel() if self._y_1d else out
 
