@@ -62,14 +62,28 @@ class MSELoss(_Loss):
 
 
 class L1Loss(_Loss):
-    """Mean absolute error: mean(|x − y|)."""
+    """Mean absolute error: mean(|x − y|) (its gradient sign(x − y) does not shrink near
+    the optimum, unlike MSE's).
+
+    Example:
+        >>> nn.L1Loss()(gdlab.tensor([1.0, 2.0]), gdlab.tensor([1.0, 4.0])).item()
+        1.0
+    """
 
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class HuberLoss(_Loss):
-    """½d² where |d| < delta, else delta·(|d| − ½delta)."""
+    """½d² where |d| < delta, else delta·(|d| − ½delta), d = x − y: quadratic near zero,
+    linear (robust to outliers) beyond ``delta`` (default 1.0, positive).
+
+    Example:
+        >>> nn.HuberLoss(delta=1.0)(gdlab.tensor([0.0, 0.0]), gdlab.tensor([0.5, 3.0])).item()
+        1.3125
+
+    Reference: Huber (1964), "Robust Estimation of a Location Parameter".
+    """
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction=reduction)
@@ -80,7 +94,15 @@ class HuberLoss(_Loss):
 
 
 class SmoothL1Loss(_Loss):
-    """½d²/beta where |d| < beta, else |d| − ½beta (= HuberLoss(delta=beta) / beta)."""
+    """½d²/beta where |d| < beta, else |d| − ½beta (= HuberLoss(delta=beta) / beta; L1
+    when beta = 0).
+
+    Example:
+        >>> nn.SmoothL1Loss(beta=1.0)(gdlab.tensor([0.0, 0.0]), gdlab.tensor([0.5, 3.0])).item()
+        1.3125
+
+    Reference: Girshick (2015), "Fast R-CNN", https://arxiv.org/abs/1504.08083
+    """
 
     def __init__(
         self,
@@ -97,14 +119,37 @@ class SmoothL1Loss(_Loss):
 
 
 class BCELoss(_WeightedLoss):
-    """Binary cross-entropy on probabilities in [0, 1] (logs clamped at −100, as torch)."""
+    """Binary cross-entropy on probabilities x in [0, 1]:
+    −w·(y·log x + (1 − y)·log(1 − x)), each log clamped at −100 (as torch). Inputs outside
+    [0, 1] raise ValueError; for logits use ``BCEWithLogitsLoss``, which is stable.
+
+    Args:
+        weight: per-element weights w, broadcast against the input (default None).
+        reduction: 'mean' | 'sum' | 'none'.
+
+    Example:
+        >>> round(nn.BCELoss()(gdlab.tensor([0.9, 0.2]), gdlab.tensor([1.0, 0.0])).item(), 4)
+        0.1643
+    """
 
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
         return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Sigmoid + binary cross-entropy in one stable formula; ``pos_weight`` weighs positives."""
+    """Sigmoid + binary cross-entropy in one stable formula, finite for any logit:
+    (1 − y)·x + (1 + (pos_weight − 1)·y)·log(1 + e^−x), times ``weight``.
+
+    Args:
+        weight: per-element weights, broadcast against the input (default None).
+        reduction: 'mean' | 'sum' | 'none'.
+        pos_weight: weight of the positive term, per class (last dimension) (default None).
+
+    Example:
+        >>> loss = nn.BCEWithLogitsLoss()(gdlab.tensor([800.0, -800.0]), gdlab.tensor([1.0, 0.0]))
+        >>> loss.item()
+        0.0
+    """
 
     def __init__(
         self,
@@ -130,6 +175,12 @@ class CrossEntropyLoss(_WeightedLoss):
     Input (N, C) or (N, C, d1, ...) logits (or (C,)); target class indices (N, d1, ...) or
     class probabilities of the input's shape. ``weight`` per class, ``ignore_index``,
     ``label_smoothing`` ε mixes the target with the uniform distribution: (1 − ε)·y + ε/C.
+    See ``nn.functional.cross_entropy`` for the arguments and the 'mean' denominator.
+
+    Example:
+        >>> loss = nn.CrossEntropyLoss()(gdlab.tensor([[2.0, 0.5, -1.0]]), np.array([0]))
+        >>> round(loss.item(), 4)
+        0.2413
     """
 
     def __init__(
@@ -157,7 +208,14 @@ class CrossEntropyLoss(_WeightedLoss):
 
 
 class NLLLoss(_WeightedLoss):
-    """Negative log-likelihood of log-probabilities (use after LogSoftmax)."""
+    """Negative log-likelihood of log-probabilities (use after LogSoftmax): −w[y]·x[y], and
+    'mean' divides by Σ w[y] over the targets not equal to ``ignore_index``.
+
+    Example:
+        >>> logp = nn.LogSoftmax(dim=1)(gdlab.tensor([[2.0, 0.5, -1.0]]))
+        >>> round(nn.NLLLoss()(logp, np.array([0])).item(), 4)
+        0.2413
+    """
 
     def __init__(
         self,
@@ -177,8 +235,15 @@ class NLLLoss(_WeightedLoss):
 
 
 class KLDivLoss(_Loss):
-    """Kullback-Leibler divergence of log-probabilities from a target distribution;
-    reduction 'batchmean' gives the mathematical KL (sum / batch size)."""
+    """Kullback-Leibler divergence KL(y ‖ p) = Σ y·(log y − x) for log-probabilities x and a
+    target distribution y (given as log-probabilities with ``log_target``); reduction
+    'batchmean' gives the mathematical KL (sum / batch size), 'mean' divides by every element.
+
+    Example:
+        >>> x = gdlab.tensor(np.log([[0.5, 0.5]]))
+        >>> nn.KLDivLoss(reduction="batchmean")(x, np.array([[0.5, 0.5]])).item()
+        0.0
+    """
 
     _valid = (*REDUCTIONS, "batchmean")
 
