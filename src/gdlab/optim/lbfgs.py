@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -117,7 +118,10 @@ class LBFGS(Optimizer):
             p._version += 1
             offset += n
 
-    def _directional_evaluate(self, closure, x, t, d):
+    def _directional_evaluate(
+        self, closure: Callable[[], Any], x: list[np.ndarray], t: float, d: np.ndarray
+    ) -> tuple[float, np.ndarray]:
+        """Loss and flat gradient at x + t·d; the parameters are restored to x afterwards."""
         self._add_grad(t, d)
         loss = float(closure())
         flat_grad = self._gather_flat_grad()
@@ -126,91 +130,90 @@ class LBFGS(Optimizer):
             p._version += 1
         return loss, flat_grad
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:  # noqa: C901
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Run up to ``max_iter`` L-BFGS iterations; return the first loss of the closure."""
         if closure is None:
             raise ValueError("LBFGS requires a closure: step(closure) re-evaluates the loss")
         self._opt_called = True
         group = self.param_groups[0]
-        lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
+        max_iter, max_eval = group["max_iter"], group["max_eval"]
         tol_grad, tol_change = group["tolerance_grad"], group["tolerance_change"]
-        history_size = group["history_size"]
         state = self.state[self._params[0]]
         state.setdefault("func_evals", 0)
         state.setdefault("n_iter", 0)
 
         orig_loss = self._closure_loss(closure)
         loss = float(orig_loss)
-        current_evals = 1
-        state["func_evals"] += 1
         flat_grad = self._gather_flat_grad()
+        state["func_evals"] += 1
+        current_evals = 1
         if np.abs(flat_grad).max(initial=0.0) <= tol_grad:
             return orig_loss
-
-        d, t = state.get("d"), state.get("t")
-        old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
-        h_diag, prev_flat_grad = state.get("H_diag"), state.get("prev_flat_grad")
-        prev_loss = state.get("prev_loss")
-        n_iter = 0
-        while n_iter < max_iter:
-            n_iter += 1
+        for n_iter in range(1, max_iter + 1):
             state["n_iter"] += 1
-            if state["n_iter"] == 1:
-                d = -flat_grad
-                old_dirs, old_stps, ro = [], [], []
-                h_diag = 1.0
-            else:
-                y = flat_grad - prev_flat_grad
-                s = d * t
-                ys = float(y @ s)
-                if ys > 1e-10:  # keep the pair only if the curvature condition holds
-                    if len(old_dirs) == history_size:
-                        old_dirs.pop(0)
-                        old_stps.pop(0)
-                        ro.pop(0)
-                    old_dirs.append(y)
-                    old_stps.append(s)
-                    ro.append(1.0 / ys)
-                    h_diag = ys / float(y @ y)
-                d = two_loop_direction(flat_grad, old_dirs, old_stps, ro, h_diag)
-            prev_flat_grad = flat_grad.copy()
-            prev_loss = loss
-            if state["n_iter"] == 1:
-                t = min(1.0, 1.0 / float(np.abs(flat_grad).sum())) * lr
-            else:
-                t = lr
+            d = self._direction(state, flat_grad, group["history_size"])
+            state["prev_flat_grad"], state["prev_loss"] = flat_grad.copy(), loss
+            t = group["lr"]
+            if state["n_iter"] == 1:  # the very first step is scaled by the gradient's size
+                t *= min(1.0, 1.0 / float(np.abs(flat_grad).sum()))
+            state["t"] = t
             gtd = float(flat_grad @ d)
-            if gtd > -tol_change:
+            if gtd > -tol_change:  # not a descent direction
                 break
-            ls_func_evals = 0
-            if group["line_search_fn"] == "strong_wolfe":
-                x_init = [p.data.copy() for p in self._params]
-
-                def obj_func(x, t, d):
-                    return self._directional_evaluate(closure, x, t, d)
-
-                loss, flat_grad, t, ls_func_evals = strong_wolfe(
-                    obj_func, x_init, t, d, loss, flat_grad, gtd, max_ls=max_eval - current_evals
-                )
-                self._add_grad(t, d)
-                opt_cond = np.abs(flat_grad).max() <= tol_grad
-            else:
-                self._add_grad(t, d)
-                opt_cond = False
-                if n_iter != max_iter:
-                    loss = float(self._closure_loss(closure))
-                    flat_grad = self._gather_flat_grad()
-                    opt_cond = np.abs(flat_grad).max() <= tol_grad
-                    ls_func_evals = 1
-            current_evals += ls_func_evals
-            state["func_evals"] += ls_func_evals
-            if n_iter == max_iter or current_evals >= max_eval or opt_cond:
+            last = n_iter == max_iter
+            loss, flat_grad, t, evals = self._move(
+                closure, d, t, loss, flat_grad, gtd, max_eval - current_evals, last
+            )
+            state["t"] = t
+            current_evals += evals
+            state["func_evals"] += evals
+            # a fixed step in the last iteration evaluates nothing: no new gradient to test
+            opt_cond = evals > 0 and np.abs(flat_grad).max() <= tol_grad
+            if last or current_evals >= max_eval or opt_cond:
                 break
-            if np.abs(d * t).max() <= tol_change or abs(loss - prev_loss) < tol_change:
+            if np.abs(d * t).max() <= tol_change or abs(loss - state["prev_loss"]) < tol_change:
                 break
-
-        state.update(
-            d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=h_diag,
-            prev_flat_grad=prev_flat_grad, prev_loss=prev_loss,
-        )  # fmt: skip
         return orig_loss
+
+    def _direction(self, state: dict, flat_grad: np.ndarray, history_size: int) -> np.ndarray:
+        """d = −H·g into ``state["d"]``: −g at the very first iteration, else the two-loop
+        recursion after storing the newest pair (y, s), if it has positive curvature."""
+        if state["n_iter"] == 1:
+            state.update(old_dirs=[], old_stps=[], ro=[], H_diag=1.0)
+            state["d"] = -flat_grad
+            return state["d"]
+        y = flat_grad - state["prev_flat_grad"]
+        s = state["d"] * state["t"]
+        ys = float(y @ s)
+        if ys > 1e-10:  # keep the pair only if the curvature condition holds
+            if len(state["old_dirs"]) == history_size:
+                for key in ("old_dirs", "old_stps", "ro"):
+                    state[key].pop(0)
+            state["old_dirs"].append(y)
+            state["old_stps"].append(s)
+            state["ro"].append(1.0 / ys)
+            state["H_diag"] = ys / float(y @ y)
+        state["d"] = two_loop_direction(
+            flat_grad, state["old_dirs"], state["old_stps"], state["ro"], state["H_diag"]
+        )
+        return state["d"]
+
+    def _move(
+        self, closure: Callable[[], Any], d: np.ndarray, t: float, loss: float,
+        flat_grad: np.ndarray, gtd: float, evals_left: int, last: bool,
+    ) -> tuple[float, np.ndarray, float, int]:  # fmt: skip
+        """θ ← θ + t·d with a strong-Wolfe t, or the fixed t (then re-evaluated unless it is
+        the last iteration). Returns (loss, flat gradient, t, function evaluations)."""
+        if self.param_groups[0]["line_search_fn"] == "strong_wolfe":
+            x_init = [p.data.copy() for p in self._params]
+            obj_func = partial(self._directional_evaluate, closure)
+            loss, flat_grad, t, evals = strong_wolfe(
+                obj_func, x_init, t, d, loss, flat_grad, gtd, max_ls=evals_left
+            )
+            self._add_grad(t, d)
+            return loss, flat_grad, t, evals
+        self._add_grad(t, d)
+        if last:
+            return loss, flat_grad, t, 0
+        loss = float(self._closure_loss(closure))
+        return loss, self._gather_flat_grad(), t, 1

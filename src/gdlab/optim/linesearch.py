@@ -46,43 +46,33 @@ def cubic_interpolate(
     return (xmin_bound + xmax_bound) / 2.0
 
 
-def _bracket(obj_func, x, t, d, f, g, gtd, c1, c2, max_ls):
-    """Phase 1: expand t until an interval brackets a strong-Wolfe point (or one is found)."""
+def _bracket(obj_func, x, t, d, f, g, gtd, c1, c2, max_ls):  # arguments as strong_wolfe
+    """Phase 1: expand t until an interval brackets a strong-Wolfe point (or t is one).
+
+    Returns (steps, losses, gradients, directional derivatives, done, iterations, evals):
+    one point if ``done``, else the two ends of the bracket.
+    """
     f_new, g_new = obj_func(x, t, d)
     evals = 1
     gtd_new = float(g_new @ d)
     t_prev, f_prev, g_prev, gtd_prev = 0.0, f, g, gtd
     ls_iter = 0
     while ls_iter < max_ls:
-        if f_new > (f + c1 * t * gtd) or (ls_iter > 1 and f_new >= f_prev):
-            return (
-                [t_prev, t],
-                [f_prev, f_new],
-                [g_prev, g_new],
-                [gtd_prev, gtd_new],
-                False,
-                ls_iter,
-                evals,
-            )  # noqa: E501
-        if abs(gtd_new) <= -c2 * gtd:
+        no_decrease = f_new > (f + c1 * t * gtd) or (ls_iter > 1 and f_new >= f_prev)
+        if not no_decrease and abs(gtd_new) <= -c2 * gtd:
             return [t], [f_new], [g_new], [gtd_new], True, ls_iter, evals
-        if gtd_new >= 0:
-            return (
-                [t_prev, t],
-                [f_prev, f_new],
-                [g_prev, g_new],
-                [gtd_prev, gtd_new],
-                False,
-                ls_iter,
-                evals,
-            )  # noqa: E501
+        if no_decrease or gtd_new >= 0:  # the minimum lies between t_prev and t
+            ends = [t_prev, t], [f_prev, f_new], [g_prev, g_new], [gtd_prev, gtd_new]
+            return (*ends, False, ls_iter, evals)
         min_step = t + 0.01 * (t - t_prev)
         max_step = t * 10
-        tmp = t
-        t = cubic_interpolate(
-            t_prev, f_prev, gtd_prev, t, f_new, gtd_new, bounds=(min_step, max_step)
+        t_prev, t = (
+            t,
+            cubic_interpolate(
+                t_prev, f_prev, gtd_prev, t, f_new, gtd_new, bounds=(min_step, max_step)
+            ),
         )
-        t_prev, f_prev, g_prev, gtd_prev = tmp, f_new, g_new.copy(), gtd_new
+        f_prev, g_prev, gtd_prev = f_new, g_new, gtd_new
         f_new, g_new = obj_func(x, t, d)
         evals += 1
         gtd_new = float(g_new @ d)
