@@ -2,7 +2,14 @@
 
 The articles' activations: sigmoid (which saturates: σ'(x) ≤ 1/4, the vanishing gradient),
 tanh, ReLU and its variants ELU and PReLU; plus LeakyReLU, GELU, SiLU, Softplus, Hardtanh,
-Softmax and LogSoftmax.
+Softmax and LogSoftmax. Each module holds its arguments and calls the function of the same
+name in ``gdlab.nn.functional``; ``inplace`` is accepted for torch compatibility and ignored
+(gdlab records no in-place operations).
+
+Example:
+    >>> net = nn.Sequential(nn.Linear(3, 4), nn.Sigmoid(), nn.Linear(4, 1))
+    >>> nn.LeakyReLU(0.5)(gdlab.tensor([-2.0, 3.0])).tolist()
+    [-1.0, 3.0]
 """
 
 from __future__ import annotations
@@ -24,21 +31,21 @@ __all__ = [
 
 
 class Sigmoid(Module):
-    """σ(x) = 1 / (1 + e^−x)."""
+    """σ(x) = 1 / (1 + e^−x), computed without overflow; σ'(x) = σ(x)·(1 − σ(x)) ≤ 1/4."""
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.sigmoid(input)
 
 
 class Tanh(Module):
-    """tanh(x)."""
+    """tanh(x) = 2σ(2x) − 1, zero-centred; tanh'(x) = 1 − tanh²(x) ≤ 1."""
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.tanh(input)
 
 
 class ReLU(Module):
-    """max(x, 0)."""
+    """max(x, 0); gradient 1 for x > 0 and 0 elsewhere (0 at 0, as torch)."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -74,7 +81,8 @@ class LeakyReLU(Module):
 
 
 class ELU(Module):
-    """x for x > 0, α·(eˣ − 1) otherwise."""
+    """x for x > 0, α·(eˣ − 1) otherwise (Clevert et al. (2015),
+    https://arxiv.org/abs/1511.07289)."""
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
@@ -106,7 +114,11 @@ class PReLU(Module):
 
 
 class GELU(Module):
-    """x·Φ(x) (``approximate='none'``, with erf) or its tanh approximation."""
+    """x·Φ(x) (``approximate='none'``, with erf) or its tanh approximation
+    0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) (``approximate='tanh'``).
+
+    Reference: Hendrycks & Gimpel (2016), https://arxiv.org/abs/1606.08415
+    """
 
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
@@ -120,7 +132,7 @@ class GELU(Module):
 
 
 class SiLU(Module):
-    """x·σ(x)."""
+    """x·σ(x) (swish; Elfwing et al. (2017), https://arxiv.org/abs/1702.03118)."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
