@@ -118,6 +118,7 @@ class Tensor:
         return None if self._node is None else engine.Node(self._node)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place on a leaf (floating dtypes only) and return self."""
         if not self.is_leaf:
             raise RuntimeError("you can only change requires_grad flags of leaf variables.")
         if requires_grad:
@@ -156,15 +157,19 @@ class Tensor:
     mT = property(lambda self: transpose(self, -2, -1))
 
     def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+        """The shape, or the size of dimension ``dim``."""
         return self.data.shape if dim is None else self.data.shape[dim]
 
     def dim(self) -> int:
+        """The number of dimensions (``ndim``)."""
         return self.data.ndim
 
     def numel(self) -> int:
+        """The number of elements."""
         return self.data.size
 
     def numpy(self) -> np.ndarray:
+        """The data array itself (shared, not copied); refused while it requires grad."""
         if self.requires_grad:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
@@ -173,6 +178,7 @@ class Tensor:
         return self.data
 
     def item(self) -> float | int | bool:
+        """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
             raise ValueError(
                 f"item: a Tensor with {self.data.size} elements cannot be converted to Scalar"
@@ -226,6 +232,8 @@ class Tensor:
 
     # ----------------------------------------------------------------- dtype conversions
     def to(self, dtype: object) -> Tensor:
+        """This tensor in ``dtype``: itself if it has it already (as torch), else a converted
+        copy that stays in the graph (its gradient is cast back)."""
         return to_dtype(self, resolve_dtype(dtype))
 
     def float(self) -> Tensor:
@@ -387,7 +395,21 @@ def _index_data(index: Any) -> Any:
 
 
 def tensor(data: Any, dtype: object = None, requires_grad: bool = False) -> Tensor:
-    """Make a tensor from data (always copied), as ``torch.tensor``."""
+    """Make a tensor from data (always copied), as ``torch.tensor``.
+
+    Args:
+        data: a number, a (nested) list, a NumPy array or a Tensor. Python floats become the
+            default dtype (float32; ``gdlab.set_default_dtype``), Python ints int64, bools
+            bool; NumPy arrays keep their dtype.
+        dtype: convert to this dtype (a NumPy dtype, or a name such as "float64", "double").
+        requires_grad: record operations for ``backward`` (floating dtypes only: TypeError
+            otherwise).
+
+    Example:
+        >>> x = gdlab.tensor([[1.0, 2.0]], requires_grad=True)
+        >>> x.dtype, x.shape
+        (dtype('float32'), (1, 2))
+    """
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
