@@ -11,6 +11,7 @@ from gdlab.lab import compare as cmp
 from gdlab.lab.compare_report import (
     curves_figure,
     format_table,
+    lr_at_grid_edge,
     steps_figure,
     summary_rows,
     write_compare,
@@ -147,6 +148,8 @@ def test_curves_figure_content(tiny):
         for line in ax.lines:
             assert np.isfinite(np.asarray(line.get_ydata(), float)).all()
     assert [ax.get_xlabel() for ax in axes[:3]] == ["epoch", "samples seen", "wall time (s)"]
+    assert all(float(t).is_integer() for t in axes[0].get_xticks())  # whole epochs
+    assert axes[2].get_xscale() == "log"
     legend = [t.get_text() for t in axes[0].get_legend().get_texts()]
     assert legend[0].startswith("sgd (lr ") and legend[1].startswith("adam (lr ")
 
@@ -170,6 +173,26 @@ def test_write_compare_files(tiny, tmp_path):
     assert summary["interrupted"] is False and len(summary["results"]) == len(tiny.variants)
     page = (tmp_path / "report.html").read_text()
     assert page.count("data:image/png;base64,") == 3 and out["report"].endswith("report.html")
+    # two trials per variant: every chosen lr is an end of its grid, and the report says so
+    assert out["lr_at_edge"] == [v.label for v in tiny.variants]
+    assert "At the edge of its learning-rate range: sgd, adam, BGD" in page
+
+
+@pytest.mark.parametrize(
+    "settings, lrs, edge",
+    [
+        ({"trials": 3}, {"sgd": 1e-3, "adam": np.sqrt(1e-4 * 1e-1)}, ["sgd"]),  # low end
+        ({"trials": 3}, {"sgd": np.sqrt(1e-3), "adam": 1e-1}, ["adam"]),  # high end
+        ({"trials": 3}, {"sgd": np.sqrt(1e-3), "adam": np.sqrt(1e-5)}, []),  # inside
+        ({"trials": 1}, {"sgd": np.sqrt(1e-3), "adam": np.sqrt(1e-5)}, []),  # one trial
+        ({"trials": 3, "lr": 1e-3}, {"sgd": 1e-3, "adam": 1e-3}, []),  # fixed lr: no tuning
+    ],
+)
+def test_lr_at_grid_edge(settings, lrs, edge):
+    variants = cmp.make_variants(["sgd", "adam"], [], "sgd", 16)
+    res = cmp.CompareResult(["iris"], variants, {"lr": None} | settings)
+    res.best_lr = {("iris", name): lr for name, lr in lrs.items()}
+    assert lr_at_grid_edge(res) == edge
 
 
 def test_several_data_sets_give_a_performance_profile(tmp_path):

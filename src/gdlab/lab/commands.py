@@ -90,8 +90,17 @@ def cmd_compare(args: argparse.Namespace) -> dict[str, Any]:
     if result.interrupted:
         raise KeyboardInterrupt
     text = _compare_text(out["table"], several=len(args.dataset) > 1)
+    if out["lr_at_edge"]:
+        text += f"\n\nbest lr at the edge of the range tried: {', '.join(out['lr_at_edge'])}"
     text += f"\n\nreport: {out['report']}"
-    return _result("compare", run_dir, text, report=out["report"], results=out["table"])
+    return _result(
+        "compare",
+        run_dir,
+        text,
+        report=out["report"],
+        results=out["table"],
+        lr_at_edge=out["lr_at_edge"],
+    )
 
 
 def _compare_text(table: list[dict[str, Any]], several: bool) -> str:

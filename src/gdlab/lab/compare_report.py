@@ -17,7 +17,14 @@ import numpy as np
 
 from gdlab.lab.compare import CompareResult, Run
 
-__all__ = ["format_table", "metrics_rows", "summary_rows", "timing_rows", "write_compare"]
+__all__ = [
+    "format_table",
+    "lr_at_grid_edge",
+    "metrics_rows",
+    "summary_rows",
+    "timing_rows",
+    "write_compare",
+]
 
 
 def _metric(result: CompareResult, dataset: str) -> str:
@@ -176,6 +183,7 @@ def curves_figure(result: CompareResult, d: str, group: str) -> Any:
     """Rows: training loss, validation loss, accuracy (validation solid, training dashed);
     columns: against epochs, samples seen and wall time. Median over seeds, 25-75% band."""
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator, NullFormatter
 
     from gdlab.lab.plots import Series, plot_loss_curves
 
@@ -202,6 +210,9 @@ def curves_figure(result: CompareResult, d: str, group: str) -> Any:
                 _overlay_train_metric(result, d, variants, m, x_of, axes[i, j])
             if x_of == "wall_time":  # SGD's per-sample steps take 10-100x longer than BGD's
                 axes[i, j].set_xscale("log")
+                axes[i, j].xaxis.set_minor_formatter(NullFormatter())  # labels collide
+            elif x_of == "epoch":
+                axes[i, j].xaxis.set_major_locator(MaxNLocator(integer=True))
             if (i, j) != (0, 0) and axes[i, j].get_legend():
                 axes[i, j].get_legend().remove()
     fig.suptitle(f"{d}: {group} (median over seeds, band = 25-75%)")
@@ -270,6 +281,23 @@ def profile_costs(result: CompareResult) -> tuple[np.ndarray, list[str]]:
     return costs, labels
 
 
+def lr_at_grid_edge(result: CompareResult) -> list[str]:
+    """Variants (``"label"``, or ``"data set: label"`` with several) whose chosen lr is the
+    smallest or largest one tried: their best lr may lie outside the searched range."""
+    from gdlab.lab.compare import lr_grid
+
+    s = result.settings
+    if s["lr"] or s["trials"] < 2:
+        return []
+    optimizer = {v.label: v.optimizer for v in result.variants}
+    out = []
+    for (d, label), lr in result.best_lr.items():
+        grid = lr_grid(optimizer[label], s["trials"])
+        if math.isclose(lr, grid[0]) or math.isclose(lr, grid[-1]):
+            out.append(label if len(result.datasets) == 1 else f"{d}: {label}")
+    return out
+
+
 def write_compare(result: CompareResult, run_dir: Any, command: str = "gdlab compare") -> dict:
     """Write every file of a comparison into ``run_dir`` (a RunDir); return the summary."""
     from gdlab.lab.profiles import plot_performance_profile
@@ -302,6 +330,11 @@ def write_compare(result: CompareResult, run_dir: Any, command: str = "gdlab com
     rep.add_text(_protocol_text(result))
     if result.interrupted:
         rep.add_text("Interrupted: the tables and figures show the runs finished before Ctrl-C.")
+    if edge := lr_at_grid_edge(result):
+        rep.add_text(
+            f"At the edge of its learning-rate range: {', '.join(edge)}. The best lr may lie "
+            "outside the range searched; the range is in the settings (`lr_ranges`)."
+        )
     rep.add_heading("Results")
     rep.add_table(
         short_table(table, len(result.datasets) > 1, drop=("batch",)),
@@ -332,24 +365,28 @@ def write_compare(result: CompareResult, run_dir: Any, command: str = "gdlab com
         "tuning epochs; inf = diverged)",
     )
     path = rep.save(run_dir)
-    return {"table": table, "report": str(path), "summary": summary}
+    return {"table": table, "report": str(path), "summary": summary, "lr_at_edge": edge}
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _protocol_text(result: CompareResult) -> str:
     s = result.settings
-    tuned = (
-        (
+    if s["lr"]:
+        tuned = f"all at lr {s['lr']}"
+    else:
+        tuned = (
             f"each tuned with the same budget of {s['trials']} learning rates (log grid over "
-            f"its family's range, {s['tune_epochs']} epochs per trial, scored by validation "
-            "loss; a diverged trial scores infinity)"
+            f"its family's range, {_plural(s['tune_epochs'], 'epoch')} per trial, scored by "
+            "validation loss; a diverged trial scores infinity)"
         )
-        if not s["lr"]
-        else f"all at lr {s['lr']}"
-    )
+    hidden = " → ".join(map(str, s["hidden"]))
     return (
-        f"An MLP (inputs → {' → '.join(map(str, s['hidden']))} → outputs, {s['activation']}) "
-        "trained "
-        f"with every variant, {tuned}, then trained for {s['epochs']} epochs from {s['seeds']} "
-        f"seeds. Curves show the median over seeds with the 25-75% band. Target for "
-        f"steps/samples/time to target: validation accuracy {s['target']}."
+        f"An MLP (inputs → {hidden} → outputs, {s['activation']}) trained with every variant, "
+        f"{tuned}, then trained for {_plural(s['epochs'], 'epoch')} from "
+        f"{_plural(s['seeds'], 'seed')}. Curves show the median over seeds with the 25-75% "
+        f"band. Target for steps/samples/time to target: validation accuracy {s['target']}, "
+        "checked at the end of each epoch."
     )
