@@ -127,6 +127,19 @@ def test_optimizer_style_update_still_reaches_the_model_after_double():
     assert net.weight is params[0]
 
 
+def test_shared_layer_state_dict_keys_are_torchs():
+    """A layer used twice: named_parameters lists it once, state_dict under both paths."""
+    torch = pytest.importorskip("torch")
+    tl = torch.nn.Linear(2, 2)
+    tnet = torch.nn.Sequential(tl, torch.nn.Tanh(), tl)
+    gl = nn.Linear(2, 2)
+    gnet = nn.Sequential(gl, nn.Tanh(), gl)
+    assert list(gnet.state_dict()) == list(tnet.state_dict())
+    assert [n for n, _ in gnet.named_parameters()] == [n for n, _ in tnet.named_parameters()]
+    gnet.load_state_dict({k: v.numpy() for k, v in tnet.state_dict().items()})
+    np.testing.assert_array_equal(gl.weight.data, tl.weight.detach().numpy())
+
+
 def test_state_dict_is_a_snapshot_of_numpy_arrays():
     net = Net()
     sd = net.state_dict()

@@ -279,9 +279,13 @@ class Module:
         self, destination: dict | None = None, prefix: str = "", keep_vars: bool = False
     ) -> OrderedDict[str, Any]:
         """Parameters and persistent buffers by dotted name, as NumPy arrays (copies, so the
-        dict is a snapshot), or the tensors themselves with ``keep_vars=True``."""
+        dict is a snapshot), or the tensors themselves with ``keep_vars=True``.
+
+        A sub-module reached by two paths is listed under both (torch's keys), so a torch
+        model with a shared layer loads into its gdlab twin unchanged."""
         out = OrderedDict() if destination is None else destination
-        for mod_prefix, m in self.named_modules(prefix=prefix.rstrip(".")):
+        modules = self.named_modules(prefix=prefix.rstrip("."), remove_duplicate=False)
+        for mod_prefix, m in modules:
             entries = [*m._parameters.items()]
             entries += [(k, v) for k, v in m._buffers.items() if k not in m._non_persistent]
             for name, t in entries:
