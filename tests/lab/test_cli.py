@@ -244,6 +244,7 @@ def test_schedule_length_defaults_to_steps(tmp_path, capsys):
                                    "20", "--out", str(tmp_path)])  # fmt: skip
     assert code == 0 and data["final_lr"]["cosine"] == pytest.approx(0.0, abs=1e-12)
     assert data["final_lr"]["polynomial"] == pytest.approx(0.0, abs=1e-12)
+    assert data["final_lr"]["one_cycle"] == pytest.approx(0.1 / 25 / 1e4)  # its minimum
     assert cli.main(["schedule", "join", "--out", str(tmp_path / "x")]) == 2  # not a choice
     assert "invalid choice: 'join'" in capsys.readouterr().err
 

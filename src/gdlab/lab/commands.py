@@ -162,6 +162,8 @@ def cmd_lr_find(args: argparse.Namespace) -> dict[str, Any]:
 # --------------------------------------------------------------------------- schedule
 #: Arguments that set a schedule's length: filled from ``--steps`` unless given with --param.
 LENGTH_ARGS = ("t_max", "total_steps")
+#: one_cycle (torch's OneCycleLR) ends at step total_steps − 1; the others at the length itself.
+_LENGTH_PAST_LAST_STEP = {"one_cycle": 1}
 
 
 def schedule_names() -> list[str]:
@@ -197,7 +199,7 @@ def _call_schedule(
             kwargs[first] = lr
     for key in LENGTH_ARGS:
         if key in sig.parameters and key not in kwargs:
-            kwargs[key] = steps
+            kwargs[key] = steps + _LENGTH_PAST_LAST_STEP.get(name, 0)
     try:
         sig.bind(**kwargs)
     except TypeError as exc:
