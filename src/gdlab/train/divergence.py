@@ -44,9 +44,16 @@ class _Diverged(Exception):
 
 
 def _all_finite(arrays: Iterable[np.ndarray | None]) -> bool:
-    """No NaN/inf in any array: one sum per array (NaN and inf survive a sum); only a sum
-    that overflows from finite values needs the elementwise test."""
-    return all(a is None or np.isfinite(a.sum()) or np.isfinite(a).all() for a in arrays)
+    """No NaN/inf in any array.
+
+    One sum per array, added up as Python floats (NaN and inf survive sums, and one
+    ``math.isfinite`` replaces a NumPy call per array); only a total that is non-finite is
+    checked array by array, because finite values can also overflow a sum.
+    """
+    arrays = [a for a in arrays if a is not None]
+    if math.isfinite(sum(float(a.sum()) for a in arrays)):
+        return True
+    return all(np.isfinite(a.sum()) or np.isfinite(a).all() for a in arrays)
 
 
 class DivergenceMixin:
