@@ -21,3 +21,13 @@ def test_the_doc_has_examples_and_the_ddp_recipe():
 @pytest.mark.parametrize("code", RUNNABLE, ids=[f"block{i}" for i in range(len(RUNNABLE))])
 def test_doc_example_runs(code):
     exec(compile(code, str(DOC), "exec"), {"__name__": "doc_example"})
+
+
+@pytest.mark.parametrize("name", ["gdlab.interop._torch_optim", "gdlab.interop._torch_state"])
+def test_docstring_examples(name):
+    import doctest
+    import importlib
+
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0, f"{name}: {result}"

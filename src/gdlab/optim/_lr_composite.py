@@ -24,8 +24,23 @@ class ReduceLROnPlateau(LRScheduler):
     ``step(metrics)`` needs the metric. Lrs never go below ``min_lr``, and changes smaller
     than ``eps`` are skipped.
 
-    Example:
-        >>> # sched = ReduceLROnPlateau(opt, factor=0.5, patience=3); sched.step(val_loss)
+    Args:
+        optimizer: the optimizer whose ``group["lr"]`` is written.
+        mode: "min" (the metric should fall, e.g. a loss) or "max" (default "min").
+        factor: lr ← lr·factor on a plateau; < 1 (default 0.1).
+        patience: epochs without improvement tolerated before reducing (default 10).
+        threshold: the least change that counts as an improvement (default 1e-4).
+        threshold_mode: "rel" or "abs" (default "rel").
+        cooldown: epochs to wait after a reduction before counting again (default 0).
+        min_lr: lower bound, one for all groups or a list (default 0).
+        eps: smallest change of lr applied (default 1e-8).
+
+    Example::
+
+        sched = ReduceLROnPlateau(opt, factor=0.5, patience=3)
+        for epoch in range(epochs):
+            train(...)
+            sched.step(val_loss)
     """
 
     def __init__(
@@ -140,9 +155,17 @@ class SequentialLR(_Container):
     groups' ``initial_lr`` at its milestone (as every scheduler in a sequence starts from its
     base lr), and ``step(metrics)`` passes the metric to it (the others ignore it).
 
-    Example:
-        >>> # s = SequentialLR(opt, [LinearLR(opt, 0.1, total_iters=5),
-        >>> #                        CosineAnnealingLR(opt, T_max=95)], milestones=[5])
+    Args:
+        optimizer: the optimizer all the schedulers write to.
+        schedulers: the schedulers, in order of use.
+        milestones: the epochs at which the next scheduler takes over (one fewer than
+            ``schedulers``).
+        last_epoch: index of the last epoch (default -1: start fresh).
+
+    Example::
+
+        warmup = LinearLR(opt, start_factor=0.1, total_iters=5)
+        sched = SequentialLR(opt, [warmup, CosineAnnealingLR(opt, T_max=95)], milestones=[5])
     """
 
     def __init__(
@@ -195,8 +218,13 @@ class SequentialLR(_Container):
 class ChainedScheduler(_Container):
     """Step several schedulers together, each multiplying in its own change.
 
-    Example:
-        >>> # s = ChainedScheduler([ConstantLR(opt, 0.1, total_iters=2), ExponentialLR(opt, 0.9)])
+    Args:
+        schedulers: the schedulers (of one optimizer; not ReduceLROnPlateau).
+        optimizer: that optimizer (default: the first scheduler's).
+
+    Example::
+
+        sched = ChainedScheduler([ConstantLR(opt, 0.1, total_iters=2), ExponentialLR(opt, 0.9)])
     """
 
     def __init__(self, schedulers: Sequence[Any], optimizer: Optimizer | None = None) -> None:

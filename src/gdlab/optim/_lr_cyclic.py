@@ -16,7 +16,7 @@ from gdlab.optim.optimizer import Optimizer
 __all__ = ["CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR"]
 
 
-def _set_momentum(optimizer: Optimizer, group: dict, value: float, use_beta1: bool) -> None:
+def _set_momentum(group: dict, value: float, use_beta1: bool) -> None:
     if use_beta1:
         group["betas"] = (value, *group["betas"][1:])
     else:
@@ -33,7 +33,7 @@ def _init_momentum(optimizer: Optimizer, base: Any, top: Any, last_epoch: int) -
     tops = _per_group("max_momentum", optimizer, top)
     if last_epoch == -1:
         for b, m, group in zip(bases, tops, optimizer.param_groups, strict=True):
-            _set_momentum(optimizer, group, m, use_beta1)
+            _set_momentum(group, m, use_beta1)
             group["max_momentum"], group["base_momentum"] = m, b
     return use_beta1
 
@@ -41,11 +41,31 @@ def _init_momentum(optimizer: Optimizer, base: Any, top: Any, last_epoch: int) -
 class CyclicLR(LRScheduler):
     """Cyclical learning rate between base_lr and max_lr (step it once per batch).
 
-    See :func:`gdlab.optim.schedules.cyclic` for the formula; with ``cycle_momentum`` the
-    momentum (or Adam's β1) cycles inversely between base_momentum and max_momentum.
+    lr = base_lr + (max_lr − base_lr)·wave(t)·scale, where wave rises from 0 to 1 over
+    ``step_size_up`` steps and falls back over ``step_size_down`` (see
+    :func:`gdlab.optim.schedules.cyclic`); with ``cycle_momentum`` the momentum (or Adam's β1)
+    cycles inversely between base_momentum and max_momentum.
 
-    Example:
-        >>> # sched = CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=10)
+    Args:
+        optimizer: the optimizer whose ``group["lr"]`` (and momentum) is written.
+        base_lr, max_lr: the cycle's bounds, one for all groups or a list.
+        step_size_up: steps of the rising half (default 2000).
+        step_size_down: steps of the falling half (default: step_size_up).
+        mode: "triangular", "triangular2" (amplitude halved every cycle) or "exp_range"
+            (amplitude ×gamma^t) (default "triangular").
+        gamma: the "exp_range" factor (default 1).
+        scale_fn, scale_mode: a custom amplitude function of the cycle or the step instead
+            of ``mode`` (default None, "cycle").
+        cycle_momentum: cycle the momentum too (default True).
+        base_momentum, max_momentum: the momentum's bounds (default 0.8, 0.9).
+        last_epoch: index of the last batch (default -1: start fresh).
+
+    Example::
+
+        sched = CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=10)   # step per batch
+
+    Reference: Smith, "Cyclical Learning Rates for Training Neural Networks", WACV 2017,
+    https://arxiv.org/abs/1506.01186
     """
 
     def __init__(
@@ -90,7 +110,7 @@ class CyclicLR(LRScheduler):
             for group, b, m in zip(
                 self.optimizer.param_groups, self.base_momentums, self.max_momentums, strict=True
             ):
-                _set_momentum(self.optimizer, group, m - (m - b) * factor * scale, self.use_beta1)
+                _set_momentum(group, m - (m - b) * factor * scale, self.use_beta1)
         return lrs
 
     def state_dict(self) -> dict[str, Any]:
@@ -100,8 +120,19 @@ class CyclicLR(LRScheduler):
 class CosineAnnealingWarmRestarts(LRScheduler):
     """Cosine annealing restarted every T_i epochs, T_i = T_0·T_mult^i (SGDR).
 
-    Example:
-        >>> # sched = CosineAnnealingWarmRestarts(opt, T_0=10, T_mult=2)
+    lr = η_min + (initial_lr − η_min)·(1 + cos(π·T_cur/T_i))/2, T_cur the epochs since the
+    last restart; ``step(epoch)`` accepts fractional epochs (per-batch stepping).
+
+    Args:
+        optimizer: the optimizer whose ``group["lr"]`` is written.
+        T_0: epochs until the first restart; a positive integer.
+        T_mult: growth factor of the period; an integer ≥ 1 (default 1).
+        eta_min: η_min, the lowest lr (default 0).
+        last_epoch: index of the last epoch (default -1: start fresh).
+
+    Example::
+
+        sched = CosineAnnealingWarmRestarts(opt, T_0=10, T_mult=2)   # restarts at 10, 30, 70
 
     Reference: Loshchilov & Hutter, "SGDR", https://arxiv.org/abs/1608.03983
     """
@@ -157,8 +188,27 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 class OneCycleLR(LRScheduler):
     """The 1cycle policy (step once per batch); see :func:`gdlab.optim.schedules.one_cycle`.
 
-    Example:
-        >>> # sched = OneCycleLR(opt, max_lr=0.1, total_steps=1000)
+    The lr rises from max_lr/div_factor to max_lr over ``pct_start`` of the steps, then
+    anneals to max_lr/(div_factor·final_div_factor); the momentum moves inversely.
+
+    Args:
+        optimizer: the optimizer whose ``group["lr"]`` (and momentum) is written.
+        max_lr: the peak lr, one for all groups or a list.
+        total_steps: number of steps of the cycle; or give ``epochs`` and
+            ``steps_per_epoch``.
+        pct_start: fraction of the steps spent rising (default 0.3).
+        anneal_strategy: "cos" or "linear" (default "cos").
+        cycle_momentum: cycle the momentum (or Adam's β1) too (default True).
+        base_momentum, max_momentum: the momentum's bounds (default 0.85, 0.95).
+        div_factor: initial lr = max_lr/div_factor (default 25).
+        final_div_factor: final lr = initial lr/final_div_factor (default 1e4).
+        three_phase: rise and fall symmetrically, then a third phase down to the final lr
+            (Smith's original schedule) instead of falling to it in one (default False).
+        last_epoch: index of the last batch (default -1: start fresh).
+
+    Example::
+
+        sched = OneCycleLR(opt, max_lr=0.1, total_steps=1000)   # sched.step() after each batch
 
     Reference: Smith & Topin, "Super-Convergence", https://arxiv.org/abs/1708.07120
     """
@@ -231,7 +281,7 @@ class OneCycleLR(LRScheduler):
             for group, shape in zip(
                 self.optimizer.param_groups, self._momentum_shapes, strict=True
             ):
-                _set_momentum(self.optimizer, group, shape(t), self.use_beta1)
+                _set_momentum(group, shape(t), self.use_beta1)
         return [shape(t) for shape in self._lr_shapes]
 
     def state_dict(self) -> dict[str, Any]:
@@ -249,7 +299,7 @@ def _momentum_cycle(
             (up, top, base),
             (float(2 * pct_start * total) - 2, base, top),
             (total - 1, top, top),
-        ]  # noqa: E501
+        ]
     else:
         phases = [(up, top, base), (total - 1, base, top)]
 

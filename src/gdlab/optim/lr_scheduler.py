@@ -140,8 +140,16 @@ class LRScheduler:
 class LambdaLR(LRScheduler):
     """lr = initial_lr · lr_lambda(epoch) (one function, or one per group).
 
-    Example:
-        >>> # sched = LambdaLR(opt, lambda epoch: 0.95 ** epoch)
+    Args:
+        optimizer: the optimizer whose ``group["lr"]`` is written.
+        lr_lambda: a function of the epoch giving the factor, or a list with one per group.
+            Callable objects (not plain functions) have their ``__dict__`` saved in
+            ``state_dict()``.
+        last_epoch: index of the last epoch (default -1: start fresh).
+
+    Example::
+
+        sched = LambdaLR(opt, lambda epoch: 0.95**epoch)   # lr_t = lr·0.95^t
     """
 
     def __init__(
@@ -188,8 +196,14 @@ def _per_group(name: str, optimizer: Optimizer, value: Any) -> list[Any]:
 class MultiplicativeLR(LambdaLR):
     """lr ← lr · lr_lambda(epoch) at every step after the first.
 
-    Example:
-        >>> # sched = MultiplicativeLR(opt, lambda epoch: 0.95)
+    Args:
+        optimizer: the optimizer whose ``group["lr"]`` is written.
+        lr_lambda: a function of the epoch giving the factor, or a list with one per group.
+        last_epoch: index of the last epoch (default -1: start fresh).
+
+    Example::
+
+        sched = MultiplicativeLR(opt, lambda epoch: 0.95)   # ×0.95 every epoch
     """
 
     def __init__(
@@ -215,8 +229,15 @@ class MultiplicativeLR(LambdaLR):
 class StepLR(LRScheduler):
     """lr = initial_lr · γ^⌊epoch/step_size⌋ (computed as torch: ×γ every step_size epochs).
 
-    Example:
-        >>> # sched = StepLR(opt, step_size=30, gamma=0.1)
+    Args:
+        optimizer: the optimizer whose ``group["lr"]`` is written.
+        step_size: epochs between decays; positive.
+        gamma: decay factor γ; positive (default 0.1).
+        last_epoch: index of the last epoch (default -1: start fresh).
+
+    Example::
+
+        sched = StepLR(opt, step_size=30, gamma=0.1)   # 0.1 → 0.01 at epoch 30 → 0.001 at 60
     """
 
     def __init__(
@@ -242,8 +263,17 @@ class StepLR(LRScheduler):
 class MultiStepLR(LRScheduler):
     """lr ×= γ at each milestone epoch (milestones may repeat; unsorted ones are fine).
 
-    Example:
-        >>> # sched = MultiStepLR(opt, milestones=[30, 80], gamma=0.1)
+    lr = initial_lr · γ^(number of milestones ≤ epoch).
+
+    Args:
+        optimizer: the optimizer whose ``group["lr"]`` is written.
+        milestones: epochs at which the lr is multiplied by γ (a repeated one, γ^k).
+        gamma: decay factor γ (default 0.1).
+        last_epoch: index of the last epoch (default -1: start fresh).
+
+    Example::
+
+        sched = MultiStepLR(opt, milestones=[30, 80], gamma=0.1)
     """
 
     def __init__(
@@ -271,8 +301,15 @@ class MultiStepLR(LRScheduler):
 class ConstantLR(LRScheduler):
     """lr = initial_lr · factor for the first ``total_iters`` epochs, then initial_lr.
 
-    Example:
-        >>> # sched = ConstantLR(opt, factor=0.5, total_iters=4)
+    Args:
+        optimizer: the optimizer whose ``group["lr"]`` is written.
+        factor: the factor in [0, 1] (default 1/3).
+        total_iters: epochs with the reduced lr (default 5).
+        last_epoch: index of the last epoch (default -1: start fresh).
+
+    Example::
+
+        sched = ConstantLR(opt, factor=0.5, total_iters=4)   # half the lr for 4 epochs
     """
 
     def __init__(
@@ -303,8 +340,18 @@ class ConstantLR(LRScheduler):
 class LinearLR(LRScheduler):
     """lr factor goes linearly from start_factor to end_factor over total_iters epochs.
 
-    Example:
-        >>> # sched = LinearLR(opt, start_factor=0.1, total_iters=5)   # a linear warm-up
+    lr = initial_lr · (s + (e − s)·min(epoch, total_iters)/total_iters).
+
+    Args:
+        optimizer: the optimizer whose ``group["lr"]`` is written.
+        start_factor: s in (0, 1] (default 1/3).
+        end_factor: e in [0, 1] (default 1).
+        total_iters: epochs to go from s to e (default 5).
+        last_epoch: index of the last epoch (default -1: start fresh).
+
+    Example::
+
+        sched = LinearLR(opt, start_factor=0.1, total_iters=5)   # a linear warm-up
     """
 
     def __init__(
@@ -345,10 +392,16 @@ class LinearLR(LRScheduler):
 
 
 class ExponentialLR(LRScheduler):
-    """lr ← lr·γ every epoch.
+    """lr ← lr·γ every epoch (lr = initial_lr·γ^epoch).
 
-    Example:
-        >>> # sched = ExponentialLR(opt, gamma=0.9)
+    Args:
+        optimizer: the optimizer whose ``group["lr"]`` is written.
+        gamma: decay factor γ; positive.
+        last_epoch: index of the last epoch (default -1: start fresh).
+
+    Example::
+
+        sched = ExponentialLR(opt, gamma=0.9)
     """
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
@@ -369,8 +422,15 @@ class ExponentialLR(LRScheduler):
 class PolynomialLR(LRScheduler):
     """lr = initial_lr·(1 − min(epoch, total_iters)/total_iters)^power.
 
-    Example:
-        >>> # sched = PolynomialLR(opt, total_iters=4, power=2.0)
+    Args:
+        optimizer: the optimizer whose ``group["lr"]`` is written.
+        total_iters: epochs until the lr reaches 0 (default 5).
+        power: the polynomial's power (default 1: linear decay).
+        last_epoch: index of the last epoch (default -1: start fresh).
+
+    Example::
+
+        sched = PolynomialLR(opt, total_iters=4, power=2.0)
     """
 
     def __init__(
@@ -397,8 +457,17 @@ class PolynomialLR(LRScheduler):
 class CosineAnnealingLR(LRScheduler):
     """lr = η_min + (initial_lr − η_min)·(1 + cos(π·epoch/T_max))/2 (torch's recursive form).
 
-    Example:
-        >>> # sched = CosineAnnealingLR(opt, T_max=100, eta_min=1e-4)
+    Past T_max the lr rises again (a cosine, not a restart; see CosineAnnealingWarmRestarts).
+
+    Args:
+        optimizer: the optimizer whose ``group["lr"]`` is written.
+        T_max: epochs from initial_lr down to η_min; positive.
+        eta_min: η_min, the lowest lr (default 0).
+        last_epoch: index of the last epoch (default -1: start fresh).
+
+    Example::
+
+        sched = CosineAnnealingLR(opt, T_max=100, eta_min=1e-4)
 
     Reference: Loshchilov & Hutter, "SGDR", https://arxiv.org/abs/1608.03983
     """
