@@ -13,6 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from gdlab.data.preprocessing import NotFittedError
+from gdlab.data.validation import check_array, check_consistent_length
+
 __all__ = [
     "BaseEstimator",
     "ClassifierMixin",
@@ -28,10 +31,6 @@ __all__ = [
 
 class ConvergenceWarning(UserWarning):
     """The optimizer stopped at max_iter before meeting its tolerance."""
-
-
-class NotFittedError(ValueError, AttributeError):
-    pass
 
 
 class BaseEstimator:
@@ -111,30 +110,6 @@ def column_or_1d(y: np.ndarray, warn: bool = False) -> np.ndarray:
     return np.ravel(y)
 
 
-def _check_X(X: Any, dtype: Any) -> np.ndarray:
-    try:
-        X = np.asarray(X)
-    except ValueError as e:
-        raise ValueError(f"X could not be converted to an array: {e}") from None
-    if X.ndim != 2:
-        raise ValueError(
-            f"Expected 2D array, got {X.ndim}D array instead:\narray={X}.\nReshape your data "
-            "either using array.reshape(-1, 1) if your data has a single feature or "
-            "array.reshape(1, -1) if it contains a single sample."
-        )
-    if X.shape[0] == 0:
-        raise ValueError(
-            f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required."
-        )
-    if X.dtype not in dtype:
-        X = X.astype(dtype[0])
-    if np.isnan(X).any():
-        raise ValueError("Input X contains NaN.")
-    if not np.isfinite(X).all():
-        raise ValueError(f"Input X contains infinity or a value too large for {X.dtype!r}.")
-    return X
-
-
 def validate_data(
     estimator: Any,
     X: Any,
@@ -145,7 +120,9 @@ def validate_data(
     multi_output: bool = False,
     y_numeric: bool = False,
 ) -> Any:
-    X = _check_X(X, dtype)
+    X = check_array(X, dtype=None)  # scikit-learn's messages: 2-D, non-empty, finite
+    if X.dtype not in dtype:
+        X = X.astype(dtype[0])
     if reset:
         estimator.n_features_in_ = X.shape[1]
     elif X.shape[1] != estimator.n_features_in_:
@@ -156,14 +133,9 @@ def validate_data(
     if y is None:
         return X
     y = np.asarray(y)
-    if len(y) != len(X):
-        raise ValueError(
-            f"Found input variables with inconsistent numbers of samples: [{len(X)}, {len(y)}]"
-        )
+    check_consistent_length(X, y)
     if y_numeric:
-        y = y.astype(np.float64)
-        if not np.isfinite(y).all():
-            raise ValueError("Input y contains NaN or infinity.")
+        y = check_array(y, dtype="float64", ensure_2d=False, input_name="y")
     return X, y
 
 
