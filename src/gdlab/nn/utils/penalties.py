@@ -17,11 +17,15 @@ from gdlab.tensor import Tensor
 __all__ = ["l1_penalty", "l2_penalty", "parameters_to_vector", "vector_to_parameters"]
 
 
-def _params(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
+def _penalty(parameters: Tensor | Iterable[Tensor], term: Any, weight: float) -> Tensor:
+    """weight·Σ_p term(p) over the parameters (at least one)."""
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     if not params:
         raise ValueError("penalty: got an empty list of parameters")
-    return params
+    total = term(params[0])
+    for p in params[1:]:
+        total = total + term(p)
+    return total * weight if weight != 1.0 else total
 
 
 def l1_penalty(parameters: Tensor | Iterable[Tensor], weight: float = 1.0) -> Tensor:
@@ -29,12 +33,18 @@ def l1_penalty(parameters: Tensor | Iterable[Tensor], weight: float = 1.0) -> Te
 
     Its gradient is weight·sign(θ). Add it to the loss:
     ``loss = criterion(model(x), y) + l1_penalty(model.parameters(), 1e-4)``.
+
+    Args:
+        parameters: a tensor or an iterable of tensors (e.g. ``model.parameters()``).
+        weight: the regularisation strength λ (default 1.0).
+
+    Example:
+        >>> l1_penalty([gdlab.tensor([1.0, -2.0]), gdlab.tensor([3.0])], weight=0.5).item()
+        3.0
+
+    Reference: Tibshirani (1996), "Regression Shrinkage and Selection via the Lasso".
     """
-    total = None
-    for p in _params(parameters):
-        term = R.sum(E.abs(p))
-        total = term if total is None else total + term
-    return total * weight if weight != 1.0 else total
+    return _penalty(parameters, lambda p: R.sum(E.abs(p)), weight)
 
 
 def l2_penalty(parameters: Tensor | Iterable[Tensor], weight: float = 1.0) -> Tensor:
@@ -42,12 +52,18 @@ def l2_penalty(parameters: Tensor | Iterable[Tensor], weight: float = 1.0) -> Te
 
     Its gradient is 2·weight·θ, so with plain SGD it equals ``weight_decay = 2·weight``
     (torch's weight_decay adds wd·θ to the gradient, i.e. the penalty (wd/2)·Σθ²).
+
+    Args:
+        parameters: a tensor or an iterable of tensors (e.g. ``model.parameters()``).
+        weight: the regularisation strength λ (default 1.0).
+
+    Example:
+        >>> l2_penalty([gdlab.tensor([1.0, -2.0]), gdlab.tensor([3.0])], weight=0.5).item()
+        7.0
+
+    Reference: Hoerl & Kennard (1970), "Ridge Regression".
     """
-    total = None
-    for p in _params(parameters):
-        term = R.sum(p * p)
-        total = term if total is None else total + term
-    return total * weight if weight != 1.0 else total
+    return _penalty(parameters, lambda p: R.sum(p * p), weight)
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
