@@ -57,6 +57,11 @@ class Tensor:
         requires_grad: record operations so that ``backward`` fills ``.grad``.
         dtype: optional dtype to convert to.
 
+    Mixed operands promote as in torch: float32 with float64 gives float64, an integer
+    tensor with a float (tensor or Python number) gives that float dtype (the default dtype
+    for a Python float), and a Python number beside a float tensor keeps the tensor's dtype.
+    Nothing is silently downcast.
+
     Example:
         >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
         >>> (x * x).sum().backward()
