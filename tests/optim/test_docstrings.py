@@ -8,6 +8,10 @@ import importlib
 import pytest
 
 MODULES = [
+    "gdlab.optim._lr_base",
+    "gdlab.optim._lr_composite",
+    "gdlab.optim._lr_cyclic",
+    "gdlab.optim._lr_decay",
     "gdlab.optim._work",
     "gdlab.optim.adafactor",
     "gdlab.optim.adagrad",
@@ -15,7 +19,6 @@ MODULES = [
     "gdlab.optim.adam_variants",
     "gdlab.optim.asgd_rprop",
     "gdlab.optim.lbfgs",
-    "gdlab.optim.lr_scheduler",
     "gdlab.optim.muon",
     "gdlab.optim.optimizer",
     "gdlab.optim.schedules",

@@ -10,7 +10,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Any
 
-from gdlab.optim.lr_scheduler import LRScheduler, _lrs, _per_group
+from gdlab.optim._lr_base import LRScheduler, _lrs, _per_group
 from gdlab.optim.optimizer import Optimizer
 
 __all__ = ["ChainedScheduler", "ReduceLROnPlateau", "SequentialLR"]

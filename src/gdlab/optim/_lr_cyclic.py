@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gdlab.optim import schedules
-from gdlab.optim.lr_scheduler import LRScheduler, _lrs, _per_group
+from gdlab.optim._lr_base import LRScheduler, _lrs, _per_group
 from gdlab.optim.optimizer import Optimizer
 
 __all__ = ["CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR"]
