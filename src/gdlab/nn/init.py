@@ -2,7 +2,13 @@
 
 Each fills a tensor in place (without recording a graph) from ``generator`` (a
 ``numpy.random.Generator`` or an int seed; None uses gdlab's default generator, which
-``gdlab.manual_seed`` reseeds) and returns it.
+``gdlab.manual_seed`` reseeds) and returns it. fan_in and fan_out are the weight's
+dimensions 1 and 0 times its receptive field (the product of the kernel dimensions).
+
+Example:
+    >>> w = nn.Linear(256, 128).weight
+    >>> _ = nn.init.kaiming_normal_(w, nonlinearity="relu", generator=0)   # std √(2/256)
+    >>> _ = nn.init.zeros_(nn.Linear(3, 4).bias)
 
 References: Glorot & Bengio (2010), "Understanding the difficulty of training deep
 feedforward neural networks"; He et al. (2015), "Delving Deep into Rectifiers",
@@ -125,14 +131,17 @@ def trunc_normal_(
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fill with ``val``."""
     return _fill(tensor, np.asarray(val))
 
 
 def zeros_(tensor: Tensor) -> Tensor:
+    """Fill with 0."""
     return constant_(tensor, 0.0)
 
 
 def ones_(tensor: Tensor) -> Tensor:
+    """Fill with 1."""
     return constant_(tensor, 1.0)
 
 
@@ -159,6 +168,13 @@ def kaiming_uniform_(
     """U(−bound, bound) with bound = gain·√(3 / fan) (He et al., 2015).
 
     ``nn.Linear`` and the conv layers use ``a=√5``, which gives bound = 1/√fan_in.
+
+    Args:
+        tensor: the weight to fill (at least 2-D).
+        a: the negative slope of the leaky_relu after this layer (0: ReLU).
+        mode: 'fan_in' keeps the forward variance, 'fan_out' the backward one.
+        nonlinearity: the activation after this layer, for ``calculate_gain``.
+        generator: a numpy Generator or an int seed (None: gdlab's default generator).
     """
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / _fan(tensor, mode))
     return uniform_(tensor, -bound, bound, generator)
@@ -171,7 +187,8 @@ def kaiming_normal_(
     nonlinearity: str = "leaky_relu",
     generator: Generator = None,
 ) -> Tensor:
-    """N(0, std²) with std = gain / √fan (He et al., 2015)."""
+    """N(0, std²) with std = gain / √fan (He et al., 2015); arguments as
+    ``kaiming_uniform_``."""
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return normal_(tensor, 0.0, std, generator)
 
