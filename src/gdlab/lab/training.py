@@ -105,6 +105,7 @@ def _write_outputs(
     task: Any,
     diverged: str | None,
     interrupted: bool = False,
+    command: str = "gdlab train",
 ) -> dict[str, Any]:
     from gdlab.lab.plots import plot_grad_norms
     from gdlab.lab.report import Report
@@ -142,9 +143,15 @@ def _write_outputs(
     run_dir.write_json("summary.json", summary)
     rep = Report(
         f"Training run: {config['optimizer']['name']} on {task.name}",
+        subtitle=command,
         seed=config["seed"],
         settings=config,
     )
+    if test is not None:
+        rep.add_text(
+            f"{h.num_steps} steps. On the held-out test split, evaluated once at the end: "
+            f"loss {test[0]:.4g}, {task.metric} {test[1]:.4g}."
+        )
     if diverged:
         rep.add_text(f"Diverged: {diverged}")
     if interrupted:
@@ -163,7 +170,12 @@ def _write_outputs(
             title=f"gradient norm per layer ({_run_title(config, task)})",
         )
         run_dir.save_figure(fig, "grad-norms")
-        rep.add_figure(fig, caption="Gradient norm per parameter (vanishing/exploding gradients)")
+        rep.add_figure(
+            fig,
+            caption="Gradient norm of each layer's weights, per step: curves far below the "
+            "others (usually the layers near the input) are vanishing gradients, curves "
+            "climbing steadily are exploding ones.",
+        )
     return summary | {"report": str(rep.save(run_dir))}
 
 
@@ -212,13 +224,14 @@ def run_train(args: Any, open_run_dir: Any, make_result: Any) -> dict[str, Any]:
     if args.resume and config_path and Path(config_path).parent.exists() and not args.config:
         default = Path(config_path).parent  # continue in the resumed run's directory
     run_dir = open_run_dir(args, "train", default)
+    command = " ".join(["gdlab", *getattr(args, "argv", ["train"])])
     run_dir.write_config(config)
     bar = not args.quiet and args.format == "text" and sys.stderr.isatty()
     trainer, task, diverged = train_from_config(config, run_dir.path, args.resume, bar)
     if diverged == "interrupted":  # write what was done; --resume continues from a checkpoint
-        _write_outputs(run_dir, config, trainer, task, None, interrupted=True)
+        _write_outputs(run_dir, config, trainer, task, None, True, command)
         raise KeyboardInterrupt
-    out = _write_outputs(run_dir, config, trainer, task, diverged)
+    out = _write_outputs(run_dir, config, trainer, task, diverged, command=command)
     final = out["final"]
     text = (
         "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in final.items())
