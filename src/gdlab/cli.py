@@ -382,6 +382,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_together(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Constraints between arguments, reported as usage errors (exit code 2)."""
+    if args.command == "lr-find" and not args.start_lr < args.end_lr:
+        parser.error(
+            f"lr-find: --start-lr ({args.start_lr:g}) must be smaller than --end-lr "
+            f"({args.end_lr:g})"
+        )
+
+
 # --------------------------------------------------------------------------- running
 def _emit(result: dict[str, Any], args: argparse.Namespace) -> None:
     if args.format == "json":
@@ -416,6 +425,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         args.argv = argv  # shown in reports
+        _check_together(parser, args)
     except SystemExit as exc:  # --help / --version (0) or a usage error (2)
         return int(exc.code or 0) if not isinstance(exc.code, str) else 2
     from gdlab.lab import commands

@@ -96,6 +96,7 @@ def test_version(capsys):
      (["compare", "--target", "1.5"], "argument --target: must be between 0 and 1"),
      (["surface", "--function", "nope"], "argument --function: invalid choice"),
      (["lr-find", "--start-lr", "nan"], "argument --start-lr: must be finite"),
+     (["lr-find", "--start-lr", "1", "--end-lr", "0.1"], "--start-lr (1) must be smaller"),
      (["schedule", "bogus"], "invalid choice: 'bogus'"),
      (["reproduce", "nope"], "invalid choice: 'nope'"), ([], "required: COMMAND"),
      (["compare", "--seed", "-3"], "argument --seed: must be a non-negative integer")],
