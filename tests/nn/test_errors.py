@@ -79,7 +79,35 @@ CASES = [
     ("init_gain", lambda: nn.init.calculate_gain("swish"), ValueError, "Unsupported nonlinearity"),
     ("kaiming_mode", lambda: nn.init.kaiming_normal_(t(3, 3), mode="fan_avg"), ValueError,
      "Mode fan_avg not supported"),
+    ("batch_norm_running_shape",
+     lambda: F.batch_norm(t(4, 3), gdlab.zeros(5), gdlab.ones(5), training=True), ValueError,
+     "batch_norm: running_mean of shape (5,) does not match the 3 channels"),
+    ("batch_norm_weight_shape",
+     lambda: F.batch_norm(t(4, 3), None, None, gdlab.ones(2), training=True), ValueError,
+     "weight of shape (2,)"),
+    ("layer_norm_weight_shape", lambda: F.layer_norm(t(4, 3), (3,), gdlab.ones(4)), ValueError,
+     "Expected weight to be of same shape as normalized_shape, but got weight of shape (4,)"),
+    ("embedding_1d_weight", lambda: F.embedding(idx(0), t(3)), ValueError, "weight must be 2-D"),
+    ("conv1d_weight_ndim", lambda: F.conv1d(t(1, 2, 5), t(3, 2, 2, 2)), ValueError,
+     "conv1d: expected a 3-D weight"),
+    ("conv2d_weight_ndim", lambda: F.conv2d(t(1, 2, 5, 5), t(3, 2, 2)), ValueError,
+     "conv2d: expected a 4-D weight"),
+    ("kl_div_broadcast", lambda: F.kl_div(t(2, 3), t(3)), ValueError,
+     "input of shape (2, 3) and target of shape (3,)"),
 ]  # fmt: skip
+
+
+def test_bad_running_statistics_leave_them_unchanged():
+    """The shapes are checked before the in-place update of the running statistics."""
+    mean, var = gdlab.zeros(5), gdlab.ones(5)
+    with pytest.raises(ValueError):
+        F.batch_norm(t(4, 3), mean, var, training=True)
+    assert mean.tolist() == [0.0] * 5 and var.tolist() == [1.0] * 5
+
+
+def test_zero_sized_layers_can_be_built_as_in_torch():
+    layer = nn.Linear(0, 2)  # kaiming init of a zero-element weight is a no-op
+    assert layer(t(3, 0)).shape == (3, 2)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])

@@ -86,6 +86,7 @@ def conv2d(
     over groups; ``padding`` is an int, a pair, 'valid' or 'same'.
     """
     x, squeeze = _batched(input, 4, _name)
+    _check_weight_ndim(weight, 4, _name)
     stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
     if min(stride) < 1 or min(dilation) < 1:
         raise ValueError(f"{_name}: stride and dilation must be positive, got {stride}, {dilation}")
@@ -95,6 +96,14 @@ def conv2d(
     args = (x, weight) if bias is None else (x, weight, bias)
     out = apply(conv.CONV2D, *args, stride=stride, padding=pads, dilation=dilation, groups=groups)
     return _unbatch(out, squeeze)
+
+
+def _check_weight_ndim(weight: Tensor, ndim: int, name: str) -> None:
+    if weight.ndim != ndim:
+        raise ValueError(
+            f"{name}: expected a {ndim}-D weight (out_channels, in_channels/groups, kernel...), "
+            f"got weight of shape {tuple(weight.shape)}"
+        )
 
 
 def _check_conv(x, weight, bias, groups, kernel, pads, dilation, name) -> None:
@@ -130,6 +139,7 @@ def conv1d(
 ) -> Tensor:
     """Cross-correlation of (N, C, L) input with (O, C/groups, k) weights (conv2d with H = 1)."""
     x, squeeze = _batched(input, 3, "conv1d")
+    _check_weight_ndim(weight, 3, "conv1d")
     x4 = reshape(x, (x.shape[0], x.shape[1], 1, x.shape[2]))
     w4 = reshape(weight, (weight.shape[0], weight.shape[1], 1, weight.shape[2]))
     pad = padding if isinstance(padding, str) else (0, _single(padding))

@@ -406,6 +406,7 @@ def kl_div(
     reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction, "kl_div", (*REDUCTIONS, "batchmean"))
     target = _target(target, input)
+    _same_shape(input, target, "kl_div")
     if log_target:
         loss = E.exp(target) * (target - input)
     else:

@@ -223,6 +223,9 @@ def batch_norm(
             f"batch_norm: expected input with at least 2 dimensions, got {input.shape}"
         )
     c = input.shape[1]
+    _check_per_channel(
+        c, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
+    )
     axes = (0, *range(2, input.ndim))
     bshape = (1, c) + (1,) * (input.ndim - 2)
     if training:
@@ -248,6 +251,17 @@ def batch_norm(
         var = _data(running_var).reshape(bshape).astype(input.dtype)
     out = (input - mean) / E.sqrt(var + eps) if training else (input - mean) / np.sqrt(var + eps)
     return _affine(out, weight, bias, bshape)
+
+
+def _check_per_channel(c: int, **arrays: Any) -> None:
+    """Checked before the running statistics are updated in place, so a bad call changes
+    nothing."""
+    for name, a in arrays.items():
+        if a is not None and tuple(np.shape(_data(a))) != (c,):
+            raise ValueError(
+                f"batch_norm: {name} of shape {tuple(np.shape(_data(a)))} does not match the "
+                f"{c} channels of the input"
+            )
 
 
 def _affine(out: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple) -> Tensor:
@@ -276,6 +290,12 @@ def layer_norm(
         raise ValueError(
             f"layer_norm: input of shape {input.shape} does not end with normalized_shape {shape}"
         )
+    for name, a in (("weight", weight), ("bias", bias)):
+        if a is not None and tuple(a.shape) != shape:
+            raise ValueError(
+                f"layer_norm: Expected {name} to be of same shape as normalized_shape, but got "
+                f"{name} of shape {tuple(a.shape)} and normalized_shape = {shape}"
+            )
     axes = tuple(range(input.ndim - len(shape), input.ndim))
     mean = R.mean(input, axes, keepdim=True)
     var = R.var(input, axes, keepdim=True, correction=0)
@@ -310,6 +330,8 @@ def embedding(
     idx = _data(input)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be 2-D, got shape {tuple(weight.shape)}")
     n = weight.shape[0]
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         bad = idx.max() if idx.max() >= n else idx.min()

@@ -176,6 +176,8 @@ def kaiming_uniform_(
         nonlinearity: the activation after this layer, for ``calculate_gain``.
         generator: a numpy Generator or an int seed (None: gdlab's default generator).
     """
+    if tensor.data.size == 0:  # torch: "Initializing zero-element tensors is a no-op"
+        return tensor
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / _fan(tensor, mode))
     return uniform_(tensor, -bound, bound, generator)
 
@@ -189,6 +191,8 @@ def kaiming_normal_(
 ) -> Tensor:
     """N(0, std²) with std = gain / √fan (He et al., 2015); arguments as
     ``kaiming_uniform_``."""
+    if tensor.data.size == 0:
+        return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return normal_(tensor, 0.0, std, generator)
 
