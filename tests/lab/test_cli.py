@@ -268,6 +268,7 @@ def test_surface(tmp_path, capsys):
     } <= written
     rows = (tmp_path / "paths.csv").read_text().splitlines()
     assert len(rows) == 1 + 2 * 16
+    assert all(r["lr_at_edge"] for r in data["results"])  # 2 trials: both lrs are ends
 
 
 @pytest.mark.parametrize("name", ["article_adam", "d2l_momentum"])

@@ -177,6 +177,9 @@ def test_tune_lr_ranks_diverged_last_and_picks_the_best():
     assert all(t.median == math.inf for t in res.trials if t.lr > 0.5)
     assert 0.05 < res.best_lr <= 0.5 and res.trajectory.lr == res.best_lr
     assert f"lr={res.best_lr:.3g}" in res.trajectory.label
+    assert not res.at_grid_edge  # the best lr is inside the grid
+    edge = tune_lr("ravine", "sgd", steps=20, budget=3, lr_range=(1e-4, 1e-2))
+    assert edge.best_lr == 1e-2 and edge.at_grid_edge  # too small a range: flagged
 
 
 def test_several_starts_give_median_and_iqr():

@@ -32,6 +32,7 @@ def _row(t: Any, tuned: Any = None) -> dict[str, Any]:
     if tuned is not None:
         row["median_gap_over_starts"] = tuned.best.median
         row["lrs_diverged"] = sum(tr.n_diverged > 0 for tr in tuned.trials)
+        row["lr_at_edge"] = tuned.at_grid_edge
     return row
 
 
@@ -86,13 +87,17 @@ def run_surface(
     table = [_row(t, tuned.get(t.optimizer)) for t in paths]
     run_dir.write_metrics(table)
     save_trajectories(paths, run_dir.path / "paths.csv")
-    fig = plot_trajectories(fn, paths)
+    lo, hi = LR_RANGE
+    if tuned:
+        picked = f"each optimizer at its best of {tune} lrs in [{lo:g}, {hi:g}]"
+    else:
+        picked = f"lr {lr:g}" if lr else "default lrs"
+    fig = plot_trajectories(fn, paths, title=f"{fn.name}: {steps} steps, {picked}")
     run_dir.save_figure(fig, "paths")
     if gif:
         animate_trajectories(fn, paths, run_dir.path / "paths.gif")
     run_dir.write_json("summary.json", {"settings": settings, "results": table})
     rep = Report(f"Optimizers on {fn.name}", subtitle=fn.description, seed=seed, settings=settings)
-    lo, hi = LR_RANGE
     if tuned:
         how = (
             f"each at its best of {tune} learning rates (log grid over {lo:g}..{hi:g}, scored "
@@ -101,6 +106,11 @@ def run_surface(
     else:
         how = f"all at lr {lr}" if lr else "each at its default lr"
     rep.add_text(f"{len(paths)} optimizers from the same start, {steps} steps, {how}.")
+    if edge := [name for name, res in tuned.items() if res.at_grid_edge]:
+        rep.add_text(
+            f"At the edge of the learning-rate range: {', '.join(edge)}. The best lr may lie "
+            "outside the range searched."
+        )
     rep.add_table(table, caption="Final points (gap = f − f*)", bad=[t.diverged for t in paths])
     rep.add_figure(fig, caption="Paths on the contour plot (left) and f − f* against steps (right)")
     if tuned and starts > 1:

@@ -123,6 +123,12 @@ class TuningResult:
         """The run from the first start and seed at the best learning rate (for plots)."""
         return self.best_trajectories[0]
 
+    @property
+    def at_grid_edge(self) -> bool:
+        """The best lr is the smallest or largest one tried: the optimum may lie outside."""
+        lrs = [t.lr for t in self.trials]
+        return len(lrs) > 1 and self.best_lr in (min(lrs), max(lrs))
+
 
 def jittered_starts(
     function: TestFunction | str, n: int, scale: float = 0.05, seed: int = 0
