@@ -57,4 +57,5 @@ def resolve_dtype(dtype: object) -> np.dtype:
 
 
 def is_floating(dtype: np.dtype) -> bool:
+    """Whether ``dtype`` is a floating dtype (the ones that can require grad)."""
     return dtype.kind == "f"

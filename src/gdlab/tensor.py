@@ -115,6 +115,7 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
+        """True for a tensor made by the user (not by an op recorded in a graph)."""
         return self._node is None
 
     @property
@@ -191,6 +192,7 @@ class Tensor:
         return self.data.item()
 
     def tolist(self) -> Any:
+        """The values as (nested) Python lists."""
         return self.data.tolist()
 
     def __array__(self, dtype: object = None, copy: bool | None = None) -> np.ndarray:
@@ -242,35 +244,44 @@ class Tensor:
         return to_dtype(self, resolve_dtype(dtype))
 
     def float(self) -> Tensor:
+        """``to(float32)``."""
         return to_dtype(self, np.dtype(np.float32))
 
     def double(self) -> Tensor:
+        """``to(float64)``."""
         return to_dtype(self, np.dtype(np.float64))
 
     def long(self) -> Tensor:
+        """``to(int64)`` (no gradient flows through integer tensors)."""
         return to_dtype(self, np.dtype(np.int64))
 
     def int(self) -> Tensor:
+        """``to(int32)``."""
         return to_dtype(self, np.dtype(np.int32))
 
     def bool(self) -> Tensor:
+        """``to(bool)``."""
         return to_dtype(self, np.dtype(np.bool_))
 
     def type(self, dtype: object = None) -> Any:
+        """The dtype's name, or ``to(dtype)`` when one is given."""
         return str(self.data.dtype) if dtype is None else self.to(dtype)
 
     # ----------------------------------------------------------------- in-place (no graph)
     def zero_(self) -> Tensor:
+        """Fill with 0 in place (under ``no_grad`` when it requires grad)."""
         self._mark_modified()
         self.data[...] = 0
         return self
 
     def fill_(self, value: float) -> Tensor:
+        """Fill with ``value`` in place."""
         self._mark_modified()
         self.data[...] = value
         return self
 
     def copy_(self, src: Any) -> Tensor:
+        """Copy ``src`` (broadcast, cast to this dtype) into this tensor in place."""
         self._mark_modified()
         src = np.asarray(_data(src))
         try:
@@ -294,18 +305,23 @@ class Tensor:
         return self
 
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
+        """self += alpha·other in place (keeps this dtype)."""
         return self._inplace(np.add, other if alpha == 1 else np.multiply(alpha, _data(other)))
 
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
+        """self −= alpha·other in place."""
         return self._inplace(np.subtract, other if alpha == 1 else np.multiply(alpha, _data(other)))
 
     def mul_(self, other: Any) -> Tensor:
+        """self *= other in place."""
         return self._inplace(np.multiply, other)
 
     def div_(self, other: Any) -> Tensor:
+        """self /= other in place."""
         return self._inplace(np.true_divide, other)
 
     def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+        """Clip to [min, max] in place."""
         self._mark_modified()
         np.clip(self.data, min, max, out=self.data)
         return self

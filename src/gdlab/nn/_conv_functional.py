@@ -270,6 +270,7 @@ def max_pool1d(
     ceil_mode: bool = False,
     return_indices: bool = False,
 ) -> Tensor:
+    """Maximum over each window of (N, C, L) or (C, L) input: ``max_pool2d`` with H = 1."""
     x, squeeze = _as_2d(input, "max_pool1d")
     s = None if stride is None else (1, _single(stride))
     y = max_pool2d(
@@ -295,6 +296,7 @@ def avg_pool1d(
     ceil_mode: bool = False,
     count_include_pad: bool = True,
 ) -> Tensor:
+    """Mean over each window of (N, C, L) or (C, L) input: ``avg_pool2d`` with H = 1."""
     x, squeeze = _as_2d(input, "avg_pool1d")
     s = None if stride is None else (1, _single(stride))
     y = avg_pool2d(
@@ -332,6 +334,8 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A00
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A002
+    """Average pooling of (N, C, L) or (C, L) input to ``output_size``: one product with
+    an averaging matrix."""
     if input.ndim not in (2, 3):
         raise ValueError(f"adaptive_avg_pool1d: expected 2D or 3D input, got {input.shape}")
     out = _single(output_size)

@@ -101,6 +101,7 @@ class Sequential(_ModuleSequence):
         self.add_module(list(self._modules)[self._index(idx)], module)
 
     def insert(self, index: int, module: Module) -> Sequential:
+        """Insert ``module`` before position ``index`` (renumbering); returns self."""
         self._insert(index, module)
         return self
 
@@ -129,6 +130,7 @@ class ModuleList(_ModuleSequence):
         self.add_module(str(self._index(idx)), module)
 
     def insert(self, index: int, module: Module) -> None:
+        """Insert ``module`` before position ``index`` (renumbering)."""
         self._insert(index, module)
 
 
@@ -159,18 +161,23 @@ class ModuleDict(Module):
         return key in self._modules
 
     def keys(self) -> Iterable[str]:
+        """The keys, in insertion order."""
         return self._modules.keys()
 
     def values(self) -> Iterable[Module]:
+        """The modules, in insertion order."""
         return self._modules.values()
 
     def items(self) -> Iterable[tuple[str, Module]]:
+        """(key, module) pairs, in insertion order."""
         return self._modules.items()
 
     def pop(self, key: str) -> Module:
+        """Remove the module under ``key`` and return it."""
         return self._modules.pop(key)
 
     def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        """Add or replace modules from a mapping or an iterable of (key, module) pairs."""
         pairs = modules.items() if isinstance(modules, Mapping) else modules
         for k, m in pairs:
             self[k] = m

@@ -113,6 +113,7 @@ class Module:
         object.__delattr__(self, name)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register ``param`` (a Parameter, or None for an absent one) under ``name``."""
         _check_name(name, self)
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(
@@ -131,6 +132,7 @@ class Module:
             self._non_persistent.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
+        """Register a sub-module (or None) under ``name``, as attribute assignment does."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         _check_name(name, self)
@@ -143,6 +145,8 @@ class Module:
     def named_modules(
         self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True
     ) -> Iterator[tuple[str, Module]]:
+        """(dotted name, module) for this module and every sub-module, pre-order; a module
+        reached twice is listed once unless ``remove_duplicate`` is False."""
         memo = set() if memo is None else memo
         if remove_duplicate:
             if id(self) in memo:
@@ -155,10 +159,12 @@ class Module:
                 yield from m.named_modules(memo, sub, remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
+        """This module and every sub-module, once each, pre-order."""
         for _, m in self.named_modules():
             yield m
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
+        """(name, module) for the direct sub-modules, once each."""
         seen: set[int] = set()
         for name, m in self._modules.items():
             if m is not None and id(m) not in seen:
@@ -166,6 +172,7 @@ class Module:
                 yield name, m
 
     def children(self) -> Iterator[Module]:
+        """The direct sub-modules, once each."""
         for _, m in self.named_children():
             yield m
 
@@ -186,6 +193,8 @@ class Module:
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every parameter once (a shared one too), in ``named_parameters`` order: what an
+        optimizer takes."""
         # no names to build: walk the tree directly (it runs every training step)
         seen: set[int] = set()
         for m in self._walk() if recurse else (self,):
@@ -209,9 +218,11 @@ class Module:
     def named_buffers(
         self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
     ) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, buffer) for the buffers (running statistics...), in registration order."""
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """The buffers, in ``named_buffers`` order."""
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
@@ -224,6 +235,8 @@ class Module:
 
     # ----------------------------------------------------------------- modes and gradients
     def train(self, mode: bool = True) -> Module:
+        """Set training mode (Dropout drops, BatchNorm uses and updates batch statistics) on
+        this module and every sub-module; returns self."""
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
         for m in self.modules():
@@ -231,14 +244,17 @@ class Module:
         return self
 
     def eval(self) -> Module:
+        """Evaluation mode: ``train(False)``; returns self."""
         return self.train(False)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Set ``requires_grad`` on every parameter (False freezes the module); returns self."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset every parameter's gradient: to None (default, as torch), or to zeros in place."""
         for p in self.parameters():
             if p.grad is not None:
                 if set_to_none:
@@ -269,9 +285,11 @@ class Module:
         return self
 
     def double(self) -> Module:
+        """Convert floating parameters and buffers to float64 in place; returns self."""
         return self.to(np.float64)
 
     def float(self) -> Module:
+        """Convert floating parameters and buffers to float32 in place; returns self."""
         return self.to(np.float32)
 
     # ----------------------------------------------------------------- state
