@@ -293,22 +293,6 @@ def _momentum_cycle(
     base: float, top: float, total: int, pct_start: float, strategy: str, three_phase: bool
 ) -> schedules.Schedule:
     """Momentum of OneCycleLR: max → base during the lr's rise, then back to max."""
-    up = float(pct_start * total) - 1
-    if three_phase:
-        phases = [
-            (up, top, base),
-            (float(2 * pct_start * total) - 2, base, top),
-            (total - 1, top, top),
-        ]
-    else:
-        phases = [(up, top, base), (total - 1, base, top)]
-
-    def schedule(t: int) -> float:
-        start_step = 0.0
-        for i, (end_step, a, b) in enumerate(phases):
-            if t <= end_step or i == len(phases) - 1:
-                return schedules._anneal(a, b, (t - start_step) / (end_step - start_step), strategy)
-            start_step = end_step
-        raise AssertionError("unreachable")
-
-    return schedule
+    values = [top, base, top, top] if three_phase else [top, base, top]
+    ends = schedules.one_cycle_phase_ends(total, pct_start, three_phase)
+    return schedules.anneal_phases(list(zip(ends, values, values[1:], strict=False)), strategy)

@@ -179,24 +179,37 @@ def one_cycle(
             f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}"
         )
     initial = max_lr / div_factor
-    lows = {"initial": initial, "max": max_lr, "min": initial / final_div_factor}
+    final = initial / final_div_factor
+    values = [initial, max_lr, initial, final] if three_phase else [initial, max_lr, final]
+    ends = one_cycle_phase_ends(total_steps, pct_start, three_phase)
+    return anneal_phases(list(zip(ends, values, values[1:], strict=False)), anneal_strategy)
+
+
+def one_cycle_phase_ends(total_steps: int, pct_start: float, three_phase: bool) -> list[float]:
+    """The last step of each 1cycle phase, as torch's OneCycleLR computes them (floats).
+
+    Not a schedule, so not in ``__all__``: OneCycleLR's momentum cycle uses it too.
+    """
     up = float(pct_start * total_steps) - 1
     if three_phase:
-        down = float(2 * pct_start * total_steps) - 2
-        phases = [
-            (up, "initial", "max"),
-            (down, "max", "initial"),
-            (total_steps - 1, "initial", "min"),
-        ]
-    else:
-        phases = [(up, "initial", "max"), (total_steps - 1, "max", "min")]
+        return [up, float(2 * pct_start * total_steps) - 2, total_steps - 1]
+    return [up, total_steps - 1]
+
+
+def anneal_phases(phases: Sequence[tuple[float, float, float]], strategy: str) -> Schedule:
+    """Piecewise annealing: phase i goes from ``start_i`` to ``end_i`` until step ``last_i``.
+
+    ``phases`` holds ``(last_i, start_i, end_i)``; each phase anneals by ``strategy``
+    ("cos" or "linear") from the previous phase's last step, and the last phase extends past
+    its end (torch's OneCycleLR arithmetic). Not in ``__all__``: the building block of
+    :func:`one_cycle` and of OneCycleLR's momentum.
+    """
 
     def schedule(t: int) -> float:
         start_step = 0.0
         for i, (end_step, a, b) in enumerate(phases):
             if t <= end_step or i == len(phases) - 1:
-                pct = (t - start_step) / (end_step - start_step)
-                return _anneal(lows[a], lows[b], pct, anneal_strategy)
+                return _anneal(a, b, (t - start_step) / (end_step - start_step), strategy)
             start_step = end_step
         raise AssertionError("unreachable")
 
