@@ -80,6 +80,20 @@ def _bracket(obj_func, x, t, d, f, g, gtd, c1, c2, max_ls):  # arguments as stro
     return [0.0, t], [f, f_new], [g, g_new], [gtd, gtd_new], False, ls_iter, evals
 
 
+def _keep_inside(t: float, lo: float, hi: float, insuf_progress: bool) -> tuple[float, bool]:
+    """Safeguard of the zoom phase: a trial step too close to an end of the bracket [lo, hi]
+    twice in a row (or outside it) is moved 10% of the bracket's width inside.
+
+    Returns the step and whether the next trial starts with insufficient progress.
+    """
+    eps = 0.1 * (hi - lo)
+    if not min(hi - t, t - lo) < eps:  # (not >=: a NaN step stays as it is, as in torch)
+        return t, False
+    if not (insuf_progress or t >= hi or t <= lo):
+        return t, True
+    return (hi - eps if abs(t - hi) < abs(t - lo) else lo + eps), False
+
+
 def strong_wolfe(
     obj_func: ObjFunc,
     x: list[np.ndarray],
@@ -114,19 +128,7 @@ def strong_wolfe(
         t = cubic_interpolate(
             bracket[0], bracket_f[0], bracket_gtd[0], bracket[1], bracket_f[1], bracket_gtd[1]
         )
-        # Too close to an end of the bracket twice in a row: move 10% of its width inside.
-        eps = 0.1 * (max(bracket) - min(bracket))
-        if min(max(bracket) - t, t - min(bracket)) < eps:
-            if insuf_progress or t >= max(bracket) or t <= min(bracket):
-                if abs(t - max(bracket)) < abs(t - min(bracket)):
-                    t = max(bracket) - eps
-                else:
-                    t = min(bracket) + eps
-                insuf_progress = False
-            else:
-                insuf_progress = True
-        else:
-            insuf_progress = False
+        t, insuf_progress = _keep_inside(t, min(bracket), max(bracket), insuf_progress)
         f_new, g_new = obj_func(x, t, d)
         evals += 1
         gtd_new = float(g_new @ d)
