@@ -46,22 +46,30 @@ def adafactor_(
     alpha = max(eps2, rms) * rho
     if weight_decay:
         param *= 1.0 - lr * weight_decay
-    g2 = g * g
-    if g.ndim > 1:
-        row, col = state["row_var"], state["col_var"]
-        row += one_minus_beta2 * (g2.mean(axis=-1, keepdims=True) - row)
-        col += one_minus_beta2 * (g2.mean(axis=-2, keepdims=True) - col)
-        var = row @ col
-        var /= np.maximum(row.mean(axis=-2, keepdims=True), eps1)
-    else:
-        v = state["variance"]
-        v += one_minus_beta2 * (g2 - v)
-        var = v.copy()
-    np.maximum(var, eps1 * eps1, out=var)
+    var = _second_moment(state, g * g, one_minus_beta2, eps1)
     update = g / np.sqrt(var)
     rms_u = float(np.linalg.norm(update.reshape(-1))) / (math.sqrt(update.size) * d)
     update *= alpha / max(1.0, rms_u)
     param -= update
+
+
+def _second_moment(state: dict, g2: np.ndarray, weight: float, eps1: float) -> np.ndarray:
+    """v̂_t ≥ ε1², from the running means of g² (``weight`` = 1 − β2_t).
+
+    Matrices (and stacks of them) keep only row and column means, R and C, and estimate
+    v̂ = R·C / max(mean(R), ε1): memory O(n + m) instead of O(n·m).
+    """
+    if g2.ndim > 1:
+        row, col = state["row_var"], state["col_var"]
+        row += weight * (g2.mean(axis=-1, keepdims=True) - row)
+        col += weight * (g2.mean(axis=-2, keepdims=True) - col)
+        var = row @ col
+        var /= np.maximum(row.mean(axis=-2, keepdims=True), eps1)
+    else:
+        v = state["variance"]
+        v += weight * (g2 - v)
+        var = v.copy()
+    return np.maximum(var, eps1 * eps1, out=var)
 
 
 class Adafactor(Optimizer):
