@@ -376,3 +376,20 @@ def test_a_long_parameter_equals_its_pieces_stepped_apart(name, cls, kwargs, lay
         opt_long.step()
         opt_pieces.step()
     np.testing.assert_array_equal(long.data, np.concatenate([p.data for p in pieces]))
+
+
+# not RAdam: its first steps (ρ_t ≤ 5) are plain momentum steps lr·m̂, unbounded in g
+ADAPTIVE = ("Adam", "AdamW", "Adagrad", "RMSprop", "Adamax", "NAdam", "Rprop")
+BOUNDED_STEP = [row for row in ALL if row[1] in ADAPTIVE]
+
+
+@pytest.mark.parametrize("name, cls, kwargs", BOUNDED_STEP, ids=[r[0] for r in BOUNDED_STEP])
+def test_huge_lr_on_bounded_step_optimizers_stays_finite(name, cls, kwargs):
+    """CHECKLIST B: lr=1e3 on an adaptive optimizer gives big but finite steps, no warnings."""
+    params = _params()
+    with np.errstate(all="raise"):  # an overflow or 0/0 would raise instead of warning
+        opt = _run(cls, {**kwargs, "lr": 1e3}, params, 50)
+    assert opt.param_groups[0]["lr"] == 1e3
+    for p in params:
+        assert np.isfinite(p.data).all(), name
+        assert np.abs(p.data).max() < 1e3 * 50 * 10, name  # at most ~10·lr per step
