@@ -111,7 +111,12 @@ def test_state_dict_clone_continues_identically(name, cls, kwargs):
     clone = getattr(optim, cls)(b, **kwargs)
     clone.load_state_dict(saved)
     _assert_same(saved, frozen)  # loading copied the arrays: the saved dict is untouched
-    for t in range(4, 10):
+    _continue_both(a, opt, b, clone, range(4, 10))
+
+
+def _continue_both(a, opt, b, clone, steps):
+    """Step the original and the restored optimizer on their own params: equal after each."""
+    for t in steps:
         for ps, o in ((a, opt), (b, clone)):
             for p, g in zip(ps, _grads(ps, t), strict=True):
                 p.grad = g
@@ -316,13 +321,7 @@ def test_state_dict_through_a_file_continues_identically(name, cls, kwargs, tmp_
     b = [Parameter(p.data.copy()) for p in a]
     clone = getattr(optim, cls)(b, **kwargs)
     clone.load_state_dict(gdlab.load(tmp_path / "opt.npz"))
-    for t in range(4, 8):
-        for ps, o in ((a, opt), (b, clone)):
-            for p, g in zip(ps, _grads(ps, t), strict=True):
-                p.grad = g
-            o.step()
-    for p, q in zip(a, b, strict=True):
-        np.testing.assert_array_equal(p.data, q.data)
+    _continue_both(a, opt, b, clone, range(4, 8))
 
 
 def test_lbfgs_state_through_a_file(tmp_path):
