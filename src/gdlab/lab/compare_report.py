@@ -355,7 +355,11 @@ def write_compare(result: CompareResult, run_dir: Any, command: str = "gdlab com
     if len(result.datasets) > 1 and result.runs:
         costs, labels = profile_costs(result)
         if np.isfinite(costs).any():
-            fig = plot_performance_profile(costs, labels, title="Samples to target (profile)")
+            fig = plot_performance_profile(
+                costs,
+                labels,
+                title=f"Samples to target: performance profile over {len(costs)} data sets",
+            )
             run_dir.save_figure(fig, "profile")
             rep.add_figure(fig, caption="Performance profile over data sets (Dolan-Moré)")
     rep.add_heading("Tuning trials")
