@@ -16,14 +16,6 @@ from gdlab.optim.optimizer import Optimizer, ParamsT, chunk_grad, hyperparameter
 __all__ = ["Adam", "AdamW", "adam_", "update_moments"]
 
 
-def _init_adam_state(param: np.ndarray, state: dict, amsgrad: bool) -> None:
-    state["step"] = 0.0
-    state["exp_avg"] = np.zeros_like(param)
-    state["exp_avg_sq"] = np.zeros_like(param)
-    if amsgrad:
-        state["max_exp_avg_sq"] = np.zeros_like(param)
-
-
 class _AdamHP(NamedTuple):
     beta1: float
     beta2: float
@@ -57,7 +49,7 @@ def adam_(
     :func:`gdlab.optim.set_num_threads` shares long parameters out over threads.
     """
     if "step" not in state:
-        _init_adam_state(param, state, amsgrad)
+        state.update(step=0.0, exp_avg=np.zeros_like(param), exp_avg_sq=np.zeros_like(param))
     if amsgrad and "max_exp_avg_sq" not in state:
         state["max_exp_avg_sq"] = np.zeros_like(param)
     state["step"] += 1.0
