@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 __all__ = [
-    "CHUNK", "chunks", "flat", "get_num_threads", "is_long", "run_chunked", "run_tasks",
-    "set_num_threads",
+    "CHUNK", "chunk_grad", "chunks", "flat", "for_chunks", "get_num_threads", "is_long",
+    "run_chunked", "run_tasks", "set_num_threads",
 ]  # fmt: skip
 
 CHUNK = 1 << 15  # 32k elements: 128 KB per float32 buffer; a chunk of each array fits in L2
@@ -156,3 +156,24 @@ def for_chunks(
     run_chunked(n, body)
     for a, v in copies:
         a[...] = v.reshape(a.shape)
+
+
+def chunk_grad(
+    p: np.ndarray, g: np.ndarray, weight_decay: float, maximize: bool, out: np.ndarray,
+    work: np.ndarray,
+) -> np.ndarray:  # fmt: skip
+    """The gradient a rule follows: ±g (− if maximizing) + weight_decay·θ (coupled L2).
+
+    Written into ``out`` (``work`` is clobbered); g itself when there is nothing to add, so the
+    common case copies nothing.
+    """
+    if not maximize and not weight_decay:
+        return g
+    if maximize:
+        np.negative(g, out=out)
+    else:
+        np.copyto(out, g)
+    if weight_decay:
+        np.multiply(p, weight_decay, out=work)
+        out += work
+    return out

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.optim._work import for_chunks
-from gdlab.optim.optimizer import Optimizer, ParamsT, chunk_grad, hyperparameters
+from gdlab.optim._work import chunk_grad, for_chunks
+from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 
 __all__ = ["Adadelta", "Adagrad", "RMSprop", "adadelta_", "adagrad_", "rmsprop_"]
 

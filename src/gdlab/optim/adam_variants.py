@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 
-from gdlab.optim._work import for_chunks
+from gdlab.optim._work import chunk_grad, for_chunks
 from gdlab.optim.adam import update_moments
-from gdlab.optim.optimizer import Optimizer, ParamsT, chunk_grad, hyperparameters
+from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 
 __all__ = ["NAdam", "RAdam", "Adamax", "adamax_", "nadam_", "radam_"]
 

@@ -86,27 +86,6 @@ def check_unsupported(capturable: bool = False, differentiable: bool = False) ->
         )
 
 
-def chunk_grad(
-    p: np.ndarray, g: np.ndarray, weight_decay: float, maximize: bool, out: np.ndarray,
-    work: np.ndarray,
-) -> np.ndarray:  # fmt: skip
-    """The gradient a rule follows: ±g (− if maximizing) + weight_decay·θ (coupled L2).
-
-    Written into ``out`` (``work`` is clobbered); g itself when there is nothing to add, so the
-    common case copies nothing.
-    """
-    if not maximize and not weight_decay:
-        return g
-    if maximize:
-        np.negative(g, out=out)
-    else:
-        np.copyto(out, g)
-    if weight_decay:
-        np.multiply(p, weight_decay, out=work)
-        out += work
-    return out
-
-
 def hyperparameters(arguments: dict[str, Any]) -> dict[str, Any]:
     """An optimizer constructor's arguments as its ``defaults``: ``hyperparameters(locals())``.
 

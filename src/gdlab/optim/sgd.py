@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from gdlab.optim._fusion import flat_views, fused_module, hp_array, run_kernel
-from gdlab.optim._work import for_chunks
-from gdlab.optim.optimizer import Optimizer, ParamsT, chunk_grad, hyperparameters
+from gdlab.optim._work import chunk_grad, for_chunks
+from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 
 __all__ = ["SGD", "Momentum", "sgd_", "momentum_"]
 
