@@ -89,6 +89,17 @@ def test_grad_mode_decorators_apply_inside_calls_only(make, mode, outside):
     assert gdlab.autograd.is_grad_enabled()
 
 
+@pytest.mark.parametrize("context, mode", [(gdlab.no_grad, False), (gdlab.enable_grad, True)])
+def test_no_grad_and_enable_grad_decorate_without_parentheses(context, mode):
+    @context
+    def f():
+        return gdlab.autograd.is_grad_enabled()
+
+    with gdlab.set_grad_enabled(not mode):
+        assert f() is mode
+        assert gdlab.autograd.is_grad_enabled() is (not mode)
+
+
 def test_set_grad_enabled_as_a_plain_call():
     gdlab.set_grad_enabled(False)
     try:

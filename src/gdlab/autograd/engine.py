@@ -11,7 +11,7 @@ import contextlib
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 from heapq import heappop, heappush
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -69,7 +69,16 @@ class _GradModeContext(contextlib.ContextDecorator):
         return type(self)()
 
 
-class no_grad(_GradModeContext):
+class _BareDecoratorContext(_GradModeContext):
+    """Also usable as a decorator without parentheses (``@no_grad``), as torch's."""
+
+    def __new__(cls, orig_func: Callable | None = None) -> Any:
+        if orig_func is None:
+            return object.__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_BareDecoratorContext):
     """Disable graph recording, as ``torch.no_grad``: for evaluation and parameter updates.
 
     Example:
@@ -80,7 +89,7 @@ class no_grad(_GradModeContext):
     _mode = False
 
 
-class enable_grad(_GradModeContext):
+class enable_grad(_BareDecoratorContext):
     """Re-enable graph recording inside a ``no_grad`` block."""
 
     _mode = True
