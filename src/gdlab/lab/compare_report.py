@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -300,27 +300,10 @@ def lr_at_grid_edge(result: CompareResult) -> list[str]:
 
 def write_compare(result: CompareResult, run_dir: Any, command: str = "gdlab compare") -> dict:
     """Write every file of a comparison into ``run_dir`` (a RunDir); return the summary."""
-    from gdlab.lab.profiles import plot_performance_profile
     from gdlab.lab.report import Report
 
-    run_dir.write_config(result.settings)
-    run_dir.write_metrics(metrics_rows(result))
-    run_dir.write_csv(
-        "timing.csv", timing_rows(result), ["dataset", "variant", "seed", "epoch", "wall_time"]
-    )
-    run_dir.write_csv(
-        "tuning.csv", result.tuning, ["dataset", "variant", "lr", "val_loss", "diverged"]
-    )
+    summary = _write_data(result, run_dir)
     table = summary_rows(result)
-    summary = {
-        "settings": result.settings,
-        "results": summary_rows(result, timing=False),
-        "best_lr": [
-            {"dataset": d, "variant": v, "lr": lr} for (d, v), lr in result.best_lr.items()
-        ],
-        "interrupted": result.interrupted,
-    }
-    run_dir.write_json("summary.json", summary)
     rep = Report(
         f"Optimizer comparison: {', '.join(result.datasets)}",
         subtitle=command,
@@ -341,27 +324,9 @@ def write_compare(result: CompareResult, run_dir: Any, command: str = "gdlab com
         caption="Median over seeds (time columns are wall-clock seconds)",
         bad=[not r["diverged"].startswith("0/") for r in table],
     )
-    for d in result.datasets:
-        for group in ("optimizers", "batch modes"):
-            if any(v.group == group and result.runs_of(d, v.label) for v in result.variants):
-                stem = f"curves-{d}-{group.replace(' ', '-')}"
-                fig = curves_figure(result, d, group)
-                run_dir.save_figure(fig, stem)
-                rep.add_figure(fig, caption=f"{d}: {group}, against epochs, samples seen and time")
-        if any(v.group == "batch modes" for v in result.variants) and result.runs:
-            fig = steps_figure(result, d)
-            run_dir.save_figure(fig, f"steps-{d}")
-            rep.add_figure(fig, caption="Per-step loss: BGD smooth, MBGD jagged, SGD very noisy")
-    if len(result.datasets) > 1 and result.runs:
-        costs, labels = profile_costs(result)
-        if np.isfinite(costs).any():
-            fig = plot_performance_profile(
-                costs,
-                labels,
-                title=f"Samples to target: performance profile over {len(costs)} data sets",
-            )
-            run_dir.save_figure(fig, "profile")
-            rep.add_figure(fig, caption="Performance profile over data sets (Dolan-Moré)")
+    for fig, stem, caption in _figures(result):
+        run_dir.save_figure(fig, stem)
+        rep.add_figure(fig, caption=caption)
     rep.add_heading("Tuning trials")
     rep.add_table(
         result.tuning,
@@ -370,6 +335,57 @@ def write_compare(result: CompareResult, run_dir: Any, command: str = "gdlab com
     )
     path = rep.save(run_dir)
     return {"table": table, "report": str(path), "summary": summary, "lr_at_edge": edge}
+
+
+def _write_data(result: CompareResult, run_dir: Any) -> dict[str, Any]:
+    """config.toml, metrics, timing.csv, tuning.csv and summary.json; returns the summary."""
+    run_dir.write_config(result.settings)
+    run_dir.write_metrics(metrics_rows(result))
+    run_dir.write_csv(
+        "timing.csv", timing_rows(result), ["dataset", "variant", "seed", "epoch", "wall_time"]
+    )
+    run_dir.write_csv(
+        "tuning.csv", result.tuning, ["dataset", "variant", "lr", "val_loss", "diverged"]
+    )
+    summary = {
+        "settings": result.settings,
+        "results": summary_rows(result, timing=False),
+        "best_lr": [
+            {"dataset": d, "variant": v, "lr": lr} for (d, v), lr in result.best_lr.items()
+        ],
+        "interrupted": result.interrupted,
+    }
+    run_dir.write_json("summary.json", summary)
+    return summary
+
+
+def _figures(result: CompareResult) -> Iterator[tuple[Any, str, str]]:
+    """(figure, file stem, caption) for every figure of the comparison, in report order."""
+    from gdlab.lab.profiles import plot_performance_profile
+
+    for d in result.datasets:
+        for group in ("optimizers", "batch modes"):
+            if any(v.group == group and result.runs_of(d, v.label) for v in result.variants):
+                yield (
+                    curves_figure(result, d, group),
+                    f"curves-{d}-{group.replace(' ', '-')}",
+                    f"{d}: {group}, against epochs, samples seen and time",
+                )
+        if any(v.group == "batch modes" for v in result.variants) and result.runs:
+            yield (
+                steps_figure(result, d),
+                f"steps-{d}",
+                "Per-step loss: BGD smooth, MBGD jagged, SGD very noisy",
+            )
+    if len(result.datasets) > 1 and result.runs:
+        costs, labels = profile_costs(result)
+        if np.isfinite(costs).any():
+            title = f"Samples to target: performance profile over {len(costs)} data sets"
+            yield (
+                plot_performance_profile(costs, labels, title=title),
+                "profile",
+                "Performance profile over data sets (Dolan-Moré)",
+            )
 
 
 def _plural(n: int, word: str) -> str:

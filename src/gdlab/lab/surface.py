@@ -98,19 +98,7 @@ def run_surface(
         animate_trajectories(fn, paths, run_dir.path / "paths.gif")
     run_dir.write_json("summary.json", {"settings": settings, "results": table})
     rep = Report(f"Optimizers on {fn.name}", subtitle=fn.description, seed=seed, settings=settings)
-    if tuned:
-        how = (
-            f"each at its best of {tune} learning rates (log grid over {lo:g}..{hi:g}, scored "
-            f"by the median final f − f* over {starts} start(s))"
-        )
-    else:
-        how = f"all at lr {lr}" if lr else "each at its default lr"
-    rep.add_text(f"{len(paths)} optimizers from the same start, {steps} steps, {how}.")
-    if edge := [name for name, res in tuned.items() if res.at_grid_edge]:
-        rep.add_text(
-            f"At the edge of the learning-rate range: {', '.join(edge)}. The best lr may lie "
-            "outside the range searched."
-        )
+    rep.add_text(_protocol_text(settings, tuned, len(paths)))
     rep.add_table(table, caption="Final points (gap = f − f*)", bad=[t.diverged for t in paths])
     rep.add_figure(fig, caption="Paths on the contour plot (left) and f − f* against steps (right)")
     if tuned and starts > 1:
@@ -120,6 +108,25 @@ def run_surface(
     if trials:
         rep.add_table(trials, caption="Every learning rate tried")
     return {"table": table, "report": str(rep.save(run_dir))}
+
+
+def _protocol_text(settings: dict[str, Any], tuned: dict[str, Any], n_paths: int) -> str:
+    s = settings
+    if tuned:
+        lo, hi = s["lr_range"]
+        how = (
+            f"each at its best of {s['tune_budget']} learning rates (log grid over "
+            f"{lo:g}..{hi:g}, scored by the median final f − f* over {s['starts']} start(s))"
+        )
+    else:
+        how = f"all at lr {s['lr']}" if s["lr"] else "each at its default lr"
+    text = f"{n_paths} optimizers from the same start, {s['steps']} steps, {how}."
+    if edge := [name for name, res in tuned.items() if res.at_grid_edge]:
+        text += (
+            f"\n\nAt the edge of the learning-rate range: {', '.join(edge)}. The best lr may "
+            "lie outside the range searched."
+        )
+    return text
 
 
 def _spread_figure(tuned: dict[str, Any], title: str) -> Any:
