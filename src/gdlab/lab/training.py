@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -107,33 +108,17 @@ def _write_outputs(
     interrupted: bool = False,
     command: str = "gdlab train",
 ) -> dict[str, Any]:
-    from gdlab.lab.plots import plot_grad_norms
     from gdlab.lab.report import Report
 
     h = trainer.history
-    ep = {k: v for k, v in h.epochs.items() if k != "wall_time"}
-    n = len(ep.get("epoch", []))
-    first = ["epoch", "loss", task.metric, "val_loss", f"val_{task.metric}", "lr"]
-    order = [k for k in first if k in ep] + sorted(k for k in ep if k not in first)
-    rows = [{k: ep[k][i] for k in order} | {"epoch": ep["epoch"][i] + 1} for i in range(n)]
-    steps = [{k: v[i] for k, v in h.steps.items() if k != "wall_time"} for i in range(h.num_steps)]
-    run_dir.write_metrics(rows)
-    run_dir.write_csv("steps.csv", steps)
-    run_dir.write_csv(
-        "timing.csv",
-        [
-            {"step": s, "wall_time": t}
-            for s, t in zip(h.steps.get("step", []), h.steps.get("wall_time", []), strict=False)
-        ],
-    )
+    rows = _write_history(run_dir, h, task.metric)
     test = None
     if task.x_test is not None and not diverged:
         from gdlab.lab.tasks import evaluate
 
         test = evaluate(trainer.model, trainer.loss_fn, task.x_test, task.y_test, task)
-    final = rows[-1] if rows else {}
     summary = {
-        "final": final,
+        "final": rows[-1] if rows else {},
         "test_loss": test and test[0],
         f"test_{task.metric}": test and test[1],
         "steps": h.num_steps,
@@ -157,26 +142,51 @@ def _write_outputs(
     if interrupted:
         rep.add_text("Interrupted (Ctrl-C): the epochs finished so far; resume with --resume.")
     rep.add_table(rows, caption="Per epoch")
+    for fig, stem, caption in _figures(rows, trainer, task, _run_title(config, task)):
+        run_dir.save_figure(fig, stem)
+        rep.add_figure(fig, caption=caption)
+    return summary | {"report": str(rep.save(run_dir))}
+
+
+def _write_history(run_dir: Any, h: Any, metric: str) -> list[dict[str, Any]]:
+    """metrics.csv/.jsonl (per epoch, numbered from 1), steps.csv and timing.csv; returns
+    the per-epoch rows."""
+    ep = {k: v for k, v in h.epochs.items() if k != "wall_time"}
+    n = len(ep.get("epoch", []))
+    first = ["epoch", "loss", metric, "val_loss", f"val_{metric}", "lr"]
+    order = [k for k in first if k in ep] + sorted(k for k in ep if k not in first)
+    rows = [{k: ep[k][i] for k in order} | {"epoch": ep["epoch"][i] + 1} for i in range(n)]
+    steps = [{k: v[i] for k, v in h.steps.items() if k != "wall_time"} for i in range(h.num_steps)]
+    run_dir.write_metrics(rows)
+    run_dir.write_csv("steps.csv", steps)
+    times = zip(h.steps.get("step", []), h.steps.get("wall_time", []), strict=False)
+    run_dir.write_csv("timing.csv", [{"step": s, "wall_time": t} for s, t in times])
+    return rows
+
+
+def _figures(rows: list, trainer: Any, task: Any, title: str) -> Iterator[tuple[Any, str, str]]:
+    """(figure, file stem, caption): the per-epoch curves and the per-layer gradient norms."""
+    from gdlab.lab.plots import plot_grad_norms
+
     if rows:
-        fig = _curves_figure(rows, task.metric, _run_title(config, task))
-        run_dir.save_figure(fig, "curves")
-        rep.add_figure(fig, caption=f"Training and validation loss and {task.metric} per epoch")
+        yield (
+            _curves_figure(rows, task.metric, title),
+            "curves",
+            f"Training and validation loss and {task.metric} per epoch",
+        )
     # Weights only, input layer first: vanishing gradients show as the lower curves.
+    h = trainer.history
     names = [n for n, _ in trainer.model.named_parameters() if n.endswith("weight")]
     norms = {n: h.steps[f"grad_norm/{n}"] for n in names if f"grad_norm/{n}" in h.steps}
     if norms:
-        fig = plot_grad_norms(
-            {k: [math.nan if x is None else x for x in v] for k, v in norms.items()},
-            title=f"gradient norm per layer ({_run_title(config, task)})",
+        clean = {k: [math.nan if x is None else x for x in v] for k, v in norms.items()}
+        yield (
+            plot_grad_norms(clean, title=f"gradient norm per layer ({title})"),
+            "grad-norms",
+            "Gradient norm of each layer's weights, per step: curves far below the others "
+            "(usually the layers near the input) are vanishing gradients, curves climbing "
+            "steadily are exploding ones.",
         )
-        run_dir.save_figure(fig, "grad-norms")
-        rep.add_figure(
-            fig,
-            caption="Gradient norm of each layer's weights, per step: curves far below the "
-            "others (usually the layers near the input) are vanishing gradients, curves "
-            "climbing steadily are exploding ones.",
-        )
-    return summary | {"report": str(rep.save(run_dir))}
 
 
 def _run_title(config: dict[str, Any], task: Any) -> str:
