@@ -151,7 +151,7 @@ def rmsprop_(
     grad_avg = state["grad_avg"] if centered else None
     buf = state["momentum_buffer"] if momentum > 0 else None
 
-    def kernel(p, g, sq, gavg, buf, w, d):  # chunks of θ, g, v, ḡ, b; 2 work buffers
+    def kernel(p, g, sq, gavg, b, w, d):  # chunks of θ, g, v, ḡ, b; 2 work buffers
         g = chunk_grad(p, g, weight_decay, maximize, d, w)
         sq *= alpha
         np.multiply(g, g, out=w)
@@ -168,9 +168,9 @@ def rmsprop_(
             avg = _denominator(sq, eps, eps_in_sqrt, w)
         np.divide(g, avg, out=w)
         if momentum > 0:
-            buf *= momentum
-            buf += w
-            np.multiply(buf, lr, out=w)
+            b *= momentum
+            b += w
+            np.multiply(b, lr, out=w)
         else:
             w *= lr
         p -= w
