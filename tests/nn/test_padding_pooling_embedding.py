@@ -132,6 +132,34 @@ def test_embedding_max_norm_matches_torch(case):
     assert repr(g) == repr(t)
 
 
+@pytest.mark.parametrize("padding_idx", [None, 2], ids=["no_padding", "padding_2"])
+def test_embedding_scale_grad_by_freq_matches_torch(padding_idx):
+    w0 = np.random.default_rng(0).standard_normal((5, 3))
+    idx = np.array([[0, 2, 2], [4, 0, 0]])
+    weights = np.random.default_rng(1).standard_normal((*idx.shape, 3))
+    kw = {"padding_idx": padding_idx, "scale_grad_by_freq": True}
+    g = gnn.Embedding.from_pretrained(gdlab.tensor(w0), freeze=False, **kw)
+    t = torch.nn.Embedding.from_pretrained(torch.tensor(w0), freeze=False, **kw)
+    (g(idx) * gdlab.tensor(weights)).sum().backward()
+    (t(torch.tensor(idx)) * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(g.weight.grad, t.weight.grad.numpy(), rtol=1e-12)
+    assert repr(g) == repr(t)
+
+
+def test_embedding_from_pretrained_like_torch():
+    w0 = np.arange(6.0).reshape(3, 2)
+    source = gdlab.tensor(w0)
+    g = gnn.Embedding.from_pretrained(source)
+    t = torch.nn.Embedding.from_pretrained(torch.tensor(w0))
+    assert not g.weight.requires_grad and not t.weight.requires_grad
+    assert g.weight.dtype == np.float64 and np.shares_memory(g.weight.data, source.data)
+    np.testing.assert_array_equal(g(np.array([2, 0])).data, t(torch.tensor([2, 0])).numpy())
+    with pytest.raises(ValueError, match="2-dimensional"):
+        gnn.Embedding.from_pretrained(gdlab.tensor([1.0, 2.0]))
+    with pytest.raises(ValueError, match="sparse=True is not supported"):
+        gnn.Embedding(3, 2, sparse=True)
+
+
 # (class, args, input shape)
 PAD_MODULES = [
     ("ReflectionPad1d", (2,), (2, 3, 4)),

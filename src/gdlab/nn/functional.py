@@ -314,9 +314,13 @@ def embedding(
     padding_idx: int | None = None,
     max_norm: float | None = None,
     norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
 ) -> Tensor:
     """Rows of ``weight`` selected by integer ``input``; the ``padding_idx`` row gets no
-    gradient.
+    gradient. With ``scale_grad_by_freq``, each row's gradient is divided by the number of
+    times the row occurs in ``input`` (torch's option; not the exact derivative). Sparse
+    gradients (``sparse=True``) are not supported: gradients are dense NumPy arrays.
 
     With ``max_norm``, each referenced row whose ``norm_type``-norm exceeds it is first
     rescaled in place to max_norm / (norm + 1e−7) times itself (torch's embedding_renorm_).
@@ -332,6 +336,8 @@ def embedding(
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
     if weight.ndim != 2:
         raise ValueError(f"embedding: weight must be 2-D, got shape {tuple(weight.shape)}")
+    if sparse:
+        raise ValueError("embedding: sparse=True is not supported (gradients are dense arrays)")
     n = weight.shape[0]
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         bad = idx.max() if idx.max() >= n else idx.min()
@@ -340,6 +346,10 @@ def embedding(
         padding_idx += n
     if max_norm is not None:
         _embedding_renorm_(weight, idx, float(max_norm), float(norm_type))
+    if scale_grad_by_freq:
+        return apply(
+            nn_ops.EMBEDDING, weight, indices=idx, padding_idx=padding_idx, scale_grad_by_freq=True
+        )
     return apply(nn_ops.EMBEDDING, weight, indices=idx, padding_idx=padding_idx)
 
 

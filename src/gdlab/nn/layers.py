@@ -145,10 +145,16 @@ class Embedding(Module):
         padding_idx: int | None = None,
         max_norm: float | None = None,
         norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
+        _weight: Any = None,
+        _freeze: bool = False,
         dtype: Any = None,
         generator: Any = None,
     ) -> None:
         super().__init__()
+        if sparse:
+            raise ValueError("Embedding: sparse=True is not supported (gradients are dense arrays)")
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(
@@ -160,8 +166,55 @@ class Embedding(Module):
         self.embedding_dim = embedding_dim
         self.padding_idx = padding_idx
         self.max_norm, self.norm_type = max_norm, norm_type
-        self.weight = empty_parameter(num_embeddings, embedding_dim, dtype=dtype)
-        self.reset_parameters(generator)
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
+        if _weight is None:
+            self.weight = empty_parameter(num_embeddings, embedding_dim, dtype=dtype)
+            self.reset_parameters(generator)
+        else:
+            # shared, not copied, as torch's Parameter(_weight)
+            w = _weight.data if isinstance(_weight, Tensor) else np.asarray(_weight)
+            w = w if dtype is None else w.astype(resolve_dtype(dtype), copy=False)
+            if w.shape != (num_embeddings, embedding_dim):
+                raise ValueError(
+                    f"Embedding: _weight of shape {w.shape} does not match "
+                    f"[num_embeddings, embedding_dim] = [{num_embeddings}, {embedding_dim}]"
+                )
+            self.weight = Parameter(w, requires_grad=not _freeze)
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        embeddings: Any,
+        freeze: bool = True,
+        padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
+    ) -> Embedding:
+        """An Embedding whose weight is the 2-D ``embeddings`` (memory shared, as torch;
+        frozen by default: ``freeze=False`` lets it learn), as
+        ``torch.nn.Embedding.from_pretrained``.
+
+        Example:
+            >>> emb = nn.Embedding.from_pretrained(gdlab.tensor([[1.0, 2.0], [3.0, 4.0]]))
+            >>> emb(np.array([1])).tolist(), emb.weight.requires_grad
+            ([[3.0, 4.0]], False)
+        """
+        shape = np.shape(embeddings.data if isinstance(embeddings, Tensor) else embeddings)
+        if len(shape) != 2:
+            raise ValueError(f"Embeddings parameter is expected to be 2-dimensional, got {shape}")
+        return cls(
+            shape[0],
+            shape[1],
+            padding_idx,
+            max_norm,
+            norm_type,
+            scale_grad_by_freq,
+            sparse,
+            _weight=embeddings,
+            _freeze=freeze,
+        )
 
     def reset_parameters(self, generator: Any = None) -> None:
         init.normal_(self.weight, generator=generator)
@@ -169,7 +222,14 @@ class Embedding(Module):
             self.weight.data[self.padding_idx] = 0
 
     def forward(self, input: Any) -> Tensor:  # noqa: A002
-        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type)
+        return F.embedding(
+            input,
+            self.weight,
+            self.padding_idx,
+            self.max_norm,
+            self.norm_type,
+            self.scale_grad_by_freq,
+        )
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
@@ -179,4 +239,6 @@ class Embedding(Module):
             s += f", max_norm={self.max_norm}"
         if self.norm_type != 2:
             s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            s += ", scale_grad_by_freq=True"
         return s

@@ -223,9 +223,13 @@ BINARY_CROSS_ENTROPY = defop(
 
 
 # ------------------------------------------------------------------------- embedding
-def _embedding_vjp(g, out, weight, indices, padding_idx=None):
+def _embedding_vjp(g, out, weight, indices, padding_idx=None, scale_grad_by_freq=False):
     gw = np.zeros(weight.shape, dtype=g.dtype)
-    np.add.at(gw, indices.reshape(-1), g.reshape(-1, weight.shape[1]))
+    flat = indices.reshape(-1)
+    np.add.at(gw, flat, g.reshape(-1, weight.shape[1]))
+    if scale_grad_by_freq:  # torch's option: each row's gradient divided by its count
+        counts = np.bincount(flat, minlength=weight.shape[0])
+        gw /= np.maximum(counts, 1).astype(g.dtype)[:, None]
     if padding_idx is not None:
         gw[padding_idx] = 0  # the padding row never learns (torch)
     return gw
@@ -239,7 +243,7 @@ def _sample_embedding(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
 
 EMBEDDING = defop(
     "embedding",
-    lambda weight, indices, padding_idx=None: weight[indices],
+    lambda weight, indices, padding_idx=None, scale_grad_by_freq=False: weight[indices],
     _embedding_vjp,
     sample=_sample_embedding,
 )
