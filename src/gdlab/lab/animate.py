@@ -69,6 +69,10 @@ def animate_trajectories(
         frames: maximum number of frames (steps are subsampled evenly).
         fps: frames per second.
         dpi: resolution (low keeps the file small).
+
+    Example:
+        >>> runs = [run_trajectory("rosenbrock", o, steps=100, lr=1e-3) for o in ("sgd", "adam")]
+        >>> animate_trajectories("rosenbrock", runs, "paths.gif")
     """
     try:
         from matplotlib.animation import PillowWriter

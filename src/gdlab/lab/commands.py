@@ -249,6 +249,7 @@ def cmd_schedule(args: argparse.Namespace) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- reproduce
 def experiment_names() -> list[str]:
+    """The names ``gdlab reproduce`` accepts: the textbook runs, then the articles' own."""
     from gdlab.lab.articles import ARTICLE_EXPERIMENTS
     from gdlab.lab.experiments import EXPERIMENTS
 

@@ -259,6 +259,10 @@ def compare(
         lr: a fixed lr for every variant instead of tuning.
         target: validation accuracy (R² for regression) for "time to target".
         seed: data split, tuning and first final-run seed (runs use seed, seed+1, ...).
+
+    Example:
+        >>> res = compare("iris", optimizers=["sgd", "adam"], batch_modes=[], epochs=5, seeds=2)
+        >>> {v.label: res.best_lr[("iris", v.label)] for v in res.variants}
     """
     names = [datasets] if isinstance(datasets, str) else list(datasets)
     variants = make_variants(optimizers, batch_modes, batch_optimizer, batch_size)

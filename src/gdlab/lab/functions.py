@@ -129,6 +129,9 @@ def noisy(function: TestFunction, noise_std: float = 1.0) -> TestFunction:
 
     The noise is drawn from the generator the runner is given (``seed=``), so a noisy run is
     reproducible; it mimics the gradient noise of stochastic (mini-batch) descent.
+
+    Example:
+        >>> t = run_trajectory(noisy(get_function("ravine"), 0.5), "sgd", steps=50, lr=0.1, seed=0)
     """
     if not noise_std >= 0:
         raise ValueError(f"noisy: noise_std must be non-negative, got {noise_std}")
@@ -263,7 +266,12 @@ def _lookup(registry: dict, name: str, what: str) -> Any:
 
 
 def get_function(name: str) -> TestFunction:
-    """The 2-D test function registered as ``name``; an unknown name lists the valid ones."""
+    """The 2-D test function registered as ``name``; an unknown name lists the valid ones.
+
+    Example:
+        >>> fn = get_function("himmelblau")
+        >>> fn.minima[:2], fn.f_star
+    """
     return _lookup(FUNCTIONS, name, "get_function")
 
 

@@ -150,6 +150,7 @@ def make_docs_images(out: str | Path, only: Sequence[str] | None = None) -> list
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m gdlab.lab.gallery OUT [--only NAME ...]``: draw the docs images into OUT."""
     parser = argparse.ArgumentParser(prog="python -m gdlab.lab.gallery", description=__doc__)
     parser.add_argument("out", help="directory for the images, e.g. docs/img")
     parser.add_argument("--only", nargs="+", choices=list(IMAGES), help="draw only these")

@@ -174,6 +174,10 @@ def plot_trajectories(
 
     Returns:
         a matplotlib Figure (save it with ``save_figure``).
+
+    Example:
+        >>> runs = [run_trajectory("ravine", o, steps=30, lr=0.3) for o in ("sgd", "adam")]
+        >>> save_figure(plot_trajectories("ravine", runs), "ravine.png")
     """
     fn = _fn(function)
     fig = _figure(figsize or ((12.5, 5.2) if gap_panel else (7, 5.5)))
@@ -300,6 +304,10 @@ def plot_loss_curves(
 
     Returns:
         the Figure.
+
+    Example:
+        >>> med, lo, hi = np.percentile(losses, [50, 25, 75], axis=0)  # losses: (seeds, epochs)
+        >>> fig = plot_loss_curves([Series("adam", range(1, 11), med, lo, hi)])
     """
     if ax is None:
         fig = _figure(figsize)
@@ -335,7 +343,12 @@ def plot_schedules(
     title: str = "learning-rate schedules",
     figsize: tuple[float, float] = (7, 4.5),
 ) -> Any:
-    """Learning rate against step for schedules (``step -> lr`` functions, or lr sequences)."""
+    """Learning rate against step for schedules (``step -> lr`` functions, or lr sequences).
+
+    Example:
+        >>> from gdlab.optim import schedules
+        >>> fig = plot_schedules({"cosine": schedules.cosine(0.1, t_max=100)}, steps=100)
+    """
     fig = _figure(figsize)
     ax = fig.subplots()
     for i, (label, sched) in enumerate(schedules.items()):
@@ -366,7 +379,11 @@ def plot_grad_norms(
     figsize: tuple[float, float] = (7, 4.5),
 ) -> Any:
     """Gradient-norm curves per layer (name -> series): vanishing and exploding gradients show
-    as curves sliding down or up the log axis."""
+    as curves sliding down or up the log axis.
+
+    Example:
+        >>> fig = plot_grad_norms({"0.weight": [1e-3, 8e-4], "2.weight": [0.5, 0.4]})
+    """
     series = [Series(name, np.arange(len(v)) if x is None else x, v) for name, v in norms.items()]
     return plot_loss_curves(series, xlabel=xlabel, ylabel="‖∇‖ (L2 norm)", log=log,
                             title=title, figsize=figsize)  # fmt: skip

@@ -260,6 +260,10 @@ def run_trajectory(
 
     Returns:
         a ``Trajectory``; a diverged run stops there, marked, without raising.
+
+    Example:
+        >>> t = run_trajectory("ravine", "momentum", steps=50, lr=0.1, momentum=0.9)
+        >>> t.points.shape, t.diverged, f"{t.gap[-1]:.1e}"
     """
     fn = _resolve_function(function)
     x0 = _check_run_args(steps, fn.start if start is None else start)

@@ -54,6 +54,9 @@ def lr_candidates(
     """``budget`` learning rates over ``lr_range``: a log grid or log-uniform random draws.
 
     The random draws come from ``seed`` (sorted), so every optimizer sees the same ones.
+
+    Example:
+        >>> lr_candidates(5, (1e-4, 1.0))  # array([1e-04, 1e-03, 1e-02, 1e-01, 1e+00])
     """
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
         raise ValueError(f"lr_candidates: budget must be a positive int, got {budget!r}")
@@ -133,7 +136,11 @@ class TuningResult:
 def jittered_starts(
     function: TestFunction | str, n: int, scale: float = 0.05, seed: int = 0
 ) -> list[tuple[float, float]]:
-    """The function's start and ``n − 1`` starts around it (Gaussian, ``scale`` × domain size)."""
+    """The function's start and ``n − 1`` starts around it (Gaussian, ``scale`` × domain size).
+
+    Example:
+        >>> jittered_starts("rosenbrock", 3)  # the function's start, then two nearby points
+    """
     fn = get_function(function) if isinstance(function, str) else function
     rng = get_generator(seed)
     width = np.array([fn.domain[0][1] - fn.domain[0][0], fn.domain[1][1] - fn.domain[1][0]])
@@ -176,6 +183,10 @@ def tune_lr(
         starts: starting points (default: the function's start).
         seeds: gradient-noise seeds (matter for noisy functions only).
         **hparams: fixed optimizer settings (``momentum=0.9``...).
+
+    Example:
+        >>> res = tune_lr("rosenbrock", "adam", steps=200, budget=8)
+        >>> res.best_lr, res.best.median, res.at_grid_edge
     """
     fn = get_function(function) if isinstance(function, str) else function
     starts = [fn.start] if starts is None else list(starts)
@@ -193,7 +204,12 @@ def tune_lr(
 def compare_optimizers(
     function: TestFunction | str, optimizers: Sequence[OptimizerLike], **tune_kwargs: Any
 ) -> dict[str, TuningResult]:
-    """``tune_lr`` for each optimizer with the same budget, range, starts and seeds."""
+    """``tune_lr`` for each optimizer with the same budget, range, starts and seeds.
+
+    Example:
+        >>> results = compare_optimizers("ravine", ["sgd", "momentum", "adam"], steps=50, budget=8)
+        >>> {name: res.best_lr for name, res in results.items()}
+    """
     results = {}
     for opt in optimizers:
         res = tune_lr(function, opt, **tune_kwargs)
