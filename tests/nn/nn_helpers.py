@@ -53,6 +53,20 @@ def twin(torch_module: Any, gdlab_module: gdlab.nn.Module) -> gdlab.nn.Module:
     return gdlab_module
 
 
+def randomise(module: Any) -> None:
+    """Non-default torch parameters and running statistics (a fixed generator), so that
+    every term of a layer is exercised."""
+    import torch
+
+    gen = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.uniform_(-0.8, 0.8, generator=gen)
+        if getattr(module, "running_var", None) is not None:
+            module.running_mean.uniform_(-0.5, 0.5, generator=gen)
+            module.running_var.uniform_(0.5, 1.5, generator=gen)
+
+
 def weighted_sum(outputs: list, weights: list) -> Any:
     total = None
     for o, w in zip(outputs, weights, strict=True):

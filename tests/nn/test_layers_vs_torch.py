@@ -9,7 +9,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from nn_helpers import compare_forward_backward, twin  # noqa: E402
+from nn_helpers import compare_forward_backward, randomise, twin  # noqa: E402
 
 import gdlab.nn as gnn  # noqa: E402
 
@@ -130,23 +130,12 @@ CASES = [
 ]  # fmt: skip
 
 
-def _randomise(module) -> None:
-    """Non-default parameters and running statistics, so that every term is exercised."""
-    gen = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for p in module.parameters():
-            p.uniform_(-0.8, 0.8, generator=gen)
-        if getattr(module, "running_var", None) is not None:
-            module.running_mean.uniform_(-0.5, 0.5, generator=gen)
-            module.running_var.uniform_(0.5, 1.5, generator=gen)
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_layer_matches_torch(case):
     _, name, args, kwargs, make_inputs, training = case
     rng = np.random.default_rng(0)
     tm = getattr(tnn, name)(*args, **kwargs).double()
-    _randomise(tm)
+    randomise(tm)
     gm = twin(tm, getattr(gnn, name)(*args, **kwargs))
     tm.train(training)
     gm.train(training)

@@ -10,7 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from nn_helpers import compare_forward_backward, twin  # noqa: E402
+from nn_helpers import compare_forward_backward, randomise, twin  # noqa: E402
 
 import gdlab  # noqa: E402
 import gdlab.nn as gnn  # noqa: E402
@@ -58,19 +58,12 @@ CASES = [
 ]  # fmt: skip
 
 
-def _randomise(module) -> None:
-    gen = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for p in module.parameters():
-            p.uniform_(-0.8, 0.8, generator=gen)
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_recurrent_matches_torch(case):
     _, name, args, kwargs, make_inputs = case
     rng = np.random.default_rng(0)
     tm = getattr(torch.nn, name)(*args, **kwargs).double()
-    _randomise(tm)
+    randomise(tm)
     gm = twin(tm, getattr(gnn, name)(*args, **kwargs))
     compare_forward_backward(
         gm, tm, make_inputs(rng), dict(gm.named_parameters()), dict(tm.named_parameters()), rng
