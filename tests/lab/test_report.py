@@ -100,6 +100,20 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["m.csv"]
 
 
+def test_atomic_writes_give_ordinary_files_in_new_directories(tmp_path):
+    from gdlab.lab.fileio import atomic_path, atomic_write_bytes
+
+    umask = os.umask(0)
+    os.umask(umask)
+    target = atomic_write_bytes(tmp_path / "new" / "x.bin", b"\x00\x01")
+    assert target.read_bytes() == b"\x00\x01"
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600
+    with pytest.raises(RuntimeError), atomic_path(tmp_path / "new" / "y.png") as tmp:
+        tmp.write_bytes(b"half")
+        raise RuntimeError("writer failed")
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["x.bin"]
+
+
 @pytest.mark.parametrize(
     "value, text",
     [(0.123456, "0.1235"), (float("nan"), "diverged"), (None, "–"), (1e-5, "1.000e-05"),
