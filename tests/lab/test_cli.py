@@ -269,6 +269,13 @@ def test_surface(tmp_path, capsys):
     rows = (tmp_path / "paths.csv").read_text().splitlines()
     assert len(rows) == 1 + 2 * 16
     assert all(r["lr_at_edge"] for r in data["results"])  # 2 trials: both lrs are ends
+    from gdlab.lab import load_trajectories
+
+    paths = load_trajectories(tmp_path / "paths.json")
+    assert [t.optimizer for t in paths] == ["sgd", "momentum"] and len(paths[0].points) == 16
+    assert [t.lr for t in paths] == [r["lr"] for r in data["results"]]
+    with pytest.raises(ValueError, match="paths.csv is not a JSON file written by save_traj"):
+        load_trajectories(tmp_path / "paths.csv")
 
 
 @pytest.mark.parametrize("name", ["article_adam", "d2l_momentum"])

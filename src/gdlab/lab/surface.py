@@ -2,11 +2,12 @@
 
 Every optimizer gets the same tuning budget (``gdlab.lab.tuning``: a log grid over
 ``LR_RANGE``, scored by the median final gap over the starts), then its run at the best lr is
-drawn on one contour plot next to f − f* against steps, animated as a GIF and saved as CSV.
+drawn on one contour plot next to f − f* against steps, animated as a GIF and saved as data.
 
 Files: ``paths.png``/``.svg`` (contour + gap panel), ``paths.gif``, ``paths.csv`` (one row
-per optimizer and step), ``tuning.csv``, ``metrics.csv``/``.jsonl`` (final results),
-``summary.json``, ``config.toml``, ``report.html``.
+per optimizer and step), ``paths.json`` (every setting; ``lab.load_trajectories`` reads it
+back), ``tuning.csv``, ``metrics.csv``/``.jsonl`` (final results), ``summary.json``,
+``config.toml``, ``report.html``.
 """
 
 from __future__ import annotations
@@ -86,7 +87,8 @@ def run_surface(
         trials = []
     table = [_row(t, tuned.get(t.optimizer)) for t in paths]
     run_dir.write_metrics(table)
-    save_trajectories(paths, run_dir.path / "paths.csv")
+    for suffix in ("csv", "json"):  # a table for other tools; every setting, to reload
+        save_trajectories(paths, run_dir.path / f"paths.{suffix}")
     lo, hi = LR_RANGE
     if tuned:
         picked = f"each optimizer at its best of {tune} lrs in [{lo:g}, {hi:g}]"

@@ -355,6 +355,19 @@ def save_trajectories(
 
 
 def load_trajectories(path: str | os.PathLike) -> list[Trajectory]:
-    """Read trajectories written by ``save_trajectories`` as JSON."""
+    """Read trajectories written by ``save_trajectories`` as JSON (the CSV form is a table
+    for other tools and does not keep every setting).
+
+    Example:
+        >>> save_trajectories(runs, "paths.json")
+        >>> [t.label for t in load_trajectories("paths.json")]
+    """
     with open(path, encoding="utf-8") as f:
-        return [Trajectory.from_dict(d) for d in json.load(f)]
+        try:
+            records = json.load(f)
+            return [Trajectory.from_dict(d) for d in records]
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ValueError(
+                f"load_trajectories: {os.fspath(path)} is not a JSON file written by "
+                f"save_trajectories ({type(exc).__name__}: {exc})"
+            ) from None
