@@ -2,7 +2,7 @@
 
 Frames are grabbed with ``matplotlib.animation.PillowWriter`` from an object-API Figure (no
 pyplot), into a temporary file that is renamed onto the target (atomic). Kept small: by
-default at most 60 frames, 5 fps and a low dpi.
+default at most 60 frames, 5 fps and 80 dpi.
 
 Example:
     >>> runs = [run_trajectory("rosenbrock", o, steps=300, lr=lr) for o, lr in ...]
@@ -57,7 +57,7 @@ def animate_trajectories(
     *,
     frames: int = 60,
     fps: int = 5,
-    dpi: int = 60,
+    dpi: int = 80,
     title: str | None = None,
 ) -> Path:
     """Write an animated GIF of the paths growing step by step; return the path.
@@ -68,7 +68,7 @@ def animate_trajectories(
         path: the ``.gif`` to write (atomically).
         frames: maximum number of frames (steps are subsampled evenly).
         fps: frames per second.
-        dpi: resolution (low keeps the file small).
+        dpi: resolution (80: legend readable, about 120 kB for 60 frames).
 
     Example:
         >>> runs = [run_trajectory("rosenbrock", o, steps=100, lr=1e-3) for o in ("sgd", "adam")]
