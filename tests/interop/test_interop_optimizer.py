@@ -464,3 +464,22 @@ def test_pre_first_step_state_dict_loads():
         train_step(ours, opt, x, y)
         train_step(ref, ref_opt, x, y)
     assert_close(params_of(ours), params_of(ref))
+
+
+def test_torch_checkpoint_saved_with_execution_flags_loads():
+    """capturable/foreach choose how torch ran the step: they do not travel into ours."""
+    x, y = batch()
+    ours, ref = make_model(), make_model()
+    ref_opt = torch.optim.Adam(ref.parameters(), lr=0.01, foreach=True)
+    for _ in range(2):
+        train_step(ref, ref_opt, x, y)
+    ours.load_state_dict(ref.state_dict())
+    saved = ref_opt.state_dict()
+    saved["param_groups"][0]["capturable"] = True  # as saved on a GPU (torch refuses it on CPU)
+    opt = TorchOptimizer(ours.parameters(), "Adam", lr=0.01)
+    opt.load_state_dict(saved)
+    assert opt.param_groups[0]["capturable"] is False and opt.param_groups[0]["foreach"] is None
+    for _ in range(3):
+        train_step(ours, opt, x, y)
+        train_step(ref, ref_opt, x, y)
+        assert_close(params_of(ours), params_of(ref))

@@ -280,3 +280,23 @@ def test_gdlab_state_dict_loads_into_torch(name, cls, kw0, kw1):
     }
     topt.load_state_dict(saved)
     _continue_both(gd, th, opt, topt, negate)
+
+
+def test_torch_state_dict_with_execution_flags_loads_into_gdlab():
+    """A torch checkpoint saved with capturable/foreach still loads; the flags keep gdlab's
+    values (they choose a code path, not the math)."""
+    values = initial_values(1)
+    gd = _gd_params(values)
+    th = [torch.tensor(v, requires_grad=True) for v in values]
+    topt = torch.optim.Adam(th, lr=0.03, foreach=True)
+    for step in range(3):
+        _set_grads(step, gd, th)
+        topt.step()
+    for p, q in zip(gd, th, strict=True):
+        p.data[...] = q.detach().numpy()
+    saved = copy.deepcopy(topt.state_dict())
+    saved["param_groups"][0]["capturable"] = True  # as saved on a GPU (torch refuses it on CPU)
+    opt = optim.Adam(gd, lr=0.03)
+    opt.load_state_dict(saved)
+    assert opt.param_groups[0]["capturable"] is False and opt.param_groups[0]["foreach"] is None
+    _continue_both(gd, th, opt, topt, negate=())

@@ -20,7 +20,7 @@ from gdlab.interop._torch_views import (
 )
 from gdlab.nn.parameter import Parameter
 from gdlab.optim._work import get_num_threads, is_long, run_tasks
-from gdlab.optim.optimizer import Optimizer
+from gdlab.optim.optimizer import EXECUTION_FLAGS, Optimizer
 from gdlab.optim.optimizer import required as gdlab_required
 
 __all__ = ["TorchOptimizer"]
@@ -236,10 +236,14 @@ class TorchOptimizer(torch.optim.Optimizer):
         gdlab optimizer's ``state_dict()``; the input is copied, never shared or changed."""
         state_dict = dict(state_dict)
         state_dict["state"] = to_torch_tree(dict(state_dict["state"]), copy=True)
+        # how the step runs stays this optimizer's choice (as in gdlab's load_state_dict): a
+        # torch checkpoint saved with capturable=True still loads here
+        flags = [{k: g[k] for k in EXECUTION_FLAGS if k in g} for g in self.param_groups]
         super().load_state_dict(state_dict)
         self._views.clear()
-        for group in self.param_groups:  # keys the other side does not save (e.g. eps_hat)
-            for k, v in self.defaults.items():
+        for group, kept in zip(self.param_groups, flags, strict=True):
+            group.update(kept)
+            for k, v in self.defaults.items():  # keys the other side does not save (eps_hat)
                 group.setdefault(k, v)
             self._probe._validate(group)
 

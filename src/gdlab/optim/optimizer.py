@@ -29,7 +29,7 @@ from gdlab.optim._fusion import check_fused_args
 from gdlab.optim._work import get_num_threads, is_long, run_tasks
 from gdlab.tensor import Tensor
 
-__all__ = ["Optimizer", "ParamsT", "required"]
+__all__ = ["EXECUTION_FLAGS", "Optimizer", "ParamsT", "required"]
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 
@@ -46,9 +46,9 @@ required = _Required()
 # Keys a param group may carry besides the optimizer's defaults (torch users store names;
 # schedulers add initial_lr & co. after construction).
 _EXTRA_GROUP_KEYS = {"name", "param_names", "initial_lr"}
-_EXECUTION_KEYS = {"params", "foreach", "fused"}  # load_state_dict keeps the current values
-# torch's flags that choose a code path, not the math: the rules never receive them
-_TORCH_FLAGS = frozenset({"foreach", "fused", "capturable", "differentiable"})
+# torch's flags that choose how a step runs, not its math: the rules never receive them (but
+# ``fused``, which picks gdlab's numba kernel), and load_state_dict keeps the current values
+EXECUTION_FLAGS = frozenset({"foreach", "fused", "capturable", "differentiable"})
 
 
 # ------------------------------------------------------------------ validation helpers
@@ -188,7 +188,7 @@ class Optimizer:
 
     def _rule_kwargs(self, group: dict[str, Any]) -> dict[str, Any]:
         """The group's hyper-parameters the rule takes (every default except torch's flags)."""
-        skip = _TORCH_FLAGS - {"fused"} if self._has_fused_kernel else _TORCH_FLAGS
+        skip = EXECUTION_FLAGS - {"fused"} if self._has_fused_kernel else EXECUTION_FLAGS
         return {k: group[k] for k in self.defaults if k not in skip}
 
     # ------------------------------------------------------------------ groups
@@ -322,8 +322,9 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore the state and hyper-parameters saved by ``state_dict()`` (copies them).
 
-        torch's state dicts load too (tensors become arrays, ``step`` a float). ``foreach``
-        and ``fused`` keep this optimizer's values: they choose a code path, not the math.
+        torch's state dicts load too (tensors become arrays, ``step`` a float). ``foreach``,
+        ``fused``, ``capturable`` and ``differentiable`` keep this optimizer's values: they
+        choose a code path, not the math.
         """
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
@@ -350,10 +351,12 @@ class Optimizer:
         new_groups = []
         for g, s in zip(self.param_groups, saved_groups, strict=True):
             # keys torch does not save (gdlab's extensions) keep their current value, and so
-            # do foreach/fused: how this machine runs the step (a dict saved with fused=True
-            # must still load where numba is missing), not a hyper-parameter
+            # do the EXECUTION_FLAGS: how this machine runs the step, not a hyper-parameter (a
+            # dict saved with fused=True must load where numba is missing, torch's with
+            # capturable=True where there is no graph capture)
             group = {k: v for k, v in g.items() if k != "params"}
-            group.update({k: _to_array(v) for k, v in s.items() if k not in _EXECUTION_KEYS})
+            saved = {k: v for k, v in s.items() if k != "params" and k not in EXECUTION_FLAGS}
+            group.update(_to_array(saved))
             group["params"] = g["params"]
             new_groups.append(group)
         self.state = new_state
