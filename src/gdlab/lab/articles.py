@@ -257,6 +257,8 @@ def reproduce(name: str, run_dir: Any, seed: int = 0) -> dict[str, Any]:
 
 
 def _fmt(v: Any) -> str:
+    if isinstance(v, bool):
+        return "yes" if v else "no"
     if isinstance(v, list | tuple):
         return "(" + ", ".join(_fmt(x) for x in v) + ")"
     return f"{v:.6f}" if isinstance(v, float) else str(v)
@@ -272,7 +274,7 @@ def _registry_experiment(name: str, run_dir: Any, seed: int) -> dict[str, Any]:
     d = res.to_dict()
     bad = res.mismatches()
     table = [{"key": k, "computed": _fmt(v), "published": _fmt(d["expected"].get(k, "–")),
-              "match": "–" if k not in d["expected"] else k not in bad}
+              "match": None if k not in d["expected"] else k not in bad}
              for k, v in d["computed"].items()]  # fmt: skip
     settings = {"experiment": name, "source": res.source, "tolerance": res.tolerance}
     run_dir.write_config(settings)
