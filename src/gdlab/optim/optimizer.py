@@ -46,6 +46,10 @@ required = _Required()
 # Keys a param group may carry besides the optimizer's defaults (torch users store names;
 # schedulers add initial_lr & co. after construction).
 _EXTRA_GROUP_KEYS = {"name", "param_names", "initial_lr"}
+_UNORDERED = (
+    "optimizer parameters need to be organized in ordered collections, but the ordering of "
+    "tensors in sets will change between runs. Please use a list instead."
+)
 # torch's flags that choose how a step runs, not its math: the rules never receive them (but
 # ``fused``, which picks gdlab's numba kernel), and load_state_dict keeps the current values
 EXECUTION_FLAGS = frozenset({"foreach", "fused", "capturable", "differentiable"})
@@ -163,10 +167,7 @@ class Optimizer:
                 f"dicts, but got {_typename(params)}"
             )
         if isinstance(params, set | frozenset):
-            raise TypeError(
-                "optimizer parameters need to be organized in ordered collections, but the "
-                "ordering of tensors in sets will change between runs. Please use a list instead."
-            )
+            raise TypeError(_UNORDERED)
         groups = list(params)
         if len(groups) == 0:
             raise ValueError("optimizer got an empty parameter list")
@@ -202,10 +203,7 @@ class Optimizer:
         if isinstance(params, Tensor):
             params = [params]
         elif isinstance(params, set | frozenset):
-            raise TypeError(
-                "optimizer parameters need to be organized in ordered collections, but the "
-                "ordering of tensors in sets will change between runs. Please use a list instead."
-            )
+            raise TypeError(_UNORDERED)
         params = list(params)
         for p in params:
             self._check_param(p)
