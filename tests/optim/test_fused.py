@@ -204,3 +204,19 @@ def test_an_unusable_numba_falls_back_too(monkeypatch, breakage, error):
 def test_without_numba_functional_fused_true_raises(numba_hidden, rule):
     with pytest.raises(ImportError, match=r"gdlab\[fast\]"):
         rule(np.zeros(2), np.ones(2), {}, lr=0.1, fused=True)
+
+
+@pytest.mark.parametrize("cls", ["SGD", "Adam", "Momentum"])
+def test_default_fused_leaves_small_parameters_to_numpy(cls, monkeypatch):
+    """fused=None imports numba only for a parameter of at least FUSED_MIN_SIZE elements."""
+    imports = []
+    monkeypatch.setattr(_fusion, "_import_kernels", lambda: imports.append(1) or None)
+    _fusion.reset()
+    kw = dict(lr=0.01, momentum=0.9) if cls == "SGD" else dict(lr=0.01)
+    for size, expected in [(_fusion.FUSED_MIN_SIZE - 1, 0), (_fusion.FUSED_MIN_SIZE, 1)]:
+        p = Parameter(np.ones(size, dtype=np.float32))
+        p.grad = np.full(size, 0.5, dtype=np.float32)
+        getattr(optim, cls)([p], **kw).step()
+        assert len(imports) == expected
+        assert np.all(p.data < 1)
+    _fusion.reset()

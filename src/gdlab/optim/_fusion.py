@@ -1,9 +1,12 @@
 """Choosing between the fused (numba) kernels and the NumPy rules, as torch's ``fused`` flag.
 
-``fused=None`` (the default): the fused kernel when numba is importable and the arrays allow it
-(see :func:`flat_views`), else NumPy. ``fused=True``: numba is required (ImportError naming the
-``gdlab[fast]`` extra otherwise); arrays the kernel cannot take (non-contiguous, mixed layouts,
-float16, a grad of another dtype) still go through NumPy. ``fused=False``: always NumPy.
+``fused=None`` (the default): the fused kernel when numba is importable, the parameter has at
+least ``FUSED_MIN_SIZE`` elements and the arrays allow it (see :func:`flat_views`), else NumPy.
+Small parameters gain microseconds from fusion, far less than numba's one-time import (about
+0.5 s and 100 MiB), so a model made only of small parameters never loads numba.
+``fused=True``: numba is required (ImportError naming the ``gdlab[fast]`` extra otherwise);
+arrays the kernel cannot take (non-contiguous, mixed layouts, float16, a grad of another
+dtype) still go through NumPy. ``fused=False``: always NumPy.
 Both paths keep the same state keys and give the same numbers (to float rounding).
 
 numba is imported on the first step that may use it, never at ``import gdlab``. That first
@@ -22,12 +25,15 @@ import numpy as np
 from gdlab.optim._work import is_long, run_chunked
 
 __all__ = [
+    "FUSED_MIN_SIZE",
     "check_fused_args",
     "flat_views",
     "fused_module",
     "hp_array",
     "run_kernel",
 ]
+
+FUSED_MIN_SIZE = 1 << 16  # elements; below this fused=None keeps the NumPy rule
 
 _UNSET = object()
 _module: object = _UNSET  # gdlab.optim._fused once imported, None if numba is missing
@@ -36,14 +42,17 @@ _import_error: Exception | None = None
 INSTALL_HINT = "install the optional fused kernels with: pip install 'gdlab[fast]' (numba)"
 
 
-def fused_module(fused: bool | None, who: str = "optimizer") -> ModuleType | None:
-    """The kernels module for ``fused`` (None: if numba imports; True: required; False: None).
+def fused_module(
+    fused: bool | None, who: str = "optimizer", size: int | None = None
+) -> ModuleType | None:
+    """The kernels module for ``fused`` (None: if numba imports and ``size`` is at least
+    ``FUSED_MIN_SIZE``; True: required; False: None).
 
     Raises:
         ImportError: ``fused=True`` and numba cannot be imported.
     """
     global _module, _import_error
-    if fused is False:
+    if fused is False or (fused is None and size is not None and size < FUSED_MIN_SIZE):
         return None
     if _module is _UNSET:
         try:

@@ -66,7 +66,7 @@ def adam_(
         decay=1.0 - lr * weight_decay if weight_decay and decoupled_weight_decay else None,
         coupled=weight_decay if weight_decay and not decoupled_weight_decay else 0.0,
     )  # fmt: skip
-    kernels = fused_module(fused, "adam_")
+    kernels = fused_module(fused, "adam_", param.size)
     views = None if kernels is None else flat_views([a for a in arrays if a is not None])
     if views is None:
         for_chunks(arrays, partial(_adam_chunk, hp=hp), work=2)

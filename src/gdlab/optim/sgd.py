@@ -37,7 +37,7 @@ def sgd_(
     With numba (``fused`` None or True, contiguous float32/float64 arrays) one compiled pass
     does the update; otherwise NumPy ufuncs over cache-sized chunks.
     """
-    kernels = fused_module(fused, "sgd_")
+    kernels = fused_module(fused, "sgd_", param.size)
     hp = (weight_decay, momentum, dampening, nesterov, maximize)
     if kernels is not None and _sgd_fused(kernels.sgd_kernel, param, grad, state, lr, *hp):
         return
@@ -179,7 +179,7 @@ def momentum_(
     if v is None:
         v = state["velocity"] = np.zeros_like(param)
     sign = -lr if maximize else lr
-    kernels = fused_module(fused, "momentum_")
+    kernels = fused_module(fused, "momentum_", param.size)
     views = None if kernels is None else flat_views([param, grad, v])
     if views is not None:
         values = hp_array((momentum, weight_decay * lr, sign), param.dtype)
