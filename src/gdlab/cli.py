@@ -418,6 +418,18 @@ def _fail(args: argparse.Namespace, exc: BaseException, code: int) -> int:
     return code
 
 
+def _keep_run_dir(args: argparse.Namespace) -> Any:
+    """The run directory if the failed command wrote something into it; an empty one that
+    the command made (it failed before its first file) is removed: nothing left behind."""
+    where = getattr(args, "run_dir", None)
+    if where is not None and getattr(args, "run_dir_is_new", False):
+        try:
+            where.rmdir()  # only succeeds when empty
+        except OSError:
+            return where
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``gdlab`` with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
     parser = build_parser()
@@ -434,13 +446,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = commands.run(args)
     except KeyboardInterrupt:
-        where = getattr(args, "run_dir", None)
+        where = _keep_run_dir(args)
         tail = f"; partial results in {where}" if where else ""
         print(f"gdlab {args.command}: interrupted{tail}", file=sys.stderr)
         return 130
     except ConfigError as exc:
+        _keep_run_dir(args)
         return _fail(args, exc, 2)
     except Exception as exc:  # noqa: BLE001 - the CLI turns every failure into exit code 1
+        _keep_run_dir(args)
         return _fail(args, exc, 1)
     _emit(result, args)
     return int(result.get("exit_code", 0))

@@ -177,6 +177,17 @@ def test_ctrl_c_anywhere_exits_130(monkeypatch, capsys):
     assert cli.main(["datasets"]) == 130
 
 
+def test_missing_download_says_how_to_get_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GDLAB_DATA", str(tmp_path / "empty"))
+    assert cli.main(["lr-find", "--dataset", "mnist", "--out", str(tmp_path / "x")]) == 1
+    err = capsys.readouterr().err
+    assert "Dataset not found" in err and "datasets.load('mnist', download=True)" in err
+    assert not (tmp_path / "x").exists()  # failed before its first file: no empty run dir
+    (tmp_path / "mine").mkdir()  # a directory the user made is kept, even empty
+    assert cli.main(["lr-find", "--dataset", "mnist", "--out", str(tmp_path / "mine")]) == 1
+    assert (tmp_path / "mine").is_dir()
+
+
 def test_datasets_json(capsys):
     code, data = run_json(capsys, ["datasets"])
     names = [d["name"] for d in data["datasets"]]

@@ -11,6 +11,7 @@ import argparse
 import inspect
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from gdlab.lab.rundir import RunDir, default_out_dir
@@ -24,7 +25,9 @@ def _seed(args: argparse.Namespace) -> int:
 
 def open_run_dir(args: argparse.Namespace, command: str, default: Any = None) -> RunDir:
     """The run directory of this command (``--out`` or a new timestamped one)."""
-    run_dir = RunDir(args.out or default or default_out_dir(command))
+    path = Path(args.out or default or default_out_dir(command))
+    args.run_dir_is_new = not path.exists()  # only a directory made here is removed on failure
+    run_dir = RunDir(path)
     args.run_dir = run_dir.path  # for the "interrupted; partial results in ..." message
     return run_dir
 

@@ -108,6 +108,13 @@ def _load_arrays(name: str, seed: int) -> tuple[np.ndarray, np.ndarray, str, int
         b = datasets.load(name, seed=seed)
     except TypeError:  # a loader without a seed (fixed data, e.g. the six-sample regression)
         b = datasets.load(name)
+    except RuntimeError as exc:  # the lab's commands never download: say how to, once
+        if "download=True" not in str(exc):
+            raise
+        raise RuntimeError(
+            f'{exc}; download it once with: python -c "from gdlab import datasets; '
+            f'datasets.load({name!r}, download=True)"'
+        ) from None
     parts = [(b.X_train, b.y_train), (b.X_val, b.y_val), (b.X_test, b.y_test)]
     x = np.concatenate([np.asarray(p[0]) for p in parts if p[0] is not None])
     y = np.concatenate([np.asarray(p[1]) for p in parts if p[0] is not None])
