@@ -203,7 +203,8 @@ def _safetensors() -> Any:
         from safetensors import numpy as st
     except ImportError:
         raise ImportError(
-            "saving .safetensors files requires the safetensors package: pip install safetensors"
+            ".safetensors files require the safetensors package: "
+            "pip install 'gdlab[safetensors]'"
         ) from None
     return st
 
