@@ -231,6 +231,17 @@ def test_train_resume_and_config_errors(tmp_path, capsys):
     assert "unknown setting 'train.epoch'" in capsys.readouterr().err
 
 
+def test_train_schedule_length_defaults_to_epochs(tmp_path, capsys):
+    base = ["train", "--set", "data.name=iris", "--set", "model.hidden=[4]", "--set",
+            "train.epochs=2"]  # fmt: skip
+    code, _ = run_json(capsys, [*base, "--set", "schedule.name=cosine", "--out", str(tmp_path)])
+    assert code == 0
+    lrs = [line.split(",")[-1] for line in (tmp_path / "metrics.csv").read_text().splitlines()]
+    assert lrs == ["lr", "0.1", "0.05"]  # cosine over the 2 epochs: t_max = train.epochs
+    assert cli.main([*base, "--set", "schedule.name=step", "--out", str(tmp_path / "s")]) == 2
+    assert "missing a required argument: 'step_size'" in capsys.readouterr().err
+
+
 def test_lr_find_json(tmp_path, capsys):
     code, data = run_json(capsys, ["lr-find", "--dataset", "iris", "--num-iter", "30",
                                    "--hidden", "8", "--out", str(tmp_path)])  # fmt: skip

@@ -163,12 +163,6 @@ def cmd_lr_find(args: argparse.Namespace) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- schedule
-#: Arguments that set a schedule's length: filled from ``--steps`` unless given with --param.
-LENGTH_ARGS = ("t_max", "total_steps")
-#: one_cycle (torch's OneCycleLR) ends at step total_steps − 1; the others at the length itself.
-_LENGTH_PAST_LAST_STEP = {"one_cycle": 1}
-
-
 def schedule_names() -> list[str]:
     """The step -> lr schedule functions of ``gdlab.optim.schedules`` that take numbers only
     (``join`` combines other schedules, which a command line cannot give)."""
@@ -187,6 +181,7 @@ def _call_schedule(
 ) -> Callable[[int], float]:
     """``schedules.<name>`` with ``lr`` as its first rate argument and ``steps`` as its length
     (``t_max``/``total_steps``) unless ``params`` sets them."""
+    from gdlab.lab.training import schedule_length_defaults
     from gdlab.optim import schedules
 
     fn = getattr(schedules, name)
@@ -200,9 +195,7 @@ def _call_schedule(
     else:
         if first and first not in kwargs and sig.parameters[first].default is inspect._empty:
             kwargs[first] = lr
-    for key in LENGTH_ARGS:
-        if key in sig.parameters and key not in kwargs:
-            kwargs[key] = steps + _LENGTH_PAST_LAST_STEP.get(name, 0)
+    kwargs = schedule_length_defaults(name, fn, steps) | kwargs
     try:
         sig.bind(**kwargs)
     except TypeError as exc:

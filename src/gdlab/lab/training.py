@@ -12,6 +12,7 @@ lr, gradient norms), ``timing.csv``, ``history.json`` and ``checkpoints/`` (from
 
 from __future__ import annotations
 
+import inspect
 import math
 import sys
 from collections.abc import Iterator
@@ -20,11 +21,36 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["build_schedule", "run_gradcheck", "run_train", "train_from_config"]
+__all__ = [
+    "build_schedule",
+    "run_gradcheck",
+    "run_train",
+    "schedule_length_defaults",
+    "train_from_config",
+]
+
+
+#: Arguments that set a schedule's length; default to the run's length (epochs, or steps).
+LENGTH_ARGS = ("t_max", "total_steps")
+#: one_cycle (torch's OneCycleLR) ends at step total_steps − 1; the others at the length itself.
+_LENGTH_PAST_LAST_STEP = {"one_cycle": 1}
+
+
+def schedule_length_defaults(name: str, fn: Any, length: int) -> dict[str, int]:
+    """``{"t_max": length}`` or ``{"total_steps": ...}`` for the length arguments ``fn`` takes,
+    so that the schedule ends exactly at the last step (``length``) of the run."""
+    params = inspect.signature(fn).parameters
+    extra = _LENGTH_PAST_LAST_STEP.get(name, 0)
+    return {key: length + extra for key in LENGTH_ARGS if key in params}
 
 
 def build_schedule(config: dict[str, Any], optimizer: Any) -> Any:
-    """An epoch-wise ``LambdaLR`` following ``optim.schedules.<name>(lr, **params)``, or None."""
+    """An epoch-wise ``LambdaLR`` following ``optim.schedules.<name>(lr, **params)``, or None.
+
+    ``t_max``/``total_steps`` default to ``train.epochs``; another missing argument is a
+    ``ConfigError`` naming the ``schedule.<key>`` to set.
+    """
+    from gdlab.lab.config import ConfigError
     from gdlab.optim import lr_scheduler, schedules
 
     params = dict(config.get("schedule", {}))
@@ -35,7 +61,15 @@ def build_schedule(config: dict[str, Any], optimizer: Any) -> Any:
         valid = ", ".join(repr(n) for n in schedules.__all__ if n.islower())
         raise ValueError(f"invalid schedule {name!r} (choose from {valid})")
     lr = float(config["optimizer"]["lr"])
-    fn = getattr(schedules, name)(lr, **params)
+    make = getattr(schedules, name)
+    params = schedule_length_defaults(name, make, int(config["train"]["epochs"])) | params
+    try:
+        inspect.signature(make).bind(lr, **params)
+    except TypeError as exc:
+        raise ConfigError(
+            f"schedule {name}{inspect.signature(make)}: {exc} (set it with --set schedule.KEY=...)"
+        ) from None
+    fn = make(lr, **params)
     return lr_scheduler.LambdaLR(optimizer, lambda epoch: fn(epoch) / lr)
 
 
