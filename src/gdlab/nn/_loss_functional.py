@@ -346,11 +346,33 @@ def cross_entropy(
         denom = float(z.shape[0])
     else:
         flat = _index_target(input, t, name)
+        fast = w is None and not label_smoothing and input.data.dtype.kind == "f"
+        if fast and _plain_indices(flat, c, ignore_index):
+            return _index_cross_entropy(z, flat, reduction, input)
         q, denom = _index_coefficients(flat, c, w, ignore_index, label_smoothing, input.dtype, name)
     if reduction == "none":
         loss = apply(nn_ops.CROSS_ENTROPY, z, q=q)
         return reshape(loss, () if input.ndim == 1 else (input.shape[0], *input.shape[2:]))
     return apply(nn_ops.CROSS_ENTROPY, z, q=q, denom=denom if reduction == "mean" else 1.0)
+
+
+def _plain_indices(flat: np.ndarray, c: int, ignore_index: int) -> bool:
+    """Whether every target is a class in [0, c) and none is ``ignore_index``: one reduction
+    (negative indices viewed as unsigned are huge), plus a second only if ``ignore_index``
+    is itself a class. Otherwise the general path validates and reports."""
+    if not flat.size or flat.view(np.dtype(f"u{flat.itemsize}")).max() >= c:
+        return False
+    return not (0 <= ignore_index < c and (flat == ignore_index).any())
+
+
+def _index_cross_entropy(z: Tensor, flat: np.ndarray, reduction: str, input: Tensor) -> Tensor:  # noqa: A002
+    """Class indices without weights, smoothing or ignored targets: gather −log p[i, t_i]
+    (no one-hot matrix); the VJP reuses the forward's softmax through ``ws``."""
+    if reduction == "none":
+        loss = apply(nn_ops.CROSS_ENTROPY_INDEX, z, target=flat, ws={})
+        return reshape(loss, () if input.ndim == 1 else (input.shape[0], *input.shape[2:]))
+    denom = float(flat.size) if reduction == "mean" else 1.0
+    return apply(nn_ops.CROSS_ENTROPY_INDEX, z, target=flat, denom=denom, ws={})
 
 
 def _soft_cross_entropy(z, target, w, c, reduction, label_smoothing, input):  # noqa: A002

@@ -17,6 +17,7 @@ from gdlab.ops.registry import defop
 __all__ = [
     "BINARY_CROSS_ENTROPY",
     "CROSS_ENTROPY",
+    "CROSS_ENTROPY_INDEX",
     "ELU",
     "EMBEDDING",
     "ERF",
@@ -196,6 +197,67 @@ SOFT_CROSS_ENTROPY = defop(
     _cross_entropy_vjp,
     _cross_entropy_vjp_q,
     sample=_sample_soft_cross_entropy,
+)
+
+# class indices, no weights, smoothing or ignored targets (the common case): the loss of row i
+# is log Σ_c e^(z_ic − m_i) − (z_it − m_i), a gather instead of a one-hot product
+_ARANGE: dict[int, np.ndarray] = {}
+
+
+def _arange(n: int) -> np.ndarray:
+    rows = _ARANGE.get(n)
+    if rows is None:
+        rows = np.arange(n)
+        rows.flags.writeable = False
+        if len(_ARANGE) < 64:  # a handful of batch sizes per program
+            _ARANGE[n] = rows
+    return rows
+
+
+def _cross_entropy_index(
+    z: np.ndarray, target: np.ndarray, denom: float | None = None, ws: dict | None = None
+) -> np.ndarray:
+    """Per-row −log_softmax(z)[i, t_i], or its sum divided by ``denom`` when given.
+
+    ``ws`` (a dict the caller makes per call, kept in the graph node) receives e^(z − m) and
+    its row sums, so the VJP gets softmax(z) with one division instead of recomputing it.
+    """
+    rows = _arange(z.shape[0])
+    e = z - np.max(z, axis=1, keepdims=True)
+    picked = e[rows, target]  # the target's shifted logit, before e is overwritten
+    np.exp(e, out=e)
+    s = np.sum(e, axis=1, keepdims=True)
+    losses = np.log(s).reshape(-1)
+    losses -= picked
+    out = losses if denom is None else np.asarray(losses.sum() / denom, dtype=z.dtype)
+    if ws is not None:
+        ws.update(out=out, e=e, s=s)
+    return out
+
+
+def _cross_entropy_index_vjp(g, out, z, target, denom=None, ws=None):
+    """softmax(z) − onehot(t), per row times g (or g / denom)."""
+    if ws is not None and ws.get("out") is out and "e" in ws:
+        p = ws.pop("e")  # taken, not shared: a second backward recomputes
+        p /= ws.pop("s")
+    else:
+        p = np.exp(_log_softmax_rows(z))
+    p[_arange(p.shape[0]), target] -= 1
+    p *= g[:, None] if denom is None else g / denom
+    return p
+
+
+def _sample_cross_entropy_index(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    n, c = (tuple(shape) + (3, 4))[:2]
+    t = rng.integers(0, c, n)
+    return [(((n, c),), {"target": t}), (((n, c),), {"target": t, "denom": float(n)})]
+
+
+CROSS_ENTROPY_INDEX = defop(
+    "cross_entropy_index",
+    _cross_entropy_index,
+    _cross_entropy_index_vjp,
+    sample=_sample_cross_entropy_index,
 )
 
 _BCE_EPS = 1e-12  # torch's binary_cross_entropy_backward clamps the denominator here
