@@ -74,13 +74,18 @@ def test_profile_plot():
 
 
 # --------------------------------------------------------------------------- protocol
-@pytest.mark.parametrize("name, lo, hi", [("sgd", 1e-3, 1.0), ("adam", 1e-4, 1e-1),
-                                          ("unknown", *cmp.DEFAULT_RANGE)])  # fmt: skip
+RANGES = [("sgd", 1e-2, 10.0), ("momentum", 1e-3, 1.0), ("adam", 1e-4, 1e-1),
+          ("unknown", *cmp.DEFAULT_RANGE)]  # fmt: skip
+
+
+@pytest.mark.parametrize("name, lo, hi", RANGES)
 def test_lr_grid_spans_the_documented_range(name, lo, hi):
     grid = cmp.lr_grid(name, 4)
     assert grid[0] == pytest.approx(lo) and grid[-1] == pytest.approx(hi)
     np.testing.assert_allclose(grid[1:] / grid[:-1], (hi / lo) ** (1 / 3))
     assert cmp.lr_grid(name, 1)[0] == pytest.approx(np.sqrt(lo * hi))
+    assert cmp.lr_grid(name, 4, "bgd") == pytest.approx(grid)
+    assert cmp.lr_grid(name, 4, "sgd") == pytest.approx(grid * 0.1)  # one sample: a decade lower
 
 
 def test_variants():
@@ -181,10 +186,10 @@ def test_write_compare_files(tiny, tmp_path):
 @pytest.mark.parametrize(
     "settings, lrs, edge",
     [
-        ({"trials": 3}, {"sgd": 1e-3, "adam": np.sqrt(1e-4 * 1e-1)}, ["sgd"]),  # low end
-        ({"trials": 3}, {"sgd": np.sqrt(1e-3), "adam": 1e-1}, ["adam"]),  # high end
-        ({"trials": 3}, {"sgd": np.sqrt(1e-3), "adam": np.sqrt(1e-5)}, []),  # inside
-        ({"trials": 1}, {"sgd": np.sqrt(1e-3), "adam": np.sqrt(1e-5)}, []),  # one trial
+        ({"trials": 3}, {"sgd": 1e-2, "adam": np.sqrt(1e-4 * 1e-1)}, ["sgd"]),  # low end
+        ({"trials": 3}, {"sgd": np.sqrt(1e-1), "adam": 1e-1}, ["adam"]),  # high end
+        ({"trials": 3}, {"sgd": np.sqrt(1e-1), "adam": np.sqrt(1e-5)}, []),  # inside
+        ({"trials": 1}, {"sgd": np.sqrt(1e-1), "adam": np.sqrt(1e-5)}, []),  # one trial
         ({"trials": 3, "lr": 1e-3}, {"sgd": 1e-3, "adam": 1e-3}, []),  # fixed lr: no tuning
     ],
 )
@@ -201,3 +206,13 @@ def test_several_data_sets_give_a_performance_profile(tmp_path):
     write_compare(res, RunDir(tmp_path))
     assert (tmp_path / "profile.png").exists()
     assert res.datasets == ["iris", "wine"] and len(res.runs) == 4
+
+
+def test_lr_at_grid_edge_uses_the_batch_modes_grid():
+    """Single-sample SGD searches a decade lower: its grid's ends, not mini-batch's, count."""
+    variants = cmp.make_variants([], ["sgd", "mbgd"], "sgd", 16)
+    res = cmp.CompareResult(["iris"], variants, {"lr": None, "trials": 3})
+    res.best_lr = {("iris", "SGD (batch 1)"): 1e-3, ("iris", "MBGD (batch 16)"): 1e-2}
+    assert lr_at_grid_edge(res) == ["SGD (batch 1)", "MBGD (batch 16)"]
+    res.best_lr = {("iris", "SGD (batch 1)"): 1e-2, ("iris", "MBGD (batch 16)"): 0.1}
+    assert lr_at_grid_edge(res) == []

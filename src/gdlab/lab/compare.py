@@ -35,20 +35,28 @@ from gdlab.lab.tasks import Task, batch_size_for, build_mlp, evaluate, load_task
 __all__ = ["LR_RANGES", "CompareResult", "Run", "Variant", "compare", "lr_grid", "make_variants"]
 
 #: Learning-rate search range per optimizer (log grid of ``trials`` points, ends included).
+#: Plain SGD is searched 10x higher than momentum and Nesterov: a momentum of 0.9 multiplies
+#: the effective step by 1 / (1 - 0.9) = 10, so the two ranges cover the same steps.
 LR_RANGES: dict[str, tuple[float, float]] = {
-    "sgd": (1e-3, 1.0), "momentum": (1e-3, 1.0), "nesterov": (1e-3, 1.0),
+    "sgd": (1e-2, 10.0), "momentum": (1e-3, 1.0), "nesterov": (1e-3, 1.0),
     "adagrad": (1e-3, 1.0), "adadelta": (1e-2, 10.0), "rmsprop": (1e-4, 1e-1),
     "adam": (1e-4, 1e-1), "adamw": (1e-4, 1e-1), "nadam": (1e-4, 1e-1), "radam": (1e-4, 1e-1),
     "adamax": (1e-4, 1e-1),
 }  # fmt: skip
 DEFAULT_RANGE = (1e-4, 1.0)
+#: Single-sample batches are searched a decade lower than ``LR_RANGES``: a one-sample gradient
+#: is far noisier than a mini-batch's, and the stable steps are correspondingly smaller.
+BATCH_ONE_SCALE = 0.1
 
 Progress = Callable[[str], None]
 
 
-def lr_grid(optimizer: str, trials: int) -> np.ndarray:
-    """``trials`` log-spaced lrs over ``LR_RANGES[optimizer]`` (the middle of it when 1)."""
+def lr_grid(optimizer: str, trials: int, batch_mode: str = "mbgd") -> np.ndarray:
+    """``trials`` log-spaced lrs over ``LR_RANGES[optimizer]`` (the middle of it when 1),
+    a decade lower for single-sample batches (``batch_mode="sgd"``)."""
     lo, hi = LR_RANGES.get(optimizer, DEFAULT_RANGE)
+    if batch_mode == "sgd":
+        lo, hi = lo * BATCH_ONE_SCALE, hi * BATCH_ONE_SCALE
     if trials == 1:
         return np.array([float(np.sqrt(lo * hi))])
     return np.geomspace(lo, hi, trials)
@@ -206,7 +214,7 @@ def _tune(
     progress: Progress | None,
 ) -> float:
     scores = []
-    for lr in lr_grid(v.optimizer, trials):
+    for lr in lr_grid(v.optimizer, trials, v.batch_mode):
         if progress:
             progress(f"tune {task.name} {v.label} lr={lr:.3g}")
         run = _train(task, v, float(lr), seed, tune_epochs, opts)
@@ -286,6 +294,7 @@ def compare(
             o: list(LR_RANGES.get(o, DEFAULT_RANGE))
             for o in dict.fromkeys([*optimizers, batch_optimizer])  # ordered: same bytes
         },
+        "batch_one_lr_scale": BATCH_ONE_SCALE,
     }
     result = CompareResult(names, variants, settings)
     opts = {"hidden": list(hidden), "activation": activation, "batch_size": batch_size}

@@ -289,10 +289,11 @@ def lr_at_grid_edge(result: CompareResult) -> list[str]:
     s = result.settings
     if s["lr"] or s["trials"] < 2:
         return []
-    optimizer = {v.label: v.optimizer for v in result.variants}
+    variants = {v.label: v for v in result.variants}
     out = []
     for (d, label), lr in result.best_lr.items():
-        grid = lr_grid(optimizer[label], s["trials"])
+        v = variants[label]
+        grid = lr_grid(v.optimizer, s["trials"], v.batch_mode)
         if math.isclose(lr, grid[0]) or math.isclose(lr, grid[-1]):
             out.append(label if len(result.datasets) == 1 else f"{d}: {label}")
     return out
