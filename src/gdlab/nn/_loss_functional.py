@@ -324,6 +324,10 @@ def cross_entropy(
 
     Reference: Szegedy et al. (2016), label smoothing, https://arxiv.org/abs/1512.00567
     """
+    if weight is None and not label_smoothing and size_average is None and reduce is None:
+        fast = _fast_index_target(input, target, ignore_index)
+        if fast is not None and reduction in REDUCTIONS:
+            return _index_cross_entropy(input, fast, reduction, input)
     name = "cross_entropy"
     reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction, name)
@@ -356,13 +360,34 @@ def cross_entropy(
     return apply(nn_ops.CROSS_ENTROPY, z, q=q, denom=denom if reduction == "mean" else 1.0)
 
 
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
 def _plain_indices(flat: np.ndarray, c: int, ignore_index: int) -> bool:
     """Whether every target is a class in [0, c) and none is ``ignore_index``: one reduction
     (negative indices viewed as unsigned are huge), plus a second only if ``ignore_index``
     is itself a class. Otherwise the general path validates and reports."""
-    if not flat.size or flat.view(np.dtype(f"u{flat.itemsize}")).max() >= c:
+    if not flat.size or flat.view(_UNSIGNED[flat.itemsize]).max() >= c:
         return False
     return not (0 <= ignore_index < c and (flat == ignore_index).any())
+
+
+def _fast_index_target(input: Tensor, target: Any, ignore_index: int) -> np.ndarray | None:  # noqa: A002
+    """The class indices of the common case, (N, C) float logits and (N,) valid integer
+    targets, else None (the general path then validates, reshapes and reports)."""
+    t = target.data if isinstance(target, Tensor) else target
+    x = input.data
+    if (
+        type(t) is np.ndarray
+        and t.ndim == 1
+        and x.ndim == 2
+        and t.dtype.kind in "iu"
+        and x.dtype.kind == "f"
+        and t.shape[0] == x.shape[0]
+        and _plain_indices(t, x.shape[1], ignore_index)
+    ):
+        return t
+    return None
 
 
 def _index_cross_entropy(z: Tensor, flat: np.ndarray, reduction: str, input: Tensor) -> Tensor:  # noqa: A002

@@ -12,6 +12,8 @@ from gdlab.nn import functional as F
 from gdlab.nn import init
 from gdlab.nn.module import Module
 from gdlab.nn.parameter import Parameter
+from gdlab.ops import nn_ops
+from gdlab.ops.registry import apply
 from gdlab.tensor import Tensor
 
 __all__ = ["Dropout", "Embedding", "Linear", "empty_parameter"]
@@ -72,12 +74,20 @@ class Linear(Module):
         reset_fan_in_uniform(self.weight, self.bias, generator)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        if input.ndim == 0 or input.shape[-1] != self.in_features:
-            raise ValueError(
-                f"Linear expected last dim {self.in_features}, got input of shape "
-                f"{tuple(input.shape)}"
-            )
-        return F.linear(input, self.weight, self.bias)
+        # the parameters straight from their dict (Module.__getattr__ is a Python call per
+        # name) and one shape check: this runs per layer per step, and small models pay
+        # mostly such overhead
+        params = self._parameters
+        weight, bias = params["weight"], params["bias"]
+        shape = input.shape
+        n = self.in_features
+        if not shape or shape[-1] != n:
+            raise ValueError(f"Linear expected last dim {n}, got input of shape {tuple(shape)}")
+        if weight.data.shape[-1] != n:  # a weight replaced by hand: F.linear's check and error
+            return F.linear(input, weight, bias)
+        if bias is None:
+            return apply(nn_ops.LINEAR, input, weight)
+        return apply(nn_ops.LINEAR, input, weight, bias)
 
     def extra_repr(self) -> str:
         return (
