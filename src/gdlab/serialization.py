@@ -14,11 +14,9 @@ the ``safetensors`` package is installed.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from gdlab._atomic import atomic_open, atomic_write_bytes
 from gdlab.tensor import Tensor
 
 __all__ = ["load", "save"]
@@ -108,22 +107,6 @@ def _write_npz(arrays: Mapping[str, np.ndarray], fileobj: Any) -> None:
             zf.writestr(info, buf.getvalue())
 
 
-def _atomic_write(path: Path, write: Any) -> None:
-    """``write(file)`` into a temporary file beside ``path``, then rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def save(obj: Any, path: str | os.PathLike) -> None:
     """Save a state_dict (or any nest of dicts, lists, numbers and arrays) without pickle.
 
@@ -152,7 +135,8 @@ def save(obj: Any, path: str | os.PathLike) -> None:
         tree = _encode(obj, arrays)
     manifest = np.frombuffer(json.dumps(tree, sort_keys=False).encode(), dtype=np.uint8)
     members = {**arrays, _MANIFEST: manifest}
-    _atomic_write(path, lambda f: _write_npz(members, f))
+    with atomic_open(path) as f:
+        _write_npz(members, f)
 
 
 def load(path: str | os.PathLike) -> Any:
@@ -214,7 +198,7 @@ def _save_safetensors(obj: Any, path: Path) -> None:
     if not _is_flat(obj):
         raise TypeError("gdlab.save: .safetensors holds a flat {name: array} dict only")
     arrays = {k: _contiguous(_array(v)) for k, v in obj.items()}
-    _atomic_write(path, lambda f: f.write(st.save(arrays)))
+    atomic_write_bytes(path, st.save(arrays))
 
 
 def _load_safetensors(path: Path) -> dict[str, np.ndarray]:

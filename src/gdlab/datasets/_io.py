@@ -1,39 +1,15 @@
-"""Atomic file writes and pickle-free array caches."""
+"""Pickle-free array caches, written atomically (``gdlab._atomic``)."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
 import numpy as np
 
+# One atomic-write routine for the whole package; ``atomic_writer`` is its old name here.
+from gdlab._atomic import atomic_open as atomic_writer
+
 __all__ = ["atomic_savez", "atomic_writer", "load_npz"]
-
-
-@contextlib.contextmanager
-def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
-    """Write ``path`` through a temporary file in the same directory, renamed on success.
-
-    A reader never sees a half-written file: the rename is atomic on POSIX and Windows, and
-    on any error the temporary file is removed and ``path`` is left as it was.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a cache file is an ordinary readable file
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def atomic_savez(path: Path, **arrays: np.ndarray) -> None:

@@ -1,69 +1,20 @@
-"""Atomic file writes for the lab: write a temporary file next to the target, then rename.
+"""Atomic file writes for the lab, and deterministic figure saving.
 
-A reader (or a crash) never sees a half-written CSV, JSON, PNG or GIF: ``os.replace`` is
-atomic on POSIX and Windows when source and target are on the same file system.
+A reader (or a crash) never sees a half-written CSV, JSON, PNG or GIF: every file goes through
+``gdlab._atomic`` (a temporary file beside the target, fsynced, then ``os.replace``). Figures
+are saved without run-dependent metadata, so the same figure gives the same bytes.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+# The one atomic-write routine lives in the core; the lab re-exports it under its old names.
+from gdlab._atomic import atomic_path, atomic_write_bytes, atomic_write_text
+
 __all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "save_figure"]
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-# What open() would give; mkstemp makes 0600 files. Read once: os.umask is process-wide state.
-_FILE_MODE = 0o666 & ~_umask()
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path (same directory, same suffix) that becomes ``path`` on success.
-
-    For writers that want a file name (``fig.savefig``, GIF writers). On an exception the
-    temporary file is removed and ``path`` is left untouched.
-
-    Example:
-        >>> with atomic_path("out.png") as tmp:
-        ...     fig.savefig(tmp)
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}",
-                                dir=target.parent)  # fmt: skip
-    os.close(fd)
-    tmp = Path(name)
-    os.chmod(tmp, _FILE_MODE)
-    try:
-        yield tmp
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (flushed to disk before the rename); return it."""
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    return Path(path)
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` (UTF-8, ``\\n`` newlines on every platform) atomically; return the path."""
-    return atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def save_figure(

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from gdlab._atomic import fsync_dir, synced_open
 from gdlab.tensor import Tensor
 from gdlab.train._checks import check_count
 
@@ -118,16 +119,6 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    except OSError:  # directories cannot be fsynced on some platforms
-        pass
-    finally:
-        os.close(fd)
-
-
 def checkpoint_name(step: int) -> str:
     """``step-<step, 9 digits>``: names sort in step order."""
     return f"step-{step:09d}"
@@ -153,27 +144,21 @@ def save_checkpoint(
     try:
         arrays: dict[str, np.ndarray] = {}
         doc = {"format": FORMAT, "step": step, "state": encode_state(state, arrays)}
-        with open(tmp / "state.npz", "wb") as f:
+        with synced_open(tmp / "state.npz", "wb") as f:
             np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        with open(tmp / "state.json", "w", encoding="utf-8") as f:
+        with synced_open(tmp / "state.json", "w") as f:
             json.dump(doc, f, sort_keys=True, allow_nan=True)
-            f.flush()
-            os.fsync(f.fileno())
         files = {
             n: {"size": (tmp / n).stat().st_size, "sha256": _sha256(tmp / n)}
             for n in ("state.json", "state.npz")
         }
-        with open(tmp / "manifest.json", "w", encoding="utf-8") as f:
+        with synced_open(tmp / "manifest.json", "w") as f:
             json.dump({"format": FORMAT, "step": step, "files": files}, f, sort_keys=True)
-            f.flush()
-            os.fsync(f.fileno())
         _replace_dir(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _fsync(directory)
+    fsync_dir(directory)
     if keep_last is not None:
         for old in find_checkpoints(directory)[:-keep_last]:
             _remove_dir(old)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from gdlab._atomic import atomic_write_text
 
 __all__ = ["TIME_KEYS", "History", "atomic_write_text", "dumps_json"]
 
@@ -48,23 +49,6 @@ def _plain(value: Any) -> Any:
 def dumps_json(obj: Any) -> str:
     """Deterministic, strict JSON: sorted keys, shortest round-trip floats, NaN/inf as null."""
     return json.dumps(_jsonable(obj), sort_keys=True, indent=1, allow_nan=False) + "\n"
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` to a temp file beside ``path``, flush it to disk, and rename it over."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 class History:
