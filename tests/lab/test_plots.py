@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 import numpy as np
@@ -142,7 +143,7 @@ def test_animated_gif(tmp_path, ravine_runs):
 
 def test_missing_matplotlib_names_the_extra(monkeypatch, ravine_runs):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
-    with pytest.raises(ImportError, match=r"pip install gdlab\[plot\]"):
+    with pytest.raises(ImportError, match=re.escape("pip install 'gdlab[plot]'")):
         plot_trajectories("ravine", ravine_runs)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 import numpy as np
@@ -209,7 +210,7 @@ def test_progress_bar_without_tqdm_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "tqdm", None)
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)
     model, tl, _ = _setup()
-    with pytest.raises(ImportError, match=r"pip install gdlab\[progress\]"):
+    with pytest.raises(ImportError, match=re.escape("pip install 'gdlab[progress]'")):
         train.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.01), tl, progress=True)
 
 

@@ -7,7 +7,7 @@
 - ``experiments``: the articles' and textbooks' runs by name, with their published numbers;
 - ``gallery``: the docs pictures, drawn by the lab (``python -m gdlab.lab.gallery docs/img``).
 
-Plotting needs matplotlib (``pip install gdlab[plot]``); it is imported only inside the
+Plotting needs matplotlib (``pip install 'gdlab[plot]'``); it is imported only inside the
 plotting functions, so ``import gdlab.lab`` works without it.
 """
 

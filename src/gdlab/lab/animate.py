@@ -77,7 +77,7 @@ def animate_trajectories(
     try:
         from matplotlib.animation import PillowWriter
     except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError("plotting requires `pip install gdlab[plot]`") from None
+        raise ImportError("plotting requires matplotlib: pip install 'gdlab[plot]'") from None
     fn = get_function(function) if isinstance(function, str) else function
     fig = _figure((6.4, 5.0))
     ax = plot_surface(fn, fig.subplots(), view=path_view(fn.domain, trajectories))

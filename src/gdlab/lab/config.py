@@ -34,7 +34,7 @@ def _tomllib() -> Any:
         import tomli
     except ImportError:  # pragma: no cover
         raise ImportError(
-            "reading TOML on Python 3.10 requires tomli: pip install gdlab[lab] (or tomli)"
+            "reading TOML on Python 3.10 requires tomli: pip install 'gdlab[lab]' (or tomli)"
         ) from None
     return tomli  # pragma: no cover
 

@@ -42,7 +42,7 @@ def _figure(figsize: tuple[float, float]) -> Any:
     try:
         from matplotlib.figure import Figure
     except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError("plotting requires `pip install gdlab[plot]`") from None
+        raise ImportError("plotting requires matplotlib: pip install 'gdlab[plot]'") from None
     return Figure(figsize=figsize, layout="constrained")
 
 

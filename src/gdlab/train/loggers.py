@@ -129,7 +129,7 @@ class ProgressBar(Callback):
     """A tqdm progress bar over optimizer steps, with the loss as postfix.
 
     ``disable=None`` (default) turns it off when stderr is not a terminal (CI, pipes), as tqdm
-    does. Requires the ``progress`` extra (``pip install gdlab[progress]``).
+    does. Requires the ``progress`` extra (``pip install 'gdlab[progress]'``).
     """
 
     def __init__(self, disable: bool | None = None, update_every: int = 1, **tqdm_kwargs: Any):
@@ -141,7 +141,7 @@ class ProgressBar(Callback):
             from tqdm.auto import tqdm
         except ImportError:
             raise ImportError(
-                "ProgressBar requires tqdm: pip install gdlab[progress] (or pip install tqdm)"
+                "ProgressBar requires tqdm: pip install 'gdlab[progress]' (or pip install tqdm)"
             ) from None
         kwargs = {"file": sys.stderr, "unit": "step", **self.kwargs}  # the next fit keeps them
         self.bar = tqdm(
