@@ -44,20 +44,31 @@ def _max_pool2d(x, kernel, stride, padding, dilation, out_hw):
 
 def _max_pool2d_vjp(g, out, x, kernel, stride, padding, dilation, out_hw):
     """The gradient goes to the first maximum of each window (torch's tie rule): taps are
-    visited in window order and a window's gradient is taken by its first matching tap."""
+    visited in window order and a window's gradient is taken by its first matching tap.
+
+    Windows that do not overlap (span ≤ stride, e.g. kernel = stride = 2) own their positions,
+    so each tap writes g·hit straight into its positions instead of adding a product: 4
+    passes per tap instead of 5 and no temporary (1.4-1.5x faster at the benchmark CNN's
+    shapes; an argmax + scatter formulation was 4-6x slower in NumPy: argmax over a 4-long
+    axis and put_along_axis cost more than the taps).
+    """
     xp = _padded(x, padding, -np.inf)
+    disjoint = all(d * (k - 1) < s for k, s, d in zip(kernel, stride, dilation, strict=True))
     gxp = np.zeros(xp.shape, dtype=g.dtype)
     pending = np.ones(out.shape, dtype=bool)  # windows whose maximum is not yet found
     hit = np.empty(out.shape, dtype=bool)
-    share = np.empty(out.shape, dtype=g.dtype)
+    share = None if disjoint else np.empty(out.shape, dtype=g.dtype)
     taps = kernel_positions(xp, kernel, stride, dilation, out_hw)
     gtaps = kernel_positions(gxp, kernel, stride, dilation, out_hw)
     for (_, _, view), (_, _, gview) in zip(taps, gtaps, strict=True):
         np.equal(view, out, out=hit)
-        np.logical_and(hit, pending, out=hit)
-        np.logical_xor(pending, hit, out=pending)
-        np.multiply(g, hit, out=share)
-        np.add(gview, share, out=gview)
+        hit &= pending
+        pending ^= hit
+        if share is None:
+            np.multiply(g, hit, out=gview)
+        else:
+            np.multiply(g, hit, out=share)
+            gview += share
     t, _, l, _ = padding
     return gxp[:, :, t : t + x.shape[2], l : l + x.shape[3]]
 
