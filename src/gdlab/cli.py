@@ -1,9 +1,11 @@
-"""The ``gdlab`` command: argument parsing, exit codes and output; the work is in ``gdlab.lab``.
+"""The ``gdlab`` command: argument parsing only; running, output and exit codes are in
+``gdlab.lab.commands``.
 
 Subcommands: ``compare``, ``surface``, ``train``, ``lr-find``, ``schedule``, ``reproduce``,
-``datasets``, ``gradcheck``. Every command that computes something writes a run directory
-(``--out``, default ``./gdlab-runs/<command>-<timestamp>``) with the resolved config, metrics
-CSV/JSON-lines, a summary JSON, figures and ``report.html``.
+``datasets``, ``gradcheck``, ``bench`` (the benchmark suite, from a source checkout). Every
+command that computes something writes a run directory (``--out``, default
+``./gdlab-runs/<command>-<timestamp>``) with the resolved config, metrics CSV/JSON-lines, a
+summary JSON, figures and ``report.html``.
 
 Exit codes: 0 success, 1 failure (the message names the cause, e.g. an unwritable path),
 2 usage error (argparse: unknown option, invalid choice, bad value), 130 interrupted (Ctrl-C;
@@ -16,10 +18,9 @@ go to stderr, and only when stderr is a terminal.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = ["build_parser", "main"]
@@ -71,43 +72,16 @@ def nonneg_int(text: str) -> int:
     return value
 
 
-def _names(getter: Callable[[], Sequence[str]], fallback: Sequence[str] = ()) -> list[str]:
-    """Valid names for ``choices``; the fallback keeps ``--help`` working while a part is
-    missing (the command itself then fails with the import error)."""
+def _names(kind: str, fallback: Sequence[str] = ()) -> list[str]:
+    """Valid names for ``choices`` (``gdlab.lab.commands.<kind>_names()``); the fallback keeps
+    ``--help`` working while a part is missing (the command itself then fails with the import
+    error)."""
     try:
-        return list(getter())
+        from gdlab.lab import commands
+
+        return list(getattr(commands, f"{kind}_names")())
     except Exception:  # noqa: BLE001 - any failure here must not break the parser
         return list(fallback)
-
-
-def _optimizer_names() -> list[str]:
-    from gdlab.lab.trajectories import OPTIMIZERS
-
-    return [n for n in OPTIMIZERS if n != "lbfgs"]
-
-
-def _dataset_names() -> list[str]:
-    from gdlab.lab.tasks import dataset_names
-
-    return dataset_names()
-
-
-def _function_names() -> list[str]:
-    from gdlab.lab.functions import FUNCTIONS
-
-    return list(FUNCTIONS)
-
-
-def _schedule_names() -> list[str]:
-    from gdlab.lab.commands import schedule_names
-
-    return schedule_names()
-
-
-def _experiment_names() -> list[str]:
-    from gdlab.lab.commands import experiment_names
-
-    return experiment_names()
 
 
 # --------------------------------------------------------------------------- parser
@@ -130,13 +104,18 @@ def _common(parser: argparse.ArgumentParser, writes: bool = True) -> None:
     g.add_argument("--traceback", action="store_true", help="show the traceback on failure")
 
 
-def _model_args(p: argparse.ArgumentParser, datasets: list[str], default: str = "digits") -> None:
+def _model_args(p: argparse.ArgumentParser, datasets: list[str], many: bool = False) -> None:
+    """--dataset (one, or with ``many`` several), --hidden, --activation, --batch-size."""
+    names = ", ".join(datasets)
     p.add_argument(
         "--dataset",
         choices=datasets,
-        default=default,
+        nargs="+" if many else None,
+        default=["digits"] if many else "digits",
         metavar="NAME",
-        help=f"data set (default: {default}; one of: {', '.join(datasets)})",
+        help=f"data set(s); several give performance profiles (one of: {names})"
+        if many
+        else f"data set (default: digits; one of: {names})",
     )
     p.add_argument(
         "--hidden",
@@ -160,14 +139,7 @@ def _add_compare(sub: Any, optimizers: list[str], datasets: list[str]) -> None:
         "seeds. With no arguments: digits, an MLP 64-32-10, sgd/momentum/nesterov/adagrad/"
         "rmsprop/adam, and bgd vs sgd vs mbgd.",
     )
-    p.add_argument(
-        "--dataset",
-        choices=datasets,
-        nargs="+",
-        default=["digits"],
-        metavar="NAME",
-        help=f"data set(s); several give performance profiles (one of: {', '.join(datasets)})",
-    )
+    _model_args(p, datasets, many=True)
     p.add_argument(
         "--optimizers",
         choices=optimizers,
@@ -185,9 +157,6 @@ def _add_compare(sub: Any, optimizers: list[str], datasets: list[str]) -> None:
         help="batch modes run with --batch-optimizer (bgd, sgd, mbgd; no value: none)",
     )
     p.add_argument("--batch-optimizer", choices=optimizers, default="sgd", metavar="NAME")
-    p.add_argument("--hidden", type=positive_int, nargs="*", default=[32], metavar="N")
-    p.add_argument("--activation", choices=ACTIVATIONS, default="relu")
-    p.add_argument("--batch-size", type=positive_int, default=32, help="mini-batch size b")
     p.add_argument("--epochs", type=positive_int, default=15, help="epochs per final run")
     p.add_argument(
         "--trials",
@@ -353,14 +322,32 @@ def _add_gradcheck(sub: Any) -> None:
     _common(p, writes=False)
 
 
+def _add_datasets(sub: Any) -> None:
+    p = sub.add_parser(
+        "datasets", help="list the data sets", description="List the data sets gdlab can load."
+    )
+    _common(p, writes=False)
+
+
+def _add_bench(sub: Any) -> None:
+    p = sub.add_parser(
+        "bench",
+        help="run the benchmark suite (source checkout only)",
+        description="Run `python -m benchmarks` in the source checkout (found from the current "
+        "directory upwards, or beside an editable install); every argument after `bench` is "
+        "passed on, e.g. `gdlab bench --smoke --only digits`. `gdlab bench -- --help` shows "
+        "the suite's own options.",
+        usage="gdlab bench [-h] [ARG ...]",
+    )
+    p.set_defaults(format="text", quiet=True, traceback=False, bench_args=[])
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``gdlab`` argument parser with every subcommand."""
     import gdlab
 
-    optimizers = _names(
-        _optimizer_names, ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
-    )
-    datasets = _names(_dataset_names, ["digits"])
+    optimizers = _names("optimizer", ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"])
+    datasets = _names("dataset", ["digits"])
     parser = argparse.ArgumentParser(
         prog="gdlab",
         description="A gradient-descent laboratory: compare optimizers fairly, see them move, "
@@ -369,16 +356,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gdlab {gdlab.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_compare(sub, optimizers, datasets)
-    _add_surface(sub, optimizers, _names(_function_names, ["rosenbrock"]))
+    _add_surface(sub, optimizers, _names("function", ["rosenbrock"]))
     _add_train(sub)
     _add_lr_find(sub, optimizers, datasets)
-    _add_schedule(sub, _names(_schedule_names, ["constant"]))
-    _add_reproduce(sub, _names(_experiment_names))
-    d = sub.add_parser(
-        "datasets", help="list the data sets", description="List the data sets gdlab can load."
-    )
-    _common(d, writes=False)
+    _add_schedule(sub, _names("schedule", ["constant"]))
+    _add_reproduce(sub, _names("experiment"))
+    _add_datasets(sub)
     _add_gradcheck(sub)
+    _add_bench(sub)
     return parser
 
 
@@ -391,43 +376,18 @@ def _check_together(parser: argparse.ArgumentParser, args: argparse.Namespace) -
         )
 
 
-# --------------------------------------------------------------------------- running
-def _emit(result: dict[str, Any], args: argparse.Namespace) -> None:
-    if args.format == "json":
-        from gdlab.lab.rundir import to_jsonable
-
-        data = {k: v for k, v in result.items() if k not in ("text", "exit_code")}
-        sys.stdout.write(json.dumps(to_jsonable(data), indent=2, sort_keys=True) + "\n")
-    elif args.quiet:
-        if result.get("report"):
-            print(result["report"])
-    else:
-        print(result.get("text", ""))
-
-
-def _fail(args: argparse.Namespace, exc: BaseException, code: int) -> int:
-    if getattr(args, "traceback", False):
-        import traceback
-
-        traceback.print_exception(exc)
-    extra = {"matplotlib": "plot", "sklearn": "data", "tqdm": "progress", "tomli": "lab"}
-    name = getattr(exc, "name", None)
-    if isinstance(exc, ModuleNotFoundError) and name in extra:
-        exc = ModuleNotFoundError(f"{exc}; install it with: pip install gdlab[{extra[name]}]")
-    print(f"gdlab {args.command}: error: {exc}", file=sys.stderr)
-    return code
-
-
-def _keep_run_dir(args: argparse.Namespace) -> Any:
-    """The run directory if the failed command wrote something into it; an empty one that
-    the command made (it failed before its first file) is removed: nothing left behind."""
-    where = getattr(args, "run_dir", None)
-    if where is not None and getattr(args, "run_dir_is_new", False):
-        try:
-            where.rmdir()  # only succeeds when empty
-        except OSError:
-            return where
-    return None
+# --------------------------------------------------------------------------- parsing
+def parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """Parse ``argv``; ``bench`` keeps every argument after it, in order, for the suite."""
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "bench":
+        rest = argv[argv.index("bench") + 1 :]
+        args.bench_args = rest[1:] if rest[:1] == ["--"] else rest
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.argv = argv  # shown in reports
+    _check_together(parser, args)
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -435,29 +395,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = parser.parse_args(argv)
-        args.argv = argv  # shown in reports
-        _check_together(parser, args)
+        args = parse(parser, argv)
     except SystemExit as exc:  # --help / --version (0) or a usage error (2)
         return int(exc.code or 0) if not isinstance(exc.code, str) else 2
     from gdlab.lab import commands
-    from gdlab.lab.config import ConfigError
 
-    try:
-        result = commands.run(args)
-    except KeyboardInterrupt:
-        where = _keep_run_dir(args)
-        tail = f"; partial results in {where}" if where else ""
-        print(f"gdlab {args.command}: interrupted{tail}", file=sys.stderr)
-        return 130
-    except ConfigError as exc:
-        _keep_run_dir(args)
-        return _fail(args, exc, 2)
-    except Exception as exc:  # noqa: BLE001 - the CLI turns every failure into exit code 1
-        _keep_run_dir(args)
-        return _fail(args, exc, 1)
-    _emit(result, args)
-    return int(result.get("exit_code", 0))
+    return commands.main(args)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -26,7 +26,7 @@ pytest.importorskip("matplotlib")
 pytest.importorskip("sklearn")
 
 SUBCOMMANDS = ["compare", "surface", "train", "lr-find", "schedule", "reproduce", "datasets",
-               "gradcheck"]  # fmt: skip
+               "gradcheck", "bench"]  # fmt: skip
 TINY_COMPARE = ["compare", "--dataset", "iris", "--optimizers", "sgd", "adam", "--batch-modes",
                 "bgd", "--hidden", "8", "--epochs", "2", "--trials", "2", "--tune-epochs", "1",
                 "--seeds", "2", "--batch-size", "16"]  # fmt: skip
@@ -99,7 +99,8 @@ def test_version(capsys):
      (["lr-find", "--start-lr", "1", "--end-lr", "0.1"], "--start-lr (1) must be smaller"),
      (["schedule", "bogus"], "invalid choice: 'bogus'"),
      (["reproduce", "nope"], "invalid choice: 'nope'"), ([], "required: COMMAND"),
-     (["compare", "--seed", "-3"], "argument --seed: must be a non-negative integer")],
+     (["compare", "--seed", "-3"], "argument --seed: must be a non-negative integer"),
+     (["datasets", "--smoke"], "unrecognized arguments: --smoke")],
 )  # fmt: skip
 def test_usage_errors_exit_2(argv, needle, capsys):
     assert cli.main(argv) == 2
@@ -240,6 +241,10 @@ def test_train_schedule_length_defaults_to_epochs(tmp_path, capsys):
     assert lrs == ["lr", "0.1", "0.05"]  # cosine over the 2 epochs: t_max = train.epochs
     assert cli.main([*base, "--set", "schedule.name=step", "--out", str(tmp_path / "s")]) == 2
     assert "missing a required argument: 'step_size'" in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()  # failed in setup: no lone config.toml left behind
+    (tmp_path / "mine").mkdir()  # a directory the user made is kept, with what train wrote
+    assert cli.main([*base, "--set", "schedule.name=step", "--out", str(tmp_path / "mine")]) == 2
+    assert (tmp_path / "mine" / "config.toml").is_file()
 
 
 def test_lr_find_json(tmp_path, capsys):
@@ -343,3 +348,54 @@ def test_train_divergence_exit_1_with_results(tmp_path, capsys):
     assert code == 1 and "step" in data["diverged"]
     assert json.loads((tmp_path / "summary.json").read_text())["diverged"] == data["diverged"]
     assert (tmp_path / "report.html").exists()
+
+
+# --------------------------------------------------------------------------- bench
+def _fake_checkout(root):
+    (root / "benchmarks").mkdir(parents=True)
+    (root / "benchmarks" / "__main__.py").write_text("")
+    (root / "src" / "gdlab").mkdir(parents=True)
+    return root
+
+
+@pytest.mark.parametrize(
+    "where, argv, passed",
+    [("inside", ["--smoke", "--only", "digits"], ["--smoke", "--only", "digits"]),
+     ("editable", ["--threads", "1", "x"], ["--threads", "1", "x"]),
+     ("inside", ["--", "--help"], ["--help"]), ("editable", [], [])],
+)  # fmt: skip
+def test_bench_runs_the_suite_of_the_checkout(where, argv, passed, tmp_path, monkeypatch):
+    import gdlab
+    from gdlab.lab import bench
+
+    repo = _fake_checkout(tmp_path / "repo")
+    calls = []
+    monkeypatch.setattr(bench.subprocess, "call", lambda cmd, cwd: calls.append((cmd, cwd)) or 3)
+    monkeypatch.setattr(gdlab, "__file__", str(repo / "src" / "gdlab" / "__init__.py"))
+    monkeypatch.chdir(repo / "src" if where == "inside" else tmp_path)
+    assert cli.main(["bench", *argv]) == 3  # the suite's exit code
+    assert calls == [([sys.executable, "-m", "benchmarks", *passed], repo)]
+
+
+def test_bench_outside_a_checkout_exits_2(tmp_path, monkeypatch, capsys):
+    import gdlab
+
+    installed = tmp_path / "site-packages" / "gdlab"
+    installed.mkdir(parents=True)
+    monkeypatch.setattr(gdlab, "__file__", str(installed / "__init__.py"))
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["bench", "--smoke"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == (
+        "gdlab bench runs the benchmark suite from a source checkout "
+        "(benchmarks/ is not installed with the package)\n"
+    )
+
+
+def test_bench_smoke_runs_for_real(capfd):
+    from gdlab.lab.bench import find_checkout
+
+    if find_checkout() is None:
+        pytest.skip("not in a source checkout")
+    assert cli.main(["bench", "--smoke", "--only", "engine_overhead", "--threads", "1"]) == 0
+    assert "engine overhead" in capfd.readouterr().out

@@ -1,14 +1,16 @@
 """One function per ``gdlab`` subcommand: do the work, write the run directory, return a result.
 
-``cli.py`` only parses arguments; ``run(args)`` dispatches here. Each command returns a dict
-that is printed as text (its ``"text"``) or as one JSON document (everything else). Progress
-messages go to stderr, and only when stderr is a terminal and ``--quiet`` is off.
+``cli.py`` only parses arguments; ``main(args)`` runs the command, prints its result and turns
+failures into exit codes. Each command returns a dict that is printed as text (its ``"text"``)
+or as one JSON document (everything else). Progress messages go to stderr, and only when
+stderr is a terminal and ``--quiet`` is off.
 """
 
 from __future__ import annotations
 
 import argparse
 import inspect
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,17 +18,27 @@ from typing import Any
 
 from gdlab.lab.rundir import RunDir, default_out_dir
 
-__all__ = ["experiment_names", "run", "schedule_names"]
+__all__ = [
+    "dataset_names", "experiment_names", "function_names", "main",
+    "optimizer_names", "run", "schedule_names",
+]  # fmt: skip
 
 
 def _seed(args: argparse.Namespace) -> int:
     return 0 if getattr(args, "seed", None) is None else int(args.seed)
 
 
-def open_run_dir(args: argparse.Namespace, command: str, default: Any = None) -> RunDir:
-    """The run directory of this command (``--out`` or a new timestamped one)."""
+def open_run_dir(
+    args: argparse.Namespace, command: str, default: Any = None, setup: tuple[str, ...] = ()
+) -> RunDir:
+    """The run directory of this command (``--out`` or a new timestamped one).
+
+    ``setup`` names files written before any result (train's ``config.toml``): a new directory
+    holding nothing else is removed when the command fails (see ``_leftover_run_dir``).
+    """
     path = Path(args.out or default or default_out_dir(command))
     args.run_dir_is_new = not path.exists()  # only a directory made here is removed on failure
+    args.run_dir_setup = setup
     run_dir = RunDir(path)
     args.run_dir = run_dir.path  # for the "interrupted; partial results in ..." message
     return run_dir
@@ -55,6 +67,26 @@ def _result(command: str, run_dir: RunDir | None, text: str, **data: Any) -> dic
         out["run_dir"] = str(run_dir.path)
         out["files"] = sorted(p.name for p in run_dir.files())
     return out | data | {"text": text}
+
+
+# --------------------------------------------------------------------------- choices
+def optimizer_names() -> list[str]:
+    """The optimizers the commands accept (L-BFGS is for ``surface`` paths only)."""
+    from gdlab.lab.trajectories import OPTIMIZERS
+
+    return [n for n in OPTIMIZERS if n != "lbfgs"]
+
+
+def dataset_names() -> list[str]:
+    from gdlab.lab.tasks import dataset_names as names
+
+    return names()
+
+
+def function_names() -> list[str]:
+    from gdlab.lab.functions import FUNCTIONS
+
+    return list(FUNCTIONS)
 
 
 # --------------------------------------------------------------------------- compare
@@ -264,7 +296,10 @@ def cmd_reproduce(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     from gdlab.lab.training import run_train
 
-    return run_train(args, open_run_dir, _result)
+    def open_train_dir(args: argparse.Namespace, command: str, default: Any = None) -> RunDir:
+        return open_run_dir(args, command, default, setup=("config.toml",))
+
+    return run_train(args, open_train_dir, _result)
 
 
 def cmd_gradcheck(args: argparse.Namespace) -> dict[str, Any]:
@@ -287,13 +322,88 @@ def cmd_datasets(args: argparse.Namespace) -> dict[str, Any]:
     )
 
 
+# --------------------------------------------------------------------------- bench
+def cmd_bench(args: argparse.Namespace) -> dict[str, Any]:
+    from gdlab.lab.bench import run_bench
+
+    return {"command": "bench", "exit_code": run_bench(args.bench_args)}
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "compare": cmd_compare, "surface": cmd_surface, "train": cmd_train, "lr-find": cmd_lr_find,
     "schedule": cmd_schedule, "reproduce": cmd_reproduce, "datasets": cmd_datasets,
-    "gradcheck": cmd_gradcheck,
+    "gradcheck": cmd_gradcheck, "bench": cmd_bench,
 }  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Run the parsed command; return its result dict (``"text"`` for the terminal)."""
     return COMMANDS[args.command](args)
+
+
+# --------------------------------------------------------------------------- output, exit codes
+def _emit(result: dict[str, Any], args: argparse.Namespace) -> None:
+    if args.format == "json":
+        from gdlab.lab.rundir import to_jsonable
+
+        data = {k: v for k, v in result.items() if k not in ("text", "exit_code")}
+        sys.stdout.write(json.dumps(to_jsonable(data), indent=2, sort_keys=True) + "\n")
+    elif args.quiet:
+        if result.get("report"):
+            print(result["report"])
+    else:
+        print(result.get("text", ""))
+
+
+def _fail(args: argparse.Namespace, exc: BaseException, code: int) -> int:
+    if getattr(args, "traceback", False):
+        import traceback
+
+        traceback.print_exception(exc)
+    extra = {"matplotlib": "plot", "sklearn": "data", "tqdm": "progress", "tomli": "lab"}
+    name = getattr(exc, "name", None)
+    if isinstance(exc, ModuleNotFoundError) and name in extra:
+        exc = ModuleNotFoundError(f"{exc}; install it with: pip install gdlab[{extra[name]}]")
+    print(f"gdlab {args.command}: error: {exc}", file=sys.stderr)
+    return code
+
+
+def _leftover_run_dir(args: argparse.Namespace) -> Path | None:
+    """The run directory if the failed command left results in it. One the command made that
+    holds no result (empty, or only its ``setup`` files) is removed: nothing left behind."""
+    where = getattr(args, "run_dir", None)
+    if where is None or not getattr(args, "run_dir_is_new", False):
+        return None  # a user's own directory is never removed
+    try:
+        entries = list(where.iterdir())
+        if entries and all(
+            p.name in getattr(args, "run_dir_setup", ()) and p.is_file() for p in entries
+        ):
+            for p in entries:
+                p.unlink()
+        where.rmdir()  # only succeeds when empty
+    except OSError:
+        return where
+    return None
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the parsed command, print its result; return the exit code (1 failure, 2 config
+    error, 130 interrupted)."""
+    from gdlab.lab.config import ConfigError
+
+    try:
+        result = run(args)
+    except KeyboardInterrupt:
+        where = _leftover_run_dir(args)
+        tail = f"; partial results in {where}" if where else ""
+        print(f"gdlab {args.command}: interrupted{tail}", file=sys.stderr)
+        return 130
+    except ConfigError as exc:
+        _leftover_run_dir(args)
+        return _fail(args, exc, 2)
+    except Exception as exc:  # noqa: BLE001 - the CLI turns every failure into exit code 1
+        _leftover_run_dir(args)
+        return _fail(args, exc, 1)
+    _emit(result, args)
+    return int(result.get("exit_code", 0))
