@@ -47,11 +47,13 @@ def _linear_vjp_x(g, out, x, w, b=None):
 
 
 def _linear_vjp_w(g, out, x, w, b=None):
+    if g.ndim == 2:  # the common (N, features) batch: no reshapes
+        return g.T @ x
     return _rows(g, w.shape[0]).T @ _rows(x, w.shape[1])
 
 
 def _linear_vjp_b(g, out, x, w, b=None):
-    return _rows(g, w.shape[0]).sum(axis=0)
+    return (g if g.ndim == 2 else _rows(g, w.shape[0])).sum(axis=0)
 
 
 def _sample_linear(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
