@@ -1,7 +1,7 @@
 """Real data: digits (>= 97 %) and the MNIST-1D paper's table (logistic 30-34 %, MLP 62-70 %,
 CNN >= 88 %), with the recipe of the MNIST-1D notebook: Adam lr 1e-2, batches of 100 taken in
 order, seed 42. 2000 steps (50 epochs) instead of the notebook's 6000: each model is inside its
-band by then, and the three runs take ~15 s on one core."""
+band by then (median of the last 10 epochs), and the three runs take ~15 s on one core."""
 
 from __future__ import annotations
 
@@ -69,8 +69,11 @@ def test_mnist1d_table(mnist1d, name, make, n_params, band):
         val_loader=DataLoader(TensorDataset(mnist1d.X_test, mnist1d.y_test), 1000),
     )
     assert h.num_steps == 2000
-    accuracy = h.epochs["val_accuracy"][-1]
-    assert band[0] <= accuracy <= band[1], f"{name}: test accuracy {accuracy}"
+    # Adam at lr 1e-2 makes the test accuracy jump by ~2 points from one epoch to the next (the
+    # MLP's dips below 62 % in some epochs, the CNN's below 90 %), and a change in float
+    # rounding anywhere shifts which epoch comes last: judge the median of the last 10 epochs.
+    accuracy = float(np.median(h.epochs["val_accuracy"][-10:]))
+    assert band[0] <= accuracy <= band[1], f"{name}: median test accuracy {accuracy}"
 
 
 def test_digits_mlp_reaches_97_percent():
