@@ -187,8 +187,7 @@ def _safetensors() -> Any:
         from safetensors import numpy as st
     except ImportError:
         raise ImportError(
-            ".safetensors files require the safetensors package: "
-            "pip install 'gdlab[safetensors]'"
+            ".safetensors files require the safetensors package: pip install 'gdlab[safetensors]'"
         ) from None
     return st
 
