@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 __all__ = [
-    "CHUNK", "chunk_grad", "chunks", "flat", "for_chunks", "get_num_threads", "is_long",
-    "run_chunked", "run_tasks", "set_num_threads",
+    "CHUNK", "chunk_grad", "chunks", "direct_work", "flat", "for_chunks", "get_num_threads",
+    "is_long", "run_chunked", "run_tasks", "set_num_threads",
 ]  # fmt: skip
 
 CHUNK = 1 << 15  # 32k elements: 128 KB per float32 buffer; a chunk of each array fits in L2
@@ -62,7 +62,36 @@ def work_buffers(dtype: np.dtype, count: int) -> list[np.ndarray]:
     bufs = cache.get(key)
     if bufs is None or len(bufs) < count or bufs[0].size != CHUNK:
         bufs = cache[key] = [np.empty(CHUNK, dtype=key) for _ in range(count)]
+        _local.shaped = {}  # views of the old buffers must not keep them alive
     return bufs[:count]
+
+
+def direct_work(
+    param: np.ndarray, grad: np.ndarray, work: int, masks: int = 0
+) -> tuple[np.ndarray, ...] | None:
+    """Scratch shaped like ``param`` for running a rule's kernel on the whole arrays at once.
+
+    The direct path for a parameter that fits in one chunk: no views, no closure, no slicing,
+    the same arithmetic as :func:`for_chunks` (elementwise ufuncs give the same bits on any
+    layout). Returns ``work`` buffers of the param's dtype then ``masks`` boolean ones (views
+    of the per-thread work buffers, cached per shape so a steady-state step creates nothing),
+    or None when the chunked path is needed (a long parameter, or a grad of another shape).
+    """
+    if param.size > CHUNK or grad.shape != param.shape:
+        return None
+    shaped = getattr(_local, "shaped", None)
+    if shaped is None:
+        shaped = _local.shaped = {}
+    key = (param.dtype, param.shape, work, masks)
+    views = shaped.get(key)
+    if views is None:
+        if len(shaped) >= 256:  # many distinct shapes: start over rather than grow forever
+            shaped.clear()
+        n, shape = param.size, param.shape
+        bufs = work_buffers(param.dtype, work) + work_buffers(np.bool_, masks)
+        views = tuple(b[:n].reshape(shape) for b in bufs)
+        _local.shaped[key] = views  # work_buffers may have replaced the dict
+    return views
 
 
 def flat(a: np.ndarray) -> np.ndarray | None:
@@ -132,8 +161,13 @@ def for_chunks(
 
     Non-contiguous arrays are processed as contiguous copies and written back afterwards.
     Long arrays are shared out over the threads (``set_num_threads``), each with its buffers.
+    A small parameter (one chunk, same-shaped arrays) runs the kernel on the arrays themselves.
     """
-    dtype, n = arrays[0].dtype, arrays[0].size
+    first = arrays[0]
+    if first.size <= CHUNK and all(a is None or a.shape == first.shape for a in arrays):
+        kernel(*arrays, *direct_work(first, first, work, masks))
+        return
+    dtype, n = first.dtype, first.size
     views: list[np.ndarray | None] = []
     copies = []
     for a in arrays:

@@ -10,7 +10,7 @@ from typing import NamedTuple
 import numpy as np
 
 from gdlab.optim._fusion import flat_views, fused_module, hp_array, run_kernel
-from gdlab.optim._work import chunk_grad, for_chunks
+from gdlab.optim._work import chunk_grad, direct_work, for_chunks
 from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 
 __all__ = ["Adam", "AdamW", "adam_", "update_moments"]
@@ -61,17 +61,19 @@ def adam_(
     e = eps if eps_hat else eps * bc2_sqrt
     vmax = state["max_exp_avg_sq"] if amsgrad else None
     arrays = [param, grad, state["exp_avg"], state["exp_avg_sq"], vmax]
-    hp = _AdamHP(
-        beta1=beta1, beta2=beta2, e=e, scale=scale, maximize=maximize,
-        decay=1.0 - lr * weight_decay if weight_decay and decoupled_weight_decay else None,
-        coupled=weight_decay if weight_decay and not decoupled_weight_decay else 0.0,
+    hp = _AdamHP(  # positional: this runs per parameter per step
+        beta1, beta2, e, scale, maximize,
+        1.0 - lr * weight_decay if weight_decay and decoupled_weight_decay else None,
+        weight_decay if weight_decay and not decoupled_weight_decay else 0.0,
     )  # fmt: skip
     kernels = fused_module(fused, "adam_", param.size)
     views = None if kernels is None else flat_views([a for a in arrays if a is not None])
-    if views is None:
-        for_chunks(arrays, partial(_adam_chunk, hp=hp), work=2)
-    else:
+    if views is not None:
         _adam_fused(kernels.adam_kernel, views, hp)
+    elif (work := direct_work(param, grad, 2)) is not None:  # one chunk: no closure, no slicing
+        _adam_chunk(*arrays, *work, hp=hp)
+    else:
+        for_chunks(arrays, partial(_adam_chunk, hp=hp), work=2)
 
 
 def _adam_fused(kernel: Callable[..., None], views: list[np.ndarray], hp: _AdamHP) -> None:

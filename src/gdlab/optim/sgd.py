@@ -8,12 +8,13 @@ loader's ``batch_size``: None = the whole set, 1, or b). ``SGD`` is all three.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from gdlab.optim._fusion import flat_views, fused_module, hp_array, run_kernel
-from gdlab.optim._work import chunk_grad, for_chunks
+from gdlab.optim._work import chunk_grad, direct_work, for_chunks
 from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 
 __all__ = ["SGD", "Momentum", "sgd_", "momentum_"]
@@ -35,7 +36,8 @@ def sgd_(
     """One SGD step on ``param`` in place (torch's formula; see :class:`SGD`).
 
     With numba (``fused`` None or True, contiguous float32/float64 arrays) one compiled pass
-    does the update; otherwise NumPy ufuncs over cache-sized chunks.
+    does the update; otherwise NumPy ufuncs, on the whole arrays for a parameter of one chunk,
+    else over cache-sized chunks.
     """
     kernels = fused_module(fused, "sgd_", param.size)
     hp = (weight_decay, momentum, dampening, nesterov, maximize)
@@ -45,29 +47,39 @@ def sgd_(
     first = bool(momentum) and buf is None
     if first:  # torch starts the buffer at the first gradient (no dampening on it)
         buf = state["momentum_buffer"] = np.empty_like(param)
+    hp = (lr, weight_decay, momentum, dampening, nesterov, maximize, first)
+    work = direct_work(param, grad, 2)
+    if work is None:
+        for_chunks([param, grad, buf], partial(_sgd_chunk, hp=hp), work=2)
+    else:  # one chunk: no closure, no slicing (same arithmetic)
+        _sgd_chunk(param, grad, buf, *work, hp=hp)
 
-    def kernel(p, g, b, w, d):  # chunks of θ, g, buffer; 2 work buffers
-        g = chunk_grad(p, g, weight_decay, maximize, d, w)
-        if momentum:
-            if first:
-                np.copyto(b, g)
-            else:
-                b *= momentum
-                if dampening:
-                    np.multiply(g, 1.0 - dampening, out=w)
-                    b += w
-                else:
-                    b += g
-            if nesterov:  # θ ← θ − lr·(g + μ·b)
-                np.multiply(b, momentum, out=w)
-                w += g
-                g = w
-            else:
-                g = b
-        np.multiply(g, lr, out=w)
-        p -= w
 
-    for_chunks([param, grad, buf], kernel, work=2)
+def _sgd_chunk(
+    p: np.ndarray, g: np.ndarray, b: np.ndarray | None, w: np.ndarray, d: np.ndarray, *,
+    hp: tuple,
+) -> None:  # fmt: skip
+    """The SGD update of θ, g, buffer (one chunk or a whole small parameter); w, d: scratch."""
+    lr, weight_decay, momentum, dampening, nesterov, maximize, first = hp
+    g = chunk_grad(p, g, weight_decay, maximize, d, w)
+    if momentum:
+        if first:
+            np.copyto(b, g)
+        else:
+            b *= momentum
+            if dampening:
+                np.multiply(g, 1.0 - dampening, out=w)
+                b += w
+            else:
+                b += g
+        if nesterov:  # θ ← θ − lr·(g + μ·b)
+            np.multiply(b, momentum, out=w)
+            w += g
+            g = w
+        else:
+            g = b
+    np.multiply(g, lr, out=w)
+    p -= w
 
 
 def _sgd_fused(
@@ -186,19 +198,29 @@ def momentum_(
         run_kernel(kernels.momentum_kernel, views, values, bool(weight_decay))
         return
 
-    def kernel(p, g, vel, w):  # chunks of θ, g, velocity; a work buffer
-        if weight_decay:
-            np.multiply(p, weight_decay * lr, out=w)
-            vel *= momentum
-            vel += w
-            np.multiply(g, sign, out=w)
-        else:
-            np.multiply(g, sign, out=w)
-            vel *= momentum
-        vel += w
-        p -= vel
+    hp = (momentum, weight_decay * lr, sign, bool(weight_decay))
+    work = direct_work(param, grad, 1)
+    if work is None:
+        for_chunks([param, grad, v], partial(_momentum_chunk, hp=hp), work=1)
+    else:
+        _momentum_chunk(param, grad, v, *work, hp=hp)
 
-    for_chunks([param, grad, v], kernel, work=1)
+
+def _momentum_chunk(
+    p: np.ndarray, g: np.ndarray, vel: np.ndarray, w: np.ndarray, *, hp: tuple
+) -> None:
+    """The articles' momentum update of θ, g, velocity; ``w`` is scratch."""
+    momentum, decay_lr, sign, decay = hp
+    if decay:
+        np.multiply(p, decay_lr, out=w)
+        vel *= momentum
+        vel += w
+        np.multiply(g, sign, out=w)
+    else:
+        np.multiply(g, sign, out=w)
+        vel *= momentum
+    vel += w
+    p -= vel
 
 
 class Momentum(Optimizer):
