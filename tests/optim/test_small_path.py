@@ -99,3 +99,49 @@ def test_small_parameters_step_without_allocating(cls, kwargs):
     # ~1 KB of Python objects; any weight-sized array is 4 KB+, the chunked path's views and
     # closures took 2.3-3.1 KB
     assert peak < 2000, f"{cls}: {peak} bytes allocated in a step"
+
+
+def _sgd_reference(p, g, b, lr, momentum, dampening, weight_decay, nesterov, maximize):
+    """torch's SGD in NumPy ufuncs with Python-float hyper-parameters (the order of the rule)."""
+    g = -g if maximize else g.copy()
+    if weight_decay:
+        g += p * weight_decay
+    if momentum:
+        if b is None:
+            b = g.copy()
+        else:
+            b *= momentum
+            b += g * (1.0 - dampening) if dampening else g
+        g = b * momentum + g if nesterov else b
+    p -= g * lr
+    return b
+
+
+SGD_OPTIONS = [row[1] for row in ROWS if row[0] == "SGD"]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kwargs", SGD_OPTIONS, ids=[i for i in IDS if i.startswith("SGD")])
+def test_sgd_dtype_scalars_equal_python_floats(kwargs, dtype):
+    """The rule multiplies by 0-d arrays of θ's dtype (``dtype_scalars``), NumPy by the
+    rounded Python float: the same bits."""
+    rng = np.random.default_rng(1)
+    p = rng.normal(size=(7, 3)).astype(dtype)
+    ref, buf, state = p.copy(), None, {}
+    hp = {k: kwargs.get(k, 0.0) for k in ("lr", "momentum", "dampening", "weight_decay")}
+    flags = {k: kwargs.get(k, False) for k in ("nesterov", "maximize")}
+    for _ in range(3):
+        g = rng.normal(size=(7, 3)).astype(dtype)
+        optim.sgd_(p, g, state, **hp, **flags)
+        buf = _sgd_reference(ref, g, buf, **hp, **flags)
+    np.testing.assert_array_equal(p, ref)
+
+
+def test_dtype_scalars_keep_python_floats_for_a_grad_of_another_dtype():
+    from gdlab.optim._work import dtype_scalars
+
+    p = np.zeros(3, np.float32)
+    a = dtype_scalars(p, p, (0.1, 0.9))
+    assert [(x.dtype, x.shape, x.flags.writeable) for x in a] == [(np.float32, (), False)] * 2
+    assert dtype_scalars(p, p, (0.1, 0.9)) is a
+    assert dtype_scalars(p, p.astype(np.float64), (0.1, 0.9)) == (0.1, 0.9)

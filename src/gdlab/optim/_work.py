@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 __all__ = [
-    "CHUNK", "chunk_grad", "chunks", "direct_work", "flat", "for_chunks", "get_num_threads",
-    "is_long", "run_chunked", "run_tasks", "set_num_threads",
+    "CHUNK", "chunk_grad", "chunks", "direct_work", "dtype_scalars", "flat", "for_chunks",
+    "get_num_threads", "is_long", "run_chunked", "run_tasks", "set_num_threads",
 ]  # fmt: skip
 
 CHUNK = 1 << 15  # 32k elements: 128 KB per float32 buffer; a chunk of each array fits in L2
@@ -92,6 +92,31 @@ def direct_work(
         views = tuple(b[:n].reshape(shape) for b in bufs)
         _local.shaped[key] = views  # work_buffers may have replaced the dict
     return views
+
+
+_scalars: dict[tuple, tuple] = {}
+
+
+def dtype_scalars(param: np.ndarray, grad: np.ndarray, values: tuple[float, ...]) -> tuple:
+    """``values`` as read-only 0-d arrays of the param's dtype (cached), for the ufuncs.
+
+    NumPy rounds a Python float to a float32 array's dtype before the ufunc (NEP 50), so a 0-d
+    float32 array gives the same bits, and a ufunc call takes about half the time (the point
+    on small parameters, where the calls are the cost). With a grad of another dtype the
+    Python floats come back unchanged: there the float would meet the grad's precision.
+    """
+    if grad.dtype != param.dtype:
+        return values
+    key = (param.dtype, values)
+    out = _scalars.get(key)
+    if out is None:
+        if len(_scalars) >= 256:  # a scheduled lr makes new values every step: stay bounded
+            _scalars.clear()
+        out = tuple(np.array(v, dtype=param.dtype) for v in values)
+        for a in out:
+            a.flags.writeable = False
+        _scalars[key] = out
+    return out
 
 
 def flat(a: np.ndarray) -> np.ndarray | None:

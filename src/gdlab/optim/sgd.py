@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from gdlab.optim._fusion import flat_views, fused_module, hp_array, run_kernel
-from gdlab.optim._work import chunk_grad, direct_work, for_chunks
+from gdlab.optim._work import chunk_grad, direct_work, dtype_scalars, for_chunks
 from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 
 __all__ = ["SGD", "Momentum", "sgd_", "momentum_"]
@@ -47,7 +47,8 @@ def sgd_(
     first = bool(momentum) and buf is None
     if first:  # torch starts the buffer at the first gradient (no dampening on it)
         buf = state["momentum_buffer"] = np.empty_like(param)
-    hp = (lr, weight_decay, momentum, dampening, nesterov, maximize, first)
+    flags = (bool(weight_decay), bool(momentum), bool(dampening), nesterov, maximize, first)
+    hp = dtype_scalars(param, grad, (lr, weight_decay, momentum, 1.0 - dampening)) + flags
     work = direct_work(param, grad, 2)
     if work is None:
         for_chunks([param, grad, buf], partial(_sgd_chunk, hp=hp), work=2)
@@ -59,16 +60,20 @@ def _sgd_chunk(
     p: np.ndarray, g: np.ndarray, b: np.ndarray | None, w: np.ndarray, d: np.ndarray, *,
     hp: tuple,
 ) -> None:  # fmt: skip
-    """The SGD update of θ, g, buffer (one chunk or a whole small parameter); w, d: scratch."""
-    lr, weight_decay, momentum, dampening, nesterov, maximize, first = hp
-    g = chunk_grad(p, g, weight_decay, maximize, d, w)
-    if momentum:
+    """The SGD update of θ, g, buffer (one chunk or a whole small parameter); w, d: scratch.
+
+    ``hp``: lr, λ, μ, 1 − τ (floats or 0-d arrays of θ's dtype), then the flags λ ≠ 0, μ ≠ 0,
+    τ ≠ 0, nesterov, maximize, first step.
+    """
+    lr, weight_decay, momentum, keep, decay, has_momentum, dampening, nesterov, maximize, first = hp
+    g = chunk_grad(p, g, weight_decay if decay else 0.0, maximize, d, w)
+    if has_momentum:
         if first:
             np.copyto(b, g)
         else:
             b *= momentum
             if dampening:
-                np.multiply(g, 1.0 - dampening, out=w)
+                np.multiply(g, keep, out=w)
                 b += w
             else:
                 b += g
