@@ -189,8 +189,11 @@ class Optimizer:
 
     def _rule_kwargs(self, group: dict[str, Any]) -> dict[str, Any]:
         """The group's hyper-parameters the rule takes (every default except torch's flags)."""
-        skip = EXECUTION_FLAGS - {"fused"} if self._has_fused_kernel else EXECUTION_FLAGS
-        return {k: group[k] for k in self.defaults if k not in skip}
+        keys = self.__dict__.get("_rule_keys")
+        if keys is None:  # once: this runs per group per step
+            skip = EXECUTION_FLAGS - {"fused"} if self._has_fused_kernel else EXECUTION_FLAGS
+            keys = self._rule_keys = tuple(k for k in self.defaults if k not in skip)
+        return {k: group[k] for k in keys}
 
     # ------------------------------------------------------------------ groups
     def add_param_group(self, param_group: dict[str, Any]) -> None:
