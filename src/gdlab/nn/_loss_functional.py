@@ -5,6 +5,10 @@ targets of different shapes (torch broadcasts (64,) against (64, 1) with only a 
 silently giving a 64×64 loss). A user's own loss is any function of tensors: whatever it
 computes with gdlab operations is differentiated automatically, e.g.
 ``def my_loss(pred, y): return ((pred - y).abs() ** 3).mean()``.
+
+This module holds the class losses (cross_entropy with its class-index fast path, nll_loss)
+and re-exports the element-wise ones from :mod:`gdlab.nn._pointwise_loss`; the shared
+``reduction`` helpers live in :mod:`gdlab.nn._loss_common`.
 """
 
 from __future__ import annotations
@@ -13,7 +17,17 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.ops import elementwise as E
+# REDUCTIONS, _check_reduction and _legacy stay importable from here (gdlab.nn.loss uses them)
+from gdlab.nn._loss_common import REDUCTIONS, _check_reduction, _legacy, _raw
+from gdlab.nn._pointwise_loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    smooth_l1_loss,
+)
 from gdlab.ops import nn_ops
 from gdlab.ops import reduce as R
 from gdlab.ops.registry import apply
@@ -31,206 +45,6 @@ __all__ = [
     "nll_loss",
     "smooth_l1_loss",
 ]
-
-REDUCTIONS = ("mean", "sum", "none")
-
-
-def _legacy(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
-    """torch's deprecated size_average/reduce arguments, mapped to ``reduction``."""
-    if size_average is None and reduce is None:
-        return reduction
-    if reduce is False:
-        return "none"
-    return "sum" if size_average is False else "mean"
-
-
-def _check_reduction(reduction: str, name: str, valid: tuple = REDUCTIONS) -> None:
-    if reduction not in valid:
-        choices = " | ".join(f"'{r}'" for r in valid)
-        raise ValueError(f"{name}: {reduction!r} is not a valid value for reduction; use {choices}")
-
-
-def _reduce(loss: Tensor, reduction: str) -> Tensor:
-    if reduction == "mean":
-        return R.mean(loss)
-    if reduction == "sum":
-        return R.sum(loss)
-    return loss
-
-
-def _target(target: Any, like: Tensor) -> Any:
-    if isinstance(target, Tensor):
-        return target
-    return np.asarray(target, dtype=like.dtype)
-
-
-def _same_shape(input: Tensor, target: Any, name: str) -> None:  # noqa: A002
-    if tuple(input.shape) != tuple(np.shape(_raw(target))):
-        raise ValueError(
-            f"{name}: input of shape {tuple(input.shape)} and target of shape "
-            f"{tuple(np.shape(_raw(target)))} differ; they must match "
-            "(no silent broadcasting: reshape one of them, e.g. target.reshape(input.shape))"
-        )
-
-
-def _pointwise(name: str, input: Tensor, target: Any, reduction: str) -> Any:  # noqa: A002
-    _check_reduction(reduction, name)
-    target = _target(target, input)
-    _same_shape(input, target, name)
-    return target
-
-
-def _weighted(
-    loss: Tensor, weight: Any, reduction: str, name: str, input: Tensor, by_weights: bool = True
-) -> Tensor:
-    """torch's elementwise ``weight``: w·loss, and 'mean' = Σ w·loss / Σ w (``by_weights``,
-    mse and l1) or the plain mean of w·loss (huber)."""
-    w = _target(weight, input)
-    if tuple(np.shape(_raw(w))) != tuple(input.shape):
-        raise ValueError(
-            f"{name}: Weights and input must have the same size, got weight of shape "
-            f"{tuple(np.shape(_raw(w)))} and input of shape {tuple(input.shape)}"
-        )
-    loss = loss * w
-    if reduction == "mean" and by_weights:
-        return R.sum(loss) / (R.sum(w) if isinstance(w, Tensor) else float(np.sum(w)))
-    return _reduce(loss, reduction)
-
-
-def mse_loss(
-    input: Tensor,
-    target: Any,
-    size_average: Any = None,
-    reduce: Any = None,  # noqa: A002
-    reduction: str = "mean",
-    weight: Any = None,
-) -> Tensor:
-    """Mean squared error: mean((x − y)²) (the articles' squared error).
-
-    Args:
-        input, target: tensors (or arrays) of the same shape; different shapes raise
-            ValueError instead of broadcasting.
-        reduction: 'mean' | 'sum' | 'none'.
-        weight: optional per-element weights w of the input's shape (torch 2.13):
-            'mean' becomes Σ w·(x − y)² / Σ w.
-
-    Example:
-        >>> mse_loss(gdlab.tensor([1.0, 2.0]), gdlab.tensor([1.0, 4.0])).item()
-        2.0
-    """
-    reduction = _legacy(size_average, reduce, reduction)
-    target = _pointwise("mse_loss", input, target, reduction)
-    diff = input - target
-    if weight is not None:
-        return _weighted(diff * diff, weight, reduction, "mse_loss", input)
-    return _reduce(diff * diff, reduction)
-
-
-def l1_loss(
-    input: Tensor,
-    target: Any,
-    size_average: Any = None,
-    reduce: Any = None,  # noqa: A002
-    reduction: str = "mean",
-    weight: Any = None,
-) -> Tensor:
-    """Mean absolute error: mean(|x − y|); with per-element ``weight`` w (torch 2.13),
-    'mean' is Σ w·|x − y| / Σ w."""
-    reduction = _legacy(size_average, reduce, reduction)
-    target = _pointwise("l1_loss", input, target, reduction)
-    if weight is not None:
-        return _weighted(E.abs(input - target), weight, reduction, "l1_loss", input)
-    return _reduce(E.abs(input - target), reduction)
-
-
-def huber_loss(
-    input: Tensor,  # noqa: A002
-    target: Any,
-    reduction: str = "mean",
-    delta: float = 1.0,
-    weight: Any = None,
-) -> Tensor:
-    """½d² where |d| < delta, delta·(|d| − ½delta) elsewhere (d = x − y; Huber, 1964).
-
-    With per-element ``weight`` w (torch 2.13), the loss is w times that, and 'mean' is its
-    plain mean (not divided by Σ w, unlike mse_loss and l1_loss: torch's choice)."""
-    if delta <= 0:
-        raise ValueError(f"huber_loss does not support non-positive values for delta, got {delta}")
-    target = _pointwise("huber_loss", input, target, reduction)
-    diff = input - target
-    ad = E.abs(diff)
-    loss = E.where(ad.data < delta, 0.5 * diff * diff, delta * (ad - 0.5 * delta))
-    if weight is not None:
-        return _weighted(loss, weight, reduction, "huber_loss", input, by_weights=False)
-    return _reduce(loss, reduction)
-
-
-def smooth_l1_loss(
-    input: Tensor,
-    target: Any,
-    size_average: Any = None,
-    reduce: Any = None,  # noqa: A002
-    reduction: str = "mean",
-    beta: float = 1.0,
-) -> Tensor:
-    """½d²/beta where |d| < beta, |d| − ½beta elsewhere; L1 when beta = 0 (Girshick, 2015)."""
-    reduction = _legacy(size_average, reduce, reduction)
-    if beta < 0:
-        raise ValueError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
-    target = _pointwise("smooth_l1_loss", input, target, reduction)
-    diff = input - target
-    ad = E.abs(diff)
-    if beta == 0:
-        return _reduce(ad, reduction)
-    loss = E.where(ad.data < beta, (0.5 / beta) * diff * diff, ad - 0.5 * beta)
-    return _reduce(loss, reduction)
-
-
-def binary_cross_entropy(
-    input: Tensor,
-    target: Any,
-    weight: Any = None,
-    size_average: Any = None,  # noqa: A002
-    reduce: Any = None,
-    reduction: str = "mean",
-) -> Tensor:
-    """−w·(y·log x + (1 − y)·log(1 − x)) for probabilities x; each log is clamped at −100
-    (torch), so x = 0 or 1 gives a finite loss."""
-    reduction = _legacy(size_average, reduce, reduction)
-    target = _pointwise("binary_cross_entropy", input, target, reduction)
-    x = input.data
-    if not np.all((x >= 0) & (x <= 1)):
-        raise ValueError(
-            "binary_cross_entropy: all elements of input should be between 0 and 1 (got values "
-            f"in [{np.nanmin(x):.4g}, {np.nanmax(x):.4g}]; use binary_cross_entropy_with_logits "
-            "for logits)"
-        )
-    loss = apply(nn_ops.BINARY_CROSS_ENTROPY, input, target)
-    if weight is not None:
-        loss = loss * _target(weight, input)
-    return _reduce(loss, reduction)
-
-
-def binary_cross_entropy_with_logits(
-    input: Tensor,
-    target: Any,
-    weight: Any = None,  # noqa: A002
-    size_average: Any = None,
-    reduce: Any = None,
-    reduction: str = "mean",
-    pos_weight: Any = None,
-) -> Tensor:
-    """BCE(σ(x), y) computed stably from logits:
-    (1 − y)·x + (1 + (pos_weight − 1)·y)·log(1 + e^−x), with log(1 + e^−x) = softplus(−x)."""
-    reduction = _legacy(size_average, reduce, reduction)
-    target = _pointwise("binary_cross_entropy_with_logits", input, target, reduction)
-    sp = E.softplus(-input)
-    if pos_weight is not None:
-        sp = sp * ((_target(pos_weight, input) - 1) * target + 1)
-    loss = (1 - target) * input + sp
-    if weight is not None:
-        loss = loss * _target(weight, input)
-    return _reduce(loss, reduction)
 
 
 # ------------------------------------------------------------------------- class losses
@@ -438,37 +252,3 @@ def nll_loss(
     if reduction == "mean" and denom == 0:  # every target ignored: torch's NaN, zero grads
         return total * 0.0 + float("nan")
     return total / denom if reduction == "mean" else total
-
-
-def kl_div(
-    input: Tensor,
-    target: Any,
-    size_average: Any = None,
-    reduce: Any = None,  # noqa: A002
-    reduction: str = "mean",
-    log_target: bool = False,
-) -> Tensor:
-    """Pointwise y·(log y − x) for log-probabilities x (0 where y = 0), or e^y·(y − x) with
-    ``log_target``; 'batchmean' divides the sum by the batch size (the true KL divergence)."""
-    reduction = _legacy(size_average, reduce, reduction)
-    _check_reduction(reduction, "kl_div", (*REDUCTIONS, "batchmean"))
-    target = _target(target, input)
-    _same_shape(input, target, "kl_div")
-    if log_target:
-        loss = E.exp(target) * (target - input)
-    else:
-        t = _raw(target)
-        log_t = (
-            E.log(E.where(t > 0, target, 1.0))
-            if isinstance(target, Tensor)
-            else (np.log(np.where(t > 0, t, 1.0)))
-        )
-        loss = target * (log_t - input)
-    if reduction == "batchmean":
-        return R.sum(loss) / (input.shape[0] if input.ndim else 1)
-    return _reduce(loss, reduction)
-
-
-def _raw(x: Any) -> Any:
-    """A tensor's array; anything else unchanged (``ndarray.data`` is a memoryview)."""
-    return x.data if isinstance(x, Tensor) else x
