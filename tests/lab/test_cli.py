@@ -132,6 +132,9 @@ def test_compare_end_to_end_json(tmp_path, capsys):
     assert {"metrics.csv", "summary.json", "report.html", "timing.csv"} <= set(data["files"])
     assert [r["variant"] for r in data["results"]] == ["sgd", "adam", "BGD (full batch)"]
     assert os.path.exists(data["report"])
+    rows = (tmp_path / "a" / "metrics.csv").read_text().splitlines()
+    epochs = [int(r.split(",")[rows[0].split(",").index("epoch")]) for r in rows[1:]]
+    assert epochs[:3] == [0, 1, 2]  # every run starts at epoch 0, the untrained model
 
 
 def test_compare_same_seed_same_bytes(tmp_path, capsys):

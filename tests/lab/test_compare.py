@@ -107,7 +107,7 @@ def test_every_variant_gets_the_same_budget_and_seeds(tiny):
         assert sorted(r.seed for r in runs) == [0, 1]
         best = tiny.best_lr[("iris", label)]
         assert any(best == pytest.approx(g) for g in cmp.lr_grid(runs[0].variant.optimizer, 2))
-        assert all(len(r.epochs["epoch"]) == TINY["epochs"] for r in runs)
+        assert all(r.epochs["epoch"] == list(range(TINY["epochs"] + 1)) for r in runs)  # 0: init
     mb = tiny.runs_of("iris", "MBGD (batch 16)")
     assert [r.epochs for r in mb] == [r.epochs for r in tiny.runs_of("iris", "sgd")]
 
@@ -115,10 +115,24 @@ def test_every_variant_gets_the_same_budget_and_seeds(tiny):
 def test_batch_modes_take_the_right_number_of_steps(tiny):
     bgd = tiny.runs_of("iris", "BGD (full batch)")[0]
     mbgd = tiny.runs_of("iris", "MBGD (batch 16)")[0]
-    assert bgd.epochs["step"] == [1, 2]  # one step per epoch: the full batch
-    n_train = bgd.epochs["samples_seen"][0]
-    assert mbgd.epochs["step"][0] == -(-n_train // 16)
+    assert bgd.epochs["step"] == [0, 1, 2]  # one step per epoch: the full batch
+    n_train = bgd.epochs["samples_seen"][1]
+    assert mbgd.epochs["step"][1] == -(-n_train // 16)
     assert mbgd.epochs["samples_seen"] == bgd.epochs["samples_seen"]
+
+
+def test_every_run_starts_at_the_untrained_model(tiny):
+    """Epoch 0 is evaluated before training: the same point for every variant of a seed."""
+    for seed in (0, 1):
+        runs = [r for r in tiny.runs if r.seed == seed]
+        zeros = {tuple(col[0] for col in r.epochs.values()) for r in runs}
+        assert len(zeros) == 1 and {r.wall_time[0] for r in runs} == {0.0}
+        (zero,) = zeros
+        assert zero[:3] == (0, 0, 0) and all(np.isfinite(zero[3:]))
+    r = tiny.runs[0]
+    assert r.epochs["val_accuracy"][0] < 0.9  # untrained: about chance on iris
+    assert len(r.wall_time) == len(r.epochs["epoch"]) and r.wall_time[1] > 0
+    assert r.to_target("accuracy", 0.0) == (0.0, 0.0, 0.0)  # reached before the first step
 
 
 def test_diverged_run_is_a_result_not_a_crash():
@@ -126,6 +140,7 @@ def test_diverged_run_is_a_result_not_a_crash():
                       seeds=1, lr=1e4)  # fmt: skip
     (run,) = res.runs
     assert run.diverged and run.diverged_at >= 1
+    assert run.epochs["epoch"][0] == 0 and np.isfinite(run.epochs["val_loss"][0])
     (row,) = summary_rows(res)
     assert row["diverged"] == "1/1"
     assert np.isinf(row["steps_to_target"])
@@ -154,7 +169,7 @@ def test_curves_figure_content(tiny):
             assert np.isfinite(np.asarray(line.get_ydata(), float)).all()
     assert [ax.get_xlabel() for ax in axes[:3]] == ["epoch", "samples seen", "wall time (s)"]
     assert all(float(t).is_integer() for t in axes[0].get_xticks())  # whole epochs
-    assert axes[2].get_xscale() == "log"
+    assert axes[2].get_xscale() == "symlog" and axes[2].get_xlim()[0] == 0.0  # 0 s: epoch 0
     legend = [t.get_text() for t in axes[0].get_legend().get_texts()]
     assert legend[0].startswith("sgd (lr ") and legend[1].startswith("adam (lr ")
 
@@ -162,7 +177,7 @@ def test_curves_figure_content(tiny):
 def test_steps_figure_shows_every_batch_mode(tiny):
     ax = steps_figure(tiny, "iris").axes[0]
     n_steps = sorted(len(line.get_ydata()) for line in ax.lines)
-    assert n_steps == [2, 2 * -(-tiny.runs[0].epochs["samples_seen"][0] // 16)]
+    assert n_steps == [2, 2 * -(-tiny.runs[0].epochs["samples_seen"][1] // 16)]
     assert ax.get_yscale() == "log"
 
 
@@ -172,8 +187,14 @@ def test_write_compare_files(tiny, tmp_path):
     assert {"config.toml", "metrics.csv", "metrics.jsonl", "timing.csv", "tuning.csv",
             "summary.json", "report.html", "curves-iris-optimizers.png",
             "curves-iris-batch-modes.svg", "steps-iris.png"} <= names  # fmt: skip
-    header = (tmp_path / "metrics.csv").read_text().splitlines()[0]
+    lines = (tmp_path / "metrics.csv").read_text().splitlines()
+    header = lines[0].split(",")
     assert "wall_time" not in header and "val_accuracy" in header
+    assert len(lines) == 1 + len(tiny.runs) * (TINY["epochs"] + 1)  # epochs 0..2 per run
+    first = dict(zip(header, lines[1].split(","), strict=True))
+    assert (first["epoch"], first["step"], first["samples_seen"]) == ("0", "0", "0")
+    timing = (tmp_path / "timing.csv").read_text().splitlines()
+    assert timing[1].split(",")[-2:] == ["0", "0.0"]  # epoch 0 at 0 s
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["interrupted"] is False and len(summary["results"]) == len(tiny.variants)
     page = (tmp_path / "report.html").read_text()

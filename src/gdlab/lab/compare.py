@@ -10,10 +10,12 @@ The protocol (``compare``):
    smaller lr.
 2. At its best lr each variant is trained ``epochs`` epochs from ``seeds`` seeds (the seed
    fixes the initial weights and the shuffling; the data split is fixed by ``seed``).
-3. Results: per-epoch training and validation loss and accuracy against epochs, samples seen
-   and wall time (median over seeds with the 25-75% band); a table of final numbers, steps /
-   samples / seconds to reach a validation-accuracy ``target``, and divergences. A diverged
-   run is kept and marked, never a crash.
+3. Results: training and validation loss and accuracy at epoch 0 (the untrained model, step 0,
+   0 samples, 0 s: the same point for every optimizer of a seed) and after every epoch, against
+   epochs, samples seen and wall time (median over seeds with the 25-75% band); a table of
+   final numbers, steps / samples / seconds to reach a validation-accuracy ``target`` (0 if
+   the untrained model already reaches it), and divergences. A diverged run is kept and
+   marked, never a crash.
 4. With several data sets (tasks), Dolan-Moré performance profiles of samples-to-target.
 
 Example:
@@ -94,8 +96,9 @@ class Run:
     dataset: str
     lr: float
     seed: int
-    epochs: dict[str, list[Any]]  # epoch, step, samples_seen, train/val loss and metric
-    wall_time: list[float]  # seconds at the end of each epoch
+    # epoch (0 = before training), step, samples_seen, train/val loss and metric
+    epochs: dict[str, list[Any]]
+    wall_time: list[float]  # seconds at the end of each epoch (0.0 at epoch 0)
     step_loss: list[float] = field(default_factory=list)
     step_samples: list[int] = field(default_factory=list)
     test_metric: float = float("nan")
@@ -148,13 +151,37 @@ def _train(task: Task, v: Variant, lr: float, seed: int, epochs: int, opts: dict
     trainer = train.Trainer(
         model, loss_fn, optimizer, loader, val_loader=val_loader, metrics=[task.metric]
     )
+    # Epoch 0: the untrained model on the whole training set and on the validation set.
+    train_eval = make_loader(task.x_train, task.y_train, None, shuffle=False)
+    initial = {
+        "train": trainer.evaluate(train_eval, [task.metric]),
+        "val": trainer.evaluate(val_loader, [task.metric]),
+    }
     diverged_at = None
     try:
         trainer.fit(epochs)
     except train.DivergenceError as exc:  # a result, not a crash: keep the epochs before it
         diverged_at = int(exc.step)
     history = trainer.history
-    return _run_from_history(task, v, lr, seed, history, diverged_at, model, loss_fn)
+    run = _run_from_history(task, v, lr, seed, history, diverged_at, model, loss_fn)
+    return _with_epoch_zero(run, initial, task.metric)
+
+
+def _with_epoch_zero(run: Run, initial: dict[str, dict[str, float]], m: str) -> Run:
+    """Prepend epoch 0 (step 0, 0 samples, 0 s): the untrained model's evaluation. Its
+    training loss is over the whole training set; later epochs' is the mean of their steps'."""
+    zero = {
+        "epoch": 0,
+        "step": 0,
+        "samples_seen": 0,
+        "train_loss": initial["train"]["loss"],
+        f"train_{m}": initial["train"][m],
+        "val_loss": initial["val"]["loss"],
+        f"val_{m}": initial["val"][m],
+    }
+    run.epochs = {k: [zero[k], *col] for k, col in run.epochs.items()}
+    run.wall_time = [0.0, *run.wall_time]
+    return run
 
 
 def _run_from_history(

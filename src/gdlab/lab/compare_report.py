@@ -1,7 +1,8 @@
 """What ``compare`` writes: metrics files, the results table, the figures and the report.
 
 Files (see ``gdlab.lab.rundir`` for the formats): ``metrics.csv``/``.jsonl`` (one row per run
-and epoch, no wall times), ``timing.csv`` (wall times), ``tuning.csv`` (every lr trial),
+and epoch, from epoch 0 = the untrained model, no wall times), ``timing.csv`` (wall times, 0
+at epoch 0), ``tuning.csv`` (every lr trial),
 ``summary.json`` (the table without wall times, chosen lrs, settings), ``curves-<data>.png``,
 ``steps-<data>.png``, ``profile.png`` (several data sets), ``report.html``.
 """
@@ -35,7 +36,8 @@ def _metric(result: CompareResult, dataset: str) -> str:
 
 
 def metrics_rows(result: CompareResult) -> list[dict[str, Any]]:
-    """One row per (run, epoch); deterministic (no wall time)."""
+    """One row per (run, epoch), epoch 0 (before training) first; deterministic (no wall
+    time). A diverged run ends with a row ``epoch=None, step=<step>, diverged=True``."""
     rows = []
     for r in result.runs:
         base = {
@@ -54,7 +56,8 @@ def metrics_rows(result: CompareResult) -> list[dict[str, Any]]:
 
 
 def timing_rows(result: CompareResult) -> list[dict[str, Any]]:
-    """Wall-clock seconds at the end of each epoch (the only non-deterministic numbers)."""
+    """Wall-clock seconds at the end of each epoch, 0 at epoch 0 (the only non-deterministic
+    numbers)."""
     return [
         {
             "dataset": r.dataset,
@@ -100,8 +103,8 @@ def summary_rows(result: CompareResult, timing: bool = True) -> list[dict[str, A
             }
             if timing:
                 row["time_to_target_s"] = float(np.median(tt[:, 2]))
-                row["time_s"] = _median(
-                    [r.wall_time[-1] if r.wall_time else math.nan for r in runs]
+                row["time_s"] = _median(  # NaN: no epoch finished (only epoch 0's 0 s)
+                    [r.wall_time[-1] if len(r.wall_time) > 1 else math.nan for r in runs]
                 )
             row["diverged"] = f"{sum(r.diverged for r in runs)}/{len(runs)}"
             rows.append(row)
@@ -179,11 +182,30 @@ def _overlay_train_metric(result: CompareResult, d: str, variants: list, m: str,
     ax.set_ylabel(f"{m} (solid: validation, dashed: training)")
 
 
+def _time_axis(ax: Any, result: CompareResult, d: str, variants: list) -> None:
+    """Wall time on a symlog axis: linear from 0 (epoch 0) to the power of ten below the
+    earliest first epoch, logarithmic above, so every curve starts at 0 s and the decades
+    between BGD's and SGD's epochs stay readable."""
+    from matplotlib.ticker import NullFormatter
+
+    firsts = [
+        r.wall_time[1]
+        for v in variants
+        for r in result.runs_of(d, v.label)
+        if len(r.wall_time) > 1 and r.wall_time[1] > 0
+    ]
+    thresh = 10.0 ** math.floor(math.log10(min(firsts))) if firsts else 1.0
+    ax.set_xscale("symlog", linthresh=thresh, linscale=0.5)
+    ax.set_xlim(left=0.0)
+    ax.xaxis.set_minor_formatter(NullFormatter())  # labels collide
+
+
 def curves_figure(result: CompareResult, d: str, group: str) -> Any:
     """Rows: training loss, validation loss, accuracy (validation solid, training dashed);
-    columns: against epochs, samples seen and wall time. Median over seeds, 25-75% band."""
+    columns: against epochs, samples seen and wall time (symlog: 0 s is on the axis). Every
+    curve starts at epoch 0, the untrained model. Median over seeds, 25-75% band."""
     from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator, NullFormatter
+    from matplotlib.ticker import MaxNLocator
 
     from gdlab.lab.plots import Series, plot_loss_curves
 
@@ -209,8 +231,7 @@ def curves_figure(result: CompareResult, d: str, group: str) -> Any:
             if key == f"val_{m}":  # training accuracy dashed beside it: the generalisation gap
                 _overlay_train_metric(result, d, variants, m, x_of, axes[i, j])
             if x_of == "wall_time":  # SGD's per-sample steps take 10-100x longer than BGD's
-                axes[i, j].set_xscale("log")
-                axes[i, j].xaxis.set_minor_formatter(NullFormatter())  # labels collide
+                _time_axis(axes[i, j], result, d, variants)
             elif x_of == "epoch":
                 axes[i, j].xaxis.set_major_locator(MaxNLocator(integer=True))
             if (i, j) != (0, 0) and axes[i, j].get_legend():
@@ -408,6 +429,8 @@ def _protocol_text(result: CompareResult) -> str:
         f"An MLP (inputs → {hidden} → outputs, {s['activation']}) trained with every variant, "
         f"{tuned}, then trained for {_plural(s['epochs'], 'epoch')} from "
         f"{_plural(s['seeds'], 'seed')}. Curves show the median over seeds with the 25-75% "
-        f"band. Target for steps/samples/time to target: validation accuracy {s['target']}, "
-        "checked at the end of each epoch."
+        "band, from epoch 0 (the untrained model: step 0, 0 samples, 0 s; its training loss is "
+        "over the whole training set, later epochs' the mean over their steps). Target for "
+        f"steps/samples/time to target: validation accuracy {s['target']}, checked at epoch 0 "
+        "and at the end of each epoch."
     )
