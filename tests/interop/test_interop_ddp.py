@@ -61,6 +61,8 @@ def _worker(rank: int, init_file: str, out_dir: str) -> None:
         for name, hparams in CONFIGS:
             model = DistributedDataParallel(make_model())
             np.save(f"{out_dir}/{name}-{rank}.npy", train(model, xs, ys, name, hparams))
+        dist.barrier()  # both ranks leave together
+        open(f"{out_dir}/done-{rank}", "w").close()
     finally:
         dist.destroy_process_group()
 
@@ -68,7 +70,14 @@ def _worker(rank: int, init_file: str, out_dir: str) -> None:
 def test_ddp_two_ranks_in_sync_and_equal_to_one_process(tmp_path):
     import torch.multiprocessing as mp
 
-    mp.spawn(_worker, args=(str(tmp_path / "init"), str(tmp_path)), nprocs=WORLD, join=True)
+    try:
+        mp.spawn(_worker, args=(str(tmp_path / "init"), str(tmp_path)), nprocs=WORLD, join=True)
+    except mp.ProcessExitedException:
+        # gloo's teardown at process exit now and then aborts a rank ("terminate called without
+        # an active exception") after all the work is done; only a crash before the final
+        # barrier is a failure of what this test checks
+        if not all((tmp_path / f"done-{r}").exists() for r in range(WORLD)):
+            raise
     x, y = data()
     for name, hparams in CONFIGS:
         ranks = [np.load(tmp_path / f"{name}-{r}.npy") for r in range(WORLD)]
