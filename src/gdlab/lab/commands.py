@@ -72,7 +72,7 @@ def _result(command: str, run_dir: RunDir | None, text: str, **data: Any) -> dic
 # --------------------------------------------------------------------------- choices
 def optimizer_names() -> list[str]:
     """The optimizers the commands accept (L-BFGS is for ``surface`` paths only)."""
-    from gdlab.lab.trajectories import OPTIMIZERS
+    from gdlab.optim import OPTIMIZERS
 
     return [n for n in OPTIMIZERS if n != "lbfgs"]
 

@@ -33,18 +33,13 @@ from typing import Any
 import numpy as np
 
 from gdlab.lab.tasks import Task, batch_size_for, build_mlp, evaluate, load_task, make_loader
+from gdlab.optim import OPTIMIZERS
 
 __all__ = ["LR_RANGES", "CompareResult", "Run", "Variant", "compare", "lr_grid", "make_variants"]
 
-#: Learning-rate search range per optimizer (log grid of ``trials`` points, ends included).
-#: Plain SGD is searched 10x higher than momentum and Nesterov: a momentum of 0.9 multiplies
-#: the effective step by 1 / (1 - 0.9) = 10, so the two ranges cover the same steps.
-LR_RANGES: dict[str, tuple[float, float]] = {
-    "sgd": (1e-2, 10.0), "momentum": (1e-3, 1.0), "nesterov": (1e-3, 1.0),
-    "adagrad": (1e-3, 1.0), "adadelta": (1e-2, 10.0), "rmsprop": (1e-4, 1e-1),
-    "adam": (1e-4, 1e-1), "adamw": (1e-4, 1e-1), "nadam": (1e-4, 1e-1), "radam": (1e-4, 1e-1),
-    "adamax": (1e-4, 1e-1),
-}  # fmt: skip
+#: Learning-rate search range per optimizer (log grid of ``trials`` points, ends included):
+#: the registry's (``gdlab.optim.registry``).
+LR_RANGES: dict[str, tuple[float, float]] = {n: s.lr_range for n, s in OPTIMIZERS.items()}
 DEFAULT_RANGE = (1e-4, 1.0)
 #: Single-sample batches are searched a decade lower than ``LR_RANGES``: a one-sample gradient
 #: is far noisier than a mini-batch's, and the stable steps are correspondingly smaller.

@@ -20,7 +20,7 @@ import json
 import math
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,7 @@ import numpy as np
 from gdlab.lab.fileio import atomic_write_text
 from gdlab.lab.functions import TestFunction, get_function
 from gdlab.nn.parameter import Parameter
+from gdlab.optim import OPTIMIZERS, OptimizerSpec, get_optimizer_spec
 from gdlab.random import get_generator
 
 __all__ = [
@@ -45,61 +46,7 @@ __all__ = [
 DIVERGENCE_BOX = 1e8
 
 
-@dataclass(frozen=True)
-class OptimizerSpec:
-    """A short name for a ``gdlab.optim`` class with the lab's default settings.
-
-    ``lr`` is the class's own (torch's) default learning rate, used when a run gives none.
-    """
-
-    name: str
-    class_name: str
-    lr: float
-    defaults: dict = field(default_factory=dict)
-
-    def resolve(self) -> type:
-        import gdlab.optim as optim  # lazily: the lab must import even while optim grows
-
-        try:
-            return getattr(optim, self.class_name)
-        except AttributeError:
-            raise ValueError(
-                f"optimizer {self.name!r}: gdlab.optim has no class {self.class_name!r}"
-            ) from None
-
-
-OPTIMIZERS: dict[str, OptimizerSpec] = {
-    s.name: s
-    for s in [
-        OptimizerSpec("sgd", "SGD", 1e-3),
-        OptimizerSpec("momentum", "SGD", 1e-3, {"momentum": 0.9}),
-        OptimizerSpec("nesterov", "SGD", 1e-3, {"momentum": 0.9, "nesterov": True}),
-        OptimizerSpec("adagrad", "Adagrad", 1e-2),
-        OptimizerSpec("rmsprop", "RMSprop", 1e-2),
-        OptimizerSpec("adadelta", "Adadelta", 1.0),
-        OptimizerSpec("adam", "Adam", 1e-3),
-        OptimizerSpec("adamw", "AdamW", 1e-3),
-        OptimizerSpec("nadam", "NAdam", 2e-3),
-        OptimizerSpec("radam", "RAdam", 1e-3),
-        OptimizerSpec("adamax", "Adamax", 2e-3),
-        OptimizerSpec("rprop", "Rprop", 1e-2),
-        OptimizerSpec("asgd", "ASGD", 1e-2),
-        OptimizerSpec("lbfgs", "LBFGS", 1.0, {"line_search_fn": "strong_wolfe"}),
-    ]
-}
-# "momentum" is torch's SGD(momentum=0.9): for a constant lr it equals the articles' form
-# v ← μv + lr·g; θ ← θ − v (gdlab.optim.Momentum, usable here as a factory).
-
 OptimizerLike = str | Callable[..., Any]
-
-
-def get_optimizer_spec(name: str) -> OptimizerSpec:
-    """The registered optimizer ``name``; an unknown name lists the valid ones."""
-    try:
-        return OPTIMIZERS[name]
-    except (KeyError, TypeError):
-        valid = ", ".join(repr(k) for k in OPTIMIZERS)
-        raise ValueError(f"invalid optimizer: {name!r} (choose from {valid})") from None
 
 
 def make_optimizer(
@@ -112,7 +59,7 @@ def make_optimizer(
     if isinstance(optimizer, str):
         spec = get_optimizer_spec(optimizer)
         settings = {"lr": spec.lr if lr is None else float(lr), **spec.defaults, **hparams}
-        return spec.resolve()(params, **settings), spec.name, settings
+        return spec.cls(params, **settings), spec.name, settings
     if not callable(optimizer):
         raise TypeError(
             f"run_trajectory: optimizer must be a name or a callable factory, "
