@@ -21,6 +21,7 @@ MODULES = [
     "gdlab.optim.adamw",
     "gdlab.optim.asgd",
     "gdlab.optim.lbfgs",
+    "gdlab.optim.lion",
     "gdlab.optim.heavy_ball",
     "gdlab.optim.muon",
     "gdlab.optim.nadam",

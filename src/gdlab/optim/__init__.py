@@ -25,6 +25,7 @@ from gdlab.optim.adamw import AdamW
 from gdlab.optim.asgd import ASGD, asgd_
 from gdlab.optim.heavy_ball import Momentum, momentum_
 from gdlab.optim.lbfgs import LBFGS
+from gdlab.optim.lion import Lion, lion_
 from gdlab.optim.muon import Muon, muon_
 from gdlab.optim.nadam import NAdam, nadam_
 from gdlab.optim.optimizer import Optimizer
@@ -35,9 +36,9 @@ from gdlab.optim.rprop import Rprop, rprop_
 from gdlab.optim.sgd import SGD, sgd_
 
 __all__ = [
-    "ASGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "Momentum",
-    "Muon", "NAdam", "OPTIMIZERS", "Optimizer", "OptimizerSpec", "RAdam", "RMSprop", "Rprop",
-    "SGD", "adadelta_", "adafactor_", "adagrad_", "adam_", "adamax_", "asgd_",
-    "get_num_threads", "get_optimizer_spec", "lr_scheduler", "momentum_", "muon_", "nadam_",
-    "radam_", "rmsprop_", "rprop_", "schedules", "set_num_threads", "sgd_",
+    "ASGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "Lion",
+    "Momentum", "Muon", "NAdam", "OPTIMIZERS", "Optimizer", "OptimizerSpec", "RAdam", "RMSprop",
+    "Rprop", "SGD", "adadelta_", "adafactor_", "adagrad_", "adam_", "adamax_", "asgd_",
+    "get_num_threads", "get_optimizer_spec", "lion_", "lr_scheduler", "momentum_", "muon_",
+    "nadam_", "radam_", "rmsprop_", "rprop_", "schedules", "set_num_threads", "sgd_",
 ]  # fmt: skip

@@ -18,6 +18,7 @@ from gdlab.optim.adamax import Adamax
 from gdlab.optim.adamw import AdamW
 from gdlab.optim.asgd import ASGD
 from gdlab.optim.lbfgs import LBFGS
+from gdlab.optim.lion import Lion
 from gdlab.optim.nadam import NAdam
 from gdlab.optim.optimizer import Optimizer
 from gdlab.optim.radam import RAdam
@@ -68,6 +69,8 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         OptimizerSpec("rprop", Rprop, 1e-2),
         OptimizerSpec("asgd", ASGD, 1e-2),
         OptimizerSpec("lbfgs", LBFGS, 1.0, {"line_search_fn": "strong_wolfe"}),
+        # beyond torch.optim (issue 15), each equal to its reference implementation
+        OptimizerSpec("lion", Lion, 1e-4, lr_range=(1e-5, 1e-2)),
     ]
 }
 
