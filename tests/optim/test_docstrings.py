@@ -13,6 +13,7 @@ MODULES = [
     "gdlab.optim._lr_cyclic",
     "gdlab.optim._lr_decay",
     "gdlab.optim._fast.threads",
+    "gdlab.optim.adabelief",
     "gdlab.optim.adadelta",
     "gdlab.optim.adafactor",
     "gdlab.optim.adagrad",

@@ -27,6 +27,7 @@ ALL = [
     ("adafactor", "Adafactor", dict(lr=0.1)),
     ("muon", "Muon", dict(lr=0.1, weight_decay=0.0)),
     ("lion", "Lion", dict(lr=0.1)),
+    ("adabelief", "AdaBelief", dict(lr=0.1)),
 ]
 MAXIMIZE = [row for row in ALL if row[0] not in ("muon",)]
 IDS = [row[0] for row in ALL]
@@ -292,7 +293,7 @@ def test_many_params_on_threads_equal_one_thread(name, cls, kwargs):
 
 # Adafactor and Muon allocate by design; the optimizers of issue 15 run their reference rules,
 # formulas on whole arrays, with temporaries (none has a fast kernel yet)
-NO_ALLOC = [row for row in ALL if row[1] not in ("Adafactor", "Muon", "Lion")]
+NO_ALLOC = [row for row in ALL if row[1] not in ("Adafactor", "Muon", "Lion", "AdaBelief")]
 
 
 @pytest.mark.parametrize("name, cls, kwargs", NO_ALLOC, ids=[r[0] for r in NO_ALLOC])

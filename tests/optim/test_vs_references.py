@@ -40,17 +40,34 @@ class Row:
     rtol: float = 1e-9
 
 
-def _lion(**kw: Any) -> list[Row]:
-    ref = {k: v for k, v in kw.items() if k != "maximize"}
-    return [Row("lion-" + "-".join(f"{k}={v}" for k, v in kw.items()), "Lion", kw,
-                "lion_pytorch", "Lion", ref)]  # fmt: skip
+def _rows(
+    gdlab: str, module: str, reference: str, configs: list[dict[str, Any]],
+    rename: dict[str, str] | None = None, ref_extra: dict[str, Any] | None = None,
+) -> list[Row]:  # fmt: skip
+    """One row per config; ``rename`` maps gdlab's argument names to the reference's, and
+    ``maximize`` becomes a negated gradient (the references minimize only)."""
+    rename, rows = rename or {}, []
+    for kw in configs:
+        ref = {rename.get(k, k): v for k, v in kw.items() if k != "maximize"}
+        name = "-".join(f"{k}={v}" for k, v in kw.items())
+        rows.append(Row(f"{gdlab}-{name}", gdlab, kw, module, reference, ref | (ref_extra or {})))
+    return rows
 
 
 ROWS = [
-    *_lion(lr=0.01),
-    *_lion(lr=0.02, betas=(0.8, 0.95), weight_decay=0.1),
-    *_lion(lr=0.01, weight_decay=0.05, maximize=True),
-]
+    *_rows("Lion", "lion_pytorch", "Lion", [
+        dict(lr=0.01),
+        dict(lr=0.02, betas=(0.8, 0.95), weight_decay=0.1),
+        dict(lr=0.01, weight_decay=0.05, maximize=True),
+    ]),
+    *_rows("AdaBelief", "adabelief_pytorch", "AdaBelief", [
+        dict(lr=0.05),  # rectified (the authors' default), SGD steps while ρ_t < 5
+        dict(lr=0.05, eps=1e-8, weight_decay=0.1, rectify=False),
+        dict(lr=0.05, amsgrad=True, rectify=False, maximize=True),
+        dict(lr=0.05, amsgrad=True, weight_decay=0.1, decoupled_weight_decay=False),
+        dict(lr=0.05, betas=(0.5, 0.9), degenerated_to_sgd=False),
+    ], rename={"decoupled_weight_decay": "weight_decouple"}, ref_extra={"print_change_log": False}),
+]  # fmt: skip
 
 
 def _grad(x: np.ndarray) -> np.ndarray:
@@ -89,6 +106,8 @@ def test_equals_reference_step_by_step(row: Row):
             saved = copy.deepcopy(opt.state_dict())
             opt = getattr(optim, row.gdlab)(_groups(ours, lr), **row.kwargs)
             opt.load_state_dict(saved)
+    moved = [np.abs(p.data - x).max() for p, x in zip(ours, start, strict=True)]
+    assert min(moved) > 10 * row.kwargs["lr"] * 0.5  # a real trajectory, not a standstill
 
 
 def test_every_reference_module_is_importable_or_listed():

@@ -16,6 +16,7 @@ else the rule itself. Both give the same numbers.
 from gdlab.optim import lr_scheduler, schedules
 from gdlab.optim._fast import get_num_threads, set_num_threads
 from gdlab.optim._fast import table as _fast_table  # noqa: F401  (registers the fast kernels)
+from gdlab.optim.adabelief import AdaBelief, adabelief_
 from gdlab.optim.adadelta import Adadelta, adadelta_
 from gdlab.optim.adafactor import Adafactor, adafactor_
 from gdlab.optim.adagrad import Adagrad, adagrad_
@@ -36,9 +37,10 @@ from gdlab.optim.rprop import Rprop, rprop_
 from gdlab.optim.sgd import SGD, sgd_
 
 __all__ = [
-    "ASGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "Lion",
-    "Momentum", "Muon", "NAdam", "OPTIMIZERS", "Optimizer", "OptimizerSpec", "RAdam", "RMSprop",
-    "Rprop", "SGD", "adadelta_", "adafactor_", "adagrad_", "adam_", "adamax_", "asgd_",
-    "get_num_threads", "get_optimizer_spec", "lion_", "lr_scheduler", "momentum_", "muon_",
-    "nadam_", "radam_", "rmsprop_", "rprop_", "schedules", "set_num_threads", "sgd_",
+    "ASGD", "AdaBelief", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS",
+    "Lion", "Momentum", "Muon", "NAdam", "OPTIMIZERS", "Optimizer", "OptimizerSpec", "RAdam",
+    "RMSprop", "Rprop", "SGD", "adabelief_", "adadelta_", "adafactor_", "adagrad_", "adam_",
+    "adamax_", "asgd_", "get_num_threads", "get_optimizer_spec", "lion_", "lr_scheduler",
+    "momentum_", "muon_", "nadam_", "radam_", "rmsprop_", "rprop_", "schedules", "set_num_threads",
+    "sgd_",
 ]  # fmt: skip

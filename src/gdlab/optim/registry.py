@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from gdlab.optim.adabelief import AdaBelief
 from gdlab.optim.adadelta import Adadelta
 from gdlab.optim.adagrad import Adagrad
 from gdlab.optim.adam import Adam
@@ -71,6 +72,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         OptimizerSpec("lbfgs", LBFGS, 1.0, {"line_search_fn": "strong_wolfe"}),
         # beyond torch.optim (issue 15), each equal to its reference implementation
         OptimizerSpec("lion", Lion, 1e-4, lr_range=(1e-5, 1e-2)),
+        OptimizerSpec("adabelief", AdaBelief, 1e-3, lr_range=(1e-4, 1e-1)),
     ]
 }
 
