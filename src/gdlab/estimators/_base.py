@@ -30,6 +30,7 @@ from gdlab.estimators._api import (
 from gdlab.estimators._loop import fit_lbfgs, fit_stochastic
 from gdlab.estimators._mlp import ACTIVATIONS as _ACTIVATIONS
 from gdlab.estimators._mlp import DenseNet, glorot_arrays
+from gdlab.nn.parameter import Parameter
 
 __all__ = [
     "HAVE_SKLEARN",
@@ -216,7 +217,7 @@ class _BaseMLP(BaseEstimator):
         coefs, intercepts = glorot_arrays(sizes, self.activation, dtype, rng)
         self._model = DenseNet(coefs, intercepts, self.activation)
         self._optimizer = None
-        self._best_params = [p.data.copy() for p in self._model.parameters()]
+        self._best_flat = self._model.flat.copy()
         self._publish()
         if self._solver_name() == "lbfgs":
             return
@@ -248,10 +249,11 @@ class _BaseMLP(BaseEstimator):
         else:
             for p, a in zip(params, arrays, strict=True):
                 if a is not p.data:
-                    p.data = np.array(a, dtype=p.data.dtype)
+                    np.copyto(p.data, a, casting="same_kind")
             model.activation = self.activation
-        if getattr(self, "_best_params", None) is None:
-            self._best_params = [p.data.copy() for p in self._model.parameters()]
+        best = getattr(self, "_best_flat", None)
+        if best is None or best.shape != self._model.flat.shape:
+            self._best_flat = self._model.flat.copy()
         self._publish()
 
     def _publish(self) -> None:
@@ -260,8 +262,16 @@ class _BaseMLP(BaseEstimator):
         self.intercepts_ = [b.data for b in self._model.biases()]
 
     def _make_optimizer(self) -> Any:
-        params = list(self._model.parameters())
+        """The solver; a named element-wise one steps on the network's single flat parameter
+        (one update for all layers, the same numbers as per tensor); a class given as
+        ``solver`` gets the layers' tensors, as its rule may not be element-wise."""
         name = self._solver_name()
+        if name:
+            flat = Parameter(self._model.flat)
+            flat.grad = self._model.flat_grad
+            params = [flat]
+        else:
+            params = list(self._model.parameters())
         if name == "sgd":
             nesterov = bool(self.nesterovs_momentum and self.momentum > 0)
             return optim.SGD(
@@ -276,6 +286,17 @@ class _BaseMLP(BaseEstimator):
             )
         cls = _SOLVERS[name] if name else self.solver
         return cls(params, lr=self.learning_rate_init)
+
+    def _relink_optimizer(self) -> None:
+        """A flat solver's parameter is the network's ``flat`` array itself; an unpickled
+        estimator (joblib stores arrays apart) gets that link back, its state kept."""
+        if not self._solver_name():
+            return
+        (flat,) = [p for group in self._optimizer.param_groups for p in group["params"]]
+        if flat.data is not self._model.flat:
+            flat.data = self._model.flat
+        if flat.grad is not self._model.flat_grad:
+            flat.grad = self._model.flat_grad
 
     def _logits(self, X: np.ndarray) -> np.ndarray:
         dtype = self.coefs_[0].dtype
@@ -313,6 +334,7 @@ class _BaseMLP(BaseEstimator):
             else:
                 if not incremental or getattr(self, "_optimizer", None) is None:
                     self._optimizer = self._make_optimizer()
+                self._relink_optimizer()
                 fit_stochastic(self, X, target, weight, incremental, rng)
         self._publish()
         if not all(np.isfinite(p.data).all() for p in self._model.parameters()):

@@ -23,23 +23,36 @@ import numpy as np
 from gdlab import optim
 from gdlab.creation import from_numpy
 from gdlab.estimators._api import ConvergenceWarning
-from gdlab.estimators._loss import add_penalty, data_loss, poisson_constant
+from gdlab.estimators._loss import data_loss, poisson_constant
 from gdlab.estimators._split import validation_split
 
 __all__ = ["fit_lbfgs", "fit_stochastic"]
 
 
-def _batch_loss(est: Any, X: np.ndarray, target: np.ndarray, weight: np.ndarray | None) -> float:
+def _batch_loss(
+    est: Any,
+    X: np.ndarray,
+    target: np.ndarray,
+    weight: np.ndarray | None,
+    labels: np.ndarray | None,
+) -> float:
     """Gradients of the objective on one batch (into ``.grad``); returns its value."""
     model = est._model
+    model.zero_flat_grad()
     sw_sum = float(len(X)) if weight is None else float(weight.sum())
     w = None if weight is None else from_numpy(weight.reshape(-1, 1))
-    loss = data_loss(est._loss_kind, model(from_numpy(X)), from_numpy(target), w, sw_sum)
+    kind = est._loss_kind
+    loss = data_loss(kind, model(from_numpy(X)), from_numpy(target), w, sw_sum, labels)
     loss.backward()
-    value = float(loss.item()) + add_penalty(model.weights(), est.alpha, sw_sum)
-    if est._loss_kind == "poisson":
+    value = float(loss.item()) + model.add_penalty(est.alpha, sw_sum)
+    if kind == "poisson":
         value += poisson_constant(target, weight, sw_sum)
     return value
+
+
+def _labels(est: Any, target: np.ndarray, weight: np.ndarray | None) -> np.ndarray | None:
+    """Class indices of one-hot targets, for the gather form of the log-loss."""
+    return target.argmax(axis=1) if est._loss_kind == "log" and weight is None else None
 
 
 def fit_stochastic(
@@ -65,6 +78,7 @@ def fit_stochastic(
         X, target, weight = split.X, split.target, split.weight
         val = split
     n = len(X)
+    labels = _labels(est, target, weight)
     batch_size = est._batch_size(n)
     optimizer = est._optimizer
     order = np.arange(n)
@@ -79,8 +93,8 @@ def fit_stochastic(
             end = start + batch_size
             rows = order[start:end] if est.shuffle else slice(start, end)
             wb = None if weight is None else weight[rows]
-            optimizer.zero_grad()
-            accumulated += _batch_loss(est, X[rows], target[rows], wb) * len(X[rows])
+            lb = None if labels is None else labels[rows]
+            accumulated += _batch_loss(est, X[rows], target[rows], wb, lb) * len(X[rows])
             optimizer.step()
         est.n_iter_ += 1
         est.loss_ = accumulated / n
@@ -110,8 +124,7 @@ def fit_stochastic(
                 stacklevel=4,
             )
     if val is not None:  # keep the weights of the best validation score
-        for p, best in zip(est._model.parameters(), est._best_params, strict=True):
-            np.copyto(p.data, best)
+        np.copyto(est._model.flat, est._best_flat)
 
 
 def _update_no_improvement_count(est: Any, val: Any) -> None:
@@ -126,7 +139,7 @@ def _update_no_improvement_count(est: Any, val: Any) -> None:
             est._no_improvement_count = 0
         if score > est.best_validation_score_:
             est.best_validation_score_ = score
-            est._best_params = [p.data.copy() for p in est._model.parameters()]
+            est._best_flat = est._model.flat.copy()
         return
     if est.best_loss_ is None:  # trained with early stopping before, without it now
         est.best_loss_ = np.inf
@@ -176,9 +189,10 @@ def fit_lbfgs(est: Any, X: np.ndarray, target: np.ndarray, weight: np.ndarray | 
         line_search_fn="strong_wolfe",
     )
 
+    labels = _labels(est, target, weight)
+
     def closure() -> float:
-        opt.zero_grad()
-        return _batch_loss(est, X, target, weight)
+        return _batch_loss(est, X, target, weight, labels)
 
     opt.step(closure)
     state = opt.state[params[0]]
