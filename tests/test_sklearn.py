@@ -237,6 +237,15 @@ def test_works_without_scikit_learn():
             clf.predict(X[:, :2])
         except ValueError as e:
             assert "X has 2 features, but MLPClassifier is expecting 3" in str(e)
+        es = MLPClassifier(hidden_layer_sizes=(8,), early_stopping=True, random_state=0)
+        es.fit(X, y, sample_weight=np.ones(40))  # gdlab's own stratified split
+        assert len(es.validation_scores_) == es.n_iter_
+        try:
+            MLPClassifier(early_stopping=True).fit(X[:4], [0, 0, 0, 1])
+        except ValueError as e:
+            assert "Classes with too few members are: ['True']" in str(e)
+        else:
+            raise AssertionError("a class of one sample was not refused")
         print("ok")
         """
     )
@@ -334,3 +343,19 @@ def test_trajectory_equals_scikit_learn(kind, data, weight, settings, tol):
         np.testing.assert_array_equal(ours.predict(X[:20]), ref.predict(X[:20]))
     else:
         np.testing.assert_allclose(ours.predict(X[:20]), ref.predict(X[:20]), rtol=0, atol=tol)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "rmsprop"])
+def test_flat_solver_equals_per_tensor_solver(digits, solver):
+    """A named solver steps on the one flat parameter array; the same optimizer class given as
+    ``solver`` steps per layer tensor: element-wise rules give the same weights."""
+    Xtr, _, ytr, _ = digits
+    params = dict(hidden_layer_sizes=(16, 8), max_iter=3, random_state=0, momentum=0.0)
+    cls = {"adam": optim.Adam, "sgd": optim.SGD, "rmsprop": optim.RMSprop}[solver]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sklearn.exceptions.ConvergenceWarning)
+        flat = MLPClassifier(solver=solver, **params).fit(Xtr, ytr)
+        per_tensor = MLPClassifier(solver=cls, **params).fit(Xtr, ytr)
+    theirs = per_tensor.coefs_ + per_tensor.intercepts_
+    for a, b in zip(flat.coefs_ + flat.intercepts_, theirs, strict=True):
+        np.testing.assert_array_equal(a, b)
