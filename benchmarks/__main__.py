@@ -40,6 +40,7 @@ BENCHMARKS = {
     "sklearn_fit": "benchmarks.sklearn_fit",
     "memory": "benchmarks.memory",
     "scaling": "benchmarks.scaling",
+    "sweep_executors": "benchmarks.sweep_executors",
 }
 PLOT = Path("docs/img/benchmark_scaling.png")
 BLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
