@@ -63,6 +63,8 @@ def fit_stochastic(
     incremental: bool,
     rng: Any,
 ) -> None:
+    """``max_iter`` epochs (one for ``partial_fit``) of shuffled mini-batches, holding out
+    the early-stopping validation set first and restoring its best weights at the end."""
     if est.early_stopping and incremental:
         raise ValueError("partial_fit does not support early_stopping=True")
     val = None
@@ -92,9 +94,10 @@ def fit_stochastic(
         for start in range(0, n, batch_size):
             end = start + batch_size
             rows = order[start:end] if est.shuffle else slice(start, end)
+            xb = X[rows]
             wb = None if weight is None else weight[rows]
             lb = None if labels is None else labels[rows]
-            accumulated += _batch_loss(est, X[rows], target[rows], wb, lb) * len(X[rows])
+            accumulated += _batch_loss(est, xb, target[rows], wb, lb) * len(xb)
             optimizer.step()
         est.n_iter_ += 1
         est.loss_ = accumulated / n
