@@ -12,15 +12,15 @@ import numpy as np
 import pytest
 
 from gdlab import cli
-from gdlab.lab import compare as cmp
+from gdlab.lab.compare import protocol as cmp
 from gdlab.lab.config import (
-    TRAIN_DEFAULTS,
     ConfigError,
     apply_overrides,
     dumps_toml,
     loads_toml,
     parse_override,
 )
+from gdlab.lab.train_config import TRAIN_DEFAULTS
 
 pytest.importorskip("matplotlib")
 pytest.importorskip("sklearn")
@@ -172,12 +172,12 @@ def test_ctrl_c_exits_130_with_partial_results(tmp_path, capsys, monkeypatch):
 
 
 def test_ctrl_c_anywhere_exits_130(monkeypatch, capsys):
-    from gdlab.lab import commands
+    from gdlab.cli import datasets
 
-    def boom(args):
+    def boom(config, session):
         raise KeyboardInterrupt
 
-    monkeypatch.setitem(commands.COMMANDS, "datasets", boom)
+    monkeypatch.setitem(cli.COMMANDS, "datasets", datasets.COMMAND._replace(run=boom))
     assert cli.main(["datasets"]) == 130
 
 
@@ -369,7 +369,7 @@ def _fake_checkout(root):
 )  # fmt: skip
 def test_bench_runs_the_suite_of_the_checkout(where, argv, passed, tmp_path, monkeypatch):
     import gdlab
-    from gdlab.lab import bench
+    from gdlab.cli import bench
 
     repo = _fake_checkout(tmp_path / "repo")
     calls = []
@@ -396,7 +396,7 @@ def test_bench_outside_a_checkout_exits_2(tmp_path, monkeypatch, capsys):
 
 
 def test_bench_smoke_runs_for_real(capfd):
-    from gdlab.lab.bench import find_checkout
+    from gdlab.cli.bench import find_checkout
 
     if find_checkout() is None:
         pytest.skip("not in a source checkout")
