@@ -402,3 +402,27 @@ def test_bench_smoke_runs_for_real(capfd):
         pytest.skip("not in a source checkout")
     assert cli.main(["bench", "--smoke", "--only", "engine_overhead", "--threads", "1"]) == 0
     assert "engine overhead" in capfd.readouterr().out
+
+
+# --------------------------------------------------------------------------- typed configs
+REQUIRED = {"reproduce": ["d2l_gd_2d"], "schedule": ["constant"]}
+
+
+@pytest.mark.parametrize("name", [n for n, c in cli.COMMANDS.items() if c.config is not None])
+def test_parser_defaults_are_the_config_defaults(name):
+    """Each option is spelled once, on its config field: the parser's defaults are the
+    dataclass's and every field with a spelling is an argument."""
+    command = cli.COMMANDS[name]
+    inv = cli.parse(cli.build_parser(), [name, *REQUIRED.get(name, [])])
+    assert inv.config == command.config()
+
+
+def test_parsed_options_reach_the_config_and_config_toml(tmp_path):
+    argv = [*TINIER, "--epochs", "1", "--target", "0.5", "--out", str(tmp_path), "-q"]
+    inv = cli.parse(cli.build_parser(), argv)
+    assert (inv.config.epochs, inv.config.target, inv.config.datasets) == (1, 0.5, ["iris"])
+    assert inv.output.out == str(tmp_path) and inv.output.quiet
+    assert cli.main(argv) == 0
+    saved = loads_toml((tmp_path / "config.toml").read_text())
+    want = {k: v for k, v in inv.config.settings().items() if v is not None}
+    assert saved == want
