@@ -29,7 +29,6 @@ from gdlab.lab.optimizers import OptimizerLike, make_optimizer
 from gdlab.lab.output.fileio import atomic_write_text
 from gdlab.lab.surface.functions import TestFunction, get_function
 from gdlab.nn.parameter import Parameter
-from gdlab.optim import LBFGS
 from gdlab.random import get_generator
 
 __all__ = ["Trajectory", "load_trajectories", "run_trajectory", "save_trajectories"]
@@ -197,7 +196,8 @@ def run_trajectory(
     points = np.full((steps + 1, 2), np.nan)
     points[0] = x0
     diverged_step = None
-    is_lbfgs = isinstance(opt, LBFGS)  # takes a closure and may evaluate f several times
+    # L-BFGS takes a closure and may evaluate f several times per step (as train.Trainer).
+    is_lbfgs = bool(getattr(opt, "requires_closure", False))
     with np.errstate(all="ignore"):
         for k in range(1, steps + 1):
             if is_lbfgs:
