@@ -19,108 +19,22 @@ import io
 import json
 import math
 import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from gdlab.lab.fileio import atomic_write_text
-from gdlab.lab.functions import TestFunction, get_function
+from gdlab.lab.optimizers import OptimizerLike, make_optimizer
+from gdlab.lab.output.fileio import atomic_write_text
+from gdlab.lab.surface.functions import TestFunction, get_function
 from gdlab.nn.parameter import Parameter
 from gdlab.random import get_generator
 
-__all__ = [
-    "OPTIMIZERS",
-    "OptimizerSpec",
-    "Trajectory",
-    "get_optimizer_spec",
-    "load_trajectories",
-    "make_optimizer",
-    "run_trajectory",
-    "save_trajectories",
-]
+__all__ = ["Trajectory", "load_trajectories", "run_trajectory", "save_trajectories"]
 
 #: A run is declared diverged when a coordinate leaves [-DIVERGENCE_BOX, DIVERGENCE_BOX].
 DIVERGENCE_BOX = 1e8
-
-
-@dataclass(frozen=True)
-class OptimizerSpec:
-    """A short name for a ``gdlab.optim`` class with the lab's default settings.
-
-    ``lr`` is the class's own (torch's) default learning rate, used when a run gives none.
-    """
-
-    name: str
-    class_name: str
-    lr: float
-    defaults: dict = field(default_factory=dict)
-
-    def resolve(self) -> type:
-        import gdlab.optim as optim  # lazily: the lab must import even while optim grows
-
-        try:
-            return getattr(optim, self.class_name)
-        except AttributeError:
-            raise ValueError(
-                f"optimizer {self.name!r}: gdlab.optim has no class {self.class_name!r}"
-            ) from None
-
-
-OPTIMIZERS: dict[str, OptimizerSpec] = {
-    s.name: s
-    for s in [
-        OptimizerSpec("sgd", "SGD", 1e-3),
-        OptimizerSpec("momentum", "SGD", 1e-3, {"momentum": 0.9}),
-        OptimizerSpec("nesterov", "SGD", 1e-3, {"momentum": 0.9, "nesterov": True}),
-        OptimizerSpec("adagrad", "Adagrad", 1e-2),
-        OptimizerSpec("rmsprop", "RMSprop", 1e-2),
-        OptimizerSpec("adadelta", "Adadelta", 1.0),
-        OptimizerSpec("adam", "Adam", 1e-3),
-        OptimizerSpec("adamw", "AdamW", 1e-3),
-        OptimizerSpec("nadam", "NAdam", 2e-3),
-        OptimizerSpec("radam", "RAdam", 1e-3),
-        OptimizerSpec("adamax", "Adamax", 2e-3),
-        OptimizerSpec("rprop", "Rprop", 1e-2),
-        OptimizerSpec("asgd", "ASGD", 1e-2),
-        OptimizerSpec("lbfgs", "LBFGS", 1.0, {"line_search_fn": "strong_wolfe"}),
-    ]
-}
-# "momentum" is torch's SGD(momentum=0.9): for a constant lr it equals the articles' form
-# v ← μv + lr·g; θ ← θ − v (gdlab.optim.Momentum, usable here as a factory).
-
-OptimizerLike = str | Callable[..., Any]
-
-
-def get_optimizer_spec(name: str) -> OptimizerSpec:
-    """The registered optimizer ``name``; an unknown name lists the valid ones."""
-    try:
-        return OPTIMIZERS[name]
-    except (KeyError, TypeError):
-        valid = ", ".join(repr(k) for k in OPTIMIZERS)
-        raise ValueError(f"invalid optimizer: {name!r} (choose from {valid})") from None
-
-
-def make_optimizer(
-    optimizer: OptimizerLike, params: Sequence[Any], lr: float | None = None, **hparams: Any
-) -> tuple[Any, str, dict]:
-    """Build an optimizer from a short name or a factory; return it, its name and settings.
-
-    A factory is any callable ``factory(params, lr=..., **hparams)``, e.g. an optimizer class.
-    """
-    if isinstance(optimizer, str):
-        spec = get_optimizer_spec(optimizer)
-        settings = {"lr": spec.lr if lr is None else float(lr), **spec.defaults, **hparams}
-        return spec.resolve()(params, **settings), spec.name, settings
-    if not callable(optimizer):
-        raise TypeError(
-            f"run_trajectory: optimizer must be a name or a callable factory, "
-            f"got {type(optimizer).__name__}"
-        )
-    settings = ({} if lr is None else {"lr": float(lr)}) | hparams
-    name = getattr(optimizer, "__name__", type(optimizer).__name__).lower()
-    return optimizer(params, **settings), name, settings
 
 
 @dataclass
@@ -282,7 +196,8 @@ def run_trajectory(
     points = np.full((steps + 1, 2), np.nan)
     points[0] = x0
     diverged_step = None
-    is_lbfgs = type(opt).__name__ == "LBFGS"
+    # L-BFGS takes a closure and may evaluate f several times per step (as train.Trainer).
+    is_lbfgs = bool(getattr(opt, "requires_closure", False))
     with np.errstate(all="ignore"):
         for k in range(1, steps + 1):
             if is_lbfgs:

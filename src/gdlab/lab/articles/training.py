@@ -19,18 +19,22 @@ t + 1 instead of t, is run too and its end point reported.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-__all__ = ["ARTICLE_EXPERIMENTS", "article_adam", "article_batch_modes", "reproduce"]
+import gdlab
+from gdlab import datasets, nn, optim, train
+from gdlab.lab.articles.registry import Experiment, register_experiment
+from gdlab.lab.output.report import Report
+from gdlab.lab.output.rundir import RunDir
+from gdlab.lab.tasks import make_loader
+from gdlab.random import get_generator
+
+__all__ = ["article_adam", "article_batch_modes"]
 
 
 def _mlp_8_1_1(seed: int) -> Any:
-    from gdlab import nn
-    from gdlab.random import get_generator
-
     model = nn.Sequential(nn.Linear(8, 1), nn.Sigmoid(), nn.Linear(1, 1)).double()
     rng = get_generator(seed)
     for layer in (model[0], model[2]):  # torch's default init, from the seed
@@ -42,9 +46,6 @@ def _mlp_8_1_1(seed: int) -> Any:
 
 def _article_loop(x: np.ndarray, y: np.ndarray, seed: int, epochs: int) -> list[float]:
     """Article 002's loop as printed: full batch, SGD lr 1e-3, and no ``zero_grad``."""
-    import gdlab
-    from gdlab import nn, optim
-
     model = _mlp_8_1_1(seed)
     opt = optim.SGD(model.parameters(), lr=1e-3)
     loss_fn, tx, ty, losses = nn.MSELoss(), gdlab.tensor(x), gdlab.tensor(y), []
@@ -58,9 +59,6 @@ def _article_loop(x: np.ndarray, y: np.ndarray, seed: int, epochs: int) -> list[
 
 def article_batch_modes(seed: int = 0, epochs: int = 100) -> dict[str, Any]:
     """Article 002's experiment; returns per-step losses of every mode and the article loop."""
-    from gdlab import datasets, nn, optim, train
-    from gdlab.lab.tasks import make_loader
-
     b = datasets.load("article_uniform", seed=seed)
     x, y = b.X_train, b.y_train
     curves: dict[str, dict[str, Any]] = {}
@@ -94,9 +92,6 @@ def _adam_numpy(x: np.ndarray, y: np.ndarray, passes: int, article: bool) -> np.
 
 def article_adam(passes: int = 1000) -> dict[str, Any]:
     """Article 003's Adam run with gdlab and the two NumPy references."""
-    from gdlab import datasets, nn, optim, train
-    from gdlab.lab.tasks import make_loader
-
     b = datasets.load("article_six_samples")
     x, y = np.asarray(b.X_train, np.float64), np.asarray(b.y_train, np.float64)
     model = nn.Linear(3, 1, bias=False).double()
@@ -143,10 +138,8 @@ def _outline() -> list[Any]:
     return [patheffects.Stroke(linewidth=3.6, foreground="white"), patheffects.Normal()]
 
 
-def _write_batch_modes(run_dir: Any, seed: int) -> dict[str, Any]:
+def _write_batch_modes(run_dir: RunDir, seed: int) -> dict[str, Any]:
     from matplotlib.figure import Figure
-
-    from gdlab.lab.report import Report
 
     curves = article_batch_modes(seed)
     rows = [
@@ -199,9 +192,7 @@ def _write_batch_modes(run_dir: Any, seed: int) -> dict[str, Any]:
     return {"table": table, "report": str(rep.save(run_dir))}
 
 
-def _write_adam(run_dir: Any, seed: int) -> dict[str, Any]:
-    from gdlab.lab.report import Report
-
+def _write_adam(run_dir: RunDir, seed: int) -> dict[str, Any]:
     res = article_adam()
     table = [
         {"run": "gdlab optim.Adam", "theta": _vec(res["theta"]), "error": res["error"]},
@@ -237,61 +228,11 @@ def _vec(a: np.ndarray) -> str:
     return "(" + ", ".join(f"{float(v):.6f}" for v in a) + ")"
 
 
-ARTICLE_EXPERIMENTS: dict[str, tuple[Callable[[Any, int], dict[str, Any]], str]] = {
-    "article_batch_modes": (_write_batch_modes, "article 002: BGD / MBGD / SGD on (100, 8)"),
-    "article_adam": (_write_adam, "article 003: Adam, per-sample, six-sample regression"),
-}
-
-
-def reproduce(name: str, run_dir: Any, seed: int = 0) -> dict[str, Any]:
-    """Run experiment ``name`` (an article's, or one of ``lab.experiments``) into ``run_dir``."""
-    from gdlab.lab.compare_report import format_table
-
-    if name in ARTICLE_EXPERIMENTS:
-        out = ARTICLE_EXPERIMENTS[name][0](run_dir, seed)
-    else:
-        out = _registry_experiment(name, run_dir, seed)
-    out["text"] = format_table(out["table"]) + f"\n\nreport: {out['report']}"
-    out["results"] = out.pop("table")
-    return out
-
-
-def _fmt(v: Any) -> str:
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, list | tuple):
-        return "(" + ", ".join(_fmt(x) for x in v) + ")"
-    return f"{v:.6f}" if isinstance(v, float) else str(v)
-
-
-def _registry_experiment(name: str, run_dir: Any, seed: int) -> dict[str, Any]:
-    """A textbook experiment of ``gdlab.lab.experiments``: computed vs published numbers."""
-    from gdlab.lab import experiments
-    from gdlab.lab.report import Report
-    from gdlab.lab.trajectories import save_trajectories
-
-    res = experiments.reproduce(name)
-    d = res.to_dict()
-    bad = res.mismatches()
-    table = [{"key": k, "computed": _fmt(v), "published": _fmt(d["expected"].get(k, "–")),
-              "match": None if k not in d["expected"] else k not in bad}
-             for k, v in d["computed"].items()]  # fmt: skip
-    settings = {"experiment": name, "source": res.source, "tolerance": res.tolerance}
-    run_dir.write_config(settings)
-    run_dir.write_metrics(table)
-    run_dir.write_json("summary.json", d)
-    rep = Report(f"Reproduce {name}", subtitle=res.description, seed=seed, settings=settings)
-    rep.add_text(f"Source: {res.source}. {res.notes}")
-    rep.add_table(table, caption=f"Computed vs published (tolerance {res.tolerance:g})",
-                  bad=[r["match"] is False for r in table])  # fmt: skip
-    if res.trajectories:
-        save_trajectories(res.trajectories, run_dir.path / "paths.csv")
-    try:
-        fig = res.plot()
-    except ValueError:
-        fig = None
-    if fig is not None:
-        run_dir.save_figure(fig, "paths")
-        rep.add_figure(fig, caption=res.description)
-    out = {"table": table, "report": str(rep.save(run_dir)), "matches": res.matches}
-    return out | ({} if res.matches else {"exit_code": 1})
+register_experiment(
+    Experiment("article_batch_modes", "article 002: BGD / MBGD / SGD on (100, 8)",
+               "the articles (002)", _write_batch_modes)
+)  # fmt: skip
+register_experiment(
+    Experiment("article_adam", "article 003: Adam, per-sample, six-sample regression",
+               "the articles (003)", _write_adam)
+)  # fmt: skip

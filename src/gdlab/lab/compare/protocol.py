@@ -3,11 +3,11 @@
 The protocol (``compare``):
 
 1. Every *variant* (an optimizer at a batch mode: ``adam`` at mini-batch, plain SGD at the full
-   batch, ...) gets the same budget of ``trials`` learning rates: a log-spaced grid over its
-   family's documented range ``LR_RANGES`` (adaptive methods are searched lower than SGD, whose
-   useful lrs are ~100x larger). Each trial trains ``tune_epochs`` epochs from the first seed
-   and is scored by its final **validation** loss; a diverged trial scores +inf; ties go to the
-   smaller lr.
+   batch, ...) gets the same budget of ``trials`` learning rates by the lab's one search
+   protocol (``gdlab.lab.search``): a log-spaced grid over its family's documented range
+   ``LR_RANGES`` (adaptive methods are searched lower than SGD, whose useful lrs are ~100x
+   larger). Each trial trains ``tune_epochs`` epochs from the first seed and is scored by its
+   final **validation** loss; a diverged trial scores +inf; ties go to the smaller lr.
 2. At its best lr each variant is trained ``epochs`` epochs from ``seeds`` seeds (the seed
    fixes the initial weights and the shuffling; the data split is fixed by ``seed``).
 3. Results: training and validation loss and accuracy at epoch 0 (the untrained model, step 0,
@@ -32,36 +32,23 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.lab.tasks import Task, batch_size_for, build_mlp, evaluate, load_task, make_loader
+from gdlab import train
+from gdlab.lab.compare.config import CompareConfig
+from gdlab.lab.optimizers import DEFAULT_OPTIMIZERS, make_optimizer
+from gdlab.lab.search import best_lr, lr_grid, trial_score
+from gdlab.lab.tasks import (
+    BATCH_MODES,
+    Task,
+    batch_size_for,
+    build_mlp,
+    evaluate,
+    load_task,
+    make_loader,
+)
 
-__all__ = ["LR_RANGES", "CompareResult", "Run", "Variant", "compare", "lr_grid", "make_variants"]
-
-#: Learning-rate search range per optimizer (log grid of ``trials`` points, ends included).
-#: Plain SGD is searched 10x higher than momentum and Nesterov: a momentum of 0.9 multiplies
-#: the effective step by 1 / (1 - 0.9) = 10, so the two ranges cover the same steps.
-LR_RANGES: dict[str, tuple[float, float]] = {
-    "sgd": (1e-2, 10.0), "momentum": (1e-3, 1.0), "nesterov": (1e-3, 1.0),
-    "adagrad": (1e-3, 1.0), "adadelta": (1e-2, 10.0), "rmsprop": (1e-4, 1e-1),
-    "adam": (1e-4, 1e-1), "adamw": (1e-4, 1e-1), "nadam": (1e-4, 1e-1), "radam": (1e-4, 1e-1),
-    "adamax": (1e-4, 1e-1),
-}  # fmt: skip
-DEFAULT_RANGE = (1e-4, 1.0)
-#: Single-sample batches are searched a decade lower than ``LR_RANGES``: a one-sample gradient
-#: is far noisier than a mini-batch's, and the stable steps are correspondingly smaller.
-BATCH_ONE_SCALE = 0.1
+__all__ = ["CompareResult", "Run", "Variant", "compare", "make_variants", "run_compare"]
 
 Progress = Callable[[str], None]
-
-
-def lr_grid(optimizer: str, trials: int, batch_mode: str = "mbgd") -> np.ndarray:
-    """``trials`` log-spaced lrs over ``LR_RANGES[optimizer]`` (the middle of it when 1),
-    a decade lower for single-sample batches (``batch_mode="sgd"``)."""
-    lo, hi = LR_RANGES.get(optimizer, DEFAULT_RANGE)
-    if batch_mode == "sgd":
-        lo, hi = lo * BATCH_ONE_SCALE, hi * BATCH_ONE_SCALE
-    if trials == 1:
-        return np.array([float(np.sqrt(lo * hi))])
-    return np.geomspace(lo, hi, trials)
 
 
 @dataclass(frozen=True)
@@ -125,26 +112,28 @@ class CompareResult:
 
     datasets: list[str]
     variants: list[Variant]
-    settings: dict[str, Any]
+    config: CompareConfig
     tuning: list[dict[str, Any]] = field(default_factory=list)
     best_lr: dict[tuple[str, str], float] = field(default_factory=dict)  # (dataset, label)
     runs: list[Run] = field(default_factory=list)
     interrupted: bool = False
 
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The settings as ``config.toml`` and the report show them."""
+        return self.config.settings()
+
     def runs_of(self, dataset: str, label: str) -> list[Run]:
         return [r for r in self.runs if r.dataset == dataset and r.variant.label == label]
 
 
-def _train(task: Task, v: Variant, lr: float, seed: int, epochs: int, opts: dict) -> Run:
+def _train(task: Task, v: Variant, lr: float, seed: int, epochs: int, config: CompareConfig) -> Run:
     """Train one variant at one lr from one seed; divergence ends the run, marked."""
-    from gdlab import train
-    from gdlab.lab.trajectories import make_optimizer
-
     model = build_mlp(
-        task.n_features, opts["hidden"], task.n_outputs, activation=opts["activation"], seed=seed
+        task.n_features, config.hidden, task.n_outputs, activation=config.activation, seed=seed
     )
     optimizer, _, _ = make_optimizer(v.optimizer, list(model.parameters()), lr=lr)
-    bs = batch_size_for(v.batch_mode, opts["batch_size"])
+    bs = batch_size_for(v.batch_mode, config.batch_size)
     loader = make_loader(task.x_train, task.y_train, bs, seed=seed)
     val_loader = make_loader(task.x_val, task.y_val, None, shuffle=False)
     loss_fn = task.loss()
@@ -231,22 +220,15 @@ def _run_from_history(
 
 
 def _tune(
-    task: Task,
-    v: Variant,
-    trials: int,
-    tune_epochs: int,
-    seed: int,
-    opts: dict,
-    result: CompareResult,
-    progress: Progress | None,
+    task: Task, v: Variant, config: CompareConfig, result: CompareResult, progress: Progress | None
 ) -> float:
-    scores = []
-    for lr in lr_grid(v.optimizer, trials, v.batch_mode):
+    """The variant's best lr of ``config.trials`` by final validation loss (``lab.search``)."""
+    scores = {}
+    for lr in lr_grid(v.optimizer, config.trials, v.batch_mode):
         if progress:
             progress(f"tune {task.name} {v.label} lr={lr:.3g}")
-        run = _train(task, v, float(lr), seed, tune_epochs, opts)
-        score = run.final("val_loss")
-        score = float("inf") if run.diverged or not np.isfinite(score) else score
+        run = _train(task, v, float(lr), config.seed, config.tune_epochs, config)
+        score = trial_score(run.final("val_loss"), run.diverged)
         result.tuning.append(
             {
                 "dataset": task.name,
@@ -256,15 +238,15 @@ def _tune(
                 "diverged": run.diverged,
             }
         )
-        scores.append((score, float(lr)))
-    return min(scores)[1]
+        scores[float(lr)] = (score,)
+    return best_lr(scores)
 
 
 def compare(
     datasets: str | Sequence[str] = "digits",
     *,
-    optimizers: Sequence[str] = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"),
-    batch_modes: Sequence[str] = ("bgd", "sgd", "mbgd"),
+    optimizers: Sequence[str] = tuple(DEFAULT_OPTIMIZERS),
+    batch_modes: Sequence[str] = tuple(BATCH_MODES),
     batch_optimizer: str = "sgd",
     hidden: Sequence[int] = (32,),
     activation: str = "relu",
@@ -281,79 +263,62 @@ def compare(
 ) -> CompareResult:
     """Tune every variant with the same budget, then train it from ``seeds`` seeds.
 
+    The arguments are ``CompareConfig``'s fields (``datasets`` may be one name);
+    ``run_compare(config)`` is the same with the config built.
+
     On Ctrl-C the runs finished so far are returned with ``interrupted=True`` instead of
     raising; ``gdlab compare`` writes them and then exits with code 130.
-
-    Args:
-        datasets: one name or several (several give performance profiles).
-        optimizers: optimizer names, run at mini-batch size ``batch_size``.
-        batch_modes: ``bgd``/``sgd``/``mbgd``, each run with ``batch_optimizer``.
-        hidden, activation: the MLP.
-        epochs, seeds: length and number of the final runs.
-        trials, tune_epochs: the tuning budget (lrs per variant, epochs per trial).
-        lr: a fixed lr for every variant instead of tuning.
-        target: validation accuracy (R² for regression) for "time to target".
-        seed: data split, tuning and first final-run seed (runs use seed, seed+1, ...).
 
     Example:
         >>> res = compare("iris", optimizers=["sgd", "adam"], batch_modes=[], epochs=5, seeds=2)
         >>> {v.label: res.best_lr[("iris", v.label)] for v in res.variants}
     """
-    names = [datasets] if isinstance(datasets, str) else list(datasets)
-    variants = make_variants(optimizers, batch_modes, batch_optimizer, batch_size)
-    settings = {
-        "datasets": names,
-        "optimizers": list(optimizers),
-        "batch_modes": list(batch_modes),
-        "batch_optimizer": batch_optimizer,
-        "hidden": list(hidden),
-        "activation": activation,
-        "batch_size": batch_size,
-        "epochs": epochs,
-        "trials": trials,
-        "tune_epochs": tune_epochs,
-        "seeds": seeds,
-        "lr": lr,
-        "target": target,
-        "val_fraction": val_fraction,
-        "seed": seed,
-        "lr_ranges": {
-            o: list(LR_RANGES.get(o, DEFAULT_RANGE))
-            for o in dict.fromkeys([*optimizers, batch_optimizer])  # ordered: same bytes
-        },
-        "batch_one_lr_scale": BATCH_ONE_SCALE,
-    }
-    result = CompareResult(names, variants, settings)
-    opts = {"hidden": list(hidden), "activation": activation, "batch_size": batch_size}
+    config = CompareConfig(
+        datasets=[datasets] if isinstance(datasets, str) else list(datasets),
+        optimizers=list(optimizers),
+        batch_modes=list(batch_modes),
+        batch_optimizer=batch_optimizer,
+        hidden=list(hidden),
+        activation=activation,
+        batch_size=batch_size,
+        epochs=epochs,
+        trials=trials,
+        tune_epochs=tune_epochs,
+        seeds=seeds,
+        lr=lr,
+        target=target,
+        val_fraction=val_fraction,
+        seed=seed,
+    )
+    return run_compare(config, progress)
+
+
+def run_compare(config: CompareConfig, progress: Progress | None = None) -> CompareResult:
+    """``compare`` with its settings as a ``CompareConfig`` (what ``gdlab compare`` calls)."""
+    variants = make_variants(
+        config.optimizers, config.batch_modes, config.batch_optimizer, config.batch_size
+    )
+    result = CompareResult(list(config.datasets), variants, config)
     try:
-        _compare_all(result, names, variants, opts, progress)
+        _compare_all(result, config, progress)
     except KeyboardInterrupt:
         result.interrupted = True
     return result
 
 
-def _compare_all(
-    result: CompareResult,
-    names: list[str],
-    variants: list[Variant],
-    opts: dict,
-    progress: Progress | None,
-) -> None:
-    s = result.settings
-    for name in names:
-        task = load_task(name, seed=s["seed"], val_fraction=s["val_fraction"])
+def _compare_all(result: CompareResult, config: CompareConfig, progress: Progress | None) -> None:
+    for name in config.datasets:
+        task = load_task(name, seed=config.seed, val_fraction=config.val_fraction)
         cache: dict[tuple[str, str], tuple[float, list[Run]]] = {}
-        for v in variants:
+        for v in result.variants:
             key = (v.optimizer, v.batch_mode)
             if key not in cache:
-                best = s["lr"] or _tune(
-                    task, v, s["trials"], s["tune_epochs"], s["seed"], opts, result, progress
-                )
+                best = config.lr or _tune(task, v, config, result, progress)
                 runs = []
-                for k in range(s["seeds"]):
+                for k in range(config.seeds):
                     if progress:
-                        progress(f"train {name} {v.label} seed {s['seed'] + k}")
-                    runs.append(_train(task, v, best, s["seed"] + k, s["epochs"], opts))
+                        progress(f"train {name} {v.label} seed {config.seed + k}")
+                    runs.append(_train(task, v, best, config.seed + k, config.epochs, config))
                 cache[key] = (best, runs)
             best, runs = cache[key]
             result.best_lr[(name, v.label)] = best
