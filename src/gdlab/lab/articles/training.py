@@ -29,7 +29,6 @@ import gdlab
 from gdlab import datasets, nn, optim, train
 from gdlab.lab.articles.claims import Check, ClaimResult, write_claim
 from gdlab.lab.articles.registry import Experiment, register_experiment
-from gdlab.lab.output.report import Report
 from gdlab.lab.output.rundir import RunDir
 from gdlab.lab.tasks import make_loader
 from gdlab.random import get_generator
@@ -190,7 +189,7 @@ def _write_batch_modes(run_dir: RunDir, seed: int, full: bool = False) -> dict[s
         for k, c in curves.items()
         for i, v in enumerate(c["loss"])
     ]
-    run_dir.write_metrics(rows)
+    run_dir.write_csv("steps.csv", rows)
     fig = Figure(figsize=(9, 5), layout="constrained")
     ax = fig.add_subplot()
     styles = {"SGD (1)": ("C4", 0.5, 0.35), "MBGD (20)": ("C2", 0.9, 0.6),
@@ -214,7 +213,6 @@ def _write_batch_modes(run_dir: RunDir, seed: int, full: bool = False) -> dict[s
     )
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper right", ncol=2, fontsize=9)
-    run_dir.save_figure(fig, "loss-curves")
     table = [
         {
             "mode": k,
@@ -225,14 +223,35 @@ def _write_batch_modes(run_dir: RunDir, seed: int, full: bool = False) -> dict[s
         }
         for k, c in curves.items()
     ]
-    settings = {"experiment": "article_batch_modes", "seed": seed, "lr": 1e-3, "epochs": 100}
-    run_dir.write_config(settings)
-    run_dir.write_json("summary.json", {"results": table, "settings": settings})
-    rep = Report("Article 002: BGD, MBGD and SGD", seed=seed, settings=settings)
-    rep.add_text(__doc__.split("\n\n")[1])
-    rep.add_table(table, caption="First and last step loss, and the mean loss of the last epoch")
-    rep.add_figure(fig, caption="BGD smooth, MBGD jagged, SGD very noisy")
-    return {"table": table, "report": str(rep.save(run_dir))}
+    settings = {"lr": 1e-3, "epochs": 100}
+    result = ClaimResult(table, _batch_mode_checks(curves), settings, {"loss-curves": lambda: fig},
+                         notes=__doc__.split("\n\n")[1])  # fmt: skip
+    return write_claim("article_batch_modes", "article 002: BGD / MBGD / SGD on (100, 8)",
+                       "the articles (002)", result, run_dir, seed)  # fmt: skip
+
+
+def _roughness(loss: list[float]) -> float:
+    """Spread of the step-to-step change of log loss: 0 for a smooth descent."""
+    return float(np.std(np.diff(np.log(np.asarray(loss, dtype=np.float64)))))
+
+
+def _batch_mode_checks(curves: dict[str, dict[str, Any]]) -> list[Check]:
+    bgd, mbgd, sgd = (curves[k]["loss"] for k in ("BGD (100)", "MBGD (20)", "SGD (1)"))
+    article = curves["article loop (no zero_grad)"]["loss"]
+    rough = [_roughness(c) for c in (bgd, mbgd, sgd)]
+    final = [float(_epoch_means(curves[k])[-1]) for k in ("BGD (100)", "MBGD (20)", "SGD (1)")]
+    apart = float(np.abs(np.subtract(article, bgd)).max())
+    return [
+        Check("the full batch descends smoothly (loss never rises)",
+              bool(np.all(np.diff(bgd) <= 1e-12)), f"{bgd[0]:.3f} -> {bgd[-1]:.3f}"),
+        Check("smaller batches are noisier: roughness SGD > MBGD > BGD",
+              rough[2] > rough[1] > rough[0], " > ".join(f"{r:.4f}" for r in rough[::-1])),
+        Check("more updates per epoch: after 100 epochs SGD < MBGD < BGD (epoch-mean loss)",
+              final[2] < final[1] < final[0], " < ".join(f"{v:.3f}" for v in final[::-1])),
+        Check("without zero_grad the gradients accumulate: same first loss, then the paths part",
+              article[0] == bgd[0] and apart > 1e-3,
+              f"first {article[0]:.4f} = {bgd[0]:.4f}; max difference {apart:.3f}"),
+    ]  # fmt: skip
 
 
 def _adam_figure(res: dict[str, Any]) -> Any:

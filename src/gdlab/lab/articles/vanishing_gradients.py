@@ -22,7 +22,7 @@ import gdlab
 from gdlab import datasets, nn
 from gdlab.lab.articles.claims import Check, ClaimResult, claim
 
-__all__ = ["Setting", "layer_gradient_norms", "vanishing_gradients"]
+__all__ = ["Setting", "digits_batch", "layer_gradient_norms", "vanishing_gradients"]
 
 ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
 INITS = ("default", "xavier", "he")
@@ -72,12 +72,18 @@ def _build(s: Setting, depth: int, seed: int) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def layer_gradient_norms(s: Setting, depth: int, seed: int = 0) -> tuple[list[float], float]:
-    """Per-Linear-layer weight-gradient norms (input side first) and the total norm after
-    clipping to :data:`CLIP`, for one batch of 256 digits."""
+def digits_batch(n: int = 256) -> tuple[gdlab.Tensor, gdlab.Tensor]:
+    """The first ``n`` digits, scaled to [0, 1], and their labels."""
     bunch = datasets.load("digits", seed=0)
-    x = gdlab.tensor(bunch.X_train[:256] / 16.0)
-    y = gdlab.tensor(bunch.y_train[:256])
+    return gdlab.tensor(bunch.X_train[:n] / 16.0), gdlab.tensor(bunch.y_train[:n])
+
+
+def layer_gradient_norms(
+    s: Setting, depth: int, batch: tuple[gdlab.Tensor, gdlab.Tensor], seed: int = 0
+) -> tuple[list[float], float]:
+    """Per-Linear-layer weight-gradient norms (input side first) and the total norm after
+    clipping to :data:`CLIP`, for one batch ``(x, y)``."""
+    x, y = batch
     model = _build(s, depth, seed)
     nn.functional.cross_entropy(model(x), y).backward()
     norms = [float(np.linalg.norm(_grad(m.weight))) for m in model if isinstance(m, nn.Linear)]
@@ -98,29 +104,54 @@ def _rate(depths: list[int], first: list[float]) -> float:
 def _figure(depths, first, per_layer, exploding):
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
-    for k, (label, norms) in enumerate(first.items()):
-        style = "-" if "BatchNorm" not in label else ":"
-        axes[0].semilogy(depths, norms, style, color=f"C{k % 10}", label=label, marker=".")
-    axes[0].set(
-        xlabel="depth (Linear layers)",
-        ylabel="first layer's gradient norm",
-        title="the first layer's gradient against depth",
-    )
-    axes[0].legend(fontsize=6, ncol=2)
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8.4))
+    styles = {"default": "-", "xavier": "--", "he": "-."}
+    for ax, act in zip(axes[0], ACTIVATIONS, strict=True):
+        for k, init in enumerate(INITS):
+            for bn in (False, True):
+                label = Setting(act, init, bn).label
+                ax.semilogy(
+                    depths,
+                    first[label],
+                    styles[init],
+                    color=f"C{k}",
+                    marker=".",
+                    alpha=0.45 if bn else 1.0,
+                    lw=1 if bn else 1.8,
+                    label=label.removeprefix(f"{act}, "),
+                )
+        ax.set(
+            xlabel="depth (Linear layers)",
+            ylabel="first layer's gradient norm",
+            title=f"{act}: the first layer's gradient against depth",
+        )
+        ax.legend(fontsize=7)
     for label, norms in per_layer.items():
-        axes[1].semilogy(range(1, len(norms) + 1), norms, marker=".", label=label)
-    axes[1].set(
+        axes[1, 0].semilogy(range(1, len(norms) + 1), norms, marker=".", label=label)
+    axes[1, 0].set(
         xlabel="layer (1 = input side)",
         ylabel="weight-gradient norm",
         title=f"one {depths[-1]}-layer network, layer by layer",
     )
-    axes[1].legend(fontsize=7)
+    axes[1, 0].legend(fontsize=8)
     for label, (raw, clipped) in exploding.items():
-        axes[2].semilogy(depths, raw, marker=".", label=f"{label}: raw first layer")
-        axes[2].semilogy(depths, clipped, "--", label=f"{label}: total after clip {CLIP:g}")
-    axes[2].set(xlabel="depth", ylabel="gradient norm", title="exploding, and clipping")
-    axes[2].legend(fontsize=7)
+        axes[1, 1].semilogy(depths, raw, marker=".", label=f"{label}: first layer, raw")
+        axes[1, 1].semilogy(depths, clipped, "--", label=f"{label}: all, after clip {CLIP:g}")
+    axes[1, 1].set(xlabel="depth", ylabel="gradient norm", title="exploding, and clipping")
+    axes[1, 1].legend(fontsize=8)
+    rates = {label: _rate(depths, norms) for label, norms in first.items()}
+    names = list(rates)
+    axes[1, 2].barh(
+        names,
+        [rates[n] for n in names],
+        color=[f"C{list(ACTIVATIONS).index(n.split(',')[0])}" for n in names],
+    )
+    axes[1, 2].axvline(1.0, color="k", lw=0.8)
+    axes[1, 2].axvline(SIGMOID_RATE, color="k", lw=0.8, ls=":")
+    axes[1, 2].set_xscale("log")
+    axes[1, 2].invert_yaxis()
+    axes[1, 2].tick_params(axis="y", labelsize=7)
+    axes[1, 2].set(xlabel="gradient factor per layer (1 = kept)", title="rate per layer")
     fig.tight_layout()
     return fig
 
@@ -133,13 +164,14 @@ def _figure(depths, first, per_layer, exploding):
 )
 def vanishing_gradients(seed: int = 0, full: bool = False) -> ClaimResult:
     depths = list(range(2, 21, 1 if full else 2))
+    batch = digits_batch()
     settings = [
         Setting(a, i, bn) for a, i, bn in itertools.product(ACTIVATIONS, INITS, (False, True))
     ]
     first: dict[str, list[float]] = {}
     table = []
     for s in settings:
-        first[s.label] = [layer_gradient_norms(s, d, seed)[0][0] for d in depths]
+        first[s.label] = [layer_gradient_norms(s, d, batch, seed)[0][0] for d in depths]
         rate = _rate(depths, first[s.label])
         table.append(
             {
@@ -154,12 +186,12 @@ def vanishing_gradients(seed: int = 0, full: bool = False) -> ClaimResult:
         )
     deep = depths[-1]
     per_layer = {
-        s.label: layer_gradient_norms(s, deep, seed)[0]
+        s.label: layer_gradient_norms(s, deep, batch, seed)[0]
         for s in (Setting("sigmoid", "default"), Setting("relu", "he"))
     }
     exploding = {}
     for s in (Setting("relu", "he", weight_scale=2.0), Setting("tanh", "xavier", weight_scale=3.0)):
-        runs = [layer_gradient_norms(s, d, seed) for d in depths]
+        runs = [layer_gradient_norms(s, d, batch, seed) for d in depths]
         exploding[s.label] = ([r[0][0] for r in runs], [r[1] for r in runs])
         table.append(
             {
