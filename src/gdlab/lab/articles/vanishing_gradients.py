@@ -148,7 +148,6 @@ def _figure(depths, first, per_layer, exploding):
     )
     axes[1, 2].axvline(1.0, color="k", lw=0.8)
     axes[1, 2].axvline(SIGMOID_RATE, color="k", lw=0.8, ls=":")
-    axes[1, 2].set_xscale("log")
     axes[1, 2].invert_yaxis()
     axes[1, 2].tick_params(axis="y", labelsize=7)
     axes[1, 2].set(xlabel="gradient factor per layer (1 = kept)", title="rate per layer")
