@@ -17,7 +17,7 @@ byte-identical between runs. Wall times are measured, not computed, so they live
 and ``null`` in JSON (JSON has no NaN).
 
 Every write goes to a temporary file in the same directory and is moved into place with
-``os.replace`` (``gdlab.lab.fileio``), so an interrupted run (Ctrl-C, a kill) leaves either
+``os.replace`` (``gdlab._atomic``), so an interrupted run (Ctrl-C, a kill) leaves either
 the old file or the new one, never half a file.
 """
 
@@ -36,7 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.lab.fileio import atomic_write_bytes, atomic_write_text
+from gdlab.lab.config import dumps_toml
+from gdlab.lab.output.fileio import atomic_write_bytes, atomic_write_text
 
 __all__ = [
     "RunDir",
@@ -187,8 +188,6 @@ class RunDir:
         return self.write_csv(f"{stem}.csv", rows), self.write_jsonl(f"{stem}.jsonl", rows)
 
     def write_config(self, config: Mapping[str, Any], name: str = "config.toml") -> Path:
-        from gdlab.lab.config import dumps_toml
-
         return self.write_text(name, dumps_toml(config))
 
     def save_figure(self, fig: Any, stem: str, *, svg: bool = True, dpi: int = 110) -> list[Path]:

@@ -19,55 +19,22 @@ import io
 import json
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from gdlab.lab.fileio import atomic_write_text
-from gdlab.lab.functions import TestFunction, get_function
+from gdlab.lab.optimizers import OptimizerLike, make_optimizer
+from gdlab.lab.output.fileio import atomic_write_text
+from gdlab.lab.surface.functions import TestFunction, get_function
 from gdlab.nn.parameter import Parameter
-from gdlab.optim import OPTIMIZERS, OptimizerSpec, get_optimizer_spec
 from gdlab.random import get_generator
 
-__all__ = [
-    "OPTIMIZERS",
-    "OptimizerSpec",
-    "Trajectory",
-    "get_optimizer_spec",
-    "load_trajectories",
-    "make_optimizer",
-    "run_trajectory",
-    "save_trajectories",
-]
+__all__ = ["Trajectory", "load_trajectories", "run_trajectory", "save_trajectories"]
 
 #: A run is declared diverged when a coordinate leaves [-DIVERGENCE_BOX, DIVERGENCE_BOX].
 DIVERGENCE_BOX = 1e8
-
-
-OptimizerLike = str | Callable[..., Any]
-
-
-def make_optimizer(
-    optimizer: OptimizerLike, params: Sequence[Any], lr: float | None = None, **hparams: Any
-) -> tuple[Any, str, dict]:
-    """Build an optimizer from a short name or a factory; return it, its name and settings.
-
-    A factory is any callable ``factory(params, lr=..., **hparams)``, e.g. an optimizer class.
-    """
-    if isinstance(optimizer, str):
-        spec = get_optimizer_spec(optimizer)
-        settings = {"lr": spec.lr if lr is None else float(lr), **spec.defaults, **hparams}
-        return spec.cls(params, **settings), spec.name, settings
-    if not callable(optimizer):
-        raise TypeError(
-            f"run_trajectory: optimizer must be a name or a callable factory, "
-            f"got {type(optimizer).__name__}"
-        )
-    settings = ({} if lr is None else {"lr": float(lr)}) | hparams
-    name = getattr(optimizer, "__name__", type(optimizer).__name__).lower()
-    return optimizer(params, **settings), name, settings
 
 
 @dataclass
@@ -229,7 +196,8 @@ def run_trajectory(
     points = np.full((steps + 1, 2), np.nan)
     points[0] = x0
     diverged_step = None
-    is_lbfgs = type(opt).__name__ == "LBFGS"
+    # L-BFGS takes a closure and may evaluate f several times per step (as train.Trainer).
+    is_lbfgs = bool(getattr(opt, "requires_closure", False))
     with np.errstate(all="ignore"):
         for k in range(1, steps + 1):
             if is_lbfgs:

@@ -29,6 +29,11 @@ from typing import Any
 
 import numpy as np
 
+import gdlab
+from gdlab.lab.config import dumps_toml
+from gdlab.lab.output.fileio import atomic_write_text
+from gdlab.lab.output.rundir import RunDir
+
 __all__ = ["Report", "format_cell", "versions"]
 
 _CSS = """
@@ -51,8 +56,6 @@ code,pre{background:#f3f5f7;border-radius:3px}pre{padding:.7em 1em;overflow-x:au
 
 def versions() -> dict[str, str]:
     """Versions of gdlab, NumPy, Python and the platform (plus matplotlib when loaded)."""
-    import gdlab
-
     out = {
         "gdlab": gdlab.__version__,
         "numpy": np.__version__,
@@ -164,8 +167,6 @@ class Report:
         )
 
     def _footer(self) -> str:
-        from gdlab.lab.config import dumps_toml
-
         parts = ["<h2>Settings and versions</h2>"]
         if self.settings:
             parts.append(f"<pre>{html.escape(dumps_toml(self.settings))}</pre>")
@@ -191,9 +192,6 @@ class Report:
 
     def save(self, where: Any, name: str = "report.html") -> Path:
         """Write the page atomically into a ``RunDir`` or a directory path; returns the path."""
-        from gdlab.lab.fileio import atomic_write_text
-        from gdlab.lab.rundir import RunDir
-
         if isinstance(where, RunDir):
             return where.write_text(name, self.render())
         path = Path(where)

@@ -2,7 +2,7 @@
 
 Every function builds a ``matplotlib.figure.Figure`` with the object API (no pyplot state, no
 ``plt.show``, safe under the Agg backend on a headless machine) and returns it; the caller
-saves it (``gdlab.lab.fileio.save_figure`` writes atomically). matplotlib is imported inside
+saves it (``gdlab.lab.output.fileio.save_figure`` writes atomically). matplotlib is imported inside
 the functions, so the rest of gdlab works without it.
 
 Example:
@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.lab.functions import Function1D, TestFunction, get_function, get_function_1d
-from gdlab.lab.trajectories import Trajectory
+from gdlab.lab.surface.functions import Function1D, TestFunction, get_function, get_function_1d
+from gdlab.lab.surface.trajectories import Trajectory
 
 __all__ = [
     "Series",

@@ -7,13 +7,19 @@ installed package upwards (an editable install, ``pip install -e``, points into 
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-__all__ = ["NO_CHECKOUT", "find_checkout", "run_bench"]
+import gdlab
+from gdlab.cli.command import Command
+from gdlab.cli.session import Session
+
+__all__ = ["COMMAND", "NO_CHECKOUT", "find_checkout", "run_bench"]
 
 NO_CHECKOUT = (
     "gdlab bench runs the benchmark suite from a source checkout "
@@ -29,8 +35,6 @@ def find_checkout(start: str | os.PathLike | None = None) -> Path | None:
         >>> find_checkout("/work/main/src")  # doctest: +SKIP
         PosixPath('/work/main')
     """
-    import gdlab
-
     starts = [Path(start or Path.cwd()).resolve(), Path(gdlab.__file__).resolve().parent]
     for here in starts:
         for folder in (here, *here.parents):
@@ -50,3 +54,39 @@ def run_bench(argv: Sequence[str], start: str | os.PathLike | None = None) -> in
         print(NO_CHECKOUT, file=sys.stderr)
         return 2
     return subprocess.call([sys.executable, "-m", "benchmarks", *argv], cwd=root)
+
+
+def add_parser(sub: Any, command: Command) -> argparse.ArgumentParser:
+    """No options of its own: every argument after ``bench`` goes to the suite."""
+    p = sub.add_parser(
+        command.name,
+        help=command.help,
+        description=command.description,
+        usage="gdlab bench [-h] [ARG ...]",
+    )
+    p.set_defaults(quiet=True)  # the suite prints its own output
+    return p
+
+
+def configure(ns: argparse.Namespace) -> list[str]:
+    """The suite's arguments (``gdlab.cli.parse`` keeps everything after ``bench``)."""
+    return list(ns.bench_args)
+
+
+def run(bench_args: list[str], session: Session) -> dict[str, Any]:
+    return {"command": "bench", "exit_code": run_bench(bench_args)}
+
+
+COMMAND = Command(
+    "bench",
+    help="run the benchmark suite (source checkout only)",
+    description="Run `python -m benchmarks` in the source checkout (found from the current "
+    "directory upwards, or beside an editable install); every argument after `bench` is "
+    "passed on, e.g. `gdlab bench --smoke --only digits`. `gdlab bench -- --help` shows "
+    "the suite's own options.",
+    config=None,
+    run=run,
+    writes=False,
+    custom_parser=add_parser,
+    custom_configure=configure,
+)

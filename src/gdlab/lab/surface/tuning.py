@@ -1,15 +1,14 @@
-"""Fair learning-rate tuning: the same budget of trials for every optimizer.
+"""Learning-rate tuning on a 2-D function, by the lab's one search protocol (``lab.search``).
 
-An optimizer compared at someone's favourite learning rate tells you about the favourite,
-not the optimizer. Here each optimizer gets the same ``budget`` of learning rates, drawn over
-the same documented range ``LR_RANGE`` (a log-spaced grid, or log-uniform random search from
-a seed), and is reported at its best one:
+Each optimizer gets the same ``budget`` of learning rates over the same range ``LR_RANGE``
+(``search.lr_candidates``: a log grid, or log-uniform random draws from a seed), and is
+reported at its best one:
 
 - every (start, seed) run scores ``final f − f*`` (final f when f* is unknown, as on a
   saddle); a diverged run scores +inf, so it ranks last;
 - a learning rate's score is the **median** over the runs; ties (e.g. several lrs reach the
   minimum to machine precision) are broken by the median over runs of the mean gap along the
-  path (faster is better), then by the smaller lr;
+  path (faster is better), then by the smaller lr (``search.best_lr``);
 - the spread over runs is reported as the interquartile range (25th and 75th percentiles).
 
 Example:
@@ -26,48 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.lab.functions import TestFunction, get_function
-from gdlab.lab.trajectories import OptimizerLike, Trajectory, run_trajectory
+from gdlab.lab.optimizers import OptimizerLike
+from gdlab.lab.search import LR_RANGE, at_edge, best_lr, lr_candidates
+from gdlab.lab.surface.functions import TestFunction, get_function
+from gdlab.lab.surface.trajectories import Trajectory, run_trajectory
 from gdlab.random import get_generator
 
-__all__ = [
-    "LR_RANGE",
-    "Trial",
-    "TuningResult",
-    "compare_optimizers",
-    "jittered_starts",
-    "lr_candidates",
-    "run_score",
-    "tune_lr",
-]
-
-#: The learning-rate range searched by default: 1e-4 to 10, log-spaced.
-LR_RANGE: tuple[float, float] = (1e-4, 10.0)
-
-
-def lr_candidates(
-    budget: int,
-    lr_range: tuple[float, float] = LR_RANGE,
-    search: str = "grid",
-    seed: int | np.random.Generator | None = 0,
-) -> np.ndarray:
-    """``budget`` learning rates over ``lr_range``: a log grid or log-uniform random draws.
-
-    The random draws come from ``seed`` (sorted), so every optimizer sees the same ones.
-
-    Example:
-        >>> lr_candidates(5, (1e-4, 1.0))  # array([1e-04, 1e-03, 1e-02, 1e-01, 1e+00])
-    """
-    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
-        raise ValueError(f"lr_candidates: budget must be a positive int, got {budget!r}")
-    lo, hi = lr_range
-    if not 0 < lo <= hi:
-        raise ValueError(f"lr_candidates: lr_range must satisfy 0 < low <= high, got {lr_range}")
-    if search == "grid":
-        return np.geomspace(lo, hi, budget)
-    if search == "random":
-        return np.sort(np.exp(get_generator(seed).uniform(np.log(lo), np.log(hi), budget)))
-    raise ValueError(f"lr_candidates: search must be 'grid' or 'random', got {search!r}")
+__all__ = ["Trial", "TuningResult", "compare_optimizers", "jittered_starts", "run_score", "tune_lr"]
 
 
 def run_score(traj: Trajectory) -> tuple[float, float]:
@@ -99,8 +63,9 @@ class Trial:
             q = np.nan_to_num(np.percentile(self.finals, [25, 75]), nan=math.inf)
         return float(q[0]), float(q[1])
 
-    def key(self) -> tuple[float, float, float]:
-        return (self.median, float(np.median(self.speeds)), self.lr)
+    def score(self) -> tuple[float, float]:
+        """(median final gap, median mean gap along the path): lower is better."""
+        return (self.median, float(np.median(self.speeds)))
 
 
 @dataclass
@@ -114,12 +79,13 @@ class TuningResult:
     criterion: str = "median over runs of final f − f* (diverged = +inf)"
 
     @property
-    def best(self) -> Trial:
-        return min(self.trials, key=Trial.key)
+    def best_lr(self) -> float:
+        return best_lr({t.lr: t.score() for t in self.trials})
 
     @property
-    def best_lr(self) -> float:
-        return self.best.lr
+    def best(self) -> Trial:
+        lr = self.best_lr
+        return next(t for t in self.trials if t.lr == lr)
 
     @property
     def trajectory(self) -> Trajectory:
@@ -129,8 +95,7 @@ class TuningResult:
     @property
     def at_grid_edge(self) -> bool:
         """The best lr is the smallest or largest one tried: the optimum may lie outside."""
-        lrs = [t.lr for t in self.trials]
-        return len(lrs) > 1 and self.best_lr in (min(lrs), max(lrs))
+        return at_edge(self.best_lr, [t.lr for t in self.trials])
 
 
 def jittered_starts(
@@ -196,9 +161,8 @@ def tune_lr(
         scores = np.array([run_score(t) for t in runs])
         trials.append(Trial(float(lr), scores[:, 0], scores[:, 1], sum(t.diverged for t in runs)))
         runs_by_lr[float(lr)] = runs
-    best = min(trials, key=Trial.key)
-    name = runs_by_lr[best.lr][0].optimizer
-    return TuningResult(name, fn.name, trials, runs_by_lr[best.lr])
+    best = runs_by_lr[best_lr({t.lr: t.score() for t in trials})]
+    return TuningResult(best[0].optimizer, fn.name, trials, best)
 
 
 def compare_optimizers(

@@ -1,7 +1,8 @@
 """``gdlab surface``: optimizers on a 2-D test function, each at its best lr, drawn and saved.
 
-Every optimizer gets the same tuning budget (``gdlab.lab.tuning``: a log grid over
-``LR_RANGE``, scored by the median final gap over the starts), then its run at the best lr is
+Every optimizer gets the same tuning budget (``surface.tuning``, by the lab's one search
+protocol ``lab.search``: a log grid over ``LR_RANGE``, scored by the median final gap over the
+starts), then its run at the best lr is
 drawn on one contour plot next to f − f* against steps, animated as a GIF and saved as data.
 
 Files: ``paths.png``/``.svg`` (contour + gap panel), ``paths.gif``, ``paths.csv`` (one row
@@ -12,8 +13,19 @@ back), ``tuning.csv``, ``metrics.csv``/``.jsonl`` (final results), ``summary.jso
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
+
+from gdlab.lab.output.plots import Series, plot_loss_curves, plot_trajectories
+from gdlab.lab.output.report import Report
+from gdlab.lab.output.rundir import RunDir
+from gdlab.lab.search import LR_RANGE
+from gdlab.lab.surface.animate import animate_trajectories
+from gdlab.lab.surface.config import SurfaceConfig
+from gdlab.lab.surface.functions import get_function
+from gdlab.lab.surface.trajectories import run_trajectory, save_trajectories
+from gdlab.lab.surface.tuning import compare_optimizers, jittered_starts
 
 __all__ = ["run_surface"]
 
@@ -37,43 +49,17 @@ def _row(t: Any, tuned: Any = None) -> dict[str, Any]:
     return row
 
 
-def run_surface(
-    function: str,
-    optimizers: Sequence[str],
-    run_dir: Any,
-    *,
-    steps: int = 200,
-    tune: int = 8,
-    starts: int = 1,
-    lr: float | None = None,
-    seed: int = 0,
-    gif: bool = True,
-) -> dict[str, Any]:
+def run_surface(config: SurfaceConfig, run_dir: RunDir) -> dict[str, Any]:
     """Tune (or not), run, draw and save; returns the results table and the report path."""
-    from gdlab.lab.animate import animate_trajectories
-    from gdlab.lab.functions import get_function
-    from gdlab.lab.plots import plot_trajectories
-    from gdlab.lab.report import Report
-    from gdlab.lab.trajectories import run_trajectory, save_trajectories
-    from gdlab.lab.tuning import LR_RANGE, compare_optimizers, jittered_starts
-
-    fn = get_function(function)
+    steps, tune, starts, lr, seed = config.steps, config.tune, config.starts, config.lr, config.seed
+    fn = get_function(config.function)
     points = jittered_starts(fn, starts, seed=seed)
-    settings = {
-        "function": function,
-        "optimizers": list(optimizers),
-        "steps": steps,
-        "tune_budget": 0 if lr else tune,
-        "lr_range": list(LR_RANGE),
-        "starts": starts,
-        "lr": lr,
-        "seed": seed,
-    }
+    settings = config.settings()
     run_dir.write_config(settings)
     tuned: dict[str, Any] = {}
     if lr is None and tune > 0:
         tuned = compare_optimizers(
-            fn, list(optimizers), steps=steps, budget=tune, starts=points, seeds=(seed,)
+            fn, list(config.optimizers), steps=steps, budget=tune, starts=points, seeds=(seed,)
         )
         paths = [res.trajectory for res in tuned.values()]
         trials = [
@@ -83,7 +69,7 @@ def run_surface(
         ]
         run_dir.write_csv("tuning.csv", trials)
     else:
-        paths = [run_trajectory(fn, o, points[0], steps, lr, seed=seed) for o in optimizers]
+        paths = [run_trajectory(fn, o, points[0], steps, lr, seed=seed) for o in config.optimizers]
         trials = []
     table = [_row(t, tuned.get(t.optimizer)) for t in paths]
     run_dir.write_metrics(table)
@@ -96,11 +82,11 @@ def run_surface(
         picked = f"lr {lr:g}" if lr else "default lrs"
     fig = plot_trajectories(fn, paths, title=f"{fn.name}: {steps} steps, {picked}")
     run_dir.save_figure(fig, "paths")
-    if gif:
+    if config.gif:
         animate_trajectories(fn, paths, run_dir.path / "paths.gif")
     run_dir.write_json("summary.json", {"settings": settings, "results": table})
     rep = Report(f"Optimizers on {fn.name}", subtitle=fn.description, seed=seed, settings=settings)
-    rep.add_text(_protocol_text(settings, tuned, len(paths)))
+    rep.add_text(_protocol_text(config, tuned, len(paths)))
     rep.add_table(table, caption="Final points (gap = f − f*)", bad=[t.diverged for t in paths])
     rep.add_figure(fig, caption="Paths on the contour plot (left) and f − f* against steps (right)")
     if tuned and starts > 1:
@@ -112,17 +98,16 @@ def run_surface(
     return {"table": table, "report": str(rep.save(run_dir))}
 
 
-def _protocol_text(settings: dict[str, Any], tuned: dict[str, Any], n_paths: int) -> str:
-    s = settings
+def _protocol_text(c: SurfaceConfig, tuned: dict[str, Any], n_paths: int) -> str:
     if tuned:
-        lo, hi = s["lr_range"]
+        lo, hi = LR_RANGE
         how = (
-            f"each at its best of {s['tune_budget']} learning rates (log grid over "
-            f"{lo:g}..{hi:g}, scored by the median final f − f* over {s['starts']} start(s))"
+            f"each at its best of {c.tune} learning rates (log grid over "
+            f"{lo:g}..{hi:g}, scored by the median final f − f* over {c.starts} start(s))"
         )
     else:
-        how = f"all at lr {s['lr']}" if s["lr"] else "each at its default lr"
-    text = f"{n_paths} optimizers from the same start, {s['steps']} steps, {how}."
+        how = f"all at lr {c.lr}" if c.lr else "each at its default lr"
+    text = f"{n_paths} optimizers from the same start, {c.steps} steps, {how}."
     if edge := [name for name, res in tuned.items() if res.at_grid_edge]:
         text += (
             f"\n\nAt the edge of the learning-rate range: {', '.join(edge)}. The best lr may "
@@ -133,10 +118,6 @@ def _protocol_text(settings: dict[str, Any], tuned: dict[str, Any], n_paths: int
 
 def _spread_figure(tuned: dict[str, Any], title: str) -> Any:
     """Median and interquartile band of f − f* against steps over every start, per optimizer."""
-    import numpy as np
-
-    from gdlab.lab.plots import Series, plot_loss_curves
-
     series = []
     for name, res in tuned.items():
         gaps = np.array([t.gap for t in res.best_trajectories], dtype=float)

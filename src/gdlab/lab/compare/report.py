@@ -1,6 +1,6 @@
 """What ``compare`` writes: metrics files, the results table, the figures and the report.
 
-Files (see ``gdlab.lab.rundir`` for the formats): ``metrics.csv``/``.jsonl`` (one row per run
+Files (see ``gdlab.lab.output.rundir`` for the formats): ``metrics.csv``/``.jsonl`` (one row per run
 and epoch, from epoch 0 = the untrained model, no wall times), ``timing.csv`` (wall times, 0
 at epoch 0), ``tuning.csv`` (every lr trial),
 ``summary.json`` (the table without wall times, chosen lrs, settings), ``curves-<data>.png``,
@@ -16,10 +16,15 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.lab.compare import CompareResult, Run
+from gdlab.lab.compare.profiles import plot_performance_profile
+from gdlab.lab.compare.protocol import CompareResult, Run
+from gdlab.lab.output.plots import COLORS, Series, plot_loss_curves
+from gdlab.lab.output.report import Report
+from gdlab.lab.output.rundir import RunDir
+from gdlab.lab.output.tables import short_table
+from gdlab.lab.search import at_edge, lr_grid
 
 __all__ = [
-    "format_table",
     "lr_at_grid_edge",
     "metrics_rows",
     "summary_rows",
@@ -79,7 +84,7 @@ def _median(values: Sequence[float]) -> float:
 def summary_rows(result: CompareResult, timing: bool = True) -> list[dict[str, Any]]:
     """The results table: medians over seeds per (data set, variant)."""
     rows = []
-    target = result.settings["target"]
+    target = result.config.target
     for d in result.datasets:
         m = _metric(result, d)
         short = "acc" if m == "accuracy" else m
@@ -109,37 +114,6 @@ def summary_rows(result: CompareResult, timing: bool = True) -> list[dict[str, A
             row["diverged"] = f"{sum(r.diverged for r in runs)}/{len(runs)}"
             rows.append(row)
     return rows
-
-
-SHORT_HEADERS = {
-    "train_loss": "train loss", "val_loss": "val loss", "val_acc": "val acc",
-    "test_acc": "test acc", "steps_to_target": "steps@target",
-    "samples_to_target": "samples@target", "time_to_target_s": "s@target", "time_s": "time (s)",
-}  # fmt: skip
-
-
-def short_table(
-    table: Sequence[dict[str, Any]], several: bool, drop: Sequence[str] = ()
-) -> list[dict[str, Any]]:
-    """The results table with short headers, without the data set column when there is one."""
-    gone = set(drop) | (set() if several else {"dataset"})
-    return [{SHORT_HEADERS.get(k, k): v for k, v in r.items() if k not in gone} for r in table]
-
-
-def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
-    """A plain-text table for the terminal: text columns left-aligned, numbers right-aligned."""
-    from gdlab.lab.report import format_cell
-
-    cols = list(columns or dict.fromkeys(k for r in rows for k in r))
-    cells = [[format_cell(r.get(c)) for c in cols] for r in rows]
-    widths = [max([len(c), *(len(row[i]) for row in cells)]) for i, c in enumerate(cols)]
-    left = [all(isinstance(r.get(c), str | None) for r in rows) for c in cols]
-
-    def line(values: Sequence[str]) -> str:
-        parts = zip(values, widths, left, strict=True)
-        return "  ".join(v.ljust(w) if lf else v.rjust(w) for v, w, lf in parts).rstrip()
-
-    return "\n".join([line(cols), line(["-" * w for w in widths]), *map(line, cells)])
 
 
 # --------------------------------------------------------------------------- figures
@@ -172,13 +146,12 @@ def _label(result: CompareResult, d: str, label: str, runs: list[Run]) -> str:
 
 def _overlay_train_metric(result: CompareResult, d: str, variants: list, m: str, x_of: str,
                           ax: Any) -> None:  # fmt: skip
-    from gdlab.lab.plots import COLORS as colors
 
     for i, v in enumerate(variants):
         runs = [r for r in result.runs_of(d, v.label) if r.epochs["epoch"]]
         if runs:
             x, y, _, _ = _band(runs, f"train_{m}", x_of)
-            ax.plot(x, y, ls="--", lw=1.0, alpha=0.8, color=colors[i % len(colors)])
+            ax.plot(x, y, ls="--", lw=1.0, alpha=0.8, color=COLORS[i % len(COLORS)])
     ax.set_ylabel(f"{m} (solid: validation, dashed: training)")
 
 
@@ -206,8 +179,6 @@ def curves_figure(result: CompareResult, d: str, group: str) -> Any:
     curve starts at epoch 0, the untrained model. Median over seeds, 25-75% band."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
-
-    from gdlab.lab.plots import Series, plot_loss_curves
 
     m = _metric(result, d)
     variants = [v for v in result.variants if v.group == group]
@@ -247,8 +218,6 @@ def steps_figure(result: CompareResult, d: str) -> Any:
     """
     from matplotlib.figure import Figure
 
-    from gdlab.lab.plots import COLORS as colors
-
     fig = Figure(figsize=(9, 5), layout="constrained")
     ax = fig.add_subplot()
     modes = [v for v in result.variants if v.group == "batch modes"]
@@ -269,13 +238,13 @@ def steps_figure(result: CompareResult, d: str) -> Any:
             r.step_loss,
             lw=0.5 if many else 1.4,
             alpha=0.55 if many else 1.0,
-            color=colors[i % len(colors)],
+            color=COLORS[i % len(COLORS)],
             label=f"{v.label}: {len(r.step_loss)} steps, lr {r.lr:.2g}",
         )
     ax.set_yscale("log")
     ax.set_xlabel("samples seen")
     ax.set_ylabel("training loss of the step's batch")
-    ax.set_title(f"{d}: batch vs stochastic vs mini-batch descent (seed {result.settings['seed']})")
+    ax.set_title(f"{d}: batch vs stochastic vs mini-batch descent (seed {result.config.seed})")
     ax.grid(True, alpha=0.3)
     if ax.lines:
         handles, labels = ax.get_legend_handles_labels()
@@ -305,31 +274,26 @@ def profile_costs(result: CompareResult) -> tuple[np.ndarray, list[str]]:
 def lr_at_grid_edge(result: CompareResult) -> list[str]:
     """Variants (``"label"``, or ``"data set: label"`` with several) whose chosen lr is the
     smallest or largest one tried: their best lr may lie outside the searched range."""
-    from gdlab.lab.compare import lr_grid
-
-    s = result.settings
-    if s["lr"] or s["trials"] < 2:
+    c = result.config
+    if c.lr or c.trials < 2:
         return []
     variants = {v.label: v for v in result.variants}
     out = []
     for (d, label), lr in result.best_lr.items():
         v = variants[label]
-        grid = lr_grid(v.optimizer, s["trials"], v.batch_mode)
-        if math.isclose(lr, grid[0]) or math.isclose(lr, grid[-1]):
+        if at_edge(lr, lr_grid(v.optimizer, c.trials, v.batch_mode)):
             out.append(label if len(result.datasets) == 1 else f"{d}: {label}")
     return out
 
 
-def write_compare(result: CompareResult, run_dir: Any, command: str = "gdlab compare") -> dict:
+def write_compare(result: CompareResult, run_dir: RunDir, command: str = "gdlab compare") -> dict:
     """Write every file of a comparison into ``run_dir`` (a RunDir); return the summary."""
-    from gdlab.lab.report import Report
-
     summary = _write_data(result, run_dir)
     table = summary_rows(result)
     rep = Report(
         f"Optimizer comparison: {', '.join(result.datasets)}",
         subtitle=command,
-        seed=result.settings["seed"],
+        seed=result.config.seed,
         settings=result.settings,
     )
     rep.add_text(_protocol_text(result))
@@ -359,7 +323,7 @@ def write_compare(result: CompareResult, run_dir: Any, command: str = "gdlab com
     return {"table": table, "report": str(path), "summary": summary, "lr_at_edge": edge}
 
 
-def _write_data(result: CompareResult, run_dir: Any) -> dict[str, Any]:
+def _write_data(result: CompareResult, run_dir: RunDir) -> dict[str, Any]:
     """config.toml, metrics, timing.csv, tuning.csv and summary.json; returns the summary."""
     run_dir.write_config(result.settings)
     run_dir.write_metrics(metrics_rows(result))
@@ -383,8 +347,6 @@ def _write_data(result: CompareResult, run_dir: Any) -> dict[str, Any]:
 
 def _figures(result: CompareResult) -> Iterator[tuple[Any, str, str]]:
     """(figure, file stem, caption) for every figure of the comparison, in report order."""
-    from gdlab.lab.profiles import plot_performance_profile
-
     for d in result.datasets:
         for group in ("optimizers", "batch modes"):
             if any(v.group == group and result.runs_of(d, v.label) for v in result.variants):
@@ -415,22 +377,22 @@ def _plural(n: int, word: str) -> str:
 
 
 def _protocol_text(result: CompareResult) -> str:
-    s = result.settings
-    if s["lr"]:
-        tuned = f"all at lr {s['lr']}"
+    c = result.config
+    if c.lr:
+        tuned = f"all at lr {c.lr}"
     else:
         tuned = (
-            f"each tuned with the same budget of {s['trials']} learning rates (log grid over "
-            f"its family's range, {_plural(s['tune_epochs'], 'epoch')} per trial, scored by "
+            f"each tuned with the same budget of {c.trials} learning rates (log grid over "
+            f"its family's range, {_plural(c.tune_epochs, 'epoch')} per trial, scored by "
             "validation loss; a diverged trial scores infinity)"
         )
-    hidden = " → ".join(map(str, s["hidden"]))
+    hidden = " → ".join(map(str, c.hidden))
     return (
-        f"An MLP (inputs → {hidden} → outputs, {s['activation']}) trained with every variant, "
-        f"{tuned}, then trained for {_plural(s['epochs'], 'epoch')} from "
-        f"{_plural(s['seeds'], 'seed')}. Curves show the median over seeds with the 25-75% "
+        f"An MLP (inputs → {hidden} → outputs, {c.activation}) trained with every variant, "
+        f"{tuned}, then trained for {_plural(c.epochs, 'epoch')} from "
+        f"{_plural(c.seeds, 'seed')}. Curves show the median over seeds with the 25-75% "
         "band, from epoch 0 (the untrained model: step 0, 0 samples, 0 s; its training loss is "
         "over the whole training set, later epochs' the mean over their steps). Target for "
-        f"steps/samples/time to target: validation accuracy {s['target']}, checked at epoch 0 "
+        f"steps/samples/time to target: validation accuracy {c.target}, checked at epoch 0 "
         "and at the end of each epoch."
     )

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from gdlab.lab.fileio import atomic_path
-from gdlab.lab.functions import TestFunction, get_function
-from gdlab.lab.plots import COLORS, _figure, path_view, plot_surface
-from gdlab.lab.trajectories import Trajectory
+from gdlab.lab.output.fileio import atomic_path
+from gdlab.lab.output.plots import COLORS, _figure, path_view, plot_surface
+from gdlab.lab.surface.functions import TestFunction, get_function
+from gdlab.lab.surface.trajectories import Trajectory
 
 __all__ = ["animate_trajectories", "frame_steps"]
 

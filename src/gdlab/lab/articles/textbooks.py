@@ -1,6 +1,6 @@
-"""The textbooks' gradient-descent experiments by name, with their published numbers.
+"""The textbooks' gradient-descent experiments, registered with their published numbers.
 
-``reproduce(name)`` runs one experiment with gdlab's own optimizers (the article-form
+``articles.reproduce(name)`` runs one experiment with gdlab's own optimizers (the article-form
 options where the book's formula differs from torch's: ``eps_in_sqrt`` for d2l's AdaGrad and
 RMSProp, ``eps_hat`` for Deep Learning from Scratch's Adam, the ``Momentum`` class for its
 momentum) and returns a result holding the computed values, the published ones, and whether
@@ -20,147 +20,16 @@ Works", Distill 2017.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
-from gdlab.lab.functions import Function1D, TestFunction, get_function, get_function_1d
-from gdlab.lab.trajectories import Trajectory, run_trajectory
+from gdlab.lab.articles.registry import published
+from gdlab.lab.surface.functions import Function1D, get_function, get_function_1d
+from gdlab.lab.surface.trajectories import Trajectory, run_trajectory
 from gdlab.nn.parameter import Parameter
+from gdlab.optim import SGD, Momentum
 
-__all__ = [
-    "EXPERIMENTS",
-    "Experiment",
-    "ExperimentResult",
-    "get_experiment",
-    "register_experiment",
-    "reproduce",
-]
-
-TOLERANCE = 1e-6  # the books print 6 decimals: a faithful rerun agrees to rounding
-
-
-@dataclass
-class ExperimentResult:
-    """Computed values next to the published ones, and the runs behind them.
-
-    ``computed`` and ``expected`` map a key (e.g. ``"eta=0.4"``) to a number, a tuple of
-    numbers or a bool; ``matches`` is True when every expected key agrees to ``tolerance``.
-    """
-
-    name: str
-    description: str
-    source: str
-    computed: dict[str, Any]
-    expected: dict[str, Any]
-    tolerance: float = TOLERANCE
-    function: TestFunction | Function1D | None = None
-    trajectories: list[Trajectory] = field(default_factory=list, repr=False)
-    paths_1d: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
-    notes: str = ""
-
-    def mismatches(self) -> dict[str, tuple[Any, Any]]:
-        """key -> (computed, expected) for every expected value that is not reproduced."""
-        return {
-            k: (self.computed.get(k), want)
-            for k, want in self.expected.items()
-            if not _close(self.computed.get(k), want, self.tolerance)
-        }
-
-    @property
-    def matches(self) -> bool:
-        return not self.mismatches()
-
-    def to_dict(self) -> dict:
-        """A JSON-ready summary (no paths)."""
-        return {
-            "name": self.name,
-            "description": self.description,
-            "source": self.source,
-            "computed": {k: _plain(v) for k, v in self.computed.items()},
-            "expected": {k: _plain(v) for k, v in self.expected.items()},
-            "tolerance": self.tolerance,
-            "matches": self.matches,
-            "notes": self.notes,
-        }
-
-    def plot(self) -> Any:
-        """The experiment's picture: paths on the contour plot (2-D) or on the curve (1-D)."""
-        from gdlab.lab.plots import plot_function_1d, plot_trajectories
-
-        if isinstance(self.function, Function1D):
-            return plot_function_1d(self.function, self.paths_1d, title=self.description,
-                                    separate=len(self.paths_1d) > 1)  # fmt: skip
-        if self.function is None or not self.trajectories:
-            raise ValueError(f"ExperimentResult.plot: experiment {self.name!r} has no paths")
-        return plot_trajectories(self.function, self.trajectories, title=self.description)
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, tuple | list | np.ndarray):
-        return [_plain(x) for x in v]
-    if isinstance(v, np.generic):
-        return v.item()
-    return v
-
-
-def _close(got: Any, want: Any, tol: float) -> bool:
-    if got is None:
-        return False
-    if isinstance(want, bool):
-        return bool(got) is want
-    got, want = np.asarray(got, float), np.asarray(want, float)
-    return got.shape == want.shape and bool(np.all(np.abs(got - want) <= tol))
-
-
-@dataclass(frozen=True)
-class Experiment:
-    """A named, reproducible experiment: ``run()`` returns an ``ExperimentResult``."""
-
-    name: str
-    description: str
-    source: str
-    run: Callable[[], ExperimentResult]
-
-
-EXPERIMENTS: dict[str, Experiment] = {}
-
-
-def register_experiment(experiment: Experiment) -> Experiment:
-    """Add an experiment to the registry (names are unique)."""
-    if experiment.name in EXPERIMENTS:
-        raise ValueError(f"register_experiment: {experiment.name!r} is already registered")
-    EXPERIMENTS[experiment.name] = experiment
-    return experiment
-
-
-def get_experiment(name: str) -> Experiment:
-    """The experiment registered as ``name``; an unknown name lists the valid ones."""
-    try:
-        return EXPERIMENTS[name]
-    except (KeyError, TypeError):
-        valid = ", ".join(repr(k) for k in EXPERIMENTS)
-        raise ValueError(f"unknown experiment {name!r} (choose from {valid})") from None
-
-
-def reproduce(name: str) -> ExperimentResult:
-    """Run the experiment ``name`` and return its result (see ``ExperimentResult.matches``)."""
-    return get_experiment(name).run()
-
-
-def _experiment(name: str, description: str, source: str):
-    def wrap(fn: Callable[[], tuple[dict, dict, dict]]) -> Callable[[], ExperimentResult]:
-        def run() -> ExperimentResult:
-            computed, expected, extra = fn()
-            return ExperimentResult(name, description, source, computed, expected, **extra)
-
-        register_experiment(Experiment(name, description, source, run))
-        return run
-
-    return wrap
-
+__all__ = ["gd_1d"]
 
 # ---------------------------------------------------------------- d2l.ai, 2-D
 _D2L = "d2l.ai, Optimization Algorithms (train_2d from (-5, -2), 20 steps)"
@@ -191,13 +60,13 @@ def _d2l_2d(function: str, settings: dict, expected: dict) -> tuple[dict, dict, 
     )
 
 
-@_experiment("d2l_gd_2d", "d2l: gradient descent on x₁² + 2x₂², η = 0.1", _D2L)
+@published("d2l_gd_2d", "d2l: gradient descent on x₁² + 2x₂², η = 0.1", _D2L)
 def _d2l_gd_2d():
     return _d2l_2d("elliptic", {"eta=0.1": ("sgd", {"lr": 0.1})},
                    {"eta=0.1": (-0.057646, -0.000073)})  # fmt: skip
 
 
-@_experiment("d2l_ravine_gd", "d2l: gradient descent on the ravine 0.1x₁² + 2x₂²", _D2L)
+@published("d2l_ravine_gd", "d2l: gradient descent on the ravine 0.1x₁² + 2x₂²", _D2L)
 def _d2l_ravine_gd():
     return _d2l_2d(
         "ravine",
@@ -207,7 +76,7 @@ def _d2l_ravine_gd():
     )  # fmt: skip
 
 
-@_experiment("d2l_momentum", "d2l: momentum (v ← βv + g; x ← x − ηv) on the ravine, η = 0.6",
+@published("d2l_momentum", "d2l: momentum (v ← βv + g; x ← x − ηv) on the ravine, η = 0.6",
              _D2L)  # fmt: skip
 def _d2l_momentum():
     # d2l's momentum is torch's SGD(momentum=β) exactly (buffer starts at the first gradient).
@@ -219,7 +88,7 @@ def _d2l_momentum():
     )  # fmt: skip
 
 
-@_experiment("d2l_adagrad", "d2l: AdaGrad (ε = 1e-6 inside √) on the ravine", _D2L)
+@published("d2l_adagrad", "d2l: AdaGrad (ε = 1e-6 inside √) on the ravine", _D2L)
 def _d2l_adagrad():
     hp = {"eps": 1e-6, "eps_in_sqrt": True}
     return _d2l_2d(
@@ -229,7 +98,7 @@ def _d2l_adagrad():
     )
 
 
-@_experiment("d2l_rmsprop", "d2l: RMSProp (γ = 0.9, ε = 1e-6 inside √) on the ravine", _D2L)
+@published("d2l_rmsprop", "d2l: RMSProp (γ = 0.9, ε = 1e-6 inside √) on the ravine", _D2L)
 def _d2l_rmsprop():
     hp = {"lr": 0.4, "alpha": 0.9, "eps": 1e-6, "eps_in_sqrt": True}
     return _d2l_2d("ravine", {"eta=0.4": ("rmsprop", hp)}, {"eta=0.4": (-0.010599, 0.000000)})
@@ -238,8 +107,6 @@ def _d2l_rmsprop():
 # ---------------------------------------------------------------- d2l.ai, 1-D
 def gd_1d(function: Function1D | str, x0: float, lr: float, steps: int) -> np.ndarray:
     """d2l's 1-D ``gd``: ``steps`` SGD steps from ``x0``; returns x_0 ... x_steps (float64)."""
-    from gdlab.optim import SGD
-
     fn = get_function_1d(function) if isinstance(function, str) else function
     p = Parameter(np.array([x0], dtype=np.float64))
     opt = SGD([p], lr=lr)
@@ -258,28 +125,28 @@ def _d2l_1d(function: str, settings: dict[str, float], expected: dict):
     return computed, expected, {"function": get_function_1d(function), "paths_1d": paths}
 
 
-@_experiment("d2l_gd_1d", "d2l: gradient descent on x² from x = 10, 10 steps",
+@published("d2l_gd_1d", "d2l: gradient descent on x² from x = 10, 10 steps",
              "d2l.ai, Gradient Descent, section 12.3.1")  # fmt: skip
 def _d2l_gd_1d():
     return _d2l_1d("square", {"eta=0.2": 0.2, "eta=0.05": 0.05, "eta=1.1": 1.1},
                    {"eta=0.2": 0.060466, "eta=0.05": 3.486784, "eta=1.1": 61.917364})  # fmt: skip
 
 
-@_experiment("d2l_local_minimum", "d2l: x·cos(cx), c = 0.15π, η = 2 stops in a local minimum",
+@published("d2l_local_minimum", "d2l: x·cos(cx), c = 0.15π, η = 2 stops in a local minimum",
              "d2l.ai, Gradient Descent, section 12.3.1.2")  # fmt: skip
 def _d2l_local_minimum():
     return _d2l_1d("xcos", {"eta=2": 2.0}, {"eta=2": -1.528166})
 
 
 # ---------------------------------------------------------------- Deep Learning from Scratch
-@_experiment("dlfs_optimizer_compare",
+@published("dlfs_optimizer_compare",
              "DLFS ch. 6: SGD, Momentum, AdaGrad, Adam on x²/20 + y² from (−7, 2), 30 updates",
              "Saito, Deep Learning from Scratch, ch06/optimizer_compare_naive.py")  # fmt: skip
 def _dlfs_optimizer_compare():
     settings = {
         "SGD": ("sgd", {"lr": 0.95}),
         # The book's v ← μv − lr·g; x ← x + v is the article-form Momentum class.
-        "Momentum": (_momentum_class(), {"lr": 0.1, "momentum": 0.9}),
+        "Momentum": (Momentum, {"lr": 0.1, "momentum": 0.9}),
         "AdaGrad": ("adagrad", {"lr": 1.5, "eps": 1e-7}),
         # The book adds ε to √v, not to √v̂: Adam's eps_hat form.
         "Adam": ("adam", {"lr": 0.3, "eps": 1e-7, "eps_hat": True}),
@@ -292,14 +159,8 @@ def _dlfs_optimizer_compare():
                                 "trajectories": [*runs.values()]}  # fmt: skip
 
 
-def _momentum_class() -> Any:
-    from gdlab.optim import Momentum
-
-    return Momentum
-
-
 # ---------------------------------------------------------------- momentum on a ravine
-@_experiment("momentum_zigzag",
+@published("momentum_zigzag",
              "momentum smooths gradient descent's zig-zag across the ravine 0.1x₁² + 2x₂²",
              "the articles (002) and d2l.ai, Momentum, section 12.6.1")  # fmt: skip
 def _momentum_zigzag():
@@ -346,7 +207,7 @@ def _rate_recurrence(t: Trajectory, k: int = 25) -> float:
     return float(max(rates))
 
 
-@_experiment("goh_quadratic",
+@published("goh_quadratic",
              "Goh: optimal step sizes on 0.1x² + 2y² (λ = 0.2, 4; κ = 20) and their rates",
              "Goh, Why Momentum Really Works, Distill 2017")  # fmt: skip
 def _goh_quadratic():
