@@ -1,6 +1,7 @@
 """The ``gdlab`` command: one module per subcommand, each with a typed config.
 
 Subcommands: ``compare``, ``surface``, ``train``, ``lr-find``, ``schedule``, ``reproduce``,
+``suite``,
 ``datasets``, ``gradcheck``, ``bench`` (the benchmark suite, from a source checkout). Every
 command that computes something writes a run directory (``--out``, default
 ``./gdlab-runs/<command>-<timestamp>``) with the resolved config, metrics CSV/JSON-lines, a
@@ -27,7 +28,17 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import gdlab
-from gdlab.cli import bench, compare, datasets, gradcheck, lr_find, reproduce, schedule, surface
+from gdlab.cli import (
+    bench,
+    compare,
+    datasets,
+    gradcheck,
+    lr_find,
+    reproduce,
+    schedule,
+    suite,
+    surface,
+)
 from gdlab.cli import train as train_command
 from gdlab.cli.command import Command
 from gdlab.cli.options import OutputOptions, from_namespace
@@ -40,7 +51,8 @@ COMMANDS: dict[str, Command] = {
     c.name: c
     for c in (
         compare.COMMAND, surface.COMMAND, train_command.COMMAND, lr_find.COMMAND,
-        schedule.COMMAND, reproduce.COMMAND, datasets.COMMAND, gradcheck.COMMAND, bench.COMMAND,
+        schedule.COMMAND, reproduce.COMMAND, suite.COMMAND, datasets.COMMAND, gradcheck.COMMAND,
+        bench.COMMAND,
     )
 }  # fmt: skip
 
