@@ -364,6 +364,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_datasets(sub)
     _add_gradcheck(sub)
     _add_bench(sub)
+    from gdlab.playground.command import add_parser as add_playground
+
+    add_playground(sub)
     return parser
 
 
@@ -398,6 +401,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parse(parser, argv)
     except SystemExit as exc:  # --help / --version (0) or a usage error (2)
         return int(exc.code or 0) if not isinstance(exc.code, str) else 2
+    if args.command == "playground":  # a server, not a computation with a run directory
+        from gdlab.playground.command import run as run_playground
+
+        return run_playground(args)
     from gdlab.lab import commands
 
     return commands.main(args)

@@ -1,0 +1,42 @@
+"""The parts of gdlab the playground uses, imported in this one place.
+
+The rest of the tree moves (the optimizer registry, the lab's modules); when it does, this
+file is the only one to follow it.
+"""
+
+from __future__ import annotations
+
+from gdlab import nn, optim
+from gdlab.autograd.engine import no_grad
+from gdlab.data.split import train_test_split
+from gdlab.datasets.synthetic import circles, moons, spirals
+from gdlab.lab.functions import FUNCTIONS, TestFunction, get_function
+from gdlab.lab.trajectories import DIVERGENCE_BOX, OPTIMIZERS, make_optimizer, run_trajectory
+from gdlab.nn.parameter import Parameter
+from gdlab.nn.utils.penalties import l1_penalty, l2_penalty
+from gdlab.ops.shape import stack
+from gdlab.random import get_generator
+from gdlab.tensor import Tensor
+
+__all__ = [
+    "DIVERGENCE_BOX",
+    "FUNCTIONS",
+    "OPTIMIZERS",
+    "Parameter",
+    "Tensor",
+    "TestFunction",
+    "circles",
+    "get_function",
+    "get_generator",
+    "l1_penalty",
+    "l2_penalty",
+    "make_optimizer",
+    "moons",
+    "nn",
+    "no_grad",
+    "optim",
+    "run_trajectory",
+    "spirals",
+    "stack",
+    "train_test_split",
+]
