@@ -88,6 +88,8 @@ class Tab:
         self.function_sent: str | None = None
         self.network: NetworkSession | None = None
         self.player: asyncio.Task | None = None
+        self.playing = False
+        self.stop_reason = "paused"
         self.drawn = asyncio.Event()
         self.send_lock = asyncio.Lock()
         self.net_lock = asyncio.Lock()
@@ -141,7 +143,7 @@ class Tab:
             await self.pause("reset")
             async with self.net_lock:
                 await self._new_network(self.network.settings)
-        elif action == "step" and self.player is None:
+        elif action == "step" and not self.playing:
             async with self.net_lock:
                 await _in_thread(self.network.advance, self.network.settings.steps_per_frame)
                 await self._send_frame()
@@ -150,38 +152,48 @@ class Tab:
 
     def play(self) -> None:
         if self.player is None or self.player.done():
+            self.playing = True
             self.player = asyncio.create_task(self._play())
 
     async def pause(self, reason: str) -> None:
+        """Stop the play loop after its current frame (it then says so, with ``reason``).
+
+        A flag, not ``Task.cancel()``: the loop may be waiting for a worker thread, which a
+        cancellation cannot interrupt, and the receive loop must not wait for it either.
+        """
         if self.player is not None and not self.player.done():
-            self.player.cancel()
-            try:
-                await self.player
-            except asyncio.CancelledError:
-                pass
-        self.player = None
-        await self.send({"type": "state", "playing": False, "reason": reason})
+            self.playing = False
+            self.stop_reason = reason
+            self.drawn.set()
+        else:
+            await self.send({"type": "state", "playing": False, "reason": reason})
 
     async def _play(self) -> None:
         await self.send({"type": "state", "playing": True, "reason": "play"})
         loop = asyncio.get_running_loop()
-        while True:
-            t0 = loop.time()
-            async with self.net_lock:
-                network = self.network
-                await _in_thread(network.advance, network.settings.steps_per_frame)
-                frame = await _in_thread(network.frame)
-            self.drawn.clear()
-            await self.send(frame)
-            if network.finished:
-                await self.send({"type": "state", "playing": False, "reason": "diverged"})
-                self.player = None
-                return
-            try:
-                await asyncio.wait_for(self.drawn.wait(), DRAWN_TIMEOUT)
-            except asyncio.TimeoutError:
-                pass
-            await asyncio.sleep(max(0.0, MIN_FRAME_SECONDS - (loop.time() - t0)))
+        self.stop_reason = "paused"
+        try:
+            while self.playing:
+                t0 = loop.time()
+                self.drawn.clear()
+                async with self.net_lock:  # a reset waits for this frame, so it comes after it
+                    network = self.network
+                    await _in_thread(network.advance, network.settings.steps_per_frame)
+                    await self.send(await _in_thread(network.frame))
+                if network.finished:
+                    self.stop_reason = "diverged"
+                    break
+                if not self.playing:
+                    break
+                try:
+                    await asyncio.wait_for(self.drawn.wait(), DRAWN_TIMEOUT)
+                except asyncio.TimeoutError:
+                    pass
+                await asyncio.sleep(max(0.0, MIN_FRAME_SECONDS - (loop.time() - t0)))
+            self.playing = False
+            await self.send({"type": "state", "playing": False, "reason": self.stop_reason})
+        except Exception:  # the tab closed mid-frame: nothing left to tell
+            self.playing = False
 
     # ------------------------------------------------------------------ dispatch
     async def handle(self, text: str) -> None:
@@ -210,8 +222,8 @@ class Tab:
             )
 
     async def close(self) -> None:
-        if self.player is not None:
-            self.player.cancel()
+        self.playing = False
+        self.drawn.set()
 
 
 def create_app() -> Any:
