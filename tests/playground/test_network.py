@@ -116,6 +116,14 @@ def test_penalties_and_dropout_change_the_run_and_lr_changes_live():
     assert rebuilt is not plain and rebuilt.runs[0].step == 0
 
 
+def test_a_diverged_run_starts_again_when_its_lr_is_lowered():
+    s = session(models=({"optimizer": "sgd", "lr": 1e9},))
+    s.advance(2)
+    assert s.finished
+    lowered = s.configure(NetworkSettings.from_json({"models": [{"optimizer": "sgd", "lr": 0.1}]}))
+    assert lowered is not s and not lowered.finished and lowered.runs[0].step == 0
+
+
 BAD = [
     ({"models": [{"hidden": [10000]}]}, "hidden layer 1 must lie in [1, 256], got 10000"),
     ({"models": [{"hidden": "8,x"}]}, "hidden layer 2 must be a number, got 'x'"),

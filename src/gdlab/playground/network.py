@@ -310,11 +310,17 @@ class NetworkSession:
         self.grid = np.column_stack([gx.ravel(), gy.ravel()]).astype(np.float32)
 
     def configure(self, settings: NetworkSettings) -> NetworkSession:
-        """This session with new settings: itself when only live values changed, else a new one."""
+        """This session with new settings: itself when only live values changed, else a new one
+        (also after a divergence: a smaller lr then starts again instead of staying broken)."""
         same_shape = settings.data == self.settings.data and len(settings.models) == len(self.runs)
-        if same_shape and not any(
-            old.rebuild_needed(new)
-            for old, new in zip(self.settings.models, settings.models, strict=True)
+        diverged = any(run.diverged for run in self.runs)
+        if (
+            same_shape
+            and not diverged
+            and not any(
+                old.rebuild_needed(new)
+                for old, new in zip(self.settings.models, settings.models, strict=True)
+            )
         ):
             for run, new in zip(self.runs, settings.models, strict=True):
                 run.set_live(new)

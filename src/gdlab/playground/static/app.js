@@ -680,7 +680,7 @@ async function networkFrame(msg) {
   await nw.ready;
   const now = performance.now();
   nw.frames.push({ t: now, step: msg.runs[0].step });
-  while (nw.frames.length > 1 && now - nw.frames[0].t > 2000) nw.frames.shift();
+  while (nw.frames.length > 30) nw.frames.shift(); // the speed over the last 30 frames
   const messages = [];
   msg.runs.forEach((run, r) => {
     paintBoundary(r, run.boundary);
@@ -695,7 +695,7 @@ async function networkFrame(msg) {
   if (messages.length) showMessage(messages.join("; "));
   await Promise.all(flushCurves(!nw.playing || messages.length > 0));
   send({ type: "drawn" });
-  if (nw.frames.length > 5) {
+  if (nw.frames.length >= 3) {
     const first = nw.frames[0];
     const last = nw.frames[nw.frames.length - 1];
     const seconds = (last.t - first.t) / 1000;
