@@ -6,17 +6,14 @@ file is the only one to follow it.
 
 from __future__ import annotations
 
-from gdlab import nn, optim
-from gdlab.autograd.engine import no_grad
-from gdlab.data.split import train_test_split
+from gdlab import Tensor, nn, no_grad, optim, stack
+from gdlab.data import train_test_split
 from gdlab.datasets.synthetic import circles, moons, spirals
 from gdlab.lab.functions import FUNCTIONS, TestFunction, get_function
 from gdlab.lab.trajectories import DIVERGENCE_BOX, OPTIMIZERS, make_optimizer, run_trajectory
-from gdlab.nn.parameter import Parameter
-from gdlab.nn.utils.penalties import l1_penalty, l2_penalty
-from gdlab.ops.shape import stack
+from gdlab.nn import Parameter
+from gdlab.nn.utils import l1_penalty, l2_penalty
 from gdlab.random import get_generator
-from gdlab.tensor import Tensor
 
 __all__ = [
     "DIVERGENCE_BOX",
