@@ -23,7 +23,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 
-from gdlab.lab.trajectories import run_trajectory  # noqa: E402
+from gdlab.lab import run_trajectory  # noqa: E402
 from gdlab.playground.server import start_server  # noqa: E402
 
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"

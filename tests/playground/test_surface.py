@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gdlab.lab.trajectories import run_trajectory
+from gdlab.lab import run_trajectory
 from gdlab.playground.optimizers import optimizer_names
 from gdlab.playground.settings import SettingsError
 from gdlab.playground.surface import (
@@ -33,7 +33,7 @@ CASES = [
 
 
 def test_every_registry_optimizer_is_offered_except_lbfgs():
-    from gdlab.lab.trajectories import OPTIMIZERS
+    from gdlab.lab import OPTIMIZERS
 
     assert set(optimizer_names()) == set(OPTIMIZERS) - {"lbfgs"}
     assert set(LRS) == set(optimizer_names())

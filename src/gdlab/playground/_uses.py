@@ -9,8 +9,9 @@ from __future__ import annotations
 from gdlab import Tensor, nn, no_grad, optim, stack
 from gdlab.data import train_test_split
 from gdlab.datasets.synthetic import circles, moons, spirals
-from gdlab.lab.functions import FUNCTIONS, TestFunction, get_function
-from gdlab.lab.trajectories import DIVERGENCE_BOX, OPTIMIZERS, make_optimizer, run_trajectory
+from gdlab.lab.optimizers import OPTIMIZERS, make_optimizer
+from gdlab.lab.surface.functions import FUNCTIONS, TestFunction, get_function
+from gdlab.lab.surface.trajectories import DIVERGENCE_BOX, run_trajectory
 from gdlab.nn import Parameter
 from gdlab.nn.utils import l1_penalty, l2_penalty
 from gdlab.random import get_generator
