@@ -1,8 +1,9 @@
 """The ``gdlab`` command: one module per subcommand, each with a typed config.
 
 Subcommands: ``compare``, ``surface``, ``train``, ``lr-find``, ``schedule``, ``reproduce``,
-``suite``,
-``datasets``, ``gradcheck``, ``bench`` (the benchmark suite, from a source checkout). Every
+``suite`` (the optimizer benchmark suite), ``datasets``, ``gradcheck``, ``bench`` (the benchmark
+suite of gdlab's speed, from a source checkout), ``playground`` (a local web app,
+``gdlab.playground``). Every
 command that computes something writes a run directory (``--out``, default
 ``./gdlab-runs/<command>-<timestamp>``) with the resolved config, metrics CSV/JSON-lines, a
 summary JSON, figures and ``report.html``.
@@ -34,6 +35,7 @@ from gdlab.cli import (
     datasets,
     gradcheck,
     lr_find,
+    playground,
     reproduce,
     schedule,
     suite,
@@ -52,7 +54,7 @@ COMMANDS: dict[str, Command] = {
     for c in (
         compare.COMMAND, surface.COMMAND, train_command.COMMAND, lr_find.COMMAND,
         schedule.COMMAND, reproduce.COMMAND, suite.COMMAND, datasets.COMMAND, gradcheck.COMMAND,
-        bench.COMMAND,
+        bench.COMMAND, playground.COMMAND,
     )
 }  # fmt: skip
 

@@ -1,0 +1,43 @@
+"""The optimizers the playground offers, and the sliders each one listens to besides its lr.
+
+The names and classes are gdlab's optimizer registry; this table only says which of the
+page's shared sliders (momentum, betas) reach which optimizer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gdlab.playground import _uses
+
+__all__ = ["HYPERPARAMETERS", "hparams", "optimizer_names"]
+
+HYPERPARAMETERS: dict[str, tuple[str, ...]] = {
+    "sgd": (),
+    "momentum": ("momentum",),
+    "nesterov": ("momentum",),
+    "adagrad": (),
+    "rmsprop": (),
+    "adadelta": (),
+    "adam": ("betas",),
+    "adamw": ("betas",),
+    "nadam": ("betas",),
+    "radam": ("betas",),
+    "adamax": ("betas",),
+    "rprop": (),
+    "asgd": (),
+}
+# L-BFGS is left out: it evaluates the loss several times per step through a closure, so it
+# neither shares the surfaces view's stacked evaluation (alone it costs more than the 200 ms a
+# redraw may take) nor means anything with mini-batches in the networks view.
+
+
+def optimizer_names() -> list[str]:
+    """The optimizers offered (the registry's, in its order)."""
+    return [name for name in _uses.OPTIMIZERS if name in HYPERPARAMETERS]
+
+
+def hparams(name: str, momentum: float, betas: tuple[float, float]) -> dict[str, Any]:
+    """The arguments besides lr that the sliders give optimizer ``name``."""
+    values = {"momentum": momentum, "betas": betas}
+    return {key: values[key] for key in HYPERPARAMETERS[name]}
