@@ -50,7 +50,7 @@ def run(config: SuiteConfig, session: Session) -> dict[str, Any]:
 
 COMMAND = Command(
     "suite",
-    help="benchmark optimizers on seven-ish workloads, AlgoPerf-style",
+    help="benchmark optimizers on six small workloads, AlgoPerf-style",
     description="Run every optimizer on every workload (logistic regression, MLP, CNN and GRU "
     "on MNIST-1D, an autoencoder on digits, DeepOBS's noisy quadratic) until a validation "
     "target or a step budget; tune by the ruleset (external: quasi-random trials from each "
