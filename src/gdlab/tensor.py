@@ -74,7 +74,6 @@ class Tensor:
     """
 
     __slots__ = ("data", "_grad", "requires_grad", "_node", "_version", "_retains_grad")
-    __array_ufunc__ = None  # make NumPy defer to our reflected operators: ndarray + Tensor
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: object = None) -> None:
         self.data = as_array(data, dtype)
@@ -135,9 +134,12 @@ class Tensor:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         self._retains_grad = True
 
-    def backward(self, gradient: Any = None, retain_graph: bool | None = None) -> None:
-        """Accumulate the gradient of this tensor into every leaf's ``.grad``."""
-        engine.backward(self, gradient, retain_graph=bool(retain_graph))
+    def backward(
+        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
+        """Accumulate the gradient of this tensor into every leaf's ``.grad``; with
+        ``create_graph`` the gradients are Tensors with a graph, differentiable again."""
+        engine.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
 
     def detach(self) -> Tensor:
         """The same data (shared, not copied) cut from the graph."""
@@ -340,6 +342,10 @@ class Tensor:
     if TYPE_CHECKING:
         T: Tensor
         mT: Tensor
+
+        # NumPy's protocols: np.exp(t) and ndarray + t are gdlab ops (ops/numpy_protocol.py)
+        def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any: ...
+        def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any: ...
 
         def __add__(self, other: Any) -> Tensor: ...
         def __radd__(self, other: Any) -> Tensor: ...
