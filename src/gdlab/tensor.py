@@ -9,12 +9,13 @@ below as typed stubs and bound from one table, ``gdlab.ops.methods``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gdlab.autograd import engine
+from gdlab.autograd.hooks import RemovableHandle, TensorHooks
 from gdlab.autograd.node import Node
 from gdlab.autograd.state import STATE
 from gdlab.dtypes import get_default_dtype, is_floating, resolve_dtype
@@ -73,14 +74,14 @@ class Tensor:
         array([2., 4., 6.], dtype=float32)
     """
 
-    __slots__ = ("data", "_grad", "requires_grad", "_node", "_version", "_retains_grad")
+    __slots__ = ("data", "_grad", "requires_grad", "_node", "_version", "_hooks")
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: object = None) -> None:
         self.data = as_array(data, dtype)
         self._grad = None
         self._node = None
         self._version = 0
-        self._retains_grad = False
+        self._hooks = None
         if requires_grad:
             _check_can_require_grad(self.data)
         self.requires_grad = bool(requires_grad)
@@ -132,7 +133,28 @@ class Tensor:
         """Keep ``.grad`` on this non-leaf tensor after backward (to inspect it)."""
         if not self.requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        self._retains_grad = True
+        if self._hooks is None:
+            self._hooks = TensorHooks()
+        self._hooks.retains_grad = True
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether ``retain_grad()`` was called on this (non-leaf) tensor."""
+        return self._hooks is not None and self._hooks.retains_grad and not self.is_leaf
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` each time the gradient with respect to this tensor is computed;
+        a returned tensor replaces the gradient (as torch's ``Tensor.register_hook``).
+
+        Example:
+            >>> h = x.register_hook(lambda g: g * 0.5)     # halve x's gradient
+            >>> h.remove()
+        """
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._hooks is None:
+            self._hooks = TensorHooks()
+        return self._hooks.add(hook)
 
     def backward(
         self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
@@ -435,7 +457,7 @@ def from_op(data: np.ndarray, node: Node | None) -> Tensor:
     t._node = node
     t.requires_grad = node is not None
     t._version = 0
-    t._retains_grad = False
+    t._hooks = None
     return t
 
 

@@ -126,10 +126,13 @@ def _run(
                 break
             t = heappop(heap)[1]
         g = pop(t)
+        hooks = t._hooks
+        if hooks is not None:
+            g = hooks.apply(t, g)
         if wanted is not None:
             if id(t) in wanted:
                 found[id(t)] = _owned(g, t)
-        elif t._retains_grad:
+        elif hooks is not None and hooks.retains_grad:
             _retain(t, g)
         node = t._node
         op, arrays, kwargs, parents, saved, _, exact = node
@@ -176,6 +179,9 @@ def _run(
         if not retain_graph:
             t._node = freed  # drops the saved arrays; a later backward raises
         t = nxt
+    for x, g in grads.items():  # the leaves: their hooks run before anything sees g
+        if x._hooks is not None:
+            grads[x] = x._hooks.apply(x, g)
     if wanted is None:
         _accumulate_leaves(grads, root_grads, retain_graph)
     else:
@@ -214,9 +220,11 @@ def _run_graph(
         while heap:
             t = heappop(heap)[1]
             g = grads.pop(t)
+            if t._hooks is not None:
+                g = t._hooks.apply(t, g)
             if wanted is not None and id(t) in wanted:
                 found[id(t)] = g
-            elif wanted is None and t._retains_grad:
+            elif wanted is None and t._hooks is not None and t._hooks.retains_grad:
                 t._grad = g if t._grad is None else t._grad + g
             node = t._node
             if t._version or node.saved:
@@ -246,6 +254,8 @@ def _run_graph(
     finally:
         STATE.grad_enabled, STATE.differentiating = mode
     for x, g in grads.items():
+        if x._hooks is not None:
+            g = x._hooks.apply(x, g)
         if wanted is not None:
             if id(x) in wanted:
                 found[id(x)] = g
