@@ -30,8 +30,11 @@ _FREED_MESSAGE = (
 )
 
 
-def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum ``g`` over the axes that broadcasting added or stretched, to get ``shape``."""
+def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``g`` over the axes that broadcasting added or stretched, to get ``shape``.
+
+    ``g`` is an array, or a Tensor under ``create_graph`` (its sums are then recorded ops).
+    """
     if g.shape == shape:
         return g
     extra = g.ndim - len(shape)
@@ -40,7 +43,7 @@ def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
     if stretched:
         g = g.sum(axis=stretched, keepdims=True)
-    if type(g) is not np.ndarray:  # a sum down to 0-d is a NumPy scalar
+    if isinstance(g, np.generic):  # a sum of an array down to 0-d is a NumPy scalar
         g = np.asarray(g)
     # The sums give ``shape`` exactly: no reshape view, so a leaf can take the array as it is.
     return g if g.shape == shape else g.reshape(shape)
@@ -237,7 +240,7 @@ def _run_graph(
                     raise _version_error(x, node, v)
                 gx = _differentiable_vjp(node, i, g, t, args)
                 if gx.shape != x.data.shape:
-                    gx = _unbroadcast_tensor(gx, x.data.shape)
+                    gx = unbroadcast(gx, x.data.shape)
                 if gx.dtype != x.data.dtype:
                     gx = gx.to(x.data.dtype)
                 prev = grads.get(x)
@@ -288,17 +291,6 @@ def _higher_order_message(node: Node, error: Exception | None) -> str:
         f"create_graph=True: the gradient rule of {node.op.name!r} cannot be differentiated "
         f"({why}); higher-order gradients through this op are not supported"
     )
-
-
-def _unbroadcast_tensor(g: Tensor, shape: tuple[int, ...]) -> Tensor:
-    """``unbroadcast`` for a gradient Tensor, recorded (the sums are ops)."""
-    extra = g.ndim - len(shape)
-    if extra > 0:
-        g = g.sum(dim=tuple(range(extra)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
-    if stretched:
-        g = g.sum(dim=stretched, keepdim=True)
-    return g if g.shape == shape else g.reshape(shape)
 
 
 def _owned(g: np.ndarray, like: Tensor) -> np.ndarray:

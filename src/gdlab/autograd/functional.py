@@ -103,17 +103,7 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
         out_single, outs = _as_tuple(func(*xs), "jvp")
         us = tuple(Tensor(np.zeros(o.shape, dtype=o.dtype), requires_grad=True) for o in outs)
         gs = grad(outs, xs, us, create_graph=True, allow_unused=True)
-        used = [(g, vk) for g, vk in zip(gs, vs, strict=True) if g is not None]
-        if used:
-            ts = grad(
-                [g for g, _ in used],
-                us,
-                [vk for _, vk in used],
-                create_graph=create_graph,
-                allow_unused=True,
-            )
-        else:
-            ts = (None,) * len(us)
+        ts = _grad_along(gs, vs, us, create_graph)
     result = _finish(ts, outs, create_graph)
     return _shape_like(out_single, _detached(outs, create_graph)), _shape_like(out_single, result)
 
@@ -132,16 +122,7 @@ def vhp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
         if not isinstance(out, Tensor) or out.data.size != 1:
             raise RuntimeError("vhp: the function must return a single-element Tensor")
         gs = grad(out, xs, create_graph=True, allow_unused=True)
-        used = [(g, vk) for g, vk in zip(gs, vs, strict=True) if g is not None]
-        hs = (None,) * len(xs)
-        if used:
-            hs = grad(
-                [g for g, _ in used],
-                xs,
-                [vk for _, vk in used],
-                create_graph=create_graph,
-                allow_unused=True,
-            )
+        hs = _grad_along(gs, vs, xs, create_graph)
     return _detached((out,), create_graph)[0], _shape_like(single, _finish(hs, xs, create_graph))
 
 
@@ -219,6 +200,15 @@ def hessian(func: Callable[..., Any], inputs: Any, create_graph: bool = False) -
 
     blocks = jacobian(gradient, xs, create_graph=create_graph)
     return blocks[0][0] if single else blocks
+
+
+def _grad_along(gs: Sequence[Any], vs: Sequence[Any], wrt: tuple, create_graph: bool) -> tuple:
+    """d⟨gs, vs⟩ / d wrt: the second backward pass of jvp and vhp (None where unused)."""
+    used = [(g, vk) for g, vk in zip(gs, vs, strict=True) if g is not None]
+    if not used:
+        return (None,) * len(wrt)
+    outs, weights = [g for g, _ in used], [vk for _, vk in used]
+    return grad(outs, wrt, weights, create_graph=create_graph, allow_unused=True)
 
 
 def _detached(outs: tuple, create_graph: bool) -> tuple:

@@ -122,12 +122,25 @@ def gradcheck(
     wanted = [inputs[p] for p in positions]
     analytic = _analytic(f, inputs)
     numeric = numerical_grad(_detached(f, inputs, positions), *wanted, eps=eps)
+    return _compare(analytic, numeric, positions, atol, rtol, raise_exception, "")
+
+
+def _compare(
+    analytic: Sequence[np.ndarray],
+    numeric: Sequence[np.ndarray],
+    positions: list[int],
+    atol: float,
+    rtol: float,
+    raise_exception: bool,
+    order: str,
+) -> bool:
+    """True where every element agrees; else False or a GradcheckError on the worst one."""
     for k, (a, n) in enumerate(zip(analytic, numeric, strict=True)):
         bad = ~np.isclose(a, n, atol=atol, rtol=rtol, equal_nan=False)
         if bad.any():
             if not raise_exception:
                 return False
-            raise GradcheckError(_report(positions[k], a, n, bad))
+            raise GradcheckError(order + _report(positions[k], a, n, bad))
     return True
 
 
@@ -274,10 +287,4 @@ def gradgradcheck(
 
     analytic = _analytic(s, inputs)
     numeric = numerical_grad(lambda *_: s(*inputs), *[inputs[p] for p in positions], eps=eps)
-    for k, (a, n) in enumerate(zip(analytic, numeric, strict=True)):
-        bad = ~np.isclose(a, n, atol=atol, rtol=rtol, equal_nan=False)
-        if bad.any():
-            if not raise_exception:
-                return False
-            raise GradcheckError("second-order " + _report(positions[k], a, n, bad))
-    return True
+    return _compare(analytic, numeric, positions, atol, rtol, raise_exception, "second-order ")
