@@ -10,6 +10,7 @@ from gdlab.tensor import Tensor, tensor  # first: every op module builds Tensors
 # isort: on
 from gdlab import autograd, data, datasets, nn, optim
 from gdlab.autograd import enable_grad, no_grad, set_grad_enabled
+from gdlab.autograd import functional as _functional  # noqa: F401 - gdlab.autograd.functional
 from gdlab.creation import (
     arange,
     eye,
@@ -90,6 +91,7 @@ from gdlab.ops.shape import (
 from gdlab.random import manual_seed
 from gdlab.serialization import load, save
 
+del _functional  # imported for its attribute on gdlab.autograd (as torch.autograd.functional)
 __version__ = "0.1.0"
 
 clip = clamp

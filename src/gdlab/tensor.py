@@ -9,12 +9,13 @@ below as typed stubs and bound from one table, ``gdlab.ops.methods``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gdlab.autograd import engine
+from gdlab.autograd.hooks import RemovableHandle, TensorHooks
 from gdlab.autograd.node import Node
 from gdlab.autograd.state import STATE
 from gdlab.dtypes import get_default_dtype, is_floating, resolve_dtype
@@ -73,15 +74,14 @@ class Tensor:
         array([2., 4., 6.], dtype=float32)
     """
 
-    __slots__ = ("data", "_grad", "requires_grad", "_node", "_version", "_retains_grad")
-    __array_ufunc__ = None  # make NumPy defer to our reflected operators: ndarray + Tensor
+    __slots__ = ("data", "_grad", "requires_grad", "_node", "_version", "_hooks")
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: object = None) -> None:
         self.data = as_array(data, dtype)
         self._grad = None
         self._node = None
         self._version = 0
-        self._retains_grad = False
+        self._hooks = None
         if requires_grad:
             _check_can_require_grad(self.data)
         self.requires_grad = bool(requires_grad)
@@ -133,11 +133,35 @@ class Tensor:
         """Keep ``.grad`` on this non-leaf tensor after backward (to inspect it)."""
         if not self.requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        self._retains_grad = True
+        if self._hooks is None:
+            self._hooks = TensorHooks()
+        self._hooks.retains_grad = True
 
-    def backward(self, gradient: Any = None, retain_graph: bool | None = None) -> None:
-        """Accumulate the gradient of this tensor into every leaf's ``.grad``."""
-        engine.backward(self, gradient, retain_graph=bool(retain_graph))
+    @property
+    def retains_grad(self) -> bool:
+        """Whether ``retain_grad()`` was called on this (non-leaf) tensor."""
+        return self._hooks is not None and self._hooks.retains_grad and not self.is_leaf
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` each time the gradient with respect to this tensor is computed;
+        a returned tensor replaces the gradient (as torch's ``Tensor.register_hook``).
+
+        Example:
+            >>> h = x.register_hook(lambda g: g * 0.5)     # halve x's gradient
+            >>> h.remove()
+        """
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._hooks is None:
+            self._hooks = TensorHooks()
+        return self._hooks.add(hook)
+
+    def backward(
+        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
+        """Accumulate the gradient of this tensor into every leaf's ``.grad``; with
+        ``create_graph`` the gradients are Tensors with a graph, differentiable again."""
+        engine.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
 
     def detach(self) -> Tensor:
         """The same data (shared, not copied) cut from the graph."""
@@ -341,6 +365,10 @@ class Tensor:
         T: Tensor
         mT: Tensor
 
+        # NumPy's protocols: np.exp(t) and ndarray + t are gdlab ops (ops/numpy_protocol.py)
+        def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any: ...
+        def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any: ...
+
         def __add__(self, other: Any) -> Tensor: ...
         def __radd__(self, other: Any) -> Tensor: ...
         def __sub__(self, other: Any) -> Tensor: ...
@@ -429,7 +457,7 @@ def from_op(data: np.ndarray, node: Node | None) -> Tensor:
     t._node = node
     t.requires_grad = node is not None
     t._version = 0
-    t._retains_grad = False
+    t._hooks = None
     return t
 
 

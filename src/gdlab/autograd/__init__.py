@@ -11,6 +11,7 @@ from gdlab.autograd.gradcheck import (
     GradcheckError,
     gradcheck,
     gradcheck_direction,
+    gradgradcheck,
     numerical_grad,
 )
 
@@ -21,6 +22,7 @@ __all__ = [
     "grad",
     "gradcheck",
     "gradcheck_direction",
+    "gradgradcheck",
     "is_grad_enabled",
     "no_grad",
     "numerical_grad",

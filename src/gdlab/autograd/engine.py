@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from heapq import heappop, heappush
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gdlab.autograd.node import FREED, Node, passthrough
+from gdlab.autograd.state import STATE
 
 if TYPE_CHECKING:
     from gdlab.tensor import Tensor
@@ -29,8 +30,11 @@ _FREED_MESSAGE = (
 )
 
 
-def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum ``g`` over the axes that broadcasting added or stretched, to get ``shape``."""
+def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``g`` over the axes that broadcasting added or stretched, to get ``shape``.
+
+    ``g`` is an array, or a Tensor under ``create_graph`` (its sums are then recorded ops).
+    """
     if g.shape == shape:
         return g
     extra = g.ndim - len(shape)
@@ -39,7 +43,7 @@ def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
     if stretched:
         g = g.sum(axis=stretched, keepdims=True)
-    if type(g) is not np.ndarray:  # a sum down to 0-d is a NumPy scalar
+    if isinstance(g, np.generic):  # a sum of an array down to 0-d is a NumPy scalar
         g = np.asarray(g)
     # The sums give ``shape`` exactly: no reshape view, so a leaf can take the array as it is.
     return g if g.shape == shape else g.reshape(shape)
@@ -125,10 +129,13 @@ def _run(
                 break
             t = heappop(heap)[1]
         g = pop(t)
+        hooks = t._hooks
+        if hooks is not None:
+            g = hooks.apply(t, g)
         if wanted is not None:
             if id(t) in wanted:
                 found[id(t)] = _owned(g, t)
-        elif t._retains_grad:
+        elif hooks is not None and hooks.retains_grad:
             _retain(t, g)
         node = t._node
         op, arrays, kwargs, parents, saved, _, exact = node
@@ -175,6 +182,9 @@ def _run(
         if not retain_graph:
             t._node = freed  # drops the saved arrays; a later backward raises
         t = nxt
+    for x, g in grads.items():  # the leaves: their hooks run before anything sees g
+        if x._hooks is not None:
+            grads[x] = x._hooks.apply(x, g)
     if wanted is None:
         _accumulate_leaves(grads, root_grads, retain_graph)
     else:
@@ -182,6 +192,105 @@ def _run(
             if id(x) in wanted:
                 found[id(x)] = _owned(g, x)
     return found
+
+
+def _run_graph(
+    roots: Sequence[Tensor],
+    root_grads: Sequence[Tensor],
+    retain_graph: bool,
+    wanted: dict[int, Tensor] | None,
+) -> dict[int, Tensor]:
+    """``_run`` for ``create_graph=True``: the same walk, with the gradients as Tensors and
+    every VJP of the op table applied to Tensors (NumPy hands its functions back to gdlab,
+    ``gdlab.ops.numpy_protocol``), so each gradient is recorded and differentiable again.
+
+    Leaf gradients accumulate into ``.grad`` as Tensors when ``wanted`` is None; otherwise the
+    ``wanted`` tensors' gradients are returned.
+    """
+    grads: dict[Tensor, Tensor] = {}
+    heap: list[tuple[int, Tensor]] = []
+    for r, g in zip(roots, root_grads, strict=True):
+        prev = grads.get(r)
+        grads[r] = g if prev is None else prev + g
+        if prev is None and r._node is not None:
+            if r._node is FREED:
+                raise RuntimeError(_FREED_MESSAGE)
+            heappush(heap, (r._node.seq, r))
+    found: dict[int, Tensor] = {}
+    mode = (STATE.grad_enabled, STATE.differentiating)
+    STATE.grad_enabled = STATE.differentiating = True
+    try:
+        while heap:
+            t = heappop(heap)[1]
+            g = grads.pop(t)
+            if t._hooks is not None:
+                g = t._hooks.apply(t, g)
+            if wanted is not None and id(t) in wanted:
+                found[id(t)] = g
+            elif wanted is None and t._hooks is not None and t._hooks.retains_grad:
+                t._grad = g if t._grad is None else t._grad + g
+            node = t._node
+            if t._version or node.saved:
+                _check_saved(t, node)
+            args = list(node.arrays)
+            for i, x, _ in node.parents:
+                args[i] = x  # the rule sees the input tensors, and ``out`` is t itself
+            for i, x, v in node.parents:
+                if x._version != v:
+                    raise _version_error(x, node, v)
+                gx = _differentiable_vjp(node, i, g, t, args)
+                if gx.shape != x.data.shape:
+                    gx = unbroadcast(gx, x.data.shape)
+                if gx.dtype != x.data.dtype:
+                    gx = gx.to(x.data.dtype)
+                prev = grads.get(x)
+                if prev is not None:
+                    grads[x] = prev + gx
+                    continue
+                grads[x] = gx
+                if x._node is not None:
+                    if x._node is FREED:
+                        raise RuntimeError(_FREED_MESSAGE)
+                    heappush(heap, (x._node.seq, x))
+            if not retain_graph:
+                t._node = FREED
+    finally:
+        STATE.grad_enabled, STATE.differentiating = mode
+    for x, g in grads.items():
+        if x._hooks is not None:
+            g = x._hooks.apply(x, g)
+        if wanted is not None:
+            if id(x) in wanted:
+                found[id(x)] = g
+        else:
+            x._grad = g if x._grad is None else x._grad + g
+    return found
+
+
+def _differentiable_vjp(node: Node, i: int, g: Tensor, out: Tensor, args: list) -> Tensor:
+    """The VJP of input ``i`` applied to tensors, or a clear error for a rule that cannot
+    run on tensors (one that writes into arrays in place, or calls an unlisted function)."""
+    vjp = node.op.vjps[i]
+    if vjp is passthrough:
+        return g
+    try:
+        gx = vjp(g, out, *args, **node.kwargs)
+    except (TypeError, AttributeError, ValueError) as e:
+        raise RuntimeError(_higher_order_message(node, e)) from e
+    if not hasattr(gx, "_node"):  # an array: the rule left the tensors, so no graph
+        raise RuntimeError(_higher_order_message(node, None))
+    return gx
+
+
+def _higher_order_message(node: Node, error: Exception | None) -> str:
+    if error is None:
+        why = "it computes on arrays"
+    else:  # the first line only: NumPy's messages can quote whole arrays
+        why = f"{type(error).__name__}: {str(error).splitlines()[0][:100]}"
+    return (
+        f"create_graph=True: the gradient rule of {node.op.name!r} cannot be differentiated "
+        f"({why}); higher-order gradients through this op are not supported"
+    )
 
 
 def _owned(g: np.ndarray, like: Tensor) -> np.ndarray:
@@ -245,6 +354,16 @@ def _root_gradient(t: Tensor, gradient: object) -> np.ndarray:
     return g.astype(t.data.dtype, copy=False)
 
 
+def _root_tensor(t: Tensor, gradient: object) -> Tensor:
+    """The root gradient for ``create_graph``: a Tensor given is used as it is (its graph
+    included); anything else becomes a constant tensor (through ``Tensor._wrap``, reached
+    from ``t``: this module cannot import the Tensor class, which imports it)."""
+    if hasattr(gradient, "_node"):
+        _root_gradient(t, gradient)  # the shape check
+        return gradient
+    return t._wrap(_root_gradient(t, gradient))
+
+
 def _per_output(grads: object, single: bool, n: int, name: str) -> list:
     """One gradient (or None) per output: a single output takes ``grads`` as it is."""
     if grads is None:
@@ -263,9 +382,14 @@ def _per_output(grads: object, single: bool, n: int, name: str) -> list:
 def backward(
     tensors: Tensor | Sequence[Tensor],
     grad_tensors: object = None,
-    retain_graph: bool = False,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
 ) -> None:
-    """Accumulate d(tensors)/d(leaf) into each leaf's ``.grad`` (``torch.autograd.backward``)."""
+    """Accumulate d(tensors)/d(leaf) into each leaf's ``.grad`` (``torch.autograd.backward``).
+
+    With ``create_graph`` the gradients are Tensors with a graph (``.grad`` becomes a Tensor),
+    differentiable again; ``retain_graph`` defaults to ``create_graph``, as torch's.
+    """
     single = hasattr(tensors, "_node")
     roots = [tensors] if single else list(tensors)
     grad_tensors = _per_output(grad_tensors, single, len(roots), "grad_tensors")
@@ -274,20 +398,33 @@ def backward(
             raise RuntimeError(
                 "element 0 of tensors does not require grad and does not have a grad_fn"
             )
+    retain = create_graph if retain_graph is None else bool(retain_graph)
+    if create_graph:
+        root_grads = [_root_tensor(r, g) for r, g in zip(roots, grad_tensors, strict=True)]
+        _run_graph(roots, root_grads, retain, wanted=None)
+        return
     root_grads = [_root_gradient(r, g) for r, g in zip(roots, grad_tensors, strict=True)]
-    _run(roots, root_grads, retain_graph, wanted=None)
+    _run(roots, root_grads, retain, wanted=None)
 
 
 def grad(
     outputs: Tensor | Sequence[Tensor],
     inputs: Tensor | Sequence[Tensor],
     grad_outputs: object = None,
-    retain_graph: bool = False,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
     allow_unused: bool = False,
-) -> tuple[np.ndarray | None, ...]:
+) -> tuple[Any, ...]:
     """Gradients of ``outputs`` with respect to ``inputs``, without touching any ``.grad``.
 
-    Returns NumPy arrays (first-order only: gdlab's VJPs work on arrays, not on tensors).
+    Returns NumPy arrays; with ``create_graph``, Tensors with a graph (differentiable again,
+    as ``torch.autograd.grad``'s), and ``retain_graph`` defaults to ``create_graph``.
+
+    Example:
+        >>> x = gdlab.tensor([1.0, 2.0], dtype="float64", requires_grad=True)
+        >>> (g,) = grad((x**3).sum(), x, create_graph=True)      # 3x²
+        >>> grad(g.sum(), x)[0]                                  # 6x
+        array([ 6., 12.])
     """
     single = hasattr(outputs, "_node")
     outs = [outputs] if single else list(outputs)
@@ -296,8 +433,14 @@ def grad(
     for x in ins:
         if not x.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    root_grads = [_root_gradient(o, g) for o, g in zip(outs, grad_outputs, strict=True)]
-    found = _run(outs, root_grads, retain_graph, wanted={id(x): x for x in ins})
+    retain = create_graph if retain_graph is None else bool(retain_graph)
+    wanted = {id(x): x for x in ins}
+    if create_graph:
+        root_grads = [_root_tensor(o, g) for o, g in zip(outs, grad_outputs, strict=True)]
+        found = _run_graph(outs, root_grads, retain, wanted)
+    else:
+        root_grads = [_root_gradient(o, g) for o, g in zip(outs, grad_outputs, strict=True)]
+        found = _run(outs, root_grads, retain, wanted)
     result = tuple(found.get(id(x)) for x in ins)
     if not allow_unused and any(r is None for r in result):
         raise RuntimeError(

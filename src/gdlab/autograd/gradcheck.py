@@ -13,10 +13,16 @@ from typing import Any
 import numpy as np
 
 from gdlab.autograd.engine import grad
-from gdlab.autograd.grad_mode import no_grad
+from gdlab.autograd.grad_mode import enable_grad, no_grad
 from gdlab.random import get_generator
 
-__all__ = ["GradcheckError", "gradcheck", "gradcheck_direction", "numerical_grad"]
+__all__ = [
+    "GradcheckError",
+    "gradcheck",
+    "gradcheck_direction",
+    "gradgradcheck",
+    "numerical_grad",
+]
 
 
 class GradcheckError(RuntimeError):
@@ -116,12 +122,25 @@ def gradcheck(
     wanted = [inputs[p] for p in positions]
     analytic = _analytic(f, inputs)
     numeric = numerical_grad(_detached(f, inputs, positions), *wanted, eps=eps)
+    return _compare(analytic, numeric, positions, atol, rtol, raise_exception, "")
+
+
+def _compare(
+    analytic: Sequence[np.ndarray],
+    numeric: Sequence[np.ndarray],
+    positions: list[int],
+    atol: float,
+    rtol: float,
+    raise_exception: bool,
+    order: str,
+) -> bool:
+    """True where every element agrees; else False or a GradcheckError on the worst one."""
     for k, (a, n) in enumerate(zip(analytic, numeric, strict=True)):
         bad = ~np.isclose(a, n, atol=atol, rtol=rtol, equal_nan=False)
         if bad.any():
             if not raise_exception:
                 return False
-            raise GradcheckError(_report(positions[k], a, n, bad))
+            raise GradcheckError(order + _report(positions[k], a, n, bad))
     return True
 
 
@@ -218,3 +237,54 @@ def gradcheck_direction(
         f"directional derivative mismatch: analytic {predicted:.10g} vs numeric "
         f"{measured:.10g} (relative error {rel:.3g})"
     )
+
+
+def gradgradcheck(
+    f: Callable[..., Any],
+    inputs: Any,
+    grad_outputs: Any = None,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    generator: np.random.Generator | int | None = None,
+    raise_exception: bool = True,
+) -> bool:
+    """Check second derivatives: the gradient of the gradient, computed by differentiating the
+    backward pass (``create_graph=True``), against central differences of the gradient.
+
+    The checked function is s(x) = ⟨∇ₓ⟨f(x), v⟩, w⟩ with random v (or ``grad_outputs``) and
+    w, so its gradient is the Hessian of ⟨f, v⟩ applied to w: one element-by-element
+    ``gradcheck`` of s covers every second derivative along w (as torch's gradgradcheck).
+
+    Args:
+        f: function of the inputs returning a Tensor.
+        inputs: a Tensor or a tuple of Tensors (float64); those with ``requires_grad`` count.
+        grad_outputs: v (the output's weighting); random when None.
+        eps, atol, rtol, raise_exception: as ``gradcheck``.
+        generator: draws v and w (an int seed or a Generator; None: seed 0).
+
+    Example:
+        >>> x = gdlab.tensor(np.random.rand(3), requires_grad=True)     # float64
+        >>> gradgradcheck(lambda x: (x.tanh() * x).sum(), x)
+        True
+    """
+    Tensor = _tensor_cls()
+    rng = get_generator(0 if generator is None else generator)
+    inputs, positions = _checked_inputs(inputs, "gradgradcheck")
+    with enable_grad():
+        out = f(*inputs)
+    v = rng.standard_normal(out.shape) if grad_outputs is None else _array_of(grad_outputs)
+    w = [rng.standard_normal(inputs[p].shape) for p in positions]
+
+    def s(*args: Any) -> Any:
+        with enable_grad():
+            wanted = [args[p] for p in positions]
+            gs = grad(f(*args), wanted, grad_outputs=v, create_graph=True, allow_unused=True)
+            terms = [(g * wk).sum() for g, wk in zip(gs, w, strict=True) if g is not None]
+        if not terms:
+            return Tensor._wrap(np.zeros(()))
+        return sum(terms[1:], start=terms[0])
+
+    analytic = _analytic(s, inputs)
+    numeric = numerical_grad(lambda *_: s(*inputs), *[inputs[p] for p in positions], eps=eps)
+    return _compare(analytic, numeric, positions, atol, rtol, raise_exception, "second-order ")

@@ -6,6 +6,9 @@ to look and a test can see it:
 - ``grad_enabled``: whether ops record graph nodes. ``no_grad``, ``enable_grad`` and
   ``set_grad_enabled`` (``gdlab.autograd.grad_mode``) switch it; the op dispatch reads it.
   Global, not per thread (gdlab runs ops on one thread).
+- ``differentiating``: True while the engine applies gradient rules to Tensors
+  (``create_graph=True``), so that NumPy functions on Tensors dispatch to gdlab ops
+  (``gdlab.ops.numpy_protocol``).
 - ``next_seq``: the creation counter of graph nodes. It counts down, so the newest node has
   the smallest number and a min-heap pops it first: backward visits nodes newest first,
   which is a topological order (a node is always made after the nodes of its inputs).
@@ -28,9 +31,10 @@ def _countdown() -> Callable[[], int]:
 
 @dataclass(slots=True)
 class EngineState:
-    """Grad mode and the node counter (see the module docstring)."""
+    """Grad mode, the higher-order flag and the node counter (see the module docstring)."""
 
     grad_enabled: bool = True
+    differentiating: bool = False
     next_seq: Callable[[], int] = field(default_factory=_countdown)
 
 

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from gdlab.autograd.grad_mode import no_grad
+from gdlab.autograd.hooks import RemovableHandle
 from gdlab.dtypes import resolve_dtype
 from gdlab.nn.parameter import Parameter
 from gdlab.tensor import Tensor
@@ -57,6 +58,8 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", {})
+        object.__setattr__(self, "_forward_hooks", {})
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
@@ -64,7 +67,43 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        d = self.__dict__
+        if d.get("_forward_pre_hooks") or d.get("_forward_hooks"):
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    # ----------------------------------------------------------------- hooks
+    def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
+        for hook in list(self._forward_pre_hooks.values()):
+            new = hook(self, args)
+            if new is not None:
+                args = new if isinstance(new, tuple) else (new,)
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            new = hook(self, args, output)
+            if new is not None:
+                output = new
+        return output
+
+    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, args)`` before each ``forward``; a returned value (a tuple, or
+        one value) replaces the positional arguments (as torch's).
+
+        Example:
+            >>> handle = layer.register_forward_pre_hook(lambda m, args: print(args[0].shape))
+            >>> handle.remove()
+        """
+        return _add_hook(self._forward_pre_hooks, hook)
+
+    def register_forward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each ``forward``; a returned value
+        replaces the output (as torch's). The lab records activations with it.
+
+        Example:
+            >>> acts = []
+            >>> handle = layer.register_forward_hook(lambda m, args, out: acts.append(out))
+        """
+        return _add_hook(self._forward_hooks, hook)
 
     # ----------------------------------------------------------------- registration
     def __setattr__(self, name: str, value: Any) -> None:
@@ -365,6 +404,14 @@ class Module:
     def __dir__(self) -> list[str]:
         extra = [*self._parameters, *self._buffers, *self._modules]
         return sorted(set(super().__dir__()) | set(extra))
+
+
+def _add_hook(hooks: dict, hook: Callable[..., Any]) -> RemovableHandle:
+    if not callable(hook):
+        raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    return handle
 
 
 def _as_buffer(value: Any, name: str) -> Tensor | None:

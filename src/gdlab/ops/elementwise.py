@@ -165,9 +165,9 @@ SOFTPLUS = defop(
 def _clamp_vjp(g, out, x, min=None, max=None):  # noqa: A002
     keep = np.ones(x.shape, dtype=bool)
     if min is not None:
-        keep &= x >= min
+        keep = keep & (x >= min)
     if max is not None:
-        keep &= x <= max
+        keep = keep & (x <= max)
     return g * keep  # torch passes the gradient on the boundary itself
 
 
@@ -201,7 +201,7 @@ WHERE = defop(
 CAST = defop(
     "to",
     lambda x, dtype: x.astype(dtype),
-    lambda g, out, x, dtype: g.astype(x.dtype),
+    lambda g, out, x, dtype: np.astype(g, x.dtype),  # a function: it runs on Tensors too
 )
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from gdlab.dtypes import resolve_dtype
 from gdlab.ops import elementwise as e
-from gdlab.ops import linalg, reduce, shape
+from gdlab.ops import linalg, numpy_protocol, reduce, shape
 from gdlab.ops.dispatch import binary
 from gdlab.tensor import Tensor
 
@@ -38,6 +38,8 @@ METHODS: dict[str, Any] = {
     "__truediv__": e.div, "__rtruediv__": _reflected(e.div),
     "__pow__": e.pow, "__rpow__": _reflected(e.pow),
     "__matmul__": linalg.matmul, "__rmatmul__": _reflected(linalg.matmul),
+    "__array_ufunc__": numpy_protocol.array_ufunc,
+    "__array_function__": numpy_protocol.array_function,
     "__neg__": e.neg, "__pos__": lambda x: x, "__abs__": e.abs, "__getitem__": shape.getitem,
     # elementwise
     "add": e.add, "sub": e.sub, "mul": e.mul, "div": e.div, "neg": e.neg, "pow": e.pow,
