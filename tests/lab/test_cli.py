@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from gdlab import cli
-from gdlab.lab.compare import protocol as cmp
 from gdlab.lab.config import (
     ConfigError,
     apply_overrides,
@@ -153,7 +152,9 @@ def test_compare_same_seed_same_bytes(tmp_path, capsys):
 
 
 def test_ctrl_c_exits_130_with_partial_results(tmp_path, capsys, monkeypatch):
-    real, calls = cmp._train, []
+    from gdlab.lab.compare import trials
+
+    real, calls = trials.train_run, []
 
     def interrupt_after_two(*args, **kwargs):
         calls.append(1)
@@ -161,7 +162,7 @@ def test_ctrl_c_exits_130_with_partial_results(tmp_path, capsys, monkeypatch):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(cmp, "_train", interrupt_after_two)
+    monkeypatch.setattr(trials, "train_run", interrupt_after_two)
     out = tmp_path / "run"
     assert cli.main([*TINIER, "--out", str(out)]) == 130
     assert f"interrupted; partial results in {out}" in capsys.readouterr().err
@@ -470,10 +471,12 @@ def test_compare_bar_is_closed_before_the_table(tmp_path, capsys, fake_terminal)
 
 
 def test_compare_bar_is_closed_on_ctrl_c(tmp_path, capsys, monkeypatch, fake_terminal):
+    from gdlab.lab.compare import trials
+
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cmp, "_train", interrupt)
+    monkeypatch.setattr(trials, "train_run", interrupt)
     assert cli.main([*TINIER, "--out", str(tmp_path / "a")]) == 130
     assert fake_terminal == ["open", "close"]
 

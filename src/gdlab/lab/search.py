@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from gdlab.optim import OPTIMIZERS
 from gdlab.random import get_generator
 
 __all__ = [
@@ -44,15 +45,9 @@ __all__ = [
 #: The range searched for every optimizer on the 2-D functions (``gdlab surface``).
 LR_RANGE: tuple[float, float] = (1e-4, 10.0)
 
-#: The range searched per optimizer on networks (``gdlab compare``). Plain SGD is searched 10x
-#: higher than momentum and Nesterov: a momentum of 0.9 multiplies the effective step by
-#: 1 / (1 - 0.9) = 10, so the two ranges cover the same steps.
-LR_RANGES: dict[str, tuple[float, float]] = {
-    "sgd": (1e-2, 10.0), "momentum": (1e-3, 1.0), "nesterov": (1e-3, 1.0),
-    "adagrad": (1e-3, 1.0), "adadelta": (1e-2, 10.0), "rmsprop": (1e-4, 1e-1),
-    "adam": (1e-4, 1e-1), "adamw": (1e-4, 1e-1), "nadam": (1e-4, 1e-1), "radam": (1e-4, 1e-1),
-    "adamax": (1e-4, 1e-1),
-}  # fmt: skip
+#: The range searched per optimizer on networks (``gdlab compare``): the registry's
+#: (``gdlab.optim.registry``, where the reasons for each range are written).
+LR_RANGES: dict[str, tuple[float, float]] = {n: s.lr_range for n, s in OPTIMIZERS.items()}
 #: The range of an optimizer missing from ``LR_RANGES``.
 DEFAULT_RANGE = (1e-4, 1.0)
 #: Single-sample batches are searched a decade lower than ``LR_RANGES``: a one-sample gradient

@@ -91,7 +91,7 @@ def _setup(config: TrainConfig) -> tuple[Any, ...]:
     }
     spec = get_optimizer_spec(config.optimizer.name)
     check_arguments(
-        spec.resolve(), spec.defaults | options, "optimizer", [[]], {"lr": config.optimizer.lr}
+        spec.cls, spec.defaults | options, "optimizer", [[]], {"lr": config.optimizer.lr}
     )
     optimizer, _, _ = make_optimizer(
         config.optimizer.name, list(model.parameters()), lr=config.optimizer.lr, **options

@@ -1,4 +1,4 @@
-"""Choosing between the fused (numba) kernels and the NumPy rules, as torch's ``fused`` flag.
+"""Choosing between the fused (numba) kernels and the NumPy kernels, as torch's ``fused`` flag.
 
 ``fused=None`` (the default): the fused kernel when numba is importable, the parameter has at
 least ``FUSED_MIN_SIZE`` elements and the arrays allow it (see :func:`flat_views`), else NumPy.
@@ -22,21 +22,15 @@ from types import ModuleType
 
 import numpy as np
 
-from gdlab.optim._work import is_long, run_chunked
+from gdlab.optim._fast.threads import is_long, run_chunked
 
-__all__ = [
-    "FUSED_MIN_SIZE",
-    "check_fused_args",
-    "flat_views",
-    "fused_module",
-    "hp_array",
-    "run_kernel",
-]
+__all__ = ["FUSED_MIN_SIZE", "check_fused_args", "flat_views", "fused_module", "run_kernel"]
 
 FUSED_MIN_SIZE = 1 << 16  # elements; below this fused=None keeps the NumPy rule
 
+# Global state, on purpose and only here: the outcome of the one attempt to import numba
 _UNSET = object()
-_module: object = _UNSET  # gdlab.optim._fused once imported, None if numba is missing
+_module: object = _UNSET  # numba_kernels once imported, None if numba is missing or unusable
 _import_error: Exception | None = None
 
 INSTALL_HINT = "install the optional fused kernels with: pip install 'gdlab[fast]' (numba)"
@@ -75,9 +69,9 @@ def _import_kernels() -> ModuleType:
 
     if numba.config.DISABLE_JIT:  # the kernels would be Python loops over every element
         raise ImportError("numba's JIT is disabled (NUMBA_DISABLE_JIT=1)")
-    from gdlab.optim import _fused
+    from gdlab.optim._fast import numba_kernels
 
-    return _fused
+    return numba_kernels
 
 
 def reset() -> None:
@@ -125,12 +119,3 @@ def run_kernel(kernel: Callable[..., None], views: list[np.ndarray], *args: obje
         run_chunked(views[0].size, body)
     else:
         kernel(*views, *args)
-
-
-def hp_array(values: tuple[float, ...], dtype: np.dtype) -> np.ndarray:
-    """Hyper-parameters as an array of the parameter's dtype.
-
-    The NumPy rules multiply float32 arrays by Python floats, which NumPy rounds to float32
-    first; handing the kernel float32 scalars reproduces that rounding exactly.
-    """
-    return np.array(values, dtype=dtype)
