@@ -239,3 +239,24 @@ def test_lr_at_grid_edge_uses_the_batch_modes_grid():
     assert lr_at_grid_edge(res) == ["SGD (batch 1)", "MBGD (batch 16)"]
     res.best_lr = {("iris", "SGD (batch 1)"): 1e-2, ("iris", "MBGD (batch 16)"): 0.1}
     assert lr_at_grid_edge(res) == []
+
+
+def test_a_finite_blow_up_is_diverged():
+    """Issue 12: a validation loss of 5e12 is a divergence, though finite."""
+    from gdlab.lab.compare import run as compare_run
+
+    v = cmp.make_variants(["sgd"], [], "sgd", 16)[0]
+    epochs = {"epoch": [0, 1, 2, 3], "step": [0, 4, 8, 12], "val_loss": [2.3, 1.9, 5e12, 7e12]}
+    run = compare_run._mark_blow_up(
+        compare_run.Run(v, "iris", 10.0, 0, epochs, [0.0, 0.1, 0.2, 0.3])
+    )
+    assert run.diverged and run.diverged_at == 8
+    fine = dict(epochs, val_loss=[2.3, 1.9, 200.0, 1.0])  # below 100x epoch 0's loss
+    assert not compare_run._mark_blow_up(
+        compare_run.Run(v, "iris", 1.0, 0, fine, [0.0] * 4)
+    ).diverged
+    nan = dict(epochs, val_loss=[2.3, float("nan"), None, None])
+    assert (
+        compare_run._mark_blow_up(compare_run.Run(v, "iris", 1.0, 0, nan, [0.0] * 4)).diverged_at
+        == 4
+    )

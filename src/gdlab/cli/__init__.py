@@ -46,7 +46,7 @@ from gdlab.cli.command import Command
 from gdlab.cli.options import OutputOptions, from_namespace
 from gdlab.cli.session import Session, execute
 
-__all__ = ["COMMANDS", "Invocation", "build_parser", "main", "parse"]
+__all__ = ["COMMANDS", "Invocation", "Parser", "build_parser", "main", "parse"]
 
 #: The subcommands, in ``--help`` order.
 COMMANDS: dict[str, Command] = {
@@ -68,33 +68,40 @@ class Invocation(NamedTuple):
     argv: list[str]
 
 
-def build_parser() -> argparse.ArgumentParser:
+class Parser(argparse.ArgumentParser):
+    """The ``gdlab`` parser; ``subcommands`` holds each subcommand's own parser, so that a usage
+    error in ``gdlab train ...`` shows train's usage, not the top-level one."""
+
+    subcommands: dict[str, argparse.ArgumentParser]
+
+
+def build_parser() -> Parser:
     """The ``gdlab`` argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="gdlab",
         description="A gradient-descent laboratory: compare optimizers fairly, see them move, "
         "reproduce the articles.",
     )
     parser.add_argument("--version", action="version", version=f"gdlab {gdlab.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in COMMANDS.values():
-        command.add_parser(sub)
+    parser.subcommands = {name: c.add_parser(sub) for name, c in COMMANDS.items()}
     return parser
 
 
-def parse(parser: argparse.ArgumentParser, argv: list[str]) -> Invocation:
+def parse(parser: Parser, argv: list[str]) -> Invocation:
     """Parse ``argv`` into the command's typed config; ``bench`` keeps every argument after it,
     in order, for the suite. Usage errors exit (``SystemExit``, code 2) as argparse does."""
     ns, extra = parser.parse_known_args(argv)
     if ns.command == "bench":
         rest = argv[argv.index("bench") + 1 :]
         ns.bench_args = rest[1:] if rest[:1] == ["--"] else rest
-    elif extra:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    own = parser.subcommands[ns.command]
+    if extra and ns.command != "bench":
+        own.error(f"unrecognized arguments: {' '.join(extra)}")
     command = COMMANDS[ns.command]
     config = command.configure(ns)
     if isinstance(config, str):  # a constraint between arguments is violated
-        parser.error(config)
+        own.error(config)
     output = from_namespace(OutputOptions, ns)
     return Invocation(command, config, output, argv)
 

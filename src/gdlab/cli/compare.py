@@ -15,8 +15,6 @@ __all__ = ["COMMAND"]
 
 
 def run(config: CompareConfig, session: Session) -> dict[str, Any]:
-    if not config.optimizers and not config.batch_modes:
-        raise ValueError("compare: nothing to compare: give --optimizers and/or --batch-modes")
     run_dir = session.open_run_dir()
     pairs = {(o, "mbgd") for o in config.optimizers} | {
         (config.batch_optimizer, m) for m in config.batch_modes

@@ -38,6 +38,7 @@ class Session:
     run_dir: RunDir | None = None
     run_dir_is_new: bool = False
     setup: tuple[str, ...] = ()
+    bar: Any = None  # the progress bar drawn on stderr, closed before anything is printed
 
     @property
     def command_line(self) -> str:
@@ -58,13 +59,13 @@ class Session:
     def progress(self, total: int | None = None) -> Callable[[str], None] | None:
         """A progress callback drawing on stderr (tqdm when installed), or None when quiet,
         printing JSON or not on a terminal."""
-        if self.output.quiet or self.output.format == "json" or not sys.stderr.isatty():
+        if not self.wants_bar():
             return None
         try:
             from tqdm.auto import tqdm
         except ImportError:  # pragma: no cover - tqdm is an optional extra
             return lambda msg: print(msg, file=sys.stderr)
-        bar = tqdm(total=total, file=sys.stderr, unit="run", leave=False)
+        bar = self.bar = tqdm(total=total, file=sys.stderr, unit="run", leave=False)
 
         def update(msg: str) -> None:
             bar.set_description(msg[:60], refresh=False)
@@ -72,9 +73,19 @@ class Session:
 
         return update
 
+    def close_progress(self) -> None:
+        """Close the progress bar (if any), so the next line starts on a line of its own."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
     def wants_bar(self) -> bool:
         """A progress bar may be drawn (text output on a terminal, not quiet)."""
-        return not self.output.quiet and self.output.format == "text" and sys.stderr.isatty()
+        return not self.output.quiet and self.output.format == "text" and self.on_terminal()
+
+    def on_terminal(self) -> bool:
+        """stderr, where bars are drawn, is a terminal (not a pipe, a file or CI's log)."""
+        return sys.stderr.isatty()
 
     def result(self, text: str, **data: Any) -> dict[str, Any]:
         """The command's result: its name, run directory and files, ``data``, and ``text``
@@ -127,7 +138,10 @@ def execute(run: Callable[[Any, Session], dict[str, Any]], config: Any, session:
     """Run ``run(config, session)``, print its result; return the exit code (1 failure,
     2 configuration error, 130 interrupted)."""
     try:
-        result = run(config, session)
+        try:
+            result = run(config, session)
+        finally:
+            session.close_progress()
     except KeyboardInterrupt:
         where = session.leftover_run_dir()
         tail = f"; partial results in {where}" if where else ""

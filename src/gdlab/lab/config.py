@@ -23,6 +23,8 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
+import difflib
+import inspect
 import math
 import os
 import re
@@ -50,6 +52,9 @@ __all__ = [
     "ConfigError",
     "Option",
     "apply_overrides",
+    "check_arguments",
+    "check_type",
+    "did_you_mean",
     "dumps_toml",
     "fraction",
     "load_toml",
@@ -205,13 +210,82 @@ def _set(config: dict[str, Any], path: list[str], value: Any, defaults: Mapping[
         last = i == len(path) - 1
         open_section = i == 1 and path[0] in _OPEN_SECTIONS
         if not isinstance(ref, Mapping) or (part not in ref and not open_section):
-            valid = ", ".join(_valid_keys(defaults))
-            raise ConfigError(f"unknown setting {'.'.join(path)!r} (valid: {valid})")
+            key, valid = ".".join(path), _valid_keys(defaults)
+            raise ConfigError(f"unknown setting {key!r}{did_you_mean(key, valid)} (valid: "
+                              f"{', '.join(valid)})")  # fmt: skip
         if last:
             node[part] = value
         else:
             node = node.setdefault(part, {})
             ref = ref.get(part)
+
+
+def did_you_mean(name: str, valid: Iterable[str]) -> str:
+    """``"; did you mean 'momentum'?"`` for the nearest valid name, or ``""``."""
+    close = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def check_type(key: str, value: Any, like: Any) -> None:
+    """``ConfigError`` naming ``key`` unless ``value`` has the type of the default ``like``
+    (an int is a valid float; a list's items are checked against the default's first)."""
+    if like is None or value is None:
+        return
+    if isinstance(like, bool) or isinstance(value, bool):
+        ok = isinstance(value, bool) and isinstance(like, bool)
+    elif isinstance(like, int | float):
+        ok = isinstance(value, int | float) and (isinstance(like, float) or isinstance(value, int))
+    elif isinstance(like, list):
+        ok = isinstance(value, list)
+        if ok and like and value:
+            for i, item in enumerate(value):
+                check_type(f"{key}[{i}]", item, like[0])
+    else:
+        ok = isinstance(value, type(like))
+    if not ok:
+        kind = {bool: "true or false", int: "an integer", float: "a number", str: "a string",
+                list: "a list"}.get(type(like), type(like).__name__)  # fmt: skip
+        raise ConfigError(f"{key} must be {kind}, got {value!r}")
+
+
+_NUMBER_ANNOTATIONS = {"int", "float", "int | None", "float | None", "int | float"}
+
+
+def check_arguments(
+    fn: Callable[..., Any],
+    kwargs: Mapping[str, Any],
+    where: str,
+    args: Sequence[Any] = (),
+    given: Mapping[str, Any] | None = None,
+    sep: str = ".",
+) -> None:
+    """``ConfigError`` naming ``<where><sep><key>`` when ``fn(*args, **given, **kwargs)`` (the
+    config's ``kwargs``, the caller's ``args`` and ``given``) cannot be called:
+    a key ``fn`` does not take (with the nearest valid one), a missing argument, or text where
+    ``fn`` takes a number (``t_max=abc``)."""
+    sig = inspect.signature(fn)
+    params = sig.parameters
+    name = getattr(fn, "__name__", type(fn).__name__)
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        valid = [k for k in params if k not in ("self", "params")]
+        for key in kwargs:
+            if key not in params:
+                raise ConfigError(
+                    f"{where}{sep}{key}: {name} takes no argument {key!r}"
+                    f"{did_you_mean(key, valid)} (valid: {', '.join(valid)})"
+                )
+    for key, value in kwargs.items():
+        p = params.get(key)
+        numeric = p is not None and (
+            str(p.annotation) in _NUMBER_ANNOTATIONS
+            or (isinstance(p.default, int | float) and not isinstance(p.default, bool))
+        )
+        if numeric and isinstance(value, str):
+            raise ConfigError(f"{where}{sep}{key} must be a number, got {value!r}")
+    try:
+        sig.bind(*args, **(given or {}), **kwargs)
+    except TypeError as exc:
+        raise ConfigError(f"{where.rstrip(':')}: {name}{sig}: {exc}") from None
 
 
 def merge_config(defaults: Mapping[str, Any], user: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gdlab.lab.config import option, parse_override, positive_float, positive_int, seed_option
+from gdlab.lab.config import (
+    ConfigError,
+    check_arguments,
+    did_you_mean,
+    option,
+    parse_override,
+    positive_float,
+    positive_int,
+    seed_option,
+)
 from gdlab.lab.output.plots import plot_schedules
 from gdlab.lab.output.report import Report
 from gdlab.lab.output.rundir import RunDir
@@ -46,7 +55,7 @@ class ScheduleConfig:
     steps: int = option(100, "--steps", type=positive_int)
     params: list[str] = option(
         [], "--param", factory=True, action="append", metavar="KEY=VALUE",
-        help="schedule argument, e.g. --param decay_rate=0.5 (repeatable)",
+        help="schedule argument, e.g. --param gamma=0.5 or --param t_max=50 (repeatable)",
     )  # fmt: skip
     log: bool = option(False, "--log", action="store_true", help="log-scale lr axis")
     seed: int = seed_option()
@@ -77,10 +86,7 @@ def call_schedule(
         if first and first not in kwargs and sig.parameters[first].default is inspect._empty:
             kwargs[first] = lr
     kwargs = schedule_length_defaults(name, fn, steps) | kwargs
-    try:
-        sig.bind(**kwargs)
-    except TypeError as exc:
-        raise ValueError(f"schedule {name}{sig}: {exc} (give it with --param key=value)") from None
+    check_arguments(fn, kwargs, f"schedule {name}: --param", sep=" ")
     return fn(**kwargs)
 
 
@@ -94,7 +100,13 @@ def build_schedules(config: ScheduleConfig) -> dict[str, Callable[[int], float]]
         used |= own.keys()
         fns[name] = call_schedule(name, config.lr, own, config.steps)
     if unused := sorted(params.keys() - used):
-        raise ValueError(f"schedule: no schedule among {config.names} takes --param {unused[0]}")
+        valid = sorted(
+            {k for n in config.names for k in inspect.signature(getattr(schedules, n)).parameters}
+        )
+        raise ConfigError(
+            f"schedule: no schedule among {config.names} takes --param {unused[0]}"
+            f"{did_you_mean(unused[0], valid)}"
+        )
     return fns
 
 

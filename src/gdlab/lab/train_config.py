@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gdlab.lab.config import apply_overrides, load_toml, merge_config
+from gdlab.lab.config import apply_overrides, check_type, load_toml, merge_config
 
 __all__ = [
     "DataSettings",
@@ -129,5 +129,17 @@ def resolve_train_config(
     path: str | os.PathLike | None = None, overrides: Iterable[str] = ()
 ) -> TrainConfig:
     """Defaults, then the TOML file at ``path`` (if any), then the overrides."""
-    config = merge_config(TRAIN_DEFAULTS, load_toml(path) if path else {})
-    return TrainConfig.from_dict(apply_overrides(config, overrides))
+    config = apply_overrides(merge_config(TRAIN_DEFAULTS, load_toml(path) if path else {}),
+                             overrides)  # fmt: skip
+    _check_types(config, TRAIN_DEFAULTS)
+    return TrainConfig.from_dict(config)
+
+
+def _check_types(tree: Mapping[str, Any], defaults: Mapping[str, Any], prefix: str = "") -> None:
+    """Every setting that has a default has its type (``--set optimizer.lr=abc`` names the key);
+    the open sections' extra keys are checked by the optimizer or the schedule."""
+    for key, like in defaults.items():
+        if isinstance(like, Mapping):
+            _check_types(tree.get(key, {}), like, f"{prefix}{key}.")
+        elif key in tree:
+            check_type(prefix + key, tree[key], like)

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from gdlab import train
-from gdlab.lab.config import ConfigError
-from gdlab.lab.optimizers import make_optimizer
+from gdlab.lab.config import check_arguments
+from gdlab.lab.optimizers import get_optimizer_spec, make_optimizer
 from gdlab.lab.output.plots import Series, plot_grad_norms, plot_loss_curves
 from gdlab.lab.output.report import Report
 from gdlab.lab.output.rundir import RunDir
@@ -67,14 +67,10 @@ def build_schedule(config: TrainConfig, optimizer: Any) -> Any:
     lr = float(config.optimizer.lr)
     make = getattr(schedules, name)
     params = schedule_length_defaults(name, make, int(config.train.epochs)) | params
-    try:
-        inspect.signature(make).bind(lr, **params)
-    except TypeError as exc:
-        raise ConfigError(
-            f"schedule {name}{inspect.signature(make)}: {exc} (set it with --set schedule.KEY=...)"
-        ) from None
+    check_arguments(make, params, "schedule", [lr])
     fn = make(lr, **params)
-    return lr_scheduler.LambdaLR(optimizer, lambda epoch: fn(epoch) / lr)
+    # LambdaLR multiplies the initial lr: with lr 0 every schedule's lr is 0 (no 0/0).
+    return lr_scheduler.LambdaLR(optimizer, lambda epoch: fn(epoch) / lr if lr else 0.0)
 
 
 def _setup(config: TrainConfig) -> tuple[Any, ...]:
@@ -93,6 +89,10 @@ def _setup(config: TrainConfig) -> tuple[Any, ...]:
     options = {
         k: tuple(v) if isinstance(v, list) else v for k, v in config.optimizer.options.items()
     }
+    spec = get_optimizer_spec(config.optimizer.name)
+    check_arguments(
+        spec.cls, spec.defaults | options, "optimizer", [[]], {"lr": config.optimizer.lr}
+    )
     optimizer, _, _ = make_optimizer(
         config.optimizer.name, list(model.parameters()), lr=config.optimizer.lr, **options
     )

@@ -53,6 +53,9 @@ class Callback:
     def on_batch_begin(self, step: int, logs: dict[str, Any] | None = None) -> None: ...
     def on_batch_end(self, step: int, logs: dict[str, Any] | None = None) -> None: ...
     def on_before_optimizer_step(self, step: int, logs: dict[str, Any]) -> None: ...
+    def on_exception(self, exception: BaseException) -> None:
+        """``fit`` stops on an exception (Ctrl-C, divergence): release what ``on_train_begin``
+        took (a progress bar, a file); the exception then propagates (as Lightning's hook)."""
 
     def state_dict(self) -> dict[str, Any]:
         return {}

@@ -84,8 +84,9 @@ class History:
     @staticmethod
     def _append(table: dict[str, list[Any]], row: dict[str, Any]) -> None:
         n = len(next(iter(table.values()))) if table else 0
-        for key in row.keys() - table.keys():
-            table[key] = [None] * n  # a column that appears late is padded, not misaligned
+        for key in row:  # in the row's order: a set difference would order by hash, per process
+            if key not in table:
+                table[key] = [None] * n  # a column that appears late is padded, not misaligned
         for key, column in table.items():
             column.append(_plain(row.get(key)))
 

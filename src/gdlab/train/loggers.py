@@ -159,6 +159,12 @@ class ProgressBar(Callback):
             )
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        self._close()
+
+    def on_exception(self, exception: BaseException) -> None:
+        self._close()  # what is printed next (the Ctrl-C message) starts on its own line
+
+    def _close(self) -> None:
         if self.bar is not None:
             self.bar.close()
             self.bar = None

@@ -313,6 +313,9 @@ class Trainer:
                     break
                 self._end_epoch()
             self._call("on_train_end", self.history.last_epoch())
+        except BaseException as exc:
+            self._call("on_exception", exc)
+            raise
         finally:
             self._elapsed, self._t0 = self.wall_time(), None
             if self.run_dir is not None:

@@ -21,12 +21,6 @@ from gdlab.lab.compare.protocol import (
 from gdlab.lab.compare.report import write_compare
 
 __all__ = [
-    "CompareConfig",
-    "CompareResult",
-    "Run",
-    "Variant",
-    "compare",
-    "make_variants",
-    "run_compare",
+    "CompareConfig", "CompareResult", "Run", "Variant", "compare", "make_variants", "run_compare",
     "write_compare",
-]
+]  # fmt: skip

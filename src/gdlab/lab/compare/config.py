@@ -108,6 +108,19 @@ class CompareConfig:
         return make_executor(self.executor, jobs=self.jobs, address=self.address,
                              retries=self.retries)  # fmt: skip
 
+    def __post_init__(self) -> None:
+        # A name given twice is one variant: two rows of the same runs would double-count
+        # them (issue 12: `--optimizers sgd sgd`).
+        self.datasets = list(dict.fromkeys(self.datasets))
+        self.optimizers = list(dict.fromkeys(self.optimizers))
+        self.batch_modes = list(dict.fromkeys(self.batch_modes))
+
+    def problem(self) -> str | None:
+        """What is wrong between the arguments (a usage error), or None."""
+        if not self.optimizers and not self.batch_modes:
+            return "compare: nothing to compare: give --optimizers and/or --batch-modes"
+        return None
+
     def settings(self) -> dict[str, Any]:
         """What ``config.toml`` and the report show: the fields, then each optimizer's lr range
         (ordered: the same settings give the same bytes)."""

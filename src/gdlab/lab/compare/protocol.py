@@ -41,7 +41,14 @@ from gdlab.lab.search import best_lr, lr_grid, trial_score
 from gdlab.lab.sweeps import Executor, SweepProgress, TrialSpec, run_sweep
 from gdlab.lab.tasks import BATCH_MODES
 
-__all__ = ["CompareResult", "Run", "Variant", "compare", "make_variants", "run_compare"]
+__all__ = [
+    "CompareResult",
+    "Run",
+    "Variant",
+    "compare",
+    "make_variants",
+    "run_compare",
+]
 
 Progress = Callable[[str], None]
 
@@ -184,6 +191,8 @@ def run_compare(
     moment it ends, so a rerun with the same ``run_dir`` skips the finished ones. Without a
     ``run_dir`` the trials live in a temporary directory.
     """
+    if problem := config.problem():
+        raise ValueError(problem)
     variants = make_variants(
         config.optimizers, config.batch_modes, config.batch_optimizer, config.batch_size
     )

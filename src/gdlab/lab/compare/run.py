@@ -14,7 +14,11 @@ from gdlab.lab.compare.config import CompareConfig
 from gdlab.lab.optimizers import make_optimizer
 from gdlab.lab.tasks import Task, batch_size_for, build_mlp, evaluate, make_loader
 
-__all__ = ["Run", "Variant", "make_variants", "train_run"]
+__all__ = ["DIVERGED_LOSS_FACTOR", "Run", "Variant", "make_variants", "train_run"]
+
+#: A run whose validation loss exceeds this multiple of the untrained model's has diverged,
+#: even while the numbers stay finite (a loss of 5e12 is a blow-up, not a result).
+DIVERGED_LOSS_FACTOR = 100.0
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,22 @@ def train_run(
         diverged_at = int(exc.step)
     history = trainer.history
     run = _run_from_history(task, v, lr, seed, history, diverged_at, model, loss_fn)
-    return _with_epoch_zero(run, initial, task.metric)
+    return _mark_blow_up(_with_epoch_zero(run, initial, task.metric))
+
+
+def _mark_blow_up(run: Run) -> Run:
+    """Mark a finite blow-up as diverged: the first epoch whose validation loss is above
+    ``DIVERGED_LOSS_FACTOR`` times epoch 0's (or not finite) ends the run's usefulness."""
+    losses = run.epochs["val_loss"]
+    if run.diverged or not losses or losses[0] is None:
+        return run
+    limit = DIVERGED_LOSS_FACTOR * losses[0]
+    for i, loss in enumerate(losses[1:], start=1):
+        if loss is not None and not loss <= limit:  # NaN fails too
+            run.diverged, run.diverged_at = True, int(run.epochs["step"][i])
+            run.test_metric = float("nan")
+            break
+    return run
 
 
 def _with_epoch_zero(run: Run, initial: dict[str, dict[str, float]], m: str) -> Run:
