@@ -269,7 +269,7 @@ def test_schedule(tmp_path, capsys):
     assert lines[0] == "step,lr_step,lr_cosine" and len(lines) == 32
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["final_lr"] == data["final_lr"] and summary["settings"]["steps"] == 30
-    assert cli.main(["schedule", "step", "--out", str(tmp_path / "x")]) == 1
+    assert cli.main(["schedule", "step", "--out", str(tmp_path / "x")]) == 2  # a usage error
     assert "step_size" in capsys.readouterr().err  # a required argument is named
 
 
@@ -427,3 +427,120 @@ def test_parsed_options_reach_the_config_and_config_toml(tmp_path):
     saved = loads_toml((tmp_path / "config.toml").read_text())
     want = {k: v for k, v in inv.config.settings().items() if v is not None}
     assert saved == want
+
+
+# --------------------------------------------------------------------------- issue 12: bugs
+class _FakeBar:
+    """Stands in for tqdm: records when bars are opened and closed."""
+
+    events: list[str] = []
+
+    def __init__(self, *args, **kwargs):
+        self.n = kwargs.get("initial", 0)
+        _FakeBar.events.append("open")
+
+    def set_description(self, *args, **kwargs):
+        pass
+
+    def set_postfix(self, *args, **kwargs):
+        pass
+
+    def update(self, n=1):
+        self.n += n
+
+    def close(self):
+        _FakeBar.events.append("close")
+
+
+@pytest.fixture
+def fake_terminal(monkeypatch):
+    import types
+
+    from gdlab.cli.session import Session
+
+    _FakeBar.events = []
+    monkeypatch.setitem(sys.modules, "tqdm.auto", types.SimpleNamespace(tqdm=_FakeBar))
+    monkeypatch.setattr(Session, "on_terminal", lambda self: True)
+    return _FakeBar.events
+
+
+def test_compare_bar_is_closed_before_the_table(tmp_path, capsys, fake_terminal):
+    """Issue 12, bug 1: the table started on the line of a stale bar."""
+    assert cli.main([*TINIER, "--lr", "0.05", "--out", str(tmp_path / "a")]) == 0
+    assert fake_terminal == ["open", "close"]
+
+
+def test_compare_bar_is_closed_on_ctrl_c(tmp_path, capsys, monkeypatch, fake_terminal):
+    from gdlab.lab.compare import trials
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(trials, "train_run", interrupt)
+    assert cli.main([*TINIER, "--out", str(tmp_path / "a")]) == 130
+    assert fake_terminal == ["open", "close"]
+
+
+def test_train_bar_is_closed_on_ctrl_c(tmp_path, capsys, monkeypatch, fake_terminal):
+    from gdlab.train import GradientHealth
+
+    def interrupt(self, step, logs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(GradientHealth, "on_before_optimizer_step", interrupt)
+    argv = ["train", "--out", str(tmp_path / "t"), "--set", 'data.name="iris"', "--set",
+            "model.hidden=[8]", "--set", "train.epochs=2"]  # fmt: skip
+    assert cli.main(argv) == 130
+    assert fake_terminal == ["open", "close"]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [(["train", "--config", "run.toml"], "usage: gdlab train"),  # the subcommand's usage
+     (["compare", "--optimizers", "--batch-modes"], "nothing to compare"),
+     (["schedule", "step"], "missing a required argument: 'step_size'"),
+     (["schedule", "cosine", "--param", "t_max=abc"], "--param t_max must be a number, got 'abc'"),
+     (["schedule", "step", "--param", "step_size=3", "--param", "gama=0.5"],
+      "takes --param gama; did you mean 'gamma'?"),
+     (["train", "--set", "optimizer.lr=abc"], "optimizer.lr must be a number, got 'abc'"),
+     (["train", "--set", "train.epochs=2.5"], "train.epochs must be an integer, got 2.5"),
+     (["train", "--set", "optimizer.momentom=0.9"],
+      "optimizer.momentom: SGD takes no argument 'momentom'; did you mean 'momentum'?"),
+     (["train", "--set", "train.epoch=3"], "did you mean 'train.epochs'?")],
+)  # fmt: skip
+def test_usage_errors_exit_2_and_teach(argv, message, tmp_path, capsys):
+    """Issue 12: usage errors exit 2 (not 1), name the key and suggest the nearest one."""
+    assert cli.main([*argv, "--out", str(tmp_path / "x")]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_misspelled_toml_key_names_the_section(tmp_path, capsys):
+    cfg = tmp_path / "run.toml"
+    cfg.write_text('[data]\nname = "iris"\n[optimizer]\nname = "sgd"\nmomentom = 0.9\n')
+    assert cli.main(["train", str(cfg), "--out", str(tmp_path / "x")]) == 2
+    assert "optimizer.momentom" in capsys.readouterr().err
+
+
+def test_schedule_help_example_is_a_real_argument(capsys):
+    assert cli.main(["schedule", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "decay_rate" not in out and "--param gamma=0.5" in out
+
+
+def test_train_lr_zero_with_a_schedule(tmp_path, capsys):
+    """Issue 12: lr 0 and a schedule divided by zero; a zero lr is a schedule of zeros."""
+    argv = ["train", "--set", 'data.name="iris"', "--set", "model.hidden=[4]", "--set",
+            "train.epochs=2", "--set", "optimizer.lr=0", "--set", "schedule.name=cosine",
+            "--out", str(tmp_path)]  # fmt: skip
+    code, data = run_json(capsys, argv)
+    assert code == 0 and data["final"]["lr"] == 0.0
+
+
+def test_an_optimizer_named_twice_is_one_variant(tmp_path, capsys):
+    argv = ["compare", "--dataset", "iris", "--optimizers", "sgd", "sgd", "--batch-modes",
+            "--hidden", "4", "--epochs", "1", "--seeds", "2", "--lr", "0.05",
+            "--out", str(tmp_path)]  # fmt: skip
+    code, data = run_json(capsys, argv)
+    assert code == 0 and [r["variant"] for r in data["results"]] == ["sgd"]
+    assert data["results"][0]["diverged"] == "0/2"
