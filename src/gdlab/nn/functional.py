@@ -37,9 +37,9 @@ from gdlab.nn._loss_functional import (
     smooth_l1_loss,
 )
 from gdlab.ops import elementwise as E
-from gdlab.ops import nn_ops
+from gdlab.ops import nn_ops, norm_ops
 from gdlab.ops import reduce as R
-from gdlab.ops.registry import apply
+from gdlab.ops.registry import apply, as_floating
 from gdlab.ops.shape import pad as _constant_pad
 from gdlab.ops.shape import reshape
 from gdlab.tensor import Tensor
@@ -124,7 +124,8 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     ``approximate='tanh'`` (Hendrycks & Gimpel, arXiv:1606.08415)."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"approximate argument must be either none or tanh, got {approximate!r}")
-    return apply(nn_ops.GELU, input, approximate=approximate)
+    x = as_floating(input)
+    return apply(nn_ops.GELU, x, approximate=approximate, saved=nn_ops.GeluSaved())
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -245,7 +246,8 @@ def layer_norm(
     eps: float = 1e-5,
 ) -> Tensor:
     """Normalise over the last ``len(normalized_shape)`` dimensions, then γ·x̂ + β
-    (Ba et al., 2016, arXiv:1607.06450)."""
+    (Ba et al., 2016, arXiv:1607.06450): one primitive with a fused backward
+    (``gdlab.ops.norm_ops``)."""
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if input.shape[input.ndim - len(shape) :] != shape:
         raise ValueError(
@@ -257,15 +259,9 @@ def layer_norm(
                 f"layer_norm: Expected {name} to be of same shape as normalized_shape, but got "
                 f"{name} of shape {tuple(a.shape)} and normalized_shape = {shape}"
             )
-    axes = tuple(range(input.ndim - len(shape), input.ndim))
-    mean = R.mean(input, axes, keepdim=True)
-    var = R.var(input, axes, keepdim=True, correction=0)
-    out = (input - mean) / E.sqrt(var + eps)
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
+    x = as_floating(input)
+    saved = norm_ops.LayerNormSaved()
+    return apply(norm_ops.LAYER_NORM, x, weight, bias, ndim=len(shape), eps=eps, saved=saved)
 
 
 # ------------------------------------------------------------------------- lookup, shape
