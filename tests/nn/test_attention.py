@@ -308,3 +308,22 @@ BAD = [
 def test_bad_arguments_raise_torch_messages(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_attention_softmax_rows_far_below_the_largest(dtype):
+    """The attention softmax shifts by the global maximum; rows far below it are redone with
+    their own maximum, so every row is as exact as a row-wise softmax."""
+    from gdlab.ops.attention_ops import scaled_softmax
+
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((5, 6)) + np.array([0.0, -100.0, -2000.0, 50.0, -1e5])[:, None]
+    bias = np.zeros((5, 6))
+    bias[1, 1:] = -np.inf  # one position left in a row far below the maximum
+    x = x.astype(dtype)
+    out = scaled_softmax(gdlab.tensor(x), 1.0, bias.astype(dtype)).data
+    z = x.astype(np.float64) + bias
+    expected = np.exp(z - z.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out, expected, rtol=1e-5 if dtype == np.float32 else 1e-13)

@@ -9,8 +9,8 @@ coefficients, highest power first (``numpy.polyval``'s order):
   error function, smooth and slowly varying) fitted piecewise in u = x − centre.
 
 and, for the compiled float32 GELU kernels (``gdlab.ops._gelu_kernels``), e^y on [−1, 0]
-(used as (e^(y/16))^16 for y in [−16, 0]) and on [−0.6875, 0] (as (e^(y/128))^128 for y in
-[−88, 0]): powers by repeated squaring keep the kernels free of calls, so they vectorise.
+(used as (e^(y/16))^16 for y in [−16, 0]) and on [−ln2/2, ln2/2] (after the reduction
+y = n·ln 2 + r): polynomials keep the kernels free of calls, so they vectorise.
 
 The numbers of terms are the smallest for which the fit's error in erf stays below a
 quarter of the dtype's unit roundoff near 1 (checked on a dense grid with mpmath).
@@ -18,6 +18,7 @@ quarter of the dtype's unit roundoff near 1 (checked on a dense grid with mpmath
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 __all__ = ["FLOAT32_PLAN", "FLOAT64_PLAN", "Piece", "fit_exp", "fit_tables", "main"]
@@ -66,12 +67,12 @@ def fit_tables(plan: Plan) -> tuple[list[float], list[tuple[float, float, list[f
     return small, tail
 
 
-def fit_exp(lo: float, terms: int) -> list[float]:
-    """e^y on [lo, 0], highest power first."""
+def fit_exp(lo: float, hi: float, terms: int) -> list[float]:
+    """e^y on [lo, hi], highest power first."""
     import mpmath as mp
 
     mp.mp.dps = 40
-    return [float(c) for c in mp.chebyfit(mp.exp, [lo, 0], terms)]
+    return [float(c) for c in mp.chebyfit(mp.exp, [lo, hi], terms)]
 
 
 def main() -> None:
@@ -79,8 +80,9 @@ def main() -> None:
         small, tail = fit_tables(plan)
         print(f"{name}_SMALL = {small!r}")
         print(f"{name}_TAIL = {tail!r}")
-    print(f"EXP_16 = {fit_exp(-1.0, 10)!r}")
-    print(f"EXP_128 = {fit_exp(-0.6875, 9)!r}")
+    print(f"EXP_16 = {fit_exp(-1.0, 0.0, 10)!r}")
+    half_ln2 = math.log(2.0) / 2
+    print(f"EXP_REDUCED = {fit_exp(-half_ln2, half_ln2, 7)!r}")
 
 
 if __name__ == "__main__":
