@@ -8,9 +8,10 @@ coefficients, highest power first (``numpy.polyval``'s order):
 - in the tail, erf(x) = 1 − e^(−x²)·h(x) with h = e^(x²)·erfc(x) (the scaled complementary
   error function, smooth and slowly varying) fitted piecewise in u = x − centre.
 
-and, for the compiled float32 GELU kernels (``gdlab.ops._gelu_kernels``), e^y on [−1, 0]
-(used as (e^(y/16))^16 for y in [−16, 0]) and on [−ln2/2, ln2/2] (after the reduction
-y = n·ln 2 + r): polynomials keep the kernels free of calls, so they vectorise.
+and, for the compiled float32 GELU kernels (``gdlab.ops._gelu_kernels``), erf itself on
+[1, 2) and [2, 4) (absolute error below 1e-9: no exponential in the forward) and e^r on
+[−ln2/2, ln2/2] (after the reduction y = n·ln 2 + r, for the backward): polynomials keep
+the kernels free of calls, so they vectorise.
 
 The numbers of terms are the smallest for which the fit's error in erf stays below a
 quarter of the dtype's unit roundoff near 1 (checked on a dense grid with mpmath).
@@ -21,7 +22,16 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-__all__ = ["FLOAT32_PLAN", "FLOAT64_PLAN", "Piece", "fit_exp", "fit_tables", "main"]
+__all__ = [
+    "FLOAT32_PLAN",
+    "FLOAT64_PLAN",
+    "KERNEL_ERF_PIECES",
+    "Piece",
+    "fit_erf_pieces",
+    "fit_exp",
+    "fit_tables",
+    "main",
+]
 
 
 class Piece(NamedTuple):
@@ -39,6 +49,7 @@ class Plan(NamedTuple):
 
 FLOAT64_PLAN = Plan(13, (Piece(1.0, 2.0, 16), Piece(2.0, 3.5, 15), Piece(3.5, 6.0, 14)))
 FLOAT32_PLAN = Plan(7, (Piece(1.0, 2.0, 10), Piece(2.0, 4.0, 9)))
+KERNEL_ERF_PIECES = (Piece(1.0, 2.0, 10), Piece(2.0, 4.0, 12))
 
 
 def fit_tables(plan: Plan) -> tuple[list[float], list[tuple[float, float, list[float]]]]:
@@ -67,6 +78,19 @@ def fit_tables(plan: Plan) -> tuple[list[float], list[tuple[float, float, list[f
     return small, tail
 
 
+def fit_erf_pieces(pieces: tuple[Piece, ...]) -> list[tuple[float, float, list[float]]]:
+    """erf on each piece in u = x − centre: (lo, hi, coefficients)."""
+    import mpmath as mp
+
+    mp.mp.dps = 40
+    out = []
+    for p in pieces:
+        c = mp.mpf(p.lo + p.hi) / 2
+        coeffs = mp.chebyfit(lambda u, c=c: mp.erf(u + c), [p.lo - c, p.hi - c], p.terms)
+        out.append((p.lo, p.hi, [float(v) for v in coeffs]))
+    return out
+
+
 def fit_exp(lo: float, hi: float, terms: int) -> list[float]:
     """e^y on [lo, hi], highest power first."""
     import mpmath as mp
@@ -80,7 +104,7 @@ def main() -> None:
         small, tail = fit_tables(plan)
         print(f"{name}_SMALL = {small!r}")
         print(f"{name}_TAIL = {tail!r}")
-    print(f"EXP_16 = {fit_exp(-1.0, 0.0, 10)!r}")
+    print(f"KERNEL_ERF = {fit_erf_pieces(KERNEL_ERF_PIECES)!r}")
     half_ln2 = math.log(2.0) / 2
     print(f"EXP_REDUCED = {fit_exp(-half_ln2, half_ln2, 7)!r}")
 

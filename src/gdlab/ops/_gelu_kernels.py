@@ -2,12 +2,12 @@
 
 Imported lazily by :mod:`gdlab.ops.gelu_fast` only. Each kernel walks flat arrays once, so
 it agrees with the NumPy path (``gdlab.ops.erf``, the same float32 erf tables) within an ulp
-or two of float32. The loop bodies are branch-free (selects) and call no library function, so
-LLVM vectorises them without a vector math library. The forward computes in float64 (rounded
-to float32 once, at the store), with e^y a polynomial raised to the 16th power by squaring
-(tables from ``gdlab.ops._erf_fit``); the backward computes in float32 with e^y = 2^n·p(r),
-r = y − n·ln 2 (ln 2 in two parts, Cody & Waite) and 2^n a product of exact powers of two
-chosen by the bits of −n (squaring would magnify float32 rounding 128-fold there).
+or two of float32. The loop bodies are branch-free (selects), in float32, and call no library
+function, so LLVM vectorises them without a vector math library (tables from
+``gdlab.ops._erf_fit``). The forward uses the NumPy path's polynomial below 1 and erf itself
+as a polynomial on [1, 2) and [2, 4) (no exponential); the backward's e^y is 2^n·p(r),
+r = y − n·ln 2 (ln 2 in two parts, Cody & Waite), 2^n a product of exact powers of two chosen
+by the bits of −n.
 Compiled with ``fastmath=False`` and ``cache=True`` (as the optimizer kernels in
 ``gdlab.optim._fused``).
 
@@ -22,18 +22,12 @@ import math
 import numpy as np
 from numba import njit
 
-from gdlab.ops.erf import _FLOAT32_SMALL, _FLOAT32_TAIL
+from gdlab.ops.erf import _FLOAT32_SMALL
 
 __all__ = ["gelu_backward", "gelu_forward"]
 
 _JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy", boundscheck=False)
 
-# e^y on [−1, 0] and on [−0.6875, 0], highest power first (gdlab.ops._erf_fit.fit_exp)
-_EXP_16 = (
-    1.6809574666893228e-06, 2.2712018553190002e-05, 0.0001960607573055264,
-    0.001387259323546384, 0.00833262793507081, 0.041666479747328955, 0.1666666381146535,
-    0.4999999977794092, 0.9999999999328697, 0.9999999999996645,
-)  # fmt: skip
 _f = np.float32
 # e^r on [−ln2/2, ln2/2], highest power first (gdlab.ops._erf_fit.fit_exp)
 _EXP_REDUCED = tuple(
@@ -50,22 +44,34 @@ _LOG2E = _f(1.0 / math.log(2.0))
 _HALF32, _ONE32 = _f(0.5), _f(1.0)
 _EXP_MIN = _f(-87.0)  # e^−87 is still a normal float32
 _INV_SQRT_2PI32 = _f(1.0 / math.sqrt(2.0 * math.pi))
-_SMALL = tuple(float(c) for c in _FLOAT32_SMALL)
-_NEAR = tuple(float(c) for c in _FLOAT32_TAIL[0].coeffs)  # h on [1, 2)
-# h on [2, 4), padded in front to the length of _NEAR so one loop evaluates either
-_FAR = (0.0,) * (len(_NEAR) - len(_FLOAT32_TAIL[1].coeffs)) + tuple(
-    float(c) for c in _FLOAT32_TAIL[1].coeffs
-)
-_NEAR_CENTRE = (_FLOAT32_TAIL[0].lo + _FLOAT32_TAIL[0].hi) / 2
-_FAR_CENTRE = (_FLOAT32_TAIL[1].lo + _FLOAT32_TAIL[1].hi) / 2
-_SPLIT = _FLOAT32_TAIL[1].lo
-_END = _FLOAT32_TAIL[-1].hi
-_INV_SQRT2 = 1.0 / math.sqrt(2.0)
+_SMALL = tuple(_f(c) for c in _FLOAT32_SMALL)
+# erf(centre + u) on [1, 2) and [2, 4), highest power first (_erf_fit.fit_erf_pieces); the
+# first padded in front to the length of the second, so one loop evaluates either
+_NEAR = (_f(0.0),) * 2 + tuple(
+    _f(c)
+    for c in (
+        0.0015553907845944762, -0.0024021882670341764, -0.004709593935184524,
+        0.019333558749802502, -0.01486926067382483, -0.044599468498182596,
+        0.13875209686532508, -0.17839541546606563, 0.11893028875994793, 0.9661051463841244,
+    )
+)  # fmt: skip
+_FAR = tuple(
+    _f(c)
+    for c in (
+        -9.620902834709479e-06, 2.2144843209466165e-05, 1.2318377594487275e-05,
+        -0.00014119153307073673, 0.0003914576359330604, -0.0007349403191497522,
+        0.001016332202063327, -0.001045097117296944, 0.0007891193661053209,
+        -0.0004177003606983081, 0.00013925279087845417, 0.9999779086894597,
+    )
+)  # fmt: skip
+_NEAR_CENTRE, _FAR_CENTRE, _SPLIT, _END = _f(1.5), _f(3.0), _f(2.0), _f(4.0)
+_INV_SQRT2 = _f(1.0 / math.sqrt(2.0))
+_ZERO32 = _f(0.0)
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _cdf(x, small, near, far):
-    """Φ(x) for one element (float64), as ``gdlab.ops.erf`` with the float32 tables."""
+    """Φ(x) for one float32 element."""
     z = x * _INV_SQRT2
     a = abs(z)
     t = z * z
@@ -73,33 +79,23 @@ def _cdf(x, small, near, far):
     for k in range(2, len(small)):
         s = s * t + small[k]
     inner = s * z + z
-    # the tail, 1 − e^(−a²)·h(a), evaluated everywhere on a clipped to [1, END]
-    b = min(max(a, 1.0), _END)
+    b = min(max(a, _ONE32), _END)  # the tail on a clipped to [1, END]
     lo = b < _SPLIT
     u = b - (_NEAR_CENTRE if lo else _FAR_CENTRE)
-    h = u * (near[0] if lo else far[0]) + (near[1] if lo else far[1])
+    e = u * (near[0] if lo else far[0]) + (near[1] if lo else far[1])
     for k in range(2, len(near)):
-        h = h * u + (near[k] if lo else far[k])
-    y = b * b * -0.0625
-    e = y * _EXP_16[0] + _EXP_16[1]
-    for k in range(2, len(_EXP_16)):
-        e = e * y + _EXP_16[k]
-    e = e * e
-    e = e * e
-    e = e * e
-    e = e * e
-    tail = 1.0 - e * h
-    tail = 1.0 if a >= _END else tail
-    tail = tail if z >= 0 else -tail
-    r = inner if a < 1.0 else tail
+        e = e * u + (near[k] if lo else far[k])
+    tail = _ONE32 if a >= _END else e
+    tail = tail if z >= _ZERO32 else -tail
+    r = inner if a < _ONE32 else tail
     r = z if z != z else r  # NaN stays NaN
-    return 0.5 * (1.0 + r)
+    return _HALF32 * (_ONE32 + r)
 
 
 @njit(**_JIT)
 def _gelu_forward(x, out, cdf, small, near, far):
     for i in range(x.size):
-        v = np.float64(x[i])
+        v = x[i]
         c = _cdf(v, small, near, far)
         cdf[i] = c
         out[i] = v * c
