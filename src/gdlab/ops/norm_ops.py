@@ -12,6 +12,7 @@ forward writes x̂ and the output, and each VJP is the closed form (Ba et al., 2
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,14 +34,24 @@ class LayerNormSaved:
 
 def _rows(x: np.ndarray, ndim: int) -> np.ndarray:
     """x as (rows, features) with the last ``ndim`` dimensions as the features."""
-    features = int(np.prod(x.shape[x.ndim - ndim :])) if ndim else 1
+    features = math.prod(x.shape[x.ndim - ndim :])
     return x.reshape(-1, features)
+
+
+def _ones(n: int, dtype: np.dtype) -> np.ndarray:
+    return np.ones(n, dtype=dtype)
+
+
+def _row_means(a: np.ndarray) -> np.ndarray:
+    """Mean of each row as a (rows, 1) array: a BLAS matrix-vector product, several times
+    faster than NumPy's reduction over short rows."""
+    return (a @ _ones(a.shape[1], a.dtype))[:, None] / a.dtype.type(a.shape[1])
 
 
 def _statistics(x: np.ndarray, ndim: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
     """(x̂, r) as (rows, features) and (rows, 1) arrays."""
     xr = _rows(x, ndim)
-    xhat = xr - xr.mean(axis=1, keepdims=True)
+    xhat = xr - _row_means(xr)
     var = np.einsum("ij,ij->i", xhat, xhat)[:, None]
     var /= xr.shape[1]
     var += x.dtype.type(eps)
@@ -81,7 +92,7 @@ def _layer_norm_vjp_x(g, out, x, weight, bias, ndim, eps, saved=None):
     n = xhat.shape[1]
     dot = np.einsum("ij,ij->i", gh, xhat)[:, None]
     dot /= n
-    gh -= gh.mean(axis=1, keepdims=True)
+    gh -= _row_means(gh)
     gh -= xhat * dot
     gh *= rstd
     return gh.reshape(x.shape)
@@ -93,7 +104,8 @@ def _layer_norm_vjp_weight(g, out, x, weight, bias, ndim, eps, saved=None):
 
 
 def _layer_norm_vjp_bias(g, out, x, weight, bias, ndim, eps, saved=None):
-    return _rows(g, ndim).sum(axis=0).reshape(bias.shape)
+    gr = _rows(g, ndim)
+    return (_ones(gr.shape[0], gr.dtype) @ gr).reshape(bias.shape)
 
 
 def _sample_layer_norm(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
