@@ -40,6 +40,7 @@ BENCHMARKS = {
     "digits": "benchmarks.digits_time_to_accuracy",
     "memory": "benchmarks.memory",
     "scaling": "benchmarks.scaling",
+    "sweep_executors": "benchmarks.sweep_executors",
 }
 PLOT = Path("docs/img/benchmark_scaling.png")
 BLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")

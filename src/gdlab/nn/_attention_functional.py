@@ -19,8 +19,8 @@ from gdlab.ops import linalg
 from gdlab.ops import reduce as R
 from gdlab.ops import shape as S
 from gdlab.ops.attention_ops import scaled_softmax
+from gdlab.ops.dispatch import apply
 from gdlab.ops.nn_ops import LINEAR
-from gdlab.ops.registry import apply
 from gdlab.tensor import Tensor
 
 __all__ = ["MultiheadAttentionArgs", "multi_head_attention", "scaled_dot_product_attention"]

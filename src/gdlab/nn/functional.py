@@ -39,7 +39,7 @@ from gdlab.nn._loss_functional import (
 from gdlab.ops import elementwise as E
 from gdlab.ops import nn_ops, norm_ops
 from gdlab.ops import reduce as R
-from gdlab.ops.registry import apply, as_floating
+from gdlab.ops.dispatch import apply, as_floating
 from gdlab.ops.shape import pad as _constant_pad
 from gdlab.ops.shape import reshape
 from gdlab.tensor import Tensor

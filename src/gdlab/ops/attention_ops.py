@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gdlab.ops.registry import apply, defop
+from gdlab.ops.dispatch import apply
+from gdlab.ops.registry import defop
 from gdlab.tensor import Tensor
 
 __all__ = ["SCALED_SOFTMAX", "scaled_softmax"]
@@ -83,22 +84,7 @@ def _scaled_softmax_vjp(g, out, x, scale, bias=None, safe=False):
     return gp
 
 
-def _sample_scaled_softmax(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
-    shape = shape or (3,)
-    mask = np.where(rng.random(shape) < 0.3, -np.inf, 0.0)
-    mask[..., 0] = 0.0  # every row keeps one position (a fully masked row is NaN, as torch)
-    masked = np.where(np.arange(shape[-1]) < 1, -np.inf, 0.0)
-    return [
-        ((shape,), {"scale": 0.7}),
-        ((shape,), {"scale": 0.9, "bias": masked, "safe": True}),
-        ((shape,), {"scale": 1.3, "bias": rng.standard_normal(shape[-1:])}),
-        ((shape,), {"scale": 0.5, "bias": mask}),
-    ]
-
-
-SCALED_SOFTMAX = defop(
-    "scaled_softmax", _scaled_softmax, _scaled_softmax_vjp, sample=_sample_scaled_softmax
-)
+SCALED_SOFTMAX = defop("scaled_softmax", _scaled_softmax, _scaled_softmax_vjp)
 
 
 def scaled_softmax(

@@ -108,21 +108,10 @@ def _layer_norm_vjp_bias(g, out, x, weight, bias, ndim, eps, saved=None):
     return (_ones(gr.shape[0], gr.dtype) @ gr).reshape(bias.shape)
 
 
-def _sample_layer_norm(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
-    shape = tuple(shape) if len(shape) >= 2 else (2, 3)
-    last = shape[-1:]
-    two = shape[-2:]
-    return [
-        ((shape, last, last), {"ndim": 1, "eps": 1e-5}),
-        ((shape, two, two), {"ndim": 2, "eps": 1e-3}),
-    ]
-
-
 LAYER_NORM = defop(
     "layer_norm",
     _layer_norm,
     _layer_norm_vjp_x,
     _layer_norm_vjp_weight,
     _layer_norm_vjp_bias,
-    sample=_sample_layer_norm,
 )
