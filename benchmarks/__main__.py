@@ -34,6 +34,7 @@ BENCHMARKS = {
     "engine_overhead": "benchmarks.engine_overhead",
     "mlp_cnn_step": "benchmarks.mlp_cnn_step",
     "rnn_step": "benchmarks.rnn_step",
+    "transformer_step": "benchmarks.transformer_step",
     "numpy_floor": "benchmarks.numpy_floor",
     "adam_step": "benchmarks.adam_step",
     "digits": "benchmarks.digits_time_to_accuracy",

@@ -30,6 +30,15 @@ def seq_h0(shape, h_shape, lstm=False):
     return make
 
 
+def qkv(q_shape, kv_shape, k_dim=None, v_dim=None):
+    def make(rng):
+        k_shape = (*kv_shape[:-1], k_dim or kv_shape[-1])
+        v_shape = (*kv_shape[:-1], v_dim or kv_shape[-1])
+        return tuple(rng.standard_normal(s) for s in (q_shape, k_shape, v_shape))
+
+    return make
+
+
 def ints(high, *shape):
     return lambda rng: (rng.integers(0, high, shape),)
 
@@ -104,6 +113,19 @@ CASES = [
     ("gru_2layer_bidir", "GRU", (3, 4, 2), {"bidirectional": True}, x(4, 2, 3), True),
     ("gru_h0_bf_unbatched", "GRU", (3, 4), {"batch_first": True},
      seq_h0((5, 3), (1, 4)), True),
+    ("multihead_attention", "MultiheadAttention", (8, 2), {}, qkv((4, 3, 8), (6, 3, 8)), True),
+    ("multihead_attention_options", "MultiheadAttention", (8, 4),
+     {"batch_first": True, "add_bias_kv": True, "add_zero_attn": True, "kdim": 3, "vdim": 5,
+      "bias": False}, qkv((2, 4, 8), (2, 6, 8), 3, 5), True),
+    ("multihead_attention_eval_dropout", "MultiheadAttention", (8, 2), {"dropout": 0.5},
+     qkv((4, 3, 8), (4, 3, 8)), False),
+    ("transformer_encoder_layer", "TransformerEncoderLayer", (8, 2, 16), {"dropout": 0.0},
+     x(5, 3, 8), True),
+    ("transformer_encoder_layer_pre_norm_gelu", "TransformerEncoderLayer", (8, 2, 16),
+     {"dropout": 0.0, "norm_first": True, "activation": "gelu", "batch_first": True},
+     x(3, 5, 8), True),
+    ("transformer_encoder_layer_eval", "TransformerEncoderLayer", (8, 4), {"bias": False},
+     x(5, 2, 8), False),
     # activations and shape modules
     ("sigmoid", "Sigmoid", (), {}, x(3, 4), True),
     ("tanh", "Tanh", (), {}, x(3, 4), True),

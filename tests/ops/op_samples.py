@@ -254,6 +254,33 @@ def sample_where(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
     ]
 
 
+def sample_scaled_softmax(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    shape = shape or (3,)
+    mask = np.where(rng.random(shape) < 0.3, -np.inf, 0.0)
+    mask[..., 0] = 0.0  # every row keeps one position (a fully masked row is NaN, as torch)
+    masked = np.where(np.arange(shape[-1]) < 1, -np.inf, 0.0)
+    return [
+        ((shape,), {"scale": 0.7}),
+        ((shape,), {"scale": 0.9, "bias": masked, "safe": True}),
+        ((shape,), {"scale": 1.3, "bias": rng.standard_normal(shape[-1:])}),
+        ((shape,), {"scale": 0.5, "bias": mask}),
+    ]
+
+
+def sample_layer_norm(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    shape = tuple(shape) if len(shape) >= 2 else (2, 3)
+    last = shape[-1:]
+    two = shape[-2:]
+    return [
+        ((shape, last, last), {"ndim": 1, "eps": 1e-5}),
+        ((shape, two, two), {"ndim": 2, "eps": 1e-3}),
+    ]
+
+
+def sample_gelu(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    return [((shape,), {"approximate": "tanh"}), ((shape,), {"approximate": "none"})]
+
+
 SAMPLING: dict[str, Sampling] = {
     # elementwise
     "add": Sampling(),
@@ -303,8 +330,10 @@ SAMPLING: dict[str, Sampling] = {
     "avg_pool2d": Sampling(cases=sample_avg_pool),
     # nn
     "linear": Sampling(cases=sample_linear),
-    "erf": Sampling(),
-    "gelu": Sampling(domain=(-3.0, 3.0), kwargs={"approximate": "tanh"}),
+    "erf": Sampling(domain=(-3.0, 3.0)),
+    "gelu": Sampling(domain=(-3.0, 3.0), cases=sample_gelu),
+    "scaled_softmax": Sampling(cases=sample_scaled_softmax),
+    "layer_norm": Sampling(cases=sample_layer_norm),
     "leaky_relu": Sampling(kwargs={"negative_slope": 0.2}),
     "elu": Sampling(kwargs={"alpha": 0.7}),
     "hardtanh": Sampling(kwargs={"min_val": -1.0, "max_val": 1.0}),

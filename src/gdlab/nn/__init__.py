@@ -16,6 +16,7 @@ from gdlab.nn.activation import (
     Softplus,
     Tanh,
 )
+from gdlab.nn.attention import MultiheadAttention
 from gdlab.nn.container import Flatten, Identity, ModuleDict, ModuleList, Sequential, Unflatten
 from gdlab.nn.conv import (
     AdaptiveAvgPool1d,
@@ -60,6 +61,7 @@ from gdlab.nn.padding import (
 )
 from gdlab.nn.parameter import Parameter
 from gdlab.nn.recurrent import GRU, LSTM, RNN
+from gdlab.nn.transformer import TransformerEncoder, TransformerEncoderLayer
 
 __all__ = [
     "ELU", "GELU", "GRU", "LSTM", "RNN", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AvgPool1d",
@@ -72,5 +74,5 @@ __all__ = [
     "init", "utils", "CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d",
     "ConstantPad2d", "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
     "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "ZeroPad1d", "ZeroPad2d",
-    "ZeroPad3d",
+    "ZeroPad3d", "MultiheadAttention", "TransformerEncoder", "TransformerEncoderLayer",
 ]  # fmt: skip

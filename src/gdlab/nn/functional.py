@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from gdlab.nn._attention_functional import scaled_dot_product_attention
 from gdlab.nn._conv_functional import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -23,6 +24,7 @@ from gdlab.nn._conv_functional import (
     max_pool1d,
     max_pool2d,
 )
+from gdlab.nn._dropout import _check_p, dropout  # noqa: F401 - _check_p: nn.layers
 from gdlab.nn._loss_functional import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -35,12 +37,11 @@ from gdlab.nn._loss_functional import (
     smooth_l1_loss,
 )
 from gdlab.ops import elementwise as E
-from gdlab.ops import nn_ops
+from gdlab.ops import nn_ops, norm_ops
 from gdlab.ops import reduce as R
-from gdlab.ops.dispatch import apply
+from gdlab.ops.dispatch import apply, as_floating
 from gdlab.ops.shape import pad as _constant_pad
 from gdlab.ops.shape import reshape
-from gdlab.random import get_generator
 from gdlab.tensor import Tensor
 
 __all__ = [
@@ -48,8 +49,9 @@ __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv1d", "conv2d",
     "cross_entropy", "dropout", "elu", "embedding", "gelu", "hardtanh", "huber_loss", "kl_div",
     "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool1d", "max_pool2d",
-    "mse_loss", "nll_loss", "one_hot", "pad", "prelu", "relu", "relu6", "sigmoid", "silu",
-    "smooth_l1_loss", "softmax", "softplus", "tanh",
+    "mse_loss", "nll_loss", "one_hot", "pad", "prelu", "relu", "relu6",
+    "scaled_dot_product_attention", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus",
+    "tanh",
 ]  # fmt: skip
 
 
@@ -122,7 +124,8 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     ``approximate='tanh'`` (Hendrycks & Gimpel, arXiv:1606.08415)."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"approximate argument must be either none or tanh, got {approximate!r}")
-    return apply(nn_ops.GELU, input, approximate=approximate)
+    x = as_floating(input)
+    return apply(nn_ops.GELU, x, approximate=approximate, saved=nn_ops.GeluSaved())
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -161,47 +164,6 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Ten
     """x_i − log Σ_j exp(x_j) along ``dim``: never the log of a softmax."""
     x = input if dtype is None else input.to(dtype)
     return R.log_softmax(x, _softmax_dim(x.ndim) if dim is None else dim)
-
-
-# ------------------------------------------------------------------------- dropout
-def _check_p(p: float) -> None:
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-
-
-def dropout(
-    input: Tensor,  # noqa: A002
-    p: float = 0.5,
-    training: bool = True,
-    inplace: bool = False,
-    generator: Any = None,
-) -> Tensor:
-    """Inverted dropout: zero each element with probability p and scale the rest by 1/(1−p),
-    so the expectation is unchanged; the identity when not ``training``.
-
-    Args:
-        input: any tensor.
-        p: drop probability in [0, 1].
-        training: apply dropout (False: return ``input`` unchanged).
-        inplace: accepted for torch compatibility; the input is never modified.
-        generator: numpy Generator or int seed for the mask (default: gdlab's generator).
-
-    Example:
-        >>> y = dropout(gdlab.ones(4), p=0.5, generator=0)   # entries are 0 or 2
-
-    Reference: Srivastava et al. (2014), "Dropout", JMLR 15.
-    """
-    _check_p(p)
-    if not training or p == 0.0:
-        return input
-    if p == 1.0:
-        return input * np.zeros((), dtype=input.dtype)
-    rng = get_generator(generator)
-    dt = input.dtype if input.dtype.kind == "f" else np.dtype(np.float32)
-    keep = rng.random(input.shape, dtype=np.float64 if dt == np.float64 else np.float32) >= p
-    mask = keep.astype(dt)
-    mask *= dt.type(1.0 / (1.0 - p))
-    return input * mask
 
 
 # ------------------------------------------------------------------------- normalisation
@@ -284,7 +246,8 @@ def layer_norm(
     eps: float = 1e-5,
 ) -> Tensor:
     """Normalise over the last ``len(normalized_shape)`` dimensions, then γ·x̂ + β
-    (Ba et al., 2016, arXiv:1607.06450)."""
+    (Ba et al., 2016, arXiv:1607.06450): one primitive with a fused backward
+    (``gdlab.ops.norm_ops``)."""
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if input.shape[input.ndim - len(shape) :] != shape:
         raise ValueError(
@@ -296,15 +259,9 @@ def layer_norm(
                 f"layer_norm: Expected {name} to be of same shape as normalized_shape, but got "
                 f"{name} of shape {tuple(a.shape)} and normalized_shape = {shape}"
             )
-    axes = tuple(range(input.ndim - len(shape), input.ndim))
-    mean = R.mean(input, axes, keepdim=True)
-    var = R.var(input, axes, keepdim=True, correction=0)
-    out = (input - mean) / E.sqrt(var + eps)
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
+    x = as_floating(input)
+    saved = norm_ops.LayerNormSaved()
+    return apply(norm_ops.LAYER_NORM, x, weight, bias, ndim=len(shape), eps=eps, saved=saved)
 
 
 # ------------------------------------------------------------------------- lookup, shape

@@ -9,10 +9,13 @@ them against finite differences. Everything else in ``gdlab.nn.functional`` is c
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
+from gdlab.ops import gelu_fast
 from gdlab.ops.constants import CONSTANTS
+from gdlab.ops.erf import erf
 from gdlab.ops.registry import defop
 
 __all__ = [
@@ -33,7 +36,10 @@ __all__ = [
 
 # ------------------------------------------------------------------------- linear
 def _linear(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
-    out = x @ w.T
+    if x.ndim > 2:  # one (rows, features) product: NumPy's stacked matmul is several times slower
+        out = (_rows(x, w.shape[1]) @ w.T).reshape(*x.shape[:-1], w.shape[0])
+    else:
+        out = x @ w.T
     if b is not None:
         out += b  # in place: the product is a fresh array
     return out
@@ -44,6 +50,8 @@ def _rows(a: np.ndarray, n: int) -> np.ndarray:
 
 
 def _linear_vjp_x(g, out, x, w, b=None):
+    if g.ndim > 2:
+        return (_rows(g, w.shape[0]) @ w).reshape(x.shape)
     return g @ w
 
 
@@ -61,38 +69,96 @@ LINEAR = defop("linear", _linear, _linear_vjp_x, _linear_vjp_w, _linear_vjp_b)
 
 
 # ------------------------------------------------------------------------- activations
-_erf_scalar = np.frompyfunc(math.erf, 1, 1)
-
-
-def erf_array(x: np.ndarray) -> np.ndarray:
-    """math.erf elementwise (exact to double precision; SciPy is not a core dependency)."""
-    return np.asarray(_erf_scalar(x), dtype=np.float64).astype(x.dtype, copy=False)
-
-
 ERF = defop(
     "erf",
-    erf_array,
+    erf,
     lambda g, out, x: g * (2.0 / math.sqrt(math.pi)) * np.exp(-x * x),
 )
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_TANH_CUBIC = 0.044715
 
 
-def _gelu(x: np.ndarray, approximate: str = "none") -> np.ndarray:
+@dataclass(eq=False)
+class GeluSaved:
+    """What GELU's forward keeps for its VJP (one per call, held by the graph node): Φ(x)
+    (exact form) or tanh(inner) (tanh form), so the backward does not evaluate erf again.
+    ``out`` identifies the forward result the values belong to."""
+
+    out: np.ndarray | None = None
+    factor: np.ndarray | None = None
+
+
+def _gelu(x: np.ndarray, approximate: str = "none", saved: GeluSaved | None = None) -> np.ndarray:
+    if x.ndim == 0:  # the in-place steps below need arrays, and 0-d arithmetic gives scalars
+        return _gelu(x.reshape(1), approximate, saved).reshape(())
+    one, half = x.dtype.type(1.0), x.dtype.type(0.5)
+    fast = approximate == "none" and x.dtype == np.float32 and gelu_fast.kernels(x.size)
+    if fast:
+        out, factor = fast.gelu_forward(x)
+        if saved is not None:
+            saved.out, saved.factor = out, factor
+        return out
     if approximate == "tanh":
-        return 0.5 * x * (1.0 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3)))
-    return 0.5 * x * (1.0 + erf_array(x / math.sqrt(2.0)))
-
-
-def _gelu_vjp(g, out, x, approximate="none"):
+        x2 = x * x  # x*x*x, not x**3: NumPy's float32 power is a slow path
+        x2 *= x.dtype.type(_SQRT_2_OVER_PI * _TANH_CUBIC)
+        x2 += x.dtype.type(_SQRT_2_OVER_PI)
+        x2 *= x
+        factor = np.tanh(x2, out=x2)  # tanh(√(2/π)·(x + 0.044715·x³))
+        gate = factor + one
+    else:
+        factor = erf(x * x.dtype.type(1.0 / math.sqrt(2.0)))
+        factor += one
+        factor *= half  # Φ(x)
+        gate = factor
+    out = x * gate
     if approximate == "tanh":
-        inner = _SQRT_2_OVER_PI * (x + 0.044715 * x**3)
-        t = np.tanh(inner)
-        d_inner = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x * x)
-        return g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * d_inner)
-    cdf = 0.5 * (1.0 + erf_array(x / math.sqrt(2.0)))
-    pdf = np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
-    return g * (cdf + x * pdf)
+        out *= half
+    if saved is not None:
+        saved.out, saved.factor = out, factor
+    return out
+
+
+def _gelu_vjp(g, out, x, approximate="none", saved=None):
+    if x.ndim == 0:
+        return _gelu_vjp(np.reshape(g, 1), out, x.reshape(1), approximate).reshape(())
+    if saved is not None and saved.out is out:
+        factor = saved.factor
+    else:  # called without the forward's values (a second backward, the op table's tests)
+        factor = None
+    half = x.dtype.type(0.5)
+    if approximate == "tanh":
+        t = (
+            factor
+            if factor is not None
+            else np.tanh(_SQRT_2_OVER_PI * (x + _TANH_CUBIC * (x * x * x))).astype(
+                x.dtype, copy=False
+            )
+        )
+        # d/dx = ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715·x²)
+        d = x * x
+        d *= x.dtype.type(3 * _TANH_CUBIC * _SQRT_2_OVER_PI)
+        d += x.dtype.type(_SQRT_2_OVER_PI)
+        d *= x
+        d *= 1 - t * t
+        d += t
+        d += 1
+        d *= half
+        d *= g
+        return d
+    cdf = factor if factor is not None else half * (1 + erf(x * x.dtype.type(1 / math.sqrt(2))))
+    fast = x.dtype == np.float32 and g.dtype == np.float32 and gelu_fast.kernels(x.size)
+    if fast:
+        return fast.gelu_backward(np.broadcast_to(g, x.shape), x, cdf)
+    # d/dx = Φ(x) + x·φ(x), φ(x) = e^(−x²/2) / √(2π)
+    d = x * x
+    d *= -half
+    np.exp(d, out=d)
+    d *= x.dtype.type(1.0 / math.sqrt(2.0 * math.pi))
+    d *= x
+    d += cdf
+    d *= g
+    return d
 
 
 GELU = defop("gelu", _gelu, _gelu_vjp)
