@@ -12,6 +12,8 @@ from gdlab import autograd, data, datasets, nn, optim
 from gdlab.autograd import enable_grad, no_grad, set_grad_enabled
 from gdlab.creation import (
     arange,
+    as_tensor,
+    empty,
     eye,
     from_numpy,
     full,
@@ -95,13 +97,14 @@ __version__ = "0.1.0"
 clip = clamp
 
 __all__ = [
-    "__version__", "abs", "add", "amax", "amin", "arange", "argmax", "argmin", "autograd", "bool_",
-    "cat", "chunk", "clamp", "clip", "clone", "cos", "data", "datasets", "div", "enable_grad",
-    "exp", "expand", "eye", "flatten", "float16", "float32", "float64", "from_numpy", "full",
-    "gather", "get_default_dtype", "int32", "int64", "linspace", "load", "log", "log_softmax",
-    "logsumexp", "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg",
-    "nn", "no_grad", "ones", "ones_like", "optim", "pad", "permute", "pow", "rand", "randn",
-    "relu", "reshape", "save", "set_default_dtype", "set_grad_enabled", "sigmoid", "sin",
-    "softmax", "softplus", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh",
-    "tensor", "Tensor", "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
+    "__version__", "abs", "add", "amax", "amin", "arange", "argmax", "argmin", "as_tensor",
+    "autograd", "bool_", "empty", "cat", "chunk", "clamp", "clip", "clone", "cos", "data",
+    "datasets", "div", "enable_grad", "exp", "expand", "eye", "flatten", "float16", "float32",
+    "float64", "from_numpy", "full", "gather", "get_default_dtype", "int32", "int64", "linspace",
+    "load", "log", "log_softmax", "logsumexp", "manual_seed", "matmul", "max", "maximum", "mean",
+    "min", "minimum", "mul", "neg", "nn", "no_grad", "ones", "ones_like", "optim", "pad",
+    "permute", "pow", "rand", "randn", "relu", "reshape", "save", "set_default_dtype",
+    "set_grad_enabled", "sigmoid", "sin", "softmax", "softplus", "split", "sqrt", "squeeze",
+    "stack", "std", "sub", "sum", "tanh", "tensor", "Tensor", "transpose", "unsqueeze", "var",
+    "where", "zeros", "zeros_like",
 ]  # fmt: skip

@@ -9,10 +9,12 @@ import numpy as np
 from gdlab.dtypes import get_default_dtype, resolve_dtype
 from gdlab.ops.shape import _shape_args
 from gdlab.random import get_generator
-from gdlab.tensor import Tensor
+from gdlab.tensor import Tensor, tensor
 
 __all__ = [
     "arange",
+    "as_tensor",
+    "empty",
     "eye",
     "from_numpy",
     "full",
@@ -111,3 +113,18 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected np.ndarray, got {type(array).__name__}")
     return Tensor(array) if array.dtype.kind not in "fiub" else Tensor._wrap(array)
+
+
+def as_tensor(data: Any, dtype: object = None) -> Tensor:
+    """``data`` as a Tensor without copying when it already is one (or an ndarray) of ``dtype``
+    (torch.as_tensor); anything else is copied as by :func:`gdlab.tensor`."""
+    if isinstance(data, Tensor):
+        return data if dtype is None or resolve_dtype(dtype) == data.dtype else data.to(dtype)
+    if isinstance(data, np.ndarray) and (dtype is None or resolve_dtype(dtype) == data.dtype):
+        return from_numpy(data)
+    return tensor(data, dtype=dtype)
+
+
+def empty(*size: Any, dtype: object = None, requires_grad: bool = False) -> Tensor:
+    """An uninitialised tensor (torch.empty): its values are whatever the memory held."""
+    return _make(np.empty(_shape_args(size), dtype=_dtype(dtype)), requires_grad)

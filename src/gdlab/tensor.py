@@ -316,6 +316,10 @@ class Tensor:
         """self *= other in place."""
         return self._inplace(np.multiply, other)
 
+    def multiply_(self, other: Any) -> Tensor:
+        """torch's alias of :meth:`mul_`."""
+        return self.mul_(other)
+
     def div_(self, other: Any) -> Tensor:
         """self /= other in place."""
         return self._inplace(np.true_divide, other)
