@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from gdlab.optim._fma import fused_add
 from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 
 __all__ = ["Muon", "muon_", "zeropower_via_newtonschulz"]
@@ -108,26 +109,17 @@ def muon_(
     ortho = zeropower_via_newtonschulz(update, ns_coefficients, ns_steps, eps, ns_dtype)
     param *= 1.0 - lr * weight_decay
     step = -_adjust_lr(lr, adjust_lr_fn, param.shape)
-    param[...] = _fused_add(param, np.asarray(step, param.dtype), ortho.astype(param.dtype))
-
-
-def _fused_add(x: np.ndarray, w: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """x + w·y rounded once, as torch's CPU kernels (lerp, add with alpha) do with an FMA.
-
-    Muon's bfloat16 iteration turns a last-bit difference of its input into a bfloat16 one
-    (2⁻⁸ relative), so the float32 arithmetic around it follows torch's to the bit.
-    """
-    if x.dtype == np.float64:  # a product of doubles is not exact in double: no emulation
-        return x + w * y
-    return (x.astype(np.float64) + w.astype(np.float64) * y.astype(np.float64)).astype(x.dtype)
+    param[...] = fused_add(param, np.asarray(step, param.dtype), ortho.astype(param.dtype))
 
 
 def _lerp(start: np.ndarray, end: np.ndarray, weight: float) -> np.ndarray:
-    """torch.lerp: start + w·(end − start) for w < 0.5, else end − (1 − w)·(end − start)."""
+    """torch.lerp: start + w·(end − start) for w < 0.5, else end − (1 − w)·(end − start),
+    each rounded once (torch's FMA). Muon's bfloat16 iteration turns a last-bit difference of
+    its input into a bfloat16 one (2⁻⁸ relative), so this follows torch to the bit."""
     w = np.asarray(weight, start.dtype)
     if w < 0.5:
-        return _fused_add(start, w, end - start)
-    return _fused_add(end, -(1 - w), end - start)
+        return fused_add(start, w, end - start)
+    return fused_add(end, -(1 - w), end - start)
 
 
 class Muon(Optimizer):
