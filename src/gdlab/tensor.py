@@ -226,6 +226,19 @@ class Tensor:
 
     __hash__ = object.__hash__
 
+    def __format__(self, spec: str) -> str:
+        """``f"{t:.3f}"`` formats a one-element tensor's value (torch); else ``str(t)``."""
+        if self.data.ndim == 0:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return str(self)
+
+    @property
+    def device(self) -> str:
+        """Always ``"cpu"``: gdlab computes with NumPy on the CPU (torch's ``t.device``)."""
+        return "cpu"
+
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
         extras = []
