@@ -323,6 +323,58 @@ def test_validation_metrics_and_plateau_scheduler(rng):
     assert model.training  # evaluation switched back to training mode
 
 
+class _ClosureSGD(optim.SGD):
+    """An optimizer that declares it wants a closure; its name is not "LBFGS"."""
+
+    requires_closure = True
+
+    def step(self, closure=None):
+        self.closures = getattr(self, "closures", 0) + (closure is not None)
+        return super().step(closure)
+
+
+class LBFGS(optim.SGD):
+    """Named like L-BFGS but declaring nothing: stepped without a closure."""
+
+    def step(self, closure=None):
+        assert closure is None
+        return super().step()
+
+
+class _MetricStepLR(optim.lr_scheduler.StepLR):
+    """A scheduler that declares it takes the monitored metric."""
+
+    requires_metric = True
+
+    def step(self, metric=None):  # the constructor's initial step passes none
+        if metric is not None:
+            self.metrics = [*getattr(self, "metrics", []), metric]
+        super().step()
+
+
+@pytest.mark.parametrize(
+    "opt_cls, sched_cls, closures, metrics",
+    [
+        (_ClosureSGD, None, 4, None),
+        (LBFGS, None, None, None),
+        (optim.SGD, _MetricStepLR, None, 2),
+    ],
+    ids=["closure-attribute", "name-is-not-a-protocol", "metric-attribute"],
+)
+def test_optimizer_and_scheduler_protocol_is_an_attribute(opt_cls, sched_cls, closures, metrics):
+    X, y = _article_data()
+    model = _article_model()
+    opt = opt_cls(model.parameters(), lr=1e-3)
+    sched = None if sched_cls is None else sched_cls(opt, step_size=1)
+    train.fit(
+        model, nn.MSELoss(), opt, DataLoader(TensorDataset(X, y), 50), epochs=2, scheduler=sched
+    )
+    assert getattr(opt, "closures", None) == closures
+    assert len(getattr(sched, "metrics", [])) == (metrics or 0)
+    if metrics:
+        assert all(isinstance(m, float) for m in sched.metrics)
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [

@@ -50,6 +50,8 @@ class ReduceLROnPlateau(LRScheduler):
             sched.step(val_loss)
     """
 
+    requires_metric = True  # the training loop calls step(metric)
+
     def __init__(
         self,
         optimizer: Optimizer,

@@ -79,6 +79,7 @@ class LBFGS(Optimizer):
     """
 
     _scalar_state_keys = frozenset({"func_evals", "n_iter", "t", "H_diag", "prev_loss"})
+    requires_closure = True  # the training loop calls step(closure)
 
     def __init__(
         self,

@@ -2,15 +2,24 @@
 
 One optimizer step = ``accumulate`` batches from the loader. Each micro-batch loss (a mean
 over its samples) is weighted by ``count / total count`` before ``backward``, so k micro-batches
-give exactly the gradient of one batch of all their samples, a ragged last one included. The
-step itself lives in :mod:`gdlab.train._step` (``StepMixin``); this module has the epoch loop,
-evaluation and :func:`fit`.
+give exactly the gradient of one batch of all their samples, a ragged last one included.
 
 Divergence detection is on by default: a NaN/inf loss or gradient stops the run *before* the
 update is applied (and an update that makes a parameter non-finite is undone), raising
 :class:`DivergenceError` with the step, the lr and the first offending parameter; with
 ``divergence="rollback"`` the last good state is restored, the lr multiplied by
-``rollback_factor`` and the step retried (at most ``max_rollbacks`` times in a row).
+``rollback_factor`` and the step retried (at most ``max_rollbacks`` times in a row). The policy
+lives in :class:`~gdlab.train.divergence.DivergenceGuard`.
+
+The run's state (:meth:`Trainer.state_dict`) is everything a bit-for-bit continuation needs:
+model, optimizer, scheduler, loader positions, the states of every random generator in use
+(gdlab's default one, any generator held by a module, and ``generators=``), the history, the
+step counters, the running epoch metrics and the callbacks' state.
+
+Two optional attributes let other objects tell the loop how to drive them (no class is
+recognised by its name): an optimizer with ``requires_closure = True`` (L-BFGS) is stepped as
+``optimizer.step(closure)``; a scheduler with ``requires_metric = True`` (ReduceLROnPlateau)
+as ``scheduler.step(metric)``.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ import copy
 import math
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,37 +36,28 @@ from typing import Any
 import numpy as np
 
 from gdlab.autograd import no_grad
+from gdlab.nn.utils.clip_grad import clip_grads_with_norm_
+from gdlab.random import default_generator
+from gdlab.train._batch import as_array, batch_count, grad_norm, split_batch
 from gdlab.train._checks import check_count
-from gdlab.train._state import StateMixin
-from gdlab.train._step import (
-    StepMixin,
-    _array,
-    _grad_norm,  # noqa: F401 - importable from here, as before
-    _split,
-)
 from gdlab.train.callbacks import Callback, Checkpoint
-from gdlab.train.divergence import DivergenceError, DivergenceMixin
+from gdlab.train.checkpoint import (
+    CheckpointError,
+    latest_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
+from gdlab.train.divergence import Diverged, DivergenceError, DivergenceGuard
 from gdlab.train.history import History
 from gdlab.train.loggers import ProgressBar
 from gdlab.train.metrics import Mean, Metric, get_metric
 
 __all__ = ["DivergenceError", "Trainer", "fit"]
 
-_MODES = ("raise", "rollback", "ignore")
+_grad_norm = grad_norm  # importable from here, as before
 
 
-def _needs_closure(optimizer: Any) -> bool:
-    flag = getattr(optimizer, "requires_closure", None)
-    if flag is not None:
-        return bool(flag)
-    return any(c.__name__ == "LBFGS" for c in type(optimizer).__mro__)
-
-
-def _is_plateau(scheduler: Any) -> bool:
-    return any(c.__name__ == "ReduceLROnPlateau" for c in type(scheduler).__mro__)
-
-
-class Trainer(StepMixin, DivergenceMixin, StateMixin):
+class Trainer:
     """Trains ``model`` on ``train_loader``; :meth:`fit` returns the :class:`History`.
 
     Args: as :func:`fit`. The object keeps the counters (``global_step``, ``epoch``,
@@ -87,13 +88,8 @@ class Trainer(StepMixin, DivergenceMixin, StateMixin):
         generators: dict[str, np.random.Generator] | None = None,
     ) -> None:
         check_count("fit", "accumulate", accumulate)
-        check_count("fit", "max_rollbacks", max_rollbacks, positive=False)
         if grad_clip_norm is not None and not float(grad_clip_norm) > 0:
             raise ValueError(f"fit: grad_clip_norm must be positive or None, got {grad_clip_norm}")
-        if divergence not in _MODES:
-            raise ValueError(f"fit: divergence must be one of {_MODES}, got {divergence!r}")
-        if not 0.0 < rollback_factor < 1.0:
-            raise ValueError(f"fit: rollback_factor must be in (0, 1), got {rollback_factor}")
         if scheduler_interval not in ("epoch", "step"):
             raise ValueError(
                 f"fit: scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}"
@@ -104,8 +100,18 @@ class Trainer(StepMixin, DivergenceMixin, StateMixin):
         self.scheduler_monitor = scheduler_monitor
         self.grad_clip_norm, self.accumulate = grad_clip_norm, int(accumulate)
         self.run_dir = None if run_dir is None else Path(run_dir)
-        self.divergence, self.rollback_factor = divergence, rollback_factor
-        self.max_rollbacks, self.generators = max_rollbacks, dict(generators or {})
+        self.generators = dict(generators or {})
+        self._uses_closure = bool(getattr(optimizer, "requires_closure", False))
+        self.guard = DivergenceGuard(
+            model,
+            optimizer,
+            scheduler,
+            self.named_parameters,
+            mode=divergence,
+            rollback_factor=rollback_factor,
+            max_rollbacks=max_rollbacks,
+            full_snapshots=self._uses_closure,
+        )
         self.metrics = [get_metric(m) for m in metrics]
         self.val_metrics = [copy.deepcopy(m) for m in self.metrics]
         self.running_loss = Mean()
@@ -117,7 +123,6 @@ class Trainer(StepMixin, DivergenceMixin, StateMixin):
         self._iterator: Any = None
         self._elapsed = 0.0
         self._t0: float | None = None
-        self._uses_closure = _needs_closure(optimizer)
         self._scratch: list[Any] = []  # float64 buffers for _grad_norm
         self.callbacks = self._setup_callbacks(list(callbacks), progress)
 
@@ -173,6 +178,117 @@ class Trainer(StepMixin, DivergenceMixin, StateMixin):
         """Seconds spent inside :meth:`fit`, over all calls (and across a resume)."""
         return self._elapsed + (time.perf_counter() - self._t0 if self._t0 is not None else 0.0)
 
+    # ------------------------------------------------------------------ state
+    def _generators(self) -> dict[str, np.random.Generator]:
+        gens = {"gdlab.default": default_generator()}
+        if hasattr(self.model, "named_modules"):
+            for mname, module in self.model.named_modules():
+                for attr, value in vars(module).items():
+                    if isinstance(value, np.random.Generator):
+                        gens[f"model.{mname}.{attr}".replace("..", ".")] = value
+        gens.update(self.generators)
+        return gens
+
+    def _callback_keys(self) -> dict[str, Any]:
+        keys: dict[str, Any] = {}
+        for c in self.callbacks:
+            name = type(c).__name__
+            n = sum(k.rsplit(":", 1)[0] == name for k in keys)
+            keys[f"{name}:{n}"] = c
+        return keys
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue this run bit for bit (see :mod:`.checkpoint`)."""
+
+        def loader_state(loader: Any) -> Any:
+            return loader.state_dict() if hasattr(loader, "state_dict") else None
+
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+            "train_loader": loader_state(self.train_loader),
+            "val_loader": loader_state(self.val_loader),
+            "rng": {k: g.bit_generator.state for k, g in self._generators().items()},
+            "history": self.history.to_dict(timing=True),
+            "counters": {
+                "global_step": self.global_step,
+                "epoch": self.epoch,
+                "samples_seen": self.samples_seen,
+                "in_epoch": self.in_epoch,
+                "batch_in_epoch": self.batch_in_epoch,
+                "wall_time": self.wall_time(),
+            },
+            "running": {
+                "loss": self.running_loss.state_dict(),
+                "metrics": [m.state_dict() for m in self.metrics],
+            },
+            "callbacks": {key: c.state_dict() for key, c in self._callback_keys().items()},
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a state saved by :meth:`state_dict` into this (identically built) trainer."""
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None and state["scheduler"] is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+        for name in ("train_loader", "val_loader"):
+            loader = getattr(self, name)
+            if state[name] is not None and hasattr(loader, "load_state_dict"):
+                loader.load_state_dict(state[name])
+        gens = self._generators()
+        for key, rng_state in state["rng"].items():
+            if key in gens:
+                gens[key].bit_generator.state = rng_state
+        self.history = History.from_dict(state["history"])
+        c = state["counters"]
+        self.global_step, self.epoch, self.samples_seen = (
+            c["global_step"],
+            c["epoch"],
+            c["samples_seen"],
+        )
+        self.in_epoch, self.batch_in_epoch = c["in_epoch"], c["batch_in_epoch"]
+        self._elapsed, self._iterator = c["wall_time"], None
+        self.running_loss.load_state_dict(state["running"]["loss"])
+        for m, s in zip(self.metrics, state["running"]["metrics"], strict=False):
+            m.load_state_dict(s)
+        saved = state["callbacks"]
+        for key, cb in self._callback_keys().items():
+            if key in saved:  # callbacks are matched by class and position among their class
+                cb.load_state_dict(saved[key])
+
+    def resume(self, path: str | os.PathLike) -> Path | None:
+        """Load a checkpoint directory, or the newest valid one in a run directory.
+
+        ``"auto"`` resumes from ``run_dir`` if it holds a checkpoint and starts fresh otherwise.
+        """
+        if isinstance(path, str) and path == "auto":
+            if self.run_dir is None:
+                raise ValueError("fit: resume='auto' needs a run_dir")
+            found = latest_checkpoint(self.run_dir)
+            if found is None:
+                return None
+            path = found
+        path = Path(path)
+        if not (path / "manifest.json").exists() and not path.name.startswith("step-"):
+            found = latest_checkpoint(path)
+            if found is None:
+                raise CheckpointError(f"fit: no valid checkpoint found in {path}")
+            path = found
+        self.load_state_dict(load_checkpoint(path))
+        return path
+
+    def save_checkpoint(
+        self, directory: str | os.PathLike | None = None, keep_last: int | None = None
+    ) -> Path:
+        """Write a checkpoint now (default directory ``<run_dir>/checkpoints``)."""
+
+        if directory is None:
+            if self.run_dir is None:
+                raise ValueError("Trainer.save_checkpoint: pass a directory or set run_dir")
+            directory = self.run_dir / "checkpoints"
+        return save_checkpoint(directory, self.state_dict(), self.global_step, keep_last)
+
     # ------------------------------------------------------------------ fit
     def fit(self, epochs: int, *, max_steps: int | None = None, resume: Any = None) -> History:
         """Train until ``epochs`` epochs are complete (counted from the run's start), or
@@ -186,7 +302,7 @@ class Trainer(StepMixin, DivergenceMixin, StateMixin):
                 f"fit: max_steps={max_steps} is less than the current step {self.global_step}"
             )
         self.epochs, self.stop_training = int(epochs), False
-        self._ring: list[dict[str, Any]] = []
+        self.guard.reset()
         self._t0 = time.perf_counter()
         try:
             self._call("on_train_begin", {})
@@ -239,6 +355,97 @@ class Trainer(StepMixin, DivergenceMixin, StateMixin):
                 return True
             self._step(group)
 
+    # ------------------------------------------------------------------ one step
+    def _step(self, group: list[Any]) -> None:
+        """One optimizer step over a group of ``accumulate`` batches, retried after a
+        rollback as the divergence guard decides."""
+        step = self.global_step + 1
+        counts = [batch_count(b) for b in group]
+        total = sum(counts)
+        params = self.params()
+        self._call("on_batch_begin", step, {"step": step, "epoch": self.epoch})
+        for attempt in range(self.guard.attempts):
+            logs: dict[str, Any] = {"step": step, "epoch": self.epoch, "lr": self.lr}
+            self.guard.protect(params, first_attempt=attempt == 0)
+            try:
+                # with detection on, a NaN/inf is reported by DivergenceError, not NumPy warnings
+                with self.guard.errstate():
+                    outputs, loss, norm = self._attempt(group, counts, total, params, logs)
+                break
+            except Diverged as d:
+                rollback = self.guard.recover(
+                    d, step=step, epoch=self.epoch, lr=logs["lr"], attempt=attempt
+                )
+                self.history.events.append({"event": "rollback", **rollback._asdict()})
+                warnings.warn(
+                    f"fit: non-finite {d.what} at step {step}; rolled back and lowered lr to "
+                    f"{rollback.lr:g}",
+                    RuntimeWarning,
+                    stacklevel=4,
+                )
+        self.global_step, self.batch_in_epoch = step, self.batch_in_epoch + len(group)
+        self.samples_seen += total
+        self.running_loss.update(loss, total)
+        for out, target in outputs:
+            for m in self.metrics:
+                m.update(out, target)
+        logs.update(loss=loss, grad_norm=norm, samples_seen=self.samples_seen)
+        logs["wall_time"] = self.wall_time()
+        self.history.log_step(logs)
+        if self.scheduler is not None and self.scheduler_interval == "step":
+            self._scheduler_step(None)
+        self._call("on_batch_end", step, logs)
+
+    def _attempt(
+        self,
+        group: list[Any],
+        counts: list[int],
+        total: int,
+        params: list[Any],
+        logs: dict[str, Any],
+    ) -> tuple[list[tuple[np.ndarray, np.ndarray]], float, float]:
+        """Gradients, checks and one optimizer step; raises ``Diverged`` instead of stepping.
+
+        Returns the (output, target) pairs for the metrics, the loss and the gradient norm of
+        the step's first evaluation (L-BFGS evaluates its closure several times).
+        """
+        outputs: list[tuple[np.ndarray, np.ndarray]] = []
+        first: dict[str, float] = {}
+        summed = getattr(self.loss_fn, "reduction", "mean") == "sum"
+
+        def closure() -> float:
+            self.optimizer.zero_grad()
+            value = 0.0
+            for batch, n in zip(group, counts, strict=True):
+                inputs, target = split_batch(batch)
+                out = self.model(*inputs)
+                loss = self.loss_fn(out, target)
+                w = 1.0 if summed else n / total  # mean losses: weight by count, not 1/k
+                (loss if w == 1.0 else loss * w).backward()
+                value += float(loss.item()) * w
+                if not first and self.metrics:
+                    outputs.append((as_array(out).copy(), as_array(target)))
+            norm = grad_norm([p.grad for p in params if p.grad is not None], self._scratch)
+            if not first:
+                first.update(loss=value, grad_norm=norm)
+            if self.grad_clip_norm is not None and math.isfinite(norm):
+                clip_grads_with_norm_(params, self.grad_clip_norm, norm)  # norm computed once
+            return value
+
+        step = logs["step"]
+        if self._uses_closure:
+            self.optimizer.step(closure)
+            self._call("on_before_optimizer_step", step, logs)
+            self.guard.check_loss_and_gradient(first["loss"], first["grad_norm"])
+        else:
+            closure()
+            # before the update: a NaN gradient never reaches the parameters
+            self.guard.check_loss_and_gradient(first["loss"], first["grad_norm"])
+            self._call("on_before_optimizer_step", step, logs)
+            self.optimizer.step()
+        self.guard.check_parameters(params, first["loss"])
+        return outputs, first["loss"], first["grad_norm"]
+
     def _end_epoch(self) -> None:
         logs: dict[str, Any] = {"epoch": self.epoch, "loss": self.running_loss.compute()}
         logs["lr"] = self.lr
@@ -255,10 +462,11 @@ class Trainer(StepMixin, DivergenceMixin, StateMixin):
         self._call("on_epoch_end", self.epoch - 1, logs)
 
     def _scheduler_step(self, logs: dict[str, Any] | None) -> None:
-        if _is_plateau(self.scheduler):
+        if getattr(self.scheduler, "requires_metric", False):
             monitor = self.scheduler_monitor or ("val_loss" if self.val_loader else "loss")
             if logs is None or monitor not in logs:
-                raise ValueError(f"fit: ReduceLROnPlateau monitors {monitor!r}, not in the logs")
+                name = type(self.scheduler).__name__
+                raise ValueError(f"fit: {name} monitors {monitor!r}, not in the logs")
             self.scheduler.step(logs[monitor])
         else:
             self.scheduler.step()
@@ -275,11 +483,11 @@ class Trainer(StepMixin, DivergenceMixin, StateMixin):
         try:
             with no_grad():
                 for batch in loader:
-                    inputs, target = _split(batch)
+                    inputs, target = split_batch(batch)
                     out = self.model(*inputs)
                     loss.update(float(self.loss_fn(out, target).item()), len(inputs[0]))
                     for m in metrics:
-                        m.update(_array(out), _array(target))
+                        m.update(as_array(out), as_array(target))
         finally:
             if was_training is not None and hasattr(self.model, "train"):
                 self.model.train(was_training)
