@@ -8,15 +8,19 @@ PyTorch's names and formulas, and a lab that compares them and shows how they mo
 from gdlab.tensor import Tensor, tensor  # first: every op module builds Tensors
 
 # isort: on
-from gdlab import autograd, data, datasets, nn, optim
+from gdlab import autograd, data, datasets, nn, optim, utils
 from gdlab.autograd import enable_grad, no_grad, set_grad_enabled
 from gdlab.autograd import functional as _functional  # noqa: F401 - gdlab.autograd.functional
 from gdlab.creation import (
     arange,
+    as_tensor,
+    empty,
     eye,
     from_numpy,
     full,
     linspace,
+    meshgrid,
+    normal,
     ones,
     ones_like,
     rand,
@@ -39,6 +43,7 @@ from gdlab.ops.elementwise import (
     add,
     clamp,
     cos,
+    cosh,
     div,
     exp,
     log,
@@ -49,14 +54,17 @@ from gdlab.ops.elementwise import (
     pow,
     relu,
     sigmoid,
+    sign,
     sin,
+    sinh,
     softplus,
     sqrt,
+    square,
     sub,
     tanh,
     where,
 )
-from gdlab.ops.linalg import matmul
+from gdlab.ops.linalg import bmm, dot, matmul, mm, mv
 from gdlab.ops.reduce import (
     amax,
     amin,
@@ -97,13 +105,15 @@ __version__ = "0.1.0"
 clip = clamp
 
 __all__ = [
-    "__version__", "abs", "add", "amax", "amin", "arange", "argmax", "argmin", "autograd", "bool_",
-    "cat", "chunk", "clamp", "clip", "clone", "cos", "data", "datasets", "div", "enable_grad",
-    "exp", "expand", "eye", "flatten", "float16", "float32", "float64", "from_numpy", "full",
-    "gather", "get_default_dtype", "int32", "int64", "linspace", "load", "log", "log_softmax",
-    "logsumexp", "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg",
-    "nn", "no_grad", "ones", "ones_like", "optim", "pad", "permute", "pow", "rand", "randn",
-    "relu", "reshape", "save", "set_default_dtype", "set_grad_enabled", "sigmoid", "sin",
-    "softmax", "softplus", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh",
-    "tensor", "Tensor", "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
+    "__version__", "abs", "add", "amax", "amin", "arange", "argmax", "argmin", "as_tensor",
+    "autograd", "bmm", "bool_", "cat", "chunk", "clamp", "clip", "clone", "cos", "cosh", "data",
+    "datasets", "div", "dot", "empty", "enable_grad", "exp", "expand", "eye", "flatten", "float16",
+    "float32", "float64", "from_numpy", "full", "gather", "get_default_dtype", "int32", "int64",
+    "linspace", "load", "log", "log_softmax", "logsumexp", "manual_seed", "matmul", "max",
+    "maximum", "mean", "meshgrid", "min", "minimum", "mm", "mul", "mv", "neg", "nn", "no_grad",
+    "normal", "ones", "ones_like", "optim", "pad", "permute", "pow", "rand", "randn", "relu",
+    "reshape", "save", "set_default_dtype", "set_grad_enabled", "sigmoid", "sign", "sin", "sinh",
+    "softmax", "softplus", "split", "sqrt", "square", "squeeze", "stack", "std", "sub", "sum",
+    "tanh", "Tensor", "tensor", "transpose", "unsqueeze", "utils", "var", "where", "zeros",
+    "zeros_like",
 ]  # fmt: skip

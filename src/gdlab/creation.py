@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
 from gdlab.dtypes import get_default_dtype, resolve_dtype
-from gdlab.ops.shape import _shape_args
+from gdlab.ops.shape import _shape_args, expand, reshape
 from gdlab.random import get_generator
-from gdlab.tensor import Tensor
+from gdlab.tensor import Tensor, tensor
 
 __all__ = [
     "arange",
+    "as_tensor",
+    "empty",
+    "meshgrid",
+    "normal",
     "eye",
     "from_numpy",
     "full",
@@ -111,3 +116,87 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected np.ndarray, got {type(array).__name__}")
     return Tensor(array) if array.dtype.kind not in "fiub" else Tensor._wrap(array)
+
+
+def as_tensor(data: Any, dtype: object = None) -> Tensor:
+    """``data`` as a Tensor without copying when it already is one (or an ndarray) of ``dtype``
+    (torch.as_tensor); anything else is copied as by :func:`gdlab.tensor`."""
+    if isinstance(data, Tensor):
+        return data if dtype is None or resolve_dtype(dtype) == data.dtype else data.to(dtype)
+    if isinstance(data, np.ndarray) and (dtype is None or resolve_dtype(dtype) == data.dtype):
+        return from_numpy(data)
+    return tensor(data, dtype=dtype)
+
+
+def empty(*size: Any, dtype: object = None, requires_grad: bool = False) -> Tensor:
+    """An uninitialised tensor (torch.empty): its values are whatever the memory held."""
+    return _make(np.empty(_shape_args(size), dtype=_dtype(dtype)), requires_grad)
+
+
+def normal(
+    mean: Any = 0.0,
+    std: Any = 1.0,
+    size: Any = None,
+    *,
+    generator: Any = None,
+    dtype: object = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Normal samples (torch.normal): float ``mean``/``std`` with a ``size``, or tensors of
+    means and standard deviations (broadcast together) giving one sample each.
+
+    Example:
+        >>> gdlab.normal(0.0, 0.01, size=(3, 1), generator=np.random.default_rng(0)).shape
+        (3, 1)
+    """
+    rng = get_generator(generator)
+    m = mean.data if isinstance(mean, Tensor) else mean
+    sd = std.data if isinstance(std, Tensor) else std
+    if size is not None:
+        if isinstance(mean, Tensor) or isinstance(std, Tensor):
+            raise TypeError("normal: size is given with float mean and std only (torch)")
+        shape = _shape_args((size,))
+    else:
+        if not (isinstance(mean, Tensor) or isinstance(std, Tensor)):
+            raise TypeError("normal: without size, mean or std must be a Tensor")
+        shape = np.broadcast_shapes(np.shape(m), np.shape(sd))
+    if np.any(np.asarray(sd) < 0):
+        raise ValueError(f"normal: std must be >= 0, got {std}")
+    if dtype is None:
+        dtype = next((x.dtype for x in (mean, std) if isinstance(x, Tensor)), None)
+    sample = rng.normal(np.asarray(m, np.float64), np.asarray(sd, np.float64), shape)
+    return _make(np.asarray(sample, dtype=_dtype(dtype)), requires_grad)
+
+
+def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
+    """Coordinate grids from 1-D tensors (torch.meshgrid); differentiable (reshape + expand).
+
+    ``indexing="ij"`` gives shape (len(t0), len(t1), ...); ``"xy"`` swaps the first two
+    axes (NumPy's default). Without ``indexing``, "ij" with torch's warning.
+    """
+    if len(tensors) == 1 and isinstance(tensors[0], list | tuple):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        warnings.warn(
+            "torch.meshgrid: in an upcoming release, it will be required to pass the indexing "
+            "argument.",
+            UserWarning,
+            stacklevel=2,
+        )
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    ts = [t if isinstance(t, Tensor) else tensor(t) for t in tensors]
+    for i, t in enumerate(ts):
+        if t.ndim > 1:
+            raise ValueError(f"meshgrid: expected 0-D or 1-D tensors, tensor {i} has {t.shape}")
+    swap = indexing == "xy" and len(ts) >= 2
+    order = [1, 0, *range(2, len(ts))] if swap else list(range(len(ts)))
+    shape = tuple(ts[i].numel() for i in order)
+    grids = []
+    for i, t in enumerate(ts):
+        axis = order.index(i)
+        view = [1] * len(ts)
+        view[axis] = -1
+        grids.append(expand(reshape(t, tuple(view)), shape))
+    return tuple(grids)

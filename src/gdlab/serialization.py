@@ -107,17 +107,27 @@ def _write_npz(arrays: Mapping[str, np.ndarray], fileobj: Any) -> None:
             zf.writestr(info, buf.getvalue())
 
 
-def save(obj: Any, path: str | os.PathLike) -> None:
+def _is_file(f: Any) -> bool:
+    """A binary file object (torch.save/load accept them too), rather than a path."""
+    return hasattr(f, "write") or hasattr(f, "read")
+
+
+def save(obj: Any, path: str | os.PathLike | Any) -> None:
     """Save a state_dict (or any nest of dicts, lists, numbers and arrays) without pickle.
 
     Args:
         obj: e.g. ``model.state_dict()``, ``{"model": ..., "optimizer": opt.state_dict()}``.
-        path: ``.npz`` (default format) or ``.safetensors`` (flat dicts of arrays).
+        path: ``.npz`` (default format) or ``.safetensors`` (flat dicts of arrays), or a
+            binary file object open for writing (the .npz format; written as it comes, the
+            caller owns the file, so not atomically).
 
     Example:
         >>> gdlab.save(model.state_dict(), "weights.npz")
         >>> model.load_state_dict(gdlab.load("weights.npz"))
     """
+    if _is_file(path):
+        _write_npz(_members(obj), path)
+        return
     path = Path(path)
     if path.suffix in _REFUSED:
         raise ValueError(
@@ -127,6 +137,12 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     if path.suffix == ".safetensors":
         _save_safetensors(obj, path)
         return
+    with atomic_open(path) as f:
+        _write_npz(_members(obj), f)
+
+
+def _members(obj: Any) -> dict[str, np.ndarray]:
+    """The .npz members of ``obj``: its arrays and the JSON manifest of its structure."""
     if _is_flat(obj):
         arrays = {k: _array(v) for k, v in obj.items()}
         tree = {"__dict__": [[k, {"__array__": k, "scalar": False}] for k in obj]}
@@ -134,17 +150,18 @@ def save(obj: Any, path: str | os.PathLike) -> None:
         arrays = {}
         tree = _encode(obj, arrays)
     manifest = np.frombuffer(json.dumps(tree, sort_keys=False).encode(), dtype=np.uint8)
-    members = {**arrays, _MANIFEST: manifest}
-    with atomic_open(path) as f:
-        _write_npz(members, f)
+    return {**arrays, _MANIFEST: manifest}
 
 
-def load(path: str | os.PathLike) -> Any:
+def load(path: str | os.PathLike | Any) -> Any:
     """Load what ``save`` wrote (or any .npz of plain arrays, or a .safetensors file).
 
-    Never unpickles: files with object arrays or pickle-based formats are refused with a
-    ``ValueError``; a truncated or corrupt file raises ``ValueError`` naming it.
+    ``path`` may also be a binary file object open for reading (an .npz). Never unpickles:
+    files with object arrays or pickle-based formats are refused with a ``ValueError``; a
+    truncated or corrupt file raises ``ValueError`` naming it.
     """
+    if _is_file(path):
+        return _load_npz(path, getattr(path, "name", "the file object"))
     path = Path(path)
     if path.suffix in _REFUSED:
         raise ValueError(
@@ -153,6 +170,11 @@ def load(path: str | os.PathLike) -> Any:
         )
     if path.suffix == ".safetensors":
         return _load_safetensors(path)
+    return _load_npz(path, path)
+
+
+def _load_npz(path: Any, name: Any) -> Any:
+    """Arrays and manifest of an .npz at ``path`` (a path or a file object called ``name``)."""
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
@@ -161,13 +183,13 @@ def load(path: str | os.PathLike) -> Any:
     except ValueError as e:
         if "pickle" in str(e):
             raise ValueError(
-                f"gdlab.load: {path} contains object arrays (pickled data); gdlab never loads "
+                f"gdlab.load: {name} contains object arrays (pickled data); gdlab never loads "
                 "pickles"
             ) from None
-        raise ValueError(f"gdlab.load: {path} is not a valid .npz weight file: {e}") from None
+        raise ValueError(f"gdlab.load: {name} is not a valid .npz weight file: {e}") from None
     except (OSError, zipfile.BadZipFile, EOFError) as e:
         raise ValueError(
-            f"gdlab.load: {path} is truncated or corrupt ({type(e).__name__}: {e}); use an "
+            f"gdlab.load: {name} is truncated or corrupt ({type(e).__name__}: {e}); use an "
             "earlier copy of the file"
         ) from None
     manifest = arrays.pop(_MANIFEST, None)
@@ -177,7 +199,7 @@ def load(path: str | os.PathLike) -> Any:
         return _decode(json.loads(manifest.tobytes().decode()), arrays)
     except (ValueError, KeyError, TypeError, IndexError) as e:  # JSONDecodeError is a ValueError
         raise ValueError(
-            f"gdlab.load: {path} has a corrupt {_MANIFEST} manifest ({type(e).__name__}: {e}); "
+            f"gdlab.load: {name} has a corrupt {_MANIFEST} manifest ({type(e).__name__}: {e}); "
             "use an earlier copy of the file"
         ) from None
 

@@ -204,3 +204,67 @@ def test_one_hot_matches_torch():
 def test_one_hot_errors(labels, num_classes, exc, msg):
     with pytest.raises(exc, match=re.escape(msg)):
         one_hot(labels, num_classes)
+
+
+# ------------------------------------------------- Subset, ConcatDataset, random_split
+def test_subset_and_concat_index_like_torch():
+    pytest.importorskip("torch")
+    from torch.utils import data as tdata
+
+    from gdlab.data import ConcatDataset, Subset
+
+    base = list(range(10, 20))
+    for ours, theirs in (
+        (Subset(base, [3, 0, 7]), tdata.Subset(base, [3, 0, 7])),
+        (ConcatDataset([base[:3], base[3:]]), tdata.ConcatDataset([base[:3], base[3:]])),
+    ):
+        assert len(ours) == len(theirs)
+        assert [ours[i] for i in range(-len(ours), len(ours))] == [
+            theirs[i] for i in range(-len(theirs), len(theirs))
+        ]
+    assert ConcatDataset([base[:3], base[3:]]).cumulative_sizes == [3, 10]
+    with pytest.raises(ValueError, match="absolute value of index"):
+        ConcatDataset([base])[-11]
+    with pytest.raises(ValueError, match="empty iterable"):
+        ConcatDataset([])
+
+
+@pytest.mark.parametrize(
+    "n, lengths, sizes",
+    [(10, [3, 7], [3, 7]), (10, [0.5, 0.3, 0.2], [5, 3, 2]), (11, [0.5, 0.5], [6, 5]),
+     (7, [1 / 3, 1 / 3, 1 / 3], [3, 2, 2])],
+)  # fmt: skip
+def test_random_split_sizes_match_torch_and_partition(n, lengths, sizes):
+    torch = pytest.importorskip("torch")
+    from torch.utils import data as tdata
+
+    from gdlab.data import random_split
+
+    parts = random_split(range(n), lengths, generator=0)
+    theirs = tdata.random_split(range(n), lengths, generator=torch.Generator().manual_seed(0))
+    assert [len(p) for p in parts] == [len(p) for p in theirs] == sizes
+    assert sorted(i for p in parts for i in p) == list(range(n))
+    again = random_split(range(n), lengths, generator=0)
+    assert [list(p) for p in parts] == [list(p) for p in again]
+
+
+@pytest.mark.parametrize(
+    "lengths, msg",
+    [([3, 3], "Sum of input lengths does not equal"), ([0.5, -0.5, 1.0], "not in \\[0, 1\\]"),
+     ([2.5, 7.5], "non-negative ints")],
+)  # fmt: skip
+def test_random_split_bad_lengths(lengths, msg):
+    from gdlab.data import random_split
+
+    with pytest.raises(ValueError, match=msg):
+        random_split(range(10), lengths, generator=0)
+
+
+def test_subset_through_the_loader_and_utils_path():
+    from gdlab.data import DataLoader, TensorDataset
+    from gdlab.utils.data import Subset
+
+    X = np.arange(12, dtype=np.float32).reshape(6, 2)
+    sub = Subset(TensorDataset(X), [5, 1, 3])
+    (xb,) = next(iter(DataLoader(sub, batch_size=3)))
+    assert xb.data.tolist() == X[[5, 1, 3]].tolist()

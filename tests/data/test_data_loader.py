@@ -220,12 +220,34 @@ def test_state_dict_resume_mid_epoch(xy, stop_after, shuffle):
     assert resumed.samples_seen == reference.samples_seen
 
 
-def test_break_then_iterate_continues_the_epoch(xy):
+def test_break_then_iterate_starts_a_new_epoch(xy):
     loader = DataLoader(TensorDataset(*xy), batch_size=5)
     for _ in loader:
         break
     assert loader.state_dict()["cursor"] == 1
-    assert len(list(loader)) == 4 and loader.epoch == 1
+    assert len(list(loader)) == 5 and loader.epoch == 2
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_iterators_are_independent_passes(xy, shuffle):
+    """torch: ``a = iter(dl); b = iter(dl)`` each start at the first batch of their own pass."""
+    loader = DataLoader(TensorDataset(*xy), batch_size=5, shuffle=shuffle, seed=2)
+    a, b = iter(loader), iter(loader)
+    first_a, first_b, second_a = next(a)[1].data, next(b)[1].data, next(a)[1].data
+    assert np.array_equal(first_a, loader.batch_indices(0)[0])
+    assert np.array_equal(first_b, loader.batch_indices(1)[0])
+    assert np.array_equal(second_a, loader.batch_indices(0)[1])
+    assert np.array_equal(first_a, first_b) == (not shuffle)
+
+
+def test_nested_loop_over_the_same_loader_ends(xy):
+    """d2l's ``train_ch11`` evaluates on the loader it is training from, inside the loop."""
+    loader = DataLoader(TensorDataset(*xy), batch_size=5)
+    outer = inner = 0
+    for _ in loader:
+        outer += 1
+        inner += sum(1 for _ in loader)
+    assert (outer, inner) == (5, 25) and loader.samples_seen == 6 * N
 
 
 @pytest.mark.parametrize(

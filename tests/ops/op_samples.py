@@ -296,6 +296,10 @@ SAMPLING: dict[str, Sampling] = {
     "sin": Sampling(),
     "cos": Sampling(),
     "tanh": Sampling(),
+    "sinh": Sampling(),
+    "cosh": Sampling(),
+    "square": Sampling(),
+    "sign": Sampling(domain=(0.5, 2.0)),  # away from the jump at 0
     "sigmoid": Sampling(domain=(-8, 8)),
     "relu": Sampling(),
     "softplus": Sampling(domain=(-3.0, 3.0), cases=sample_softplus),

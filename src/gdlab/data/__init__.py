@@ -12,20 +12,24 @@ from gdlab.data.dataset import Dataset, TensorDataset
 from gdlab.data.loader import DataLoader, default_collate
 from gdlab.data.preprocessing import MinMaxScaler, NotFittedError, StandardScaler, one_hot
 from gdlab.data.split import train_test_split, train_val_test_split
+from gdlab.data.subsets import ConcatDataset, Subset, random_split
 from gdlab.data.validation import check_array, check_consistent_length, check_X_y
 
 __all__ = [
+    "ConcatDataset",
     "DataLoader",
     "Dataset",
     "MinMaxScaler",
     "NotFittedError",
     "StandardScaler",
+    "Subset",
     "TensorDataset",
     "check_X_y",
     "check_array",
     "check_consistent_length",
     "default_collate",
     "one_hot",
+    "random_split",
     "train_test_split",
     "train_val_test_split",
 ]

@@ -1,10 +1,10 @@
 """The DataLoader: batch, stochastic and mini-batch gradient descent from one object.
 
 ``batch_size=None`` is the full batch (batch GD), ``1`` is stochastic GD, ``b`` is mini-batch
-GD. Each epoch visits every sample exactly once; with ``shuffle=True`` epoch ``e`` uses a
-permutation derived from ``(seed, e)`` alone, so it is the same whatever happened before, and
-the loader's position (epoch, cursor) is part of its ``state_dict`` for an exact mid-epoch
-resume.
+GD. Each ``iter()`` is an independent pass (epoch) that visits every sample exactly once; with
+``shuffle=True`` epoch ``e`` uses a permutation derived from ``(seed, e)`` alone, so it is the
+same whatever happened before, and the loader's position (epoch, cursor) is part of its
+``state_dict`` for an exact mid-epoch resume.
 """
 
 from __future__ import annotations
@@ -89,11 +89,14 @@ class DataLoader:
       before. Given a ``numpy.random.Generator`` (or neither, in which case gdlab's default
       generator is used, see ``gdlab.manual_seed``), one seed is drawn from it when the loader is
       built.
-    * Iterating again after a ``break`` continues the interrupted epoch (the loader has one
-      position; every epoch still visits every sample once). ``set_epoch(e)`` restarts at the
-      beginning of epoch ``e``.
-    * ``state_dict()`` holds the position (epoch, cursor, seed, samples seen):
-      ``load_state_dict`` makes the next batch the one an uninterrupted run would produce.
+    * Every ``iter()`` is its own pass, as in torch: two live iterators do not share a position
+      (a loop over the loader inside a loop over the same loader works), and iterating again
+      after a ``break`` starts a new epoch with its own order (the next epoch number, so the
+      order is drawn from the loader's seed). ``set_epoch(e)`` makes the next ``iter()`` start
+      at the beginning of epoch ``e``.
+    * ``state_dict()`` holds the position of the batch last yielded (epoch, cursor, seed,
+      samples seen): after ``load_state_dict`` the next ``iter()`` continues that epoch, so its
+      next batch is the one an uninterrupted run would produce.
 
     Array-backed data sets (:class:`TensorDataset`) are batched by one fancy index per array
     per batch (slice views without shuffling), never by collating samples, and never copy the
@@ -110,7 +113,7 @@ class DataLoader:
         collate_fn: merges a list of samples into a batch; forces the per-sample path.
 
     Attributes:
-        epoch: index of the current (or next) epoch, from 0.
+        epoch: index of the epoch in progress (or the next one once a pass ended), from 0.
         samples_seen: number of samples yielded so far, over all epochs.
 
     Example:
@@ -156,7 +159,9 @@ class DataLoader:
         self.seed = self._resolve_seed(seed, generator) if self.shuffle else None
         self.epoch = 0
         self.samples_seen = 0
-        self._cursor = 0  # batches of the current epoch already yielded
+        self._cursor = 0  # batches of epoch ``self.epoch`` already yielded
+        self._next_epoch = 1  # the epoch a new pass takes when it does not resume
+        self._resume = True  # the next iter() continues (epoch, cursor): new, loaded, set_epoch
 
     def _resolve_seed(self, seed: int | None, generator: Any) -> int:
         if seed is not None:
@@ -187,32 +192,44 @@ class DataLoader:
         return [order[i * self._b : (i + 1) * self._b] for i in range(len(self))]
 
     def set_epoch(self, epoch: int) -> None:
-        """Restart at the beginning of ``epoch`` (``DistributedSampler.set_epoch``)."""
+        """Make the next ``iter()`` start epoch ``epoch`` (``DistributedSampler.set_epoch``)."""
         if isinstance(epoch, bool) or not isinstance(epoch, int | np.integer) or epoch < 0:
             raise ValueError(
                 f"DataLoader.set_epoch: epoch must be a non-negative int, got {epoch!r}"
             )
         self.epoch = int(epoch)
         self._cursor = 0
+        self._resume = True
 
     # -------------------------------------------------------------- iteration
     def __iter__(self) -> Iterator[Any]:
-        if self._cursor >= len(self):  # the last epoch ended without closing: start the next
-            self.epoch += 1
-            self._cursor = 0
-        perm = self.permutation()
+        epoch, cursor = self._start()
+        perm = self.permutation(epoch)
         fast = isinstance(self.dataset, TensorDataset) and self.collate_fn is None
         num_batches = len(self)
-        while self._cursor < num_batches:
-            i = self._cursor
+        for i in range(cursor, num_batches):
             start, stop = i * self._b, min((i + 1) * self._b, self._n)
             idx = slice(start, stop) if perm is None else perm[start:stop]
             batch = self.dataset.gather(idx) if fast else self._collate(idx)
-            self._cursor = i + 1  # position advances before the yield: a checkpoint taken
-            self.samples_seen += stop - start  # while the caller holds this batch resumes after it
+            # the position advances before the yield: a checkpoint taken while the caller
+            # holds this batch resumes after it
+            self.epoch, self._cursor = epoch, i + 1
+            self.samples_seen += stop - start
             yield batch
-        self.epoch += 1
-        self._cursor = 0
+        self.epoch, self._cursor = self._next_epoch, 0
+
+    def _start(self) -> tuple[int, int]:
+        """The (epoch, first batch) of a new pass: the saved position once, else a new epoch."""
+        if self._resume and self._cursor < len(self):
+            epoch, cursor = self.epoch, self._cursor
+        elif self._resume:
+            epoch, cursor = self.epoch + 1, 0
+        else:
+            epoch, cursor = self._next_epoch, 0
+        self._resume = False
+        self._next_epoch = epoch + 1
+        self.epoch, self._cursor = epoch, cursor
+        return epoch, cursor
 
     def _collate(self, idx: np.ndarray | slice) -> Any:
         indices = range(idx.start, idx.stop) if isinstance(idx, slice) else idx.tolist()
@@ -264,6 +281,8 @@ class DataLoader:
             raise ValueError(f"DataLoader.load_state_dict: cursor {cursor} not in [0, {len(self)}]")
         self.epoch = int(state_dict["epoch"])
         self._cursor = cursor
+        self._next_epoch = self.epoch + 1
+        self._resume = True
         self.samples_seen = int(state_dict["samples_seen"])
         seed = state_dict["seed"]
         self.seed = None if seed is None else int(seed)

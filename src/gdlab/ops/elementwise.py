@@ -22,6 +22,7 @@ __all__ = [
     "add",
     "clamp",
     "cos",
+    "cosh",
     "div",
     "exp",
     "log",
@@ -32,9 +33,12 @@ __all__ = [
     "pow",
     "relu",
     "sigmoid",
+    "sign",
     "sin",
+    "sinh",
     "softplus",
     "sqrt",
+    "square",
     "sub",
     "tanh",
     "to_dtype",
@@ -137,6 +141,11 @@ ABS = defop("abs", np.abs, lambda g, out, x: g * np.sign(x))
 SIN = defop("sin", np.sin, lambda g, out, x: g * np.cos(x))
 COS = defop("cos", np.cos, lambda g, out, x: -g * np.sin(x))
 TANH = defop("tanh", np.tanh, lambda g, out, x: g * (_ONE[out.dtype] - out * out))
+SINH = defop("sinh", np.sinh, lambda g, out, x: g * np.cosh(x))
+COSH = defop("cosh", np.cosh, lambda g, out, x: g * np.sinh(x))
+SQUARE = defop("square", np.square, lambda g, out, x: g * (_TWO[out.dtype] * x))
+# piecewise constant: the gradient is 0, as torch's
+SIGN = defop("sign", np.sign, lambda g, out, x: np.zeros_like(g))
 SIGMOID = defop("sigmoid", stable_sigmoid, lambda g, out, x: g * out * (_ONE[out.dtype] - out))
 RELU = defop(
     "relu",
@@ -238,6 +247,26 @@ def cos(x: Tensor) -> Tensor:
 def tanh(x: Tensor) -> Tensor:
     """tanh x; d/dx = 1 − tanh² x (the VJP reuses the output)."""
     return apply_unary(TANH, x, floating=True)
+
+
+def sinh(x: Tensor) -> Tensor:
+    """sinh x; d/dx = cosh x."""
+    return apply_unary(SINH, x, floating=True)
+
+
+def cosh(x: Tensor) -> Tensor:
+    """cosh x; d/dx = sinh x."""
+    return apply_unary(COSH, x, floating=True)
+
+
+def square(x: Tensor) -> Tensor:
+    """x²; d/dx = 2x (one primitive, as torch.square, rather than x·x's two paths)."""
+    return apply_unary(SQUARE, x)
+
+
+def sign(x: Tensor) -> Tensor:
+    """−1, 0 or 1 by the sign of x (dtype kept); its gradient is 0 everywhere (torch)."""
+    return apply_unary(SIGN, x)
 
 
 def sigmoid(x: Tensor) -> Tensor:

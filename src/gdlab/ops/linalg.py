@@ -11,7 +11,7 @@ from gdlab.ops.elementwise import _operands
 from gdlab.ops.registry import defop
 from gdlab.tensor import Tensor
 
-__all__ = ["matmul"]
+__all__ = ["bmm", "dot", "matmul", "mm", "mv"]
 
 
 def _matmul_vjp_a(g, out, a, b):
@@ -47,3 +47,38 @@ def matmul(a: Any, b: Any) -> Tensor:
     if sa[-1] != k_b:
         raise ValueError(f"matmul: shapes {sa} and {sb} are not aligned ({sa[-1]} != {k_b})")
     return apply(MATMUL, a, b)
+
+
+def _ndims(name: str, arrays: tuple[Any, ...], want: tuple[int, ...]) -> None:
+    shapes = tuple(np.shape(x.data if isinstance(x, Tensor) else x) for x in arrays)
+    if tuple(len(s) for s in shapes) != want:
+        dims = " and ".join(f"{d}-D" for d in want)
+        got = " and ".join(str(s) for s in shapes)
+        raise ValueError(f"{name}: expected {dims} tensors, got shapes {got}")
+
+
+def dot(a: Any, b: Any) -> Tensor:
+    """Inner product of two 1-D tensors of the same length (torch.dot; no broadcasting)."""
+    _ndims("dot", (a, b), (1, 1))
+    return matmul(a, b)
+
+
+def mv(mat: Any, vec: Any) -> Tensor:
+    """Matrix (n, m) times vector (m,) (torch.mv; no broadcasting)."""
+    _ndims("mv", (mat, vec), (2, 1))
+    return matmul(mat, vec)
+
+
+def mm(a: Any, b: Any) -> Tensor:
+    """Matrix product of two 2-D tensors (torch.mm; no broadcasting)."""
+    _ndims("mm", (a, b), (2, 2))
+    return matmul(a, b)
+
+
+def bmm(a: Any, b: Any) -> Tensor:
+    """Batched matrix product (b, n, m) @ (b, m, p) -> (b, n, p) (torch.bmm; equal batches)."""
+    _ndims("bmm", (a, b), (3, 3))
+    sa, sb = (np.shape(x.data if isinstance(x, Tensor) else x) for x in (a, b))
+    if sa[0] != sb[0]:
+        raise ValueError(f"bmm: batch sizes differ, got shapes {sa} and {sb}")
+    return matmul(a, b)

@@ -45,6 +45,7 @@ METHODS: dict[str, Any] = {
     "add": e.add, "sub": e.sub, "mul": e.mul, "div": e.div, "neg": e.neg, "pow": e.pow,
     "exp": e.exp, "log": e.log, "sqrt": e.sqrt, "abs": e.abs, "sin": e.sin, "cos": e.cos,
     "tanh": e.tanh, "sigmoid": e.sigmoid, "relu": e.relu, "softplus": e.softplus,
+    "sinh": e.sinh, "cosh": e.cosh, "square": e.square, "sign": e.sign,
     "clamp": e.clamp, "clip": e.clamp, "maximum": e.maximum, "minimum": e.minimum,
     "where": lambda x, condition, other: e.where(condition, x, other),
     # dtype conversions (``to`` returns the tensor itself when it has the dtype, as torch)
@@ -67,6 +68,7 @@ METHODS: dict[str, Any] = {
     "flatten": shape.flatten, "expand": shape.expand, "gather": shape.gather,
     "split": shape.split, "chunk": shape.chunk, "clone": shape.clone,
     "contiguous": shape.clone, "matmul": linalg.matmul,
+    "dot": linalg.dot, "mv": linalg.mv, "mm": linalg.mm, "bmm": linalg.bmm,
     "expand_as": lambda x, other: shape.expand(x, other.shape),
     "reshape_as": lambda x, other: shape.reshape(x, other.shape),
     "view_as": lambda x, other: shape.reshape(x, other.shape),

@@ -6,11 +6,18 @@ Public through :mod:`gdlab.optim.lr_scheduler`.
 from __future__ import annotations
 
 import math
+import warnings
 from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Any
 
-from gdlab.optim._lr_base import LRScheduler, _lrs, _per_group
+from gdlab.optim._lr_base import (
+    EPOCH_DEPRECATION_WARNING,
+    LRScheduler,
+    _group_values,
+    _set,
+    _value,
+)
 from gdlab.optim.optimizer import Optimizer
 
 __all__ = ["ChainedScheduler", "ReduceLROnPlateau", "SequentialLR"]
@@ -67,13 +74,21 @@ class ReduceLROnPlateau(LRScheduler):
             raise ValueError(f"threshold mode {threshold_mode} is unknown!")
         self.factor = factor
         self.optimizer = optimizer
-        self.min_lrs = [float(m) for m in _per_group("min_lr", optimizer, min_lr)]
+        n = len(optimizer.param_groups)
+        if isinstance(min_lr, list | tuple):
+            if len(min_lr) != n:
+                raise ValueError(f"expected {n} min_lrs, got {len(min_lr)}")
+            self.default_min_lr = None
+            self.min_lrs = [_value(m) for m in min_lr]
+        else:  # a scalar extends to groups added later (torch)
+            self.default_min_lr = _value(min_lr)
+            self.min_lrs = [self.default_min_lr] * n
         self.patience, self.cooldown, self.eps = patience, cooldown, eps
         self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
         self.mode_worse = math.inf if mode == "min" else -math.inf
         self.last_epoch = 0
         self._step_count = 0
-        self._last_lr = _lrs(optimizer)
+        self._last_lr = _group_values(optimizer, "lr")
         self._reset()
 
     def _reset(self) -> None:
@@ -100,7 +115,11 @@ class ReduceLROnPlateau(LRScheduler):
 
     def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]
         current = float(metrics)
-        self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
+        if epoch is None:
+            epoch = self.last_epoch + 1
+        else:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+        self.last_epoch = epoch
         self._step_count += 1
         if self.is_better(current, self.best):
             self.best = current
@@ -111,14 +130,28 @@ class ReduceLROnPlateau(LRScheduler):
             self.cooldown_counter -= 1
             self.num_bad_epochs = 0  # bad epochs during the cooldown do not count
         if self.num_bad_epochs > self.patience:
-            for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs, strict=True):
-                old = float(group["lr"])
-                new = max(old * self.factor, min_lr)
-                if old - new > self.eps:
-                    group["lr"] = new
+            self._reduce_lr()
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
-        self._last_lr = _lrs(self.optimizer)
+        self._last_lr = _group_values(self.optimizer, "lr")
+
+    def _reduce_lr(self) -> None:
+        groups = self.optimizer.param_groups
+        if len(groups) != len(self.min_lrs):
+            if self.default_min_lr is None:
+                raise RuntimeError(
+                    f"The number of param groups in the `optimizer` ({len(groups)}) differs "
+                    f"from when `ReduceLROnPlateau` was initialized ({len(self.min_lrs)}), "
+                    "usually due to a new param group being added to the optimizer. Please "
+                    "modify the `min_lrs` field to match the length of the `optimizer` param "
+                    "groups."
+                )
+            self.min_lrs = [self.default_min_lr] * len(groups)
+        for group, min_lr in zip(groups, self.min_lrs, strict=True):
+            old = float(_value(group["lr"]))
+            new = max(old * self.factor, min_lr)
+            if old - new > self.eps:
+                _set(group, "lr", new)
 
 
 def _check_children(kind: str, optimizer: Optimizer, children: Sequence[Any]) -> None:
@@ -137,6 +170,15 @@ def _check_children(kind: str, optimizer: Optimizer, children: Sequence[Any]) ->
 class _Container(LRScheduler):
     _schedulers: list[Any]
 
+    def _initial_step(self) -> None:
+        """torch: a container's initial step is one ``step()`` (of each scheduler it holds)."""
+        self._step_count = 0
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
+
     def state_dict(self) -> dict[str, Any]:
         state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
         state["_schedulers"] = [s.state_dict() for s in self._schedulers]
@@ -148,6 +190,16 @@ class _Container(LRScheduler):
         self.__dict__.update(state)
         for s, saved in zip(self._schedulers, children, strict=True):
             s.load_state_dict(saved)
+
+
+def _undo_initial_steps(scheduler: Any) -> None:
+    """Take back the initial step every (nested) scheduler took when it was built (torch)."""
+    children = getattr(scheduler, "_schedulers", None)
+    if children is not None:
+        for child in children:
+            _undo_initial_steps(child)
+    elif hasattr(scheduler, "last_epoch"):
+        scheduler.last_epoch -= 1
 
 
 class SequentialLR(_Container):
@@ -190,9 +242,9 @@ class SequentialLR(_Container):
         self.optimizer = optimizer
         self._step_count = 0
         for group in optimizer.param_groups:
-            group["lr"] = group["initial_lr"]
-        for s in self._schedulers:  # undo the initial step each child took
-            s.last_epoch -= 1
+            _set(group, "lr", group["initial_lr"])
+        for s in self._schedulers:
+            _undo_initial_steps(s)
         first = self._schedulers[bisect_right(self._milestones, 0)]
         if not isinstance(first, ReduceLROnPlateau):
             first._initial_step()
@@ -208,7 +260,7 @@ class SequentialLR(_Container):
                 raise TypeError("SequentialLR.step: the ReduceLROnPlateau phase needs a metric")
             if idx > 0 and self._milestones[idx - 1] == self.last_epoch:
                 for group in self.optimizer.param_groups:  # starts from the base lr, as others
-                    group["lr"] = group["initial_lr"]
+                    _set(group, "lr", group["initial_lr"])
             scheduler.step(metrics)
         elif idx > 0 and self._milestones[idx - 1] == self.last_epoch:
             scheduler._update_lr(0)
@@ -242,9 +294,9 @@ class ChainedScheduler(_Container):
         self._schedulers = list(schedulers)
         self.optimizer = optimizer
         self._step_count = 0
-        self._last_lr = _lrs(optimizer)
+        self._last_lr = _group_values(optimizer, "lr")
 
     def step(self) -> None:  # type: ignore[override]
         for s in self._schedulers:
             s.step()
-        self._last_lr = _lrs(self.optimizer)
+        self._last_lr = _group_values(self.optimizer, "lr")

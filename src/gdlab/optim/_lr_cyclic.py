@@ -6,11 +6,12 @@ Public through :mod:`gdlab.optim.lr_scheduler`.
 from __future__ import annotations
 
 import math
+import types
 from collections.abc import Callable
 from typing import Any
 
 from gdlab.optim import schedules
-from gdlab.optim._lr_base import LRScheduler, _lrs, _per_group
+from gdlab.optim._lr_base import LRScheduler, _group_values, _per_group, _set
 from gdlab.optim.optimizer import Optimizer
 
 __all__ = ["CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR"]
@@ -89,10 +90,17 @@ class CyclicLR(LRScheduler):
         base_lrs = _per_group("base_lr", optimizer, base_lr)
         if last_epoch == -1:
             for lr, group in zip(base_lrs, optimizer.param_groups, strict=True):
-                group["lr"] = lr
+                _set(group, "lr", lr)
         self.max_lrs = _per_group("max_lr", optimizer, max_lr)
-        args = (step_size_up, step_size_down, mode, gamma, scale_fn, scale_mode)
-        self._wave = schedules.cyclic_wave(*args)
+        up = float(step_size_up)
+        down = float(step_size_down) if step_size_down is not None else up
+        self.total_size = up + down
+        self.step_ratio = up / self.total_size
+        if mode not in schedules.CYCLIC_MODES and scale_fn is None:
+            raise ValueError("mode is invalid and scale_fn is None")
+        self.mode, self.gamma = mode, gamma
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode if scale_fn is not None else schedules.CYCLIC_MODES[mode]
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
             self.use_beta1 = _init_momentum(optimizer, base_momentum, max_momentum, last_epoch)
@@ -101,9 +109,16 @@ class CyclicLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
 
+    def scale_fn(self, x: float) -> float:
+        """The cycle's amplitude at cycle (or step) ``x``: the custom function or the mode's."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        return schedules.cyclic_scale(self.mode, self.gamma, x)
+
     def get_lr(self) -> list[float]:
         # base_lrs are the groups' initial_lr during the initial step, then base_lr (as torch)
-        factor, scale = self._wave(self.last_epoch)
+        factor, cycle = schedules.cyclic_position(self.last_epoch, self.total_size, self.step_ratio)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
         lrs = [b + (m - b) * factor * scale
                for b, m in zip(self.base_lrs, self.max_lrs, strict=True)]  # fmt: skip
         if self.cycle_momentum:
@@ -114,7 +129,20 @@ class CyclicLR(LRScheduler):
         return lrs
 
     def state_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_wave")}
+        """As torch: a custom ``scale_fn`` is saved as None (a function) or its ``__dict__``."""
+        state = {k: v for k, v in self.__dict__.items() if k != "optimizer"}
+        fn = self._scale_fn_custom
+        state["_scale_fn_custom"] = (
+            None if fn is None or isinstance(fn, types.FunctionType) else fn.__dict__.copy()
+        )
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state = dict(state_dict)
+        saved = state.pop("_scale_fn_custom", None)
+        self.__dict__.update(state)
+        if saved is not None and self._scale_fn_custom is not None:
+            self._scale_fn_custom.__dict__.update(saved)
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
@@ -181,8 +209,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
             self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
         for group, lr in zip(self.optimizer.param_groups, self.get_lr(), strict=True):
-            group["lr"] = lr
-        self._last_lr = _lrs(self.optimizer)
+            _set(group, "lr", lr)
+        self._last_lr = _group_values(self.optimizer, "lr")
 
 
 class OneCycleLR(LRScheduler):

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from gdlab.optim._lr_base import LRScheduler, _lrs, _per_group
+from gdlab.optim._lr_base import LRScheduler, _lrs, _per_group, _value
 from gdlab.optim.optimizer import Optimizer
 
 __all__ = [
@@ -96,7 +96,7 @@ class MultiplicativeLR(LambdaLR):
         if self._is_initial:
             return _lrs(self.optimizer)
         return [
-            g["lr"] * fn(self.last_epoch)
+            _value(g["lr"]) * fn(self.last_epoch)
             for fn, g in zip(self.lr_lambdas, self.optimizer.param_groups, strict=True)
         ]
 
@@ -129,7 +129,7 @@ class StepLR(LRScheduler):
     def get_lr(self) -> list[float]:
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return _lrs(self.optimizer)
-        return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
+        return [_value(g["lr"]) * self.gamma for g in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self) -> list[float]:
         return [b * self.gamma ** (self.last_epoch // self.step_size) for b in self.base_lrs]
@@ -166,7 +166,7 @@ class MultiStepLR(LRScheduler):
         if self.last_epoch not in self.milestones:
             return _lrs(self.optimizer)
         factor = self.gamma ** self.milestones[self.last_epoch]
-        return [g["lr"] * factor for g in self.optimizer.param_groups]
+        return [_value(g["lr"]) * factor for g in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self) -> list[float]:
         ms = sorted(self.milestones.elements())
@@ -202,10 +202,10 @@ class ConstantLR(LRScheduler):
 
     def get_lr(self) -> list[float]:
         if self.last_epoch == 0:
-            return [g["lr"] * self.factor for g in self.optimizer.param_groups]
+            return [_value(g["lr"]) * self.factor for g in self.optimizer.param_groups]
         if self.last_epoch != self.total_iters:
             return _lrs(self.optimizer)
-        return [g["lr"] * (1.0 / self.factor) for g in self.optimizer.param_groups]
+        return [_value(g["lr"]) * (1.0 / self.factor) for g in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self) -> list[float]:
         on = self.last_epoch >= self.total_iters
@@ -251,14 +251,14 @@ class LinearLR(LRScheduler):
 
     def get_lr(self) -> list[float]:
         if self.last_epoch == 0:
-            return [g["lr"] * self.start_factor for g in self.optimizer.param_groups]
+            return [_value(g["lr"]) * self.start_factor for g in self.optimizer.param_groups]
         if self._is_initial or self.last_epoch > self.total_iters:
             return _lrs(self.optimizer)
         delta = self.end_factor - self.start_factor
         factor = 1.0 + delta / (
             self.total_iters * self.start_factor + (self.last_epoch - 1) * delta
         )
-        return [g["lr"] * factor for g in self.optimizer.param_groups]
+        return [_value(g["lr"]) * factor for g in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self) -> list[float]:
         frac = min(self.total_iters, self.last_epoch) / self.total_iters
@@ -288,7 +288,7 @@ class ExponentialLR(LRScheduler):
     def get_lr(self) -> list[float]:
         if self._is_initial:
             return _lrs(self.optimizer)
-        return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
+        return [_value(g["lr"]) * self.gamma for g in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self) -> list[float]:
         return [b * self.gamma**self.last_epoch for b in self.base_lrs]
@@ -322,7 +322,7 @@ class PolynomialLR(LRScheduler):
             (1.0 - self.last_epoch / self.total_iters)
             / (1.0 - (self.last_epoch - 1) / self.total_iters)
         ) ** self.power
-        return [g["lr"] * factor for g in self.optimizer.param_groups]
+        return [_value(g["lr"]) * factor for g in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self) -> list[float]:
         frac = min(self.total_iters, self.last_epoch) / self.total_iters
@@ -364,10 +364,10 @@ class CosineAnnealingLR(LRScheduler):
         if self._step_count == 1 and t > 0:
             return [e + (b - e) * (1 + math.cos(t * math.pi / T)) / 2 for b in self.base_lrs]
         if (t - 1 - T) % (2 * T) == 0:
-            return [g["lr"] + (b - e) * (1 - math.cos(math.pi / T)) / 2
+            return [_value(g["lr"]) + (b - e) * (1 - math.cos(math.pi / T)) / 2
                     for b, g in zip(self.base_lrs, groups, strict=True)]  # fmt: skip
         ratio = (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
-        return [ratio * (g["lr"] - e) + e for g in groups]
+        return [ratio * (_value(g["lr"]) - e) + e for g in groups]
 
     def _get_closed_form_lr(self) -> list[float]:
         t, T, e = self.last_epoch, self.T_max, self.eta_min

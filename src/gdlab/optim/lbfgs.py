@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from gdlab.optim._fma import fused_add
 from gdlab.optim.linesearch import strong_wolfe
 from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 
@@ -17,17 +18,21 @@ __all__ = ["LBFGS", "two_loop_direction"]
 def two_loop_direction(
     flat_grad: np.ndarray, old_dirs: list, old_stps: list, ro: list, h_diag: float
 ) -> np.ndarray:
-    """−H·g by the two-loop recursion over the stored pairs (y_i, s_i), ρ_i = 1/(y_iᵀs_i)."""
+    """−H·g by the two-loop recursion over the stored pairs (y_i, s_i), ρ_i = 1/(y_iᵀs_i).
+
+    The vector updates are rounded once, as torch's ``add_(v, alpha=c)`` (an FMA): the
+    iteration is chaotic enough on ill-conditioned problems that the rounding shows.
+    """
     num_old = len(old_dirs)
     al = [0.0] * num_old
     q = -flat_grad
     for i in range(num_old - 1, -1, -1):
         al[i] = float(old_stps[i] @ q) * ro[i]
-        q -= al[i] * old_dirs[i]
+        q = fused_add(q, -al[i], old_dirs[i])
     r = q * h_diag
     for i in range(num_old):
         be_i = float(old_dirs[i] @ r) * ro[i]
-        r += (al[i] - be_i) * old_stps[i]
+        r = fused_add(r, al[i] - be_i, old_stps[i])
     return r
 
 
@@ -115,7 +120,7 @@ class LBFGS(Optimizer):
         offset = 0
         for p in self._params:
             n = p.data.size
-            p.data += step_size * update[offset : offset + n].reshape(p.shape)
+            p.data[...] = fused_add(p.data, step_size, update[offset : offset + n].reshape(p.shape))
             p._version += 1
             offset += n
 
@@ -154,7 +159,7 @@ class LBFGS(Optimizer):
             state["n_iter"] += 1
             d = self._direction(state, flat_grad, group["history_size"])
             state["prev_flat_grad"], state["prev_loss"] = flat_grad.copy(), loss
-            t = group["lr"]
+            t = float(group["lr"])  # torch accepts a Tensor lr
             if state["n_iter"] == 1:  # the very first step is scaled by the gradient's size
                 t *= min(1.0, 1.0 / float(np.abs(flat_grad).sum()))
             state["t"] = t

@@ -17,7 +17,7 @@ plateau rule take over from the lr the warm-up reached; call ``sequential.step(v
         sched.step(val_loss)   # the metric is ignored during the warm-up
 """
 
-from gdlab.optim._lr_base import LRScheduler
+from gdlab.optim._lr_base import EPOCH_DEPRECATION_WARNING, LRScheduler
 from gdlab.optim._lr_composite import ChainedScheduler, ReduceLROnPlateau, SequentialLR
 from gdlab.optim._lr_cyclic import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
 from gdlab.optim._lr_decay import (
@@ -33,8 +33,8 @@ from gdlab.optim._lr_decay import (
 )
 
 __all__ = [
-    "ChainedScheduler", "ConstantLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
-    "CyclicLR", "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR", "MultiStepLR",
-    "MultiplicativeLR", "OneCycleLR", "PolynomialLR", "ReduceLROnPlateau", "SequentialLR",
-    "StepLR",
+    "EPOCH_DEPRECATION_WARNING", "ChainedScheduler", "ConstantLR", "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts", "CyclicLR", "ExponentialLR", "LRScheduler", "LambdaLR",
+    "LinearLR", "MultiStepLR", "MultiplicativeLR", "OneCycleLR", "PolynomialLR",
+    "ReduceLROnPlateau", "SequentialLR", "StepLR",
 ]  # fmt: skip

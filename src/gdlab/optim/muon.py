@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from gdlab.optim._fma import fused_add
 from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 
 __all__ = ["Muon", "muon_", "zeropower_via_newtonschulz"]
@@ -57,10 +58,19 @@ def zeropower_via_newtonschulz(
         x = x.T
     norm = rnd(np.asarray(np.linalg.norm(x.astype(np.float64))))
     x = rnd(x / max(norm, rnd(np.asarray(eps))))
+
+    def addmm(beta: float, m: np.ndarray, product: np.ndarray) -> np.ndarray:
+        """beta·m + product, rounded once: torch's CPU bfloat16 addmm adds beta·m to the
+        float32 product by a fused multiply-add before rounding to bfloat16."""
+        if ns_dtype != "bfloat16":
+            return rnd(beta * m + product)
+        fused = np.float64(np.float32(beta)) * m.astype(np.float64) + product.astype(np.float64)
+        return rnd(fused.astype(np.float32))
+
     for _ in range(ns_steps):
         gram = rnd(x @ x.T)
-        update = rnd(b * gram + c * (gram @ gram))
-        x = rnd(a * x + update @ x)
+        update = addmm(b, gram, c * (gram @ gram))
+        x = addmm(a, x, update @ x)
     return x.T if transposed else x
 
 
@@ -94,11 +104,22 @@ def muon_(
     buf = state.get("momentum_buffer")
     if buf is None:
         buf = state["momentum_buffer"] = np.zeros_like(param)
-    buf += (1.0 - momentum) * (grad - buf)
-    update = grad + momentum * (buf - grad) if nesterov else buf
+    buf[...] = _lerp(buf, grad, 1.0 - momentum)
+    update = _lerp(grad, buf, momentum) if nesterov else buf
     ortho = zeropower_via_newtonschulz(update, ns_coefficients, ns_steps, eps, ns_dtype)
     param *= 1.0 - lr * weight_decay
-    param -= _adjust_lr(lr, adjust_lr_fn, param.shape) * ortho.astype(param.dtype)
+    step = -_adjust_lr(lr, adjust_lr_fn, param.shape)
+    param[...] = fused_add(param, np.asarray(step, param.dtype), ortho.astype(param.dtype))
+
+
+def _lerp(start: np.ndarray, end: np.ndarray, weight: float) -> np.ndarray:
+    """torch.lerp: start + w·(end − start) for w < 0.5, else end − (1 − w)·(end − start),
+    each rounded once (torch's FMA). Muon's bfloat16 iteration turns a last-bit difference of
+    its input into a bfloat16 one (2⁻⁸ relative), so this follows torch to the bit."""
+    w = np.asarray(weight, start.dtype)
+    if w < 0.5:
+        return fused_add(start, w, end - start)
+    return fused_add(end, -(1 - w), end - start)
 
 
 class Muon(Optimizer):

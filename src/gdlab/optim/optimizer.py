@@ -57,7 +57,17 @@ EXECUTION_FLAGS = frozenset({"foreach", "fused", "capturable", "differentiable"}
 
 # ------------------------------------------------------------------ validation helpers
 def check_lr(lr: Any, message: str = "Invalid learning rate: {}") -> None:
-    """Torch's ``Invalid learning rate`` check, also rejecting NaN, inf, str and bool."""
+    """Torch's ``Invalid learning rate`` check, also rejecting NaN, inf, str and bool.
+
+    A one-element floating Tensor is accepted, as torch does (a scheduler then fills it in
+    place, and the rule reads its value at every step).
+    """
+    if isinstance(lr, Tensor):
+        if lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not np.issubdtype(lr.dtype, np.floating):
+            raise TypeError(f"Invalid learning rate type: Tensor lr has dtype {lr.dtype}")
+        lr = float(lr)
     if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
         raise TypeError(f"Invalid learning rate type: lr must be a float, got {type(lr).__name__}")
     if not 0.0 <= lr or not math.isfinite(lr):
@@ -97,6 +107,15 @@ def hyperparameters(arguments: dict[str, Any]) -> dict[str, Any]:
     the torch-named signature stays the one list of hyper-parameters and their defaults.
     """
     return {k: v for k, v in arguments.items() if k not in ("self", "params", "__class__")}
+
+
+def _number(value: Any) -> Any:
+    """A Tensor hyper-parameter (torch's tensor lr, betas) as the float the rule computes with."""
+    if isinstance(value, Tensor):
+        return float(value)
+    if isinstance(value, tuple) and any(isinstance(v, Tensor) for v in value):
+        return tuple(float(v) if isinstance(v, Tensor) else v for v in value)
+    return value
 
 
 def _typename(x: Any) -> str:
@@ -190,7 +209,7 @@ class Optimizer:
         keys = self.__dict__.get("_rule_keys")
         if keys is None:  # once: this runs per group per step
             keys = self._rule_keys = tuple(k for k in self.defaults if k not in EXECUTION_FLAGS)
-        return {k: group[k] for k in keys}
+        return {k: _number(group[k]) for k in keys}
 
     # ------------------------------------------------------------------ groups
     def add_param_group(self, param_group: dict[str, Any]) -> None:

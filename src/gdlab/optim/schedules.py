@@ -255,30 +255,47 @@ def cyclic_wave(
 ) -> Callable[[int], tuple[float, float]]:
     """(triangle height in [0, 1], amplitude scale) at step t, the two factors of ``cyclic``.
 
-    Not a schedule itself (it returns a pair), so not in ``__all__``; CyclicLR uses it to move
-    the momentum against the lr.
+    Not a schedule itself (it returns a pair), so not in ``__all__``; CyclicLR uses its parts
+    to move the momentum against the lr.
     """
     up = float(step_size_up)
     down = float(step_size_down) if step_size_down is not None else up
     total = up + down
     ratio = up / total
     if scale_fn is None:
-        if mode == "triangular":
-            scale_fn, scale_mode = (lambda x: 1.0), "cycle"
-        elif mode == "triangular2":
-            scale_fn, scale_mode = (lambda x: 1 / (2.0 ** (x - 1))), "cycle"
-        elif mode == "exp_range":
-            scale_fn, scale_mode = (lambda x: gamma**x), "iterations"
-        else:
+        if mode not in CYCLIC_MODES:
             raise ValueError("mode is invalid and scale_fn is None")
+        scale_mode = CYCLIC_MODES[mode]
+
+        def scale_fn(x: float) -> float:
+            return cyclic_scale(mode, gamma, x)
 
     def wave(t: int) -> tuple[float, float]:
-        cycle = math.floor(1 + t / total)
-        x = 1.0 + t / total - cycle
-        factor = x / ratio if x <= ratio else (x - 1) / (ratio - 1)
+        factor, cycle = cyclic_position(t, total, ratio)
         return factor, scale_fn(cycle if scale_mode == "cycle" else t)
 
     return wave
+
+
+# CyclicLR's built-in modes and the argument their amplitude is a function of
+CYCLIC_MODES = {"triangular": "cycle", "triangular2": "cycle", "exp_range": "iterations"}
+
+
+def cyclic_scale(mode: str, gamma: float, x: float) -> float:
+    """The amplitude of a built-in CyclicLR mode at cycle (or step) ``x``."""
+    if mode == "triangular":
+        return 1.0
+    if mode == "triangular2":
+        return 1 / (2.0 ** (x - 1))
+    return gamma**x
+
+
+def cyclic_position(t: int, total_size: float, step_ratio: float) -> tuple[float, int]:
+    """(triangle height in [0, 1], cycle number from 1) at step t (torch's arithmetic)."""
+    cycle = math.floor(1 + t / total_size)
+    x = 1.0 + t / total_size - cycle
+    factor = x / step_ratio if x <= step_ratio else (x - 1) / (step_ratio - 1)
+    return factor, cycle
 
 
 def join(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
