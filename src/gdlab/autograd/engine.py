@@ -275,7 +275,7 @@ def _differentiable_vjp(node: Node, i: int, g: Tensor, out: Tensor, args: list) 
         return g
     try:
         gx = vjp(g, out, *args, **node.kwargs)
-    except (TypeError, AttributeError, ValueError) as e:
+    except (TypeError, AttributeError, ValueError, RuntimeError) as e:  # in-place on a Tensor
         raise RuntimeError(_higher_order_message(node, e)) from e
     if not hasattr(gx, "_node"):  # an array: the rule left the tensors, so no graph
         raise RuntimeError(_higher_order_message(node, None))

@@ -67,6 +67,7 @@ UFUNCS: dict[np.ufunc, Callable[..., Any]] = {
     np.add: e.add, np.subtract: e.sub, np.multiply: e.mul, np.true_divide: e.div,
     np.negative: e.neg, np.power: e.pow, np.exp: e.exp, np.log: e.log, np.sqrt: e.sqrt,
     np.sin: e.sin, np.cos: e.cos, np.tanh: e.tanh, np.absolute: e.abs,
+    np.sinh: e.sinh, np.cosh: e.cosh,
     np.maximum: e.maximum, np.minimum: e.minimum, np.matmul: linalg.matmul,
     np.square: lambda x: e.mul(x, x),
     np.expm1: lambda x: e.sub(e.exp(x), 1.0),

@@ -26,6 +26,8 @@ HYPERPARAMETERS: dict[str, tuple[str, ...]] = {
     "adamax": ("betas",),
     "rprop": (),
     "asgd": (),
+    "lion": ("betas",),
+    "adabelief": ("betas",),
 }
 # L-BFGS is left out: it evaluates the loss several times per step through a closure, so it
 # neither shares the surfaces view's stacked evaluation (alone it costs more than the 200 ms a
