@@ -55,6 +55,9 @@ def _set(group: dict[str, Any], key: str, value: Any) -> None:
         group[key] = _value(value)
 
 
+_NOT_SAVED = ("optimizer", "_optimizer_step")  # live objects, not state
+
+
 def _step_function(optimizer: Optimizer) -> Any:
     """The function behind ``optimizer.step``; it changes when a user overrides the method."""
     return getattr(optimizer.step, "__func__", optimizer.step)
@@ -145,11 +148,12 @@ class LRScheduler:
         self._last_lr = _group_values(self.optimizer, "lr")
 
     def state_dict(self) -> dict[str, Any]:
-        """Every attribute except the optimizer (plain functions are not saved)."""
+        """Every attribute except the optimizer and its step function (plain functions are
+        not saved)."""
         return {
             k: v
             for k, v in self.__dict__.items()
-            if k != "optimizer" and not isinstance(v, types.FunctionType)
+            if k not in _NOT_SAVED and not isinstance(v, types.FunctionType)
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gdlab.optim._lr_base import (
+    _NOT_SAVED,
     EPOCH_DEPRECATION_WARNING,
     LRScheduler,
     _group_values,
@@ -180,7 +181,8 @@ class _Container(LRScheduler):
             self._is_initial = False
 
     def state_dict(self) -> dict[str, Any]:
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
+        skip = (*_NOT_SAVED, "_schedulers")
+        state = {k: v for k, v in self.__dict__.items() if k not in skip}
         state["_schedulers"] = [s.state_dict() for s in self._schedulers]
         return state
 
