@@ -223,6 +223,27 @@ def test_rollback_lowers_lr_and_continues():
     assert h.num_steps == 60 and all(np.isfinite(h.steps["loss"]))
 
 
+def test_each_rollback_lowers_the_lr_again():
+    # issue 14.4: each retry restored the snapshot's lr before halving it, so six retries all
+    # ran at lr/2; the lr must fall geometrically from the lr the failed attempt used
+    X, y = _article_data()
+    model = _article_model()
+    opt = optim.SGD(model.parameters(), lr=1e3)
+    with pytest.warns(RuntimeWarning, match="rolled back"):
+        h = train.fit(
+            model,
+            nn.MSELoss(),
+            opt,
+            DataLoader(TensorDataset(X * 100, y * 100), None),
+            epochs=50,
+            divergence="rollback",
+            max_rollbacks=6,
+        )
+    lrs = [e["lr"] for e in h.events if e["event"] == "rollback"]
+    assert len(lrs) >= 2 and lrs == [1e3 * 0.5 ** (i + 1) for i in range(len(lrs))]
+    assert opt.param_groups[0]["lr"] == lrs[-1] and h.num_steps == 50
+
+
 def test_rollback_gives_up_after_max_retries():
     X, y = _nan_problem(0)
     model = _article_model()

@@ -206,10 +206,13 @@ class DivergenceGuard:
             if self._snapshot is not None:
                 self._restore(self._snapshot)
             raise self._error(d, step, epoch, lr)
+        # the lowered lr comes from the failed attempt, not from the snapshot (which holds the
+        # lr from before any rollback): each retry lowers it again
+        lrs = [g["lr"] * self.rollback_factor for g in self.optimizer.param_groups]
         self._ring = self._ring[:1]
         self._restore(self._ring[0])
-        for g in self.optimizer.param_groups:
-            g["lr"] = g["lr"] * self.rollback_factor
+        for g, lowered in zip(self.optimizer.param_groups, lrs, strict=True):
+            g["lr"] = lowered
         if self.scheduler is not None and hasattr(self.scheduler, "base_lrs"):
             self.scheduler.base_lrs = [lr * self.rollback_factor for lr in self.scheduler.base_lrs]
         return Rollback(step, d.what, d.parameter, float(self.optimizer.param_groups[0]["lr"]))
