@@ -23,6 +23,7 @@ from gdlab.train.checkpoint import (
     save_checkpoint,
 )
 from gdlab.train.history import History
+from gdlab.train.interrupt import GracefulStop
 from gdlab.train.loggers import CSVLogger, JSONLinesLogger, ProgressBar
 from gdlab.train.trainer import DivergenceError, Trainer, fit
 
@@ -33,6 +34,7 @@ __all__ = [
     "CheckpointError",
     "DivergenceError",
     "EarlyStopping",
+    "GracefulStop",
     "GradientHealth",
     "GradientWarning",
     "History",
