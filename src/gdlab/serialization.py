@@ -14,7 +14,6 @@ the ``safetensors`` package is installed.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import math
@@ -27,6 +26,7 @@ from typing import IO, Any
 import numpy as np
 
 from gdlab._atomic import atomic_open, atomic_write_bytes
+from gdlab._checksum import arrays_sha256
 from gdlab.tensor import Tensor
 
 __all__ = ["load", "save"]
@@ -277,23 +277,13 @@ def _safetensors() -> Any:
 _CHECKSUM_KEY = "gdlab.sha256"
 
 
-def _checksum(arrays: Mapping[str, np.ndarray]) -> str:
-    """SHA-256 over every array's name, dtype, shape and bytes, in name order."""
-    h = hashlib.sha256()
-    for name in sorted(arrays):
-        arr = _contiguous(np.asarray(arrays[name]))
-        h.update(json.dumps([name, arr.dtype.str, list(arr.shape)]).encode())
-        h.update(arr.tobytes())
-    return h.hexdigest()
-
-
 def _save_safetensors(obj: Any, path: Path) -> None:
     st = _safetensors()
     if not _is_flat(obj):
         raise TypeError("gdlab.save: .safetensors holds a flat {name: array} dict only")
     arrays = {k: _contiguous(_array(v)) for k, v in obj.items()}
     # safetensors has no checksum of its own: one in the metadata lets load detect bit rot
-    atomic_write_bytes(path, st.save(arrays, metadata={_CHECKSUM_KEY: _checksum(arrays)}))
+    atomic_write_bytes(path, st.save(arrays, metadata={_CHECKSUM_KEY: arrays_sha256(arrays)}))
 
 
 def _load_safetensors(path: Path) -> dict[str, np.ndarray]:
@@ -309,9 +299,10 @@ def _load_safetensors(path: Path) -> dict[str, np.ndarray]:
     except Exception as e:  # safetensors raises its own error types for corrupt headers
         raise ValueError(f"gdlab.load: {path} is not a valid .safetensors file: {e}") from None
     want = metadata.get(_CHECKSUM_KEY)
-    if want is not None and _checksum(arrays) != want:
+    got = arrays_sha256(arrays)
+    if want is not None and got != want:
         raise ValueError(
-            f"gdlab.load: {path} is corrupt: its SHA-256 ({_checksum(arrays)}) differs from the "
-            f"one stored when it was saved ({want}); use an earlier copy of the file"
+            f"gdlab.load: {path} is corrupt: its SHA-256 ({got}) differs from the one stored "
+            f"when it was saved ({want}); use an earlier copy of the file"
         )
     return arrays

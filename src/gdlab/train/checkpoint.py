@@ -19,7 +19,6 @@ file.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -32,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from gdlab._atomic import fsync_dir, pid_alive, synced_open
+from gdlab._checksum import file_sha256 as _sha256
 from gdlab.tensor import Tensor
 from gdlab.train._checks import check_count
 
@@ -119,14 +119,6 @@ def decode_state(obj: Any, arrays: Any) -> Any:
 
 
 # ------------------------------------------------------------------------- files
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def checkpoint_name(step: int) -> str:
     """``step-<step, 9 digits>``: names sort in step order."""
     check_count("save_checkpoint", "step", step, positive=False)
