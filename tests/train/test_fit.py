@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
 import gdlab
 from gdlab import datasets, nn, optim, train
-from gdlab.data import DataLoader, TensorDataset
+from gdlab.data import DataLoader, NonFiniteDataWarning, TensorDataset
 from gdlab.train import DivergenceError
+
+# NaN is injected on purpose below; the data set's warning about it is tested once
+pytestmark = pytest.mark.filterwarnings("ignore::gdlab.data.NonFiniteDataWarning")
 
 RTOL = 1e-10  # float64, same arithmetic up to summation order
 
@@ -245,18 +250,46 @@ def test_each_rollback_lowers_the_lr_again():
 
 
 def test_rollback_gives_up_after_max_retries():
-    X, y = _nan_problem(0)
-    model = _article_model()
-    with pytest.warns(RuntimeWarning), pytest.raises(DivergenceError, match="step 1 "):
-        train.fit(
-            model,
-            nn.MSELoss(),
-            optim.SGD(model.parameters(), lr=0.1),
-            DataLoader(TensorDataset(X, y), 1),
-            divergence="rollback",
-            max_rollbacks=2,
-        )
+    # float32 overflows at 3.4e38: every retry's update (lr 1e39, then 5e38) overflows again
+    X, y = _article_data()
+    gdlab.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 1), nn.Sigmoid(), nn.Linear(1, 1))
+    with pytest.warns(RuntimeWarning, match="rolled back") as record:
+        with pytest.raises(DivergenceError, match="step 1 .*lr 5e[+]38") as info:
+            train.fit(
+                model,
+                nn.MSELoss(),
+                optim.SGD(model.parameters(), lr=1e39),
+                DataLoader(TensorDataset(X * 10, y * 10), None),
+                divergence="rollback",
+                max_rollbacks=1,
+            )
+    assert len(record) == 1 and info.value.step == 1
     assert all(np.isfinite(p).all() for p in _params(model))
+
+
+@pytest.mark.parametrize("divergence", ["raise", "rollback"])
+def test_nan_in_the_data_is_blamed_on_the_data_not_the_lr(divergence):
+    # issue 14.6: NaN inputs were reported as divergence and blamed on the learning rate
+    X, y = _nan_problem(5)
+    model = _article_model()
+    with pytest.warns(NonFiniteDataWarning, match=r"tensors\[0\] contains nan at row 5, column 3"):
+        dataset = TensorDataset(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no rollback: a lower lr cannot fix the data
+        with pytest.raises(DivergenceError) as info:
+            train.fit(
+                model,
+                nn.MSELoss(),
+                optim.SGD(model.parameters(), lr=0.1),
+                DataLoader(dataset, 4),
+                divergence=divergence,
+            )
+    message = str(info.value)
+    assert info.value.step == 2 and "step 2 " in message
+    assert "The data are the cause, not the learning rate" in message
+    assert "inputs[0] nan at row 1, column 3 of the batch" in message
+    assert "Lower the learning rate" not in message
 
 
 @pytest.mark.parametrize(

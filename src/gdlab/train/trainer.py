@@ -40,7 +40,7 @@ from gdlab._runlock import RunLock
 from gdlab.autograd import no_grad
 from gdlab.nn.utils.clip_grad import clip_grads_with_norm_
 from gdlab.random import default_generator
-from gdlab.train._batch import as_array, batch_count, grad_norm, split_batch
+from gdlab.train._batch import as_array, batch_count, grad_norm, nonfinite_data, split_batch
 from gdlab.train._checks import check_count
 from gdlab.train.callbacks import Callback, Checkpoint
 from gdlab.train.checkpoint import (
@@ -424,7 +424,12 @@ class Trainer:
                 break
             except Diverged as d:
                 rollback = self.guard.recover(
-                    d, step=step, epoch=self.epoch, lr=logs["lr"], attempt=attempt
+                    d,
+                    step=step,
+                    epoch=self.epoch,
+                    lr=logs["lr"],
+                    attempt=attempt,
+                    bad_data=nonfinite_data(group),
                 )
                 self.history.events.append({"event": "rollback", **rollback._asdict()})
                 warnings.warn(
