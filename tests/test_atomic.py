@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import subprocess
@@ -116,3 +117,17 @@ def test_the_temporary_is_named_for_its_writer(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "replace", lambda a, b: (seen.append(Path(a).name), real(a, b)))
     atomic_write_text(tmp_path / "m.csv", "x\n")
     assert seen and seen[0].startswith(f".m.{os.getpid()}-") and seen[0].endswith(".tmp.csv")
+
+
+@pytest.mark.parametrize("write", WRITERS, ids=lambda w: w.__name__)
+def test_a_full_disk_names_the_file_being_written(write, tmp_path, monkeypatch):
+    # issue 14.11: ENOSPC surfaced as "[Errno 28] No space left on device" with no path
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    target = tmp_path / "metrics.csv"
+    with pytest.raises(OSError, match=f"No space left on device while writing {target}") as info:
+        write(target, b"x")
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(target)
+    assert os.listdir(tmp_path) == []

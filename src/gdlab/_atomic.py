@@ -32,6 +32,7 @@ __all__ = [
     "atomic_write_text",
     "clean_temporaries",
     "fsync_dir",
+    "naming",
     "pid_alive",
     "synced_open",
 ]
@@ -60,6 +61,18 @@ def _create_temp(target: Path) -> Path:
             os.chmod(tmp, mode)
         return tmp
     raise FileExistsError(f"atomic write: no free temporary name beside {target}")
+
+
+@contextlib.contextmanager
+def naming(path: str | os.PathLike) -> Iterator[None]:
+    """Re-raise an ``OSError`` that names no file (a full disk fails in ``write`` or ``fsync``,
+    which know no path) with ``path`` in its message and ``filename``."""
+    try:
+        yield
+    except OSError as e:
+        if e.filename is not None or e.errno is None:
+            raise
+        raise type(e)(e.errno, f"{e.strerror} while writing {path}", str(path)) from e
 
 
 @contextlib.contextmanager
@@ -158,7 +171,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", **kwargs: Any) -> Ite
     """
     if not mode.startswith("w"):
         raise ValueError(f"atomic_open: mode must be a write mode ('w', 'wb'), got {mode!r}")
-    with _temp_beside(path) as (target, tmp):
+    with _temp_beside(path) as (target, tmp), naming(target):
         with synced_open(tmp, mode, **kwargs) as f:
             yield f
         os.replace(tmp, target)
@@ -176,7 +189,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         >>> with atomic_path("out.png") as tmp:
         ...     fig.savefig(tmp)
     """
-    with _temp_beside(path) as (target, tmp):
+    with _temp_beside(path) as (target, tmp), naming(target):
         yield tmp
         _fsync_file(tmp)
         os.replace(tmp, target)

@@ -268,3 +268,16 @@ def test_lock_wait_message_names_the_directory(tmp_path, other_process_holding):
         RunLock(run).acquire()
     assert info.value.pid == pid and info.value.run_dir == run
     assert time.monotonic() - started < 5  # never blocks
+
+
+def test_a_full_disk_names_the_checkpoint_and_leaves_no_temporary(tmp_path, monkeypatch):
+    # issue 14.11
+    import errno
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", full)
+    with pytest.raises(OSError, match="No space left on device while writing .*step-000000001"):
+        save_checkpoint(tmp_path, {"a": np.zeros(3)}, 1)
+    assert list(tmp_path.iterdir()) == []

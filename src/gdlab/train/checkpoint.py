@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from gdlab._atomic import fsync_dir, pid_alive, synced_open
+from gdlab._atomic import fsync_dir, naming, pid_alive, synced_open
 from gdlab._checksum import file_sha256 as _sha256
 from gdlab.tensor import Tensor
 from gdlab.train._checks import check_count
@@ -153,20 +153,8 @@ def save_checkpoint(
     tmp = directory / _temp_name("new", final.name)
     tmp.mkdir()
     try:
-        arrays: dict[str, np.ndarray] = {}
-        doc = {"format": FORMAT, "step": step, "state": encode_state(state, arrays)}
-        with synced_open(tmp / "state.npz", "wb") as f:
-            np.savez(f, **arrays)
-        with synced_open(tmp / "state.json", "w") as f:
-            json.dump(doc, f, sort_keys=True, allow_nan=True)
-        names = ["state.json", "state.npz"]
-        if config is not None:
-            with synced_open(tmp / "config.json", "w") as f:
-                json.dump(config, f, sort_keys=True, allow_nan=False, indent=1)
-            names.append("config.json")
-        files = {n: {"size": (tmp / n).stat().st_size, "sha256": _sha256(tmp / n)} for n in names}
-        with synced_open(tmp / "manifest.json", "w") as f:
-            json.dump({"format": FORMAT, "step": step, "files": files}, f, sort_keys=True)
+        with naming(final):  # a full disk is reported with the checkpoint's path
+            _write_files(tmp, state, step, config)
         _replace_dir(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -176,6 +164,24 @@ def save_checkpoint(
         for old in find_checkpoints(directory)[:-keep_last]:
             _remove_dir(old)
     return final
+
+
+def _write_files(tmp: Path, state: dict[str, Any], step: int, config: Any) -> None:
+    """The checkpoint's files inside the temporary directory, the manifest last."""
+    arrays: dict[str, np.ndarray] = {}
+    doc = {"format": FORMAT, "step": step, "state": encode_state(state, arrays)}
+    with synced_open(tmp / "state.npz", "wb") as f:
+        np.savez(f, **arrays)
+    with synced_open(tmp / "state.json", "w") as f:
+        json.dump(doc, f, sort_keys=True, allow_nan=True)
+    names = ["state.json", "state.npz"]
+    if config is not None:
+        with synced_open(tmp / "config.json", "w") as f:
+            json.dump(config, f, sort_keys=True, allow_nan=False, indent=1)
+        names.append("config.json")
+    files = {n: {"size": (tmp / n).stat().st_size, "sha256": _sha256(tmp / n)} for n in names}
+    with synced_open(tmp / "manifest.json", "w") as f:
+        json.dump({"format": FORMAT, "step": step, "files": files}, f, sort_keys=True)
 
 
 def _replace_dir(src: Path, dst: Path) -> None:
