@@ -216,6 +216,7 @@ class Checkpoint(Callback):
         self.save_on_divergence = save_on_divergence
         self.last_saved: Path | None = None
         self._last_step = -1
+        self._last_events = -1  # len(history.events) at the last save
 
     def _dir(self) -> Path:
         if self.directory is not None:
@@ -233,7 +234,7 @@ class Checkpoint(Callback):
             keep_last=self.keep_last,
             config=getattr(self.trainer, "config", None),
         )
-        self._last_step = step
+        self._last_step, self._last_events = step, len(self.trainer.history.events)
         return self.last_saved
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
@@ -262,7 +263,9 @@ class Checkpoint(Callback):
             self.save()
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        if self.save_on_train_end and self._last_step != self.trainer.global_step:
+        # also when only the events changed (an interruption noted after the last save)
+        changed = len(self.trainer.history.events) != self._last_events
+        if self.save_on_train_end and (self._last_step != self.trainer.global_step or changed):
             self.save()
 
 

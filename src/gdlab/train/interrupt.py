@@ -52,17 +52,11 @@ class GracefulStop(Callback):
         return None if self.received is None else 128 + self.received
 
     def _handle(self, signum: int, frame: Any) -> None:
+        # only flags: the handler runs between any two bytecodes, even inside state_dict()
         if self.received is not None:  # the second one: do not wait
             raise KeyboardInterrupt(f"{signal.Signals(signum).name} received twice")
         self.received = signum
         self.trainer.stop_training = True
-        self.trainer.history.events.append(
-            {
-                "event": "interrupted",
-                "signal": signal.Signals(signum).name,
-                "step": self.trainer.global_step,
-            }
-        )
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         if threading.current_thread() is not threading.main_thread():
@@ -75,6 +69,14 @@ class GracefulStop(Callback):
             self._previous[s] = signal.signal(s, self._handle)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        if self.received is not None:  # before the Checkpoint callback, which runs last
+            self.trainer.history.events.append(
+                {
+                    "event": "interrupted",
+                    "signal": signal.Signals(self.received).name,
+                    "step": self.trainer.global_step,
+                }
+            )
         self._restore()
 
     def on_divergence(self, error: FloatingPointError) -> None:
