@@ -1,16 +1,16 @@
 """An exclusive lock on a run directory, so two processes never write one run at once.
 
-The lock is the file ``<run_dir>/.gdlab.lock`` holding the owner's process id. Where the
-platform has ``fcntl`` it is an ``flock`` on that file: the kernel releases it when the owner
-exits, however it exits, so a lock left by a killed process is never in the way. Elsewhere the
-file is created with ``O_EXCL`` and a lock whose process id no longer exists is stale and taken
-over. The lock is re-entrant within one process (``gdlab train`` holds it, then ``fit`` asks
-again): the held locks are counted in :data:`_HELD`, this module's only state.
+The lock is the file ``<run_dir>/.gdlab.lock`` holding the owner's process id, removed on
+release. Where the platform has ``fcntl`` it is an ``flock`` on that file: the kernel releases
+it when the owner exits, however it exits, so a lock left by a killed process is never in the
+way (a lock taken on a file that was meanwhile unlinked is retried). Elsewhere the file is
+created with ``O_EXCL`` and a lock whose process id no longer exists is stale and taken over.
+The lock is re-entrant within one process (``gdlab train`` holds it, then ``fit`` asks again):
+the held locks are counted in :data:`_HELD`, this module's only state.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
 from types import TracebackType
@@ -78,14 +78,21 @@ class RunLock:
         return self
 
     def _lock_flock(self) -> int:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o666)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            pid = _read_pid(fd)
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                pid = _read_pid(fd)
+                os.close(fd)
+                raise RunDirLocked(self.run_dir, pid) from None
+            try:  # the owner before us may have unlinked the file we locked: lock the new one
+                same = os.path.samestat(os.fstat(fd), os.stat(self.path, follow_symlinks=False))
+            except FileNotFoundError:
+                same = False
+            if same:
+                return fd
             os.close(fd)
-            raise RunDirLocked(self.run_dir, pid) from None
-        return fd
 
     def _lock_exclusive(self) -> int:
         for _ in range(2):
@@ -111,11 +118,8 @@ class RunLock:
             _HELD[key] = (fd, count - 1)
             return
         del _HELD[key]
-        with contextlib.suppress(OSError):
-            os.ftruncate(fd, 0)
-        if fcntl is None:
-            self.path.unlink(missing_ok=True)
-        else:  # the file stays: unlinking it would let a waiting process lock a dead inode
+        self.path.unlink(missing_ok=True)  # while still locked: nobody else holds this inode
+        if fcntl is not None:
             fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
 

@@ -92,7 +92,8 @@ def test_the_lock_is_released_by_a_killed_process_and_is_reentrant(tmp_path):
     with RunLock(run), RunLock(run):  # the stale lock is free; the same process may nest
         _trainer(run).fit(1)
         assert (run / LOCK_NAME).read_text().strip() == str(os.getpid())
-    with RunLock(run):  # released after the nesting unwinds
+    assert not (run / LOCK_NAME).exists()  # released (and removed) after the nesting unwinds
+    with RunLock(run):
         pass
 
 
