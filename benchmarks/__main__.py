@@ -37,8 +37,10 @@ BENCHMARKS = {
     "numpy_floor": "benchmarks.numpy_floor",
     "adam_step": "benchmarks.adam_step",
     "digits": "benchmarks.digits_time_to_accuracy",
+    "sklearn_fit": "benchmarks.sklearn_fit",
     "memory": "benchmarks.memory",
     "scaling": "benchmarks.scaling",
+    "sweep_executors": "benchmarks.sweep_executors",
 }
 PLOT = Path("docs/img/benchmark_scaling.png")
 BLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")

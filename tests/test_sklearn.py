@@ -37,7 +37,6 @@ CHECKED = [
         hidden_layer_sizes=(16,),
         solver="sgd",
         learning_rate="adaptive",
-        early_stopping=True,
         learning_rate_init=0.05,
         random_state=0,
     ),
@@ -155,7 +154,8 @@ def test_partial_fit_needs_classes_then_keeps_learning(digits):
     clf.partial_fit(Xtr[:100], ytr[:100], classes=np.arange(10))
     for _ in range(5):
         clf.partial_fit(Xtr, ytr)
-    assert clf.n_iter_ == 6 and len(clf.loss_curve_) == 6
+    # scikit-learn: n_iter_ counts the latest call; loss_curve_ and t_ accumulate
+    assert clf.n_iter_ == 1 and len(clf.loss_curve_) == 6 and clf.t_ == 100 + 5 * len(Xtr)
     assert clf.loss_curve_[-1] < clf.loss_curve_[1]
     with pytest.raises(AttributeError, match="has no attribute .partial_fit."):
         MLPClassifier(solver="lbfgs").partial_fit(Xtr[:10], ytr[:10], classes=np.arange(10))
@@ -188,7 +188,16 @@ def test_regressor_learns_and_keeps_y_shape():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         reg.fit(X, y)
-    assert reg.score(X, y) > 0.98 and reg.predict(X[:3]).shape == (3,)
+    ref = neural_network.MLPRegressor(
+        hidden_layer_sizes=(32,), max_iter=300, random_state=0, learning_rate_init=0.01, tol=1e-6
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref.fit(X, y)
+    # same initial weights and shuffles as scikit-learn: only Adam's eps placement differs
+    assert reg.n_iter_ == ref.n_iter_
+    assert reg.score(X, y) == pytest.approx(ref.score(X, y), abs=1e-4)
+    assert reg.score(X, y) > 0.97 and reg.predict(X[:3]).shape == (3,)
     reg2 = MLPRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -221,12 +230,22 @@ def test_works_without_scikit_learn():
         assert not HAVE_SKLEARN
         X = np.random.default_rng(0).normal(size=(40, 3)); y = (X[:, 0] > 0).astype(int)
         warnings.simplefilter("ignore")
-        clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=50, random_state=0).fit(X, y)
+        clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=50, learning_rate_init=0.01,
+                            random_state=0).fit(X, y)
         assert clf.score(X, y) > 0.8 and clf.get_params()["max_iter"] == 50
         try:
             clf.predict(X[:, :2])
         except ValueError as e:
             assert "X has 2 features, but MLPClassifier is expecting 3" in str(e)
+        es = MLPClassifier(hidden_layer_sizes=(8,), early_stopping=True, random_state=0)
+        es.fit(X, y, sample_weight=np.ones(40))  # gdlab's own stratified split
+        assert len(es.validation_scores_) == es.n_iter_
+        try:
+            MLPClassifier(early_stopping=True).fit(X[:4], [0, 0, 0, 1])
+        except ValueError as e:
+            assert "Classes with too few members are: ['True']" in str(e)
+        else:
+            raise AssertionError("a class of one sample was not refused")
         print("ok")
         """
     )
@@ -248,3 +267,95 @@ def test_accuracy_matches_scikit_learn_on_digits(digits, solver):
                 accs.append(cls(random_state=seed, **params).fit(Xtr, ytr).score(Xte, yte))
         scores[name] = np.mean(accs)
     assert scores["gdlab"] > 0.94 and abs(scores["gdlab"] - scores["sklearn"]) < 0.02, scores
+
+
+def _trajectory_data():
+    from sklearn.datasets import load_digits, make_multilabel_classification, make_regression
+
+    X, y = load_digits(n_class=3, return_X_y=True)
+    X, y = X[:150] / 16, y[:150]
+    Xr, yr = make_regression(n_samples=120, n_features=6, noise=1.0, random_state=0)
+    Xm, ym = make_multilabel_classification(n_samples=60, random_state=0)
+    counts = np.random.RandomState(0).poisson(np.exp(0.3 * Xr[:, 0]))
+    return {
+        "multiclass": (X, y),
+        "binary": (X, (y == 1).astype(int)),
+        "multilabel": (Xm, ym),
+        "regression": (Xr, yr / yr.std()),
+        "counts": (Xr, counts),
+    }
+
+
+# (name, estimator, data, sample_weight, settings, tolerance on weights and loss curve):
+# scikit-learn's own initial weights, shuffles and validation split (the same RandomState
+# draws), the same SGD arithmetic: equal to rounding. (Adam is torch's, eps added to the
+# bias-corrected √v̂: weights whose gradient is ~0 move differently, so it has no row here.)
+TRAJECTORIES = [
+    ("sgd", "C", "multiclass", None, dict(solver="sgd", momentum=0.0), 1e-12),
+    ("sgd-nesterov", "C", "binary", None, dict(solver="sgd"), 1e-12),
+    ("sgd-momentum-tanh", "C", "multiclass", None, dict(momentum=0.8, activation="tanh"), 1e-12),
+    ("sgd-multilabel", "C", "multilabel", None, dict(solver="sgd", activation="logistic"), 1e-12),
+    ("sgd-early-stopping", "C", "multiclass", None, dict(solver="sgd", early_stopping=True), 1e-12),
+    (
+        "sgd-invscaling",
+        "R",
+        "regression",
+        None,
+        dict(momentum=0.0, learning_rate="invscaling"),
+        1e-12,
+    ),
+    ("sgd-sample-weight", "R", "regression", "ramp", dict(solver="sgd"), 1e-12),
+    ("sgd-poisson", "R", "counts", None, dict(solver="sgd", loss="poisson"), 1e-12),
+]
+
+
+@pytest.mark.parametrize(
+    "kind, data, weight, settings, tol",
+    [row[1:] for row in TRAJECTORIES],
+    ids=[r[0] for r in TRAJECTORIES],
+)
+def test_trajectory_equals_scikit_learn(kind, data, weight, settings, tol):
+    X, y = _trajectory_data()[data]
+    w = np.linspace(0.5, 2.0, len(X)) if weight == "ramp" else None
+    settings = dict(settings)
+    settings.setdefault("solver", "sgd")
+    params = dict(
+        hidden_layer_sizes=(7, 5),
+        max_iter=5,
+        batch_size=32,
+        random_state=3,
+        alpha=0.01,
+        learning_rate_init=0.05,
+        **settings,
+    )
+    ours = (MLPClassifier if kind == "C" else MLPRegressor)(**params)
+    ref = (neural_network.MLPClassifier if kind == "C" else neural_network.MLPRegressor)(**params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sklearn.exceptions.ConvergenceWarning)
+        ours.fit(X, y, sample_weight=w)
+        ref.fit(X, y, sample_weight=w)
+    for a, b in zip(ours.coefs_ + ours.intercepts_, ref.coefs_ + ref.intercepts_, strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=tol)
+    np.testing.assert_allclose(ours.loss_curve_, ref.loss_curve_, rtol=tol)
+    assert ours.n_iter_ == ref.n_iter_ and ours.out_activation_ == ref.out_activation_
+    assert ours.validation_scores_ == ref.validation_scores_
+    if kind == "C":
+        np.testing.assert_array_equal(ours.predict(X[:20]), ref.predict(X[:20]))
+    else:
+        np.testing.assert_allclose(ours.predict(X[:20]), ref.predict(X[:20]), rtol=0, atol=tol)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "rmsprop"])
+def test_flat_solver_equals_per_tensor_solver(digits, solver):
+    """A named solver steps on the one flat parameter array; the same optimizer class given as
+    ``solver`` steps per layer tensor: element-wise rules give the same weights."""
+    Xtr, _, ytr, _ = digits
+    params = dict(hidden_layer_sizes=(16, 8), max_iter=3, random_state=0, momentum=0.0)
+    cls = {"adam": optim.Adam, "sgd": optim.SGD, "rmsprop": optim.RMSprop}[solver]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sklearn.exceptions.ConvergenceWarning)
+        flat = MLPClassifier(solver=solver, **params).fit(Xtr, ytr)
+        per_tensor = MLPClassifier(solver=cls, **params).fit(Xtr, ytr)
+    theirs = per_tensor.coefs_ + per_tensor.intercepts_
+    for a, b in zip(flat.coefs_ + flat.intercepts_, theirs, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -3,10 +3,15 @@ in-place updates and their version counter, operators and torch-named methods.""
 
 from __future__ import annotations
 
+import ast
+import importlib
+import inspect
+
 import numpy as np
 import pytest
 
 import gdlab
+from gdlab.ops.methods import METHODS
 
 
 @pytest.mark.parametrize(
@@ -225,3 +230,15 @@ def test_operators_equal_the_functions(name, left, right):
     for x, y in zip(g1, g2, strict=True):
         assert x.dtype == y.dtype
         np.testing.assert_array_equal(x, y)
+
+
+def test_method_stubs_and_the_method_table_list_the_same_names():
+    """Tensor declares (for readers and type checkers) exactly the methods ops.methods binds."""
+    source = ast.parse(inspect.getsource(importlib.import_module("gdlab.tensor")))
+    cls = next(n for n in source.body if isinstance(n, ast.ClassDef) and n.name == "Tensor")
+    block = next(n for n in cls.body if isinstance(n, ast.If))  # if TYPE_CHECKING:
+    declared = {n.name for n in block.body if isinstance(n, ast.FunctionDef)}
+    declared |= {n.target.id for n in block.body if isinstance(n, ast.AnnAssign)}
+    assert declared == set(METHODS)
+    for name in METHODS:
+        assert name in vars(gdlab.Tensor), name

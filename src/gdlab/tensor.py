@@ -2,20 +2,24 @@
 
 ``Tensor.data`` and ``Tensor.grad`` are plain NumPy arrays, so a user can always look inside.
 Arithmetic delegates to the op table (``gdlab.ops``); the gradient rules live there, next to
-their forward computations.
+their forward computations. This module imports no op: the op modules build Tensors, so the
+methods that mirror ``gdlab.*`` functions (``x.exp()``, ``x + y``, ``x.sum()``) are declared
+below as typed stubs and bound from one table, ``gdlab.ops.methods``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gdlab.autograd import engine
+from gdlab.autograd.node import Node
+from gdlab.autograd.state import STATE
 from gdlab.dtypes import get_default_dtype, is_floating, resolve_dtype
 
-__all__ = ["Tensor", "as_array", "tensor"]
+__all__ = ["Tensor", "as_array", "from_op", "tensor"]
 
 
 def as_array(data: Any, dtype: object = None, copy: bool = True) -> np.ndarray:
@@ -82,17 +86,10 @@ class Tensor:
             _check_can_require_grad(self.data)
         self.requires_grad = bool(requires_grad)
 
-    @classmethod
-    def _wrap(cls, data: np.ndarray) -> Tensor:
-        """Fast path for op outputs: no conversion, no checks."""
-        t = object.__new__(Tensor)
-        t.data = data if type(data) is np.ndarray else np.asarray(data)
-        t._grad = None
-        t.requires_grad = False
-        t._node = None
-        t._version = 0
-        t._retains_grad = False
-        return t
+    @staticmethod
+    def _wrap(data: np.ndarray) -> Tensor:
+        """A tensor over ``data`` as it is (no conversion, no checks), outside any graph."""
+        return from_op(data, None)
 
     # ----------------------------------------------------------------- gradient state
     @property
@@ -119,9 +116,9 @@ class Tensor:
         return self._node is None
 
     @property
-    def grad_fn(self) -> engine.Node | None:
+    def grad_fn(self) -> Node | None:
         """The node that made this tensor (None for a leaf), for display and inspection."""
-        return None if self._node is None else engine.Node(self._node)
+        return self._node
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place on a leaf (floating dtypes only) and return self."""
@@ -147,7 +144,7 @@ class Tensor:
         return Tensor._wrap(self.data)
 
     def _mark_modified(self) -> None:
-        if engine.is_grad_enabled() and self.requires_grad:
+        if STATE.grad_enabled and self.requires_grad:
             what = "a leaf Variable that requires grad" if self.is_leaf else "a graph tensor"
             raise RuntimeError(
                 f"{what} is being used in an in-place operation; gdlab records no in-place "
@@ -159,8 +156,6 @@ class Tensor:
     shape = property(lambda self: self.data.shape)
     ndim = property(lambda self: self.data.ndim)
     dtype = property(lambda self: self.data.dtype)
-    T = property(lambda self: permute(self, tuple(range(self.data.ndim - 1, -1, -1))))
-    mT = property(lambda self: transpose(self, -2, -1))
 
     def size(self, dim: int | None = None) -> tuple[int, ...] | int:
         """The shape, or the size of dimension ``dim``."""
@@ -237,32 +232,6 @@ class Tensor:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body, *extras]) + ")"
 
-    # ----------------------------------------------------------------- dtype conversions
-    def to(self, dtype: object) -> Tensor:
-        """This tensor in ``dtype``: itself if it has it already (as torch), else a converted
-        copy that stays in the graph (its gradient is cast back)."""
-        return to_dtype(self, resolve_dtype(dtype))
-
-    def float(self) -> Tensor:
-        """``to(float32)``."""
-        return to_dtype(self, np.dtype(np.float32))
-
-    def double(self) -> Tensor:
-        """``to(float64)``."""
-        return to_dtype(self, np.dtype(np.float64))
-
-    def long(self) -> Tensor:
-        """``to(int64)`` (no gradient flows through integer tensors)."""
-        return to_dtype(self, np.dtype(np.int64))
-
-    def int(self) -> Tensor:
-        """``to(int32)``."""
-        return to_dtype(self, np.dtype(np.int32))
-
-    def bool(self) -> Tensor:
-        """``to(bool)``."""
-        return to_dtype(self, np.dtype(np.bool_))
-
     def type(self, dtype: object = None) -> Any:
         """The dtype's name, or ``to(dtype)`` when one is given."""
         return str(self.data.dtype) if dtype is None else self.to(dtype)
@@ -335,48 +304,7 @@ class Tensor:
         self._mark_modified()
         self.data[_index_data(index)] = _data(value)
 
-    # ----------------------------------------------------------------- operators
-    # + - * go straight to the op table (the hot path of every model): __add__, __sub__ and
-    # __mul__ are set below the class, from ops.registry.binary_method; the rest delegate.
-    def __radd__(self, other: Any) -> Tensor:
-        return _binary(_ADD, other, self)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return _binary(_SUB, other, self)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return _binary(_MUL, other, self)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return div(self, other)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return div(other, self)
-
-    def __pow__(self, other: Any) -> Tensor:
-        return pow(self, other)  # noqa: A001 - gdlab.pow, not the builtin
-
-    def __rpow__(self, other: Any) -> Tensor:
-        return pow(other, self)
-
-    def __matmul__(self, other: Any) -> Tensor:
-        return matmul(self, other)
-
-    def __rmatmul__(self, other: Any) -> Tensor:
-        return matmul(other, self)
-
-    def __neg__(self) -> Tensor:
-        return neg(self)
-
-    def __pos__(self) -> Tensor:
-        return self
-
-    def __abs__(self) -> Tensor:
-        return abs(self)
-
-    def __getitem__(self, index: Any) -> Tensor:
-        return getitem(self, index)
-
+    # ----------------------------------------------------------------- comparisons
     def __lt__(self, other: Any) -> Tensor:
         return Tensor._wrap(self.data < _data(other))
 
@@ -403,6 +331,110 @@ class Tensor:
 
     def __or__(self, other: Any) -> Tensor:
         return Tensor._wrap(self.data | _data(other))
+
+    # ----------------------------------------------------------------- methods from the op table
+    # Bound by gdlab.ops.methods.install (the table there says which function each one is:
+    # ``x.exp()`` is ``gdlab.exp(x)``, ``x + y`` is ``gdlab.add(x, y)``). Declared here, with
+    # their signatures, for readers and type checkers; tests/test_tensor.py checks that the
+    # declarations and the table list the same names.
+    if TYPE_CHECKING:
+        T: Tensor
+        mT: Tensor
+
+        def __add__(self, other: Any) -> Tensor: ...
+        def __radd__(self, other: Any) -> Tensor: ...
+        def __sub__(self, other: Any) -> Tensor: ...
+        def __rsub__(self, other: Any) -> Tensor: ...
+        def __mul__(self, other: Any) -> Tensor: ...
+        def __rmul__(self, other: Any) -> Tensor: ...
+        def __truediv__(self, other: Any) -> Tensor: ...
+        def __rtruediv__(self, other: Any) -> Tensor: ...
+        def __pow__(self, other: Any) -> Tensor: ...
+        def __rpow__(self, other: Any) -> Tensor: ...
+        def __matmul__(self, other: Any) -> Tensor: ...
+        def __rmatmul__(self, other: Any) -> Tensor: ...
+        def __neg__(self) -> Tensor: ...
+        def __pos__(self) -> Tensor: ...
+        def __abs__(self) -> Tensor: ...
+        def __getitem__(self, index: Any) -> Tensor: ...
+        # elementwise
+        def add(self, other: Any, alpha: float = 1) -> Tensor: ...
+        def sub(self, other: Any, alpha: float = 1) -> Tensor: ...
+        def mul(self, other: Any) -> Tensor: ...
+        def div(self, other: Any) -> Tensor: ...
+        def neg(self) -> Tensor: ...
+        def pow(self, exponent: Any) -> Tensor: ...
+        def exp(self) -> Tensor: ...
+        def log(self) -> Tensor: ...
+        def sqrt(self) -> Tensor: ...
+        def abs(self) -> Tensor: ...
+        def sin(self) -> Tensor: ...
+        def cos(self) -> Tensor: ...
+        def tanh(self) -> Tensor: ...
+        def sigmoid(self) -> Tensor: ...
+        def relu(self) -> Tensor: ...
+        def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Tensor: ...
+        def clamp(self, min: float | None = None, max: float | None = None) -> Tensor: ...  # noqa: A002
+        def clip(self, min: float | None = None, max: float | None = None) -> Tensor: ...  # noqa: A002
+        def maximum(self, other: Any) -> Tensor: ...
+        def minimum(self, other: Any) -> Tensor: ...
+        def where(self, condition: Any, other: Any) -> Tensor: ...
+        # dtype conversions
+        def to(self, dtype: object) -> Tensor: ...
+        def float(self) -> Tensor: ...
+        def double(self) -> Tensor: ...
+        def long(self) -> Tensor: ...
+        def int(self) -> Tensor: ...
+        def bool(self) -> Tensor: ...
+        # reductions
+        def sum(self, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Tensor: ...
+        def mean(self, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Tensor: ...
+        def amax(self, dim: Any = (), keepdim: bool = False, **kwargs: Any) -> Tensor: ...
+        def amin(self, dim: Any = (), keepdim: bool = False, **kwargs: Any) -> Tensor: ...
+        def max(self, dim: int | None = None, keepdim: bool = False, **kwargs: Any) -> Any: ...
+        def min(self, dim: int | None = None, keepdim: bool = False, **kwargs: Any) -> Any: ...
+        def argmax(self, dim: int | None = None, keepdim: bool = False, **kw: Any) -> Tensor: ...
+        def argmin(self, dim: int | None = None, keepdim: bool = False, **kw: Any) -> Tensor: ...
+        def var(self, dim: Any = None, *args: Any, **kwargs: Any) -> Tensor: ...
+        def std(self, dim: Any = None, *args: Any, **kwargs: Any) -> Tensor: ...
+        def logsumexp(self, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Tensor: ...
+        def softmax(self, dim: int | None = None, **kwargs: Any) -> Tensor: ...
+        def log_softmax(self, dim: int | None = None, **kwargs: Any) -> Tensor: ...
+        # shape
+        def reshape(self, *shape: Any) -> Tensor: ...
+        def view(self, *shape: Any) -> Tensor: ...
+        def permute(self, *dims: Any) -> Tensor: ...
+        def transpose(self, dim0: int, dim1: int) -> Tensor: ...
+        def unsqueeze(self, dim: int) -> Tensor: ...
+        def squeeze(self, dim: Any = None) -> Tensor: ...
+        def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor: ...
+        def expand(self, *sizes: Any) -> Tensor: ...
+        def expand_as(self, other: Tensor) -> Tensor: ...
+        def reshape_as(self, other: Tensor) -> Tensor: ...
+        def view_as(self, other: Tensor) -> Tensor: ...
+        def gather(self, dim: int, index: Any) -> Tensor: ...
+        def split(self, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple: ...
+        def chunk(self, chunks: int, dim: int = 0) -> tuple: ...
+        def clone(self) -> Tensor: ...
+        def contiguous(self) -> Tensor: ...
+        def matmul(self, other: Any) -> Tensor: ...
+
+
+def from_op(data: np.ndarray, node: Node | None) -> Tensor:
+    """The tensor an op returns: ``data`` as it is and the ``node`` that made it (None when
+    nothing needs a gradient). The one place, besides ``__init__``, that fills a Tensor."""
+    t = _new(Tensor)
+    t.data = data if type(data) is _ndarray else np.asarray(data)
+    t._grad = None
+    t._node = node
+    t.requires_grad = node is not None
+    t._version = 0
+    t._retains_grad = False
+    return t
+
+
+_new = object.__new__
+_ndarray = np.ndarray
 
 
 def _data(x: Any) -> Any:
@@ -432,22 +464,3 @@ def tensor(data: Any, dtype: object = None, requires_grad: bool = False) -> Tens
         (dtype('float32'), (1, 2))
     """
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
-
-
-# The op modules build Tensors, so they are imported after the class exists; every method
-# above resolves these names when it is called.
-from gdlab.ops import methods as _methods  # noqa: E402
-
-_methods.install(Tensor)
-from gdlab.ops.elementwise import ADD as _ADD  # noqa: E402
-from gdlab.ops.elementwise import MUL as _MUL  # noqa: E402
-from gdlab.ops.elementwise import SUB as _SUB  # noqa: E402
-from gdlab.ops.elementwise import abs, div, neg, pow, to_dtype  # noqa: E402
-from gdlab.ops.linalg import matmul  # noqa: E402
-from gdlab.ops.registry import apply_binary as _binary  # noqa: E402
-from gdlab.ops.registry import binary_method as _binary_method  # noqa: E402
-from gdlab.ops.shape import getitem, permute, transpose  # noqa: E402
-
-Tensor.__add__ = _binary_method(_ADD)
-Tensor.__sub__ = _binary_method(_SUB)
-Tensor.__mul__ = _binary_method(_MUL)

@@ -9,11 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
+from op_samples import SAMPLING
 
 import gdlab
 from gdlab.autograd import grad, gradcheck
 from gdlab.ops import OPS, apply
-from gdlab.ops.registry import _VariadicVjps
+from gdlab.ops.registry import VariadicVjps
 
 SETTINGS = settings(
     max_examples=20,
@@ -29,22 +30,39 @@ ALL_OPS = sorted(OPS.values(), key=lambda op: op.name)
 # rtol 1e-3; they are not imported because several test folders define a conftest module.
 
 
+def test_every_op_has_a_sampling_row():
+    assert sorted(SAMPLING) == sorted(OPS)
+
+
+def default_kwargs(op) -> dict:
+    return dict(SAMPLING[op.name].kwargs or {})
+
+
 def draw_cases(op, data) -> tuple[list, np.random.Generator]:
     """(input_shapes, kwargs) cases for ``op`` and the rng its values come from."""
     seed = data.draw(st.integers(0, 2**16), label="seed")
     rng = np.random.default_rng(seed)
-    if op.sample is not None:
+    cases = SAMPLING[op.name].cases
+    if cases is not None:
         shape = data.draw(array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3))
-        return op.sample(rng, shape), rng
-    assert not isinstance(op.vjps, _VariadicVjps), f"variadic op {op.name} needs a sample"
+        return cases(rng, shape), rng
+    assert not isinstance(op.vjps, VariadicVjps), f"variadic op {op.name} needs cases"
     shapes = data.draw(
         mutually_broadcastable_shapes(num_shapes=len(op.vjps), min_dims=0, max_dims=3, max_side=3)
     ).input_shapes
-    return [(shapes, dict(op.sample_kwargs))], rng
+    return [(shapes, default_kwargs(op))], rng
+
+
+def first_case(op, rng) -> tuple[list, dict]:
+    """One fixed case: the first of ``cases`` around (2, 3), or (2, 3) for every input."""
+    cases = SAMPLING[op.name].cases
+    if cases is not None:
+        return cases(rng, (2, 3))[0]
+    return [(2, 3)] * len(op.vjps), default_kwargs(op)
 
 
 def make_inputs(op, shapes, rng) -> list[gdlab.Tensor]:
-    lo, hi = op.domain
+    lo, hi = SAMPLING[op.name].domain
     return [gdlab.tensor(rng.uniform(lo, hi, s), requires_grad=True) for s in shapes]
 
 
@@ -85,10 +103,7 @@ def test_grad_shape_dtype_and_linearity(op, data):
 @pytest.mark.parametrize("op", ALL_OPS, ids=lambda op: op.name)
 def test_no_graph_under_no_grad(op):
     rng = np.random.default_rng(0)
-    if op.sample is not None:
-        shapes, kwargs = op.sample(rng, (2, 3))[0]
-    else:
-        shapes, kwargs = [(2, 3)] * len(op.vjps), dict(op.sample_kwargs)
+    shapes, kwargs = first_case(op, rng)
     xs = make_inputs(op, shapes, rng)
     with gdlab.no_grad():
         out = apply(op, *xs, **kwargs)
@@ -98,13 +113,10 @@ def test_no_graph_under_no_grad(op):
 @pytest.mark.parametrize("op", ALL_OPS, ids=lambda op: op.name)
 def test_float32_stays_float32(op):
     rng = np.random.default_rng(1)
-    if op.sample is not None:
-        shapes, kwargs = op.sample(rng, (2, 3))[0]
-    else:
-        shapes, kwargs = [(2, 3)] * len(op.vjps), dict(op.sample_kwargs)
+    shapes, kwargs = first_case(op, rng)
     if op.name == "to":
         kwargs = {"dtype": np.dtype(np.float32)}
-    lo, hi = op.domain
+    lo, hi = SAMPLING[op.name].domain
     xs = [
         gdlab.tensor(rng.uniform(lo, hi, s).astype(np.float32), requires_grad=True) for s in shapes
     ]
@@ -115,7 +127,7 @@ def test_float32_stays_float32(op):
         assert x.grad.dtype == np.float32 and x.grad.shape == x.shape
 
 
-DEFAULT_SAMPLED = [op for op in ALL_OPS if op.sample is None]
+DEFAULT_SAMPLED = [op for op in ALL_OPS if SAMPLING[op.name].cases is None]
 
 
 @pytest.mark.parametrize("op", DEFAULT_SAMPLED, ids=lambda op: op.name)
@@ -123,7 +135,7 @@ def test_empty_arrays_flow_through(op):
     """CHECKLIST C1: size-0 inputs give size-0 outputs and size-0 gradients of the right shape."""
     shapes = [(0, 3)] + [(3,)] * (len(op.vjps) - 1)
     xs = [gdlab.tensor(np.ones(s), requires_grad=True) for s in shapes]
-    out = apply(op, *xs, **op.sample_kwargs)
+    out = apply(op, *xs, **default_kwargs(op))
     assert out.shape == (0, 3)
     out.sum().backward()
     for x in xs:
@@ -141,7 +153,8 @@ def test_vjp_results_share_no_memory_with_forward_arrays(op, data):
     for shapes, kwargs in cases:
         xs = make_inputs(op, shapes, rng)
         out = apply(op, *xs, **kwargs)
-        arrays, kw, parents = out._node[1:4]
+        node = out.grad_fn
+        arrays, kw, parents = node.arrays, node.kwargs, node.parents
         g = rng.standard_normal(out.shape)
         forward = [a for a in (*arrays, out.data) if isinstance(a, np.ndarray)]
         for i, _, _ in parents:

@@ -1,13 +1,12 @@
-"""Reverse-mode autodiff (``backward``, ``grad``, grad mode) and numerical gradient checks."""
+"""Reverse-mode autodiff (``backward``, ``grad``, grad mode) and numerical gradient checks.
 
-from gdlab.autograd.engine import (
-    backward,
-    enable_grad,
-    grad,
-    is_grad_enabled,
-    no_grad,
-    set_grad_enabled,
-)
+The layers, bottom up: ``state`` (grad mode and the node counter), ``node`` (the graph node),
+``engine`` (the backward pass), ``grad_mode`` (``no_grad`` and friends); ``gradcheck`` uses
+Tensors and ops, so it is imported last.
+"""
+
+from gdlab.autograd.engine import backward, grad
+from gdlab.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from gdlab.autograd.gradcheck import (
     GradcheckError,
     gradcheck,

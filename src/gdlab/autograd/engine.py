@@ -1,35 +1,25 @@
-"""Reverse-mode automatic differentiation: graph nodes, grad mode and the backward pass.
+"""Reverse-mode automatic differentiation: the backward pass and ``grad``.
 
 The engine is the only place that knows about broadcasting: every vector-Jacobian product
 (VJP) in the op table is written as if shapes matched, and ``unbroadcast`` sums the result
-back to the input's shape here.
+back to the input's shape here. Graph nodes are ``gdlab.autograd.node.Node``; grad mode is
+in ``gdlab.autograd.grad_mode``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from heapq import heappop, heappush
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from gdlab.autograd.node import FREED, Node, passthrough
 
 if TYPE_CHECKING:
     from gdlab.tensor import Tensor
 
-__all__ = [
-    "FREED",
-    "Node",
-    "backward",
-    "enable_grad",
-    "grad",
-    "is_grad_enabled",
-    "no_grad",
-    "passthrough",
-    "set_grad_enabled",
-    "unbroadcast",
-]
+__all__ = ["backward", "grad", "iter_graph", "unbroadcast"]
 
 _FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -37,137 +27,6 @@ _FREED_MESSAGE = (
     "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
     "backward through the graph a second time."
 )
-
-
-class _GradMode:
-    enabled = True
-
-
-def is_grad_enabled() -> bool:
-    """Whether operations are currently recorded for backward."""
-    return _GradMode.enabled
-
-
-class _GradModeContext(contextlib.ContextDecorator):
-    """Sets grad mode to ``_mode`` on entry and restores the previous mode on exit.
-
-    As a decorator, each call gets a fresh context (``_recreate_cm``): one shared instance
-    would keep only the innermost previous mode, so a recursive decorated function (or two
-    threads) would leave grad mode switched off.
-    """
-
-    _mode = False
-
-    def __enter__(self) -> None:
-        self.prev = _GradMode.enabled
-        _GradMode.enabled = self._mode
-
-    def __exit__(self, *exc: object) -> None:
-        _GradMode.enabled = self.prev
-
-    def _recreate_cm(self) -> _GradModeContext:
-        return type(self)()
-
-
-class _BareDecoratorContext(_GradModeContext):
-    """Also usable as a decorator without parentheses (``@no_grad``), as torch's."""
-
-    def __new__(cls, orig_func: Callable | None = None) -> Any:
-        if orig_func is None:
-            return object.__new__(cls)
-        return cls()(orig_func)
-
-
-class no_grad(_BareDecoratorContext):
-    """Disable graph recording, as ``torch.no_grad``: for evaluation and parameter updates.
-
-    Example:
-        >>> with no_grad():
-        ...     y = x * 2          # y.requires_grad is False
-    """
-
-    _mode = False
-
-
-class enable_grad(_BareDecoratorContext):
-    """Re-enable graph recording inside a ``no_grad`` block."""
-
-    _mode = True
-
-
-class set_grad_enabled(_GradModeContext):
-    """Turn graph recording on or off, as ``torch.set_grad_enabled``: at once when called
-    (``set_grad_enabled(False)`` alone switches it off), until the end of a ``with`` block,
-    or for the calls of a decorated function only.
-
-    Example:
-        >>> with set_grad_enabled(is_training):
-        ...     loss = model(x)
-    """
-
-    def __init__(self, mode: bool) -> None:
-        self._mode = bool(mode)
-        self.prev = _GradMode.enabled
-        _GradMode.enabled = self._mode
-
-    def __enter__(self) -> None:
-        pass  # the mode was set by __init__, and ``prev`` recorded before it
-
-    def __call__(self, func: Callable) -> Callable:
-        _GradMode.enabled = self.prev  # as a decorator, the mode applies inside calls only
-        return super().__call__(func)
-
-    def _recreate_cm(self) -> set_grad_enabled:
-        return set_grad_enabled(self._mode)
-
-
-# Counts down, so the newest node has the smallest seq and a min-heap pops it first.
-_next_seq = itertools.count(0, -1).__next__
-
-# A graph node is the tuple (op, arrays, kwargs, parents, saved, seq, exact), built by
-# ``ops.apply`` for every recorded operation. A tuple, not an object, because building it is
-# on the hot path of every op. ``parents`` lists (position, tensor, version) for each input
-# that needs a gradient, ``saved`` lists (tensor, version) for the other tensor inputs: a
-# version is the tensor's in-place counter at recording time, so a tensor modified in place
-# after being used is caught at backward (as torch does). ``seq`` is the creation order: a
-# node is always made after the nodes of its inputs, so visiting tensors newest first is a
-# topological order (seq counts down: the newest node has the smallest). ``exact`` says the
-# VJPs' results already have their inputs' shapes (an elementwise op without broadcasting),
-# so backward skips the shape comparison.
-# After a backward without retain_graph the tensor's node is replaced by FREED.
-FREED = (None, None, None, (), (), 1, True)  # seq 1: never a real node's
-
-
-class Node:
-    """A read-only view of a graph node, as ``Tensor.grad_fn`` returns it (for display)."""
-
-    __slots__ = ("_node",)
-
-    def __init__(self, node: tuple) -> None:
-        self._node = node
-
-    op = property(lambda self: self._node[0])
-    arrays = property(lambda self: self._node[1])
-    kwargs = property(lambda self: self._node[2])
-    parents = property(lambda self: self._node[3])
-
-    def name(self) -> str:
-        op = self._node[0]
-        return "FreedBackward" if op is None else _node_name(self._node)
-
-    def __repr__(self) -> str:
-        return f"<{self.name()}>"
-
-
-def _node_name(node: tuple) -> str:
-    op = node[0]
-    return "a freed node" if op is None else f"{op.name.title().replace('_', '')}Backward"
-
-
-def passthrough(g: np.ndarray, out: np.ndarray, *inputs: object, **kwargs: object) -> np.ndarray:
-    """The VJP of an input that passes the gradient on unchanged (add, the first input of sub,
-    expand, clone); the engine recognises it and skips the call."""
-    return g
 
 
 def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -193,34 +52,34 @@ def _topological_order(roots: Sequence[Tensor]) -> list[tuple[int, Tensor]]:
     found: dict[int, tuple[int, Tensor]] = {}
     stack = [r for r in roots if r._node is not None]
     for r in stack:
-        found[id(r)] = (r._node[5], r)
+        found[id(r)] = (r._node.seq, r)
     pop, push = stack.pop, stack.append
     while stack:
         node = pop()._node
         if node is FREED:
             raise RuntimeError(_FREED_MESSAGE)
-        for _, x, _ in node[3]:
+        for _, x, _ in node.parents:
             xn = x._node
             if xn is not None:
                 key = id(x)
                 if key not in found:
-                    found[key] = (xn[5], x)
+                    found[key] = (xn.seq, x)
                     push(x)
     return sorted(found.values())
 
 
-def _version_error(x: Tensor, node: tuple, expected: int) -> RuntimeError:
+def _version_error(x: Tensor, node: Node, expected: int) -> RuntimeError:
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an "
-        f"inplace operation: a tensor of shape {x.shape} used by {_node_name(node)} is at "
+        f"inplace operation: a tensor of shape {x.shape} used by {node.name()} is at "
         f"version {x._version}; expected version {expected} instead."
     )
 
 
-def _check_saved(t: Tensor, node: tuple) -> None:
+def _check_saved(t: Tensor, node: Node) -> None:
     if t._version:  # the output itself (some VJPs read it) was modified in place
         raise _version_error(t, node, 0)
-    for x, v in node[4]:
+    for x, v in node.saved:
         if x._version != v:
             raise _version_error(x, node, v)
 
@@ -255,7 +114,7 @@ def _run(
         if node is not None:
             if node is FREED:
                 raise RuntimeError(_FREED_MESSAGE)
-            heappush(heap, (node[5], r))
+            heappush(heap, (node.seq, r))
     found: dict[int, np.ndarray] = {}
     pop, get, push = grads.pop, grads.get, heappush
     ndarray, asarray, freed = np.ndarray, np.asarray, FREED
@@ -308,9 +167,9 @@ def _run(
                         nxt = x
                     else:
                         if nxt is not None:
-                            push(heap, (nxt._node[5], nxt))
+                            push(heap, (nxt._node.seq, nxt))
                             nxt = None
-                        push(heap, (xn[5], x))
+                        push(heap, (xn.seq, x))
             else:
                 grads[x] = prev + gx  # a new array: pending gradients are never modified
         if not retain_graph:

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from gdlab.autograd.engine import grad
+from gdlab.autograd.grad_mode import no_grad
 from gdlab.random import get_generator
 
 __all__ = ["GradcheckError", "gradcheck", "gradcheck_direction", "numerical_grad"]
@@ -73,8 +75,6 @@ def numerical_grad(
 
 
 def _analytic(f: Callable[..., Any], inputs: Sequence[Any]) -> list[np.ndarray | None]:
-    from gdlab.autograd.engine import grad
-
     Tensor = _tensor_cls()
     out = f(*inputs)
     if not isinstance(out, Tensor):
@@ -144,8 +144,6 @@ def _checked_inputs(inputs: Any, name: str) -> tuple[tuple, list[int]]:
 
 def _detached(f: Callable[..., Any], inputs: Sequence[Any], positions: list[int]) -> Callable:
     """f as a function of the checked inputs' arrays, evaluated without recording a graph."""
-    from gdlab.autograd.engine import no_grad
-
     Tensor = _tensor_cls()
 
     def g(*arrays: Any) -> Any:

@@ -1,13 +1,13 @@
-"""The shared base of :mod:`gdlab.sklearn`'s MLP estimators: parameters, validation, model
-and optimizer set-up, and the stochastic / L-BFGS fitting loops (trained by
-:class:`gdlab.train.Trainer`).
+"""The shared base of :mod:`gdlab.sklearn`'s MLP estimators: parameters and their
+validation, input checks, the network's set-up and its fitted attributes.
 
-``MLPClassifier`` and ``MLPRegressor`` themselves (target encoding, prediction, scoring) stay
-in :mod:`gdlab.sklearn`, their public home.
+``MLPClassifier`` and ``MLPRegressor`` themselves (targets, prediction, scoring) stay in
+:mod:`gdlab.sklearn`, their public home; the loops are in :mod:`gdlab.estimators._loop`.
 """
 
 from __future__ import annotations
 
+import sys
 import warnings
 from typing import Any
 
@@ -15,34 +15,22 @@ import numpy as np
 
 import gdlab
 from gdlab import optim
-from gdlab.data import DataLoader, TensorDataset
+from gdlab.creation import from_numpy
+from gdlab.estimators._api import (
+    HAVE_SKLEARN,
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    available_if,
+    check_classification_targets,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+from gdlab.estimators._loop import fit_lbfgs, fit_stochastic
 from gdlab.estimators._mlp import ACTIVATIONS as _ACTIVATIONS
-from gdlab.estimators._mlp import DenseNet as _MLP
-from gdlab.estimators._mlp import PenalizedLoss as _Loss
-from gdlab.estimators._mlp import SklearnSchedule as _SklearnSchedule
-from gdlab.train.trainer import Trainer
-
-try:  # scikit-learn is an extra: use its base classes and validation when it is there
-    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.utils.metaestimators import available_if
-    from sklearn.utils.multiclass import check_classification_targets
-    from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
-
-    HAVE_SKLEARN = True
-except ImportError:  # pragma: no cover - exercised only without the extra
-    HAVE_SKLEARN = False
-    from gdlab.estimators._compat import (  # type: ignore[assignment]
-        BaseEstimator,
-        ClassifierMixin,
-        ConvergenceWarning,
-        RegressorMixin,
-        available_if,
-        check_classification_targets,
-        check_is_fitted,
-        column_or_1d,
-        validate_data,
-    )
+from gdlab.estimators._mlp import DenseNet, glorot_arrays
+from gdlab.nn.parameter import Parameter
 
 __all__ = [
     "HAVE_SKLEARN",
@@ -78,9 +66,31 @@ def _not_lbfgs(self: Any) -> bool:
     return True
 
 
-class _BaseMLP(BaseEstimator):
-    _loss_kind = "squared"
+def _dense(X: Any) -> Any:
+    """A SciPy sparse matrix or array as a dense ndarray (gdlab's tensors are dense); a
+    sparse input can only exist when SciPy is already imported."""
+    sparse = sys.modules.get("scipy.sparse")
+    if sparse is not None and sparse.issparse(X):
+        return X.toarray()
+    return X
 
+
+def _sample_weight(sample_weight: Any, n: int) -> np.ndarray | None:
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.ndim == 0:
+        return np.full(n, float(w))
+    if w.shape != (n,):
+        raise ValueError(f"sample_weight.shape == {w.shape}, expected {(n,)}!")
+    if not np.isfinite(w).all():
+        raise ValueError("Input sample_weight contains NaN or infinity.")
+    if not w.any():
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    return w
+
+
+class _BaseMLP(BaseEstimator):
     def __init__(
         self,
         hidden_layer_sizes: Any = (100,),
@@ -164,6 +174,8 @@ class _BaseMLP(BaseEstimator):
             )
         if self.max_iter < 1:
             raise ValueError(f"max_iter must be > 0, got {self.max_iter}.")
+        if self.max_fun < 1:
+            raise ValueError(f"max_fun must be > 0, got {self.max_fun}.")
         if self.learning_rate_init <= 0:
             raise ValueError(f"learning_rate_init must be > 0, got {self.learning_rate_init}.")
 
@@ -173,38 +185,93 @@ class _BaseMLP(BaseEstimator):
             sizes = [sizes]
         return [int(s) for s in sizes]
 
-    def _rng(self) -> np.random.Generator:
+    def _rng(self) -> Any:
+        """The random source of one fit call, as scikit-learn's ``check_random_state``: an int
+        seeds a new ``RandomState`` per call (so initial weights, validation split and shuffles
+        are scikit-learn's own draws), a ``RandomState`` or ``Generator`` is used and advanced,
+        None draws a fresh seed from the OS (the global NumPy state is never touched)."""
         rs = self.random_state
-        if rs is None:
-            return np.random.default_rng()
-        if isinstance(rs, np.random.RandomState):
-            return np.random.default_rng(rs.randint(np.iinfo(np.int32).max))
-        if isinstance(rs, np.random.Generator):
+        if isinstance(rs, np.random.RandomState | np.random.Generator):
             return rs
-        return np.random.default_rng(int(rs))
+        return np.random.RandomState(None if rs is None else int(rs))
+
+    def _batch_size(self, n: int) -> int:
+        if self.batch_size == "auto":
+            return min(200, n)
+        if not 1 <= self.batch_size <= n:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than sample size. It is going "
+                "to be clipped",
+                stacklevel=4,
+            )
+        return int(np.clip(self.batch_size, 1, n))
 
     # ------------------------------------------------------------------ model pieces
-    def _initialize(self, n_features: int, n_outputs: int, dtype: Any) -> None:
-        self._random = self._rng()
+    def _initialize(self, n_features: int, n_outputs: int, dtype: Any, rng: Any) -> None:
+        """A new network and scikit-learn's fitted state for a first call to fit."""
+        self.n_iter_, self.t_ = 0, 0
         self.n_outputs_ = n_outputs
         self.n_layers_ = len(self._hidden_sizes()) + 2
         self.out_activation_ = self._out_activation()
         sizes = [n_features, *self._hidden_sizes(), n_outputs]
-        logistic_out = self.out_activation_ == "logistic"
-        self._model = _MLP(sizes, self.activation, logistic_out, dtype, self._random)
-        self._optimizer = self._make_optimizer()
+        coefs, intercepts = glorot_arrays(sizes, self.activation, dtype, rng)
+        self._model = DenseNet(coefs, intercepts, self.activation)
+        self._optimizer = None
+        self._best_flat = self._model.flat.copy()
+        self._publish()
+        if self._solver_name() == "lbfgs":
+            return
         self.loss_curve_: list[float] = []
-        self.n_iter_, self.t_ = 0, 0
         self._no_improvement_count = 0
-        self.best_loss_ = np.inf
         if self.early_stopping:
-            self.validation_scores_: list[float] = []
-            self.best_validation_score_ = -np.inf
-            self.best_loss_ = None
+            self.validation_scores_: list[float] | None = []
+            self.best_validation_score_: float | None = -np.inf
+            self.best_loss_: float | None = None
+        else:
+            self.best_loss_ = np.inf
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+
+    def _adopt_coefs(self) -> None:
+        """Train from ``coefs_`` / ``intercepts_`` as they are now: the arrays fit left there
+        (the live weights), or arrays the user assigned (scikit-learn lets users set them)."""
+        arrays = [*self.coefs_, *self.intercepts_]
+        model = getattr(self, "_model", None)
+        params = [] if model is None else [*model.weights(), *model.biases()]
+        shapes = [np.shape(a) for a in arrays]
+        if model is None or shapes != [p.data.shape for p in params]:
+            dtype = np.result_type(*arrays) if all(np.ndim(a) for a in arrays) else np.float64
+            dtype = dtype if dtype in (np.float32, np.float64) else np.float64
+            n = len(self.coefs_)
+            copies = [np.array(a, dtype=dtype) for a in arrays]
+            self._model = DenseNet(copies[:n], copies[n:], self.activation)
+            self._optimizer = None
+        else:
+            for p, a in zip(params, arrays, strict=True):
+                if a is not p.data:
+                    np.copyto(p.data, a, casting="same_kind")
+            model.activation = self.activation
+        best = getattr(self, "_best_flat", None)
+        if best is None or best.shape != self._model.flat.shape:
+            self._best_flat = self._model.flat.copy()
+        self._publish()
+
+    def _publish(self) -> None:
+        """``coefs_`` / ``intercepts_`` are lists of the network's own arrays (live)."""
+        self.coefs_ = [w.data for w in self._model.weights()]
+        self.intercepts_ = [b.data for b in self._model.biases()]
 
     def _make_optimizer(self) -> Any:
-        params = list(self._model.parameters())
+        """The solver; a named element-wise one steps on the network's single flat parameter
+        (one update for all layers, the same numbers as per tensor); a class given as
+        ``solver`` gets the layers' tensors, as its rule may not be element-wise."""
         name = self._solver_name()
+        if name:
+            flat = Parameter(self._model.flat)
+            flat.grad = self._model.flat_grad
+            params = [flat]
+        else:
+            params = list(self._model.parameters())
         if name == "sgd":
             nesterov = bool(self.nesterovs_momentum and self.momentum > 0)
             return optim.SGD(
@@ -217,142 +284,84 @@ class _BaseMLP(BaseEstimator):
                 betas=(self.beta_1, self.beta_2),
                 eps=self.epsilon,
             )
-        if name == "lbfgs":
-            return optim.LBFGS(
-                params,
-                lr=1,
-                max_iter=self.max_iter,
-                max_eval=self.max_fun,
-                tolerance_grad=self.tol,
-                tolerance_change=0.0,
-                history_size=10,
-                line_search_fn="strong_wolfe",
-            )
         cls = _SOLVERS[name] if name else self.solver
         return cls(params, lr=self.learning_rate_init)
 
-    @property
-    def coefs_(self) -> list[np.ndarray]:
-        check_is_fitted(self, "n_outputs_")
-        return [w.data for w in self._model.weights()]
+    def _relink_optimizer(self) -> None:
+        """A flat solver's parameter is the network's ``flat`` array itself; an unpickled
+        estimator (joblib stores arrays apart) gets that link back, its state kept."""
+        if not self._solver_name():
+            return
+        (flat,) = [p for group in self._optimizer.param_groups for p in group["params"]]
+        if flat.data is not self._model.flat:
+            flat.data = self._model.flat
+        if flat.grad is not self._model.flat_grad:
+            flat.grad = self._model.flat_grad
 
-    @property
-    def intercepts_(self) -> list[np.ndarray]:
-        check_is_fitted(self, "n_outputs_")
-        return [getattr(self._model, f"b{i}").data for i in range(self._model.n_layers)]
-
-    def _forward(self, X: np.ndarray) -> np.ndarray:
+    def _logits(self, X: np.ndarray) -> np.ndarray:
+        dtype = self.coefs_[0].dtype
         with gdlab.no_grad():
-            return self._model(gdlab.Tensor(X.astype(self._dtype, copy=False))).data
+            return self._model(from_numpy(np.asarray(X, dtype=dtype))).data
 
     # ------------------------------------------------------------------ fitting
-    def _fit(self, X: Any, y: Any, incremental: bool) -> _BaseMLP:
+    def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool) -> _BaseMLP:
         self._validate_params_values()
-        first = not (incremental or self.warm_start) or not hasattr(self, "_model")
-        regression = isinstance(self, RegressorMixin)
+        first = not hasattr(self, "coefs_") or not (self.warm_start or incremental)
         X, y = validate_data(
             self,
-            X,
+            _dense(X),
             y,
             reset=first,
             dtype=(np.float64, np.float32),
-            multi_output=regression,
-            y_numeric=regression,
+            multi_output=True,
+            y_numeric=isinstance(self, RegressorMixin),
         )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)  # DataConversionWarning, as scikit-learn
-        target = self._encode_targets(y, first)
+        target = self._encode_targets(y, incremental)
+        weight = _sample_weight(sample_weight, len(X))
+        rng = self._rng()
         if first:
-            self._dtype = X.dtype
-            self._initialize(X.shape[1], target.shape[1], X.dtype)
-        target = target.astype(self._dtype)
-        if self._solver_name() == "lbfgs":
-            if incremental:
-                raise AttributeError("partial_fit is not available for solver 'lbfgs'")
-            return self._fit_lbfgs(X, target)
-        return self._fit_stochastic(X, target, incremental)
-
-    def _batch_size(self, n: int) -> int:
-        if self.batch_size == "auto":
-            return min(200, n)
-        if not 1 <= self.batch_size <= n:
-            warnings.warn(
-                "Got `batch_size` less than 1 or larger than sample size. It is going "
-                "to be clipped",
-                stacklevel=3,
-            )
-        return int(np.clip(self.batch_size, 1, n))
-
-    def _fit_stochastic(self, X: np.ndarray, target: np.ndarray, incremental: bool) -> _BaseMLP:
-        X_val = y_val = None
-        if self.early_stopping and not incremental:
-            idx = self._random.permutation(len(X))
-            n_val = max(1, int(round(self.validation_fraction * len(X))))
-            if n_val >= len(X):
-                raise ValueError(
-                    f"With n_samples={len(X)}, validation_fraction={self.validation_fraction}, "
-                    "the resulting train set will be empty. Adjust validation_fraction or "
-                    "set early_stopping=False."
-                )
-            X_val, y_val = X[idx[:n_val]], target[idx[:n_val]]
-            X, target = X[idx[n_val:]], target[idx[n_val:]]
-        seed = int(self._random.integers(2**31))
-        batch_size = self._batch_size(len(X))
-        shuffle = bool(self.shuffle)
-        dataset = TensorDataset(X, target)
-        loader = DataLoader(dataset, batch_size, shuffle=shuffle, seed=seed if shuffle else None)
-        self._samples_before, self._converged = 0, False
-        schedule = _SklearnSchedule(self, X_val, y_val, incremental)
-        loss = _Loss(self._loss_kind, self._model, self.alpha)
-        trainer = Trainer(self._model, loss, self._optimizer, loader, callbacks=[schedule])
-        with np.errstate(over="ignore"):
-            trainer.fit(1 if incremental else self.max_iter)
-        if self.early_stopping and not incremental and getattr(self, "_best_state", None):
-            self._model.load_state_dict(self._best_state)
-        if not incremental and not self._converged and self.n_iter_ >= self.max_iter:
-            warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
-                "optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=3,
+            self._initialize(X.shape[1], target.shape[1], X.dtype, rng)
+        else:
+            self._adopt_coefs()
+        dtype = self.coefs_[0].dtype
+        X, target = X.astype(dtype, copy=False), target.astype(dtype)
+        weight = None if weight is None else weight.astype(dtype)
+        with np.errstate(over="ignore", invalid="ignore"):  # the check below reports it
+            if self._solver_name() == "lbfgs":
+                fit_lbfgs(self, X, target, weight)
+            else:
+                if not incremental or getattr(self, "_optimizer", None) is None:
+                    self._optimizer = self._make_optimizer()
+                self._relink_optimizer()
+                fit_stochastic(self, X, target, weight, incremental, rng)
+        self._publish()
+        if not all(np.isfinite(p.data).all() for p in self._model.parameters()):
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may"
+                " contain large values and need to be preprocessed."
             )
         return self
 
-    def _fit_lbfgs(self, X: np.ndarray, target: np.ndarray) -> _BaseMLP:
-        loss_fn = _Loss(self._loss_kind, self._model, self.alpha)
-        loader = DataLoader(TensorDataset(X, target), batch_size=None)
-        trainer = Trainer(self._model, loss_fn, self._optimizer, loader)
-        trainer.fit(1)
-        state = self._optimizer.state[next(iter(self._model.parameters()))]
-        self.n_iter_ = int(state.get("n_iter", 1))
-        with gdlab.no_grad():
-            self.loss_ = float(loss_fn(self._model(gdlab.Tensor(X)), gdlab.Tensor(target)).item())
-        self.loss_curve_ = [self.loss_]
-        self.best_loss_ = self.loss_
-        if self.n_iter_ >= self.max_iter:
-            warnings.warn(
-                f"lbfgs failed to converge after {self.n_iter_} iteration(s) (max_iter="
-                f"{self.max_iter}). Increase the number of iterations to improve the convergence.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        return self
-
-    def fit(self, X: Any, y: Any) -> _BaseMLP:
-        """Fit the model to data X (n_samples, n_features) and targets y."""
-        return self._fit(X, y, incremental=False)
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> _BaseMLP:
+        """Fit the model to data X (n_samples, n_features) and targets y, optionally
+        weighting each sample's loss by ``sample_weight``."""
+        return self._fit(X, y, sample_weight, incremental=False)
 
     @available_if(_not_lbfgs)
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> _BaseMLP:
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> _BaseMLP:
         """One epoch over (X, y), keeping the weights and optimizer state between calls."""
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, sample_weight, incremental=True)
 
     def _raw_predict(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "n_outputs_")
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
-        return self._forward(X)
+        X = validate_data(self, _dense(X), reset=False, dtype=(np.float64, np.float32))
+        return self._logits(X)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
+        if HAVE_SKLEARN:
+            tags.input_tags.sparse = True
         return tags

@@ -1,4 +1,5 @@
-"""The network, loss and stopping rules behind :mod:`gdlab.sklearn`'s MLP estimators."""
+"""The network behind :mod:`gdlab.sklearn`'s MLP estimators: dense layers stored as
+scikit-learn stores them (``coefs_[i]`` of shape (in, out), ``intercepts_[i]``)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,8 @@ import numpy as np
 import gdlab
 from gdlab.nn.module import Module
 from gdlab.nn.parameter import Parameter
-from gdlab.train.callbacks import Callback
 
-__all__ = ["ACTIVATIONS", "DenseNet", "PenalizedLoss", "SklearnSchedule"]
+__all__ = ["ACTIVATIONS", "DenseNet", "glorot_arrays"]
 
 ACTIVATIONS = {
     "identity": lambda x: x,
@@ -21,32 +21,74 @@ ACTIVATIONS = {
 }
 
 
+def glorot_arrays(
+    sizes: list[int], activation: str, dtype: Any, rng: Any
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Glorot-uniform weights and intercepts, drawn layer by layer in scikit-learn's order
+    (``_init_coef``): bound √(6 / (fan_in + fan_out)), factor 2 instead of 6 when the hidden
+    activation is logistic (every layer, the output layer included, as scikit-learn)."""
+    coefs, intercepts = [], []
+    factor = 2.0 if activation == "logistic" else 6.0
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
+        bound = np.sqrt(factor / (fan_in + fan_out))
+        coefs.append(rng.uniform(-bound, bound, (fan_in, fan_out)).astype(dtype, copy=False))
+        intercepts.append(rng.uniform(-bound, bound, fan_out).astype(dtype, copy=False))
+    return coefs, intercepts
+
+
 class DenseNet(Module):
-    """Dense layers with weights stored (in, out), as scikit-learn's ``coefs_``."""
+    """Dense layers ``x @ W{i} + b{i}`` with a hidden activation; the output is the logits.
+
+    Every parameter is a view into one flat array ``flat`` (weights first, then intercepts)
+    and its ``.grad`` a view into ``flat_grad``, where backward accumulates in place: an
+    element-wise optimizer then updates all layers in one call on ``flat`` (its result is
+    the same as per tensor), and the L2 penalty is one operation on the weights' slice.
+    The arrays passed in are copied into ``flat``.
+    """
 
     def __init__(
-        self,
-        sizes: list[int],
-        activation: str,
-        out_logistic: bool,
-        dtype: Any,
-        rng: np.random.Generator,
+        self, coefs: list[np.ndarray], intercepts: list[np.ndarray], activation: str
     ) -> None:
         super().__init__()
         self.activation = activation
-        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-            # Glorot uniform, factor 2 for logistic units (scikit-learn's _init_coef)
-            factor = (
-                2.0 if activation == "logistic" or (out_logistic and i == len(sizes) - 2) else 6.0
-            )
-            bound = np.sqrt(factor / (fan_in + fan_out))
-            setattr(
-                self,
-                f"W{i}",
-                Parameter(rng.uniform(-bound, bound, (fan_in, fan_out)).astype(dtype)),
-            )
-            setattr(self, f"b{i}", Parameter(rng.uniform(-bound, bound, fan_out).astype(dtype)))
-        self.n_layers = len(sizes) - 1
+        self.n_layers = len(coefs)
+        self.shapes = [np.shape(w) for w in coefs] + [np.shape(b) for b in intercepts]
+        self.n_weight_entries = sum(int(np.prod(s)) for s in self.shapes[: self.n_layers])
+        dtype = np.result_type(coefs[0])
+        total = sum(int(np.prod(s)) for s in self.shapes)
+        self.flat = np.empty(total, dtype=dtype)
+        self.flat_grad = np.zeros(total, dtype=dtype)
+        for view, value in zip(self._views(self.flat), [*coefs, *intercepts], strict=True):
+            view[...] = value
+        self._link()
+
+    def _views(self, flat: np.ndarray) -> list[np.ndarray]:
+        views, start = [], 0
+        for shape in self.shapes:
+            size = int(np.prod(shape))
+            views.append(flat[start : start + size].reshape(shape))
+            start += size
+        return views
+
+    def _link(self) -> None:
+        names = [f"W{i}" for i in range(self.n_layers)] + [f"b{i}" for i in range(self.n_layers)]
+        for name, view in zip(names, self._views(self.flat), strict=True):
+            setattr(self, name, Parameter(view))
+        self._link_grads()
+
+    def _link_grads(self) -> None:
+        params = [*self.weights(), *self.biases()]
+        self._grad_views = list(zip(params, self._views(self.flat_grad), strict=True))
+        for param, grad in self._grad_views:
+            param.grad = grad
+
+    def __setstate__(self, state: dict) -> None:
+        """Pickling copies views apart: make the parameters views of ``flat`` again."""
+        self.__dict__.update(state)
+        params = [*self.weights(), *self.biases()]
+        for param, view in zip(params, self._views(self.flat), strict=True):
+            param.data = view
+        self._link_grads()
 
     def forward(self, x: Any) -> Any:
         act = ACTIVATIONS[self.activation]
@@ -59,78 +101,22 @@ class DenseNet(Module):
     def weights(self) -> list[Parameter]:
         return [getattr(self, f"W{i}") for i in range(self.n_layers)]
 
+    def biases(self) -> list[Parameter]:
+        return [getattr(self, f"b{i}") for i in range(self.n_layers)]
 
-class PenalizedLoss:
-    """Data loss + (alpha / 2)·Σ‖W‖² / n, computed on the output logits."""
+    def zero_flat_grad(self) -> None:
+        """Zero every gradient in place (they stay views of ``flat_grad``)."""
+        self.flat_grad.fill(0)
+        for param, grad in self._grad_views:
+            if param.grad is not grad:  # e.g. an optimizer's zero_grad() set it to None
+                param.grad = grad
 
-    def __init__(self, kind: str, model: DenseNet, alpha: float) -> None:
-        self.kind, self.model, self.alpha = kind, model, alpha
-
-    def __call__(self, out: Any, target: Any) -> Any:
-        n = out.shape[0]
-        if self.kind == "squared":
-            loss = ((out - target) ** 2).mean() * 0.5
-        elif self.kind == "binary":  # stable: softplus(z) − y·z = −[y log σ(z) + (1−y) log(1−σ(z))]
-            loss = (gdlab.softplus(out) - target * out).mean()
-        else:
-            loss = -(gdlab.log_softmax(out, dim=1) * target).sum() / n
-        if self.alpha:
-            loss = loss + (0.5 * self.alpha / n) * sum((w * w).sum() for w in self.model.weights())
-        return loss
-
-
-class SklearnSchedule(Callback):
-    """scikit-learn's stopping rules (tol, n_iter_no_change, early_stopping) and SGD's
-    'invscaling' / 'adaptive' learning rates, as a training callback."""
-
-    def __init__(self, est: Any, X_val: Any, y_val: Any, incremental: bool) -> None:
-        self.est, self.X_val, self.y_val, self.incremental = est, X_val, y_val, incremental
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        est = self.est
-        est.n_iter_ += 1
-        est.t_ += self.trainer.samples_seen - est._samples_before
-        est._samples_before = self.trainer.samples_seen
-        if est._solver_name() == "sgd" and est.learning_rate == "invscaling":
-            lr = est.learning_rate_init / (est.t_ + 1) ** est.power_t
-            for g in self.trainer.optimizer.param_groups:
-                g["lr"] = lr
-        est.loss_ = float((logs or {})["loss"])
-        est.loss_curve_.append(est.loss_)
-        if est.early_stopping and self.X_val is not None:
-            score = est._score_raw(self.X_val, self.y_val)
-            est.validation_scores_.append(score)
-            if score < est.best_validation_score_ + est.tol:
-                est._no_improvement_count += 1
-            else:
-                est._no_improvement_count = 0
-            if score > est.best_validation_score_:
-                est.best_validation_score_ = score
-                est._best_state = est._model.state_dict()
-        else:
-            if est.best_loss_ is None:  # early_stopping estimator trained by partial_fit
-                est.best_loss_ = np.inf
-            if est.loss_ > est.best_loss_ - est.tol:
-                est._no_improvement_count += 1
-            else:
-                est._no_improvement_count = 0
-            est.best_loss_ = min(est.best_loss_, est.loss_)
-        if est._no_improvement_count > est.n_iter_no_change:
-            if not self._lower_lr():
-                est._converged = True
-                self.trainer.stop_training = True
-            else:
-                est._no_improvement_count = 0
-        if self.incremental:
-            self.trainer.stop_training = True
-
-    def _lower_lr(self) -> bool:
-        est = self.est
-        if est._solver_name() != "sgd" or est.learning_rate != "adaptive":
-            return False
-        groups = self.trainer.optimizer.param_groups
-        if groups[0]["lr"] <= 1e-6:
-            return False
-        for g in groups:
-            g["lr"] = g["lr"] / 5.0
-        return True
+    def add_penalty(self, alpha: float, sw_sum: float) -> float:
+        """Add alpha·W / Σw to the weights' gradients; return (alpha / 2)·Σ‖W‖² / Σw."""
+        if not alpha:
+            return 0.0
+        w = self.flat[: self.n_weight_entries]
+        g = self.flat_grad[: self.n_weight_entries]
+        c = alpha / sw_sum
+        g += c * w
+        return 0.5 * c * float(w @ w)

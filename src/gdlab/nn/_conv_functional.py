@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 
 from gdlab.ops import conv, pool
+from gdlab.ops.dispatch import apply
 from gdlab.ops.linalg import matmul
-from gdlab.ops.registry import apply
 from gdlab.ops.shape import reshape
 from gdlab.tensor import Tensor
 
@@ -94,7 +94,9 @@ def conv2d(
     pads = _conv_padding(padding, kernel, dilation, stride, _name)
     _check_conv(x, weight, bias, groups, kernel, pads, dilation, _name)
     args = (x, weight) if bias is None else (x, weight, bias)
-    out = apply(conv.CONV2D, *args, stride=stride, padding=pads, dilation=dilation, groups=groups)
+    out = apply(
+        conv.CONV2D, *args, stride=stride, padding=pads, dilation=dilation, groups=groups, ws={}
+    )
     return _unbatch(out, squeeze)
 
 

@@ -30,7 +30,7 @@ from gdlab.nn._pointwise_loss import (
 )
 from gdlab.ops import nn_ops
 from gdlab.ops import reduce as R
-from gdlab.ops.registry import apply
+from gdlab.ops.dispatch import apply
 from gdlab.ops.shape import permute, reshape
 from gdlab.tensor import Tensor
 

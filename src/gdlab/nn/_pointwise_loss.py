@@ -25,7 +25,7 @@ from gdlab.nn._loss_common import (
 from gdlab.ops import elementwise as E
 from gdlab.ops import nn_ops
 from gdlab.ops import reduce as R
-from gdlab.ops.registry import apply
+from gdlab.ops.dispatch import apply
 from gdlab.tensor import Tensor
 
 __all__ = [

@@ -37,7 +37,7 @@ from gdlab.nn._loss_functional import (
 from gdlab.ops import elementwise as E
 from gdlab.ops import nn_ops
 from gdlab.ops import reduce as R
-from gdlab.ops.registry import apply
+from gdlab.ops.dispatch import apply
 from gdlab.ops.shape import pad as _constant_pad
 from gdlab.ops.shape import reshape
 from gdlab.random import get_generator

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.autograd.engine import no_grad
+from gdlab.autograd.grad_mode import no_grad
 from gdlab.random import get_generator
 from gdlab.tensor import Tensor
 

@@ -13,7 +13,7 @@ from gdlab.nn import init
 from gdlab.nn.module import Module
 from gdlab.nn.parameter import Parameter
 from gdlab.ops import nn_ops
-from gdlab.ops.registry import apply
+from gdlab.ops.dispatch import apply
 from gdlab.tensor import Tensor
 
 __all__ = ["Dropout", "Embedding", "Linear", "empty_parameter"]

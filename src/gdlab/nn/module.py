@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gdlab.autograd.engine import no_grad
+from gdlab.autograd.grad_mode import no_grad
 from gdlab.dtypes import resolve_dtype
 from gdlab.nn.parameter import Parameter
 from gdlab.tensor import Tensor

@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.autograd.engine import is_grad_enabled
+from gdlab.autograd.grad_mode import is_grad_enabled
 from gdlab.nn import functional as F
 from gdlab.nn import init
 from gdlab.nn.layers import empty_parameter
 from gdlab.nn.module import Module
-from gdlab.ops.registry import apply
+from gdlab.ops.dispatch import apply
 from gdlab.ops.rnn_ops import GRU_SCAN, LSTM_SCAN, RNN_SCAN
 from gdlab.ops.shape import cat, reshape, stack, transpose
 from gdlab.tensor import Tensor

@@ -4,11 +4,14 @@ matrix product; the backward pass is two more products and a col2im over kernel 
 Layout: ``x`` (N, C, H, W), ``w`` (O, C/groups, kh, kw), ``b`` (O,), as torch. ``padding`` is
 (top, bottom, left, right) so that 'same' padding with an even kernel can be asymmetric.
 Conv1d is this op with H = 1 (``gdlab.nn.functional.conv1d``).
+
+``ws`` is an optional dict the caller makes per call (as the recurrences' and the fused
+cross-entropy's): the forward leaves its im2col columns there, so the weight VJP reuses them
+instead of redoing the im2col. It lives in the graph node and is freed with the graph;
+without it the VJP recomputes the columns.
 """
 
 from __future__ import annotations
-
-from collections import OrderedDict
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -75,36 +78,18 @@ def _im2col(x, w, stride, padding, dilation, groups) -> np.ndarray:
     return win.reshape(groups, (c // groups) * kh * kw, n * oh * ow)
 
 
-# A few recent (x, w) -> columns, so the weight VJP reuses the forward's im2col instead of
-# redoing it. Bounded: at most _CACHE_SIZE column arrays are kept alive.
-_CACHE: OrderedDict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
-_CACHE_SIZE = 4
-
-
-def _columns(x, w, stride, padding, dilation, groups, fresh: bool = False) -> np.ndarray:
-    """The forward always recomputes (``fresh``: inputs may have changed in place since);
-    the weight VJP, called on the forward's very arrays, reuses them."""
-    key = (id(x), id(w), stride, padding, dilation, groups)
-    hit = _CACHE.get(key)
-    if not fresh and hit is not None and hit[0] is x and hit[1] is w:
-        return hit[2]
-    cols = _im2col(x, w, stride, padding, dilation, groups)
-    _CACHE[key] = (x, w, cols)
-    if len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
-    return cols
-
-
-def _conv2d(x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1):
+def _conv2d(x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1, ws=None):
     n, _, _, _, oh, ow = _geometry(x, w, stride, padding, dilation)
     o = w.shape[0]
-    cols = _columns(x, w, stride, padding, dilation, groups, fresh=True)
+    cols = _im2col(x, w, stride, padding, dilation, groups)
     wmat = w.reshape(groups, o // groups, -1)
     out = np.matmul(wmat, cols)  # (G, O/G, N·OH·OW)
     out = out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
     out = np.ascontiguousarray(out)
     if b is not None:
         out += b.reshape(1, o, 1, 1)
+    if ws is not None:  # for the weight VJP of this very output (see the module docstring)
+        ws.update(out=out, cols=cols)
     return out
 
 
@@ -115,7 +100,7 @@ def _grad_matrix(g: np.ndarray, groups: int) -> np.ndarray:
 
 
 def _conv2d_vjp_x(
-    g, out, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1
+    g, out, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1, ws=None
 ):
     n, c, kh, kw, oh, ow = _geometry(x, w, stride, padding, dilation)
     t, bt, l, r = padding
@@ -157,9 +142,12 @@ def _col2im_stride1(g, w, groups, dims, padded_hw, dilation) -> np.ndarray:
 
 
 def _conv2d_vjp_w(
-    g, out, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1
+    g, out, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1, ws=None
 ):
-    cols = _columns(x, w, stride, padding, dilation, groups)
+    if ws is not None and ws.get("out") is out:
+        cols = ws["cols"]
+    else:  # no workspace for this output: a pure function of the inputs
+        cols = _im2col(x, w, stride, padding, dilation, groups)
     gw = np.empty(w.shape, dtype=np.result_type(g, cols))
     # written straight into a (G, O/G, K) view of a fresh array: the leaf keeps it, no copy
     np.matmul(
@@ -172,16 +160,4 @@ def _conv2d_vjp_b(g, out, x, w, b=None, **kwargs):
     return g.sum(axis=(0, 2, 3))
 
 
-def _sample_conv2d(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
-    return [
-        (((2, 2, 5, 4), (3, 2, 3, 2), (3,)), {}),
-        (
-            ((1, 4, 6, 5), (4, 2, 2, 3)),
-            {"stride": (2, 1), "padding": (1, 0, 2, 1), "dilation": (1, 2), "groups": 2},
-        ),
-    ]
-
-
-CONV2D = defop(
-    "conv2d", _conv2d, _conv2d_vjp_x, _conv2d_vjp_w, _conv2d_vjp_b, sample=_sample_conv2d
-)
+CONV2D = defop("conv2d", _conv2d, _conv2d_vjp_x, _conv2d_vjp_w, _conv2d_vjp_b)

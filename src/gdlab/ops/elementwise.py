@@ -12,16 +12,9 @@ from typing import Any
 import numpy as np
 
 from gdlab.dtypes import get_default_dtype, is_floating
-from gdlab.ops.registry import (
-    apply,
-    apply_binary,
-    apply_unary,
-    as_floating,
-    defop,
-    passthrough,
-    promote,
-    scalar_array,
-)
+from gdlab.ops.constants import CONSTANTS
+from gdlab.ops.dispatch import apply, apply_unary, as_floating, binary, promote
+from gdlab.ops.registry import defop, passthrough
 from gdlab.tensor import Tensor
 
 __all__ = [
@@ -49,25 +42,11 @@ __all__ = [
 ]
 
 
-# torch's type promotion lives with apply (registry), where the binary fast path needs it.
+# torch's type promotion lives with apply (dispatch), where the binary fast path needs it.
 _operands = promote
 _floating = as_floating
-
-
-class _ByDtype(dict):
-    """A number as a read-only 0-d array of each dtype, made on first use: NumPy is faster
-    with it than with a Python scalar, and computes the same (NEP 50 casts to the dtype)."""
-
-    def __init__(self, value: int) -> None:
-        super().__init__()
-        self.value = value
-
-    def __missing__(self, dtype: np.dtype) -> np.ndarray:
-        arr = self[dtype] = scalar_array(self.value, dtype)
-        return arr
-
-
-_ZERO, _ONE, _TWO = _ByDtype(0), _ByDtype(1), _ByDtype(2)
+# 0-d arrays per dtype: NumPy is faster with them than with Python scalars (ops.constants)
+_ZERO, _ONE, _TWO = CONSTANTS.zero, CONSTANTS.one, CONSTANTS.two
 
 
 def stable_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -86,7 +65,6 @@ DIV = defop(
     np.true_divide,
     lambda g, out, a, b: g / b,
     lambda g, out, a, b: -g * out / b,
-    domain=(0.5, 2.0),
 )
 NEG = defop("neg", np.negative, lambda g, out, x: -g)
 
@@ -109,29 +87,30 @@ def _pow_exponent_vjp(g: np.ndarray, out: np.ndarray, x: Any, p: np.ndarray) -> 
     return np.where((x == 0) & (p >= 0), 0, gp)
 
 
-POW = defop("pow", np.power, _pow_base_vjp, _pow_exponent_vjp, domain=(0.5, 2.0))
+POW = defop("pow", np.power, _pow_base_vjp, _pow_exponent_vjp)
+_add, _sub, _mul, _div, _pow = (binary(op) for op in (ADD, SUB, MUL, DIV, POW))
 
 
 def add(a: Any, b: Any, alpha: float = 1) -> Tensor:
     """a + alpha·b, broadcasting as NumPy (and torch) do."""
-    return apply_binary(ADD, a, b if alpha == 1 else mul(b, alpha))
+    return _add(a, b if alpha == 1 else mul(b, alpha))
 
 
 def sub(a: Any, b: Any, alpha: float = 1) -> Tensor:
     """a − alpha·b, broadcasting as NumPy (and torch) do."""
-    return apply_binary(SUB, a, b if alpha == 1 else mul(b, alpha))
+    return _sub(a, b if alpha == 1 else mul(b, alpha))
 
 
 def mul(a: Any, b: Any) -> Tensor:
     """a · b elementwise; d/da = b, d/db = a."""
-    return apply_binary(MUL, a, b)
+    return _mul(a, b)
 
 
 def div(a: Any, b: Any) -> Tensor:
     """a / b elementwise (true division: integers give the default float); d/db = −a/b²."""
     if _kind(a) != "f" and _kind(b) != "f":  # true division of integers: default float
         a, b = _default_float_operand(a), _default_float_operand(b)
-    return apply_binary(DIV, a, b)
+    return _div(a, b)
 
 
 def _default_float_operand(x: Any) -> Any:
@@ -147,20 +126,18 @@ def neg(x: Tensor) -> Tensor:
 
 def pow(x: Any, exponent: Any) -> Tensor:  # noqa: A001 - torch's name
     """x ** exponent; the exponent may be a number or a tensor."""
-    return apply_binary(POW, x, exponent)
+    return _pow(x, exponent)
 
 
 # ------------------------------------------------------------------------- unary functions
 EXP = defop("exp", np.exp, lambda g, out, x: g * out)
-LOG = defop("log", np.log, lambda g, out, x: g / x, domain=(0.1, 10.0))
-SQRT = defop("sqrt", np.sqrt, lambda g, out, x: g / (_TWO[out.dtype] * out), domain=(0.1, 10.0))
+LOG = defop("log", np.log, lambda g, out, x: g / x)
+SQRT = defop("sqrt", np.sqrt, lambda g, out, x: g / (_TWO[out.dtype] * out))
 ABS = defop("abs", np.abs, lambda g, out, x: g * np.sign(x))
 SIN = defop("sin", np.sin, lambda g, out, x: g * np.cos(x))
 COS = defop("cos", np.cos, lambda g, out, x: -g * np.sin(x))
 TANH = defop("tanh", np.tanh, lambda g, out, x: g * (_ONE[out.dtype] - out * out))
-SIGMOID = defop(
-    "sigmoid", stable_sigmoid, lambda g, out, x: g * out * (_ONE[out.dtype] - out), domain=(-8, 8)
-)
+SIGMOID = defop("sigmoid", stable_sigmoid, lambda g, out, x: g * out * (_ONE[out.dtype] - out))
 RELU = defop(
     "relu",
     lambda x: np.maximum(x, _ZERO[x.dtype]),
@@ -182,11 +159,6 @@ SOFTPLUS = defop(
     "softplus",
     _softplus,
     _softplus_vjp,
-    domain=(-3.0, 3.0),
-    sample=lambda rng, shape: [
-        ((shape,), {"beta": 1.0, "threshold": 20.0}),
-        ((shape,), {"beta": 2.0, "threshold": 3.0}),  # some inputs on the linear side
-    ],
 )
 
 
@@ -203,11 +175,6 @@ CLAMP = defop(
     "clamp",
     lambda x, min=None, max=None: np.clip(x, min, max),  # noqa: A006
     _clamp_vjp,
-    sample=lambda rng, shape: [
-        ((shape,), {"min": -1.0, "max": 1.0}),
-        ((shape,), {"min": 0.5, "max": None}),
-        ((shape,), {"min": None, "max": -0.5}),
-    ],
 )
 
 
@@ -224,21 +191,17 @@ def _pick_vjp(first: bool, larger: bool):
 
 MAXIMUM = defop("maximum", np.maximum, _pick_vjp(True, True), _pick_vjp(False, True))
 MINIMUM = defop("minimum", np.minimum, _pick_vjp(True, False), _pick_vjp(False, False))
+_maximum, _minimum = binary(MAXIMUM), binary(MINIMUM)
 WHERE = defop(
     "where",
     lambda a, b, condition: np.where(condition, a, b),
     lambda g, out, a, b, condition: np.where(condition, g, 0),
     lambda g, out, a, b, condition: np.where(condition, 0, g),
-    sample=lambda rng, shape: [
-        ((shape, shape[1:]), {"condition": rng.random(shape) > 0.5}),
-        ((shape[1:], shape), {"condition": rng.random(shape[-1:]) > 0.5}),
-    ],
 )
 CAST = defop(
     "to",
     lambda x, dtype: x.astype(dtype),
     lambda g, out, x, dtype: g.astype(x.dtype),
-    sample_kwargs={"dtype": np.dtype(np.float64)},  # float32 would swamp finite differences
 )
 
 
@@ -301,12 +264,12 @@ def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tens
 
 def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise max(a, b); the winner gets the gradient, ties split it in half (torch)."""
-    return apply_binary(MAXIMUM, a, b)
+    return _maximum(a, b)
 
 
 def minimum(a: Any, b: Any) -> Tensor:
     """Elementwise min(a, b); the winner gets the gradient, ties split it in half (torch)."""
-    return apply_binary(MINIMUM, a, b)
+    return _minimum(a, b)
 
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002 - torch's name

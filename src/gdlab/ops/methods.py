@@ -1,44 +1,77 @@
 """The Tensor methods that mirror ``gdlab.*`` functions: ``x.exp()`` is ``gdlab.exp(x)``.
 
-One table, so a function and its method can never drift apart.
+One table (``METHODS``), bound onto ``Tensor`` by ``install`` when ``gdlab.ops`` is imported,
+so a function and its method can never drift apart. ``Tensor`` declares every name here as a
+typed stub (gdlab/tensor.py), for readers and type checkers. ``+``, ``-`` and ``*`` are the
+operators of hand-written models, so they are ``dispatch.binary`` closures of their op.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["install"]
+import numpy as np
+
+from gdlab.dtypes import resolve_dtype
+from gdlab.ops import elementwise as e
+from gdlab.ops import linalg, reduce, shape
+from gdlab.ops.dispatch import binary
+from gdlab.tensor import Tensor
+
+__all__ = ["METHODS", "install"]
 
 
-def _view(x: Any, *shape: Any) -> Any:
-    from gdlab.ops.shape import reshape
+def _reflected(fn: Callable[[Any, Any], Tensor]) -> Callable[[Tensor, Any], Tensor]:
+    def method(a: Tensor, b: Any) -> Tensor:
+        return fn(b, a)
 
-    return reshape(x, *shape)
+    method.__name__ = method.__qualname__ = f"r{fn.__name__}"
+    return method
 
 
-def install(cls: type) -> None:
-    from gdlab.ops import elementwise as e
-    from gdlab.ops import linalg, reduce, shape
+METHODS: dict[str, Any] = {
+    # operators
+    "__add__": binary(e.ADD), "__radd__": _reflected(e.add),
+    "__sub__": binary(e.SUB), "__rsub__": _reflected(e.sub),
+    "__mul__": binary(e.MUL), "__rmul__": _reflected(e.mul),
+    "__truediv__": e.div, "__rtruediv__": _reflected(e.div),
+    "__pow__": e.pow, "__rpow__": _reflected(e.pow),
+    "__matmul__": linalg.matmul, "__rmatmul__": _reflected(linalg.matmul),
+    "__neg__": e.neg, "__pos__": lambda x: x, "__abs__": e.abs, "__getitem__": shape.getitem,
+    # elementwise
+    "add": e.add, "sub": e.sub, "mul": e.mul, "div": e.div, "neg": e.neg, "pow": e.pow,
+    "exp": e.exp, "log": e.log, "sqrt": e.sqrt, "abs": e.abs, "sin": e.sin, "cos": e.cos,
+    "tanh": e.tanh, "sigmoid": e.sigmoid, "relu": e.relu, "softplus": e.softplus,
+    "clamp": e.clamp, "clip": e.clamp, "maximum": e.maximum, "minimum": e.minimum,
+    "where": lambda x, condition, other: e.where(condition, x, other),
+    # dtype conversions (``to`` returns the tensor itself when it has the dtype, as torch)
+    "to": lambda x, dtype: e.to_dtype(x, resolve_dtype(dtype)),
+    "float": lambda x: e.to_dtype(x, np.dtype(np.float32)),
+    "double": lambda x: e.to_dtype(x, np.dtype(np.float64)),
+    "long": lambda x: e.to_dtype(x, np.dtype(np.int64)),
+    "int": lambda x: e.to_dtype(x, np.dtype(np.int32)),
+    "bool": lambda x: e.to_dtype(x, np.dtype(np.bool_)),
+    # reductions
+    "sum": reduce.sum, "mean": reduce.mean, "amax": reduce.amax, "amin": reduce.amin,
+    "max": reduce.max, "min": reduce.min, "argmax": reduce.argmax, "argmin": reduce.argmin,
+    "var": reduce.var, "std": reduce.std, "logsumexp": reduce.logsumexp,
+    "softmax": reduce.softmax, "log_softmax": reduce.log_softmax,
+    # shape
+    "T": property(lambda x: shape.permute(x, tuple(range(x.ndim - 1, -1, -1)))),
+    "mT": property(lambda x: shape.transpose(x, -2, -1)),
+    "reshape": shape.reshape, "view": shape.reshape, "permute": shape.permute,
+    "transpose": shape.transpose, "unsqueeze": shape.unsqueeze, "squeeze": shape.squeeze,
+    "flatten": shape.flatten, "expand": shape.expand, "gather": shape.gather,
+    "split": shape.split, "chunk": shape.chunk, "clone": shape.clone,
+    "contiguous": shape.clone, "matmul": linalg.matmul,
+    "expand_as": lambda x, other: shape.expand(x, other.shape),
+    "reshape_as": lambda x, other: shape.reshape(x, other.shape),
+    "view_as": lambda x, other: shape.reshape(x, other.shape),
+}  # fmt: skip
 
-    table = {
-        "exp": e.exp, "log": e.log, "sqrt": e.sqrt, "abs": e.abs, "sin": e.sin, "cos": e.cos,
-        "tanh": e.tanh, "sigmoid": e.sigmoid, "relu": e.relu, "clamp": e.clamp,
-        "clip": e.clamp, "pow": e.pow, "maximum": e.maximum, "minimum": e.minimum,
-        "add": e.add, "sub": e.sub, "mul": e.mul, "div": e.div, "neg": e.neg,
-        "softplus": e.softplus,
-        "where": lambda x, condition, other: e.where(condition, x, other),
-        "sum": reduce.sum, "mean": reduce.mean, "amax": reduce.amax, "amin": reduce.amin,
-        "max": reduce.max, "min": reduce.min, "argmax": reduce.argmax, "argmin": reduce.argmin,
-        "var": reduce.var, "std": reduce.std, "logsumexp": reduce.logsumexp,
-        "softmax": reduce.softmax, "log_softmax": reduce.log_softmax,
-        "reshape": shape.reshape, "view": _view, "permute": shape.permute,
-        "transpose": shape.transpose, "unsqueeze": shape.unsqueeze, "squeeze": shape.squeeze,
-        "flatten": shape.flatten, "expand": shape.expand, "gather": shape.gather,
-        "split": shape.split, "chunk": shape.chunk, "clone": shape.clone,
-        "contiguous": shape.clone, "matmul": linalg.matmul,
-        "expand_as": lambda x, other: shape.expand(x, other.shape),
-        "reshape_as": lambda x, other: shape.reshape(x, other.shape),
-        "view_as": lambda x, other: shape.reshape(x, other.shape),
-    }  # fmt: skip
-    for name, fn in table.items():
+
+def install(cls: type = Tensor) -> None:
+    """Bind every entry of ``METHODS`` onto ``cls``."""
+    for name, fn in METHODS.items():
         setattr(cls, name, fn)

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from gdlab.ops.constants import CONSTANTS
 from gdlab.ops.registry import defop
 
 __all__ = [
@@ -56,18 +57,7 @@ def _linear_vjp_b(g, out, x, w, b=None):
     return (g if g.ndim == 2 else _rows(g, w.shape[0])).sum(axis=0)
 
 
-def _sample_linear(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
-    n, k, m = (tuple(shape) + (2, 3, 4))[:3]
-    return [
-        (((n, k), (m, k), (m,)), {}),
-        (((2, n, k), (m, k), (m,)), {}),
-        (((k,), (m, k)), {}),
-    ]
-
-
-LINEAR = defop(
-    "linear", _linear, _linear_vjp_x, _linear_vjp_w, _linear_vjp_b, sample=_sample_linear
-)
+LINEAR = defop("linear", _linear, _linear_vjp_x, _linear_vjp_w, _linear_vjp_b)
 
 
 # ------------------------------------------------------------------------- activations
@@ -105,12 +95,11 @@ def _gelu_vjp(g, out, x, approximate="none"):
     return g * (cdf + x * pdf)
 
 
-GELU = defop("gelu", _gelu, _gelu_vjp, domain=(-3.0, 3.0), sample_kwargs={"approximate": "tanh"})
+GELU = defop("gelu", _gelu, _gelu_vjp)
 LEAKY_RELU = defop(
     "leaky_relu",
     lambda x, negative_slope=0.01: np.where(x > 0, x, x * negative_slope),
     lambda g, out, x, negative_slope=0.01: np.where(x > 0, g, g * negative_slope),
-    sample_kwargs={"negative_slope": 0.2},
 )
 
 
@@ -122,14 +111,12 @@ ELU = defop(
     "elu",
     _elu,
     lambda g, out, x, alpha=1.0: np.where(x > 0, g, g * (out + alpha)),
-    sample_kwargs={"alpha": 0.7},
 )
 HARDTANH = defop(
     "hardtanh",
     lambda x, min_val=-1.0, max_val=1.0: np.clip(x, min_val, max_val),
     # torch passes no gradient on the boundary itself (unlike clamp)
     lambda g, out, x, min_val=-1.0, max_val=1.0: g * ((x > min_val) & (x < max_val)),
-    sample_kwargs={"min_val": -1.0, "max_val": 1.0},
 )
 
 
@@ -166,18 +153,10 @@ def _cross_entropy_vjp(g, out, z, q, denom=None):
     return grad * _row_scale(g, denom)
 
 
-def _sample_cross_entropy(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
-    n, c = (tuple(shape) + (3, 4))[:2]
-    q = rng.uniform(0, 1, (n, c))
-    onehot = np.eye(c)[rng.integers(0, c, n)]
-    return [(((n, c),), {"q": q}), (((n, c),), {"q": onehot, "denom": float(n)})]
-
-
 CROSS_ENTROPY = defop(
     "cross_entropy",
     _cross_entropy,
     _cross_entropy_vjp,
-    sample=_sample_cross_entropy,
 )
 
 
@@ -187,33 +166,17 @@ def _cross_entropy_vjp_q(g, out, z, q, denom=None):
     return -_log_softmax_rows(z) * _row_scale(g, denom)
 
 
-def _sample_soft_cross_entropy(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
-    n, c = (tuple(shape) + (3, 4))[:2]
-    return [(((n, c), (n, c)), {}), (((n, c), (n, c)), {"denom": float(n)})]
-
-
 # the same loss with the target as a second, differentiable input
 SOFT_CROSS_ENTROPY = defop(
     "soft_cross_entropy",
     _cross_entropy,
     _cross_entropy_vjp,
     _cross_entropy_vjp_q,
-    sample=_sample_soft_cross_entropy,
 )
 
 # class indices, no weights, smoothing or ignored targets (the common case): the loss of row i
 # is log Σ_c e^(z_ic − m_i) − (z_it − m_i), a gather instead of a one-hot product
-_ARANGE: dict[int, np.ndarray] = {}
-
-
-def _arange(n: int) -> np.ndarray:
-    rows = _ARANGE.get(n)
-    if rows is None:
-        rows = np.arange(n)
-        rows.flags.writeable = False
-        if len(_ARANGE) < 64:  # a handful of batch sizes per program
-            _ARANGE[n] = rows
-    return rows
+_arange = CONSTANTS.arange  # read-only row indices, shared (ops.constants)
 
 
 def _cross_entropy_index(
@@ -249,17 +212,10 @@ def _cross_entropy_index_vjp(g, out, z, target, denom=None, ws=None):
     return p
 
 
-def _sample_cross_entropy_index(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
-    n, c = (tuple(shape) + (3, 4))[:2]
-    t = rng.integers(0, c, n)
-    return [(((n, c),), {"target": t}), (((n, c),), {"target": t, "denom": float(n)})]
-
-
 CROSS_ENTROPY_INDEX = defop(
     "cross_entropy_index",
     _cross_entropy_index,
     _cross_entropy_index_vjp,
-    sample=_sample_cross_entropy_index,
 )
 
 _BCE_EPS = 1e-12  # torch's binary_cross_entropy_backward clamps the denominator here
@@ -281,9 +237,7 @@ def _bce_vjp_y(g, out, x, y):
         return g * (np.maximum(np.log1p(-x), -100.0) - np.maximum(np.log(x), -100.0))
 
 
-BINARY_CROSS_ENTROPY = defop(
-    "binary_cross_entropy", _bce, _bce_vjp_x, _bce_vjp_y, domain=(0.1, 0.9)
-)
+BINARY_CROSS_ENTROPY = defop("binary_cross_entropy", _bce, _bce_vjp_x, _bce_vjp_y)
 
 
 # ------------------------------------------------------------------------- embedding
@@ -299,17 +253,10 @@ def _embedding_vjp(g, out, weight, indices, padding_idx=None, scale_grad_by_freq
     return gw
 
 
-def _sample_embedding(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
-    idx = rng.integers(0, 4, (2, 3))
-    # padding_idx is left out: its zero gradient is torch's convention, not the derivative
-    return [(((4, 3),), {"indices": idx}), (((5, 2),), {"indices": idx[:, :2]})]
-
-
 EMBEDDING = defop(
     "embedding",
     lambda weight, indices, padding_idx=None, scale_grad_by_freq=False: weight[indices],
     _embedding_vjp,
-    sample=_sample_embedding,
 )
 
 
@@ -338,14 +285,4 @@ def _mode_pad_vjp(g, out, x, widths, mode):
     return g
 
 
-def _sample_mode_pad(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
-    two_d = ((0, 0), (0, 0), (1, 2), (2, 1))
-    return [
-        (((2, 3, 4),), {"widths": ((0, 0), (0, 0), (2, 3)), "mode": "reflect"}),
-        (((1, 2, 3, 3),), {"widths": two_d, "mode": "replicate"}),
-        (((2, 2, 3, 4),), {"widths": two_d, "mode": "circular"}),
-        (((2, 3, 3),), {"widths": ((0, 0), (0, 0), (3, 3)), "mode": "circular"}),
-    ]
-
-
-MODE_PAD = defop("mode_pad", _mode_pad, _mode_pad_vjp, sample=_sample_mode_pad)
+MODE_PAD = defop("mode_pad", _mode_pad, _mode_pad_vjp)

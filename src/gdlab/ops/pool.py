@@ -92,16 +92,7 @@ def max_pool2d_indices(x, out, kernel, stride, padding, dilation, out_hw) -> np.
     return idx
 
 
-def _sample_pool(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
-    return [
-        (((2, 2, 4, 5),), {"kernel": (2, 2), "stride": (2, 2), "padding": (0, 0, 0, 0),
-                           "dilation": (1, 1), "out_hw": (2, 2)}),
-        (((1, 1, 5, 5),), {"kernel": (3, 2), "stride": (2, 1), "padding": (1, 1, 0, 1),
-                           "dilation": (1, 2), "out_hw": (3, 4)}),
-    ]  # fmt: skip
-
-
-MAX_POOL2D = defop("max_pool2d", _max_pool2d, _max_pool2d_vjp, sample=_sample_pool)
+MAX_POOL2D = defop("max_pool2d", _max_pool2d, _max_pool2d_vjp)
 
 
 def _avg_pool2d(x, kernel, stride, padding, dilation, out_hw, divisor=None):
@@ -123,10 +114,4 @@ def _avg_pool2d_vjp(g, out, x, kernel, stride, padding, dilation, out_hw, diviso
     return gxp[:, :, t : t + x.shape[2], l : l + x.shape[3]]
 
 
-def _sample_avg_pool(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
-    cases = _sample_pool(rng, shape)
-    divisor = rng.uniform(1.0, 4.0, (3, 4))
-    return [cases[0], (cases[1][0], {**cases[1][1], "divisor": divisor})]
-
-
-AVG_POOL2D = defop("avg_pool2d", _avg_pool2d, _avg_pool2d_vjp, sample=_sample_avg_pool)
+AVG_POOL2D = defop("avg_pool2d", _avg_pool2d, _avg_pool2d_vjp)

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.ops.registry import apply, defop
+from gdlab.ops.dispatch import apply
+from gdlab.ops.registry import defop
 from gdlab.tensor import Tensor
 
 __all__ = [
@@ -81,47 +82,15 @@ def _count(shape: tuple[int, ...], dim: tuple[int, ...] | None) -> int:
     return int(np.prod([shape[d] for d in dim]))
 
 
-def _sample_dims(rng: np.random.Generator, shape: tuple[int, ...]) -> list[dict]:
-    """dim=None, one random axis and (for 2-D and up) two axes; keepdim both ways."""
-    cases = [{"dim": None, "keepdim": False}]
-    if shape:
-        axis = int(rng.integers(len(shape)))
-        cases.append({"dim": (axis,), "keepdim": bool(rng.integers(2))})
-    if len(shape) >= 2:
-        axes = rng.choice(len(shape), size=2, replace=False)
-        cases.append({"dim": tuple(sorted(int(a) for a in axes)), "keepdim": True})
-    return cases
-
-
-def _sample_reduce(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
-    return [((shape,), kw) for kw in _sample_dims(rng, shape)]
-
-
-def _sample_var(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
-    cases = []
-    for kw in _sample_dims(rng, shape):
-        count = _count(shape, kw["dim"])
-        for correction in (0, 1) if count > 1 else (0,):
-            cases.append(((shape,), {**kw, "correction": correction}))
-    return cases
-
-
-def _sample_softmax(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
-    shape = shape or (3,)
-    return [((shape,), {"dim": int(rng.integers(len(shape)))})]
-
-
 SUM = defop(
     "sum",
     lambda x, dim, keepdim: x.sum(axis=dim, keepdims=keepdim),  # the method: no Python layer
     lambda g, out, x, dim, keepdim: expand_reduced(g, x.shape, dim, keepdim),
-    sample=_sample_reduce,
 )
 MEAN = defop(
     "mean",
     lambda x, dim, keepdim: x.mean(axis=dim, keepdims=keepdim),
     lambda g, out, x, dim, keepdim: expand_reduced(g, x.shape, dim, keepdim) / _count(x.shape, dim),
-    sample=_sample_reduce,
 )
 
 
@@ -136,13 +105,11 @@ AMAX = defop(
     "amax",
     lambda x, dim, keepdim: np.amax(x, axis=dim, keepdims=keepdim),
     _extreme_vjp,
-    sample=_sample_reduce,
 )
 AMIN = defop(
     "amin",
     lambda x, dim, keepdim: np.amin(x, axis=dim, keepdims=keepdim),
     _extreme_vjp,
-    sample=_sample_reduce,
 )
 
 
@@ -164,7 +131,6 @@ VAR = defop(
     "var",
     lambda x, dim, keepdim, correction: _var(x, dim, keepdim, correction),
     _var_vjp,
-    sample=_sample_var,
 )
 
 
@@ -182,7 +148,6 @@ LOGSUMEXP = defop(
         expand_reduced(g, x.shape, dim, keepdim)
         * np.exp(x - expand_reduced(out, x.shape, dim, keepdim))
     ),
-    sample=_sample_reduce,
 )
 
 
@@ -204,13 +169,11 @@ SOFTMAX = defop(
     "softmax",
     _softmax,
     lambda g, out, x, dim: out * (g - np.sum(g * out, axis=dim, keepdims=True)),
-    sample=_sample_softmax,
 )
 LOG_SOFTMAX = defop(
     "log_softmax",
     _log_softmax,
     lambda g, out, x, dim: g - np.exp(out) * np.sum(g, axis=dim, keepdims=True),
-    sample=_sample_softmax,
 )
 
 

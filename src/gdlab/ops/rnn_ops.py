@@ -279,44 +279,18 @@ def _shared_vjps(forward: Callable, backward: Callable, n_inputs: int) -> list[C
     ]
 
 
-def _sampler(gates: int, with_c: bool, extra: dict) -> Callable:
-    def sample(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
-        t_len, n, hid = (tuple(shape) + (3, 2, 2))[:3]
-        states = ((n, hid),) * (2 if with_c else 1)
-        full = ((t_len, n, gates * hid), *states, (gates * hid, hid), (gates * hid,))
-        return [
-            (full, dict(extra)),
-            (full[:-1], {**extra, "reverse": True}),  # no b_hh
-        ]
-
-    return sample
-
-
-def _sample_lstm(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
-    t_len, n, hid = (tuple(shape) + (3, 2, 2))[:3]
-    cases = _sampler(4, True, {})(rng, (t_len, n, hid))
-    hid, p = hid + 1, hid  # with a projection: h is P < H wide
-    projected = ((t_len, n, 4 * hid), (n, p), (n, hid), (4 * hid, p), (4 * hid,), (p, hid))
-    return [*cases, (projected, {"reverse": True})]
-
-
 RNN_SCAN = defop(
     "rnn_scan",
     _rnn,
     *_shared_vjps(_rnn, _rnn_backward, 4),
-    sample=_sampler(1, False, {"nonlinearity": "tanh"}),
 )
 LSTM_SCAN = defop(
     "lstm_scan",
     _lstm,
     *_shared_vjps(_lstm, _lstm_backward, 6),
-    domain=(-1.0, 1.0),
-    sample=_sample_lstm,
 )
 GRU_SCAN = defop(
     "gru_scan",
     _gru,
     *_shared_vjps(_gru, _gru_backward, 4),
-    domain=(-1.0, 1.0),
-    sample=_sampler(3, False, {}),
 )

@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from gdlab.ops.dispatch import apply
 from gdlab.ops.reduce import normalize_dims
-from gdlab.ops.registry import apply, defop, passthrough
+from gdlab.ops.registry import defop, passthrough
 from gdlab.tensor import Tensor, _index_data
 
 __all__ = [
@@ -42,84 +43,20 @@ def _shape_args(shape: tuple) -> tuple[int, ...]:
     return tuple(int(s) for s in shape)
 
 
-# ------------------------------------------------------------------------- test sampling
-# Each returns [(input_shapes, kwargs), ...] around a drawn shape (see ``Op.sample``).
-def _sample_reshape(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
-    return [((shape,), {"shape": (-1,)}), ((shape,), {"shape": (*shape[::-1], 1)})]
-
-
-def _sample_permute(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
-    return [((shape,), {"dims": tuple(int(d) for d in rng.permutation(len(shape)))})]
-
-
-def _sample_expand(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
-    small = tuple(1 if rng.integers(2) else n for n in shape)
-    return [((small,), {"shape": (2, *shape)}), ((shape,), {"shape": shape})]
-
-
-def _sample_getitem(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
-    """Basic (int, slice, None, Ellipsis) and advanced (int arrays with duplicates, bool
-    masks, arrays mixed with slices) indices."""
-    shape = shape if len(shape) >= 2 else (3, 4)
-    n0, n1 = shape[0], shape[1]
-    mask = rng.random(shape) > 0.5
-    indices = [
-        0,
-        -1,
-        (slice(None, None, 2), Ellipsis, None),
-        (Ellipsis, slice(1, None)),
-        np.array([0, n0 - 1, 0]),  # duplicates accumulate
-        (np.array([[0], [n0 - 1]]), np.array([n1 - 1, 0, n1 - 1])),  # broadcast index arrays
-        (slice(None), np.array([0, 0])),
-        mask,
-        (np.array([True] * (n0 - 1) + [False]), 0),
-    ]
-    return [((shape,), {"index": index}) for index in indices]
-
-
-def _sample_gather(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
-    shape = shape or (3,)
-    dim = int(rng.integers(len(shape)))
-    index_shape = tuple(int(rng.integers(1, n + 1)) for n in shape)
-    index_shape = (*index_shape[:dim], 4, *index_shape[dim + 1 :])  # more picks than values
-    index = rng.integers(0, shape[dim], size=index_shape)
-    return [((shape,), {"dim": dim, "index": index})]
-
-
-def _sample_cat(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
-    shape = shape or (2,)
-    dim = int(rng.integers(len(shape)))
-    shapes = tuple((*shape[:dim], k, *shape[dim + 1 :]) for k in (1, shape[dim], 2))
-    return [(shapes, {"dim": dim})]
-
-
-def _sample_stack(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
-    return [((shape,) * 3, {"dim": int(rng.integers(len(shape) + 1))})]
-
-
-def _sample_pad(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
-    shape = shape or (2,)
-    widths = [(int(rng.integers(3)), int(rng.integers(3))) for _ in shape]
-    return [((shape,), {"widths": widths, "value": 0.5})]
-
-
 RESHAPE = defop(
     "reshape",
     lambda x, shape: np.reshape(x, shape),
     lambda g, out, x, shape: np.reshape(g, x.shape),
-    sample=_sample_reshape,
 )
 PERMUTE = defop(
     "permute",
     lambda x, dims: np.transpose(x, dims),
     lambda g, out, x, dims: np.transpose(g, np.argsort(dims)),
-    sample=_sample_permute,
 )
 EXPAND = defop(
     "expand",
     lambda x, shape: np.broadcast_to(x, shape),
     passthrough,  # the engine sums the broadcast axes away
-    sample=_sample_expand,
 )
 CLONE = defop("clone", np.array, passthrough)
 
@@ -214,7 +151,7 @@ def _getitem_vjp(g, out, x, index):
     return gx
 
 
-GETITEM = defop("getitem", lambda x, index: x[index], _getitem_vjp, sample=_sample_getitem)
+GETITEM = defop("getitem", lambda x, index: x[index], _getitem_vjp)
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
@@ -247,7 +184,6 @@ GATHER = defop(
     "gather",
     lambda x, dim, index: np.take_along_axis(_leading_block(x, index.shape, dim), index, axis=dim),
     _gather_vjp,
-    sample=_sample_gather,
 )
 
 
@@ -283,13 +219,11 @@ CAT = defop(
     "cat",
     lambda *xs, dim: np.concatenate(xs, axis=dim),
     variadic=_cat_vjp,
-    sample=_sample_cat,
 )
 STACK = defop(
     "stack",
     lambda *xs, dim: np.stack(xs, axis=dim),
     variadic=lambda i, g, out, *xs, dim: np.take(g, i, axis=dim),
-    sample=_sample_stack,
 )
 
 
@@ -379,7 +313,6 @@ PAD = defop(
     lambda g, out, x, widths, value: g[
         tuple(slice(a, a + n) for (a, _), n in zip(widths, x.shape, strict=True))
     ],
-    sample=_sample_pad,
 )
 
 

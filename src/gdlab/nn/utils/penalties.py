@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.autograd.engine import no_grad
+from gdlab.autograd.grad_mode import no_grad
 from gdlab.ops import elementwise as E
 from gdlab.ops import reduce as R
 from gdlab.ops.shape import cat, reshape

@@ -1,0 +1,68 @@
+"""The graph node: what one recorded operation keeps for backward.
+
+Ops record a ``Node`` on their output tensor (``gdlab.ops.dispatch.record``); backward
+(``gdlab.autograd.engine``) reads it to send the output's gradient on to the inputs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from gdlab.ops.registry import Op
+    from gdlab.tensor import Tensor
+
+__all__ = ["FREED", "Edge", "Node", "Saved", "passthrough"]
+
+# An input that needs a gradient: (its position among the op's inputs, the tensor, the
+# tensor's in-place version when the node was recorded). Plain triples, not a NamedTuple:
+# one or two are built per op on the hot path, and the engine only ever unpacks them.
+Edge = tuple[int, "Tensor", int]
+# A tensor input that needs no gradient but whose values the VJPs read: (tensor, version).
+Saved = tuple["Tensor", int]
+
+
+class Node(NamedTuple):
+    """One recorded operation.
+
+    Attributes:
+        op: the primitive (its VJPs are ``op.vjps``); None once the node is freed.
+        arrays: the forward's positional inputs (arrays, or constants such as numbers).
+        kwargs: the forward's keyword arguments (shared and never mutated).
+        parents: an ``Edge`` for each input that needs a gradient.
+        saved: a ``Saved`` for each other tensor input: a tensor modified in place after
+            being used is caught at backward by its version, as torch does.
+        seq: the creation order (``STATE.next_seq``: counts down, so newest is smallest).
+        exact: the VJPs' results already have their inputs' shapes (an elementwise op
+            without broadcasting), so backward skips the shape comparison.
+    """
+
+    op: Op | None
+    arrays: tuple | None
+    kwargs: dict | None
+    parents: tuple[Edge, ...]
+    saved: tuple[Saved, ...]
+    seq: int
+    exact: bool
+
+    def name(self) -> str:
+        """``ExpBackward`` for the node of ``exp`` (torch's spelling, without its suffix)."""
+        if self.op is None:
+            return "FreedBackward"
+        return f"{self.op.name.title().replace('_', '')}Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+# After a backward without retain_graph, a tensor's node is replaced by FREED (seq 1 is
+# never a real node's): the saved arrays are dropped and a second backward raises.
+FREED = Node(None, None, None, (), (), 1, True)
+
+
+def passthrough(g: np.ndarray, out: np.ndarray, *inputs: Any, **kwargs: Any) -> np.ndarray:
+    """The VJP of an input that passes the gradient on unchanged (add, the first input of sub,
+    expand, clone); the engine recognises it and skips the call."""
+    return g

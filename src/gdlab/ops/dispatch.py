@@ -1,0 +1,247 @@
+"""Applying an op: run its forward on the inputs' arrays and, when a gradient is needed,
+record a graph node on the output.
+
+This is the hot path of every operation, so it has three entry points that share one
+recorder (``record``) and one output constructor (``gdlab.tensor.from_op``):
+
+- ``apply(op, *inputs, **kwargs)``: any op, any inputs (tensors or constants);
+- ``apply_unary(op, x)``: a one-input op without keyword arguments (exp, tanh, relu...);
+- ``binary(op)``: the function ``(a, b) -> op(a, b)`` of a two-input op without keyword
+  arguments (+ - * ** maximum...), with torch's type promotion (``promote``) and Python
+  numbers as cached 0-d arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from gdlab.autograd.node import Node
+from gdlab.autograd.state import STATE
+from gdlab.dtypes import get_default_dtype
+from gdlab.ops.constants import CONSTANTS
+from gdlab.ops.registry import Op
+from gdlab.tensor import Tensor, from_op
+
+__all__ = ["apply", "apply_unary", "as_floating", "binary", "promote", "record"]
+
+_NO_KWARGS: dict = {}  # shared by nodes of ops called without keyword arguments (never mutated)
+_new_node = tuple.__new__  # Node(...) runs a Python __new__; this is the same tuple, faster
+_SCALARS = CONSTANTS.scalars  # looked up inline: a hit costs one dict access
+
+
+def record(
+    op: Op, inputs: tuple, arrays: tuple, kwargs: dict = _NO_KWARGS, exact: bool = False
+) -> Node | None:
+    """The node of ``op`` applied to ``inputs`` (whose arrays are ``arrays``), or None when no
+    input needs a gradient. Call it only while grad mode is on (``STATE.grad_enabled``).
+
+    ``exact`` says every VJP's result already has its input's shape (see ``Node``).
+    """
+    n = len(inputs)
+    if n == 1:
+        x = inputs[0]
+        if not (isinstance(x, Tensor) and x.requires_grad):
+            return None
+        parents = ((0, x, x._version),)
+        saved = ()
+    elif n == 2:
+        a, b = inputs
+        ta = isinstance(a, Tensor)
+        tb = isinstance(b, Tensor)
+        if ta and a.requires_grad:
+            if tb and b.requires_grad:
+                parents = ((0, a, a._version), (1, b, b._version))
+                saved = ()
+            else:
+                parents = ((0, a, a._version),)
+                saved = ((b, b._version),) if tb else ()
+        elif tb and b.requires_grad:
+            parents = ((1, b, b._version),)
+            saved = ((a, a._version),) if ta else ()
+        else:
+            return None
+    else:
+        edges = []
+        kept = []
+        for i, x in enumerate(inputs):
+            if isinstance(x, Tensor):
+                if x.requires_grad:
+                    edges.append((i, x, x._version))
+                else:
+                    kept.append((x, x._version))
+        if not edges:
+            return None
+        parents = tuple(edges)
+        saved = tuple(kept)
+    return _new_node(Node, (op, arrays, kwargs, parents, saved, STATE.next_seq(), exact))
+
+
+def apply(op: Op, *inputs: object, **kwargs: object) -> Tensor:
+    """Run ``op`` on tensors or constants and, if a gradient is needed, record it."""
+    n = len(inputs)
+    if n == 2:
+        a, b = inputs
+        arrays = (a.data if isinstance(a, Tensor) else a, b.data if isinstance(b, Tensor) else b)
+    elif n == 1:
+        a = inputs[0]
+        arrays = (a.data,) if isinstance(a, Tensor) else inputs
+    else:
+        arrays = tuple([x.data if isinstance(x, Tensor) else x for x in inputs])
+    try:
+        data = op.forward(*arrays, **kwargs) if kwargs else op.forward(*arrays)
+    except ValueError as e:
+        raise ValueError(_describe(op, arrays, e)) from None
+    return from_op(data, record(op, inputs, arrays, kwargs) if STATE.grad_enabled else None)
+
+
+def apply_unary(op: Op, x: Any, floating: bool = False) -> Tensor:
+    """``apply`` for a one-input op without keyword arguments (exp, tanh, relu...). With
+    ``floating``, integer inputs first become the default float dtype, as torch's exp or
+    sin do. Elementwise: the gradient has the input's shape (an exact node)."""
+    if not isinstance(x, Tensor) or (floating and x.data.dtype.kind != "f"):
+        return apply(op, as_floating(x) if floating else x)
+    xd = x.data
+    data = op.forward(xd)
+    if x.requires_grad and STATE.grad_enabled:
+        return from_op(data, record(op, (x,), (xd,), _NO_KWARGS, True))
+    return from_op(data, None)
+
+
+def binary(op: Op) -> Callable[[Any, Any], Tensor]:
+    """``op(a, b)`` for a two-input op without keyword arguments (+ - * ** maximum...), with
+    torch's type promotion: the function ``gdlab.add`` and ``Tensor.__add__`` call.
+
+    Tensor with tensor of the same dtype, or a float tensor with a Python number, take a
+    straight-line path; the rest goes through ``promote`` and ``apply``. A Python number
+    beside a float tensor becomes a cached 0-d array of the tensor's dtype (``CONSTANTS``):
+    the value NumPy would compute with anyway (NEP 50 casts it to the array's dtype), but
+    NumPy takes a few hundred ns longer over a Python scalar operand, in the forward and
+    again in the VJP that multiplies by it. A closure per op, not ``apply_binary(op, a, b)``:
+    the operators of hand-written models run it with one Python call less.
+
+    Example:
+        >>> add = binary(ADD)
+        >>> add(x, 1.0)
+    """
+    forward = op.forward
+
+    def apply_op(a: Any, b: Any) -> Tensor:
+        ta = isinstance(a, Tensor)
+        tb = isinstance(b, Tensor)
+        if ta:
+            ad = a.data
+            if tb:
+                bd = b.data
+                fast = bd.dtype is ad.dtype
+            else:
+                kind = type(b)
+                if (kind is float or kind is int) and ad.dtype.kind == "f":
+                    bd = _SCALARS.get((b, ad.dtype))
+                    if bd is None:
+                        bd = CONSTANTS.scalar(b, ad.dtype)
+                    fast = True
+                else:
+                    bd = b
+                    fast = kind is int
+        elif tb:
+            bd = b.data
+            kind = type(a)
+            if (kind is float or kind is int) and bd.dtype.kind == "f":
+                ad = _SCALARS.get((a, bd.dtype))
+                if ad is None:
+                    ad = CONSTANTS.scalar(a, bd.dtype)
+                fast = True
+            else:
+                ad = a
+                fast = kind is int
+        else:
+            fast = False
+        if not fast:
+            return apply(op, *promote(a, b))
+        try:
+            data = forward(ad, bd)
+        except ValueError as e:
+            raise ValueError(_describe(op, (ad, bd), e)) from None
+        if STATE.grad_enabled and ((ta and a.requires_grad) or (tb and b.requires_grad)):
+            # exact: no broadcasting (a number, or equal shapes), so no unbroadcast at backward
+            exact = not (ta and tb) or ad.shape == bd.shape
+            return from_op(data, record(op, (a, b), (ad, bd), _NO_KWARGS, exact))
+        return from_op(data, None)
+
+    apply_op.__name__ = apply_op.__qualname__ = op.name
+    return apply_op
+
+
+# ------------------------------------------------------------------------- type promotion
+def _const(x: Any) -> Any:
+    """Tensors, arrays and Python scalars pass through (NumPy keeps a float32 tensor float32
+    with a Python scalar); NumPy scalars become Python scalars (torch treats them so); lists
+    become arrays of the default dtype."""
+    if isinstance(x, np.generic):  # before float: np.float64 is a float subclass
+        return x.item()
+    if isinstance(x, Tensor | int | float | np.ndarray):
+        return x
+    return Tensor(x).data
+
+
+def _as_float(x: Any, dtype: np.dtype) -> Any:
+    """An integer or bool operand as ``dtype`` (it cannot carry a gradient, so no node)."""
+    data = x.data if isinstance(x, Tensor) else x
+    return data.astype(dtype)
+
+
+def promote(a: Any, b: Any) -> tuple[Any, Any]:
+    """The two operands with torch's type promotion where it differs from NumPy's.
+
+    torch: an integer tensor with a float (tensor or Python scalar) becomes that float dtype
+    (the default dtype for a Python float), where NumPy would pick float64; floating dtypes
+    promote to the wider one (float32 + float64 -> float64, never a silent downcast).
+    """
+    if isinstance(a, Tensor):  # the common cases first: this runs for every + - * /
+        da = a.data.dtype
+        if isinstance(b, Tensor):
+            if b.data.dtype is da:
+                return a, b
+        elif type(b) is float:
+            if da.kind == "f":
+                return a, b
+        elif type(b) is int:
+            return a, b
+    a = _const(a)
+    b = _const(b)
+    da = a.data.dtype if isinstance(a, Tensor) else getattr(a, "dtype", None)
+    db = b.data.dtype if isinstance(b, Tensor) else getattr(b, "dtype", None)
+    if da is db:
+        return a, b
+    if da is None:  # a is a Python scalar
+        if isinstance(a, float) and db.kind != "f":
+            b = _as_float(b, get_default_dtype())
+        return a, b
+    if db is None:
+        if isinstance(b, float) and da.kind != "f":
+            a = _as_float(a, get_default_dtype())
+        return a, b
+    if da.kind == "f" and db.kind != "f":
+        b = _as_float(b, da)
+    elif db.kind == "f" and da.kind != "f":
+        a = _as_float(a, db)
+    return a, b
+
+
+def as_floating(x: Any) -> Any:
+    """Integer and bool tensors as the default float dtype, for exp, log, sin... (torch)."""
+    if isinstance(x, Tensor):
+        if x.data.dtype.kind == "f":
+            return x
+        return from_op(x.data.astype(get_default_dtype()), None)
+    return Tensor(x) if not isinstance(x, np.ndarray) else from_op(x, None)
+
+
+def _describe(op: Op, arrays: tuple, error: ValueError) -> str:
+    shapes = " and ".join(str(np.shape(a)) for a in arrays)
+    if "broadcast" in str(error):
+        return f"{op.name}: shapes {shapes} cannot be broadcast together"
+    return f"{op.name}: {error} (input shapes {shapes})"

@@ -1,0 +1,321 @@
+"""How the op-table tests sample each primitive's inputs: one row per op in ``SAMPLING``.
+
+A row gives the interval input values are drawn from (``domain``: away from poles and kinks),
+the keyword arguments for the default sampling (``kwargs``), or, for an op whose inputs must
+fit together (matmul, gather, cat...), ``cases(rng, shape)``, which returns a list of
+``(input_shapes, kwargs)`` built around a drawn ``shape``. By default the tests draw mutually
+broadcastable shapes, one per VJP. Adding an op to the table adds a row here
+(test_vjp_table.py checks that every op has one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+# One test case: the shapes of the positional inputs and the keyword arguments.
+Sample = tuple[tuple[tuple[int, ...], ...], dict]
+Sampler = Callable[[np.random.Generator, tuple[int, ...]], list[Sample]]
+
+
+class Sampling(NamedTuple):
+    """How to sample one op's inputs (see the module docstring)."""
+
+    domain: tuple[float, float] = (-2.0, 2.0)
+    kwargs: dict | None = None
+    cases: Sampler | None = None
+
+
+def _count(shape: tuple[int, ...], dim: tuple[int, ...] | None) -> int:
+    return int(np.prod(shape if dim is None else [shape[d] for d in dim]))
+
+
+# ------------------------------------------------------------------------- reduce
+def sample_dims(rng: np.random.Generator, shape: tuple[int, ...]) -> list[dict]:
+    """dim=None, one random axis and (for 2-D and up) two axes; keepdim both ways."""
+    cases = [{"dim": None, "keepdim": False}]
+    if shape:
+        axis = int(rng.integers(len(shape)))
+        cases.append({"dim": (axis,), "keepdim": bool(rng.integers(2))})
+    if len(shape) >= 2:
+        axes = rng.choice(len(shape), size=2, replace=False)
+        cases.append({"dim": tuple(sorted(int(a) for a in axes)), "keepdim": True})
+    return cases
+
+
+def sample_reduce(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    return [((shape,), kw) for kw in sample_dims(rng, shape)]
+
+
+def sample_var(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    cases = []
+    for kw in sample_dims(rng, shape):
+        count = _count(shape, kw["dim"])
+        for correction in (0, 1) if count > 1 else (0,):
+            cases.append(((shape,), {**kw, "correction": correction}))
+    return cases
+
+
+def sample_softmax(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    shape = shape or (3,)
+    return [((shape,), {"dim": int(rng.integers(len(shape)))})]
+
+
+# ------------------------------------------------------------------------- shape
+def sample_reshape(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    return [((shape,), {"shape": (-1,)}), ((shape,), {"shape": (*shape[::-1], 1)})]
+
+
+def sample_permute(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    return [((shape,), {"dims": tuple(int(d) for d in rng.permutation(len(shape)))})]
+
+
+def sample_expand(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    small = tuple(1 if rng.integers(2) else n for n in shape)
+    return [((small,), {"shape": (2, *shape)}), ((shape,), {"shape": shape})]
+
+
+def sample_getitem(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    """Basic (int, slice, None, Ellipsis) and advanced (int arrays with duplicates, bool
+    masks, arrays mixed with slices) indices."""
+    shape = shape if len(shape) >= 2 else (3, 4)
+    n0, n1 = shape[0], shape[1]
+    mask = rng.random(shape) > 0.5
+    indices = [
+        0,
+        -1,
+        (slice(None, None, 2), Ellipsis, None),
+        (Ellipsis, slice(1, None)),
+        np.array([0, n0 - 1, 0]),  # duplicates accumulate
+        (np.array([[0], [n0 - 1]]), np.array([n1 - 1, 0, n1 - 1])),  # broadcast index arrays
+        (slice(None), np.array([0, 0])),
+        mask,
+        (np.array([True] * (n0 - 1) + [False]), 0),
+    ]
+    return [((shape,), {"index": index}) for index in indices]
+
+
+def sample_gather(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    shape = shape or (3,)
+    dim = int(rng.integers(len(shape)))
+    index_shape = tuple(int(rng.integers(1, n + 1)) for n in shape)
+    index_shape = (*index_shape[:dim], 4, *index_shape[dim + 1 :])  # more picks than values
+    index = rng.integers(0, shape[dim], size=index_shape)
+    return [((shape,), {"dim": dim, "index": index})]
+
+
+def sample_cat(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    shape = shape or (2,)
+    dim = int(rng.integers(len(shape)))
+    shapes = tuple((*shape[:dim], k, *shape[dim + 1 :]) for k in (1, shape[dim], 2))
+    return [(shapes, {"dim": dim})]
+
+
+def sample_stack(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    return [((shape,) * 3, {"dim": int(rng.integers(len(shape) + 1))})]
+
+
+def sample_pad(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    shape = shape or (2,)
+    widths = [(int(rng.integers(3)), int(rng.integers(3))) for _ in shape]
+    return [((shape,), {"widths": widths, "value": 0.5})]
+
+
+# ------------------------------------------------------------------------- linalg
+def sample_matmul(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    """Vector and matrix cases, and leading dimensions that broadcast."""
+    m, k, n = (tuple(shape) + (2, 3, 4))[:3]
+    return [
+        (((k,), (k,)), {}),
+        (((m, k), (k,)), {}),
+        (((k,), (k, n)), {}),
+        (((m, k), (k, n)), {}),
+        (((2, 1, m, k), (3, k, n)), {}),
+        (((k,), (2, k, n)), {}),
+        (((2, m, k), (k,)), {}),
+    ]
+
+
+# ------------------------------------------------------------------------- conv
+def sample_conv2d(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    return [
+        (((2, 2, 5, 4), (3, 2, 3, 2), (3,)), {}),
+        (
+            ((1, 4, 6, 5), (4, 2, 2, 3)),
+            {"stride": (2, 1), "padding": (1, 0, 2, 1), "dilation": (1, 2), "groups": 2},
+        ),
+    ]
+
+
+# ------------------------------------------------------------------------- nn_ops
+def sample_linear(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    n, k, m = (tuple(shape) + (2, 3, 4))[:3]
+    return [
+        (((n, k), (m, k), (m,)), {}),
+        (((2, n, k), (m, k), (m,)), {}),
+        (((k,), (m, k)), {}),
+    ]
+
+
+def sample_cross_entropy(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    n, c = (tuple(shape) + (3, 4))[:2]
+    q = rng.uniform(0, 1, (n, c))
+    onehot = np.eye(c)[rng.integers(0, c, n)]
+    return [(((n, c),), {"q": q}), (((n, c),), {"q": onehot, "denom": float(n)})]
+
+
+def sample_soft_cross_entropy(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    n, c = (tuple(shape) + (3, 4))[:2]
+    return [(((n, c), (n, c)), {}), (((n, c), (n, c)), {"denom": float(n)})]
+
+
+def sample_cross_entropy_index(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    n, c = (tuple(shape) + (3, 4))[:2]
+    t = rng.integers(0, c, n)
+    return [(((n, c),), {"target": t}), (((n, c),), {"target": t, "denom": float(n)})]
+
+
+def sample_embedding(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    idx = rng.integers(0, 4, (2, 3))
+    # padding_idx is left out: its zero gradient is torch's convention, not the derivative
+    return [(((4, 3),), {"indices": idx}), (((5, 2),), {"indices": idx[:, :2]})]
+
+
+def sample_mode_pad(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    two_d = ((0, 0), (0, 0), (1, 2), (2, 1))
+    return [
+        (((2, 3, 4),), {"widths": ((0, 0), (0, 0), (2, 3)), "mode": "reflect"}),
+        (((1, 2, 3, 3),), {"widths": two_d, "mode": "replicate"}),
+        (((2, 2, 3, 4),), {"widths": two_d, "mode": "circular"}),
+        (((2, 3, 3),), {"widths": ((0, 0), (0, 0), (3, 3)), "mode": "circular"}),
+    ]
+
+
+# ------------------------------------------------------------------------- pool
+def sample_pool(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    return [
+        (((2, 2, 4, 5),), {"kernel": (2, 2), "stride": (2, 2), "padding": (0, 0, 0, 0),
+                           "dilation": (1, 1), "out_hw": (2, 2)}),
+        (((1, 1, 5, 5),), {"kernel": (3, 2), "stride": (2, 1), "padding": (1, 1, 0, 1),
+                           "dilation": (1, 2), "out_hw": (3, 4)}),
+    ]  # fmt: skip
+
+
+def sample_avg_pool(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    cases = sample_pool(rng, shape)
+    divisor = rng.uniform(1.0, 4.0, (3, 4))
+    return [cases[0], (cases[1][0], {**cases[1][1], "divisor": divisor})]
+
+
+# ------------------------------------------------------------------------- rnn_ops
+def sampler(gates: int, with_c: bool, extra: dict) -> Callable:
+    def sample(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+        t_len, n, hid = (tuple(shape) + (3, 2, 2))[:3]
+        states = ((n, hid),) * (2 if with_c else 1)
+        full = ((t_len, n, gates * hid), *states, (gates * hid, hid), (gates * hid,))
+        return [
+            (full, dict(extra)),
+            (full[:-1], {**extra, "reverse": True}),  # no b_hh
+        ]
+
+    return sample
+
+
+def sample_lstm(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    t_len, n, hid = (tuple(shape) + (3, 2, 2))[:3]
+    cases = sampler(4, True, {})(rng, (t_len, n, hid))
+    hid, p = hid + 1, hid  # with a projection: h is P < H wide
+    projected = ((t_len, n, 4 * hid), (n, p), (n, hid), (4 * hid, p), (4 * hid,), (p, hid))
+    return [*cases, (projected, {"reverse": True})]
+
+
+# ------------------------------------------------------------------------- elementwise
+def sample_softplus(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    return [
+        ((shape,), {"beta": 1.0, "threshold": 20.0}),
+        ((shape,), {"beta": 2.0, "threshold": 3.0}),  # some inputs on the linear side
+    ]
+
+
+def sample_clamp(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    return [
+        ((shape,), {"min": -1.0, "max": 1.0}),
+        ((shape,), {"min": 0.5, "max": None}),
+        ((shape,), {"min": None, "max": -0.5}),
+    ]
+
+
+def sample_where(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    return [
+        ((shape, shape[1:]), {"condition": rng.random(shape) > 0.5}),
+        ((shape[1:], shape), {"condition": rng.random(shape[-1:]) > 0.5}),
+    ]
+
+
+SAMPLING: dict[str, Sampling] = {
+    # elementwise
+    "add": Sampling(),
+    "sub": Sampling(),
+    "mul": Sampling(),
+    "div": Sampling(domain=(0.5, 2.0)),
+    "neg": Sampling(),
+    "pow": Sampling(domain=(0.5, 2.0)),
+    "exp": Sampling(),
+    "log": Sampling(domain=(0.1, 10.0)),
+    "sqrt": Sampling(domain=(0.1, 10.0)),
+    "abs": Sampling(),
+    "sin": Sampling(),
+    "cos": Sampling(),
+    "tanh": Sampling(),
+    "sigmoid": Sampling(domain=(-8, 8)),
+    "relu": Sampling(),
+    "softplus": Sampling(domain=(-3.0, 3.0), cases=sample_softplus),
+    "clamp": Sampling(cases=sample_clamp),
+    "maximum": Sampling(),
+    "minimum": Sampling(),
+    "where": Sampling(cases=sample_where),
+    "to": Sampling(kwargs={"dtype": np.dtype(np.float64)}),  # float32 would swamp the FD check
+    # reductions
+    "sum": Sampling(cases=sample_reduce),
+    "mean": Sampling(cases=sample_reduce),
+    "amax": Sampling(cases=sample_reduce),
+    "amin": Sampling(cases=sample_reduce),
+    "var": Sampling(cases=sample_var),
+    "logsumexp": Sampling(cases=sample_reduce),
+    "softmax": Sampling(cases=sample_softmax),
+    "log_softmax": Sampling(cases=sample_softmax),
+    # shape
+    "reshape": Sampling(cases=sample_reshape),
+    "permute": Sampling(cases=sample_permute),
+    "expand": Sampling(cases=sample_expand),
+    "clone": Sampling(),
+    "getitem": Sampling(cases=sample_getitem),
+    "gather": Sampling(cases=sample_gather),
+    "cat": Sampling(cases=sample_cat),
+    "stack": Sampling(cases=sample_stack),
+    "pad": Sampling(cases=sample_pad),
+    # linalg, conv, pool
+    "matmul": Sampling(cases=sample_matmul),
+    "conv2d": Sampling(cases=sample_conv2d),
+    "max_pool2d": Sampling(cases=sample_pool),
+    "avg_pool2d": Sampling(cases=sample_avg_pool),
+    # nn
+    "linear": Sampling(cases=sample_linear),
+    "erf": Sampling(),
+    "gelu": Sampling(domain=(-3.0, 3.0), kwargs={"approximate": "tanh"}),
+    "leaky_relu": Sampling(kwargs={"negative_slope": 0.2}),
+    "elu": Sampling(kwargs={"alpha": 0.7}),
+    "hardtanh": Sampling(kwargs={"min_val": -1.0, "max_val": 1.0}),
+    "cross_entropy": Sampling(cases=sample_cross_entropy),
+    "soft_cross_entropy": Sampling(cases=sample_soft_cross_entropy),
+    "cross_entropy_index": Sampling(cases=sample_cross_entropy_index),
+    "binary_cross_entropy": Sampling(domain=(0.1, 0.9)),
+    "embedding": Sampling(cases=sample_embedding),
+    "mode_pad": Sampling(cases=sample_mode_pad),
+    # recurrences
+    "rnn_scan": Sampling(cases=sampler(1, False, {"nonlinearity": "tanh"})),
+    "lstm_scan": Sampling(domain=(-1.0, 1.0), cases=sample_lstm),
+    "gru_scan": Sampling(domain=(-1.0, 1.0), cases=sampler(3, False, {})),
+}
