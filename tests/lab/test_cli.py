@@ -12,15 +12,15 @@ import numpy as np
 import pytest
 
 from gdlab import cli
-from gdlab.lab import compare as cmp
+from gdlab.lab.compare import protocol as cmp
 from gdlab.lab.config import (
-    TRAIN_DEFAULTS,
     ConfigError,
     apply_overrides,
     dumps_toml,
     loads_toml,
     parse_override,
 )
+from gdlab.lab.train_config import TRAIN_DEFAULTS
 
 pytest.importorskip("matplotlib")
 pytest.importorskip("sklearn")
@@ -172,12 +172,12 @@ def test_ctrl_c_exits_130_with_partial_results(tmp_path, capsys, monkeypatch):
 
 
 def test_ctrl_c_anywhere_exits_130(monkeypatch, capsys):
-    from gdlab.lab import commands
+    from gdlab.cli import datasets
 
-    def boom(args):
+    def boom(config, session):
         raise KeyboardInterrupt
 
-    monkeypatch.setitem(commands.COMMANDS, "datasets", boom)
+    monkeypatch.setitem(cli.COMMANDS, "datasets", datasets.COMMAND._replace(run=boom))
     assert cli.main(["datasets"]) == 130
 
 
@@ -369,7 +369,7 @@ def _fake_checkout(root):
 )  # fmt: skip
 def test_bench_runs_the_suite_of_the_checkout(where, argv, passed, tmp_path, monkeypatch):
     import gdlab
-    from gdlab.lab import bench
+    from gdlab.cli import bench
 
     repo = _fake_checkout(tmp_path / "repo")
     calls = []
@@ -396,9 +396,33 @@ def test_bench_outside_a_checkout_exits_2(tmp_path, monkeypatch, capsys):
 
 
 def test_bench_smoke_runs_for_real(capfd):
-    from gdlab.lab.bench import find_checkout
+    from gdlab.cli.bench import find_checkout
 
     if find_checkout() is None:
         pytest.skip("not in a source checkout")
     assert cli.main(["bench", "--smoke", "--only", "engine_overhead", "--threads", "1"]) == 0
     assert "engine overhead" in capfd.readouterr().out
+
+
+# --------------------------------------------------------------------------- typed configs
+REQUIRED = {"reproduce": ["d2l_gd_2d"], "schedule": ["constant"]}
+
+
+@pytest.mark.parametrize("name", [n for n, c in cli.COMMANDS.items() if c.config is not None])
+def test_parser_defaults_are_the_config_defaults(name):
+    """Each option is spelled once, on its config field: the parser's defaults are the
+    dataclass's and every field with a spelling is an argument."""
+    command = cli.COMMANDS[name]
+    inv = cli.parse(cli.build_parser(), [name, *REQUIRED.get(name, [])])
+    assert inv.config == command.config()
+
+
+def test_parsed_options_reach_the_config_and_config_toml(tmp_path):
+    argv = [*TINIER, "--epochs", "1", "--target", "0.5", "--out", str(tmp_path), "-q"]
+    inv = cli.parse(cli.build_parser(), argv)
+    assert (inv.config.epochs, inv.config.target, inv.config.datasets) == (1, 0.5, ["iris"])
+    assert inv.output.out == str(tmp_path) and inv.output.quiet
+    assert cli.main(argv) == 0
+    saved = loads_toml((tmp_path / "config.toml").read_text())
+    want = {k: v for k, v in inv.config.settings().items() if v is not None}
+    assert saved == want

@@ -7,22 +7,24 @@ import json
 import numpy as np
 import pytest
 
-from gdlab.lab import compare as cmp
-from gdlab.lab.compare_report import (
-    curves_figure,
-    format_table,
-    lr_at_grid_edge,
-    steps_figure,
-    summary_rows,
-    write_compare,
-)
-from gdlab.lab.profiles import (
+from gdlab.lab import search
+from gdlab.lab.compare import protocol as cmp
+from gdlab.lab.compare.config import CompareConfig
+from gdlab.lab.compare.profiles import (
     performance_profile,
     performance_ratios,
     plot_performance_profile,
     profile_scores,
 )
-from gdlab.lab.rundir import RunDir
+from gdlab.lab.compare.report import (
+    curves_figure,
+    lr_at_grid_edge,
+    steps_figure,
+    summary_rows,
+    write_compare,
+)
+from gdlab.lab.output.rundir import RunDir
+from gdlab.lab.output.tables import format_table
 
 pytest.importorskip("matplotlib")
 pytest.importorskip("sklearn")
@@ -75,17 +77,17 @@ def test_profile_plot():
 
 # --------------------------------------------------------------------------- protocol
 RANGES = [("sgd", 1e-2, 10.0), ("momentum", 1e-3, 1.0), ("adam", 1e-4, 1e-1),
-          ("unknown", *cmp.DEFAULT_RANGE)]  # fmt: skip
+          ("unknown", *search.DEFAULT_RANGE)]  # fmt: skip
 
 
 @pytest.mark.parametrize("name, lo, hi", RANGES)
 def test_lr_grid_spans_the_documented_range(name, lo, hi):
-    grid = cmp.lr_grid(name, 4)
+    grid = search.lr_grid(name, 4)
     assert grid[0] == pytest.approx(lo) and grid[-1] == pytest.approx(hi)
     np.testing.assert_allclose(grid[1:] / grid[:-1], (hi / lo) ** (1 / 3))
-    assert cmp.lr_grid(name, 1)[0] == pytest.approx(np.sqrt(lo * hi))
-    assert cmp.lr_grid(name, 4, "bgd") == pytest.approx(grid)
-    assert cmp.lr_grid(name, 4, "sgd") == pytest.approx(grid * 0.1)  # one sample: a decade lower
+    assert search.lr_grid(name, 1)[0] == pytest.approx(np.sqrt(lo * hi))
+    assert search.lr_grid(name, 4, "bgd") == pytest.approx(grid)
+    assert search.lr_grid(name, 4, "sgd") == pytest.approx(grid * 0.1)  # one sample: a decade lower
 
 
 def test_variants():
@@ -106,7 +108,7 @@ def test_every_variant_gets_the_same_budget_and_seeds(tiny):
         assert len(trials) in (0, TINY["trials"]) and len(runs) == TINY["seeds"]
         assert sorted(r.seed for r in runs) == [0, 1]
         best = tiny.best_lr[("iris", label)]
-        assert any(best == pytest.approx(g) for g in cmp.lr_grid(runs[0].variant.optimizer, 2))
+        assert any(best == pytest.approx(g) for g in search.lr_grid(runs[0].variant.optimizer, 2))
         assert all(r.epochs["epoch"] == list(range(TINY["epochs"] + 1)) for r in runs)  # 0: init
     mb = tiny.runs_of("iris", "MBGD (batch 16)")
     assert [r.epochs for r in mb] == [r.epochs for r in tiny.runs_of("iris", "sgd")]
@@ -216,7 +218,7 @@ def test_write_compare_files(tiny, tmp_path):
 )
 def test_lr_at_grid_edge(settings, lrs, edge):
     variants = cmp.make_variants(["sgd", "adam"], [], "sgd", 16)
-    res = cmp.CompareResult(["iris"], variants, {"lr": None} | settings)
+    res = cmp.CompareResult(["iris"], variants, CompareConfig(**settings))
     res.best_lr = {("iris", name): lr for name, lr in lrs.items()}
     assert lr_at_grid_edge(res) == edge
 
@@ -232,7 +234,7 @@ def test_several_data_sets_give_a_performance_profile(tmp_path):
 def test_lr_at_grid_edge_uses_the_batch_modes_grid():
     """Single-sample SGD searches a decade lower: its grid's ends, not mini-batch's, count."""
     variants = cmp.make_variants([], ["sgd", "mbgd"], "sgd", 16)
-    res = cmp.CompareResult(["iris"], variants, {"lr": None, "trials": 3})
+    res = cmp.CompareResult(["iris"], variants, CompareConfig(trials=3))
     res.best_lr = {("iris", "SGD (batch 1)"): 1e-3, ("iris", "MBGD (batch 16)"): 1e-2}
     assert lr_at_grid_edge(res) == ["SGD (batch 1)", "MBGD (batch 16)"]
     res.best_lr = {("iris", "SGD (batch 1)"): 1e-2, ("iris", "MBGD (batch 16)"): 0.1}

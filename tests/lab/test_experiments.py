@@ -12,7 +12,8 @@ import math
 import numpy as np
 import pytest
 
-from gdlab.lab.experiments import EXPERIMENTS, get_experiment, reproduce
+from gdlab.lab.articles import PUBLISHED as EXPERIMENTS
+from gdlab.lab.articles import get_experiment, reproduce
 
 PUBLISHED = [
     ("d2l_gd_2d", "eta=0.1", (-0.057646, -0.000073)),
@@ -101,7 +102,7 @@ def test_gallery_draws_docs_images(tmp_path, capsys):
 
 
 def test_article_batch_modes_epoch_means():
-    from gdlab.lab.articles import _epoch_means, article_batch_modes
+    from gdlab.lab.articles.training import _epoch_means, article_batch_modes
 
     curves = article_batch_modes(seed=0, epochs=3)
     steps = {k: len(c["loss"]) for k, c in curves.items()}

@@ -9,7 +9,13 @@ import pytest
 
 import gdlab
 from gdlab.autograd.gradcheck import gradcheck
-from gdlab.lab.functions import FUNCTIONS, FUNCTIONS_1D, get_function, get_function_1d, noisy
+from gdlab.lab.surface.functions import (
+    FUNCTIONS,
+    FUNCTIONS_1D,
+    get_function,
+    get_function_1d,
+    noisy,
+)
 
 NAMES = sorted(FUNCTIONS)
 MINIMA = [(n, m) for n in NAMES for m in FUNCTIONS[n].minima]

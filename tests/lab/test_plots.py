@@ -10,10 +10,9 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from gdlab.lab.animate import animate_trajectories, frame_steps  # noqa: E402
-from gdlab.lab.experiments import reproduce  # noqa: E402
-from gdlab.lab.fileio import save_figure  # noqa: E402
-from gdlab.lab.plots import (  # noqa: E402
+from gdlab.lab.articles import reproduce  # noqa: E402
+from gdlab.lab.output.fileio import save_figure  # noqa: E402
+from gdlab.lab.output.plots import (  # noqa: E402
     Series,
     plot_function_1d,
     plot_grad_norms,
@@ -21,7 +20,8 @@ from gdlab.lab.plots import (  # noqa: E402
     plot_schedules,
     plot_trajectories,
 )
-from gdlab.lab.trajectories import run_trajectory  # noqa: E402
+from gdlab.lab.surface.animate import animate_trajectories, frame_steps  # noqa: E402
+from gdlab.lab.surface.trajectories import run_trajectory  # noqa: E402
 
 
 def _lines_finite(ax) -> bool:

@@ -12,8 +12,14 @@ import subprocess
 import numpy as np
 import pytest
 
-from gdlab.lab.report import Report, format_cell
-from gdlab.lab.rundir import RunDir, RunDirError, atomic_write_text, format_value, to_jsonable
+from gdlab.lab.output.report import Report, format_cell
+from gdlab.lab.output.rundir import (
+    RunDir,
+    RunDirError,
+    atomic_write_text,
+    format_value,
+    to_jsonable,
+)
 
 matplotlib = pytest.importorskip("matplotlib")
 from matplotlib.figure import Figure  # noqa: E402
@@ -101,7 +107,7 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path, monkeypatch):
 
 
 def test_atomic_writes_give_ordinary_files_in_new_directories(tmp_path):
-    from gdlab.lab.fileio import atomic_path, atomic_write_bytes
+    from gdlab.lab.output.fileio import atomic_path, atomic_write_bytes
 
     umask = os.umask(0)
     os.umask(umask)

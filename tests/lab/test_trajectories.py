@@ -9,15 +9,16 @@ import math
 import numpy as np
 import pytest
 
-from gdlab.lab.functions import get_function
-from gdlab.lab.trajectories import (
-    OPTIMIZERS,
+from gdlab.lab.optimizers import OPTIMIZERS
+from gdlab.lab.search import lr_candidates
+from gdlab.lab.surface.functions import get_function
+from gdlab.lab.surface.trajectories import (
     Trajectory,
     load_trajectories,
     run_trajectory,
     save_trajectories,
 )
-from gdlab.lab.tuning import compare_optimizers, jittered_starts, lr_candidates, tune_lr
+from gdlab.lab.surface.tuning import compare_optimizers, jittered_starts, tune_lr
 
 # short name -> (torch class, torch kwargs): the runner must move exactly like torch.optim
 TORCH_TABLE = [

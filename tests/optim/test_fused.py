@@ -13,7 +13,10 @@ import pytest
 
 from gdlab import optim
 from gdlab.nn import Parameter
-from gdlab.optim import _fusion
+from gdlab.optim._fast import adam as fast_adam
+from gdlab.optim._fast import heavy_ball as fast_momentum
+from gdlab.optim._fast import numba_loader as _fusion
+from gdlab.optim._fast import sgd as fast_sgd
 
 STEPS = 12
 
@@ -42,8 +45,8 @@ SHAPES = [(3, 4), (7,), (), (0,)]
 def numba_hidden(monkeypatch):
     """Make ``import numba`` fail and forget any earlier import of the kernels."""
     monkeypatch.setitem(sys.modules, "numba", None)  # None in sys.modules: ImportError
-    monkeypatch.delitem(sys.modules, "gdlab.optim._fused", raising=False)
-    monkeypatch.delattr(optim, "_fused", raising=False)
+    monkeypatch.delitem(sys.modules, "gdlab.optim._fast.numba_kernels", raising=False)
+    monkeypatch.delattr(optim._fast, "numba_kernels", raising=False)
     _fusion.reset()
     yield
     _fusion.reset()
@@ -130,8 +133,8 @@ def test_arrays_the_kernel_cannot_take_use_numpy(kernels, make_arrays):
     a, b = param.copy(), param.copy()
     sa, sb = {}, {}
     for _ in range(3):
-        optim.adam_(a, grad, sa, lr=0.1, amsgrad=True, fused=True)
-        optim.adam_(b, grad, sb, lr=0.1, amsgrad=True, fused=False)
+        fast_adam.adam(a, grad, sa, lr=0.1, amsgrad=True, fused=True)
+        fast_adam.adam(b, grad, sb, lr=0.1, amsgrad=True, fused=False)
     np.testing.assert_array_equal(a, b)
     assert sa.keys() == sb.keys()
 
@@ -145,7 +148,7 @@ def test_fused_and_foreach_together_are_rejected():
 def test_without_numba_the_default_falls_back_to_numpy(numba_hidden, cls, kw):
     auto, a_opt = _run(cls, kw, np.float64, fused=None)
     plain, p_opt = _run(cls, kw, np.float64, fused=False)
-    assert "gdlab.optim._fused" not in sys.modules
+    assert "gdlab.optim._fast.numba_kernels" not in sys.modules
     for p, q in zip(auto, plain, strict=True):
         np.testing.assert_array_equal(p.data, q.data)
     _assert_same_state(a_opt.state_dict(), p_opt.state_dict(), 0)
@@ -200,7 +203,7 @@ def test_an_unusable_numba_falls_back_too(monkeypatch, breakage, error):
         _fusion.reset()
 
 
-@pytest.mark.parametrize("rule", [optim.sgd_, optim.adam_, optim.momentum_])
+@pytest.mark.parametrize("rule", [fast_sgd.sgd, fast_adam.adam, fast_momentum.momentum])
 def test_without_numba_functional_fused_true_raises(numba_hidden, rule):
     with pytest.raises(ImportError, match=r"gdlab\[fast\]"):
         rule(np.zeros(2), np.ones(2), {}, lr=0.1, fused=True)

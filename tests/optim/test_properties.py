@@ -254,7 +254,7 @@ def test_zero_grad_and_closure():
 
 @pytest.mark.parametrize("kwargs", [dict(), dict(amsgrad=True, weight_decay=0.1, maximize=True)])
 def test_adam_on_threads_equals_one_thread(kwargs):
-    from gdlab.optim._work import CHUNK
+    from gdlab.optim._fast.buffers import CHUNK
 
     rng = np.random.default_rng(5)
     data = rng.normal(size=5 * CHUNK + 123).astype(np.float32)
@@ -355,7 +355,7 @@ ELEMENTWISE = [row for row in ALL if row[1] not in ("Adafactor", "Muon")]
 def test_a_long_parameter_equals_its_pieces_stepped_apart(name, cls, kwargs, layout):
     """The chunked rules (cache-sized pieces, work buffers) are elementwise: stepping one long
     parameter equals stepping its pieces as separate parameters, bit for bit."""
-    from gdlab.optim._work import CHUNK
+    from gdlab.optim._fast.buffers import CHUNK
 
     n = 2 * CHUNK + 77  # three chunks, the last one short
     rng = np.random.default_rng(7)

@@ -1,5 +1,5 @@
-"""The direct path for parameters of one chunk (``_work.direct_work``): bit for bit the chunked
-path, and no allocation in a steady-state step."""
+"""The direct path for parameters of one chunk (``_fast.buffers.direct_work``): bit for bit the
+chunked path, and no allocation in a steady-state step."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from gdlab import optim
 from gdlab.nn import Parameter
-from gdlab.optim._work import CHUNK, direct_work
+from gdlab.optim._fast.buffers import CHUNK, direct_work
 
 # class, kwargs: every SGD option, the common Adam/AdamW ones, then the other elementwise rules
 ROWS = [
@@ -138,7 +138,7 @@ def test_sgd_dtype_scalars_equal_python_floats(kwargs, dtype):
 
 
 def test_dtype_scalars_keep_python_floats_for_a_grad_of_another_dtype():
-    from gdlab.optim._work import dtype_scalars
+    from gdlab.optim._fast.buffers import dtype_scalars
 
     p = np.zeros(3, np.float32)
     a = dtype_scalars(p, p, (0.1, 0.9))

@@ -42,18 +42,11 @@ __all__ = [
     "check_classification_targets",
 ]
 
-_SOLVERS = {
-    "sgd": optim.SGD,
-    "adam": optim.Adam,
-    "adamw": optim.AdamW,
-    "rmsprop": optim.RMSprop,
-    "adagrad": optim.Adagrad,
-    "adadelta": optim.Adadelta,
-    "adamax": optim.Adamax,
-    "nadam": optim.NAdam,
-    "radam": optim.RAdam,
-    "lbfgs": optim.LBFGS,
-}
+_SOLVERS = {  # the registry's classes under the solver names scikit-learn users write
+    name: optim.OPTIMIZERS[name].cls
+    for name in ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam",
+                 "radam", "lbfgs")
+}  # fmt: skip
 
 
 def _not_lbfgs(self: Any) -> bool:

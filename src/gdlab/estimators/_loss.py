@@ -17,7 +17,7 @@ import numpy as np
 
 import gdlab
 from gdlab.ops import nn_ops
-from gdlab.ops.registry import apply
+from gdlab.ops.dispatch import apply
 
 __all__ = ["LOSS_KINDS", "data_loss", "poisson_constant"]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -19,7 +18,7 @@ from gdlab.interop._torch_views import (
     to_torch_tree,
 )
 from gdlab.nn.parameter import Parameter
-from gdlab.optim._work import get_num_threads, is_long, run_tasks
+from gdlab.optim._fast import apply_rule
 from gdlab.optim.optimizer import EXECUTION_FLAGS, Optimizer
 from gdlab.optim.optimizer import required as gdlab_required
 
@@ -170,26 +169,19 @@ class TorchOptimizer(torch.optim.Optimizer):
                 loss = closure()
         rule = self.gdlab_class._rule
         scalar_keys = self.gdlab_class._scalar_state_keys
-        threaded = get_num_threads() > 1
         stepped = []
         for group in self.param_groups:
-            kwargs = self._probe._rule_kwargs(group)
-            tasks, updates = [], []
+            updates = []
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                grad = cpu_view(p.grad, "a gradient")
                 tstate = self.state[p]
                 views = self._views.get(p)
                 if views is None or not views.valid(p, tstate):
                     views = self._views[p] = ParamViews(p, tstate, scalar_keys)
-                state = views.rule_state()
-                if threaded and not is_long(grad.size):
-                    tasks.append(partial(rule, views.param, grad, state, **kwargs))
-                else:
-                    rule(views.param, grad, state, **kwargs)
-                updates.append((p, views, state))
-            run_tasks(tasks)
+                updates.append((p, views, views.rule_state()))
+            items = [(v.param, cpu_view(p.grad, "a gradient"), s) for p, v, s in updates]
+            apply_rule(rule, items, self._probe._rule_kwargs(group), group.get("fused"))
             for p, views, state in updates:
                 if views.write_back(state):
                     del self._views[p]

@@ -1,10 +1,14 @@
 """The lab: loss surfaces, trajectories, fair tuning, pictures and the articles' experiments.
 
-- ``functions``: the zoo of 2-D test functions (and two 1-D ones), gradients from the engine;
-- ``trajectories``: run an optimizer on a function, record the path, save it as data;
-- ``tuning``: the same learning-rate budget for every optimizer, best lr by a fixed rule;
-- ``plots`` / ``animate``: contour plots with paths, loss curves, schedules, GIFs;
-- ``experiments``: the articles' and textbooks' runs by name, with their published numbers;
+- ``surface/``: the 2-D test functions, optimizer paths on them, their tuning and animation;
+- ``compare/``: optimizers and batch modes compared fairly on networks;
+- ``articles/``: every ``gdlab reproduce`` experiment, in one registry;
+- ``output/``: run directories, figures, HTML reports, terminal tables;
+- ``search``: the one learning-rate search protocol (``compare`` and ``surface`` use it);
+- ``optimizers``: the optimizers by short name (the lab's one import of the registry);
+- ``config`` / ``train_config``: typed settings, TOML and ``--set`` overrides;
+- ``tasks``: data splits, MLPs and loaders shared by ``compare``, ``train`` and ``lr-find``;
+- ``training``, ``lr_finder``, ``schedule_plot``, ``gradcheck``: the other commands' work;
 - ``gallery``: the docs pictures, drawn by the lab (``python -m gdlab.lab.gallery docs/img``).
 
 Plotting needs matplotlib (``pip install 'gdlab[plot]'``); it is imported only inside the
@@ -13,18 +17,9 @@ plotting functions, so ``import gdlab.lab`` works without it.
 
 from __future__ import annotations
 
-from gdlab.lab.animate import animate_trajectories
-from gdlab.lab.fileio import atomic_path, atomic_write_text, save_figure
-from gdlab.lab.functions import (
-    FUNCTIONS,
-    FUNCTIONS_1D,
-    Function1D,
-    TestFunction,
-    get_function,
-    get_function_1d,
-    noisy,
-)
-from gdlab.lab.plots import (
+from gdlab.lab.optimizers import OPTIMIZERS, OptimizerSpec, get_optimizer_spec, make_optimizer
+from gdlab.lab.output.fileio import atomic_path, atomic_write_text, save_figure
+from gdlab.lab.output.plots import (
     Series,
     plot_function_1d,
     plot_grad_norms,
@@ -33,23 +28,28 @@ from gdlab.lab.plots import (
     plot_surface,
     plot_trajectories,
 )
-from gdlab.lab.trajectories import (
-    OPTIMIZERS,
-    OptimizerSpec,
+from gdlab.lab.search import LR_RANGE, lr_candidates
+from gdlab.lab.surface.animate import animate_trajectories
+from gdlab.lab.surface.functions import (
+    FUNCTIONS,
+    FUNCTIONS_1D,
+    Function1D,
+    TestFunction,
+    get_function,
+    get_function_1d,
+    noisy,
+)
+from gdlab.lab.surface.trajectories import (
     Trajectory,
-    get_optimizer_spec,
     load_trajectories,
-    make_optimizer,
     run_trajectory,
     save_trajectories,
 )
-from gdlab.lab.tuning import (
-    LR_RANGE,
+from gdlab.lab.surface.tuning import (
     Trial,
     TuningResult,
     compare_optimizers,
     jittered_starts,
-    lr_candidates,
     tune_lr,
 )
 

@@ -1,8 +1,13 @@
-"""Run configurations: TOML in, ``--set key=value`` overrides, TOML out.
+"""Run configurations: typed settings per command, TOML in, ``--set key=value`` overrides, TOML out.
 
-A configuration is a nested dict. ``gdlab train`` resolves it in three layers, later wins:
-the defaults below, the user's TOML file, then ``--set section.key=value`` overrides; the
-resolved dict is written to the run directory as ``config.toml`` so the run can be repeated
+Every command's settings are one dataclass (``CompareConfig``, ``SurfaceConfig``,
+``TrainConfig``...) whose fields carry their command-line spelling (``option``): the parser is
+built from the fields, the function takes the dataclass, and the run directory's
+``config.toml`` is written from it, so an option is spelled once.
+
+``gdlab train`` resolves its nested configuration in three layers, later wins: the defaults
+(``TrainConfig()``), the user's TOML file, then ``--set section.key=value`` overrides; the
+resolved config is written to the run directory as ``config.toml`` so the run can be repeated
 with ``gdlab train run-dir/config.toml``.
 
 Override values are parsed as TOML literals, so types come out right without a schema:
@@ -15,13 +20,15 @@ optimizer's constructor (``optimizer.momentum=0.9``).
 
 from __future__ import annotations
 
+import argparse
 import copy
+import dataclasses
 import math
 import os
 import re
 import sys
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 
 def _tomllib() -> Any:
@@ -41,32 +48,104 @@ def _tomllib() -> Any:
 
 __all__ = [
     "ConfigError",
-    "TRAIN_DEFAULTS",
+    "Option",
     "apply_overrides",
     "dumps_toml",
+    "fraction",
     "load_toml",
     "loads_toml",
     "merge_config",
+    "nonneg_int",
+    "option",
     "parse_override",
-    "resolve_train_config",
+    "positive_float",
+    "positive_int",
+    "seed_option",
 ]
-
-# The settings of `gdlab train`. batch_size: 0 means the full batch (batch gradient descent),
-# 1 stochastic, b mini-batch (TOML has no null).
-TRAIN_DEFAULTS: dict[str, Any] = {
-    "seed": 0,
-    "data": {"name": "digits", "batch_size": 32, "val_fraction": 0.2, "standardize": True},
-    "model": {"hidden": [32], "activation": "relu"},
-    "optimizer": {"name": "sgd", "lr": 0.1},
-    "schedule": {"name": "constant"},
-    "train": {"epochs": 10, "grad_clip_norm": 0.0, "checkpoint_every": 1},
-}
 
 _OPEN_SECTIONS = ("optimizer", "schedule")  # free-form keys passed on as keyword arguments
 
 
 class ConfigError(ValueError):
     """A configuration file or override is malformed; the message names the file or key."""
+
+
+# --------------------------------------------------------------------------- typed settings
+class Option(NamedTuple):
+    """How a config field is spelled on the command line (``argparse.add_argument``'s
+    arguments); ``choices`` may be a function, called when the parser is built."""
+
+    flags: tuple[str, ...]
+    help: str | None = None
+    type: Callable[[str], Any] | None = None
+    nargs: str | None = None
+    choices: Sequence[str] | Callable[[], Sequence[str]] | None = None
+    metavar: str | None = None
+    action: str | None = None
+    parser_default: Any = dataclasses.MISSING  # when the parser's default is not the field's
+
+
+def option(default: Any, *flags: str, factory: bool = False, **spec: Any) -> Any:
+    """A dataclass field with its command-line spelling (``Option``); with ``factory`` the
+    default is copied for every instance (lists).
+
+    Example:
+        >>> epochs: int = option(15, "--epochs", type=positive_int, help="epochs per run")
+    """
+    cli = {"cli": Option(flags, **spec)}
+    if factory:
+        return dataclasses.field(default_factory=lambda: copy.deepcopy(default), metadata=cli)
+    return dataclasses.field(default=default, metadata=cli)
+
+
+def _number(kind: type, text: str) -> Any:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {kind.__name__}, got {text!r}") from None
+    if kind is float and not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be finite, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A float > 0 (learning rates, targets)."""
+    value = _number(float, text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """A float in (0, 1)."""
+    value = _number(float, text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """An int >= 1 (epochs, steps, trials, seeds)."""
+    value = _number(int, text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def nonneg_int(text: str) -> int:
+    """An int >= 0 (seeds, a tuning budget of 0 = no tuning)."""
+    value = _number(int, text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}")
+    return value
+
+
+def seed_option(default: int | None = 0, help: str = "random seed (default: 0)") -> Any:
+    """``--seed N``: every command's seed, spelled once."""
+    return option(default, "--seed", type=nonneg_int, help=help)
+
+
+# --------------------------------------------------------------------------- TOML
 
 
 def loads_toml(text: str, source: str = "<string>") -> dict[str, Any]:
@@ -157,14 +236,6 @@ def apply_overrides(config: Mapping[str, Any], overrides: Iterable[str]) -> dict
         path, value = parse_override(item)
         _set(out, path, value, config)
     return out
-
-
-def resolve_train_config(
-    path: str | os.PathLike | None = None, overrides: Iterable[str] = ()
-) -> dict[str, Any]:
-    """Defaults, then the TOML file at ``path`` (if any), then the overrides."""
-    config = merge_config(TRAIN_DEFAULTS, load_toml(path) if path else {})
-    return apply_overrides(config, overrides)
 
 
 # ---------------------------------------------------------------------------------------------

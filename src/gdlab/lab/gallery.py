@@ -1,7 +1,7 @@
 """The pictures in the docs, made by the lab itself: ``python -m gdlab.lab.gallery docs/img``.
 
 Every optimizer in a comparison picture is tuned with the same budget of learning rates
-(``gdlab.lab.tuning``), so the picture compares optimizers, not someone's favourite lrs.
+(``gdlab.lab.surface.tuning``), so the picture compares optimizers, not someone's favourite lrs.
 """
 
 from __future__ import annotations
@@ -13,12 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from gdlab.lab.animate import animate_trajectories
-from gdlab.lab.experiments import reproduce
-from gdlab.lab.fileio import save_figure
-from gdlab.lab.plots import Series, plot_loss_curves, plot_schedules, plot_trajectories
-from gdlab.lab.trajectories import run_trajectory
-from gdlab.lab.tuning import LR_RANGE, compare_optimizers, jittered_starts
+from gdlab.lab.articles import reproduce
+from gdlab.lab.output.fileio import save_figure
+from gdlab.lab.output.plots import Series, plot_loss_curves, plot_schedules, plot_trajectories
+from gdlab.lab.search import LR_RANGE
+from gdlab.lab.surface.animate import animate_trajectories
+from gdlab.lab.surface.trajectories import run_trajectory
+from gdlab.lab.surface.tuning import compare_optimizers, jittered_starts
+from gdlab.optim import schedules as sch
 
 __all__ = ["IMAGES", "main", "make_docs_images"]
 
@@ -114,16 +116,14 @@ def schedules(out: Path) -> list[Path]:
 
 
 def _schedule_examples() -> dict[str, Callable[[int], float]]:
-    from gdlab.optim import schedules as s
-
     return {
-        "constant": s.constant(0.1),
-        "step: ×0.5 every 30": s.step(0.1, step_size=30, gamma=0.5),
-        "exponential: γ = 0.97": s.exponential(0.1, gamma=0.97),
-        "inverse time: 1/(1 + 0.05t)": s.inverse_time(0.1, decay=0.05),
-        "cosine to 0 at 100": s.cosine(0.1, t_max=100),
-        "warm-up 10 + cosine": s.warmup_cosine(0.1, warmup_steps=10, total_steps=100),
-        "one-cycle": s.one_cycle(0.1, total_steps=101),
+        "constant": sch.constant(0.1),
+        "step: ×0.5 every 30": sch.step(0.1, step_size=30, gamma=0.5),
+        "exponential: γ = 0.97": sch.exponential(0.1, gamma=0.97),
+        "inverse time: 1/(1 + 0.05t)": sch.inverse_time(0.1, decay=0.05),
+        "cosine to 0 at 100": sch.cosine(0.1, t_max=100),
+        "warm-up 10 + cosine": sch.warmup_cosine(0.1, warmup_steps=10, total_steps=100),
+        "one-cycle": sch.one_cycle(0.1, total_steps=101),
     }
 
 

@@ -31,14 +31,36 @@ References:
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-__all__ = ["LRFinderResult", "lr_range_test", "plot_lr_finder", "run_lr_find", "suggest_lrs"]
+from gdlab.lab.config import option, positive_float, positive_int, seed_option
+from gdlab.lab.optimizers import command_optimizer_names, make_optimizer
+from gdlab.lab.output.report import Report
+from gdlab.lab.output.rundir import RunDir
+from gdlab.lab.tasks import (
+    activation_option,
+    batch_size_option,
+    build_mlp,
+    dataset_option,
+    hidden_option,
+    load_task,
+    make_loader,
+)
+
+__all__ = [
+    "LRFinderResult",
+    "LrFindConfig",
+    "lr_range_test",
+    "plot_lr_finder",
+    "run_lr_find",
+    "suggest_lrs",
+]
 
 
 @dataclass
@@ -230,44 +252,48 @@ def plot_lr_finder(result: LRFinderResult, title: str = "Learning-rate range tes
     return fig
 
 
-def run_lr_find(
-    run_dir: Any,
-    *,
-    dataset: str = "digits",
-    hidden: Sequence[int] = (32,),
-    activation: str = "relu",
-    batch_size: int = 32,
-    optimizer: str = "sgd",
-    start_lr: float = 1e-7,
-    end_lr: float = 10.0,
-    num_iter: int = 100,
-    seed: int = 0,
-) -> dict[str, Any]:
-    """``gdlab lr-find``: the range test on an MLP for ``dataset``, written into ``run_dir``."""
-    from gdlab.lab.report import Report
-    from gdlab.lab.tasks import build_mlp, load_task, make_loader
-    from gdlab.lab.trajectories import make_optimizer
+@dataclass
+class LrFindConfig:
+    """The settings of ``gdlab lr-find``: the MLP, its data, the optimizer and the sweep."""
 
-    task = load_task(dataset, seed=seed)
-    model = build_mlp(task.n_features, hidden, task.n_outputs, activation=activation, seed=seed)
-    opt, _, _ = make_optimizer(optimizer, list(model.parameters()), lr=start_lr)
-    loader = make_loader(task.x_train, task.y_train, batch_size, seed=seed)
-    res = lr_range_test(
-        model, opt, task.loss(), loader, start_lr=start_lr, end_lr=end_lr, num_iter=num_iter
+    dataset: str = dataset_option()
+    hidden: list[int] = hidden_option()
+    activation: str = activation_option()
+    batch_size: int = batch_size_option()
+    optimizer: str = option("sgd", "--optimizer", choices=command_optimizer_names,
+                            metavar="NAME", help="one of: {choices}")  # fmt: skip
+    start_lr: float = option(1e-7, "--start-lr", type=positive_float)
+    end_lr: float = option(10.0, "--end-lr", type=positive_float)
+    num_iter: int = option(100, "--num-iter", type=positive_int)
+    seed: int = seed_option()
+
+    def problem(self) -> str | None:
+        """What is wrong between the arguments (a usage error), or None."""
+        if not self.start_lr < self.end_lr:
+            return (
+                f"lr-find: --start-lr ({self.start_lr:g}) must be smaller than --end-lr "
+                f"({self.end_lr:g})"
+            )
+        return None
+
+    def settings(self) -> dict[str, Any]:
+        """The fields and the fixed smoothing and stopping constants (config.toml)."""
+        return dataclasses.asdict(self) | {"beta": 0.98, "diverge_th": 4.0}
+
+
+def run_lr_find(config: LrFindConfig, run_dir: RunDir) -> dict[str, Any]:
+    """``gdlab lr-find``: the range test on an MLP for ``config.dataset``, into ``run_dir``."""
+    c = config
+    task = load_task(c.dataset, seed=c.seed)
+    model = build_mlp(
+        task.n_features, c.hidden, task.n_outputs, activation=c.activation, seed=c.seed
     )
-    settings = {
-        "dataset": dataset,
-        "hidden": list(hidden),
-        "activation": activation,
-        "batch_size": batch_size,
-        "optimizer": optimizer,
-        "start_lr": start_lr,
-        "end_lr": end_lr,
-        "num_iter": num_iter,
-        "seed": seed,
-        "beta": 0.98,
-        "diverge_th": 4.0,
-    }
+    opt, _, _ = make_optimizer(c.optimizer, list(model.parameters()), lr=c.start_lr)
+    loader = make_loader(task.x_train, task.y_train, c.batch_size, seed=c.seed)
+    res = lr_range_test(
+        model, opt, task.loss(), loader, start_lr=c.start_lr, end_lr=c.end_lr, num_iter=c.num_iter
+    )
+    settings = c.settings()
     run_dir.write_config(settings)
     run_dir.write_metrics(res.rows())
     summary = {
@@ -278,16 +304,16 @@ def run_lr_find(
         "stop_reason": res.stop_reason,
     }
     run_dir.write_json("summary.json", summary | {"settings": settings})
-    fig = plot_lr_finder(res, title=f"LR range test: {optimizer} on {dataset}")
+    fig = plot_lr_finder(res, title=f"LR range test: {c.optimizer} on {c.dataset}")
     run_dir.save_figure(fig, "lr-find")
     rep = Report(
-        f"Learning-rate range test: {optimizer} on {dataset}", seed=seed, settings=settings
+        f"Learning-rate range test: {c.optimizer} on {c.dataset}", seed=c.seed, settings=settings
     )
     rep.add_text(
-        f"The lr grew exponentially from {start_lr:g} to {end_lr:g} over {num_iter} mini-batches "
-        f"of {batch_size}; the loss is smoothed (EMA, beta 0.98, bias-corrected) and the test "
-        f"stops at 4x the best smoothed loss. Stopped: {res.stop_reason}. The model and the "
-        "optimizer were restored afterwards."
+        f"The lr grew exponentially from {c.start_lr:g} to {c.end_lr:g} over {c.num_iter} "
+        f"mini-batches of {c.batch_size}; the loss is smoothed (EMA, beta 0.98, bias-corrected) "
+        f"and the test stops at 4x the best smoothed loss. Stopped: {res.stop_reason}. The "
+        "model and the optimizer were restored afterwards."
     )
     rep.add_table([summary], caption="Suggestions")
     rep.add_figure(fig, caption="Loss against learning rate")

@@ -20,9 +20,21 @@ from typing import Any
 
 import numpy as np
 
+import gdlab
+from gdlab import datasets, nn
+from gdlab.data import DataLoader, TensorDataset, train_val_test_split
+from gdlab.lab.config import option, positive_int
+from gdlab.random import get_generator
+from gdlab.train import metrics
+
 __all__ = [
+    "ACTIVATIONS",
     "BATCH_MODES",
     "Task",
+    "activation_option",
+    "batch_size_option",
+    "dataset_option",
+    "hidden_option",
     "batch_size_for",
     "build_mlp",
     "dataset_names",
@@ -34,7 +46,8 @@ __all__ = [
 #: batch mode -> batch size (None = the whole training set; "b" = the mini-batch size).
 BATCH_MODES: dict[str, str | int | None] = {"bgd": None, "sgd": 1, "mbgd": "b"}
 
-_ACTIVATIONS = {
+#: ``--activation`` name -> ``gdlab.nn`` class.
+ACTIVATIONS = {
     "relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "elu": "ELU", "gelu": "GELU",
     "silu": "SiLU", "leaky_relu": "LeakyReLU",
 }  # fmt: skip
@@ -42,9 +55,31 @@ _ACTIVATIONS = {
 
 def dataset_names() -> list[str]:
     """The data sets that load offline (bundled or generated), for ``--dataset`` choices."""
-    from gdlab import datasets
-
     return list(datasets.available())
+
+
+# The model and data options ``compare`` and ``lr-find`` share, spelled once.
+def dataset_option(many: bool = False) -> Any:
+    """``--dataset NAME`` (with ``many``: ``--dataset NAME [NAME ...]``, a list)."""
+    if many:
+        return option(["digits"], "--dataset", factory=True, nargs="+", choices=dataset_names,
+                      metavar="NAME", help="data set(s); several give performance profiles "
+                      "(one of: {choices})")  # fmt: skip
+    return option("digits", "--dataset", choices=dataset_names, metavar="NAME",
+                  help="data set (default: digits; one of: {choices})")  # fmt: skip
+
+
+def hidden_option() -> Any:
+    return option([32], "--hidden", factory=True, type=positive_int, nargs="*", metavar="N",
+                  help="hidden layer widths of the MLP (default: 32)")  # fmt: skip
+
+
+def activation_option() -> Any:
+    return option("relu", "--activation", choices=tuple(ACTIVATIONS))
+
+
+def batch_size_option() -> Any:
+    return option(32, "--batch-size", type=positive_int, help="mini-batch size")
 
 
 @dataclass
@@ -64,8 +99,6 @@ class Task:
 
     def loss(self) -> Any:
         """Cross-entropy for classification, mean squared error for regression."""
-        from gdlab import nn
-
         return nn.CrossEntropyLoss() if self.kind == "classification" else nn.MSELoss()
 
     @property
@@ -84,8 +117,6 @@ def load_task(
 ) -> Task:
     """Load ``name`` and split it (stratified for classification) with ``seed``."""
     x_all, y_all, kind, n_classes = _load_arrays(name, seed)
-    from gdlab.data import train_val_test_split
-
     stratify = y_all if kind == "classification" else None
     x_tr, x_va, x_te, y_tr, y_va, y_te = train_val_test_split(
         x_all, y_all, val_size=val_fraction, test_size=test_fraction, seed=seed, stratify=stratify
@@ -102,8 +133,6 @@ def load_task(
 
 def _load_arrays(name: str, seed: int) -> tuple[np.ndarray, np.ndarray, str, int]:
     """All samples of a data set (its own splits joined), its task and number of classes."""
-    from gdlab import datasets
-
     try:
         b = datasets.load(name, seed=seed)
     except TypeError:  # a loader without a seed (fixed data, e.g. the six-sample regression)
@@ -142,18 +171,15 @@ def build_mlp(
     Weights ~ U(−1/√fan_in, 1/√fan_in) (``kaiming_uniform_(a=√5)``) and biases likewise, as
     ``torch.nn.Linear``; drawn layer by layer from one generator.
     """
-    from gdlab import nn
-    from gdlab.random import get_generator
-
-    if activation not in _ACTIVATIONS:
-        valid = ", ".join(repr(a) for a in _ACTIVATIONS)
+    if activation not in ACTIVATIONS:
+        valid = ", ".join(repr(a) for a in ACTIVATIONS)
         raise ValueError(f"build_mlp: invalid activation {activation!r} (choose from {valid})")
     sizes = [int(n_in), *(int(h) for h in hidden), int(n_out)]
     layers: list[Any] = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
-            layers.append(getattr(nn, _ACTIVATIONS[activation])())
+            layers.append(getattr(nn, ACTIVATIONS[activation])())
     model = nn.Sequential(*layers)
     rng = get_generator(seed)
     for layer in layers:
@@ -167,9 +193,6 @@ def build_mlp(
 def evaluate(model: Any, loss_fn: Any, x: np.ndarray, y: np.ndarray, task: Task) -> tuple:
     """(loss, metric) of ``model`` on ``(x, y)`` in one batch without recording a graph; the
     metric is accuracy for classification and R² for regression."""
-    import gdlab
-    from gdlab.train import metrics
-
     with gdlab.no_grad():
         out = model(gdlab.tensor(x))
         loss = float(loss_fn(out, gdlab.tensor(y)).item())
@@ -190,8 +213,6 @@ def make_loader(
     x: np.ndarray, y: np.ndarray, batch_size: int | None, *, shuffle: bool = True, seed: int = 0
 ) -> Any:
     """A DataLoader over ``(x, y)``; the full batch is never shuffled (order does not matter)."""
-    from gdlab.data import DataLoader, TensorDataset
-
     shuffle = shuffle and batch_size is not None and batch_size < len(x)
     return DataLoader(
         TensorDataset(x, y), batch_size=batch_size, shuffle=shuffle, seed=seed if shuffle else None

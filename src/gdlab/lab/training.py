@@ -1,7 +1,7 @@
-"""``gdlab train`` (a run from a TOML config) and ``gdlab gradcheck`` (a model's backprop checked).
+"""``gdlab train``: a run from a typed config (``lab.train_config``).
 
-``train`` resolves the config (defaults < TOML file < ``--set``), builds the data, the MLP, the
-optimizer and an optional schedule, and runs ``gdlab.train.fit`` with checkpoints in
+``train`` takes the resolved config (defaults < TOML file < ``--set``), builds the data, the
+MLP, the optimizer and an optional schedule, and runs ``gdlab.train.fit`` with checkpoints in
 ``<run>/checkpoints`` and per-layer gradient norms recorded. ``--resume`` continues a run from
 its newest valid checkpoint (a run directory or a checkpoint directory), bit for bit.
 
@@ -14,16 +14,23 @@ from __future__ import annotations
 
 import inspect
 import math
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from gdlab import train
+from gdlab.lab.config import ConfigError
+from gdlab.lab.optimizers import make_optimizer
+from gdlab.lab.output.plots import Series, plot_grad_norms, plot_loss_curves
+from gdlab.lab.output.report import Report
+from gdlab.lab.output.rundir import RunDir
+from gdlab.lab.tasks import Task, build_mlp, evaluate, load_task, make_loader
+from gdlab.lab.train_config import TrainConfig
+from gdlab.optim import lr_scheduler, schedules
 
 __all__ = [
     "build_schedule",
-    "run_gradcheck",
+    "config_for_resume",
     "run_train",
     "schedule_length_defaults",
     "train_from_config",
@@ -44,25 +51,22 @@ def schedule_length_defaults(name: str, fn: Any, length: int) -> dict[str, int]:
     return {key: length + extra for key in LENGTH_ARGS if key in params}
 
 
-def build_schedule(config: dict[str, Any], optimizer: Any) -> Any:
+def build_schedule(config: TrainConfig, optimizer: Any) -> Any:
     """An epoch-wise ``LambdaLR`` following ``optim.schedules.<name>(lr, **params)``, or None.
 
     ``t_max``/``total_steps`` default to ``train.epochs``; another missing argument is a
     ``ConfigError`` naming the ``schedule.<key>`` to set.
     """
-    from gdlab.lab.config import ConfigError
-    from gdlab.optim import lr_scheduler, schedules
-
-    params = dict(config.get("schedule", {}))
-    name = params.pop("name", "constant")
+    params = dict(config.schedule.options)
+    name = config.schedule.name
     if name == "constant":
         return None
     if name not in schedules.__all__ or not name.islower():
         valid = ", ".join(repr(n) for n in schedules.__all__ if n.islower())
         raise ValueError(f"invalid schedule {name!r} (choose from {valid})")
-    lr = float(config["optimizer"]["lr"])
+    lr = float(config.optimizer.lr)
     make = getattr(schedules, name)
-    params = schedule_length_defaults(name, make, int(config["train"]["epochs"])) | params
+    params = schedule_length_defaults(name, make, int(config.train.epochs)) | params
     try:
         inspect.signature(make).bind(lr, **params)
     except TypeError as exc:
@@ -73,43 +77,40 @@ def build_schedule(config: dict[str, Any], optimizer: Any) -> Any:
     return lr_scheduler.LambdaLR(optimizer, lambda epoch: fn(epoch) / lr)
 
 
-def _setup(config: dict[str, Any]) -> tuple[Any, ...]:
-    from gdlab.lab.tasks import build_mlp, load_task, make_loader
-    from gdlab.lab.trajectories import make_optimizer
-
-    seed, data, model_cfg = int(config["seed"]), config["data"], config["model"]
+def _setup(config: TrainConfig) -> tuple[Any, ...]:
+    seed, data = int(config.seed), config.data
     task = load_task(
-        data["name"], seed=seed, val_fraction=data["val_fraction"], standardize=data["standardize"]
+        data.name, seed=seed, val_fraction=data.val_fraction, standardize=data.standardize
     )
     model = build_mlp(
         task.n_features,
-        model_cfg["hidden"],
+        config.model.hidden,
         task.n_outputs,
-        activation=model_cfg["activation"],
+        activation=config.model.activation,
         seed=seed,
     )
-    opt_cfg = dict(config["optimizer"])
-    name, lr = opt_cfg.pop("name"), opt_cfg.pop("lr")
-    for key, value in opt_cfg.items():  # TOML arrays -> tuples (betas, etas)
-        opt_cfg[key] = tuple(value) if isinstance(value, list) else value
-    optimizer, _, _ = make_optimizer(name, list(model.parameters()), lr=lr, **opt_cfg)
-    bs = data["batch_size"] or None  # 0 = the full batch
+    # TOML arrays -> tuples (betas, etas)
+    options = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in config.optimizer.options.items()
+    }
+    optimizer, _, _ = make_optimizer(
+        config.optimizer.name, list(model.parameters()), lr=config.optimizer.lr, **options
+    )
+    bs = data.batch_size or None  # 0 = the full batch
     loader = make_loader(task.x_train, task.y_train, bs, seed=seed)
     val_loader = make_loader(task.x_val, task.y_val, None, shuffle=False)
     return task, model, optimizer, loader, val_loader
 
 
 def train_from_config(
-    config: dict[str, Any], run_path: Path, resume: Any = None, progress: bool = False
+    config: TrainConfig, run_path: Path, resume: Any = None, progress: bool = False
 ) -> tuple[Any, Any, str | None]:
     """Train as ``config`` says; returns (trainer, task, divergence message or None)."""
-    from gdlab import train
-
     task, model, optimizer, loader, val_loader = _setup(config)
-    clip = float(config["train"]["grad_clip_norm"]) or None
+    clip = float(config.train.grad_clip_norm) or None
     callbacks = [
         train.GradientHealth(),
-        train.Checkpoint(every_n_epochs=int(config["train"]["checkpoint_every"])),
+        train.Checkpoint(every_n_epochs=int(config.train.checkpoint_every)),
     ]
     trainer = train.Trainer(
         model,
@@ -125,7 +126,7 @@ def train_from_config(
         progress=progress,
     )
     try:
-        trainer.fit(int(config["train"]["epochs"]), resume=resume)
+        trainer.fit(int(config.train.epochs), resume=resume)
     except train.DivergenceError as exc:
         return trainer, task, str(exc)
     except KeyboardInterrupt:
@@ -134,22 +135,18 @@ def train_from_config(
 
 
 def _write_outputs(
-    run_dir: Any,
-    config: dict,
+    run_dir: RunDir,
+    config: TrainConfig,
     trainer: Any,
-    task: Any,
+    task: Task,
     diverged: str | None,
     interrupted: bool = False,
     command: str = "gdlab train",
 ) -> dict[str, Any]:
-    from gdlab.lab.report import Report
-
     h = trainer.history
     rows = _write_history(run_dir, h, task.metric)
     test = None
     if task.x_test is not None and not diverged:
-        from gdlab.lab.tasks import evaluate
-
         test = evaluate(trainer.model, trainer.loss_fn, task.x_test, task.y_test, task)
     summary = {
         "final": rows[-1] if rows else {},
@@ -161,10 +158,10 @@ def _write_outputs(
     }
     run_dir.write_json("summary.json", summary)
     rep = Report(
-        f"Training run: {config['optimizer']['name']} on {task.name}",
+        f"Training run: {config.optimizer.name} on {task.name}",
         subtitle=command,
-        seed=config["seed"],
-        settings=config,
+        seed=config.seed,
+        settings=config.to_dict(),
     )
     if test is not None:
         rep.add_text(
@@ -200,8 +197,6 @@ def _write_history(run_dir: Any, h: Any, metric: str) -> list[dict[str, Any]]:
 
 def _figures(rows: list, trainer: Any, task: Any, title: str) -> Iterator[tuple[Any, str, str]]:
     """(figure, file stem, caption): the per-epoch curves and the per-layer gradient norms."""
-    from gdlab.lab.plots import plot_grad_norms
-
     if rows:
         yield (
             _curves_figure(rows, task.metric, title),
@@ -223,17 +218,15 @@ def _figures(rows: list, trainer: Any, task: Any, title: str) -> Iterator[tuple[
         )
 
 
-def _run_title(config: dict[str, Any], task: Any) -> str:
-    opt = config["optimizer"]
-    return f"{task.name}: {opt['name']}, lr {opt['lr']:g}, batch {config['data']['batch_size']}"
+def _run_title(config: TrainConfig, task: Task) -> str:
+    opt = config.optimizer
+    return f"{task.name}: {opt.name}, lr {opt.lr:g}, batch {config.data.batch_size}"
 
 
 def _curves_figure(rows: list[dict[str, Any]], metric: str, title: str) -> Any:
     """Loss (log axis) and ``metric`` against epochs, training and validation side by side."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
-
-    from gdlab.lab.plots import Series, plot_loss_curves
 
     fig = Figure(figsize=(11, 4.2), layout="constrained")
     x = [r["epoch"] for r in rows]
@@ -248,7 +241,8 @@ def _curves_figure(rows: list[dict[str, Any]], metric: str, title: str) -> Any:
     return fig
 
 
-def _config_for_resume(resume: str) -> Path | None:
+def config_for_resume(resume: str) -> Path | None:
+    """The ``config.toml`` of the run that ``resume`` (a run or checkpoint path) belongs to."""
     p = Path(resume)
     for cand in (p / "config.toml", p.parent / "config.toml", p.parent.parent / "config.toml"):
         if cand.is_file():
@@ -256,105 +250,20 @@ def _config_for_resume(resume: str) -> Path | None:
     return None
 
 
-def run_train(args: Any, open_run_dir: Any, make_result: Any) -> dict[str, Any]:
-    """The ``gdlab train`` command."""
-    from gdlab.lab.config import resolve_train_config
-
-    config_path = args.config or (args.resume and _config_for_resume(args.resume))
-    config = resolve_train_config(config_path or None, args.overrides)
-    if args.seed is not None:
-        config["seed"] = args.seed
-    default = None
-    if args.resume and config_path and Path(config_path).parent.exists() and not args.config:
-        default = Path(config_path).parent  # continue in the resumed run's directory
-    run_dir = open_run_dir(args, "train", default)
-    command = " ".join(["gdlab", *getattr(args, "argv", ["train"])])
-    run_dir.write_config(config)
-    bar = not args.quiet and args.format == "text" and sys.stderr.isatty()
-    trainer, task, diverged = train_from_config(config, run_dir.path, args.resume, bar)
-    if diverged == "interrupted":  # write what was done; --resume continues from a checkpoint
+def run_train(
+    config: TrainConfig,
+    run_dir: RunDir,
+    *,
+    resume: str | None = None,
+    progress: bool = False,
+    command: str = "gdlab train",
+) -> dict[str, Any]:
+    """Train as ``config`` says into ``run_dir``; returns the
+    summary (``diverged`` is None or the message) with ``report``. A Ctrl-C writes what was done
+    (``--resume`` continues from a checkpoint) and raises ``KeyboardInterrupt``."""
+    run_dir.write_config(config.to_dict())
+    trainer, task, diverged = train_from_config(config, run_dir.path, resume, progress)
+    if diverged == "interrupted":
         _write_outputs(run_dir, config, trainer, task, None, True, command)
         raise KeyboardInterrupt
-    out = _write_outputs(run_dir, config, trainer, task, diverged, command=command)
-    final = out["final"]
-    text = (
-        "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in final.items())
-        + f"\n\nreport: {out['report']}"
-    )
-    if diverged:
-        text = f"diverged: {diverged}\n" + text
-    return make_result("train", run_dir, text, **out) | ({"exit_code": 1} if diverged else {})
-
-
-# --------------------------------------------------------------------------- gradcheck
-def _sizes(spec: str) -> list[int]:
-    try:
-        sizes = [int(s) for s in spec.replace("x", "-").split("-")]
-    except ValueError:
-        sizes = []
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise ValueError(f"gradcheck: --model must be layer sizes like 3-4-1, got {spec!r}")
-    return sizes
-
-
-def run_gradcheck(
-    model: str, activation: str, loss: str, config_path: str | None, batch: int, seed: int = 0
-) -> dict[str, Any]:
-    """Compare every parameter's backprop gradient with central differences in float64."""
-    import gdlab
-    from gdlab import nn
-    from gdlab.autograd import numerical_grad
-    from gdlab.lab.tasks import build_mlp
-
-    if config_path:
-        from gdlab.lab.config import resolve_train_config
-        from gdlab.lab.tasks import load_task
-
-        cfg = resolve_train_config(config_path)
-        task = load_task(cfg["data"]["name"], seed=seed)
-        sizes = [task.n_features, *cfg["model"]["hidden"], task.n_outputs]
-        activation = cfg["model"]["activation"]
-        loss = "cross_entropy" if task.kind == "classification" else "mse"
-    else:
-        sizes = _sizes(model)
-    net = build_mlp(
-        sizes[0], sizes[1:-1], sizes[-1], activation=activation, seed=seed, dtype=np.float64
-    )
-    rng = np.random.default_rng(seed)
-    x = gdlab.tensor(rng.normal(size=(batch, sizes[0])))
-    if loss == "mse":
-        y, loss_fn = gdlab.tensor(rng.normal(size=(batch, sizes[-1]))), nn.MSELoss()
-    else:
-        y, loss_fn = gdlab.tensor(rng.integers(0, sizes[-1], size=batch)), nn.CrossEntropyLoss()
-    named = list(net.named_parameters())
-    net.zero_grad()
-    loss_fn(net(x), y).backward()
-    numeric = numerical_grad(lambda *_: loss_fn(net(x), y), *[p for _, p in named])
-    rows = []
-    for (name, p), num in zip(named, numeric, strict=True):
-        err = np.abs(p.grad - num)
-        ok = bool(np.all(err <= 1e-5 + 1e-3 * np.abs(num)))
-        rows.append(
-            {
-                "parameter": name,
-                "shape": "x".join(map(str, p.shape)),
-                "max_abs_error": float(err.max()),
-                "max_rel_error": float((err / np.maximum(np.abs(num), 1e-12)).max()),
-                "ok": ok,
-            }
-        )
-    from gdlab.lab.compare_report import format_table
-
-    passed = all(r["ok"] for r in rows)
-    head = f"model {'-'.join(map(str, sizes))} ({activation}), {loss}, batch {batch}, float64"
-    text = f"{head}\n\n{format_table(rows)}\n\n" + (
-        "gradcheck passed" if passed else "gradcheck FAILED"
-    )
-    return {
-        "model": sizes,
-        "activation": activation,
-        "loss": loss,
-        "passed": passed,
-        "parameters": rows,
-        "text": text,
-    } | ({} if passed else {"exit_code": 1})
+    return _write_outputs(run_dir, config, trainer, task, diverged, command=command)

@@ -1,29 +1,43 @@
 """Optimizers with torch.optim's names, defaults and formulas, plus learning-rate schedules.
 
-Every algorithm is a small in-place rule (``sgd_``, ``adam_``, ...) behind a torch-shaped
-class (``SGD``, ``Adam``, ...). Batch GD, SGD and mini-batch GD are all :class:`SGD`: they
-differ only in the batch the gradient comes from.
+One file per algorithm: its formula and paper in the docstrings, a reference rule written as
+the formula (``sgd_``, ``adam_``, ...: ``rule(param, grad, state, *, lr, ...)`` updating the
+arrays in place) and the torch-shaped class (``SGD``, ``Adam``, ...). Batch GD, SGD and
+mini-batch GD are all :class:`SGD`: they differ only in the batch the gradient comes from.
+:data:`OPTIMIZERS` (``registry.py``) names every optimizer with its defaults and the
+learning-rate range the lab searches.
 
-SGD, Adam, AdamW and Momentum also have a fused kernel (one pass over memory, about torch's
-fused speed) used automatically when numba is installed (``pip install 'gdlab[fast]'``);
-``fused=False`` forces the NumPy rules, which give the same numbers.
+Speed lives in the private ``_fast`` package, behind one seam: ``step`` runs the fast kernel
+registered for a rule (SGD, Momentum, Adam/AdamW: NumPy in cache-sized chunks, or one numba
+pass when numba is installed, ``pip install 'gdlab[fast]'``; ``fused=False`` keeps NumPy),
+else the rule itself. Both give the same numbers.
 """
 
 from gdlab.optim import lr_scheduler, schedules
-from gdlab.optim._work import get_num_threads, set_num_threads
+from gdlab.optim._fast import get_num_threads, set_num_threads
+from gdlab.optim._fast import table as _fast_table  # noqa: F401  (registers the fast kernels)
+from gdlab.optim.adadelta import Adadelta, adadelta_
 from gdlab.optim.adafactor import Adafactor, adafactor_
-from gdlab.optim.adagrad import Adadelta, Adagrad, RMSprop, adadelta_, adagrad_, rmsprop_
-from gdlab.optim.adam import Adam, AdamW, adam_
-from gdlab.optim.adam_variants import Adamax, NAdam, RAdam, adamax_, nadam_, radam_
-from gdlab.optim.asgd_rprop import ASGD, Rprop, asgd_, rprop_
+from gdlab.optim.adagrad import Adagrad, adagrad_
+from gdlab.optim.adam import Adam, adam_
+from gdlab.optim.adamax import Adamax, adamax_
+from gdlab.optim.adamw import AdamW
+from gdlab.optim.asgd import ASGD, asgd_
+from gdlab.optim.heavy_ball import Momentum, momentum_
 from gdlab.optim.lbfgs import LBFGS
 from gdlab.optim.muon import Muon, muon_
+from gdlab.optim.nadam import NAdam, nadam_
 from gdlab.optim.optimizer import Optimizer
-from gdlab.optim.sgd import SGD, Momentum, momentum_, sgd_
+from gdlab.optim.radam import RAdam, radam_
+from gdlab.optim.registry import OPTIMIZERS, OptimizerSpec, get_optimizer_spec
+from gdlab.optim.rmsprop import RMSprop, rmsprop_
+from gdlab.optim.rprop import Rprop, rprop_
+from gdlab.optim.sgd import SGD, sgd_
 
 __all__ = [
     "ASGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "Momentum",
-    "Muon", "NAdam", "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD", "adadelta_", "adafactor_",
-    "adagrad_", "adam_", "adamax_", "asgd_", "get_num_threads", "lr_scheduler", "momentum_",
-    "muon_", "nadam_", "radam_", "rmsprop_", "rprop_", "schedules", "set_num_threads", "sgd_",
+    "Muon", "NAdam", "OPTIMIZERS", "Optimizer", "OptimizerSpec", "RAdam", "RMSprop", "Rprop",
+    "SGD", "adadelta_", "adafactor_", "adagrad_", "adam_", "adamax_", "asgd_",
+    "get_num_threads", "get_optimizer_spec", "lr_scheduler", "momentum_", "muon_", "nadam_",
+    "radam_", "rmsprop_", "rprop_", "schedules", "set_num_threads", "sgd_",
 ]  # fmt: skip

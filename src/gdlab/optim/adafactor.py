@@ -13,17 +13,10 @@ __all__ = ["Adafactor", "adafactor_"]
 
 
 def adafactor_(
-    param: np.ndarray,
-    grad: np.ndarray,
-    state: dict,
-    *,
-    lr: float,
-    beta2_decay: float = -0.8,
-    eps: tuple[float | None, float] = (None, 1e-3),
-    d: float = 1.0,
-    weight_decay: float = 0.0,
+    param: np.ndarray, grad: np.ndarray, state: dict, *, lr: float, beta2_decay: float = -0.8,
+    eps: tuple[float | None, float] = (None, 1e-3), d: float = 1.0, weight_decay: float = 0.0,
     maximize: bool = False,
-) -> None:
+) -> None:  # fmt: skip
     """One Adafactor step in place (see :class:`Adafactor`)."""
     if "step" not in state:
         state["step"] = 0.0

@@ -4,9 +4,11 @@ Every algorithm is a small rule ``xxx_(param, grad, state, *, lr, ...)`` that up
 parameter array and its state arrays in place. The base calls it once per parameter with the
 group's *current* hyper-parameters, so a scheduler only has to change ``group["lr"]``.
 
-``foreach`` is accepted for torch compatibility and ignored. ``fused`` selects, for the rules
-that have one (SGD, Adam, AdamW, Momentum), the optional numba kernel (``gdlab[fast]``; see
-``gdlab.optim._fusion``) or the NumPy path; the other optimizers accept and ignore it.
+``step`` goes through the one seam to the speed machinery, :func:`gdlab.optim._fast.apply_rule`:
+the fast kernel registered for the rule if there is one (SGD, Momentum, Adam/AdamW), else the
+rule itself. ``foreach`` is accepted for torch compatibility and ignored. ``fused`` selects,
+for the kernels that have one, the optional numba pass (``gdlab[fast]``) or NumPy; the other
+optimizers accept and ignore it.
 ``capturable=True`` and ``differentiable=True`` are rejected (graph capture and differentiating
 through ``step`` do not exist here).
 """
@@ -19,14 +21,12 @@ import numbers
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from functools import partial
 from typing import Any
 
 import numpy as np
 
 from gdlab.autograd import enable_grad
-from gdlab.optim._fusion import check_fused_args
-from gdlab.optim._work import get_num_threads, is_long, run_tasks
+from gdlab.optim._fast import apply_rule, check_fused_args, has_fused_kernel
 from gdlab.tensor import Tensor
 
 __all__ = ["EXECUTION_FLAGS", "Optimizer", "ParamsT", "required"]
@@ -50,8 +50,8 @@ _UNORDERED = (
     "optimizer parameters need to be organized in ordered collections, but the ordering of "
     "tensors in sets will change between runs. Please use a list instead."
 )
-# torch's flags that choose how a step runs, not its math: the rules never receive them (but
-# ``fused``, which picks gdlab's numba kernel), and load_state_dict keeps the current values
+# torch's flags that choose how a step runs, not its math: the rules never receive them (the
+# seam takes ``fused`` to pick gdlab's numba kernel), and load_state_dict keeps their values
 EXECUTION_FLAGS = frozenset({"foreach", "fused", "capturable", "differentiable"})
 
 
@@ -126,9 +126,8 @@ class Optimizer:
     ``Invalid {name} value`` message, as are ``lr`` and ``betas``), and extend
     ``_validate(group)`` for other checks (run on the defaults and on every group added). The
     rule receives every hyper-parameter except torch's execution flags (``foreach``,
-    ``capturable``...; ``fused`` too unless ``_has_fused_kernel``). ``state[p]`` holds torch's
-    keys; temporaries live in shared work buffers (``_work.for_chunks``), not in the state
-    (keys starting with ``_`` would be left out of ``state_dict()``).
+    ``fused``, ``capturable``...). ``state[p]`` holds torch's keys (keys starting with ``_``
+    would be left out of ``state_dict()``). A new optimizer is one file: its rule, its class.
 
     Args:
         params: an iterable of Tensors, or of dicts (param groups) with a ``"params"`` entry
@@ -152,14 +151,13 @@ class Optimizer:
     _param_shaped_keys: frozenset[str] = frozenset()
     _nonnegative: tuple[str, ...] = ()  # in torch's order of checks
     _lr_message = "Invalid learning rate: {}"
-    _has_fused_kernel = False  # the rule takes ``fused`` (the numba kernels of _fused.py)
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         self._validate(self.defaults)
-        if self._has_fused_kernel:
+        if has_fused_kernel(self._rule):
             check_fused_args(type(self).__name__, defaults.get("fused"), defaults.get("foreach"))
         if isinstance(params, Tensor):
             raise TypeError(
@@ -191,8 +189,7 @@ class Optimizer:
         """The group's hyper-parameters the rule takes (every default except torch's flags)."""
         keys = self.__dict__.get("_rule_keys")
         if keys is None:  # once: this runs per group per step
-            skip = EXECUTION_FLAGS - {"fused"} if self._has_fused_kernel else EXECUTION_FLAGS
-            keys = self._rule_keys = tuple(k for k in self.defaults if k not in skip)
+            keys = self._rule_keys = tuple(k for k in self.defaults if k not in EXECUTION_FLAGS)
         return {k: group[k] for k in keys}
 
     # ------------------------------------------------------------------ groups
@@ -279,21 +276,13 @@ class Optimizer:
         """
         loss = self._closure_loss(closure)
         self._opt_called = True  # lets a scheduler warn when it is stepped first (as torch)
-        rule = type(self)._rule
-        threaded = get_num_threads() > 1
+        state = self.state
         for group in self.param_groups:
-            kwargs = self._rule_kwargs(group)
-            tasks = []
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
+            stepped = [p for p in group["params"] if p.grad is not None]
+            for p in stepped:
                 p._version += 1
-                if threaded and not is_long(p.data.size):  # many small params: one per thread
-                    tasks.append(partial(rule, p.data, grad, self.state[p], **kwargs))
-                else:
-                    rule(p.data, grad, self.state[p], **kwargs)
-            run_tasks(tasks)
+            items = [(p.data, p.grad, state[p]) for p in stepped]
+            apply_rule(type(self)._rule, items, self._rule_kwargs(group), group.get("fused"))
         return loss
 
     # ------------------------------------------------------------------ state dicts

@@ -1,0 +1,101 @@
+"""The ``gdlab`` command: one module per subcommand, each with a typed config.
+
+Subcommands: ``compare``, ``surface``, ``train``, ``lr-find``, ``schedule``, ``reproduce``,
+``datasets``, ``gradcheck``, ``bench`` (the benchmark suite, from a source checkout). Every
+command that computes something writes a run directory (``--out``, default
+``./gdlab-runs/<command>-<timestamp>``) with the resolved config, metrics CSV/JSON-lines, a
+summary JSON, figures and ``report.html``.
+
+How a command line runs: ``parse`` builds the command's typed config from the parsed
+arguments (``Command.configure``; the argparse namespace goes no further), ``main`` makes a
+``Session`` (output options, run directory) and ``session.execute`` runs the command, prints
+its result and returns the exit code.
+
+Exit codes: 0 success, 1 failure (the message names the cause, e.g. an unwritable path),
+2 usage error (argparse: unknown option, invalid choice, bad value), 130 interrupted (Ctrl-C;
+the results finished so far are written, no file is left half-written).
+
+``--format json`` prints exactly one JSON document on stdout and nothing else; progress bars
+go to stderr, and only when stderr is a terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import gdlab
+from gdlab.cli import bench, compare, datasets, gradcheck, lr_find, reproduce, schedule, surface
+from gdlab.cli import train as train_command
+from gdlab.cli.command import Command
+from gdlab.cli.options import OutputOptions, from_namespace
+from gdlab.cli.session import Session, execute
+
+__all__ = ["COMMANDS", "Invocation", "build_parser", "main", "parse"]
+
+#: The subcommands, in ``--help`` order.
+COMMANDS: dict[str, Command] = {
+    c.name: c
+    for c in (
+        compare.COMMAND, surface.COMMAND, train_command.COMMAND, lr_find.COMMAND,
+        schedule.COMMAND, reproduce.COMMAND, datasets.COMMAND, gradcheck.COMMAND, bench.COMMAND,
+    )
+}  # fmt: skip
+
+
+class Invocation(NamedTuple):
+    """A parsed command line: the command, its typed config and the output options."""
+
+    command: Command
+    config: Any
+    output: OutputOptions
+    argv: list[str]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``gdlab`` argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="gdlab",
+        description="A gradient-descent laboratory: compare optimizers fairly, see them move, "
+        "reproduce the articles.",
+    )
+    parser.add_argument("--version", action="version", version=f"gdlab {gdlab.__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in COMMANDS.values():
+        command.add_parser(sub)
+    return parser
+
+
+def parse(parser: argparse.ArgumentParser, argv: list[str]) -> Invocation:
+    """Parse ``argv`` into the command's typed config; ``bench`` keeps every argument after it,
+    in order, for the suite. Usage errors exit (``SystemExit``, code 2) as argparse does."""
+    ns, extra = parser.parse_known_args(argv)
+    if ns.command == "bench":
+        rest = argv[argv.index("bench") + 1 :]
+        ns.bench_args = rest[1:] if rest[:1] == ["--"] else rest
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    command = COMMANDS[ns.command]
+    config = command.configure(ns)
+    if isinstance(config, str):  # a constraint between arguments is violated
+        parser.error(config)
+    output = from_namespace(OutputOptions, ns)
+    return Invocation(command, config, output, argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``gdlab`` with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        inv = parse(parser, argv)
+    except SystemExit as exc:  # --help / --version (0) or a usage error (2)
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 2
+    session = Session(inv.command.name, inv.argv, inv.output)
+    return execute(inv.command.run, inv.config, session)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

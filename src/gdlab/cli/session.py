@@ -1,0 +1,143 @@
+"""One command being run: its run directory, progress bar, result, printing and exit code.
+
+A ``Session`` is made by ``gdlab.cli.main`` after parsing; the command's ``run(config,
+session)`` opens its run directory through it and returns ``session.result(...)``.
+``execute`` prints the result (text, or one JSON document with ``--format json``) and turns
+failures into exit codes: 1 failure, 2 configuration error, 130 interrupted (Ctrl-C; a run
+directory this command made and left without results is removed).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gdlab.cli.options import OutputOptions
+from gdlab.lab.config import ConfigError
+from gdlab.lab.output.rundir import RunDir, default_out_dir, to_jsonable
+
+__all__ = ["Session", "execute"]
+
+#: A missing optional module -> the gdlab extra that installs it.
+EXTRAS = {"matplotlib": "plot", "sklearn": "data", "tqdm": "progress", "tomli": "lab"}
+
+
+@dataclass
+class Session:
+    """The command's name, its command line and output options, and the run directory it
+    opened (``setup`` names files written before any result, e.g. train's ``config.toml``)."""
+
+    command: str
+    argv: list[str] = field(default_factory=list)
+    output: OutputOptions = field(default_factory=OutputOptions)
+    run_dir: RunDir | None = None
+    run_dir_is_new: bool = False
+    setup: tuple[str, ...] = ()
+
+    @property
+    def command_line(self) -> str:
+        """``gdlab <argv>``, shown in reports."""
+        return " ".join(["gdlab", *self.argv])
+
+    def open_run_dir(
+        self, name: str | None = None, default: Any = None, setup: tuple[str, ...] = ()
+    ) -> RunDir:
+        """The run directory (``--out``, else ``default``, else a new timestamped one named
+        after ``name`` or the command)."""
+        path = Path(self.output.out or default or default_out_dir(name or self.command))
+        self.run_dir_is_new = not path.exists()  # only a directory made here is removed
+        self.setup = setup
+        self.run_dir = RunDir(path)
+        return self.run_dir
+
+    def progress(self, total: int | None = None) -> Callable[[str], None] | None:
+        """A progress callback drawing on stderr (tqdm when installed), or None when quiet,
+        printing JSON or not on a terminal."""
+        if self.output.quiet or self.output.format == "json" or not sys.stderr.isatty():
+            return None
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:  # pragma: no cover - tqdm is an optional extra
+            return lambda msg: print(msg, file=sys.stderr)
+        bar = tqdm(total=total, file=sys.stderr, unit="run", leave=False)
+
+        def update(msg: str) -> None:
+            bar.set_description(msg[:60], refresh=False)
+            bar.update(1)
+
+        return update
+
+    def wants_bar(self) -> bool:
+        """A progress bar may be drawn (text output on a terminal, not quiet)."""
+        return not self.output.quiet and self.output.format == "text" and sys.stderr.isatty()
+
+    def result(self, text: str, **data: Any) -> dict[str, Any]:
+        """The command's result: its name, run directory and files, ``data``, and ``text``
+        (what the terminal shows)."""
+        out: dict[str, Any] = {"command": self.command}
+        if self.run_dir is not None:
+            out["run_dir"] = str(self.run_dir.path)
+            out["files"] = sorted(p.name for p in self.run_dir.files())
+        return out | data | {"text": text}
+
+    def leftover_run_dir(self) -> Path | None:
+        """The run directory if the failed command left results in it. One this command made
+        that holds no result (empty, or only its ``setup`` files) is removed."""
+        if self.run_dir is None or not self.run_dir_is_new:
+            return None  # a user's own directory is never removed
+        where = self.run_dir.path
+        try:
+            entries = list(where.iterdir())
+            if entries and all(p.name in self.setup and p.is_file() for p in entries):
+                for p in entries:
+                    p.unlink()
+            where.rmdir()  # only succeeds when empty
+        except OSError:
+            return where
+        return None
+
+
+def _emit(result: dict[str, Any], output: OutputOptions) -> None:
+    if output.format == "json":
+        data = {k: v for k, v in result.items() if k not in ("text", "exit_code")}
+        sys.stdout.write(json.dumps(to_jsonable(data), indent=2, sort_keys=True) + "\n")
+    elif output.quiet:
+        if result.get("report"):
+            print(result["report"])
+    else:
+        print(result.get("text", ""))
+
+
+def _fail(session: Session, exc: BaseException, code: int) -> int:
+    if session.output.traceback:
+        traceback.print_exception(exc)
+    name = getattr(exc, "name", None)
+    if isinstance(exc, ModuleNotFoundError) and name in EXTRAS:
+        exc = ModuleNotFoundError(f"{exc}; install it with: pip install gdlab[{EXTRAS[name]}]")
+    print(f"gdlab {session.command}: error: {exc}", file=sys.stderr)
+    return code
+
+
+def execute(run: Callable[[Any, Session], dict[str, Any]], config: Any, session: Session) -> int:
+    """Run ``run(config, session)``, print its result; return the exit code (1 failure,
+    2 configuration error, 130 interrupted)."""
+    try:
+        result = run(config, session)
+    except KeyboardInterrupt:
+        where = session.leftover_run_dir()
+        tail = f"; partial results in {where}" if where else ""
+        print(f"gdlab {session.command}: interrupted{tail}", file=sys.stderr)
+        return 130
+    except ConfigError as exc:
+        session.leftover_run_dir()
+        return _fail(session, exc, 2)
+    except Exception as exc:  # noqa: BLE001 - the CLI turns every failure into exit code 1
+        session.leftover_run_dir()
+        return _fail(session, exc, 1)
+    _emit(result, session.output)
+    return int(result.get("exit_code", 0))

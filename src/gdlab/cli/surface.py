@@ -1,0 +1,30 @@
+"""``gdlab surface``: optimizer paths on a 2-D test function."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gdlab.cli.command import Command
+from gdlab.cli.session import Session
+from gdlab.lab.output.tables import format_table
+from gdlab.lab.surface.config import SurfaceConfig
+from gdlab.lab.surface.run import run_surface
+
+__all__ = ["COMMAND"]
+
+
+def run(config: SurfaceConfig, session: Session) -> dict[str, Any]:
+    out = run_surface(config, session.open_run_dir())
+    text = format_table(out["table"]) + f"\n\nreport: {out['report']}"
+    return session.result(text, report=out["report"], results=out["table"])
+
+
+COMMAND = Command(
+    "surface",
+    help="optimizer paths on a 2-D test function",
+    description="Run optimizers on a 2-D function from the same start, each "
+    "at its best lr from the same tuning budget; draw the paths on one "
+    "contour plot, animate them, save them as CSV.",
+    config=SurfaceConfig,
+    run=run,
+)

@@ -1,0 +1,77 @@
+"""``gdlab train``: train from a TOML config (``lab.train_config``) with ``--set`` overrides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gdlab.cli.command import Command
+from gdlab.cli.session import Session
+from gdlab.lab.config import option, seed_option
+from gdlab.lab.train_config import TrainConfig, resolve_train_config
+from gdlab.lab.training import config_for_resume, run_train
+
+__all__ = ["COMMAND", "TrainArgs"]
+
+
+@dataclass
+class TrainArgs:
+    """Where ``gdlab train`` takes its ``TrainConfig`` from: a TOML file, overrides, a run to
+    resume, and a seed that replaces the config's."""
+
+    config: str | None = option(None, "config", nargs="?",
+                                help="TOML file (default: built-in defaults)")  # fmt: skip
+    overrides: list[str] = option(
+        [], "--set", factory=True, action="append", metavar="KEY=VALUE",
+        help="override a setting, e.g. --set optimizer.lr=0.05 (repeatable)",
+    )  # fmt: skip
+    resume: str | None = option(None, "--resume", metavar="PATH",
+                                help="checkpoint (or run directory) to resume")  # fmt: skip
+    seed: int | None = seed_option(None, "random seed (default: the config's)")
+
+    def config_path(self) -> Path | str | None:
+        """The TOML file: the one given, else the config of the run being resumed."""
+        return self.config or (self.resume and config_for_resume(self.resume)) or None
+
+    def resolve(self) -> TrainConfig:
+        """Defaults < TOML file < ``--set`` overrides < ``--seed``."""
+        config = resolve_train_config(self.config_path(), self.overrides)
+        if self.seed is not None:
+            config.seed = self.seed
+        return config
+
+
+def run(args: TrainArgs, session: Session) -> dict[str, Any]:
+    config = args.resolve()
+    path = args.config_path()
+    default = None
+    if args.resume and path and Path(path).parent.exists() and not args.config:
+        default = Path(path).parent  # continue in the resumed run's directory
+    run_dir = session.open_run_dir(default=default, setup=("config.toml",))
+    out = run_train(
+        config,
+        run_dir,
+        resume=args.resume,
+        progress=session.wants_bar(),
+        command=session.command_line,
+    )
+    final = out["final"]
+    text = (
+        "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in final.items())
+        + f"\n\nreport: {out['report']}"
+    )
+    if out["diverged"]:
+        text = f"diverged: {out['diverged']}\n" + text
+    return session.result(text, **out) | ({"exit_code": 1} if out["diverged"] else {})
+
+
+COMMAND = Command(
+    "train",
+    help="train from a TOML config",
+    description="Train a model from a TOML config (see gdlab.lab.train_config for "
+    "the keys and defaults) with --set overrides; --resume continues from a "
+    "checkpoint directory.",
+    config=TrainArgs,
+    run=run,
+)

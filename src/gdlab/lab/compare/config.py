@@ -1,0 +1,86 @@
+"""The settings of ``gdlab compare``: one dataclass for the parser, ``compare`` and config.toml.
+
+Example:
+    >>> cfg = CompareConfig(datasets=["iris"], optimizers=["sgd", "adam"], batch_modes=[])
+    >>> cfg.settings()["lr_ranges"]
+    {'sgd': [0.01, 10.0], 'adam': [0.0001, 0.1]}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from gdlab.lab.config import fraction, option, positive_float, positive_int, seed_option
+from gdlab.lab.optimizers import DEFAULT_OPTIMIZERS, command_optimizer_names
+from gdlab.lab.search import BATCH_ONE_SCALE, lr_range_for
+from gdlab.lab.tasks import (
+    BATCH_MODES,
+    activation_option,
+    batch_size_option,
+    dataset_option,
+    hidden_option,
+)
+
+__all__ = ["CompareConfig"]
+
+
+@dataclass
+class CompareConfig:
+    """What to compare and with which budget (see ``gdlab.lab.compare`` for the protocol).
+
+    Args:
+        datasets: one or several data set names (several give performance profiles).
+        optimizers: optimizer names, run at mini-batch size ``batch_size``.
+        batch_modes: ``bgd``/``sgd``/``mbgd``, each run with ``batch_optimizer``.
+        hidden, activation, batch_size: the MLP and the mini-batch size.
+        epochs, seeds: length and number of the final runs.
+        trials, tune_epochs: the tuning budget (lrs per variant, epochs per trial).
+        lr: a fixed lr for every variant instead of tuning.
+        target: validation accuracy (R² for regression) for "time to target".
+        val_fraction: the validation split.
+        seed: data split, tuning and first final-run seed (runs use seed, seed+1, ...).
+    """
+
+    datasets: list[str] = dataset_option(many=True)
+    optimizers: list[str] = option(
+        DEFAULT_OPTIMIZERS, "--optimizers", factory=True, choices=command_optimizer_names,
+        nargs="*", metavar="NAME",
+        help="optimizers at mini-batch size (one of: {choices}; no value: none)",
+    )  # fmt: skip
+    batch_modes: list[str] = option(
+        list(BATCH_MODES), "--batch-modes", factory=True, choices=tuple(BATCH_MODES), nargs="*",
+        metavar="MODE", help="batch modes run with --batch-optimizer (bgd, sgd, mbgd; no value: "
+        "none)",
+    )  # fmt: skip
+    batch_optimizer: str = option(
+        "sgd", "--batch-optimizer", choices=command_optimizer_names, metavar="NAME"
+    )
+    hidden: list[int] = hidden_option()
+    activation: str = activation_option()
+    batch_size: int = batch_size_option()
+    epochs: int = option(15, "--epochs", type=positive_int, help="epochs per final run")
+    trials: int = option(
+        5, "--trials", type=positive_int,
+        help="learning rates tried per optimizer (the same budget for all)",
+    )  # fmt: skip
+    tune_epochs: int = option(3, "--tune-epochs", type=positive_int, help="epochs per trial")
+    seeds: int = option(3, "--seeds", type=positive_int, help="final runs per optimizer")
+    lr: float | None = option(None, "--lr", type=positive_float,
+                              help="use this lr for all (no tuning)")  # fmt: skip
+    target: float = option(
+        0.95, "--target", type=fraction,
+        help="validation accuracy target for steps/time to target (default 0.95)",
+    )  # fmt: skip
+    val_fraction: float = option(0.2, "--val-fraction", type=fraction)
+    seed: int = seed_option()
+
+    def settings(self) -> dict[str, Any]:
+        """What ``config.toml`` and the report show: the fields, then each optimizer's lr range
+        (ordered: the same settings give the same bytes)."""
+        used = dict.fromkeys([*self.optimizers, self.batch_optimizer])
+        return dataclasses.asdict(self) | {
+            "lr_ranges": {o: list(lr_range_for(o)) for o in used},
+            "batch_one_lr_scale": BATCH_ONE_SCALE,
+        }

@@ -1,0 +1,85 @@
+"""SGD's fast kernel: one numba pass, or NumPy ufuncs into reused work buffers (chunked)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from gdlab.optim._fast.buffers import direct_work, dtype_scalars
+from gdlab.optim._fast.chunked import chunk_grad, for_chunks
+from gdlab.optim._fast.numba_loader import flat_views, fused_module, run_kernel
+
+__all__ = ["SGDScalars", "sgd"]
+
+
+class SGDScalars(NamedTuple):
+    """SGD's hyper-parameters as the kernels take them (scalars of θ's dtype, then flags)."""
+
+    lr: Any
+    weight_decay: Any
+    momentum: Any
+    one_minus_dampening: Any
+    decay: bool
+    has_momentum: bool
+    dampened: bool
+    nesterov: bool
+    maximize: bool
+    first: bool  # the buffer starts as the first gradient
+
+
+def sgd(
+    param: np.ndarray, grad: np.ndarray, state: dict, *, lr: float, momentum: float = 0.0,
+    dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
+    maximize: bool = False, fused: bool | None = None,
+) -> None:  # fmt: skip
+    """``sgd.sgd_`` in place: numba if ``fused`` allows and the arrays can be flat, else NumPy
+    on the whole arrays for a parameter of one chunk, else over cache-sized chunks."""
+    buf = state.get("momentum_buffer") if momentum else None
+    first = bool(momentum) and buf is None
+    if first:
+        buf = np.empty_like(param)  # the kernel writes the first gradient into it
+    flags = (bool(weight_decay), bool(momentum), bool(dampening), nesterov, maximize, first)
+    values = (lr, weight_decay, momentum, 1.0 - dampening)
+    kernels = fused_module(fused, "sgd_", param.size)
+    views = None if kernels is None else flat_views([param, grad, param if buf is None else buf])
+    if views is not None:
+        scalars = SGDScalars._make((*(param.dtype.type(v) for v in values), *flags))
+        run_kernel(kernels.sgd_kernel, views, scalars)
+    else:
+        scalars = SGDScalars._make(dtype_scalars(param, grad, values) + flags)
+        work = direct_work(param, grad, 2)
+        if work is None:
+            for_chunks([param, grad, buf], partial(_sgd_chunk, s=scalars), work=2)
+        else:  # one chunk: no closure, no slicing (same arithmetic)
+            _sgd_chunk(param, grad, buf, *work, s=scalars)
+    if first:
+        state["momentum_buffer"] = buf
+
+
+def _sgd_chunk(
+    p: np.ndarray, g: np.ndarray, b: np.ndarray | None, w: np.ndarray, d: np.ndarray, *,
+    s: SGDScalars,
+) -> None:  # fmt: skip
+    """The SGD update of θ, g, buffer (one chunk or a whole small parameter); w, d: scratch."""
+    lr, weight_decay, momentum, keep, decay, has_momentum, dampened, nesterov, maximize, first = s
+    g = chunk_grad(p, g, weight_decay if decay else 0.0, maximize, d, w)
+    if has_momentum:
+        if first:
+            np.copyto(b, g)
+        else:
+            b *= momentum
+            if dampened:
+                np.multiply(g, keep, out=w)
+                b += w
+            else:
+                b += g
+        if nesterov:  # θ ← θ − lr·(g + μ·b)
+            np.multiply(b, momentum, out=w)
+            w += g
+            g = w
+        else:
+            g = b
+    np.multiply(g, lr, out=w)
+    p -= w

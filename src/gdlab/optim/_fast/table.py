@@ -1,0 +1,46 @@
+"""The fast kernels, registered for their rules (imported by ``gdlab.optim``).
+
+torch.optim's elementwise rules have one (no allocation per step, cache-sized chunks, threads);
+SGD, Momentum and Adam/AdamW also a numba pass. Every other optimizer (Adafactor, Muon, any
+new one) runs its reference rule as written.
+"""
+
+from __future__ import annotations
+
+from gdlab.optim._fast import register
+from gdlab.optim._fast.adadelta import adadelta
+from gdlab.optim._fast.adagrad import adagrad
+from gdlab.optim._fast.adam import adam
+from gdlab.optim._fast.adamax import adamax
+from gdlab.optim._fast.asgd import asgd
+from gdlab.optim._fast.heavy_ball import momentum
+from gdlab.optim._fast.nadam import nadam
+from gdlab.optim._fast.radam import radam
+from gdlab.optim._fast.rmsprop import rmsprop
+from gdlab.optim._fast.rprop import rprop
+from gdlab.optim._fast.sgd import sgd
+from gdlab.optim.adadelta import adadelta_
+from gdlab.optim.adagrad import adagrad_
+from gdlab.optim.adam import adam_
+from gdlab.optim.adamax import adamax_
+from gdlab.optim.asgd import asgd_
+from gdlab.optim.heavy_ball import momentum_
+from gdlab.optim.nadam import nadam_
+from gdlab.optim.radam import radam_
+from gdlab.optim.rmsprop import rmsprop_
+from gdlab.optim.rprop import rprop_
+from gdlab.optim.sgd import sgd_
+
+__all__: list[str] = []
+
+register(adadelta_, adadelta, fused=False)
+register(adagrad_, adagrad, fused=False)
+register(adam_, adam, fused=True)
+register(adamax_, adamax, fused=False)
+register(asgd_, asgd, fused=False)
+register(momentum_, momentum, fused=True)
+register(nadam_, nadam, fused=False)
+register(radam_, radam, fused=False)
+register(rmsprop_, rmsprop, fused=False)
+register(rprop_, rprop, fused=False)
+register(sgd_, sgd, fused=True)
