@@ -20,6 +20,7 @@ from gdlab.train.checkpoint import (
     CheckpointError,
     latest_checkpoint,
     load_checkpoint,
+    load_checkpoint_config,
     save_checkpoint,
 )
 from gdlab.train.history import History
@@ -45,6 +46,7 @@ __all__ = [
     "fit",
     "latest_checkpoint",
     "load_checkpoint",
+    "load_checkpoint_config",
     "metrics",
     "save_checkpoint",
 ]
