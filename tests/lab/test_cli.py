@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from gdlab import cli
-from gdlab.lab.compare import protocol as cmp
+from gdlab.lab.compare import trials as compare_trials
 from gdlab.lab.config import (
     ConfigError,
     apply_overrides,
@@ -153,7 +153,7 @@ def test_compare_same_seed_same_bytes(tmp_path, capsys):
 
 
 def test_ctrl_c_exits_130_with_partial_results(tmp_path, capsys, monkeypatch):
-    real, calls = cmp._train, []
+    real, calls = compare_trials.train_run, []
 
     def interrupt_after_two(*args, **kwargs):
         calls.append(1)
@@ -161,7 +161,7 @@ def test_ctrl_c_exits_130_with_partial_results(tmp_path, capsys, monkeypatch):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(cmp, "_train", interrupt_after_two)
+    monkeypatch.setattr(compare_trials, "train_run", interrupt_after_two)
     out = tmp_path / "run"
     assert cli.main([*TINIER, "--out", str(out)]) == 130
     assert f"interrupted; partial results in {out}" in capsys.readouterr().err
@@ -169,6 +169,7 @@ def test_ctrl_c_exits_130_with_partial_results(tmp_path, capsys, monkeypatch):
     assert summary["interrupted"] is True
     assert (out / "report.html").exists() and (out / "metrics.csv").exists()
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp files
+    assert len(list((out / "trials").glob("*.json"))) == 2  # the finished trials are kept
 
 
 def test_ctrl_c_anywhere_exits_130(monkeypatch, capsys):

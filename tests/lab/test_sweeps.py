@@ -203,3 +203,55 @@ def test_ray_gives_the_serial_files_and_retries_dead_workers(tmp_path, serial_fi
     res = run_sweep([spec, fail], tmp_path / "b", ray_executor)
     assert marker.read_text() == "died" and res[spec] == 1.5
     assert [f.reason for f in res.failures] == ["ValueError: bad trial 4"]
+
+
+# --------------------------------------------------------------------------- compare on sweeps
+def small_compare():
+    from gdlab.lab.compare import CompareConfig
+
+    return CompareConfig(datasets=["iris"], optimizers=["sgd", "adam"], batch_modes=["bgd"],
+                         hidden=[8], epochs=2, trials=2, tune_epochs=1, seeds=2)  # fmt: skip
+
+
+def compare_files(tmp_path: Path, executor=None, config=None) -> dict[str, bytes]:
+    from gdlab.lab.compare import run_compare, write_compare
+    from gdlab.lab.output.rundir import RunDir
+
+    result = run_compare(config or small_compare(), run_dir=tmp_path, executor=executor)
+    assert not result.interrupted
+    write_compare(result, RunDir(tmp_path))
+    names = ("metrics.csv", "metrics.jsonl", "tuning.csv", "config.toml", "summary.json")
+    return {n: (tmp_path / n).read_bytes() for n in names}
+
+
+@pytest.fixture(scope="module")
+def serial_compare(tmp_path_factory):
+    return compare_files(tmp_path_factory.mktemp("compare-serial"))
+
+
+@pytest.mark.slow
+def test_compare_files_are_the_same_on_processes_dask_and_ray(
+    tmp_path, serial_compare, dask_executor, ray_executor
+):
+    with make_executor("processes", jobs=2) as ex:
+        assert compare_files(tmp_path / "processes", ex) == serial_compare
+    assert compare_files(tmp_path / "dask", dask_executor) == serial_compare
+    assert compare_files(tmp_path / "ray", ray_executor) == serial_compare
+
+
+def test_compare_interrupted_keeps_finished_trials_and_resumes(tmp_path, serial_compare):
+    from gdlab.lab.compare import run_compare
+
+    calls = []
+
+    def progress(message: str) -> None:
+        calls.append(message)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+
+    result = run_compare(small_compare(), progress, run_dir=tmp_path)
+    assert result.interrupted
+    finished = sorted((tmp_path / "trials").glob("*.json"))
+    assert len(finished) == 5
+    assert compare_files(tmp_path) == serial_compare
+    assert set(finished) <= set((tmp_path / "trials").glob("*.json"))

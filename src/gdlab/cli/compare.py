@@ -24,7 +24,8 @@ def run(config: CompareConfig, session: Session) -> dict[str, Any]:
     n_variants = len(pairs)  # an optimizer at a batch mode is trained once, however labelled
     per_variant = config.seeds + (0 if config.lr else config.trials)
     progress = session.progress(len(config.datasets) * n_variants * per_variant)
-    result = run_compare(config, progress)
+    with config.make_executor() as executor:
+        result = run_compare(config, progress, run_dir=run_dir.path, executor=executor)
     out = write_compare(result, run_dir, command=session.command_line)
     if result.interrupted:
         raise KeyboardInterrupt

@@ -11,7 +11,16 @@ with published numbers.
 
 from __future__ import annotations
 
-from gdlab.lab.articles import textbooks, training  # noqa: F401 - they register experiments
+from gdlab.lab.articles import (  # noqa: F401 - importing them registers their experiments
+    activations,
+    batch_cost,
+    lr_decay,
+    momentum_escape,
+    overfitting,
+    textbooks,
+    training,
+    vanishing_gradients,
+)
 from gdlab.lab.articles.registry import (
     EXPERIMENTS,
     Experiment,

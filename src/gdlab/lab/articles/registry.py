@@ -117,15 +117,17 @@ def _close(got: Any, want: Any, tol: float) -> bool:
 class Experiment:
     """A named, reproducible experiment.
 
-    ``write(run_dir, seed)`` runs it and writes its files, returning the result table and the
-    report path (what ``gdlab reproduce NAME`` does). An experiment with published numbers also
-    has ``run()``, returning an ``ExperimentResult`` (computed next to published).
+    ``write(run_dir, seed, full)`` runs it (``full``: the longer version, where there is one)
+    and writes its files, returning the result table and the report path (what ``gdlab
+    reproduce NAME`` does); a ``"exit_code": 1`` in what it returns marks a failed check. An
+    experiment with published numbers also has ``run()``, returning an ``ExperimentResult``
+    (computed next to published).
     """
 
     name: str
     description: str
     source: str
-    write: Callable[[RunDir, int], dict[str, Any]]
+    write: Callable[[RunDir, int, bool], dict[str, Any]]
     run: Callable[[], ExperimentResult] | None = None
 
 
@@ -161,11 +163,19 @@ def reproduce(name: str) -> ExperimentResult:
     return experiment.run()
 
 
-def write_experiment(name: str, run_dir: RunDir, seed: int = 0) -> dict[str, Any]:
+def write_experiment(
+    name: str, run_dir: RunDir, seed: int = 0, full: bool = False
+) -> dict[str, Any]:
     """Run experiment ``name`` into ``run_dir``: its files, then ``text`` (the table and the
     report path, for the terminal), ``results`` (the table) and ``report``."""
-    out = get_experiment(name).write(run_dir, seed)
-    out["text"] = format_table(out["table"]) + f"\n\nreport: {out['report']}"
+    out = get_experiment(name).write(run_dir, seed, full)
+    checks = out.get("checks")
+    verdict = ""
+    if checks:
+        failed = sum(not c["passed"] for c in checks)
+        verdict = f"\n\n{format_table(checks)}\n" + (f"{failed} check(s) FAILED" if failed
+                                                      else "all checks passed")  # fmt: skip
+    out["text"] = format_table(out["table"]) + verdict + f"\n\nreport: {out['report']}"
     out["results"] = out.pop("table")
     return out
 
@@ -179,8 +189,8 @@ def published(name: str, description: str, source: str):
             computed, expected, extra = fn()
             return ExperimentResult(name, description, source, computed, expected, **extra)
 
-        def write(run_dir: RunDir, seed: int) -> dict[str, Any]:
-            return write_published(run(), run_dir, seed)
+        def write(run_dir: RunDir, seed: int, full: bool = False) -> dict[str, Any]:
+            return write_published(run(), run_dir, seed)  # published numbers have one size
 
         register_experiment(Experiment(name, description, source, write, run))
         return run

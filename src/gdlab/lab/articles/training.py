@@ -12,26 +12,28 @@ unseeded, so the exact digits cannot be reproduced: the shape of the curves can.
 y = [6,8,9,8,10,13], θ₀ = 0, lr 0.01, β = (0.9, 0.999), ε = 1e-7, per-sample updates for
 1000 passes, loss ½(x·θ − y)². gdlab (a bias-free ``nn.Linear(3, 1)``, ``optim.Adam``,
 ``train.fit`` with batch size 1, no shuffling) is checked against a NumPy loop with torch's
-formula (exact to float64 round-off); the article's own loop, whose bias correction uses
-t + 1 instead of t, is run too and its end point reported.
+formula (exact to float64 round-off). The article's own loop is run verbatim too: its bias
+correction uses t + 1 instead of t, and it breaks out of a pass as soon as the error
+½·mean(r²) is at most 1e-4 — from pass 693 on, so θ stops at (1.014894, 2.009181, 2.951946).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 import gdlab
 from gdlab import datasets, nn, optim, train
+from gdlab.lab.articles.claims import Check, ClaimResult, write_claim
 from gdlab.lab.articles.registry import Experiment, register_experiment
-from gdlab.lab.output.report import Report
 from gdlab.lab.output.rundir import RunDir
 from gdlab.lab.tasks import make_loader
 from gdlab.random import get_generator
 
-__all__ = ["article_adam", "article_batch_modes"]
+__all__ = ["ArticleAdamRun", "article_adam", "article_adam_loop", "article_batch_modes"]
 
 
 def _mlp_8_1_1(seed: int) -> Any:
@@ -75,8 +77,8 @@ def article_batch_modes(seed: int = 0, epochs: int = 100) -> dict[str, Any]:
     return curves
 
 
-def _adam_numpy(x: np.ndarray, y: np.ndarray, passes: int, article: bool) -> np.ndarray:
-    """Per-sample Adam on ½(x·θ − y)²: torch's bias correction (t), or the article's (t + 1)."""
+def _adam_numpy(x: np.ndarray, y: np.ndarray, passes: int) -> np.ndarray:
+    """Per-sample Adam on ½(x·θ − y)² with torch's formula (bias correction at t)."""
     theta, m, v, t = np.zeros(3), np.zeros(3), np.zeros(3), 0
     b1, b2, lr, eps = 0.9, 0.999, 0.01, 1e-7
     for _ in range(passes):
@@ -85,28 +87,68 @@ def _adam_numpy(x: np.ndarray, y: np.ndarray, passes: int, article: bool) -> np.
             g = x[j] * (x[j] @ theta - y[j])
             m = b1 * m + (1 - b1) * g
             v = b2 * v + (1 - b2) * g * g
-            k = t + 1 if article else t
-            theta = theta - lr * (m / (1 - b1**k)) / (np.sqrt(v / (1 - b2**k)) + eps)
+            theta = theta - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
     return theta
 
 
+@dataclass(frozen=True)
+class ArticleAdamRun:
+    """The article's loop: where it ends, when its ``break`` first fired, θ after each pass."""
+
+    theta: np.ndarray
+    stopped_at_pass: int | None
+    error: float
+    path: np.ndarray  # (passes + 1, 3): θ₀ = 0, then θ after each pass
+
+
+def article_adam_loop(
+    x: np.ndarray, y: np.ndarray, passes: int = 1000, threshold: float = 1e-4
+) -> ArticleAdamRun:
+    """Article 003's Adam loop verbatim: per-sample updates, ε = 1e-7, bias correction with
+    t + 1, and ``if abs(error) <= threshold: break`` before each sample's update, where
+    ``error`` is ½·mean of the squared residuals. The ``break`` leaves only the inner loop, so
+    once the error is below the threshold every later pass breaks at once and θ stays put."""
+    theta, mt, vt, t = np.zeros(3), np.zeros(3), np.zeros(3), 0
+    b1, b2, alpha, e = 0.9, 0.999, 0.01, 1e-7
+    stopped, error, path = None, 0.0, [theta]
+    for i in range(passes):
+        for j in range(len(x)):
+            t += 1
+            residual = x @ theta - y
+            error = float(residual @ residual / (2 * len(x)))
+            if abs(error) <= threshold:
+                stopped = stopped or i + 1
+                break
+            gradient = x[j] * (x[j] @ theta - y[j])
+            mt = b1 * mt + (1 - b1) * gradient
+            vt = b2 * vt + (1 - b2) * gradient**2
+            mtt = mt / (1 - b1 ** (t + 1))
+            vtt = vt / (1 - b2 ** (t + 1))
+            theta = theta - alpha * mtt / (np.sqrt(vtt) + e)
+        path.append(theta)
+    return ArticleAdamRun(theta, stopped, error, np.array(path))
+
+
 def article_adam(passes: int = 1000) -> dict[str, Any]:
-    """Article 003's Adam run with gdlab and the two NumPy references."""
+    """Article 003's Adam run with gdlab, torch's formula in NumPy, and the article's loop."""
     b = datasets.load("article_six_samples")
     x, y = np.asarray(b.X_train, np.float64), np.asarray(b.y_train, np.float64)
     model = nn.Linear(3, 1, bias=False).double()
     nn.init.zeros_(model.weight)
     opt = optim.Adam(model.parameters(), lr=0.01, betas=(0.9, 0.999), eps=1e-7)
+    path = [model.weight.data.reshape(-1).copy()]
 
     def half_squared_error(pred: Any, target: Any) -> Any:
         return 0.5 * ((pred - target) ** 2).mean()
 
-    hist = train.fit(
-        model, half_squared_error, opt, make_loader(x, y, 1, shuffle=False), epochs=passes
+    record = train.LambdaCallback(
+        on_epoch_end=lambda *_: path.append(model.weight.data.reshape(-1).copy())
     )
+    hist = train.fit(model, half_squared_error, opt, make_loader(x, y, 1, shuffle=False),
+                     epochs=passes, callbacks=[record])  # fmt: skip
     theta = model.weight.data.reshape(-1).astype(np.float64)
-    ref = _adam_numpy(x, y[:, 0], passes, article=False)
-    art = _adam_numpy(x, y[:, 0], passes, article=True)
+    ref = _adam_numpy(x, y[:, 0], passes)
+    art = article_adam_loop(x, y[:, 0], passes)
 
     def error(th: np.ndarray) -> float:  # the article's printed error: ½·mean squared residual
         r = x @ th - y[:, 0]
@@ -115,11 +157,11 @@ def article_adam(passes: int = 1000) -> dict[str, Any]:
     return {
         "theta": theta,
         "theta_reference": ref,
-        "theta_article": art,
+        "article": art,
         "max_abs_diff": float(np.abs(theta - ref).max()),
         "error": error(theta),
-        "error_article": error(art),
         "step_loss": hist.steps["loss"],
+        "path": np.array(path),
         "lstsq": np.linalg.lstsq(x, y[:, 0], rcond=None)[0],
     }
 
@@ -138,7 +180,7 @@ def _outline() -> list[Any]:
     return [patheffects.Stroke(linewidth=3.6, foreground="white"), patheffects.Normal()]
 
 
-def _write_batch_modes(run_dir: RunDir, seed: int) -> dict[str, Any]:
+def _write_batch_modes(run_dir: RunDir, seed: int, full: bool = False) -> dict[str, Any]:
     from matplotlib.figure import Figure
 
     curves = article_batch_modes(seed)
@@ -147,7 +189,7 @@ def _write_batch_modes(run_dir: RunDir, seed: int) -> dict[str, Any]:
         for k, c in curves.items()
         for i, v in enumerate(c["loss"])
     ]
-    run_dir.write_metrics(rows)
+    run_dir.write_csv("steps.csv", rows)
     fig = Figure(figsize=(9, 5), layout="constrained")
     ax = fig.add_subplot()
     styles = {"SGD (1)": ("C4", 0.5, 0.35), "MBGD (20)": ("C2", 0.9, 0.6),
@@ -171,7 +213,6 @@ def _write_batch_modes(run_dir: RunDir, seed: int) -> dict[str, Any]:
     )
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper right", ncol=2, fontsize=9)
-    run_dir.save_figure(fig, "loss-curves")
     table = [
         {
             "mode": k,
@@ -182,46 +223,87 @@ def _write_batch_modes(run_dir: RunDir, seed: int) -> dict[str, Any]:
         }
         for k, c in curves.items()
     ]
-    settings = {"experiment": "article_batch_modes", "seed": seed, "lr": 1e-3, "epochs": 100}
-    run_dir.write_config(settings)
-    run_dir.write_json("summary.json", {"results": table, "settings": settings})
-    rep = Report("Article 002: BGD, MBGD and SGD", seed=seed, settings=settings)
-    rep.add_text(__doc__.split("\n\n")[1])
-    rep.add_table(table, caption="First and last step loss, and the mean loss of the last epoch")
-    rep.add_figure(fig, caption="BGD smooth, MBGD jagged, SGD very noisy")
-    return {"table": table, "report": str(rep.save(run_dir))}
+    settings = {"lr": 1e-3, "epochs": 100}
+    result = ClaimResult(table, _batch_mode_checks(curves), settings, {"loss-curves": lambda: fig},
+                         notes=__doc__.split("\n\n")[1])  # fmt: skip
+    return write_claim("article_batch_modes", "article 002: BGD / MBGD / SGD on (100, 8)",
+                       "the articles (002)", result, run_dir, seed)  # fmt: skip
 
 
-def _write_adam(run_dir: RunDir, seed: int) -> dict[str, Any]:
+def _roughness(loss: list[float]) -> float:
+    """Spread of the step-to-step change of log loss: 0 for a smooth descent."""
+    return float(np.std(np.diff(np.log(np.asarray(loss, dtype=np.float64)))))
+
+
+def _batch_mode_checks(curves: dict[str, dict[str, Any]]) -> list[Check]:
+    bgd, mbgd, sgd = (curves[k]["loss"] for k in ("BGD (100)", "MBGD (20)", "SGD (1)"))
+    article = curves["article loop (no zero_grad)"]["loss"]
+    rough = [_roughness(c) for c in (bgd, mbgd, sgd)]
+    final = [float(_epoch_means(curves[k])[-1]) for k in ("BGD (100)", "MBGD (20)", "SGD (1)")]
+    apart = float(np.abs(np.subtract(article, bgd)).max())
+    return [
+        Check("the full batch descends smoothly (loss never rises)",
+              bool(np.all(np.diff(bgd) <= 1e-12)), f"{bgd[0]:.3f} -> {bgd[-1]:.3f}"),
+        Check("smaller batches are noisier: roughness SGD > MBGD > BGD",
+              rough[2] > rough[1] > rough[0], " > ".join(f"{r:.4f}" for r in rough[::-1])),
+        Check("more updates per epoch: after 100 epochs SGD < MBGD < BGD (epoch-mean loss)",
+              final[2] < final[1] < final[0], " < ".join(f"{v:.3f}" for v in final[::-1])),
+        Check("without zero_grad the gradients accumulate: same first loss, then the paths part",
+              article[0] == bgd[0] and apart > 1e-3,
+              f"first {article[0]:.4f} = {bgd[0]:.4f}; max difference {apart:.3f}"),
+    ]  # fmt: skip
+
+
+def _adam_figure(res: dict[str, Any]) -> Any:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(11, 4.2), layout="constrained")
+    art: ArticleAdamRun = res["article"]
+    for k, ax in enumerate(fig.subplots(1, 3)):
+        ax.plot(res["path"][:, k], label="gdlab optim.Adam (torch's formula)")
+        ax.plot(art.path[:, k], "--", label="the article's loop (t + 1, break)")
+        ax.axhline(res["lstsq"][k], color="0.5", lw=0.8, ls=":", label="least squares")
+        if art.stopped_at_pass:
+            ax.axvline(art.stopped_at_pass, color="C1", lw=0.6)
+        ax.set(xlabel="pass over the six samples", ylabel=f"θ{k + 1}")
+    fig.axes[0].legend(fontsize=8)
+    fig.suptitle("Adam per sample on the six-sample regression: θ after each pass")
+    return fig
+
+
+#: The article's loop run verbatim breaks at this pass and stays at this θ.
+ARTICLE_STOP = 693
+ARTICLE_THETA = (1.014894, 2.009181, 2.951946)
+
+
+def _write_adam(run_dir: RunDir, seed: int, full: bool = False) -> dict[str, Any]:
     res = article_adam()
+    art: ArticleAdamRun = res["article"]
     table = [
         {"run": "gdlab optim.Adam", "theta": _vec(res["theta"]), "error": res["error"]},
-        {
-            "run": "NumPy, torch's formula",
-            "theta": _vec(res["theta_reference"]),
-            "error": res["error"],
-        },
-        {
-            "run": "article's loop (t + 1)",
-            "theta": _vec(res["theta_article"]),
-            "error": res["error_article"],
-        },
+        {"run": "NumPy, torch's formula", "theta": _vec(res["theta_reference"]),
+         "error": res["error"]},
+        {"run": f"article's loop (t + 1, break at pass {art.stopped_at_pass})",
+         "theta": _vec(art.theta), "error": art.error},
         {"run": "least squares", "theta": _vec(res["lstsq"]), "error": None},
-    ]
-    run_dir.write_metrics([{"step": i + 1, "loss": v} for i, v in enumerate(res["step_loss"])])
-    settings = {
-        "experiment": "article_adam",
-        "lr": 0.01,
-        "betas": [0.9, 0.999],
-        "eps": 1e-7,
-        "passes": 1000,
-    }
-    run_dir.write_config(settings)
-    run_dir.write_json("summary.json", {"results": table, "max_abs_diff": res["max_abs_diff"]})
-    rep = Report("Article 003: Adam on the six-sample regression", settings=settings, seed=seed)
-    rep.add_text(__doc__.split("\n\n")[2])
-    rep.add_table(table, caption=f"gdlab vs NumPy: max |Δθ| = {res['max_abs_diff']:.2e}")
-    return {"table": table, "report": str(rep.save(run_dir)), "max_abs_diff": res["max_abs_diff"]}
+    ]  # fmt: skip
+    theta_err = float(np.abs(art.theta - np.array(ARTICLE_THETA)).max())
+    checks = [
+        Check("gdlab's Adam equals torch's formula per sample", res["max_abs_diff"] < 1e-12,
+              f"max |Δθ| = {res['max_abs_diff']:.1e}"),
+        Check(f"the article's loop breaks at pass {ARTICLE_STOP}",
+              art.stopped_at_pass == ARTICLE_STOP, f"pass {art.stopped_at_pass}"),
+        Check(f"the article's loop ends at θ = {ARTICLE_THETA}", theta_err < 1e-6,
+              f"θ = {_vec(art.theta)}, max diff {theta_err:.1e}"),
+    ]  # fmt: skip
+    run_dir.write_json("steps.json", {"step_loss": res["step_loss"]})
+    settings = {"lr": 0.01, "betas": [0.9, 0.999], "eps": 1e-7, "passes": 1000,
+                "article_threshold": 1e-4}  # fmt: skip
+    result = ClaimResult(table, checks, settings, {"theta_path": lambda: _adam_figure(res)},
+                         notes=__doc__.split("\n\n")[2])  # fmt: skip
+    out = write_claim("article_adam", "article 003: Adam, per-sample, six-sample regression",
+                      "the articles (003)", result, run_dir, seed)  # fmt: skip
+    return out | {"max_abs_diff": res["max_abs_diff"]}
 
 
 def _vec(a: np.ndarray) -> str:

@@ -12,9 +12,17 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from gdlab.lab.config import fraction, option, positive_float, positive_int, seed_option
+from gdlab.lab.config import (
+    fraction,
+    nonneg_int,
+    option,
+    positive_float,
+    positive_int,
+    seed_option,
+)
 from gdlab.lab.optimizers import DEFAULT_OPTIMIZERS, command_optimizer_names
 from gdlab.lab.search import BATCH_ONE_SCALE, lr_range_for
+from gdlab.lab.sweeps import EXECUTORS, Executor, make_executor
 from gdlab.lab.tasks import (
     BATCH_MODES,
     activation_option,
@@ -75,12 +83,36 @@ class CompareConfig:
     )  # fmt: skip
     val_fraction: float = option(0.2, "--val-fraction", type=fraction)
     seed: int = seed_option()
+    # Where the trials run: results do not depend on it, so it is not part of the settings.
+    executor: str = option(
+        "serial", "--executor", choices=EXECUTORS,
+        help="where trials run: serial (this process), processes (--jobs local workers), "
+        "dask or ray (a cluster at --address, else a local one with --jobs workers)",
+    )  # fmt: skip
+    jobs: int = option(2, "--jobs", type=positive_int, help="workers of a local executor")
+    address: str | None = option(
+        None, "--address", metavar="URL",
+        help="a running cluster: tcp://host:8786 (dask) or auto / ray://host:10001 (ray)",
+    )  # fmt: skip
+    retries: int = option(
+        2, "--retries", type=nonneg_int, help="times a trial is rerun when its worker dies"
+    )
+
+    def experiment(self) -> dict[str, Any]:
+        """The fields that decide the results (all but where the trials run)."""
+        placement = {"executor", "jobs", "address", "retries"}
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in placement}
+
+    def make_executor(self) -> Executor:
+        """The executor these settings name (a context manager: it frees its workers)."""
+        return make_executor(self.executor, jobs=self.jobs, address=self.address,
+                             retries=self.retries)  # fmt: skip
 
     def settings(self) -> dict[str, Any]:
         """What ``config.toml`` and the report show: the fields, then each optimizer's lr range
         (ordered: the same settings give the same bytes)."""
         used = dict.fromkeys([*self.optimizers, self.batch_optimizer])
-        return dataclasses.asdict(self) | {
+        return self.experiment() | {
             "lr_ranges": {o: list(lr_range_for(o)) for o in used},
             "batch_one_lr_scale": BATCH_ONE_SCALE,
         }

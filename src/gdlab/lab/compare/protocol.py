@@ -25,85 +25,25 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from gdlab import train
 from gdlab.lab.compare.config import CompareConfig
-from gdlab.lab.optimizers import DEFAULT_OPTIMIZERS, make_optimizer
+from gdlab.lab.compare.run import Run, Variant, make_variants
+from gdlab.lab.compare.trials import trial_spec
+from gdlab.lab.optimizers import DEFAULT_OPTIMIZERS
 from gdlab.lab.search import best_lr, lr_grid, trial_score
-from gdlab.lab.tasks import (
-    BATCH_MODES,
-    Task,
-    batch_size_for,
-    build_mlp,
-    evaluate,
-    load_task,
-    make_loader,
-)
+from gdlab.lab.sweeps import Executor, SweepProgress, TrialSpec, run_sweep
+from gdlab.lab.tasks import BATCH_MODES
 
 __all__ = ["CompareResult", "Run", "Variant", "compare", "make_variants", "run_compare"]
 
 Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Variant:
-    """An optimizer at a batch mode; ``label`` names it in tables and legends."""
-
-    label: str
-    optimizer: str
-    batch_mode: str  # "bgd" | "sgd" | "mbgd"
-    group: str  # "optimizers" or "batch modes": which figure it belongs to
-
-
-def make_variants(
-    optimizers: Sequence[str], batch_modes: Sequence[str], batch_optimizer: str, batch_size: int
-) -> list[Variant]:
-    """The optimizers at mini-batch size, then ``batch_optimizer`` at each batch mode."""
-    out = [Variant(o, o, "mbgd", "optimizers") for o in optimizers]
-    names = {
-        "bgd": "BGD (full batch)",
-        "sgd": "SGD (batch 1)",
-        "mbgd": f"MBGD (batch {batch_size})",
-    }
-    out += [Variant(names[m], batch_optimizer, m, "batch modes") for m in batch_modes]
-    return out
-
-
-@dataclass
-class Run:
-    """One training run: per-epoch records, per-step losses, and how it ended."""
-
-    variant: Variant
-    dataset: str
-    lr: float
-    seed: int
-    # epoch (0 = before training), step, samples_seen, train/val loss and metric
-    epochs: dict[str, list[Any]]
-    wall_time: list[float]  # seconds at the end of each epoch (0.0 at epoch 0)
-    step_loss: list[float] = field(default_factory=list)
-    step_samples: list[int] = field(default_factory=list)
-    test_metric: float = float("nan")
-    diverged: bool = False
-    diverged_at: int | None = None  # optimizer step at which it diverged
-
-    def final(self, key: str) -> float:
-        col = self.epochs.get(key) or [float("nan")]
-        v = col[-1]
-        return float("nan") if v is None else float(v)
-
-    def to_target(self, metric: str, target: float) -> tuple[float, float, float]:
-        """(steps, samples, seconds) at the first epoch whose validation metric >= target."""
-        for i, v in enumerate(self.epochs.get(f"val_{metric}", [])):
-            if v is not None and v >= target:
-                e = self.epochs
-                return float(e["step"][i]), float(e["samples_seen"][i]), self.wall_time[i]
-        return float("inf"), float("inf"), float("inf")
 
 
 @dataclass
@@ -127,119 +67,57 @@ class CompareResult:
         return [r for r in self.runs if r.dataset == dataset and r.variant.label == label]
 
 
-def _train(task: Task, v: Variant, lr: float, seed: int, epochs: int, config: CompareConfig) -> Run:
-    """Train one variant at one lr from one seed; divergence ends the run, marked."""
-    model = build_mlp(
-        task.n_features, config.hidden, task.n_outputs, activation=config.activation, seed=seed
-    )
-    optimizer, _, _ = make_optimizer(v.optimizer, list(model.parameters()), lr=lr)
-    bs = batch_size_for(v.batch_mode, config.batch_size)
-    loader = make_loader(task.x_train, task.y_train, bs, seed=seed)
-    val_loader = make_loader(task.x_val, task.y_val, None, shuffle=False)
-    loss_fn = task.loss()
-    trainer = train.Trainer(
-        model, loss_fn, optimizer, loader, val_loader=val_loader, metrics=[task.metric]
-    )
-    # Epoch 0: the untrained model on the whole training set and on the validation set.
-    train_eval = make_loader(task.x_train, task.y_train, None, shuffle=False)
-    initial = {
-        "train": trainer.evaluate(train_eval, [task.metric]),
-        "val": trainer.evaluate(val_loader, [task.metric]),
-    }
-    diverged_at = None
-    try:
-        trainer.fit(epochs)
-    except train.DivergenceError as exc:  # a result, not a crash: keep the epochs before it
-        diverged_at = int(exc.step)
-    history = trainer.history
-    run = _run_from_history(task, v, lr, seed, history, diverged_at, model, loss_fn)
-    return _with_epoch_zero(run, initial, task.metric)
+def _pairs(variants: Sequence[Variant]) -> dict[tuple[str, str], Variant]:
+    """Each (optimizer, batch mode) once, with its first variant: ``sgd`` at mini-batch is
+    also "MBGD (batch 32)", and is trained once."""
+    out: dict[tuple[str, str], Variant] = {}
+    for v in variants:
+        out.setdefault((v.optimizer, v.batch_mode), v)
+    return out
 
 
-def _with_epoch_zero(run: Run, initial: dict[str, dict[str, float]], m: str) -> Run:
-    """Prepend epoch 0 (step 0, 0 samples, 0 s): the untrained model's evaluation. Its
-    training loss is over the whole training set; later epochs' is the mean of their steps'."""
-    zero = {
-        "epoch": 0,
-        "step": 0,
-        "samples_seen": 0,
-        "train_loss": initial["train"]["loss"],
-        f"train_{m}": initial["train"][m],
-        "val_loss": initial["val"]["loss"],
-        f"val_{m}": initial["val"][m],
-    }
-    run.epochs = {k: [zero[k], *col] for k, col in run.epochs.items()}
-    run.wall_time = [0.0, *run.wall_time]
-    return run
+def _sweep(specs: list[TrialSpec], sweep: SweepContext) -> list[Run]:
+    """Run ``specs`` (each once, finished ones reused) and return their runs in order;
+    ``sweep.progress`` hears once of every trial finished (or found finished)."""
+    ticked = 0
 
+    def tick(p: SweepProgress) -> None:
+        nonlocal ticked
+        for _ in range(p.done + p.failed - ticked):
+            sweep.progress(f"{p.done}/{p.total} trials, {p.running} running, {p.failed} failed")
+        ticked = p.done + p.failed
 
-def _run_from_history(
-    task: Task,
-    v: Variant,
-    lr: float,
-    seed: int,
-    history: Any,
-    diverged_at: int | None,
-    model: Any,
-    loss_fn: Any,
-) -> Run:
-    m = task.metric
-    ep = history.epochs if history is not None else {}
-    st = history.steps if history is not None else {}
-    n = len(ep.get("epoch", []))
-    # The last step of each epoch gives its step count, samples seen and wall time.
-    step_epoch = np.array([-1 if e is None else e for e in st.get("epoch", [])], dtype=float)
-    last = [int(np.searchsorted(step_epoch, e, side="right")) - 1 for e in ep.get("epoch", [])]
-    steps_at_epoch = [st["step"][i] if i >= 0 else 0 for i in last]
-    samples_at_epoch = [st["samples_seen"][i] if i >= 0 else 0 for i in last]
-    time_at_epoch = [st["wall_time"][i] if i >= 0 else 0.0 for i in last]
-    epochs = {
-        "epoch": [int(e) + 1 for e in ep.get("epoch", [])],  # epochs completed
-        "step": steps_at_epoch,
-        "samples_seen": samples_at_epoch,
-        "train_loss": list(ep.get("loss", [None] * n)),
-        f"train_{m}": list(ep.get(m, [None] * n)),
-        "val_loss": list(ep.get("val_loss", [None] * n)),
-        f"val_{m}": list(ep.get(f"val_{m}", [None] * n)),
-    }
-    run = Run(
-        v,
-        task.name,
-        float(lr),
-        seed,
-        epochs,
-        [float(t) for t in time_at_epoch],
-        [float(x) for x in st.get("loss", [])],
-        [int(x) for x in st.get("samples_seen", [])],
-    )
-    if diverged_at is not None:
-        run.diverged, run.diverged_at = True, diverged_at
-    elif task.x_test is not None:
-        run.test_metric = evaluate(model, loss_fn, task.x_test, task.y_test, task)[1]
-    return run
+    done = run_sweep(specs, sweep.run_dir, sweep.executor, tick if sweep.progress else None)
+    if done.failures:
+        failure = done.failures[0]
+        raise RuntimeError(f"compare: trial {failure.spec.label} failed: {failure.reason}")
+    return [Run.from_json(done[spec]) for spec in specs]
 
 
 def _tune(
-    task: Task, v: Variant, config: CompareConfig, result: CompareResult, progress: Progress | None
-) -> float:
-    """The variant's best lr of ``config.trials`` by final validation loss (``lab.search``)."""
-    scores = {}
-    for lr in lr_grid(v.optimizer, config.trials, v.batch_mode):
-        if progress:
-            progress(f"tune {task.name} {v.label} lr={lr:.3g}")
-        run = _train(task, v, float(lr), config.seed, config.tune_epochs, config)
-        score = trial_score(run.final("val_loss"), run.diverged)
-        result.tuning.append(
-            {
-                "dataset": task.name,
-                "variant": v.label,
-                "lr": float(lr),
-                "val_loss": score,
-                "diverged": run.diverged,
-            }
-        )
-        scores[float(lr)] = (score,)
-    return best_lr(scores)
+    dataset: str,
+    pairs: dict[tuple[str, str], Variant],
+    config: CompareConfig,
+    result: CompareResult,
+    sweep: SweepContext,
+) -> dict[tuple[str, str], float]:
+    """Each pair's best lr of ``config.trials`` by final validation loss (``lab.search``)."""
+    grids = {key: [float(lr) for lr in lr_grid(v.optimizer, config.trials, v.batch_mode)]
+             for key, v in pairs.items()}  # fmt: skip
+    specs = [trial_spec(config, dataset, pairs[key], lr, config.tune_epochs, config.seed)
+             for key, grid in grids.items() for lr in grid]  # fmt: skip
+    runs = iter(_sweep(specs, sweep))
+    best = {}
+    for key, grid in grids.items():
+        scores = {}
+        for lr in grid:
+            run = next(runs)
+            score = trial_score(run.final("val_loss"), run.diverged)
+            result.tuning.append({"dataset": dataset, "variant": pairs[key].label, "lr": lr,
+                                  "val_loss": score, "diverged": run.diverged})  # fmt: skip
+            scores[lr] = (score,)
+        best[key] = best_lr(scores)
+    return best
 
 
 def compare(
@@ -293,36 +171,60 @@ def compare(
     return run_compare(config, progress)
 
 
-def run_compare(config: CompareConfig, progress: Progress | None = None) -> CompareResult:
-    """``compare`` with its settings as a ``CompareConfig`` (what ``gdlab compare`` calls)."""
+def run_compare(
+    config: CompareConfig,
+    progress: Progress | None = None,
+    run_dir: str | Path | None = None,
+    executor: Executor | None = None,
+) -> CompareResult:
+    """``compare`` with its settings as a ``CompareConfig`` (what ``gdlab compare`` calls).
+
+    Every training run is a trial of a sweep (``gdlab.lab.sweeps``): it runs on ``executor``
+    (default: the one ``config.executor`` names) and is written to ``run_dir/trials`` the
+    moment it ends, so a rerun with the same ``run_dir`` skips the finished ones. Without a
+    ``run_dir`` the trials live in a temporary directory.
+    """
     variants = make_variants(
         config.optimizers, config.batch_modes, config.batch_optimizer, config.batch_size
     )
     result = CompareResult(list(config.datasets), variants, config)
-    try:
-        _compare_all(result, config, progress)
-    except KeyboardInterrupt:
-        result.interrupted = True
+    with contextlib.ExitStack() as stack:
+        if run_dir is None:
+            run_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="gdlab-compare-"))
+        if executor is None:
+            executor = stack.enter_context(config.make_executor())
+        sweep = SweepContext(Path(run_dir), executor, progress)
+        try:
+            _compare_all(result, config, sweep)
+        except KeyboardInterrupt:
+            result.interrupted = True
     return result
 
 
-def _compare_all(result: CompareResult, config: CompareConfig, progress: Progress | None) -> None:
+@dataclass(frozen=True)
+class SweepContext:
+    """Where a comparison's trials run and land, and who hears of each one finished."""
+
+    run_dir: Path
+    executor: Executor
+    progress: Progress | None
+
+
+def _compare_all(result: CompareResult, config: CompareConfig, sweep: SweepContext) -> None:
     for name in config.datasets:
-        task = load_task(name, seed=config.seed, val_fraction=config.val_fraction)
-        cache: dict[tuple[str, str], tuple[float, list[Run]]] = {}
+        pairs = _pairs(result.variants)
+        if config.lr:
+            best = dict.fromkeys(pairs, config.lr)
+        else:
+            best = _tune(name, pairs, config, result, sweep)
+        specs = {key: [trial_spec(config, name, v, best[key], config.epochs, config.seed + k)
+                       for k in range(config.seeds)] for key, v in pairs.items()}  # fmt: skip
+        runs = iter(_sweep([s for group in specs.values() for s in group], sweep))
+        cache = {key: [next(runs) for _ in group] for key, group in specs.items()}
         for v in result.variants:
             key = (v.optimizer, v.batch_mode)
-            if key not in cache:
-                best = config.lr or _tune(task, v, config, result, progress)
-                runs = []
-                for k in range(config.seeds):
-                    if progress:
-                        progress(f"train {name} {v.label} seed {config.seed + k}")
-                    runs.append(_train(task, v, best, config.seed + k, config.epochs, config))
-                cache[key] = (best, runs)
-            best, runs = cache[key]
-            result.best_lr[(name, v.label)] = best
-            result.runs.extend(_relabel(r, v) for r in runs)
+            result.best_lr[(name, v.label)] = best[key]
+            result.runs.extend(_relabel(r, v) for r in cache[key])
 
 
 def _relabel(run: Run, v: Variant) -> Run:

@@ -51,7 +51,8 @@ class TrialStore:
     def save(self, spec: TrialSpec, result: Any) -> Path:
         self.root.mkdir(parents=True, exist_ok=True)
         self._path(spec, ".failed.json").unlink(missing_ok=True)
-        text = canonical_json({"spec": spec.to_json(), "result": result}) + "\n"
+        # The result keeps its key order: a run's columns come out as the trial wrote them.
+        text = canonical_json({"spec": spec.to_json(), "result": result}, sort_keys=False) + "\n"
         return atomic_write_text(self._path(spec), text)
 
     def save_failure(self, failure: TrialFailure) -> Path:

@@ -92,7 +92,9 @@ def run_sweep(
             failed += 1
         else:
             store.save(completed.spec, completed.result)
-            out.results[completed.spec.key] = json.loads(canonical_json(completed.result))
+            out.results[completed.spec.key] = json.loads(
+                canonical_json(completed.result, sort_keys=False)
+            )
             done += 1
         report()
     out.results = {s.key: out.results[s.key] for s in specs if s.key in out.results}

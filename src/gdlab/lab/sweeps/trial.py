@@ -19,13 +19,14 @@ from typing import Any
 __all__ = ["TrialSpec", "canonical_json", "resolve", "run_trial"]
 
 
-def canonical_json(value: Any) -> str:
-    """JSON with sorted keys: the same bytes for the same value.
+def canonical_json(value: Any, sort_keys: bool = True) -> str:
+    """Compact JSON: the same bytes for the same value (keys sorted unless ``sort_keys`` is
+    False, for results whose key order means something, such as the columns of a table).
 
     NaN and infinities are written as Python's ``json`` does (``NaN``, ``Infinity``) so a
     diverged trial's numbers round-trip exactly; ``json.loads`` reads them back as floats.
     """
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return json.dumps(value, sort_keys=sort_keys, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
