@@ -4,6 +4,7 @@ for corrupt files, and .safetensors."""
 
 from __future__ import annotations
 
+import io
 import os
 import zipfile
 
@@ -91,7 +92,45 @@ REFUSALS = [
     ("manifest_names_a_missing_array",
      lambda p: np.savez(p, __gdlab__=np.frombuffer(b'{"__array__": "arr_9"}', np.uint8)),
      "w.npz", "corrupt __gdlab__ manifest"),
+    # issue 14.8: hostile files get a ValueError naming the file, nothing else
+    ("manifest_nested_too_deeply",
+     lambda p: np.savez(p, __gdlab__=np.frombuffer(b"[" * 100_000 + b"]" * 100_000, np.uint8)),
+     "w.npz", "w.npz has a corrupt __gdlab__ manifest"),
+    ("npz_claiming_1e15_elements", lambda p: _zip_of(p, {"a.npy": _npy_header((10**15,))}),
+     "w.npz", "w.npz is truncated or corrupt .*declares"),
+    ("npz_member_longer_than_the_file",
+     lambda p: p.write_bytes(_zip_bytes({"a.npy": _npy_header((4,)) + bytes(32)})[:-40]),
+     "w.npz", "w.npz is truncated or corrupt"),
+    ("npz_member_not_npy", lambda p: _zip_of(p, {"a.txt": b"hello"}), "w.npz",
+     "w.npz is truncated or corrupt .*not a .npy array"),
+    ("random_bytes", lambda p: p.write_bytes(bytes(range(7, 200))), "w.npz",
+     "w.npz is not a .npz weight file .*unknown format"),
+    ("pickle_bytes_under_npz_name", lambda p: p.write_bytes(b"\x80\x04K\x01."), "w.npz",
+     "w.npz is not a .npz weight file .*a pickle"),
+    ("npy_object_array", lambda p: np.save(p, np.array([{}], dtype=object)), "w.npy",
+     "w.npy contains object arrays"),
+    ("npy_truncated", lambda p: p.write_bytes(_npy_header((10**15,))), "w.npy",
+     "w.npy declares 8000000000000128 bytes but holds 128"),
 ]  # fmt: skip
+
+
+def _npy_header(shape: tuple[int, ...]) -> bytes:
+    buf = io.BytesIO()
+    header = {"descr": "<f8", "fortran_order": False, "shape": shape}
+    np.lib.format.write_array_header_1_0(buf, header)
+    return buf.getvalue()
+
+
+def _zip_bytes(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def _zip_of(path, members: dict[str, bytes]) -> None:
+    path.write_bytes(_zip_bytes(members))
 
 
 @pytest.mark.parametrize("case", REFUSALS, ids=[c[0] for c in REFUSALS])
@@ -100,6 +139,22 @@ def test_refuses_pickles_and_reports_corrupt_files(tmp_path, case):
     path = tmp_path / name
     make(path)
     with pytest.raises(ValueError, match=message):
+        load(path)
+
+
+def test_a_npy_file_loads_as_its_array(tmp_path):
+    np.save(tmp_path / "a.npy", np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(load(tmp_path / "a.npy"), np.arange(6.0).reshape(2, 3))
+
+
+def test_safetensors_checksum_detects_a_flipped_bit(tmp_path):
+    pytest.importorskip("safetensors")
+    path = tmp_path / "w.safetensors"
+    save({"w": np.arange(16.0)}, path)
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 1  # inside the last float: the header still parses
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="w.safetensors is corrupt: its SHA-256"):
         load(path)
 
 

@@ -6,15 +6,21 @@ target's own directory guarantees. On any error (``KeyboardInterrupt`` included)
 file is removed and the target is left as it was. Every module that writes a file a user cares
 about (``gdlab.save``, data caches, histories, lab outputs) goes through here.
 
-Temporary names are ``.<stem>.<random>.tmp<suffix>``: hidden, and ending in the target's
-suffix so writers that pick a format from the name (``fig.savefig``, GIF writers) still can.
+Temporary names are ``.<stem>.<pid>-<random>.tmp<suffix>``: hidden, ending in the target's
+suffix so writers that pick a format from the name (``fig.savefig``, GIF writers) still can,
+and carrying the writer's process id, so :func:`clean_temporaries` removes the leftovers of
+killed writers and never a live process's file. The temporary file is created with mode 0666
+and the process umask applied by the kernel (the umask is never changed, not even briefly);
+re-saving over an existing file keeps that file's permission bits.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import re
+import secrets
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -24,19 +30,49 @@ __all__ = [
     "atomic_path",
     "atomic_write_bytes",
     "atomic_write_text",
+    "clean_temporaries",
     "fsync_dir",
+    "naming",
+    "pid_alive",
     "synced_open",
 ]
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+_TEMP_NAME = re.compile(r"^\..*\.(\d+)-[0-9a-f]{8}\.tmp[^/]*$")
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
-# What open() would give; mkstemp makes 0600 files. Read once: os.umask is process-wide state.
-_FILE_MODE = 0o666 & ~_umask()
+def _create_temp(target: Path) -> Path:
+    """A new empty file beside ``target``: O_EXCL (never an existing file or link), mode 0666
+    minus the umask (what ``open`` gives), or ``target``'s own mode when it exists."""
+    try:
+        mode: int | None = stat.S_IMODE(os.stat(target, follow_symlinks=False).st_mode)
+    except FileNotFoundError:
+        mode = None
+    for _ in range(100):
+        name = f".{target.stem}.{os.getpid()}-{secrets.token_hex(4)}.tmp{target.suffix}"
+        tmp = target.parent / name
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        return tmp
+    raise FileExistsError(f"atomic write: no free temporary name beside {target}")
+
+
+@contextlib.contextmanager
+def naming(path: str | os.PathLike) -> Iterator[None]:
+    """Re-raise an ``OSError`` that names no file (a full disk fails in ``write`` or ``fsync``,
+    which know no path) with ``path`` in its message and ``filename``."""
+    try:
+        yield
+    except OSError as e:
+        if e.filename is not None or e.errno is None:
+            raise
+        raise type(e)(e.errno, f"{e.strerror} while writing {path}", str(path)) from e
 
 
 @contextlib.contextmanager
@@ -44,16 +80,45 @@ def _temp_beside(path: str | os.PathLike) -> Iterator[tuple[Path, Path]]:
     """(target, temporary path beside it); the temporary file is removed on the way out."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}",
-                                dir=target.parent)  # fmt: skip
-    os.close(fd)
-    tmp = Path(name)
+    tmp = _create_temp(target)
     try:
-        os.chmod(tmp, _FILE_MODE)
         yield target, tmp
     finally:
         with contextlib.suppress(OSError):  # already renamed on success
             tmp.unlink(missing_ok=True)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (it may belong to another user)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_temporaries(directory: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files that killed writers left in ``directory``; return them.
+
+    Only files named by this module (``.<stem>.<pid>-<random>.tmp<suffix>``) whose process is
+    gone are removed: a live writer's temporary file (another thread, another process) is
+    kept, and nothing else is touched.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    removed = []
+    for entry in os.scandir(directory):
+        m = _TEMP_NAME.match(entry.name)
+        if m and entry.is_file(follow_symlinks=False) and not pid_alive(int(m.group(1))):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return sorted(removed)
 
 
 def _fsync_file(path: Path) -> None:
@@ -106,7 +171,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", **kwargs: Any) -> Ite
     """
     if not mode.startswith("w"):
         raise ValueError(f"atomic_open: mode must be a write mode ('w', 'wb'), got {mode!r}")
-    with _temp_beside(path) as (target, tmp):
+    with _temp_beside(path) as (target, tmp), naming(target):
         with synced_open(tmp, mode, **kwargs) as f:
             yield f
         os.replace(tmp, target)
@@ -124,7 +189,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         >>> with atomic_path("out.png") as tmp:
         ...     fig.savefig(tmp)
     """
-    with _temp_beside(path) as (target, tmp):
+    with _temp_beside(path) as (target, tmp), naming(target):
         yield tmp
         _fsync_file(tmp)
         os.replace(tmp, target)

@@ -16,15 +16,19 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
 from gdlab._atomic import atomic_open, atomic_write_bytes
+from gdlab._checksum import arrays_sha256
 from gdlab.tensor import Tensor
 
 __all__ = ["load", "save"]
@@ -154,14 +158,19 @@ def _members(obj: Any) -> dict[str, np.ndarray]:
 
 
 def load(path: str | os.PathLike | Any) -> Any:
-    """Load what ``save`` wrote (or any .npz of plain arrays, or a .safetensors file).
+    """Load what ``save`` wrote (or any .npz of plain arrays, a .npy array, a .safetensors file);
+    ``path`` may also be a binary file object open for reading (as torch.load takes).
 
-    ``path`` may also be a binary file object open for reading (an .npz). Never unpickles:
-    files with object arrays or pickle-based formats are refused with a ``ValueError``; a
-    truncated or corrupt file raises ``ValueError`` naming it.
+    Never unpickles: files with object arrays or pickle-based formats are refused with a
+    ``ValueError``; a truncated, corrupt or hostile file (sizes it does not hold, a manifest
+    nested too deeply) raises ``ValueError`` naming it, before anything large is allocated.
     """
-    if _is_file(path):
-        return _load_npz(path, getattr(path, "name", "the file object"))
+    if _is_file(path):  # spooled to a file: the checks below read sizes from the file system
+        with tempfile.TemporaryDirectory(prefix="gdlab-load-") as tmp:
+            spooled = Path(tmp) / "stream.npz"
+            with open(spooled, "wb") as f:
+                shutil.copyfileobj(path, f)
+            return load(spooled)
     path = Path(path)
     if path.suffix in _REFUSED:
         raise ValueError(
@@ -170,38 +179,112 @@ def load(path: str | os.PathLike | Any) -> Any:
         )
     if path.suffix == ".safetensors":
         return _load_safetensors(path)
-    return _load_npz(path, path)
-
-
-def _load_npz(path: Any, name: Any) -> Any:
-    """Arrays and manifest of an .npz at ``path`` (a path or a file object called ``name``)."""
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except FileNotFoundError:
-        raise
-    except ValueError as e:
-        if "pickle" in str(e):
-            raise ValueError(
-                f"gdlab.load: {name} contains object arrays (pickled data); gdlab never loads "
-                "pickles"
-            ) from None
-        raise ValueError(f"gdlab.load: {name} is not a valid .npz weight file: {e}") from None
-    except (OSError, zipfile.BadZipFile, EOFError) as e:
+    with open(path, "rb") as f:  # FileNotFoundError as is
+        head = f.read(8)
+    if head.startswith(_NPY_MAGIC):
+        return _load_npy(path)
+    if not head.startswith(_ZIP_MAGIC):
+        what = "a pickle, which gdlab never loads" if head[:1] == b"\x80" else "of unknown format"
         raise ValueError(
-            f"gdlab.load: {name} is truncated or corrupt ({type(e).__name__}: {e}); use an "
-            "earlier copy of the file"
-        ) from None
+            f"gdlab.load: {path} is not a .npz weight file (it is {what}; first bytes {head!r})"
+        )
+    arrays = _read_npz(path)
     manifest = arrays.pop(_MANIFEST, None)
     if manifest is None:
         return arrays
     try:
         return _decode(json.loads(manifest.tobytes().decode()), arrays)
-    except (ValueError, KeyError, TypeError, IndexError) as e:  # JSONDecodeError is a ValueError
-        raise ValueError(
-            f"gdlab.load: {name} has a corrupt {_MANIFEST} manifest ({type(e).__name__}: {e}); "
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError) as e:
+        raise ValueError(  # JSONDecodeError is a ValueError; RecursionError: hostile nesting
+            f"gdlab.load: {path} has a corrupt {_MANIFEST} manifest ({type(e).__name__}: {e}); "
             "use an earlier copy of the file"
         ) from None
+
+
+_NPY_MAGIC = b"\x93NUMPY"
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a member first, or an empty archive
+_MAX_DEFLATE_RATIO = 1032  # deflate cannot compress by more than this
+
+
+def _corrupt(path: Path, e: BaseException) -> ValueError:
+    return ValueError(
+        f"gdlab.load: {path} is truncated or corrupt ({type(e).__name__}: {e}); use an "
+        "earlier copy of the file"
+    )
+
+
+def _npy_header(f: IO[bytes], path: Path, where: str) -> tuple[np.dtype, int]:
+    """Read a .npy header; return (dtype, data bytes the header declares)."""
+    version = np.lib.format.read_magic(f)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+    else:
+        shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+    if dtype.hasobject:
+        raise ValueError(
+            f"gdlab.load: {path} contains object arrays (pickled data) in {where}; gdlab never "
+            "loads pickles"
+        )
+    return dtype, math.prod(shape) * dtype.itemsize
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    try:
+        with open(path, "rb") as f:
+            _, nbytes = _npy_header(f, path, path.name)
+            declared = f.tell() + nbytes
+    except ValueError as e:
+        if "gdlab.load" in str(e):
+            raise
+        raise _corrupt(path, e) from None
+    size = path.stat().st_size
+    if declared != size:
+        raise ValueError(
+            f"gdlab.load: {path} declares {declared} bytes but holds {size}: truncated or corrupt"
+        )
+    return np.load(path, allow_pickle=False)
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of an .npz, each member's declared size checked against the file first."""
+    size = path.stat().st_size
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            if sum(i.compress_size for i in infos) > size:
+                raise ValueError(f"its members claim more bytes than the file's {size}")
+            for info in infos:
+                _check_member(zf, info, path)
+            return {
+                i.filename.removesuffix(".npy"): np.lib.format.read_array(
+                    zf.open(i), allow_pickle=False
+                )
+                for i in infos
+            }
+    except ValueError as e:
+        if "gdlab.load" in str(e):
+            raise
+        raise _corrupt(path, e) from None
+    except (OSError, zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as e:
+        raise _corrupt(path, e) from None
+
+
+def _check_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> None:
+    if not info.filename.endswith(".npy"):
+        raise ValueError(f"member {info.filename!r} is not a .npy array")
+    limit = info.compress_size
+    if info.compress_type != zipfile.ZIP_STORED:
+        limit = info.compress_size * _MAX_DEFLATE_RATIO + 1024
+    if info.file_size > limit:
+        raise ValueError(f"member {info.filename!r} claims {info.file_size} bytes")
+    with zf.open(info) as f:
+        _, nbytes = _npy_header(f, path, info.filename)
+        declared = f.tell() + nbytes
+    if declared != info.file_size:
+        raise ValueError(
+            f"member {info.filename!r} declares {declared} bytes of array data and header but "
+            f"holds {info.file_size}"
+        )
 
 
 def _safetensors() -> Any:
@@ -214,19 +297,35 @@ def _safetensors() -> Any:
     return st
 
 
+_CHECKSUM_KEY = "gdlab.sha256"
+
+
 def _save_safetensors(obj: Any, path: Path) -> None:
     st = _safetensors()
     if not _is_flat(obj):
         raise TypeError("gdlab.save: .safetensors holds a flat {name: array} dict only")
     arrays = {k: _contiguous(_array(v)) for k, v in obj.items()}
-    atomic_write_bytes(path, st.save(arrays))
+    # safetensors has no checksum of its own: one in the metadata lets load detect bit rot
+    atomic_write_bytes(path, st.save(arrays, metadata={_CHECKSUM_KEY: arrays_sha256(arrays)}))
 
 
 def _load_safetensors(path: Path) -> dict[str, np.ndarray]:
-    st = _safetensors()
+    _safetensors()
+    from safetensors import safe_open
+
     try:
-        return dict(st.load_file(str(path)))
+        with safe_open(str(path), framework="numpy") as f:
+            metadata = f.metadata() or {}
+            arrays = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 - not a dict
     except FileNotFoundError:
         raise
     except Exception as e:  # safetensors raises its own error types for corrupt headers
         raise ValueError(f"gdlab.load: {path} is not a valid .safetensors file: {e}") from None
+    want = metadata.get(_CHECKSUM_KEY)
+    got = arrays_sha256(arrays)
+    if want is not None and got != want:
+        raise ValueError(
+            f"gdlab.load: {path} is corrupt: its SHA-256 ({got}) differs from the one stored "
+            f"when it was saved ({want}); use an earlier copy of the file"
+        )
+    return arrays

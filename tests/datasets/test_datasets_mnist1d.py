@@ -88,3 +88,20 @@ def test_different_arguments_get_their_own_cache(tmp_path):
     assert len(list((tmp_path / "mnist1d").glob("*.npz"))) == 2
     with pytest.raises(ValueError, match="unknown generation argument 'bogus'"):
         datasets.load("mnist1d", data_dir=tmp_path, bogus=1)
+
+
+def test_an_altered_cache_fails_its_sha256_and_is_regenerated(mnist1d_cache, tmp_path):
+    # issue 14.15: the cache was not hashed: a valid .npz with other numbers was served
+    original = next((mnist1d_cache / "mnist1d").glob("*.npz"))
+    with np.load(original, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    assert set(arrays) == {"x", "y", "x_test", "y_test", "t", "sha256"}
+    arrays["x"] = arrays["x"] * 2  # still a valid file, same stored digest
+    target = tmp_path / "mnist1d" / original.name
+    target.parent.mkdir()
+    np.savez(target, **arrays)
+    ds = datasets.load("mnist1d", data_dir=tmp_path, dtype=np.float64)
+    fresh = datasets.load("mnist1d", data_dir=mnist1d_cache, dtype=np.float64)
+    assert np.array_equal(ds.X_train, fresh.X_train)
+    with np.load(target, allow_pickle=False) as z:  # rewritten with the right arrays
+        assert np.array_equal(z["x"], arrays["x"] / 2)

@@ -147,13 +147,43 @@ def test_from_csv(tmp_path):
     "text, target, msg",
     [
         ("a,b\n1,2\n3,x\n", 0, "data row 2, column 'b': could not convert 'x' to float"),
-        ("a,b,y\n1,,0\n2,3,1\n", -1, "Input X contains NaN."),
-        ("a,y\n1,0\n2\n", -1, "data row 2 has 1 fields, expected 2"),
+        ("a,b,y\n1,,0\n2,3,1\n", -1, "bad.csv, data row 1, column 'b': empty cell (a missing"),
+        ("a,y\n1,0\n2\n", -1, "data row 2 has 1 fields, expected 2 (line 3)"),
         ("a,y\n1,0\n", "z", "target column 'z' not in"),
+        # issue 14.10: NaN/inf cells, non-UTF-8 bytes and ragged rows name file, row, column
+        ("a,b,y\n1,2,0\n3,nan,1\n", -1, "bad.csv, data row 2, column 'b': 'nan' is not a finite"),
+        ("a,b,y\n1,-inf,0\n", -1, "data row 1, column 'b': '-inf' is not a finite number (line 2)"),
+        ("a,y\n1,0\n2,inf\n", -1, "bad.csv, data row 2, column 'y': 'inf' is not a finite"),
+        ("a,y\n1,0\n2,\n", -1, "data row 2, column 'y': empty cell"),
+        (
+            b"a,y\n1,0\n2\xff,1\n",
+            -1,
+            "bad.csv, line 3, byte 2 in the line: b'\\xff,1\\n' is not UTF-8",
+        ),
+        ("a,y\n1,0\n2,1,5\n", -1, "bad.csv, data row 2 has 3 fields, expected 2 (line 3)"),
+        ("", -1, "bad.csv is empty"),
     ],
 )
 def test_from_csv_errors(tmp_path, text, target, msg):
     path = tmp_path / "bad.csv"
-    path.write_text(text)
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
     with pytest.raises(ValueError, match=re.escape(msg)):
         datasets.from_csv(path, target=target, test_size=0)
+
+
+def test_from_csv_streams_into_one_array(tmp_path):
+    # issue 14.10: a 73 MB CSV needed 800 MB (every cell kept as a Python string first)
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20_000, 10))
+    path = tmp_path / "big.csv"
+    np.savetxt(path, np.column_stack([X, rng.integers(0, 3, len(X))]), delimiter=",", fmt="%.17g")
+    tracemalloc.start()
+    try:
+        ds = datasets.from_csv(path, test_size=0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(np.sort(ds.X_train, axis=0), np.sort(X.astype(np.float32), 0))
+    assert peak < 2.5 * path.stat().st_size, (peak, path.stat().st_size)  # was 5.7x

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -86,7 +89,9 @@ def test_corrupt_checkpoint_names_file_and_previous(tmp_path, damage, file):
 
 def test_stale_temp_dirs_are_ignored_and_cleaned(tmp_path):
     save_checkpoint(tmp_path, {"a": 1}, step=1)
-    stale = tmp_path / ".tmp-step-000000002-123-abcd"
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()  # a writer that is gone: its temporaries are stale
+    stale = tmp_path / f".tmp-{proc.pid}-new-step-000000002-0123abcd"
     stale.mkdir()
     (stale / "state.npz").write_bytes(b"partial")
     assert latest_checkpoint(tmp_path).name == "step-000000001"

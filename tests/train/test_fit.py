@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
 import gdlab
 from gdlab import datasets, nn, optim, train
-from gdlab.data import DataLoader, TensorDataset
+from gdlab.data import DataLoader, NonFiniteDataWarning, TensorDataset
 from gdlab.train import DivergenceError
+
+# NaN is injected on purpose below; the data set's warning about it is tested once
+pytestmark = pytest.mark.filterwarnings("ignore::gdlab.data.NonFiniteDataWarning")
 
 RTOL = 1e-10  # float64, same arithmetic up to summation order
 
@@ -223,19 +228,68 @@ def test_rollback_lowers_lr_and_continues():
     assert h.num_steps == 60 and all(np.isfinite(h.steps["loss"]))
 
 
-def test_rollback_gives_up_after_max_retries():
-    X, y = _nan_problem(0)
+def test_each_rollback_lowers_the_lr_again():
+    # issue 14.4: each retry restored the snapshot's lr before halving it, so six retries all
+    # ran at lr/2; the lr must fall geometrically from the lr the failed attempt used
+    X, y = _article_data()
     model = _article_model()
-    with pytest.warns(RuntimeWarning), pytest.raises(DivergenceError, match="step 1 "):
-        train.fit(
+    opt = optim.SGD(model.parameters(), lr=1e3)
+    with pytest.warns(RuntimeWarning, match="rolled back"):
+        h = train.fit(
             model,
             nn.MSELoss(),
-            optim.SGD(model.parameters(), lr=0.1),
-            DataLoader(TensorDataset(X, y), 1),
+            opt,
+            DataLoader(TensorDataset(X * 100, y * 100), None),
+            epochs=50,
             divergence="rollback",
-            max_rollbacks=2,
+            max_rollbacks=6,
         )
+    lrs = [e["lr"] for e in h.events if e["event"] == "rollback"]
+    assert len(lrs) >= 2 and lrs == [1e3 * 0.5 ** (i + 1) for i in range(len(lrs))]
+    assert opt.param_groups[0]["lr"] == lrs[-1] and h.num_steps == 50
+
+
+def test_rollback_gives_up_after_max_retries():
+    # float32 overflows at 3.4e38: every retry's update (lr 1e39, then 5e38) overflows again
+    X, y = _article_data()
+    gdlab.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 1), nn.Sigmoid(), nn.Linear(1, 1))
+    with pytest.warns(RuntimeWarning, match="rolled back") as record:
+        with pytest.raises(DivergenceError, match="step 1 .*lr 5e[+]38") as info:
+            train.fit(
+                model,
+                nn.MSELoss(),
+                optim.SGD(model.parameters(), lr=1e39),
+                DataLoader(TensorDataset(X * 10, y * 10), None),
+                divergence="rollback",
+                max_rollbacks=1,
+            )
+    assert len(record) == 1 and info.value.step == 1
     assert all(np.isfinite(p).all() for p in _params(model))
+
+
+@pytest.mark.parametrize("divergence", ["raise", "rollback"])
+def test_nan_in_the_data_is_blamed_on_the_data_not_the_lr(divergence):
+    # issue 14.6: NaN inputs were reported as divergence and blamed on the learning rate
+    X, y = _nan_problem(5)
+    model = _article_model()
+    with pytest.warns(NonFiniteDataWarning, match=r"tensors\[0\] contains nan at row 5, column 3"):
+        dataset = TensorDataset(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no rollback: a lower lr cannot fix the data
+        with pytest.raises(DivergenceError) as info:
+            train.fit(
+                model,
+                nn.MSELoss(),
+                optim.SGD(model.parameters(), lr=0.1),
+                DataLoader(dataset, 4),
+                divergence=divergence,
+            )
+    message = str(info.value)
+    assert info.value.step == 2 and "step 2 " in message
+    assert "The data are the cause, not the learning rate" in message
+    assert "inputs[0] nan at row 1, column 3 of the batch" in message
+    assert "Lower the learning rate" not in message
 
 
 @pytest.mark.parametrize(

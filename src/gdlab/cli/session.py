@@ -4,7 +4,8 @@ A ``Session`` is made by ``gdlab.cli.main`` after parsing; the command's ``run(c
 session)`` opens its run directory through it and returns ``session.result(...)``.
 ``execute`` prints the result (text, or one JSON document with ``--format json``) and turns
 failures into exit codes: 1 failure, 2 configuration error, 130 interrupted (Ctrl-C; a run
-directory this command made and left without results is removed).
+directory this command made and left without results is removed), 143 terminated (SIGTERM,
+after writing what was finished). The run directory is locked while the command runs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gdlab._runlock import RunLock
 from gdlab.cli.options import OutputOptions
 from gdlab.lab.config import ConfigError
 from gdlab.lab.output.rundir import RunDir, default_out_dir, to_jsonable
@@ -39,6 +41,7 @@ class Session:
     run_dir_is_new: bool = False
     setup: tuple[str, ...] = ()
     bar: Any = None  # the progress bar drawn on stderr, closed before anything is printed
+    lock: RunLock | None = None
 
     @property
     def command_line(self) -> str:
@@ -49,12 +52,20 @@ class Session:
         self, name: str | None = None, default: Any = None, setup: tuple[str, ...] = ()
     ) -> RunDir:
         """The run directory (``--out``, else ``default``, else a new timestamped one named
-        after ``name`` or the command)."""
+        after ``name`` or the command), locked for this process until the command ends: a
+        second command writing there fails (``RunDirLocked``) instead of mixing files."""
         path = Path(self.output.out or default or default_out_dir(name or self.command))
         self.run_dir_is_new = not path.exists()  # only a directory made here is removed
         self.setup = setup
         self.run_dir = RunDir(path)
+        self.lock = RunLock(path).acquire()
         return self.run_dir
+
+    def release(self) -> None:
+        """Release the run directory's lock (at the end of the command)."""
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
     def progress(self, total: int | None = None) -> Callable[[str], None] | None:
         """A progress callback drawing on stderr (tqdm when installed), or None when quiet,
@@ -99,6 +110,7 @@ class Session:
     def leftover_run_dir(self) -> Path | None:
         """The run directory if the failed command left results in it. One this command made
         that holds no result (empty, or only its ``setup`` files) is removed."""
+        self.release()
         if self.run_dir is None or not self.run_dir_is_new:
             return None  # a user's own directory is never removed
         where = self.run_dir.path
@@ -142,16 +154,18 @@ def execute(run: Callable[[Any, Session], dict[str, Any]], config: Any, session:
             result = run(config, session)
         finally:
             session.close_progress()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C: 130; SIGTERM (lab.training.Terminated): 143
         where = session.leftover_run_dir()
         tail = f"; partial results in {where}" if where else ""
-        print(f"gdlab {session.command}: interrupted{tail}", file=sys.stderr)
-        return 130
+        what = str(exc) or "interrupted"
+        print(f"gdlab {session.command}: {what}{tail}", file=sys.stderr)
+        return int(getattr(exc, "exit_code", 130))
     except ConfigError as exc:
         session.leftover_run_dir()
         return _fail(session, exc, 2)
     except Exception as exc:  # noqa: BLE001 - the CLI turns every failure into exit code 1
         session.leftover_run_dir()
         return _fail(session, exc, 1)
+    session.release()
     _emit(result, session.output)
     return int(result.get("exit_code", 0))

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from gdlab.cli.command import Command
 from gdlab.cli.session import Session
-from gdlab.lab.config import option, seed_option
-from gdlab.lab.train_config import TrainConfig, resolve_train_config
+from gdlab.lab.config import ConfigError, option, seed_option
+from gdlab.lab.train_config import TrainConfig, check_resume, resolve_train_config
 from gdlab.lab.training import config_for_resume, run_train
+from gdlab.train.checkpoint import latest_checkpoint, load_checkpoint_config
 
 __all__ = ["COMMAND", "TrainArgs"]
 
@@ -29,6 +32,9 @@ class TrainArgs:
     resume: str | None = option(None, "--resume", metavar="PATH",
                                 help="checkpoint (or run directory) to resume")  # fmt: skip
     seed: int | None = seed_option(None, "random seed (default: the config's)")
+    overwrite: bool = option(False, "--overwrite", action="store_true",
+                             help="replace the run already in --out (its checkpoints are "
+                             "deleted) instead of refusing")  # fmt: skip
 
     def config_path(self) -> Path | str | None:
         """The TOML file: the one given, else the config of the run being resumed."""
@@ -42,12 +48,46 @@ class TrainArgs:
         return config
 
 
+def _saved_config(resume: str) -> dict[str, Any] | None:
+    """The settings of the run being resumed: its newest checkpoint's, else its config.toml."""
+    path = Path(resume)
+    ckpt = path if (path / "manifest.json").is_file() else latest_checkpoint(path)
+    saved = load_checkpoint_config(ckpt) if ckpt is not None else None
+    if saved is None and (toml := config_for_resume(resume)) is not None:
+        saved = resolve_train_config(toml).to_dict()
+    return saved
+
+
+def _check_fresh(out: Path, overwrite: bool) -> None:
+    """Refuse to mix two runs in one directory: a run there needs --resume or --overwrite."""
+    ckpts = out / "checkpoints"
+    held = [p.name for p in (out / "config.toml", ckpts) if p.exists()]
+    if not held:
+        return
+    if not overwrite:
+        raise ConfigError(
+            f"{out} already holds a run ({', '.join(held)}); pass --resume {out} to continue "
+            "it, --overwrite to replace it, or another --out"
+        )
+    if ckpts.is_symlink():
+        raise ConfigError(f"--overwrite: {ckpts} is a symbolic link; refusing to delete there")
+    if ckpts.is_dir():
+        shutil.rmtree(ckpts)
+
+
 def run(args: TrainArgs, session: Session) -> dict[str, Any]:
     config = args.resolve()
     path = args.config_path()
     default = None
     if args.resume and path and Path(path).parent.exists() and not args.config:
         default = Path(path).parent  # continue in the resumed run's directory
+    # every check before the first file is written: a refused run changes nothing on disk
+    if args.resume:
+        saved = _saved_config(args.resume)
+        if saved is not None:
+            check_resume(saved, config)
+    elif session.output.out:
+        _check_fresh(Path(session.output.out), args.overwrite)
     run_dir = session.open_run_dir(default=default, setup=("config.toml",))
     out = run_train(
         config,
@@ -63,6 +103,8 @@ def run(args: TrainArgs, session: Session) -> dict[str, Any]:
     )
     if out["diverged"]:
         text = f"diverged: {out['diverged']}\n" + text
+        if session.output.quiet or session.output.format == "json":  # the reason is never lost
+            print(f"gdlab train: diverged: {out['diverged']}", file=sys.stderr)
     return session.result(text, **out) | ({"exit_code": 1} if out["diverged"] else {})
 
 

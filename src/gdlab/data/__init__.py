@@ -8,7 +8,7 @@ scikit-learn's messages.
 
 from __future__ import annotations
 
-from gdlab.data.dataset import Dataset, TensorDataset
+from gdlab.data.dataset import Dataset, NonFiniteDataWarning, TensorDataset
 from gdlab.data.loader import DataLoader, default_collate
 from gdlab.data.preprocessing import MinMaxScaler, NotFittedError, StandardScaler, one_hot
 from gdlab.data.split import train_test_split, train_val_test_split
@@ -20,6 +20,7 @@ __all__ = [
     "DataLoader",
     "Dataset",
     "MinMaxScaler",
+    "NonFiniteDataWarning",
     "NotFittedError",
     "StandardScaler",
     "Subset",

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from gdlab.data.validation import as_numpy, check_consistent_length
+from gdlab.data.validation import as_numpy, check_consistent_length, first_nonfinite
 from gdlab.tensor import Tensor, as_array
 
-__all__ = ["Dataset", "TensorDataset"]
+__all__ = ["Dataset", "NonFiniteDataWarning", "TensorDataset"]
+
+
+class NonFiniteDataWarning(RuntimeWarning):
+    """A data set holds NaN or infinite values."""
 
 
 @runtime_checkable
@@ -51,6 +56,11 @@ class TensorDataset:
         ValueError: ``Found input variables with inconsistent numbers of samples: [100, 99]``
             (scikit-learn's message), or an array without a first dimension.
 
+    Warns:
+        NonFiniteDataWarning: a floating array holds NaN or inf (the message names the tensor,
+            row and column of the first one). Not an error, so that NaN can be injected on
+            purpose; file loaders (``datasets.from_csv``) refuse such data outright.
+
     Example:
         >>> ds = TensorDataset(np.zeros((100, 8), np.float32), np.zeros((100, 1), np.float32))
         >>> len(ds), ds[0][0].shape
@@ -63,6 +73,16 @@ class TensorDataset:
         arrays = tuple(self._as_array(t, i) for i, t in enumerate(tensors))
         check_consistent_length(*arrays)
         self.arrays = arrays
+        for i, arr in enumerate(arrays):
+            bad = first_nonfinite(arr)
+            if bad is not None:  # a warning, not an error: NaN injection is a legitimate test
+                warnings.warn(
+                    f"TensorDataset: tensors[{i}] contains {bad.value} at {bad.where()}; "
+                    "training on it stops with a DivergenceError at the step that uses this "
+                    "sample (clean the data first)",
+                    NonFiniteDataWarning,
+                    stacklevel=2,
+                )
 
     @staticmethod
     def _as_array(t: Any, i: int) -> np.ndarray:

@@ -8,11 +8,19 @@ features become float32 unless float64 is asked for; integer labels stay integer
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["as_numpy", "check_X_y", "check_array", "check_consistent_length", "num_samples"]
+__all__ = [
+    "NonFinite",
+    "as_numpy",
+    "check_X_y",
+    "check_array",
+    "check_consistent_length",
+    "first_nonfinite",
+    "num_samples",
+]
 
 _FLOAT_DTYPES = {"float32": np.float32, "float64": np.float64}
 
@@ -100,6 +108,31 @@ def _check_sizes(arr: np.ndarray, ensure_min_samples: int, ensure_min_features: 
             f"Found array with {arr.shape[1]} feature(s) (shape={arr.shape}) while a minimum of "
             f"{ensure_min_features} is required."
         )
+
+
+class NonFinite(NamedTuple):
+    """The first NaN/inf of an array: its index and value."""
+
+    index: tuple[int, ...]
+    value: float
+
+    def where(self) -> str:
+        """``row 37, column 3`` (``row 37`` for 1-D data, ``row 37, position (3, 1)`` beyond)."""
+        row = f"row {self.index[0]}"
+        if len(self.index) == 1:
+            return row
+        rest = self.index[1:]
+        return f"{row}, column {rest[0]}" if len(rest) == 1 else f"{row}, position {rest}"
+
+
+def first_nonfinite(arr: Any) -> NonFinite | None:
+    """The first NaN or infinite element of a floating array (C order), or None."""
+    arr = np.asarray(arr)
+    if arr.dtype.kind not in "fc" or arr.size == 0 or np.isfinite(arr).all():
+        return None
+    flat = int(np.flatnonzero(~np.isfinite(arr))[0])
+    index = tuple(int(i) for i in np.unravel_index(flat, arr.shape))
+    return NonFinite(index, float(arr.reshape(-1)[flat].real))
 
 
 def _check_finite(arr: np.ndarray, name: str) -> None:

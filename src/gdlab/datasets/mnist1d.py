@@ -3,7 +3,8 @@
 ``mnist1d.data.make_dataset`` reseeds NumPy's and Python's global random generators
 (``set_seed``); gdlab saves both states before and restores them after, so loading the data
 set never changes a user's global random state. The package's own ``get_dataset`` is never
-used: it downloads and unpickles a file.
+used: it downloads and unpickles a file. The cache stores a SHA-256 of its arrays and is
+verified on every load; a cache that does not verify is regenerated.
 
 Reference: Greydanus & Kobak, "Scaling Down Deep Learning with MNIST-1D", ICML 2024,
 https://arxiv.org/abs/2011.14439
@@ -23,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from gdlab._checksum import arrays_sha256
 from gdlab.datasets._bunch import Bunch, cache_dir, presplit
 from gdlab.datasets._io import atomic_savez, load_npz
 
@@ -69,17 +71,24 @@ def _cache_path(folder: Path, overrides: dict[str, Any]) -> Path:
     return folder / "mnist1d" / f"mnist1d-{digest}.npz"
 
 
+_DIGEST = "sha256"  # the cache's member holding arrays_sha256 of the data arrays
+
+
 def _load_or_generate(path: Path, overrides: dict[str, Any], cache: bool) -> dict[str, np.ndarray]:
-    if path.exists():
+    """The cached arrays if the cache verifies against its stored SHA-256, else generate (and
+    rewrite the cache): the data are reproducible, so a damaged cache costs a second or two."""
+    if cache and path.exists():
         try:
             data = load_npz(path)
-            if set(_KEYS) <= set(data):
+            digest = data.pop(_DIGEST, np.zeros(0, np.uint8)).tobytes().decode("ascii")
+            if set(data) == set(_KEYS) and digest == arrays_sha256(data):
                 return data
         except (OSError, ValueError, zipfile.BadZipFile, EOFError):
             pass  # a corrupt cache is regenerated and overwritten below
     data = _generate(overrides)
     if cache:
-        atomic_savez(path, **data)
+        digest = np.frombuffer(arrays_sha256(data).encode("ascii"), dtype=np.uint8)
+        atomic_savez(path, **data, **{_DIGEST: digest})
     return data
 
 

@@ -17,12 +17,14 @@ Example:
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gdlab.lab.config import apply_overrides, check_type, load_toml, merge_config
+from gdlab.lab.config import ConfigError, apply_overrides, check_type, load_toml, merge_config
+from gdlab.lab.tasks import ACTIVATIONS
 
 __all__ = [
     "DataSettings",
@@ -31,7 +33,9 @@ __all__ = [
     "OptimizerSettings",
     "ScheduleSettings",
     "TRAIN_DEFAULTS",
+    "RESUMABLE",
     "TrainConfig",
+    "check_resume",
     "resolve_train_config",
 ]
 
@@ -75,11 +79,14 @@ class ScheduleSettings:
 
 @dataclass
 class LoopSettings:
-    """``[train]``: epochs, gradient clipping (0 = none) and checkpoint frequency."""
+    """``[train]``: epochs, gradient clipping (0 = none) and checkpoint frequency (every
+    ``checkpoint_every`` epochs, and every ``checkpoint_every_steps`` steps; 0 = never), so a
+    run killed before its first epoch ends can still be resumed."""
 
     epochs: int = 10
     grad_clip_norm: float = 0.0
     checkpoint_every: int = 1
+    checkpoint_every_steps: int = 0
 
 
 @dataclass
@@ -104,8 +111,19 @@ class TrainConfig:
             "optimizer": {"name": o.name, "lr": o.lr, **o.options},
             "schedule": {"name": s.name, **s.options},
             "train": {"epochs": t.epochs, "grad_clip_norm": t.grad_clip_norm,
-                      "checkpoint_every": t.checkpoint_every},
+                      "checkpoint_every": t.checkpoint_every,
+                      "checkpoint_every_steps": t.checkpoint_every_steps},
         }  # fmt: skip
+
+    def validate(self) -> TrainConfig:
+        """Check every setting once, here: a ``ConfigError`` names the key, the value and
+        what is allowed (no silent coercion: ``seed=1.5``, ``epochs=2.7`` and
+        ``standardize="false"`` are errors). Returns ``self``."""
+        flat = _flatten(self.to_dict())
+        for key, (check, allowed) in _RULES.items():
+            if key in flat and not check(flat[key]):
+                raise ConfigError(f"invalid setting {key} = {flat[key]!r}: expected {allowed}")
+        return self
 
     @classmethod
     def from_dict(cls, tree: Mapping[str, Any]) -> TrainConfig:
@@ -121,6 +139,80 @@ class TrainConfig:
         )
 
 
+def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in tree.items():
+        if isinstance(v, Mapping):
+            out |= _flatten(v, f"{prefix}{k}.")
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def _int(minimum: int) -> Any:
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= minimum
+
+
+def _number(minimum: float, below: float = math.inf) -> Any:
+    def check(v: Any) -> bool:
+        ok = isinstance(v, int | float) and not isinstance(v, bool)
+        return ok and math.isfinite(v) and minimum <= v < below
+
+    return check
+
+
+def _text(v: Any) -> bool:
+    return isinstance(v, str) and bool(v)
+
+
+#: ``section.key`` -> (check, what is allowed): every fixed setting of ``TrainConfig``.
+_RULES: dict[str, tuple[Any, str]] = {
+    "seed": (_int(0), "a non-negative integer"),
+    "data.name": (_text, "a data set name (string)"),
+    "data.batch_size": (_int(0), "a non-negative integer (0 = the full batch)"),
+    "data.val_fraction": (_number(0.0, 1.0), "a number in [0, 1)"),
+    "data.standardize": (lambda v: isinstance(v, bool), "true or false (not a string)"),
+    "model.hidden": (
+        lambda v: isinstance(v, list) and all(_int(1)(w) for w in v),
+        "a list of positive integers, e.g. [64, 32]",
+    ),
+    "model.activation": (lambda v: v in ACTIVATIONS, f"one of {sorted(ACTIVATIONS)}"),
+    "optimizer.name": (_text, "an optimizer name (string)"),
+    "optimizer.lr": (_number(0.0), "a finite number >= 0"),
+    "schedule.name": (_text, "a schedule name (string)"),
+    "train.epochs": (_int(1), "a positive integer"),
+    "train.grad_clip_norm": (_number(0.0), "a finite number >= 0 (0 = no clipping)"),
+    "train.checkpoint_every": (_int(1), "a positive integer (epochs)"),
+    "train.checkpoint_every_steps": (_int(0), "a non-negative integer (0 = never)"),
+}
+
+#: Settings a resumed run may change: the others must equal the checkpoint's.
+RESUMABLE = ("train.epochs", "train.checkpoint_every", "train.checkpoint_every_steps")
+
+
+def check_resume(saved: Mapping[str, Any], config: TrainConfig) -> None:
+    """``ConfigError`` unless ``config`` continues the run whose settings were ``saved``: only
+    :data:`RESUMABLE` keys may differ, and ``train.epochs`` only upwards."""
+    old, new = _flatten(saved), _flatten(config.to_dict())
+    for key in sorted(old.keys() | new.keys()):
+        was, now = old.get(key), new.get(key)
+        if was == now:
+            continue
+        if key == "train.epochs" and isinstance(was, int) and isinstance(now, int):
+            if now < was:
+                raise ConfigError(
+                    f"--resume: train.epochs = {now} is fewer than the run's {was}; a resumed "
+                    "run can only be given more epochs"
+                )
+            continue
+        if key not in RESUMABLE:
+            raise ConfigError(
+                f"--resume: {key} = {now!r} differs from the run's {was!r}; a resumed run may "
+                f"change only {', '.join(RESUMABLE)} (train.epochs upwards). Start a new run "
+                "(another --out) to change it"
+            )
+
+
 #: The defaults as the nested dict that TOML files and overrides are checked against.
 TRAIN_DEFAULTS: dict[str, Any] = TrainConfig().to_dict()
 
@@ -132,7 +224,7 @@ def resolve_train_config(
     config = apply_overrides(merge_config(TRAIN_DEFAULTS, load_toml(path) if path else {}),
                              overrides)  # fmt: skip
     _check_types(config, TRAIN_DEFAULTS)
-    return TrainConfig.from_dict(config)
+    return TrainConfig.from_dict(config).validate()
 
 
 def _check_types(tree: Mapping[str, Any], defaults: Mapping[str, Any], prefix: str = "") -> None:

@@ -29,6 +29,7 @@ from gdlab.lab.train_config import TrainConfig
 from gdlab.optim import lr_scheduler, schedules
 
 __all__ = [
+    "Terminated",
     "build_schedule",
     "config_for_resume",
     "run_train",
@@ -108,9 +109,14 @@ def train_from_config(
     """Train as ``config`` says; returns (trainer, task, divergence message or None)."""
     task, model, optimizer, loader, val_loader = _setup(config)
     clip = float(config.train.grad_clip_norm) or None
+    every_steps = int(config.train.checkpoint_every_steps) or None
+    stop = train.GracefulStop()  # SIGTERM: finish the step, checkpoint, report "terminated"
     callbacks = [
         train.GradientHealth(),
-        train.Checkpoint(every_n_epochs=int(config.train.checkpoint_every)),
+        stop,
+        train.Checkpoint(
+            every_n_epochs=int(config.train.checkpoint_every), every_n_steps=every_steps
+        ),
     ]
     trainer = train.Trainer(
         model,
@@ -124,6 +130,7 @@ def train_from_config(
         grad_clip_norm=clip,
         run_dir=run_path,
         progress=progress,
+        config=config.to_dict(),  # in every checkpoint: a resume is checked against it
     )
     try:
         trainer.fit(int(config.train.epochs), resume=resume)
@@ -131,6 +138,8 @@ def train_from_config(
         return trainer, task, str(exc)
     except KeyboardInterrupt:
         return trainer, task, "interrupted"
+    if stop.received is not None:
+        return trainer, task, "terminated"
     return trainer, task, None
 
 
@@ -171,7 +180,9 @@ def _write_outputs(
     if diverged:
         rep.add_text(f"Diverged: {diverged}")
     if interrupted:
-        rep.add_text("Interrupted (Ctrl-C): the epochs finished so far; resume with --resume.")
+        rep.add_text(
+            "Interrupted (Ctrl-C or SIGTERM): what was finished so far; resume with --resume."
+        )
     rep.add_table(rows, caption="Per epoch")
     for fig, stem, caption in _figures(rows, trainer, task, _run_title(config, task)):
         run_dir.save_figure(fig, stem)
@@ -266,4 +277,13 @@ def run_train(
     if diverged == "interrupted":
         _write_outputs(run_dir, config, trainer, task, None, True, command)
         raise KeyboardInterrupt
+    if diverged == "terminated":
+        _write_outputs(run_dir, config, trainer, task, None, True, command)
+        raise Terminated(f"terminated (SIGTERM) after step {trainer.global_step}")
     return _write_outputs(run_dir, config, trainer, task, diverged, command=command)
+
+
+class Terminated(KeyboardInterrupt):
+    """The run stopped on SIGTERM after writing what was finished; exit code 143 (128 + 15)."""
+
+    exit_code = 143

@@ -157,7 +157,12 @@ def _softmax(x, dim):
 
 
 def _log_softmax(x, dim):
-    return x - _logsumexp(x, dim, keepdim=True)
+    # (x − m) − log Σ exp(x − m): subtracting the max first keeps float32 exact at logits ~1e5,
+    # where x − logsumexp(x) loses the small differences to the rounding of logsumexp (torch's
+    # order of operations)
+    m = np.amax(x, axis=dim, keepdims=True)
+    shifted = x - np.where(np.isfinite(m), m, 0)  # all -inf rows give -inf, not NaN
+    return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
 
 
 SOFTMAX = defop(

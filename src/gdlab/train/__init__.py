@@ -20,9 +20,11 @@ from gdlab.train.checkpoint import (
     CheckpointError,
     latest_checkpoint,
     load_checkpoint,
+    load_checkpoint_config,
     save_checkpoint,
 )
 from gdlab.train.history import History
+from gdlab.train.interrupt import GracefulStop
 from gdlab.train.loggers import CSVLogger, JSONLinesLogger, ProgressBar
 from gdlab.train.trainer import DivergenceError, Trainer, fit
 
@@ -33,6 +35,7 @@ __all__ = [
     "CheckpointError",
     "DivergenceError",
     "EarlyStopping",
+    "GracefulStop",
     "GradientHealth",
     "GradientWarning",
     "History",
@@ -43,6 +46,7 @@ __all__ = [
     "fit",
     "latest_checkpoint",
     "load_checkpoint",
+    "load_checkpoint_config",
     "metrics",
     "save_checkpoint",
 ]

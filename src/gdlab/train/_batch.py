@@ -7,9 +7,10 @@ from typing import Any
 
 import numpy as np
 
+from gdlab.data.validation import first_nonfinite
 from gdlab.tensor import Tensor
 
-__all__ = ["as_array", "batch_count", "grad_norm", "split_batch"]
+__all__ = ["as_array", "batch_count", "grad_norm", "nonfinite_data", "split_batch"]
 
 
 def grad_norm(grads: list[np.ndarray], scratch: list[Any]) -> float:
@@ -51,3 +52,16 @@ def batch_count(batch: Any) -> int:
 def as_array(x: Any) -> np.ndarray:
     """The NumPy array under a Tensor (or ``x`` as an array)."""
     return np.asarray(x.data if isinstance(x, Tensor) else x)
+
+
+def nonfinite_data(group: list[Any]) -> str | None:
+    """Where a step's batches hold NaN/inf (``"inputs[0] nan at row 3, column 1 of the
+    batch"``), or None: a diverged loss on such data is the data's fault, not the lr's."""
+    for b, batch in enumerate(group):
+        inputs, target = split_batch(batch)
+        for name, x in [*((f"inputs[{i}]", x) for i, x in enumerate(inputs)), ("target", target)]:
+            bad = first_nonfinite(as_array(x))
+            if bad is not None:
+                micro = f" of micro-batch {b}" if len(group) > 1 else ""
+                return f"{name} {bad.value} at {bad.where()} of the batch{micro}"
+    return None

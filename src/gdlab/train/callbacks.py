@@ -2,7 +2,9 @@
 
 Hooks (all optional): ``on_train_begin/end(logs)``, ``on_epoch_begin/end(epoch, logs)``,
 ``on_batch_begin/end(step, logs)`` (one "batch" is one optimizer step) and
-``on_before_optimizer_step(step, logs)`` (gradients are computed, the update is not applied).
+``on_before_optimizer_step(step, logs)`` (gradients are computed, the update is not applied)
+and ``on_divergence(error)`` (the run stops with a :class:`~gdlab.train.DivergenceError`; the
+parameters hold the last good values).
 A callback reaches the run through ``self.trainer`` and stops it with
 ``self.trainer.stop_training = True``. A callback with state (EarlyStopping's best value and
 weights) has ``state_dict``/``load_state_dict``, so checkpoints carry it.
@@ -19,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from gdlab._atomic import clean_temporaries
 from gdlab.tensor import Tensor
 from gdlab.train._checks import check_count
 from gdlab.train.checkpoint import clean_stale, save_checkpoint
@@ -53,6 +56,7 @@ class Callback:
     def on_batch_begin(self, step: int, logs: dict[str, Any] | None = None) -> None: ...
     def on_batch_end(self, step: int, logs: dict[str, Any] | None = None) -> None: ...
     def on_before_optimizer_step(self, step: int, logs: dict[str, Any]) -> None: ...
+    def on_divergence(self, error: FloatingPointError) -> None: ...
     def on_exception(self, exception: BaseException) -> None:
         """``fit`` stops on an exception (Ctrl-C, divergence): release what ``on_train_begin``
         took (a progress bar, a file); the exception then propagates (as Lightning's hook)."""
@@ -179,8 +183,11 @@ class Checkpoint(Callback):
     """Save the whole run (``Trainer.state_dict()``) into ``directory/step-<n>/``.
 
     Each checkpoint is written atomically (see :mod:`gdlab.train.checkpoint`); only the
-    ``keep_last`` newest are kept; stale temp directories from a killed process are removed
-    when training begins. ``fit(..., resume=run_dir)`` continues from the newest valid one.
+    ``keep_last`` newest are kept; the temporaries of killed processes (checkpoint directories
+    and the run directory's files) are removed when training begins, those of live ones never.
+    ``fit(..., resume=run_dir)`` continues from the newest valid one. The trainer's ``config``
+    is stored in each checkpoint. ``<run_dir>/checkpoints`` must be a real directory: a
+    symbolic link there is refused, so that pruning never deletes outside the run directory.
 
     Args:
         directory: where to write; default ``<run_dir>/checkpoints``.
@@ -188,6 +195,10 @@ class Checkpoint(Callback):
         every_n_steps: also save every n optimizer steps, mid-epoch (None: never).
         keep_last: how many checkpoints to keep (None keeps all). Default 3.
         save_on_train_end: save when ``fit`` returns (also after ``max_steps``). Default True.
+        save_on_divergence: save the last good state when the run stops for divergence
+            (model and parameters from before the failed step; the data position and random
+            states are those after it, so a resume continues with the next batch). Default
+            True.
     """
 
     def __init__(
@@ -197,6 +208,7 @@ class Checkpoint(Callback):
         every_n_steps: int | None = None,
         keep_last: int | None = 3,
         save_on_train_end: bool = True,
+        save_on_divergence: bool = True,
     ) -> None:
         check_count("Checkpoint", "every_n_epochs", every_n_epochs, allow_none=True)
         check_count("Checkpoint", "every_n_steps", every_n_steps, allow_none=True)
@@ -204,8 +216,10 @@ class Checkpoint(Callback):
         self.directory = None if directory is None else Path(directory)
         self.every_n_epochs, self.every_n_steps = every_n_epochs, every_n_steps
         self.keep_last, self.save_on_train_end = keep_last, save_on_train_end
+        self.save_on_divergence = save_on_divergence
         self.last_saved: Path | None = None
         self._last_step = -1
+        self._last_events = -1  # len(history.events) at the last save
 
     def _dir(self) -> Path:
         if self.directory is not None:
@@ -217,14 +231,31 @@ class Checkpoint(Callback):
     def save(self) -> Path:
         step = self.trainer.global_step
         self.last_saved = save_checkpoint(
-            self._dir(), self.trainer.state_dict(), step, keep_last=self.keep_last
+            self._dir(),
+            self.trainer.state_dict(),
+            step,
+            keep_last=self.keep_last,
+            config=getattr(self.trainer, "config", None),
         )
-        self._last_step = step
+        self._last_step, self._last_events = step, len(self.trainer.history.events)
         return self.last_saved
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        clean_stale(self._dir())
+        directory = self._dir()
+        run_dir = self.trainer.run_dir
+        if self.directory is None and directory.is_symlink():
+            raise ValueError(
+                f"Checkpoint: {directory} is a symbolic link (to {os.readlink(directory)}); "
+                "refusing to write and prune checkpoints outside the run directory"
+            )
+        clean_stale(directory)
+        if run_dir is not None:
+            clean_temporaries(run_dir)
         self._last_step = -1
+
+    def on_divergence(self, error: FloatingPointError) -> None:
+        if self.save_on_divergence and self._last_step != self.trainer.global_step:
+            self.save()
 
     def on_batch_end(self, step: int, logs: dict[str, Any] | None = None) -> None:
         if self.every_n_steps and step % self.every_n_steps == 0:
@@ -235,7 +266,9 @@ class Checkpoint(Callback):
             self.save()
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        if self.save_on_train_end and self._last_step != self.trainer.global_step:
+        # also when only the events changed (an interruption noted after the last save)
+        changed = len(self.trainer.history.events) != self._last_events
+        if self.save_on_train_end and (self._last_step != self.trainer.global_step or changed):
             self.save()
 
 

@@ -199,28 +199,50 @@ class DivergenceGuard:
             raise Diverged("parameter after the update", self._first_bad("data"), loss)
 
     # ------------------------------------------------------------------ recovery
-    def recover(self, d: Diverged, *, step: int, epoch: int, lr: float, attempt: int) -> Rollback:
+    def recover(
+        self,
+        d: Diverged,
+        *,
+        step: int,
+        epoch: int,
+        lr: float,
+        attempt: int,
+        bad_data: str | None = None,
+    ) -> Rollback:
         """Undo the failed attempt: roll back and lower the lr (returns the record), or, in
-        ``"raise"`` mode and after the last retry, restore and raise :class:`DivergenceError`."""
-        if self.mode != "rollback" or attempt + 1 >= self.attempts:
+        ``"raise"`` mode, after the last retry, or when the batch itself holds NaN/inf
+        (``bad_data`` says where: a lower lr cannot help), restore and raise
+        :class:`DivergenceError`."""
+        if self.mode != "rollback" or attempt + 1 >= self.attempts or bad_data is not None:
             if self._snapshot is not None:
                 self._restore(self._snapshot)
-            raise self._error(d, step, epoch, lr)
+            raise self._error(d, step, epoch, lr, bad_data)
+        # the lowered lr comes from the failed attempt, not from the snapshot (which holds the
+        # lr from before any rollback): each retry lowers it again
+        lrs = [g["lr"] * self.rollback_factor for g in self.optimizer.param_groups]
         self._ring = self._ring[:1]
         self._restore(self._ring[0])
-        for g in self.optimizer.param_groups:
-            g["lr"] = g["lr"] * self.rollback_factor
+        for g, lowered in zip(self.optimizer.param_groups, lrs, strict=True):
+            g["lr"] = lowered
         if self.scheduler is not None and hasattr(self.scheduler, "base_lrs"):
             self.scheduler.base_lrs = [lr * self.rollback_factor for lr in self.scheduler.base_lrs]
         return Rollback(step, d.what, d.parameter, float(self.optimizer.param_groups[0]["lr"]))
 
-    def _error(self, d: Diverged, step: int, epoch: int, lr: float) -> DivergenceError:
+    def _error(
+        self, d: Diverged, step: int, epoch: int, lr: float, bad_data: str | None
+    ) -> DivergenceError:
         where = f" (first non-finite: {d.parameter!r})" if d.parameter else ""
+        advice = (
+            f"The data are the cause, not the learning rate: this step's batch holds {bad_data}; "
+            "clean the data set."
+            if bad_data is not None
+            else "Lower the learning rate, clip gradients (grad_clip_norm=...), or pass "
+            "divergence='rollback'."
+        )
         return DivergenceError(
             f"fit: training diverged at step {step} (epoch {epoch}, lr {lr:g}): non-finite "
             f"{d.what}{where}, loss {d.loss}. The update was not applied; the parameters hold "
-            f"the last good values (after step {step - 1}). Lower the learning rate, clip "
-            "gradients (grad_clip_norm=...), or pass divergence='rollback'.",
+            f"the last good values (after step {step - 1}). {advice}",
             step=step,
             epoch=epoch,
             lr=lr,

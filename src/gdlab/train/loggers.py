@@ -4,6 +4,7 @@ tqdm progress bar."""
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import math
@@ -16,6 +17,8 @@ from gdlab.train.callbacks import Callback
 from gdlab.train.history import TIME_KEYS, _jsonable, atomic_write_text
 
 __all__ = ["CSVLogger", "JSONLinesLogger", "ProgressBar"]
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 # ---------------------------------------------------------------- loggers
@@ -66,7 +69,20 @@ class _FileLogger(Callback):
         atomic_write_text(self._path(), self._render(self._rows(), header=True))
 
     def _append(self, row: dict[str, Any]) -> None:
-        with open(self._path(), "a", encoding="utf-8", newline="") as f:
+        # O_NOFOLLOW: a symbolic link planted in the run directory mid-run is not written through
+        path = self._path()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _NOFOLLOW, 0o666)
+        except OSError as e:
+            if e.errno == errno.ELOOP or path.is_symlink():
+                raise OSError(
+                    e.errno,
+                    f"{type(self).__name__}: {path} became a symbolic link; not "
+                    "appending through it",
+                    str(path),
+                ) from None
+            raise
+        with open(fd, "a", encoding="utf-8", newline="") as f:
             f.write(self._render([_scalar_row(row, self.timing)], header=False))
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:

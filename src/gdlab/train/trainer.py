@@ -24,6 +24,7 @@ as ``scheduler.step(metric)``.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import os
@@ -35,10 +36,11 @@ from typing import Any
 
 import numpy as np
 
+from gdlab._runlock import RunLock
 from gdlab.autograd import no_grad
 from gdlab.nn.utils.clip_grad import clip_grads_with_norm_
 from gdlab.random import default_generator
-from gdlab.train._batch import as_array, batch_count, grad_norm, split_batch
+from gdlab.train._batch import as_array, batch_count, grad_norm, nonfinite_data, split_batch
 from gdlab.train._checks import check_count
 from gdlab.train.callbacks import Callback, Checkpoint
 from gdlab.train.checkpoint import (
@@ -55,6 +57,31 @@ from gdlab.train.metrics import Mean, Metric, get_metric
 __all__ = ["DivergenceError", "Trainer", "fit"]
 
 _grad_norm = grad_norm  # importable from here, as before
+
+_COUNTERS = ("global_step", "epoch", "samples_seen", "batch_in_epoch")
+
+
+def _checked_counters(c: Any) -> dict[str, Any]:
+    """The counters of a saved state, or a CheckpointError naming the bad one (a tampered
+    file must not fail later with "Unknown format code 'd'")."""
+    if not isinstance(c, dict):
+        raise CheckpointError(f"load_state_dict: counters must be a dict, got {c!r}")
+    for key in _COUNTERS:
+        v = c.get(key)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise CheckpointError(
+                f"load_state_dict: counters[{key!r}] must be a non-negative int, got {v!r}"
+            )
+    if not isinstance(c.get("in_epoch"), bool):
+        raise CheckpointError(
+            f"load_state_dict: counters['in_epoch'] must be a bool, got {c.get('in_epoch')!r}"
+        )
+    t = c.get("wall_time")
+    if isinstance(t, bool) or not isinstance(t, int | float) or not 0 <= t < math.inf:
+        raise CheckpointError(
+            f"load_state_dict: counters['wall_time'] must be a finite number >= 0, got {t!r}"
+        )
+    return c
 
 
 class Trainer:
@@ -86,6 +113,7 @@ class Trainer:
         scheduler_interval: str = "epoch",
         scheduler_monitor: str | None = None,
         generators: dict[str, np.random.Generator] | None = None,
+        config: dict[str, Any] | None = None,
     ) -> None:
         check_count("fit", "accumulate", accumulate)
         if grad_clip_norm is not None and not float(grad_clip_norm) > 0:
@@ -101,6 +129,7 @@ class Trainer:
         self.grad_clip_norm, self.accumulate = grad_clip_norm, int(accumulate)
         self.run_dir = None if run_dir is None else Path(run_dir)
         self.generators = dict(generators or {})
+        self.config = config
         self._uses_closure = bool(getattr(optimizer, "requires_closure", False))
         self.guard = DivergenceGuard(
             model,
@@ -228,6 +257,7 @@ class Trainer:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a state saved by :meth:`state_dict` into this (identically built) trainer."""
+        _checked_counters(state["counters"])  # before anything is changed
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None and state["scheduler"] is not None:
@@ -241,7 +271,7 @@ class Trainer:
             if key in gens:
                 gens[key].bit_generator.state = rng_state
         self.history = History.from_dict(state["history"])
-        c = state["counters"]
+        c = _checked_counters(state["counters"])
         self.global_step, self.epoch, self.samples_seen = (
             c["global_step"],
             c["epoch"],
@@ -287,40 +317,60 @@ class Trainer:
             if self.run_dir is None:
                 raise ValueError("Trainer.save_checkpoint: pass a directory or set run_dir")
             directory = self.run_dir / "checkpoints"
-        return save_checkpoint(directory, self.state_dict(), self.global_step, keep_last)
+        return save_checkpoint(
+            directory, self.state_dict(), self.global_step, keep_last, config=self.config
+        )
 
     # ------------------------------------------------------------------ fit
     def fit(self, epochs: int, *, max_steps: int | None = None, resume: Any = None) -> History:
         """Train until ``epochs`` epochs are complete (counted from the run's start), or
-        ``max_steps`` optimizer steps, or a callback stops it. Returns the history."""
+        ``max_steps`` optimizer steps, or a callback stops it. Returns the history.
+
+        With a ``run_dir``, the directory is locked for the whole call (:class:`RunDirLocked`
+        if another live process holds it). A run that stops for divergence records the event
+        in the history and calls the callbacks' ``on_divergence`` (the :class:`Checkpoint`
+        callback saves the last good state) before the :class:`DivergenceError` propagates.
+        """
         check_count("fit", "epochs", epochs)
         check_count("fit", "max_steps", max_steps, allow_none=True)
-        if resume is not None:
-            self.resume(resume)
-        if max_steps is not None and max_steps < self.global_step:
-            raise ValueError(
-                f"fit: max_steps={max_steps} is less than the current step {self.global_step}"
-            )
-        self.epochs, self.stop_training = int(epochs), False
-        self.guard.reset()
-        self._t0 = time.perf_counter()
+        with contextlib.ExitStack() as stack:
+            if self.run_dir is not None:
+                stack.enter_context(RunLock(self.run_dir))
+            if resume is not None:
+                self.resume(resume)
+            if max_steps is not None and max_steps < self.global_step:
+                raise ValueError(
+                    f"fit: max_steps={max_steps} is less than the current step {self.global_step}"
+                )
+            self.epochs, self.stop_training = int(epochs), False
+            self.guard.reset()
+            self._t0 = time.perf_counter()
+            try:
+                self._call("on_train_begin", {})
+                self._train(max_steps)
+                self._call("on_train_end", self.history.last_epoch())
+            except BaseException as exc:
+                self._call("on_exception", exc)
+                raise
+            finally:
+                self._elapsed, self._t0 = self.wall_time(), None
+                if self.run_dir is not None:
+                    self.history.save(self.run_dir / "history.json")
+        return self.history
+
+    def _train(self, max_steps: int | None) -> None:
         try:
-            self._call("on_train_begin", {})
             while self.epoch < self.epochs and not self.stop_training:
                 if not self.in_epoch:
                     self._begin_epoch()
                 if not self._run_batches(max_steps):
                     break
                 self._end_epoch()
-            self._call("on_train_end", self.history.last_epoch())
-        except BaseException as exc:
-            self._call("on_exception", exc)
+        except DivergenceError as e:
+            event = {"event": "divergence", "step": e.step, "epoch": e.epoch, "lr": e.lr}
+            self.history.events.append(event | {"parameter": e.parameter, "loss": e.loss})
+            self._call("on_divergence", e)
             raise
-        finally:
-            self._elapsed, self._t0 = self.wall_time(), None
-            if self.run_dir is not None:
-                self.history.save(self.run_dir / "history.json")
-        return self.history
 
     def _begin_epoch(self) -> None:
         self.in_epoch, self.batch_in_epoch = True, 0
@@ -377,7 +427,12 @@ class Trainer:
                 break
             except Diverged as d:
                 rollback = self.guard.recover(
-                    d, step=step, epoch=self.epoch, lr=logs["lr"], attempt=attempt
+                    d,
+                    step=step,
+                    epoch=self.epoch,
+                    lr=logs["lr"],
+                    attempt=attempt,
+                    bad_data=nonfinite_data(group),
                 )
                 self.history.events.append({"event": "rollback", **rollback._asdict()})
                 warnings.warn(
@@ -547,7 +602,8 @@ def fit(
         divergence: ``"raise"`` (default), ``"rollback"`` or ``"ignore"``.
         progress: show a tqdm progress bar (only on a terminal).
         **kwargs: more :class:`Trainer` options (``rollback_factor``, ``max_rollbacks``,
-            ``scheduler_interval``, ``scheduler_monitor``, ``generators``).
+            ``scheduler_interval``, ``scheduler_monitor``, ``generators``, ``config``: a
+            JSON-able configuration stored in every checkpoint).
 
     Returns:
         The run's :class:`~gdlab.train.history.History`.
