@@ -170,7 +170,11 @@ def load(path: str | os.PathLike | Any) -> Any:
             spooled = Path(tmp) / "stream.npz"
             with open(spooled, "wb") as f:
                 shutil.copyfileobj(path, f)
-            return load(spooled)
+            try:
+                return load(spooled)
+            except ValueError as e:  # name the caller's object, not the spool file
+                name = str(getattr(path, "name", "the file object"))
+                raise ValueError(str(e).replace(str(spooled), name)) from None
     path = Path(path)
     if path.suffix in _REFUSED:
         raise ValueError(

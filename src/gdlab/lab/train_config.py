@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gdlab.lab.config import ConfigError, apply_overrides, check_type, load_toml, merge_config
+from gdlab.lab.config import ConfigError, apply_overrides, load_toml, merge_config
 from gdlab.lab.tasks import ACTIVATIONS
 
 __all__ = [
@@ -223,15 +223,4 @@ def resolve_train_config(
     """Defaults, then the TOML file at ``path`` (if any), then the overrides."""
     config = apply_overrides(merge_config(TRAIN_DEFAULTS, load_toml(path) if path else {}),
                              overrides)  # fmt: skip
-    _check_types(config, TRAIN_DEFAULTS)
     return TrainConfig.from_dict(config).validate()
-
-
-def _check_types(tree: Mapping[str, Any], defaults: Mapping[str, Any], prefix: str = "") -> None:
-    """Every setting that has a default has its type (``--set optimizer.lr=abc`` names the key);
-    the open sections' extra keys are checked by the optimizer or the schedule."""
-    for key, like in defaults.items():
-        if isinstance(like, Mapping):
-            _check_types(tree.get(key, {}), like, f"{prefix}{key}.")
-        elif key in tree:
-            check_type(prefix + key, tree[key], like)
