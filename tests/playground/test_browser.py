@@ -2,7 +2,8 @@
 downloaded): each view opened, a slider moved, a start point clicked, play pressed, and what
 the page shows checked against gdlab: the paths' end points equal ``gdlab surface``'s and
 ``run_trajectory``'s, the loss curve falls, a huge learning rate and a 10,000-neuron layer
-get their messages and the app goes on. One screenshot per view goes to docs/img/.
+get their messages and the app goes on. One screenshot per view is saved (into docs/img/
+with GDLAB_SCREENSHOTS=docs).
 
 Skips only where chromium (or the playground's packages) is absent.
 """
@@ -10,8 +11,10 @@ Skips only where chromium (or the playground's packages) is absent.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import tempfile
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -26,7 +29,13 @@ pytest.importorskip("uvicorn")
 from gdlab.lab import run_trajectory  # noqa: E402
 from gdlab.playground.server import start_server  # noqa: E402
 
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+# The screenshots a person looks at: into docs/img with GDLAB_SCREENSHOTS=docs (what README
+# shows), else beside the test's other temporaries so a test run leaves the checkout clean.
+DOCS_IMG = (
+    Path(__file__).resolve().parents[2] / "docs" / "img"
+    if os.environ.get("GDLAB_SCREENSHOTS") == "docs"
+    else Path(tempfile.gettempdir()) / "gdlab-screenshots"
+)
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update",
          "--disable-sync"]  # fmt: skip
