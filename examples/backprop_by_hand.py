@@ -65,7 +65,7 @@ def autograd(params: Sequence[np.ndarray]) -> list[np.ndarray]:
     w1, b1, w2, b2 = ts
     y_hat = ((gdlab.tensor(X) @ w1 + b1).sigmoid() @ w2 + b2).sigmoid()
     (((y_hat - gdlab.tensor(Y)) ** 2).sum() * 0.5).backward()
-    return [np.asarray(t.grad.numpy() if hasattr(t.grad, "numpy") else t.grad) for t in ts]
+    return [np.asarray(t.grad) for t in ts]
 
 
 def finite_differences(params: Sequence[np.ndarray], eps: float = 1e-6) -> list[np.ndarray]:

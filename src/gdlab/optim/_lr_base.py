@@ -150,11 +150,13 @@ class LRScheduler:
     def state_dict(self) -> dict[str, Any]:
         """Every attribute except the optimizer and its step function (plain functions are
         not saved)."""
-        return {
-            k: v
-            for k, v in self.__dict__.items()
-            if k not in _NOT_SAVED and not isinstance(v, types.FunctionType)
-        }
+        return {k: v for k, v in self._saved_state().items()
+                if not isinstance(v, types.FunctionType)}  # fmt: skip
+
+    def _saved_state(self, *skip: str) -> dict[str, Any]:
+        """The attributes a state_dict holds: all but the live objects (:data:`_NOT_SAVED`)
+        and ``skip`` (what a subclass saves in its own form)."""
+        return {k: v for k, v in self.__dict__.items() if k not in _NOT_SAVED and k not in skip}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.__dict__.update(state_dict)

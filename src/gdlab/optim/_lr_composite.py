@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from gdlab.optim._lr_base import (
-    _NOT_SAVED,
     EPOCH_DEPRECATION_WARNING,
     LRScheduler,
     _group_values,
@@ -181,8 +180,7 @@ class _Container(LRScheduler):
             self._is_initial = False
 
     def state_dict(self) -> dict[str, Any]:
-        skip = (*_NOT_SAVED, "_schedulers")
-        state = {k: v for k, v in self.__dict__.items() if k not in skip}
+        state = self._saved_state("_schedulers")
         state["_schedulers"] = [s.state_dict() for s in self._schedulers]
         return state
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gdlab.optim import schedules
-from gdlab.optim._lr_base import _NOT_SAVED, LRScheduler, _group_values, _per_group, _set
+from gdlab.optim._lr_base import LRScheduler, _group_values, _per_group, _set
 from gdlab.optim.optimizer import Optimizer
 
 __all__ = ["CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR"]
@@ -130,7 +130,7 @@ class CyclicLR(LRScheduler):
 
     def state_dict(self) -> dict[str, Any]:
         """As torch: a custom ``scale_fn`` is saved as None (a function) or its ``__dict__``."""
-        state = {k: v for k, v in self.__dict__.items() if k not in _NOT_SAVED}
+        state = self._saved_state()
         fn = self._scale_fn_custom
         state["_scale_fn_custom"] = (
             None if fn is None or isinstance(fn, types.FunctionType) else fn.__dict__.copy()
@@ -301,8 +301,7 @@ class OneCycleLR(LRScheduler):
         return [shape(t) for shape in self._lr_shapes]
 
     def state_dict(self) -> dict[str, Any]:
-        skip = (*_NOT_SAVED, "_lr_shapes", "_momentum_shapes")
-        return {k: v for k, v in self.__dict__.items() if k not in skip}
+        return self._saved_state("_lr_shapes", "_momentum_shapes")
 
 
 def _total_steps(total_steps: int | None, epochs: int | None, steps_per_epoch: int | None) -> int:

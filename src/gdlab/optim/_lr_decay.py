@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from gdlab.optim._lr_base import _NOT_SAVED, LRScheduler, _lrs, _per_group, _value
+from gdlab.optim._lr_base import LRScheduler, _lrs, _per_group, _value
 from gdlab.optim.optimizer import Optimizer
 
 __all__ = [
@@ -48,8 +48,7 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def state_dict(self) -> dict[str, Any]:
-        skip = (*_NOT_SAVED, "lr_lambdas")
-        state = {k: v for k, v in self.__dict__.items() if k not in skip}
+        state = self._saved_state("lr_lambdas")
         state["lr_lambdas"] = [
             None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
             for fn in self.lr_lambdas

@@ -86,15 +86,14 @@ def layer_gradient_norms(
     x, y = batch
     model = _build(s, depth, seed)
     nn.functional.cross_entropy(model(x), y).backward()
-    norms = [float(np.linalg.norm(_grad(m.weight))) for m in model if isinstance(m, nn.Linear)]
+    norms = [
+        float(np.linalg.norm(np.asarray(m.weight.grad))) for m in model if isinstance(m, nn.Linear)
+    ]
     nn.utils.clip_grad_norm_(model.parameters(), CLIP)
-    clipped = float(np.sqrt(sum(float((_grad(p) ** 2).sum()) for p in model.parameters())))
+    clipped = float(
+        np.sqrt(sum(float((np.asarray(p.grad) ** 2).sum()) for p in model.parameters()))
+    )
     return norms, clipped
-
-
-def _grad(p: gdlab.Tensor) -> np.ndarray:
-    g = p.grad
-    return g.numpy() if hasattr(g, "numpy") else np.asarray(g)
 
 
 def _rate(depths: list[int], first: list[float]) -> float:

@@ -12,7 +12,7 @@ import functools
 from typing import Any
 
 from gdlab.lab.compare.config import CompareConfig
-from gdlab.lab.compare.run import Run, Variant, train_run
+from gdlab.lab.compare.run import Variant, train_run
 from gdlab.lab.sweeps import TrialSpec
 from gdlab.lab.tasks import Task, load_task
 
@@ -52,8 +52,3 @@ def train_trial(
     task = _task(dataset, cfg.seed, cfg.val_fraction)
     run = train_run(task, Variant(**variant), lr, seed, epochs, cfg)
     return run.to_json()
-
-
-def run_from_json(data: dict[str, Any]) -> Run:
-    """The :class:`Run` a trial returned."""
-    return Run.from_json(data)

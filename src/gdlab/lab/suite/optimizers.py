@@ -15,7 +15,7 @@ import math
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from gdlab.lab.optimizers import OPTIMIZERS, get_optimizer_spec
+from gdlab.lab.optimizers import get_optimizer_spec, make_optimizer
 from gdlab.lab.sweeps import resolve
 from gdlab.optim import NAdam
 
@@ -43,9 +43,10 @@ def _user_class(name: str) -> type:
 
 def check_optimizer(name: str) -> str:
     """``name`` if the suite can run it (registry name, ``nadamw`` or ``module:Class``)."""
-    if name == NADAMW or ":" in name:
-        if ":" in name:
-            _user_class(name)
+    if ":" in name:
+        _user_class(name)
+        return name
+    if name == NADAMW:
         return name
     if name == "lbfgs":
         raise ValueError("suite: lbfgs needs a closure and is not run by the suite")
@@ -97,5 +98,4 @@ def build_optimizer(name: str, params: Iterable[Any], hparams: dict[str, float])
         return NAdam(params, decoupled_weight_decay=True, **hparams)
     if ":" in name:
         return _user_class(name)(params, **hparams)
-    spec = OPTIMIZERS[name]
-    return spec.cls(params, **{"lr": spec.lr, **spec.defaults, **hparams})
+    return make_optimizer(name, params, **hparams)[0]

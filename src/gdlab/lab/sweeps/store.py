@@ -48,12 +48,15 @@ class TrialStore:
         except (OSError, ValueError, KeyError) as e:
             raise ValueError(f"trial file {path} is unreadable: {e}") from e
 
-    def save(self, spec: TrialSpec, result: Any) -> Path:
+    def save(self, spec: TrialSpec, result: Any) -> Any:
+        """Write ``result``; return it as a later ``load`` will (through the same JSON), so a
+        fresh result and a reused one are the same values."""
         self.root.mkdir(parents=True, exist_ok=True)
         self._path(spec, ".failed.json").unlink(missing_ok=True)
         # The result keeps its key order: a run's columns come out as the trial wrote them.
-        text = canonical_json({"spec": spec.to_json(), "result": result}, sort_keys=False) + "\n"
-        return atomic_write_text(self._path(spec), text)
+        text = canonical_json({"spec": spec.to_json(), "result": result}, sort_keys=False)
+        atomic_write_text(self._path(spec), text + "\n")
+        return json.loads(text)["result"]
 
     def save_failure(self, failure: TrialFailure) -> Path:
         self.root.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Any
 
 from gdlab.lab.sweeps.executors import Executor, SerialExecutor
 from gdlab.lab.sweeps.store import TrialFailure, TrialStore
-from gdlab.lab.sweeps.trial import TrialSpec, canonical_json
+from gdlab.lab.sweeps.trial import TrialSpec
 
 __all__ = ["SweepProgress", "SweepResult", "run_sweep"]
 
@@ -91,10 +90,7 @@ def run_sweep(
             out.failures.append(completed.failure)
             failed += 1
         else:
-            store.save(completed.spec, completed.result)
-            out.results[completed.spec.key] = json.loads(
-                canonical_json(completed.result, sort_keys=False)
-            )
+            out.results[completed.spec.key] = store.save(completed.spec, completed.result)
             done += 1
         report()
     out.results = {s.key: out.results[s.key] for s in specs if s.key in out.results}
