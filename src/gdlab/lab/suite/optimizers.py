@@ -6,7 +6,8 @@ declares a search space: the learning rate log-uniform over the registry's ``lr_
 user's class: 1e-4 to 1), and, for the optimizers with decoupled weight decay (AdamW and the
 NAdamW baseline), the weight decay log-uniform over [1e-5, 1] (up to 1: the modular-addition
 workload generalises only with a decay near 1, as in Power et al.'s grokking runs). Trials are
-drawn from it by a scrambled Halton sequence (``scipy.stats.qmc``), as AlgoPerf draws its quasi-random trials.
+drawn from it by a scrambled Halton sequence (``scipy.stats.qmc``), as AlgoPerf draws its
+quasi-random trials.
 """
 
 from __future__ import annotations
