@@ -11,6 +11,7 @@ from typing import Any
 from gdlab.cli.command import Command
 from gdlab.cli.session import Session
 from gdlab.lab.config import ConfigError, option, seed_option
+from gdlab.lab.output.rundir import check_owner
 from gdlab.lab.train_config import (
     TRAIN_DEFAULTS,
     TrainConfig,
@@ -102,6 +103,7 @@ def run(args: TrainArgs, session: Session) -> dict[str, Any]:
         if saved is not None:
             check_resume(saved, config)
     elif session.output.out:
+        check_owner(session.output.out, session.command)  # another command's run: refused
         _check_fresh(Path(session.output.out), args.overwrite)
     run_dir = session.open_run_dir(default=default, setup=("config.toml",))
     board = args.tensorboard and Path(args.tensorboard).resolve() / run_dir.path.resolve().name

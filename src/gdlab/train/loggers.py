@@ -11,6 +11,8 @@ import json
 import math
 import os
 import sys
+import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -279,15 +281,20 @@ class EpochProgress(Callback):
 class TensorBoardLogger(Callback):
     """Scalars for TensorBoard, written with tensorboardX into ``log_dir``: per epoch every
     number of the epoch logs as ``epoch/<key>`` (x = epoch, from 1), per step the step record
-    (loss, lr, gradient norms) as ``step/<key>`` (x = optimizer step). Events are flushed at
-    the end of every epoch, so ``tensorboard --logdir`` shows a run as it goes; give each run
-    its own subdirectory of one ``--logdir`` to browse several side by side.
+    (loss, lr, gradient norms) as ``step/<key>`` (x = optimizer step). Events are written in
+    this thread and flushed at the end of every epoch (tensorboardX's ``SummaryWriter`` queues
+    them for a thread of its own, whose ``flush`` does not wait), so ``tensorboard --logdir``
+    shows a run as it goes; give each run its own subdirectory of one ``--logdir`` to browse
+    several side by side.
 
     Requires the ``tensorboard`` extra (``pip install 'gdlab[tensorboard]'``: tensorboardX).
 
     Args:
         log_dir: the run's event directory (relative paths are under the trainer's run_dir).
         every_n_steps: write the step scalars every n steps (None: epochs only). Default 1.
+
+    Example:
+        >>> fit(model, loss_fn, opt, loader, epochs=5, callbacks=[TensorBoardLogger("tb/adam")])
     """
 
     def __init__(self, log_dir: str | os.PathLike, every_n_steps: int | None = 1) -> None:
@@ -301,7 +308,7 @@ class TensorBoardLogger(Callback):
             )
         self.log_dir, self.every_n_steps = Path(log_dir), every_n_steps
         self.writer: Any = None
-        _summary_writer()  # a missing tensorboardX fails here, not after the first epoch
+        _tensorboardx()  # a missing tensorboardX fails here, not after the first epoch
 
     def _path(self) -> Path:
         if self.log_dir.is_absolute() or self.trainer.run_dir is None:
@@ -309,14 +316,21 @@ class TensorBoardLogger(Callback):
         return Path(self.trainer.run_dir) / self.log_dir
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        self.writer = _summary_writer()(logdir=str(self._path()))
+        events_writer, _, _ = _tensorboardx()
+        path = self._path()
+        path.mkdir(parents=True, exist_ok=True)
+        # a unique suffix: a resumed run in the same second gets a file of its own
+        self.writer = events_writer(str(path / "events"), f".{os.getpid()}.{uuid.uuid4().hex[:8]}")
 
     def _scalars(self, prefix: str, logs: dict[str, Any] | None, x: int) -> None:
+        _, event, scalar = _tensorboardx()
+        now = time.time()
         for k, v in (logs or {}).items():
             if k in ("epoch", "step") or k in TIME_KEYS or isinstance(v, bool):
                 continue
             if isinstance(v, int | float) and math.isfinite(v):
-                self.writer.add_scalar(f"{prefix}/{k}", float(v), x)
+                summary = scalar(f"{prefix}/{k}", float(v))
+                self.writer.write_event(event(wall_time=now, step=x, summary=summary))
 
     def on_batch_end(self, step: int, logs: dict[str, Any] | None = None) -> None:
         if self.writer is not None and self.every_n_steps and step % self.every_n_steps == 0:
@@ -339,12 +353,15 @@ class TensorBoardLogger(Callback):
             self.writer = None
 
 
-def _summary_writer() -> Any:
+def _tensorboardx() -> tuple[Any, Any, Any]:
+    """tensorboardX's synchronous event-file writer, its Event message and scalar summary."""
     try:
-        from tensorboardX import SummaryWriter
+        from tensorboardX.event_file_writer import EventsWriter
+        from tensorboardX.proto.event_pb2 import Event
+        from tensorboardX.summary import scalar
     except ImportError:
         raise ImportError(
             "TensorBoardLogger requires tensorboardX: pip install 'gdlab[tensorboard]' "
             "(or pip install tensorboardX)"
         ) from None
-    return SummaryWriter
+    return EventsWriter, Event, scalar
