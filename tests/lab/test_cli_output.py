@@ -5,6 +5,7 @@ a terminal, metrics written as a run goes, TensorBoard runs, run directories nev
 from __future__ import annotations
 
 import argparse
+import base64
 import csv
 import json
 import sys
@@ -268,3 +269,12 @@ def test_the_same_command_may_write_its_run_again(tmp_path, capsys):
     out = tmp_path / "run"
     assert cli.main(["schedule", "cosine", "--out", str(out)]) == 0
     assert cli.main(["schedule", "step", "--param", "step_size=3", "--out", str(out)]) == 0
+
+
+def test_surface_report_embeds_the_gif(tmp_path, capsys):
+    argv = ["surface", "--function", "ravine", "--optimizers", "sgd", "--steps", "10",
+            "--tune", "2", "--out", str(tmp_path)]  # fmt: skip
+    assert cli.main(argv) == 0
+    gif = (tmp_path / "paths.gif").read_bytes()
+    page = (tmp_path / "report.html").read_text()
+    assert f"data:image/gif;base64,{base64.b64encode(gif).decode()}" in page

@@ -253,7 +253,8 @@ def _figures(rows: list, trainer: Any, task: Any, title: str) -> Iterator[tuple[
         yield (
             plot_grad_norms(clean, title=f"gradient norm per layer ({title})"),
             "grad-norms",
-            "Gradient norm of each layer's weights, per step: curves far below the others "
+            "Gradient norm of each layer's weights, per step (smoothed: an exponential moving "
+            "average of weight 0.9, the raw values faint behind): curves far below the others "
             "(usually the layers near the input) are vanishing gradients, curves climbing "
             "steadily are exploding ones.",
         )
