@@ -118,9 +118,18 @@ def test_tables_fit_in_100_columns_and_keep_every_column(n_cols):
         assert sum(line.startswith(f"optimizer-{i}") for line in text.splitlines()) == len(blocks)
 
 
-def test_a_long_text_cell_is_shortened_to_fit():
-    text = format_table([{"name": "a", "note": "x" * 300, "value": 1.0}])
-    assert max(map(len, text.splitlines())) <= WIDTH and "…" in text
+@pytest.mark.parametrize("n_words", [5, 40, 120])
+def test_long_text_cells_wrap_inside_their_column(n_words):
+    words = [f"word{i}" for i in range(n_words)]
+    rows = [{"check": " ".join(words), "measured": "max |Δθ| = 0.0e+00", "passed": True},
+            {"check": "short", "measured": " ".join(words[::-1]), "passed": False}]  # fmt: skip
+    text = format_table(rows)
+    lines = text.splitlines()
+    assert max(map(len, lines)) <= WIDTH
+    assert text.split().count("word0") == 2 and all(w in text.split() for w in words)
+    assert "…" not in text and len(text.split("\n\n")) == 1  # wrapped, not cut or split
+    yes = [line for line in lines if line.endswith("yes")]
+    assert len(yes) == 1 and yes[0].startswith("word0")  # the row's first line holds the flag
 
 
 # ------------------------------------------------------------------ train, as it goes
