@@ -155,7 +155,7 @@ def test_summary_table_and_text(tiny):
         assert 0.0 <= r["val_acc"] <= 1.0 and r["time_s"] > 0
         assert r["diverged"] == "0/2"
     assert "time_s" not in summary_rows(tiny, timing=False)[0]
-    text = format_table(rows)
+    text = format_table(rows, width=1000)  # one block (a terminal's 100 columns wrap it)
     assert text.splitlines()[0].split()[:3] == ["dataset", "variant", "optimizer"]
     assert len(text.splitlines()) == 2 + len(rows)
 

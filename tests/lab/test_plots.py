@@ -105,7 +105,9 @@ def test_schedules_and_grad_norms():
     ax = fig.axes[0]
     assert len(ax.get_lines()) == 3 and len(ax.get_lines()[0].get_xdata()) == 31
     fig = plot_grad_norms({"layer1": [1.0, 0.1, 0.01], "layer2": [1.0, 10.0, 100.0]})
-    assert fig.axes[0].get_yscale() == "log" and len(fig.axes[0].get_lines()) == 2
+    assert fig.axes[0].get_yscale() == "log" and len(fig.axes[0].get_lines()) == 4  # raw + EMA
+    fig = plot_grad_norms({"layer1": [1.0, 0.1, 0.01]}, smoothing=0)
+    assert len(fig.axes[0].get_lines()) == 1
 
 
 def test_train_curves_show_loss_and_metric_per_epoch():

@@ -246,7 +246,7 @@ def test_compare_interrupted_keeps_finished_trials_and_resumes(tmp_path, serial_
 
     calls = []
 
-    def progress(message: str) -> None:
+    def progress(message: str, cost: float) -> None:
         calls.append(message)
         if len(calls) == 5:
             raise KeyboardInterrupt

@@ -18,7 +18,8 @@ Exit codes: 0 success, 1 failure (the message names the cause, e.g. an unwritabl
 the results finished so far are written, no file is left half-written).
 
 ``--format json`` prints exactly one JSON document on stdout and nothing else; progress bars
-go to stderr, and only when stderr is a terminal.
+go to stderr, and only when stderr is a terminal; ``train``'s line per epoch goes to stderr
+unless ``--quiet`` or ``--format json``. Terminal tables fit in 100 columns.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from gdlab.cli.session import Session
 from gdlab.lab.compare.config import CompareConfig
 from gdlab.lab.compare.protocol import run_compare
 from gdlab.lab.compare.report import write_compare
+from gdlab.lab.compare.trials import expected_cost
 from gdlab.lab.output.tables import format_table, short_table
 
 __all__ = ["COMMAND"]
@@ -16,12 +17,8 @@ __all__ = ["COMMAND"]
 
 def run(config: CompareConfig, session: Session) -> dict[str, Any]:
     run_dir = session.open_run_dir()
-    pairs = {(o, "mbgd") for o in config.optimizers} | {
-        (config.batch_optimizer, m) for m in config.batch_modes
-    }
-    n_variants = len(pairs)  # an optimizer at a batch mode is trained once, however labelled
-    per_variant = config.seeds + (0 if config.lr else config.trials)
-    progress = session.progress(len(config.datasets) * n_variants * per_variant)
+    # the bar advances by each trial's expected cost: batch-1 and long runs weigh more
+    progress = session.progress(expected_cost(config), weighted=True)
     with config.make_executor() as executor:
         result = run_compare(config, progress, run_dir=run_dir.path, executor=executor)
     out = write_compare(result, run_dir, command=session.command_line)

@@ -15,7 +15,7 @@ def run(config: LrFindConfig, session: Session) -> dict[str, Any]:
     out = run_lr_find(config, session.open_run_dir())
     text = (
         f"suggested lr: {out['lr_steepest']:.3g} (steepest descent), "
-        f"{out['lr_min_div10']:.3g} (min / 10); {out['iterations']} iterations, "
+        f"{out['lr_min_div10']:.3g} (min / 10)\n{out['iterations']} iterations, "
         f"{out['stop_reason']}\n\nreport: {out['report']}"
         if out["lr_steepest"] is not None
         else f"no suggestion ({out['stop_reason']})\n\nreport: {out['report']}"

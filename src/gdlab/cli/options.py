@@ -36,6 +36,18 @@ class OutputOptions:
                              help="show the traceback on failure")  # fmt: skip
 
 
+def _shown_default(default: Any) -> str | None:
+    """The default as ``--help`` shows it, or None when there is none to show (None, an
+    off flag, an empty list)."""
+    if default is None or default is False or default == []:
+        return None
+    if isinstance(default, list | tuple):
+        text = " ".join(str(v) for v in default)
+    else:
+        text = str(default)
+    return text.replace("%", "%%")  # argparse %-formats help strings
+
+
 def _argument(name: str, default: Any, opt: Option) -> tuple[tuple[str, ...], dict[str, Any]]:
     """``add_argument``'s positional and keyword arguments for one field."""
     choices = opt.choices() if callable(opt.choices) else opt.choices
@@ -44,6 +56,9 @@ def _argument(name: str, default: Any, opt: Option) -> tuple[tuple[str, ...], di
         kwargs["default"] = opt.parser_default
     if opt.help is not None:
         kwargs["help"] = opt.help.format(choices=", ".join(choices or ()))
+    shown = _shown_default(kwargs["default"])
+    if shown is not None and "default" not in kwargs.get("help", ""):
+        kwargs["help"] = f"{kwargs.get('help', '')} (default: {shown})".lstrip()
     if opt.action is not None:
         kwargs["action"] = opt.action
     for key in ("type", "nargs", "metavar"):

@@ -42,7 +42,10 @@ def add_parser(sub: Any, command: Command) -> argparse.ArgumentParser:
         "--port", type=_port, default=d.port, help="port (default: %(default)s; 0: a free one)"
     )
     p.add_argument(
-        "--view", choices=("surface", "network"), default=d.view, help="the view the URL opens"
+        "--view",
+        choices=("surface", "network"),
+        default=d.view,
+        help="the view the URL opens (default: %(default)s)",
     )
     p.add_argument("--open", action="store_true", help="open the page in the default browser")
     return p

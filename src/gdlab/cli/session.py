@@ -21,7 +21,14 @@ from typing import Any
 from gdlab._runlock import RunLock
 from gdlab.cli.options import OutputOptions
 from gdlab.lab.config import ConfigError
-from gdlab.lab.output.rundir import RunDir, default_out_dir, to_jsonable
+from gdlab.lab.output.rundir import (
+    OWNER_FILE,
+    RunDir,
+    check_owner,
+    claim,
+    default_out_dir,
+    to_jsonable,
+)
 
 __all__ = ["Session", "execute"]
 
@@ -53,12 +60,16 @@ class Session:
     ) -> RunDir:
         """The run directory (``--out``, else ``default``, else a new timestamped one named
         after ``name`` or the command), locked for this process until the command ends: a
-        second command writing there fails (``RunDirLocked``) instead of mixing files."""
+        second command writing there fails (``RunDirLocked``) instead of mixing files, and a
+        directory holding another command's run (``.gdlab-run``) is refused (``ConfigError``)."""
         path = Path(self.output.out or default or default_out_dir(name or self.command))
+        owner = name or self.command
+        check_owner(path, owner)  # before anything is written: another command's run stays
         self.run_dir_is_new = not path.exists()  # only a directory made here is removed
-        self.setup = setup
+        self.setup = (*setup, OWNER_FILE)
         self.run_dir = RunDir(path)
         self.lock = RunLock(path).acquire()
+        claim(path, owner)
         return self.run_dir
 
     def release(self) -> None:
@@ -67,20 +78,25 @@ class Session:
             self.lock.release()
             self.lock = None
 
-    def progress(self, total: int | None = None) -> Callable[[str], None] | None:
-        """A progress callback drawing on stderr (tqdm when installed), or None when quiet,
-        printing JSON or not on a terminal."""
+    def progress(
+        self, total: float | None = None, weighted: bool = False
+    ) -> Callable[..., None] | None:
+        """A progress callback ``update(msg, amount=1)`` drawing on stderr (tqdm when
+        installed), or None when quiet, printing JSON or not on a terminal. A ``weighted``
+        bar counts work (``amount`` per call, ``total`` in all) and shows a percentage and
+        the time left, not a count of runs."""
         if not self.wants_bar():
             return None
         try:
             from tqdm.auto import tqdm
         except ImportError:  # pragma: no cover - tqdm is an optional extra
-            return lambda msg: print(msg, file=sys.stderr)
-        bar = self.bar = tqdm(total=total, file=sys.stderr, unit="run", leave=False)
+            return lambda msg, amount=1: print(msg, file=sys.stderr)
+        fmt = "{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]" if weighted else None
+        bar = self.bar = tqdm(total=total, file=sys.stderr, unit="run", leave=False, bar_format=fmt)
 
-        def update(msg: str) -> None:
+        def update(msg: str, amount: float = 1) -> None:
             bar.set_description(msg[:60], refresh=False)
-            bar.update(1)
+            bar.update(amount)
 
         return update
 
@@ -93,6 +109,10 @@ class Session:
     def wants_bar(self) -> bool:
         """A progress bar may be drawn (text output on a terminal, not quiet)."""
         return not self.output.quiet and self.output.format == "text" and self.on_terminal()
+
+    def wants_lines(self) -> bool:
+        """Progress lines (one per epoch) may be written on stderr: text output, not quiet."""
+        return not self.output.quiet and self.output.format == "text"
 
     def on_terminal(self) -> bool:
         """stderr, where bars are drawn, is a terminal (not a pipe, a file or CI's log)."""

@@ -11,7 +11,14 @@ from typing import Any
 from gdlab.cli.command import Command
 from gdlab.cli.session import Session
 from gdlab.lab.config import ConfigError, option, seed_option
-from gdlab.lab.train_config import TrainConfig, check_resume, resolve_train_config
+from gdlab.lab.output.rundir import check_owner
+from gdlab.lab.train_config import (
+    TRAIN_DEFAULTS,
+    TrainConfig,
+    check_resume,
+    commented_defaults,
+    resolve_train_config,
+)
 from gdlab.lab.training import config_for_resume, run_train
 from gdlab.train.checkpoint import latest_checkpoint, load_checkpoint_config
 
@@ -35,6 +42,13 @@ class TrainArgs:
     overwrite: bool = option(False, "--overwrite", action="store_true",
                              help="replace the run already in --out (its checkpoints are "
                              "deleted) instead of refusing")  # fmt: skip
+    tensorboard: str | None = option(
+        None, "--tensorboard", metavar="DIR",
+        help="also log to TensorBoard: DIR/<run directory name> (needs gdlab[tensorboard])",
+    )  # fmt: skip
+    print_config: bool = option(False, "--print-config", action="store_true",
+                                help="print the default config, every key commented, "
+                                "and exit")  # fmt: skip
 
     def config_path(self) -> Path | str | None:
         """The TOML file: the one given, else the config of the run being resumed."""
@@ -76,6 +90,8 @@ def _check_fresh(out: Path, overwrite: bool) -> None:
 
 
 def run(args: TrainArgs, session: Session) -> dict[str, Any]:
+    if args.print_config:
+        return session.result(commented_defaults(), config=TRAIN_DEFAULTS)
     config = args.resolve()
     path = args.config_path()
     default = None
@@ -87,13 +103,17 @@ def run(args: TrainArgs, session: Session) -> dict[str, Any]:
         if saved is not None:
             check_resume(saved, config)
     elif session.output.out:
+        check_owner(session.output.out, session.command)  # another command's run: refused
         _check_fresh(Path(session.output.out), args.overwrite)
     run_dir = session.open_run_dir(default=default, setup=("config.toml",))
+    board = args.tensorboard and Path(args.tensorboard).resolve() / run_dir.path.resolve().name
     out = run_train(
         config,
         run_dir,
         resume=args.resume,
         progress=session.wants_bar(),
+        lines=session.wants_lines(),
+        tensorboard=board or None,
         command=session.command_line,
     )
     final = out["final"]
@@ -111,9 +131,10 @@ def run(args: TrainArgs, session: Session) -> dict[str, Any]:
 COMMAND = Command(
     "train",
     help="train from a TOML config",
-    description="Train a model from a TOML config (see gdlab.lab.train_config for "
-    "the keys and defaults) with --set overrides; --resume continues from a "
-    "checkpoint directory.",
+    description="Train a model from a TOML config (gdlab train --print-config > run.toml "
+    "writes every key with its default and a comment) with --set overrides; --resume "
+    "continues from a checkpoint directory. One line per epoch on stderr; the metrics "
+    "files in --out are rewritten every epoch.",
     config=TrainArgs,
     run=run,
 )

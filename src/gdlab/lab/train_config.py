@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gdlab.lab.config import ConfigError, apply_overrides, load_toml, merge_config
+from gdlab.lab.config import ConfigError, apply_overrides, dumps_toml, load_toml, merge_config
 from gdlab.lab.tasks import ACTIVATIONS
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "RESUMABLE",
     "TrainConfig",
     "check_resume",
+    "commented_defaults",
     "resolve_train_config",
 ]
 
@@ -224,3 +225,46 @@ def resolve_train_config(
     config = apply_overrides(merge_config(TRAIN_DEFAULTS, load_toml(path) if path else {}),
                              overrides)  # fmt: skip
     return TrainConfig.from_dict(config).validate()
+
+
+#: One comment per key of ``TRAIN_DEFAULTS``: what ``gdlab train --print-config`` writes above
+#: it (a test checks that every key has one).
+COMMENTS: dict[str, str] = {
+    "seed": "random seed: data split, initial weights and batch order",
+    "data": "the data set and its batches",
+    "data.name": "a data set of `gdlab datasets` (digits, iris, moons, mnist, ...)",
+    "data.batch_size": "0 = the full batch (batch GD), 1 = stochastic, b = mini-batches of b",
+    "data.val_fraction": "share of the training data held out for validation, in [0, 1)",
+    "data.standardize": "scale every input feature to mean 0, variance 1 (training statistics)",
+    "model": "a multi-layer perceptron",
+    "model.hidden": "hidden layer widths, input side first, e.g. [64, 32]",
+    "model.activation": f"one of {', '.join(sorted(ACTIVATIONS))}",
+    "optimizer": "further keys are passed to the optimizer, e.g. momentum = 0.9, "
+    "betas = [0.9, 0.999]",
+    "optimizer.name": "an optimizer of `gdlab compare --help` (sgd, momentum, adam, ...)",
+    "optimizer.lr": "learning rate (the initial one when a schedule is set)",
+    "schedule": "further keys are passed to the schedule, e.g. gamma = 0.5 (`gdlab schedule`)",
+    "schedule.name": "constant, or one of gdlab.optim.schedules (cosine, step, ...); its "
+    "t_max defaults to the epochs",
+    "train": "the loop",
+    "train.epochs": "passes over the training data",
+    "train.grad_clip_norm": "clip the total gradient norm to this (0 = no clipping)",
+    "train.checkpoint_every": "save a checkpoint every n epochs (--resume continues from it)",
+    "train.checkpoint_every_steps": "also every n optimizer steps (0 = never)",
+}
+
+
+def commented_defaults() -> str:
+    """The default config as TOML with a comment above every key: ``gdlab train
+    --print-config``. It loads back to ``TrainConfig()``."""
+    lines = ["# gdlab train: the default config. Edit, then: gdlab train this.toml", ""]
+    for key, value in TRAIN_DEFAULTS.items():
+        if isinstance(value, Mapping):
+            lines += ["", f"# {COMMENTS[key]}"]
+            section = dumps_toml({key: value}).splitlines()
+            lines.append(section[0])
+            for sub, line in zip(value, section[1:], strict=True):
+                lines += [f"# {COMMENTS[f'{key}.{sub}']}", line]
+        else:
+            lines += [f"# {COMMENTS[key]}", dumps_toml({key: value}).strip()]
+    return "\n".join(lines) + "\n"

@@ -7,7 +7,8 @@ its newest valid checkpoint (a run directory or a checkpoint directory), bit for
 
 Files: ``config.toml``, ``metrics.csv``/``.jsonl`` (per epoch), ``steps.csv`` (per step: loss,
 lr, gradient norms), ``timing.csv``, ``history.json`` and ``checkpoints/`` (from the trainer),
-``summary.json``, ``curves.png``, ``grad-norms.png`` (+ SVG), ``report.html``.
+``summary.json``, ``curves.png``, ``grad-norms.png`` (+ SVG), ``report.html``. The metrics
+files are rewritten (atomically) at the end of every epoch, so a run can be watched as it goes.
 """
 
 from __future__ import annotations
@@ -103,10 +104,33 @@ def _setup(config: TrainConfig) -> tuple[Any, ...]:
     return task, model, optimizer, loader, val_loader
 
 
+class _LiveFiles(train.Callback):
+    """Rewrites the metrics files (atomically) at the end of every epoch, so a run can be
+    watched (``tail metrics.csv``, a spreadsheet) while it goes, not only at its end."""
+
+    def __init__(self, run_dir: RunDir, metric: str) -> None:
+        self.run_dir, self.metric = run_dir, metric
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        _write_history(self.run_dir, self.trainer.history, self.metric)
+
+
 def train_from_config(
-    config: TrainConfig, run_path: Path, resume: Any = None, progress: bool = False
+    config: TrainConfig,
+    run_dir: RunDir | Path,
+    resume: Any = None,
+    progress: bool = False,
+    *,
+    lines: bool = False,
+    tensorboard: str | Path | None = None,
 ) -> tuple[Any, Any, str | None]:
-    """Train as ``config`` says; returns (trainer, task, divergence message or None)."""
+    """Train as ``config`` says; returns (trainer, task, divergence message or None).
+
+    ``progress`` draws a bar over epochs, ``lines`` writes one line per epoch on stderr
+    (:class:`~gdlab.train.EpochProgress`); ``tensorboard`` is a directory for TensorBoard's
+    event files (:class:`~gdlab.train.TensorBoardLogger`). Given a ``RunDir``, the metrics
+    files are rewritten at the end of every epoch.
+    """
     task, model, optimizer, loader, val_loader = _setup(config)
     clip = float(config.train.grad_clip_norm) or None
     every_steps = int(config.train.checkpoint_every_steps) or None
@@ -118,6 +142,13 @@ def train_from_config(
             every_n_epochs=int(config.train.checkpoint_every), every_n_steps=every_steps
         ),
     ]
+    if isinstance(run_dir, RunDir):
+        callbacks.append(_LiveFiles(run_dir, task.metric))
+    if tensorboard is not None:
+        callbacks.append(train.TensorBoardLogger(tensorboard))
+    if progress or lines:
+        callbacks.append(train.EpochProgress(disable=None if progress else True, lines=lines))
+    run_path = run_dir.path if isinstance(run_dir, RunDir) else Path(run_dir)
     trainer = train.Trainer(
         model,
         task.loss(),
@@ -129,7 +160,6 @@ def train_from_config(
         callbacks=callbacks,
         grad_clip_norm=clip,
         run_dir=run_path,
-        progress=progress,
         config=config.to_dict(),  # in every checkpoint: a resume is checked against it
     )
     try:
@@ -183,10 +213,10 @@ def _write_outputs(
         rep.add_text(
             "Interrupted (Ctrl-C or SIGTERM): what was finished so far; resume with --resume."
         )
-    rep.add_table(rows, caption="Per epoch")
     for fig, stem, caption in _figures(rows, trainer, task, _run_title(config, task)):
         run_dir.save_figure(fig, stem)
         rep.add_figure(fig, caption=caption)
+    rep.add_table(rows, caption="Per epoch")  # after the figures: the picture first
     return summary | {"report": str(rep.save(run_dir))}
 
 
@@ -223,7 +253,8 @@ def _figures(rows: list, trainer: Any, task: Any, title: str) -> Iterator[tuple[
         yield (
             plot_grad_norms(clean, title=f"gradient norm per layer ({title})"),
             "grad-norms",
-            "Gradient norm of each layer's weights, per step: curves far below the others "
+            "Gradient norm of each layer's weights, per step (smoothed: an exponential moving "
+            "average of weight 0.9, the raw values faint behind): curves far below the others "
             "(usually the layers near the input) are vanishing gradients, curves climbing "
             "steadily are exploding ones.",
         )
@@ -267,13 +298,18 @@ def run_train(
     *,
     resume: str | None = None,
     progress: bool = False,
+    lines: bool = False,
+    tensorboard: str | Path | None = None,
     command: str = "gdlab train",
 ) -> dict[str, Any]:
     """Train as ``config`` says into ``run_dir``; returns the
     summary (``diverged`` is None or the message) with ``report``. A Ctrl-C writes what was done
-    (``--resume`` continues from a checkpoint) and raises ``KeyboardInterrupt``."""
+    (``--resume`` continues from a checkpoint) and raises ``KeyboardInterrupt``. ``progress``,
+    ``lines`` and ``tensorboard`` as :func:`train_from_config`."""
     run_dir.write_config(config.to_dict())
-    trainer, task, diverged = train_from_config(config, run_dir.path, resume, progress)
+    trainer, task, diverged = train_from_config(
+        config, run_dir, resume, progress, lines=lines, tensorboard=tensorboard
+    )
     if diverged == "interrupted":
         _write_outputs(run_dir, config, trainer, task, None, True, command)
         raise KeyboardInterrupt

@@ -25,7 +25,13 @@ from gdlab.train.checkpoint import (
 )
 from gdlab.train.history import History
 from gdlab.train.interrupt import GracefulStop
-from gdlab.train.loggers import CSVLogger, JSONLinesLogger, ProgressBar
+from gdlab.train.loggers import (
+    CSVLogger,
+    EpochProgress,
+    JSONLinesLogger,
+    ProgressBar,
+    TensorBoardLogger,
+)
 from gdlab.train.trainer import DivergenceError, Trainer, fit
 
 __all__ = [
@@ -35,6 +41,7 @@ __all__ = [
     "CheckpointError",
     "DivergenceError",
     "EarlyStopping",
+    "EpochProgress",
     "GracefulStop",
     "GradientHealth",
     "GradientWarning",
@@ -42,6 +49,7 @@ __all__ = [
     "JSONLinesLogger",
     "LambdaCallback",
     "ProgressBar",
+    "TensorBoardLogger",
     "Trainer",
     "fit",
     "latest_checkpoint",

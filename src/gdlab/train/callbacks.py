@@ -199,6 +199,16 @@ class Checkpoint(Callback):
             (model and parameters from before the failed step; the data position and random
             states are those after it, so a resume continues with the next batch). Default
             True.
+        monitor: the epoch log key that ``save_best_only`` watches. Default ``"val_loss"``.
+        mode: ``"min"``, ``"max"`` or ``"auto"`` (``"max"`` for accuracies and R², else
+            ``"min"``), as Keras' ``ModelCheckpoint``.
+        save_best_only: save at the end of an epoch only when ``monitor`` beats every earlier
+            epoch (NaN never does); the step, train-end and divergence saves are then off, so
+            the newest checkpoint is the best model (``keep_last=1`` keeps only it). Default
+            False. ``best`` and ``best_epoch`` hold the value and the epoch (from 0).
+
+    Example:
+        >>> best = Checkpoint(monitor="val_loss", mode="min", save_best_only=True, keep_last=1)
     """
 
     def __init__(
@@ -209,10 +219,27 @@ class Checkpoint(Callback):
         keep_last: int | None = 3,
         save_on_train_end: bool = True,
         save_on_divergence: bool = True,
+        monitor: str = "val_loss",
+        mode: str = "auto",
+        save_best_only: bool = False,
     ) -> None:
         check_count("Checkpoint", "every_n_epochs", every_n_epochs, allow_none=True)
         check_count("Checkpoint", "every_n_steps", every_n_steps, allow_none=True)
         check_count("Checkpoint", "keep_last", keep_last, allow_none=True)
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"Checkpoint: mode must be 'auto', 'min' or 'max', got {mode!r}")
+        if save_best_only and every_n_steps is not None:
+            raise ValueError(
+                f"Checkpoint: save_best_only saves at the end of epochs; every_n_steps must be "
+                f"None, got {every_n_steps!r}"
+            )
+        if mode == "auto":
+            mode = "max" if ("acc" in monitor or "r2" in monitor) else "min"
+        self.monitor, self.mode, self.save_best_only = monitor, mode, bool(save_best_only)
+        if self.save_best_only:
+            save_on_train_end = save_on_divergence = False
+        self.best = math.inf if mode == "min" else -math.inf
+        self.best_epoch = -1
         self.directory = None if directory is None else Path(directory)
         self.every_n_epochs, self.every_n_steps = every_n_epochs, every_n_steps
         self.keep_last, self.save_on_train_end = keep_last, save_on_train_end
@@ -262,14 +289,41 @@ class Checkpoint(Callback):
             self.save()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        if self.every_n_epochs and (epoch + 1) % self.every_n_epochs == 0:
-            self.save()
+        if not (self.every_n_epochs and (epoch + 1) % self.every_n_epochs == 0):
+            return
+        if self.save_best_only and not self._improved(epoch, logs or {}):
+            return
+        self.save()
+
+    def _improved(self, epoch: int, logs: dict[str, Any]) -> bool:
+        """Whether ``monitor`` beats the best so far (then it becomes the best)."""
+        current = logs.get(self.monitor)
+        if current is None:
+            keys = sorted(k for k in logs if k not in TIME_KEYS)
+            warnings.warn(
+                f"Checkpoint: monitor {self.monitor!r} is not in the epoch logs {keys}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            return False
+        current = float(current)
+        better = current < self.best if self.mode == "min" else current > self.best
+        if better:  # False for NaN
+            self.best, self.best_epoch = current, epoch
+        return better
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         # also when only the events changed (an interruption noted after the last save)
         changed = len(self.trainer.history.events) != self._last_events
         if self.save_on_train_end and (self._last_step != self.trainer.global_step or changed):
             self.save()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best, "best_epoch": self.best_epoch} if self.save_best_only else {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if self.save_best_only and "best" in state:
+            self.best, self.best_epoch = float(state["best"]), int(state["best_epoch"])
 
 
 # ---------------------------------------------------------------- gradient health

@@ -97,10 +97,15 @@ class CompareConfig:
     retries: int = option(
         2, "--retries", type=nonneg_int, help="times a trial is rerun when its worker dies"
     )
+    tensorboard: str | None = option(
+        None, "--tensorboard", metavar="DIR",
+        help="also log every trial to TensorBoard, one run per trial in DIR (needs "
+        "gdlab[tensorboard])",
+    )  # fmt: skip
 
     def experiment(self) -> dict[str, Any]:
-        """The fields that decide the results (all but where the trials run)."""
-        placement = {"executor", "jobs", "address", "retries"}
+        """The fields that decide the results (all but where the trials run and log)."""
+        placement = {"executor", "jobs", "address", "retries", "tensorboard"}
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in placement}
 
     def make_executor(self) -> Executor:

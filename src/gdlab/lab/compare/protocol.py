@@ -35,7 +35,7 @@ from typing import Any
 
 from gdlab.lab.compare.config import CompareConfig
 from gdlab.lab.compare.run import Run, Variant, make_variants
-from gdlab.lab.compare.trials import trial_spec
+from gdlab.lab.compare.trials import spec_cost, trial_spec
 from gdlab.lab.optimizers import DEFAULT_OPTIMIZERS
 from gdlab.lab.search import best_lr, lr_grid, trial_score
 from gdlab.lab.sweeps import Executor, SweepProgress, TrialSpec, run_sweep
@@ -50,7 +50,9 @@ __all__ = [
     "run_compare",
 ]
 
-Progress = Callable[[str], None]
+#: Hears of every trial finished: a message and the trial's expected cost
+#: (``trials.trial_cost``), so a bar can advance by work done rather than by trials.
+Progress = Callable[[str, float], None]
 
 
 @dataclass
@@ -86,13 +88,11 @@ def _pairs(variants: Sequence[Variant]) -> dict[tuple[str, str], Variant]:
 def _sweep(specs: list[TrialSpec], sweep: SweepContext) -> list[Run]:
     """Run ``specs`` (each once, finished ones reused) and return their runs in order;
     ``sweep.progress`` hears once of every trial finished (or found finished)."""
-    ticked = 0
 
     def tick(p: SweepProgress) -> None:
-        nonlocal ticked
-        for _ in range(p.done + p.failed - ticked):
-            sweep.progress(f"{p.done}/{p.total} trials, {p.running} running, {p.failed} failed")
-        ticked = p.done + p.failed
+        message = f"{p.done}/{p.total} trials, {p.running} running, {p.failed} failed"
+        for spec in p.finished:
+            sweep.progress(message, spec_cost(spec))
 
     done = run_sweep(specs, sweep.run_dir, sweep.executor, tick if sweep.progress else None)
     if done.failures:

@@ -85,9 +85,16 @@ class Run:
 
 
 def train_run(
-    task: Task, v: Variant, lr: float, seed: int, epochs: int, config: CompareConfig
+    task: Task,
+    v: Variant,
+    lr: float,
+    seed: int,
+    epochs: int,
+    config: CompareConfig,
+    tensorboard: str | None = None,
 ) -> Run:
-    """Train one variant at one lr from one seed; divergence ends the run, marked."""
+    """Train one variant at one lr from one seed; divergence ends the run, marked. With
+    ``tensorboard`` (a directory), the run's scalars are logged there for TensorBoard."""
     model = build_mlp(
         task.n_features, config.hidden, task.n_outputs, activation=config.activation, seed=seed
     )
@@ -96,8 +103,15 @@ def train_run(
     loader = make_loader(task.x_train, task.y_train, bs, seed=seed)
     val_loader = make_loader(task.x_val, task.y_val, None, shuffle=False)
     loss_fn = task.loss()
+    callbacks = [train.TensorBoardLogger(tensorboard)] if tensorboard else []
     trainer = train.Trainer(
-        model, loss_fn, optimizer, loader, val_loader=val_loader, metrics=[task.metric]
+        model,
+        loss_fn,
+        optimizer,
+        loader,
+        val_loader=val_loader,
+        metrics=[task.metric],
+        callbacks=callbacks,
     )
     # Epoch 0: the untrained model on the whole training set and on the validation set.
     train_eval = make_loader(task.x_train, task.y_train, None, shuffle=False)

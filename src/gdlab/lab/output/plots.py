@@ -31,6 +31,7 @@ __all__ = [
     "plot_schedules",
     "plot_surface",
     "plot_trajectories",
+    "smooth_ema",
 ]
 
 GAP_FLOOR = 1e-16  # f − f* below this is drawn at the floor (log scales cannot show 0)
@@ -369,21 +370,66 @@ def plot_schedules(
     return fig
 
 
+def smooth_ema(values: Sequence[float], weight: float = 0.9, log: bool = True) -> np.ndarray:
+    """TensorBoard's smoothing: a debiased exponential moving average of ``values``.
+
+    s_t = w·s_{t−1} + (1 − w)·y_t, shown as s_t / (1 − w^k) after k finite values (so the
+    curve starts at the first value, not at 0). With ``log`` the average is taken over
+    log(y) (a geometric mean: right for norms on a log axis). Non-finite values (and, with
+    ``log``, non-positive ones) are skipped and come out as NaN.
+
+    Example:
+        >>> smooth_ema([1.0, 100.0], weight=0.5).round(3).tolist()   # 10^(2·0.5/0.75)
+        [1.0, 21.544]
+    """
+    if not 0.0 <= weight < 1.0:
+        raise ValueError(f"smooth_ema: weight must be in [0, 1), got {weight}")
+    y = np.asarray(values, dtype=float)
+    out = np.full(y.shape, np.nan)
+    acc, k = 0.0, 0
+    for i, v in enumerate(y):
+        if not np.isfinite(v) or (log and v <= 0):
+            continue
+        acc = weight * acc + (1.0 - weight) * (np.log(v) if log else v)
+        k += 1
+        mean = acc / (1.0 - weight**k)
+        out[i] = np.exp(mean) if log else mean
+    return out
+
+
 def plot_grad_norms(
     norms: Mapping[str, Sequence[float]],
     x: Sequence[float] | None = None,
     *,
     xlabel: str = "step",
     log: bool = True,
+    smoothing: float = 0.9,
     title: str = "gradient norm per layer",
     figsize: tuple[float, float] = (7, 4.5),
 ) -> Any:
     """Gradient-norm curves per layer (name -> series): vanishing and exploding gradients show
     as curves sliding down or up the log axis.
 
+    Per-step norms are noisy (each batch differs), so each layer is drawn smoothed
+    (:func:`smooth_ema` with weight ``smoothing``; 0 draws the raw values only) over its raw
+    values, drawn faint in the same colour behind it.
+
     Example:
         >>> fig = plot_grad_norms({"0.weight": [1e-3, 8e-4], "2.weight": [0.5, 0.4]})
     """
-    series = [Series(name, np.arange(len(v)) if x is None else x, v) for name, v in norms.items()]
+    xs = {
+        name: np.arange(len(v)) if x is None else np.asarray(x, float) for name, v in norms.items()
+    }
+    fig = _figure(figsize)
+    ax = fig.subplots()
+    if smoothing:
+        for i, (name, v) in enumerate(norms.items()):
+            y = np.asarray(v, float)
+            ok = _finite(xs[name], y) & ((y > 0) if log else True)
+            ax.plot(xs[name][ok], y[ok], color=COLORS[i % len(COLORS)], lw=0.7, alpha=0.25)
+    series = [
+        Series(name, xs[name], smooth_ema(v, smoothing, log) if smoothing else v)
+        for name, v in norms.items()
+    ]
     return plot_loss_curves(series, xlabel=xlabel, ylabel="‖∇‖ (L2 norm)", log=log,
-                            title=title, figsize=figsize)  # fmt: skip
+                            title=title, ax=ax)  # fmt: skip

@@ -166,6 +166,15 @@ class Report:
             f'<figure><img alt="{alt}" src="data:image/png;base64,{data}">{cap}</figure>'
         )
 
+    def add_animation(self, path: str | os.PathLike, caption: str = "") -> None:
+        """Embed a GIF file (an animation) as a base64 image: the report stays one file."""
+        data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+        alt = html.escape(caption or "animation")
+        cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+        self.blocks.append(
+            f'<figure><img alt="{alt}" src="data:image/gif;base64,{data}">{cap}</figure>'
+        )
+
     def _footer(self) -> str:
         parts = ["<h2>Settings and versions</h2>"]
         if self.settings:

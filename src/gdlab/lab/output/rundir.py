@@ -6,6 +6,7 @@ A run directory holds::
     metrics.csv      one row per (run, epoch) or per step: numbers only, no wall times
     metrics.jsonl    the same rows as JSON lines
     summary.json     the final table, chosen learning rates and the settings (with the seed)
+    .gdlab-run       the command whose run this is: another command refuses to write here
     timing.csv       wall-clock columns (the only file that differs between two equal runs)
     *.png, *.svg     figures
     report.html      a self-contained report (figures embedded)
@@ -36,22 +37,57 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.lab.config import dumps_toml
+from gdlab.lab.config import ConfigError, dumps_toml
 from gdlab.lab.output.fileio import atomic_write_bytes, atomic_write_text
 
 __all__ = [
+    "OWNER_FILE",
     "RunDir",
     "RunDirError",
     "atomic_write_bytes",
     "atomic_write_text",
+    "check_owner",
+    "claim",
     "default_out_dir",
     "format_value",
+    "run_owner",
     "to_jsonable",
 ]
 
 
 class RunDirError(OSError):
     """The run directory cannot be created or written; the message names the path."""
+
+
+#: The file naming the command whose run a directory holds (one line: ``compare``,
+#: ``reproduce-adam``...), so that another command's run is never written into it.
+OWNER_FILE = ".gdlab-run"
+
+
+def run_owner(path: str | os.PathLike) -> str | None:
+    """The command whose run ``path`` holds (:data:`OWNER_FILE`), or None."""
+    try:
+        return (Path(path) / OWNER_FILE).read_text(encoding="utf-8").strip() or None
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def check_owner(path: str | os.PathLike, command: str) -> None:
+    """``ConfigError`` if ``path`` holds the run of another command than ``command``: two
+    commands' files (two ``summary.json``, two reports) are never mixed in one directory."""
+    owner = run_owner(path)
+    if owner is not None and owner != command:
+        raise ConfigError(
+            f"--out {path} holds a run of '{owner}', not of '{command}'; give another --out "
+            "(or remove that directory) so the two runs are not mixed"
+        )
+
+
+def claim(path: str | os.PathLike, command: str) -> None:
+    """Mark ``path`` as holding a run of ``command`` (after :func:`check_owner`)."""
+    check_owner(path, command)
+    if run_owner(path) is None:
+        atomic_write_text(Path(path) / OWNER_FILE, command + "\n")
 
 
 def default_out_dir(command: str, base: str | os.PathLike = "gdlab-runs") -> Path:

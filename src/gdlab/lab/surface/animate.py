@@ -1,8 +1,9 @@
 """Animated GIFs of optimizer paths on a contour plot.
 
 Frames are grabbed with ``matplotlib.animation.PillowWriter`` from an object-API Figure (no
-pyplot), into a temporary file that is renamed onto the target (atomic). Kept small: by
-default at most 60 frames, 5 fps and 80 dpi.
+pyplot), into a temporary file that is renamed onto the target (atomic). Sharp: 768 x 600
+pixels (120 dpi) and one adaptive 256-colour palette shared by all frames; at most 60 frames at
+5 fps by default.
 
 Example:
     >>> runs = [run_trajectory("rosenbrock", o, steps=300, lr=lr) for o, lr in ...]
@@ -25,16 +26,26 @@ from gdlab.lab.surface.trajectories import Trajectory
 __all__ = ["animate_trajectories", "frame_steps"]
 
 
+#: Colours of the shared GIF palette: GIF's maximum, so the contour plot's colour map and the
+#: anti-aliased lines keep their shades (64 banded the filled contours visibly).
+PALETTE_COLORS = 256
+
+
 def _small_gif_writer(base: type) -> type:
-    """PillowWriter whose frames share one 64-colour palette without dithering: contour line
-    art stays crisp and unchanged regions compress away (a GIF ~5x smaller)."""
+    """PillowWriter whose frames share one adaptive palette (median cut over the first and the
+    last frame: the colour map and every path's colour) without dithering: line art stays
+    crisp, and unchanged regions compress away between frames."""
 
     class SmallGifWriter(base):
         def finish(self) -> None:
             from PIL import Image
 
             frames = [f.convert("RGB") for f in self._frames]
-            palette = frames[-1].quantize(64, method=Image.Quantize.MEDIANCUT)
+            first, last = frames[0], frames[-1]
+            both = Image.new("RGB", (first.width, first.height + last.height))
+            both.paste(first, (0, 0))
+            both.paste(last, (0, first.height))
+            palette = both.quantize(PALETTE_COLORS, method=Image.Quantize.MEDIANCUT)
             frames = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
             frames[0].save(self.outfile, format="GIF", save_all=True,
                            append_images=frames[1:], duration=int(1000 / self.fps), loop=0,
@@ -57,7 +68,7 @@ def animate_trajectories(
     *,
     frames: int = 60,
     fps: int = 5,
-    dpi: int = 80,
+    dpi: int = 120,
     title: str | None = None,
 ) -> Path:
     """Write an animated GIF of the paths growing step by step; return the path.
@@ -68,7 +79,7 @@ def animate_trajectories(
         path: the ``.gif`` to write (atomically).
         frames: maximum number of frames (steps are subsampled evenly).
         fps: frames per second.
-        dpi: resolution (80: legend readable, about 120 kB for 60 frames).
+        dpi: resolution (120: 768 x 600 pixels, sharp text and lines; 80 for a small file).
 
     Example:
         >>> runs = [run_trajectory("rosenbrock", o, steps=100, lr=1e-3) for o in ("sgd", "adam")]

@@ -89,13 +89,14 @@ def run_surface(
         picked = f"lr {lr:g}" if lr else "default lrs"
     fig = plot_trajectories(fn, paths, title=f"{fn.name}: {steps} steps, {picked}")
     run_dir.save_figure(fig, "paths")
-    if config.gif:
-        animate_trajectories(fn, paths, run_dir.path / "paths.gif")
+    gif = animate_trajectories(fn, paths, run_dir.path / "paths.gif") if config.gif else None
     run_dir.write_json("summary.json", {"settings": settings, "results": table})
     rep = Report(f"Optimizers on {fn.name}", subtitle=fn.description, seed=seed, settings=settings)
     rep.add_text(_protocol_text(config, tuned, len(paths)))
     rep.add_table(table, caption="Final points (gap = f − f*)", bad=[t.diverged for t in paths])
     rep.add_figure(fig, caption="Paths on the contour plot (left) and f − f* against steps (right)")
+    if gif is not None:
+        rep.add_animation(gif, caption="The paths step by step (paths.gif)")
     if tuned and starts > 1:
         spread = _spread_figure(tuned, f"{fn.name}: f − f* over {starts} starts (median, 25-75%)")
         run_dir.save_figure(spread, "spread")

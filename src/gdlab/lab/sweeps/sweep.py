@@ -16,13 +16,16 @@ __all__ = ["SweepProgress", "SweepResult", "run_sweep"]
 
 @dataclass(frozen=True)
 class SweepProgress:
-    """Counts for a progress bar: ``done`` includes the ``reused`` trials of an earlier run."""
+    """Counts for a progress bar: ``done`` includes the ``reused`` trials of an earlier run;
+    ``finished`` are the trials that ended (or were found finished, or failed) since the
+    previous report, so a bar can weigh each by its cost."""
 
     total: int
     done: int
     failed: int
     running: int
     reused: int
+    finished: tuple[TrialSpec, ...] = ()
 
 
 @dataclass
@@ -78,12 +81,12 @@ def run_sweep(
     done = failed = 0
     total = len(specs)
 
-    def report() -> None:
+    def report(finished: tuple[TrialSpec, ...]) -> None:
         if progress is not None:
             running = min(executor.jobs, len(todo) - done - failed)
-            progress(SweepProgress(total, out.reused + done, failed, running, out.reused))
+            progress(SweepProgress(total, out.reused + done, failed, running, out.reused, finished))
 
-    report()
+    report(tuple(s for s in specs if s.key in out.results))
     for completed in executor.run(todo):
         if completed.failure is not None:
             store.save_failure(completed.failure)
@@ -92,6 +95,6 @@ def run_sweep(
         else:
             out.results[completed.spec.key] = store.save(completed.spec, completed.result)
             done += 1
-        report()
+        report((completed.spec,))
     out.results = {s.key: out.results[s.key] for s in specs if s.key in out.results}
     return out
