@@ -21,6 +21,7 @@ MODULES = [
     "gdlab.optim.adamax",
     "gdlab.optim.adamw",
     "gdlab.optim.asgd",
+    "gdlab.optim.chain",
     "gdlab.optim.lbfgs",
     "gdlab.optim.lion",
     "gdlab.optim.heavy_ball",
