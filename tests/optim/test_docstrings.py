@@ -33,6 +33,8 @@ MODULES = [
     "gdlab.optim.rprop",
     "gdlab.optim.schedules",
     "gdlab.optim.sgd",
+    "gdlab.optim.swa_utils.averaging",
+    "gdlab.optim.swa_utils.swalr",
     "gdlab.nn.utils.clip_grad",
 ]
 

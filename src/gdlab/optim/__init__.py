@@ -13,7 +13,7 @@ pass when numba is installed, ``pip install 'gdlab[fast]'``; ``fused=False`` kee
 else the rule itself. Both give the same numbers.
 """
 
-from gdlab.optim import lr_scheduler, schedules, transforms
+from gdlab.optim import lr_scheduler, schedules, swa_utils, transforms
 from gdlab.optim._fast import get_num_threads, set_num_threads
 from gdlab.optim._fast import table as _fast_table  # noqa: F401  (registers the fast kernels)
 from gdlab.optim.adabelief import AdaBelief, adabelief_
@@ -43,5 +43,5 @@ __all__ = [
     "RAdam", "RMSprop", "Rprop", "SGD", "adabelief_", "adadelta_", "adafactor_", "adagrad_",
     "adam_", "adamax_", "asgd_", "chain", "get_num_threads", "get_optimizer_spec", "lion_",
     "lr_scheduler", "momentum_", "muon_", "nadam_", "radam_", "rmsprop_", "rprop_", "schedules",
-    "set_num_threads", "sgd_", "transforms",
+    "set_num_threads", "sgd_", "swa_utils", "transforms",
 ]  # fmt: skip
