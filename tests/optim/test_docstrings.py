@@ -22,6 +22,7 @@ MODULES = [
     "gdlab.optim.adamw",
     "gdlab.optim.asgd",
     "gdlab.optim.chain",
+    "gdlab.optim.from_rule",
     "gdlab.optim.lbfgs",
     "gdlab.optim.lion",
     "gdlab.optim.heavy_ball",

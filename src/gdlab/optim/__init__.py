@@ -25,6 +25,7 @@ from gdlab.optim.adamax import Adamax, adamax_
 from gdlab.optim.adamw import AdamW
 from gdlab.optim.asgd import ASGD, asgd_
 from gdlab.optim.chain import Chain, chain
+from gdlab.optim.from_rule import from_rule
 from gdlab.optim.heavy_ball import Momentum, momentum_
 from gdlab.optim.lbfgs import LBFGS
 from gdlab.optim.lion import Lion, lion_
@@ -41,7 +42,7 @@ __all__ = [
     "ASGD", "AdaBelief", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Chain",
     "LBFGS", "Lion", "Momentum", "Muon", "NAdam", "OPTIMIZERS", "Optimizer", "OptimizerSpec",
     "RAdam", "RMSprop", "Rprop", "SGD", "adabelief_", "adadelta_", "adafactor_", "adagrad_",
-    "adam_", "adamax_", "asgd_", "chain", "get_num_threads", "get_optimizer_spec", "lion_",
-    "lr_scheduler", "momentum_", "muon_", "nadam_", "radam_", "rmsprop_", "rprop_", "schedules",
-    "set_num_threads", "sgd_", "swa_utils", "transforms",
+    "adam_", "adamax_", "asgd_", "chain", "from_rule", "get_num_threads", "get_optimizer_spec",
+    "lion_", "lr_scheduler", "momentum_", "muon_", "nadam_", "radam_", "rmsprop_", "rprop_",
+    "schedules", "set_num_threads", "sgd_", "swa_utils", "transforms",
 ]  # fmt: skip
