@@ -178,6 +178,9 @@ class Optimizer(OptimizerHooks):
     _param_shaped_keys: frozenset[str] = frozenset()
     _nonnegative: tuple[str, ...] = ()  # in torch's order of checks
     _lr_message = "Invalid learning rate: {}"
+    # False where lr is only the first trial step (Rprop, a line search): lr = 0 then does not
+    # freeze the parameters, and the optimizer battery's lr_zero check does not apply
+    _lr_scales_the_step = True
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
