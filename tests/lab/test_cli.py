@@ -27,7 +27,7 @@ pytest.importorskip("matplotlib")
 pytest.importorskip("sklearn")
 
 SUBCOMMANDS = ["compare", "surface", "train", "lr-find", "schedule", "reproduce", "datasets",
-               "gradcheck", "bench", "suite"]  # fmt: skip
+               "gradcheck", "check-optimizer", "bench", "suite"]  # fmt: skip
 TINY_COMPARE = ["compare", "--dataset", "iris", "--optimizers", "sgd", "adam", "--batch-modes",
                 "bgd", "--hidden", "8", "--epochs", "2", "--trials", "2", "--tune-epochs", "1",
                 "--seeds", "2", "--batch-size", "16"]  # fmt: skip

@@ -8,23 +8,12 @@ import numpy as np
 import pytest
 
 from gdlab import optim
+from gdlab.lab.optimizer_check import PARABOLA_OPT, TOL, parabola, rosenbrock
 from gdlab.nn import Parameter
 from gdlab.optim.lr_scheduler import CosineAnnealingLR
 
-TOL = 3e-2
-PARABOLA_OPT = np.array([1.0, -1.0, 1.0])
-
-
-def parabola(x):
-    d = x - PARABOLA_OPT.reshape(x.shape)
-    return float(np.sum(d * d)), 2 * d
-
-
-def rosenbrock(x):
-    a, b = x.reshape(-1)
-    f = (1 - a) ** 2 + 100 * (b - a * a) ** 2
-    g = np.array([-2 * (1 - a) - 400 * a * (b - a * a), 200 * (b - a * a)])
-    return float(f), g.reshape(x.shape)
+# the problems and the tolerance are the optimizer battery's (gdlab check-optimizer), which
+# searches the lr; here each optimizer has its tabled lr and budget
 
 
 # name, class, kwargs, (parabola steps, rosenbrock steps), cosine-annealed lr (or one per problem)

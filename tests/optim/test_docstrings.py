@@ -21,6 +21,8 @@ MODULES = [
     "gdlab.optim.adamax",
     "gdlab.optim.adamw",
     "gdlab.optim.asgd",
+    "gdlab.optim.chain",
+    "gdlab.optim.from_rule",
     "gdlab.optim.lbfgs",
     "gdlab.optim.lion",
     "gdlab.optim.heavy_ball",
@@ -32,6 +34,8 @@ MODULES = [
     "gdlab.optim.rprop",
     "gdlab.optim.schedules",
     "gdlab.optim.sgd",
+    "gdlab.optim.swa_utils.averaging",
+    "gdlab.optim.swa_utils.swalr",
     "gdlab.nn.utils.clip_grad",
 ]
 

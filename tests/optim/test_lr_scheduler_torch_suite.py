@@ -8,9 +8,10 @@ rates (and momentum / beta1) are compared after every step; rows whose targets t
 writes out are also checked against those numbers. The behaviour tests below (warnings, tensor
 lrs, state dicts, add_param_group) follow torch's test of the same name.
 
-Not adapted: SWALR (gdlab has no swa_utils yet), torch.save/weights_only, Dynamo and
-garbage-collector internals of torch's optimizer wrapping (gdlab does not wrap
-``optimizer.step``; ``test_no_cyclic_references`` holds trivially and is kept).
+SWALR's rows (``swa_utils.SWALR``, torch's ``test_swalr_*``) switch from a first scheduler
+to SWALR at ``swa_start`` as torch's ``_test_swalr``. Not adapted: torch.save/weights_only,
+Dynamo and garbage-collector internals of torch's optimizer wrapping (gdlab wraps ``step`` once
+per class for the hooks, never per instance; ``test_no_cyclic_references`` is kept).
 """
 
 from __future__ import annotations
@@ -45,14 +46,18 @@ class Lib(NamedTuple):
     optim: Any
     tensor: Callable[..., Any]
     param: Callable[[int], Any]
+    swa: Any = None  # the swa_utils module (SWALR)
 
 
-GD = Lib(gd_sched, optim, gdlab.tensor, lambda n: Parameter(np.zeros(n, np.float32)))
+GD = Lib(
+    gd_sched, optim, gdlab.tensor, lambda n: Parameter(np.zeros(n, np.float32)), optim.swa_utils
+)
 TH = Lib(
     torch.optim.lr_scheduler,
     torch.optim,
     torch.tensor,
     lambda n: torch.nn.Parameter(torch.zeros(n)),
+    torch.optim.swa_utils,
 )
 
 
@@ -75,6 +80,7 @@ class Row(NamedTuple):
     opt: str = "SGD"
     epoch_list: tuple[float, ...] = ()
     targets: tuple[tuple[float, ...], ...] = ()  # group 0's lrs, written out in torch's file
+    swa_start: int = 0  # drive "swa": the epoch SWALR (the last scheduler) takes over
 
 
 def _cos(lr: float, t: float, t_max: float, eta_min: float = 1e-10) -> float:
@@ -299,6 +305,20 @@ ROWS = [
         lambda L, o: L.sched.OneCycleLR(o, **ONE, final_div_factor=2), 10, "cycle"),
     Row("cycle_lr_with_adam", lambda L, o: L.sched.OneCycleLR(
         o, **ONE, final_div_factor=2, anneal_strategy="linear"), 10, "cycle", opt="Adam"),
+    # ------------------------------------------------------- SWALR (torch's _test_swalr)
+    Row("swalr_no_anneal", lambda L, o: [L.swa.SWALR(o, anneal_epochs=1, swa_lr=0.01)], 10,
+        "swa", swa_start=5, targets=((0.05,) * 6 + (0.01,) * 4,)),
+    Row("swalr_cosine_anneal_after_multiplicative", lambda L, o: [
+        L.sched.MultiplicativeLR(o, lr_lambda=lambda epoch: 0.9),
+        L.swa.SWALR(o, anneal_epochs=5, swa_lr=0.01)], 15, "swa", swa_start=5),
+    Row("swalr_linear_anneal_after_multiplicative", lambda L, o: [
+        L.sched.MultiplicativeLR(o, lr_lambda=lambda epoch: 0.9),
+        L.swa.SWALR(o, anneal_epochs=4, anneal_strategy="linear", swa_lr=[0.01, 0.02])], 15,
+        "swa", swa_start=5),
+    Row("swalr_zero_anneal_epochs", lambda L, o: [L.swa.SWALR(o, 0.2, anneal_epochs=0)], 6,
+        "swa", swa_start=2),
+    Row("swalr_cosine_from_the_start", lambda L, o: [L.swa.SWALR(o, 0.3, anneal_epochs=7)], 10,
+        "swa"),
     # ------------------------------------------------------------------ warm restarts
     *[Row(f"CosineAnnealingWarmRestarts_lr1_T_mult{m}",
           lambda L, o, m=m: L.sched.CosineAnnealingWarmRestarts(o, T_0=10, T_mult=m,
@@ -356,6 +376,14 @@ def run(L: Lib, row: Row) -> tuple[list[list[tuple[float, float | None]]], list[
                     is_plateau = isinstance(s, L.sched.ReduceLROnPlateau)
                     s.step(row.metrics[epoch]) if is_plateau else s.step()
                 trace.append(_snapshot(opt))
+        elif row.drive == "swa":  # torch's _test_swalr: check, then step
+            for epoch in range(row.epochs):
+                trace.append(_snapshot(opt))
+                if epoch >= row.swa_start:
+                    opt.step()
+                    scheds[-1].step()
+                elif len(scheds) > 1:
+                    scheds[0].step()
         else:  # the warm restarts stepped with (fractional) epochs
             epochs = row.epoch_list or [round(0.1 * i, 1) for i in range(10 * row.epochs)]
             for epoch in epochs:
@@ -380,6 +408,20 @@ def test_scheduler_row_matches_torch(row):
     assert got_warnings == want_warnings  # the same deprecation and order warnings
     for target in row.targets:  # the numbers torch's file writes out, for group 0
         np.testing.assert_allclose([s[0][0] for s in got], target, rtol=0, atol=TORCH_ATOL)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"anneal_strategy": "exponential", "swa_lr": 1.0}, "anneal_strategy must"),
+        ({"anneal_epochs": -1, "swa_lr": 1.0}, "anneal_epochs must"),
+        ({"anneal_epochs": 1.7, "swa_lr": 1.0}, "anneal_epochs must"),
+        ({"swa_lr": [1.0, 0.1, 0.01]}, "swa_lr must"),
+    ],
+)
+def test_swalr_hypers(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        optim.swa_utils.SWALR(setup(GD), **kwargs)
 
 
 def test_tensor_lr_stays_a_tensor_filled_in_place():

@@ -32,6 +32,7 @@ from typing import Any, NamedTuple
 import gdlab
 from gdlab.cli import (
     bench,
+    check_optimizer,
     compare,
     datasets,
     gradcheck,
@@ -55,7 +56,7 @@ COMMANDS: dict[str, Command] = {
     for c in (
         compare.COMMAND, surface.COMMAND, train_command.COMMAND, lr_find.COMMAND,
         schedule.COMMAND, reproduce.COMMAND, suite.COMMAND, datasets.COMMAND, gradcheck.COMMAND,
-        bench.COMMAND, playground.COMMAND,
+        check_optimizer.COMMAND, bench.COMMAND, playground.COMMAND,
     )
 }  # fmt: skip
 

@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,6 +25,8 @@ __all__ = [
     "command_optimizer_names",
     "get_optimizer_spec",
     "make_optimizer",
+    "optimizer_argument",
+    "optimizers_help",
 ]
 
 
@@ -58,3 +61,26 @@ def command_optimizer_names() -> list[str]:
     """The optimizers ``gdlab compare``, ``surface`` and ``lr-find`` accept by name (L-BFGS, which
     needs a closure, is for ``run_trajectory`` only)."""
     return [n for n in OPTIMIZERS if n != "lbfgs"]
+
+
+def optimizer_argument(text: str) -> str:
+    """argparse's type of ``--optimizers``: a name the commands accept, or ``pkg.module:Name``
+    (imported now, so a bad spec is a usage error naming what is wrong)."""
+    if text in command_optimizer_names():
+        return text
+    if ":" not in text:
+        names = ", ".join(repr(n) for n in command_optimizer_names())
+        raise argparse.ArgumentTypeError(
+            f"invalid choice: {text!r} (choose from {names}, or pkg.module:Name)"
+        )
+    try:
+        get_optimizer_spec(text)
+    except (ValueError, TypeError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def optimizers_help(what: str) -> str:
+    """The help of an ``--optimizers`` option: the names, and the import form."""
+    names = ", ".join(command_optimizer_names())
+    return f"{what} (one of: {names}; or pkg.module:Name, an Optimizer class or rule)"

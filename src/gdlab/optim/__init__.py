@@ -13,7 +13,7 @@ pass when numba is installed, ``pip install 'gdlab[fast]'``; ``fused=False`` kee
 else the rule itself. Both give the same numbers.
 """
 
-from gdlab.optim import lr_scheduler, schedules
+from gdlab.optim import lr_scheduler, schedules, swa_utils, transforms
 from gdlab.optim._fast import get_num_threads, set_num_threads
 from gdlab.optim._fast import table as _fast_table  # noqa: F401  (registers the fast kernels)
 from gdlab.optim.adabelief import AdaBelief, adabelief_
@@ -24,6 +24,8 @@ from gdlab.optim.adam import Adam, adam_
 from gdlab.optim.adamax import Adamax, adamax_
 from gdlab.optim.adamw import AdamW
 from gdlab.optim.asgd import ASGD, asgd_
+from gdlab.optim.chain import Chain, chain
+from gdlab.optim.from_rule import from_rule
 from gdlab.optim.heavy_ball import Momentum, momentum_
 from gdlab.optim.lbfgs import LBFGS
 from gdlab.optim.lion import Lion, lion_
@@ -37,10 +39,10 @@ from gdlab.optim.rprop import Rprop, rprop_
 from gdlab.optim.sgd import SGD, sgd_
 
 __all__ = [
-    "ASGD", "AdaBelief", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS",
-    "Lion", "Momentum", "Muon", "NAdam", "OPTIMIZERS", "Optimizer", "OptimizerSpec", "RAdam",
-    "RMSprop", "Rprop", "SGD", "adabelief_", "adadelta_", "adafactor_", "adagrad_", "adam_",
-    "adamax_", "asgd_", "get_num_threads", "get_optimizer_spec", "lion_", "lr_scheduler",
-    "momentum_", "muon_", "nadam_", "radam_", "rmsprop_", "rprop_", "schedules", "set_num_threads",
-    "sgd_",
+    "ASGD", "AdaBelief", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Chain",
+    "LBFGS", "Lion", "Momentum", "Muon", "NAdam", "OPTIMIZERS", "Optimizer", "OptimizerSpec",
+    "RAdam", "RMSprop", "Rprop", "SGD", "adabelief_", "adadelta_", "adafactor_", "adagrad_",
+    "adam_", "adamax_", "asgd_", "chain", "from_rule", "get_num_threads", "get_optimizer_spec",
+    "lion_", "lr_scheduler", "momentum_", "muon_", "nadam_", "radam_", "rmsprop_", "rprop_",
+    "schedules", "set_num_threads", "sgd_", "swa_utils", "transforms",
 ]  # fmt: skip

@@ -81,6 +81,11 @@ class LBFGS(Optimizer):
     _scalar_state_keys = frozenset({"func_evals", "n_iter", "t", "H_diag", "prev_loss"})
     requires_closure = True  # the training loop calls step(closure)
 
+    @property
+    def _lr_scales_the_step(self) -> bool:
+        """With a line search, lr is only its first trial step (torch divides by zero at 0)."""
+        return self.param_groups[0]["line_search_fn"] is None
+
     def __init__(
         self,
         params: ParamsT,

@@ -27,9 +27,17 @@ import numpy as np
 
 from gdlab.autograd import enable_grad
 from gdlab.optim._fast import apply_rule, check_fused_args, has_fused_kernel
+from gdlab.optim.hooks import (
+    OptimizerHooks,
+    register_optimizer_step_post_hook,
+    register_optimizer_step_pre_hook,
+)
 from gdlab.tensor import Tensor
 
-__all__ = ["EXECUTION_FLAGS", "Optimizer", "ParamsT", "required"]
+__all__ = [
+    "EXECUTION_FLAGS", "Optimizer", "ParamsT", "register_optimizer_step_post_hook",
+    "register_optimizer_step_pre_hook", "required",
+]  # fmt: skip
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 
@@ -137,7 +145,7 @@ def _to_array(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-class Optimizer:
+class Optimizer(OptimizerHooks):
     """Base class of every optimizer (torch.optim.Optimizer's API).
 
     Subclasses set ``_rule`` (the update function, which creates its state on first use),
@@ -170,6 +178,9 @@ class Optimizer:
     _param_shaped_keys: frozenset[str] = frozenset()
     _nonnegative: tuple[str, ...] = ()  # in torch's order of checks
     _lr_message = "Invalid learning rate: {}"
+    # False where lr is only the first trial step (Rprop, a line search): lr = 0 then does not
+    # freeze the parameters, and the optimizer battery's lr_zero check does not apply
+    _lr_scales_the_step = True
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)

@@ -23,6 +23,7 @@ from gdlab.optim.lion import Lion
 from gdlab.optim.nadam import NAdam
 from gdlab.optim.optimizer import Optimizer
 from gdlab.optim.radam import RAdam
+from gdlab.optim.resolve import default_lr, import_object, is_import_spec, optimizer_from_object
 from gdlab.optim.rmsprop import RMSprop
 from gdlab.optim.rprop import Rprop
 from gdlab.optim.sgd import SGD
@@ -78,9 +79,16 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
 
 
 def get_optimizer_spec(name: str) -> OptimizerSpec:
-    """The registered optimizer ``name``; an unknown name lists the valid ones."""
+    """The registered optimizer ``name``, or the one ``pkg.module:Name`` imports (a class, a
+    ``chain`` or a rule function: :mod:`gdlab.optim.resolve`; named by the spec, with the
+    default ``lr_range``); an unknown name lists the valid ones."""
+    if is_import_spec(name):
+        obj = optimizer_from_object(import_object(name), name)
+        return OptimizerSpec(name, obj, default_lr(obj))
     try:
         return OPTIMIZERS[name]
     except (KeyError, TypeError):
         valid = ", ".join(repr(k) for k in OPTIMIZERS)
-        raise ValueError(f"invalid optimizer: {name!r} (choose from {valid})") from None
+        raise ValueError(
+            f"invalid optimizer: {name!r} (choose from {valid}, or give pkg.module:Name)"
+        ) from None

@@ -65,6 +65,7 @@ class Rprop(Optimizer):
     """
 
     _rule = staticmethod(rprop_)
+    _lr_scales_the_step = False  # lr is the initial step size, then clipped to step_sizes
     _param_shaped_keys = frozenset({"prev", "step_size"})
 
     def __init__(

@@ -8,6 +8,7 @@ Example (see :func:`gdlab.train.fit` for a runnable one)::
 """
 
 from gdlab.train import metrics
+from gdlab.train.averaging import WeightAveraging
 from gdlab.train.callbacks import (
     Callback,
     Checkpoint,
@@ -51,6 +52,7 @@ __all__ = [
     "ProgressBar",
     "TensorBoardLogger",
     "Trainer",
+    "WeightAveraging",
     "fit",
     "latest_checkpoint",
     "load_checkpoint",

@@ -96,6 +96,14 @@ class History:
     def log_epoch(self, row: dict[str, Any]) -> None:
         self._append(self.epochs, row)
 
+    def annotate_epoch(self, values: dict[str, Any]) -> None:
+        """Add ``values`` to the last epoch's row (a callback's evaluation at the epoch end)."""
+        if not self.epochs:
+            raise ValueError("History.annotate_epoch: no epoch logged yet")
+        n = len(next(iter(self.epochs.values())))
+        for key, value in values.items():
+            self.epochs.setdefault(key, [None] * n)[-1] = _plain(value)
+
     def last_epoch(self) -> dict[str, Any]:
         return {k: v[-1] for k, v in self.epochs.items() if v}
 

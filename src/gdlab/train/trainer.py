@@ -529,26 +529,30 @@ class Trainer:
         else:
             self.scheduler.step()
 
-    def evaluate(self, loader: Iterable[Any], metrics: Sequence[str | Metric] = ()) -> dict:
-        """Mean loss (weighted by batch size) and metrics over ``loader``, in eval mode."""
+    def evaluate(
+        self, loader: Iterable[Any], metrics: Sequence[str | Metric] = (), model: Any = None
+    ) -> dict:
+        """Mean loss (weighted by batch size) and metrics over ``loader``, in eval mode, of the
+        trained model or of ``model`` (e.g. its weight average)."""
+        model = self.model if model is None else model
         metrics = [get_metric(m) for m in metrics]
         for m in metrics:
             m.reset()
         loss = Mean()
-        was_training = getattr(self.model, "training", None)
-        if hasattr(self.model, "eval"):
-            self.model.eval()
+        was_training = getattr(model, "training", None)
+        if hasattr(model, "eval"):
+            model.eval()
         try:
             with no_grad():
                 for batch in loader:
                     inputs, target = split_batch(batch)
-                    out = self.model(*inputs)
+                    out = model(*inputs)
                     loss.update(float(self.loss_fn(out, target).item()), len(inputs[0]))
                     for m in metrics:
                         m.update(as_array(out), as_array(target))
         finally:
-            if was_training is not None and hasattr(self.model, "train"):
-                self.model.train(was_training)
+            if was_training is not None and hasattr(model, "train"):
+                model.train(was_training)
         return {"loss": loss.compute(), **{m.name: m.compute() for m in metrics}}
 
 

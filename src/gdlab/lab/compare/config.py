@@ -20,7 +20,12 @@ from gdlab.lab.config import (
     positive_int,
     seed_option,
 )
-from gdlab.lab.optimizers import DEFAULT_OPTIMIZERS, command_optimizer_names
+from gdlab.lab.optimizers import (
+    DEFAULT_OPTIMIZERS,
+    command_optimizer_names,
+    optimizer_argument,
+    optimizers_help,
+)
 from gdlab.lab.search import BATCH_ONE_SCALE, lr_range_for
 from gdlab.lab.sweeps import EXECUTORS, Executor, make_executor
 from gdlab.lab.tasks import (
@@ -53,9 +58,9 @@ class CompareConfig:
 
     datasets: list[str] = dataset_option(many=True)
     optimizers: list[str] = option(
-        DEFAULT_OPTIMIZERS, "--optimizers", factory=True, choices=command_optimizer_names,
+        DEFAULT_OPTIMIZERS, "--optimizers", factory=True, type=optimizer_argument,
         nargs="*", metavar="NAME",
-        help="optimizers at mini-batch size (one of: {choices}; no value: none)",
+        help=optimizers_help("optimizers at mini-batch size, no value: none"),
     )  # fmt: skip
     batch_modes: list[str] = option(
         list(BATCH_MODES), "--batch-modes", factory=True, choices=tuple(BATCH_MODES), nargs="*",

@@ -1,7 +1,9 @@
 """Optimizers the suite can run, and the search space each declares for external tuning.
 
 Any name of the optimizer registry (``gdlab.optim.registry``, through ``gdlab.lab.optimizers``)
-works, and so does a user's own class by import path (``"pkg.mod:MyOptimizer"``). Each
+works, and so does a user's own optimizer by import path (``"pkg.mod:MyOptimizer"`` or
+``"file.py:Name"``: a class, a ``chain`` or a rule, resolved as everywhere by
+``get_optimizer_spec``). Each
 declares a search space: the learning rate log-uniform over the registry's ``lr_range`` (a
 user's class: 1e-4 to 1), and, for the optimizers with decoupled weight decay (AdamW and the
 NAdamW baseline), the weight decay log-uniform over [1e-5, 1] (up to 1: the modular-addition
@@ -12,13 +14,11 @@ quasi-random trials.
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from gdlab.lab.optimizers import get_optimizer_spec, make_optimizer
-from gdlab.lab.sweeps import resolve
 from gdlab.optim import NAdam
 
 __all__ = ["NADAMW", "SearchSpace", "build_optimizer", "sample_trials", "search_space"]
@@ -36,18 +36,8 @@ class SearchSpace(NamedTuple):
     weight_decay: tuple[float, float] | None = None
 
 
-def _user_class(name: str) -> type:
-    cls = resolve(name)
-    if not inspect.isclass(cls):
-        raise ValueError(f"suite: optimizer {name!r} is not a class")
-    return cls
-
-
 def check_optimizer(name: str) -> str:
     """``name`` if the suite can run it (registry name, ``nadamw`` or ``module:Class``)."""
-    if ":" in name:
-        _user_class(name)
-        return name
     if name == NADAMW:
         return name
     if name == "lbfgs":
@@ -98,6 +88,4 @@ def build_optimizer(name: str, params: Iterable[Any], hparams: dict[str, float])
     params = list(params)
     if name == NADAMW:
         return NAdam(params, decoupled_weight_decay=True, **hparams)
-    if ":" in name:
-        return _user_class(name)(params, **hparams)
     return make_optimizer(name, params, **hparams)[0]

@@ -1,0 +1,30 @@
+"""``gdlab check-optimizer``: the battery every built-in optimizer passes, on any optimizer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gdlab.cli.command import Command
+from gdlab.cli.session import Session
+from gdlab.lab.optimizer_check import CheckOptimizerConfig, run_check_optimizer
+
+__all__ = ["COMMAND"]
+
+
+def run(config: CheckOptimizerConfig, session: Session) -> dict[str, Any]:
+    out = run_check_optimizer(config)
+    return session.result(out.pop("text"), **out)
+
+
+COMMAND = Command(
+    "check-optimizer",
+    help="run the built-in optimizers' battery of checks on an optimizer",
+    description="Check an optimizer (a built-in name or pkg.module:Name, e.g. a from_rule "
+    "class) as every built-in is checked: convergence on a quadratic, Rosenbrock and Beale "
+    "over an lr grid, lr=0 leaves the parameters, maximize equals minimising -f, a reloaded "
+    "state_dict resumes exactly, float32/float64 preserved, finite on zero gradients. Exit "
+    "code 1 when a check fails.",
+    config=CheckOptimizerConfig,
+    run=run,
+    writes=False,
+)

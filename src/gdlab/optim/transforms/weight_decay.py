@@ -1,0 +1,24 @@
+"""Weight decay as a transformation: add λ·θ to the update."""
+
+from __future__ import annotations
+
+from gdlab.optim.transforms.base import GradientTransformation, stateless
+
+__all__ = ["add_decayed_weights"]
+
+
+def add_decayed_weights(weight_decay: float = 0.0) -> GradientTransformation:
+    """u ← u + λ·θ (Optax's ``add_decayed_weights``).
+
+    Before the adaptive scaling it is L2 regularisation (torch's Adam ``weight_decay``);
+    after it, followed by :func:`scale_by_lr`, decoupled decay (AdamW). Wrap it in
+    :func:`masked` to leave biases and norms undecayed.
+
+    Reference: Loshchilov & Hutter, "Decoupled Weight Decay Regularization", ICLR 2019,
+    https://arxiv.org/abs/1711.05101
+    """
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"add_decayed_weights: weight_decay must be >= 0, got {weight_decay}")
+    return stateless(
+        lambda updates, params: [u + weight_decay * p for u, p in zip(updates, params, strict=True)]
+    )
