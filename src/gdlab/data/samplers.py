@@ -35,6 +35,15 @@ def _positive_int(name: str, where: str, value: Any) -> int:
     return int(value)
 
 
+def _source(generator: Any) -> Any:
+    """The generator to draw from at each pass: an int seed becomes a NumPy Generator once,
+    here, so that passes differ (a seed re-read at every pass would repeat one order)."""
+    get_generator(generator)  # a bad generator fails here, not at the first iter()
+    if isinstance(generator, int | np.integer) and not isinstance(generator, bool):
+        return np.random.default_rng(int(generator))
+    return generator
+
+
 def _flag(name: str, where: str, value: Any) -> bool:
     if not isinstance(value, bool | np.bool_):
         raise ValueError(f"{where}: {name} should be a boolean value, but got {name}={value!r}")
@@ -92,8 +101,7 @@ class RandomSampler(Sampler):
         self._num_samples = num_samples
         if num_samples is not None:
             _positive_int("num_samples", "RandomSampler", num_samples)
-        self.generator = generator
-        get_generator(generator)  # a bad generator fails here, not at the first iter()
+        self.generator = _source(generator)
 
     @property
     def num_samples(self) -> int:
@@ -118,8 +126,7 @@ class SubsetRandomSampler(Sampler):
 
     def __init__(self, indices: Iterable[int], generator: Any = None) -> None:
         self.indices = list(indices)
-        self.generator = generator
-        get_generator(generator)
+        self.generator = _source(generator)
 
     def __iter__(self) -> Iterator[int]:
         order = get_generator(self.generator).permutation(len(self.indices))
@@ -162,8 +169,7 @@ class WeightedRandomSampler(Sampler):
                 f"replacement from {np.count_nonzero(w)} non-zero weights"
             )
         self.weights = w
-        self.generator = generator
-        get_generator(generator)
+        self.generator = _source(generator)
 
     def __iter__(self) -> Iterator[int]:
         rng = get_generator(self.generator)
