@@ -180,6 +180,7 @@ def test_to_cpu_and_device_forms():
     dev = gdlab.device("cuda" if gdlab.cuda.is_available() else "cpu")
     assert dev == gdlab.device("cpu") and repr(dev) == "device(type='cpu')" and str(dev) == "cpu"
     assert x.to("cpu") is x and x.to(dev) is x and x.cpu() is x and x.to(device="cpu") is x
+    assert x.pin_memory() is x
     assert x.to("cpu", gdlab.double).dtype == np.float64
     assert x.to(gdlab.zeros(1, dtype=gdlab.double)).dtype == np.float64
     assert x.to(dtype=gdlab.half).dtype == np.float16 and x.half().dtype == np.float16

@@ -149,9 +149,9 @@ class DataLoader:
       ``in_order`` are accepted and validated as torch validates them, and batches are
       always made in this process: an array-backed batch is one fancy index per array
       (microseconds), which a worker process would have to pickle and send back, so workers
-      cannot make it faster (docs/interop.md has the measurement); there is no GPU to pin
-      memory for. ``worker_init_fn`` is therefore never called, as in torch with
-      ``num_workers=0``.
+      cannot make it faster (README, "Porting from PyTorch", has the measurement); there is
+      no GPU to pin memory for. ``worker_init_fn`` is therefore never called, as in torch
+      with ``num_workers=0``.
 
     Array-backed data sets (:class:`TensorDataset`) are batched by one fancy index per array
     per batch (slice views without shuffling), never by collating samples, and never copy the

@@ -16,7 +16,7 @@ from gdlab.ops.elementwise import to_dtype
 from gdlab.ops.shape import clone
 from gdlab.tensor import Tensor
 
-__all__ = ["cpu", "cuda", "to", "type_"]
+__all__ = ["cpu", "cuda", "pin_memory", "to", "type_"]
 
 
 def to(
@@ -55,6 +55,11 @@ def to(
 
 def cpu(x: Tensor, memory_format: Any = None) -> Tensor:
     """The tensor itself: it is on the CPU already (torch's ``Tensor.cpu``)."""
+    return x
+
+
+def pin_memory(x: Tensor, device: Any = None) -> Tensor:
+    """The tensor itself: there is no GPU to copy to, so no page-locked memory is needed."""
     return x
 
 

@@ -49,6 +49,7 @@ METHODS: dict[str, Any] = {
     "where": lambda x, condition, other: e.where(condition, x, other),
     # dtype and device conversions (``to`` returns the tensor itself when nothing changes)
     "to": conversion.to, "cpu": conversion.cpu, "cuda": conversion.cuda,
+    "pin_memory": conversion.pin_memory,
     "type": conversion.type_,
     "half": lambda x: e.to_dtype(x, np.dtype(np.float16)),
     "float": lambda x: e.to_dtype(x, np.dtype(np.float32)),
