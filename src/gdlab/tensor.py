@@ -199,11 +199,11 @@ class Tensor:
 
         ``compute(old)`` gives the new value out of place from ``old``, a tensor that takes over
         this tensor's array and node (the graph up to here), so backward runs through the op
-        and on into what came before. This tensor then holds the new array and node, and its
-        version moves on: a node that saved it before the change refuses to backward, as
-        torch's version counter makes it. (The old array is kept by ``old``, not overwritten,
-        so a rule that reads its own output, as exp's does, still sees the right values
-        where torch raises.)
+        and on into what came before. This tensor then holds the new array and node, its
+        version moves on, and its ``Prior`` leads the edges recorded before the change to
+        ``old`` (the engine's ``_at_version``). The old array is kept, not overwritten, so the
+        nodes that saved it still see the right values: where torch raises because a saved
+        tensor changed (exp's output), gdlab gives the out-of-place gradient.
         """
         self._refuse_leaf(f"an in-place operation ({name})")
         old = from_op(self.data, self._node)
