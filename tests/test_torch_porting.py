@@ -191,6 +191,7 @@ def test_to_cpu_and_device_forms():
     assert x.grad.tolist() == [2.0, 2.0]
     assert gdlab.device("cuda", 1).index == 1 and gdlab.device("cuda:0") == gdlab.device("cuda", 0)
     assert not gdlab.cuda.is_available() and gdlab.cuda.device_count() == 0
+    assert not gdlab.backends.mps.is_available() and not gdlab.backends.mps.is_built()
     gdlab.cuda.manual_seed_all(0)  # a no-op, as torch's without CUDA
     model = nn.Linear(2, 1)
     assert model.to(dev) is model and model.cpu() is model

@@ -8,7 +8,7 @@ PyTorch's names and formulas, and a lab that compares them and shows how they mo
 from gdlab.tensor import Tensor, tensor  # first: every op module builds Tensors
 
 # isort: on
-from gdlab import autograd, cuda, data, datasets, nn, optim, utils
+from gdlab import autograd, backends, cuda, data, datasets, nn, optim, utils
 from gdlab.autograd import (
     enable_grad,
     inference_mode,
@@ -131,16 +131,17 @@ bool = bool_  # noqa: A001
 
 __all__ = [
     "__version__", "abs", "add", "allclose", "amax", "amin", "arange", "argmax", "argmin",
-    "argsort", "as_tensor", "autograd", "bmm", "bool", "bool_", "cat", "chunk", "clamp", "clip",
-    "clone", "cos", "cosh", "cuda", "data", "datasets", "device", "div", "dot", "double", "einsum",
-    "empty", "enable_grad", "equal", "exp", "expand", "eye", "flatten", "float", "float16",
-    "float32", "float64", "from_numpy", "full", "gather", "Generator", "get_default_dtype", "half",
-    "inference_mode", "int", "int8", "int16", "int32", "int64", "is_grad_enabled",
-    "is_inference_mode_enabled", "isclose", "linspace", "load", "log", "log_softmax", "logsumexp",
-    "long", "manual_seed", "matmul", "max", "maximum", "mean", "meshgrid", "min", "minimum", "mm",
-    "mul", "mv", "neg", "nn", "no_grad", "normal", "ones", "ones_like", "optim", "pad", "permute",
-    "pow", "rand", "randint", "randn", "randperm", "relu", "reshape", "save", "set_default_dtype",
-    "set_grad_enabled", "short", "sigmoid", "sign", "sin", "sinh", "softmax", "softplus", "sort",
-    "split", "sqrt", "square", "squeeze", "stack", "std", "sub", "sum", "tanh", "Tensor", "tensor",
-    "topk", "transpose", "uint8", "unsqueeze", "utils", "var", "where", "zeros", "zeros_like",
+    "argsort", "as_tensor", "autograd", "backends", "bmm", "bool", "bool_", "cat", "chunk",
+    "clamp", "clip", "clone", "cos", "cosh", "cuda", "data", "datasets", "device", "div", "dot",
+    "double", "einsum", "empty", "enable_grad", "equal", "exp", "expand", "eye", "flatten",
+    "float", "float16", "float32", "float64", "from_numpy", "full", "gather", "Generator",
+    "get_default_dtype", "half", "inference_mode", "int", "int8", "int16", "int32", "int64",
+    "is_grad_enabled", "is_inference_mode_enabled", "isclose", "linspace", "load", "log",
+    "log_softmax", "logsumexp", "long", "manual_seed", "matmul", "max", "maximum", "mean",
+    "meshgrid", "min", "minimum", "mm", "mul", "mv", "neg", "nn", "no_grad", "normal", "ones",
+    "ones_like", "optim", "pad", "permute", "pow", "rand", "randint", "randn", "randperm", "relu",
+    "reshape", "save", "set_default_dtype", "set_grad_enabled", "short", "sigmoid", "sign", "sin",
+    "sinh", "softmax", "softplus", "sort", "split", "sqrt", "square", "squeeze", "stack", "std",
+    "sub", "sum", "tanh", "Tensor", "tensor", "topk", "transpose", "uint8", "unsqueeze", "utils",
+    "var", "where", "zeros", "zeros_like",
 ]  # fmt: skip
