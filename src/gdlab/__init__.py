@@ -8,8 +8,15 @@ PyTorch's names and formulas, and a lab that compares them and shows how they mo
 from gdlab.tensor import Tensor, tensor  # first: every op module builds Tensors
 
 # isort: on
-from gdlab import autograd, data, datasets, nn, optim, utils
-from gdlab.autograd import enable_grad, no_grad, set_grad_enabled
+from gdlab import autograd, backends, cuda, data, datasets, nn, optim, utils
+from gdlab.autograd import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from gdlab.autograd import functional as _functional  # noqa: F401 - gdlab.autograd.functional
 from gdlab.creation import (
     arange,
@@ -24,20 +31,28 @@ from gdlab.creation import (
     ones,
     ones_like,
     rand,
+    randint,
     randn,
+    randperm,
     zeros,
     zeros_like,
 )
+from gdlab.devices import device
 from gdlab.dtypes import (
     bool_,
     float16,
     float32,
     float64,
     get_default_dtype,
+    int8,
+    int16,
     int32,
     int64,
     set_default_dtype,
+    uint8,
 )
+from gdlab.ops.comparison import allclose, equal, isclose
+from gdlab.ops.einsum import einsum
 from gdlab.ops.elementwise import (
     abs,
     add,
@@ -80,6 +95,7 @@ from gdlab.ops.reduce import (
     sum,
     var,
 )
+from gdlab.ops.selection import argsort, sort, topk
 from gdlab.ops.shape import (
     cat,
     chunk,
@@ -96,24 +112,36 @@ from gdlab.ops.shape import (
     transpose,
     unsqueeze,
 )
-from gdlab.random import manual_seed
+from gdlab.random import Generator, manual_seed
 from gdlab.serialization import load, save
 
 del _functional  # imported for its attribute on gdlab.autograd (as torch.autograd.functional)
 __version__ = "0.1.0"
 
 clip = clamp
+# torch's other dtype names (torch.long is torch.int64): bound here, where shadowing the
+# builtins float, int and bool is harmless (gdlab.float is torch.float).
+float = float32  # noqa: A001
+double = float64
+half = float16
+long = int64
+int = int32  # noqa: A001
+short = int16
+bool = bool_  # noqa: A001
 
 __all__ = [
-    "__version__", "abs", "add", "amax", "amin", "arange", "argmax", "argmin", "as_tensor",
-    "autograd", "bmm", "bool_", "cat", "chunk", "clamp", "clip", "clone", "cos", "cosh", "data",
-    "datasets", "div", "dot", "empty", "enable_grad", "exp", "expand", "eye", "flatten", "float16",
-    "float32", "float64", "from_numpy", "full", "gather", "get_default_dtype", "int32", "int64",
-    "linspace", "load", "log", "log_softmax", "logsumexp", "manual_seed", "matmul", "max",
-    "maximum", "mean", "meshgrid", "min", "minimum", "mm", "mul", "mv", "neg", "nn", "no_grad",
-    "normal", "ones", "ones_like", "optim", "pad", "permute", "pow", "rand", "randn", "relu",
-    "reshape", "save", "set_default_dtype", "set_grad_enabled", "sigmoid", "sign", "sin", "sinh",
-    "softmax", "softplus", "split", "sqrt", "square", "squeeze", "stack", "std", "sub", "sum",
-    "tanh", "Tensor", "tensor", "transpose", "unsqueeze", "utils", "var", "where", "zeros",
-    "zeros_like",
+    "__version__", "abs", "add", "allclose", "amax", "amin", "arange", "argmax", "argmin",
+    "argsort", "as_tensor", "autograd", "backends", "bmm", "bool", "bool_", "cat", "chunk",
+    "clamp", "clip", "clone", "cos", "cosh", "cuda", "data", "datasets", "device", "div", "dot",
+    "double", "einsum", "empty", "enable_grad", "equal", "exp", "expand", "eye", "flatten",
+    "float", "float16", "float32", "float64", "from_numpy", "full", "gather", "Generator",
+    "get_default_dtype", "half", "inference_mode", "int", "int8", "int16", "int32", "int64",
+    "is_grad_enabled", "is_inference_mode_enabled", "isclose", "linspace", "load", "log",
+    "log_softmax", "logsumexp", "long", "manual_seed", "matmul", "max", "maximum", "mean",
+    "meshgrid", "min", "minimum", "mm", "mul", "mv", "neg", "nn", "no_grad", "normal", "ones",
+    "ones_like", "optim", "pad", "permute", "pow", "rand", "randint", "randn", "randperm", "relu",
+    "reshape", "save", "set_default_dtype", "set_grad_enabled", "short", "sigmoid", "sign", "sin",
+    "sinh", "softmax", "softplus", "sort", "split", "sqrt", "square", "squeeze", "stack", "std",
+    "sub", "sum", "tanh", "Tensor", "tensor", "topk", "transpose", "uint8", "unsqueeze", "utils",
+    "var", "where", "zeros", "zeros_like",
 ]  # fmt: skip

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from gdlab.devices import as_device
 from gdlab.dtypes import get_default_dtype, resolve_dtype
 from gdlab.ops.shape import _shape_args, expand, reshape
 from gdlab.random import get_generator
@@ -25,7 +26,9 @@ __all__ = [
     "ones",
     "ones_like",
     "rand",
+    "randint",
     "randn",
+    "randperm",
     "zeros",
     "zeros_like",
 ]
@@ -36,36 +39,64 @@ def _make(data: np.ndarray, requires_grad: bool) -> Tensor:
     return t.requires_grad_(requires_grad) if requires_grad else t
 
 
-def _dtype(dtype: object) -> np.dtype:
-    return get_default_dtype() if dtype is None else resolve_dtype(dtype)
+def _dtype(dtype: object, where: str, device: Any = None) -> np.dtype:
+    """The dtype to make (the default one for None), after checking ``device`` (CPU only)."""
+    as_device(device, f"{where}: device")
+    return get_default_dtype() if dtype is None else resolve_dtype(dtype, f"{where}: dtype")
 
 
-def zeros(*size: Any, dtype: object = None, requires_grad: bool = False) -> Tensor:
+def _like_dtype(x: Tensor, dtype: object, where: str, device: Any) -> np.dtype:
+    return x.data.dtype if dtype is None else _dtype(dtype, where, device)
+
+
+def zeros(
+    *size: Any, dtype: object = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """A tensor of zeros, ``zeros(2, 3)`` or ``zeros((2, 3))``."""
-    return _make(np.zeros(_shape_args(size), dtype=_dtype(dtype)), requires_grad)
+    return _make(np.zeros(_shape_args(size), dtype=_dtype(dtype, "zeros", device)), requires_grad)
 
 
-def ones(*size: Any, dtype: object = None, requires_grad: bool = False) -> Tensor:
+def ones(
+    *size: Any, dtype: object = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """A tensor of ones, ``ones(2, 3)`` or ``ones((2, 3))``."""
-    return _make(np.ones(_shape_args(size), dtype=_dtype(dtype)), requires_grad)
+    return _make(np.ones(_shape_args(size), dtype=_dtype(dtype, "ones", device)), requires_grad)
 
 
-def full(size: Any, fill_value: float, dtype: object = None, requires_grad: bool = False) -> Tensor:
+def full(
+    size: Any,
+    fill_value: float,
+    dtype: object = None,
+    requires_grad: bool = False,
+    *,
+    device: Any = None,
+) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value``; without ``dtype``, the dtype follows
     the value as torch's: bool for a bool, int64 for an int, the default dtype for a float."""
     if dtype is None and isinstance(fill_value, bool | int | np.integer | np.bool_):
         dtype = np.bool_ if isinstance(fill_value, bool | np.bool_) else np.int64
-    return _make(np.full(_shape_args((size,)), fill_value, dtype=_dtype(dtype)), requires_grad)
+    return _make(
+        np.full(_shape_args((size,)), fill_value, dtype=_dtype(dtype, "full", device)),
+        requires_grad,
+    )
 
 
-def zeros_like(x: Tensor, dtype: object = None, requires_grad: bool = False) -> Tensor:
+def zeros_like(
+    x: Tensor, dtype: object = None, requires_grad: bool = False, *, device: Any = None
+) -> Tensor:
     """Zeros with the shape (and dtype, unless given) of ``x``."""
-    return _make(np.zeros_like(x.data, dtype=dtype and resolve_dtype(dtype)), requires_grad)
+    return _make(
+        np.zeros_like(x.data, dtype=_like_dtype(x, dtype, "zeros_like", device)), requires_grad
+    )
 
 
-def ones_like(x: Tensor, dtype: object = None, requires_grad: bool = False) -> Tensor:
+def ones_like(
+    x: Tensor, dtype: object = None, requires_grad: bool = False, *, device: Any = None
+) -> Tensor:
     """Ones with the shape (and dtype, unless given) of ``x``."""
-    return _make(np.ones_like(x.data, dtype=dtype and resolve_dtype(dtype)), requires_grad)
+    return _make(
+        np.ones_like(x.data, dtype=_like_dtype(x, dtype, "ones_like", device)), requires_grad
+    )
 
 
 def arange(
@@ -74,41 +105,70 @@ def arange(
     step: float = 1,
     dtype: object = None,
     requires_grad: bool = False,
+    *,
+    device: Any = None,
 ) -> Tensor:
     """Like torch.arange: integers give int64 unless a dtype is given, floats the default."""
     if end is None:
         start, end = 0, start
     is_int = all(isinstance(v, int | np.integer) for v in (start, end, step))
-    d = resolve_dtype(dtype) if dtype is not None else (np.int64 if is_int else get_default_dtype())
+    d = _dtype(dtype, "arange", device)
+    if dtype is None and is_int:
+        d = np.dtype(np.int64)
     return _make(np.arange(start, end, step, dtype=d), requires_grad)
 
 
 def linspace(
-    start: float, end: float, steps: int, dtype: object = None, requires_grad: bool = False
+    start: float,
+    end: float,
+    steps: int,
+    dtype: object = None,
+    requires_grad: bool = False,
+    *,
+    device: Any = None,
 ) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
-    return _make(np.linspace(start, end, steps, dtype=_dtype(dtype)), requires_grad)
+    return _make(
+        np.linspace(start, end, steps, dtype=_dtype(dtype, "linspace", device)), requires_grad
+    )
 
 
-def eye(n: int, m: int | None = None, dtype: object = None, requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int,
+    m: int | None = None,
+    dtype: object = None,
+    requires_grad: bool = False,
+    *,
+    device: Any = None,
+) -> Tensor:
     """The n × m identity matrix (m = n when None)."""
-    return _make(np.eye(n, m, dtype=_dtype(dtype)), requires_grad)
+    return _make(np.eye(n, m, dtype=_dtype(dtype, "eye", device)), requires_grad)
 
 
 def rand(
-    *size: Any, generator: Any = None, dtype: object = None, requires_grad: bool = False
+    *size: Any,
+    generator: Any = None,
+    dtype: object = None,
+    device: Any = None,
+    requires_grad: bool = False,
 ) -> Tensor:
     """Uniform [0, 1) samples from ``generator`` (gdlab's default generator when None)."""
     rng = get_generator(generator)
-    return _make(rng.random(_shape_args(size)).astype(_dtype(dtype)), requires_grad)
+    d = _dtype(dtype, "rand", device)
+    return _make(rng.random(_shape_args(size)).astype(d), requires_grad)
 
 
 def randn(
-    *size: Any, generator: Any = None, dtype: object = None, requires_grad: bool = False
+    *size: Any,
+    generator: Any = None,
+    dtype: object = None,
+    device: Any = None,
+    requires_grad: bool = False,
 ) -> Tensor:
     """Standard normal samples from ``generator`` (gdlab's default generator when None)."""
     rng = get_generator(generator)
-    return _make(rng.standard_normal(_shape_args(size)).astype(_dtype(dtype)), requires_grad)
+    d = _dtype(dtype, "randn", device)
+    return _make(rng.standard_normal(_shape_args(size)).astype(d), requires_grad)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -118,9 +178,10 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor(array) if array.dtype.kind not in "fiub" else Tensor._wrap(array)
 
 
-def as_tensor(data: Any, dtype: object = None) -> Tensor:
+def as_tensor(data: Any, dtype: object = None, device: Any = None) -> Tensor:
     """``data`` as a Tensor without copying when it already is one (or an ndarray) of ``dtype``
     (torch.as_tensor); anything else is copied as by :func:`gdlab.tensor`."""
+    as_device(device, "as_tensor: device")
     if isinstance(data, Tensor):
         return data if dtype is None or resolve_dtype(dtype) == data.dtype else data.to(dtype)
     if isinstance(data, np.ndarray) and (dtype is None or resolve_dtype(dtype) == data.dtype):
@@ -128,9 +189,11 @@ def as_tensor(data: Any, dtype: object = None) -> Tensor:
     return tensor(data, dtype=dtype)
 
 
-def empty(*size: Any, dtype: object = None, requires_grad: bool = False) -> Tensor:
+def empty(
+    *size: Any, dtype: object = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """An uninitialised tensor (torch.empty): its values are whatever the memory held."""
-    return _make(np.empty(_shape_args(size), dtype=_dtype(dtype)), requires_grad)
+    return _make(np.empty(_shape_args(size), dtype=_dtype(dtype, "empty", device)), requires_grad)
 
 
 def normal(
@@ -140,6 +203,7 @@ def normal(
     *,
     generator: Any = None,
     dtype: object = None,
+    device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
     """Normal samples (torch.normal): float ``mean``/``std`` with a ``size``, or tensors of
@@ -165,7 +229,7 @@ def normal(
     if dtype is None:
         dtype = next((x.dtype for x in (mean, std) if isinstance(x, Tensor)), None)
     sample = rng.normal(np.asarray(m, np.float64), np.asarray(sd, np.float64), shape)
-    return _make(np.asarray(sample, dtype=_dtype(dtype)), requires_grad)
+    return _make(np.asarray(sample, dtype=_dtype(dtype, "normal", device)), requires_grad)
 
 
 def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
@@ -200,3 +264,45 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
         view[axis] = -1
         grids.append(expand(reshape(t, tuple(view)), shape))
     return tuple(grids)
+
+
+def randint(
+    low: int,
+    high: int | None = None,
+    size: Any = None,
+    *,
+    generator: Any = None,
+    dtype: object = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Integers uniform in [low, high) (torch.randint: ``randint(high, size)`` or
+    ``randint(low, high, size)``); int64 unless a dtype is given."""
+    if size is None:  # randint(high, size)
+        if high is None:
+            raise TypeError("randint: missing the size argument")
+        low, high, size = 0, low, high
+    elif high is None:
+        raise TypeError("randint: give randint(high, size) or randint(low, high, size)")
+    if high <= low:
+        raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
+    d = np.dtype(np.int64) if dtype is None else _dtype(dtype, "randint", device)
+    as_device(device, "randint: device")
+    sample = get_generator(generator).integers(low, high, _shape_args((size,)))
+    return _make(sample.astype(d), requires_grad)
+
+
+def randperm(
+    n: int,
+    *,
+    generator: Any = None,
+    dtype: object = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """A random permutation of 0..n-1 (torch.randperm); int64 unless a dtype is given."""
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
+        raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
+    d = np.dtype(np.int64) if dtype is None else _dtype(dtype, "randperm", device)
+    as_device(device, "randperm: device")
+    return _make(get_generator(generator).permutation(int(n)).astype(d), requires_grad)

@@ -51,6 +51,30 @@ def _array(value: Any) -> np.ndarray | None:
     return None
 
 
+def _tag(value: Any) -> dict[str, Any]:
+    """What a saved array was, so that ``load`` gives back the same kind: a Tensor (with its
+    ``requires_grad``), a Parameter, or a plain array."""
+    from gdlab.nn.parameter import Parameter
+
+    if isinstance(value, Parameter):
+        return {"tensor": "parameter", "requires_grad": value.requires_grad}
+    if isinstance(value, Tensor):
+        return {"tensor": "tensor", "requires_grad": value.requires_grad}
+    return {}
+
+
+def _untag(arr: np.ndarray, tree: Mapping[str, Any]) -> Any:
+    kind = tree.get("tensor")
+    if kind is None:
+        return arr
+    if kind == "parameter":
+        from gdlab.nn.parameter import Parameter
+
+        return Parameter(arr, requires_grad=bool(tree.get("requires_grad", True)))
+    t = Tensor._wrap(arr)
+    return t.requires_grad_(True) if tree.get("requires_grad") and arr.dtype.kind == "f" else t
+
+
 def _is_flat(obj: Any) -> bool:
     return (
         isinstance(obj, Mapping)
@@ -65,7 +89,7 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray]) -> Any:
     if arr is not None:
         name = f"arr_{len(arrays)}"
         arrays[name] = arr
-        return {"__array__": name, "scalar": isinstance(obj, np.generic)}
+        return {"__array__": name, "scalar": isinstance(obj, np.generic), **_tag(obj)}
     if isinstance(obj, Mapping):
         for k in obj:
             if not isinstance(k, str | int) or isinstance(k, bool):
@@ -89,7 +113,7 @@ def _decode(tree: Any, arrays: Mapping[str, np.ndarray]) -> Any:
     if isinstance(tree, dict):
         if "__array__" in tree:
             arr = arrays[tree["__array__"]]
-            return arr[()] if tree.get("scalar") else arr
+            return arr[()] if tree.get("scalar") else _untag(arr, tree)
         if "__tuple__" in tree:
             return tuple(_decode(v, arrays) for v in tree["__tuple__"])
         return {k: _decode(v, arrays) for k, v in tree["__dict__"]}
@@ -149,7 +173,9 @@ def _members(obj: Any) -> dict[str, np.ndarray]:
     """The .npz members of ``obj``: its arrays and the JSON manifest of its structure."""
     if _is_flat(obj):
         arrays = {k: _array(v) for k, v in obj.items()}
-        tree = {"__dict__": [[k, {"__array__": k, "scalar": False}] for k in obj]}
+        tree = {
+            "__dict__": [[k, {"__array__": k, "scalar": False, **_tag(v)}] for k, v in obj.items()]
+        }
     else:
         arrays = {}
         tree = _encode(obj, arrays)
@@ -157,14 +183,28 @@ def _members(obj: Any) -> dict[str, np.ndarray]:
     return {**arrays, _MANIFEST: manifest}
 
 
-def load(path: str | os.PathLike | Any) -> Any:
+def load(
+    path: str | os.PathLike | Any,
+    map_location: Any = None,
+    pickle_module: Any = None,
+    *,
+    weights_only: bool | None = None,
+    mmap: bool | None = None,
+) -> Any:
     """Load what ``save`` wrote (or any .npz of plain arrays, a .npy array, a .safetensors file);
-    ``path`` may also be a binary file object open for reading (as torch.load takes).
+    ``path`` may also be a binary file object open for reading (as torch.load takes). Saved
+    Tensors and Parameters come back as Tensors and Parameters, arrays as arrays.
 
     Never unpickles: files with object arrays or pickle-based formats are refused with a
     ``ValueError``; a truncated, corrupt or hostile file (sizes it does not hold, a manifest
     nested too deeply) raises ``ValueError`` naming it, before anything large is allocated.
+
+    torch.load's arguments, for ported code: ``map_location`` (``"cpu"``, a CPU device, a
+    dict or a function: everything loads on the CPU; a GPU device raises), ``weights_only``
+    (True or False: gdlab files hold data only, so both load the same) and ``mmap`` (accepted;
+    the arrays are read into memory). ``pickle_module`` is refused: gdlab never unpickles.
     """
+    _check_torch_load_arguments(map_location, pickle_module, weights_only, mmap)
     if _is_file(path):  # spooled to a file: the checks below read sizes from the file system
         with tempfile.TemporaryDirectory(prefix="gdlab-load-") as tmp:
             spooled = Path(tmp) / "stream.npz"
@@ -203,6 +243,29 @@ def load(path: str | os.PathLike | Any) -> Any:
             f"gdlab.load: {path} has a corrupt {_MANIFEST} manifest ({type(e).__name__}: {e}); "
             "use an earlier copy of the file"
         ) from None
+
+
+def _check_torch_load_arguments(
+    map_location: Any, pickle_module: Any, weights_only: Any, mmap: Any
+) -> None:
+    if pickle_module is not None:
+        raise ValueError(
+            "gdlab.load: pickle_module is not supported: gdlab files are never unpickled"
+        )
+    for name, value in (("weights_only", weights_only), ("mmap", mmap)):
+        if value is not None and not isinstance(value, bool):
+            raise TypeError(f"gdlab.load: {name} must be a bool or None, got {value!r}")
+    if isinstance(map_location, str) or hasattr(map_location, "index"):  # a device
+        from gdlab.devices import as_device
+
+        as_device(map_location, "gdlab.load: map_location")
+    elif map_location is not None and not (
+        callable(map_location) or isinstance(map_location, dict)
+    ):
+        raise TypeError(
+            "gdlab.load: map_location must be a device, a str, a dict or a function, got "
+            f"{type(map_location).__name__}"
+        )
 
 
 _NPY_MAGIC = b"\x93NUMPY"

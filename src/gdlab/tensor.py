@@ -16,8 +16,9 @@ import numpy as np
 
 from gdlab.autograd import engine
 from gdlab.autograd.hooks import RemovableHandle, TensorHooks
-from gdlab.autograd.node import Node
+from gdlab.autograd.node import Node, Prior
 from gdlab.autograd.state import STATE
+from gdlab.devices import CPU, as_device, device
 from gdlab.dtypes import get_default_dtype, is_floating, resolve_dtype
 
 __all__ = ["Tensor", "as_array", "from_op", "tensor"]
@@ -28,7 +29,7 @@ def as_array(data: Any, dtype: object = None, copy: bool = True) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
     if dtype is not None:
-        dtype = resolve_dtype(dtype)
+        dtype = resolve_dtype(dtype, "tensor: dtype")
     if isinstance(data, np.ndarray | np.generic):
         arr = np.array(data, dtype=dtype, copy=copy) if copy else np.asarray(data, dtype=dtype)
     else:
@@ -74,13 +75,14 @@ class Tensor:
         array([2., 4., 6.], dtype=float32)
     """
 
-    __slots__ = ("data", "_grad", "requires_grad", "_node", "_version", "_hooks")
+    __slots__ = ("data", "_grad", "requires_grad", "_node", "_version", "_prior", "_hooks")
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: object = None) -> None:
         self.data = as_array(data, dtype)
         self._grad = None
         self._node = None
         self._version = 0
+        self._prior = None  # a recorded in-place op's trace (autograd.node.Prior)
         self._hooks = None
         if requires_grad:
             _check_can_require_grad(self.data)
@@ -168,13 +170,64 @@ class Tensor:
         return Tensor._wrap(self.data)
 
     def _mark_modified(self) -> None:
+        """Count an in-place change made outside the graph (``no_grad``, or nothing requires
+        grad): a node that saved this tensor sees its version move and refuses to backward."""
         if STATE.grad_enabled and self.requires_grad:
-            what = "a leaf Variable that requires grad" if self.is_leaf else "a graph tensor"
-            raise RuntimeError(
-                f"{what} is being used in an in-place operation; gdlab records no in-place "
-                "operations: use no_grad() or an out-of-place op"
+            self._refuse_leaf("an in-place operation")
+            raise RuntimeError(  # a graph tensor: only the recorded ops (add_, mul_...) reach here
+                "a tensor that requires grad is being used in an in-place operation gdlab does "
+                "not record (item assignment); use an out-of-place op, e.g. torch.where"
             )
         self._version += 1
+
+    def _refuse_leaf(self, what: str) -> None:
+        if self.is_leaf and self.requires_grad:
+            raise RuntimeError(
+                f"a leaf Variable that requires grad is being used in {what}; wrap the "
+                "update in gdlab.no_grad() (as an optimizer does) or clone() the leaf first"
+            )
+
+    def _records_inplace(self, other: Any = None) -> bool:
+        """Whether an in-place op on this tensor goes into the graph (torch's rule): grad mode
+        is on and this tensor or the operand requires grad."""
+        return STATE.grad_enabled and (
+            self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)
+        )
+
+    def _record_inplace(self, name: str, compute: Callable[[Tensor], Tensor]) -> Tensor:
+        """Record an in-place op in the graph, torch-style: the tensor's node becomes the op's.
+
+        ``compute(old)`` gives the new value out of place from ``old``, a tensor that takes over
+        this tensor's array and node (the graph up to here), so backward runs through the op
+        and on into what came before. This tensor then holds the new array and node, its
+        version moves on, and its ``Prior`` leads the edges recorded before the change to
+        ``old`` (the engine's ``_at_version``). The old array is kept, not overwritten, so the
+        nodes that saved it still see the right values: where torch raises because a saved
+        tensor changed (exp's output), gdlab gives the out-of-place gradient.
+        """
+        self._refuse_leaf(f"an in-place operation ({name})")
+        old = from_op(self.data, self._node)
+        old._version = self._version
+        old._prior = self._prior
+        new = compute(old)
+        if new.data.shape != self.data.shape:
+            raise RuntimeError(
+                f"{name}: output with shape {self.data.shape} doesn't match the broadcast shape "
+                f"{new.data.shape}"
+            )
+        if new.data.dtype != self.data.dtype:
+            if self.data.dtype.kind != "f":
+                raise RuntimeError(
+                    f"{name}: result type {new.data.dtype} can't be cast to the desired output "
+                    f"type {self.data.dtype}"
+                )
+            new = new.to(self.data.dtype)
+        self.data = new.data
+        self._node = new._node
+        self.requires_grad = new._node is not None
+        self._version += 1
+        self._prior = Prior(self._version, old)
+        return self
 
     # ----------------------------------------------------------------- NumPy-like views
     shape = property(lambda self: self.data.shape)
@@ -254,9 +307,11 @@ class Tensor:
         return str(self)
 
     @property
-    def device(self) -> str:
-        """Always ``"cpu"``: gdlab computes with NumPy on the CPU (torch's ``t.device``)."""
-        return "cpu"
+    def device(self) -> device:
+        """Always ``device("cpu")``: gdlab computes with NumPy on the CPU (torch's ``t.device``)."""
+        return CPU
+
+    is_cuda = False  # torch's flag: never on a GPU
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
@@ -269,33 +324,40 @@ class Tensor:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body, *extras]) + ")"
 
-    def type(self, dtype: object = None) -> Any:
-        """The dtype's name, or ``to(dtype)`` when one is given."""
-        return str(self.data.dtype) if dtype is None else self.to(dtype)
-
-    # ----------------------------------------------------------------- in-place (no graph)
+    # ----------------------------------------------------------------- in-place
+    # On a tensor in the graph (it or the operand requires grad, grad mode on) the op is
+    # recorded (``_record_inplace``); otherwise the array is changed in place and the version
+    # counted. A leaf that requires grad refuses both, as torch.
     def zero_(self) -> Tensor:
-        """Fill with 0 in place (under ``no_grad`` when it requires grad)."""
+        """Fill with 0 in place."""
+        return self.fill_(0)
+
+    def fill_(self, value: Any) -> Tensor:
+        """Fill with ``value`` (a number or a one-element tensor) in place."""
+        if self._records_inplace(value):
+            everywhere = np.zeros(self.data.shape, dtype=np.bool_)
+            return self._record_inplace("fill_", lambda old: old.where(everywhere, value))
         self._mark_modified()
-        self.data[...] = 0
+        self.data[...] = _data(value)
         return self
 
-    def fill_(self, value: float) -> Tensor:
-        """Fill with ``value`` in place."""
-        self._mark_modified()
-        self.data[...] = value
-        return self
-
-    def copy_(self, src: Any) -> Tensor:
+    def copy_(self, src: Any, non_blocking: bool = False) -> Tensor:
         """Copy ``src`` (broadcast, cast to this dtype) into this tensor in place."""
-        self._mark_modified()
-        src = np.asarray(_data(src))
+        src_data = np.asarray(_data(src))
         try:
-            np.copyto(self.data, np.broadcast_to(src, self.data.shape), casting="unsafe")
+            np.broadcast_to(src_data, self.data.shape)
         except ValueError:
             raise ValueError(
-                f"copy_: source of shape {src.shape} cannot be copied into shape {self.shape}"
+                f"copy_: source of shape {src_data.shape} cannot be copied into shape {self.shape}"
             ) from None
+        if self._records_inplace(src):
+            everywhere = np.zeros(self.data.shape, dtype=np.bool_)
+            src_t = src if isinstance(src, Tensor) else Tensor._wrap(src_data)
+            return self._record_inplace(
+                "copy_", lambda old: old.where(everywhere, src_t.to(self.data.dtype))
+            )
+        self._mark_modified()
+        np.copyto(self.data, np.broadcast_to(src_data, self.data.shape), casting="unsafe")
         return self
 
     def _inplace(self, ufunc: np.ufunc, other: Any) -> Tensor:
@@ -312,14 +374,20 @@ class Tensor:
 
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
         """self += alpha·other in place (keeps this dtype)."""
+        if self._records_inplace(other):
+            return self._record_inplace("add_", lambda old: old.add(other, alpha=alpha))
         return self._inplace(np.add, other if alpha == 1 else np.multiply(alpha, _data(other)))
 
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
         """self −= alpha·other in place."""
+        if self._records_inplace(other):
+            return self._record_inplace("sub_", lambda old: old.sub(other, alpha=alpha))
         return self._inplace(np.subtract, other if alpha == 1 else np.multiply(alpha, _data(other)))
 
     def mul_(self, other: Any) -> Tensor:
         """self *= other in place."""
+        if self._records_inplace(other):
+            return self._record_inplace("mul_", lambda old: old * other)
         return self._inplace(np.multiply, other)
 
     def multiply_(self, other: Any) -> Tensor:
@@ -328,10 +396,14 @@ class Tensor:
 
     def div_(self, other: Any) -> Tensor:
         """self /= other in place."""
+        if self._records_inplace(other):
+            return self._record_inplace("div_", lambda old: old / other)
         return self._inplace(np.true_divide, other)
 
     def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
         """Clip to [min, max] in place."""
+        if self._records_inplace():
+            return self._record_inplace("clamp_", lambda old: old.clamp(min, max))
         self._mark_modified()
         np.clip(self.data, min, max, out=self.data)
         return self
@@ -428,8 +500,13 @@ class Tensor:
         def maximum(self, other: Any) -> Tensor: ...
         def minimum(self, other: Any) -> Tensor: ...
         def where(self, condition: Any, other: Any) -> Tensor: ...
-        # dtype conversions
-        def to(self, dtype: object) -> Tensor: ...
+        # dtype and device conversions
+        def to(self, *args: Any, **kwargs: Any) -> Tensor: ...
+        def cpu(self, memory_format: Any = None) -> Tensor: ...
+        def cuda(self, device: Any = None, non_blocking: bool = False) -> Tensor: ...
+        def pin_memory(self, device: Any = None) -> Tensor: ...
+        def type(self, dtype: object = None, non_blocking: bool = False) -> Any: ...
+        def half(self) -> Tensor: ...
         def float(self) -> Tensor: ...
         def double(self) -> Tensor: ...
         def long(self) -> Tensor: ...
@@ -449,6 +526,12 @@ class Tensor:
         def logsumexp(self, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Tensor: ...
         def softmax(self, dim: int | None = None, **kwargs: Any) -> Tensor: ...
         def log_softmax(self, dim: int | None = None, **kwargs: Any) -> Tensor: ...
+        # ordering
+        def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any: ...
+        def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any: ...
+        def argsort(
+            self, dim: int = -1, descending: bool = False, stable: bool = False
+        ) -> Tensor: ...
         # shape
         def reshape(self, *shape: Any) -> Tensor: ...
         def view(self, *shape: Any) -> Tensor: ...
@@ -482,6 +565,7 @@ def from_op(data: np.ndarray, node: Node | None) -> Tensor:
     t._node = node
     t.requires_grad = node is not None
     t._version = 0
+    t._prior = None
     t._hooks = None
     return t
 
@@ -500,7 +584,9 @@ def _index_data(index: Any) -> Any:
     return _data(index)
 
 
-def tensor(data: Any, dtype: object = None, requires_grad: bool = False) -> Tensor:
+def tensor(
+    data: Any, dtype: object = None, requires_grad: bool = False, *, device: Any = None
+) -> Tensor:
     """Make a tensor from data (always copied), as ``torch.tensor``.
 
     Args:
@@ -510,10 +596,12 @@ def tensor(data: Any, dtype: object = None, requires_grad: bool = False) -> Tens
         dtype: convert to this dtype (a NumPy dtype, or a name such as "float64", "double").
         requires_grad: record operations for ``backward`` (floating dtypes only: TypeError
             otherwise).
+        device: ``None``, ``"cpu"`` or ``gdlab.device("cpu")`` (gdlab is CPU-only).
 
     Example:
         >>> x = gdlab.tensor([[1.0, 2.0]], requires_grad=True)
         >>> x.dtype, x.shape
         (dtype('float32'), (1, 2))
     """
+    as_device(device, "tensor: device")
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)

@@ -102,12 +102,43 @@ def test_gallery_draws_docs_images(tmp_path, capsys):
 
 
 def test_article_batch_modes_epoch_means():
-    from gdlab.lab.articles.training import _epoch_means, article_batch_modes
+    from gdlab.lab.articles.training import ARTICLE_LOOPS, _epoch_means, article_batch_modes
 
     curves = article_batch_modes(seed=0, epochs=3)
     steps = {k: len(c["loss"]) for k, c in curves.items()}
     assert steps == {"BGD (100)": 3, "MBGD (20)": 15, "SGD (1)": 300,
-                     "article loop (no zero_grad)": 3}  # fmt: skip
+                     "article loop BGD (no zero_grad)": 3,
+                     "article loop MBGD (20, no zero_grad)": 15,
+                     "article loop SGD (1, no zero_grad)": 300}  # fmt: skip
     sgd = curves["SGD (1)"]
     np.testing.assert_allclose(_epoch_means(sgd), np.reshape(sgd["loss"], (3, 100)).mean(1))
     np.testing.assert_array_equal(_epoch_means(curves["BGD (100)"]), curves["BGD (100)"]["loss"])
+    # the missing zero_grad: each step's .grad is the sum of all batch gradients so far
+    for label in ARTICLE_LOOPS:
+        assert curves[label]["accumulation_deviation"] <= 1e-12
+
+
+def test_article_minibatch_loop_draws_with_replacement_and_accumulates():
+    """Article 002's mini-batch loop, by hand: RandomSampler(replacement=True) gives the
+    batches, and without zero_grad the gradient of step k is the sum of the k batch gradients
+    (each at the parameters of its own step)."""
+    from gdlab import data, nn, optim
+
+    x = np.random.default_rng(0).uniform(0, 1, (100, 8))
+    y = np.random.default_rng(1).uniform(0, 5, (100, 1))
+    ds = data.TensorDataset(x, y)
+    sampler = data.RandomSampler(ds, replacement=True, num_samples=100, generator=0)
+    drawn = list(sampler)
+    assert len(drawn) == 100 and len(set(drawn)) < 100  # repeats: with replacement
+    loader = data.DataLoader(ds, batch_size=20, sampler=sampler)
+    model = nn.Linear(8, 1).double()
+    opt = optim.SGD(model.parameters(), lr=1e-3)
+    total = np.zeros_like(model.weight.data)
+    for xb, yb in loader:
+        loss = nn.functional.mse_loss(model(xb), yb)
+        w = model.weight.data.copy()  # the batch gradient at this step's parameters, by hand
+        own = 2 * ((xb.data @ w.T + model.bias.data - yb.data).T @ xb.data) / len(xb)
+        loss.backward()
+        total += own
+        np.testing.assert_allclose(model.weight.grad, total, rtol=1e-12)
+        opt.step()

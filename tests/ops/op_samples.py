@@ -124,6 +124,22 @@ def sample_pad(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
 
 
 # ------------------------------------------------------------------------- linalg
+def sample_einsum(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    """Products, a trace and a diagonal (repeated letters), letters summed away, three
+    operands and an ellipsis dimension of size 1 broadcast against 3 (explicit equations)."""
+    a, b, c = (tuple(shape) + (2, 3, 4))[:3]
+    return [
+        (((a, b), (b, c)), {"equation": "ij,jk->ik"}),
+        (((b, b),), {"equation": "ii->"}),
+        (((b, b),), {"equation": "ii->i"}),
+        (((a, b),), {"equation": "ij->i"}),
+        (((a,), (c,)), {"equation": "i,j->ij"}),
+        (((2, a, b), (2, b, c)), {"equation": "bij,bjk->bik"}),
+        (((a, b), (b, c), (c, 2)), {"equation": "ij,jk,kl->il"}),
+        (((1, a, b), (3, b)), {"equation": "zij,zj->zi"}),
+    ]
+
+
 def sample_matmul(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
     """Vector and matrix cases, and leading dimensions that broadcast."""
     m, k, n = (tuple(shape) + (2, 3, 4))[:3]
@@ -329,6 +345,7 @@ SAMPLING: dict[str, Sampling] = {
     "pad": Sampling(cases=sample_pad),
     # linalg, conv, pool
     "matmul": Sampling(cases=sample_matmul),
+    "einsum": Sampling(cases=sample_einsum),
     "conv2d": Sampling(cases=sample_conv2d),
     "max_pool2d": Sampling(cases=sample_pool),
     "avg_pool2d": Sampling(cases=sample_avg_pool),

@@ -6,7 +6,14 @@ Tensors and ops, so it is imported last.
 """
 
 from gdlab.autograd.engine import backward, grad
-from gdlab.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from gdlab.autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from gdlab.autograd.gradcheck import (
     GradcheckError,
     gradcheck,
@@ -23,7 +30,9 @@ __all__ = [
     "gradcheck",
     "gradcheck_direction",
     "gradgradcheck",
+    "inference_mode",
     "is_grad_enabled",
+    "is_inference_mode_enabled",
     "no_grad",
     "numerical_grad",
     "set_grad_enabled",

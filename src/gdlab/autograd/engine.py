@@ -62,7 +62,9 @@ def _topological_order(roots: Sequence[Tensor]) -> list[tuple[int, Tensor]]:
         node = pop()._node
         if node is FREED:
             raise RuntimeError(_FREED_MESSAGE)
-        for _, x, _ in node.parents:
+        for _, x, v in node.parents:
+            if x._version != v:
+                x = _at_version(x, v, node)
             xn = x._node
             if xn is not None:
                 key = id(x)
@@ -80,12 +82,27 @@ def _version_error(x: Tensor, node: Node, expected: int) -> RuntimeError:
     )
 
 
+def _at_version(x: Tensor, v: int, node: Node) -> Tensor:
+    """The tensor that was ``x`` at version ``v``: what recorded in-place ops left of it
+    (``Prior``: its value and node then, intact). When ``x`` was overwritten outside the graph
+    instead (under no_grad, through ``.data``), the values ``node`` needs are gone: torch's
+    version error."""
+    y = x
+    while y._version != v:
+        prior = y._prior
+        if prior is None or prior.tensor._version < v:
+            raise _version_error(x, node, v)
+        y = prior.tensor
+    return y
+
+
 def _check_saved(t: Tensor, node: Node) -> None:
-    if t._version:  # the output itself (some VJPs read it) was modified in place
-        raise _version_error(t, node, 0)
+    expected = 0 if t._prior is None else t._prior.node_version
+    if t._version != expected:  # the output (some VJPs read it) was overwritten in place
+        raise _version_error(t, node, expected)
     for x, v in node.saved:
         if x._version != v:
-            raise _version_error(x, node, v)
+            _at_version(x, v, node)
 
 
 def _run(
@@ -146,7 +163,7 @@ def _run(
         nxt = None  # the only pending tensor, while the heap is empty
         for i, x, v in parents:
             if x._version != v:
-                raise _version_error(x, node, v)
+                x = _at_version(x, v, node)
             vjp = vjps[i]
             if vjp is passthrough:
                 gx = g
@@ -233,11 +250,10 @@ def _run_graph(
             if t._version or node.saved:
                 _check_saved(t, node)
             args = list(node.arrays)
-            for i, x, _ in node.parents:
+            parents = [(i, _at_version(x, v, node), v) for i, x, v in node.parents]
+            for i, x, _ in parents:
                 args[i] = x  # the rule sees the input tensors, and ``out`` is t itself
-            for i, x, v in node.parents:
-                if x._version != v:
-                    raise _version_error(x, node, v)
+            for i, x, _ in parents:
                 gx = _differentiable_vjp(node, i, g, t, args)
                 if gx.shape != x.data.shape:
                     gx = unbroadcast(gx, x.data.shape)

@@ -12,7 +12,14 @@ from typing import Any
 
 from gdlab.autograd.state import STATE
 
-__all__ = ["enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled"]
+__all__ = [
+    "enable_grad",
+    "inference_mode",
+    "is_grad_enabled",
+    "is_inference_mode_enabled",
+    "no_grad",
+    "set_grad_enabled",
+]
 
 
 def is_grad_enabled() -> bool:
@@ -91,3 +98,53 @@ class set_grad_enabled(_GradModeContext):
 
     def _recreate_cm(self) -> set_grad_enabled:
         return set_grad_enabled(self._mode)
+
+
+class inference_mode(_GradModeContext):
+    """``torch.inference_mode``: no graph recording, as :class:`no_grad` (``mode=False``
+    leaves grad mode as it is). A context manager and a decorator, with or without
+    parentheses.
+
+    torch also marks the tensors made inside as "inference tensors" that can never enter a
+    graph later; gdlab has no such tensors: they are ordinary tensors that do not require grad.
+
+    Example:
+        >>> with inference_mode():
+        ...     y = model(x)       # y.requires_grad is False
+    """
+
+    def __new__(cls, mode: Any = True) -> Any:
+        if callable(mode):  # @inference_mode without parentheses
+            return cls()(mode)
+        return object.__new__(cls)
+
+    def __init__(self, mode: bool = True) -> None:
+        self.mode = bool(mode)
+
+    def __enter__(self) -> None:
+        self.prev = STATE.grad_enabled
+        self.prev_inference = STATE_INFERENCE.enabled
+        if self.mode:
+            STATE.grad_enabled = False
+            STATE_INFERENCE.enabled = True
+
+    def __exit__(self, *exc: object) -> None:
+        STATE.grad_enabled = self.prev
+        STATE_INFERENCE.enabled = self.prev_inference
+
+    def _recreate_cm(self) -> inference_mode:
+        return inference_mode(self.mode)
+
+
+class _InferenceState:
+    """Whether an ``inference_mode`` block is running (``is_inference_mode_enabled``)."""
+
+    enabled = False
+
+
+STATE_INFERENCE = _InferenceState()
+
+
+def is_inference_mode_enabled() -> bool:
+    """Whether code runs inside ``inference_mode`` (torch.is_inference_mode_enabled)."""
+    return STATE_INFERENCE.enabled

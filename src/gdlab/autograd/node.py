@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from gdlab.ops.registry import Op
     from gdlab.tensor import Tensor
 
-__all__ = ["FREED", "Edge", "Node", "Saved", "passthrough"]
+__all__ = ["FREED", "Edge", "Node", "Prior", "Saved", "passthrough"]
 
 # An input that needs a gradient: (its position among the op's inputs, the tensor, the
 # tensor's in-place version when the node was recorded). Plain triples, not a NamedTuple:
@@ -55,6 +55,18 @@ class Node(NamedTuple):
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
+
+
+class Prior(NamedTuple):
+    """What a recorded in-place op (``c += 1`` on a tensor in the graph) leaves on the tensor
+    it changed: the version at which the tensor took the op's node, and the tensor that now
+    holds its value and node from before the op. The engine follows ``tensor`` from an edge
+    recorded at an older version: the old value is intact (the op wrote a new array), so the
+    gradient goes to where it belongs, as torch's rebased graph sends it.
+    """
+
+    node_version: int
+    tensor: Tensor
 
 
 # After a backward without retain_graph, a tensor's node is replaced by FREED (seq 1 is

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from gdlab.data.dataset import TensorDataset
+from gdlab.data.samplers import BatchSampler
 from gdlab.random import get_generator
 from gdlab.tensor import Tensor
 
@@ -70,6 +71,49 @@ def _check_flag(name: str, value: Any) -> bool:
     return bool(value)
 
 
+def _check_workers(
+    num_workers: Any, prefetch_factor: Any, persistent_workers: Any, timeout: Any
+) -> None:
+    """torch's checks of the worker options (the workers themselves are not started)."""
+    if isinstance(num_workers, bool) or not isinstance(num_workers, int | np.integer):
+        raise TypeError(f"DataLoader: num_workers should be an int, but got {num_workers!r}")
+    if num_workers < 0:
+        raise ValueError(
+            "DataLoader: num_workers option should be non-negative; use num_workers=0 to "
+            "disable multiprocessing."
+        )
+    if num_workers == 0 and prefetch_factor is not None:
+        raise ValueError(
+            "DataLoader: prefetch_factor option could only be specified in multiprocessing. "
+            "let num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None."
+        )
+    if prefetch_factor is not None and prefetch_factor < 0:
+        raise ValueError("DataLoader: prefetch_factor option should be non-negative")
+    if persistent_workers and num_workers == 0:
+        raise ValueError("DataLoader: persistent_workers option needs num_workers > 0")
+    if timeout < 0:
+        raise ValueError("DataLoader: timeout option should be non-negative")
+
+
+def _check_samplers(
+    sampler: Any, batch_sampler: Any, batch_size: Any, shuffle: bool, drop_last: bool
+) -> None:
+    """torch's rules for combining sampler, batch_sampler, batch_size, shuffle, drop_last."""
+    if sampler is not None and shuffle:
+        raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+    if batch_sampler is not None:
+        if batch_size != 1 or shuffle or sampler is not None or drop_last:
+            raise ValueError(
+                "DataLoader: batch_sampler option is mutually exclusive with batch_size, "
+                "shuffle, sampler, and drop_last"
+            )
+    if sampler is not None and batch_size is None:
+        raise ValueError(
+            "DataLoader: with a sampler, batch_size must be an int (batch_size=None is gdlab's "
+            "full batch, which takes every sample once, in order)"
+        )
+
+
 def _empty_message(dataset: Any) -> str:
     arrays = getattr(dataset, "arrays", None)
     shape = arrays[0].shape if arrays else (0,)
@@ -96,7 +140,18 @@ class DataLoader:
       at the beginning of epoch ``e``.
     * ``state_dict()`` holds the position of the batch last yielded (epoch, cursor, seed,
       samples seen): after ``load_state_dict`` the next ``iter()`` continues that epoch, so its
-      next batch is the one an uninterrupted run would produce.
+      next batch is the one an uninterrupted run would produce. With a ``sampler`` or
+      ``batch_sampler`` the order is the sampler's, drawn anew at each ``iter()`` (torch's
+      rule); a resumed pass skips the batches already yielded of a new draw, which is the
+      same order only when the sampler's is deterministic.
+    * ``num_workers``, ``pin_memory``, ``persistent_workers``, ``prefetch_factor``,
+      ``worker_init_fn``, ``timeout``, ``multiprocessing_context``, ``pin_memory_device`` and
+      ``in_order`` are accepted and validated as torch validates them, and batches are
+      always made in this process: an array-backed batch is one fancy index per array
+      (microseconds), which a worker process would have to pickle and send back, so workers
+      cannot make it faster (README, "Porting from PyTorch", has the measurement); there is
+      no GPU to pin memory for. ``worker_init_fn`` is therefore never called, as in torch
+      with ``num_workers=0``.
 
     Array-backed data sets (:class:`TensorDataset`) are batched by one fancy index per array
     per batch (slice views without shuffling), never by collating samples, and never copy the
@@ -107,10 +162,16 @@ class DataLoader:
         dataset: a :class:`TensorDataset` or any object with ``__len__`` and ``__getitem__``.
         batch_size: ``None`` (full batch), ``1`` (stochastic) or ``b`` (mini-batch). Default 1.
         shuffle: reshuffle every epoch. Default False.
-        drop_last: drop the last incomplete batch. Default False.
-        seed: int seed of the shuffle (mutually exclusive with ``generator``).
-        generator: ``numpy.random.Generator`` (or int) to draw the shuffle seed from.
+        sampler: the order of the indices (``gdlab.data.RandomSampler``...), grouped into
+            batches of ``batch_size``; excludes ``shuffle``.
+        batch_sampler: yields lists of indices, one per batch; excludes ``batch_size``,
+            ``shuffle``, ``sampler`` and ``drop_last``.
+        num_workers: accepted (>= 0); batches are made in this process (see above).
         collate_fn: merges a list of samples into a batch; forces the per-sample path.
+        drop_last: drop the last incomplete batch. Default False.
+        generator: ``gdlab.Generator``, ``numpy.random.Generator`` (or int) to draw the
+            shuffle seed from.
+        seed: int seed of the shuffle (mutually exclusive with ``generator``).
 
     Attributes:
         epoch: index of the epoch in progress (or the next one once a pass ended), from 0.
@@ -127,15 +188,38 @@ class DataLoader:
         self,
         dataset: Any,
         batch_size: int | None = 1,
-        shuffle: bool = False,
-        drop_last: bool = False,
-        seed: int | None = None,
-        generator: np.random.Generator | int | None = None,
+        shuffle: bool | None = False,
+        sampler: Any = None,
+        batch_sampler: Any = None,
+        num_workers: int = 0,
         collate_fn: Callable[[list[Any]], Any] | None = None,
+        pin_memory: bool = False,
+        drop_last: bool = False,
+        timeout: float = 0,
+        worker_init_fn: Callable[[int], None] | None = None,
+        multiprocessing_context: Any = None,
+        generator: Any = None,
+        *,
+        prefetch_factor: int | None = None,
+        persistent_workers: bool = False,
+        pin_memory_device: str = "",
+        in_order: bool = True,
+        seed: int | None = None,
     ) -> None:
         _check_batch_size(batch_size)
+        shuffle = False if shuffle is None else shuffle  # torch's default is None
         self.shuffle = _check_flag("shuffle", shuffle)
         self.drop_last = _check_flag("drop_last", drop_last)
+        _check_workers(num_workers, prefetch_factor, persistent_workers, timeout)
+        self.pin_memory = _check_flag("pin_memory", pin_memory)
+        self.num_workers = int(num_workers)
+        self.prefetch_factor = prefetch_factor
+        self.persistent_workers = bool(persistent_workers)
+        self.worker_init_fn = worker_init_fn
+        self.timeout = timeout
+        self.multiprocessing_context = multiprocessing_context
+        self.pin_memory_device = pin_memory_device
+        self.in_order = in_order
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(
                 "DataLoader: dataset must have __len__ and __getitem__, "
@@ -146,12 +230,18 @@ class DataLoader:
             raise ValueError(f"DataLoader: {_empty_message(dataset)}")
         if seed is not None and generator is not None:
             raise ValueError("DataLoader: pass either seed or generator, not both")
+        _check_samplers(sampler, batch_sampler, batch_size, self.shuffle, self.drop_last)
+        if sampler is not None and batch_size is not None:
+            batch_sampler = BatchSampler(sampler, batch_size, self.drop_last)
         self.dataset = dataset
-        self.batch_size = batch_size
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        self.batch_size = None if batch_sampler is not None and sampler is None else batch_size
         self.collate_fn = collate_fn
+        self.generator = generator
         self._n = n
         self._b = n if batch_size is None else int(batch_size)
-        if self.drop_last and n < self._b:
+        if self.drop_last and n < self._b and batch_sampler is None:
             raise ValueError(
                 f"DataLoader: drop_last=True with batch_size={batch_size} and {n} samples leaves "
                 "no batch in an epoch; use a smaller batch_size or drop_last=False"
@@ -175,11 +265,18 @@ class DataLoader:
 
     # ------------------------------------------------------------------ order
     def __len__(self) -> int:
-        """Number of batches per epoch: ceil(n / b), or floor(n / b) with ``drop_last``."""
+        """Number of batches per epoch: ceil(n / b), or floor(n / b) with ``drop_last``; with
+        a sampler, its length grouped so; with a batch sampler, its length."""
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
         return self._n // self._b if self.drop_last else math.ceil(self._n / self._b)
 
     def permutation(self, epoch: int | None = None) -> np.ndarray | None:
         """The sample order of ``epoch`` (default: the current one), or None without shuffle."""
+        if self.batch_sampler is not None:
+            raise ValueError(
+                "DataLoader.permutation: the order comes from the sampler, drawn at each iter()"
+            )
         if not self.shuffle:
             return None
         e = self.epoch if epoch is None else epoch
@@ -203,9 +300,31 @@ class DataLoader:
 
     # -------------------------------------------------------------- iteration
     def __iter__(self) -> Iterator[Any]:
+        if self.batch_sampler is not None:
+            return self._iter_sampled()
+        return self._iter_ordered()
+
+    def _fast(self) -> bool:
+        return isinstance(self.dataset, TensorDataset) and self.collate_fn is None
+
+    def _iter_sampled(self) -> Iterator[Any]:
+        """A pass in the batch sampler's order (skipping the batches a resumed pass yielded)."""
+        epoch, cursor = self._start()
+        fast = self._fast()
+        for i, indices in enumerate(self.batch_sampler):
+            if i < cursor:
+                continue
+            idx = np.asarray(indices, dtype=np.int64)
+            batch = self.dataset.gather(idx) if fast else self._collate(idx)
+            self.epoch, self._cursor = epoch, i + 1
+            self.samples_seen += len(idx)
+            yield batch
+        self.epoch, self._cursor = self._next_epoch, 0
+
+    def _iter_ordered(self) -> Iterator[Any]:
         epoch, cursor = self._start()
         perm = self.permutation(epoch)
-        fast = isinstance(self.dataset, TensorDataset) and self.collate_fn is None
+        fast = self._fast()
         num_batches = len(self)
         for i in range(cursor, num_batches):
             start, stop = i * self._b, min((i + 1) * self._b, self._n)

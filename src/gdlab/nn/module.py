@@ -15,6 +15,7 @@ import numpy as np
 
 from gdlab.autograd.grad_mode import no_grad
 from gdlab.autograd.hooks import RemovableHandle
+from gdlab.devices import as_device, is_device
 from gdlab.dtypes import resolve_dtype
 from gdlab.nn.parameter import Parameter
 from gdlab.tensor import Tensor
@@ -302,17 +303,22 @@ class Module:
                     p.grad[...] = 0
 
     # ----------------------------------------------------------------- dtype conversion
-    def to(self, *args: Any, dtype: Any = None, **kwargs: Any) -> Module:
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, **kwargs: Any) -> Module:
         """Convert floating parameters and buffers in place (the same Parameter objects, so an
-        optimizer built before still updates them, as in torch). ``to("cpu")`` (the only
-        device) is accepted and changes nothing."""
+        optimizer built before still updates them, as in torch): ``to(dtype)``,
+        ``to(device)``, ``to(device, dtype)``, ``to(tensor)``. A CPU device (the only one)
+        changes nothing; a GPU device raises, naming it."""
         for a in args:
-            if isinstance(a, str) and a.split(":")[0] == "cpu":
-                continue
-            dtype = a
+            if isinstance(a, Tensor):
+                dtype = a.data.dtype
+            elif is_device(a):
+                device = a
+            else:
+                dtype = a
+        as_device(device, f"{type(self).__name__}.to: device")
         if dtype is None:
             return self
-        target = resolve_dtype(dtype)
+        target = resolve_dtype(dtype, f"{type(self).__name__}.to: dtype")
         if target.kind != "f":
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got {target}")
         for t in (*self.parameters(), *self.buffers()):
@@ -321,6 +327,15 @@ class Module:
                 if t.grad is not None:
                     t.grad = t.grad.astype(target)
                 t._version += 1
+        return self
+
+    def cpu(self) -> Module:
+        """Returns self: parameters are on the CPU already."""
+        return self
+
+    def cuda(self, device: Any = None) -> Module:
+        """Always an error: gdlab computes on the CPU only."""
+        as_device("cuda" if device is None else device, f"{type(self).__name__}.cuda: device")
         return self
 
     def double(self) -> Module:

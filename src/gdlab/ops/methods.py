@@ -13,9 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.dtypes import resolve_dtype
+from gdlab.ops import conversion, linalg, numpy_protocol, reduce, selection, shape
 from gdlab.ops import elementwise as e
-from gdlab.ops import linalg, numpy_protocol, reduce, shape
 from gdlab.ops.dispatch import binary
 from gdlab.tensor import Tensor
 
@@ -48,8 +47,11 @@ METHODS: dict[str, Any] = {
     "sinh": e.sinh, "cosh": e.cosh, "square": e.square, "sign": e.sign,
     "clamp": e.clamp, "clip": e.clamp, "maximum": e.maximum, "minimum": e.minimum,
     "where": lambda x, condition, other: e.where(condition, x, other),
-    # dtype conversions (``to`` returns the tensor itself when it has the dtype, as torch)
-    "to": lambda x, dtype: e.to_dtype(x, resolve_dtype(dtype)),
+    # dtype and device conversions (``to`` returns the tensor itself when nothing changes)
+    "to": conversion.to, "cpu": conversion.cpu, "cuda": conversion.cuda,
+    "pin_memory": conversion.pin_memory,
+    "type": conversion.type_,
+    "half": lambda x: e.to_dtype(x, np.dtype(np.float16)),
     "float": lambda x: e.to_dtype(x, np.dtype(np.float32)),
     "double": lambda x: e.to_dtype(x, np.dtype(np.float64)),
     "long": lambda x: e.to_dtype(x, np.dtype(np.int64)),
@@ -60,6 +62,8 @@ METHODS: dict[str, Any] = {
     "max": reduce.max, "min": reduce.min, "argmax": reduce.argmax, "argmin": reduce.argmin,
     "var": reduce.var, "std": reduce.std, "logsumexp": reduce.logsumexp,
     "softmax": reduce.softmax, "log_softmax": reduce.log_softmax,
+    # ordering
+    "topk": selection.topk, "sort": selection.sort, "argsort": selection.argsort,
     # shape
     "T": property(lambda x: shape.permute(x, tuple(range(x.ndim - 1, -1, -1)))),
     "mT": property(lambda x: shape.transpose(x, -2, -1)),

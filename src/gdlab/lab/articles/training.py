@@ -3,10 +3,13 @@
 ``article_batch_modes`` (article 002): x ~ U(0, 1) of shape (100, 8), y ~ U(0, 5) of shape
 (100, 1); Linear(8, 1) -> Sigmoid -> Linear(1, 1) in float64; MSE; SGD lr 1e-3; 100 epochs with
 the full batch (BGD), mini-batches of 20 (MBGD) and single samples (SGD), the three loss curves
-drawn together. The article's own loop never calls ``zero_grad``, so its gradients accumulate
-(an accidental heavy ball) and its loss falls from ~195 to ~2; that loop is re-run as printed
-(``article loop``) next to the correct one, and both are reported. The article's data are
-unseeded, so the exact digits cannot be reproduced: the shape of the curves can.
+drawn together. The article's own loops never call ``zero_grad`` (all three modes; its
+mini-batches are drawn with replacement, ``np.random.choice``, here ``RandomSampler(
+replacement=True)``), so their gradients accumulate (an accidental heavy ball): each step
+uses the sum of every batch gradient so far, which is checked. Those loops are re-run as
+printed (``article loop ...``) next to the correct ones, and all are reported. The
+article's data are unseeded, so the exact digits cannot be reproduced: the shape of the
+curves can.
 
 ``article_adam`` (article 003): Adam on x = [(1,1,1),(1,2,1),(2,2,1),(3,1,1),(1,3,1),(2,4,1)],
 y = [6,8,9,8,10,13], θ₀ = 0, lr 0.01, β = (0.9, 0.999), ε = 1e-7, per-sample updates for
@@ -26,7 +29,7 @@ from typing import Any
 import numpy as np
 
 import gdlab
-from gdlab import datasets, nn, optim, train
+from gdlab import data, datasets, nn, optim, train
 from gdlab.lab.articles.claims import Check, ClaimResult, write_claim
 from gdlab.lab.articles.registry import Experiment, register_experiment
 from gdlab.lab.output.rundir import RunDir
@@ -46,21 +49,72 @@ def _mlp_8_1_1(seed: int) -> Any:
     return model
 
 
-def _article_loop(x: np.ndarray, y: np.ndarray, seed: int, epochs: int) -> list[float]:
-    """Article 002's loop as printed: full batch, SGD lr 1e-3, and no ``zero_grad``."""
+ARTICLE_LOOPS = {  # label -> batch size (None: the full batch), article 002's three loops
+    "article loop BGD (no zero_grad)": None,
+    "article loop MBGD (20, no zero_grad)": 20,
+    "article loop SGD (1, no zero_grad)": 1,
+}
+
+
+def _article_loop(
+    x: np.ndarray,
+    y: np.ndarray,
+    seed: int,
+    epochs: int,
+    batch_size: int | None,
+    checked: int = 300,
+) -> dict[str, Any]:
+    """Article 002's loop as printed: SGD lr 1e-3 and no ``zero_grad``; the full batch, or
+    ``len(x) // b`` batches of ``b`` per epoch drawn with replacement (the article's
+    ``np.random.choice(range(len(train_x)), size=b)``, here torch's ``RandomSampler(
+    replacement=True)``).
+
+    Beside the loop, for the first ``checked`` steps, each batch's own gradient is computed
+    fresh (``autograd.grad``), and the ``.grad`` the optimizer steps with is compared with the
+    sum of those gradients so far: the missing ``zero_grad`` makes every step use that sum.
+    (Only the first steps: the second backward pass would double the cost of 10,000 SGD steps.)
+    """
     model = _mlp_8_1_1(seed)
-    opt = optim.SGD(model.parameters(), lr=1e-3)
-    loss_fn, tx, ty, losses = nn.MSELoss(), gdlab.tensor(x), gdlab.tensor(y), []
+    params = list(model.parameters())
+    opt = optim.SGD(params, lr=1e-3)
+    dataset = data.TensorDataset(x, y)
+    if batch_size is None:
+        loader = data.DataLoader(dataset, batch_size=None)
+    else:
+        draws = data.RandomSampler(
+            dataset, replacement=True, num_samples=len(x) // batch_size * batch_size, generator=seed
+        )
+        loader = data.DataLoader(dataset, batch_size=batch_size, sampler=draws)
+    loss_fn, losses = nn.MSELoss(), []
+    summed = [np.zeros_like(p.data) for p in params]
+    deviation = 0.0  # max |p.grad − Σ batch gradients| / max |Σ batch gradients|
     for _ in range(epochs):
-        loss = loss_fn(model(tx), ty)
-        loss.backward()  # accumulates into .grad: the article never zeroes it
-        losses.append(float(loss.item()))
-        opt.step()
-    return losses
+        for xb, yb in loader:
+            loss = loss_fn(model(xb), yb)
+            own = gdlab.autograd.grad(loss, params, retain_graph=True) if checked else None
+            loss.backward()  # accumulates into .grad: the article never zeroes it
+            if own is not None:
+                checked -= 1
+                deviation = max(deviation, _accumulation_deviation(summed, own, params))
+            losses.append(float(loss.item()))
+            opt.step()
+    steps = 1 if batch_size is None else len(x) // batch_size
+    return {"loss": losses, "steps_per_epoch": steps, "accumulation_deviation": deviation}
+
+
+def _accumulation_deviation(summed: list[np.ndarray], own: Any, params: list[Any]) -> float:
+    """Add each batch gradient to ``summed``; the largest |p.grad − Σ| relative to |Σ|."""
+    worst = 0.0
+    for total, g, p in zip(summed, own, params, strict=True):
+        total += np.asarray(g)
+        scale = max(float(np.abs(total).max()), 1e-300)
+        worst = max(worst, float(np.abs(np.asarray(p.grad) - total).max()) / scale)
+    return worst
 
 
 def article_batch_modes(seed: int = 0, epochs: int = 100) -> dict[str, Any]:
-    """Article 002's experiment; returns per-step losses of every mode and the article loop."""
+    """Article 002's experiment; returns per-step losses of every mode, correct (with
+    ``zero_grad``, through ``train.fit``) and as the article's loops run them (without)."""
     b = datasets.load("article_uniform", seed=seed)
     x, y = b.X_train, b.y_train
     curves: dict[str, dict[str, Any]] = {}
@@ -70,10 +124,8 @@ def article_batch_modes(seed: int = 0, epochs: int = 100) -> dict[str, Any]:
         hist = train.fit(model, nn.MSELoss(), opt, make_loader(x, y, bs, seed=seed), epochs=epochs)
         steps_per_epoch = 1 if bs is None else math.ceil(len(x) / bs)
         curves[label] = {"loss": hist.steps["loss"], "steps_per_epoch": steps_per_epoch}
-    curves["article loop (no zero_grad)"] = {
-        "loss": _article_loop(x, y, seed, epochs),
-        "steps_per_epoch": 1,
-    }
+    for label, bs in ARTICLE_LOOPS.items():
+        curves[label] = _article_loop(x, y, seed, epochs, bs)
     return curves
 
 
@@ -190,29 +242,33 @@ def _write_batch_modes(run_dir: RunDir, seed: int, full: bool = False) -> dict[s
         for i, v in enumerate(c["loss"])
     ]
     run_dir.write_csv("steps.csv", rows)
-    fig = Figure(figsize=(9, 5), layout="constrained")
-    ax = fig.add_subplot()
+    fig = Figure(figsize=(13, 5), layout="constrained")
+    ours, theirs = fig.subplots(1, 2)
     styles = {"SGD (1)": ("C4", 0.5, 0.35), "MBGD (20)": ("C2", 0.9, 0.6),
               "BGD (100)": ("C0", 2.0, 1.0)}  # fmt: skip
-    for label in ["SGD (1)", "MBGD (20)", "BGD (100)", "article loop (no zero_grad)"]:
-        c = curves[label]
-        color, lw, alpha = styles.get(label, ("0.2", 1.6, 1.0))
-        ep = (np.arange(len(c["loss"])) + 1) / c["steps_per_epoch"]
-        ax.plot(ep, c["loss"], lw=lw, alpha=alpha, color=color,
-                ls="--" if "article" in label else "-", label=label)  # fmt: skip
-        if c["steps_per_epoch"] > 1:  # the trend under the noise: one point per epoch
-            means = _epoch_means(c)
-            ax.plot(np.arange(1, len(means) + 1), means, lw=2.2, color=color,
-                    path_effects=_outline(), label=f"{label}, epoch mean")  # fmt: skip
-    top = float(np.percentile(curves["SGD (1)"]["loss"], 99))
-    ax.set(
-        ylim=(0, max(top, max(curves["BGD (100)"]["loss"])) * 1.05),
-        xlabel="epoch",
-        ylabel="MSE loss of the step's batch",
-        title="Article 002: batch vs mini-batch vs stochastic descent, SGD lr 1e-3",
-    )
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper right", ncol=2, fontsize=9)
+    panels = [
+        (ours, ["SGD (1)", "MBGD (20)", "BGD (100)"], "with zero_grad (gdlab's train.fit)"),
+        (theirs, list(ARTICLE_LOOPS), "the article's loops: no zero_grad, gradients accumulate"),
+    ]
+    for ax, labels, title in panels:
+        for label in labels:
+            c = curves[label]
+            mode = label.removeprefix("article loop ").split(" (")[0]
+            key = next(k for k in styles if k.startswith(mode))
+            color, lw, alpha = styles[key]
+            ep = (np.arange(len(c["loss"])) + 1) / c["steps_per_epoch"]
+            ax.plot(ep, c["loss"], lw=lw, alpha=alpha, color=color, label=label)
+            if c["steps_per_epoch"] > 1:  # the trend under the noise: one point per epoch
+                means = _epoch_means(c)
+                ax.plot(np.arange(1, len(means) + 1), means, lw=2.2, color=color,
+                        path_effects=_outline(), label=f"{label}, epoch mean")  # fmt: skip
+        ax.set(xlabel="epoch", title=title)
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="upper right", fontsize=8)
+    for ax, labels, _ in panels:  # each panel up to its noisiest curve's 99th percentile
+        top = max(float(np.percentile(curves[k]["loss"], 99)) for k in labels)
+        ax.set(ylim=(0, top * 1.05), ylabel="MSE loss of the step's batch")
+    fig.suptitle("Article 002: batch vs mini-batch vs stochastic descent, SGD lr 1e-3")
     table = [
         {
             "mode": k,
@@ -237,10 +293,11 @@ def _roughness(loss: list[float]) -> float:
 
 def _batch_mode_checks(curves: dict[str, dict[str, Any]]) -> list[Check]:
     bgd, mbgd, sgd = (curves[k]["loss"] for k in ("BGD (100)", "MBGD (20)", "SGD (1)"))
-    article = curves["article loop (no zero_grad)"]["loss"]
+    article = curves["article loop BGD (no zero_grad)"]["loss"]
     rough = [_roughness(c) for c in (bgd, mbgd, sgd)]
     final = [float(_epoch_means(curves[k])[-1]) for k in ("BGD (100)", "MBGD (20)", "SGD (1)")]
     apart = float(np.abs(np.subtract(article, bgd)).max())
+    deviation = max(curves[k]["accumulation_deviation"] for k in ARTICLE_LOOPS)
     return [
         Check("the full batch descends smoothly (loss never rises)",
               bool(np.all(np.diff(bgd) <= 1e-12)), f"{bgd[0]:.3f} -> {bgd[-1]:.3f}"),
@@ -251,6 +308,9 @@ def _batch_mode_checks(curves: dict[str, dict[str, Any]]) -> list[Check]:
         Check("without zero_grad the gradients accumulate: same first loss, then the paths part",
               article[0] == bgd[0] and apart > 1e-3,
               f"first {article[0]:.4f} = {bgd[0]:.4f}; max difference {apart:.3f}"),
+        Check("article loops (all 3): .grad = sum of the batch gradients so far (300 steps)",
+              deviation <= 1e-12,
+              f"max relative difference {deviation:.1e}"),
     ]  # fmt: skip
 
 
