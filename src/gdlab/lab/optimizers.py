@@ -24,6 +24,8 @@ __all__ = [
     "command_optimizer_names",
     "get_optimizer_spec",
     "make_optimizer",
+    "set_optimizer_mode",
+    "take_step",
 ]
 
 
@@ -52,6 +54,34 @@ def make_optimizer(
     settings = ({} if lr is None else {"lr": float(lr)}) | hparams
     name = getattr(optimizer, "__name__", type(optimizer).__name__).lower()
     return optimizer(params, **settings), name, settings
+
+
+def set_optimizer_mode(optimizer: Any, *, train: bool) -> None:
+    """``optimizer.train()`` or ``.eval()`` if it has both (the schedule-free optimizers: the
+    parameters hold y, where gradients are taken, in train mode and x, where the method is
+    evaluated, in eval mode); other optimizers have no mode."""
+    to_train, to_eval = getattr(optimizer, "train", None), getattr(optimizer, "eval", None)
+    if callable(to_train) and callable(to_eval):
+        (to_train if train else to_eval)()
+
+
+def take_step(optimizer: Any, closure: Callable[[], Any]) -> Any:
+    """One step as the optimizer asks for it; ``closure`` zeroes the gradients, evaluates the
+    loss, calls ``backward`` and returns the loss. Returns the first evaluation's loss.
+
+    ``requires_closure`` (L-BFGS): ``step(closure)``; with ``gradient_before_closure`` too
+    (SAM): the gradient at the current point first, then ``step(closure)``; else
+    ``closure()`` then ``step()``.
+    """
+    if getattr(optimizer, "requires_closure", False):
+        if getattr(optimizer, "gradient_before_closure", False):
+            loss = closure()
+            optimizer.step(closure)
+            return loss
+        return optimizer.step(closure)
+    loss = closure()
+    optimizer.step()
+    return loss
 
 
 def command_optimizer_names() -> list[str]:

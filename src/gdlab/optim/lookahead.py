@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.optim.optimizer import Optimizer, _to_array
+from gdlab.optim._base_optimizer import resolve_base
+from gdlab.optim.optimizer import Optimizer, ParamsT, _to_array
 from gdlab.tensor import Tensor
 
 __all__ = ["Lookahead", "lookahead_"]
@@ -50,13 +51,18 @@ class Lookahead(Optimizer):
         happens to a ``momentum_buffer`` of the inner optimizer at a synchronisation,
         "none" (the paper), "reset" to zero, or "pullback" interpolated as the weights),
         step for step; it counts steps per group, gdlab once (equal unless a group is added
-        mid-run). gdlab takes an optimizer instance (pytorch-optimizer also a class).
+        mid-run). ``Lookahead(params, base_optimizer="adam", lr=1e-3)`` builds the inner
+        optimizer (pytorch-optimizer takes a class and its kwargs, params among them).
 
     Args:
-        optimizer: the inner gdlab optimizer (an instance).
+        optimizer: the inner gdlab optimizer (an instance); or the parameters, with
+            ``base_optimizer``.
         k: inner steps between synchronisations (default 5).
         alpha: the slow weights' step toward the fast ones, in [0, 1] (default 0.5).
         pullback_momentum: "none" (default), "reset" or "pullback".
+        base_optimizer: with parameters as ``optimizer``: the inner optimizer's class or
+            registry name (``"adam"``), built with ``**kwargs`` (the lab's form).
+        **kwargs: the base optimizer's arguments (``lr=1e-3``...).
 
     Example:
         >>> from gdlab.nn import Parameter
@@ -74,12 +80,25 @@ class Lookahead(Optimizer):
     """
 
     def __init__(
-        self, optimizer: Optimizer, k: int = 5, alpha: float = 0.5, pullback_momentum: str = "none"
+        self,
+        optimizer: Optimizer | ParamsT,
+        k: int = 5,
+        alpha: float = 0.5,
+        pullback_momentum: str = "none",
+        base_optimizer: type[Optimizer] | str | None = None,
+        **kwargs: Any,
     ) -> None:
+        if base_optimizer is not None:  # built here from the parameters, as SAM builds its base
+            cls, kwargs = resolve_base(base_optimizer, kwargs, "Lookahead")
+            optimizer = cls(optimizer, **kwargs)
+        elif kwargs:
+            raise TypeError(
+                f"Lookahead: arguments {sorted(kwargs)} are for a base_optimizer, and none given"
+            )
         if not isinstance(optimizer, Optimizer):
             raise TypeError(
-                f"Lookahead: optimizer must be a gdlab optimizer instance, got "
-                f"{type(optimizer).__name__}"
+                "Lookahead: optimizer must be a gdlab optimizer instance (or the parameters, "
+                f"with base_optimizer=), got {type(optimizer).__name__}"
             )
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"Lookahead: k must be an integer >= 1, got {k!r}")
@@ -91,6 +110,9 @@ class Lookahead(Optimizer):
                 f"got {pullback_momentum!r}"
             )
         self.optimizer = optimizer
+        # the training loop's protocol, as the inner optimizer's (an L-BFGS or SAM inside)
+        self.requires_closure = bool(getattr(optimizer, "requires_closure", False))
+        self.gradient_before_closure = bool(getattr(optimizer, "gradient_before_closure", False))
         self.k, self.alpha, self.pullback_momentum = k, alpha, pullback_momentum
         self.defaults = dict(optimizer.defaults)
         self.counter = 0
@@ -108,11 +130,6 @@ class Lookahead(Optimizer):
     def param_groups(self) -> list[dict[str, Any]]:  # type: ignore[override]
         """The inner optimizer's param groups."""
         return self.optimizer.param_groups
-
-    @property
-    def requires_closure(self) -> bool:
-        """As the inner optimizer (an L-BFGS inside is stepped with a closure)."""
-        return bool(getattr(self.optimizer, "requires_closure", False))
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group to the inner optimizer; its slow weights start at its values."""

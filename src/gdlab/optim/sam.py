@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from gdlab.optim._base_optimizer import resolve_base
 from gdlab.optim.optimizer import Optimizer, ParamsT, _number
 from gdlab.tensor import Tensor
 
@@ -51,7 +52,8 @@ class SAM(Optimizer):
 
     Args:
         params: parameters or param groups (a group may set its own ``rho``/``adaptive``).
-        base_optimizer: a gdlab optimizer class (``SGD``, ``Adam``...).
+        base_optimizer: a gdlab optimizer class (``SGD``, ``Adam``...), or a registry name
+            (``"momentum"``: its class with the registry's defaults under ``kwargs``).
         rho: the neighbourhood's radius (default 0.05; ASAM's paper uses larger, ~0.5-2).
         adaptive: ASAM's scale-invariant neighbourhood (default False).
         **kwargs: the base optimizer's arguments (``lr=0.1, momentum=0.9``...).
@@ -65,7 +67,7 @@ class SAM(Optimizer):
         ...     w.grad = w.data.copy()
         ...     return 0.5 * float(w.data @ w.data)
         >>> _ = closure()
-        >>> opt.step(closure)  # SGD from w with the gradient at w + 0.5·w/‖w‖
+        >>> _ = opt.step(closure)  # SGD from w with the gradient at w + 0.5·w/‖w‖
         >>> w.data
         array([2.67, 3.56])
 
@@ -82,11 +84,12 @@ class SAM(Optimizer):
     def __init__(
         self,
         params: ParamsT,
-        base_optimizer: type[Optimizer],
+        base_optimizer: type[Optimizer] | str,
         rho: float = 0.05,
         adaptive: bool = False,
         **kwargs: Any,
     ) -> None:
+        base_optimizer, kwargs = resolve_base(base_optimizer, kwargs, "SAM")
         if not (isinstance(base_optimizer, type) and issubclass(base_optimizer, Optimizer)):
             raise TypeError(
                 "SAM: base_optimizer must be a gdlab optimizer class (SGD, Adam...), got "

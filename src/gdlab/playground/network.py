@@ -261,8 +261,10 @@ class NetworkRun:
             return self.model(_uses.Tensor(X)).data
 
     def evaluate(self, grid: np.ndarray) -> dict[str, Any]:
-        """Losses, accuracies (eval mode, without the penalties) and boundary probabilities."""
+        """Losses, accuracies (eval mode, without the penalties) and boundary probabilities
+        (a schedule-free optimizer's at x, its eval mode)."""
         self.model.eval()
+        _uses.set_optimizer_mode(self.optimizer, train=False)
         try:
             scores = {}
             for split in ("train", "test"):
@@ -274,6 +276,7 @@ class NetworkRun:
                 probs = 1.0 / (1.0 + np.exp(-self._logits(grid).astype(np.float64)))
         finally:
             self.model.train()
+            _uses.set_optimizer_mode(self.optimizer, train=True)
         g = BOUNDARY_GRID
         boundary = np.round(np.nan_to_num(probs.reshape(g, g), nan=0.5), 3)
         return {**scores, "boundary": boundary.tolist()}

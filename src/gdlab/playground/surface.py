@@ -190,8 +190,10 @@ def _start_runs(settings: SurfaceSettings, fn: Any, x0: np.ndarray) -> list[_Run
 
 
 def _step_all(fn: Any, runs: list[_Run], active: list[int]) -> None:
-    """One step of every active run, f evaluated for all of them in one graph."""
+    """One step of every active run, f evaluated for all of them in one graph (at y for a
+    schedule-free optimizer, left at x after its step, as ``run_trajectory``)."""
     for i in active:
+        _uses.set_optimizer_mode(runs[i].optimizer, train=True)
         runs[i].optimizer.zero_grad()
     xy = _uses.stack([runs[i].param for i in active])
     fn.f(xy[:, 0], xy[:, 1]).sum().backward()
@@ -200,6 +202,7 @@ def _step_all(fn: Any, runs: list[_Run], active: list[int]) -> None:
         if run.noise is not None:
             run.param.grad = run.param.grad + run.noise.normal(0.0, fn.noise_std, size=2)
         run.optimizer.step()
+        _uses.set_optimizer_mode(run.optimizer, train=False)
         if run.scheduler is not None:
             run.scheduler.step()
 

@@ -16,10 +16,14 @@ model, optimizer, scheduler, loader positions, the states of every random genera
 (gdlab's default one, any generator held by a module, and ``generators=``), the history, the
 step counters, the running epoch metrics and the callbacks' state.
 
-Two optional attributes let other objects tell the loop how to drive them (no class is
-recognised by its name): an optimizer with ``requires_closure = True`` (L-BFGS) is stepped as
-``optimizer.step(closure)``; a scheduler with ``requires_metric = True`` (ReduceLROnPlateau)
-as ``scheduler.step(metric)``.
+Optional attributes let other objects tell the loop how to drive them (no class is recognised
+by its name): an optimizer with ``requires_closure = True`` (L-BFGS) is stepped as
+``optimizer.step(closure)``, after one evaluation of the closure if it also has
+``gradient_before_closure = True`` (SAM: the gradient at w, then the closure's at w + ε);
+an optimizer with ``train()`` and ``eval()`` methods (the schedule-free ones) is put in train
+mode when ``fit`` starts, in eval mode for every evaluation and when ``fit`` returns, so
+validation losses and the model left behind are at the averaged point x; a scheduler with
+``requires_metric = True`` (ReduceLROnPlateau) is stepped as ``scheduler.step(metric)``.
 """
 
 from __future__ import annotations
@@ -346,6 +350,7 @@ class Trainer:
             self.guard.reset()
             self._t0 = time.perf_counter()
             try:
+                self._optimizer_mode(train=True)
                 self._call("on_train_begin", {})
                 self._train(max_steps)
                 self._call("on_train_end", self.history.last_epoch())
@@ -354,6 +359,7 @@ class Trainer:
                 raise
             finally:
                 self._elapsed, self._t0 = self.wall_time(), None
+                self._optimizer_mode(train=False)  # the model is left where it is evaluated
                 if self.run_dir is not None:
                     self.history.save(self.run_dir / "history.json")
         return self.history
@@ -492,6 +498,9 @@ class Trainer:
 
         step = logs["step"]
         if self._uses_closure:
+            if getattr(self.optimizer, "gradient_before_closure", False):
+                closure()  # SAM: the gradient at w; step(closure) takes the one at w + ε
+                self.guard.check_loss_and_gradient(first["loss"], first["grad_norm"])
             self.optimizer.step(closure)
             self._call("on_before_optimizer_step", step, logs)
             self.guard.check_loss_and_gradient(first["loss"], first["grad_norm"])
@@ -529,8 +538,18 @@ class Trainer:
         else:
             self.scheduler.step()
 
+    def _optimizer_mode(self, *, train: bool) -> None:
+        """``optimizer.train()`` or ``.eval()`` for an optimizer that has both (schedule-free:
+        the parameters hold y while training, x when evaluated)."""
+        switch = getattr(self.optimizer, "train" if train else "eval", None)
+        if callable(switch) and callable(
+            getattr(self.optimizer, "eval" if train else "train", None)
+        ):
+            switch()
+
     def evaluate(self, loader: Iterable[Any], metrics: Sequence[str | Metric] = ()) -> dict:
-        """Mean loss (weighted by batch size) and metrics over ``loader``, in eval mode."""
+        """Mean loss (weighted by batch size) and metrics over ``loader``, in eval mode (the
+        model's, and the optimizer's if it has one: see the module docstring)."""
         metrics = [get_metric(m) for m in metrics]
         for m in metrics:
             m.reset()
@@ -538,6 +557,8 @@ class Trainer:
         was_training = getattr(self.model, "training", None)
         if hasattr(self.model, "eval"):
             self.model.eval()
+        fitting = self._t0 is not None
+        self._optimizer_mode(train=False)
         try:
             with no_grad():
                 for batch in loader:
@@ -549,6 +570,8 @@ class Trainer:
         finally:
             if was_training is not None and hasattr(self.model, "train"):
                 self.model.train(was_training)
+            if fitting:  # back to y for the next steps (outside fit the model stays at x)
+                self._optimizer_mode(train=True)
         return {"loss": loss.compute(), **{m.name: m.compute() for m in metrics}}
 
 
