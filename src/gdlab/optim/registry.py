@@ -57,6 +57,8 @@ class OptimizerSpec:
     lr_range: tuple[float, float] = (1e-4, 1.0)
 
 
+_ASAM = {"base_optimizer": "momentum", "rho": 0.5, "adaptive": True}
+
 # Plain SGD is searched 10x higher than momentum and Nesterov: a momentum of 0.9 multiplies the
 # effective step by 1 / (1 - 0.9) = 10, so the two ranges cover the same steps.
 # "momentum" is torch's SGD(momentum=0.9): for a constant lr it equals the articles' form
@@ -96,10 +98,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         # image runs; ASAM's CIFAR-10 radius ρ = 0.5); lr is the base optimizer's
         OptimizerSpec("lookahead", Lookahead, 1e-3, {"base_optimizer": "adam"}, (1e-4, 1e-1)),
         OptimizerSpec("sam", SAM, 1e-3, {"base_optimizer": "momentum"}, (1e-3, 1.0)),
-        OptimizerSpec(
-            "asam", SAM, 1e-3, {"base_optimizer": "momentum", "rho": 0.5, "adaptive": True},
-            (1e-3, 1.0),
-        ),  # fmt: skip
+        OptimizerSpec("asam", SAM, 1e-3, _ASAM, (1e-3, 1.0)),
     ]
 }
 
