@@ -7,7 +7,9 @@ groups, a ``state_dict`` reload into a fresh optimizer after step 25, parameters
 every step to rtol 1e-9. A row builds both optimizers from the groups and says how a step is
 driven: ``plain`` (gradient, ``step()``), ``schedule_free`` (``train()``, gradient,
 ``step()``, ``eval()``: the parameters compared are x, and the reload happens in eval mode),
-``closure`` (gradient at w, ``step(closure)`` with the closure's gradient at w + ε̂).
+``closure`` (gradient at w, ``step(closure)`` with the closure's gradient at w + ε̂),
+``schedule_free_closure`` (ours as ``schedule_free``; the package's closure form keeps x in
+the parameters and takes the gradient at y inside ``step(closure)``).
 """
 
 from __future__ import annotations
@@ -106,6 +108,22 @@ ROWS = [
         dict(lr=0.05, betas=(0.8, 0.99), weight_decay=0.1, silent_sgd_phase=False),
         dict(lr=0.05, r=1.0),
     ], ref_extra={"foreach": False}),
+    # the package's other forms: x, y, z all stored ("Reference"), and x in the parameters
+    # between steps with y only inside step(closure) ("Closure"): the same maths
+    *_same("SGDScheduleFree", "schedulefree", "SGDScheduleFreeReference", "schedule_free", [
+        dict(lr=0.05, momentum=0.8, weight_decay=0.01, warmup_steps=10),
+    ]),
+    *_same("AdamWScheduleFree", "schedulefree", "AdamWScheduleFreeReference", "schedule_free", [
+        dict(lr=0.05, betas=(0.8, 0.99), weight_decay=0.1, warmup_steps=8),
+    ]),
+    *_same("SGDScheduleFree", "schedulefree", "SGDScheduleFreeClosure", "schedule_free_closure",
+           [dict(lr=0.05, weight_decay=0.01, r=1.0)], ref_extra={"foreach": False}),
+    *_same("AdamWScheduleFree", "schedulefree", "AdamWScheduleFreeClosure",
+           "schedule_free_closure", [dict(lr=0.05, weight_decay=0.1, warmup_steps=5)],
+           ref_extra={"foreach": False}),
+    *_same("RAdamScheduleFree", "schedulefree", "RAdamScheduleFreeClosure",
+           "schedule_free_closure", [dict(lr=0.05, betas=(0.8, 0.99), weight_decay=0.1)],
+           ref_extra={"foreach": False}),
     # one d for all: the groups share lr and differ in what each may set
     *_same("Prodigy", "prodigyopt", "Prodigy", "plain", [
         dict(),
@@ -152,7 +170,22 @@ def _set_grads(ours: list, theirs: list) -> None:
         t.grad = torch.from_numpy(_grad(t.detach().numpy()))
 
 
+def _ref_closure(theirs: list) -> Callable[[], None]:
+    def closure() -> None:
+        for t in theirs:
+            t.grad = torch.from_numpy(_grad(t.detach().numpy()))
+
+    return closure
+
+
 def _step(row: Row, opt: Any, ref: Any, ours: list, theirs: list) -> None:
+    if row.drive == "schedule_free_closure":  # theirs hold x and step(closure) visits y
+        opt.train()
+        _set_grads(ours, theirs)
+        opt.step()
+        opt.eval()
+        ref.step(_ref_closure(theirs))
+        return
     if row.drive == "schedule_free":
         opt.train()
         ref.train()
