@@ -199,10 +199,14 @@ class TorchOptimizer(torch.optim.Optimizer):
             for tp, sp in zip(tg["params"], sg["params"], strict=True):
                 sp.data = cpu_view(tp, "a parameter")  # the tensor's storage may be new
                 pairs.append((tp, sp))
-        shadow.state = defaultdict(dict)
+        built, shadow.state = shadow.state, defaultdict(dict)
         for tp, sp in pairs:
             if tp in self.state:
                 shadow.state[sp] = to_numpy_tree(self.state[tp])
+            elif sp in built:  # state made with the optimizer (Lookahead's slow weights)
+                shadow.state[sp] = built[sp]
+            # the gradients already there (stepped without a closure, or SAM's at w)
+            sp.grad = None if tp.grad is None else cpu_view(tp.grad, "a gradient")
 
         first_loss = []
 
@@ -220,6 +224,9 @@ class TorchOptimizer(torch.optim.Optimizer):
         for tp, sp in pairs:
             if sp in shadow.state:
                 self.state[tp] = to_torch_tree(shadow.state[sp])
+        for tg, sg in zip(self.param_groups, shadow.param_groups, strict=True):
+            # what the optimizer keeps in its groups (Prodigy's d, schedule-free's mode)
+            tg.update({k: v for k, v in sg.items() if k != "params" and k not in self.defaults})
         torch.autograd.graph.increment_version([tp for tp, _ in pairs])
         return loss
 
