@@ -24,7 +24,7 @@ def _ticker(session: Session, total: int) -> Any:
     def tick(p: SweepProgress) -> None:
         nonlocal ticked
         for _ in range(p.done + p.failed - ticked):
-            bar(f"{p.done}/{p.total} trials, {p.running} running")
+            bar(f"{p.done}/{p.total} trials, {p.running} running, {p.failed} failed")
         ticked = p.done + p.failed
 
     return tick
