@@ -304,8 +304,7 @@ def test_many_params_on_threads_equal_one_thread(name, cls, kwargs):
 
 # Adafactor and Muon allocate by design; the optimizers of issue 15 run their reference rules,
 # formulas on whole arrays, with temporaries (none has a fast kernel yet)
-TEMPORARIES = ("Lion", "AdaBelief", "SGDScheduleFree", "AdamWScheduleFree", "RAdamScheduleFree",
-               *GLOBAL_D)  # fmt: skip
+TEMPORARIES = ("Lion", "AdaBelief", *GLOBAL_D)
 NO_ALLOC = [row for row in ALL if row[1] not in ("Adafactor", "Muon", *TEMPORARIES)]
 
 

@@ -222,8 +222,9 @@ class TorchOptimizer(torch.optim.Optimizer):
         loss = shadow.step(None if closure is None else gdlab_closure)
         loss = first_loss[0] if first_loss else loss  # what torch.optim.LBFGS returns
         for tp, sp in pairs:
-            if sp in shadow.state:
-                self.state[tp] = to_torch_tree(shadow.state[sp])
+            if sp in shadow.state:  # not the work arrays (keys with "_"), which are not state
+                saved = {k: v for k, v in shadow.state[sp].items() if not k.startswith("_")}
+                self.state[tp] = to_torch_tree(saved)
         for tg, sg in zip(self.param_groups, shadow.param_groups, strict=True):
             # what the optimizer keeps in its groups (Prodigy's d, schedule-free's mode)
             tg.update({k: v for k, v in sg.items() if k != "params" and k not in self.defaults})

@@ -16,7 +16,10 @@ import numpy as np
 
 from gdlab.optim.optimizer import Optimizer
 
-__all__ = ["ScheduleFreeOptimizer", "averaging_weight"]
+__all__ = [
+    "ScheduleFreeOptimizer", "averaging_weight", "buffers", "interpolate", "new_state",
+    "step_y_and_z",
+]  # fmt: skip
 
 
 def averaging_weight(state: dict, lr: float, r: float, weight_lr_power: float) -> float:
@@ -35,12 +38,38 @@ def new_state(param: np.ndarray) -> dict[str, Any]:
     return {"step": 0.0, "weight_sum": 0.0, "lr_max": -1.0, "z": param.copy()}
 
 
-def interpolate(y: np.ndarray, z: np.ndarray, c: float) -> None:
+def buffers(state: dict, param: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two work arrays kept in ``state`` (as ``_u``, ``_w``: not saved), so a step allocates
+    nothing parameter-sized."""
+    if "_u" not in state or state["_u"].shape != param.shape or state["_u"].dtype != param.dtype:
+        state["_u"], state["_w"] = np.empty_like(param), np.empty_like(param)
+    return state["_u"], state["_w"]
+
+
+def interpolate(y: np.ndarray, z: np.ndarray, c: float, work: np.ndarray | None = None) -> None:
     """y ← y + c·(z − y) in place, rounded as torch's ``lerp_`` (exact at c = 1)."""
+    w = np.empty_like(y) if work is None else work
+    np.subtract(z, y, out=w)
     if c < 0.5:
-        y += c * (z - y)
+        w *= c
+        y += w
     else:
-        y[...] = z - (z - y) * (1.0 - c)
+        w *= 1.0 - c
+        np.subtract(z, w, out=y)
+
+
+def step_y_and_z(
+    y: np.ndarray, z: np.ndarray, u: np.ndarray, c: float, lr: float, beta: float,
+    work: np.ndarray,
+) -> None:  # fmt: skip
+    """The schedule-free move for a direction u, in place: x's new average point folded into
+    y = (1 − β)·z + β·x, then z ← z − lr·u:
+    y ← (1 − c)·y + c·z + lr·(β·(1 − c) − 1)·u."""
+    interpolate(y, z, c, work)
+    np.multiply(u, lr * (beta * (1.0 - c) - 1.0), out=work)
+    y += work
+    np.multiply(u, lr, out=work)
+    z -= work
 
 
 class ScheduleFreeOptimizer(Optimizer):

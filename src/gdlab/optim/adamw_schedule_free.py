@@ -7,8 +7,9 @@ import numpy as np
 from gdlab.optim._schedule_free import (
     ScheduleFreeOptimizer,
     averaging_weight,
-    interpolate,
+    buffers,
     new_state,
+    step_y_and_z,
 )
 from gdlab.optim.optimizer import ParamsT, hyperparameters
 
@@ -28,17 +29,22 @@ def adamw_schedule_free_(
     k = state["step"]
     lr_t = lr * ((k + 1) / warmup_steps if k < warmup_steps else 1.0)
     c = averaging_weight(state, lr_t, r, weight_lr_power)
-    g = -grad if maximize else grad
+    u, work = buffers(state, param)
     v = state["exp_avg_sq"]
     v *= beta2
-    v += (1.0 - beta2) * g * g
-    u = g / (np.sqrt(v / (1.0 - beta2 ** (k + 1))) + eps)  # Adam's direction, no momentum
-    if weight_decay:
-        u += weight_decay * param  # decoupled from the preconditioner, at y
-    z = state["z"]
-    interpolate(param, z, c)
-    param += lr_t * (beta1 * (1.0 - c) - 1.0) * u
-    z -= lr_t * u
+    np.multiply(grad, 1.0 - beta2, out=work)
+    work *= grad
+    v += work
+    np.divide(v, 1.0 - beta2 ** (k + 1), out=u)
+    np.sqrt(u, out=u)
+    u += eps
+    np.divide(grad, u, out=u)  # Adam's direction, no momentum
+    if maximize:
+        np.negative(u, out=u)
+    if weight_decay:  # decoupled from the preconditioner, at y
+        np.multiply(param, weight_decay, out=work)
+        u += work
+    step_y_and_z(param, state["z"], u, c, lr_t, beta1, work)
 
 
 class AdamWScheduleFree(ScheduleFreeOptimizer):

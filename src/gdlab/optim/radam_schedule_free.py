@@ -9,8 +9,9 @@ import numpy as np
 from gdlab.optim._schedule_free import (
     ScheduleFreeOptimizer,
     averaging_weight,
-    interpolate,
+    buffers,
     new_state,
+    step_y_and_z,
 )
 from gdlab.optim.optimizer import ParamsT, hyperparameters
 
@@ -40,17 +41,25 @@ def radam_schedule_free_(
         rect = 0.0 if silent_sgd_phase else 1.0
     lr_t = lr * rect
     c = averaging_weight(state, lr_t, r, weight_lr_power)
-    g = -grad if maximize else grad
+    u, work = buffers(state, param)
     v = state["exp_avg_sq"]
     v *= beta2
-    v += (1.0 - beta2) * g * g
-    u = g / (np.sqrt(v / (1.0 - beta2_t)) + eps) if rho_t > 4.0 else g.copy()
+    np.multiply(grad, 1.0 - beta2, out=work)
+    work *= grad
+    v += work
+    if rho_t > 4.0:
+        np.divide(v, 1.0 - beta2_t, out=u)
+        np.sqrt(u, out=u)
+        u += eps
+        np.divide(grad, u, out=u)
+    else:
+        np.copyto(u, grad)
+    if maximize:
+        np.negative(u, out=u)
     if weight_decay:
-        u += weight_decay * param
-    z = state["z"]
-    interpolate(param, z, c)
-    param += lr_t * (beta1 * (1.0 - c) - 1.0) * u
-    z -= lr_t * u
+        np.multiply(param, weight_decay, out=work)
+        u += work
+    step_y_and_z(param, state["z"], u, c, lr_t, beta1, work)
 
 
 class RAdamScheduleFree(ScheduleFreeOptimizer):

@@ -9,8 +9,9 @@ import numpy as np
 from gdlab.optim._schedule_free import (
     ScheduleFreeOptimizer,
     averaging_weight,
-    interpolate,
+    buffers,
     new_state,
+    step_y_and_z,
 )
 from gdlab.optim.optimizer import ParamsT, hyperparameters
 
@@ -29,13 +30,15 @@ def sgd_schedule_free_(
     k = state["step"]
     lr_t = lr * ((k + 1) / warmup_steps if k < warmup_steps else 1.0)
     c = averaging_weight(state, lr_t, r, weight_lr_power)
-    g = -grad if maximize else grad
-    if weight_decay:
-        g = g + weight_decay * param  # at y, where the gradient is taken
-    z = state["z"]
-    interpolate(param, z, c)  # y ← (1 − c)·y + c·z
-    param += lr_t * (momentum * (1.0 - c) - 1.0) * g
-    z -= lr_t * g
+    u, work = buffers(state, param)
+    if maximize:
+        np.negative(grad, out=u)
+    else:
+        np.copyto(u, grad)
+    if weight_decay:  # at y, where the gradient is taken
+        np.multiply(param, weight_decay, out=work)
+        u += work
+    step_y_and_z(param, state["z"], u, c, lr_t, momentum, work)
 
 
 class SGDScheduleFree(ScheduleFreeOptimizer):
