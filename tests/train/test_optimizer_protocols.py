@@ -59,18 +59,36 @@ def test_schedule_free_validation_loss_is_at_x(name):
     got = history.epochs["val_loss"]
     np.testing.assert_allclose(got, want_val, rtol=1e-12)
     assert np.abs(np.array(at_y) - want_val).max() > 1e-6  # x and y differ: the switch matters
+    assert opt.param_groups[0]["train_mode"]  # fit leaves y (and z) as they are
+    after = t.evaluate(DataLoader(TensorDataset(X[40:], y[40:]), batch_size=20))
+    assert after["loss"] == pytest.approx(want_val[-1], rel=1e-12)  # outside fit: left at x
     for p, q in zip(model.parameters(), manual.parameters(), strict=True):
-        np.testing.assert_allclose(p.data, q.data, rtol=1e-12)  # fit leaves the model at x
-    assert not opt.param_groups[0]["train_mode"]
-    t.fit(4)  # a second fit goes back to y first: the same as one run of 4 epochs
+        np.testing.assert_allclose(p.data, q.data, rtol=1e-12)
+    t.fit(4)  # a further epoch starts from y again
     mopt.train()
     for xb, yb in _batches(X, y):
         mopt.zero_grad()
         nn.MSELoss()(manual(gdlab.tensor(xb)), gdlab.tensor(yb)).backward()
         mopt.step()
     mopt.eval()
+    opt.eval()
     for p, q in zip(model.parameters(), manual.parameters(), strict=True):
         np.testing.assert_allclose(p.data, q.data, rtol=1e-10)
+
+
+def test_evaluation_during_fit_does_not_change_the_run():
+    """y is restored exactly after each validation: a run with a validation set takes the
+    same steps, bit for bit, as one without."""
+    X, y = _data()
+    runs = []
+    for val in (None, DataLoader(TensorDataset(X[40:], y[40:]), batch_size=20)):
+        model = _model()
+        opt = optim.AdamWScheduleFree(model.parameters(), lr=0.05)
+        loader = DataLoader(TensorDataset(X[:40], y[:40]), batch_size=20)
+        train.Trainer(model, nn.MSELoss(), opt, loader, val_loader=val).fit(3)
+        runs.append([p.data.copy() for p in model.parameters()])
+    for a, b in zip(*runs, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("adaptive", [False, True], ids=["SAM", "ASAM"])

@@ -11,7 +11,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from gdlab.optim import OPTIMIZERS, OptimizerSpec, get_optimizer_spec
@@ -21,6 +22,7 @@ __all__ = [
     "OPTIMIZERS",
     "OptimizerLike",
     "OptimizerSpec",
+    "at_evaluation_point",
     "command_optimizer_names",
     "get_optimizer_spec",
     "make_optimizer",
@@ -63,6 +65,25 @@ def set_optimizer_mode(optimizer: Any, *, train: bool) -> None:
     to_train, to_eval = getattr(optimizer, "train", None), getattr(optimizer, "eval", None)
     if callable(to_train) and callable(to_eval):
         (to_train if train else to_eval)()
+
+
+@contextmanager
+def at_evaluation_point(optimizer: Any, params: Sequence[Any]) -> Iterator[None]:
+    """Inside, a schedule-free optimizer's parameters are at x (eval mode); afterwards back
+    at y exactly (a copy, not the rounding lerp back), so evaluating never changes the run.
+    Other optimizers: nothing happens."""
+    to_train, to_eval = getattr(optimizer, "train", None), getattr(optimizer, "eval", None)
+    if not (callable(to_train) and callable(to_eval)):
+        yield
+        return
+    saved = [p.data.copy() for p in params]
+    to_eval()
+    try:
+        yield
+    finally:
+        to_train()
+        for p, y in zip(params, saved, strict=True):
+            p.data[...] = y
 
 
 def take_step(optimizer: Any, closure: Callable[[], Any]) -> Any:

@@ -190,10 +190,8 @@ def _start_runs(settings: SurfaceSettings, fn: Any, x0: np.ndarray) -> list[_Run
 
 
 def _step_all(fn: Any, runs: list[_Run], active: list[int]) -> None:
-    """One step of every active run, f evaluated for all of them in one graph (at y for a
-    schedule-free optimizer, left at x after its step, as ``run_trajectory``)."""
+    """One step of every active run, f evaluated for all of them in one graph."""
     for i in active:
-        _uses.set_optimizer_mode(runs[i].optimizer, train=True)
         runs[i].optimizer.zero_grad()
     xy = _uses.stack([runs[i].param for i in active])
     fn.f(xy[:, 0], xy[:, 1]).sum().backward()
@@ -202,7 +200,6 @@ def _step_all(fn: Any, runs: list[_Run], active: list[int]) -> None:
         if run.noise is not None:
             run.param.grad = run.param.grad + run.noise.normal(0.0, fn.noise_std, size=2)
         run.optimizer.step()
-        _uses.set_optimizer_mode(run.optimizer, train=False)
         if run.scheduler is not None:
             run.scheduler.step()
 
@@ -226,7 +223,9 @@ def run_paths(settings: SurfaceSettings) -> list[SurfacePath]:
                 break
             _step_all(fn, runs, active)
             for i in list(active):
-                xk = runs[i].param.data
+                run = runs[i]
+                with _uses.at_evaluation_point(run.optimizer, [run.param]):
+                    xk = run.param.data.copy()  # a schedule-free path is x, as run_trajectory
                 finite = bool(np.isfinite(xk).all())
                 if finite:
                     points[i, step] = xk

@@ -21,8 +21,9 @@ by its name): an optimizer with ``requires_closure = True`` (L-BFGS) is stepped 
 ``optimizer.step(closure)``, after one evaluation of the closure if it also has
 ``gradient_before_closure = True`` (SAM: the gradient at w, then the closure's at w + ε);
 an optimizer with ``train()`` and ``eval()`` methods (the schedule-free ones) is put in train
-mode when ``fit`` starts, in eval mode for every evaluation and when ``fit`` returns, so
-validation losses and the model left behind are at the averaged point x; a scheduler with
+mode when ``fit`` starts and in eval mode for every evaluation, so validation losses are at
+the averaged point x (during ``fit`` the parameters return to y exactly afterwards; outside
+``fit``, :meth:`Trainer.evaluate` leaves them at x, where the model is used); a scheduler with
 ``requires_metric = True`` (ReduceLROnPlateau) is stepped as ``scheduler.step(metric)``.
 """
 
@@ -359,7 +360,6 @@ class Trainer:
                 raise
             finally:
                 self._elapsed, self._t0 = self.wall_time(), None
-                self._optimizer_mode(train=False)  # the model is left where it is evaluated
                 if self.run_dir is not None:
                     self.history.save(self.run_dir / "history.json")
         return self.history
@@ -538,13 +538,16 @@ class Trainer:
         else:
             self.scheduler.step()
 
+    def _has_modes(self) -> bool:
+        """Whether the optimizer has ``train()`` and ``eval()`` (the schedule-free ones)."""
+        opt = self.optimizer
+        return callable(getattr(opt, "train", None)) and callable(getattr(opt, "eval", None))
+
     def _optimizer_mode(self, *, train: bool) -> None:
         """``optimizer.train()`` or ``.eval()`` for an optimizer that has both (schedule-free:
         the parameters hold y while training, x when evaluated)."""
-        switch = getattr(self.optimizer, "train" if train else "eval", None)
-        if callable(switch) and callable(
-            getattr(self.optimizer, "eval" if train else "train", None)
-        ):
+        if self._has_modes():
+            switch = self.optimizer.train if train else self.optimizer.eval
             switch()
 
     def evaluate(self, loader: Iterable[Any], metrics: Sequence[str | Metric] = ()) -> dict:
@@ -557,7 +560,10 @@ class Trainer:
         was_training = getattr(self.model, "training", None)
         if hasattr(self.model, "eval"):
             self.model.eval()
-        fitting = self._t0 is not None
+        # during fit, y is put back exactly afterwards (a lerp back would round, and an
+        # evaluation must not change the run); outside fit the optimizer is left at x
+        fitting = self._t0 is not None and self._has_modes()
+        resume_y = [p.data.copy() for p in self.params()] if fitting else None
         self._optimizer_mode(train=False)
         try:
             with no_grad():
@@ -570,8 +576,10 @@ class Trainer:
         finally:
             if was_training is not None and hasattr(self.model, "train"):
                 self.model.train(was_training)
-            if fitting:  # back to y for the next steps (outside fit the model stays at x)
+            if resume_y is not None:
                 self._optimizer_mode(train=True)
+                for p, y in zip(self.params(), resume_y, strict=True):
+                    p.data[...] = y
         return {"loss": loss.compute(), **{m.name: m.compute() for m in metrics}}
 
 

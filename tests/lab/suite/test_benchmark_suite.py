@@ -164,10 +164,14 @@ def test_trial_evaluates_schedule_free_at_x_and_steps_sam_with_its_closure(name)
         else:
             opt.step()
         if step % 3 == 0:
+            params = list(problem.model.parameters())
+            y = [p.data.copy() for p in params]
             modes = name == "sgd_schedule_free"
             if modes:
                 opt.eval()
             want.append(problem.metric(problem.model))
             if modes:
                 opt.train()
+                for p, saved in zip(params, y, strict=True):
+                    p.data[...] = saved
     np.testing.assert_allclose(r["metrics"], want, rtol=1e-12)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.lab.optimizers import set_optimizer_mode
+from gdlab.lab.optimizers import at_evaluation_point
 from gdlab.lab.suite.optimizers import build_optimizer
 from gdlab.lab.suite.problems import Problem, build_problem
 from gdlab.lab.sweeps import TrialSpec
@@ -122,6 +122,7 @@ def _train(
 ) -> None:
     """The training loop; fills ``result`` in place (the caller owns the error state)."""
     sign = 1.0 if problem.higher_is_better else -1.0
+    params = list(problem.model.parameters())
     for step in range(1, budget + 1):
         idx = next(batches)
         opt.zero_grad()
@@ -136,9 +137,8 @@ def _train(
             opt.step()
         if step % eval_every and step != budget:
             continue
-        set_optimizer_mode(opt, train=False)  # schedule-free: evaluated at x
-        value = problem.metric(problem.model)
-        set_optimizer_mode(opt, train=True)
+        with at_evaluation_point(opt, params):  # schedule-free: evaluated at x
+            value = problem.metric(problem.model)
         if not math.isfinite(value):
             result.diverged = True
             break

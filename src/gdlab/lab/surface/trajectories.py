@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.lab.optimizers import OptimizerLike, make_optimizer, set_optimizer_mode, take_step
+from gdlab.lab.optimizers import OptimizerLike, at_evaluation_point, make_optimizer, take_step
 from gdlab.lab.output.fileio import atomic_write_text
 from gdlab.lab.surface.functions import TestFunction, get_function
 from gdlab.nn.parameter import Parameter
@@ -161,7 +161,7 @@ def run_trajectory(
 
     Each step: ``opt.zero_grad(); f(p).backward(); [p.grad += noise]; opt.step()``. L-BFGS
     and SAM get a closure (``lab.optimizers.take_step``) and evaluate f several times per
-    step; a schedule-free optimizer is switched to eval after each step, so the path is x.
+    step; a schedule-free optimizer's path is x, where it is evaluated (it steps at y).
 
     Args:
         function: a ``TestFunction`` or its registry name.
@@ -201,10 +201,9 @@ def run_trajectory(
     # a schedule-free optimizer steps at y and its path is x, where it is evaluated
     with np.errstate(all="ignore"):
         for k in range(1, steps + 1):
-            set_optimizer_mode(opt, train=True)
             take_step(opt, closure)
-            set_optimizer_mode(opt, train=False)
-            xk = p.data
+            with at_evaluation_point(opt, [p]):
+                xk = p.data.copy()
             if not (np.isfinite(xk).all() and np.abs(xk).max() <= box):
                 diverged_step = k
                 if np.isfinite(xk).all():
