@@ -37,9 +37,9 @@ ALL = [
     ("dadapt_adam", "DAdaptAdam", dict()),
     ("lookahead", "Lookahead", dict(base_optimizer="adam", lr=0.1, k=2)),
 ]
-# one d for all parameters: sums over every coordinate (no maximize in their references)
+# one d for all parameters: sums over every coordinate
 GLOBAL_D = ("Prodigy", "DAdaptSGD", "DAdaptAdam")
-MAXIMIZE = [row for row in ALL if row[0] not in ("muon",) and row[1] not in GLOBAL_D]
+MAXIMIZE = [row for row in ALL if row[0] not in ("muon",)]
 IDS = [row[0] for row in ALL]
 
 

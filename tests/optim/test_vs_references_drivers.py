@@ -44,6 +44,7 @@ class Row:
     drive: str = "plain"
     second_group: dict[str, Any] = field(default_factory=dict)  # the second group's options
     min_move: float = 1e-3  # the parameters must move: a real trajectory
+    sign: float = 1.0  # -1: gdlab maximizes, the reference (which only minimizes) gets −g
 
 
 def _ref(module: str, name: str) -> Callable[..., Any]:
@@ -61,11 +62,13 @@ def _same(
     rows = []
     for kw in configs:
         tag = "-".join(f"{k}={v}" for k, v in kw.items()) or "defaults"
+        ref = {k: v for k, v in kw.items() if k != "maximize"} | (ref_extra or {})
         rows.append(Row(
             f"{gdlab}-{tag}",
             lambda g, kw=kw: getattr(optim, gdlab)(g, **kw),
-            lambda g, kw=kw: _ref(module, name)(g, **kw, **(ref_extra or {})),
+            lambda g, ref=ref: _ref(module, name)(g, **ref),
             module, drive, {"lr": kw.get("lr", 1.0) / 2} if second_group is None else second_group,
+            sign=-1.0 if kw.get("maximize") else 1.0,
         ))  # fmt: skip
     return rows
 
@@ -132,6 +135,8 @@ ROWS = [
         dict(safeguard_warmup=True, d_coef=0.5, growth_rate=1.5, slice_p=2),
         dict(betas=(0.0, 0.99)),  # no first moment: the step uses g itself
     ], second_group={"weight_decay": 0.2, "eps": 1e-6}),
+    *_same("Prodigy", "prodigyopt", "Prodigy", "plain", [dict(maximize=True, d0=1e-3, growth_rate=1.1)],
+           second_group={"weight_decay": 0.2}),  # the reference minimizes −f
     *_same("DAdaptSGD", "dadaptation", "DAdaptSGD", "plain", [
         dict(),
         dict(lr=0.5, momentum=0.9, d0=1e-3),
@@ -164,10 +169,10 @@ def _groups(params: list, second: dict[str, Any]) -> list[dict]:
     return [{"params": params[:2]}, {"params": params[2:], **second}]
 
 
-def _set_grads(ours: list, theirs: list) -> None:
+def _set_grads(ours: list, theirs: list, sign: float = 1.0) -> None:
     for p, t in zip(ours, theirs, strict=True):
         p.grad = _grad(p.data)
-        t.grad = torch.from_numpy(_grad(t.detach().numpy()))
+        t.grad = torch.from_numpy(sign * _grad(t.detach().numpy()))
 
 
 def _ref_closure(theirs: list) -> Callable[[], None]:
@@ -189,7 +194,7 @@ def _step(row: Row, opt: Any, ref: Any, ours: list, theirs: list) -> None:
     if row.drive == "schedule_free":
         opt.train()
         ref.train()
-    _set_grads(ours, theirs)
+    _set_grads(ours, theirs, row.sign)
     if row.drive == "closure":  # the closures set the gradients at the perturbed point
         opt.step(lambda: [setattr(p, "grad", _grad(p.data)) for p in ours])
         ref.step(lambda: [setattr(t, "grad", torch.from_numpy(_grad(t.detach().numpy())))

@@ -48,7 +48,7 @@ class DEstimateOptimizer(Optimizer):
 
     _global_rule: Callable[..., Any]
     _estimate_type: type
-    _per_group: frozenset[str] = frozenset({"lr", "weight_decay"})
+    _per_group: frozenset[str] = frozenset({"lr", "weight_decay", "maximize"})
 
     def _first_estimate(self) -> Any:
         raise NotImplementedError

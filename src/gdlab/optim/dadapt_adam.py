@@ -28,7 +28,7 @@ def dadapt_adam_(
 ) -> DAdaptAdamEstimate:  # fmt: skip
     """One D-Adaptation Adam step of every parameter in place; returns the new estimate (the
     reference rule; see :class:`DAdaptAdam`). Each slot's group gives ``lr`` (lr or 0),
-    ``eps``, ``weight_decay`` and ``layer_scale``."""
+    ``eps``, ``weight_decay``, ``layer_scale`` and ``maximize``."""
     beta1, beta2 = betas
     d, k = est.d, est.k
     bias = math.sqrt(1 - beta2 ** (k + 1)) / (1 - beta1 ** (k + 1)) if use_bias_correction else 1
@@ -36,7 +36,7 @@ def dadapt_adam_(
     sqrt_beta2 = math.sqrt(beta2)
     acc, sk_l1 = 0.0, 0.0
     for param, grad, state, group in slots:
-        g = grad
+        g = -grad if group["maximize"] else grad
         if group["weight_decay"] and not decouple:
             g = g + group["weight_decay"] * param
         if "s" not in state:
@@ -100,6 +100,7 @@ class DAdaptAdam(DEstimateOptimizer):
         d0: the initial estimate (default 1e-6).
         growth_rate: cap on d's growth per step (default inf).
         layer_scale: a group's multiplier of the step (default 1.0).
+        maximize: maximize the objective (default False; gdlab's addition, per group).
 
     Example:
         >>> from gdlab.nn import Parameter
@@ -116,7 +117,7 @@ class DAdaptAdam(DEstimateOptimizer):
 
     _global_rule = staticmethod(dadapt_adam_)
     _estimate_type = DAdaptAdamEstimate
-    _per_group = frozenset({"lr", "eps", "weight_decay", "layer_scale"})
+    _per_group = frozenset({"lr", "eps", "weight_decay", "layer_scale", "maximize"})
     _param_shaped_keys = frozenset({"s", "exp_avg", "exp_avg_sq"})
     _nonnegative = ("eps", "weight_decay", "layer_scale")
 
@@ -132,6 +133,8 @@ class DAdaptAdam(DEstimateOptimizer):
         d0: float = 1e-6,
         growth_rate: float = math.inf,
         layer_scale: float = 1.0,
+        *,
+        maximize: bool = False,
     ) -> None:
         super().__init__(params, hyperparameters(locals()))
 

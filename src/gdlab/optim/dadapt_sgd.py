@@ -27,8 +27,8 @@ def dadapt_sgd_(
     d0: float = 1e-6, growth_rate: float = math.inf,
 ) -> DAdaptSGDEstimate:  # fmt: skip
     """One D-Adaptation SGD step of every parameter in place; returns the new estimate (the
-    reference rule; see :class:`DAdaptSGD`). Each slot's group gives ``lr`` (lr or 0) and
-    ``weight_decay``."""
+    reference rule; see :class:`DAdaptSGD`). Each slot's group gives ``lr`` (lr or 0),
+    ``weight_decay`` and ``maximize``."""
     g0_norm = est.g0_norm
     if est.k == 0:  # the first gradient's norm, without the decay term (as dadaptation)
         squares = sum(float(grad.ravel() @ grad.ravel()) for _, grad, _, gr in slots if gr["lr"])
@@ -39,7 +39,9 @@ def dadapt_sgd_(
     for param, grad, state, group in slots:
         if "s" not in state:
             state.update(z=param.copy(), s=np.zeros_like(param), x0=param.copy())
-        g = grad + group["weight_decay"] * param if group["weight_decay"] else grad
+        g = -grad if group["maximize"] else grad
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * param
         if group["lr"] > 0.0:
             s = state["s"]
             numerator += dlr * float(g.ravel() @ s.ravel())
@@ -86,6 +88,7 @@ class DAdaptSGD(DEstimateOptimizer):
         weight_decay: L2 penalty added to g (default 0).
         d0: the initial estimate (default 1e-6).
         growth_rate: cap on d's growth per step (default inf).
+        maximize: maximize the objective (default False; gdlab's addition, per group).
 
     Example:
         >>> from gdlab.nn import Parameter
@@ -114,6 +117,8 @@ class DAdaptSGD(DEstimateOptimizer):
         weight_decay: float = 0.0,
         d0: float = 1e-6,
         growth_rate: float = math.inf,
+        *,
+        maximize: bool = False,
     ) -> None:
         super().__init__(params, hyperparameters(locals()))
 

@@ -29,8 +29,8 @@ def prodigy_(
     d0: float = 1e-6, d_coef: float = 1.0, growth_rate: float = math.inf, slice_p: int = 1,
 ) -> ProdigyEstimate:  # fmt: skip
     """One Prodigy step of every parameter in place; returns the new estimate (the reference
-    rule; see :class:`Prodigy`). Each slot's group gives its ``lr`` (lr or 0), ``eps`` and
-    ``weight_decay``."""
+    rule; see :class:`Prodigy`). Each slot's group gives its ``lr`` (lr or 0), ``eps``,
+    ``weight_decay`` and ``maximize``."""
     beta1, beta2 = betas
     beta3 = math.sqrt(beta2) if beta3 is None else beta3
     d, k = est.d, est.k
@@ -39,7 +39,7 @@ def prodigy_(
     numerator, delta, denom = est.d_numerator * beta3, 0.0, 0.0
     grads = []
     for param, grad, state, group in slots:
-        g = grad
+        g = -grad if group["maximize"] else grad
         if group["weight_decay"] and not decouple:
             g = g + group["weight_decay"] * param
         grads.append(g)
@@ -123,6 +123,7 @@ class Prodigy(DEstimateOptimizer):
         d_coef: multiplies the estimate (default 1.0).
         growth_rate: cap on d's growth per step (default inf).
         slice_p: estimate from every slice_p-th coordinate, to save memory (default 1).
+        maximize: maximize the objective (default False; gdlab's addition, per group).
 
     Example:
         >>> from gdlab.nn import Parameter
@@ -139,7 +140,7 @@ class Prodigy(DEstimateOptimizer):
 
     _global_rule = staticmethod(prodigy_)
     _estimate_type = ProdigyEstimate
-    _per_group = frozenset({"lr", "eps", "weight_decay"})
+    _per_group = frozenset({"lr", "eps", "weight_decay", "maximize"})
     _scalar_state_keys = frozenset({"step"})
     _param_shaped_keys = frozenset({"exp_avg", "exp_avg_sq"})
     _nonnegative = ("eps", "weight_decay")
@@ -159,6 +160,8 @@ class Prodigy(DEstimateOptimizer):
         d_coef: float = 1.0,
         growth_rate: float = math.inf,
         slice_p: int = 1,
+        *,
+        maximize: bool = False,
     ) -> None:
         super().__init__(params, hyperparameters(locals()))
 
