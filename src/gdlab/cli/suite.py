@@ -50,11 +50,12 @@ def run(config: SuiteConfig, session: Session) -> dict[str, Any]:
 
 COMMAND = Command(
     "suite",
-    help="benchmark optimizers on six small workloads, AlgoPerf-style",
+    help="benchmark optimizers on seven small workloads, AlgoPerf-style",
     description="Run every optimizer on every workload (logistic regression, MLP, CNN and GRU "
-    "on MNIST-1D, an autoencoder on digits, DeepOBS's noisy quadratic) until a validation "
-    "target or a step budget; tune by the ruleset (external: quasi-random trials from each "
-    "optimizer's search space; self: defaults) and score by AlgoPerf's performance profile "
+    "on MNIST-1D, an autoencoder on digits, DeepOBS's noisy quadratic, a transformer on "
+    "modular addition) until a validation target or a step budget; tune by the ruleset "
+    "(external: quasi-random trials from each optimizer's search space; self: defaults) and "
+    "score by AlgoPerf's performance profile "
     "of steps to target. Resumable: rerun with the same --out to continue.",
     config=SuiteConfig,
     run=run,
