@@ -135,8 +135,8 @@ ROWS = [
         dict(safeguard_warmup=True, d_coef=0.5, growth_rate=1.5, slice_p=2),
         dict(betas=(0.0, 0.99)),  # no first moment: the step uses g itself
     ], second_group={"weight_decay": 0.2, "eps": 1e-6}),
-    *_same("Prodigy", "prodigyopt", "Prodigy", "plain", [dict(maximize=True, d0=1e-3, growth_rate=1.1)],
-           second_group={"weight_decay": 0.2}),  # the reference minimizes −f
+    *_same("Prodigy", "prodigyopt", "Prodigy", "plain",  # the reference minimizes −f
+           [dict(maximize=True, d0=1e-3, growth_rate=1.1)], second_group={"weight_decay": 0.2}),
     *_same("DAdaptSGD", "dadaptation", "DAdaptSGD", "plain", [
         dict(),
         dict(lr=0.5, momentum=0.9, d0=1e-3),
