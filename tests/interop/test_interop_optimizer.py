@@ -50,6 +50,11 @@ GDLAB_ONLY = [
     ("rmsprop-eps-in-sqrt", "RMSprop", dict(lr=0.01, eps=1e-6, eps_in_sqrt=True)),
     ("adam-eps-hat", "Adam", dict(lr=0.01, eps=1e-3, eps_hat=True)),
     ("adafactor", "Adafactor", dict(lr=0.01)),
+    # steps that are not a per-parameter rule: gdlab's own step on views of the tensors
+    ("sgd-schedule-free", "SGDScheduleFree", dict(lr=0.05)),
+    ("prodigy", "Prodigy", dict(weight_decay=0.01)),
+    ("dadapt-adam", "DAdaptAdam", dict(lr=0.5)),
+    ("lookahead", "Lookahead", dict(base_optimizer="adam", lr=0.01, k=2)),
     *[(row[0], row[1], row[2]) for row in VS_TORCH],
 ]
 

@@ -148,6 +148,30 @@ def test_restores_model_and_optimizer_state(rng):
     assert all(p.grad is None or not np.any(p.grad) for p in model.parameters())
 
 
+def test_sam_is_stepped_with_its_closure(rng):
+    """SAM (``requires_closure``): each sweep step is first_step, the batch again, second_step."""
+    x, y = rng.normal(size=(48, 5)), rng.integers(0, 3, size=48)
+    model = nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.Linear(8, 3)).double()
+    replay = copy.deepcopy(model)
+    loss_fn = nn.CrossEntropyLoss()
+    loader = DataLoader(TensorDataset(x, y), batch_size=16)
+    opt = optim.SAM(model.parameters(), optim.SGD, rho=0.1, lr=1e-3, momentum=0.9)
+    res = lr_range_test(model, opt, loss_fn, loader, start_lr=1e-2, end_lr=1.0, num_iter=3)
+    ropt = optim.SAM(replay.parameters(), optim.SGD, rho=0.1, lr=1e-3, momentum=0.9)
+    want = []
+    for lr, (xb, yb) in zip(res.lrs, loader, strict=True):
+        ropt.param_groups[0]["lr"] = lr
+        ropt.zero_grad()
+        loss = loss_fn(replay(xb), yb)
+        loss.backward()
+        want.append(float(loss.item()))
+        ropt.first_step(zero_grad=True)
+        loss_fn(replay(xb), yb).backward()
+        ropt.second_step()
+    np.testing.assert_allclose(res.losses, want, rtol=1e-12)
+    assert want[2] != want[0]  # the steps moved the weights
+
+
 def test_plot_has_curves_and_suggestions():
     _, res = _run(list(np.linspace(3, 1, 30)) + [50.0] * 5, num_iter=35, beta=0.5)
     fig = plot_lr_finder(res)

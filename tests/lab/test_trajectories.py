@@ -199,3 +199,46 @@ def test_compare_optimizers_same_budget():
     assert list(out) == ["sgd", "adam", "momentum"]
     lrs = {name: [t.lr for t in r.trials] for name, r in out.items()}
     assert lrs["sgd"] == lrs["adam"] == lrs["momentum"]
+
+
+# ---------------------------------------------------------------- optimizers with a protocol
+def test_schedule_free_path_is_x_stepped_at_y():
+    """A schedule-free run takes its gradients at y and records x (where it is evaluated)."""
+    from gdlab import optim
+    from gdlab.nn import Parameter
+
+    fn = get_function("rosenbrock")
+    traj = run_trajectory(fn, "adamw_schedule_free", (-1.2, 1.0), 30, 0.05)
+    p = Parameter(np.array([-1.2, 1.0]))
+    opt = optim.AdamWScheduleFree([p], lr=0.05)
+    want, at_y = [p.data.copy()], []
+    for _ in range(30):
+        opt.zero_grad()
+        fn(p).backward()
+        opt.step()
+        at_y.append(p.data.copy())
+        opt.eval()
+        want.append(p.data.copy())
+        opt.train()
+        p.data[...] = at_y[-1]  # back at y exactly: recording x never changes the run
+    np.testing.assert_array_equal(traj.points, np.array(want))
+    assert np.abs(np.array(at_y) - np.array(want[1:])).max() > 1e-3  # x and y differ
+
+
+def test_sam_path_takes_the_gradient_at_the_perturbed_point():
+    from gdlab import optim
+    from gdlab.nn import Parameter
+
+    fn = get_function("rosenbrock")
+    traj = run_trajectory(fn, "sam", (-1.2, 1.0), 20, 1e-3)
+    p = Parameter(np.array([-1.2, 1.0]))
+    opt = optim.SAM([p], optim.SGD, lr=1e-3, momentum=0.9)  # the registry's "sam"
+    want = [p.data.copy()]
+    for _ in range(20):
+        opt.zero_grad()
+        fn(p).backward()
+        opt.first_step(zero_grad=True)
+        fn(p).backward()
+        opt.second_step()
+        want.append(p.data.copy())
+    np.testing.assert_array_equal(traj.points, np.array(want))

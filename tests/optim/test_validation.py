@@ -56,6 +56,45 @@ BAD_KWARGS = [
     (optim.LBFGS, dict(line_search_fn="armijo"), ValueError, "line_search_fn must be None"),
     (optim.LBFGS, dict(history_size=0), ValueError,
      "LBFGS: history_size must be a positive integer, got 0"),
+    # issue 15, part 2: schedule-free, Prodigy, D-Adaptation, SAM, Lookahead
+    (optim.SGDScheduleFree, dict(momentum=1.0), ValueError,
+     "Momentum must be between 0 and 1 exclusive: 1.0"),
+    (optim.SGDScheduleFree, dict(momentum=0.0), ValueError,
+     "Momentum must be between 0 and 1 exclusive: 0.0"),
+    (optim.SGDScheduleFree, dict(warmup_steps=-1), ValueError,
+     "SGDScheduleFree: warmup_steps must be an integer >= 0, got -1"),
+    (optim.SGDScheduleFree, dict(lr=NAN), ValueError, "Invalid learning rate: nan"),
+    (optim.AdamWScheduleFree, dict(betas=(0.0, 0.999)), ValueError,
+     "Invalid beta parameter at index 0: 0.0 (AdamWScheduleFree needs β1 > 0"),
+    (optim.AdamWScheduleFree, dict(eps=-1), ValueError, "Invalid epsilon value: -1"),
+    (optim.AdamWScheduleFree, dict(weight_lr_power=-2.0), ValueError,
+     "Invalid weight_lr_power value: -2.0"),
+    (optim.RAdamScheduleFree, dict(r=-1.0), ValueError, "Invalid r value: -1.0"),
+    (optim.Prodigy, dict(d0=0.0), ValueError, "Invalid d0 value: 0.0"),
+    (optim.Prodigy, dict(beta3=1.0), ValueError, "Invalid beta3 value: 1.0"),
+    (optim.Prodigy, dict(slice_p=0), ValueError, "Invalid slice_p value: 0"),
+    (optim.Prodigy, dict(betas=(0.9, 1.0)), ValueError, "Invalid beta parameter at index 1: 1.0"),
+    (optim.DAdaptSGD, dict(momentum=1.0), ValueError, "Invalid momentum value: 1.0"),
+    (optim.DAdaptSGD, dict(d0=-1.0), ValueError, "Invalid d0 value: -1.0"),
+    (optim.DAdaptAdam, dict(growth_rate=0.0), ValueError, "Invalid growth_rate value: 0.0"),
+    (optim.DAdaptAdam, dict(lr=-1), ValueError, "Invalid learning rate: -1"),
+    (optim.DAdaptAdam, dict(layer_scale=-1.0), ValueError, "Invalid layer_scale value: -1.0"),
+    (optim.SAM, dict(base_optimizer=SGD, rho=-0.1, lr=0.1), ValueError, "Invalid rho value: -0.1"),
+    (optim.SAM, dict(base_optimizer=SGD, lr=-0.1), ValueError, "Invalid learning rate: -0.1"),
+    (optim.SAM, dict(base_optimizer="adamz"), ValueError,
+     "SAM: base_optimizer invalid optimizer: 'adamz'"),
+    (optim.SAM, dict(base_optimizer=optim.LBFGS), ValueError,
+     "SAM: base_optimizer LBFGS needs a closure"),
+    (optim.SAM, dict(base_optimizer=len), TypeError,
+     "SAM: base_optimizer must be a gdlab optimizer class"),
+    (optim.Lookahead, dict(base_optimizer="sgd", k=0), ValueError,
+     "Lookahead: k must be an integer >= 1, got 0"),
+    (optim.Lookahead, dict(base_optimizer="sgd", alpha=1.5), ValueError,
+     "Lookahead: alpha must be in [0, 1], got 1.5"),
+    (optim.Lookahead, dict(base_optimizer="sgd", pullback_momentum="x"), ValueError,
+     "Lookahead: pullback_momentum must be one of ('none', 'reset', 'pullback'), got 'x'"),
+    (optim.Lookahead, dict(lr=0.1), TypeError,
+     "Lookahead: arguments ['lr'] are for a base_optimizer, and none given"),
 ]  # fmt: skip
 
 
@@ -67,6 +106,29 @@ def test_invalid_hyperparameters(cls, kwargs, exc, msg):
 
 def _p(n=3):
     return Parameter(np.zeros(n))
+
+
+def test_schedule_free_step_in_eval_mode_raises():
+    w = _p()
+    opt = optim.AdamWScheduleFree([w], lr=0.1)
+    w.grad = np.ones(3)
+    opt.step()
+    opt.eval()
+    with pytest.raises(RuntimeError, match="is in eval mode .* call optimizer.train()"):
+        opt.step()
+    opt.train()
+    opt.step()
+
+
+@pytest.mark.parametrize("cls", [optim.Prodigy, optim.DAdaptSGD, optim.DAdaptAdam])
+def test_d_adaptation_groups_share_one_lr(cls):
+    opt = cls([{"params": [_p()]}, {"params": [_p()], "lr": 0.5}])
+    for g in opt.param_groups:
+        g["params"][0].grad = np.ones(3)
+    with pytest.raises(ValueError, match="every param group must have the same lr or lr=0"):
+        opt.step()
+    opt.param_groups[1]["lr"] = 0.0  # a frozen group is allowed, as the references
+    opt.step()
 
 
 BAD_PARAMS = [

@@ -19,7 +19,9 @@ from gdlab.playground.surface import (
 
 LRS = {"sgd": 1e-3, "momentum": 1e-3, "nesterov": 2e-3, "adagrad": 0.1, "rmsprop": 1e-2,
        "adadelta": 1.0, "adam": 0.05, "adamw": 0.05, "nadam": 0.02, "radam": 0.05,
-       "adamax": 0.05, "rprop": 1e-2, "asgd": 1e-3, "lion": 1e-2, "adabelief": 0.05}  # fmt: skip
+       "adamax": 0.05, "rprop": 1e-2, "asgd": 1e-3, "lion": 1e-2, "adabelief": 0.05,
+       "sgd_schedule_free": 1e-2, "adamw_schedule_free": 0.05, "radam_schedule_free": 0.05,
+       "prodigy": 1.0, "dadapt_sgd": 1.0, "dadapt_adam": 1.0, "lookahead": 0.05}  # fmt: skip
 
 # (function, start or None, steps): smooth, multimodal, saddle, noisy
 CASES = [
@@ -32,10 +34,12 @@ CASES = [
 ]
 
 
-def test_every_registry_optimizer_is_offered_except_lbfgs():
+def test_every_registry_optimizer_is_offered_except_closure_ones():
     from gdlab.lab import OPTIMIZERS
 
-    assert set(optimizer_names()) == set(OPTIMIZERS) - {"lbfgs"}
+    closure = {n for n, s in OPTIMIZERS.items() if getattr(s.cls, "requires_closure", False)}
+    assert closure == {"lbfgs", "sam", "asam"}
+    assert set(optimizer_names()) == set(OPTIMIZERS) - closure
     assert set(LRS) == set(optimizer_names())
 
 

@@ -94,6 +94,10 @@ OTHER_OPTIMIZERS = [
     "ASGD",
     "Rprop",
     "Adafactor",
+    "SGDScheduleFree",  # y in the checkpoint, evaluated at x and put back exactly
+    "AdamWScheduleFree",
+    "Prodigy",  # the d estimate lives in the param groups
+    "DAdaptAdam",
 ]  # Muon: 2-D parameters only
 
 

@@ -199,10 +199,14 @@ class TorchOptimizer(torch.optim.Optimizer):
             for tp, sp in zip(tg["params"], sg["params"], strict=True):
                 sp.data = cpu_view(tp, "a parameter")  # the tensor's storage may be new
                 pairs.append((tp, sp))
-        shadow.state = defaultdict(dict)
+        built, shadow.state = shadow.state, defaultdict(dict)
         for tp, sp in pairs:
             if tp in self.state:
                 shadow.state[sp] = to_numpy_tree(self.state[tp])
+            elif sp in built:  # state made with the optimizer (Lookahead's slow weights)
+                shadow.state[sp] = built[sp]
+            # the gradients already there (stepped without a closure, or SAM's at w)
+            sp.grad = None if tp.grad is None else cpu_view(tp.grad, "a gradient")
 
         first_loss = []
 
@@ -218,8 +222,12 @@ class TorchOptimizer(torch.optim.Optimizer):
         loss = shadow.step(None if closure is None else gdlab_closure)
         loss = first_loss[0] if first_loss else loss  # what torch.optim.LBFGS returns
         for tp, sp in pairs:
-            if sp in shadow.state:
-                self.state[tp] = to_torch_tree(shadow.state[sp])
+            if sp in shadow.state:  # not the work arrays (keys with "_"), which are not state
+                saved = {k: v for k, v in shadow.state[sp].items() if not k.startswith("_")}
+                self.state[tp] = to_torch_tree(saved)
+        for tg, sg in zip(self.param_groups, shadow.param_groups, strict=True):
+            # what the optimizer keeps in its groups (Prodigy's d, schedule-free's mode)
+            tg.update({k: v for k, v in sg.items() if k != "params" and k not in self.defaults})
         torch.autograd.graph.increment_version([tp for tp, _ in pairs])
         return loss
 

@@ -140,6 +140,16 @@ def suggest_lrs(lrs: np.ndarray, smoothed: np.ndarray) -> tuple[float | None, fl
     return steep, float(lrs[int(np.argmin(smoothed))]) / 10.0
 
 
+def _closure(model: Any, loss_fn: Any, optimizer: Any, x: Any, y: Any) -> Callable[[], Any]:
+    def closure() -> Any:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        return loss
+
+    return closure
+
+
 def lr_range_test(
     model: Any,
     optimizer: Any,
@@ -204,7 +214,10 @@ def lr_range_test(
                 reason = f"smoothed loss > {diverge_th:g}x best at lr {lr:.3g}"
                 break
             loss.backward()
-            optimizer.step()
+            if getattr(optimizer, "requires_closure", False):  # SAM (L-BFGS), at this batch
+                optimizer.step(_closure(model, loss_fn, optimizer, x, y))
+            else:
+                optimizer.step()
     finally:
         optimizer.zero_grad()
         model.load_state_dict(saved_model)

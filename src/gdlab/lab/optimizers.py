@@ -12,7 +12,8 @@ Example:
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from gdlab.optim import OPTIMIZERS, OptimizerSpec, get_optimizer_spec
@@ -22,11 +23,14 @@ __all__ = [
     "OPTIMIZERS",
     "OptimizerLike",
     "OptimizerSpec",
+    "at_evaluation_point",
     "command_optimizer_names",
     "get_optimizer_spec",
     "make_optimizer",
     "optimizer_argument",
     "optimizers_help",
+    "set_optimizer_mode",
+    "take_step",
 ]
 
 
@@ -55,6 +59,53 @@ def make_optimizer(
     settings = ({} if lr is None else {"lr": float(lr)}) | hparams
     name = getattr(optimizer, "__name__", type(optimizer).__name__).lower()
     return optimizer(params, **settings), name, settings
+
+
+def set_optimizer_mode(optimizer: Any, *, train: bool) -> None:
+    """``optimizer.train()`` or ``.eval()`` if it has both (the schedule-free optimizers: the
+    parameters hold y, where gradients are taken, in train mode and x, where the method is
+    evaluated, in eval mode); other optimizers have no mode."""
+    to_train, to_eval = getattr(optimizer, "train", None), getattr(optimizer, "eval", None)
+    if callable(to_train) and callable(to_eval):
+        (to_train if train else to_eval)()
+
+
+@contextmanager
+def at_evaluation_point(optimizer: Any, params: Sequence[Any]) -> Iterator[None]:
+    """Inside, a schedule-free optimizer's parameters are at x (eval mode); afterwards back
+    at y exactly (a copy, not the rounding lerp back), so evaluating never changes the run.
+    Other optimizers: nothing happens."""
+    to_train, to_eval = getattr(optimizer, "train", None), getattr(optimizer, "eval", None)
+    if not (callable(to_train) and callable(to_eval)):
+        yield
+        return
+    saved = [p.data.copy() for p in params]
+    to_eval()
+    try:
+        yield
+    finally:
+        to_train()
+        for p, y in zip(params, saved, strict=True):
+            p.data[...] = y
+
+
+def take_step(optimizer: Any, closure: Callable[[], Any]) -> Any:
+    """One step as the optimizer asks for it; ``closure`` zeroes the gradients, evaluates the
+    loss, calls ``backward`` and returns the loss. Returns the first evaluation's loss.
+
+    ``requires_closure`` (L-BFGS): ``step(closure)``; with ``gradient_before_closure`` too
+    (SAM): the gradient at the current point first, then ``step(closure)``; else
+    ``closure()`` then ``step()``.
+    """
+    if getattr(optimizer, "requires_closure", False):
+        if getattr(optimizer, "gradient_before_closure", False):
+            loss = closure()
+            optimizer.step(closure)
+            return loss
+        return optimizer.step(closure)
+    loss = closure()
+    optimizer.step()
+    return loss
 
 
 def command_optimizer_names() -> list[str]:

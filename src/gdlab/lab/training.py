@@ -21,7 +21,7 @@ from typing import Any
 
 from gdlab import train
 from gdlab.lab.config import check_arguments
-from gdlab.lab.optimizers import get_optimizer_spec, make_optimizer
+from gdlab.lab.optimizers import get_optimizer_spec, make_optimizer, set_optimizer_mode
 from gdlab.lab.output.plots import Series, plot_grad_norms, plot_loss_curves
 from gdlab.lab.output.report import Report
 from gdlab.lab.output.rundir import RunDir
@@ -186,6 +186,7 @@ def _write_outputs(
     rows = _write_history(run_dir, h, task.metric)
     test = None
     if task.x_test is not None and not diverged:
+        set_optimizer_mode(trainer.optimizer, train=False)  # schedule-free: the model at x
         test = evaluate(trainer.model, trainer.loss_fn, task.x_test, task.y_test, task)
     summary = {
         "final": rows[-1] if rows else {},

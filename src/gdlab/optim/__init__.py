@@ -23,26 +23,87 @@ from gdlab.optim.adagrad import Adagrad, adagrad_
 from gdlab.optim.adam import Adam, adam_
 from gdlab.optim.adamax import Adamax, adamax_
 from gdlab.optim.adamw import AdamW
+from gdlab.optim.adamw_schedule_free import AdamWScheduleFree, adamw_schedule_free_
 from gdlab.optim.asgd import ASGD, asgd_
 from gdlab.optim.chain import Chain, chain
+from gdlab.optim.dadapt_adam import DAdaptAdam, dadapt_adam_
+from gdlab.optim.dadapt_sgd import DAdaptSGD, dadapt_sgd_
 from gdlab.optim.from_rule import from_rule
 from gdlab.optim.heavy_ball import Momentum, momentum_
 from gdlab.optim.lbfgs import LBFGS
 from gdlab.optim.lion import Lion, lion_
+from gdlab.optim.lookahead import Lookahead
 from gdlab.optim.muon import Muon, muon_
 from gdlab.optim.nadam import NAdam, nadam_
 from gdlab.optim.optimizer import Optimizer
+from gdlab.optim.prodigy import Prodigy, prodigy_
 from gdlab.optim.radam import RAdam, radam_
+from gdlab.optim.radam_schedule_free import RAdamScheduleFree, radam_schedule_free_
 from gdlab.optim.registry import OPTIMIZERS, OptimizerSpec, get_optimizer_spec
 from gdlab.optim.rmsprop import RMSprop, rmsprop_
 from gdlab.optim.rprop import Rprop, rprop_
+from gdlab.optim.sam import SAM
 from gdlab.optim.sgd import SGD, sgd_
+from gdlab.optim.sgd_schedule_free import SGDScheduleFree, sgd_schedule_free_
 
 __all__ = [
-    "ASGD", "AdaBelief", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Chain",
-    "LBFGS", "Lion", "Momentum", "Muon", "NAdam", "OPTIMIZERS", "Optimizer", "OptimizerSpec",
-    "RAdam", "RMSprop", "Rprop", "SGD", "adabelief_", "adadelta_", "adafactor_", "adagrad_",
-    "adam_", "adamax_", "asgd_", "chain", "from_rule", "get_num_threads", "get_optimizer_spec",
-    "lion_", "lr_scheduler", "momentum_", "muon_", "nadam_", "radam_", "rmsprop_", "rprop_",
-    "schedules", "set_num_threads", "sgd_", "swa_utils", "transforms",
-]  # fmt: skip
+    "ASGD",
+    "AdaBelief",
+    "Adadelta",
+    "Adafactor",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "AdamWScheduleFree",
+    "Adamax",
+    "Chain",
+    "DAdaptAdam",
+    "DAdaptSGD",
+    "LBFGS",
+    "Lion",
+    "Lookahead",
+    "Momentum",
+    "Muon",
+    "NAdam",
+    "OPTIMIZERS",
+    "Optimizer",
+    "OptimizerSpec",
+    "Prodigy",
+    "RAdam",
+    "RAdamScheduleFree",
+    "RMSprop",
+    "Rprop",
+    "SAM",
+    "SGD",
+    "SGDScheduleFree",
+    "adabelief_",
+    "adadelta_",
+    "adafactor_",
+    "adagrad_",
+    "adam_",
+    "adamax_",
+    "adamw_schedule_free_",
+    "asgd_",
+    "chain",
+    "dadapt_adam_",
+    "dadapt_sgd_",
+    "from_rule",
+    "get_num_threads",
+    "get_optimizer_spec",
+    "lion_",
+    "lr_scheduler",
+    "momentum_",
+    "muon_",
+    "nadam_",
+    "prodigy_",
+    "radam_",
+    "radam_schedule_free_",
+    "rmsprop_",
+    "rprop_",
+    "schedules",
+    "set_num_threads",
+    "sgd_",
+    "sgd_schedule_free_",
+    "swa_utils",
+    "transforms",
+]

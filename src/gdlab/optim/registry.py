@@ -17,16 +17,24 @@ from gdlab.optim.adagrad import Adagrad
 from gdlab.optim.adam import Adam
 from gdlab.optim.adamax import Adamax
 from gdlab.optim.adamw import AdamW
+from gdlab.optim.adamw_schedule_free import AdamWScheduleFree
 from gdlab.optim.asgd import ASGD
+from gdlab.optim.dadapt_adam import DAdaptAdam
+from gdlab.optim.dadapt_sgd import DAdaptSGD
 from gdlab.optim.lbfgs import LBFGS
 from gdlab.optim.lion import Lion
+from gdlab.optim.lookahead import Lookahead
 from gdlab.optim.nadam import NAdam
 from gdlab.optim.optimizer import Optimizer
+from gdlab.optim.prodigy import Prodigy
 from gdlab.optim.radam import RAdam
+from gdlab.optim.radam_schedule_free import RAdamScheduleFree
 from gdlab.optim.resolve import default_lr, import_object, is_import_spec, optimizer_from_object
 from gdlab.optim.rmsprop import RMSprop
 from gdlab.optim.rprop import Rprop
+from gdlab.optim.sam import SAM
 from gdlab.optim.sgd import SGD
+from gdlab.optim.sgd_schedule_free import SGDScheduleFree
 
 __all__ = ["OPTIMIZERS", "OptimizerSpec", "get_optimizer_spec"]
 
@@ -49,6 +57,8 @@ class OptimizerSpec:
     defaults: dict[str, Any] = field(default_factory=dict)
     lr_range: tuple[float, float] = (1e-4, 1.0)
 
+
+_ASAM = {"base_optimizer": "momentum", "rho": 0.5, "adaptive": True}
 
 # Plain SGD is searched 10x higher than momentum and Nesterov: a momentum of 0.9 multiplies the
 # effective step by 1 / (1 - 0.9) = 10, so the two ranges cover the same steps.
@@ -74,6 +84,22 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         # beyond torch.optim (issue 15), each equal to its reference implementation
         OptimizerSpec("lion", Lion, 1e-4, lr_range=(1e-5, 1e-2)),
         OptimizerSpec("adabelief", AdaBelief, 1e-3, lr_range=(1e-4, 1e-1)),
+        # schedule-free (train()/eval(): the lab evaluates at x); SGD's lr is γ on z, searched
+        # as plain SGD's, the Adam forms' as Adam's
+        OptimizerSpec("sgd_schedule_free", SGDScheduleFree, 1.0, lr_range=(1e-2, 10.0)),
+        OptimizerSpec("adamw_schedule_free", AdamWScheduleFree, 2.5e-3, lr_range=(1e-4, 1e-1)),
+        OptimizerSpec("radam_schedule_free", RAdamScheduleFree, 2.5e-3, lr_range=(1e-4, 1e-1)),
+        # no lr to tune: lr multiplies the estimated step d, and 1 is the method's whole point
+        # (as L-BFGS's lr = 1); the lab's search only brackets it by a decade each side
+        OptimizerSpec("prodigy", Prodigy, 1.0, lr_range=(0.1, 10.0)),
+        OptimizerSpec("dadapt_sgd", DAdaptSGD, 1.0, lr_range=(0.1, 10.0)),
+        OptimizerSpec("dadapt_adam", DAdaptAdam, 1.0, lr_range=(0.1, 10.0)),
+        # wrappers, with their base optimizer by name: Lookahead over Adam (the paper's
+        # language-model and Transformer runs), SAM over SGD with momentum 0.9 (both papers'
+        # image runs; ASAM's CIFAR-10 radius ρ = 0.5); lr is the base optimizer's
+        OptimizerSpec("lookahead", Lookahead, 1e-3, {"base_optimizer": "adam"}, (1e-4, 1e-1)),
+        OptimizerSpec("sam", SAM, 1e-3, {"base_optimizer": "momentum"}, (1e-3, 1.0)),
+        OptimizerSpec("asam", SAM, 1e-3, _ASAM, (1e-3, 1.0)),
     ]
 }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from gdlab import Tensor, nn, no_grad, optim, stack
 from gdlab.data import train_test_split
 from gdlab.datasets.synthetic import circles, moons, spirals
-from gdlab.lab.optimizers import OPTIMIZERS, make_optimizer
+from gdlab.lab.optimizers import OPTIMIZERS, at_evaluation_point, make_optimizer
 from gdlab.lab.surface.functions import FUNCTIONS, TestFunction, get_function
 from gdlab.lab.surface.trajectories import DIVERGENCE_BOX, run_trajectory
 from gdlab.nn import Parameter
@@ -23,6 +23,7 @@ __all__ = [
     "Parameter",
     "Tensor",
     "TestFunction",
+    "at_evaluation_point",
     "circles",
     "get_function",
     "get_generator",

@@ -261,17 +261,20 @@ class NetworkRun:
             return self.model(_uses.Tensor(X)).data
 
     def evaluate(self, grid: np.ndarray) -> dict[str, Any]:
-        """Losses, accuracies (eval mode, without the penalties) and boundary probabilities."""
+        """Losses, accuracies (eval mode, without the penalties) and boundary probabilities
+        (a schedule-free optimizer's at x, its eval mode)."""
         self.model.eval()
+        params = list(self.model.parameters())
         try:
-            scores = {}
-            for split in ("train", "test"):
-                X, y = getattr(self.data, f"X_{split}"), getattr(self.data, f"y_{split}")
-                z = self._logits(X).astype(np.float64)
-                scores[f"{split}_loss"] = _bce(z, y)
-                scores[f"{split}_acc"] = float(((z > 0) == (y > 0.5)).mean())
-            with np.errstate(all="ignore"):
-                probs = 1.0 / (1.0 + np.exp(-self._logits(grid).astype(np.float64)))
+            with _uses.at_evaluation_point(self.optimizer, params):
+                scores = {}
+                for split in ("train", "test"):
+                    X, y = getattr(self.data, f"X_{split}"), getattr(self.data, f"y_{split}")
+                    z = self._logits(X).astype(np.float64)
+                    scores[f"{split}_loss"] = _bce(z, y)
+                    scores[f"{split}_acc"] = float(((z > 0) == (y > 0.5)).mean())
+                with np.errstate(all="ignore"):
+                    probs = 1.0 / (1.0 + np.exp(-self._logits(grid).astype(np.float64)))
         finally:
             self.model.train()
         g = BOUNDARY_GRID

@@ -28,10 +28,18 @@ HYPERPARAMETERS: dict[str, tuple[str, ...]] = {
     "asgd": (),
     "lion": ("betas",),
     "adabelief": ("betas",),
+    "sgd_schedule_free": ("momentum",),
+    "adamw_schedule_free": ("betas",),
+    "radam_schedule_free": ("betas",),
+    "prodigy": ("betas",),
+    "dadapt_sgd": ("momentum",),
+    "dadapt_adam": ("betas",),
+    "lookahead": ("betas",),
 }
-# L-BFGS is left out: it evaluates the loss several times per step through a closure, so it
-# neither shares the surfaces view's stacked evaluation (alone it costs more than the 200 ms a
-# redraw may take) nor means anything with mini-batches in the networks view.
+# L-BFGS, SAM and ASAM are left out: they evaluate the loss several times per step through a
+# closure, so they do not share the surfaces view's stacked evaluation (L-BFGS alone costs more
+# than the 200 ms a redraw may take; L-BFGS means nothing with mini-batches in the networks
+# view).
 
 
 def optimizer_names() -> list[str]:

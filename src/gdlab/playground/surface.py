@@ -223,7 +223,9 @@ def run_paths(settings: SurfaceSettings) -> list[SurfacePath]:
                 break
             _step_all(fn, runs, active)
             for i in list(active):
-                xk = runs[i].param.data
+                run = runs[i]
+                with _uses.at_evaluation_point(run.optimizer, [run.param]):
+                    xk = run.param.data.copy()  # a schedule-free path is x, as run_trajectory
                 finite = bool(np.isfinite(xk).all())
                 if finite:
                     points[i, step] = xk

@@ -16,10 +16,15 @@ model, optimizer, scheduler, loader positions, the states of every random genera
 (gdlab's default one, any generator held by a module, and ``generators=``), the history, the
 step counters, the running epoch metrics and the callbacks' state.
 
-Two optional attributes let other objects tell the loop how to drive them (no class is
-recognised by its name): an optimizer with ``requires_closure = True`` (L-BFGS) is stepped as
-``optimizer.step(closure)``; a scheduler with ``requires_metric = True`` (ReduceLROnPlateau)
-as ``scheduler.step(metric)``.
+Optional attributes let other objects tell the loop how to drive them (no class is recognised
+by its name): an optimizer with ``requires_closure = True`` (L-BFGS) is stepped as
+``optimizer.step(closure)``, after one evaluation of the closure if it also has
+``gradient_before_closure = True`` (SAM: the gradient at w, then the closure's at w + ε);
+an optimizer with ``train()`` and ``eval()`` methods (the schedule-free ones) is put in train
+mode when ``fit`` starts and in eval mode for every evaluation, so validation losses are at
+the averaged point x (during ``fit`` the parameters return to y exactly afterwards; outside
+``fit``, :meth:`Trainer.evaluate` leaves them at x, where the model is used); a scheduler with
+``requires_metric = True`` (ReduceLROnPlateau) is stepped as ``scheduler.step(metric)``.
 """
 
 from __future__ import annotations
@@ -346,6 +351,7 @@ class Trainer:
             self.guard.reset()
             self._t0 = time.perf_counter()
             try:
+                self._optimizer_mode(train=True)
                 self._call("on_train_begin", {})
                 self._train(max_steps)
                 self._call("on_train_end", self.history.last_epoch())
@@ -492,6 +498,9 @@ class Trainer:
 
         step = logs["step"]
         if self._uses_closure:
+            if getattr(self.optimizer, "gradient_before_closure", False):
+                closure()  # SAM: the gradient at w; step(closure) takes the one at w + ε
+                self.guard.check_loss_and_gradient(first["loss"], first["grad_norm"])
             self.optimizer.step(closure)
             self._call("on_before_optimizer_step", step, logs)
             self.guard.check_loss_and_gradient(first["loss"], first["grad_norm"])
@@ -529,12 +538,26 @@ class Trainer:
         else:
             self.scheduler.step()
 
+    def _has_modes(self) -> bool:
+        """Whether the optimizer has ``train()`` and ``eval()`` (the schedule-free ones)."""
+        opt = self.optimizer
+        return callable(getattr(opt, "train", None)) and callable(getattr(opt, "eval", None))
+
+    def _optimizer_mode(self, *, train: bool) -> None:
+        """``optimizer.train()`` or ``.eval()`` for an optimizer that has both (schedule-free:
+        the parameters hold y while training, x when evaluated)."""
+        if self._has_modes():
+            switch = self.optimizer.train if train else self.optimizer.eval
+            switch()
+
     def evaluate(
         self, loader: Iterable[Any], metrics: Sequence[str | Metric] = (), model: Any = None
     ) -> dict:
-        """Mean loss (weighted by batch size) and metrics over ``loader``, in eval mode, of the
-        trained model or of ``model`` (e.g. its weight average)."""
-        model = self.model if model is None else model
+        """Mean loss (weighted by batch size) and metrics over ``loader``, in eval mode (the
+        model's, and the optimizer's if it has one: see the module docstring), of the trained
+        model or of ``model`` (e.g. its weight average)."""
+        own = model is None
+        model = self.model if own else model
         metrics = [get_metric(m) for m in metrics]
         for m in metrics:
             m.reset()
@@ -542,6 +565,12 @@ class Trainer:
         was_training = getattr(model, "training", None)
         if hasattr(model, "eval"):
             model.eval()
+        # during fit, y is put back exactly afterwards (a lerp back would round, and an
+        # evaluation must not change the run); outside fit the optimizer is left at x
+        modes = own and self._has_modes()
+        resume_y = [p.data.copy() for p in self.params()] if modes and self._t0 is not None else None
+        if modes:
+            self._optimizer_mode(train=False)
         try:
             with no_grad():
                 for batch in loader:
@@ -553,6 +582,10 @@ class Trainer:
         finally:
             if was_training is not None and hasattr(model, "train"):
                 model.train(was_training)
+            if resume_y is not None:
+                self._optimizer_mode(train=True)
+                for p, y in zip(self.params(), resume_y, strict=True):
+                    p.data[...] = y
         return {"loss": loss.compute(), **{m.name: m.compute() for m in metrics}}
 
 

@@ -149,3 +149,39 @@ def test_a_users_own_class_by_import_path(tmp_path):
                       trials=2, budget_scale=0.25)  # fmt: skip
     res = run_suite(cfg, tmp_path)
     assert len(res.trials) == 2 and "gdlab.optim:Adam" in res.scores[0]
+
+
+@pytest.mark.parametrize("name", ["sgd_schedule_free", "sam"])
+def test_trial_evaluates_schedule_free_at_x_and_steps_sam_with_its_closure(name):
+    """The trial loop, replayed by hand: schedule-free metrics are x's, SAM takes two
+    gradients a step."""
+    from gdlab.lab.suite import trial
+    from gdlab.lab.suite.optimizers import build_optimizer
+    from gdlab.lab.suite.problems import build_problem
+
+    r = suite_trial("noisy_quadratic", name, {"lr": 0.05}, -1.0, 6, 8, 3, seed=0)
+    problem = build_problem("noisy_quadratic", 0)
+    opt = build_optimizer(name, problem.model.parameters(), {"lr": 0.05})
+    batches = trial._batches(len(problem.x_train), 8, np.random.default_rng(0))
+    want = [problem.metric(problem.model)]
+    for step in range(1, 7):
+        idx = next(batches)
+        trial._gradient(problem, opt, idx)
+        if name == "sam":
+            opt.first_step(zero_grad=True)
+            trial._gradient(problem, opt, idx)
+            opt.second_step()
+        else:
+            opt.step()
+        if step % 3 == 0:
+            params = list(problem.model.parameters())
+            y = [p.data.copy() for p in params]
+            modes = name == "sgd_schedule_free"
+            if modes:
+                opt.eval()
+            want.append(problem.metric(problem.model))
+            if modes:
+                opt.train()
+                for p, saved in zip(params, y, strict=True):
+                    p.data[...] = saved
+    np.testing.assert_allclose(r["metrics"], want, rtol=1e-12)

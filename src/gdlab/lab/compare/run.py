@@ -11,7 +11,7 @@ import numpy as np
 
 from gdlab import train
 from gdlab.lab.compare.config import CompareConfig
-from gdlab.lab.optimizers import make_optimizer
+from gdlab.lab.optimizers import make_optimizer, set_optimizer_mode
 from gdlab.lab.tasks import Task, batch_size_for, build_mlp, evaluate, make_loader
 
 __all__ = ["DIVERGED_LOSS_FACTOR", "Run", "Variant", "make_variants", "train_run"]
@@ -124,6 +124,7 @@ def train_run(
         trainer.fit(epochs)
     except train.DivergenceError as exc:  # a result, not a crash: keep the epochs before it
         diverged_at = int(exc.step)
+    set_optimizer_mode(optimizer, train=False)  # schedule-free: the test split is seen at x
     history = trainer.history
     run = _run_from_history(task, v, lr, seed, history, diverged_at, model, loss_fn)
     return _mark_blow_up(_with_epoch_zero(run, initial, task.metric))

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from gdlab.lab.optimizers import at_evaluation_point
 from gdlab.lab.suite.optimizers import build_optimizer
 from gdlab.lab.suite.problems import Problem, build_problem
 from gdlab.lab.sweeps import TrialSpec
@@ -101,6 +102,14 @@ def suite_trial(
     return asdict(result)
 
 
+def _gradient(problem: Problem, opt: Any, idx: np.ndarray) -> Any:
+    """A closure's work: the batch's loss and its gradient at the current weights."""
+    opt.zero_grad()
+    loss = problem.loss(problem.model, problem.x_train[idx], problem.y_train[idx])
+    loss.backward()
+    return loss
+
+
 def _train(
     problem: Problem,
     opt: Any,
@@ -113,6 +122,7 @@ def _train(
 ) -> None:
     """The training loop; fills ``result`` in place (the caller owns the error state)."""
     sign = 1.0 if problem.higher_is_better else -1.0
+    params = list(problem.model.parameters())
     for step in range(1, budget + 1):
         idx = next(batches)
         opt.zero_grad()
@@ -121,10 +131,14 @@ def _train(
             result.diverged = True
             break
         loss.backward()
-        opt.step()
+        if getattr(opt, "gradient_before_closure", False):  # SAM: then the gradient at w + ε
+            opt.step(lambda idx=idx: _gradient(problem, opt, idx))
+        else:
+            opt.step()
         if step % eval_every and step != budget:
             continue
-        value = problem.metric(problem.model)
+        with at_evaluation_point(opt, params):  # schedule-free: evaluated at x
+            value = problem.metric(problem.model)
         if not math.isfinite(value):
             result.diverged = True
             break

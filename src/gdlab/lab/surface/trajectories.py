@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.lab.optimizers import OptimizerLike, make_optimizer
+from gdlab.lab.optimizers import OptimizerLike, at_evaluation_point, make_optimizer, take_step
 from gdlab.lab.output.fileio import atomic_write_text
 from gdlab.lab.surface.functions import TestFunction, get_function
 from gdlab.nn.parameter import Parameter
@@ -160,7 +160,8 @@ def run_trajectory(
     """Run ``steps`` optimizer steps on ``function`` from ``start`` and record the path.
 
     Each step: ``opt.zero_grad(); f(p).backward(); [p.grad += noise]; opt.step()``. L-BFGS
-    gets a closure (``opt.step(closure)``) and may evaluate f several times per step.
+    and SAM get a closure (``lab.optimizers.take_step``) and evaluate f several times per
+    step; a schedule-free optimizer's path is x, where it is evaluated (it steps at y).
 
     Args:
         function: a ``TestFunction`` or its registry name.
@@ -196,16 +197,13 @@ def run_trajectory(
     points = np.full((steps + 1, 2), np.nan)
     points[0] = x0
     diverged_step = None
-    # L-BFGS takes a closure and may evaluate f several times per step (as train.Trainer).
-    is_lbfgs = bool(getattr(opt, "requires_closure", False))
+    # L-BFGS and SAM take a closure and evaluate f several times per step (as train.Trainer);
+    # a schedule-free optimizer steps at y and its path is x, where it is evaluated
     with np.errstate(all="ignore"):
         for k in range(1, steps + 1):
-            if is_lbfgs:
-                opt.step(closure)
-            else:
-                closure()
-                opt.step()
-            xk = p.data
+            take_step(opt, closure)
+            with at_evaluation_point(opt, [p]):
+                xk = p.data.copy()
             if not (np.isfinite(xk).all() and np.abs(xk).max() <= box):
                 diverged_step = k
                 if np.isfinite(xk).all():
