@@ -568,7 +568,8 @@ class Trainer:
         # during fit, y is put back exactly afterwards (a lerp back would round, and an
         # evaluation must not change the run); outside fit the optimizer is left at x
         modes = own and self._has_modes()
-        resume_y = [p.data.copy() for p in self.params()] if modes and self._t0 is not None else None
+        fitting = modes and self._t0 is not None
+        resume_y = [p.data.copy() for p in self.params()] if fitting else None
         if modes:
             self._optimizer_mode(train=False)
         try:
