@@ -408,7 +408,7 @@ def test_bench_smoke_runs_for_real(capfd):
 
 
 # --------------------------------------------------------------------------- typed configs
-REQUIRED = {"reproduce": ["d2l_gd_2d"], "schedule": ["constant"]}
+REQUIRED = {"reproduce": ["d2l_gd_2d"], "schedule": ["constant"], "check-optimizer": ["sgd"]}
 
 
 @pytest.mark.parametrize("name", [n for n, c in cli.COMMANDS.items() if c.config is not None])

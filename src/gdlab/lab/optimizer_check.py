@@ -321,7 +321,7 @@ class CheckOptimizerConfig:
     """The optimizer checked: a registry name or ``pkg.module:Name``."""
 
     optimizer: str = option(
-        "", "optimizer", type=_optimizer_name, metavar="OPTIMIZER",
+        "sgd", "optimizer", type=_optimizer_name, metavar="OPTIMIZER",
         help="a built-in name (adam, sgd, ...) or pkg.module:Name (an Optimizer class, a "
         "chain or a rule function; file.py:Name works too)",
     )  # fmt: skip
