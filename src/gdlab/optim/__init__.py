@@ -17,30 +17,41 @@ from gdlab.optim import lr_scheduler, schedules
 from gdlab.optim._fast import get_num_threads, set_num_threads
 from gdlab.optim._fast import table as _fast_table  # noqa: F401  (registers the fast kernels)
 from gdlab.optim.adabelief import AdaBelief, adabelief_
+from gdlab.optim.adabound import AdaBound, adabound_
 from gdlab.optim.adadelta import Adadelta, adadelta_
 from gdlab.optim.adafactor import Adafactor, adafactor_
 from gdlab.optim.adagrad import Adagrad, adagrad_
 from gdlab.optim.adam import Adam, adam_
 from gdlab.optim.adamax import Adamax, adamax_
 from gdlab.optim.adamw import AdamW
+from gdlab.optim.adan import Adan, adan_
+from gdlab.optim.ademamix import AdEMAMix, ademamix_
+from gdlab.optim.adopt import ADOPT, adopt_
 from gdlab.optim.asgd import ASGD, asgd_
 from gdlab.optim.heavy_ball import Momentum, momentum_
+from gdlab.optim.lamb import LAMB, lamb_
+from gdlab.optim.lars import LARS, lars_
 from gdlab.optim.lbfgs import LBFGS
 from gdlab.optim.lion import Lion, lion_
+from gdlab.optim.madgrad import MADGRAD, madgrad_
 from gdlab.optim.muon import Muon, muon_
 from gdlab.optim.nadam import NAdam, nadam_
+from gdlab.optim.novograd import NovoGrad, novograd_
 from gdlab.optim.optimizer import Optimizer
 from gdlab.optim.radam import RAdam, radam_
 from gdlab.optim.registry import OPTIMIZERS, OptimizerSpec, get_optimizer_spec
 from gdlab.optim.rmsprop import RMSprop, rmsprop_
 from gdlab.optim.rprop import Rprop, rprop_
 from gdlab.optim.sgd import SGD, sgd_
+from gdlab.optim.yogi import Yogi, yogi_
 
 __all__ = [
-    "ASGD", "AdaBelief", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS",
-    "Lion", "Momentum", "Muon", "NAdam", "OPTIMIZERS", "Optimizer", "OptimizerSpec", "RAdam",
-    "RMSprop", "Rprop", "SGD", "adabelief_", "adadelta_", "adafactor_", "adagrad_", "adam_",
-    "adamax_", "asgd_", "get_num_threads", "get_optimizer_spec", "lion_", "lr_scheduler",
-    "momentum_", "muon_", "nadam_", "radam_", "rmsprop_", "rprop_", "schedules", "set_num_threads",
-    "sgd_",
+    "ADOPT", "ASGD", "AdEMAMix", "AdaBelief", "AdaBound", "Adadelta", "Adafactor", "Adagrad",
+    "Adam", "AdamW", "Adamax", "Adan", "LAMB", "LARS", "LBFGS", "Lion", "MADGRAD", "Momentum",
+    "Muon", "NAdam", "NovoGrad", "OPTIMIZERS", "Optimizer", "OptimizerSpec", "RAdam", "RMSprop",
+    "Rprop", "SGD", "Yogi", "adabelief_", "adabound_", "adadelta_", "adafactor_", "adagrad_",
+    "adam_", "adamax_", "adan_", "ademamix_", "adopt_", "asgd_", "get_num_threads",
+    "get_optimizer_spec", "lamb_", "lars_", "lion_", "lr_scheduler", "madgrad_", "momentum_",
+    "muon_", "nadam_", "novograd_", "radam_", "rmsprop_", "rprop_", "schedules", "set_num_threads",
+    "sgd_", "yogi_",
 ]  # fmt: skip

@@ -12,20 +12,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gdlab.optim.adabelief import AdaBelief
+from gdlab.optim.adabound import AdaBound
 from gdlab.optim.adadelta import Adadelta
 from gdlab.optim.adagrad import Adagrad
 from gdlab.optim.adam import Adam
 from gdlab.optim.adamax import Adamax
 from gdlab.optim.adamw import AdamW
+from gdlab.optim.adan import Adan
+from gdlab.optim.ademamix import AdEMAMix
+from gdlab.optim.adopt import ADOPT
 from gdlab.optim.asgd import ASGD
+from gdlab.optim.lamb import LAMB
+from gdlab.optim.lars import LARS
 from gdlab.optim.lbfgs import LBFGS
 from gdlab.optim.lion import Lion
+from gdlab.optim.madgrad import MADGRAD
 from gdlab.optim.nadam import NAdam
+from gdlab.optim.novograd import NovoGrad
 from gdlab.optim.optimizer import Optimizer
 from gdlab.optim.radam import RAdam
 from gdlab.optim.rmsprop import RMSprop
 from gdlab.optim.rprop import Rprop
 from gdlab.optim.sgd import SGD
+from gdlab.optim.yogi import Yogi
 
 __all__ = ["OPTIMIZERS", "OptimizerSpec", "get_optimizer_spec"]
 
@@ -73,6 +82,17 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         # beyond torch.optim (issue 15), each equal to its reference implementation
         OptimizerSpec("lion", Lion, 1e-4, lr_range=(1e-5, 1e-2)),
         OptimizerSpec("adabelief", AdaBelief, 1e-3, lr_range=(1e-4, 1e-1)),
+        OptimizerSpec("yogi", Yogi, 1e-2, lr_range=(1e-4, 1.0)),
+        OptimizerSpec("adan", Adan, 1e-3, lr_range=(1e-4, 1e-1)),
+        OptimizerSpec("lamb", LAMB, 1e-3, lr_range=(1e-4, 1e-1)),
+        # LARS's steps are lr·trust_coefficient·‖θ‖ on matrices, but lr·g on vectors
+        OptimizerSpec("lars", LARS, 1e-3, lr_range=(1e-4, 1.0)),
+        OptimizerSpec("novograd", NovoGrad, 1e-3, lr_range=(1e-4, 1.0)),
+        OptimizerSpec("madgrad", MADGRAD, 1e-2, lr_range=(1e-4, 1.0)),
+        OptimizerSpec("adabound", AdaBound, 1e-3, lr_range=(1e-4, 1e-1)),
+        OptimizerSpec("amsbound", AdaBound, 1e-3, {"amsbound": True}, (1e-4, 1e-1)),
+        OptimizerSpec("adopt", ADOPT, 1e-3, lr_range=(1e-4, 1e-1)),
+        OptimizerSpec("ademamix", AdEMAMix, 1e-3, lr_range=(1e-4, 1e-1)),
     ]
 }
 
