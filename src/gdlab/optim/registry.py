@@ -36,7 +36,7 @@ from gdlab.optim.rprop import Rprop
 from gdlab.optim.sgd import SGD
 from gdlab.optim.yogi import Yogi
 
-__all__ = ["OPTIMIZERS", "OptimizerSpec", "get_optimizer_spec"]
+__all__ = ["OPTIMIZERS", "TORCH_OPTIMIZERS", "OptimizerSpec", "get_optimizer_spec"]
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,13 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         OptimizerSpec("ademamix", AdEMAMix, 1e-3, lr_range=(1e-4, 1e-1)),
     ]
 }
+
+
+# the names of torch.optim's algorithms; every other name is an optimizer beyond torch.optim
+# (issue 15: the gallery draws them, the convergence battery must have a row for each)
+TORCH_OPTIMIZERS = frozenset({"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta",
+                              "adam", "adamw", "nadam", "radam", "adamax", "rprop", "asgd",
+                              "lbfgs"})  # fmt: skip
 
 
 def get_optimizer_spec(name: str) -> OptimizerSpec:
