@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from gdlab.optim._scratch import grad_into, scratch
 from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 
 __all__ = ["AdaBound", "adabound_"]
@@ -24,15 +25,16 @@ def adabound_(
         if amsbound:
             state["max_exp_avg_sq"] = np.zeros_like(param)
     beta1, beta2 = betas
-    g = -grad if maximize else grad
-    if weight_decay:
-        g = g + weight_decay * param
+    a, b = scratch(state, param, 2)
+    g = grad_into(param, grad, weight_decay, maximize, a, b)
     state["step"] += 1.0
     t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
     m *= beta1
-    m += (1.0 - beta1) * g
+    m += np.multiply(g, 1.0 - beta1, out=b)
     v *= beta2
-    v += (1.0 - beta2) * g * g
+    np.multiply(g, 1.0 - beta2, out=b)
+    b *= g
+    v += b  # v ← β2·v + (1 − β2)·g²
     if amsbound:
         np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
         v = state["max_exp_avg_sq"]
@@ -40,7 +42,12 @@ def adabound_(
     # a scheduler's change of lr moves the bounds too (final_lr is relative to the first lr)
     final = final_lr * lr / state["base_lr"] if state["base_lr"] > 0 else 0.0
     lower, upper = final * (1.0 - 1.0 / (gamma * t + 1.0)), final * (1.0 + 1.0 / (gamma * t))
-    param -= np.clip(step_size / (np.sqrt(v) + eps), lower, upper) * m
+    rate = np.sqrt(v, out=a)
+    rate += eps
+    np.divide(step_size, rate, out=rate)
+    np.clip(rate, lower, upper, out=rate)  # each coordinate's lr, within the bounds
+    rate *= m
+    param -= rate
 
 
 class AdaBound(Optimizer):

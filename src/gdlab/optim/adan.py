@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from gdlab.optim._scratch import grad_into, scratch
 from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 
 __all__ = ["Adan", "adan_"]
@@ -17,29 +18,39 @@ def adan_(
     weight_decay: float = 0.0, no_prox: bool = False, maximize: bool = False,
 ) -> None:  # fmt: skip
     """One Adan step in place (the reference rule; see :class:`Adan`)."""
-    g = -grad if maximize else grad
+    a, b, c = scratch(state, param, 3)
+    g = grad_into(param, grad, 0.0, maximize, c, a)
     if "exp_avg" not in state:  # the first difference g_1 − g_0 is zero
         state.update(step=0.0, exp_avg=np.zeros_like(param), exp_avg_sq=np.zeros_like(param),
                      exp_avg_diff=np.zeros_like(param), pre_grad=g.copy())  # fmt: skip
     beta1, beta2, beta3 = betas
     state["step"] += 1.0
     t, m, v, d = state["step"], state["exp_avg"], state["exp_avg_sq"], state["exp_avg_diff"]
-    diff = g - state["pre_grad"]
+    diff = np.subtract(g, state["pre_grad"], out=a)  # Δ = g − g_prev
     m *= beta1
-    m += (1.0 - beta1) * g
+    m += np.multiply(g, 1.0 - beta1, out=b)
     d *= beta2
-    d += (1.0 - beta2) * diff
-    n = g + beta2 * diff  # the Nesterov-corrected gradient, whose square v tracks
+    d += np.multiply(diff, 1.0 - beta2, out=b)
+    n = np.multiply(diff, beta2, out=a)
+    n += g  # n = g + β2·Δ, the Nesterov-corrected gradient whose square v tracks
     v *= beta3
-    v += (1.0 - beta3) * n * n
-    denom = np.sqrt(v) / math.sqrt(1.0 - beta3**t) + eps
+    np.multiply(n, 1.0 - beta3, out=b)
+    b *= n
+    v += b  # v ← β3·v + (1 − β3)·n²
+    denom = np.sqrt(v, out=a)
+    denom /= math.sqrt(1.0 - beta3**t)
+    denom += eps
     if no_prox:
         param *= 1.0 - lr * weight_decay
-    param -= (lr / (1.0 - beta1**t)) * (m / denom)
-    param -= (lr * beta2 / (1.0 - beta2**t)) * (d / denom)
+    np.divide(m, denom, out=b)
+    b *= lr / (1.0 - beta1**t)
+    param -= b  # θ ← θ − lr·m̂/denom
+    np.divide(d, denom, out=b)
+    b *= lr * beta2 / (1.0 - beta2**t)
+    param -= b  # θ ← θ − lr·β2·d̂/denom
     if not no_prox and weight_decay:
         param /= 1.0 + lr * weight_decay  # the proximal step of λ/2·‖θ‖²
-    state["pre_grad"][...] = g
+    np.copyto(state["pre_grad"], g)
 
 
 class Adan(Optimizer):

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from gdlab.optim._scratch import grad_into, scratch
 from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 
 __all__ = ["AdEMAMix", "ademamix_"]
@@ -22,24 +23,33 @@ def ademamix_(
         state.update(step=0.0, exp_avg=np.zeros_like(param), exp_avg_sq=np.zeros_like(param),
                      exp_avg_slow=np.zeros_like(param))  # fmt: skip
     beta1, beta2, beta3 = betas
-    g = -grad if maximize else grad
+    a, b, c = scratch(state, param, 3)
+    g = grad_into(param, grad, 0.0, maximize, c, a)
     state["step"] += 1.0
     t = state["step"]
     if alpha_warmup:
         alpha = min(t * alpha / alpha_warmup, alpha)
     if beta3_warmup:  # the half-life 1/ln(1/β) moves linearly from β1's to β3's
-        a, lb1, lb3 = t / beta3_warmup, math.log(beta1), math.log(beta3)
-        beta3 = min(math.exp(lb1 * lb3 / ((1.0 - a) * lb3 + a * lb1)), beta3)
+        f, lb1, lb3 = t / beta3_warmup, math.log(beta1), math.log(beta3)
+        beta3 = min(math.exp(lb1 * lb3 / ((1.0 - f) * lb3 + f * lb1)), beta3)
     m1, v, m2 = state["exp_avg"], state["exp_avg_sq"], state["exp_avg_slow"]
     param *= 1.0 - lr * weight_decay
     m1 *= beta1
-    m1 += (1.0 - beta1) * g
+    m1 += np.multiply(g, 1.0 - beta1, out=b)
     v *= beta2
-    v += (1.0 - beta2) * g * g
+    np.multiply(g, 1.0 - beta2, out=b)
+    b *= g
+    v += b  # v ← β2·v + (1 − β2)·g²
     m2 *= beta3
-    m2 += (1.0 - beta3) * g
-    denom = np.sqrt(v) / math.sqrt(1.0 - beta2**t) + eps
-    param -= lr * (m1 / (1.0 - beta1**t) + alpha * m2) / denom
+    m2 += np.multiply(g, 1.0 - beta3, out=b)
+    denom = np.sqrt(v, out=a)
+    denom /= math.sqrt(1.0 - beta2**t)
+    denom += eps
+    u = np.divide(m1, 1.0 - beta1**t, out=b)
+    u += np.multiply(m2, alpha, out=c)  # m̂1 + α·m2
+    u *= lr
+    np.divide(u, denom, out=u)
+    param -= u
 
 
 class AdEMAMix(Optimizer):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gdlab.optim._scratch import grad_into, scratch
 from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 
 __all__ = ["ADOPT", "adopt_"]
@@ -19,25 +20,30 @@ def adopt_(
     if "exp_avg" not in state:
         state.update(step=0.0, exp_avg=np.zeros_like(param), exp_avg_sq=np.zeros_like(param))
     beta1, beta2 = betas
-    g = -grad if maximize else grad
-    if weight_decay and not decoupled_weight_decay:
-        g = g + weight_decay * param
+    a, b = scratch(state, param, 2)
+    coupled = 0.0 if decoupled_weight_decay else weight_decay
+    g = grad_into(param, grad, coupled, maximize, a, b)  # in a, or grad itself
     t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]  # t = 0 at the first call
     state["step"] += 1.0
     if t == 0:  # the first gradient only initialises v: v_0 = g_0²
-        v += g * g
+        v += np.multiply(g, g, out=b)
         return
     if decoupled_weight_decay:
         param *= 1.0 - lr * weight_decay
-    normed = g / np.maximum(np.sqrt(v), eps)  # v_{t-1}: independent of g_t
+    normed = np.sqrt(v, out=b)
+    np.maximum(normed, eps, out=normed)
+    np.divide(g, normed, out=normed)  # g_t/max(√v_{t-1}, ε): v_{t-1} is independent of g_t
     if clip_exponent is not None:
         c = t**clip_exponent
         np.clip(normed, -c, c, out=normed)
     m *= beta1
-    m += (1.0 - beta1) * normed
-    param -= lr * m
+    normed *= 1.0 - beta1
+    m += normed
+    param -= np.multiply(m, lr, out=b)
     v *= beta2
-    v += (1.0 - beta2) * g * g
+    np.multiply(g, 1.0 - beta2, out=b)
+    b *= g
+    v += b  # v_t = β2·v_{t-1} + (1 − β2)·g_t²
 
 
 class ADOPT(Optimizer):

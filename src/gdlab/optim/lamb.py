@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from gdlab.optim._scratch import grad_into, scratch
 from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 
 __all__ = ["LAMB", "lamb_"]
@@ -20,19 +21,27 @@ def lamb_(
     if "exp_avg" not in state:
         state.update(step=0.0, exp_avg=np.zeros_like(param), exp_avg_sq=np.zeros_like(param))
     beta1, beta2 = betas
-    g = -grad if maximize else grad
+    a, b = scratch(state, param, 2)
+    g = grad_into(param, grad, 0.0, maximize, a, b)
     state["step"] += 1.0
     t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
     m *= beta1
-    m += (1.0 - beta1) * g
+    m += np.multiply(g, 1.0 - beta1, out=b)
     v *= beta2
-    v += (1.0 - beta2) * g * g
-    r = (m / (1.0 - beta1**t)) / (np.sqrt(v / (1.0 - beta2**t)) + eps)
+    np.multiply(g, 1.0 - beta2, out=b)
+    b *= g
+    v += b  # v ← β2·v + (1 − β2)·g²
+    r = np.divide(v, 1.0 - beta2**t, out=a)
+    np.sqrt(r, out=r)
+    r += eps
+    np.divide(m, 1.0 - beta1**t, out=b)
+    np.divide(b, r, out=r)  # r = m̂/(√v̂ + ε)
     if weight_decay:
-        r += weight_decay * param
+        r += np.multiply(param, weight_decay, out=b)
     w_norm, r_norm = math.sqrt(np.vdot(param, param)), math.sqrt(np.vdot(r, r))
     trust = w_norm / r_norm if w_norm > 0 and r_norm > 0 else 1.0  # the layer's step is lr·‖θ‖
-    param -= (lr * trust) * r
+    r *= lr * trust
+    param -= r
 
 
 class LAMB(Optimizer):

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from gdlab.optim._scratch import grad_into, scratch
 from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 
 __all__ = ["LARS", "lars_"]
@@ -17,20 +18,32 @@ def lars_(
     nesterov: bool = False, maximize: bool = False,
 ) -> None:  # fmt: skip
     """One LARS step in place (the reference rule; see :class:`LARS`)."""
-    g = -grad if maximize else grad
+    a, b = scratch(state, param, 2)
+    g = grad_into(param, grad, 0.0, maximize, a, b)  # grad itself, or −grad in a
     if param.ndim > 1:  # weights: the local learning rate; biases and scales: plain SGD
         w_norm, g_norm = math.sqrt(np.vdot(param, param)), math.sqrt(np.vdot(g, g))
         denom = g_norm + weight_decay * w_norm
         local = trust_coefficient * w_norm / denom if w_norm > 0 and denom > 0 else 1.0
-        g = (g + weight_decay * param) * local
+        if g is not a:
+            np.copyto(a, g)
+            g = a
+        if weight_decay:
+            g += np.multiply(param, weight_decay, out=b)
+        g *= local  # g ← η_l·(g + λθ)
     if momentum:
         if "momentum_buffer" not in state:
             state["momentum_buffer"] = np.zeros_like(param)
         buf = state["momentum_buffer"]
         buf *= momentum
-        buf += (1.0 - dampening) * g
-        g = g + momentum * buf if nesterov else buf
-    param -= lr * g
+        buf += np.multiply(g, 1.0 - dampening, out=b)
+        if nesterov:  # g ← g + μ·b
+            if g is not a:
+                np.copyto(a, g)
+                g = a
+            g += np.multiply(buf, momentum, out=b)
+        else:
+            g = buf
+    param -= np.multiply(g, lr, out=b)
 
 
 class LARS(Optimizer):

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from gdlab.optim._scratch import grad_into, scratch
 from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 
 __all__ = ["MADGRAD", "madgrad_"]
@@ -21,26 +22,37 @@ def madgrad_(
         state.update(step=0.0, grad_sum_sq=np.zeros_like(param), s=np.zeros_like(param))
         if momentum:
             state["x0"] = param.copy()
-    g = -grad if maximize else grad
+    a, b, c = scratch(state, param, 3)
     lr = lr + eps if lr else 0.0  # the authors' code adds ε to a nonzero lr
     lamb = lr * math.sqrt(state["step"] + 1.0)  # λ_k = lr·√(k + 1)
-    if weight_decay and not decouple_decay:
-        g = g + weight_decay * param
+    g = grad_into(param, grad, 0.0 if decouple_decay else weight_decay, maximize, a, b)
     nu, s = state["grad_sum_sq"], state["s"]
-    x0 = state["x0"] if momentum else param + s / (np.power(nu, 1.0 / 3.0) + eps)
-    nu += lamb * g * g
-    rms = np.power(nu, 1.0 / 3.0) + eps
+    if momentum:
+        x0 = state["x0"]
+    else:  # x0 = θ + s/(ν^(1/3) + ε), from the ν before this step
+        x0 = np.power(nu, 1.0 / 3.0, out=c)
+        x0 += eps
+        np.divide(s, x0, out=x0)
+        x0 += param
+    np.multiply(g, lamb, out=b)
+    b *= g
+    nu += b  # ν ← ν + λ·g²
+    rms = np.power(nu, 1.0 / 3.0, out=b)
+    rms += eps
     if eps == 0:
         rms[rms == 0] = np.inf
-    s += lamb * g
-    z = x0 - s / rms  # the dual-averaging iterate
-    decay = lr * weight_decay * param if weight_decay and decouple_decay else None
+    s += np.multiply(g, lamb, out=a)  # s ← s + λ·g
+    z = np.divide(s, rms, out=b)
+    np.subtract(x0, z, out=z)  # z = x0 − s/ν^(1/3): the dual-averaging iterate
+    if weight_decay and decouple_decay:
+        decay = np.multiply(param, lr * weight_decay, out=a)
     if momentum:
         param *= momentum
-        param += (1.0 - momentum) * z  # momentum as averaging of the z iterates
+        z *= 1.0 - momentum
+        param += z  # momentum as averaging of the z iterates
     else:
-        param[...] = z
-    if decay is not None:
+        np.copyto(param, z)
+    if weight_decay and decouple_decay:
         param -= decay
     state["step"] += 1.0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gdlab.optim._scratch import grad_into, scratch
 from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 
 __all__ = ["NovoGrad", "novograd_"]
@@ -16,7 +17,8 @@ def novograd_(
 ) -> None:  # fmt: skip
     """One NovoGrad step in place (the reference rule; see :class:`NovoGrad`)."""
     beta1, beta2 = betas
-    g = -grad if maximize else grad
+    a, b = scratch(state, param, 2)
+    g = grad_into(param, grad, 0.0, maximize, a, b)
     norm2 = np.vdot(g, g)
     first = "moments" not in state
     if first:  # v_1 = ‖g_1‖², not (1 − β2)·‖g_1‖²
@@ -24,16 +26,18 @@ def novograd_(
     else:
         state["grads_ema"] *= beta2
         state["grads_ema"] += (1.0 - beta2) * norm2
-    u = g / (np.sqrt(state["grads_ema"]) + eps)  # one scale for the whole tensor
+    u = np.divide(g, np.sqrt(state["grads_ema"]) + eps, out=a)  # one scale for the tensor
     if weight_decay:
-        u += weight_decay * param
+        u += np.multiply(param, weight_decay, out=b)  # u = g/(√v + ε) + λθ
     if first:
-        state["moments"] = u
+        state["moments"] = u.copy()
     else:
         m = state["moments"]
         m *= beta1
-        m += (1.0 - beta1) * u if grad_averaging else u
-    param -= lr * state["moments"]
+        if grad_averaging:
+            u *= 1.0 - beta1
+        m += u
+    param -= np.multiply(state["moments"], lr, out=b)
 
 
 class NovoGrad(Optimizer):

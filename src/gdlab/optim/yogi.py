@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from gdlab.optim._scratch import grad_into, scratch
 from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 
 __all__ = ["Yogi", "yogi_"]
@@ -22,19 +23,27 @@ def yogi_(
         state.update(step=0.0, exp_avg=np.full_like(param, initial_accumulator),
                      exp_avg_sq=np.full_like(param, initial_accumulator))  # fmt: skip
     beta1, beta2 = betas
-    g = -grad if maximize else grad
+    a, b = scratch(state, param, 2)
     if decoupled_weight_decay:
         param *= 1.0 - lr * weight_decay
-    elif weight_decay:
-        g = g + weight_decay * param
+    g = grad_into(param, grad, 0.0 if decoupled_weight_decay else weight_decay, maximize, a, b)
     state["step"] += 1.0
     t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
     m *= beta1
-    m += (1.0 - beta1) * g
-    g2 = g * g
-    v -= (1.0 - beta2) * np.sign(v - g2) * g2  # v moves by at most (1 − β2)·g² per step
+    m += np.multiply(g, 1.0 - beta1, out=b)  # m ← β1·m + (1 − β1)·g
+    g2 = np.multiply(g, g, out=b)
+    np.subtract(v, g2, out=a)
+    np.sign(a, out=a)
+    a *= g2
+    a *= 1.0 - beta2
+    v -= a  # v ← v − (1 − β2)·sign(v − g²)·g²: v moves by at most (1 − β2)·g² per step
     bc1, bc2 = 1.0 - beta1**t, 1.0 - beta2**t
-    param -= (lr / bc1) * (m / (np.sqrt(v) / math.sqrt(bc2) + eps))
+    np.sqrt(v, out=a)
+    a /= math.sqrt(bc2)
+    a += eps
+    np.divide(m, a, out=a)
+    a *= lr / bc1
+    param -= a  # θ ← θ − lr/(1 − β1^t) · m/(√v/√(1 − β2^t) + ε)
 
 
 class Yogi(Optimizer):
