@@ -306,10 +306,9 @@ def test_many_params_on_threads_equal_one_thread(name, cls, kwargs):
         np.testing.assert_array_equal(a, b)
 
 
-# Adafactor and Muon allocate by design; Lion and AdaBelief run their reference rules,
-# formulas on whole arrays, with temporaries (the other optimizers of issue 15 keep work arrays
-# in their state)
-NO_ALLOC = [row for row in ALL if row[1] not in ("Adafactor", "Muon", "Lion", "AdaBelief")]
+# Adafactor and Muon allocate by design (the optimizers of issue 15 keep work arrays in their
+# state, optim/_scratch.py)
+NO_ALLOC = [row for row in ALL if row[1] not in ("Adafactor", "Muon")]
 
 
 @pytest.mark.parametrize("name, cls, kwargs", NO_ALLOC, ids=[r[0] for r in NO_ALLOC])
