@@ -28,6 +28,16 @@ HYPERPARAMETERS: dict[str, tuple[str, ...]] = {
     "asgd": (),
     "lion": ("betas",),
     "adabelief": ("betas",),
+    "yogi": ("betas",),
+    "adan": (),  # three betas: the page's pair does not fit
+    "lamb": ("betas",),
+    "lars": ("momentum",),
+    "novograd": ("betas",),
+    "madgrad": ("momentum",),
+    "adabound": ("betas",),
+    "amsbound": ("betas",),
+    "adopt": ("betas",),
+    "ademamix": (),  # three betas
 }
 # L-BFGS is left out: it evaluates the loss several times per step through a closure, so it
 # neither shares the surfaces view's stacked evaluation (alone it costs more than the 200 ms a
