@@ -84,6 +84,7 @@ class LAMB(Optimizer):
 
     _rule = staticmethod(lamb_)
     _param_shaped_keys = frozenset({"exp_avg", "exp_avg_sq"})
+    _elementwise = False  # a norm per tensor
     _nonnegative = ("eps", "weight_decay")
 
     def __init__(

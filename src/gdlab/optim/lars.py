@@ -89,6 +89,7 @@ class LARS(Optimizer):
 
     _rule = staticmethod(lars_)
     _param_shaped_keys = frozenset({"momentum_buffer"})
+    _elementwise = False  # a norm per tensor
     _nonnegative = ("momentum", "dampening", "weight_decay", "trust_coefficient")
 
     def __init__(

@@ -80,6 +80,7 @@ class NovoGrad(Optimizer):
 
     _rule = staticmethod(novograd_)
     _param_shaped_keys = frozenset({"moments"})
+    _elementwise = False  # a norm per tensor
     _nonnegative = ("eps", "weight_decay")
 
     def __init__(

@@ -173,6 +173,7 @@ class Optimizer:
     _param_shaped_keys: frozenset[str] = frozenset()
     _nonnegative: tuple[str, ...] = ()  # in torch's order of checks
     _n_betas = 2  # the length of ``betas`` (3 for Adan, AdEMAMix)
+    _elementwise = True  # False: the rule reads whole tensors (norms), a piece steps otherwise
     _lr_message = "Invalid learning rate: {}"
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
