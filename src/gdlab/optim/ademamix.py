@@ -70,7 +70,7 @@ class AdEMAMix(Optimizer):
         (Eq. 5): kozistr's ``pytorch_optimizer.AdEMAMix`` computes it so, and is equal step
         for step (with T_α = T_β3, its one ``t_alpha_beta3``, and ``weight_decouple=True``).
         The authors' code writes the same schedule through ln(β + 1e-8): at t = T/2 with
-        the default betas its β3(t) is 1.0e-8 smaller than the formula's.
+        the default betas its β3(t) is 2.0e-8 larger than the formula's (4.0e-8 at T/4).
 
     Args:
         params: parameters or param groups.

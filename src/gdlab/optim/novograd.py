@@ -54,7 +54,8 @@ class NovoGrad(Optimizer):
         Equal step for step to kozistr's ``pytorch_optimizer.NovoGrad`` (defaults and names
         identical; its decoupled ``weight_decouple`` is not offered: the paper adds λθ to the
         normalised gradient). The state keeps its keys: ``grads_ema`` (a 0-d array) and
-        ``moments``.
+        ``moments``. ``optax.novograd`` agrees to 9e-7 (relative, in norm, after 50 steps of
+        the reference test's problem), not to rounding.
 
     Args:
         params: parameters or param groups.
