@@ -37,6 +37,7 @@ BENCHMARKS = {
     "transformer_step": "benchmarks.transformer_step",
     "numpy_floor": "benchmarks.numpy_floor",
     "adam_step": "benchmarks.adam_step",
+    "optim_step": "benchmarks.optim_step",
     "digits": "benchmarks.digits_time_to_accuracy",
     "sklearn_fit": "benchmarks.sklearn_fit",
     "memory": "benchmarks.memory",

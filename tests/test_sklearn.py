@@ -105,6 +105,14 @@ def digits():
     return scaler.transform(Xtr), scaler.transform(Xte), ytr, yte
 
 
+# the optimizers beyond torch.optim by name (issue 15), each at an lr that fits digits in 30 epochs
+BEYOND_TORCH = [
+    ("lion", 1e-3), ("adabelief", 0.01), ("yogi", 0.01), ("adan", 0.01), ("lamb", 0.01),
+    ("lars", 3.0), ("novograd", 0.01), ("madgrad", 0.01), ("adabound", 0.01),
+    ("amsbound", 0.01), ("adopt", 0.01), ("ademamix", 3e-3),
+]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     "solver, kwargs",
     [
@@ -113,8 +121,9 @@ def digits():
         ("lbfgs", {}),
         ("rmsprop", dict(learning_rate_init=0.003)),
         (optim.Adagrad, dict(learning_rate_init=0.05)),
+        *[(name, dict(learning_rate_init=lr)) for name, lr in BEYOND_TORCH],
     ],
-    ids=["adam", "sgd", "lbfgs", "rmsprop", "Adagrad-class"],
+    ids=["adam", "sgd", "lbfgs", "rmsprop", "Adagrad-class", *(n for n, _ in BEYOND_TORCH)],
 )
 def test_digits_classifier_with_any_solver(digits, solver, kwargs):
     Xtr, Xte, ytr, yte = digits
@@ -345,13 +354,15 @@ def test_trajectory_equals_scikit_learn(kind, data, weight, settings, tol):
         np.testing.assert_allclose(ours.predict(X[:20]), ref.predict(X[:20]), rtol=0, atol=tol)
 
 
-@pytest.mark.parametrize("solver", ["adam", "sgd", "rmsprop"])
+@pytest.mark.parametrize("solver", ["adam", "sgd", "rmsprop", "yogi", "lamb", "lars"])
 def test_flat_solver_equals_per_tensor_solver(digits, solver):
-    """A named solver steps on the one flat parameter array; the same optimizer class given as
-    ``solver`` steps per layer tensor: element-wise rules give the same weights."""
+    """A named element-wise solver steps on the one flat parameter array, a layer-wise one
+    (LAMB, LARS: a norm per tensor) on the layers' tensors; the same optimizer class given as
+    ``solver`` steps per layer tensor: both give the same weights."""
     Xtr, _, ytr, _ = digits
     params = dict(hidden_layer_sizes=(16, 8), max_iter=3, random_state=0, momentum=0.0)
-    cls = {"adam": optim.Adam, "sgd": optim.SGD, "rmsprop": optim.RMSprop}[solver]
+    cls = {"adam": optim.Adam, "sgd": optim.SGD, "rmsprop": optim.RMSprop, "yogi": optim.Yogi,
+           "lamb": optim.LAMB, "lars": optim.LARS}[solver]  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", sklearn.exceptions.ConvergenceWarning)
         flat = MLPClassifier(solver=solver, **params).fit(Xtr, ytr)

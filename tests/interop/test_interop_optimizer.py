@@ -56,6 +56,18 @@ GDLAB_ONLY = [
     ("dadapt-adam", "DAdaptAdam", dict(lr=0.5)),
     ("lookahead", "Lookahead", dict(base_optimizer="adam", lr=0.01, k=2)),
     *[(row[0], row[1], row[2]) for row in VS_TORCH],
+    # beyond torch.optim (issue 15); their work arrays stay out of torch's state
+    ("lion", "Lion", dict(lr=1e-3)),
+    ("adabelief", "AdaBelief", dict(lr=0.01)),
+    ("yogi", "Yogi", dict(lr=0.01)),
+    ("adan", "Adan", dict(lr=0.01, weight_decay=0.1)),
+    ("lamb", "LAMB", dict(lr=0.01)),
+    ("lars", "LARS", dict(lr=0.5, nesterov=True)),
+    ("novograd", "NovoGrad", dict(lr=0.01)),
+    ("madgrad", "MADGRAD", dict(lr=0.01)),
+    ("amsbound", "AdaBound", dict(lr=0.01, amsbound=True)),
+    ("adopt", "ADOPT", dict(lr=0.01)),
+    ("ademamix", "AdEMAMix", dict(lr=0.01, alpha_warmup=3)),
 ]
 
 
@@ -159,6 +171,7 @@ def test_bitwise_equal_to_gdlab_itself(name, gkw, sched):
     run_gdlab_native(ref, cls_name, gkw, STEPS, sched)
     for a, b in zip(params_of(ours), params_of(ref), strict=True):
         np.testing.assert_array_equal(a, b)
+    assert not any(k.startswith("_") for s in opt.state_dict()["state"].values() for k in s)
 
 
 @pytest.mark.parametrize(("name", "gkw"), [("SGD", dict(lr=0.05, momentum=0.9)),

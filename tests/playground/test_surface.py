@@ -21,7 +21,9 @@ LRS = {"sgd": 1e-3, "momentum": 1e-3, "nesterov": 2e-3, "adagrad": 0.1, "rmsprop
        "adadelta": 1.0, "adam": 0.05, "adamw": 0.05, "nadam": 0.02, "radam": 0.05,
        "adamax": 0.05, "rprop": 1e-2, "asgd": 1e-3, "lion": 1e-2, "adabelief": 0.05,
        "sgd_schedule_free": 1e-2, "adamw_schedule_free": 0.05, "radam_schedule_free": 0.05,
-       "prodigy": 1.0, "dadapt_sgd": 1.0, "dadapt_adam": 1.0, "lookahead": 0.05}  # fmt: skip
+       "prodigy": 1.0, "dadapt_sgd": 1.0, "dadapt_adam": 1.0, "lookahead": 0.05,
+       "yogi": 0.05, "adan": 0.02, "lamb": 0.02, "lars": 1e-3, "novograd": 0.02, "madgrad": 1e-2,
+       "adabound": 0.05, "amsbound": 0.05, "adopt": 0.05, "ademamix": 0.02}  # fmt: skip
 
 # (function, start or None, steps): smooth, multimodal, saddle, noisy
 CASES = [

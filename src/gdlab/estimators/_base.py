@@ -45,7 +45,8 @@ __all__ = [
 _SOLVERS = {  # the registry's classes under the solver names scikit-learn users write
     name: optim.OPTIMIZERS[name].cls
     for name in ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam",
-                 "radam", "lbfgs")
+                 "radam", "lbfgs", "lion", "adabelief", "yogi", "adan", "lamb", "lars",
+                 "novograd", "madgrad", "adabound", "amsbound", "adopt", "ademamix")
 }  # fmt: skip
 
 
@@ -138,6 +139,12 @@ class _BaseMLP(BaseEstimator):
     # ------------------------------------------------------------------ validation
     def _solver_name(self) -> str:
         return self.solver.lower() if isinstance(self.solver, str) else ""
+
+    def _flat_solver(self) -> bool:
+        """A named element-wise solver steps on the one flat array of all weights; a layer-wise
+        one (LAMB, LARS, NovoGrad: a norm per tensor) and a class on the layers' tensors."""
+        name = self._solver_name()
+        return bool(name) and _SOLVERS[name]._elementwise
 
     def _validate_params_values(self) -> None:
         sizes = self._hidden_sizes()
@@ -259,7 +266,7 @@ class _BaseMLP(BaseEstimator):
         (one update for all layers, the same numbers as per tensor); a class given as
         ``solver`` gets the layers' tensors, as its rule may not be element-wise."""
         name = self._solver_name()
-        if name:
+        if self._flat_solver():
             flat = Parameter(self._model.flat)
             flat.grad = self._model.flat_grad
             params = [flat]
@@ -277,13 +284,15 @@ class _BaseMLP(BaseEstimator):
                 betas=(self.beta_1, self.beta_2),
                 eps=self.epsilon,
             )
-        cls = _SOLVERS[name] if name else self.solver
-        return cls(params, lr=self.learning_rate_init)
+        if not name:
+            return self.solver(params, lr=self.learning_rate_init)
+        defaults = optim.OPTIMIZERS[name].defaults  # e.g. amsbound's amsbound=True
+        return _SOLVERS[name](params, lr=self.learning_rate_init, **defaults)
 
     def _relink_optimizer(self) -> None:
         """A flat solver's parameter is the network's ``flat`` array itself; an unpickled
         estimator (joblib stores arrays apart) gets that link back, its state kept."""
-        if not self._solver_name():
+        if not self._flat_solver():
             return
         (flat,) = [p for group in self._optimizer.param_groups for p in group["params"]]
         if flat.data is not self._model.flat:

@@ -125,6 +125,9 @@ class ParamViews:
         """Store what the rule changed in the torch state; True if the views are now stale."""
         stale = False
         for k, v in state.items():
+            if k.startswith("_"):  # a rule's work arrays (optim/_scratch.py): kept here only,
+                self.values[k] = v  # out of torch's state and state_dict, as in gdlab's
+                continue
             view = self.scalars.get(k)
             if view is not None and isinstance(v, float | int | np.floating):
                 if k == "step" or view.dtype == np.float64:

@@ -21,10 +21,13 @@ from gdlab.lab.surface.animate import animate_trajectories
 from gdlab.lab.surface.trajectories import run_trajectory
 from gdlab.lab.surface.tuning import compare_optimizers, jittered_starts
 from gdlab.optim import schedules as sch
+from gdlab.optim.registry import OPTIMIZERS, TORCH_OPTIMIZERS
 
 __all__ = ["IMAGES", "main", "make_docs_images"]
 
 BUDGET = 12  # learning rates tried per optimizer in every tuned picture
+# Adam's relatives (a step m̂/√v̂ in some form), drawn apart from the other rules
+ADAM_LIKE = frozenset({"adabelief", "yogi", "adan", "adabound", "amsbound", "adopt", "ademamix"})
 
 
 def _tuned(function: str, optimizers: Sequence[str], steps: int, **kw) -> list:
@@ -41,6 +44,23 @@ def ravine_optimizers(out: Path) -> list[Path]:
     runs = _tuned("ravine", ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"], 30)
     fig = plot_trajectories("ravine", runs, title=_fair_title("ravine 0.1x² + 2y²", 30))
     return [save_figure(fig, out / "ravine_optimizers.png")]
+
+
+def beyond_torch(out: Path) -> list[Path]:
+    """The registry's optimizers beyond torch.optim on a ravine and Rosenbrock, in two
+    pictures each (Adam's relatives; the other rules, with Adam for scale)."""
+    new = [n for n in OPTIMIZERS if n not in TORCH_OPTIMIZERS]
+    groups = {"adam_like": ["adam", *(n for n in new if n in ADAM_LIKE)],
+              "other": ["adam", *(n for n in new if n not in ADAM_LIKE)]}  # fmt: skip
+    written = []
+    for function, title, steps in [("ravine", "ravine 0.1x² + 2y²", 30),
+                                   ("rosenbrock", "Rosenbrock", 300)]:  # fmt: skip
+        for group, names in groups.items():
+            runs = _tuned(function, names, steps)
+            fig = plot_trajectories(function, runs, title=_fair_title(title, steps),
+                                    figsize=(15, 6.5))  # fmt: skip
+            written.append(save_figure(fig, out / f"beyond_torch_{function}_{group}.png"))
+    return written
 
 
 def rotated_ravine(out: Path) -> list[Path]:
@@ -129,6 +149,7 @@ def _schedule_examples() -> dict[str, Callable[[int], float]]:
 
 IMAGES: dict[str, Callable[[Path], list[Path]]] = {
     "ravine_optimizers": ravine_optimizers,
+    "beyond_torch": beyond_torch,
     "rotated_ravine": rotated_ravine,
     "rosenbrock_paths": rosenbrock_paths,
     "rosenbrock_spread": rosenbrock_spread,

@@ -17,6 +17,7 @@ from gdlab.optim import lr_scheduler, schedules, swa_utils, transforms
 from gdlab.optim._fast import get_num_threads, set_num_threads
 from gdlab.optim._fast import table as _fast_table  # noqa: F401  (registers the fast kernels)
 from gdlab.optim.adabelief import AdaBelief, adabelief_
+from gdlab.optim.adabound import AdaBound, adabound_
 from gdlab.optim.adadelta import Adadelta, adadelta_
 from gdlab.optim.adafactor import Adafactor, adafactor_
 from gdlab.optim.adagrad import Adagrad, adagrad_
@@ -24,17 +25,24 @@ from gdlab.optim.adam import Adam, adam_
 from gdlab.optim.adamax import Adamax, adamax_
 from gdlab.optim.adamw import AdamW
 from gdlab.optim.adamw_schedule_free import AdamWScheduleFree, adamw_schedule_free_
+from gdlab.optim.adan import Adan, adan_
+from gdlab.optim.ademamix import AdEMAMix, ademamix_
+from gdlab.optim.adopt import ADOPT, adopt_
 from gdlab.optim.asgd import ASGD, asgd_
 from gdlab.optim.chain import Chain, chain
 from gdlab.optim.dadapt_adam import DAdaptAdam, dadapt_adam_
 from gdlab.optim.dadapt_sgd import DAdaptSGD, dadapt_sgd_
 from gdlab.optim.from_rule import from_rule
 from gdlab.optim.heavy_ball import Momentum, momentum_
+from gdlab.optim.lamb import LAMB, lamb_
+from gdlab.optim.lars import LARS, lars_
 from gdlab.optim.lbfgs import LBFGS
 from gdlab.optim.lion import Lion, lion_
 from gdlab.optim.lookahead import Lookahead
+from gdlab.optim.madgrad import MADGRAD, madgrad_
 from gdlab.optim.muon import Muon, muon_
 from gdlab.optim.nadam import NAdam, nadam_
+from gdlab.optim.novograd import NovoGrad, novograd_
 from gdlab.optim.optimizer import Optimizer
 from gdlab.optim.prodigy import Prodigy, prodigy_
 from gdlab.optim.radam import RAdam, radam_
@@ -45,10 +53,14 @@ from gdlab.optim.rprop import Rprop, rprop_
 from gdlab.optim.sam import SAM
 from gdlab.optim.sgd import SGD, sgd_
 from gdlab.optim.sgd_schedule_free import SGDScheduleFree, sgd_schedule_free_
+from gdlab.optim.yogi import Yogi, yogi_
 
 __all__ = [
+    "ADOPT",
     "ASGD",
+    "AdEMAMix",
     "AdaBelief",
+    "AdaBound",
     "Adadelta",
     "Adafactor",
     "Adagrad",
@@ -56,15 +68,20 @@ __all__ = [
     "AdamW",
     "AdamWScheduleFree",
     "Adamax",
+    "Adan",
     "Chain",
     "DAdaptAdam",
     "DAdaptSGD",
+    "LAMB",
+    "LARS",
     "LBFGS",
     "Lion",
     "Lookahead",
+    "MADGRAD",
     "Momentum",
     "Muon",
     "NAdam",
+    "NovoGrad",
     "OPTIMIZERS",
     "Optimizer",
     "OptimizerSpec",
@@ -76,13 +93,18 @@ __all__ = [
     "SAM",
     "SGD",
     "SGDScheduleFree",
+    "Yogi",
     "adabelief_",
+    "adabound_",
     "adadelta_",
     "adafactor_",
     "adagrad_",
     "adam_",
     "adamax_",
     "adamw_schedule_free_",
+    "adan_",
+    "ademamix_",
+    "adopt_",
     "asgd_",
     "chain",
     "dadapt_adam_",
@@ -90,11 +112,15 @@ __all__ = [
     "from_rule",
     "get_num_threads",
     "get_optimizer_spec",
+    "lamb_",
+    "lars_",
     "lion_",
     "lr_scheduler",
+    "madgrad_",
     "momentum_",
     "muon_",
     "nadam_",
+    "novograd_",
     "prodigy_",
     "radam_",
     "radam_schedule_free_",
@@ -106,4 +132,5 @@ __all__ = [
     "sgd_schedule_free_",
     "swa_utils",
     "transforms",
+    "yogi_",
 ]

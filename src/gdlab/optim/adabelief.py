@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from gdlab.optim._scratch import grad_into, scratch
 from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 
 __all__ = ["AdaBelief", "adabelief_"]
@@ -23,32 +24,42 @@ def adabelief_(
         if amsgrad:
             state["max_exp_avg_var"] = np.zeros_like(param)
     beta1, beta2 = betas
-    g = -grad if maximize else grad
+    a, b = scratch(state, param, 2)
     if decoupled_weight_decay:
         param *= 1.0 - lr * weight_decay
-    elif weight_decay:
-        g = g + weight_decay * param
+    g = grad_into(param, grad, 0.0 if decoupled_weight_decay else weight_decay, maximize, a, b)
     state["step"] += 1.0
     t, m, s = state["step"], state["exp_avg"], state["exp_avg_var"]
     m *= beta1
-    m += (1.0 - beta1) * g
+    m += np.multiply(g, 1.0 - beta1, out=b)
     s *= beta2
-    s += (1.0 - beta2) * (g - m) ** 2  # the "belief": how far g is from its prediction m
+    np.subtract(g, m, out=b)
+    np.square(b, out=b)
+    b *= 1.0 - beta2
+    s += b  # the "belief" (1 − β2)·(g − m)²: how far g is from its prediction m
     s += eps  # the authors add ε to s at every step
     if amsgrad:
         np.maximum(state["max_exp_avg_var"], s, out=state["max_exp_avg_var"])
     bc1, bc2 = 1.0 - beta1**t, 1.0 - beta2**t
-    if not rectify:
-        v = state["max_exp_avg_var"] if amsgrad else s
-        param -= (lr / bc1) * (m / (np.sqrt(v) / math.sqrt(bc2) + eps))
+    if not rectify:  # θ ← θ − lr/(1 − β1^t) · m/(√v/√(1 − β2^t) + ε)
+        np.sqrt(state["max_exp_avg_var"] if amsgrad else s, out=a)
+        a /= math.sqrt(bc2)
+        a += eps
+        np.divide(m, a, out=a)
+        a *= lr / bc1
+        param -= a
         return
     rho_inf = 2.0 / (1.0 - beta2) - 1.0
     rho = rho_inf - 2.0 * t * beta2**t / bc2
     if rho >= 5:  # RAdam's rectified step (on s, as the authors' code, even with amsgrad)
         r = bc2 * (rho - 4) / (rho_inf - 4) * (rho - 2) / rho * rho_inf / (rho_inf - 2)
-        param -= (lr * math.sqrt(r) / bc1) * (m / (np.sqrt(s) + eps))
+        np.sqrt(s, out=a)
+        a += eps
+        np.divide(m, a, out=a)
+        a *= lr * math.sqrt(r) / bc1
+        param -= a
     elif degenerated_to_sgd:
-        param -= (lr / bc1) * m
+        param -= np.multiply(m, lr / bc1, out=a)
 
 
 class AdaBelief(Optimizer):

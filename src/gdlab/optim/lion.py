@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gdlab.optim._scratch import grad_into, scratch
 from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 
 __all__ = ["Lion", "lion_"]
@@ -17,12 +18,17 @@ def lion_(
     if "exp_avg" not in state:
         state["exp_avg"] = np.zeros_like(param)
     beta1, beta2 = betas
-    g = -grad if maximize else grad
+    a, b, d = scratch(state, param, 3)
+    g = grad_into(param, grad, 0.0, maximize, a, d)
     m = state["exp_avg"]
     param *= 1.0 - lr * weight_decay
-    param -= lr * np.sign(beta1 * m + (1.0 - beta1) * g)  # every coordinate moves by ±lr
+    c = np.multiply(m, beta1, out=b)
+    c += np.multiply(g, 1.0 - beta1, out=d)  # c = β1·m + (1 − β1)·g
+    np.sign(c, out=c)
+    c *= lr
+    param -= c  # every coordinate moves by ±lr
     m *= beta2
-    m += (1.0 - beta2) * g  # the momentum tracks g more slowly than the step does
+    m += np.multiply(g, 1.0 - beta2, out=d)  # the momentum tracks g more slowly than the step
 
 
 class Lion(Optimizer):

@@ -88,10 +88,13 @@ def check_nonneg(value: float, name: str) -> None:
         raise ValueError(f"Invalid {name} value: {value}")
 
 
-def check_betas(betas: Any) -> None:
-    """Torch's ``Invalid beta parameter at index i`` checks, and a length check."""
-    if not isinstance(betas, tuple | list) or len(betas) != 2:
-        raise ValueError(f"Invalid betas: expected a pair (beta1, beta2), got {betas!r}")
+def check_betas(betas: Any, count: int = 2) -> None:
+    """Torch's ``Invalid beta parameter at index i`` checks, and a length check (``count``
+    betas: 2 for Adam's family, 3 for Adan's and AdEMAMix's)."""
+    if not isinstance(betas, tuple | list) or len(betas) != count:
+        names = ", ".join(f"beta{i + 1}" for i in range(count))
+        what = "a pair" if count == 2 else f"{count} values"
+        raise ValueError(f"Invalid betas: expected {what} ({names}), got {betas!r}")
     for i, b in enumerate(betas):
         if not 0.0 <= b < 1.0:
             raise ValueError(f"Invalid beta parameter at index {i}: {b}")
@@ -177,6 +180,8 @@ class Optimizer(OptimizerHooks):
     _scalar_state_keys: frozenset[str] = frozenset({"step"})
     _param_shaped_keys: frozenset[str] = frozenset()
     _nonnegative: tuple[str, ...] = ()  # in torch's order of checks
+    _n_betas = 2  # the length of ``betas`` (3 for Adan, AdEMAMix)
+    _elementwise = True  # False: the rule reads whole tensors (norms), a piece steps otherwise
     _lr_message = "Invalid learning rate: {}"
     # False where lr is only the first trial step (Rprop, a line search): lr = 0 then does not
     # freeze the parameters, and the optimizer battery's lr_zero check does not apply
@@ -213,7 +218,7 @@ class Optimizer(OptimizerHooks):
         for key in self._nonnegative:
             check_nonneg(group[key], "epsilon" if key == "eps" else key)
         if "betas" in group:
-            check_betas(group["betas"])
+            check_betas(group["betas"], self._n_betas)
 
     def _rule_kwargs(self, group: dict[str, Any]) -> dict[str, Any]:
         """The group's hyper-parameters the rule takes (every default except torch's flags)."""

@@ -12,19 +12,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gdlab.optim.adabelief import AdaBelief
+from gdlab.optim.adabound import AdaBound
 from gdlab.optim.adadelta import Adadelta
 from gdlab.optim.adagrad import Adagrad
 from gdlab.optim.adam import Adam
 from gdlab.optim.adamax import Adamax
 from gdlab.optim.adamw import AdamW
 from gdlab.optim.adamw_schedule_free import AdamWScheduleFree
+from gdlab.optim.adan import Adan
+from gdlab.optim.ademamix import AdEMAMix
+from gdlab.optim.adopt import ADOPT
 from gdlab.optim.asgd import ASGD
 from gdlab.optim.dadapt_adam import DAdaptAdam
 from gdlab.optim.dadapt_sgd import DAdaptSGD
+from gdlab.optim.lamb import LAMB
+from gdlab.optim.lars import LARS
 from gdlab.optim.lbfgs import LBFGS
 from gdlab.optim.lion import Lion
 from gdlab.optim.lookahead import Lookahead
+from gdlab.optim.madgrad import MADGRAD
 from gdlab.optim.nadam import NAdam
+from gdlab.optim.novograd import NovoGrad
 from gdlab.optim.optimizer import Optimizer
 from gdlab.optim.prodigy import Prodigy
 from gdlab.optim.radam import RAdam
@@ -35,8 +43,9 @@ from gdlab.optim.rprop import Rprop
 from gdlab.optim.sam import SAM
 from gdlab.optim.sgd import SGD
 from gdlab.optim.sgd_schedule_free import SGDScheduleFree
+from gdlab.optim.yogi import Yogi
 
-__all__ = ["OPTIMIZERS", "OptimizerSpec", "get_optimizer_spec"]
+__all__ = ["OPTIMIZERS", "TORCH_OPTIMIZERS", "OptimizerSpec", "get_optimizer_spec"]
 
 
 @dataclass(frozen=True)
@@ -100,8 +109,26 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         OptimizerSpec("lookahead", Lookahead, 1e-3, {"base_optimizer": "adam"}, (1e-4, 1e-1)),
         OptimizerSpec("sam", SAM, 1e-3, {"base_optimizer": "momentum"}, (1e-3, 1.0)),
         OptimizerSpec("asam", SAM, 1e-3, _ASAM, (1e-3, 1.0)),
+        OptimizerSpec("yogi", Yogi, 1e-2, lr_range=(1e-4, 1.0)),
+        OptimizerSpec("adan", Adan, 1e-3, lr_range=(1e-4, 1e-1)),
+        OptimizerSpec("lamb", LAMB, 1e-3, lr_range=(1e-4, 1e-1)),
+        # LARS's steps are lr·trust_coefficient·‖θ‖ on matrices, but lr·g on vectors
+        OptimizerSpec("lars", LARS, 1e-3, lr_range=(1e-4, 1.0)),
+        OptimizerSpec("novograd", NovoGrad, 1e-3, lr_range=(1e-4, 1.0)),
+        OptimizerSpec("madgrad", MADGRAD, 1e-2, lr_range=(1e-4, 1.0)),
+        OptimizerSpec("adabound", AdaBound, 1e-3, lr_range=(1e-4, 1e-1)),
+        OptimizerSpec("amsbound", AdaBound, 1e-3, {"amsbound": True}, (1e-4, 1e-1)),
+        OptimizerSpec("adopt", ADOPT, 1e-3, lr_range=(1e-4, 1e-1)),
+        OptimizerSpec("ademamix", AdEMAMix, 1e-3, lr_range=(1e-4, 1e-1)),
     ]
 }
+
+
+# the names of torch.optim's algorithms; every other name is an optimizer beyond torch.optim
+# (issue 15: the gallery draws them, the convergence battery must have a row for each)
+TORCH_OPTIMIZERS = frozenset({"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta",
+                              "adam", "adamw", "nadam", "radam", "adamax", "rprop", "asgd",
+                              "lbfgs"})  # fmt: skip
 
 
 def get_optimizer_spec(name: str) -> OptimizerSpec:

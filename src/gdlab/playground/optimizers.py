@@ -35,6 +35,16 @@ HYPERPARAMETERS: dict[str, tuple[str, ...]] = {
     "dadapt_sgd": ("momentum",),
     "dadapt_adam": ("betas",),
     "lookahead": ("betas",),
+    "yogi": ("betas",),
+    "adan": (),  # three betas: the page's pair does not fit
+    "lamb": ("betas",),
+    "lars": ("momentum",),
+    "novograd": ("betas",),
+    "madgrad": ("momentum",),
+    "adabound": ("betas",),
+    "amsbound": ("betas",),
+    "adopt": ("betas",),
+    "ademamix": (),  # three betas
 }
 # L-BFGS, SAM and ASAM are left out: they evaluate the loss several times per step through a
 # closure, so they do not share the surfaces view's stacked evaluation (L-BFGS alone costs more
