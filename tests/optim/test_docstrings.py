@@ -32,6 +32,9 @@ MODULES = [
     "gdlab.optim.rprop",
     "gdlab.optim.schedules",
     "gdlab.optim.sgd",
+    "gdlab.optim.shampoo",
+    "gdlab.optim.soap",
+    "gdlab.optim.sophia",
     "gdlab.nn.utils.clip_grad",
 ]
 

@@ -28,6 +28,9 @@ ALL = [
     ("muon", "Muon", dict(lr=0.1, weight_decay=0.0)),
     ("lion", "Lion", dict(lr=0.1)),
     ("adabelief", "AdaBelief", dict(lr=0.1)),
+    ("shampoo", "Shampoo", dict(lr=0.1, start_preconditioning_step=2, precondition_frequency=2)),
+    ("soap", "SOAP", dict(lr=0.1, weight_decay=0.0, precondition_frequency=2)),
+    ("sophia", "SophiaG", dict(lr=0.1, weight_decay=0.0)),
 ]
 MAXIMIZE = [row for row in ALL if row[0] not in ("muon",)]
 IDS = [row[0] for row in ALL]
@@ -293,7 +296,10 @@ def test_many_params_on_threads_equal_one_thread(name, cls, kwargs):
 
 # Adafactor and Muon allocate by design; the optimizers of issue 15 run their reference rules,
 # formulas on whole arrays, with temporaries (none has a fast kernel yet)
-NO_ALLOC = [row for row in ALL if row[1] not in ("Adafactor", "Muon", "Lion", "AdaBelief")]
+NO_ALLOC = [
+    row for row in ALL
+    if row[1] not in ("Adafactor", "Muon", "Lion", "AdaBelief", "Shampoo", "SOAP", "SophiaG")
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("name, cls, kwargs", NO_ALLOC, ids=[r[0] for r in NO_ALLOC])
@@ -351,7 +357,7 @@ def test_lbfgs_state_through_a_file(tmp_path):
     np.testing.assert_array_equal(a.data, b.data)
 
 
-ELEMENTWISE = [row for row in ALL if row[1] not in ("Adafactor", "Muon")]
+ELEMENTWISE = [row for row in ALL if row[1] not in ("Adafactor", "Muon", "Shampoo", "SOAP")]
 
 
 @pytest.mark.parametrize("layout", ["contiguous", "strided"])

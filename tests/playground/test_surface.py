@@ -19,7 +19,8 @@ from gdlab.playground.surface import (
 
 LRS = {"sgd": 1e-3, "momentum": 1e-3, "nesterov": 2e-3, "adagrad": 0.1, "rmsprop": 1e-2,
        "adadelta": 1.0, "adam": 0.05, "adamw": 0.05, "nadam": 0.02, "radam": 0.05,
-       "adamax": 0.05, "rprop": 1e-2, "asgd": 1e-3, "lion": 1e-2, "adabelief": 0.05}  # fmt: skip
+       "adamax": 0.05, "rprop": 1e-2, "asgd": 1e-3, "lion": 1e-2, "adabelief": 0.05,
+       "shampoo": 1e-2, "soap": 0.05, "sophia": 1e-2}  # fmt: skip
 
 # (function, start or None, steps): smooth, multimodal, saddle, noisy
 CASES = [

@@ -28,6 +28,9 @@ HYPERPARAMETERS: dict[str, tuple[str, ...]] = {
     "asgd": (),
     "lion": ("betas",),
     "adabelief": ("betas",),
+    "shampoo": (),
+    "soap": ("betas",),
+    "sophia": (),
 }
 # L-BFGS is left out: it evaluates the loss several times per step through a closure, so it
 # neither shares the surfaces view's stacked evaluation (alone it costs more than the 200 ms a
