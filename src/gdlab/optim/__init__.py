@@ -38,12 +38,14 @@ from gdlab.optim.sgd import SGD, sgd_
 from gdlab.optim.shampoo import Shampoo, shampoo_
 from gdlab.optim.soap import SOAP, soap_
 from gdlab.optim.sophia import SophiaG, sophiag_, update_hessian_gnb
+from gdlab.optim.sparse_adam import SparseAdam, sparse_adam_
 
 __all__ = [
     "ASGD", "AdaBelief", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS",
     "Lion", "Momentum", "Muon", "NAdam", "OPTIMIZERS", "Optimizer", "OptimizerSpec", "RAdam",
-    "RMSprop", "Rprop", "SGD", "SOAP", "Shampoo", "SophiaG", "adabelief_", "adadelta_",
-    "adafactor_", "adagrad_", "adam_", "adamax_", "asgd_", "get_num_threads", "get_optimizer_spec",
-    "lion_", "lr_scheduler", "momentum_", "muon_", "nadam_", "radam_", "rmsprop_", "rprop_",
-    "schedules", "set_num_threads", "sgd_", "shampoo_", "soap_", "sophiag_", "update_hessian_gnb",
+    "RMSprop", "Rprop", "SGD", "SOAP", "Shampoo", "SophiaG", "SparseAdam", "adabelief_",
+    "adadelta_", "adafactor_", "adagrad_", "adam_", "adamax_", "asgd_", "get_num_threads",
+    "get_optimizer_spec", "lion_", "lr_scheduler", "momentum_", "muon_", "nadam_", "radam_",
+    "rmsprop_", "rprop_", "schedules", "set_num_threads", "sgd_", "shampoo_", "soap_", "sophiag_",
+    "sparse_adam_", "update_hessian_gnb",
 ]  # fmt: skip
