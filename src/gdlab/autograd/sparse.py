@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["RowSparseGrad"]
+__all__ = ["RowSparseGrad", "stored_values"]
 
 
 _PASSES = 8  # rank passes before a long run of one index is summed by accumulate
@@ -129,3 +129,12 @@ class RowSparseGrad:
 
     def __repr__(self) -> str:
         return f"RowSparseGrad(shape={self.shape}, rows={len(self.indices)}, dtype={self.dtype})"
+
+
+def stored_values(grad: Any) -> np.ndarray:
+    """The array that holds a gradient's numbers: a RowSparseGrad's rows, else the gradient.
+
+    Norms, clipping and finiteness checks read (and scale in place) this array: the rows a
+    sparse gradient leaves out are zeros, which change no norm and need no clipping.
+    """
+    return grad.values if type(grad) is RowSparseGrad else grad
