@@ -303,3 +303,42 @@ def test_gnb_helper_rejects_other_optimizers():
     w = Parameter(np.zeros(2))
     with pytest.raises(TypeError, match="update_hessian_gnb: optimizer must be a SophiaG, got SGD"):
         optim.update_hessian_gnb(optim.SGD([w]), lambda x: x, None, rng=np.random.default_rng())
+
+
+def test_sophia_training_loop_equals_the_authors():
+    """The authors' loop on a linear classifier, 30 steps: step on the data's labels, then
+    every k = 3 steps the GNB estimate on labels sampled from the model (gdlab's sampled
+    labels fed to torch, so both see the same draw); parameters equal to rtol 1e-9."""
+    from gdlab import nn
+    from gdlab.tensor import Tensor
+
+    sophia_opt = pytest.importorskip("sophia_opt")
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(32, 6)), rng.integers(0, 4, size=32)
+    model = nn.Linear(6, 4, dtype=np.float64)
+    ref_model = torch.nn.Linear(6, 4).double()
+    with torch.no_grad():
+        ref_model.weight.copy_(torch.from_numpy(model.weight.data))
+        ref_model.bias.copy_(torch.from_numpy(model.bias.data))
+    kw = dict(lr=0.05, rho=0.5, weight_decay=0.1)
+    opt = optim.SophiaG(model.parameters(), bs=32, **kw)
+    ref = sophia_opt.SophiaG(ref_model.parameters(), **kw)
+    tx, ty, sample_rng = torch.from_numpy(x), torch.from_numpy(y), np.random.default_rng(6)
+    for step in range(30):
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(Tensor(x)), y).backward()
+        opt.step()
+        ref.zero_grad()
+        torch.nn.functional.cross_entropy(ref_model(tx), ty).backward()
+        ref.step(bs=32)
+        if step % 3 == 2:
+            labels = optim.update_hessian_gnb(opt, model, Tensor(x), rng=sample_rng)
+            ref.zero_grad()
+            torch.nn.functional.cross_entropy(ref_model(tx), torch.from_numpy(labels)).backward()
+            ref.update_hessian()
+            ref.zero_grad()
+        np.testing.assert_allclose(model.weight.data, ref_model.weight.detach().numpy(),
+                                   rtol=1e-9, atol=1e-12, err_msg=f"step {step}")  # fmt: skip
+    state = opt.state[model.weight]
+    newton = np.abs(state["exp_avg"]) < 0.5 * 32 * state["hessian"]  # ratio below the clip
+    assert newton.any() and not newton.all()  # both regimes of the update are exercised
