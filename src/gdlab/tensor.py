@@ -17,6 +17,7 @@ import numpy as np
 from gdlab.autograd import engine
 from gdlab.autograd.hooks import RemovableHandle, TensorHooks
 from gdlab.autograd.node import Node, Prior
+from gdlab.autograd.sparse import RowSparseGrad
 from gdlab.autograd.state import STATE
 from gdlab.devices import CPU, as_device, device
 from gdlab.dtypes import get_default_dtype, is_floating, resolve_dtype
@@ -96,11 +97,23 @@ class Tensor:
     # ----------------------------------------------------------------- gradient state
     @property
     def grad(self) -> np.ndarray | None:
-        """The accumulated gradient (a NumPy array of the same shape and dtype) or None."""
+        """The accumulated gradient (a NumPy array of the same shape and dtype) or None.
+
+        After a backward through ``embedding(..., sparse=True)`` the table's gradient is a
+        :class:`~gdlab.autograd.sparse.RowSparseGrad` (torch's sparse gradient).
+        """
         return self._grad
 
     @grad.setter
     def grad(self, value: Any) -> None:
+        if type(value) is RowSparseGrad:
+            if value.shape != self.data.shape:
+                raise ValueError(
+                    f"assigned grad has shape {value.shape}, which does not match the tensor's "
+                    f"shape {self.data.shape}"
+                )
+            self._grad = value if value.dtype == self.data.dtype else value.astype(self.dtype)
+            return
         if value is not None:
             value = np.asarray(_data(value))  # an ndarray as it is (its .data is a buffer)
             if value.shape != self.data.shape:

@@ -156,8 +156,8 @@ def test_embedding_from_pretrained_like_torch():
     np.testing.assert_array_equal(g(np.array([2, 0])).data, t(torch.tensor([2, 0])).numpy())
     with pytest.raises(ValueError, match="2-dimensional"):
         gnn.Embedding.from_pretrained(gdlab.tensor([1.0, 2.0]))
-    with pytest.raises(ValueError, match="sparse=True is not supported"):
-        gnn.Embedding(3, 2, sparse=True)
+    sparse = gnn.Embedding.from_pretrained(source, freeze=False, sparse=True)
+    assert repr(sparse) == repr(torch.nn.Embedding.from_pretrained(torch.tensor(w0), sparse=True))
 
 
 # (class, args, input shape)

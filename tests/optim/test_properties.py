@@ -50,6 +50,9 @@ ALL = [
     ("adopt", "ADOPT", dict(lr=0.1)),
     ("adopt_noclip", "ADOPT", dict(lr=0.1, clip_exponent=None)),
     ("ademamix", "AdEMAMix", dict(lr=0.1, beta3_warmup=5, alpha_warmup=5)),
+    ("shampoo", "Shampoo", dict(lr=0.1, start_preconditioning_step=2, precondition_frequency=2)),
+    ("soap", "SOAP", dict(lr=0.1, weight_decay=0.0, precondition_frequency=2)),
+    ("sophia", "SophiaG", dict(lr=0.1, weight_decay=0.0)),
 ]
 # one d for all parameters: sums over every coordinate
 GLOBAL_D = ("Prodigy", "DAdaptSGD", "DAdaptAdam")
@@ -302,9 +305,13 @@ def test_many_params_on_threads_equal_one_thread(name, cls, kwargs):
         np.testing.assert_array_equal(a, b)
 
 
-# Adafactor and Muon allocate by design; the d-adaptive ones still use temporaries (the other
-# optimizers of issue 15 keep work arrays in their state, optim/_scratch.py)
-NO_ALLOC = [row for row in ALL if row[1] not in ("Adafactor", "Muon", *GLOBAL_D)]
+# Adafactor and Muon allocate by design; the d-adaptive ones and the matrix preconditioners
+# still use temporaries (the other optimizers of issue 15 keep work arrays in their state,
+# optim/_scratch.py)
+NO_ALLOC = [
+    row for row in ALL
+    if row[1] not in ("Adafactor", "Muon", "Shampoo", "SOAP", "SophiaG", *GLOBAL_D)
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("name, cls, kwargs", NO_ALLOC, ids=[r[0] for r in NO_ALLOC])
@@ -362,10 +369,12 @@ def test_lbfgs_state_through_a_file(tmp_path):
     np.testing.assert_array_equal(a.data, b.data)
 
 
-# LAMB and NovoGrad scale each tensor by its norms (layer-wise): a piece has other norms
+# LAMB and NovoGrad scale each tensor by its norms (layer-wise): a piece has other norms;
+# Shampoo and SOAP precondition whole matrices
 ELEMENTWISE = [
-    row for row in ALL if row[1] not in ("Adafactor", "Muon", "LAMB", "NovoGrad", *GLOBAL_D)
-]
+    row for row in ALL
+    if row[1] not in ("Adafactor", "Muon", "LAMB", "NovoGrad", "Shampoo", "SOAP", *GLOBAL_D)
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("layout", ["contiguous", "strided"])

@@ -116,6 +116,33 @@ BAD_KWARGS = [
      "Lookahead: pullback_momentum must be one of ('none', 'reset', 'pullback'), got 'x'"),
     (optim.Lookahead, dict(lr=0.1), TypeError,
      "Lookahead: arguments ['lr'] are for a base_optimizer, and none given"),
+    # optim3: Shampoo, SOAP, SophiaG
+    (optim.Shampoo, dict(betas=(0.9, 1.5)), ValueError, "Invalid beta parameter at index 1: 1.5"),
+    (optim.Shampoo, dict(betas=(1.0, 1.0)), ValueError, "Invalid beta parameter at index 0: 1.0"),
+    (optim.Shampoo, dict(graft_type="adam"), ValueError,
+     "Shampoo: graft_type must be one of ('none', 'sgd', 'adagrad', 'rmsprop', 'sqrtn'), "
+     "got 'adam'"),
+    (optim.Shampoo, dict(precondition_frequency=0), ValueError,
+     "Shampoo: precondition_frequency must be a positive integer, got 0"),
+    (optim.Shampoo, dict(start_preconditioning_step=2.5), ValueError,
+     "Shampoo: start_preconditioning_step must be a positive integer, got 2.5"),
+    (optim.Shampoo, dict(block_size="big"), ValueError,
+     "Shampoo: block_size must be an integer, got 'big'"),
+    (optim.Shampoo, dict(matrix_eps=-1.0), ValueError, "Invalid matrix_eps value: -1.0"),
+    (optim.Shampoo, dict(diagonal_eps=-1.0), ValueError, "Invalid diagonal_eps value: -1.0"),
+    (optim.SOAP, dict(betas=(0.9, 1.0)), ValueError, "Invalid beta parameter at index 1: 1.0"),
+    (optim.SOAP, dict(shampoo_beta=1.0), ValueError, "Invalid shampoo_beta value: 1.0"),
+    (optim.SOAP, dict(eps=-1.0), ValueError, "Invalid epsilon value: -1.0"),
+    (optim.SOAP, dict(precondition_frequency=0), ValueError,
+     "SOAP: precondition_frequency must be a positive integer, got 0"),
+    (optim.SOAP, dict(max_precond_dim=-5), ValueError,
+     "SOAP: max_precond_dim must be a positive integer, got -5"),
+    (optim.SophiaG, dict(lr=-1.0), ValueError, "Invalid learning rate: -1.0"),
+    (optim.SophiaG, dict(betas=(0.9, 1.0)), ValueError, "Invalid beta parameter at index 1: 1.0"),
+    (optim.SophiaG, dict(rho=-0.1), ValueError, "Invalid rho value: -0.1"),
+    (optim.SophiaG, dict(weight_decay=-1.0), ValueError, "Invalid weight_decay value: -1.0"),
+    (optim.SophiaG, dict(bs=0), ValueError,
+     "SophiaG: bs must be a positive number of labels, got 0"),
 ]  # fmt: skip
 
 

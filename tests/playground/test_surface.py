@@ -23,7 +23,8 @@ LRS = {"sgd": 1e-3, "momentum": 1e-3, "nesterov": 2e-3, "adagrad": 0.1, "rmsprop
        "sgd_schedule_free": 1e-2, "adamw_schedule_free": 0.05, "radam_schedule_free": 0.05,
        "prodigy": 1.0, "dadapt_sgd": 1.0, "dadapt_adam": 1.0, "lookahead": 0.05,
        "yogi": 0.05, "adan": 0.02, "lamb": 0.02, "lars": 1e-3, "novograd": 0.02, "madgrad": 1e-2,
-       "adabound": 0.05, "amsbound": 0.05, "adopt": 0.05, "ademamix": 0.02}  # fmt: skip
+       "adabound": 0.05, "amsbound": 0.05, "adopt": 0.05, "ademamix": 0.02,
+       "shampoo": 1e-2, "soap": 0.05, "sophia": 1e-2}  # fmt: skip
 
 # (function, start or None, steps): smooth, multimodal, saddle, noisy
 CASES = [

@@ -21,9 +21,11 @@ from gdlab.autograd.gradcheck import (
     gradgradcheck,
     numerical_grad,
 )
+from gdlab.autograd.sparse import RowSparseGrad
 
 __all__ = [
     "GradcheckError",
+    "RowSparseGrad",
     "backward",
     "enable_grad",
     "grad",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gdlab.autograd.node import FREED, Node, passthrough
+from gdlab.autograd.sparse import RowSparseGrad
 from gdlab.autograd.state import STATE
 
 if TYPE_CHECKING:
@@ -176,7 +177,7 @@ def _run(
                     gx = vjp(g, out, arrays[0])
                 else:
                     gx = vjp(g, out, *arrays)
-                if type(gx) is not ndarray:
+                if type(gx) is not ndarray and type(gx) is not RowSparseGrad:
                     gx = asarray(gx)
             if not exact and gx.shape != x.data.shape:
                 gx = unbroadcast(gx, x.data.shape)
@@ -313,6 +314,8 @@ def _owned(g: np.ndarray, like: Tensor) -> np.ndarray:
     """A fresh array of ``like``'s dtype: gradients flowing through the graph may be shared
     (a passthrough VJP hands the same array to both inputs of an add, or the caller's own
     ``grad_outputs``), so what ``autograd.grad`` returns must not alias them."""
+    if type(g) is RowSparseGrad:
+        return g.astype(like.data.dtype)  # a new values array
     return np.array(g, dtype=like.data.dtype, copy=True)
 
 
@@ -341,6 +344,10 @@ def _accumulate_leaves(
     taken = {id(g) for g in root_grads}  # arrays a leaf may not take without copying
     for x, g in grads.items():
         dtype = x.data.dtype
+        if type(g) is RowSparseGrad:  # made by a sparse VJP for this leaf alone
+            g = g.astype(dtype) if g.dtype != dtype or retain_graph else g
+            x._grad = g if x._grad is None else x._grad + g  # dense + sparse is dense
+            continue
         if g.dtype != dtype:
             g = g.astype(dtype)  # a new array
         elif x._grad is None and (

@@ -276,8 +276,10 @@ def embedding(
 ) -> Tensor:
     """Rows of ``weight`` selected by integer ``input``; the ``padding_idx`` row gets no
     gradient. With ``scale_grad_by_freq``, each row's gradient is divided by the number of
-    times the row occurs in ``input`` (torch's option; not the exact derivative). Sparse
-    gradients (``sparse=True``) are not supported: gradients are dense NumPy arrays.
+    times the row occurs in ``input`` (torch's option; not the exact derivative). With
+    ``sparse=True`` the weight's gradient is a
+    :class:`~gdlab.autograd.sparse.RowSparseGrad`: only the rows ``input`` touched (the
+    padding row left out), equal to the dense gradient once densified.
 
     With ``max_norm``, each referenced row whose ``norm_type``-norm exceeds it is first
     rescaled in place to max_norm / (norm + 1e−7) times itself (torch's embedding_renorm_).
@@ -293,8 +295,6 @@ def embedding(
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
     if weight.ndim != 2:
         raise ValueError(f"embedding: weight must be 2-D, got shape {tuple(weight.shape)}")
-    if sparse:
-        raise ValueError("embedding: sparse=True is not supported (gradients are dense arrays)")
     n = weight.shape[0]
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         bad = idx.max() if idx.max() >= n else idx.min()
@@ -303,10 +303,11 @@ def embedding(
         padding_idx += n
     if max_norm is not None:
         _embedding_renorm_(weight, idx, float(max_norm), float(norm_type))
-    if scale_grad_by_freq:
+    if scale_grad_by_freq or sparse:
         return apply(
-            nn_ops.EMBEDDING, weight, indices=idx, padding_idx=padding_idx, scale_grad_by_freq=True
-        )
+            nn_ops.EMBEDDING, weight, indices=idx, padding_idx=padding_idx,
+            scale_grad_by_freq=scale_grad_by_freq, sparse=sparse,
+        )  # fmt: skip
     return apply(nn_ops.EMBEDDING, weight, indices=idx, padding_idx=padding_idx)
 
 

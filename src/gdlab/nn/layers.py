@@ -140,6 +140,11 @@ class Embedding(Module):
         max_norm: referenced rows are first renormalised in place to at most this
             ``norm_type``-norm (default None: never).
         norm_type: the p of the p-norm for ``max_norm`` (default 2).
+        scale_grad_by_freq: divide each row's gradient by its count in the batch (default
+            False).
+        sparse: ``weight.grad`` is a :class:`~gdlab.autograd.sparse.RowSparseGrad` of the
+            rows the batch touched, not a dense table (default False); for
+            :class:`~gdlab.optim.SparseAdam`, SGD and Adagrad, as torch's.
         dtype, generator: parameter dtype (default float32) and initialisation generator.
 
     Example:
@@ -163,8 +168,6 @@ class Embedding(Module):
         generator: Any = None,
     ) -> None:
         super().__init__()
-        if sparse:
-            raise ValueError("Embedding: sparse=True is not supported (gradients are dense arrays)")
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(
@@ -239,6 +242,7 @@ class Embedding(Module):
             self.max_norm,
             self.norm_type,
             self.scale_grad_by_freq,
+            self.sparse,
         )
 
     def extra_repr(self) -> str:
@@ -251,4 +255,6 @@ class Embedding(Module):
             s += f", norm_type={self.norm_type}"
         if self.scale_grad_by_freq:
             s += ", scale_grad_by_freq=True"
+        if self.sparse:
+            s += ", sparse=True"
         return s

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gdlab.autograd.sparse import RowSparseGrad
 from gdlab.ops import gelu_fast
 from gdlab.ops.constants import CONSTANTS
 from gdlab.ops.erf import erf
@@ -307,10 +308,14 @@ BINARY_CROSS_ENTROPY = defop("binary_cross_entropy", _bce, _bce_vjp_x, _bce_vjp_
 
 
 # ------------------------------------------------------------------------- embedding
-def _embedding_vjp(g, out, weight, indices, padding_idx=None, scale_grad_by_freq=False):
-    gw = np.zeros(weight.shape, dtype=g.dtype)
+def _embedding_vjp(g, out, weight, indices, padding_idx=None, scale_grad_by_freq=False,
+                   sparse=False):  # fmt: skip
     flat = indices.reshape(-1)
-    np.add.at(gw, flat, g.reshape(-1, weight.shape[1]))
+    rows = g.reshape(-1, weight.shape[1])
+    if sparse:  # only the rows the batch touched (torch's sparse gradient), never the table
+        return _embedding_sparse_vjp(rows, flat, weight.shape, padding_idx, scale_grad_by_freq)
+    gw = np.zeros(weight.shape, dtype=g.dtype)
+    np.add.at(gw, flat, rows)
     if scale_grad_by_freq:  # torch's option: each row's gradient divided by its count
         counts = np.bincount(flat, minlength=weight.shape[0])
         gw /= np.maximum(counts, 1).astype(g.dtype)[:, None]
@@ -319,11 +324,24 @@ def _embedding_vjp(g, out, weight, indices, padding_idx=None, scale_grad_by_freq
     return gw
 
 
-EMBEDDING = defop(
-    "embedding",
-    lambda weight, indices, padding_idx=None, scale_grad_by_freq=False: weight[indices],
-    _embedding_vjp,
-)
+def _embedding_sparse_vjp(rows, flat, shape, padding_idx, scale_grad_by_freq):
+    """The dense VJP's rows, summed per index in the same order: equal once densified. As
+    torch's sparse backward, the padding row is left out rather than zeroed."""
+    if padding_idx is not None:
+        keep = flat != padding_idx
+        flat, rows = flat[keep], rows[keep]
+    grad = RowSparseGrad.from_rows(flat, rows, shape)
+    if scale_grad_by_freq:
+        counts = np.bincount(flat, minlength=shape[0])[grad.indices]
+        grad.values /= counts.astype(rows.dtype)[:, None]
+    return grad
+
+
+def _embedding(weight, indices, padding_idx=None, scale_grad_by_freq=False, sparse=False):
+    return weight[indices]  # the options only shape the gradient
+
+
+EMBEDDING = defop("embedding", _embedding, _embedding_vjp)
 
 
 # ------------------------------------------------------------------------- padding modes

@@ -53,6 +53,10 @@ from gdlab.optim.rprop import Rprop, rprop_
 from gdlab.optim.sam import SAM
 from gdlab.optim.sgd import SGD, sgd_
 from gdlab.optim.sgd_schedule_free import SGDScheduleFree, sgd_schedule_free_
+from gdlab.optim.shampoo import Shampoo, shampoo_
+from gdlab.optim.soap import SOAP, soap_
+from gdlab.optim.sophia import SophiaG, sophiag_, update_hessian_gnb
+from gdlab.optim.sparse_adam import SparseAdam, sparse_adam_
 from gdlab.optim.yogi import Yogi, yogi_
 
 __all__ = [
@@ -93,6 +97,10 @@ __all__ = [
     "SAM",
     "SGD",
     "SGDScheduleFree",
+    "SOAP",
+    "Shampoo",
+    "SophiaG",
+    "SparseAdam",
     "Yogi",
     "adabelief_",
     "adabound_",
@@ -130,7 +138,12 @@ __all__ = [
     "set_num_threads",
     "sgd_",
     "sgd_schedule_free_",
+    "shampoo_",
+    "soap_",
+    "sophiag_",
+    "sparse_adam_",
     "swa_utils",
     "transforms",
+    "update_hessian_gnb",
     "yogi_",
 ]

@@ -6,9 +6,11 @@ torch's form adds ε *outside* the square root; ``eps_in_sqrt=True`` is the form
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
+from gdlab.optim.optimizer import Optimizer, ParamsT, densify_sparse_grad, hyperparameters
 
 __all__ = ["Adagrad", "adagrad_"]
 
@@ -95,3 +97,6 @@ class Adagrad(Optimizer):
                 state = self.state[p]
                 state["step"] = 0.0
                 state["sum"] = np.full_like(p.data, group["initial_accumulator_value"])
+
+    def _sparse_grad(self, group: dict[str, Any], grad: Any) -> Any:
+        return densify_sparse_grad("Adagrad", group, grad)  # as torch's Adagrad

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from gdlab.autograd.sparse import RowSparseGrad
 from gdlab.optim._fma import fused_add
 from gdlab.optim.linesearch import strong_wolfe
 from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
@@ -34,6 +35,10 @@ def two_loop_direction(
         be_i = float(old_dirs[i] @ r) * ro[i]
         r = fused_add(r, al[i] - be_i, old_stps[i])
     return r
+
+
+def _dense(grad: Any) -> np.ndarray:
+    return grad.to_dense() if type(grad) is RowSparseGrad else grad
 
 
 class LBFGS(Optimizer):
@@ -116,8 +121,9 @@ class LBFGS(Optimizer):
             )
 
     def _gather_flat_grad(self) -> np.ndarray:
+        """All gradients as one vector; a row-sparse one densified, as torch's LBFGS does."""
         return np.concatenate(
-            [np.zeros(p.data.size, p.dtype) if p.grad is None else p.grad.reshape(-1)
+            [np.zeros(p.data.size, p.dtype) if p.grad is None else _dense(p.grad).reshape(-1)
              for p in self._params]
         )  # fmt: skip
 

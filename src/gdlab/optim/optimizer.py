@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from gdlab.autograd import enable_grad
+from gdlab.autograd.sparse import RowSparseGrad
 from gdlab.optim._fast import apply_rule, check_fused_args, has_fused_kernel
 from gdlab.optim.hooks import (
     OptimizerHooks,
@@ -35,8 +36,8 @@ from gdlab.optim.hooks import (
 from gdlab.tensor import Tensor
 
 __all__ = [
-    "EXECUTION_FLAGS", "Optimizer", "ParamsT", "register_optimizer_step_post_hook",
-    "register_optimizer_step_pre_hook", "required",
+    "EXECUTION_FLAGS", "Optimizer", "ParamsT", "densify_sparse_grad",
+    "register_optimizer_step_post_hook", "register_optimizer_step_pre_hook", "required",
 ]  # fmt: skip
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
@@ -109,6 +110,18 @@ def check_unsupported(capturable: bool = False, differentiable: bool = False) ->
             "differentiable=True is not supported: gdlab's optimizer step is not recorded "
             "by autograd"
         )
+
+
+def densify_sparse_grad(name: str, group: dict[str, Any], grad: Any) -> Any:
+    """A row-sparse gradient as the dense array, for optimizers whose torch versions accept
+    sparse gradients with an update equal to the dense one (SGD, Adagrad): rows a batch did
+    not touch get a zero gradient either way. Weight decay would touch every row, so torch
+    refuses it, and so does this."""
+    if type(grad) is not RowSparseGrad:
+        return grad
+    if group["weight_decay"]:
+        raise RuntimeError(f"{name}: weight_decay option is not compatible with sparse gradients")
+    return grad.to_dense()
 
 
 def hyperparameters(arguments: dict[str, Any]) -> dict[str, Any]:
@@ -227,6 +240,17 @@ class Optimizer(OptimizerHooks):
             keys = self._rule_keys = tuple(k for k in self.defaults if k not in EXECUTION_FLAGS)
         return {k: _number(group[k]) for k in keys}
 
+    def _sparse_grad(self, group: dict[str, Any], grad: Any) -> Any:
+        """What the rule receives for a row-sparse gradient (``Embedding(sparse=True)``):
+        torch's error here; SGD and Adagrad densify it (their sparse and dense updates give
+        the same numbers), SparseAdam takes it as it is."""
+        if type(grad) is not RowSparseGrad:
+            return grad
+        raise RuntimeError(
+            f"{type(self).__name__} does not support sparse gradients, please consider "
+            "SparseAdam instead"
+        )
+
     # ------------------------------------------------------------------ groups
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group of parameters with its own hyper-parameters (defaults fill the rest)."""
@@ -317,6 +341,8 @@ class Optimizer(OptimizerHooks):
             for p in stepped:
                 p._version += 1
             items = [(p.data, p.grad, state[p]) for p in stepped]
+            if any(type(grad) is RowSparseGrad for _, grad, _ in items):
+                items = [(d, self._sparse_grad(group, g), s) for d, g, s in items]
             apply_rule(type(self)._rule, items, self._rule_kwargs(group), group.get("fused"))
         return loss
 

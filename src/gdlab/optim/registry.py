@@ -43,6 +43,9 @@ from gdlab.optim.rprop import Rprop
 from gdlab.optim.sam import SAM
 from gdlab.optim.sgd import SGD
 from gdlab.optim.sgd_schedule_free import SGDScheduleFree
+from gdlab.optim.shampoo import Shampoo
+from gdlab.optim.soap import SOAP
+from gdlab.optim.sophia import SophiaG
 from gdlab.optim.yogi import Yogi
 
 __all__ = ["OPTIMIZERS", "TORCH_OPTIMIZERS", "OptimizerSpec", "get_optimizer_spec"]
@@ -120,6 +123,14 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         OptimizerSpec("amsbound", AdaBound, 1e-3, {"amsbound": True}, (1e-4, 1e-1)),
         OptimizerSpec("adopt", ADOPT, 1e-3, lr_range=(1e-4, 1e-1)),
         OptimizerSpec("ademamix", AdEMAMix, 1e-3, lr_range=(1e-4, 1e-1)),
+        # matrix preconditioners (optim3). The lab's 2-D surfaces optimize one vector, which
+        # Shampoo leaves to its graft (SGD with Nesterov momentum) and SOAP to Adam unless it
+        # preconditions 1-D parameters too: the lab's SOAP does (a 2x2 eigenbasis).
+        OptimizerSpec("shampoo", Shampoo, 1e-3, lr_range=(1e-3, 1.0)),
+        OptimizerSpec("soap", SOAP, 3e-3, {"precondition_1d": True}, (1e-4, 1e-1)),
+        # SophiaG without update_hessian() calls (the trainer makes none) has h = 0 and takes
+        # sign-momentum steps of size lr, as Lion does: the same range
+        OptimizerSpec("sophia", SophiaG, 1e-4, lr_range=(1e-5, 1e-2)),
     ]
 }
 

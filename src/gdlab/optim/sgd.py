@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
+from gdlab.optim.optimizer import Optimizer, ParamsT, densify_sparse_grad, hyperparameters
 
 __all__ = ["SGD", "sgd_"]
 
@@ -97,6 +97,9 @@ class SGD(Optimizer):
         fused: bool | None = None,
     ) -> None:
         super().__init__(params, hyperparameters(locals()))
+
+    def _sparse_grad(self, group: dict[str, Any], grad: Any) -> Any:
+        return densify_sparse_grad("SGD", group, grad)  # torch's SGD takes sparse gradients
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)

@@ -45,6 +45,9 @@ HYPERPARAMETERS: dict[str, tuple[str, ...]] = {
     "amsbound": ("betas",),
     "adopt": ("betas",),
     "ademamix": (),  # three betas
+    "shampoo": (),
+    "soap": ("betas",),
+    "sophia": (),
 }
 # L-BFGS, SAM and ASAM are left out: they evaluate the loss several times per step through a
 # closure, so they do not share the surfaces view's stacked evaluation (L-BFGS alone costs more

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from gdlab._atomic import clean_temporaries
+from gdlab.autograd.sparse import stored_values
 from gdlab.tensor import Tensor
 from gdlab.train._checks import check_count
 from gdlab.train.checkpoint import clean_stale, save_checkpoint
@@ -361,7 +362,8 @@ class GradientHealth(Callback):
         out = {}
         for name, p in self.trainer.named_parameters():
             if p.grad is not None:
-                out[name] = float(np.linalg.norm(p.grad.reshape(-1).astype(np.float64)))
+                g = stored_values(p.grad)  # a sparse gradient's rows: the same norm
+                out[name] = float(np.linalg.norm(g.reshape(-1).astype(np.float64)))
         return out
 
     def on_before_optimizer_step(self, step: int, logs: dict[str, Any]) -> None:

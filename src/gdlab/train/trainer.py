@@ -43,6 +43,7 @@ import numpy as np
 
 from gdlab._runlock import RunLock
 from gdlab.autograd import no_grad
+from gdlab.autograd.sparse import stored_values
 from gdlab.nn.utils.clip_grad import clip_grads_with_norm_
 from gdlab.random import default_generator
 from gdlab.train._batch import as_array, batch_count, grad_norm, nonfinite_data, split_batch
@@ -489,7 +490,8 @@ class Trainer:
                 value += float(loss.item()) * w
                 if not first and self.metrics:
                     outputs.append((as_array(out).copy(), as_array(target)))
-            norm = grad_norm([p.grad for p in params if p.grad is not None], self._scratch)
+            grads = [stored_values(p.grad) for p in params if p.grad is not None]
+            norm = grad_norm(grads, self._scratch)
             if not first:
                 first.update(loss=value, grad_norm=norm)
             if self.grad_clip_norm is not None and math.isfinite(norm):

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from gdlab.autograd.sparse import RowSparseGrad, stored_values
 from gdlab.tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm"]
@@ -13,13 +14,13 @@ __all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_
 
 def _grads(parameters: Tensor | Iterable[Tensor]) -> list[np.ndarray]:
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
-    return [p.grad for p in params if p.grad is not None]
+    return [stored_values(p.grad) for p in params if p.grad is not None]
 
 
 def _arrays(tensors: Iterable[np.ndarray | Tensor] | np.ndarray | Tensor) -> list[np.ndarray]:
-    if isinstance(tensors, np.ndarray | Tensor):
+    if isinstance(tensors, np.ndarray | Tensor | RowSparseGrad):
         tensors = [tensors]
-    return [t.data if isinstance(t, Tensor) else np.asarray(t) for t in tensors]
+    return [t.data if isinstance(t, Tensor) else np.asarray(stored_values(t)) for t in tensors]
 
 
 def _number(func: str, name: str, value: object) -> float:
