@@ -19,7 +19,7 @@ from gdlab.ops import OPS, apply
 # workspace (the transformer speed work) and have no Tensor form yet.
 NOT_TWICE_DIFFERENTIABLE = {
     "avg_pool2d", "conv2d", "cross_entropy", "cross_entropy_index", "embedding", "gather",
-    "gelu", "getitem", "gru_scan", "layer_norm", "lstm_scan", "max_pool2d", "mode_pad",
+    "gelu", "gru_scan", "layer_norm", "lstm_scan", "max_pool2d", "mode_pad",
     "rnn_scan", "scaled_softmax", "soft_cross_entropy",
 }  # fmt: skip
 TWICE = sorted(n for n in OPS if n not in NOT_TWICE_DIFFERENTIABLE)

@@ -26,6 +26,7 @@ MODULES = [
     "gdlab.optim.heavy_ball",
     "gdlab.optim.muon",
     "gdlab.optim.nadam",
+    "gdlab.optim.newton",
     "gdlab.optim.optimizer",
     "gdlab.optim.radam",
     "gdlab.optim.rmsprop",

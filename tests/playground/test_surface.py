@@ -32,10 +32,10 @@ CASES = [
 ]
 
 
-def test_every_registry_optimizer_is_offered_except_lbfgs():
-    from gdlab.lab import OPTIMIZERS
+def test_every_registry_optimizer_is_offered_except_those_with_a_closure():
+    from gdlab.lab.optimizers import command_optimizer_names
 
-    assert set(optimizer_names()) == set(OPTIMIZERS) - {"lbfgs"}
+    assert set(optimizer_names()) == set(command_optimizer_names())
     assert set(LRS) == set(optimizer_names())
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "command_optimizer_names",
     "get_optimizer_spec",
     "make_optimizer",
+    "surface_optimizer_names",
 ]
 
 
@@ -55,6 +56,15 @@ def make_optimizer(
 
 
 def command_optimizer_names() -> list[str]:
-    """The optimizers ``gdlab compare``, ``surface`` and ``lr-find`` accept by name (L-BFGS, which
-    needs a closure, is for ``run_trajectory`` only)."""
-    return [n for n in OPTIMIZERS if n != "lbfgs"]
+    """The optimizers ``gdlab compare`` and ``lr-find`` accept by name: those stepped without a
+    closure (L-BFGS and the second-order ones are for ``run_trajectory`` and ``surface``)."""
+    return [n for n, s in OPTIMIZERS.items() if not getattr(s.cls, "requires_closure", False)]
+
+
+def surface_optimizer_names() -> list[str]:
+    """The optimizers ``gdlab surface`` accepts: the commands' ones and the second-order family
+    (Newton, damped Newton), whose closure keeps the gradient's graph on a 2-D surface."""
+    second_order = [
+        n for n, s in OPTIMIZERS.items() if getattr(s.cls, "requires_create_graph", False)
+    ]
+    return command_optimizer_names() + second_order

@@ -29,6 +29,7 @@ from gdlab.optim.lbfgs import LBFGS
 from gdlab.optim.lion import Lion, lion_
 from gdlab.optim.muon import Muon, muon_
 from gdlab.optim.nadam import NAdam, nadam_
+from gdlab.optim.newton import DampedNewton, GaussNewton, Newton
 from gdlab.optim.optimizer import Optimizer
 from gdlab.optim.radam import RAdam, radam_
 from gdlab.optim.registry import OPTIMIZERS, OptimizerSpec, get_optimizer_spec
@@ -43,4 +44,5 @@ __all__ = [
     "adamax_", "asgd_", "get_num_threads", "get_optimizer_spec", "lion_", "lr_scheduler",
     "momentum_", "muon_", "nadam_", "radam_", "rmsprop_", "rprop_", "schedules", "set_num_threads",
     "sgd_",
+    "DampedNewton", "GaussNewton", "Newton",  # second order (issue 16)
 ]  # fmt: skip

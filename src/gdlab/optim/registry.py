@@ -21,6 +21,7 @@ from gdlab.optim.asgd import ASGD
 from gdlab.optim.lbfgs import LBFGS
 from gdlab.optim.lion import Lion
 from gdlab.optim.nadam import NAdam
+from gdlab.optim.newton import DampedNewton, Newton
 from gdlab.optim.optimizer import Optimizer
 from gdlab.optim.radam import RAdam
 from gdlab.optim.rmsprop import RMSprop
@@ -73,6 +74,9 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         # beyond torch.optim (issue 15), each equal to its reference implementation
         OptimizerSpec("lion", Lion, 1e-4, lr_range=(1e-5, 1e-2)),
         OptimizerSpec("adabelief", AdaBelief, 1e-3, lr_range=(1e-4, 1e-1)),
+        # second order (issue 16): a closure with backward(create_graph=True), small problems
+        OptimizerSpec("newton", Newton, 1.0, lr_range=(1e-2, 1.0)),
+        OptimizerSpec("damped_newton", DampedNewton, 1.0, lr_range=(1e-2, 1.0)),
     ]
 }
 

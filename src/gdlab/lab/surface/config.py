@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gdlab.lab.config import nonneg_int, option, positive_float, positive_int, seed_option
-from gdlab.lab.optimizers import DEFAULT_OPTIMIZERS, command_optimizer_names
+from gdlab.lab.optimizers import DEFAULT_OPTIMIZERS, surface_optimizer_names
 from gdlab.lab.search import LR_RANGE
 from gdlab.lab.surface.functions import FUNCTIONS
 
@@ -36,7 +36,7 @@ class SurfaceConfig:
     function: str = option("rosenbrock", "--function", choices=_function_names,
                            metavar="NAME", help="one of: {choices}")  # fmt: skip
     optimizers: list[str] = option(DEFAULT_OPTIMIZERS, "--optimizers", factory=True, nargs="+",
-                                   choices=command_optimizer_names, metavar="NAME")  # fmt: skip
+                                   choices=surface_optimizer_names, metavar="NAME")  # fmt: skip
     steps: int = option(200, "--steps", type=positive_int)
     tune: int = option(8, "--tune", type=nonneg_int, metavar="BUDGET",
                        help="learning rates tried per optimizer (0: each optimizer's default "
