@@ -17,6 +17,7 @@ MODULES = [
     "gdlab.optim.adadelta",
     "gdlab.optim.adafactor",
     "gdlab.optim.adagrad",
+    "gdlab.optim.adahessian",
     "gdlab.optim.adam",
     "gdlab.optim.adamax",
     "gdlab.optim.adamw",
@@ -33,6 +34,7 @@ MODULES = [
     "gdlab.optim.rprop",
     "gdlab.optim.schedules",
     "gdlab.optim.sgd",
+    "gdlab.optim.sophia",
     "gdlab.nn.utils.clip_grad",
 ]
 

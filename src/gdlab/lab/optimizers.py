@@ -55,16 +55,23 @@ def make_optimizer(
     return optimizer(params, **settings), name, settings
 
 
+def _second_order(spec: OptimizerSpec) -> bool:
+    """Whether the optimizer differentiates the gradient again (its closure's backward keeps
+    the graph): Newton's family, AdaHessian, Sophia-H."""
+    return bool(getattr(spec.cls, "requires_create_graph", False))
+
+
 def command_optimizer_names() -> list[str]:
-    """The optimizers ``gdlab compare`` and ``lr-find`` accept by name: those stepped without a
-    closure (L-BFGS and the second-order ones are for ``run_trajectory`` and ``surface``)."""
-    return [n for n, s in OPTIMIZERS.items() if not getattr(s.cls, "requires_closure", False)]
+    """The optimizers ``gdlab compare`` and ``lr-find`` accept by name: first-order ones stepped
+    without a closure (L-BFGS is for ``run_trajectory``; the second-order ones for ``surface``)."""
+    return [
+        n
+        for n, s in OPTIMIZERS.items()
+        if not getattr(s.cls, "requires_closure", False) and not _second_order(s)
+    ]
 
 
 def surface_optimizer_names() -> list[str]:
-    """The optimizers ``gdlab surface`` accepts: the commands' ones and the second-order family
-    (Newton, damped Newton), whose closure keeps the gradient's graph on a 2-D surface."""
-    second_order = [
-        n for n, s in OPTIMIZERS.items() if getattr(s.cls, "requires_create_graph", False)
-    ]
-    return command_optimizer_names() + second_order
+    """The optimizers ``gdlab surface`` accepts: the commands' ones and the second-order ones,
+    whose closure keeps the gradient's graph on a 2-D surface."""
+    return command_optimizer_names() + [n for n, s in OPTIMIZERS.items() if _second_order(s)]

@@ -20,6 +20,7 @@ from gdlab.optim.adabelief import AdaBelief, adabelief_
 from gdlab.optim.adadelta import Adadelta, adadelta_
 from gdlab.optim.adafactor import Adafactor, adafactor_
 from gdlab.optim.adagrad import Adagrad, adagrad_
+from gdlab.optim.adahessian import AdaHessian, adahessian_
 from gdlab.optim.adam import Adam, adam_
 from gdlab.optim.adamax import Adamax, adamax_
 from gdlab.optim.adamw import AdamW
@@ -36,6 +37,7 @@ from gdlab.optim.registry import OPTIMIZERS, OptimizerSpec, get_optimizer_spec
 from gdlab.optim.rmsprop import RMSprop, rmsprop_
 from gdlab.optim.rprop import Rprop, rprop_
 from gdlab.optim.sgd import SGD, sgd_
+from gdlab.optim.sophia import SophiaH, sophiah_
 
 __all__ = [
     "ASGD", "AdaBelief", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS",
@@ -44,5 +46,6 @@ __all__ = [
     "adamax_", "asgd_", "get_num_threads", "get_optimizer_spec", "lion_", "lr_scheduler",
     "momentum_", "muon_", "nadam_", "radam_", "rmsprop_", "rprop_", "schedules", "set_num_threads",
     "sgd_",
-    "DampedNewton", "GaussNewton", "Newton",  # second order (issue 16)
+    "AdaHessian", "DampedNewton", "GaussNewton", "Newton", "SophiaH", "adahessian_",
+    "sophiah_",  # second order (issue 16)
 ]  # fmt: skip

@@ -9,15 +9,25 @@ multiplication by the Hessian", Neural Computation 1994). The full Hessian is n 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from gdlab.autograd.engine import grad
 from gdlab.autograd.grad_mode import enable_grad
+from gdlab.optim.optimizer import Optimizer
+from gdlab.random import get_generator
 from gdlab.tensor import Tensor
 
-__all__ = ["graph_gradients", "hessian_matrix", "hvp", "hutchinson_diagonal"]
+__all__ = [
+    "HutchinsonOptimizer",
+    "graph_gradients",
+    "hessian_matrix",
+    "hutchinson_diagonal",
+    "hvp",
+    "probes",
+]
 
 
 def graph_gradients(params: Sequence[Tensor], who: str) -> list[Tensor]:
@@ -83,3 +93,79 @@ def hutchinson_diagonal(
         for d, hz, z in zip(diag, hvp(grads, params, zs), zs, strict=True):
             d += hz * z / num_samples
     return diag
+
+
+# the estimator's settings: read by ``step``, not passed to the rules
+_ESTIMATOR_KEYS = frozenset({"update_period", "num_samples", "hessian_distribution"})
+
+
+class HutchinsonOptimizer(Optimizer):
+    """The step the diagonal-Hessian optimizers share (AdaHessian, Sophia-H), as
+    pytorch-optimizer's: every ``update_period`` steps (the first included) a fresh Hutchinson
+    estimate of diag(H) from the closure's ``backward(create_graph=True)`` gradients, then the
+    class's rule per parameter with ``hessian`` (None between estimates).
+
+    ``generator`` (a seed or ``np.random.Generator``) draws the probes, in parameter order;
+    ``step(closure, hessian=[...])`` takes an external estimate instead (one per parameter).
+    """
+
+    requires_create_graph = True  # the lab's closures keep the gradient's graph for it
+    _distributions = ("gaussian", "rademacher")
+
+    def _setup(self, generator: np.random.Generator | int | None) -> None:
+        options = self.defaults
+        if isinstance(options["update_period"], bool) or options["update_period"] < 1:
+            raise ValueError(f"Invalid update_period value: {options['update_period']}")
+        if isinstance(options["num_samples"], bool) or options["num_samples"] < 1:
+            raise ValueError(f"Invalid num_samples value: {options['num_samples']}")
+        if options["hessian_distribution"] not in self._distributions:
+            raise ValueError(
+                f"Invalid hessian_distribution: {options['hessian_distribution']!r} "
+                f"(choose from {', '.join(self._distributions)})"
+            )
+        self._rng = get_generator(generator)
+
+    def _rule_kwargs(self, group: dict[str, Any]) -> dict[str, Any]:
+        kwargs = super()._rule_kwargs(group)
+        return {k: v for k, v in kwargs.items() if k not in _ESTIMATOR_KEYS}
+
+    def _estimate(self, step: int, hessian: Sequence[Any] | None) -> dict[int, np.ndarray] | None:
+        """diag(H) per parameter index, or None between estimates."""
+        params = [p for g in self.param_groups for p in g["params"] if p.grad is not None]
+        if hessian is not None:
+            every = [p for g in self.param_groups for p in g["params"]]
+            if len(hessian) != len(every):
+                raise ValueError(
+                    f"{type(self).__name__}.step: hessian has {len(hessian)} tensors for "
+                    f"{len(every)} parameters"
+                )
+            return {id(p): np.asarray(h, p.dtype) for p, h in zip(every, hessian, strict=True)}
+        if (step - 1) % self.defaults["update_period"] != 0 or not params:
+            return None
+        grads = graph_gradients(params, type(self).__name__)
+        diag = hutchinson_diagonal(
+            grads, params, self._rng, self.defaults["num_samples"],
+            self.defaults["hessian_distribution"],
+        )  # fmt: skip
+        return {id(p): d for p, d in zip(params, diag, strict=True)}
+
+    def step(
+        self, closure: Callable[[], Any] | None = None, hessian: Sequence[Any] | None = None
+    ) -> Any:
+        """One step of every parameter with a gradient; returns the closure's loss."""
+        loss = self._closure_loss(closure)
+        self._opt_called = True
+        # the step count lives in the groups, as pytorch-optimizer's (and in the state_dict)
+        diag = self._estimate(self.param_groups[0].get("step", 0) + 1, hessian)
+        rule = type(self)._rule
+        for group in self.param_groups:
+            group["step"] = group.get("step", 0) + 1
+            kwargs = self._rule_kwargs(group) | {"step": group["step"]}
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                p._version += 1
+                g = p.grad.data if isinstance(p.grad, Tensor) else p.grad
+                h = None if diag is None else diag.get(id(p))
+                rule(p.data, g, self.state[p], hessian=h, **kwargs)
+        return loss

@@ -14,6 +14,7 @@ from typing import Any
 from gdlab.optim.adabelief import AdaBelief
 from gdlab.optim.adadelta import Adadelta
 from gdlab.optim.adagrad import Adagrad
+from gdlab.optim.adahessian import AdaHessian
 from gdlab.optim.adam import Adam
 from gdlab.optim.adamax import Adamax
 from gdlab.optim.adamw import AdamW
@@ -27,6 +28,7 @@ from gdlab.optim.radam import RAdam
 from gdlab.optim.rmsprop import RMSprop
 from gdlab.optim.rprop import Rprop
 from gdlab.optim.sgd import SGD
+from gdlab.optim.sophia import SophiaH
 
 __all__ = ["OPTIMIZERS", "OptimizerSpec", "get_optimizer_spec"]
 
@@ -77,6 +79,8 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         # second order (issue 16): a closure with backward(create_graph=True), small problems
         OptimizerSpec("newton", Newton, 1.0, lr_range=(1e-2, 1.0)),
         OptimizerSpec("damped_newton", DampedNewton, 1.0, lr_range=(1e-2, 1.0)),
+        OptimizerSpec("adahessian", AdaHessian, 0.1, lr_range=(1e-3, 1.0)),
+        OptimizerSpec("sophiah", SophiaH, 6e-2, lr_range=(1e-3, 1.0)),
     ]
 }
 
