@@ -23,11 +23,13 @@ def test_reproduce_edge_of_stability_passes(tmp_path, capsys):
     code = cli.main(["reproduce", "edge_of_stability", "--out", str(tmp_path)])
     assert code == 0, capsys.readouterr().out
     checks = json.loads((tmp_path / "checks.json").read_text())
-    assert checks["passed"] and len(checks["checks"]) == 2 * len(eos.THRESHOLDS) + 1
+    n_checks = 2 * len(eos.THRESHOLDS) + 1 + len(eos.ADAM_LRS)
+    assert checks["passed"] and len(checks["checks"]) == n_checks
     assert (tmp_path / "edge_of_stability.png").stat().st_size > 10_000
     rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
-    ratios = [r["median_over_two_over_lr"] for r in rows if r["median_sharpness_after"]]
-    assert len(ratios) == len(eos.THRESHOLDS)
+    assert (tmp_path / "adam_edge_of_stability.png").stat().st_size > 10_000
+    ratios = [r["median_over_threshold"] for r in rows if r["median_sharpness_after"]]
+    assert len(ratios) == len(eos.THRESHOLDS) + len(eos.ADAM_LRS)
     assert all(eos.BAND[0] <= r <= eos.BAND[1] for r in ratios)
 
 
@@ -46,6 +48,14 @@ def test_gd_steps_are_plain_full_batch_gd():
                 p.data -= np.float32(0.5) * g
 
 
+def test_adam_threshold_and_preconditioned_sharpness():
+    """38/η for β₁ = 0.9 (Cohen et al. 2022); a short run measures from step ``every`` on."""
+    assert eos.adam_threshold(1e-3) == pytest.approx(38000.0)
+    run = eos.train_adam(1e-3, 3, every=2, seed=0)
+    assert run.threshold == pytest.approx(38000.0) and len(run.sharpness) == 1
+    assert run.sharpness[0] > 0 and np.isfinite(run.losses).all()
+
+
 def test_sharpness_is_the_top_hessian_eigenvalue():
     """Lanczos (12 HVPs) agrees with 200 power iterations on the same Hessian."""
     run = eos.train_full_batch(0.5, 1, every=1, seed=0)
@@ -59,8 +69,8 @@ def test_sharpness_is_the_top_hessian_eigenvalue():
 
 def test_edge_start_and_median():
     run = eos.Run(lr=0.5, losses=np.ones(5), sharpness=np.array([2.0, 3.0, 3.7, 4.2, 3.9]),
-                  every=10)  # fmt: skip
+                  every=10, threshold=4.0)  # fmt: skip
     assert run.threshold == 4.0 and run.edge_start() == 2  # 3.7 ≥ 0.9 · 4
     assert run.edge_median() == pytest.approx(3.9)
-    never = eos.Run(0.5, np.ones(2), np.array([1.0, 2.0]), 10)
+    never = eos.Run(0.5, np.ones(2), np.array([1.0, 2.0]), 10, 4.0)
     assert never.edge_start() is None and np.isnan(never.edge_median())
