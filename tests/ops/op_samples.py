@@ -97,6 +97,15 @@ def sample_getitem(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
     return [((shape,), {"index": index}) for index in indices]
 
 
+def sample_index_scatter(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    """getitem's gradient: a source of the indexed shape scattered into zeros of ``shape``."""
+    cases = []
+    for (x_shape,), kw in sample_getitem(rng, shape):
+        src = np.zeros(x_shape)[kw["index"]].shape
+        cases.append(((src,), {"index": kw["index"], "shape": x_shape}))
+    return cases
+
+
 def sample_gather(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
     shape = shape or (3,)
     dim = int(rng.integers(len(shape)))
@@ -339,6 +348,7 @@ SAMPLING: dict[str, Sampling] = {
     "expand": Sampling(cases=sample_expand),
     "clone": Sampling(),
     "getitem": Sampling(cases=sample_getitem),
+    "index_scatter": Sampling(cases=sample_index_scatter),
     "gather": Sampling(cases=sample_gather),
     "cat": Sampling(cases=sample_cat),
     "stack": Sampling(cases=sample_stack),

@@ -20,7 +20,7 @@ from gdlab.ops import OPS, apply
 # result in place, which the graph records since in-place ops on graph tensors are.)
 NOT_TWICE_DIFFERENTIABLE = {
     "avg_pool2d", "conv2d", "cross_entropy", "cross_entropy_index", "embedding", "gather",
-    "gelu", "getitem", "gru_scan", "layer_norm", "lstm_scan", "max_pool2d", "mode_pad",
+    "gelu", "gru_scan", "layer_norm", "lstm_scan", "max_pool2d", "mode_pad",
     "rnn_scan", "soft_cross_entropy",
 }  # fmt: skip
 TWICE = sorted(n for n in OPS if n not in NOT_TWICE_DIFFERENTIABLE)

@@ -30,6 +30,8 @@ __all__ = [
     "optimizer_argument",
     "optimizers_help",
     "set_optimizer_mode",
+    "surface_optimizer_argument",
+    "surface_optimizer_names",
     "take_step",
 ]
 
@@ -108,21 +110,42 @@ def take_step(optimizer: Any, closure: Callable[[], Any]) -> Any:
     return loss
 
 
+def _second_order(spec: OptimizerSpec) -> bool:
+    """Whether the optimizer differentiates the gradient again (its closure's backward keeps
+    the graph): Newton's family, AdaHessian, Sophia-H."""
+    return bool(getattr(spec.cls, "requires_create_graph", False))
+
+
 def command_optimizer_names() -> list[str]:
-    """The optimizers ``gdlab compare``, ``surface`` and ``lr-find`` accept by name (L-BFGS, which
-    needs a closure, is for ``run_trajectory`` only)."""
-    return [n for n in OPTIMIZERS if n != "lbfgs"]
+    """The optimizers ``gdlab compare`` and ``lr-find`` accept by name: first-order ones that
+    step from a gradient (SAM's closure only re-evaluates it, ``take_step``); L-BFGS is for
+    ``run_trajectory`` and the full-batch runs, the second-order ones for ``surface``."""
+    return [
+        n
+        for n, s in OPTIMIZERS.items()
+        if not _second_order(s)
+        and (
+            not getattr(s.cls, "requires_closure", False)
+            or getattr(s.cls, "gradient_before_closure", False)
+        )
+    ]
 
 
-def optimizer_argument(text: str) -> str:
-    """argparse's type of ``--optimizers``: a name the commands accept, or ``pkg.module:Name``
-    (imported now, so a bad spec is a usage error naming what is wrong)."""
-    if text in command_optimizer_names():
+def surface_optimizer_names() -> list[str]:
+    """The optimizers ``gdlab surface`` accepts: the commands' ones and the second-order ones,
+    whose closure keeps the gradient's graph on a 2-D surface."""
+    return command_optimizer_names() + [n for n, s in OPTIMIZERS.items() if _second_order(s)]
+
+
+def _argument(text: str, names: list[str]) -> str:
+    """A name of ``names``, or ``pkg.module:Name`` (imported now, so a bad spec is a usage
+    error naming what is wrong)."""
+    if text in names:
         return text
     if ":" not in text:
-        names = ", ".join(repr(n) for n in command_optimizer_names())
+        listed = ", ".join(repr(n) for n in names)
         raise argparse.ArgumentTypeError(
-            f"invalid choice: {text!r} (choose from {names}, or pkg.module:Name)"
+            f"invalid choice: {text!r} (choose from {listed}, or pkg.module:Name)"
         )
     try:
         get_optimizer_spec(text)
@@ -131,7 +154,17 @@ def optimizer_argument(text: str) -> str:
     return text
 
 
-def optimizers_help(what: str) -> str:
+def optimizer_argument(text: str) -> str:
+    """argparse's type of ``compare``'s ``--optimizers``: a command name or ``pkg.module:Name``."""
+    return _argument(text, command_optimizer_names())
+
+
+def surface_optimizer_argument(text: str) -> str:
+    """argparse's type of ``surface``'s ``--optimizers``: the second-order ones too."""
+    return _argument(text, surface_optimizer_names())
+
+
+def optimizers_help(what: str, names: list[str] | None = None) -> str:
     """The help of an ``--optimizers`` option: the names, and the import form."""
-    names = ", ".join(command_optimizer_names())
-    return f"{what} (one of: {names}; or pkg.module:Name, an Optimizer class or rule)"
+    listed = ", ".join(command_optimizer_names() if names is None else names)
+    return f"{what} (one of: {listed}; or pkg.module:Name, an Optimizer class or rule)"

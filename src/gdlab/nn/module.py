@@ -17,6 +17,7 @@ from gdlab.autograd.grad_mode import no_grad
 from gdlab.autograd.hooks import RemovableHandle
 from gdlab.devices import as_device, is_device
 from gdlab.dtypes import resolve_dtype
+from gdlab.nn._backward_hooks import call_with_backward_hooks
 from gdlab.nn.parameter import Parameter
 from gdlab.tensor import Tensor
 
@@ -61,6 +62,8 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", {})
         object.__setattr__(self, "_forward_hooks", {})
+        object.__setattr__(self, "_backward_pre_hooks", {})
+        object.__setattr__(self, "_backward_hooks", {})
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
@@ -69,18 +72,27 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         d = self.__dict__
-        if d.get("_forward_pre_hooks") or d.get("_forward_hooks"):
+        if (
+            d.get("_forward_pre_hooks")
+            or d.get("_forward_hooks")
+            or d.get("_backward_hooks")
+            or d.get("_backward_pre_hooks")
+        ):
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
     # ----------------------------------------------------------------- hooks
     def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
-        for hook in list(self._forward_pre_hooks.values()):
+        for hook in list(self.__dict__.get("_forward_pre_hooks", {}).values()):
             new = hook(self, args)
             if new is not None:
                 args = new if isinstance(new, tuple) else (new,)
-        output = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
+        d = self.__dict__
+        if d.get("_backward_hooks") or d.get("_backward_pre_hooks"):
+            output = call_with_backward_hooks(self, self.forward, args, kwargs)
+        else:
+            output = self.forward(*args, **kwargs)
+        for hook in list(self.__dict__.get("_forward_hooks", {}).values()):
             new = hook(self, args, output)
             if new is not None:
                 output = new
@@ -105,6 +117,29 @@ class Module:
             >>> handle = layer.register_forward_hook(lambda m, args, out: acts.append(out))
         """
         return _add_hook(self._forward_hooks, hook)
+
+    def register_full_backward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` when the gradient of the module's output is
+        known, before the gradients of its inputs; a returned tuple replaces grad_output (as
+        torch's). ``forward`` must return one Tensor.
+
+        Example:
+            >>> handle = layer.register_full_backward_pre_hook(lambda m, g_out: (g_out[0] * 0.5,))
+        """
+        return _add_hook(self.__dict__.setdefault("_backward_pre_hooks", {}), hook)
+
+    def register_full_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` once the gradients with respect to
+        the module's positional inputs are computed (None for an input that needs none); a
+        returned tuple replaces grad_input (as torch's; only when one input requires grad).
+        The gradients are Tensors.
+
+        Example:
+            >>> norms = []
+            >>> handle = layer.register_full_backward_hook(
+            ...     lambda m, g_in, g_out: norms.append(float(g_out[0].norm())))
+        """
+        return _add_hook(self.__dict__.setdefault("_backward_hooks", {}), hook)
 
     # ----------------------------------------------------------------- registration
     def __setattr__(self, name: str, value: Any) -> None:

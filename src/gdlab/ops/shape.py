@@ -142,13 +142,25 @@ def _is_basic(index: Any) -> bool:
     return all(isinstance(i, int | slice | np.integer) or i is None or i is Ellipsis for i in items)
 
 
-def _getitem_vjp(g, out, x, index):
-    gx = np.zeros(x.shape, dtype=g.dtype)
+def _scatter(g, index, shape):
+    """Zeros of ``shape`` with ``g`` placed at ``index``: getitem's gradient."""
+    gx = np.zeros(shape, dtype=g.dtype)
     if _is_basic(index):
         gx[index] = g
     else:
         np.add.at(gx, index, g)  # repeated indices accumulate
     return gx
+
+
+# getitem's gradient as an op of its own, so that it is differentiable again (create_graph):
+# its gradient is getitem, and the two rows share ``_scatter``
+INDEX_SCATTER = defop("index_scatter", _scatter, lambda g, out, src, index, shape: g[index])
+
+
+def _getitem_vjp(g, out, x, index):
+    if isinstance(g, np.ndarray):
+        return _scatter(g, index, x.shape)
+    return apply(INDEX_SCATTER, g, index=index, shape=tuple(x.shape))
 
 
 GETITEM = defop("getitem", lambda x, index: x[index], _getitem_vjp)

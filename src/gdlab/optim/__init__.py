@@ -21,6 +21,7 @@ from gdlab.optim.adabound import AdaBound, adabound_
 from gdlab.optim.adadelta import Adadelta, adadelta_
 from gdlab.optim.adafactor import Adafactor, adafactor_
 from gdlab.optim.adagrad import Adagrad, adagrad_
+from gdlab.optim.adahessian import AdaHessian, adahessian_
 from gdlab.optim.adam import Adam, adam_
 from gdlab.optim.adamax import Adamax, adamax_
 from gdlab.optim.adamw import AdamW
@@ -42,6 +43,7 @@ from gdlab.optim.lookahead import Lookahead
 from gdlab.optim.madgrad import MADGRAD, madgrad_
 from gdlab.optim.muon import Muon, muon_
 from gdlab.optim.nadam import NAdam, nadam_
+from gdlab.optim.newton import DampedNewton, GaussNewton, Newton
 from gdlab.optim.novograd import NovoGrad, novograd_
 from gdlab.optim.optimizer import Optimizer
 from gdlab.optim.prodigy import Prodigy, prodigy_
@@ -56,6 +58,7 @@ from gdlab.optim.sgd_schedule_free import SGDScheduleFree, sgd_schedule_free_
 from gdlab.optim.shampoo import Shampoo, shampoo_
 from gdlab.optim.soap import SOAP, soap_
 from gdlab.optim.sophia import SophiaG, sophiag_, update_hessian_gnb
+from gdlab.optim.sophia_h import SophiaH, sophiah_
 from gdlab.optim.sparse_adam import SparseAdam, sparse_adam_
 from gdlab.optim.yogi import Yogi, yogi_
 
@@ -65,6 +68,7 @@ __all__ = [
     "AdEMAMix",
     "AdaBelief",
     "AdaBound",
+    "AdaHessian",
     "Adadelta",
     "Adafactor",
     "Adagrad",
@@ -76,6 +80,8 @@ __all__ = [
     "Chain",
     "DAdaptAdam",
     "DAdaptSGD",
+    "DampedNewton",
+    "GaussNewton",
     "LAMB",
     "LARS",
     "LBFGS",
@@ -85,6 +91,7 @@ __all__ = [
     "Momentum",
     "Muon",
     "NAdam",
+    "Newton",
     "NovoGrad",
     "OPTIMIZERS",
     "Optimizer",
@@ -100,6 +107,7 @@ __all__ = [
     "SOAP",
     "Shampoo",
     "SophiaG",
+    "SophiaH",
     "SparseAdam",
     "Yogi",
     "adabelief_",
@@ -107,6 +115,7 @@ __all__ = [
     "adadelta_",
     "adafactor_",
     "adagrad_",
+    "adahessian_",
     "adam_",
     "adamax_",
     "adamw_schedule_free_",
@@ -141,6 +150,7 @@ __all__ = [
     "shampoo_",
     "soap_",
     "sophiag_",
+    "sophiah_",
     "sparse_adam_",
     "swa_utils",
     "transforms",

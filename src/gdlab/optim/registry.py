@@ -15,6 +15,7 @@ from gdlab.optim.adabelief import AdaBelief
 from gdlab.optim.adabound import AdaBound
 from gdlab.optim.adadelta import Adadelta
 from gdlab.optim.adagrad import Adagrad
+from gdlab.optim.adahessian import AdaHessian
 from gdlab.optim.adam import Adam
 from gdlab.optim.adamax import Adamax
 from gdlab.optim.adamw import AdamW
@@ -32,6 +33,7 @@ from gdlab.optim.lion import Lion
 from gdlab.optim.lookahead import Lookahead
 from gdlab.optim.madgrad import MADGRAD
 from gdlab.optim.nadam import NAdam
+from gdlab.optim.newton import DampedNewton, Newton
 from gdlab.optim.novograd import NovoGrad
 from gdlab.optim.optimizer import Optimizer
 from gdlab.optim.prodigy import Prodigy
@@ -46,6 +48,7 @@ from gdlab.optim.sgd_schedule_free import SGDScheduleFree
 from gdlab.optim.shampoo import Shampoo
 from gdlab.optim.soap import SOAP
 from gdlab.optim.sophia import SophiaG
+from gdlab.optim.sophia_h import SophiaH
 from gdlab.optim.yogi import Yogi
 
 __all__ = ["OPTIMIZERS", "TORCH_OPTIMIZERS", "OptimizerSpec", "get_optimizer_spec"]
@@ -131,6 +134,11 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         # SophiaG without update_hessian() calls (the trainer makes none) has h = 0 and takes
         # sign-momentum steps of size lr, as Lion does: the same range
         OptimizerSpec("sophia", SophiaG, 1e-4, lr_range=(1e-5, 1e-2)),
+        # second order (issue 16): a closure with backward(create_graph=True), small problems
+        OptimizerSpec("newton", Newton, 1.0, lr_range=(1e-2, 1.0)),
+        OptimizerSpec("damped_newton", DampedNewton, 1.0, lr_range=(1e-2, 1.0)),
+        OptimizerSpec("adahessian", AdaHessian, 0.1, lr_range=(1e-3, 1.0)),
+        OptimizerSpec("sophiah", SophiaH, 6e-2, lr_range=(1e-3, 1.0)),
     ]
 }
 

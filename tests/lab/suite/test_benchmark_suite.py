@@ -134,6 +134,8 @@ def test_self_tuning_runs_one_trial_at_the_defaults(tmp_path):
     [
         (["--optimizers", "adamz"], "adamz"),
         (["--optimizers", "lbfgs"], "lbfgs"),
+        (["--optimizers", "newton"], "newton needs a closure or second derivatives"),
+        (["--optimizers", "sophiah"], "sophiah needs a closure or second derivatives"),
         (["--optimizers", "no_such_module:Opt"], "no_such_module"),
         (["--workloads", "imagenet"], "imagenet"),
         (["--budget-scale", "0"], "budget-scale"),

@@ -14,6 +14,7 @@ from __future__ import annotations
 from gdlab.lab.articles import (  # noqa: F401 - importing them registers their experiments
     activations,
     batch_cost,
+    edge_of_stability,
     lr_decay,
     momentum_escape,
     overfitting,

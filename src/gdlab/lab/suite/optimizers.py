@@ -40,9 +40,13 @@ def check_optimizer(name: str) -> str:
     """``name`` if the suite can run it (registry name, ``nadamw`` or ``module:Class``)."""
     if name == NADAMW:
         return name
-    if name == "lbfgs":
-        raise ValueError("suite: lbfgs needs a closure and is not run by the suite")
-    get_optimizer_spec(name)
+    spec = get_optimizer_spec(name)
+    if getattr(spec.cls, "requires_closure", False) or getattr(
+        spec.cls, "requires_create_graph", False
+    ):  # L-BFGS, Newton's family, AdaHessian, Sophia-H
+        raise ValueError(
+            f"suite: {name} needs a closure or second derivatives and is not run by the suite"
+        )
     return name
 
 

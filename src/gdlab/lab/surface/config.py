@@ -7,7 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from gdlab.lab.config import nonneg_int, option, positive_float, positive_int, seed_option
-from gdlab.lab.optimizers import DEFAULT_OPTIMIZERS, optimizer_argument, optimizers_help
+from gdlab.lab.optimizers import (
+    DEFAULT_OPTIMIZERS,
+    optimizers_help,
+    surface_optimizer_argument,
+    surface_optimizer_names,
+)
 from gdlab.lab.search import LR_RANGE
 from gdlab.lab.surface.functions import FUNCTIONS
 from gdlab.lab.sweeps.placement import Placement
@@ -37,8 +42,9 @@ class SurfaceConfig(Placement):
     function: str = option("rosenbrock", "--function", choices=_function_names,
                            metavar="NAME", help="one of: {choices}")  # fmt: skip
     optimizers: list[str] = option(DEFAULT_OPTIMIZERS, "--optimizers", factory=True, nargs="+",
-                                   type=optimizer_argument, metavar="NAME",
-                                   help=optimizers_help("optimizers"))  # fmt: skip
+                                   type=surface_optimizer_argument, metavar="NAME",
+                                   help=optimizers_help("optimizers",
+                                                        surface_optimizer_names()))  # fmt: skip
     steps: int = option(200, "--steps", type=positive_int)
     tune: int = option(8, "--tune", type=nonneg_int, metavar="BUDGET",
                        help="learning rates tried per optimizer (0: each optimizer's default "

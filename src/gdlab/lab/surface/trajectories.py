@@ -185,11 +185,13 @@ def run_trajectory(
     p = Parameter(x0.copy())
     opt, name, settings = make_optimizer(optimizer, [p], lr, **hparams)
     rng = get_generator(seed) if fn.noise_std else None
+    # Newton's family differentiates the gradient again: its closure keeps the graph
+    create_graph = bool(getattr(opt, "requires_create_graph", False))
 
     def closure() -> Any:
         opt.zero_grad()
         loss = fn(p)
-        loss.backward()
+        loss.backward(create_graph=create_graph)
         if rng is not None:
             p.grad = p.grad + rng.normal(0.0, fn.noise_std, size=2)
         return loss
@@ -197,8 +199,9 @@ def run_trajectory(
     points = np.full((steps + 1, 2), np.nan)
     points[0] = x0
     diverged_step = None
-    # L-BFGS and SAM take a closure and evaluate f several times per step (as train.Trainer);
-    # a schedule-free optimizer steps at y and its path is x, where it is evaluated
+    # L-BFGS, SAM and Newton's family take a closure and may evaluate f several times per step
+    # (as train.Trainer); a schedule-free optimizer steps at y and its path is x, where it is
+    # evaluated
     with np.errstate(all="ignore"):
         for k in range(1, steps + 1):
             take_step(opt, closure)
