@@ -285,3 +285,22 @@ def test_reproduce_runs_its_seeds_as_trials_on_any_executor_and_resumes(tmp_path
     stamps = {p: p.stat().st_mtime_ns for p in (serial / "trials").glob("*.json")}
     assert main(["reproduce", "lr_decay", "--out", str(serial), "--quiet"]) == 0
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps  # nothing recomputed
+
+
+def test_surface_tuning_runs_as_trials_on_any_executor_and_resumes(tmp_path):
+    from gdlab.cli import main
+
+    def files(out):
+        names = ("metrics.csv", "tuning.csv", "paths.csv", "paths.json", "summary.json")
+        return {n: (out / n).read_bytes() for n in names}
+
+    args = ["surface", "--function", "ravine", "--optimizers", "sgd", "adam", "--tune", "4",
+            "--starts", "2", "--steps", "30", "--no-gif", "--quiet"]  # fmt: skip
+    serial, procs = tmp_path / "serial", tmp_path / "procs"
+    assert main([*args, "--out", str(serial)]) == 0
+    assert len(trial_bytes(serial)) == 2 * 4  # one trial per (optimizer, lr): every start
+    assert main([*args, "--out", str(procs), "--executor", "processes"]) == 0
+    assert files(procs) == files(serial) and trial_bytes(procs) == trial_bytes(serial)
+    stamps = {p: p.stat().st_mtime_ns for p in (serial / "trials").glob("*.json")}
+    assert main([*args, "--out", str(serial)]) == 0
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps

@@ -10,6 +10,7 @@ from gdlab.lab.config import nonneg_int, option, positive_float, positive_int, s
 from gdlab.lab.optimizers import DEFAULT_OPTIMIZERS, command_optimizer_names
 from gdlab.lab.search import LR_RANGE
 from gdlab.lab.surface.functions import FUNCTIONS
+from gdlab.lab.sweeps.placement import Placement
 
 __all__ = ["SurfaceConfig"]
 
@@ -19,7 +20,7 @@ def _function_names() -> list[str]:
 
 
 @dataclass
-class SurfaceConfig:
+class SurfaceConfig(Placement):
     """Which optimizers on which 2-D function, and how their learning rates are chosen.
 
     Args:
