@@ -16,7 +16,7 @@ import pytest
 from gdlab import cli
 from gdlab.lab import training
 from gdlab.lab.compare.config import CompareConfig
-from gdlab.lab.compare.trials import expected_cost, trial_cost
+from gdlab.lab.compare.trials import evaluations_per_step, expected_cost, trial_cost
 from gdlab.lab.config import loads_toml
 from gdlab.lab.output.tables import WIDTH, format_table
 from gdlab.lab.train_config import COMMENTS, TRAIN_DEFAULTS, TrainConfig, resolve_train_config
@@ -239,21 +239,29 @@ def test_compare_bar_advances_by_each_trials_expected_cost(tmp_path, monkeypatch
     assert bar.n == pytest.approx(bar.total)  # ends at 100 %
     cfg = CompareConfig(datasets=["iris"], batch_size=16)
     n = 90  # iris' training split
-    assert trial_cost(cfg, "iris", "sgd", 1) == n * 8.0 + n  # batch 1: 90 steps
-    assert trial_cost(cfg, "iris", "bgd", 1) == 1 * 8.0 + n
-    assert trial_cost(cfg, "iris", "mbgd", 2) == 2 * (6 * 8.0 + n)  # 6 batches of 16
+    assert trial_cost(cfg, "iris", "sgd", "sgd", 1) == n * 8.0 + n  # batch 1: 90 steps
+    assert trial_cost(cfg, "iris", "sgd", "bgd", 1) == 1 * 8.0 + n
+    assert trial_cost(cfg, "iris", "adam", "mbgd", 2) == 2 * (6 * 8.0 + n)  # 6 batches of 16
     # batch-1 trials weigh the most: the largest steps of the bar are theirs
-    assert max(bar.amounts) == trial_cost(cfg, "iris", "sgd", 2)
+    assert max(bar.amounts) == trial_cost(cfg, "iris", "sgd", "sgd", 2)
 
 
 def test_expected_cost_sums_the_trials():
     cfg = CompareConfig(datasets=["iris"], optimizers=["sgd", "adam"], batch_modes=["bgd"],
                         trials=3, seeds=2, epochs=4, tune_epochs=1, batch_size=16)  # fmt: skip
-    mb, bgd = (trial_cost(cfg, "iris", m, e) for m, e in (("mbgd", 1), ("bgd", 1)))
-    mb4, bgd4 = (trial_cost(cfg, "iris", m, e) for m, e in (("mbgd", 4), ("bgd", 4)))
+    mb, bgd = (trial_cost(cfg, "iris", "sgd", m, 1) for m in ("mbgd", "bgd"))
+    mb4, bgd4 = (trial_cost(cfg, "iris", "adam", m, 4) for m in ("mbgd", "bgd"))
     assert expected_cost(cfg) == pytest.approx(2 * (3 * mb + 2 * mb4) + 3 * bgd + 2 * bgd4)
     fixed = CompareConfig(**{**cfg.__dict__, "lr": 0.1})
     assert expected_cost(fixed) == pytest.approx(2 * 2 * mb4 + 2 * bgd4)
+
+
+@pytest.mark.parametrize("optimizer, evaluations", [("sgd", 1), ("adam", 1), ("lbfgs", 25)])
+def test_a_closure_optimizer_weighs_its_evaluations(optimizer, evaluations):
+    """L-BFGS calls its closure up to max_eval = max_iter·5/4 = 25 times a step (torch)."""
+    assert evaluations_per_step(optimizer) == evaluations
+    cfg = CompareConfig(datasets=["iris"], batch_size=16)
+    assert trial_cost(cfg, "iris", optimizer, "bgd", 3) == 3 * evaluations * (8.0 + 90)
 
 
 # ------------------------------------------------------------------ run directories

@@ -82,7 +82,8 @@ def test_serial_sweep_writes_each_trial_and_a_rerun_reuses_them(tmp_path):
     seen: list[SweepProgress] = []
     again = run_sweep(specs, tmp_path, progress=seen.append)
     assert again.reused == 4 and again.results == first.results
-    assert seen == [SweepProgress(total=4, done=4, failed=0, running=0, reused=4)]
+    assert seen == [SweepProgress(total=4, done=4, failed=0, running=0, reused=4,
+                                  finished=tuple(specs))]  # fmt: skip
     assert trial_bytes(tmp_path) == before
 
 

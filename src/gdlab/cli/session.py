@@ -91,7 +91,7 @@ class Session:
             from tqdm.auto import tqdm
         except ImportError:  # pragma: no cover - tqdm is an optional extra
             return lambda msg, amount=1: print(msg, file=sys.stderr)
-        fmt = "{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]" if weighted else None
+        fmt = "{desc}{percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]" if weighted else None
         bar = self.bar = tqdm(total=total, file=sys.stderr, unit="run", leave=False, bar_format=fmt)
 
         def update(msg: str, amount: float = 1) -> None:

@@ -9,16 +9,25 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 import math
 from pathlib import Path
 from typing import Any
 
 from gdlab.lab.compare.config import CompareConfig
 from gdlab.lab.compare.run import Variant, train_run
+from gdlab.lab.optimizers import get_optimizer_spec
 from gdlab.lab.sweeps import TrialSpec
 from gdlab.lab.tasks import Task, batch_size_for, load_task
 
-__all__ = ["expected_cost", "spec_cost", "trial_cost", "trial_spec", "train_trial"]
+__all__ = [
+    "evaluations_per_step",
+    "expected_cost",
+    "spec_cost",
+    "trial_cost",
+    "trial_spec",
+    "train_trial",
+]
 
 
 @functools.lru_cache(maxsize=8)
@@ -66,20 +75,41 @@ def train_trial(
 STEP_COST_IN_SAMPLES = 8.0
 
 
-def trial_cost(config: CompareConfig, dataset: str, batch_mode: str, epochs: int) -> float:
-    """The expected cost of one trial, in samples: epochs × (steps per epoch × the step's
-    fixed cost + the training samples). Batch 1 (sgd) weighs ~9x the full batch on digits,
-    as measured; a longer final run weighs more than a tuning trial."""
+def evaluations_per_step(optimizer: str) -> int:
+    """The forward-backward passes one step of ``optimizer`` may take: 1, or for an optimizer
+    that calls its closure repeatedly (``requires_closure``: L-BFGS) its evaluation budget
+    ``max_eval`` (torch's default: max_iter · 5/4 = 25), so that it weighs what it costs."""
+    spec = get_optimizer_spec(optimizer)
+    if not getattr(spec.cls, "requires_closure", False):
+        return 1
+    params = inspect.signature(spec.cls).parameters
+    settings = {k: p.default for k, p in params.items() if p.default is not p.empty}
+    settings |= spec.defaults
+    max_eval = settings.get("max_eval")
+    if max_eval is None and "max_iter" in settings:
+        max_eval = settings["max_iter"] * 5 // 4
+    return int(max_eval or 1)
+
+
+def trial_cost(
+    config: CompareConfig, dataset: str, optimizer: str, batch_mode: str, epochs: int
+) -> float:
+    """The expected cost of one trial, in samples: epochs × evaluations per step × (steps per
+    epoch × the step's fixed cost + the training samples). Batch 1 (sgd) weighs ~9x the full
+    batch on digits, as measured; a longer final run weighs more than a tuning trial, and
+    L-BFGS ~25x a first-order optimizer."""
     n = len(_task(dataset, config.seed, config.val_fraction).x_train)
     batch = batch_size_for(batch_mode, config.batch_size) or n
-    return float(epochs) * (math.ceil(n / batch) * STEP_COST_IN_SAMPLES + n)
+    per_epoch = math.ceil(n / batch) * STEP_COST_IN_SAMPLES + n
+    return float(epochs) * evaluations_per_step(optimizer) * per_epoch
 
 
 def spec_cost(spec: TrialSpec) -> float:
     """:func:`trial_cost` of a spec made by :func:`trial_spec`."""
     p = spec.params
-    config = CompareConfig(**p["config"])
-    return trial_cost(config, p["dataset"], p["variant"]["batch_mode"], p["epochs"])
+    config, variant = CompareConfig(**p["config"]), p["variant"]
+    return trial_cost(config, p["dataset"], variant["optimizer"], variant["batch_mode"],
+                      p["epochs"])  # fmt: skip
 
 
 def expected_cost(config: CompareConfig) -> float:
@@ -89,11 +119,8 @@ def expected_cost(config: CompareConfig) -> float:
     pairs |= {(config.batch_optimizer, m) for m in config.batch_modes}
     total = 0.0
     for dataset in config.datasets:
-        for _, mode in pairs:
-            tune = (
-                0
-                if config.lr
-                else config.trials * trial_cost(config, dataset, mode, config.tune_epochs)
-            )
-            total += tune + config.seeds * trial_cost(config, dataset, mode, config.epochs)
+        for optimizer, mode in pairs:
+            tune = trial_cost(config, dataset, optimizer, mode, config.tune_epochs)
+            final = trial_cost(config, dataset, optimizer, mode, config.epochs)
+            total += (0 if config.lr else config.trials) * tune + config.seeds * final
     return total
