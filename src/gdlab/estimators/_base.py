@@ -42,11 +42,13 @@ __all__ = [
     "check_classification_targets",
 ]
 
-_SOLVERS = {  # the registry's classes under the solver names scikit-learn users write
+_SOLVERS = {  # element-wise solvers, stepped on the network's one flat parameter
     name: optim.OPTIMIZERS[name].cls
     for name in ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam",
                  "radam", "lbfgs")
 }  # fmt: skip
+# Every other registry name (lion, lookahead, sam, the schedule-free ones, ...) is built from
+# its registry spec on the layers' tensors, as its rule may not be element-wise.
 
 
 def _not_lbfgs(self: Any) -> bool:
@@ -148,10 +150,11 @@ class _BaseMLP(BaseEstimator):
                 f"The 'activation' parameter of {type(self).__name__} must be a str among "
                 f"{sorted(_ACTIVATIONS)}. Got {self.activation!r} instead."
             )
-        if isinstance(self.solver, str) and self._solver_name() not in _SOLVERS:
+        if isinstance(self.solver, str) and self._solver_name() not in optim.OPTIMIZERS:
             raise ValueError(
                 f"The 'solver' parameter of {type(self).__name__} must be a str among "
-                f"{sorted(_SOLVERS)} or a gdlab optimizer class. Got {self.solver!r} instead."
+                f"{sorted(optim.OPTIMIZERS)} or a gdlab optimizer class. Got {self.solver!r} "
+                "instead."
             )
         if self.learning_rate not in ("constant", "invscaling", "adaptive"):
             raise ValueError(
@@ -254,11 +257,20 @@ class _BaseMLP(BaseEstimator):
         self.coefs_ = [w.data for w in self._model.weights()]
         self.intercepts_ = [b.data for b in self._model.biases()]
 
+    def _flat_solver(self) -> bool:
+        """Whether the solver steps on the one flat parameter (a named element-wise one)."""
+        return self._solver_name() in _SOLVERS
+
     def _make_optimizer(self) -> Any:
         """The solver; a named element-wise one steps on the network's single flat parameter
-        (one update for all layers, the same numbers as per tensor); a class given as
-        ``solver`` gets the layers' tensors, as its rule may not be element-wise."""
+        (one update for all layers, the same numbers as per tensor); another registry name
+        (its spec's defaults, lr = ``learning_rate_init``) or a class given as ``solver`` gets
+        the layers' tensors, as its rule may not be element-wise."""
         name = self._solver_name()
+        if name and not self._flat_solver():
+            spec = optim.OPTIMIZERS[name]
+            params = list(self._model.parameters())
+            return spec.cls(params, lr=self.learning_rate_init, **spec.defaults)
         if name:
             flat = Parameter(self._model.flat)
             flat.grad = self._model.flat_grad
@@ -283,7 +295,7 @@ class _BaseMLP(BaseEstimator):
     def _relink_optimizer(self) -> None:
         """A flat solver's parameter is the network's ``flat`` array itself; an unpickled
         estimator (joblib stores arrays apart) gets that link back, its state kept."""
-        if not self._solver_name():
+        if not self._flat_solver():
             return
         (flat,) = [p for group in self._optimizer.param_groups for p in group["params"]]
         if flat.data is not self._model.flat:
