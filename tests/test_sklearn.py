@@ -451,3 +451,48 @@ def test_schedule_free_early_stopping_restores_best_x(digits):
 def test_unknown_solver_lists_registry_names():
     with pytest.raises(ValueError, match="'sgd_schedule_free'.*Got 'newton'"):
         MLPClassifier(solver="newton").fit(np.zeros((4, 2)), [0, 1, 0, 1])
+
+
+@pytest.mark.parametrize("solver", ["sam", "asam", "adamw_schedule_free", "lion", "lookahead"])
+def test_registry_solver_equals_a_hand_written_loop(solver):
+    """The estimator's run of a registry solver equals the optimizer stepped by hand on the
+    same network, batches and loss (SAM: gradient at w, first_step, gradient at w + ε,
+    second_step; schedule-free: eval() after, so the weights are x), bit for bit."""
+    from gdlab.creation import from_numpy
+    from gdlab.estimators._mlp import DenseNet, glorot_arrays
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = np.sin(X[:, 0]) + X[:, 1] * X[:, 2]
+    est = MLPRegressor(
+        solver=solver, hidden_layer_sizes=(8,), max_iter=3, shuffle=False, batch_size=20,
+        alpha=0.0, random_state=0, tol=0.0, learning_rate_init=0.05,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sklearn.exceptions.ConvergenceWarning)
+        est.fit(X, y)
+    coefs, intercepts = glorot_arrays([3, 8, 1], "relu", np.float64, np.random.RandomState(0))
+    model = DenseNet(coefs, intercepts, "relu")
+    spec = optim.OPTIMIZERS[solver]
+    opt = spec.cls(list(model.parameters()), lr=0.05, **spec.defaults)
+
+    def gradient(xb, yb):
+        model.zero_grad()
+        loss = ((model(from_numpy(xb)) - from_numpy(yb.reshape(-1, 1))) ** 2).mean() / 2
+        loss.backward()
+
+    for _ in range(3):
+        for s in range(0, 60, 20):
+            xb, yb = X[s : s + 20], y[s : s + 20]
+            gradient(xb, yb)
+            if solver in ("sam", "asam"):
+                opt.first_step(zero_grad=True)
+                gradient(xb, yb)
+                opt.second_step(zero_grad=True)
+            else:
+                opt.step()
+    if solver == "adamw_schedule_free":
+        opt.eval()
+    ours = [*est.coefs_, *est.intercepts_]
+    for a, b in zip(ours, [*model.weights(), *model.biases()], strict=True):
+        np.testing.assert_array_equal(a, b.data)
