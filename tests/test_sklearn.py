@@ -370,3 +370,140 @@ def test_flat_solver_equals_per_tensor_solver(digits, solver):
     theirs = per_tensor.coefs_ + per_tensor.intercepts_
     for a, b in zip(flat.coefs_ + flat.intercepts_, theirs, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+# every registry name is a solver: (name, learning_rate_init, the test-set accuracy it reaches on
+# digits in 30 epochs of a 32-unit network from random_state=0; measured 0.929 to 0.978)
+REGISTRY_SOLVERS = [
+    ("lion", 1e-3, 0.92),
+    ("momentum", 0.01, 0.93),
+    ("adabelief", 0.01, 0.95),
+    ("lookahead", 0.01, 0.95),
+    ("sam", 0.01, 0.93),
+    ("asam", 0.01, 0.93),
+    ("sgd_schedule_free", 0.5, 0.95),
+    ("adamw_schedule_free", 0.01, 0.95),
+    ("radam_schedule_free", 0.01, 0.92),
+    ("prodigy", 1.0, 0.93),
+    ("dadapt_sgd", 1.0, 0.95),
+    ("dadapt_adam", 1.0, 0.93),
+]
+
+
+@pytest.mark.parametrize(
+    "solver, lr, score", REGISTRY_SOLVERS, ids=[r[0] for r in REGISTRY_SOLVERS]
+)
+def test_registry_name_as_solver(digits, solver, lr, score):
+    """A registry name outside the flat element-wise solvers: its spec's class and defaults on
+    the layers' tensors, lr = learning_rate_init; closures (SAM) and train/eval work."""
+    Xtr, Xte, ytr, yte = digits
+    clf = MLPClassifier(
+        hidden_layer_sizes=(32,), max_iter=30, random_state=0, solver=solver, learning_rate_init=lr
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sklearn.exceptions.ConvergenceWarning)
+        clf.fit(Xtr, ytr)
+    assert clf.score(Xte, yte) >= score
+    spec = optim.OPTIMIZERS[solver]
+    opt = clf._optimizer
+    assert type(opt) is spec.cls and opt.param_groups[0]["lr"] == lr
+    assert [p for g in opt.param_groups for p in g["params"]] == list(clf._model.parameters())
+    assert len(clf.loss_curve_) == clf.n_iter_ and np.isfinite(clf.loss_curve_).all()
+    params = clf.get_params()
+    assert params["solver"] == solver
+    twin = sklearn.base.clone(clf)
+    assert twin.get_params() == params and not hasattr(twin, "coefs_")
+    assert twin.set_params(solver="adam").solver == "adam"
+
+
+@pytest.mark.parametrize("solver", ["sgd_schedule_free", "adamw_schedule_free"])
+def test_schedule_free_solver_predicts_at_x(digits, solver):
+    """After fit the optimizer is in eval mode: coefs_ hold x, and y = (1 − β)·z + β·x is
+    where train() takes them back (partial_fit continues there)."""
+    Xtr, Xte, ytr, _ = digits
+    clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=5, random_state=0, solver=solver)
+    clf.set_params(learning_rate_init=0.01)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sklearn.exceptions.ConvergenceWarning)
+        clf.fit(Xtr, ytr)
+    opt = clf._optimizer
+    assert not opt.param_groups[0]["train_mode"]
+    x = [p.data.copy() for p in clf._model.parameters()]
+    z = [opt.state[p]["z"].copy() for p in clf._model.parameters()]
+    beta = opt._beta(opt.param_groups[0])
+    hidden = np.maximum(Xte @ x[0] + x[2], 0.0)
+    expected = (hidden @ x[1] + x[3]).argmax(axis=1)
+    np.testing.assert_array_equal(clf.predict(Xte), expected)
+    opt.train()
+    for p, xi, zi in zip(clf._model.parameters(), x, z, strict=True):
+        np.testing.assert_allclose(p.data, (1 - beta) * zi + beta * xi, rtol=1e-12, atol=1e-15)
+    opt.eval()
+    clf.partial_fit(Xtr, ytr)  # trains at y again, ends at x
+    assert clf._optimizer is opt and not opt.param_groups[0]["train_mode"]
+
+
+def test_schedule_free_early_stopping_restores_best_x(digits):
+    """Validation scores are taken at x (y put back exactly); the best x is restored, and the
+    optimizer, whose y and z belong to a later x, is dropped: the next partial_fit starts
+    a new one there (x = y = z)."""
+    Xtr, _, ytr, _ = digits
+    params = dict(hidden_layer_sizes=(16,), max_iter=8, random_state=0, learning_rate_init=0.01)
+    clf = MLPClassifier(solver="adamw_schedule_free", early_stopping=True, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sklearn.exceptions.ConvergenceWarning)
+        clf.fit(Xtr, ytr)
+    assert clf._optimizer is None
+    np.testing.assert_array_equal(clf._model.flat, clf._best_flat)
+    assert max(clf.validation_scores_) == clf.best_validation_score_
+    clf.set_params(early_stopping=False).partial_fit(Xtr, ytr)
+    assert clf._optimizer is not None and clf.n_iter_ == 1
+
+
+def test_unknown_solver_lists_registry_names():
+    with pytest.raises(ValueError, match="'sgd_schedule_free'.*Got 'newton'"):
+        MLPClassifier(solver="newton").fit(np.zeros((4, 2)), [0, 1, 0, 1])
+
+
+@pytest.mark.parametrize("solver", ["sam", "asam", "adamw_schedule_free", "lion", "lookahead"])
+def test_registry_solver_equals_a_hand_written_loop(solver):
+    """The estimator's run of a registry solver equals the optimizer stepped by hand on the
+    same network, batches and loss (SAM: gradient at w, first_step, gradient at w + ε,
+    second_step; schedule-free: eval() after, so the weights are x), bit for bit."""
+    from gdlab.creation import from_numpy
+    from gdlab.estimators._mlp import DenseNet, glorot_arrays
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = np.sin(X[:, 0]) + X[:, 1] * X[:, 2]
+    est = MLPRegressor(
+        solver=solver, hidden_layer_sizes=(8,), max_iter=3, shuffle=False, batch_size=20,
+        alpha=0.0, random_state=0, tol=0.0, learning_rate_init=0.05,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sklearn.exceptions.ConvergenceWarning)
+        est.fit(X, y)
+    coefs, intercepts = glorot_arrays([3, 8, 1], "relu", np.float64, np.random.RandomState(0))
+    model = DenseNet(coefs, intercepts, "relu")
+    spec = optim.OPTIMIZERS[solver]
+    opt = spec.cls(list(model.parameters()), lr=0.05, **spec.defaults)
+
+    def gradient(xb, yb):
+        model.zero_grad()
+        loss = ((model(from_numpy(xb)) - from_numpy(yb.reshape(-1, 1))) ** 2).mean() / 2
+        loss.backward()
+
+    for _ in range(3):
+        for s in range(0, 60, 20):
+            xb, yb = X[s : s + 20], y[s : s + 20]
+            gradient(xb, yb)
+            if solver in ("sam", "asam"):
+                opt.first_step(zero_grad=True)
+                gradient(xb, yb)
+                opt.second_step(zero_grad=True)
+            else:
+                opt.step()
+    if solver == "adamw_schedule_free":
+        opt.eval()
+    ours = [*est.coefs_, *est.intercepts_]
+    for a, b in zip(ours, [*model.weights(), *model.biases()], strict=True):
+        np.testing.assert_array_equal(a, b.data)

@@ -55,7 +55,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         hidden_layer_sizes: units per hidden layer. Default ``(100,)``.
         activation: ``"relu"`` (default), ``"tanh"``, ``"logistic"`` or ``"identity"``.
         solver: ``"adam"`` (default), ``"sgd"``, ``"lbfgs"``, any other name in
-            ``gdlab.optim`` (``"rmsprop"``, ``"adagrad"``, ...) or an optimizer class.
+            ``gdlab.optim.OPTIMIZERS`` (``"rmsprop"``, ``"lion"``, ``"sam"``,
+            ``"adamw_schedule_free"``, ...: its registry defaults, lr =
+            ``learning_rate_init``; SAM steps with a closure, a schedule-free solver trains
+            at y and predicts at x) or an optimizer class.
         alpha: L2 penalty (alpha / 2)·Σ‖W‖² / Σw_batch on the weights. Default 1e-4.
         batch_size: mini-batch size; ``"auto"`` is min(200, n_samples).
         learning_rate: ``"constant"``, ``"invscaling"`` or ``"adaptive"`` (``sgd`` only).

@@ -501,3 +501,55 @@ def test_torch_checkpoint_saved_with_execution_flags_loads():
         train_step(ours, opt, x, y)
         train_step(ref, ref_opt, x, y)
         assert_close(params_of(ours), params_of(ref))
+
+
+SCHEDULE_FREE = [
+    ("SGDScheduleFree", dict(lr=0.05, momentum=0.9)),
+    ("AdamWScheduleFree", dict(lr=0.01, weight_decay=0.01, warmup_steps=2)),
+    ("RAdamScheduleFree", dict(lr=0.01)),
+]
+
+
+@pytest.mark.parametrize(("name", "gkw"), SCHEDULE_FREE, ids=[r[0] for r in SCHEDULE_FREE])
+def test_train_eval_forwarded_to_schedule_free(name, gkw):
+    """train()/eval() reach the gdlab optimizer: the tensors hold x after eval() and y after
+    train(), bit for bit as the gdlab optimizer run alone with the same switches, through a
+    state_dict reload in eval mode; stepping in eval mode raises, as gdlab's does."""
+    ours, ref = make_model(), make_model()
+    opt = TorchOptimizer(ours.parameters(), name, **gkw)
+    params = [Parameter(p.detach().numpy()) for p in ref.parameters()]
+    gd = getattr(gopt, name)(params, **gkw)
+    x, y = batch()
+    for step in range(8):
+        opt.train()
+        gd.train()
+        train_step(ours, opt, x, y)
+        ref.zero_grad()
+        torch.nn.functional.mse_loss(ref(x), y).backward()
+        for p, t in zip(params, ref.parameters(), strict=True):
+            p.grad = t.grad.numpy().copy()
+        gd.step()
+        if step % 3 == 2:
+            opt.eval()
+            gd.eval()
+            for a, b in zip(params_of(ours), params_of(ref), strict=True):
+                np.testing.assert_array_equal(a, b)
+            assert opt.param_groups[0]["train_mode"] is False
+            with pytest.raises(RuntimeError, match="eval mode"):
+                opt.step()
+            opt.load_state_dict(copy.deepcopy(opt.state_dict()))
+    opt.eval()
+    gd.eval()
+    x_ours = params_of(ours)
+    for a, b in zip(x_ours, params_of(ref), strict=True):
+        np.testing.assert_array_equal(a, b)
+    opt.eval()  # already at x: a no-op
+    for a, b in zip(params_of(ours), x_ours, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_no_train_eval_without_modes():
+    opt = TorchOptimizer(make_model().parameters(), "Adam", lr=0.01)
+    assert not hasattr(opt, "train") and not hasattr(opt, "eval")
+    with pytest.raises(AttributeError, match=r"TorchOptimizer\(Adam\) has no train\(\)"):
+        opt.train()

@@ -305,12 +305,19 @@ def test_many_params_on_threads_equal_one_thread(name, cls, kwargs):
         np.testing.assert_array_equal(a, b)
 
 
-# Adafactor and Muon allocate by design; the d-adaptive ones and the matrix preconditioners
-# still use temporaries (the other optimizers of issue 15 keep work arrays in their state,
-# optim/_scratch.py)
+# Adafactor and Muon allocate by design; the matrix preconditioners and SophiaG run their
+# reference rules with temporaries. The other optimizers of issue 15 keep work arrays in their
+# state (optim/_scratch.py; Prodigy and D-Adaptation: rows for the options that change which
+# arrays a step needs).
 NO_ALLOC = [
-    row for row in ALL
-    if row[1] not in ("Adafactor", "Muon", "Shampoo", "SOAP", "SophiaG", *GLOBAL_D)
+    row for row in ALL if row[1] not in ("Adafactor", "Muon", "Shampoo", "SOAP", "SophiaG")
+] + [
+    ("prodigy-coupled-maximize", "Prodigy", dict(decouple=False, maximize=True)),
+    ("prodigy-beta1-0-slice-safeguard", "Prodigy",
+     dict(betas=(0.0, 0.999), slice_p=3, safeguard_warmup=True, use_bias_correction=True)),
+    ("dadapt_sgd-maximize", "DAdaptSGD", dict(maximize=True)),
+    ("dadapt_adam-decouple-maximize", "DAdaptAdam",
+     dict(decouple=True, maximize=True, use_bias_correction=True)),
 ]  # fmt: skip
 
 

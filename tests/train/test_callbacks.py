@@ -112,6 +112,45 @@ def test_early_stopping_restores_best_weights():
     assert h.events[-1] == {"event": "early_stopping", "epoch": n - 1, "best_epoch": best}
 
 
+@pytest.mark.parametrize("name", ["SGDScheduleFree", "AdamWScheduleFree"])
+def test_early_stopping_restores_schedule_free_y_and_z(name, tmp_path):
+    """The weights are y and val_loss was taken at x: the best epoch's optimizer state comes
+    back with y, so eval() gives that epoch's x (its val_loss, bit for bit) and train() its y;
+    a checkpoint of the callback carries it."""
+    model, tl, vl = _setup()
+    opt = getattr(optim, name)(model.parameters(), lr=0.05)
+    scores = [3.0, 2.0, 1.0, 1.5, 1.7]  # best at epoch 2, stops at epoch 4 (patience 2)
+    stop = train.EarlyStopping(monitor="score", patience=2, restore_best_weights=True)
+    seen = []
+
+    def snapshot(epoch, logs):
+        logs["score"] = scores[epoch]
+        z = {i: opt.state[p]["z"].copy() for i, p in enumerate(model.parameters())}
+        seen.append((logs["val_loss"], model.state_dict(), z))
+
+    snap = train.LambdaCallback(on_epoch_end=snapshot)
+    trainer = train.Trainer(model, nn.MSELoss(), opt, tl, val_loader=vl, callbacks=[snap, stop])
+    trainer.fit(10)
+    assert (stop.best_epoch, stop.stopped_epoch) == (2, 4) and len(seen) == 5
+    val_loss, y, z = seen[2]
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, y[key])
+    for i, p in enumerate(model.parameters()):
+        np.testing.assert_array_equal(opt.state[p]["z"], z[i])
+    assert opt.param_groups[0]["train_mode"] is True
+    assert trainer.evaluate(vl)["loss"] == val_loss  # outside fit: left at x
+    assert stop.state_dict()["best_optimizer"]["state"][0]["z"].shape == z[0].shape
+    fresh = train.EarlyStopping(monitor="score", restore_best_weights=True)
+    saved = train.checkpoint.save_checkpoint(tmp_path, {"stop": stop.state_dict()}, step=1)
+    fresh.load_state_dict(train.checkpoint.load_checkpoint(saved)["stop"])
+    for i in range(len(z)):
+        np.testing.assert_array_equal(fresh.best_optimizer["state"][i]["z"], z[i])
+    assert fresh.best_optimizer["param_groups"] == stop.best_optimizer["param_groups"]
+    older = {k: v for k, v in stop.state_dict().items() if k != "best_optimizer"}
+    fresh.load_state_dict(older)
+    assert fresh.best_optimizer is None
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [(dict(mode="up"), "mode must be"), (dict(patience=-1), "patience must be")],

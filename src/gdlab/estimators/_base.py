@@ -42,12 +42,14 @@ __all__ = [
     "check_classification_targets",
 ]
 
-_SOLVERS = {  # the registry's classes under the solver names scikit-learn users write
+_SOLVERS = {  # element-wise solvers, stepped on the network's one flat parameter
     name: optim.OPTIMIZERS[name].cls
     for name in ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam",
                  "radam", "lbfgs", "lion", "adabelief", "yogi", "adan", "lamb", "lars",
                  "novograd", "madgrad", "adabound", "amsbound", "adopt", "ademamix")
 }  # fmt: skip
+# Every other registry name (lion, lookahead, sam, the schedule-free ones, ...) is built from
+# its registry spec on the layers' tensors, as its rule may not be element-wise.
 
 
 def _not_lbfgs(self: Any) -> bool:
@@ -144,7 +146,7 @@ class _BaseMLP(BaseEstimator):
         """A named element-wise solver steps on the one flat array of all weights; a layer-wise
         one (LAMB, LARS, NovoGrad: a norm per tensor) and a class on the layers' tensors."""
         name = self._solver_name()
-        return bool(name) and _SOLVERS[name]._elementwise
+        return name in _SOLVERS and _SOLVERS[name]._elementwise
 
     def _validate_params_values(self) -> None:
         sizes = self._hidden_sizes()
@@ -155,10 +157,11 @@ class _BaseMLP(BaseEstimator):
                 f"The 'activation' parameter of {type(self).__name__} must be a str among "
                 f"{sorted(_ACTIVATIONS)}. Got {self.activation!r} instead."
             )
-        if isinstance(self.solver, str) and self._solver_name() not in _SOLVERS:
+        if isinstance(self.solver, str) and self._solver_name() not in optim.OPTIMIZERS:
             raise ValueError(
                 f"The 'solver' parameter of {type(self).__name__} must be a str among "
-                f"{sorted(_SOLVERS)} or a gdlab optimizer class. Got {self.solver!r} instead."
+                f"{sorted(optim.OPTIMIZERS)} or a gdlab optimizer class. Got {self.solver!r} "
+                "instead."
             )
         if self.learning_rate not in ("constant", "invscaling", "adaptive"):
             raise ValueError(
@@ -263,8 +266,9 @@ class _BaseMLP(BaseEstimator):
 
     def _make_optimizer(self) -> Any:
         """The solver; a named element-wise one steps on the network's single flat parameter
-        (one update for all layers, the same numbers as per tensor); a class given as
-        ``solver`` gets the layers' tensors, as its rule may not be element-wise."""
+        (one update for all layers, the same numbers as per tensor); another registry name
+        (its spec's defaults, lr = ``learning_rate_init``) or a class given as ``solver`` gets
+        the layers' tensors, as its rule may not be element-wise."""
         name = self._solver_name()
         if self._flat_solver():
             flat = Parameter(self._model.flat)
@@ -286,8 +290,8 @@ class _BaseMLP(BaseEstimator):
             )
         if not name:
             return self.solver(params, lr=self.learning_rate_init)
-        defaults = optim.OPTIMIZERS[name].defaults  # e.g. amsbound's amsbound=True
-        return _SOLVERS[name](params, lr=self.learning_rate_init, **defaults)
+        spec = optim.OPTIMIZERS[name]  # its defaults: e.g. amsbound's amsbound=True
+        return spec.cls(params, lr=self.learning_rate_init, **spec.defaults)
 
     def _relink_optimizer(self) -> None:
         """A flat solver's parameter is the network's ``flat`` array itself; an unpickled

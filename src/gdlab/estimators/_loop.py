@@ -3,7 +3,10 @@
 Stochastic solvers: epochs of shuffled mini-batches; after each epoch ``loss_curve_``,
 ``t_``, the no-improvement count on the training loss (or on the validation score with
 ``early_stopping``), SGD's 'invscaling' / 'adaptive' learning rates, and the stop after
-``n_iter_no_change`` epochs without an improvement of ``tol``. L-BFGS: gdlab's ``LBFGS``
+``n_iter_no_change`` epochs without an improvement of ``tol``. A solver needing a closure
+(SAM, ASAM) is stepped as the ``Trainer`` steps it; a schedule-free one (``train()`` /
+``eval()``) trains at y, and is scored on validation data and left after fitting at x, where
+``predict`` evaluates it. L-BFGS: gdlab's ``LBFGS``
 over the whole data set. ``verbose`` prints scikit-learn's progress lines: printing is the
 documented behaviour of that scikit-learn argument.
 
@@ -55,6 +58,29 @@ def _labels(est: Any, target: np.ndarray, weight: np.ndarray | None) -> np.ndarr
     return target.argmax(axis=1) if est._loss_kind == "log" and weight is None else None
 
 
+def _has_modes(optimizer: Any) -> bool:
+    """Whether the optimizer has ``train()`` and ``eval()`` (the schedule-free ones)."""
+    return callable(getattr(optimizer, "train", None)) and callable(
+        getattr(optimizer, "eval", None)
+    )
+
+
+def _step(optimizer: Any, closure: Any) -> float:
+    """One step as the optimizer asks for it (``closure`` sets the batch's gradients and
+    returns its loss); returns the loss at the current point. ``requires_closure`` with
+    ``gradient_before_closure`` (SAM): the gradient at w, then ``step(closure)``, which takes
+    the one at w + ε; ``requires_closure`` alone: ``step(closure)``."""
+    if getattr(optimizer, "requires_closure", False):
+        if getattr(optimizer, "gradient_before_closure", False):
+            value = closure()
+            optimizer.step(closure)
+            return value
+        return float(optimizer.step(closure))
+    value = closure()
+    optimizer.step()
+    return value
+
+
 def fit_stochastic(
     est: Any,
     X: np.ndarray,
@@ -83,6 +109,9 @@ def fit_stochastic(
     labels = _labels(est, target, weight)
     batch_size = est._batch_size(n)
     optimizer = est._optimizer
+    modes = _has_modes(optimizer)
+    if modes:
+        optimizer.train()  # y, where gradients are taken (a no-op if there already)
     order = np.arange(n)
     est.n_iter_ = 0
     for _ in range(est.max_iter):
@@ -97,15 +126,19 @@ def fit_stochastic(
             xb = X[rows]
             wb = None if weight is None else weight[rows]
             lb = None if labels is None else labels[rows]
-            accumulated += _batch_loss(est, xb, target[rows], wb, lb) * len(xb)
-            optimizer.step()
+            tb = target[rows]
+
+            def closure(xb=xb, tb=tb, wb=wb, lb=lb) -> float:
+                return _batch_loss(est, xb, tb, wb, lb)
+
+            accumulated += _step(optimizer, closure) * len(xb)
         est.n_iter_ += 1
         est.loss_ = accumulated / n
         est.t_ += n
         est.loss_curve_.append(est.loss_)
         if est.verbose:
             print(f"Iteration {est.n_iter_}, loss = {est.loss_:.8f}")
-        _update_no_improvement_count(est, val)
+        _update_no_improvement_count(est, val, optimizer)
         if est._solver_name() == "sgd" and est.learning_rate == "invscaling":
             _set_lr(optimizer, est.learning_rate_init / (est.t_ + 1) ** est.power_t)
         if est._no_improvement_count > est.n_iter_no_change:
@@ -126,13 +159,30 @@ def fit_stochastic(
                 ConvergenceWarning,
                 stacklevel=4,
             )
+    if modes:
+        optimizer.eval()  # x, the point the method converges to: predict evaluates there
     if val is not None:  # keep the weights of the best validation score
         np.copyto(est._model.flat, est._best_flat)
+        if modes:  # the best x without its y and z: the next partial_fit starts anew there
+            est._optimizer = None
 
 
-def _update_no_improvement_count(est: Any, val: Any) -> None:
+def _validation_score(est: Any, val: Any, optimizer: Any) -> float:
+    """The validation score, of a schedule-free solver at x (y put back exactly after)."""
+    if not _has_modes(optimizer):
+        return est._validation_score(val.X_val, val.target_val, val.weight_val)
+    y = est._model.flat.copy()
+    optimizer.eval()
+    try:
+        return est._validation_score(val.X_val, val.target_val, val.weight_val)
+    finally:
+        optimizer.train()
+        np.copyto(est._model.flat, y)
+
+
+def _update_no_improvement_count(est: Any, val: Any, optimizer: Any) -> None:
     if val is not None:
-        score = est._validation_score(val.X_val, val.target_val, val.weight_val)
+        score = _validation_score(est, val, optimizer)
         est.validation_scores_.append(score)
         if est.verbose:
             print(f"Validation score: {score:f}")
@@ -142,7 +192,7 @@ def _update_no_improvement_count(est: Any, val: Any) -> None:
             est._no_improvement_count = 0
         if score > est.best_validation_score_:
             est.best_validation_score_ = score
-            est._best_flat = est._model.flat.copy()
+            est._best_flat = _weights_at_x(est, optimizer)
         return
     if est.best_loss_ is None:  # trained with early stopping before, without it now
         est.best_loss_ = np.inf
@@ -152,6 +202,18 @@ def _update_no_improvement_count(est: Any, val: Any) -> None:
         est._no_improvement_count = 0
     if est.loss_curve_[-1] < est.best_loss_:
         est.best_loss_ = est.loss_curve_[-1]
+
+
+def _weights_at_x(est: Any, optimizer: Any) -> np.ndarray:
+    """A copy of the flat weights; of a schedule-free solver, at x (y left in place)."""
+    if not _has_modes(optimizer):
+        return est._model.flat.copy()
+    y = est._model.flat.copy()
+    optimizer.eval()
+    x = est._model.flat.copy()
+    optimizer.train()
+    np.copyto(est._model.flat, y)
+    return x
 
 
 def _set_lr(optimizer: Any, lr: float) -> None:

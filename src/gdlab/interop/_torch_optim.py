@@ -69,7 +69,9 @@ class TorchOptimizer(torch.optim.Optimizer):
         kept as float64 0-d tensors whatever torch's default dtype, so that gdlab's float64
         arithmetic is not rounded through float32 between steps. Optimizers whose ``step``
         is not a per-parameter rule (LBFGS) run gdlab's own ``step`` on gdlab Parameters that
-        view the torch tensors, with the torch closure behind it.
+        view the torch tensors, with the torch closure behind it. A schedule-free optimizer's
+        ``train()`` / ``eval()`` are forwarded (the tensors move to y / x); other optimizers
+        have no such attributes.
 
     Update: the wrapped gdlab class's (see its docstring); e.g. ``"Momentum"`` is the
     articles' v ← μ·v + lr·g; θ ← θ − v, which torch.optim does not offer.
@@ -190,8 +192,38 @@ class TorchOptimizer(torch.optim.Optimizer):
             torch.autograd.graph.increment_version(stepped)
         return loss
 
-    def _shadow_step(self, closure: Callable[[], Any] | None) -> Any:
-        """Run the gdlab optimizer's own ``step`` on gdlab Parameters viewing the tensors."""
+    @property
+    def train(self) -> Callable[[], None]:
+        """``optimizer.train()`` of a schedule-free gdlab optimizer (the parameters to y, where
+        gradients are taken); an optimizer without modes has no ``train`` attribute, so code
+        that looks for one (``hasattr(opt, "train")``) leaves it alone."""
+        return self._mode_switch(train=True)
+
+    @property
+    def eval(self) -> Callable[[], None]:
+        """``optimizer.eval()`` of a schedule-free gdlab optimizer (the parameters to x, where
+        the method is evaluated and saved); absent for an optimizer without modes."""
+        return self._mode_switch(train=False)
+
+    def _mode_switch(self, *, train: bool) -> Callable[[], None]:
+        cls = self.gdlab_class
+        if not (callable(getattr(cls, "train", None)) and callable(getattr(cls, "eval", None))):
+            what = "train" if train else "eval"
+            raise AttributeError(
+                f"TorchOptimizer({cls.__name__}) has no {what}(): {cls.__name__} has no "
+                "train/eval modes (only the schedule-free optimizers have them)"
+            )
+
+        def switch() -> None:
+            pairs = self._sync_shadow()
+            (self._shadow.train if train else self._shadow.eval)()
+            self._sync_back(pairs)
+
+        return switch
+
+    def _sync_shadow(self) -> list[tuple[Any, Parameter]]:
+        """The shadow optimizer's groups, parameters (views of the tensors), state and
+        gradients from this optimizer's; returns the (tensor, Parameter) pairs."""
         shadow = self._shadow
         pairs = []
         for tg, sg in zip(self.param_groups, shadow.param_groups, strict=True):
@@ -207,7 +239,24 @@ class TorchOptimizer(torch.optim.Optimizer):
                 shadow.state[sp] = built[sp]
             # the gradients already there (stepped without a closure, or SAM's at w)
             sp.grad = None if tp.grad is None else cpu_view(tp.grad, "a gradient")
+        return pairs
 
+    def _sync_back(self, pairs: list[tuple[Any, Parameter]]) -> None:
+        """This optimizer's state and groups from the shadow's, after it changed them."""
+        shadow = self._shadow
+        for tp, sp in pairs:
+            if sp in shadow.state:  # not the work arrays (keys with "_"), which are not state
+                saved = {k: v for k, v in shadow.state[sp].items() if not k.startswith("_")}
+                self.state[tp] = to_torch_tree(saved)
+        for tg, sg in zip(self.param_groups, shadow.param_groups, strict=True):
+            # what the optimizer keeps in its groups (Prodigy's d, schedule-free's mode)
+            tg.update({k: v for k, v in sg.items() if k != "params" and k not in self.defaults})
+        torch.autograd.graph.increment_version([tp for tp, _ in pairs])
+
+    def _shadow_step(self, closure: Callable[[], Any] | None) -> Any:
+        """Run the gdlab optimizer's own ``step`` on gdlab Parameters viewing the tensors."""
+        shadow = self._shadow
+        pairs = self._sync_shadow()
         first_loss = []
 
         def gdlab_closure() -> Any:
@@ -221,14 +270,7 @@ class TorchOptimizer(torch.optim.Optimizer):
 
         loss = shadow.step(None if closure is None else gdlab_closure)
         loss = first_loss[0] if first_loss else loss  # what torch.optim.LBFGS returns
-        for tp, sp in pairs:
-            if sp in shadow.state:  # not the work arrays (keys with "_"), which are not state
-                saved = {k: v for k, v in shadow.state[sp].items() if not k.startswith("_")}
-                self.state[tp] = to_torch_tree(saved)
-        for tg, sg in zip(self.param_groups, shadow.param_groups, strict=True):
-            # what the optimizer keeps in its groups (Prodigy's d, schedule-free's mode)
-            tg.update({k: v for k, v in sg.items() if k != "params" and k not in self.defaults})
-        torch.autograd.graph.increment_version([tp for tp, _ in pairs])
+        self._sync_back(pairs)
         return loss
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:

@@ -3,7 +3,9 @@
 Their step is not per parameter: d comes from sums over all groups, so the class hands the
 rule every parameter at once, as :class:`Slot` rows, with the running estimate (a NamedTuple
 whose fields are stored in every param group under the reference's names, so the state
-dict carries them as the reference's does).
+dict carries them as the reference's does). The rules keep their temporaries in work arrays
+in each parameter's state (keys starting with "_", not saved: :func:`work_array`), rounded
+as the references' expressions.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 
 from gdlab.optim.optimizer import EXECUTION_FLAGS, Optimizer, _number
 
-__all__ = ["DEstimateOptimizer", "Slot", "check_d_arguments"]
+__all__ = ["DEstimateOptimizer", "Slot", "check_d_arguments", "effective_grad", "work_array"]
 
 
 class Slot(NamedTuple):
@@ -34,6 +36,35 @@ def check_d_arguments(group: dict[str, Any]) -> None:
         raise ValueError(f"Invalid d0 value: {group['d0']}")
     if not 0.0 < group["growth_rate"]:
         raise ValueError(f"Invalid growth_rate value: {group['growth_rate']}")
+
+
+def work_array(state: dict, key: str, like: np.ndarray) -> np.ndarray:
+    """A work array shaped as ``like``, kept in ``state`` under ``key`` (a key starting with
+    "_": not saved), so a steady-state step allocates nothing parameter-sized."""
+    buf = state.get(key)
+    if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
+        buf = state[key] = np.empty_like(like)
+    return buf
+
+
+def effective_grad(
+    param: np.ndarray, grad: np.ndarray, state: dict, *, maximize: bool, weight_decay: float
+) -> np.ndarray:
+    """g: the gradient, negated when maximizing, plus weight_decay·param when given (coupled
+    decay), in the work array ``state["_g"]`` when it differs from the gradient itself;
+    rounded as the references' ``−grad + wd·param``."""
+    if not (maximize or weight_decay):
+        return grad
+    g = work_array(state, "_g", param)
+    if weight_decay:
+        np.multiply(param, weight_decay, out=g)
+        if maximize:
+            g -= grad
+        else:
+            g += grad
+    else:
+        np.negative(grad, out=g)
+    return g
 
 
 class DEstimateOptimizer(Optimizer):

@@ -7,7 +7,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gdlab.optim._d_adaptation import DEstimateOptimizer, Slot, check_d_arguments
+from gdlab.optim._d_adaptation import (
+    DEstimateOptimizer,
+    Slot,
+    check_d_arguments,
+    effective_grad,
+    work_array,
+)
 from gdlab.optim.optimizer import ParamsT, hyperparameters
 
 __all__ = ["DAdaptAdam", "DAdaptAdamEstimate", "dadapt_adam_"]
@@ -36,23 +42,30 @@ def dadapt_adam_(
     sqrt_beta2 = math.sqrt(beta2)
     acc, sk_l1 = 0.0, 0.0
     for param, grad, state, group in slots:
-        g = -grad if group["maximize"] else grad
-        if group["weight_decay"] and not decouple:
-            g = g + group["weight_decay"] * param
+        wd = group["weight_decay"] if not decouple else 0.0
+        g = effective_grad(param, grad, state, maximize=group["maximize"], weight_decay=wd)
         if "s" not in state:
             zeros = np.zeros_like(param)
             state.update(step=0.0, s=zeros, exp_avg=zeros.copy(), exp_avg_sq=zeros.copy())
         if group["lr"] > 0.0:
             m, v, s = state["exp_avg"], state["exp_avg_sq"], state["s"]
+            u = work_array(state, "_u", param)
             scale = group["layer_scale"]
-            acc += scale * dlr * float(g.ravel() @ (s / (np.sqrt(v) + group["eps"])).ravel())
+            np.sqrt(v, out=u)  # s/(√v + ε)
+            u += group["eps"]
+            np.divide(s, u, out=u)
+            acc += scale * dlr * float(g.ravel() @ u.ravel())
             m *= beta1
-            m += scale * dlr * (1 - beta1) * g  # the step size is inside m
+            np.multiply(g, scale * dlr * (1 - beta1), out=u)
+            m += u  # the step size is inside m
             v *= beta2
-            v += (1 - beta2) * g * g
+            np.multiply(g, 1 - beta2, out=u)
+            u *= g
+            v += u
             s *= sqrt_beta2
-            s += dlr * (1 - sqrt_beta2) * g
-            sk_l1 += scale * float(np.abs(s).sum())
+            np.multiply(g, dlr * (1 - sqrt_beta2), out=u)
+            s += u
+            sk_l1 += scale * float(np.abs(s, out=u).sum())
     numerator = sqrt_beta2 * est.numerator_weighted + (1 - sqrt_beta2) * acc
     if sk_l1 == 0:  # nothing to step on: nothing moves, the estimate is not updated
         return est
@@ -61,10 +74,14 @@ def dadapt_adam_(
         d = max(d, min(d_hat, d * growth_rate))
     for param, _, state, group in slots:
         state["step"] += 1
-        den = np.sqrt(state["exp_avg_sq"]) + group["eps"]
+        u = work_array(state, "_u", param)
         if group["weight_decay"] and decouple:
-            param -= group["weight_decay"] * dlr * param
-        param -= state["exp_avg"] / den
+            np.multiply(param, group["weight_decay"] * dlr, out=u)
+            param -= u
+        np.sqrt(state["exp_avg_sq"], out=u)  # den = √v + ε
+        u += group["eps"]
+        np.divide(state["exp_avg"], u, out=u)
+        param -= u
     return DAdaptAdamEstimate(d, numerator, k + 1)
 
 

@@ -7,7 +7,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gdlab.optim._d_adaptation import DEstimateOptimizer, Slot, check_d_arguments
+from gdlab.optim._d_adaptation import (
+    DEstimateOptimizer,
+    Slot,
+    check_d_arguments,
+    effective_grad,
+    work_array,
+)
 from gdlab.optim.optimizer import ParamsT, hyperparameters
 
 __all__ = ["DAdaptSGD", "DAdaptSGDEstimate", "dadapt_sgd_"]
@@ -39,23 +45,25 @@ def dadapt_sgd_(
     for param, grad, state, group in slots:
         if "s" not in state:
             state.update(z=param.copy(), s=np.zeros_like(param), x0=param.copy())
-        g = -grad if group["maximize"] else grad
-        if group["weight_decay"]:
-            g = g + group["weight_decay"] * param
+        wd = group["weight_decay"]
+        g = effective_grad(param, grad, state, maximize=group["maximize"], weight_decay=wd)
         if group["lr"] > 0.0:
             s = state["s"]
             numerator += dlr * float(g.ravel() @ s.ravel())
-            s += dlr * g  # s_k = Σ dlr_i·g_i: the dual average's sum
+            u = work_array(state, "_u", param)
+            np.multiply(g, dlr, out=u)
+            s += u  # s_k = Σ dlr_i·g_i: the dual average's sum
             sk_sq += float(s.ravel() @ s.ravel())
     if sk_sq == 0:  # nothing to step on: nothing moves, the estimate is not updated
         return est
     d_hat = 2 * numerator / math.sqrt(sk_sq)
     d = max(d, min(d_hat, d * growth_rate))
     for param, _, state, _ in slots:
-        z = state["z"]
-        z[...] = state["x0"] - state["s"]
+        z, u = state["z"], work_array(state, "_u", param)
+        np.subtract(state["x0"], state["s"], out=z)
         param *= momentum  # x ← β·x + (1 − β)·z: the averaging form of momentum
-        param += (1.0 - momentum) * z
+        np.multiply(z, 1.0 - momentum, out=u)
+        param += u
     return DAdaptSGDEstimate(d, numerator, g0_norm, est.k + 1)
 
 

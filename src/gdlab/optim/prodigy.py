@@ -7,7 +7,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gdlab.optim._d_adaptation import DEstimateOptimizer, Slot, check_d_arguments
+from gdlab.optim._d_adaptation import (
+    DEstimateOptimizer,
+    Slot,
+    check_d_arguments,
+    effective_grad,
+    work_array,
+)
 from gdlab.optim.optimizer import ParamsT, hyperparameters
 
 __all__ = ["Prodigy", "ProdigyEstimate", "prodigy_"]
@@ -39,9 +45,8 @@ def prodigy_(
     numerator, delta, denom = est.d_numerator * beta3, 0.0, 0.0
     grads = []
     for param, grad, state, group in slots:
-        g = -grad if group["maximize"] else grad
-        if group["weight_decay"] and not decouple:
-            g = g + group["weight_decay"] * param
+        wd = group["weight_decay"] if not decouple else 0.0
+        g = effective_grad(param, grad, state, maximize=group["maximize"], weight_decay=wd)
         grads.append(g)
         if "s" not in state:
             flat = param.reshape(-1)[::slice_p]
@@ -51,18 +56,26 @@ def prodigy_(
                 state["exp_avg"] = np.zeros_like(param)
             state["exp_avg_sq"] = np.zeros_like(param)
         if group["lr"] > 0.0:
+            u = work_array(state, "_u", param)
             g_sliced = g.reshape(-1)[::slice_p]
             x_sliced = param.reshape(-1)[::slice_p]
-            delta += (d / d0) * dlr * float(g_sliced @ (state["p0"] - x_sliced))
+            u_sliced = u.reshape(-1)[: x_sliced.size]  # a work array of the sliced size
+            np.subtract(state["p0"], x_sliced, out=u_sliced)
+            delta += (d / d0) * dlr * float(g_sliced @ u_sliced)
             if beta1 > 0:
                 state["exp_avg"] *= beta1
-                state["exp_avg"] += d * (1 - beta1) * g
+                np.multiply(g, d * (1 - beta1), out=u)
+                state["exp_avg"] += u
             state["exp_avg_sq"] *= beta2
-            state["exp_avg_sq"] += d * d * (1 - beta2) * g * g
+            np.multiply(g, d * d * (1 - beta2), out=u)
+            u *= g
+            state["exp_avg_sq"] += u
             s = state["s"]
             s *= beta3
-            s += ((d / d0) * d if safeguard_warmup else (d / d0) * dlr) * g_sliced
-            denom += float(np.abs(s).sum())
+            coef = (d / d0) * d if safeguard_warmup else (d / d0) * dlr
+            np.multiply(g_sliced, coef, out=u_sliced)
+            s += u_sliced
+            denom += float(np.abs(s, out=u_sliced).sum())
     if denom == 0:  # no gradient yet: nothing moves, the estimate is not updated
         return est
     d_max = est.d_max
@@ -75,13 +88,18 @@ def prodigy_(
         d = min(d_max, d * growth_rate)
     for (param, _, state, group), g in zip(slots, grads, strict=True):
         state["step"] += 1
-        den = np.sqrt(state["exp_avg_sq"]) + d * group["eps"]
+        den, u = work_array(state, "_w", param), work_array(state, "_u", param)
+        np.sqrt(state["exp_avg_sq"], out=den)
+        den += d * group["eps"]
         if group["weight_decay"] and decouple:
-            param -= group["weight_decay"] * dlr * param
+            np.multiply(param, group["weight_decay"] * dlr, out=u)
+            param -= u
         if beta1 > 0:
-            param -= dlr * state["exp_avg"] / den
+            np.multiply(state["exp_avg"], dlr, out=u)
         else:
-            param -= dlr * d * g / den
+            np.multiply(g, dlr * d, out=u)
+        u /= den
+        param -= u
     return ProdigyEstimate(d, d_max, numerator, k + 1)
 
 
@@ -98,7 +116,8 @@ class Prodigy(DEstimateOptimizer):
         x_{t+1} = x_t − d_t·lr·m_t/(√v_t + d_t·ε)  (− d_t·lr·λ·x_t, decoupled decay)
 
     d, d_max, d_numerator and k live in every param group (the reference's state dict
-    layout); ``exp_avg``, ``exp_avg_sq``, ``s`` and ``p0`` (x_0) per parameter.
+    layout); ``exp_avg``, ``exp_avg_sq``, ``s`` and ``p0`` (x_0) per parameter, with work
+    arrays (``_g``, ``_u``, ``_w``: not saved) so a step allocates nothing parameter-sized.
 
     Note:
         Names and defaults are prodigyopt's ``Prodigy`` (``fsdp_in_use`` left out: no

@@ -86,6 +86,10 @@ class EarlyStopping(Callback):
     min_delta`` (``"max"``); ``"auto"`` picks ``"max"`` for accuracies and R², else ``"min"``.
     Training stops after ``patience`` epochs without improvement; with
     ``restore_best_weights`` the model gets the weights of the best epoch back when it stops.
+    With a schedule-free optimizer (``train()``/``eval()``) the weights are y and the
+    monitored value was taken at x, which y alone does not give: the optimizer's state (z,
+    its averaging weights) of the best epoch is kept and restored with them, so y and z are
+    consistent and ``optimizer.eval()`` gives the best epoch's x.
 
     Args:
         monitor: an epoch log key, e.g. ``"val_loss"`` (default) or ``"val_accuracy"``.
@@ -128,6 +132,7 @@ class EarlyStopping(Callback):
         )
         self.best_epoch = -1
         self.best_weights: dict[str, np.ndarray] | None = None
+        self.best_optimizer: dict[str, Any] | None = None  # of a schedule-free optimizer
         self.stopped_epoch = -1
 
     def _improved(self, current: float) -> bool:
@@ -149,6 +154,8 @@ class EarlyStopping(Callback):
             self.best, self.best_epoch, self.wait = float(current), epoch, 0
             if self.restore_best_weights:
                 self.best_weights = copy.deepcopy(_arrays(self.trainer.model.state_dict()))
+                opt = getattr(self.trainer, "optimizer", None)
+                self.best_optimizer = copy.deepcopy(opt.state_dict()) if _has_modes(opt) else None
             return
         self.wait += 1
         if self.wait >= self.patience:  # wait >= 1 here, so patience 0 stops at once (Keras)
@@ -159,6 +166,8 @@ class EarlyStopping(Callback):
             )
             if self.restore_best_weights and self.best_weights is not None:
                 self.trainer.model.load_state_dict(copy.deepcopy(self.best_weights))
+                if self.best_optimizer is not None:  # y's z: x is the best epoch's again
+                    self.trainer.optimizer.load_state_dict(copy.deepcopy(self.best_optimizer))
 
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -167,12 +176,21 @@ class EarlyStopping(Callback):
             "best_epoch": self.best_epoch,
             "stopped_epoch": self.stopped_epoch,
             "best_weights": self.best_weights,
+            "best_optimizer": self.best_optimizer,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.wait, self.best = state["wait"], state["best"]
         self.best_epoch, self.stopped_epoch = state["best_epoch"], state["stopped_epoch"]
         self.best_weights = state["best_weights"]
+        self.best_optimizer = state.get("best_optimizer")  # absent in older checkpoints
+
+
+def _has_modes(optimizer: Any) -> bool:
+    """Whether the optimizer has ``train()`` and ``eval()`` (the schedule-free ones)."""
+    return callable(getattr(optimizer, "train", None)) and callable(
+        getattr(optimizer, "eval", None)
+    )
 
 
 def _arrays(state: dict[str, Any]) -> dict[str, Any]:
