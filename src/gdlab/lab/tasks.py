@@ -96,6 +96,11 @@ class Task:
     y_test: np.ndarray | None
     n_features: int
     n_outputs: int
+    # Regression targets may be trained standardised, y' = (y − target_mean) / target_scale
+    # (statistics of the training part); a loss in training units times target_scale² is the
+    # MSE in the data's own units. 0 and 1: the targets are as loaded.
+    target_mean: np.ndarray | float = 0.0
+    target_scale: float = 1.0
 
     def loss(self) -> Any:
         """Cross-entropy for classification, mean squared error for regression."""
@@ -113,9 +118,16 @@ def load_task(
     val_fraction: float = 0.2,
     test_fraction: float = 0.2,
     standardize: bool = True,
+    standardize_target: bool = False,
     dtype: Any = np.float32,
 ) -> Task:
-    """Load ``name`` and split it (stratified for classification) with ``seed``."""
+    """Load ``name`` and split it (stratified for classification) with ``seed``.
+
+    ``standardize`` scales the features by the training part's mean and standard deviation;
+    ``standardize_target`` does the same to a regression's targets (one pooled scale for all
+    outputs, so the MSE in original units is the trained MSE times ``target_scale²`` and R² is
+    unchanged): without it, a target in the hundreds (diabetes) makes SGD's first steps huge.
+    """
     x_all, y_all, kind, n_classes = _load_arrays(name, seed)
     stratify = y_all if kind == "classification" else None
     x_tr, x_va, x_te, y_tr, y_va, y_te = train_val_test_split(
@@ -128,7 +140,21 @@ def load_task(
         xs = [((x - mean) / std).astype(dtype) for x in xs]
     n_out = n_classes if kind == "classification" else int(y_all.reshape(len(y_all), -1).shape[1])
     ys = [_target(y, kind, dtype) for y in (y_tr, y_va, y_te)]
-    return Task(name, kind, xs[0], ys[0], xs[1], ys[1], xs[2], ys[2], xs[0].shape[1], n_out)
+    mean, scale = 0.0, 1.0
+    if standardize_target and kind == "regression":
+        mean, scale = _target_statistics(ys[0])
+        ys = [((y - mean) / scale).astype(dtype) for y in ys]
+    return Task(
+        name, kind, xs[0], ys[0], xs[1], ys[1], xs[2], ys[2], xs[0].shape[1], n_out, mean, scale
+    )
+
+
+def _target_statistics(y: np.ndarray) -> tuple[np.ndarray, float]:
+    """Per-output means and one pooled standard deviation (1 for constant targets)."""
+    y = np.asarray(y, dtype=np.float64)
+    mean = y.mean(axis=0)
+    scale = float(np.sqrt(((y - mean) ** 2).mean()))
+    return mean, scale if scale > 0 else 1.0
 
 
 def _load_arrays(name: str, seed: int) -> tuple[np.ndarray, np.ndarray, str, int]:

@@ -141,7 +141,7 @@ def compare(
     tune_epochs: int = 3,
     seeds: int = 3,
     lr: float | None = None,
-    target: float = 0.95,
+    target: float | None = None,
     val_fraction: float = 0.2,
     seed: int = 0,
     progress: Progress | None = None,

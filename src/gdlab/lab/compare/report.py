@@ -82,12 +82,15 @@ def _median(values: Sequence[float]) -> float:
 
 
 def summary_rows(result: CompareResult, timing: bool = True) -> list[dict[str, Any]]:
-    """The results table: medians over seeds per (data set, variant)."""
+    """The results table: medians over seeds per (data set, variant).
+
+    Classification: losses (cross-entropy), validation and test accuracy. Regression: the MSE
+    in the targets' own units (training, validation), validation RMSE, validation and test R²;
+    the target is on the validation metric (``CompareConfig.target_for``)."""
     rows = []
-    target = result.config.target
     for d in result.datasets:
         m = _metric(result, d)
-        short = "acc" if m == "accuracy" else m
+        target = result.config.target_for(m)
         for v in result.variants:
             runs = result.runs_of(d, v.label)
             if not runs:
@@ -99,10 +102,7 @@ def summary_rows(result: CompareResult, timing: bool = True) -> list[dict[str, A
                 "optimizer": v.optimizer,
                 "batch": v.batch_mode,
                 "lr": result.best_lr.get((d, v.label)),
-                "train_loss": _median([r.final("train_loss") for r in runs]),
-                "val_loss": _median([r.final("val_loss") for r in runs]),
-                f"val_{short}": _median([r.final(f"val_{m}") for r in runs]),
-                f"test_{short}": _median([r.test_metric for r in runs]),
+                **_final_columns(runs, m),
                 "steps_to_target": float(np.median(tt[:, 0])),
                 "samples_to_target": float(np.median(tt[:, 1])),
             }
@@ -114,6 +114,24 @@ def summary_rows(result: CompareResult, timing: bool = True) -> list[dict[str, A
             row["diverged"] = f"{sum(r.diverged for r in runs)}/{len(runs)}"
             rows.append(row)
     return rows
+
+
+def _final_columns(runs: list[Run], m: str) -> dict[str, float]:
+    """The final losses and metrics of a variant's runs (medians), named for the task."""
+    train_loss = _median([r.final("train_loss") for r in runs])
+    val_loss = _median([r.final("val_loss") for r in runs])
+    val_metric = _median([r.final(f"val_{m}") for r in runs])
+    test_metric = _median([r.test_metric for r in runs])
+    if m == "accuracy":
+        return {"train_loss": train_loss, "val_loss": val_loss, "val_acc": val_metric,
+                "test_acc": test_metric}  # fmt: skip
+    return {
+        "train_mse": train_loss,
+        "val_mse": val_loss,
+        "val_rmse": math.sqrt(val_loss) if val_loss >= 0 else math.nan,
+        "val_r2": val_metric,
+        "test_r2": test_metric,
+    }
 
 
 # --------------------------------------------------------------------------- figures
@@ -185,9 +203,10 @@ def curves_figure(result: CompareResult, d: str, group: str) -> Any:
     fig = Figure(figsize=(15, 11), layout="constrained")
     axes = fig.subplots(3, 3)
     xs = [("epoch", "epoch"), ("samples_seen", "samples seen"), ("wall_time", "wall time (s)")]
+    loss = "loss" if m == "accuracy" else "MSE (original units)"
     ys = [
-        ("train_loss", "training loss", True),
-        ("val_loss", "validation loss", True),
+        ("train_loss", f"training {loss}", True),
+        ("val_loss", f"validation {loss}", True),
         (f"val_{m}", f"validation {m}", False),
     ]
     for i, (key, ylabel, log) in enumerate(ys):
@@ -387,12 +406,22 @@ def _protocol_text(result: CompareResult) -> str:
             "validation loss; a diverged trial scores infinity)"
         )
     hidden = " → ".join(map(str, c.hidden))
+    metrics = dict.fromkeys(_metric(result, d) for d in result.datasets)
+    targets = " and ".join(
+        f"validation {'accuracy' if m == 'accuracy' else 'R²'} {c.target_for(m)}" for m in metrics
+    )
+    regression = (
+        " Regression targets are trained standardised (the training part's mean and standard "
+        "deviation); losses are reported as the MSE in the targets' own units."
+        if "r2" in metrics
+        else ""
+    )
     return (
         f"An MLP (inputs → {hidden} → outputs, {c.activation}) trained with every variant, "
         f"{tuned}, then trained for {_plural(c.epochs, 'epoch')} from "
         f"{_plural(c.seeds, 'seed')}. Curves show the median over seeds with the 25-75% "
         "band, from epoch 0 (the untrained model: step 0, 0 samples, 0 s; its training loss is "
         "over the whole training set, later epochs' the mean over their steps). Target for "
-        f"steps/samples/time to target: validation accuracy {c.target}, checked at epoch 0 "
-        "and at the end of each epoch."
+        f"steps/samples/time to target: {targets}, checked at epoch 0 and at the end of each "
+        f"epoch.{regression}"
     )

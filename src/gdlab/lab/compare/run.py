@@ -112,7 +112,19 @@ def train_run(
         diverged_at = int(exc.step)
     history = trainer.history
     run = _run_from_history(task, v, lr, seed, history, diverged_at, model, loss_fn)
-    return _mark_blow_up(_with_epoch_zero(run, initial, task.metric))
+    return _mark_blow_up(_in_original_units(_with_epoch_zero(run, initial, task.metric), task))
+
+
+def _in_original_units(run: Run, task: Task) -> Run:
+    """Losses of standardised regression targets as the MSE in the data's units (the trained
+    MSE times ``target_scale²``); R² and accuracy do not change."""
+    factor = task.target_scale**2
+    if factor == 1.0:
+        return run
+    for key in ("train_loss", "val_loss"):
+        run.epochs[key] = [None if x is None else x * factor for x in run.epochs[key]]
+    run.step_loss = [x * factor for x in run.step_loss]
+    return run
 
 
 def _mark_blow_up(run: Run) -> Run:

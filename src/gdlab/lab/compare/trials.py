@@ -21,7 +21,7 @@ __all__ = ["trial_spec", "train_trial"]
 
 @functools.lru_cache(maxsize=8)
 def _task(name: str, seed: int, val_fraction: float) -> Task:
-    return load_task(name, seed=seed, val_fraction=val_fraction)
+    return load_task(name, seed=seed, val_fraction=val_fraction, standardize_target=True)
 
 
 def trial_spec(
