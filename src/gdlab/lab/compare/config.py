@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from gdlab.lab.config import (
     fraction,
@@ -105,6 +105,9 @@ class CompareConfig:
     retries: int = option(
         2, "--retries", type=nonneg_int, help="times a trial is rerun when its worker dies"
     )
+
+    #: What ``settings()`` adds to config.toml beyond the fields (``--config`` skips them).
+    derived_settings: ClassVar[tuple[str, ...]] = ("lr_ranges", "batch_one_lr_scale")
 
     def target_for(self, metric: str) -> float:
         """The target of ``metric`` ("accuracy" or "r2"): ``target`` or the metric's default."""
