@@ -51,6 +51,7 @@ from gdlab.lab.tasks import (
     activation_option,
     batch_size_option,
     build_mlp,
+    csv_options,
     dataset_option,
     hidden_option,
     load_task,
@@ -299,6 +300,8 @@ class LrFindConfig:
     """The settings of ``gdlab lr-find``: the MLP, its data, the optimizer and the sweep."""
 
     dataset: str = dataset_option()
+    target_column: str | None = csv_options()[0]
+    csv_header: str = csv_options()[1]
     hidden: list[int] = hidden_option()
     activation: str = activation_option()
     batch_size: int = batch_size_option()
@@ -326,7 +329,7 @@ class LrFindConfig:
 def run_lr_find(config: LrFindConfig, run_dir: RunDir) -> dict[str, Any]:
     """``gdlab lr-find``: the range test on an MLP for ``config.dataset``, into ``run_dir``."""
     c = config
-    task = load_task(c.dataset, seed=c.seed)
+    task = load_task(c.dataset, seed=c.seed, target_column=c.target_column, csv_header=c.csv_header)
     model = build_mlp(
         task.n_features, c.hidden, task.n_outputs, activation=c.activation, seed=c.seed
     )

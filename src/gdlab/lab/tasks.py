@@ -13,9 +13,11 @@ build the same model from the same settings:
 
 from __future__ import annotations
 
+import argparse
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,7 +33,11 @@ __all__ = [
     "ACTIVATIONS",
     "BATCH_MODES",
     "Task",
+    "CSV_HEADERS",
     "activation_option",
+    "csv_options",
+    "dataset_argument",
+    "dataset_stem",
     "batch_size_option",
     "dataset_option",
     "hidden_option",
@@ -58,15 +64,54 @@ def dataset_names() -> list[str]:
     return list(datasets.available())
 
 
+#: ``--csv-header`` -> ``datasets.from_csv``'s ``header`` (None: detected).
+CSV_HEADERS: dict[str, bool | None] = {"auto": None, "yes": True, "no": False}
+
+
+def dataset_argument(text: str) -> str:
+    """A data set name, or a CSV file (``*.csv``, made absolute so every worker finds it)."""
+    if text.lower().endswith(".csv"):
+        path = Path(text).expanduser()
+        if not path.is_file():
+            raise argparse.ArgumentTypeError(f"no such CSV file: {text!r}")
+        return str(path.resolve())
+    key = text.lower().replace("-", "_")
+    names = dataset_names()
+    if key not in names:
+        raise argparse.ArgumentTypeError(
+            f"unknown data set {text!r} (a CSV file path ending in .csv, or one of: "
+            f"{', '.join(names)})"
+        )
+    return key
+
+
+def dataset_stem(name: str) -> str:
+    """A data set's name for file names: a CSV file's stem, else the name."""
+    return Path(name).stem if name.lower().endswith(".csv") else name
+
+
 # The model and data options ``compare`` and ``lr-find`` share, spelled once.
 def dataset_option(many: bool = False) -> Any:
-    """``--dataset NAME`` (with ``many``: ``--dataset NAME [NAME ...]``, a list)."""
+    """``--dataset NAME`` (with ``many``: ``--dataset NAME [NAME ...]``, a list); a name may be
+    a CSV file (``csv_options`` say how to read it)."""
     if many:
-        return option(["digits"], "--dataset", factory=True, nargs="+", choices=dataset_names,
-                      metavar="NAME", help="data set(s); several give performance profiles "
-                      "(one of: {choices})")  # fmt: skip
-    return option("digits", "--dataset", choices=dataset_names, metavar="NAME",
-                  help="data set (default: digits; one of: {choices})")  # fmt: skip
+        return option(["digits"], "--dataset", factory=True, nargs="+", type=dataset_argument,
+                      metavar="NAME", help="data set(s) or CSV files; several give performance "
+                      "profiles (one of: " + ", ".join(dataset_names()) + ")")  # fmt: skip
+    return option("digits", "--dataset", type=dataset_argument, metavar="NAME",
+                  help="data set or CSV file (default: digits; one of: "
+                  + ", ".join(dataset_names()) + ")")  # fmt: skip
+
+
+def csv_options() -> tuple[Any, Any]:
+    """``--target-column COL`` and ``--csv-header auto|yes|no``: how a CSV data set is read."""
+    target = option(None, "--target-column", metavar="COL",
+                    help="CSV data sets: the target column, by header name or 0-based index "
+                    "(default: the last)")  # fmt: skip
+    header = option("auto", "--csv-header", choices=tuple(CSV_HEADERS),
+                    help="CSV data sets: whether the first row holds column names (auto: "
+                    "detected)")  # fmt: skip
+    return target, header
 
 
 def hidden_option() -> Any:
@@ -120,6 +165,8 @@ def load_task(
     standardize: bool = True,
     standardize_target: bool = False,
     dtype: Any = np.float32,
+    target_column: str | int | None = None,
+    csv_header: str = "auto",
 ) -> Task:
     """Load ``name`` and split it (stratified for classification) with ``seed``.
 
@@ -127,8 +174,13 @@ def load_task(
     ``standardize_target`` does the same to a regression's targets (one pooled scale for all
     outputs, so the MSE in original units is the trained MSE times ``target_scale²`` and R² is
     unchanged): without it, a target in the hundreds (diabetes) makes SGD's first steps huge.
+    A ``name`` ending in ``.csv`` is a file read by ``datasets.from_csv`` with ``target_column``
+    (a header name or an index; default the last) and ``csv_header`` (``CSV_HEADERS``).
     """
-    x_all, y_all, kind, n_classes = _load_arrays(name, seed)
+    if name.lower().endswith(".csv"):
+        x_all, y_all, kind, n_classes = _load_csv(name, target_column, csv_header)
+    else:
+        x_all, y_all, kind, n_classes = _load_arrays(name, seed)
     stratify = y_all if kind == "classification" else None
     x_tr, x_va, x_te, y_tr, y_va, y_te = train_val_test_split(
         x_all, y_all, val_size=val_fraction, test_size=test_fraction, seed=seed, stratify=stratify
@@ -155,6 +207,20 @@ def _target_statistics(y: np.ndarray) -> tuple[np.ndarray, float]:
     mean = y.mean(axis=0)
     scale = float(np.sqrt(((y - mean) ** 2).mean()))
     return mean, scale if scale > 0 else 1.0
+
+
+def _load_csv(
+    path: str, target: str | int | None, header: str
+) -> tuple[np.ndarray, np.ndarray, str, int]:
+    """All rows of a CSV file; ``from_csv``'s errors name the file, row and column."""
+    if header not in CSV_HEADERS:
+        raise ValueError(f"load_task: invalid csv_header {header!r} (choose from "
+                         f"{', '.join(CSV_HEADERS)})")  # fmt: skip
+    column: str | int = -1 if target is None else target
+    if isinstance(column, str) and column.lstrip("-").isdigit():
+        column = int(column)
+    b = datasets.from_csv(path, target=column, header=CSV_HEADERS[header], test_size=0)
+    return np.asarray(b.X_train), np.asarray(b.y_train), b.task, int(b.n_classes or 0)
 
 
 def _load_arrays(name: str, seed: int) -> tuple[np.ndarray, np.ndarray, str, int]:

@@ -27,6 +27,7 @@ from gdlab.lab.tasks import (
     BATCH_MODES,
     activation_option,
     batch_size_option,
+    csv_options,
     dataset_option,
     hidden_option,
 )
@@ -45,7 +46,8 @@ class CompareConfig:
     """What to compare and with which budget (see ``gdlab.lab.compare`` for the protocol).
 
     Args:
-        datasets: one or several data set names (several give performance profiles).
+        datasets: one or several data set names (several give performance profiles) or CSV
+            files, read with ``target_column`` and ``csv_header``.
         optimizers: optimizer names, run at mini-batch size ``batch_size``.
         batch_modes: ``bgd``/``sgd``/``mbgd``, each run with ``batch_optimizer``.
         hidden, activation, batch_size: the MLP and the mini-batch size.
@@ -59,6 +61,8 @@ class CompareConfig:
     """
 
     datasets: list[str] = dataset_option(many=True)
+    target_column: str | None = csv_options()[0]
+    csv_header: str = csv_options()[1]
     optimizers: list[str] = option(
         DEFAULT_OPTIMIZERS, "--optimizers", factory=True, choices=command_optimizer_names,
         nargs="*", metavar="NAME",

@@ -35,7 +35,7 @@ from typing import Any
 
 from gdlab.lab.compare.config import CompareConfig
 from gdlab.lab.compare.run import Run, Variant, make_variants
-from gdlab.lab.compare.trials import trial_spec
+from gdlab.lab.compare.trials import task_of, trial_spec
 from gdlab.lab.optimizers import DEFAULT_OPTIMIZERS
 from gdlab.lab.search import best_lr, lr_grid, trial_score
 from gdlab.lab.sweeps import Executor, SweepProgress, TrialSpec, run_sweep
@@ -220,6 +220,8 @@ class SweepContext:
 
 
 def _compare_all(result: CompareResult, config: CompareConfig, sweep: SweepContext) -> None:
+    for name in config.datasets:  # a missing file or a bad column fails here, not in a trial
+        task_of(config, name)
     for name in config.datasets:
         pairs = _pairs(result.variants)
         if config.lr:

@@ -23,6 +23,7 @@ from gdlab.lab.output.report import Report
 from gdlab.lab.output.rundir import RunDir
 from gdlab.lab.output.tables import short_table
 from gdlab.lab.search import at_edge, lr_grid
+from gdlab.lab.tasks import dataset_stem
 
 __all__ = [
     "lr_at_grid_edge",
@@ -371,13 +372,13 @@ def _figures(result: CompareResult) -> Iterator[tuple[Any, str, str]]:
             if any(v.group == group and result.runs_of(d, v.label) for v in result.variants):
                 yield (
                     curves_figure(result, d, group),
-                    f"curves-{d}-{group.replace(' ', '-')}",
+                    f"curves-{dataset_stem(d)}-{group.replace(' ', '-')}",
                     f"{d}: {group}, against epochs, samples seen and time",
                 )
         if any(v.group == "batch modes" for v in result.variants) and result.runs:
             yield (
                 steps_figure(result, d),
-                f"steps-{d}",
+                f"steps-{dataset_stem(d)}",
                 "Per-step loss: BGD smooth, MBGD jagged, SGD very noisy",
             )
     if len(result.datasets) > 1 and result.runs:

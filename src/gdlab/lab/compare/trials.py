@@ -16,12 +16,23 @@ from gdlab.lab.compare.run import Variant, train_run
 from gdlab.lab.sweeps import TrialSpec
 from gdlab.lab.tasks import Task, load_task
 
-__all__ = ["trial_spec", "train_trial"]
+__all__ = ["task_of", "trial_spec", "train_trial"]
 
 
 @functools.lru_cache(maxsize=8)
-def _task(name: str, seed: int, val_fraction: float) -> Task:
-    return load_task(name, seed=seed, val_fraction=val_fraction, standardize_target=True)
+def _task(
+    name: str, seed: int, val_fraction: float, target_column: str | None, csv_header: str
+) -> Task:
+    return load_task(
+        name, seed=seed, val_fraction=val_fraction, standardize_target=True,
+        target_column=target_column, csv_header=csv_header,
+    )  # fmt: skip
+
+
+def task_of(config: CompareConfig, dataset: str) -> Task:
+    """The data set ``dataset`` as the comparison's trials see it (loaded once per process)."""
+    c = config
+    return _task(dataset, c.seed, c.val_fraction, c.target_column, c.csv_header)
 
 
 def trial_spec(
@@ -49,6 +60,6 @@ def train_trial(
 ) -> dict[str, Any]:
     """Run one trial in this process; the result is the run as JSON-ready data."""
     cfg = CompareConfig(**config)
-    task = _task(dataset, cfg.seed, cfg.val_fraction)
+    task = task_of(cfg, dataset)
     run = train_run(task, Variant(**variant), lr, seed, epochs, cfg)
     return run.to_json()
