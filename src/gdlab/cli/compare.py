@@ -7,8 +7,9 @@ from typing import Any
 from gdlab.cli.command import Command
 from gdlab.cli.session import Session
 from gdlab.lab.compare.config import CompareConfig
-from gdlab.lab.compare.protocol import run_compare
+from gdlab.lab.compare.protocol import make_variants, run_compare
 from gdlab.lab.compare.report import write_compare
+from gdlab.lab.optimizers import tunes_lr
 from gdlab.lab.output.tables import format_table, short_table
 
 __all__ = ["COMMAND"]
@@ -16,12 +17,14 @@ __all__ = ["COMMAND"]
 
 def run(config: CompareConfig, session: Session) -> dict[str, Any]:
     run_dir = session.open_run_dir()
-    pairs = {(o, "mbgd") for o in config.optimizers} | {
-        (config.batch_optimizer, m) for m in config.batch_modes
-    }
-    n_variants = len(pairs)  # an optimizer at a batch mode is trained once, however labelled
-    per_variant = config.seeds + (0 if config.lr else config.trials)
-    progress = session.progress(len(config.datasets) * n_variants * per_variant)
+    variants = make_variants(
+        config.optimizers, config.batch_modes, config.batch_optimizer, config.batch_size
+    )
+    # an optimizer at a batch mode is trained once, however labelled; L-BFGS is not tuned
+    pairs = {(v.optimizer, v.batch_mode) for v in variants}
+    tuning = 0 if config.lr else config.trials
+    per_dataset = sum(config.seeds + (tuning if tunes_lr(o) else 0) for o, _ in pairs)
+    progress = session.progress(len(config.datasets) * per_dataset)
     with config.make_executor() as executor:
         result = run_compare(config, progress, run_dir=run_dir.path, executor=executor)
     out = write_compare(result, run_dir, command=session.command_line)

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from gdlab.lab.config import option, positive_float, positive_int, seed_option
-from gdlab.lab.optimizers import command_optimizer_names, make_optimizer
+from gdlab.lab.optimizers import command_optimizer_names, make_optimizer, tunes_lr
 from gdlab.lab.output.report import Report
 from gdlab.lab.output.rundir import RunDir
 from gdlab.lab.tasks import (
@@ -295,6 +295,11 @@ def plot_lr_finder(result: LRFinderResult, title: str = "Learning-rate range tes
     return fig
 
 
+def _swept_optimizers() -> list[str]:
+    """The optimizers with a learning rate to sweep (not L-BFGS, whose line search sets it)."""
+    return [n for n in command_optimizer_names() if tunes_lr(n)]
+
+
 @dataclass
 class LrFindConfig:
     """The settings of ``gdlab lr-find``: the MLP, its data, the optimizer and the sweep."""
@@ -305,7 +310,7 @@ class LrFindConfig:
     hidden: list[int] = hidden_option()
     activation: str = activation_option()
     batch_size: int = batch_size_option()
-    optimizer: str = option("sgd", "--optimizer", choices=command_optimizer_names,
+    optimizer: str = option("sgd", "--optimizer", choices=_swept_optimizers,
                             metavar="NAME", help="one of: {choices}")  # fmt: skip
     start_lr: float = option(1e-7, "--start-lr", type=positive_float)
     end_lr: float = option(10.0, "--end-lr", type=positive_float)

@@ -22,8 +22,10 @@ __all__ = [
     "OptimizerLike",
     "OptimizerSpec",
     "command_optimizer_names",
+    "full_batch_only",
     "get_optimizer_spec",
     "make_optimizer",
+    "tunes_lr",
 ]
 
 
@@ -55,6 +57,18 @@ def make_optimizer(
 
 
 def command_optimizer_names() -> list[str]:
-    """The optimizers ``gdlab compare``, ``surface`` and ``lr-find`` accept by name (L-BFGS, which
-    needs a closure, is for ``run_trajectory`` only)."""
-    return [n for n in OPTIMIZERS if n != "lbfgs"]
+    """The optimizers ``gdlab compare``, ``surface`` and ``lr-find`` accept by name."""
+    return list(OPTIMIZERS)
+
+
+def tunes_lr(optimizer: OptimizerLike) -> bool:
+    """Whether the lab searches ``optimizer``'s learning rate (the registry's ``tune_lr``;
+    a factory or an unregistered name: yes)."""
+    spec = OPTIMIZERS.get(optimizer) if isinstance(optimizer, str) else None
+    return spec is None or spec.tune_lr
+
+
+def full_batch_only(optimizer: OptimizerLike) -> bool:
+    """Whether ``optimizer`` is trained on the full batch only (the registry's ``full_batch``)."""
+    spec = OPTIMIZERS.get(optimizer) if isinstance(optimizer, str) else None
+    return spec is not None and spec.full_batch

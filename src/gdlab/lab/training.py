@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from gdlab import train
-from gdlab.lab.config import check_arguments
-from gdlab.lab.optimizers import get_optimizer_spec, make_optimizer
+from gdlab.lab.config import ConfigError, check_arguments
+from gdlab.lab.optimizers import full_batch_only, get_optimizer_spec, make_optimizer
 from gdlab.lab.output.plots import Series, plot_grad_norms, plot_loss_curves
 from gdlab.lab.output.report import Report
 from gdlab.lab.output.rundir import RunDir
@@ -97,6 +97,11 @@ def _setup(config: TrainConfig) -> tuple[Any, ...]:
     optimizer, _, _ = make_optimizer(
         config.optimizer.name, list(model.parameters()), lr=config.optimizer.lr, **options
     )
+    if full_batch_only(config.optimizer.name) and data.batch_size:
+        raise ConfigError(
+            f"optimizer {config.optimizer.name!r} trains on the full batch (its line search "
+            f"compares losses across steps): set data.batch_size = 0, not {data.batch_size}"
+        )
     bs = data.batch_size or None  # 0 = the full batch
     loader = make_loader(task.x_train, task.y_train, bs, seed=seed)
     val_loader = make_loader(task.x_val, task.y_val, None, shuffle=False)

@@ -20,7 +20,7 @@ from gdlab.lab.config import (
     positive_int,
     seed_option,
 )
-from gdlab.lab.optimizers import DEFAULT_OPTIMIZERS, command_optimizer_names
+from gdlab.lab.optimizers import DEFAULT_OPTIMIZERS, command_optimizer_names, tunes_lr
 from gdlab.lab.search import BATCH_ONE_SCALE, lr_range_for
 from gdlab.lab.sweeps import EXECUTORS, Executor, make_executor
 from gdlab.lab.tasks import (
@@ -66,7 +66,8 @@ class CompareConfig:
     optimizers: list[str] = option(
         DEFAULT_OPTIMIZERS, "--optimizers", factory=True, choices=command_optimizer_names,
         nargs="*", metavar="NAME",
-        help="optimizers at mini-batch size (one of: {choices}; no value: none)",
+        help="optimizers at mini-batch size, L-BFGS on the full batch (one of: {choices}; no "
+        "value: none)",
     )  # fmt: skip
     batch_modes: list[str] = option(
         list(BATCH_MODES), "--batch-modes", factory=True, choices=tuple(BATCH_MODES), nargs="*",
@@ -87,7 +88,8 @@ class CompareConfig:
     tune_epochs: int = option(3, "--tune-epochs", type=positive_int, help="epochs per trial")
     seeds: int = option(3, "--seeds", type=positive_int, help="final runs per optimizer")
     lr: float | None = option(None, "--lr", type=positive_float,
-                              help="use this lr for all (no tuning)")  # fmt: skip
+                              help="use this lr for all (no tuning; L-BFGS keeps its "
+                              "own)")  # fmt: skip
     target: float | None = option(
         None, "--target", type=fraction,
         help="validation accuracy (classification, default 0.95) or R² (regression, default "
@@ -147,6 +149,6 @@ class CompareConfig:
         (ordered: the same settings give the same bytes)."""
         used = dict.fromkeys([*self.optimizers, self.batch_optimizer])
         return self.experiment() | {
-            "lr_ranges": {o: list(lr_range_for(o)) for o in used},
+            "lr_ranges": {o: list(lr_range_for(o)) for o in used if tunes_lr(o)},
             "batch_one_lr_scale": BATCH_ONE_SCALE,
         }

@@ -18,6 +18,7 @@ import numpy as np
 
 from gdlab.lab.compare.profiles import plot_performance_profile
 from gdlab.lab.compare.protocol import CompareResult, Run
+from gdlab.lab.optimizers import tunes_lr
 from gdlab.lab.output.plots import COLORS, Series, plot_loss_curves
 from gdlab.lab.output.report import Report
 from gdlab.lab.output.rundir import RunDir
@@ -102,7 +103,8 @@ def summary_rows(result: CompareResult, timing: bool = True) -> list[dict[str, A
                 "variant": v.label,
                 "optimizer": v.optimizer,
                 "batch": v.batch_mode,
-                "lr": result.best_lr.get((d, v.label)),
+                # no lr for an optimizer whose lr is not a step size to tune (L-BFGS)
+                "lr": result.best_lr.get((d, v.label)) if tunes_lr(v.optimizer) else None,
                 **_final_columns(runs, m),
                 "steps_to_target": float(np.median(tt[:, 0])),
                 "samples_to_target": float(np.median(tt[:, 1])),
@@ -157,10 +159,10 @@ def _band(runs: list[Run], key: str, x_of: str) -> tuple[np.ndarray, ...]:
 
 
 def _label(result: CompareResult, d: str, label: str, runs: list[Run]) -> str:
-    lr = result.best_lr.get((d, label))
+    lr = result.best_lr.get((d, label)) if tunes_lr(runs[0].variant.optimizer) else None
     bad = sum(r.diverged for r in runs)
-    extra = f", {bad}/{len(runs)} diverged" if bad else ""
-    return f"{label} (lr {lr:.2g}{extra})" if lr else label
+    parts = ([f"lr {lr:.2g}"] if lr else []) + ([f"{bad}/{len(runs)} diverged"] if bad else [])
+    return f"{label} ({', '.join(parts)})" if parts else label
 
 
 def _overlay_train_metric(result: CompareResult, d: str, variants: list, m: str, x_of: str,
@@ -407,6 +409,11 @@ def _protocol_text(result: CompareResult) -> str:
             "validation loss; a diverged trial scores infinity)"
         )
     hidden = " → ".join(map(str, c.hidden))
+    if fixed := sorted({v.label for v in result.variants if not tunes_lr(v.optimizer)}):
+        tuned += (
+            f"; {', '.join(fixed)} on the full batch at its own settings (its line search "
+            "chooses the step: no learning rate to tune)"
+        )
     metrics = dict.fromkeys(_metric(result, d) for d in result.datasets)
     targets = " and ".join(
         f"validation {'accuracy' if m == 'accuracy' else 'R²'} {c.target_for(m)}" for m in metrics

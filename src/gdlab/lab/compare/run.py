@@ -11,7 +11,7 @@ import numpy as np
 
 from gdlab import train
 from gdlab.lab.compare.config import CompareConfig
-from gdlab.lab.optimizers import make_optimizer
+from gdlab.lab.optimizers import full_batch_only, make_optimizer
 from gdlab.lab.tasks import Task, batch_size_for, build_mlp, evaluate, make_loader
 
 __all__ = ["DIVERGED_LOSS_FACTOR", "Run", "Variant", "make_variants", "train_run"]
@@ -34,8 +34,9 @@ class Variant:
 def make_variants(
     optimizers: Sequence[str], batch_modes: Sequence[str], batch_optimizer: str, batch_size: int
 ) -> list[Variant]:
-    """The optimizers at mini-batch size, then ``batch_optimizer`` at each batch mode."""
-    out = [Variant(o, o, "mbgd", "optimizers") for o in optimizers]
+    """The optimizers at mini-batch size (the full batch for one the registry marks
+    ``full_batch``, L-BFGS), then ``batch_optimizer`` at each batch mode."""
+    out = [Variant(o, o, "bgd" if full_batch_only(o) else "mbgd", "optimizers") for o in optimizers]
     names = {
         "bgd": "BGD (full batch)",
         "sgd": "SGD (batch 1)",

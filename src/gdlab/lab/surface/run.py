@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from gdlab.lab.optimizers import tunes_lr
 from gdlab.lab.output.plots import Series, plot_loss_curves, plot_trajectories
 from gdlab.lab.output.report import Report
 from gdlab.lab.output.rundir import RunDir
@@ -34,7 +35,7 @@ def _row(t: Any, tuned: Any = None) -> dict[str, Any]:
     gap = float(t.gap[-1]) if not t.diverged else float("inf")
     row = {
         "optimizer": t.optimizer,
-        "lr": t.lr,
+        "lr": t.lr if tunes_lr(t.optimizer) else None,  # L-BFGS: no lr to speak of
         "final_x": float(t.points[-1][0]),
         "final_y": float(t.points[-1][1]),
         "final_f": t.final_value,
@@ -69,7 +70,8 @@ def run_surface(config: SurfaceConfig, run_dir: RunDir) -> dict[str, Any]:
         ]
         run_dir.write_csv("tuning.csv", trials)
     else:
-        paths = [run_trajectory(fn, o, points[0], steps, lr, seed=seed) for o in config.optimizers]
+        paths = [run_trajectory(fn, o, points[0], steps, lr if tunes_lr(o) else None, seed=seed)
+                 for o in config.optimizers]  # fmt: skip
         trials = []
     table = [_row(t, tuned.get(t.optimizer)) for t in paths]
     run_dir.write_metrics(table)
@@ -119,11 +121,11 @@ def _protocol_text(c: SurfaceConfig, tuned: dict[str, Any], n_paths: int) -> str
 def _spread_figure(tuned: dict[str, Any], title: str) -> Any:
     """Median and interquartile band of f − f* against steps over every start, per optimizer."""
     series = []
-    for name, res in tuned.items():
+    for res in tuned.values():
         gaps = np.array([t.gap for t in res.best_trajectories], dtype=float)
         with np.errstate(all="ignore"):
             gaps = np.maximum(gaps, 1e-16)  # log axis: the exact minimum is drawn at 1e-16
         steps = np.arange(gaps.shape[1])
         lo, med, hi = np.nanpercentile(gaps, [25, 50, 75], axis=0)
-        series.append(Series(f"{name} (lr={res.best_lr:.3g})", steps, med, lo, hi))
+        series.append(Series(res.label, steps, med, lo, hi))
     return plot_loss_curves(series, xlabel="step", ylabel="f − f*", title=title)

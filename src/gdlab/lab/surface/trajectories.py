@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.lab.optimizers import OptimizerLike, make_optimizer
+from gdlab.lab.optimizers import OptimizerLike, make_optimizer, tunes_lr
 from gdlab.lab.output.fileio import atomic_write_text
 from gdlab.lab.surface.functions import TestFunction, get_function
 from gdlab.nn.parameter import Parameter
@@ -89,7 +89,8 @@ class Trajectory:
     @property
     def label(self) -> str:
         """``name (lr=…, <explicit settings>)``, plus the divergence step if any."""
-        parts = [] if self.lr is None else [f"lr={self.lr:.3g}"]
+        show_lr = self.lr is not None and tunes_lr(self.optimizer)  # not L-BFGS' line search
+        parts = [f"lr={self.lr:.3g}"] if show_lr else []
         parts += [f"{k}={_short(self.settings[k])}" for k in self.label_keys]
         tag = f"{self.optimizer} ({', '.join(parts)})" if parts else self.optimizer
         return f"{tag}, diverged at step {self.diverged_step}" if self.diverged else tag
@@ -159,8 +160,9 @@ def run_trajectory(
 ) -> Trajectory:
     """Run ``steps`` optimizer steps on ``function`` from ``start`` and record the path.
 
-    Each step: ``opt.zero_grad(); f(p).backward(); [p.grad += noise]; opt.step()``. L-BFGS
-    gets a closure (``opt.step(closure)``) and may evaluate f several times per step.
+    Each step: ``opt.zero_grad(); f(p).backward(); [p.grad += noise]; opt.step()``. An
+    optimizer with ``requires_closure`` (L-BFGS, SAM-style) gets the closure
+    (``opt.step(closure)``) and may evaluate f several times per step.
 
     Args:
         function: a ``TestFunction`` or its registry name.
@@ -196,11 +198,12 @@ def run_trajectory(
     points = np.full((steps + 1, 2), np.nan)
     points[0] = x0
     diverged_step = None
-    # L-BFGS takes a closure and may evaluate f several times per step (as train.Trainer).
-    is_lbfgs = bool(getattr(opt, "requires_closure", False))
+    # An optimizer with ``requires_closure`` (L-BFGS, SAM-style methods) takes a closure and may
+    # evaluate f several times per step (as train.Trainer).
+    uses_closure = bool(getattr(opt, "requires_closure", False))
     with np.errstate(all="ignore"):
         for k in range(1, steps + 1):
-            if is_lbfgs:
+            if uses_closure:
                 opt.step(closure)
             else:
                 closure()

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.lab.optimizers import OptimizerLike
+from gdlab.lab.optimizers import OPTIMIZERS, OptimizerLike, tunes_lr
 from gdlab.lab.search import LR_RANGE, at_edge, best_lr, lr_candidates
 from gdlab.lab.surface.functions import TestFunction, get_function
 from gdlab.lab.surface.trajectories import Trajectory, run_trajectory
@@ -97,6 +97,16 @@ class TuningResult:
         """The best lr is the smallest or largest one tried: the optimum may lie outside."""
         return at_edge(self.best_lr, [t.lr for t in self.trials])
 
+    @property
+    def label(self) -> str:
+        """``name (lr=…)`` for legends; the name alone when its lr is not tuned (L-BFGS)."""
+        return f"{self.optimizer} (lr={self.best_lr:.3g})" if self.tuned else self.optimizer
+
+    @property
+    def tuned(self) -> bool:
+        """Whether a learning rate was chosen (False for an optimizer that does not tune it)."""
+        return tunes_lr(self.optimizer)
+
 
 def jittered_starts(
     function: TestFunction | str, n: int, scale: float = 0.05, seed: int = 0
@@ -136,7 +146,8 @@ def tune_lr(
     search_seed: int = 0,
     **hparams: Any,
 ) -> TuningResult:
-    """Try ``budget`` learning rates and keep the best by the module's documented criterion.
+    """Try ``budget`` learning rates and keep the best by the module's documented criterion
+    (one run at its own lr for an optimizer whose lr is not tuned, the registry's ``tune_lr``).
 
     Args:
         function: a ``TestFunction`` or its name.
@@ -156,7 +167,13 @@ def tune_lr(
     fn = get_function(function) if isinstance(function, str) else function
     starts = [fn.start] if starts is None else list(starts)
     trials, runs_by_lr = [], {}
-    for lr in lr_candidates(budget, lr_range, search, search_seed):
+    # an optimizer whose lr is not a step size (L-BFGS: a line search) runs once at its own
+    candidates = (
+        lr_candidates(budget, lr_range, search, search_seed)
+        if tunes_lr(optimizer)
+        else [OPTIMIZERS[optimizer].lr]
+    )
+    for lr in candidates:
         runs = _run_all(fn, optimizer, float(lr), starts, seeds, steps, hparams)
         scores = np.array([run_score(t) for t in runs])
         trials.append(Trial(float(lr), scores[:, 0], scores[:, 1], sum(t.diverged for t in runs)))
