@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from gdlab.lab.config import (
+    ConfigError,
     fraction,
     nonneg_int,
     option,
@@ -20,6 +21,7 @@ from gdlab.lab.config import (
     positive_int,
     seed_option,
 )
+from gdlab.lab.lr_schedule import LRSchedule, schedule_option, schedule_params_option
 from gdlab.lab.optimizers import DEFAULT_OPTIMIZERS, command_optimizer_names, tunes_lr
 from gdlab.lab.search import BATCH_ONE_SCALE, lr_range_for
 from gdlab.lab.sweeps import EXECUTORS, Executor, make_executor
@@ -53,6 +55,8 @@ class CompareConfig:
         hidden, activation, batch_size: the MLP and the mini-batch size.
         epochs, seeds: length and number of the final runs.
         trials, tune_epochs: the tuning budget (lrs per variant, epochs per trial).
+        schedule, schedule_params: a learning-rate schedule per epoch from each run's lr
+            (``gdlab.lab.lr_schedule``; t_max/total_steps default to the run's epochs).
         lr: a fixed lr for every variant instead of tuning.
         target: the validation accuracy (classification, default 0.95) or R² (regression,
             default 0.3) that "steps/samples/time to target" measure to.
@@ -87,6 +91,8 @@ class CompareConfig:
     )  # fmt: skip
     tune_epochs: int = option(3, "--tune-epochs", type=positive_int, help="epochs per trial")
     seeds: int = option(3, "--seeds", type=positive_int, help="final runs per optimizer")
+    schedule: str = schedule_option()
+    schedule_params: list[str] = schedule_params_option()
     lr: float | None = option(None, "--lr", type=positive_float,
                               help="use this lr for all (no tuning; L-BFGS keeps its "
                               "own)")  # fmt: skip
@@ -142,7 +148,15 @@ class CompareConfig:
         """What is wrong between the arguments (a usage error), or None."""
         if not self.optimizers and not self.batch_modes:
             return "compare: nothing to compare: give --optimizers and/or --batch-modes"
+        try:
+            self.lr_schedule()
+        except ConfigError as exc:
+            return f"compare: {exc}"
         return None
+
+    def lr_schedule(self) -> LRSchedule:
+        """The schedule every run follows per epoch from its lr (``constant``: none)."""
+        return LRSchedule.from_options(self.schedule, self.schedule_params)
 
     def settings(self) -> dict[str, Any]:
         """What ``config.toml`` and the report show: the fields, then each optimizer's lr range

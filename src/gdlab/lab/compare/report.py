@@ -414,6 +414,11 @@ def _protocol_text(result: CompareResult) -> str:
             f"; {', '.join(fixed)} on the full batch at its own settings (its line search "
             "chooses the step: no learning rate to tune)"
         )
+    if (schedule := c.lr_schedule()).active:
+        tuned += (
+            f"; the lr follows the schedule {schedule.describe()} per epoch from each run's lr "
+            "(t_max/total_steps: the run's epochs)"
+        )
     metrics = dict.fromkeys(_metric(result, d) for d in result.datasets)
     targets = " and ".join(
         f"validation {'accuracy' if m == 'accuracy' else 'R²'} {c.target_for(m)}" for m in metrics

@@ -11,8 +11,9 @@ import numpy as np
 
 from gdlab import train
 from gdlab.lab.compare.config import CompareConfig
-from gdlab.lab.optimizers import full_batch_only, make_optimizer
+from gdlab.lab.optimizers import full_batch_only, make_optimizer, tunes_lr
 from gdlab.lab.tasks import Task, batch_size_for, build_mlp, evaluate, make_loader
+from gdlab.optim import lr_scheduler
 
 __all__ = ["DIVERGED_LOSS_FACTOR", "Run", "Variant", "make_variants", "train_run"]
 
@@ -98,8 +99,9 @@ def train_run(
     val_loader = make_loader(task.x_val, task.y_val, None, shuffle=False)
     loss_fn = task.loss()
     trainer = train.Trainer(
-        model, loss_fn, optimizer, loader, val_loader=val_loader, metrics=[task.metric]
-    )
+        model, loss_fn, optimizer, loader, val_loader=val_loader, metrics=[task.metric],
+        scheduler=_scheduler(config, v, optimizer, lr, epochs),
+    )  # fmt: skip
     # Epoch 0: the untrained model on the whole training set and on the validation set.
     train_eval = make_loader(task.x_train, task.y_train, None, shuffle=False)
     initial = {
@@ -114,6 +116,15 @@ def train_run(
     history = trainer.history
     run = _run_from_history(task, v, lr, seed, history, diverged_at, model, loss_fn)
     return _mark_blow_up(_in_original_units(_with_epoch_zero(run, initial, task.metric), task))
+
+
+def _scheduler(config: CompareConfig, v: Variant, optimizer: Any, lr: float, epochs: int) -> Any:
+    """The config's schedule from ``lr`` over ``epochs`` as an epoch-wise ``LambdaLR``; None
+    without one, or for an optimizer whose lr is not a step size (L-BFGS' line search)."""
+    fn = config.lr_schedule().at(lr, epochs)
+    if fn is None or not tunes_lr(v.optimizer):
+        return None
+    return lr_scheduler.LambdaLR(optimizer, lambda epoch: fn(epoch) / lr)
 
 
 def _in_original_units(run: Run, task: Task) -> Run:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.lab.optimizers import tunes_lr
+from gdlab.lab.optimizers import get_optimizer_spec, tunes_lr
 from gdlab.lab.output.plots import Series, plot_loss_curves, plot_trajectories
 from gdlab.lab.output.report import Report
 from gdlab.lab.output.rundir import RunDir
@@ -56,12 +56,12 @@ def run_surface(config: SurfaceConfig, run_dir: RunDir) -> dict[str, Any]:
     fn = get_function(config.function)
     points = jittered_starts(fn, starts, seed=seed)
     settings = config.settings()
+    schedule = config.lr_schedule()
     run_dir.write_config(settings)
     tuned: dict[str, Any] = {}
     if lr is None and tune > 0:
-        tuned = compare_optimizers(
-            fn, list(config.optimizers), steps=steps, budget=tune, starts=points, seeds=(seed,)
-        )
+        tuned = compare_optimizers(fn, list(config.optimizers), steps=steps, budget=tune,
+                                   starts=points, seeds=(seed,), schedule=schedule)  # fmt: skip
         paths = [res.trajectory for res in tuned.values()]
         trials = [
             {"optimizer": o, "lr": t.lr, "median_gap": t.median, "diverged_runs": t.n_diverged}
@@ -70,8 +70,7 @@ def run_surface(config: SurfaceConfig, run_dir: RunDir) -> dict[str, Any]:
         ]
         run_dir.write_csv("tuning.csv", trials)
     else:
-        paths = [run_trajectory(fn, o, points[0], steps, lr if tunes_lr(o) else None, seed=seed)
-                 for o in config.optimizers]  # fmt: skip
+        paths = [_untuned_run(fn, o, points[0], config) for o in config.optimizers]
         trials = []
     table = [_row(t, tuned.get(t.optimizer)) for t in paths]
     run_dir.write_metrics(table)
@@ -82,6 +81,8 @@ def run_surface(config: SurfaceConfig, run_dir: RunDir) -> dict[str, Any]:
         picked = f"each optimizer at its best of {tune} lrs in [{lo:g}, {hi:g}]"
     else:
         picked = f"lr {lr:g}" if lr else "default lrs"
+    if schedule.active:
+        picked += f", {schedule.describe()} schedule"
     fig = plot_trajectories(fn, paths, title=f"{fn.name}: {steps} steps, {picked}")
     run_dir.save_figure(fig, "paths")
     if config.gif:
@@ -100,6 +101,15 @@ def run_surface(config: SurfaceConfig, run_dir: RunDir) -> dict[str, Any]:
     return {"table": table, "report": str(rep.save(run_dir))}
 
 
+def _untuned_run(fn: Any, optimizer: str, start: Any, c: SurfaceConfig) -> Any:
+    """One run at ``--lr`` (each optimizer's default without it; L-BFGS always its own),
+    following the schedule from that lr."""
+    lr = c.lr if tunes_lr(optimizer) else None
+    start_lr = lr if lr is not None else get_optimizer_spec(optimizer).lr
+    lrs = c.lr_schedule().at(start_lr, c.steps) if tunes_lr(optimizer) else None
+    return run_trajectory(fn, optimizer, start, c.steps, lr, seed=c.seed, lr_schedule=lrs)
+
+
 def _protocol_text(c: SurfaceConfig, tuned: dict[str, Any], n_paths: int) -> str:
     if tuned:
         lo, hi = LR_RANGE
@@ -110,6 +120,11 @@ def _protocol_text(c: SurfaceConfig, tuned: dict[str, Any], n_paths: int) -> str
     else:
         how = f"all at lr {c.lr}" if c.lr else "each at its default lr"
     text = f"{n_paths} optimizers from the same start, {c.steps} steps, {how}."
+    if (schedule := c.lr_schedule()).active:
+        text += (
+            f" The lr follows the schedule {schedule.describe()} per step from each run's lr "
+            "(t_max/total_steps: the run's steps; not L-BFGS, whose line search sets the step)."
+        )
     if edge := [name for name, res in tuned.items() if res.at_grid_edge]:
         text += (
             f"\n\nAt the edge of the learning-rate range: {', '.join(edge)}. The best lr may "

@@ -19,7 +19,7 @@ import io
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,6 +156,7 @@ def run_trajectory(
     *,
     seed: int | np.random.Generator | None = None,
     box: float = DIVERGENCE_BOX,
+    lr_schedule: Callable[[int], float] | None = None,
     **hparams: Any,
 ) -> Trajectory:
     """Run ``steps`` optimizer steps on ``function`` from ``start`` and record the path.
@@ -172,6 +173,8 @@ def run_trajectory(
         lr: learning rate (default: the optimizer's default).
         seed: generator or int seed for the gradient noise of noisy functions.
         box: a coordinate beyond ±box (or NaN/inf) counts as divergence.
+        lr_schedule: step -> lr (``gdlab.optim.schedules``); step k (from 0) runs at
+            ``lr_schedule(k)``, written to every group's ``lr`` as a scheduler would.
         **hparams: further optimizer arguments (``momentum=0.5``, ``betas=(0.9, 0.99)``...).
 
     Returns:
@@ -203,6 +206,9 @@ def run_trajectory(
     uses_closure = bool(getattr(opt, "requires_closure", False))
     with np.errstate(all="ignore"):
         for k in range(1, steps + 1):
+            if lr_schedule is not None:
+                for group in opt.param_groups:
+                    group["lr"] = float(lr_schedule(k - 1))
             if uses_closure:
                 opt.step(closure)
             else:

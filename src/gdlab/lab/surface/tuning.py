@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from gdlab.lab.lr_schedule import LRSchedule
 from gdlab.lab.optimizers import OPTIMIZERS, OptimizerLike, tunes_lr
 from gdlab.lab.search import LR_RANGE, at_edge, best_lr, lr_candidates
 from gdlab.lab.surface.functions import TestFunction, get_function
@@ -125,9 +126,12 @@ def jittered_starts(
 
 
 def _run_all(fn: TestFunction, optimizer: OptimizerLike, lr: float, starts: Sequence,
-             seeds: Sequence[int], steps: int, hparams: dict) -> list[Trajectory]:  # fmt: skip
+             seeds: Sequence[int], steps: int, hparams: dict,
+             schedule: LRSchedule | None = None) -> list[Trajectory]:  # fmt: skip
+    # the schedule starts from the trial's lr (not for L-BFGS, whose lr is no step size)
+    lrs = schedule.at(lr, steps) if schedule is not None and tunes_lr(optimizer) else None
     return [
-        run_trajectory(fn, optimizer, start, steps, lr, seed=s, **hparams)
+        run_trajectory(fn, optimizer, start, steps, lr, seed=s, lr_schedule=lrs, **hparams)
         for start in starts
         for s in seeds
     ]
@@ -144,6 +148,7 @@ def tune_lr(
     starts: Sequence[Sequence[float]] | None = None,
     seeds: Sequence[int] = (0,),
     search_seed: int = 0,
+    schedule: LRSchedule | None = None,
     **hparams: Any,
 ) -> TuningResult:
     """Try ``budget`` learning rates and keep the best by the module's documented criterion
@@ -158,6 +163,7 @@ def tune_lr(
         search: ``"grid"`` (log-spaced) or ``"random"`` (log-uniform from ``search_seed``).
         starts: starting points (default: the function's start).
         seeds: gradient-noise seeds (matter for noisy functions only).
+        schedule: a learning-rate schedule every run follows from its lr over ``steps``.
         **hparams: fixed optimizer settings (``momentum=0.9``...).
 
     Example:
@@ -174,7 +180,7 @@ def tune_lr(
         else [OPTIMIZERS[optimizer].lr]
     )
     for lr in candidates:
-        runs = _run_all(fn, optimizer, float(lr), starts, seeds, steps, hparams)
+        runs = _run_all(fn, optimizer, float(lr), starts, seeds, steps, hparams, schedule)
         scores = np.array([run_score(t) for t in runs])
         trials.append(Trial(float(lr), scores[:, 0], scores[:, 1], sum(t.diverged for t in runs)))
         runs_by_lr[float(lr)] = runs
