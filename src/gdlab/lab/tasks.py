@@ -26,6 +26,13 @@ import gdlab
 from gdlab import datasets, nn
 from gdlab.data import DataLoader, TensorDataset, train_val_test_split
 from gdlab.lab.config import option, positive_int
+from gdlab.lab.models import (
+    MODEL_KINDS,
+    SequenceClassifier,
+    conv1d_classifier,
+    conv2d_classifier,
+    image_side,
+)
 from gdlab.random import get_generator
 from gdlab.train import metrics
 
@@ -43,6 +50,8 @@ __all__ = [
     "hidden_option",
     "batch_size_for",
     "build_mlp",
+    "build_model",
+    "model_option",
     "dataset_names",
     "evaluate",
     "load_task",
@@ -63,6 +72,9 @@ def dataset_names() -> list[str]:
     """The data sets that load offline (bundled or generated), for ``--dataset`` choices."""
     return list(datasets.available())
 
+
+#: Data sets stored flat whose samples are images (a CNN reshapes them).
+IMAGE_SHAPES: dict[str, tuple[int, ...]] = {"digits": (8, 8)}
 
 #: ``--csv-header`` -> ``datasets.from_csv``'s ``header`` (None: detected).
 CSV_HEADERS: dict[str, bool | None] = {"auto": None, "yes": True, "no": False}
@@ -146,6 +158,8 @@ class Task:
     # MSE in the data's own units. 0 and 1: the targets are as loaded.
     target_mean: np.ndarray | float = 0.0
     target_scale: float = 1.0
+    # One sample's shape before flattening ((8, 8) for digits): what a CNN reshapes to.
+    sample_shape: tuple[int, ...] = ()
 
     def loss(self) -> Any:
         """Cross-entropy for classification, mean squared error for regression."""
@@ -181,6 +195,7 @@ def load_task(
         x_all, y_all, kind, n_classes = _load_csv(name, target_column, csv_header)
     else:
         x_all, y_all, kind, n_classes = _load_arrays(name, seed)
+    shape = tuple(x_all.shape[1:]) if x_all.ndim > 2 else IMAGE_SHAPES.get(name, x_all.shape[1:])
     stratify = y_all if kind == "classification" else None
     x_tr, x_va, x_te, y_tr, y_va, y_te = train_val_test_split(
         x_all, y_all, val_size=val_fraction, test_size=test_fraction, seed=seed, stratify=stratify
@@ -197,8 +212,9 @@ def load_task(
         mean, scale = _target_statistics(ys[0])
         ys = [((y - mean) / scale).astype(dtype) for y in ys]
     return Task(
-        name, kind, xs[0], ys[0], xs[1], ys[1], xs[2], ys[2], xs[0].shape[1], n_out, mean, scale
-    )
+        name, kind, xs[0], ys[0], xs[1], ys[1], xs[2], ys[2], xs[0].shape[1], n_out, mean, scale,
+        tuple(int(d) for d in shape),
+    )  # fmt: skip
 
 
 def _target_statistics(y: np.ndarray) -> tuple[np.ndarray, float]:
@@ -280,6 +296,42 @@ def build_mlp(
             nn.init.uniform_(layer.weight, -bound, bound, generator=rng)
             nn.init.uniform_(layer.bias, -bound, bound, generator=rng)
     return model.to(dtype) if np.dtype(dtype) != np.float32 else model
+
+
+def model_option() -> Any:
+    """``--model mlp|cnn|gru|lstm`` (``lab.models``; ``--hidden``'s first width sizes the
+    others)."""
+    return option("mlp", "--model", choices=tuple(MODEL_KINDS),
+                  help="the network: mlp (--hidden widths), cnn (two convolutions, --hidden's "
+                  "first value channels), gru or lstm (the features as a sequence, --hidden's "
+                  "first value the state size)")  # fmt: skip
+
+
+def build_model(
+    kind: str, task: Task, hidden: Sequence[int], *, activation: str = "relu", seed: int = 0
+) -> Any:
+    """The ``kind`` of network for ``task`` (``MODEL_KINDS``), its weights from ``seed``.
+
+    ``mlp``: ``build_mlp``. ``cnn``: a Conv2d network on image data (digits' 8x8), a Conv1d
+    one on signals (MNIST-1D) with ``hidden[0]`` channels. ``gru``/``lstm``: the features as
+    a sequence, state size ``hidden[0]``. The last three are classifiers.
+    """
+    if kind == "mlp":
+        return build_mlp(task.n_features, hidden, task.n_outputs, activation=activation,
+                         seed=seed)  # fmt: skip
+    if kind not in MODEL_KINDS:
+        valid = ", ".join(repr(k) for k in MODEL_KINDS)
+        raise ValueError(f"build_model: invalid model {kind!r} (choose from {valid})")
+    if task.kind != "classification":
+        raise ValueError(f"build_model: a {kind} is a classifier; {task.name} is {task.kind}")
+    width = int(hidden[0]) if hidden else 32
+    g = np.random.default_rng(seed)
+    if kind == "cnn":
+        side = image_side(task.sample_shape)
+        if side is not None:
+            return conv2d_classifier(side, task.n_outputs, channels=width, generator=g)
+        return conv1d_classifier(task.n_features, task.n_outputs, channels=width, generator=g)
+    return SequenceClassifier(kind, width, task.n_outputs, g)
 
 
 def evaluate(model: Any, loss_fn: Any, x: np.ndarray, y: np.ndarray, task: Task) -> tuple:

@@ -24,7 +24,7 @@ from gdlab.lab.optimizers import full_batch_only, get_optimizer_spec, make_optim
 from gdlab.lab.output.plots import Series, plot_grad_norms, plot_loss_curves
 from gdlab.lab.output.report import Report
 from gdlab.lab.output.rundir import RunDir
-from gdlab.lab.tasks import Task, build_mlp, evaluate, load_task, make_loader
+from gdlab.lab.tasks import Task, build_model, evaluate, load_task, make_loader
 from gdlab.lab.train_config import TrainConfig
 from gdlab.optim import lr_scheduler, schedules
 
@@ -79,13 +79,8 @@ def _setup(config: TrainConfig) -> tuple[Any, ...]:
     task = load_task(
         data.name, seed=seed, val_fraction=data.val_fraction, standardize=data.standardize
     )
-    model = build_mlp(
-        task.n_features,
-        config.model.hidden,
-        task.n_outputs,
-        activation=config.model.activation,
-        seed=seed,
-    )
+    m = config.model
+    model = build_model(m.kind, task, m.hidden, activation=m.activation, seed=seed)
     # TOML arrays -> tuples (betas, etas)
     options = {
         k: tuple(v) if isinstance(v, list) else v for k, v in config.optimizer.options.items()

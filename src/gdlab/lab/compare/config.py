@@ -32,6 +32,7 @@ from gdlab.lab.tasks import (
     csv_options,
     dataset_option,
     hidden_option,
+    model_option,
 )
 
 __all__ = ["CompareConfig", "DEFAULT_TARGETS"]
@@ -52,7 +53,9 @@ class CompareConfig:
             files, read with ``target_column`` and ``csv_header``.
         optimizers: optimizer names, run at mini-batch size ``batch_size``.
         batch_modes: ``bgd``/``sgd``/``mbgd``, each run with ``batch_optimizer``.
-        hidden, activation, batch_size: the MLP and the mini-batch size.
+        model: ``mlp``, ``cnn``, ``gru`` or ``lstm`` (``gdlab.lab.models``).
+        hidden, activation, batch_size: the MLP's widths (the first: the other models'
+            channels or state size), its activation, and the mini-batch size.
         epochs, seeds: length and number of the final runs.
         trials, tune_epochs: the tuning budget (lrs per variant, epochs per trial).
         schedule, schedule_params: a learning-rate schedule per epoch from each run's lr
@@ -81,6 +84,7 @@ class CompareConfig:
     batch_optimizer: str = option(
         "sgd", "--batch-optimizer", choices=command_optimizer_names, metavar="NAME"
     )
+    model: str = model_option()
     hidden: list[int] = hidden_option()
     activation: str = activation_option()
     batch_size: int = batch_size_option()

@@ -429,8 +429,17 @@ def _protocol_text(result: CompareResult) -> str:
         if "r2" in metrics
         else ""
     )
+    network = {
+        "mlp": f"An MLP (inputs → {hidden} → outputs, {c.activation})",
+        "cnn": f"A CNN (two convolutions of {c.hidden[0] if c.hidden else 32} channels, ReLU, "
+        "a linear head)",
+        "gru": f"A GRU (state {c.hidden[0] if c.hidden else 32}) reading the features as a "
+        "sequence",
+        "lstm": f"An LSTM (state {c.hidden[0] if c.hidden else 32}) reading the features as a "
+        "sequence",
+    }[c.model]
     return (
-        f"An MLP (inputs → {hidden} → outputs, {c.activation}) trained with every variant, "
+        f"{network} trained with every variant, "
         f"{tuned}, then trained for {_plural(c.epochs, 'epoch')} from "
         f"{_plural(c.seeds, 'seed')}. Curves show the median over seeds with the 25-75% "
         "band, from epoch 0 (the untrained model: step 0, 0 samples, 0 s; its training loss is "

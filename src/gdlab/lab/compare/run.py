@@ -12,7 +12,7 @@ import numpy as np
 from gdlab import train
 from gdlab.lab.compare.config import CompareConfig
 from gdlab.lab.optimizers import full_batch_only, make_optimizer, tunes_lr
-from gdlab.lab.tasks import Task, batch_size_for, build_mlp, evaluate, make_loader
+from gdlab.lab.tasks import Task, batch_size_for, build_model, evaluate, make_loader
 from gdlab.optim import lr_scheduler
 
 __all__ = ["DIVERGED_LOSS_FACTOR", "Run", "Variant", "make_variants", "train_run"]
@@ -90,9 +90,7 @@ def train_run(
     task: Task, v: Variant, lr: float, seed: int, epochs: int, config: CompareConfig
 ) -> Run:
     """Train one variant at one lr from one seed; divergence ends the run, marked."""
-    model = build_mlp(
-        task.n_features, config.hidden, task.n_outputs, activation=config.activation, seed=seed
-    )
+    model = build_model(config.model, task, config.hidden, activation=config.activation, seed=seed)
     optimizer, _, _ = make_optimizer(v.optimizer, list(model.parameters()), lr=lr)
     bs = batch_size_for(v.batch_mode, config.batch_size)
     loader = make_loader(task.x_train, task.y_train, bs, seed=seed)
