@@ -9,6 +9,8 @@ import pytest
 
 from gdlab.lab.sweeps import (
     SweepProgress,
+    TrialError,
+    Trials,
     TrialSpec,
     TrialStore,
     make_executor,
@@ -255,3 +257,49 @@ def test_compare_interrupted_keeps_finished_trials_and_resumes(tmp_path, serial_
     assert len(finished) == 5
     assert compare_files(tmp_path) == serial_compare
     assert set(finished) <= set((tmp_path / "trials").glob("*.json"))
+
+
+# --------------------------------------------------------------------------- Trials, reproduce
+def test_trials_map_returns_results_in_order_and_raises_on_a_failure(tmp_path):
+    specs = tiny_specs()
+    saved = Trials(tmp_path).map(specs)
+    assert saved == Trials().map(specs)  # no run directory: the same numbers, nothing saved
+    assert len(trial_bytes(tmp_path)) == len(specs)
+    bad = [*specs, TrialSpec("lab.sweep_trials:fail", seed=4, label="bad")]
+    for trials in (Trials(tmp_path / "b"), Trials()):
+        with pytest.raises(TrialError, match="trial bad failed: ValueError: bad trial 4"):
+            trials.map(bad)
+
+
+def test_reproduce_runs_its_seeds_as_trials_on_any_executor_and_resumes(tmp_path):
+    from gdlab.cli import main
+
+    serial, procs = tmp_path / "serial", tmp_path / "procs"
+    assert main(["reproduce", "lr_decay", "--out", str(serial), "--quiet"]) == 0
+    assert len(trial_bytes(serial)) == 25  # 5 schedules x 5 seeds, one file each
+    argv = ["reproduce", "lr_decay", "--out", str(procs), "--quiet", "--executor", "processes"]
+    assert main(argv) == 0
+    assert trial_bytes(procs) == trial_bytes(serial)
+    assert (procs / "metrics.csv").read_bytes() == (serial / "metrics.csv").read_bytes()
+    stamps = {p: p.stat().st_mtime_ns for p in (serial / "trials").glob("*.json")}
+    assert main(["reproduce", "lr_decay", "--out", str(serial), "--quiet"]) == 0
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps  # nothing recomputed
+
+
+def test_surface_tuning_runs_as_trials_on_any_executor_and_resumes(tmp_path):
+    from gdlab.cli import main
+
+    def files(out):
+        names = ("metrics.csv", "tuning.csv", "paths.csv", "paths.json", "summary.json")
+        return {n: (out / n).read_bytes() for n in names}
+
+    args = ["surface", "--function", "ravine", "--optimizers", "sgd", "adam", "--tune", "4",
+            "--starts", "2", "--steps", "30", "--no-gif", "--quiet"]  # fmt: skip
+    serial, procs = tmp_path / "serial", tmp_path / "procs"
+    assert main([*args, "--out", str(serial)]) == 0
+    assert len(trial_bytes(serial)) == 2 * 4  # one trial per (optimizer, lr): every start
+    assert main([*args, "--out", str(procs), "--executor", "processes"]) == 0
+    assert files(procs) == files(serial) and trial_bytes(procs) == trial_bytes(serial)
+    stamps = {p: p.stat().st_mtime_ns for p in (serial / "trials").glob("*.json")}
+    assert main([*args, "--out", str(serial)]) == 0
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps

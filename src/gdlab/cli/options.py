@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from gdlab.lab.config import Option, option
+from gdlab.lab.sweeps.placement import PLACEMENT_FIELDS, Placement
 
 __all__ = ["OutputOptions", "add_command_options", "add_options", "from_namespace"]
 
@@ -75,11 +76,14 @@ def add_options(
 def add_command_options(
     parser: argparse.ArgumentParser, cls: type | None, writes: bool = True
 ) -> None:
-    """The options of config ``cls``, then the group "common options": ``--out`` (when the
+    """The options of config ``cls``, the group "where the trials run" (a ``Placement``
+    config's executor), then the group "common options": ``--out`` (when the
     command ``writes`` a run directory), the config's ``--seed``, ``--quiet``, ``--format``,
     ``--traceback``."""
     if cls is not None:
-        add_options(parser, cls, skip=("seed",))
+        add_options(parser, cls, skip=("seed", *PLACEMENT_FIELDS))
+        if issubclass(cls, Placement):
+            add_options(parser.add_argument_group("where the trials run"), Placement)
     common = parser.add_argument_group("common options")
     add_options(common, OutputOptions, only=("out",) if writes else ())
     if cls is not None:

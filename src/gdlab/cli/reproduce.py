@@ -9,6 +9,8 @@ from gdlab.cli.command import Command
 from gdlab.cli.session import Session
 from gdlab.lab.articles import EXPERIMENTS, write_experiment
 from gdlab.lab.config import option, seed_option
+from gdlab.lab.sweeps import Trials
+from gdlab.lab.sweeps.placement import Placement
 
 __all__ = ["COMMAND", "ReproduceConfig"]
 
@@ -18,8 +20,9 @@ def _names() -> list[str]:
 
 
 @dataclass
-class ReproduceConfig:
-    """Which experiment (a name of the one registry ``lab.articles.EXPERIMENTS``)."""
+class ReproduceConfig(Placement):
+    """Which experiment (a name of the one registry ``lab.articles.EXPERIMENTS``), and where
+    the runs of one with independent trials (seeds, variants) run."""
 
     name: str = option(
         "d2l_gd_2d", "name", nargs="?", choices=_names, metavar="NAME", help="one of: {choices}"
@@ -41,7 +44,9 @@ def run(config: ReproduceConfig, session: Session) -> dict[str, Any]:
         names = {n: e.description for n, e in EXPERIMENTS.items()}
         return session.result(_listing(), experiments=names)
     run_dir = session.open_run_dir(f"reproduce-{config.name.replace('_', '-')}")
-    out = write_experiment(config.name, run_dir, seed=config.seed, full=config.full)
+    with config.make_executor() as executor:
+        trials = Trials(run_dir.path, executor)
+        out = write_experiment(config.name, run_dir, config.seed, config.full, trials)
     return session.result(out.pop("text"), **out)
 
 

@@ -24,7 +24,7 @@ def _ticker(session: Session, total: int) -> Any:
     def tick(p: SweepProgress) -> None:
         nonlocal ticked
         for _ in range(p.done + p.failed - ticked):
-            bar(f"{p.done}/{p.total} trials, {p.running} running")
+            bar(f"{p.done}/{p.total} trials, {p.running} running, {p.failed} failed")
         ticked = p.done + p.failed
 
     return tick
@@ -50,11 +50,12 @@ def run(config: SuiteConfig, session: Session) -> dict[str, Any]:
 
 COMMAND = Command(
     "suite",
-    help="benchmark optimizers on six small workloads, AlgoPerf-style",
+    help="benchmark optimizers on seven small workloads, AlgoPerf-style",
     description="Run every optimizer on every workload (logistic regression, MLP, CNN and GRU "
-    "on MNIST-1D, an autoencoder on digits, DeepOBS's noisy quadratic) until a validation "
-    "target or a step budget; tune by the ruleset (external: quasi-random trials from each "
-    "optimizer's search space; self: defaults) and score by AlgoPerf's performance profile "
+    "on MNIST-1D, an autoencoder on digits, DeepOBS's noisy quadratic, a transformer on "
+    "modular addition) until a validation target or a step budget; tune by the ruleset "
+    "(external: quasi-random trials from each optimizer's search space; self: defaults) and "
+    "score by AlgoPerf's performance profile "
     "of steps to target. Resumable: rerun with the same --out to continue.",
     config=SuiteConfig,
     run=run,

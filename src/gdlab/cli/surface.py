@@ -9,12 +9,15 @@ from gdlab.cli.session import Session
 from gdlab.lab.output.tables import format_table
 from gdlab.lab.surface.config import SurfaceConfig
 from gdlab.lab.surface.run import run_surface
+from gdlab.lab.sweeps import Trials
 
 __all__ = ["COMMAND"]
 
 
 def run(config: SurfaceConfig, session: Session) -> dict[str, Any]:
-    out = run_surface(config, session.open_run_dir())
+    run_dir = session.open_run_dir()
+    with config.make_executor() as executor:
+        out = run_surface(config, run_dir, Trials(run_dir.path, executor))
     text = format_table(out["table"]) + f"\n\nreport: {out['report']}"
     return session.result(text, report=out["report"], results=out["table"])
 

@@ -73,6 +73,16 @@ def test_trials_are_quasi_random_inside_the_search_space(name):
         assert ("weight_decay" in t) == (space.weight_decay is not None)
 
 
+@pytest.mark.slow
+def test_modular_addition_generalises_late_and_only_with_weight_decay():
+    w = WORKLOADS["modular_addition"]
+    r = suite_trial("modular_addition", "nadamw", w.baseline, w.target, w.budget, w.batch_size,
+                    w.eval_every, seed=0)  # fmt: skip
+    assert r["steps_to_target"] is not None and r["steps_to_target"] <= w.budget
+    # grokking: the target is reached long after the training pairs are memorised (~300 steps)
+    assert r["steps_to_target"] >= 800 and not r["diverged"]
+
+
 TINY = ["--optimizers", "nadamw", "sgd", "--workloads", "logistic", "noisy_quadratic",
         "--trials", "2", "--budget-scale", "0.25", "--quiet"]  # fmt: skip
 

@@ -69,15 +69,17 @@ def write_claim(
     return out | ({} if result.passed else {"exit_code": 1})
 
 
-def claim(name: str, description: str, source: str):
+def claim(name: str, description: str, source: str, uses_trials: bool = False):
     """Register ``fn(seed, full) -> ClaimResult`` as the ``gdlab reproduce`` experiment
-    ``name``."""
+    ``name``; with ``uses_trials``, ``fn(seed, full, trials)`` runs its independent runs as
+    trials (``Trials.map``: any executor, resumable)."""
 
     def wrap(fn: Callable[..., ClaimResult]) -> Callable[..., ClaimResult]:
-        def write(run_dir: RunDir, seed: int, full: bool = False) -> dict[str, Any]:
-            return write_claim(name, description, source, fn(seed=seed, full=full), run_dir, seed)
+        def write(run_dir: RunDir, seed: int, full: bool = False, **kw: Any) -> dict[str, Any]:
+            result = fn(seed=seed, full=full, **kw)
+            return write_claim(name, description, source, result, run_dir, seed)
 
-        register_experiment(Experiment(name, description, source, write))
+        register_experiment(Experiment(name, description, source, write, uses_trials=uses_trials))
         return fn
 
     return wrap

@@ -13,9 +13,10 @@ import numpy as np
 import gdlab
 from gdlab import optim
 from gdlab.lab.articles.claims import Check, ClaimResult, claim
+from gdlab.lab.sweeps import Trials, TrialSpec
 from gdlab.optim import lr_scheduler
 
-__all__ = ["SCHEDULES", "lr_decay", "noisy_sgd"]
+__all__ = ["SCHEDULES", "lr_decay", "noisy_run", "noisy_sgd"]
 
 LR, STEPS, START = 0.1, 1000, (-5.0, -2.0)
 TAIL = 100  # the noise floor: mean f over the last TAIL steps
@@ -51,6 +52,12 @@ def noisy_sgd(schedule: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.array(values), np.array(lrs)
 
 
+def noisy_run(schedule: str, seed: int) -> dict[str, list[float]]:
+    """``noisy_sgd`` as a trial: its values and learning rates as lists."""
+    values, lrs = noisy_sgd(schedule, seed)
+    return {"values": values.tolist(), "lrs": lrs.tolist()}
+
+
 def _figure(curves, lrs):
     import matplotlib.pyplot as plt
 
@@ -75,15 +82,21 @@ def _figure(curves, lrs):
     "article 003 §4.2: a decaying learning rate settles noisy SGD below the "
     "noise floor of a constant rate (d2l 12.4's experiment)",
     "article 003 §4.2; d2l 12.4",
+    uses_trials=True,
 )
-def lr_decay(seed: int = 0, full: bool = False) -> ClaimResult:
+def lr_decay(seed: int = 0, full: bool = False, trials: Trials | None = None) -> ClaimResult:
     seeds = range(seed, seed + (20 if full else 5))
+    grid = [(name, s) for name in SCHEDULES for s in seeds]
+    results = (trials or Trials()).map(
+        [TrialSpec(f"{__name__}:noisy_run", {"schedule": n}, s, f"{n}-s{s}") for n, s in grid]
+    )
     curves, lrs, floors = {}, {}, {}
     for name in SCHEDULES:
-        runs = [noisy_sgd(name, s) for s in seeds]
-        curves[name] = np.median([r[0] for r in runs], axis=0)
-        lrs[name] = runs[0][1]
-        floors[name] = float(np.median([r[0][-TAIL:].mean() for r in runs]))
+        runs = [r for (n, _), r in zip(grid, results, strict=True) if n == name]
+        values = np.array([r["values"] for r in runs])
+        curves[name] = np.median(values, axis=0)
+        lrs[name] = np.array(runs[0]["lrs"])
+        floors[name] = float(np.median(values[:, -TAIL:].mean(axis=1)))
     base = floors["constant"]
     table = [{"schedule": n, "floor": v, "final_lr": float(lrs[n][-1])} for n, v in floors.items()]
     checks = [

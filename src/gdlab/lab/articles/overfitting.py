@@ -17,9 +17,10 @@ import numpy as np
 import gdlab
 from gdlab import datasets, nn, optim
 from gdlab.lab.articles.claims import Check, ClaimResult, claim
+from gdlab.lab.sweeps import Trials, TrialSpec
 from gdlab.nn.utils.penalties import l1_penalty
 
-__all__ = ["CURES", "Cure", "overfitting"]
+__all__ = ["CURES", "Cure", "overfitting", "train_cure"]
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,9 @@ def _loss(model: nn.Module, x: gdlab.Tensor, y: gdlab.Tensor) -> float:
         return float(nn.functional.cross_entropy(model(x), y).item())
 
 
-def _train(cure: Cure, seed: int, epochs: int, width: int, every: int) -> dict[str, list]:
+def train_cure(cure_name: str, epochs: int, width: int, every: int, seed: int) -> dict[str, list]:
+    """One training run (a trial): the train and validation loss every ``every`` epochs."""
+    cure = next(c for c in CURES if c.name == cure_name)
     bunch = datasets.load("digits", seed=0)
     x_all, y_all = bunch.X_train / 16.0, bunch.y_train
     order = np.random.default_rng(seed).permutation(len(x_all))
@@ -136,11 +139,20 @@ def _figure(curves: dict[str, list[dict]], gaps: dict[str, float]):
     "article 004: a wide MLP memorises 60 digits; L2, L1, dropout, early "
     "stopping and more data each narrow the gap",
     "article 004 §2 (overfitting)",
+    uses_trials=True,
 )
-def overfitting(seed: int = 0, full: bool = False) -> ClaimResult:
+def overfitting(seed: int = 0, full: bool = False, trials: Trials | None = None) -> ClaimResult:
     seeds = range(seed, seed + (5 if full else 3))
     epochs, width, every = (400, 256, 10) if full else (200, 128, 10)
-    curves = {c.name: [_train(c, s, epochs, width, every) for s in seeds] for c in CURES}
+    grid = [(c.name, s) for c in CURES for s in seeds]
+    settings = {"epochs": epochs, "width": width, "every": every}
+    runs = (trials or Trials()).map(
+        [TrialSpec(f"{__name__}:train_cure", {"cure_name": c} | settings, s, f"{c}-s{s}")
+         for c, s in grid]
+    )  # fmt: skip
+    curves = {
+        c.name: [r for (n, _), r in zip(grid, runs, strict=True) if n == c.name] for c in CURES
+    }
     table, gaps = [], {}
     for cure in CURES:
         finals = np.array([_final(r, cure.early_stopping) for r in curves[cure.name]])

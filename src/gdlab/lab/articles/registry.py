@@ -26,6 +26,7 @@ from gdlab.lab.output.rundir import RunDir
 from gdlab.lab.output.tables import format_table
 from gdlab.lab.surface.functions import Function1D, TestFunction
 from gdlab.lab.surface.trajectories import Trajectory, save_trajectories
+from gdlab.lab.sweeps.trials import Trials
 
 __all__ = [
     "EXPERIMENTS",
@@ -120,6 +121,9 @@ class Experiment:
     ``write(run_dir, seed, full)`` runs it (``full``: the longer version, where there is one)
     and writes its files, returning the result table and the report path (what ``gdlab
     reproduce NAME`` does); a ``"exit_code": 1`` in what it returns marks a failed check. An
+    experiment whose runs are independent trials (seeds, variants) has ``uses_trials`` and
+    also takes ``trials=`` (a :class:`~gdlab.lab.sweeps.Trials`: they run on its executor and
+    land in the run directory, so a rerun resumes). An
     experiment with published numbers also has ``run()``, returning an ``ExperimentResult``
     (computed next to published).
     """
@@ -127,8 +131,9 @@ class Experiment:
     name: str
     description: str
     source: str
-    write: Callable[[RunDir, int, bool], dict[str, Any]]
+    write: Callable[..., dict[str, Any]]
     run: Callable[[], ExperimentResult] | None = None
+    uses_trials: bool = False
 
 
 EXPERIMENTS: dict[str, Experiment] = {}
@@ -164,11 +169,20 @@ def reproduce(name: str) -> ExperimentResult:
 
 
 def write_experiment(
-    name: str, run_dir: RunDir, seed: int = 0, full: bool = False
+    name: str, run_dir: RunDir, seed: int = 0, full: bool = False, trials: Trials | None = None
 ) -> dict[str, Any]:
     """Run experiment ``name`` into ``run_dir``: its files, then ``text`` (the table and the
-    report path, for the terminal), ``results`` (the table) and ``report``."""
-    out = get_experiment(name).write(run_dir, seed, full)
+    report path, for the terminal), ``results`` (the table) and ``report``.
+
+    ``trials`` places an experiment's independent runs (default: serially, in this process,
+    saved under ``run_dir/trials`` so that the same command with the same ``--out`` resumes).
+    """
+    experiment = get_experiment(name)
+    if experiment.uses_trials:
+        trials = trials or Trials(run_dir.path)
+        out = experiment.write(run_dir, seed, full, trials=trials)
+    else:
+        out = experiment.write(run_dir, seed, full)
     checks = out.get("checks")
     verdict = ""
     if checks:

@@ -6,10 +6,10 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from gdlab.lab.config import nonneg_int, option, positive_int, seed_option
+from gdlab.lab.config import option, positive_int, seed_option
 from gdlab.lab.suite.optimizers import NADAMW, check_optimizer, search_space
 from gdlab.lab.suite.workloads import WORKLOADS
-from gdlab.lab.sweeps import EXECUTORS, Executor, make_executor
+from gdlab.lab.sweeps.placement import PLACEMENT_FIELDS, Placement
 
 __all__ = ["DEFAULT_SUITE_OPTIMIZERS", "SuiteConfig"]
 
@@ -18,7 +18,7 @@ DEFAULT_SUITE_OPTIMIZERS = [NADAMW, "adam", "adamw", "momentum", "rmsprop"]
 
 
 @dataclass
-class SuiteConfig:
+class SuiteConfig(Placement):
     """What the suite runs (see ``gdlab.lab.suite`` for the protocol).
 
     Args:
@@ -57,17 +57,6 @@ class SuiteConfig:
     calibrate: bool = option(False, "--calibrate", action="store_true",
                              help="measure the targets the NAdamW baseline supports")  # fmt: skip
     seed: int = seed_option()
-    # Where the trials run: results do not depend on it, so it is not part of the settings.
-    executor: str = option(
-        "serial", "--executor", choices=EXECUTORS,
-        help="where trials run: serial, processes (--jobs local workers), dask or ray",
-    )  # fmt: skip
-    jobs: int = option(2, "--jobs", type=positive_int, help="workers of a local executor")
-    address: str | None = option(None, "--address", metavar="URL",
-                                 help="a running dask or ray cluster")  # fmt: skip
-    retries: int = option(
-        2, "--retries", type=nonneg_int, help="times a trial is rerun when its worker dies"
-    )
 
     def problem(self) -> str | None:
         """A usage error, or None."""
@@ -82,13 +71,8 @@ class SuiteConfig:
 
     def experiment(self) -> dict[str, Any]:
         """The fields that decide the results (all but where the trials run)."""
-        placement = {"executor", "jobs", "address", "retries", "quick"}
-        return {k: v for k, v in dataclasses.asdict(self).items() if k not in placement}
-
-    def make_executor(self) -> Executor:
-        """The executor these settings name (a context manager: it frees its workers)."""
-        return make_executor(self.executor, jobs=self.jobs, address=self.address,
-                             retries=self.retries)  # fmt: skip
+        skip = PLACEMENT_FIELDS | {"quick"}
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
 
     def settings(self) -> dict[str, Any]:
         """What ``config.toml`` and the report show: the fields and each search space."""

@@ -61,6 +61,9 @@ WORKLOADS: dict[str, Workload] = {
         Workload("gru", 0.40, 600, 64, 25, _BASE),
         Workload("autoencoder", 0.030, 1200, 64, 50, _BASE),
         Workload("noisy_quadratic", 30.0, 400, 128, 10, {"lr": 3e-2, "weight_decay": 0.0}),
+        # Generalising needs a strong weight decay (Power et al. use 1): at 1e-4 the baseline
+        # memorises the training pairs and stays at 0.68 validation accuracy.
+        Workload("modular_addition", 0.90, 2500, 128, 100, {"lr": 3e-3, "weight_decay": 1.0}),
     ]
 }
 

@@ -18,6 +18,7 @@ from gdlab.lab.lr_schedule import LRSchedule, schedule_option, schedule_params_o
 from gdlab.lab.optimizers import DEFAULT_OPTIMIZERS, command_optimizer_names
 from gdlab.lab.search import LR_RANGE
 from gdlab.lab.surface.functions import FUNCTIONS
+from gdlab.lab.sweeps.placement import Placement
 
 __all__ = ["SurfaceConfig"]
 
@@ -27,7 +28,7 @@ def _function_names() -> list[str]:
 
 
 @dataclass
-class SurfaceConfig:
+class SurfaceConfig(Placement):
     """Which optimizers on which 2-D function, and how their learning rates are chosen.
 
     Args:

@@ -27,6 +27,7 @@ from gdlab.lab.surface.config import SurfaceConfig
 from gdlab.lab.surface.functions import get_function
 from gdlab.lab.surface.trajectories import run_trajectory, save_trajectories
 from gdlab.lab.surface.tuning import compare_optimizers, jittered_starts
+from gdlab.lab.sweeps import Trials
 
 __all__ = ["run_surface"]
 
@@ -50,8 +51,13 @@ def _row(t: Any, tuned: Any = None) -> dict[str, Any]:
     return row
 
 
-def run_surface(config: SurfaceConfig, run_dir: RunDir) -> dict[str, Any]:
-    """Tune (or not), run, draw and save; returns the results table and the report path."""
+def run_surface(
+    config: SurfaceConfig, run_dir: RunDir, trials: Trials | None = None
+) -> dict[str, Any]:
+    """Tune (or not), run, draw and save; returns the results table and the report path.
+
+    ``trials`` runs the tuning's (optimizer, lr) runs as sweep trials (default: serially,
+    saved in ``run_dir/trials``, so the same command with the same ``--out`` resumes)."""
     steps, tune, starts, lr, seed = config.steps, config.tune, config.starts, config.lr, config.seed
     fn = get_function(config.function)
     points = jittered_starts(fn, starts, seed=seed)
@@ -60,8 +66,10 @@ def run_surface(config: SurfaceConfig, run_dir: RunDir) -> dict[str, Any]:
     run_dir.write_config(settings)
     tuned: dict[str, Any] = {}
     if lr is None and tune > 0:
-        tuned = compare_optimizers(fn, list(config.optimizers), steps=steps, budget=tune,
-                                   starts=points, seeds=(seed,), schedule=schedule)  # fmt: skip
+        tuned = compare_optimizers(
+            config.function, list(config.optimizers), steps=steps, budget=tune, starts=points,
+            seeds=(seed,), trials=trials or Trials(run_dir.path), schedule=schedule,
+        )  # fmt: skip
         paths = [res.trajectory for res in tuned.values()]
         trials = [
             {"optimizer": o, "lr": t.lr, "median_gap": t.median, "diverged_runs": t.n_diverged}

@@ -30,9 +30,18 @@ from gdlab.lab.optimizers import OPTIMIZERS, OptimizerLike, tunes_lr
 from gdlab.lab.search import LR_RANGE, at_edge, best_lr, lr_candidates
 from gdlab.lab.surface.functions import TestFunction, get_function
 from gdlab.lab.surface.trajectories import Trajectory, run_trajectory
+from gdlab.lab.sweeps import Trials, TrialSpec
 from gdlab.random import get_generator
 
-__all__ = ["Trial", "TuningResult", "compare_optimizers", "jittered_starts", "run_score", "tune_lr"]
+__all__ = [
+    "Trial",
+    "TuningResult",
+    "compare_optimizers",
+    "jittered_starts",
+    "lr_trial",
+    "run_score",
+    "tune_lr",
+]
 
 
 def run_score(traj: Trajectory) -> tuple[float, float]:
@@ -125,16 +134,101 @@ def jittered_starts(
     return [(float(p[0]), float(p[1])) for p in pts]
 
 
-def _run_all(fn: TestFunction, optimizer: OptimizerLike, lr: float, starts: Sequence,
-             seeds: Sequence[int], steps: int, hparams: dict,
-             schedule: LRSchedule | None = None) -> list[Trajectory]:  # fmt: skip
-    # the schedule starts from the trial's lr (not for L-BFGS, whose lr is no step size)
-    lrs = schedule.at(lr, steps) if schedule is not None and tunes_lr(optimizer) else None
-    return [
-        run_trajectory(fn, optimizer, start, steps, lr, seed=s, lr_schedule=lrs, **hparams)
-        for start in starts
-        for s in seeds
-    ]
+def lr_trial(
+    function: str,
+    optimizer: str,
+    lr: float,
+    starts: list,
+    steps: int,
+    hparams: dict,
+    seed: int,
+    schedule: dict | None = None,
+) -> list[dict]:
+    """A sweep trial: ``optimizer`` at ``lr`` from every start, gradient noise from ``seed``,
+    the lr following ``schedule`` (``LRSchedule``'s fields) if given; the trajectories as JSON
+    (``Trajectory.to_dict``)."""
+    fn = get_function(function)
+    lrs = _schedule_at(LRSchedule(**schedule) if schedule else None, optimizer, lr, steps)
+    return [run_trajectory(fn, optimizer, start, steps, lr, seed=seed, lr_schedule=lrs,
+                           **hparams).to_dict() for start in starts]  # fmt: skip
+
+
+def _schedule_at(
+    schedule: LRSchedule | None, optimizer: OptimizerLike, lr: float, steps: int
+) -> Any:
+    """step -> lr from the trial's lr; None without a schedule or for an optimizer whose lr is
+    no step size (L-BFGS: a line search)."""
+    if schedule is None or not schedule.active or not tunes_lr(optimizer):
+        return None
+    return schedule.at(lr, steps)
+
+
+def _candidates(optimizer: OptimizerLike, lrs: list[float]) -> list[float]:
+    """The grid for an optimizer that tunes its lr; its own lr alone for one that does not."""
+    return lrs if tunes_lr(optimizer) else [OPTIMIZERS[optimizer].lr]
+
+
+def _run_grid(
+    function: TestFunction | str,
+    grid: list[tuple[OptimizerLike, float, int]],
+    starts: list,
+    steps: int,
+    hparams: dict,
+    trials: Trials | None,
+    schedule: LRSchedule | None = None,
+) -> list[list[Trajectory]]:
+    """The runs of every (optimizer, lr, seed) of ``grid`` from every start: as trials on
+    ``trials``' executor when everything has a name (a trial spec is JSON), else here."""
+    named = isinstance(function, str) and all(isinstance(o, str) for o, _, _ in grid)
+    if trials is None or not named:
+        fn = get_function(function) if isinstance(function, str) else function
+        return [[run_trajectory(fn, o, start, steps, lr, seed=s,
+                                lr_schedule=_schedule_at(schedule, o, lr, steps), **hparams)
+                 for start in starts] for o, lr, s in grid]  # fmt: skip
+    points = [[float(c) for c in start] for start in starts]
+    # a schedule is named in the trial only when there is one (the keys of runs without one
+    # stay as they were)
+    sched = ({"schedule": {"name": schedule.name, "params": dict(schedule.params)}}
+             if schedule is not None and schedule.active else {})  # fmt: skip
+    specs = [TrialSpec(f"{__name__}:lr_trial", {"function": function, "optimizer": o, "lr": lr,
+                       "starts": points, "steps": steps, "hparams": dict(hparams)} | sched, s,
+                       f"{function}-{o}-lr{lr:.3g}-s{s}")
+             for o, lr, s in grid]  # fmt: skip
+    return [[Trajectory.from_dict(d) for d in runs] for runs in trials.map(specs)]
+
+
+def _tune_all(
+    function: TestFunction | str,
+    optimizers: Sequence[OptimizerLike],
+    *,
+    steps: int = 100,
+    budget: int = 12,
+    lr_range: tuple[float, float] = LR_RANGE,
+    search: str = "grid",
+    starts: Sequence[Sequence[float]] | None = None,
+    seeds: Sequence[int] = (0,),
+    search_seed: int = 0,
+    trials: Trials | None = None,
+    schedule: LRSchedule | None = None,
+    **hparams: Any,
+) -> list[TuningResult]:
+    """Every optimizer at the same ``budget`` learning rates, all runs in one sweep."""
+    fn = get_function(function) if isinstance(function, str) else function
+    starts = [fn.start] if starts is None else list(starts)
+    lrs = [float(lr) for lr in lr_candidates(budget, lr_range, search, search_seed)]
+    grid = [(o, lr, s) for o in optimizers for lr in _candidates(o, lrs) for s in seeds]
+    runs = iter(_run_grid(function, grid, starts, steps, hparams, trials, schedule))
+    results = []
+    for o in optimizers:
+        trials_of, runs_by_lr = [], {}
+        for lr in _candidates(o, lrs):
+            paths = [t for _ in seeds for t in next(runs)]
+            scores = np.array([run_score(t) for t in paths])
+            trials_of.append(Trial(lr, scores[:, 0], scores[:, 1], sum(t.diverged for t in paths)))
+            runs_by_lr[lr] = paths
+        best = runs_by_lr[best_lr({t.lr: t.score() for t in trials_of})]
+        results.append(TuningResult(best[0].optimizer, fn.name, trials_of, best))
+    return results
 
 
 def tune_lr(
@@ -148,6 +242,7 @@ def tune_lr(
     starts: Sequence[Sequence[float]] | None = None,
     seeds: Sequence[int] = (0,),
     search_seed: int = 0,
+    trials: Trials | None = None,
     schedule: LRSchedule | None = None,
     **hparams: Any,
 ) -> TuningResult:
@@ -163,6 +258,8 @@ def tune_lr(
         search: ``"grid"`` (log-spaced) or ``"random"`` (log-uniform from ``search_seed``).
         starts: starting points (default: the function's start).
         seeds: gradient-noise seeds (matter for noisy functions only).
+        trials: run each (lr, seed) as a sweep trial (an executor, a run directory to resume
+            from); only when the function and the optimizer are given by name.
         schedule: a learning-rate schedule every run follows from its lr over ``steps``.
         **hparams: fixed optimizer settings (``momentum=0.9``...).
 
@@ -170,35 +267,19 @@ def tune_lr(
         >>> res = tune_lr("rosenbrock", "adam", steps=200, budget=8)
         >>> res.best_lr, res.best.median, res.at_grid_edge
     """
-    fn = get_function(function) if isinstance(function, str) else function
-    starts = [fn.start] if starts is None else list(starts)
-    trials, runs_by_lr = [], {}
-    # an optimizer whose lr is not a step size (L-BFGS: a line search) runs once at its own
-    candidates = (
-        lr_candidates(budget, lr_range, search, search_seed)
-        if tunes_lr(optimizer)
-        else [OPTIMIZERS[optimizer].lr]
-    )
-    for lr in candidates:
-        runs = _run_all(fn, optimizer, float(lr), starts, seeds, steps, hparams, schedule)
-        scores = np.array([run_score(t) for t in runs])
-        trials.append(Trial(float(lr), scores[:, 0], scores[:, 1], sum(t.diverged for t in runs)))
-        runs_by_lr[float(lr)] = runs
-    best = runs_by_lr[best_lr({t.lr: t.score() for t in trials})]
-    return TuningResult(best[0].optimizer, fn.name, trials, best)
+    return _tune_all(function, [optimizer], steps=steps, budget=budget, lr_range=lr_range,
+                     search=search, starts=starts, seeds=seeds, search_seed=search_seed,
+                     trials=trials, schedule=schedule, **hparams)[0]  # fmt: skip
 
 
 def compare_optimizers(
     function: TestFunction | str, optimizers: Sequence[OptimizerLike], **tune_kwargs: Any
 ) -> dict[str, TuningResult]:
-    """``tune_lr`` for each optimizer with the same budget, range, starts and seeds.
+    """``tune_lr`` for each optimizer with the same budget, range, starts and seeds (with
+    ``trials=``, all their runs are one sweep).
 
     Example:
         >>> results = compare_optimizers("ravine", ["sgd", "momentum", "adam"], steps=50, budget=8)
         >>> {name: res.best_lr for name, res in results.items()}
     """
-    results = {}
-    for opt in optimizers:
-        res = tune_lr(function, opt, **tune_kwargs)
-        results[res.optimizer] = res
-    return results
+    return {res.optimizer: res for res in _tune_all(function, optimizers, **tune_kwargs)}

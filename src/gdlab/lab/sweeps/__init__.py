@@ -24,6 +24,7 @@ from gdlab.lab.sweeps.executors import (
 from gdlab.lab.sweeps.store import TrialFailure, TrialStore
 from gdlab.lab.sweeps.sweep import SweepProgress, SweepResult, run_sweep
 from gdlab.lab.sweeps.trial import TrialSpec, canonical_json, resolve, run_trial
+from gdlab.lab.sweeps.trials import TrialError, Trials
 
 __all__ = [
     "EXECUTORS",
@@ -35,9 +36,11 @@ __all__ = [
     "SerialExecutor",
     "SweepProgress",
     "SweepResult",
+    "TrialError",
     "TrialFailure",
     "TrialSpec",
     "TrialStore",
+    "Trials",
     "canonical_json",
     "make_executor",
     "resolve",
