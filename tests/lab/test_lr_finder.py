@@ -11,7 +11,7 @@ import pytest
 import gdlab
 from gdlab import nn, optim
 from gdlab.data import DataLoader, TensorDataset
-from gdlab.lab.lr_finder import lr_range_test, plot_lr_finder, suggest_lrs
+from gdlab.lab.lr_finder import lr_range_test, plot_lr_finder, suggest_lrs, valley_lr
 
 
 class _Loss:
@@ -99,6 +99,35 @@ def test_suggestions_on_a_known_curve():
     assert steep == pytest.approx(1e-3, rel=0.3)
     assert low == pytest.approx(0.1)
     assert suggest_lrs(lrs[:1], loss[:1]) == (None, None)
+
+
+# fastai's valley by hand. Longest strictly decreasing subsequence lengths ending at each
+# point; the valley ends at the first longest, starts at end − length (fastai's bookkeeping);
+# third = (end − start) / 3; index = start + ⌊third⌋ + ⌊third / 2⌋.
+VALLEY_CURVES = [
+    # lengths 1,2,1,3,4,4,5,1,1: end 6, start 1, third 5/3: 1 + 1 + 0 = 2
+    ([5, 4, 6, 3, 2, 2.5, 1, 7, 8], 2),
+    # lengths 1,2,3,4,5,6,7,1: end 6, start −1, third 7/3: −1 + 2 + 1 = 2
+    ([9, 8, 7, 6, 5, 4, 3, 10], 2),
+    # a flat start, then down for 9 points, then up: lengths 1,1,1,2,...,10,1,1: end 11,
+    # start 1, third 10/3: 1 + 3 + 1 = 5
+    ([4, 4, 4, 3.9, 3.5, 3.0, 2.4, 1.8, 1.3, 1.0, 0.9, 0.85, 2.0, 6.0], 5),
+    # nothing falls: the first lr (fastai would take index −1)
+    ([1, 2, 3], 0),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("loss, index", VALLEY_CURVES)
+def test_valley_on_hand_computed_curves(loss, index):
+    lrs = np.logspace(-5, 0, len(loss))
+    assert valley_lr(lrs, np.array(loss, dtype=float)) == lrs[index]
+
+
+def test_valley_skips_non_finite_points():
+    lrs = np.logspace(-5, 0, 5)
+    loss = np.array([3.0, np.nan, 2.0, 1.0, 5.0])  # finite: 3, 2, 1, 5 -> index 0
+    assert valley_lr(lrs, loss) == lrs[0]
+    assert valley_lr(lrs[:1], np.array([np.nan])) is None
 
 
 @pytest.mark.parametrize(

@@ -47,6 +47,7 @@ from gdlab.cli import train as train_command
 from gdlab.cli.command import Command
 from gdlab.cli.options import OutputOptions, from_namespace
 from gdlab.cli.session import Session, execute
+from gdlab.lab.config import ConfigError
 
 __all__ = ["COMMANDS", "Invocation", "Parser", "build_parser", "main", "parse"]
 
@@ -101,11 +102,34 @@ def parse(parser: Parser, argv: list[str]) -> Invocation:
     if extra and ns.command != "bench":
         own.error(f"unrecognized arguments: {' '.join(extra)}")
     command = COMMANDS[ns.command]
+    if command.config_file:
+        ns = _with_file_settings(command, own, parser, argv, ns)
     config = command.configure(ns)
     if isinstance(config, str):  # a constraint between arguments is violated
         own.error(config)
     output = from_namespace(OutputOptions, ns)
     return Invocation(command, config, output, argv)
+
+
+def _with_file_settings(
+    command: Command,
+    own: argparse.ArgumentParser,
+    parser: Parser,
+    argv: list[str],
+    ns: argparse.Namespace,
+) -> argparse.Namespace:
+    """Parse again with ``--config``/``--resume``'s settings as the defaults (flags win);
+    ``--resume DIR`` also writes to DIR unless ``--out`` says otherwise."""
+    try:
+        settings = command.file_settings(ns)
+    except ConfigError as exc:
+        own.error(str(exc))
+    if settings:
+        own.set_defaults(**settings)
+        ns, _ = parser.parse_known_args(argv)
+    if getattr(ns, "resume_dir", None) and not getattr(ns, "out", None):
+        ns.out = ns.resume_dir
+    return ns
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -44,4 +44,5 @@ COMMAND = Command(
     "rmsprop/adam, and bgd vs sgd vs mbgd.",
     config=CompareConfig,
     run=run,
+    config_file=True,
 )

@@ -14,8 +14,8 @@ __all__ = ["COMMAND"]
 def run(config: LrFindConfig, session: Session) -> dict[str, Any]:
     out = run_lr_find(config, session.open_run_dir())
     text = (
-        f"suggested lr: {out['lr_steepest']:.3g} (steepest descent), "
-        f"{out['lr_min_div10']:.3g} (min / 10)\n{out['iterations']} iterations, "
+        f"suggested lr: {out['lr_valley']:.3g} (valley), {out['lr_steepest']:.3g} (steepest "
+        f"descent), {out['lr_min_div10']:.3g} (min / 10)\n{out['iterations']} iterations, "
         f"{out['stop_reason']}\n\nreport: {out['report']}"
         if out["lr_steepest"] is not None
         else f"no suggestion ({out['stop_reason']})\n\nreport: {out['report']}"
@@ -27,7 +27,7 @@ COMMAND = Command(
     "lr-find",
     help="learning-rate range test (Smith / fastai)",
     description="Sweep the learning rate exponentially, plot the smoothed "
-    "loss and suggest an lr (steepest descent and min/10).",
+    "loss and suggest an lr (fastai's valley, steepest descent and min/10).",
     config=LrFindConfig,
     run=run,
 )

@@ -222,8 +222,13 @@ def _read_table(
         if target not in columns:
             raise ValueError(f"from_csv: target column {target!r} not in {columns}")
         t = columns.index(target)
-    else:
+    elif -width <= target < width:
         t = range(width)[target]
+    else:
+        raise ValueError(
+            f"from_csv: target column index {target} is out of range for {path}'s {width} "
+            f"columns {columns}"
+        )
     features = [c for j, c in enumerate(columns) if j != t]
     X = np.empty((n_max, width - 1), dtype=np.dtype(dtype))
     y_lines = np.empty(n_max, dtype=np.int64)

@@ -56,6 +56,7 @@ __all__ = [
     "check_type",
     "did_you_mean",
     "dumps_toml",
+    "fields_from_toml",
     "fraction",
     "load_toml",
     "loads_toml",
@@ -249,6 +250,60 @@ def check_type(key: str, value: Any, like: Any) -> None:
 
 
 _NUMBER_ANNOTATIONS = {"int", "float", "int | None", "float | None", "int | float"}
+
+
+def fields_from_toml(
+    cls: type, data: Mapping[str, Any], source: str, derived: Iterable[str] = ()
+) -> dict[str, Any]:
+    """The fields of config class ``cls`` a TOML table sets, checked as the command line checks
+    them (the option's type and choices), so ``--config run.toml`` and the flags are one
+    config. ``derived`` keys (what the run's ``config.toml`` adds, e.g. compare's
+    ``lr_ranges``) are skipped; any other unknown key is a ``ConfigError`` naming ``source``,
+    the key and the nearest valid one.
+
+    Example:
+        >>> fields_from_toml(CompareConfig, {"epochs": 5}, "run.toml")
+        {'epochs': 5}
+    """
+    specs = {f.name: f for f in dataclasses.fields(cls) if "cli" in f.metadata}
+    skip = set(derived)
+    out = {}
+    for key, value in data.items():
+        if key in skip:
+            continue
+        if key not in specs:
+            raise ConfigError(
+                f"{source}: unknown setting {key!r}{did_you_mean(key, specs)} (valid: "
+                f"{', '.join(specs)})"
+            )
+        out[key] = _option_value(f"{source}: {key}", value, specs[key])
+    return out
+
+
+def _option_value(where: str, value: Any, f: dataclasses.Field) -> Any:
+    """``value`` checked (and converted) by the field's option as if it were typed on the
+    command line: each item of a list, the type function, the choices."""
+    opt: Option = f.metadata["cli"]
+    many = opt.nargs in ("*", "+") or opt.action == "append"
+    if many != isinstance(value, list):
+        raise ConfigError(f"{where} must be {'a list' if many else 'a single value'}, "
+                          f"got {value!r}")  # fmt: skip
+    items = value if many else [value]
+    choices = opt.choices() if callable(opt.choices) else opt.choices
+    checked = []
+    for item in items:
+        if isinstance(item, dict | list) or (opt.action == "store_true") != isinstance(item, bool):
+            raise ConfigError(f"{where}: invalid value {item!r}")
+        if opt.type is not None:
+            try:
+                item = opt.type(str(item))
+            except (argparse.ArgumentTypeError, ValueError) as exc:
+                raise ConfigError(f"{where}: {exc}") from None
+        if choices is not None and item not in choices:
+            raise ConfigError(f"{where}: invalid choice {item!r}{did_you_mean(str(item), choices)}"
+                              f" (choose from {', '.join(map(str, choices))})")  # fmt: skip
+        checked.append(item)
+    return checked if many else checked[0]
 
 
 def check_arguments(

@@ -87,10 +87,10 @@ def rosenbrock_spread(out: Path) -> list[Path]:
     results = compare_optimizers("rosenbrock", ["sgd", "momentum", "rmsprop", "adam"],
                                  steps=steps, budget=BUDGET, starts=starts)  # fmt: skip
     series = []
-    for name, res in results.items():
+    for res in results.values():
         gaps = np.maximum(np.array([t.gap for t in res.best_trajectories]), 1e-16)
         q25, med, q75 = np.percentile(gaps, [25, 50, 75], axis=0)
-        series.append(Series(f"{name} (lr={res.best_lr:.3g})", np.arange(steps + 1), med, q25, q75))
+        series.append(Series(res.label, np.arange(steps + 1), med, q25, q75))
     fig = plot_loss_curves(series, xlabel="step", ylabel="f − f*  (median, IQR over 9 starts)",
                            title="Rosenbrock from 9 nearby starts")  # fmt: skip
     return [save_figure(fig, out / "rosenbrock_spread.png")]

@@ -10,12 +10,16 @@ record the loss, smooth it with a bias-corrected exponential moving average
     a_i = β·a_{i−1} + (1 − β)·loss_i,     smoothed_i = a_i / (1 − β^(i+1))      (a_{−1} = 0)
 
 and stop as soon as the smoothed loss exceeds ``diverge_th`` × the best smoothed loss so far,
-or a loss is NaN/inf. Two suggestions are read off the curve:
+or a loss is NaN/inf. Three suggestions are read off the curve:
 
 - ``lr_steepest``: where the smoothed loss falls fastest against log lr (the most negative
   slope), fastai's "steep";
 - ``lr_min_div10``: the lr of the lowest smoothed loss divided by 10, fastai's "minimum"
-  (the minimum itself is already too large; a tenth of it is a safe choice).
+  (the minimum itself is already too large; a tenth of it is a safe choice);
+- ``lr_valley``: fastai's default, "valley" (ESRI's rule): in the longest decreasing run of
+  the smoothed loss (a longest strictly decreasing subsequence, not necessarily contiguous),
+  the point about 2/3 of the way from its start to its end, where the loss still falls
+  steadily but well before the minimum.
 
 The model and the optimizer are restored to their state before the test (parameters,
 optimizer state and every group's lr), even when the test is interrupted: it only looks.
@@ -40,13 +44,14 @@ from typing import Any
 import numpy as np
 
 from gdlab.lab.config import option, positive_float, positive_int, seed_option
-from gdlab.lab.optimizers import command_optimizer_names, make_optimizer
+from gdlab.lab.optimizers import command_optimizer_names, make_optimizer, tunes_lr
 from gdlab.lab.output.report import Report
 from gdlab.lab.output.rundir import RunDir
 from gdlab.lab.tasks import (
     activation_option,
     batch_size_option,
     build_mlp,
+    csv_options,
     dataset_option,
     hidden_option,
     load_task,
@@ -60,12 +65,13 @@ __all__ = [
     "plot_lr_finder",
     "run_lr_find",
     "suggest_lrs",
+    "valley_lr",
 ]
 
 
 @dataclass
 class LRFinderResult:
-    """The sweep: learning rates, raw and smoothed losses, and the two suggestions."""
+    """The sweep: learning rates, raw and smoothed losses, and the three suggestions."""
 
     lrs: np.ndarray
     losses: np.ndarray
@@ -73,6 +79,7 @@ class LRFinderResult:
     lr_steepest: float | None
     lr_min_div10: float | None
     stop_reason: str
+    lr_valley: float | None = None
 
     @property
     def best_loss(self) -> float:
@@ -148,6 +155,37 @@ def _closure(model: Any, loss_fn: Any, optimizer: Any, x: Any, y: Any) -> Callab
         return loss
 
     return closure
+
+
+def valley_lr(lrs: np.ndarray, smoothed: np.ndarray) -> float | None:
+    """fastai's "valley" suggestion: the lr 2/3 of the way into the longest valley.
+
+    ``length[i]`` is the length of the longest strictly decreasing subsequence of the losses
+    ending at point i (``length[i] = 1 + max length[j]`` over ``j < i`` with
+    ``loss[i] < loss[j]``); the valley ends at the first point of the greatest length,
+    ``end``, and starts at ``start = end − length[end]`` (fastai's bookkeeping, one point before
+    the subsequence's first when it starts at a point of its own); with
+    ``third = (end − start) / 3`` the suggestion is the lr at ``start + ⌊third⌋ + ⌊third / 2⌋``.
+    Only finite points count; none gives ``None``. A curve that never falls gives the first lr
+    (fastai's index −1 would pick the last, the largest).
+
+    Example:
+        >>> valley_lr(np.array([1e-4, 1e-3, 1e-2, 1e-1]), np.array([3.0, 2.0, 1.0, 5.0]))
+        0.0001
+    """
+    ok = np.isfinite(smoothed)
+    lrs, losses = np.asarray(lrs)[ok], np.asarray(smoothed)[ok]
+    if lrs.size == 0:
+        return None
+    length = np.ones(len(losses), dtype=int)
+    for i in range(1, len(losses)):
+        higher = losses[:i] > losses[i]
+        if higher.any():
+            length[i] = 1 + int(length[:i][higher].max())
+    end = int(np.argmax(length))  # the first point of the greatest length
+    start = end - int(length[end])
+    third = (end - start) / 3
+    return float(lrs[max(0, start + int(third) + int(third / 2))])
 
 
 def lr_range_test(
@@ -229,8 +267,9 @@ def lr_range_test(
     lo, hi = len(lrs) // 10, keep - 5
     lo, hi = (lo, hi) if hi - lo >= 3 else (0, keep)
     steep, low = suggest_lrs(lrs_a[lo:hi], smoothed_a[lo:hi])
+    valley = valley_lr(lrs_a[lo:hi], smoothed_a[lo:hi])
     return LRFinderResult(
-        lrs_a, np.asarray(losses, dtype=np.float64), smoothed_a, steep, low, reason
+        lrs_a, np.asarray(losses, dtype=np.float64), smoothed_a, steep, low, reason, valley
     )
 
 
@@ -242,7 +281,11 @@ def plot_lr_finder(result: LRFinderResult, title: str = "Learning-rate range tes
     ax = fig.add_subplot()
     ax.plot(result.lrs, result.losses, color="0.7", lw=1, label="loss")
     ax.plot(result.lrs, result.smoothed, color="C0", lw=2, label="smoothed loss")
-    marks = [("lr_steepest", "steepest", "C3", "o"), ("lr_min_div10", "min / 10", "C2", "s")]
+    marks = [
+        ("lr_valley", "valley", "C1", "D"),
+        ("lr_steepest", "steepest", "C3", "o"),
+        ("lr_min_div10", "min / 10", "C2", "s"),
+    ]
     for attr, name, color, marker in marks:
         lr = getattr(result, attr)
         if lr is None:
@@ -265,15 +308,22 @@ def plot_lr_finder(result: LRFinderResult, title: str = "Learning-rate range tes
     return fig
 
 
+def _swept_optimizers() -> list[str]:
+    """The optimizers with a learning rate to sweep (not L-BFGS, whose line search sets it)."""
+    return [n for n in command_optimizer_names() if tunes_lr(n)]
+
+
 @dataclass
 class LrFindConfig:
     """The settings of ``gdlab lr-find``: the MLP, its data, the optimizer and the sweep."""
 
     dataset: str = dataset_option()
+    target_column: str | None = csv_options()[0]
+    csv_header: str = csv_options()[1]
     hidden: list[int] = hidden_option()
     activation: str = activation_option()
     batch_size: int = batch_size_option()
-    optimizer: str = option("sgd", "--optimizer", choices=command_optimizer_names,
+    optimizer: str = option("sgd", "--optimizer", choices=_swept_optimizers,
                             metavar="NAME", help="one of: {choices}")  # fmt: skip
     start_lr: float = option(1e-7, "--start-lr", type=positive_float)
     end_lr: float = option(10.0, "--end-lr", type=positive_float)
@@ -297,7 +347,7 @@ class LrFindConfig:
 def run_lr_find(config: LrFindConfig, run_dir: RunDir) -> dict[str, Any]:
     """``gdlab lr-find``: the range test on an MLP for ``config.dataset``, into ``run_dir``."""
     c = config
-    task = load_task(c.dataset, seed=c.seed)
+    task = load_task(c.dataset, seed=c.seed, target_column=c.target_column, csv_header=c.csv_header)
     model = build_mlp(
         task.n_features, c.hidden, task.n_outputs, activation=c.activation, seed=c.seed
     )
@@ -310,6 +360,7 @@ def run_lr_find(config: LrFindConfig, run_dir: RunDir) -> dict[str, Any]:
     run_dir.write_config(settings)
     run_dir.write_metrics(res.rows())
     summary = {
+        "lr_valley": res.lr_valley,
         "lr_steepest": res.lr_steepest,
         "lr_min_div10": res.lr_min_div10,
         "best_loss": res.best_loss,

@@ -25,6 +25,7 @@ __all__ = [
     "OptimizerSpec",
     "at_evaluation_point",
     "command_optimizer_names",
+    "full_batch_only",
     "get_optimizer_spec",
     "make_optimizer",
     "optimizer_argument",
@@ -33,6 +34,8 @@ __all__ = [
     "surface_optimizer_argument",
     "surface_optimizer_names",
     "take_step",
+    "full_batch_only",
+    "tunes_lr",
 ]
 
 
@@ -117,18 +120,10 @@ def _second_order(spec: OptimizerSpec) -> bool:
 
 
 def command_optimizer_names() -> list[str]:
-    """The optimizers ``gdlab compare`` and ``lr-find`` accept by name: first-order ones that
-    step from a gradient (SAM's closure only re-evaluates it, ``take_step``); L-BFGS is for
-    ``run_trajectory`` and the full-batch runs, the second-order ones for ``surface``."""
-    return [
-        n
-        for n, s in OPTIMIZERS.items()
-        if not _second_order(s)
-        and (
-            not getattr(s.cls, "requires_closure", False)
-            or getattr(s.cls, "gradient_before_closure", False)
-        )
-    ]
+    """The optimizers ``gdlab compare``, ``train`` and ``lr-find`` accept by name: the first-order
+    ones (SAM's closure only re-evaluates the gradient, ``take_step``; L-BFGS runs on the full
+    batch, ``full_batch_only``); ``surface`` takes the second-order ones too."""
+    return [n for n, s in OPTIMIZERS.items() if not _second_order(s)]
 
 
 def surface_optimizer_names() -> list[str]:
@@ -168,3 +163,16 @@ def optimizers_help(what: str, names: list[str] | None = None) -> str:
     """The help of an ``--optimizers`` option: the names, and the import form."""
     listed = ", ".join(command_optimizer_names() if names is None else names)
     return f"{what} (one of: {listed}; or pkg.module:Name, an Optimizer class or rule)"
+
+
+def tunes_lr(optimizer: OptimizerLike) -> bool:
+    """Whether the lab searches ``optimizer``'s learning rate (the registry's ``tune_lr``;
+    a factory or an unregistered name: yes)."""
+    spec = OPTIMIZERS.get(optimizer) if isinstance(optimizer, str) else None
+    return spec is None or spec.tune_lr
+
+
+def full_batch_only(optimizer: OptimizerLike) -> bool:
+    """Whether ``optimizer`` is trained on the full batch only (the registry's ``full_batch``)."""
+    spec = OPTIMIZERS.get(optimizer) if isinstance(optimizer, str) else None
+    return spec is not None and spec.full_batch

@@ -70,7 +70,7 @@ class ScheduleConfig:
 
 
 def call_schedule(
-    name: str, lr: float, params: dict[str, Any], steps: int
+    name: str, lr: float, params: dict[str, Any], steps: int, flag: str = "--param"
 ) -> Callable[[int], float]:
     """``schedules.<name>`` with ``lr`` as its first rate argument and ``steps`` as its length
     (``t_max``/``total_steps``) unless ``params`` sets them."""
@@ -86,7 +86,7 @@ def call_schedule(
         if first and first not in kwargs and sig.parameters[first].default is inspect._empty:
             kwargs[first] = lr
     kwargs = schedule_length_defaults(name, fn, steps) | kwargs
-    check_arguments(fn, kwargs, f"schedule {name}: --param", sep=" ")
+    check_arguments(fn, kwargs, f"schedule {name}: {flag}", sep=" ")
     return fn(**kwargs)
 
 

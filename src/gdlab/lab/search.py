@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from gdlab.lab.optimizers import tunes_lr
 from gdlab.optim import OPTIMIZERS
 from gdlab.random import get_generator
 
@@ -93,7 +94,10 @@ def lr_range_for(optimizer: str, batch_mode: str = "mbgd") -> tuple[float, float
 
 
 def lr_grid(optimizer: str, trials: int, batch_mode: str = "mbgd") -> np.ndarray:
-    """The ``trials`` candidates ``compare`` tries for ``optimizer`` at ``batch_mode``."""
+    """The ``trials`` candidates ``compare`` tries for ``optimizer`` at ``batch_mode``; only its
+    own lr for an optimizer whose lr is not tuned (the registry's ``tune_lr``: L-BFGS)."""
+    if not tunes_lr(optimizer):
+        return np.array([OPTIMIZERS[optimizer].lr])
     return lr_candidates(trials, lr_range_for(optimizer, batch_mode))
 
 

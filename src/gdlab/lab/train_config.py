@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gdlab.lab.config import ConfigError, apply_overrides, dumps_toml, load_toml, merge_config
+from gdlab.lab.models import MODEL_KINDS
 from gdlab.lab.tasks import ACTIVATIONS
 
 __all__ = [
@@ -54,8 +55,10 @@ class DataSettings:
 
 @dataclass
 class ModelSettings:
-    """``[model]``: the MLP's hidden widths and activation."""
+    """``[model]``: the network (``kind``: mlp, cnn, gru, lstm; ``gdlab.lab.models``), the
+    MLP's hidden widths (the first: the others' channels or state size) and activation."""
 
+    kind: str = "mlp"
     hidden: list[int] = field(default_factory=lambda: [32])
     activation: str = "relu"
 
@@ -108,7 +111,7 @@ class TrainConfig:
             "seed": self.seed,
             "data": {"name": d.name, "batch_size": d.batch_size, "val_fraction": d.val_fraction,
                      "standardize": d.standardize},
-            "model": {"hidden": m.hidden, "activation": m.activation},
+            "model": {"kind": m.kind, "hidden": m.hidden, "activation": m.activation},
             "optimizer": {"name": o.name, "lr": o.lr, **o.options},
             "schedule": {"name": s.name, **s.options},
             "train": {"epochs": t.epochs, "grad_clip_norm": t.grad_clip_norm,
@@ -177,6 +180,7 @@ _RULES: dict[str, tuple[Any, str]] = {
         lambda v: isinstance(v, list) and all(_int(1)(w) for w in v),
         "a list of positive integers, e.g. [64, 32]",
     ),
+    "model.kind": (lambda v: v in MODEL_KINDS, f"one of {list(MODEL_KINDS)}"),
     "model.activation": (lambda v: v in ACTIVATIONS, f"one of {sorted(ACTIVATIONS)}"),
     "optimizer.name": (_text, "an optimizer name (string)"),
     "optimizer.lr": (_number(0.0), "a finite number >= 0"),

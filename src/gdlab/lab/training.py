@@ -20,12 +20,17 @@ from pathlib import Path
 from typing import Any
 
 from gdlab import train
-from gdlab.lab.config import check_arguments
-from gdlab.lab.optimizers import get_optimizer_spec, make_optimizer, set_optimizer_mode
+from gdlab.lab.config import ConfigError, check_arguments
+from gdlab.lab.optimizers import (
+    full_batch_only,
+    get_optimizer_spec,
+    make_optimizer,
+    set_optimizer_mode,
+)
 from gdlab.lab.output.plots import Series, plot_grad_norms, plot_loss_curves
 from gdlab.lab.output.report import Report
 from gdlab.lab.output.rundir import RunDir
-from gdlab.lab.tasks import Task, build_mlp, evaluate, load_task, make_loader
+from gdlab.lab.tasks import Task, build_model, evaluate, load_task, make_loader
 from gdlab.lab.train_config import TrainConfig
 from gdlab.optim import lr_scheduler, schedules
 
@@ -80,13 +85,8 @@ def _setup(config: TrainConfig) -> tuple[Any, ...]:
     task = load_task(
         data.name, seed=seed, val_fraction=data.val_fraction, standardize=data.standardize
     )
-    model = build_mlp(
-        task.n_features,
-        config.model.hidden,
-        task.n_outputs,
-        activation=config.model.activation,
-        seed=seed,
-    )
+    m = config.model
+    model = build_model(m.kind, task, m.hidden, activation=m.activation, seed=seed)
     # TOML arrays -> tuples (betas, etas)
     options = {
         k: tuple(v) if isinstance(v, list) else v for k, v in config.optimizer.options.items()
@@ -98,6 +98,11 @@ def _setup(config: TrainConfig) -> tuple[Any, ...]:
     optimizer, _, _ = make_optimizer(
         config.optimizer.name, list(model.parameters()), lr=config.optimizer.lr, **options
     )
+    if full_batch_only(config.optimizer.name) and data.batch_size:
+        raise ConfigError(
+            f"optimizer {config.optimizer.name!r} trains on the full batch (its line search "
+            f"compares losses across steps): set data.batch_size = 0, not {data.batch_size}"
+        )
     bs = data.batch_size or None  # 0 = the full batch
     loader = make_loader(task.x_train, task.y_train, bs, seed=seed)
     val_loader = make_loader(task.x_val, task.y_val, None, shuffle=False)

@@ -64,6 +64,12 @@ class OptimizerSpec:
         lr: the class's own (torch's) default learning rate, used when a run gives none.
         defaults: hyper-parameters set on top of the class's defaults (``momentum=0.9``).
         lr_range: (low, high) of the lab's learning-rate search (log-spaced).
+        tune_lr: False when ``lr`` is not a step size to tune (L-BFGS: its line search
+            chooses the step, lr 1 is its first trial step): the lab's searches run it once at
+            ``lr`` and its tables and legends name no lr.
+        full_batch: the method assumes the same function at every step (L-BFGS: its curvature
+            pairs and line search compare losses across steps), so the lab trains it on the
+            full batch only.
     """
 
     name: str
@@ -71,6 +77,8 @@ class OptimizerSpec:
     lr: float
     defaults: dict[str, Any] = field(default_factory=dict)
     lr_range: tuple[float, float] = (1e-4, 1.0)
+    tune_lr: bool = True
+    full_batch: bool = False
 
 
 _ASAM = {"base_optimizer": "momentum", "rho": 0.5, "adaptive": True}
@@ -95,7 +103,9 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         OptimizerSpec("adamax", Adamax, 2e-3, lr_range=(1e-4, 1e-1)),
         OptimizerSpec("rprop", Rprop, 1e-2),
         OptimizerSpec("asgd", ASGD, 1e-2),
-        OptimizerSpec("lbfgs", LBFGS, 1.0, {"line_search_fn": "strong_wolfe"}),
+        OptimizerSpec(
+            "lbfgs", LBFGS, 1.0, {"line_search_fn": "strong_wolfe"}, tune_lr=False, full_batch=True
+        ),  # fmt: skip
         # beyond torch.optim (issue 15), each equal to its reference implementation
         OptimizerSpec("lion", Lion, 1e-4, lr_range=(1e-5, 1e-2)),
         OptimizerSpec("adabelief", AdaBelief, 1e-3, lr_range=(1e-4, 1e-1)),

@@ -35,8 +35,8 @@ from typing import Any
 
 from gdlab.lab.compare.config import CompareConfig
 from gdlab.lab.compare.run import Run, Variant, make_variants
-from gdlab.lab.compare.trials import spec_cost, trial_spec
-from gdlab.lab.optimizers import DEFAULT_OPTIMIZERS
+from gdlab.lab.compare.trials import spec_cost, task_of, trial_spec
+from gdlab.lab.optimizers import DEFAULT_OPTIMIZERS, tunes_lr
 from gdlab.lab.search import best_lr, lr_grid, trial_score
 from gdlab.lab.sweeps import Executor, SweepProgress, TrialSpec, run_sweep
 from gdlab.lab.tasks import BATCH_MODES
@@ -108,9 +108,12 @@ def _tune(
     result: CompareResult,
     sweep: SweepContext,
 ) -> dict[tuple[str, str], float]:
-    """Each pair's best lr of ``config.trials`` by final validation loss (``lab.search``)."""
+    """Each pair's best lr of ``config.trials`` by final validation loss (``lab.search``); an
+    optimizer whose lr is not tuned (L-BFGS) keeps its own, without trials."""
     grids = {key: [float(lr) for lr in lr_grid(v.optimizer, config.trials, v.batch_mode)]
              for key, v in pairs.items()}  # fmt: skip
+    fixed = {key: grid[0] for key, grid in grids.items() if not tunes_lr(pairs[key].optimizer)}
+    grids = {key: grid for key, grid in grids.items() if key not in fixed}
     specs = [trial_spec(config, dataset, pairs[key], lr, config.tune_epochs, config.seed)
              for key, grid in grids.items() for lr in grid]  # fmt: skip
     runs = iter(_sweep(specs, sweep))
@@ -124,7 +127,7 @@ def _tune(
                                   "val_loss": score, "diverged": run.diverged})  # fmt: skip
             scores[lr] = (score,)
         best[key] = best_lr(scores)
-    return best
+    return best | fixed
 
 
 def compare(
@@ -133,6 +136,7 @@ def compare(
     optimizers: Sequence[str] = tuple(DEFAULT_OPTIMIZERS),
     batch_modes: Sequence[str] = tuple(BATCH_MODES),
     batch_optimizer: str = "sgd",
+    model: str = "mlp",
     hidden: Sequence[int] = (32,),
     activation: str = "relu",
     batch_size: int = 32,
@@ -141,7 +145,7 @@ def compare(
     tune_epochs: int = 3,
     seeds: int = 3,
     lr: float | None = None,
-    target: float = 0.95,
+    target: float | None = None,
     val_fraction: float = 0.2,
     seed: int = 0,
     progress: Progress | None = None,
@@ -163,6 +167,7 @@ def compare(
         optimizers=list(optimizers),
         batch_modes=list(batch_modes),
         batch_optimizer=batch_optimizer,
+        model=model,
         hidden=list(hidden),
         activation=activation,
         batch_size=batch_size,
@@ -220,10 +225,13 @@ class SweepContext:
 
 
 def _compare_all(result: CompareResult, config: CompareConfig, sweep: SweepContext) -> None:
+    for name in config.datasets:  # a missing file or a bad column fails here, not in a trial
+        task_of(config, name)
     for name in config.datasets:
         pairs = _pairs(result.variants)
-        if config.lr:
-            best = dict.fromkeys(pairs, config.lr)
+        if config.lr:  # for all but an optimizer whose lr is not tuned (its own, L-BFGS)
+            best = {key: config.lr if tunes_lr(v.optimizer) else float(lr_grid(v.optimizer, 1)[0])
+                    for key, v in pairs.items()}  # fmt: skip
         else:
             best = _tune(name, pairs, config, result, sweep)
         specs = {key: [trial_spec(config, name, v, best[key], config.epochs, config.seed + k)

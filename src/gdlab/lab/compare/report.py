@@ -18,11 +18,13 @@ import numpy as np
 
 from gdlab.lab.compare.profiles import plot_performance_profile
 from gdlab.lab.compare.protocol import CompareResult, Run
+from gdlab.lab.optimizers import tunes_lr
 from gdlab.lab.output.plots import COLORS, Series, plot_loss_curves
 from gdlab.lab.output.report import Report
 from gdlab.lab.output.rundir import RunDir
 from gdlab.lab.output.tables import short_table
 from gdlab.lab.search import at_edge, lr_grid
+from gdlab.lab.tasks import dataset_stem
 
 __all__ = [
     "lr_at_grid_edge",
@@ -82,12 +84,15 @@ def _median(values: Sequence[float]) -> float:
 
 
 def summary_rows(result: CompareResult, timing: bool = True) -> list[dict[str, Any]]:
-    """The results table: medians over seeds per (data set, variant)."""
+    """The results table: medians over seeds per (data set, variant).
+
+    Classification: losses (cross-entropy), validation and test accuracy. Regression: the MSE
+    in the targets' own units (training, validation), validation RMSE, validation and test R²;
+    the target is on the validation metric (``CompareConfig.target_for``)."""
     rows = []
-    target = result.config.target
     for d in result.datasets:
         m = _metric(result, d)
-        short = "acc" if m == "accuracy" else m
+        target = result.config.target_for(m)
         for v in result.variants:
             runs = result.runs_of(d, v.label)
             if not runs:
@@ -98,11 +103,9 @@ def summary_rows(result: CompareResult, timing: bool = True) -> list[dict[str, A
                 "variant": v.label,
                 "optimizer": v.optimizer,
                 "batch": v.batch_mode,
-                "lr": result.best_lr.get((d, v.label)),
-                "train_loss": _median([r.final("train_loss") for r in runs]),
-                "val_loss": _median([r.final("val_loss") for r in runs]),
-                f"val_{short}": _median([r.final(f"val_{m}") for r in runs]),
-                f"test_{short}": _median([r.test_metric for r in runs]),
+                # no lr for an optimizer whose lr is not a step size to tune (L-BFGS)
+                "lr": result.best_lr.get((d, v.label)) if tunes_lr(v.optimizer) else None,
+                **_final_columns(runs, m),
                 "steps_to_target": float(np.median(tt[:, 0])),
                 "samples_to_target": float(np.median(tt[:, 1])),
             }
@@ -114,6 +117,24 @@ def summary_rows(result: CompareResult, timing: bool = True) -> list[dict[str, A
             row["diverged"] = f"{sum(r.diverged for r in runs)}/{len(runs)}"
             rows.append(row)
     return rows
+
+
+def _final_columns(runs: list[Run], m: str) -> dict[str, float]:
+    """The final losses and metrics of a variant's runs (medians), named for the task."""
+    train_loss = _median([r.final("train_loss") for r in runs])
+    val_loss = _median([r.final("val_loss") for r in runs])
+    val_metric = _median([r.final(f"val_{m}") for r in runs])
+    test_metric = _median([r.test_metric for r in runs])
+    if m == "accuracy":
+        return {"train_loss": train_loss, "val_loss": val_loss, "val_acc": val_metric,
+                "test_acc": test_metric}  # fmt: skip
+    return {
+        "train_mse": train_loss,
+        "val_mse": val_loss,
+        "val_rmse": math.sqrt(val_loss) if val_loss >= 0 else math.nan,
+        "val_r2": val_metric,
+        "test_r2": test_metric,
+    }
 
 
 # --------------------------------------------------------------------------- figures
@@ -138,10 +159,10 @@ def _band(runs: list[Run], key: str, x_of: str) -> tuple[np.ndarray, ...]:
 
 
 def _label(result: CompareResult, d: str, label: str, runs: list[Run]) -> str:
-    lr = result.best_lr.get((d, label))
+    lr = result.best_lr.get((d, label)) if tunes_lr(runs[0].variant.optimizer) else None
     bad = sum(r.diverged for r in runs)
-    extra = f", {bad}/{len(runs)} diverged" if bad else ""
-    return f"{label} (lr {lr:.2g}{extra})" if lr else label
+    parts = ([f"lr {lr:.2g}"] if lr else []) + ([f"{bad}/{len(runs)} diverged"] if bad else [])
+    return f"{label} ({', '.join(parts)})" if parts else label
 
 
 def _overlay_train_metric(result: CompareResult, d: str, variants: list, m: str, x_of: str,
@@ -185,9 +206,10 @@ def curves_figure(result: CompareResult, d: str, group: str) -> Any:
     fig = Figure(figsize=(15, 11), layout="constrained")
     axes = fig.subplots(3, 3)
     xs = [("epoch", "epoch"), ("samples_seen", "samples seen"), ("wall_time", "wall time (s)")]
+    loss = "loss" if m == "accuracy" else "MSE (original units)"
     ys = [
-        ("train_loss", "training loss", True),
-        ("val_loss", "validation loss", True),
+        ("train_loss", f"training {loss}", True),
+        ("val_loss", f"validation {loss}", True),
         (f"val_{m}", f"validation {m}", False),
     ]
     for i, (key, ylabel, log) in enumerate(ys):
@@ -352,13 +374,13 @@ def _figures(result: CompareResult) -> Iterator[tuple[Any, str, str]]:
             if any(v.group == group and result.runs_of(d, v.label) for v in result.variants):
                 yield (
                     curves_figure(result, d, group),
-                    f"curves-{d}-{group.replace(' ', '-')}",
+                    f"curves-{dataset_stem(d)}-{group.replace(' ', '-')}",
                     f"{d}: {group}, against epochs, samples seen and time",
                 )
         if any(v.group == "batch modes" for v in result.variants) and result.runs:
             yield (
                 steps_figure(result, d),
-                f"steps-{d}",
+                f"steps-{dataset_stem(d)}",
                 "Per-step loss: BGD smooth, MBGD jagged, SGD very noisy",
             )
     if len(result.datasets) > 1 and result.runs:
@@ -387,12 +409,41 @@ def _protocol_text(result: CompareResult) -> str:
             "validation loss; a diverged trial scores infinity)"
         )
     hidden = " → ".join(map(str, c.hidden))
+    if fixed := sorted({v.label for v in result.variants if not tunes_lr(v.optimizer)}):
+        tuned += (
+            f"; {', '.join(fixed)} on the full batch at its own settings (its line search "
+            "chooses the step: no learning rate to tune)"
+        )
+    if (schedule := c.lr_schedule()).active:
+        tuned += (
+            f"; the lr follows the schedule {schedule.describe()} per epoch from each run's lr "
+            "(t_max/total_steps: the run's epochs)"
+        )
+    metrics = dict.fromkeys(_metric(result, d) for d in result.datasets)
+    targets = " and ".join(
+        f"validation {'accuracy' if m == 'accuracy' else 'R²'} {c.target_for(m)}" for m in metrics
+    )
+    regression = (
+        " Regression targets are trained standardised (the training part's mean and standard "
+        "deviation); losses are reported as the MSE in the targets' own units."
+        if "r2" in metrics
+        else ""
+    )
+    network = {
+        "mlp": f"An MLP (inputs → {hidden} → outputs, {c.activation})",
+        "cnn": f"A CNN (two convolutions of {c.hidden[0] if c.hidden else 32} channels, ReLU, "
+        "a linear head)",
+        "gru": f"A GRU (state {c.hidden[0] if c.hidden else 32}) reading the features as a "
+        "sequence",
+        "lstm": f"An LSTM (state {c.hidden[0] if c.hidden else 32}) reading the features as a "
+        "sequence",
+    }[c.model]
     return (
-        f"An MLP (inputs → {hidden} → outputs, {c.activation}) trained with every variant, "
+        f"{network} trained with every variant, "
         f"{tuned}, then trained for {_plural(c.epochs, 'epoch')} from "
         f"{_plural(c.seeds, 'seed')}. Curves show the median over seeds with the 25-75% "
         "band, from epoch 0 (the untrained model: step 0, 0 samples, 0 s; its training loss is "
         "over the whole training set, later epochs' the mean over their steps). Target for "
-        f"steps/samples/time to target: validation accuracy {c.target}, checked at epoch 0 "
-        "and at the end of each epoch."
+        f"steps/samples/time to target: {targets}, checked at epoch 0 and at the end of each "
+        f"epoch.{regression}"
     )

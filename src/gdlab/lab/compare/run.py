@@ -11,8 +11,9 @@ import numpy as np
 
 from gdlab import train
 from gdlab.lab.compare.config import CompareConfig
-from gdlab.lab.optimizers import make_optimizer, set_optimizer_mode
-from gdlab.lab.tasks import Task, batch_size_for, build_mlp, evaluate, make_loader
+from gdlab.lab.optimizers import full_batch_only, make_optimizer, set_optimizer_mode, tunes_lr
+from gdlab.lab.tasks import Task, batch_size_for, build_model, evaluate, make_loader
+from gdlab.optim import lr_scheduler
 
 __all__ = ["DIVERGED_LOSS_FACTOR", "Run", "Variant", "make_variants", "train_run"]
 
@@ -34,8 +35,9 @@ class Variant:
 def make_variants(
     optimizers: Sequence[str], batch_modes: Sequence[str], batch_optimizer: str, batch_size: int
 ) -> list[Variant]:
-    """The optimizers at mini-batch size, then ``batch_optimizer`` at each batch mode."""
-    out = [Variant(o, o, "mbgd", "optimizers") for o in optimizers]
+    """The optimizers at mini-batch size (the full batch for one the registry marks
+    ``full_batch``, L-BFGS), then ``batch_optimizer`` at each batch mode."""
+    out = [Variant(o, o, "bgd" if full_batch_only(o) else "mbgd", "optimizers") for o in optimizers]
     names = {
         "bgd": "BGD (full batch)",
         "sgd": "SGD (batch 1)",
@@ -95,9 +97,7 @@ def train_run(
 ) -> Run:
     """Train one variant at one lr from one seed; divergence ends the run, marked. With
     ``tensorboard`` (a directory), the run's scalars are logged there for TensorBoard."""
-    model = build_mlp(
-        task.n_features, config.hidden, task.n_outputs, activation=config.activation, seed=seed
-    )
+    model = build_model(config.model, task, config.hidden, activation=config.activation, seed=seed)
     optimizer, _, _ = make_optimizer(v.optimizer, list(model.parameters()), lr=lr)
     bs = batch_size_for(v.batch_mode, config.batch_size)
     loader = make_loader(task.x_train, task.y_train, bs, seed=seed)
@@ -105,14 +105,9 @@ def train_run(
     loss_fn = task.loss()
     callbacks = [train.TensorBoardLogger(tensorboard)] if tensorboard else []
     trainer = train.Trainer(
-        model,
-        loss_fn,
-        optimizer,
-        loader,
-        val_loader=val_loader,
-        metrics=[task.metric],
-        callbacks=callbacks,
-    )
+        model, loss_fn, optimizer, loader, val_loader=val_loader, metrics=[task.metric],
+        scheduler=_scheduler(config, v, optimizer, lr, epochs), callbacks=callbacks,
+    )  # fmt: skip
     # Epoch 0: the untrained model on the whole training set and on the validation set.
     train_eval = make_loader(task.x_train, task.y_train, None, shuffle=False)
     initial = {
@@ -127,7 +122,28 @@ def train_run(
     set_optimizer_mode(optimizer, train=False)  # schedule-free: the test split is seen at x
     history = trainer.history
     run = _run_from_history(task, v, lr, seed, history, diverged_at, model, loss_fn)
-    return _mark_blow_up(_with_epoch_zero(run, initial, task.metric))
+    return _mark_blow_up(_in_original_units(_with_epoch_zero(run, initial, task.metric), task))
+
+
+def _scheduler(config: CompareConfig, v: Variant, optimizer: Any, lr: float, epochs: int) -> Any:
+    """The config's schedule from ``lr`` over ``epochs`` as an epoch-wise ``LambdaLR``; None
+    without one, or for an optimizer whose lr is not a step size (L-BFGS' line search)."""
+    fn = config.lr_schedule().at(lr, epochs)
+    if fn is None or not tunes_lr(v.optimizer):
+        return None
+    return lr_scheduler.LambdaLR(optimizer, lambda epoch: fn(epoch) / lr)
+
+
+def _in_original_units(run: Run, task: Task) -> Run:
+    """Losses of standardised regression targets as the MSE in the data's units (the trained
+    MSE times ``target_scale²``); R² and accuracy do not change."""
+    factor = task.target_scale**2
+    if factor == 1.0:
+        return run
+    for key in ("train_loss", "val_loss"):
+        run.epochs[key] = [None if x is None else x * factor for x in run.epochs[key]]
+    run.step_loss = [x * factor for x in run.step_loss]
+    return run
 
 
 def _mark_blow_up(run: Run) -> Run:

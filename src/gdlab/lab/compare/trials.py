@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from gdlab.lab.compare.config import CompareConfig
-from gdlab.lab.compare.run import Variant, train_run
-from gdlab.lab.optimizers import get_optimizer_spec
+from gdlab.lab.compare.run import Variant, make_variants, train_run
+from gdlab.lab.optimizers import get_optimizer_spec, tunes_lr
 from gdlab.lab.sweeps import TrialSpec
 from gdlab.lab.tasks import Task, batch_size_for, load_task
 
@@ -24,6 +24,7 @@ __all__ = [
     "evaluations_per_step",
     "expected_cost",
     "spec_cost",
+    "task_of",
     "trial_cost",
     "trial_spec",
     "train_trial",
@@ -31,8 +32,19 @@ __all__ = [
 
 
 @functools.lru_cache(maxsize=8)
-def _task(name: str, seed: int, val_fraction: float) -> Task:
-    return load_task(name, seed=seed, val_fraction=val_fraction)
+def _task(
+    name: str, seed: int, val_fraction: float, target_column: str | None, csv_header: str
+) -> Task:
+    return load_task(
+        name, seed=seed, val_fraction=val_fraction, standardize_target=True,
+        target_column=target_column, csv_header=csv_header,
+    )  # fmt: skip
+
+
+def task_of(config: CompareConfig, dataset: str) -> Task:
+    """The data set ``dataset`` as the comparison's trials see it (loaded once per process)."""
+    c = config
+    return _task(dataset, c.seed, c.val_fraction, c.target_column, c.csv_header)
 
 
 def trial_spec(
@@ -64,7 +76,7 @@ def train_trial(
     """Run one trial in this process; the result is the run as JSON-ready data. With
     ``tensorboard`` (a directory) its scalars are logged there too."""
     cfg = CompareConfig(**config)
-    task = _task(dataset, cfg.seed, cfg.val_fraction)
+    task = task_of(cfg, dataset)
     run = train_run(task, Variant(**variant), lr, seed, epochs, cfg, tensorboard=tensorboard)
     return run.to_json()
 
@@ -98,7 +110,7 @@ def trial_cost(
     epoch × the step's fixed cost + the training samples). Batch 1 (sgd) weighs ~9x the full
     batch on digits, as measured; a longer final run weighs more than a tuning trial, and
     L-BFGS ~25x a first-order optimizer."""
-    n = len(_task(dataset, config.seed, config.val_fraction).x_train)
+    n = len(task_of(config, dataset).x_train)
     batch = batch_size_for(batch_mode, config.batch_size) or n
     per_epoch = math.ceil(n / batch) * STEP_COST_IN_SAMPLES + n
     return float(epochs) * evaluations_per_step(optimizer) * per_epoch
@@ -114,13 +126,17 @@ def spec_cost(spec: TrialSpec) -> float:
 
 def expected_cost(config: CompareConfig) -> float:
     """The sum of :func:`trial_cost` over every trial of a comparison: the tuning trials
-    (unless ``config.lr`` is fixed) and the final runs, each (optimizer, batch mode) once."""
-    pairs = {(o, "mbgd") for o in config.optimizers}
-    pairs |= {(config.batch_optimizer, m) for m in config.batch_modes}
+    (unless ``config.lr`` is fixed, or the optimizer has no lr to tune: L-BFGS) and the final
+    runs, each (optimizer, batch mode) once."""
+    variants = make_variants(
+        config.optimizers, config.batch_modes, config.batch_optimizer, config.batch_size
+    )
+    pairs = {(v.optimizer, v.batch_mode) for v in variants}
     total = 0.0
     for dataset in config.datasets:
         for optimizer, mode in pairs:
+            tuning = 0 if config.lr or not tunes_lr(optimizer) else config.trials
             tune = trial_cost(config, dataset, optimizer, mode, config.tune_epochs)
             final = trial_cost(config, dataset, optimizer, mode, config.epochs)
-            total += (0 if config.lr else config.trials) * tune + config.seeds * final
+            total += tuning * tune + config.seeds * final
     return total

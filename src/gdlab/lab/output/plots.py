@@ -95,16 +95,21 @@ def plot_surface(
 
 
 def path_view(domain: tuple, trajectories: Sequence[Trajectory], grow: float = 0.25) -> tuple:
-    """The domain widened to show the paths, but at most by ``grow`` × its size per side (a
-    diverging path is cut at the edge instead of shrinking the surface to a dot)."""
+    """The domain widened to show the paths: a path that stays finite whole (momentum's
+    overshoot is the point of its picture), a diverged one at most ``grow`` × the domain's size
+    per side (it is cut at the edge instead of shrinking the surface to a dot)."""
     (x0, x1), (y0, y1) = domain
-    pts = [t.valid_points for t in trajectories]
-    pts = np.concatenate(pts) if pts else np.empty((0, 2))
+
+    def stack(paths: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate(paths) if paths else np.empty((0, 2))
+
+    kept = stack([t.valid_points for t in trajectories if not t.diverged])
+    cut = stack([t.valid_points for t in trajectories if t.diverged])
     out = []
     for (lo, hi), c in (((x0, x1), 0), ((y0, y1), 1)):
         w = hi - lo
-        lo2 = max(min(lo, pts[:, c].min(initial=lo)), lo - grow * w)
-        hi2 = min(max(hi, pts[:, c].max(initial=hi)), hi + grow * w)
+        lo2 = min(max(cut[:, c].min(initial=lo), lo - grow * w), kept[:, c].min(initial=lo), lo)
+        hi2 = max(min(cut[:, c].max(initial=hi), hi + grow * w), kept[:, c].max(initial=hi), hi)
         pad = 0.03 * (hi2 - lo2) if (lo2, hi2) != (lo, hi) else 0.0
         out.append((lo2 - pad * (lo2 < lo), hi2 + pad * (hi2 > hi)))
     return tuple(out)

@@ -19,6 +19,7 @@ import gdlab
 import gdlab.nn as nn
 import gdlab.nn.functional as F
 from gdlab.datasets import load
+from gdlab.lab.models import SequenceClassifier, conv1d_classifier
 
 __all__ = ["PROBLEMS", "Problem", "build_problem"]
 
@@ -93,45 +94,18 @@ def mlp(seed: int) -> Problem:
     return _classifier("mnist1d", make, seed)
 
 
-class _Channels(nn.Module):
-    """(batch, length) signals as (batch, 1, length) for Conv1d."""
-
-    def forward(self, x: Any) -> Any:
-        return x.reshape(x.shape[0], 1, x.shape[1])
-
-
 def cnn(seed: int) -> Problem:
-    """1-D CNN on MNIST-1D: two stride-2 convolutions (16 channels, kernel 5) and a linear head."""
-
-    def make(g: np.random.Generator) -> nn.Module:
-        return nn.Sequential(
-            _Channels(),
-            nn.Conv1d(1, 16, 5, stride=2, padding=2, generator=g), nn.ReLU(),
-            nn.Conv1d(16, 16, 5, stride=2, padding=2, generator=g), nn.ReLU(),
-            nn.Flatten(), nn.Linear(16 * 10, 10, generator=g),
-        )  # fmt: skip
-
-    return _classifier("mnist1d", make, seed)
-
-
-class _SequenceClassifier(nn.Module):
-    """A GRU reads the signal one value per step; a linear layer classifies its last state."""
-
-    def __init__(self, hidden: int, generator: np.random.Generator) -> None:
-        super().__init__()
-        self.gru = nn.GRU(1, hidden, batch_first=True, generator=generator)
-        self.head = nn.Linear(hidden, 10, generator=generator)
-
-    def forward(self, x: Any) -> Any:
-        _, last = self.gru(x.reshape(x.shape[0], x.shape[1], 1))
-        return self.head(last[0])
+    """1-D CNN on MNIST-1D: two stride-2 convolutions (16 channels, kernel 5) and a linear head
+    (``lab.models.conv1d_classifier``, the network of ``gdlab compare --model cnn``)."""
+    return _classifier("mnist1d", lambda g: conv1d_classifier(40, 10, channels=16, generator=g),
+                       seed)  # fmt: skip
 
 
 def gru(seed: int) -> Problem:
     """GRU (hidden 32) on MNIST-1D read as a sequence of 40 values, every second value
     skipped (20 steps), which keeps a CPU step short."""
     x, y, xv, yv = _data("mnist1d")
-    model = _SequenceClassifier(32, np.random.default_rng(seed))
+    model = SequenceClassifier("gru", 32, 10, np.random.default_rng(seed))
     x, xv = x[:, ::2], xv[:, ::2]
     return Problem(model, x, y, _cross_entropy, _accuracy(xv, yv), True)
 

@@ -6,7 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gdlab.lab.config import nonneg_int, option, positive_float, positive_int, seed_option
+from gdlab.lab.config import (
+    ConfigError,
+    nonneg_int,
+    option,
+    positive_float,
+    positive_int,
+    seed_option,
+)
+from gdlab.lab.lr_schedule import LRSchedule, schedule_option, schedule_params_option
 from gdlab.lab.optimizers import (
     DEFAULT_OPTIMIZERS,
     optimizers_help,
@@ -34,6 +42,8 @@ class SurfaceConfig(Placement):
         steps: steps per run.
         tune: learning rates tried per optimizer over ``LR_RANGE`` (0: each one's default lr).
         starts: starting points (the function's start plus jittered ones).
+        schedule, schedule_params: a learning-rate schedule per step from each run's lr
+            (``gdlab.lab.lr_schedule``; t_max/total_steps default to ``steps``).
         lr: one lr for all (no tuning).
         seed: the jittered starts and the gradient noise.
         gif: animate the paths.
@@ -53,6 +63,8 @@ class SurfaceConfig(Placement):
         1, "--starts", type=positive_int,
         help="starting points (the function's start plus jittered ones)",
     )  # fmt: skip
+    schedule: str = schedule_option()
+    schedule_params: list[str] = schedule_params_option()
     lr: float | None = option(None, "--lr", type=positive_float,
                               help="use this lr for all (no tuning)")  # fmt: skip
     gif: bool = option(True, "--no-gif", action="store_false", help="skip the animation")
@@ -69,5 +81,19 @@ class SurfaceConfig(Placement):
             "lr_range": list(LR_RANGE),
             "starts": self.starts,
             "lr": self.lr,
+            "schedule": self.schedule,
+            "schedule_params": list(self.schedule_params),
             "seed": self.seed,
         }
+
+    def problem(self) -> str | None:
+        """What is wrong between the arguments (a usage error), or None."""
+        try:
+            self.lr_schedule()
+        except ConfigError as exc:
+            return f"surface: {exc}"
+        return None
+
+    def lr_schedule(self) -> LRSchedule:
+        """The schedule every run follows per step from its lr (``constant``: none)."""
+        return LRSchedule.from_options(self.schedule, self.schedule_params)

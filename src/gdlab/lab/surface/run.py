@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from gdlab.lab.optimizers import get_optimizer_spec, tunes_lr
 from gdlab.lab.output.plots import Series, plot_loss_curves, plot_trajectories
 from gdlab.lab.output.report import Report
 from gdlab.lab.output.rundir import RunDir
@@ -35,7 +36,7 @@ def _row(t: Any, tuned: Any = None) -> dict[str, Any]:
     gap = float(t.gap[-1]) if not t.diverged else float("inf")
     row = {
         "optimizer": t.optimizer,
-        "lr": t.lr,
+        "lr": t.lr if tunes_lr(t.optimizer) else None,  # L-BFGS: no lr to speak of
         "final_x": float(t.points[-1][0]),
         "final_y": float(t.points[-1][1]),
         "final_f": t.final_value,
@@ -61,12 +62,13 @@ def run_surface(
     fn = get_function(config.function)
     points = jittered_starts(fn, starts, seed=seed)
     settings = config.settings()
+    schedule = config.lr_schedule()
     run_dir.write_config(settings)
     tuned: dict[str, Any] = {}
     if lr is None and tune > 0:
         tuned = compare_optimizers(
             config.function, list(config.optimizers), steps=steps, budget=tune, starts=points,
-            seeds=(seed,), trials=trials or Trials(run_dir.path),
+            seeds=(seed,), trials=trials or Trials(run_dir.path), schedule=schedule,
         )  # fmt: skip
         paths = [res.trajectory for res in tuned.values()]
         trials = [
@@ -76,7 +78,7 @@ def run_surface(
         ]
         run_dir.write_csv("tuning.csv", trials)
     else:
-        paths = [run_trajectory(fn, o, points[0], steps, lr, seed=seed) for o in config.optimizers]
+        paths = [_untuned_run(fn, o, points[0], config) for o in config.optimizers]
         trials = []
     table = [_row(t, tuned.get(t.optimizer)) for t in paths]
     run_dir.write_metrics(table)
@@ -87,6 +89,8 @@ def run_surface(
         picked = f"each optimizer at its best of {tune} lrs in [{lo:g}, {hi:g}]"
     else:
         picked = f"lr {lr:g}" if lr else "default lrs"
+    if schedule.active:
+        picked += f", {schedule.describe()} schedule"
     fig = plot_trajectories(fn, paths, title=f"{fn.name}: {steps} steps, {picked}")
     run_dir.save_figure(fig, "paths")
     gif = animate_trajectories(fn, paths, run_dir.path / "paths.gif") if config.gif else None
@@ -106,6 +110,15 @@ def run_surface(
     return {"table": table, "report": str(rep.save(run_dir))}
 
 
+def _untuned_run(fn: Any, optimizer: str, start: Any, c: SurfaceConfig) -> Any:
+    """One run at ``--lr`` (each optimizer's default without it; L-BFGS always its own),
+    following the schedule from that lr."""
+    lr = c.lr if tunes_lr(optimizer) else None
+    start_lr = lr if lr is not None else get_optimizer_spec(optimizer).lr
+    lrs = c.lr_schedule().at(start_lr, c.steps) if tunes_lr(optimizer) else None
+    return run_trajectory(fn, optimizer, start, c.steps, lr, seed=c.seed, lr_schedule=lrs)
+
+
 def _protocol_text(c: SurfaceConfig, tuned: dict[str, Any], n_paths: int) -> str:
     if tuned:
         lo, hi = LR_RANGE
@@ -116,6 +129,11 @@ def _protocol_text(c: SurfaceConfig, tuned: dict[str, Any], n_paths: int) -> str
     else:
         how = f"all at lr {c.lr}" if c.lr else "each at its default lr"
     text = f"{n_paths} optimizers from the same start, {c.steps} steps, {how}."
+    if (schedule := c.lr_schedule()).active:
+        text += (
+            f" The lr follows the schedule {schedule.describe()} per step from each run's lr "
+            "(t_max/total_steps: the run's steps; not L-BFGS, whose line search sets the step)."
+        )
     if edge := [name for name, res in tuned.items() if res.at_grid_edge]:
         text += (
             f"\n\nAt the edge of the learning-rate range: {', '.join(edge)}. The best lr may "
@@ -127,11 +145,11 @@ def _protocol_text(c: SurfaceConfig, tuned: dict[str, Any], n_paths: int) -> str
 def _spread_figure(tuned: dict[str, Any], title: str) -> Any:
     """Median and interquartile band of f − f* against steps over every start, per optimizer."""
     series = []
-    for name, res in tuned.items():
+    for res in tuned.values():
         gaps = np.array([t.gap for t in res.best_trajectories], dtype=float)
         with np.errstate(all="ignore"):
             gaps = np.maximum(gaps, 1e-16)  # log axis: the exact minimum is drawn at 1e-16
         steps = np.arange(gaps.shape[1])
         lo, med, hi = np.nanpercentile(gaps, [25, 50, 75], axis=0)
-        series.append(Series(f"{name} (lr={res.best_lr:.3g})", steps, med, lo, hi))
+        series.append(Series(res.label, steps, med, lo, hi))
     return plot_loss_curves(series, xlabel="step", ylabel="f − f*", title=title)

@@ -19,13 +19,19 @@ import io
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from gdlab.lab.optimizers import OptimizerLike, at_evaluation_point, make_optimizer, take_step
+from gdlab.lab.optimizers import (
+    OptimizerLike,
+    at_evaluation_point,
+    make_optimizer,
+    take_step,
+    tunes_lr,
+)
 from gdlab.lab.output.fileio import atomic_write_text
 from gdlab.lab.surface.functions import TestFunction, get_function
 from gdlab.nn.parameter import Parameter
@@ -89,7 +95,8 @@ class Trajectory:
     @property
     def label(self) -> str:
         """``name (lr=…, <explicit settings>)``, plus the divergence step if any."""
-        parts = [] if self.lr is None else [f"lr={self.lr:.3g}"]
+        show_lr = self.lr is not None and tunes_lr(self.optimizer)  # not L-BFGS' line search
+        parts = [f"lr={self.lr:.3g}"] if show_lr else []
         parts += [f"{k}={_short(self.settings[k])}" for k in self.label_keys]
         tag = f"{self.optimizer} ({', '.join(parts)})" if parts else self.optimizer
         return f"{tag}, diverged at step {self.diverged_step}" if self.diverged else tag
@@ -155,13 +162,15 @@ def run_trajectory(
     *,
     seed: int | np.random.Generator | None = None,
     box: float = DIVERGENCE_BOX,
+    lr_schedule: Callable[[int], float] | None = None,
     **hparams: Any,
 ) -> Trajectory:
     """Run ``steps`` optimizer steps on ``function`` from ``start`` and record the path.
 
-    Each step: ``opt.zero_grad(); f(p).backward(); [p.grad += noise]; opt.step()``. L-BFGS
-    and SAM get a closure (``lab.optimizers.take_step``) and evaluate f several times per
-    step; a schedule-free optimizer's path is x, where it is evaluated (it steps at y).
+    Each step: ``opt.zero_grad(); f(p).backward(); [p.grad += noise]; opt.step()``. L-BFGS,
+    SAM and Newton's family get a closure (``lab.optimizers.take_step``) and may evaluate f
+    several times per step; a schedule-free optimizer's path is x, where it is evaluated (it
+    steps at y).
 
     Args:
         function: a ``TestFunction`` or its registry name.
@@ -171,6 +180,8 @@ def run_trajectory(
         lr: learning rate (default: the optimizer's default).
         seed: generator or int seed for the gradient noise of noisy functions.
         box: a coordinate beyond ±box (or NaN/inf) counts as divergence.
+        lr_schedule: step -> lr (``gdlab.optim.schedules``); step k (from 0) runs at
+            ``lr_schedule(k)``, written to every group's ``lr`` as a scheduler would.
         **hparams: further optimizer arguments (``momentum=0.5``, ``betas=(0.9, 0.99)``...).
 
     Returns:
@@ -204,6 +215,9 @@ def run_trajectory(
     # evaluated
     with np.errstate(all="ignore"):
         for k in range(1, steps + 1):
+            if lr_schedule is not None:
+                for group in opt.param_groups:
+                    group["lr"] = float(lr_schedule(k - 1))
             take_step(opt, closure)
             with at_evaluation_point(opt, [p]):
                 xk = p.data.copy()

@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.lab.optimizers import OptimizerLike
+from gdlab.lab.lr_schedule import LRSchedule
+from gdlab.lab.optimizers import OPTIMIZERS, OptimizerLike, tunes_lr
 from gdlab.lab.search import LR_RANGE, at_edge, best_lr, lr_candidates
 from gdlab.lab.surface.functions import TestFunction, get_function
 from gdlab.lab.surface.trajectories import Trajectory, run_trajectory
@@ -106,6 +107,16 @@ class TuningResult:
         """The best lr is the smallest or largest one tried: the optimum may lie outside."""
         return at_edge(self.best_lr, [t.lr for t in self.trials])
 
+    @property
+    def label(self) -> str:
+        """``name (lr=…)`` for legends; the name alone when its lr is not tuned (L-BFGS)."""
+        return f"{self.optimizer} (lr={self.best_lr:.3g})" if self.tuned else self.optimizer
+
+    @property
+    def tuned(self) -> bool:
+        """Whether a learning rate was chosen (False for an optimizer that does not tune it)."""
+        return tunes_lr(self.optimizer)
+
 
 def jittered_starts(
     function: TestFunction | str, n: int, scale: float = 0.05, seed: int = 0
@@ -124,13 +135,37 @@ def jittered_starts(
 
 
 def lr_trial(
-    function: str, optimizer: str, lr: float, starts: list, steps: int, hparams: dict, seed: int
+    function: str,
+    optimizer: str,
+    lr: float,
+    starts: list,
+    steps: int,
+    hparams: dict,
+    seed: int,
+    schedule: dict | None = None,
 ) -> list[dict]:
-    """A sweep trial: ``optimizer`` at ``lr`` from every start, gradient noise from ``seed``;
-    the trajectories as JSON (``Trajectory.to_dict``)."""
+    """A sweep trial: ``optimizer`` at ``lr`` from every start, gradient noise from ``seed``,
+    the lr following ``schedule`` (``LRSchedule``'s fields) if given; the trajectories as JSON
+    (``Trajectory.to_dict``)."""
     fn = get_function(function)
-    return [run_trajectory(fn, optimizer, start, steps, lr, seed=seed, **hparams).to_dict()
-            for start in starts]  # fmt: skip
+    lrs = _schedule_at(LRSchedule(**schedule) if schedule else None, optimizer, lr, steps)
+    return [run_trajectory(fn, optimizer, start, steps, lr, seed=seed, lr_schedule=lrs,
+                           **hparams).to_dict() for start in starts]  # fmt: skip
+
+
+def _schedule_at(
+    schedule: LRSchedule | None, optimizer: OptimizerLike, lr: float, steps: int
+) -> Any:
+    """step -> lr from the trial's lr; None without a schedule or for an optimizer whose lr is
+    no step size (L-BFGS: a line search)."""
+    if schedule is None or not schedule.active or not tunes_lr(optimizer):
+        return None
+    return schedule.at(lr, steps)
+
+
+def _candidates(optimizer: OptimizerLike, lrs: list[float]) -> list[float]:
+    """The grid for an optimizer that tunes its lr; its own lr alone for one that does not."""
+    return lrs if tunes_lr(optimizer) else [OPTIMIZERS[optimizer].lr]
 
 
 def _run_grid(
@@ -140,17 +175,23 @@ def _run_grid(
     steps: int,
     hparams: dict,
     trials: Trials | None,
+    schedule: LRSchedule | None = None,
 ) -> list[list[Trajectory]]:
     """The runs of every (optimizer, lr, seed) of ``grid`` from every start: as trials on
     ``trials``' executor when everything has a name (a trial spec is JSON), else here."""
     named = isinstance(function, str) and all(isinstance(o, str) for o, _, _ in grid)
     if trials is None or not named:
         fn = get_function(function) if isinstance(function, str) else function
-        return [[run_trajectory(fn, o, start, steps, lr, seed=s, **hparams) for start in starts]
-                for o, lr, s in grid]  # fmt: skip
+        return [[run_trajectory(fn, o, start, steps, lr, seed=s,
+                                lr_schedule=_schedule_at(schedule, o, lr, steps), **hparams)
+                 for start in starts] for o, lr, s in grid]  # fmt: skip
     points = [[float(c) for c in start] for start in starts]
+    # a schedule is named in the trial only when there is one (the keys of runs without one
+    # stay as they were)
+    sched = ({"schedule": {"name": schedule.name, "params": dict(schedule.params)}}
+             if schedule is not None and schedule.active else {})  # fmt: skip
     specs = [TrialSpec(f"{__name__}:lr_trial", {"function": function, "optimizer": o, "lr": lr,
-                       "starts": points, "steps": steps, "hparams": dict(hparams)}, s,
+                       "starts": points, "steps": steps, "hparams": dict(hparams)} | sched, s,
                        f"{function}-{o}-lr{lr:.3g}-s{s}")
              for o, lr, s in grid]  # fmt: skip
     return [[Trajectory.from_dict(d) for d in runs] for runs in trials.map(specs)]
@@ -168,18 +209,19 @@ def _tune_all(
     seeds: Sequence[int] = (0,),
     search_seed: int = 0,
     trials: Trials | None = None,
+    schedule: LRSchedule | None = None,
     **hparams: Any,
 ) -> list[TuningResult]:
     """Every optimizer at the same ``budget`` learning rates, all runs in one sweep."""
     fn = get_function(function) if isinstance(function, str) else function
     starts = [fn.start] if starts is None else list(starts)
     lrs = [float(lr) for lr in lr_candidates(budget, lr_range, search, search_seed)]
-    grid = [(o, lr, s) for o in optimizers for lr in lrs for s in seeds]
-    runs = iter(_run_grid(function, grid, starts, steps, hparams, trials))
+    grid = [(o, lr, s) for o in optimizers for lr in _candidates(o, lrs) for s in seeds]
+    runs = iter(_run_grid(function, grid, starts, steps, hparams, trials, schedule))
     results = []
-    for _ in optimizers:
+    for o in optimizers:
         trials_of, runs_by_lr = [], {}
-        for lr in lrs:
+        for lr in _candidates(o, lrs):
             paths = [t for _ in seeds for t in next(runs)]
             scores = np.array([run_score(t) for t in paths])
             trials_of.append(Trial(lr, scores[:, 0], scores[:, 1], sum(t.diverged for t in paths)))
@@ -201,9 +243,11 @@ def tune_lr(
     seeds: Sequence[int] = (0,),
     search_seed: int = 0,
     trials: Trials | None = None,
+    schedule: LRSchedule | None = None,
     **hparams: Any,
 ) -> TuningResult:
-    """Try ``budget`` learning rates and keep the best by the module's documented criterion.
+    """Try ``budget`` learning rates and keep the best by the module's documented criterion
+    (one run at its own lr for an optimizer whose lr is not tuned, the registry's ``tune_lr``).
 
     Args:
         function: a ``TestFunction`` or its name.
@@ -216,6 +260,7 @@ def tune_lr(
         seeds: gradient-noise seeds (matter for noisy functions only).
         trials: run each (lr, seed) as a sweep trial (an executor, a run directory to resume
             from); only when the function and the optimizer are given by name.
+        schedule: a learning-rate schedule every run follows from its lr over ``steps``.
         **hparams: fixed optimizer settings (``momentum=0.9``...).
 
     Example:
@@ -224,7 +269,7 @@ def tune_lr(
     """
     return _tune_all(function, [optimizer], steps=steps, budget=budget, lr_range=lr_range,
                      search=search, starts=starts, seeds=seeds, search_seed=search_seed,
-                     trials=trials, **hparams)[0]  # fmt: skip
+                     trials=trials, schedule=schedule, **hparams)[0]  # fmt: skip
 
 
 def compare_optimizers(
