@@ -17,17 +17,22 @@ NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 
 
 def _snippets() -> list[tuple[str, str | None]]:
-    """(code, expected output or None) for every ```python block, in order."""
+    """(code, expected output or None) for every ```python block, in order; a block that is a
+    file the text goes on to import (its first line ``# name.py``) is in ``FILES`` instead."""
     blocks = re.findall(r"```(\w*)\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
     out = []
     for i, (lang, body) in enumerate(blocks):
-        if lang == "python":
+        if lang == "python" and not re.match(r"# [\w/]+\.py\n", body):
             follows = blocks[i + 1] if i + 1 < len(blocks) else ("", "")
             out.append((body, follows[1] if follows[0] == "text" else None))
     return out
 
 
 SNIPPETS = _snippets()
+#: The files the snippets import (section 10's ``my_optim.py``), written beside each snippet.
+FILES = dict(
+    re.findall(r"```python\n# ([\w/]+\.py)\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+)
 
 
 def test_the_tutorial_has_snippets():
@@ -37,6 +42,8 @@ def test_the_tutorial_has_snippets():
 @pytest.mark.parametrize("index", range(len(SNIPPETS)))
 def test_snippet_runs_and_prints_what_the_text_says(index, tmp_path):
     code, expected = SNIPPETS[index]
+    for name, body in FILES.items():
+        (tmp_path / name).write_text(body, encoding="utf-8")
     script = tmp_path / f"snippet_{index}.py"
     script.write_text(code, encoding="utf-8")
     env = dict(os.environ, MPLBACKEND="Agg")
