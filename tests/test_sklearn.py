@@ -394,8 +394,9 @@ REGISTRY_SOLVERS = [
     "solver, lr, score", REGISTRY_SOLVERS, ids=[r[0] for r in REGISTRY_SOLVERS]
 )
 def test_registry_name_as_solver(digits, solver, lr, score):
-    """A registry name outside the flat element-wise solvers: its spec's class and defaults on
-    the layers' tensors, lr = learning_rate_init; closures (SAM) and train/eval work."""
+    """Any registry name: its spec's class and defaults, lr = learning_rate_init, on the
+    network's one flat parameter if its rule is element-wise (Lion, AdaBelief), else on the
+    layers' tensors; closures (SAM) and train/eval work."""
     Xtr, Xte, ytr, yte = digits
     clf = MLPClassifier(
         hidden_layer_sizes=(32,), max_iter=30, random_state=0, solver=solver, learning_rate_init=lr
@@ -407,7 +408,11 @@ def test_registry_name_as_solver(digits, solver, lr, score):
     spec = optim.OPTIMIZERS[solver]
     opt = clf._optimizer
     assert type(opt) is spec.cls and opt.param_groups[0]["lr"] == lr
-    assert [p for g in opt.param_groups for p in g["params"]] == list(clf._model.parameters())
+    params = [p for g in opt.param_groups for p in g["params"]]
+    if clf._flat_solver():
+        assert len(params) == 1 and params[0].data is clf._model.flat
+    else:
+        assert params == list(clf._model.parameters())
     assert len(clf.loss_curve_) == clf.n_iter_ and np.isfinite(clf.loss_curve_).all()
     params = clf.get_params()
     assert params["solver"] == solver

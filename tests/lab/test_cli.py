@@ -89,7 +89,7 @@ def test_version(capsys):
 
 @pytest.mark.parametrize(
     "argv, needle",
-    [(["compare", "--optimizers", "adamz"], "invalid choice: 'adamz' (choose from"),
+    [(["compare", "--optimizers", "adamz"], "invalid choice: 'adamz'; did you mean 'adam'?"),
      (["compare", "--dataset", "nope"], "argument --dataset: unknown data set 'nope'"),
      (["compare", "--lr", "-1"], "argument --lr: must be a positive number, got '-1'"),
      (["compare", "--epochs", "abc"], "argument --epochs: expected int, got 'abc'"),

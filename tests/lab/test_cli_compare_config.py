@@ -57,7 +57,7 @@ def test_a_run_directory_config_round_trips(tmp_path, capsys):
         ("epochs = 0", r"epochs: must be a positive integer, got '0'"),
         ("epochs = 2.5", r"epochs: expected int, got '2.5'"),
         ("optimizers = 'sgd'", r"optimizers must be a list"),
-        ("optimizers = ['sgdd']", r"invalid choice 'sgdd'; did you mean 'sgd'\?"),
+        ("optimizers = ['sgdd']", r"invalid choice: 'sgdd'; did you mean 'sgd'\?"),
         ("activation = 3", r"activation: invalid choice 3"),
         ("target = 1.5", r"target: must be between 0 and 1"),
     ],

@@ -52,6 +52,13 @@ _SOLVERS = {  # element-wise solvers, stepped on the network's one flat paramete
 # its registry spec on the layers' tensors, as its rule may not be element-wise.
 
 
+def _solver_names() -> list[str]:
+    """The registry's optimizers, but the second-order ones (their closure would have to keep
+    the gradient's graph, which the estimator's loop does not)."""
+    return sorted(n for n, spec in optim.OPTIMIZERS.items()
+                  if not getattr(spec.cls, "requires_create_graph", False))  # fmt: skip
+
+
 def _not_lbfgs(self: Any) -> bool:
     """partial_fit exists only for the stochastic solvers (as scikit-learn)."""
     if isinstance(self.solver, str) and self.solver.lower() == "lbfgs":
@@ -157,11 +164,10 @@ class _BaseMLP(BaseEstimator):
                 f"The 'activation' parameter of {type(self).__name__} must be a str among "
                 f"{sorted(_ACTIVATIONS)}. Got {self.activation!r} instead."
             )
-        if isinstance(self.solver, str) and self._solver_name() not in optim.OPTIMIZERS:
+        if isinstance(self.solver, str) and self._solver_name() not in _solver_names():
             raise ValueError(
                 f"The 'solver' parameter of {type(self).__name__} must be a str among "
-                f"{sorted(optim.OPTIMIZERS)} or a gdlab optimizer class. Got {self.solver!r} "
-                "instead."
+                f"{_solver_names()} or a gdlab optimizer class. Got {self.solver!r} instead."
             )
         if self.learning_rate not in ("constant", "invscaling", "adaptive"):
             raise ValueError(

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from gdlab.lab.config import did_you_mean
 from gdlab.optim import OPTIMIZERS, OptimizerSpec, get_optimizer_spec
 
 __all__ = [
@@ -140,7 +141,8 @@ def _argument(text: str, names: list[str]) -> str:
     if ":" not in text:
         listed = ", ".join(repr(n) for n in names)
         raise argparse.ArgumentTypeError(
-            f"invalid choice: {text!r} (choose from {listed}, or pkg.module:Name)"
+            f"invalid choice: {text!r}{did_you_mean(text, names)} (choose from {listed}, or "
+            "pkg.module:Name)"
         )
     try:
         get_optimizer_spec(text)

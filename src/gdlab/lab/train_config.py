@@ -240,7 +240,9 @@ COMMENTS: dict[str, str] = {
     "data.batch_size": "0 = the full batch (batch GD), 1 = stochastic, b = mini-batches of b",
     "data.val_fraction": "share of the training data held out for validation, in [0, 1)",
     "data.standardize": "scale every input feature to mean 0, variance 1 (training statistics)",
-    "model": "a multi-layer perceptron",
+    "model": "the network: an MLP, or a CNN / GRU / LSTM classifier",
+    "model.kind": f"one of {', '.join(MODEL_KINDS)} (hidden[0] is a CNN's channels, an RNN's "
+    "state size)",
     "model.hidden": "hidden layer widths, input side first, e.g. [64, 32]",
     "model.activation": f"one of {', '.join(sorted(ACTIVATIONS))}",
     "optimizer": "further keys are passed to the optimizer, e.g. momentum = 0.9, "

@@ -140,12 +140,18 @@ class ProcessExecutor(Executor):
         pool = self._pool or self._fresh_pool()
         running: dict[Any, TrialSpec] = {}
         while queue or running:
-            while queue and len(running) < self.jobs:
-                spec = queue.popleft()
-                attempts[spec.key] = attempts.get(spec.key, 0) + 1
-                running[pool.submit(run_trial, spec)] = spec
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
             broken = False
+            while queue and len(running) < self.jobs:
+                spec = queue[0]
+                try:
+                    future = pool.submit(run_trial, spec)
+                except BrokenProcessPool:  # a worker died since the last wait: nothing ran
+                    broken = True
+                    break
+                queue.popleft()
+                attempts[spec.key] = attempts.get(spec.key, 0) + 1
+                running[future] = spec
+            finished, _ = wait(running, return_when=FIRST_COMPLETED) if running else ((), ())
             for future in finished:
                 spec = running.pop(future)
                 error = future.exception()
