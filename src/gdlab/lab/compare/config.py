@@ -15,7 +15,6 @@ from typing import Any, ClassVar
 from gdlab.lab.config import (
     ConfigError,
     fraction,
-    nonneg_int,
     option,
     positive_float,
     positive_int,
@@ -30,7 +29,7 @@ from gdlab.lab.optimizers import (
     tunes_lr,
 )
 from gdlab.lab.search import BATCH_ONE_SCALE, lr_range_for
-from gdlab.lab.sweeps import EXECUTORS, Executor, make_executor
+from gdlab.lab.sweeps.placement import PLACEMENT_FIELDS, Placement
 from gdlab.lab.tasks import (
     BATCH_MODES,
     activation_option,
@@ -51,7 +50,7 @@ DEFAULT_TARGETS = {"accuracy": 0.95, "r2": 0.3}
 
 
 @dataclass
-class CompareConfig:
+class CompareConfig(Placement):
     """What to compare and with which budget (see ``gdlab.lab.compare`` for the protocol).
 
     Args:
@@ -113,20 +112,6 @@ class CompareConfig:
     )  # fmt: skip
     val_fraction: float = option(0.2, "--val-fraction", type=fraction)
     seed: int = seed_option()
-    # Where the trials run: results do not depend on it, so it is not part of the settings.
-    executor: str = option(
-        "serial", "--executor", choices=EXECUTORS,
-        help="where trials run: serial (this process), processes (--jobs local workers), "
-        "dask or ray (a cluster at --address, else a local one with --jobs workers)",
-    )  # fmt: skip
-    jobs: int = option(2, "--jobs", type=positive_int, help="workers of a local executor")
-    address: str | None = option(
-        None, "--address", metavar="URL",
-        help="a running cluster: tcp://host:8786 (dask) or auto / ray://host:10001 (ray)",
-    )  # fmt: skip
-    retries: int = option(
-        2, "--retries", type=nonneg_int, help="times a trial is rerun when its worker dies"
-    )
     tensorboard: str | None = option(
         None, "--tensorboard", metavar="DIR",
         help="also log every trial to TensorBoard, one run per trial in DIR (needs "
@@ -144,13 +129,8 @@ class CompareConfig:
 
     def experiment(self) -> dict[str, Any]:
         """The fields that decide the results (all but where the trials run and log)."""
-        placement = {"executor", "jobs", "address", "retries", "tensorboard"}
-        return {k: v for k, v in dataclasses.asdict(self).items() if k not in placement}
-
-    def make_executor(self) -> Executor:
-        """The executor these settings name (a context manager: it frees its workers)."""
-        return make_executor(self.executor, jobs=self.jobs, address=self.address,
-                             retries=self.retries)  # fmt: skip
+        skip = PLACEMENT_FIELDS | {"tensorboard"}
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
 
     def __post_init__(self) -> None:
         # A name given twice is one variant: two rows of the same runs would double-count
