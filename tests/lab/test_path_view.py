@@ -34,3 +34,13 @@ def test_a_diverged_path_is_cut_at_a_quarter_of_the_domain():
     assert y1 <= dy1 + 0.25 * (dy1 - dy0) + 0.03 * 1.5 * (dy1 - dy0)
     assert y0 >= dy0 - 0.25 * (dy1 - dy0) - 0.03 * 1.5 * (dy1 - dy0)
     assert np.abs(blown.valid_points).max() > 10 * max(abs(y0), abs(y1))
+
+
+def test_a_finite_path_that_leaves_for_good_is_cut_at_twice_the_domain():
+    fn = get_function("saddle")
+    away = run_trajectory(fn, "momentum", (-1.8, 0.01), 30, 0.1)
+    assert not away.diverged and away.valid_points[:, 1].max() > 100  # it leaves the saddle
+    (x0, x1), (y0, y1) = path_view(fn.domain, [away])
+    (dx0, dx1), (dy0, dy1) = fn.domain
+    edge = dy1 + 2.0 * (dy1 - dy0)  # reach: twice the domain's height above it
+    assert edge < y1 <= edge + 0.03 * (y1 - y0)  # plus the frame's 3 % margin

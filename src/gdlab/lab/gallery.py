@@ -26,8 +26,15 @@ from gdlab.optim.registry import OPTIMIZERS, TORCH_OPTIMIZERS
 __all__ = ["IMAGES", "main", "make_docs_images"]
 
 BUDGET = 12  # learning rates tried per optimizer in every tuned picture
-# Adam's relatives (a step m̂/√v̂ in some form), drawn apart from the other rules
-ADAM_LIKE = frozenset({"adabelief", "yogi", "adan", "adabound", "amsbound", "adopt", "ademamix"})
+# The optimizers beyond torch.optim by family, a picture each (with Adam for scale); a new
+# registry optimizer is drawn in "other" until it is given a family here.
+FAMILIES = {
+    "adam_like": {"adabelief", "yogi", "adan", "adabound", "amsbound", "adopt", "ademamix"},
+    "schedule_free_and_adaptive": {"sgd_schedule_free", "adamw_schedule_free",
+                                   "radam_schedule_free", "prodigy", "dadapt_sgd", "dadapt_adam"},
+    "preconditioned": {"shampoo", "soap", "sophia", "newton", "damped_newton", "adahessian",
+                       "sophiah"},
+}  # fmt: skip
 
 
 def _tuned(function: str, optimizers: Sequence[str], steps: int, **kw) -> list:
@@ -37,7 +44,8 @@ def _tuned(function: str, optimizers: Sequence[str], steps: int, **kw) -> list:
 
 def _fair_title(text: str, steps: int) -> str:
     lo, hi = LR_RANGE
-    return f"{text}: {steps} steps, each optimizer at its best of {BUDGET} lrs in [{lo:g}, {hi:g}]"
+    return (f"{text}: {steps} steps, each optimizer with an lr to tune at its best of {BUDGET} "
+            f"in [{lo:g}, {hi:g}]")  # fmt: skip
 
 
 def ravine_optimizers(out: Path) -> list[Path]:
@@ -47,11 +55,13 @@ def ravine_optimizers(out: Path) -> list[Path]:
 
 
 def beyond_torch(out: Path) -> list[Path]:
-    """The registry's optimizers beyond torch.optim on a ravine and Rosenbrock, in two
-    pictures each (Adam's relatives; the other rules, with Adam for scale)."""
+    """The registry's optimizers beyond torch.optim on a ravine and Rosenbrock, a picture per
+    family (``FAMILIES``; the rest in "other"), each with Adam for scale."""
     new = [n for n in OPTIMIZERS if n not in TORCH_OPTIMIZERS]
-    groups = {"adam_like": ["adam", *(n for n in new if n in ADAM_LIKE)],
-              "other": ["adam", *(n for n in new if n not in ADAM_LIKE)]}  # fmt: skip
+    families = set().union(*FAMILIES.values())
+    groups = {name: ["adam", *(n for n in new if n in members)]
+              for name, members in FAMILIES.items()}  # fmt: skip
+    groups["other"] = ["adam", *(n for n in new if n not in families)]
     written = []
     for function, title, steps in [("ravine", "ravine 0.1x² + 2y²", 30),
                                    ("rosenbrock", "Rosenbrock", 300)]:  # fmt: skip

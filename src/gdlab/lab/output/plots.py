@@ -94,10 +94,13 @@ def plot_surface(
     return ax
 
 
-def path_view(domain: tuple, trajectories: Sequence[Trajectory], grow: float = 0.25) -> tuple:
-    """The domain widened to show the paths: a path that stays finite whole (momentum's
-    overshoot is the point of its picture), a diverged one at most ``grow`` × the domain's size
-    per side (it is cut at the edge instead of shrinking the surface to a dot)."""
+def path_view(
+    domain: tuple, trajectories: Sequence[Trajectory], grow: float = 0.25, reach: float = 2.0
+) -> tuple:
+    """The domain widened to show the paths: a path that stays finite whole up to ``reach`` ×
+    the domain's size per side (momentum's overshoot is the point of its picture; one that
+    leaves for good, as from a saddle, is cut there), a diverged one at most ``grow`` × the
+    size (it is cut at the edge instead of shrinking the surface to a dot)."""
     (x0, x1), (y0, y1) = domain
 
     def stack(paths: list[np.ndarray]) -> np.ndarray:
@@ -108,8 +111,10 @@ def path_view(domain: tuple, trajectories: Sequence[Trajectory], grow: float = 0
     out = []
     for (lo, hi), c in (((x0, x1), 0), ((y0, y1), 1)):
         w = hi - lo
-        lo2 = min(max(cut[:, c].min(initial=lo), lo - grow * w), kept[:, c].min(initial=lo), lo)
-        hi2 = max(min(cut[:, c].max(initial=hi), hi + grow * w), kept[:, c].max(initial=hi), hi)
+        lo2 = min(max(cut[:, c].min(initial=lo), lo - grow * w),
+                  max(kept[:, c].min(initial=lo), lo - reach * w), lo)  # fmt: skip
+        hi2 = max(min(cut[:, c].max(initial=hi), hi + grow * w),
+                  min(kept[:, c].max(initial=hi), hi + reach * w), hi)  # fmt: skip
         pad = 0.03 * (hi2 - lo2) if (lo2, hi2) != (lo, hi) else 0.0
         out.append((lo2 - pad * (lo2 < lo), hi2 + pad * (hi2 > hi)))
     return tuple(out)
