@@ -91,9 +91,9 @@ def test_assigned_grad_of_the_right_dtype_is_kept_as_it_is():
     x = gdlab.tensor([1.0, 2.0], requires_grad=True)
     g = np.array([1.0, 1.0], dtype=np.float32)
     x.grad = g
-    assert x.grad is g
+    assert x.grad.data is g
     x.grad *= 2.0  # an optimizer's in-place update goes through the setter
-    assert x.grad is g and g[0] == 2.0
+    assert x.grad.data is g and g[0] == 2.0
     x.grad = gdlab.tensor([3.0, 4.0])
     np.testing.assert_array_equal(x.grad, [3.0, 4.0])
 
@@ -242,3 +242,29 @@ def test_method_stubs_and_the_method_table_list_the_same_names():
     assert declared == set(METHODS)
     for name in METHODS:
         assert name in vars(gdlab.Tensor), name
+
+
+# --------------------------------------------------------------------------- .grad is a Tensor
+def test_grad_is_a_tensor_over_the_stored_array():
+    """As torch: p.grad.data is a Tensor (issue 16); its .data is the stored NumPy array itself
+    (issue 12: it was silently a memoryview), and torch's idioms on it work in place."""
+    x = gdlab.tensor([1.0, -2.0, 3.0], requires_grad=True, dtype=np.float64)
+    assert x.grad is None
+    (x * x).sum().backward()
+    g = x.grad
+    assert isinstance(g, gdlab.Tensor) and not g.requires_grad and g.grad_fn is None
+    assert type(g.data) is np.ndarray and g.data is x.grad.data  # no copy, the same array
+    np.testing.assert_array_equal(g.data, [2.0, -4.0, 6.0])
+    assert float(x.grad.norm()) == pytest.approx(np.sqrt(56.0), rel=1e-15)
+    assert float(x.grad.abs().max()) == 6.0
+    x.grad += 1.0  # in place on the stored array
+    np.testing.assert_array_equal(x.grad.data, [3.0, -3.0, 7.0])
+    x.grad.mul_(2.0)
+    np.testing.assert_array_equal(np.asarray(x.grad), [6.0, -6.0, 14.0])
+    x.grad.zero_()
+    assert not x.grad.data.any()
+    x.grad = np.ones(3)  # an array, a Tensor or None may be assigned, as before
+    x.grad = gdlab.ones(3, dtype=np.float64) * 2
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0, 2.0])
+    x.grad = None
+    assert x.grad is None

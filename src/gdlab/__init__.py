@@ -81,8 +81,10 @@ from gdlab.ops.elementwise import (
 )
 from gdlab.ops.linalg import bmm, dot, matmul, mm, mv
 from gdlab.ops.reduce import (
+    all,
     amax,
     amin,
+    any,
     argmax,
     argmin,
     log_softmax,
@@ -90,6 +92,7 @@ from gdlab.ops.reduce import (
     max,
     mean,
     min,
+    norm,
     softmax,
     std,
     sum,
@@ -142,6 +145,6 @@ __all__ = [
     "ones_like", "optim", "pad", "permute", "pow", "rand", "randint", "randn", "randperm", "relu",
     "reshape", "save", "set_default_dtype", "set_grad_enabled", "short", "sigmoid", "sign", "sin",
     "sinh", "softmax", "softplus", "sort", "split", "sqrt", "square", "squeeze", "stack", "std",
-    "sub", "sum", "tanh", "Tensor", "tensor", "topk", "transpose", "uint8", "unsqueeze", "utils",
-    "var", "where", "zeros", "zeros_like",
+    "norm", "sub", "all", "any", "sum", "tanh", "Tensor", "tensor", "topk", "transpose", "uint8",
+    "unsqueeze", "utils", "var", "where", "zeros", "zeros_like",
 ]  # fmt: skip

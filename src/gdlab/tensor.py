@@ -1,6 +1,7 @@
 """The Tensor: a NumPy array, its gradient, and the node that made it.
 
-``Tensor.data`` and ``Tensor.grad`` are plain NumPy arrays, so a user can always look inside.
+``Tensor.data`` is a plain NumPy array, and so is ``Tensor.grad.data``: a user can always look
+inside.
 Arithmetic delegates to the op table (``gdlab.ops``); the gradient rules live there, next to
 their forward computations. This module imports no op: the op modules build Tensors, so the
 methods that mirror ``gdlab.*`` functions (``x.exp()``, ``x + y``, ``x.sum()``) are declared
@@ -72,8 +73,8 @@ class Tensor:
     Example:
         >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
         >>> (x * x).sum().backward()
-        >>> x.grad
-        array([2., 4., 6.], dtype=float32)
+        >>> x.grad  # a Tensor, as torch's; x.grad.data is its NumPy array
+        tensor([2., 4., 6.])
     """
 
     __slots__ = ("data", "_grad", "requires_grad", "_node", "_version", "_prior", "_hooks")
@@ -96,13 +97,18 @@ class Tensor:
 
     # ----------------------------------------------------------------- gradient state
     @property
-    def grad(self) -> np.ndarray | None:
-        """The accumulated gradient (a NumPy array of the same shape and dtype) or None.
+    def grad(self) -> Tensor | RowSparseGrad | None:
+        """The accumulated gradient, a Tensor of the same shape and dtype (as torch's), or None.
 
-        After a backward through ``embedding(..., sparse=True)`` the table's gradient is a
+        It wraps the stored array without copying: ``p.grad.data`` is that NumPy array,
+        ``p.grad.norm()`` and ``p.grad.zero_()`` work as in torch, and assigning a NumPy array
+        or a Tensor to ``.grad`` stores its array. With ``backward(create_graph=True)`` it is
+        the gradient's own Tensor, with a graph; after a backward through
+        ``embedding(..., sparse=True)`` the table's gradient is a
         :class:`~gdlab.autograd.sparse.RowSparseGrad` (torch's sparse gradient).
         """
-        return self._grad
+        g = self._grad
+        return Tensor._wrap(g) if type(g) is np.ndarray else g
 
     @grad.setter
     def grad(self, value: Any) -> None:
@@ -536,6 +542,9 @@ class Tensor:
         def argmin(self, dim: int | None = None, keepdim: bool = False, **kw: Any) -> Tensor: ...
         def var(self, dim: Any = None, *args: Any, **kwargs: Any) -> Tensor: ...
         def std(self, dim: Any = None, *args: Any, **kwargs: Any) -> Tensor: ...
+        def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor: ...
+        def all(self, dim: Any = None, keepdim: bool = False) -> Tensor: ...
+        def any(self, dim: Any = None, keepdim: bool = False) -> Tensor: ...
         def logsumexp(self, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Tensor: ...
         def softmax(self, dim: int | None = None, **kwargs: Any) -> Tensor: ...
         def log_softmax(self, dim: int | None = None, **kwargs: Any) -> Tensor: ...

@@ -64,7 +64,7 @@ def test_leaf_grads_alias_nothing(name, retain_graph):
     used = [(x, w) for x, w in ((a, want_a), (b, want_b)) if w is not None]
     for x, w in used:
         np.testing.assert_allclose(x.grad, np.broadcast_to(w, x.shape))
-        assert x.grad.dtype == x.dtype and x.grad.flags.writeable
+        assert x.grad.dtype == x.dtype and x.grad.data.flags.writeable
     for i, (x, _) in enumerate(used):  # an optimizer modifies one gradient in place...
         x.grad *= 100.0
         for y, w in used[i + 1 :]:  # ...the others are untouched
@@ -86,9 +86,9 @@ def test_second_backward_accumulates_into_the_owned_array():
     a, b = _leaves()
     y = ((a + b) * W).sum()
     y.backward(retain_graph=True)
-    first = a.grad
+    first = a.grad.data
     y.backward()
-    assert a.grad is first  # accumulated in place
+    assert a.grad.data is first  # accumulated in place
     np.testing.assert_allclose(a.grad, 2 * W)
     np.testing.assert_allclose(b.grad, 2 * W)
 
@@ -136,7 +136,7 @@ def test_retained_graph_keeps_vjp_caches_away_from_leaf_grads():
     out = apply(RNN_SCAN, *xs, nonlinearity="tanh", ws={})
     g = gdlab.tensor(rng.standard_normal(out.shape))  # the same array reaches the node each time
     out.backward(g, retain_graph=True)
-    once = [x.grad.copy() for x in xs]
+    once = [x.grad.data.copy() for x in xs]
     for _ in range(2):
         out.backward(g, retain_graph=True)
     for x, g1 in zip(xs, once, strict=True):

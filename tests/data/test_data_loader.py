@@ -159,7 +159,7 @@ def test_no_copy_of_the_dataset_per_epoch(xy):
 def _grad(w: gdlab.Tensor, xb: gdlab.Tensor, yb: gdlab.Tensor) -> np.ndarray:
     w.grad = None
     ((xb @ w - yb) ** 2).mean().backward()
-    return w.grad.copy()
+    return w.grad.data.copy()
 
 
 @pytest.mark.parametrize("shuffle", [False, True])

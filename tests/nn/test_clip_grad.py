@@ -34,7 +34,7 @@ def test_clip_grad_norm_matches_torch(norm_type, max_norm):
     ps = _params()
     ts = [torch.zeros(p.shape, dtype=torch.float64, requires_grad=True) for p in ps]
     for p, t in zip(ps, ts, strict=True):
-        t.grad = None if p.grad is None else torch.from_numpy(p.grad.copy())
+        t.grad = None if p.grad is None else torch.from_numpy(p.grad.data.copy())
     if norm_type == float("inf"):  # torch cannot take the inf-norm of a size-0 grad; gdlab can
         ts[3].grad = None
     total = clip_grad_norm_(ps, max_norm, norm_type=norm_type)
@@ -42,7 +42,7 @@ def test_clip_grad_norm_matches_torch(norm_type, max_norm):
     assert float(total) == pytest.approx(float(ttotal), rel=1e-12)
     for p, t in zip(ps, ts, strict=True):
         if t.grad is None:
-            assert p.grad is None or p.grad.size == 0
+            assert p.grad is None or p.grad.data.size == 0
         else:
             np.testing.assert_allclose(p.grad, t.grad.numpy(), rtol=1e-12)
 
@@ -51,11 +51,11 @@ def test_clip_grad_norm_matches_torch(norm_type, max_norm):
 def test_clip_grad_value_matches_torch(clip_value):
     torch = pytest.importorskip("torch")
     ps = _params(1)
-    ts = [torch.from_numpy(p.grad.copy()) for p in ps if p.grad is not None]
+    ts = [torch.from_numpy(p.grad.data.copy()) for p in ps if p.grad is not None]
     clip_grad_value_(ps, clip_value)
     for t in ts:
         t.clamp_(-clip_value, clip_value)
-    for g, t in zip([p.grad for p in ps if p.grad is not None], ts, strict=True):
+    for g, t in zip([p.grad.data for p in ps if p.grad is not None], ts, strict=True):
         np.testing.assert_array_equal(g, t.numpy())
         assert np.abs(g).max(initial=0.0) <= clip_value
 
@@ -64,7 +64,7 @@ def test_clip_grad_value_matches_torch(clip_value):
 @pytest.mark.parametrize("scale", [1e-3, 1.0, 1e3])
 def test_clip_invariants_c20(norm_type, scale):
     ps = _params(2, scale)
-    before = [None if p.grad is None else p.grad.copy() for p in ps]
+    before = [None if p.grad is None else p.grad.data.copy() for p in ps]
     pre = get_total_norm([p.grad for p in ps if p.grad is not None], norm_type)
     max_norm = 1.0
     returned = float(clip_grad_norm_(ps, max_norm, norm_type))

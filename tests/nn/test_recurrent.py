@@ -89,7 +89,7 @@ def test_backward_twice_with_retain_graph_is_identical(name):
     out, _ = m(x)
     loss = (out * out).sum()
     loss.backward(retain_graph=True)
-    first = [p.grad.copy() for p in m.parameters()] + [x.grad.copy()]
+    first = [p.grad.data.copy() for p in m.parameters()] + [x.grad.data.copy()]
     m.zero_grad()
     x.grad = None
     loss.backward()

@@ -307,7 +307,7 @@ class _BaseMLP(BaseEstimator):
         (flat,) = [p for group in self._optimizer.param_groups for p in group["params"]]
         if flat.data is not self._model.flat:
             flat.data = self._model.flat
-        if flat.grad is not self._model.flat_grad:
+        if flat._grad is not self._model.flat_grad:
             flat.grad = self._model.flat_grad
 
     def _logits(self, X: np.ndarray) -> np.ndarray:

@@ -108,7 +108,7 @@ class DenseNet(Module):
         """Zero every gradient in place (they stay views of ``flat_grad``)."""
         self.flat_grad.fill(0)
         for param, grad in self._grad_views:
-            if param.grad is not grad:  # e.g. an optimizer's zero_grad() set it to None
+            if param._grad is not grad:  # e.g. an optimizer's zero_grad() set it to None
                 param.grad = grad
 
     def add_penalty(self, alpha: float, sw_sum: float) -> float:

@@ -175,14 +175,14 @@ class TorchOptimizer(torch.optim.Optimizer):
         for group in self.param_groups:
             updates = []
             for p in group["params"]:
-                if p.grad is None:
+                if p._grad is None:
                     continue
                 tstate = self.state[p]
                 views = self._views.get(p)
                 if views is None or not views.valid(p, tstate):
                     views = self._views[p] = ParamViews(p, tstate, scalar_keys)
                 updates.append((p, views, views.rule_state()))
-            items = [(v.param, cpu_view(p.grad, "a gradient"), s) for p, v, s in updates]
+            items = [(v.param, cpu_view(p._grad, "a gradient"), s) for p, v, s in updates]
             apply_rule(rule, items, self._probe._rule_kwargs(group), group.get("fused"))
             for p, views, state in updates:
                 if views.write_back(state):

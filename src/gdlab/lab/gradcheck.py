@@ -74,7 +74,7 @@ def run_gradcheck(config: GradcheckConfig) -> dict[str, Any]:
     numeric = numerical_grad(lambda *_: loss_fn(net(x), y), *[p for _, p in named])
     rows = []
     for (name, p), num in zip(named, numeric, strict=True):
-        err = np.abs(p.grad - num)
+        err = np.abs(p._grad - num)
         ok = bool(np.all(err <= 1e-5 + 1e-3 * np.abs(num)))
         rows.append(
             {

@@ -331,11 +331,11 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's gradient: to None (default, as torch), or to zeros in place."""
         for p in self.parameters():
-            if p.grad is not None:
+            if p._grad is not None:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad[...] = 0
+                    p._grad[...] = 0
 
     # ----------------------------------------------------------------- dtype conversion
     def to(self, *args: Any, dtype: Any = None, device: Any = None, **kwargs: Any) -> Module:
@@ -359,8 +359,8 @@ class Module:
         for t in (*self.parameters(), *self.buffers()):
             if t.data.dtype.kind == "f" and t.data.dtype != target:
                 t.data = t.data.astype(target)
-                if t.grad is not None:
-                    t.grad = t.grad.astype(target)
+                if t._grad is not None:
+                    t.grad = t._grad.astype(target)
                 t._version += 1
         return self
 

@@ -60,7 +60,8 @@ METHODS: dict[str, Any] = {
     # reductions
     "sum": reduce.sum, "mean": reduce.mean, "amax": reduce.amax, "amin": reduce.amin,
     "max": reduce.max, "min": reduce.min, "argmax": reduce.argmax, "argmin": reduce.argmin,
-    "var": reduce.var, "std": reduce.std, "logsumexp": reduce.logsumexp,
+    "var": reduce.var, "std": reduce.std, "norm": reduce.norm, "logsumexp": reduce.logsumexp,
+    "all": reduce.all, "any": reduce.any,
     "softmax": reduce.softmax, "log_softmax": reduce.log_softmax,
     # ordering
     "topk": selection.topk, "sort": selection.sort, "argsort": selection.argsort,

@@ -110,7 +110,13 @@ FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {
 
 
 def array_ufunc(self: Tensor, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-    """``Tensor.__array_ufunc__``: a listed ufunc called plainly is its gdlab op."""
+    """``Tensor.__array_ufunc__``: a listed ufunc called plainly is its gdlab op; one writing
+    into NumPy arrays (``out=``: ``p.data -= lr * p.grad``) computes on the tensors' arrays,
+    outside any graph, as torch's ``p.data`` updates are."""
+    out = kwargs.get("out")
+    if out and not any(isinstance(o, Tensor) for o in out):
+        plain = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        return getattr(ufunc, method)(*plain, **kwargs)
     fn = UFUNCS.get(ufunc)
     if fn is None or method != "__call__" or kwargs:
         return NotImplemented

@@ -250,6 +250,45 @@ def std(
     return sqrt(var(x, dim, unbiased, keepdim, correction=correction, **kwargs))
 
 
+def all(x: Tensor, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Tensor:  # noqa: A001
+    """Whether every element (over ``dim``) is nonzero: a bool Tensor, outside any graph."""
+    dim, keepdim = _alias(dim, keepdim, kwargs)
+    axis = normalize_dims(dim, x.ndim)
+    return Tensor._wrap(np.asarray(np.all(x.data, axis=axis, keepdims=keepdim)))
+
+
+def any(x: Tensor, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Tensor:  # noqa: A001
+    """Whether some element (over ``dim``) is nonzero: a bool Tensor, outside any graph."""
+    dim, keepdim = _alias(dim, keepdim, kwargs)
+    axis = normalize_dims(dim, x.ndim)
+    return Tensor._wrap(np.asarray(np.any(x.data, axis=axis, keepdims=keepdim)))
+
+
+def norm(
+    x: Tensor, p: float | str = "fro", dim: Any = None, keepdim: bool = False, **kwargs: Any
+) -> Tensor:
+    """The p-norm over ``dim`` (all elements by default), as ``torch.norm``: ``p`` = 2 or
+    ``"fro"`` is √Σx², 1 is Σ|x|, ``inf`` is max|x|, another p > 0 is (Σ|x|ᵖ)^(1/p).
+
+    Composed of the table's ops, so it is differentiable (to any order); at x = 0 the 2-norm's
+    gradient is NaN (torch's is 0)."""
+    from gdlab.ops.elementwise import abs as abs_
+    from gdlab.ops.elementwise import pow as pow_
+    from gdlab.ops.elementwise import sqrt
+
+    dim, keepdim = _alias(dim, keepdim, kwargs)
+    x = _float(x, "norm")
+    if p in ("fro", 2, 2.0):
+        return sqrt(sum(x * x, dim, keepdim))
+    if isinstance(p, str) or not (isinstance(p, int | float) and p > 0):
+        raise ValueError(f"norm: p must be a positive number, inf or 'fro', got {p!r}")
+    if p == float("inf"):
+        return amax(abs_(x), dim, keepdim)
+    if p == 1:
+        return sum(abs_(x), dim, keepdim)
+    return pow_(sum(pow_(abs_(x), p), dim, keepdim), 1.0 / p)
+
+
 def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Tensor:
     """log Σ exp(x) over ``dim``, shifted by the maximum so it never overflows."""
     dim, keepdim = _alias(dim, keepdim, kwargs)

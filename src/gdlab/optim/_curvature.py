@@ -33,7 +33,7 @@ __all__ = [
 def graph_gradients(params: Sequence[Tensor], who: str) -> list[Tensor]:
     """The parameters' gradients as Tensors with a graph; a clear error when the closure did
     not call ``backward(create_graph=True)``."""
-    grads = [p.grad for p in params]
+    grads = [p._grad for p in params]
     for g in grads:
         if not isinstance(g, Tensor) or g.grad_fn is None:
             raise RuntimeError(
@@ -131,7 +131,7 @@ class HutchinsonOptimizer(Optimizer):
 
     def _estimate(self, step: int, hessian: Sequence[Any] | None) -> dict[int, np.ndarray] | None:
         """diag(H) per parameter index, or None between estimates."""
-        params = [p for g in self.param_groups for p in g["params"] if p.grad is not None]
+        params = [p for g in self.param_groups for p in g["params"] if p._grad is not None]
         if hessian is not None:
             every = [p for g in self.param_groups for p in g["params"]]
             if len(hessian) != len(every):
@@ -162,10 +162,10 @@ class HutchinsonOptimizer(Optimizer):
             group["step"] = group.get("step", 0) + 1
             kwargs = self._rule_kwargs(group) | {"step": group["step"]}
             for p in group["params"]:
-                if p.grad is None:
+                if p._grad is None:
                     continue
                 p._version += 1
-                g = p.grad.data if isinstance(p.grad, Tensor) else p.grad
+                g = p._grad.data if isinstance(p._grad, Tensor) else p._grad
                 h = None if diag is None else diag.get(id(p))
                 rule(p.data, g, self.state[p], hessian=h, **kwargs)
         return loss

@@ -110,9 +110,9 @@ class DEstimateOptimizer(Optimizer):
         slots = []
         for g in groups:
             for p in g["params"]:
-                if p.grad is not None:
+                if p._grad is not None:
                     p._version += 1
-                    slots.append(Slot(p.data, p.grad, self.state[p], g))
+                    slots.append(Slot(p.data, p._grad, self.state[p], g))
         first = groups[0]
         shared = {
             k: _number(first[k])

@@ -21,7 +21,7 @@ __all__ = ["Chain", "chain"]
 
 def _grad_array(p: Tensor) -> np.ndarray:
     """The parameter's gradient as an array (``p.grad`` is an array or a Tensor over one)."""
-    g = p.grad
+    g = p._grad
     return g.data if isinstance(g, Tensor) else np.asarray(g)
 
 
@@ -86,7 +86,7 @@ class Chain(Optimizer):
         loss = self._closure_loss(closure)
         self._opt_called = True
         for group in self.param_groups:
-            params = [p for p in group["params"] if p.grad is not None]
+            params = [p for p in group["params"] if p._grad is not None]
             if not params:
                 continue
             grads = [_grad_array(p) for p in params]

@@ -123,7 +123,7 @@ class LBFGS(Optimizer):
     def _gather_flat_grad(self) -> np.ndarray:
         """All gradients as one vector; a row-sparse one densified, as torch's LBFGS does."""
         return np.concatenate(
-            [np.zeros(p.data.size, p.dtype) if p.grad is None else _dense(p.grad).reshape(-1)
+            [np.zeros(p.data.size, p.dtype) if p._grad is None else _dense(p._grad).reshape(-1)
              for p in self._params]
         )  # fmt: skip
 

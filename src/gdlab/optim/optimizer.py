@@ -313,12 +313,12 @@ class Optimizer(OptimizerHooks):
         """Reset the gradients: to None (default, as torch) or to zeros in place."""
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
+                if p._grad is None:
                     continue
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad.fill(0)
+                    p._grad.fill(0)
 
     def _closure_loss(self, closure: Callable[[], Any] | None) -> Any:
         if closure is None:
@@ -337,10 +337,10 @@ class Optimizer(OptimizerHooks):
         self._opt_called = True  # lets a scheduler warn when it is stepped first (as torch)
         state = self.state
         for group in self.param_groups:
-            stepped = [p for p in group["params"] if p.grad is not None]
+            stepped = [p for p in group["params"] if p._grad is not None]
             for p in stepped:
                 p._version += 1
-            items = [(p.data, p.grad, state[p]) for p in stepped]
+            items = [(p.data, p._grad, state[p]) for p in stepped]
             if any(type(grad) is RowSparseGrad for _, grad, _ in items):
                 items = [(d, self._sparse_grad(group, g), s) for d, g, s in items]
             apply_rule(type(self)._rule, items, self._rule_kwargs(group), group.get("fused"))

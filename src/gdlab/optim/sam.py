@@ -131,8 +131,8 @@ class SAM(Optimizer):
 
     def first_step(self, zero_grad: bool = False) -> None:
         """Move to w + ε̂ from the current gradient (kept to return: ``second_step``)."""
-        stepped = [(p, g) for g in self.param_groups for p in g["params"] if p.grad is not None]
-        rows = [(p.data, p.grad, _number(g["rho"]), bool(g["adaptive"])) for p, g in stepped]
+        stepped = [(p, g) for g in self.param_groups for p in g["params"] if p._grad is not None]
+        rows = [(p.data, p._grad, _number(g["rho"]), bool(g["adaptive"])) for p, g in stepped]
         for (p, _), e in zip(stepped, sam_perturbation(rows), strict=True):
             self.state[p]["old_p"] = p.data.copy()
             p._version += 1

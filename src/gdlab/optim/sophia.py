@@ -118,13 +118,13 @@ class SophiaG(Optimizer):
         for group in self.param_groups:
             beta2 = float(group["betas"][1])
             for p in group["params"]:
-                if p.grad is None:
+                if p._grad is None:
                     continue
                 state = self.state[p]
                 _init_state(p.data, state)
                 h = state["hessian"]
                 h *= beta2
-                h += (1.0 - beta2) * (p.grad * p.grad)
+                h += (1.0 - beta2) * (p._grad * p._grad)
 
 
 def update_hessian_gnb(

@@ -283,7 +283,7 @@ class NetworkRun:
 
 
 def _grad_norm(layer: Any) -> float:
-    grad = layer.weight.grad
+    grad = layer.weight._grad
     return math.nan if grad is None else float(np.linalg.norm(np.asarray(grad.data, np.float64)))
 
 

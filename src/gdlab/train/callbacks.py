@@ -379,8 +379,8 @@ class GradientHealth(Callback):
     def norms(self) -> dict[str, float]:
         out = {}
         for name, p in self.trainer.named_parameters():
-            if p.grad is not None:
-                g = stored_values(p.grad)  # a sparse gradient's rows: the same norm
+            if p._grad is not None:
+                g = stored_values(p._grad)  # a sparse gradient's rows: the same norm
                 out[name] = float(np.linalg.norm(g.reshape(-1).astype(np.float64)))
         return out
 

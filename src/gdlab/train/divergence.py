@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from gdlab.autograd.sparse import stored_values
 from gdlab.train._checks import check_count
 
 __all__ = ["DivergenceError", "DivergenceGuard", "Diverged", "Rollback", "all_finite"]
@@ -180,7 +181,8 @@ class DivergenceGuard:
     def _first_bad(self, attr: str) -> str | None:
         """Name of the first parameter whose ``attr`` (``"grad"``/``"data"``) is non-finite."""
         for name, p in self.named_parameters():
-            if not all_finite([getattr(p, attr)]):
+            values = p.data if attr == "data" else p._grad  # the stored arrays, not a wrapper
+            if not all_finite([None if values is None else stored_values(values)]):
                 return name
         return None
 

@@ -490,7 +490,7 @@ class Trainer:
                 value += float(loss.item()) * w
                 if not first and self.metrics:
                     outputs.append((as_array(out).copy(), as_array(target)))
-            grads = [stored_values(p.grad) for p in params if p.grad is not None]
+            grads = [stored_values(p._grad) for p in params if p._grad is not None]
             norm = grad_norm(grads, self._scratch)
             if not first:
                 first.update(loss=value, grad_norm=norm)

@@ -14,7 +14,7 @@ __all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_
 
 def _grads(parameters: Tensor | Iterable[Tensor]) -> list[np.ndarray]:
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
-    return [stored_values(p.grad) for p in params if p.grad is not None]
+    return [stored_values(p._grad) for p in params if p._grad is not None]
 
 
 def _arrays(tensors: Iterable[np.ndarray | Tensor] | np.ndarray | Tensor) -> list[np.ndarray]:
@@ -87,7 +87,7 @@ def clip_grads_with_norm_(
         >>> from gdlab.nn import Parameter
         >>> p = Parameter(np.zeros(2)); p.grad = np.array([3.0, 4.0])
         >>> clip_grads_with_norm_([p], 1.0, 5.0)
-        >>> np.round(p.grad, 4)
+        >>> np.round(p.grad.data, 4)
         array([0.6, 0.8])
     """
     coef = min(float(max_norm) / (float(total_norm) + 1e-6), 1.0)
@@ -121,7 +121,7 @@ def clip_grad_norm_(
         >>> p = Parameter(np.zeros(2)); p.grad = np.array([3.0, 4.0])
         >>> float(clip_grad_norm_([p], max_norm=1.0))
         5.0
-        >>> np.round(p.grad, 4)
+        >>> np.round(p.grad.data, 4)
         array([0.6, 0.8])
 
     Reference: Pascanu, Mikolov & Bengio, "On the difficulty of training recurrent neural
@@ -152,7 +152,7 @@ def clip_grad_value_(
         >>> from gdlab.nn import Parameter
         >>> p = Parameter(np.zeros(3)); p.grad = np.array([-5.0, 0.5, 2.0])
         >>> clip_grad_value_([p], 1.0)
-        >>> p.grad
+        >>> p.grad.data
         array([-1. ,  0.5,  1. ])
     """
     clip_value = _number("clip_grad_value_", "clip_value", clip_value)
