@@ -38,7 +38,7 @@ from gdlab.lab.compare.run import Run, Variant, make_variants
 from gdlab.lab.compare.trials import spec_cost, task_of, trial_spec
 from gdlab.lab.optimizers import DEFAULT_OPTIMIZERS, tunes_lr
 from gdlab.lab.search import best_lr, lr_grid, trial_score
-from gdlab.lab.sweeps import Executor, SweepProgress, TrialSpec, run_sweep
+from gdlab.lab.sweeps import Executor, SweepProgress, TrialError, Trials, TrialSpec
 from gdlab.lab.tasks import BATCH_MODES
 
 __all__ = [
@@ -94,11 +94,11 @@ def _sweep(specs: list[TrialSpec], sweep: SweepContext) -> list[Run]:
         for spec in p.finished:
             sweep.progress(message, spec_cost(spec))
 
-    done = run_sweep(specs, sweep.run_dir, sweep.executor, tick if sweep.progress else None)
-    if done.failures:
-        failure = done.failures[0]
-        raise RuntimeError(f"compare: trial {failure.spec.label} failed: {failure.reason}")
-    return [Run.from_json(done[spec]) for spec in specs]
+    trials = Trials(sweep.run_dir, sweep.executor, tick if sweep.progress else None)
+    try:
+        return [Run.from_json(r) for r in trials.map(specs)]
+    except TrialError as e:
+        raise RuntimeError(f"compare: {e}") from None
 
 
 def _tune(

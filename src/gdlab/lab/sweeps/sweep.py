@@ -11,7 +11,7 @@ from gdlab.lab.sweeps.executors import Executor, SerialExecutor
 from gdlab.lab.sweeps.store import TrialFailure, TrialStore
 from gdlab.lab.sweeps.trial import TrialSpec
 
-__all__ = ["SweepProgress", "SweepResult", "run_sweep"]
+__all__ = ["SweepProgress", "SweepResult", "run_sweep", "unique"]
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,8 @@ class SweepResult:
         return self.results.get(spec.key, default)
 
 
-def _unique(specs: Sequence[TrialSpec]) -> list[TrialSpec]:
+def unique(specs: Sequence[TrialSpec]) -> list[TrialSpec]:
+    """Each spec once (by key), in order of first appearance."""
     seen: dict[str, TrialSpec] = {}
     for spec in specs:
         seen.setdefault(spec.key, spec)
@@ -69,7 +70,7 @@ def run_sweep(
     """
     executor = executor or SerialExecutor()
     store = TrialStore(run_dir)
-    specs = _unique(specs)
+    specs = unique(specs)
     out = SweepResult()
     todo = []
     for spec in specs:

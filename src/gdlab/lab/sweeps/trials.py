@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gdlab.lab.sweeps.executors import Executor, SerialExecutor
-from gdlab.lab.sweeps.sweep import SweepProgress, run_sweep
+from gdlab.lab.sweeps.sweep import SweepProgress, run_sweep, unique
 from gdlab.lab.sweeps.trial import TrialSpec
 
 __all__ = ["Progress", "TrialError", "Trials"]
@@ -46,7 +46,7 @@ class Trials:
         """Each spec's result, in order; the first failure raises :class:`TrialError`."""
         if self.run_dir is None:
             results, failures = {}, []
-            for completed in self.executor.run(list({s.key: s for s in specs}.values())):
+            for completed in self.executor.run(unique(specs)):
                 if completed.failure is not None:
                     failures.append(completed.failure)
                 results[completed.spec.key] = completed.result
