@@ -302,6 +302,16 @@ def sample_layer_norm(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
     ]
 
 
+def sample_batch_norm(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    mean, var = rng.uniform(-1.0, 1.0, 3), rng.uniform(0.5, 2.0, 3)
+    return [
+        (((4, 3, 2, 2), (3,), (3,)), {"eps": 1e-5}),
+        (((5, 3), (3,), (3,)), {"eps": 1e-3}),
+        (((2, 3, 4),), {"eps": 1e-5}),
+        (((3, 3, 2, 1), (3,), (3,)), {"eps": 1e-5, "mean": mean, "var": var}),
+    ]
+
+
 def sample_gelu(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
     return [((shape,), {"approximate": "tanh"}), ((shape,), {"approximate": "none"})]
 
@@ -365,6 +375,7 @@ SAMPLING: dict[str, Sampling] = {
     "gelu": Sampling(domain=(-3.0, 3.0), cases=sample_gelu),
     "scaled_softmax": Sampling(cases=sample_scaled_softmax),
     "layer_norm": Sampling(cases=sample_layer_norm),
+    "batch_norm": Sampling(cases=sample_batch_norm),
     "leaky_relu": Sampling(kwargs={"negative_slope": 0.2}),
     "elu": Sampling(kwargs={"alpha": 0.7}),
     "hardtanh": Sampling(kwargs={"min_val": -1.0, "max_val": 1.0}),

@@ -36,6 +36,7 @@ from gdlab.nn._loss_functional import (
     nll_loss,
     smooth_l1_loss,
 )
+from gdlab.ops import batch_norm as batch_norm_op
 from gdlab.ops import elementwise as E
 from gdlab.ops import nn_ops, norm_ops
 from gdlab.ops import reduce as R
@@ -188,31 +189,32 @@ def batch_norm(
     _check_per_channel(
         c, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
     )
-    axes = (0, *range(2, input.ndim))
-    bshape = (1, c) + (1,) * (input.ndim - 2)
+    x = as_floating(input)
+    args = (x, weight, bias) if bias is not None else (x, weight) if weight is not None else (x,)
     if training:
-        n = int(np.prod([input.shape[a] for a in axes]))
+        n = input.data.size // c
         if n <= 1:
             raise ValueError(
                 "Expected more than 1 value per channel when training, got input size "
                 f"{input.shape}"
             )
-        mean = R.mean(input, axes, keepdim=True)
-        var = R.var(input, axes, keepdim=True, correction=0)
+        saved = batch_norm_op.BatchNormSaved()
+        out = apply(batch_norm_op.BATCH_NORM, *args, eps=eps, saved=saved)
         if running_mean is not None and running_var is not None:
             m = momentum
             rm, rv = _data(running_mean), _data(running_var)
             rm *= 1 - m
-            rm += m * mean.data.reshape(c).astype(rm.dtype)
+            rm += m * saved.mean.astype(rm.dtype)
             rv *= 1 - m
-            rv += m * (var.data.reshape(c) * (n / (n - 1))).astype(rv.dtype)
-    else:
-        if running_mean is None or running_var is None:
-            raise ValueError("batch_norm: running_mean and running_var are needed in eval mode")
-        mean = _data(running_mean).reshape(bshape).astype(input.dtype)
-        var = _data(running_var).reshape(bshape).astype(input.dtype)
-    out = (input - mean) / E.sqrt(var + eps) if training else (input - mean) / np.sqrt(var + eps)
-    return _affine(out, weight, bias, bshape)
+            rv += m * (saved.var * (n / (n - 1))).astype(rv.dtype)
+        return out
+    if running_mean is None or running_var is None:
+        raise ValueError("batch_norm: running_mean and running_var are needed in eval mode")
+    # copies: the node keeps them, and the buffers change in place at the next training step
+    mean = _data(running_mean).astype(x.dtype, copy=True)
+    var = _data(running_var).astype(x.dtype, copy=True)
+    saved = batch_norm_op.BatchNormSaved()
+    return apply(batch_norm_op.BATCH_NORM, *args, eps=eps, mean=mean, var=var, saved=saved)
 
 
 def _check_per_channel(c: int, **arrays: Any) -> None:
@@ -224,14 +226,6 @@ def _check_per_channel(c: int, **arrays: Any) -> None:
                 f"batch_norm: {name} of shape {tuple(np.shape(_data(a)))} does not match the "
                 f"{c} channels of the input"
             )
-
-
-def _affine(out: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple) -> Tensor:
-    if weight is not None:
-        out = out * reshape(weight, shape)
-    if bias is not None:
-        out = out + reshape(bias, shape)
-    return out
 
 
 def _data(x: Any) -> np.ndarray:
