@@ -174,7 +174,29 @@ def sample_conv2d(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
     ]
 
 
-# ------------------------------------------------------------------------- nn_ops
+_CONV_DEFAULTS = {"stride": (1, 1), "padding": (0, 0, 0, 0), "dilation": (1, 1), "groups": 1}
+
+
+def _conv_cases(rng: np.random.Generator) -> list:
+    """(x shape, w shape, g shape, full geometry) of each conv2d case."""
+    from gdlab.ops.conv import CONV2D
+
+    out = []
+    for shapes, kwargs in sample_conv2d(rng, ()):
+        geometry = {**_CONV_DEFAULTS, **kwargs}
+        g = CONV2D.forward(np.zeros(shapes[0]), np.zeros(shapes[1]), **geometry)
+        out.append((shapes[0], shapes[1], g.shape, geometry))
+    return out
+
+
+def sample_conv2d_input_grad(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    return [((g, w), {**geo, "in_hw": x[2:]}) for x, w, g, geo in _conv_cases(rng)]
+
+
+def sample_conv2d_weight_grad(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    return [((x, g), {**geo, "kernel": w[2:]}) for x, w, g, geo in _conv_cases(rng)]
+
+
 def sample_linear(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
     n, k, m = (tuple(shape) + (2, 3, 4))[:3]
     return [
@@ -232,6 +254,32 @@ def sample_avg_pool(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
     cases = sample_pool(rng, shape)
     divisor = rng.uniform(1.0, 4.0, (3, 4))
     return [cases[0], (cases[1][0], {**cases[1][1], "divisor": divisor})]
+
+
+def _pooled(rng: np.random.Generator) -> list:
+    """(x, its max pooling, kwargs) of each max-pool case, x drawn without ties."""
+    from gdlab.ops.pool import MAX_POOL2D
+
+    out = []
+    for (shape,), kwargs in sample_pool(rng, ()):
+        x = rng.permutation(np.prod(shape)).reshape(shape) / 4.0 - 1.0
+        out.append((x, MAX_POOL2D.forward(x, **kwargs), kwargs))
+    return out
+
+
+def sample_max_pool_grad(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    return [((p.shape,), {**kw, "x": x, "pooled": p}) for x, p, kw in _pooled(rng)]
+
+
+def sample_max_pool_select(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    return [((x.shape,), {**kw, "x": x, "pooled": p}) for x, p, kw in _pooled(rng)]
+
+
+def sample_avg_pool_grad(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    out = []
+    for (x,), kwargs in sample_avg_pool(rng, shape):
+        out.append((((x[0], x[1], *kwargs["out_hw"]),), {**kwargs, "in_hw": x[2:]}))
+    return out
 
 
 # ------------------------------------------------------------------------- rnn_ops
@@ -369,6 +417,11 @@ SAMPLING: dict[str, Sampling] = {
     "conv2d": Sampling(cases=sample_conv2d),
     "max_pool2d": Sampling(cases=sample_pool),
     "avg_pool2d": Sampling(cases=sample_avg_pool),
+    "conv2d_input_grad": Sampling(cases=sample_conv2d_input_grad),
+    "conv2d_weight_grad": Sampling(cases=sample_conv2d_weight_grad),
+    "max_pool2d_grad": Sampling(cases=sample_max_pool_grad),
+    "max_pool2d_select": Sampling(cases=sample_max_pool_select),
+    "avg_pool2d_grad": Sampling(cases=sample_avg_pool_grad),
     # nn
     "linear": Sampling(cases=sample_linear),
     "erf": Sampling(domain=(-3.0, 3.0)),

@@ -16,9 +16,17 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from gdlab.ops.dispatch import apply
 from gdlab.ops.registry import defop
+from gdlab.tensor import Tensor
 
-__all__ = ["CONV2D", "conv_output_size", "kernel_positions"]
+__all__ = [
+    "CONV2D",
+    "CONV2D_INPUT_GRAD",
+    "CONV2D_WEIGHT_GRAD",
+    "conv_output_size",
+    "kernel_positions",
+]
 
 Pair = tuple[int, int]
 Pad4 = tuple[int, int, int, int]
@@ -56,17 +64,17 @@ def _pad(x: np.ndarray, padding: Pad4) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), (t, b), (l, r)))
 
 
-def _geometry(x, w, stride, padding, dilation):
-    n, c, h, wd = x.shape
-    kh, kw = w.shape[2:]
+def _geometry(shape, kernel, stride, padding, dilation):
+    n, c, h, wd = shape
+    kh, kw = kernel
     oh = conv_output_size(h, kh, stride[0], padding[0] + padding[1], dilation[0])
     ow = conv_output_size(wd, kw, stride[1], padding[2] + padding[3], dilation[1])
     return n, c, kh, kw, oh, ow
 
 
-def _im2col(x, w, stride, padding, dilation, groups) -> np.ndarray:
+def _im2col(x, kernel, stride, padding, dilation, groups) -> np.ndarray:
     """Columns (G, C/G·kh·kw, N·OH·OW): one copy through a strided window view."""
-    n, c, kh, kw, oh, ow = _geometry(x, w, stride, padding, dilation)
+    n, c, kh, kw, oh, ow = _geometry(x.shape, kernel, stride, padding, dilation)
     xp = _pad(x, padding)
     sn, sc, sh, sw = xp.strides
     win = as_strided(
@@ -79,9 +87,9 @@ def _im2col(x, w, stride, padding, dilation, groups) -> np.ndarray:
 
 
 def _conv2d(x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1, ws=None):
-    n, _, _, _, oh, ow = _geometry(x, w, stride, padding, dilation)
+    n, _, _, _, oh, ow = _geometry(x.shape, w.shape[2:], stride, padding, dilation)
     o = w.shape[0]
-    cols = _im2col(x, w, stride, padding, dilation, groups)
+    cols = _im2col(x, w.shape[2:], stride, padding, dilation, groups)
     wmat = w.reshape(groups, o // groups, -1)
     out = np.matmul(wmat, cols)  # (G, O/G, N·OH·OW)
     out = out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
@@ -99,16 +107,17 @@ def _grad_matrix(g: np.ndarray, groups: int) -> np.ndarray:
     return g.transpose(1, 0, 2, 3).reshape(groups, o // groups, -1)
 
 
-def _conv2d_vjp_x(
-    g, out, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1, ws=None
-):
-    n, c, kh, kw, oh, ow = _geometry(x, w, stride, padding, dilation)
+def _input_grad(g, w, in_hw, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1):
+    """The gradient of conv2d's input (a transposed convolution of g by w), for an input of
+    spatial size ``in_hw``: the forward of the row CONV2D_INPUT_GRAD."""
+    n, o = g.shape[:2]
+    c = w.shape[1] * groups
+    n, c, kh, kw, oh, ow = _geometry((n, c, *in_hw), w.shape[2:], stride, padding, dilation)
     t, bt, l, r = padding
-    hp, wp = x.shape[2] + t + bt, x.shape[3] + l + r
+    hp, wp = in_hw[0] + t + bt, in_hw[1] + l + r
     if tuple(stride) == (1, 1):
         gxp = _col2im_stride1(g, w, groups, (c, kh, kw, n, oh, ow), (hp, wp), dilation)
     else:
-        o = w.shape[0]
         wmat = w.reshape(groups, o // groups, -1)
         gcols = np.matmul(wmat.transpose(0, 2, 1), _grad_matrix(g, groups))  # (G, K, N·OH·OW)
         gcols = gcols.reshape(c, kh, kw, n, oh, ow)
@@ -116,7 +125,7 @@ def _conv2d_vjp_x(
         # col2im: one strided accumulation per kernel tap (kh·kw iterations, no pixel loops)
         for i, j, view in kernel_positions(gxp, (kh, kw), stride, dilation, (oh, ow)):
             np.add(view, gcols[:, i, j].transpose(1, 0, 2, 3), out=view)
-    return gxp[:, :, t : t + x.shape[2], l : l + x.shape[3]]
+    return gxp[:, :, t : t + in_hw[0], l : l + in_hw[1]]
 
 
 def _col2im_stride1(g, w, groups, dims, padded_hw, dilation) -> np.ndarray:
@@ -141,14 +150,8 @@ def _col2im_stride1(g, w, groups, dims, padded_hw, dilation) -> np.ndarray:
     return flat[:, :, : hp * wp].reshape(n, c, hp, wp)
 
 
-def _conv2d_vjp_w(
-    g, out, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1, ws=None
-):
-    if ws is not None and ws.get("out") is out:
-        cols = ws["cols"]
-    else:  # no workspace for this output: a pure function of the inputs
-        cols = _im2col(x, w, stride, padding, dilation, groups)
-    gw = np.empty(w.shape, dtype=np.result_type(g, cols))
+def _weight_grad_of_cols(g, cols, w_shape, groups) -> np.ndarray:
+    gw = np.empty(w_shape, dtype=np.result_type(g, cols))
     # written straight into a (G, O/G, K) view of a fresh array: the leaf keeps it, no copy
     np.matmul(
         _grad_matrix(g, groups), cols.transpose(0, 2, 1), out=gw.reshape(groups, -1, cols.shape[1])
@@ -156,8 +159,72 @@ def _conv2d_vjp_w(
     return gw
 
 
+def _weight_grad(x, g, kernel, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1):
+    """The gradient of conv2d's weight (a correlation of x with g): the forward of the row
+    CONV2D_WEIGHT_GRAD."""
+    cols = _im2col(x, kernel, stride, padding, dilation, groups)
+    w_shape = (g.shape[1], x.shape[1] // groups, *kernel)
+    return _weight_grad_of_cols(g, cols, w_shape, groups)
+
+
+def _call(op, *args, **kwargs):
+    """``op`` applied and recorded when an argument is a Tensor (a VJP under
+    ``create_graph=True``), else its NumPy forward: the same function either way."""
+    if any(isinstance(a, Tensor) for a in args):
+        return apply(op, *args, **kwargs)
+    return op.forward(*args, **kwargs)
+
+
+def _conv2d_vjp_x(
+    g, out, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1, ws=None
+):
+    geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    return _call(CONV2D_INPUT_GRAD, g, w, in_hw=tuple(x.shape[2:]), **geometry)
+
+
+def _conv2d_vjp_w(
+    g, out, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1, ws=None
+):
+    geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    if isinstance(g, Tensor) or isinstance(x, Tensor):
+        return apply(CONV2D_WEIGHT_GRAD, x, g, kernel=tuple(w.shape[2:]), **geometry)
+    if ws is not None and ws.get("out") is out:  # the forward's columns (module docstring)
+        return _weight_grad_of_cols(g, ws["cols"], w.shape, groups)
+    return _weight_grad(x, g, tuple(w.shape[2:]), **geometry)
+
+
 def _conv2d_vjp_b(g, out, x, w, b=None, **kwargs):
+    if isinstance(g, Tensor):
+        return np.sum(g, axis=(0, 2, 3))
     return g.sum(axis=(0, 2, 3))
 
 
 CONV2D = defop("conv2d", _conv2d, _conv2d_vjp_x, _conv2d_vjp_w, _conv2d_vjp_b)
+
+
+# The two gradients as rows of their own, each bilinear; their VJPs are the three rows again
+# (⟨h, T(g, w)⟩ = ⟨conv(h, w), g⟩ = ⟨W(h, g), w⟩), so conv2d is differentiable to any order.
+def _input_grad_vjp_g(h, out, g, w, in_hw, stride, padding, dilation, groups):
+    geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    return _call(CONV2D, h, w, **geometry)
+
+
+def _input_grad_vjp_w(h, out, g, w, in_hw, stride, padding, dilation, groups):
+    geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    return _call(CONV2D_WEIGHT_GRAD, h, g, kernel=tuple(w.shape[2:]), **geometry)
+
+
+def _weight_grad_vjp_x(k, out, x, g, kernel, stride, padding, dilation, groups):
+    geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    return _call(CONV2D_INPUT_GRAD, g, k, in_hw=tuple(x.shape[2:]), **geometry)
+
+
+def _weight_grad_vjp_g(k, out, x, g, kernel, stride, padding, dilation, groups):
+    geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    return _call(CONV2D, x, k, **geometry)
+
+
+CONV2D_INPUT_GRAD = defop("conv2d_input_grad", _input_grad, _input_grad_vjp_g, _input_grad_vjp_w)
+CONV2D_WEIGHT_GRAD = defop(
+    "conv2d_weight_grad", _weight_grad, _weight_grad_vjp_x, _weight_grad_vjp_g
+)

@@ -2,6 +2,11 @@
 
 Both loop over kernel taps only (kh·kw strided views of the padded input), never over pixels.
 ``padding`` is (top, bottom, left, right); extra right/bottom padding implements ceil_mode.
+
+Twice differentiable: each input gradient is linear in the output gradient and is a row of
+its own whose forward is the NumPy code the first order runs (max: the scatter to each
+window's first maximum, whose VJP is the matching gather, MAX_POOL2D_SELECT; average: the
+spread over each window, whose VJP is the average pooling itself).
 """
 
 from __future__ import annotations
@@ -9,9 +14,19 @@ from __future__ import annotations
 import numpy as np
 
 from gdlab.ops.conv import kernel_positions
+from gdlab.ops.dispatch import apply
 from gdlab.ops.registry import defop
+from gdlab.tensor import Tensor
 
-__all__ = ["AVG_POOL2D", "MAX_POOL2D", "max_pool2d_indices", "pool_output_size"]
+__all__ = [
+    "AVG_POOL2D",
+    "AVG_POOL2D_GRAD",
+    "MAX_POOL2D",
+    "MAX_POOL2D_GRAD",
+    "MAX_POOL2D_SELECT",
+    "max_pool2d_indices",
+    "pool_output_size",
+]
 
 
 def pool_output_size(
@@ -42,9 +57,11 @@ def _max_pool2d(x, kernel, stride, padding, dilation, out_hw):
     return out
 
 
-def _max_pool2d_vjp(g, out, x, kernel, stride, padding, dilation, out_hw):
-    """The gradient goes to the first maximum of each window (torch's tie rule): taps are
-    visited in window order and a window's gradient is taken by its first matching tap.
+def _max_pool2d_scatter(g, x, pooled, kernel, stride, padding, dilation, out_hw):
+    """The gradient of max_pool2d's input (the forward of MAX_POOL2D_GRAD): ``g`` goes to
+    the first maximum of each window (torch's tie rule) of ``x``, whose pooling is ``pooled``:
+    taps are visited in window order and a window's gradient is taken by its first matching
+    tap.
 
     Windows that do not overlap (span ≤ stride, e.g. kernel = stride = 2) own their positions,
     so each tap writes g·hit straight into its positions instead of adding a product: 4
@@ -55,13 +72,13 @@ def _max_pool2d_vjp(g, out, x, kernel, stride, padding, dilation, out_hw):
     xp = _padded(x, padding, -np.inf)
     disjoint = all(d * (k - 1) < s for k, s, d in zip(kernel, stride, dilation, strict=True))
     gxp = np.zeros(xp.shape, dtype=g.dtype)
-    pending = np.ones(out.shape, dtype=bool)  # windows whose maximum is not yet found
-    hit = np.empty(out.shape, dtype=bool)
-    share = None if disjoint else np.empty(out.shape, dtype=g.dtype)
+    pending = np.ones(pooled.shape, dtype=bool)  # windows whose maximum is not yet found
+    hit = np.empty(pooled.shape, dtype=bool)
+    share = None if disjoint else np.empty(pooled.shape, dtype=g.dtype)
     taps = kernel_positions(xp, kernel, stride, dilation, out_hw)
     gtaps = kernel_positions(gxp, kernel, stride, dilation, out_hw)
     for (_, _, view), (_, _, gview) in zip(taps, gtaps, strict=True):
-        np.equal(view, out, out=hit)
+        np.equal(view, pooled, out=hit)
         hit &= pending
         pending ^= hit
         if share is None:
@@ -71,6 +88,54 @@ def _max_pool2d_vjp(g, out, x, kernel, stride, padding, dilation, out_hw):
             gview += share
     t, _, l, _ = padding
     return gxp[:, :, t : t + x.shape[2], l : l + x.shape[3]]
+
+
+def _max_pool2d_select(h, x, pooled, kernel, stride, padding, dilation, out_hw):
+    """For each window of ``x``, the value of ``h`` at the window's first maximum: the
+    adjoint of ``_max_pool2d_scatter`` (the forward of MAX_POOL2D_SELECT)."""
+    xp = _padded(x, padding, -np.inf)
+    hp = _padded(h, padding, 0.0)
+    pending = np.ones(pooled.shape, dtype=bool)
+    hit = np.empty(pooled.shape, dtype=bool)
+    out = np.zeros(pooled.shape, dtype=h.dtype)
+    taps = kernel_positions(xp, kernel, stride, dilation, out_hw)
+    htaps = kernel_positions(hp, kernel, stride, dilation, out_hw)
+    for (_, _, view), (_, _, hview) in zip(taps, htaps, strict=True):
+        np.equal(view, pooled, out=hit)
+        hit &= pending
+        pending ^= hit
+        np.copyto(out, hview, where=hit)
+    return out
+
+
+def _call(op, *args, **kwargs):
+    """``op`` applied and recorded when an argument is a Tensor (a VJP under
+    ``create_graph=True``), else its NumPy forward: the same function either way."""
+    if any(isinstance(a, Tensor) for a in args):
+        return apply(op, *args, **kwargs)
+    return op.forward(*args, **kwargs)
+
+
+def _data(a):
+    return a.data if isinstance(a, Tensor) else a
+
+
+def _max_pool2d_vjp(g, out, x, kernel, stride, padding, dilation, out_hw):
+    """Linear in g; x and the output only choose the positions (constants: the second
+    derivative of a maximum is zero almost everywhere)."""
+    where = dict(x=_data(x), pooled=_data(out))
+    geometry = dict(kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+    return _call(MAX_POOL2D_GRAD, g, **where, **geometry, out_hw=out_hw)
+
+
+def _scatter_vjp(h, out, g, x, pooled, kernel, stride, padding, dilation, out_hw):
+    geometry = dict(kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+    return _call(MAX_POOL2D_SELECT, h, x=x, pooled=pooled, **geometry, out_hw=out_hw)
+
+
+def _select_vjp(k, out, h, x, pooled, kernel, stride, padding, dilation, out_hw):
+    geometry = dict(kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+    return _call(MAX_POOL2D_GRAD, k, x=x, pooled=pooled, **geometry, out_hw=out_hw)
 
 
 def max_pool2d_indices(x, out, kernel, stride, padding, dilation, out_hw) -> np.ndarray:
@@ -93,6 +158,9 @@ def max_pool2d_indices(x, out, kernel, stride, padding, dilation, out_hw) -> np.
 
 
 MAX_POOL2D = defop("max_pool2d", _max_pool2d, _max_pool2d_vjp)
+# its input gradient and that gradient's adjoint, each the other's VJP (any order)
+MAX_POOL2D_GRAD = defop("max_pool2d_grad", _max_pool2d_scatter, _scatter_vjp)
+MAX_POOL2D_SELECT = defop("max_pool2d_select", _max_pool2d_select, _select_vjp)
 
 
 def _avg_pool2d(x, kernel, stride, padding, dilation, out_hw, divisor=None):
@@ -105,13 +173,28 @@ def _avg_pool2d(x, kernel, stride, padding, dilation, out_hw, divisor=None):
     return out
 
 
-def _avg_pool2d_vjp(g, out, x, kernel, stride, padding, dilation, out_hw, divisor=None):
+def _avg_pool2d_scatter(g, in_hw, kernel, stride, padding, dilation, out_hw, divisor=None):
+    """The gradient of avg_pool2d's input (the forward of AVG_POOL2D_GRAD)."""
     share = g / (kernel[0] * kernel[1] if divisor is None else divisor)
     t, b, l, r = padding
-    gxp = np.zeros((*x.shape[:2], x.shape[2] + t + b, x.shape[3] + l + r), dtype=g.dtype)
+    gxp = np.zeros((*g.shape[:2], in_hw[0] + t + b, in_hw[1] + l + r), dtype=g.dtype)
     for _, _, gview in kernel_positions(gxp, kernel, stride, dilation, out_hw):
         np.add(gview, share, out=gview)
-    return gxp[:, :, t : t + x.shape[2], l : l + x.shape[3]]
+    return gxp[:, :, t : t + in_hw[0], l : l + in_hw[1]]
+
+
+def _avg_pool2d_vjp(g, out, x, kernel, stride, padding, dilation, out_hw, divisor=None):
+    geometry = dict(kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+    return _call(
+        AVG_POOL2D_GRAD, g, in_hw=tuple(x.shape[2:]), **geometry, out_hw=out_hw, divisor=divisor
+    )
+
+
+def _avg_scatter_vjp(h, out, g, in_hw, kernel, stride, padding, dilation, out_hw, divisor=None):
+    """The adjoint of the scatter is the pooling itself (both linear)."""
+    geometry = dict(kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+    return _call(AVG_POOL2D, h, **geometry, out_hw=out_hw, divisor=divisor)
 
 
 AVG_POOL2D = defop("avg_pool2d", _avg_pool2d, _avg_pool2d_vjp)
+AVG_POOL2D_GRAD = defop("avg_pool2d_grad", _avg_pool2d_scatter, _avg_scatter_vjp)
