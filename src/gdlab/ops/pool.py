@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gdlab.ops import pool_fast
 from gdlab.ops.conv import kernel_positions
 from gdlab.ops.dispatch import apply
 from gdlab.ops.registry import defop
@@ -48,8 +49,22 @@ def _padded(x: np.ndarray, padding, value: float) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), (t, b), (l, r)), constant_values=value)
 
 
+def _compiled(*arrays: np.ndarray):
+    """The compiled max-pool kernels (``gdlab.ops.pool_fast``) for these float32 or float64
+    arrays of one dtype, or None."""
+    dtype = arrays[0].dtype
+    if dtype not in (np.float32, np.float64) or any(a.dtype != dtype for a in arrays):
+        return None
+    return pool_fast.kernels(arrays[0].size)
+
+
 def _max_pool2d(x, kernel, stride, padding, dilation, out_hw):
     xp = _padded(x, padding, -np.inf)
+    fast = _compiled(x)
+    if fast is not None:
+        out = np.empty((*x.shape[:2], *out_hw), dtype=x.dtype)
+        fast.max_pool_forward(xp, out, *kernel, *stride, *dilation)
+        return out
     taps = kernel_positions(xp, kernel, stride, dilation, out_hw)
     out = taps[0][2].copy()
     for _, _, view in taps[1:]:
@@ -71,16 +86,29 @@ def _max_pool2d_scatter(g, x, pooled, kernel, stride, padding, dilation, out_hw)
     """
     xp = _padded(x, padding, -np.inf)
     disjoint = all(d * (k - 1) < s for k, s, d in zip(kernel, stride, dilation, strict=True))
-    gxp = np.zeros(xp.shape, dtype=g.dtype)
-    pending = np.ones(pooled.shape, dtype=bool)  # windows whose maximum is not yet found
+    # windows of kernel = stride tiling the padded input write every position: no zeroing
+    tiled = tuple(kernel) == tuple(stride) and tuple(dilation) == (1, 1)
+    tiled = tiled and xp.shape[2:] == (out_hw[0] * kernel[0], out_hw[1] * kernel[1])
+    gxp = (np.empty if tiled else np.zeros)(xp.shape, dtype=g.dtype)
+    fast = _compiled(x, g, pooled) if disjoint else None
+    if fast is not None:
+        fast.max_pool_scatter(g, xp, pooled, gxp, *kernel, *stride, *dilation)
+        t, _, l, _ = padding
+        return gxp[:, :, t : t + x.shape[2], l : l + x.shape[3]]
+    pending = np.empty(pooled.shape, dtype=bool)  # windows whose maximum is not yet found
     hit = np.empty(pooled.shape, dtype=bool)
     share = None if disjoint else np.empty(pooled.shape, dtype=g.dtype)
     taps = kernel_positions(xp, kernel, stride, dilation, out_hw)
     gtaps = kernel_positions(gxp, kernel, stride, dilation, out_hw)
-    for (_, _, view), (_, _, gview) in zip(taps, gtaps, strict=True):
+    last = len(taps) - 1
+    for k, ((_, _, view), (_, _, gview)) in enumerate(zip(taps, gtaps, strict=True)):
         np.equal(view, pooled, out=hit)
-        hit &= pending
-        pending ^= hit
+        if k == 0:
+            np.logical_not(hit, out=pending)
+        else:
+            hit &= pending
+            if k < last:
+                pending ^= hit
         if share is None:
             np.multiply(g, hit, out=gview)
         else:
