@@ -91,11 +91,12 @@ def _conv2d(x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), 
     o = w.shape[0]
     cols = _im2col(x, w.shape[2:], stride, padding, dilation, groups)
     wmat = w.reshape(groups, o // groups, -1)
-    out = np.matmul(wmat, cols)  # (G, O/G, N·OH·OW)
-    out = out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
-    out = np.ascontiguousarray(out)
-    if b is not None:
-        out += b.reshape(1, o, 1, 1)
+    prod = np.matmul(wmat, cols).reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
+    if b is None:
+        out = np.ascontiguousarray(prod)
+    else:  # the bias added in the same pass that makes the layout (N, O, OH, OW)
+        out = np.empty(prod.shape, dtype=np.result_type(prod, b))
+        np.add(prod, b.reshape(1, o, 1, 1), out=out)
     if ws is not None:  # for the weight VJP of this very output (see the module docstring)
         ws.update(out=out, cols=cols)
     return out
