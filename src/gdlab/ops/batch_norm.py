@@ -2,7 +2,7 @@
 
 Composed from mean, var, sub, sqrt, div, mul and add, BatchNorm wrote about fifteen arrays of
 the input's size per step and reduced over the non-contiguous axes (0, 2, 3) several times;
-here the forward writes x̂ and the output, and the VJPs are the closed form (Ioffe & Szegedy,
+here the forward writes x − μ and the output, and the VJPs are the closed form (Ioffe & Szegedy,
 2015, arXiv:1502.03167), per channel c over its m = N·H·W values:
 
     training: x̂ = (x − μ)·r, r = 1/√(σ² + eps)  (batch mean μ, biased variance σ²)
@@ -35,12 +35,12 @@ __all__ = ["BATCH_NORM", "BatchNormSaved"]
 
 @dataclass(eq=False)
 class BatchNormSaved:
-    """What one forward call leaves for its graph node and its caller: x̂ (N, C, L), r (C,),
+    """What one forward call leaves for its graph node and its caller: x − μ (N, C, L), r (C,),
     the batch statistics (training) and, during backward, Σg and Σg·x̂ for the output
     gradient ``g``; ``out`` identifies the forward result they belong to."""
 
     out: np.ndarray | None = None
-    xhat: np.ndarray | None = None
+    centred: np.ndarray | None = None
     rstd: np.ndarray | None = None
     mean: np.ndarray | None = None
     var: np.ndarray | None = None
@@ -66,63 +66,63 @@ def _channel_dots(a3: np.ndarray, b3: np.ndarray) -> np.ndarray:
 
 
 def _statistics(x3: np.ndarray, eps: float, mean, var):
-    """(x̂, r, μ, σ²); μ and σ² are the batch's when ``mean`` is None."""
+    """(x − μ, r, μ, σ²); μ and σ² are the batch's when ``mean`` is None. x̂ = (x − μ)·r is
+    never written out: the output and the VJPs fold r into their per-channel factors."""
     dt = x3.dtype.type
     if mean is None:
         m = x3.shape[0] * x3.shape[2]
         mean = _channel_sums(x3) / dt(m)
-        xhat = x3 - mean[:, None]
-        var = _channel_dots(xhat, xhat) / dt(m)
+        xc = x3 - mean[:, None]
+        var = _channel_dots(xc, xc) / dt(m)
     else:
         mean, var = np.asarray(mean, dtype=x3.dtype), np.asarray(var, dtype=x3.dtype)
-        xhat = x3 - mean[:, None]
+        xc = x3 - mean[:, None]
     rstd = 1 / np.sqrt(var + dt(eps))
-    xhat *= rstd[:, None]
-    return xhat, rstd, mean, var
+    return xc, rstd, mean, var
 
 
 def _batch_norm(x, weight=None, bias=None, eps=1e-5, mean=None, var=None, saved=None):
     x3 = _view(x)
-    xhat, rstd, mu, sigma2 = _statistics(x3, eps, mean, var)
-    out = xhat * weight[:, None] if weight is not None else xhat.copy()
+    xc, rstd, mu, sigma2 = _statistics(x3, eps, mean, var)
+    out = xc * (rstd if weight is None else rstd * weight)[:, None]  # x̂·γ in one pass
     if bias is not None:
         out += bias[:, None]
     out = out.reshape(x.shape)
     if saved is not None:
-        saved.out, saved.xhat, saved.rstd, saved.mean, saved.var = out, xhat, rstd, mu, sigma2
+        saved.out, saved.centred, saved.rstd, saved.mean, saved.var = out, xc, rstd, mu, sigma2
     return out
 
 
 def _saved(out, x, eps, mean, var, saved):
-    """x̂ and r of this output: the saved ones, or recomputed (a second backward, the op
+    """x − μ and r of this output: the saved ones, or recomputed (a second backward, the op
     table's tests)."""
     if saved is not None and saved.out is out:
-        return saved.xhat, saved.rstd
-    xhat, rstd, _, _ = _statistics(_view(x), eps, mean, var)
-    return xhat, rstd
+        return saved.centred, saved.rstd
+    xc, rstd, _, _ = _statistics(_view(x), eps, mean, var)
+    return xc, rstd
 
 
 def _sums(g, out, x, eps, mean, var, saved):
-    """(g as (N, C, L), x̂, r, Σg, Σg·x̂), computed once per backward step."""
+    """(g as (N, C, L), x − μ, r, Σg, Σg·x̂), computed once per backward step."""
     g3 = _view(g)
     if saved is not None and saved.out is out and saved.g is g:
-        return g3, saved.xhat, saved.rstd, saved.sum_g, saved.sum_gx
-    xhat, rstd = _saved(out, x, eps, mean, var, saved)
-    sum_g, sum_gx = _channel_sums(g3), _channel_dots(g3, xhat)
+        return g3, saved.centred, saved.rstd, saved.sum_g, saved.sum_gx
+    xc, rstd = _saved(out, x, eps, mean, var, saved)
+    sum_g, sum_gx = _channel_sums(g3), _channel_dots(g3, xc) * rstd
     if saved is not None and saved.out is out:
         saved.g, saved.sum_g, saved.sum_gx = g, sum_g, sum_gx
-    return g3, xhat, rstd, sum_g, sum_gx
+    return g3, xc, rstd, sum_g, sum_gx
 
 
 def _vjp_x(g, out, x, weight=None, bias=None, eps=1e-5, mean=None, var=None, saved=None):
     if isinstance(g, Tensor):
         return _differentiable_x(g, x, weight, eps, mean, var)
-    g3, xhat, rstd, sum_g, sum_gx = _sums(g, out, x, eps, mean, var, saved)
+    g3, xc, rstd, sum_g, sum_gx = _sums(g, out, x, eps, mean, var, saved)
     scale = rstd if weight is None else rstd * weight
     if mean is not None:  # eval: the statistics are constants
         return (g3 * scale[:, None]).reshape(x.shape)
     m = g3.dtype.type(g3.shape[0] * g3.shape[2])
-    gx = xhat * (sum_gx / m)[:, None]
+    gx = xc * (rstd * sum_gx / m)[:, None]  # x̂·Σg·x̂/m
     np.subtract(g3, gx, out=gx)
     gx -= (sum_g / m)[:, None]
     gx *= scale[:, None]
