@@ -271,7 +271,9 @@ class TorchOptimizer(torch.optim.Optimizer):
         built, shadow.state = shadow.state, defaultdict(dict)
         for tp, sp in pairs:
             if tp in self.state:
-                shadow.state[sp] = to_numpy_tree(self.state[tp])
+                # the work arrays ("_" keys, never torch state) carry over: no allocation
+                work = {k: v for k, v in built.get(sp, {}).items() if k.startswith("_")}
+                shadow.state[sp] = to_numpy_tree(self.state[tp]) | work
             elif sp in built:  # state made with the optimizer (Lookahead's slow weights)
                 shadow.state[sp] = built[sp]
             # the gradients already there (stepped without a closure, or SAM's at w)
