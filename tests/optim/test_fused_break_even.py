@@ -45,12 +45,14 @@ def _ns(cls):
 
 @pytest.fixture
 def cheap_load(monkeypatch):
-    """numba's load priced at RENT_STEPS steps of each case (the real price takes ~1,900)."""
+    """Price numba's load at RENT_STEPS - 0.5 steps of a case (the real price is ~1,900)."""
+
+    def price(cls, sizes):
+        step_s = 1e-9 * _ns(cls) * sum(n for n in sizes if n >= BIG)
+        monkeypatch.setattr(_fusion, "NUMBA_LOAD_S", (RENT_STEPS - 0.5) * step_s)
+
     _fusion.reset()
-    yield lambda cls, sizes: monkeypatch.setattr(
-        _fusion, "NUMBA_LOAD_S", 0.5e-9 * _ns(cls) * sum(n for n in sizes if n >= BIG)
-        + (RENT_STEPS - 1) * 1e-9 * _ns(cls) * sum(n for n in sizes if n >= BIG)
-    )
+    yield price
     _fusion.reset()
 
 

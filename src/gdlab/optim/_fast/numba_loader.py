@@ -67,6 +67,7 @@ def rent_or_buy(sizes: list[int], numpy_ns: float) -> bool | None:
     RENT.spent_s += large * numpy_ns * 1e-9
     return False
 
+
 # Global state, on purpose and only here: the outcome of the one attempt to import numba
 _UNSET = object()
 _module: object = _UNSET  # numba_kernels once imported, None if numba is missing or unusable
