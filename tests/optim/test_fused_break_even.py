@@ -117,3 +117,8 @@ def test_the_switch_keeps_the_numbers(cls, kw, sizes, cheap_load):
     assert _fusion.RENT.spent_s >= _fusion.NUMBA_LOAD_S  # it did switch
     for p, q in zip(auto, plain, strict=True):
         np.testing.assert_allclose(p.data, q.data, rtol=1e-6, atol=1e-7)
+
+
+def test_a_fused_kernel_must_say_what_its_numpy_path_costs():
+    with pytest.raises(ValueError, match="register: a fused kernel needs numpy_ns > 0, got 0.0"):
+        optim._fast.register(lambda *a, **k: None, lambda *a, **k: None, fused=True)

@@ -57,8 +57,11 @@ def register(
     """Make ``update`` run in place of ``rule`` (same arguments plus ``fused``, same numbers).
 
     ``numpy_ns``: for a kernel with a numba path, its NumPy path's nanoseconds per element,
-    which the break-even rule of ``fused=None`` charges (``numba_loader.rent_or_buy``).
+    which the break-even rule of ``fused=None`` charges (``numba_loader.rent_or_buy``); a
+    fused kernel without it would never pay off its load.
     """
+    if fused and not numpy_ns > 0:
+        raise ValueError(f"register: a fused kernel needs numpy_ns > 0, got {numpy_ns!r}")
     KERNELS[rule] = FastKernel(update, fused, numpy_ns)
 
 
