@@ -91,13 +91,14 @@ def check(claims: list[Claim], measure: Callable[[str, int], list[dict]]) -> lis
 
 def render(verdicts: list[Verdict]) -> str:
     """One line per claim: quoted value ± noise, measured ratio, ok / MOVED / MISSING."""
-    lines = [f"{'claim (README)':<58} {'quoted':>13} {'now':>6}  verdict"]
+    lines = [f"{'claim (module: row, subject vs peer)':<64} {'quoted':>13} {'now':>6}  verdict"]
     for v in verdicts:
         c = v.claim
         quoted = f"{c.value:.2f} ± {c.noise:.2f}"
         now = "–" if v.ratio is None else f"{v.ratio:.2f}"
         verdict = "ok" if v.ok else ("MISSING (no such row)" if v.ratio is None else "MOVED")
-        lines.append(f"{c.readme[:58]:<58} {quoted:>13} {now:>6}  {verdict}")
+        what = f"{c.bench}: {c.name}, {c.subject} vs {c.peer}"
+        lines.append(f"{what[:64]:<64} {quoted:>13} {now:>6}  {verdict}")
     failed = sum(not v.ok for v in verdicts)
     lines.append(f"{len(verdicts) - failed} of {len(verdicts)} claims hold")
     return "\n".join(lines)
