@@ -20,6 +20,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*degrees of freedom")
 ZEROS = [[0.0, 0.0, 0.0], [0.0, 1.5, -2.0]]  # a zero row, and a zero inside a nonzero row
 TIES = [[1.0, 1.0, -1.0], [0.0, 0.0, 0.0]]
 BOUNDS = [[-1.0, 1.0, 0.0], [0.5, -0.5, 2.0]]
+UNIT = [[0.0, 1.0, 0.5], [1.0, 0.0, 0.25]]  # a probability's ends
+THRESHOLD = [[0.0, 1.0, -0.5], [2.0, 0.25, 20.0]]  # softplus: β·x = 20 is its threshold
 
 ROWS = [
     ("abs", lambda m, x: m.abs(x), ZEROS),
@@ -51,7 +53,12 @@ ROWS = [
     ("std correction 0 of one", lambda m, x: x[:, :1].std(1, correction=0), ZEROS),
     ("var of one element", lambda m, x: x[:, :1].var(1), ZEROS),
     ("grad norm", lambda m, x: (x * x).sum(1).sqrt(), ZEROS),
-]
+    ("softplus at 0 and the threshold", lambda m, x: m.nn.functional.softplus(x), THRESHOLD),
+    ("bce input at 0 and 1", lambda m, x: m.nn.functional.binary_cross_entropy(
+        x, m.tensor(np.full((2, 3), 0.3)), reduction="none"), UNIT),
+    ("bce target at 0 and 1", lambda m, x: m.nn.functional.binary_cross_entropy(
+        m.tensor(np.array(UNIT)), x, reduction="none"), [[0.3, 0.7, 0.5], [0.1, 0.9, 0.2]]),
+]  # fmt: skip
 
 # Where torch's double backward gives NaN and gdlab 0: torch's rule masks the 0/0 of the
 # first derivative (``(x / norm).masked_fill_(norm == 0, 0)``) but differentiates the
@@ -101,7 +108,19 @@ def test_kinks_match_torch(name, call, values):
         # torch's double backward takes elu'' at 0 from the right (0) while its backward
         # takes elu' from the left (alpha); gdlab's one rule takes the left side for both
         thv = np.where(a == 0, 0.7 * v * w, thv)
-    np.testing.assert_allclose(hv, thv, rtol=1e-12, atol=1e-14)
+    if name.startswith("softplus"):
+        # the same at softplus's threshold (β·x = 20, not above it): torch's backward takes
+        # the log1p(eˣ) side, its double backward the linear side (0); gdlab the log side
+        sig = 1 / (1 + np.exp(-20.0))
+        thv = np.where(a == 20, sig * (1 - sig) * v * w, thv)
+    if name == "bce input at 0 and 1":
+        # BCE's second derivative is infinite at 0 and 1; both clamp a denominator at eps
+        # (torch's formula divides by eps², gdlab differentiates its clamp: 1/eps): only
+        # "huge and of the same sign" is common ground
+        ends = (a == 0) | (a == 1)
+        assert np.all(np.abs(hv[ends]) > 1e11) and np.all(np.sign(hv) == np.sign(thv))
+        thv = np.where(ends, hv, thv)
+    np.testing.assert_allclose(hv, thv, rtol=1e-10, atol=1e-14)
 
 
 def test_zero_norm_gradient_is_zero_by_hand():

@@ -290,7 +290,8 @@ CROSS_ENTROPY_INDEX = defop(
     _cross_entropy_index_vjp,
 )
 
-_BCE_EPS = 1e-12  # torch's binary_cross_entropy_backward clamps the denominator here
+# torch's binary_cross_entropy_backward clamps the denominator here; its EPSILON is a C float
+_BCE_EPS = float(np.float32(1e-12))
 
 
 def _bce(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -305,8 +306,9 @@ def _bce_vjp_x(g, out, x, y):
 
 
 def _bce_vjp_y(g, out, x, y):
+    # not clamped (torch's binary_cross_entropy_target_backward): ±inf at x = 0 or 1
     with np.errstate(divide="ignore"):
-        return g * (np.maximum(np.log1p(-x), -100.0) - np.maximum(np.log(x), -100.0))
+        return g * (np.log1p(-x) - np.log(x))
 
 
 BINARY_CROSS_ENTROPY = defop("binary_cross_entropy", _bce, _bce_vjp_x, _bce_vjp_y)
