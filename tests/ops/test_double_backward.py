@@ -1,7 +1,7 @@
 """Every row of the op table differentiated twice (``create_graph=True``), float64: second
 derivatives against central differences of the gradient (``gradgradcheck``) and against
 torch's double backward on the same inputs, over the samples of tests/ops/op_samples.py
-(shapes that broadcast, several keyword cases per row).
+(hypothesis draws the shapes, broadcasting and 0-d included; several keyword cases per row).
 
 A row is either in ``TORCH`` (its torch counterpart, called with the row's sampled keyword
 arguments) or in ``NOT_YET_TWICE`` with the reason; a row in neither fails
@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
 from op_samples import SAMPLING
 
 import gdlab
@@ -129,17 +132,27 @@ TORCH = {
 }  # fmt: skip
 
 
-def cases(name: str, seed: int) -> tuple[list, np.random.Generator]:
-    """The row's sampled (shapes, kwargs) cases: for seed 0, 1, 2 around shapes (2, 3), (3,)
-    and (2, 1, 3), or, for a row without a sampler, same or broadcast input shapes."""
-    rng = np.random.default_rng(seed)
+def draw_cases(name: str, data) -> tuple[list, np.random.Generator]:
+    """The row's (shapes, kwargs) cases around a drawn shape (its sampler), or drawn
+    mutually broadcastable shapes (0-d included) for a row without one."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16), label="seed"))
     row = SAMPLING[name]
     if row.cases is not None:
-        shape = ((2, 3), (3,), (2, 1, 3))[seed % 3]
+        shape = data.draw(array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3))
         return row.cases(rng, shape), rng
     n = len(OPS[name].vjps)
-    shapes = ([(2, 3)] * n, [(2, 3), (3,), (1, 3)][:n])[seed % 2]
+    shapes = data.draw(
+        mutually_broadcastable_shapes(num_shapes=n, min_dims=0, max_dims=3, max_side=3)
+    ).input_shapes
     return [(list(shapes), dict(row.kwargs or {}))], rng
+
+
+def first_case(name: str) -> tuple[list, dict]:
+    """One fixed case: the sampler's first around (2, 3), or (2, 3) for every input."""
+    row = SAMPLING[name]
+    if row.cases is not None:
+        return row.cases(np.random.default_rng(0), (2, 3))[0]
+    return [(2, 3)] * len(OPS[name].vjps), dict(row.kwargs or {})
 
 
 def inputs(name: str, shapes, rng) -> list[gdlab.Tensor]:
@@ -172,13 +185,20 @@ TWICE = sorted(n for n in OPS if n not in NOT_YET_TWICE)
 
 
 @pytest.mark.parametrize("name", TWICE)
-@pytest.mark.parametrize("seed", [0, 1])
-def test_second_derivatives_match_finite_differences_and_torch(name, seed):
+@settings(
+    max_examples=3,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=st.data())
+def test_second_derivatives_match_finite_differences_and_torch(name, data):
     op, tfn = OPS[name], TORCH[name]
-    all_cases, rng = cases(name, seed)
+    all_cases, rng = draw_cases(name, data)
     for shapes, kwargs in all_cases:
         xs = inputs(name, shapes, rng)
-        assert gradgradcheck(lambda *a, kw=kwargs: apply(op, *a, **kw), xs, generator=seed)
+        assert gradgradcheck(lambda *a, kw=kwargs: apply(op, *a, **kw), xs, generator=0)
         ts = [torch.tensor(x.data, requires_grad=True) for x in xs]
         out, tout = apply(op, *xs, **kwargs), tfn(*ts, **kwargs)
         np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-12, atol=1e-14)
@@ -195,7 +215,7 @@ def test_second_derivatives_match_finite_differences_and_torch(name, seed):
 
 @pytest.mark.parametrize("name", sorted(NOT_YET_TWICE))
 def test_rows_not_yet_twice_differentiable_say_so(name):
-    (shapes, kwargs), *_ = cases(name, 0)[0]
+    shapes, kwargs = first_case(name)
     xs = inputs(name, shapes, np.random.default_rng(0))
     out = apply(OPS[name], *xs, **kwargs)
     with pytest.raises(RuntimeError, match=f"'{name}'.*not supported"):
