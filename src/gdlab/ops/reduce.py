@@ -97,10 +97,10 @@ MEAN = defop(
 def _extreme_vjp(g, out, x, dim, keepdim):
     """amax/amin: the gradient is shared evenly among tied extremes (torch)."""
     hit = x == expand_reduced(out, x.shape, dim, keepdim)
-    # g / count first (torch's order): under create_graph a bool mask over an int count
-    # would be divided in the default float32
-    share = expand_reduced(g, x.shape, dim, keepdim) / np.sum(hit, axis=dim, keepdims=True)
-    return share * hit
+    # g / count on the reduced shape, then the mask (torch's order): no full-size division,
+    # and under create_graph no bool mask over an int count divided in the default float32
+    kept = np.expand_dims(g, dim) if dim is not None and not keepdim else g
+    return hit * (kept / np.sum(hit, axis=dim, keepdims=True))
 
 
 AMAX = defop(
