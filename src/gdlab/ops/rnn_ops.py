@@ -124,27 +124,49 @@ def _rnn_backward(g, out, xp, h0, w_hh, b_hh=None, nonlinearity="tanh", reverse=
 
 
 # ------------------------------------------------------------------------- LSTM
-def _gate_scale(hid: int, n_sigmoid_first: int, n_gates: int, dtype: np.dtype) -> np.ndarray:
-    """0.5 on sigmoid gates, 1 elsewhere: σ(a) = (1 + tanh(a/2))/2, so after pre-scaling the
-    pre-activations, one tanh over all gates and one affine map give every activation."""
-    scale = np.ones(n_gates * hid, dtype=dtype)
-    scale[: n_sigmoid_first * hid] = 0.5
-    return scale
+# The gate activations are kept gate-major, (T, gates, N, H): every gate of a step is one
+# contiguous (N, H) block, so the elementwise work of the loops and of the backward's
+# coefficients runs on contiguous arrays (NumPy is 2-4x slower on the strided column blocks
+# of a (N, 4H) row layout), and the recurrent product is one batched matmul per step.
+# The LSTM keeps its gates in the order i, f, o, g (torch's is i, f, g, o): the three sigmoid
+# gates are one block. Gradients leave in torch's layout and order.
+_LSTM_ORDER = (0, 1, 3, 2)  # torch's gate index of each internal gate
+
+
+def _gate_major(xp: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
+    """xp (T, N, G·H) as a new (T, G, N, H) array, gates in ``order``."""
+    t_len, n, width = xp.shape
+    hid = width // len(order)
+    by_gate = xp.reshape(t_len, n, len(order), hid)
+    out = np.empty((t_len, len(order), n, hid), dtype=xp.dtype)
+    for k, src in enumerate(order):
+        out[:, k] = by_gate[:, :, src]
+    return out
+
+
+def _gate_weights(w_hh: np.ndarray, order: tuple[int, ...], scale: tuple[float, ...]):
+    """W_hh (G·H, P) as (G, P, H): each gate's block transposed and scaled, for one batched
+    matmul h·W_kᵀ per step."""
+    hid = w_hh.shape[0] // len(order)
+    blocks = w_hh.reshape(len(order), hid, w_hh.shape[1])
+    out = np.empty((len(order), w_hh.shape[1], hid), dtype=w_hh.dtype)
+    for k, src in enumerate(order):
+        np.multiply(blocks[src].T, scale[k], out=out[k])
+    return out
 
 
 def _lstm(xp, h0, c0, w_hh, b_hh=None, w_hr=None, reverse=False, ws=None):
     t_len, n, g4 = xp.shape
-    hid = g4 // 4
+    hid, p = g4 // 4, h0.shape[1]
     proj = w_hr is not None  # h_t = W_hr·(o·tanh c_t), of size P < H; rows of out are H wide
-    scale = _gate_scale(hid, 2, 4, xp.dtype)
-    scale[3 * hid :] = 0.5  # o is a sigmoid gate too (order i, f, g, o)
-    shift = np.where(scale == 0.5, 0.5, 0.0).astype(xp.dtype)
-    pre = xp * scale if b_hh is None else (xp + b_hh) * scale  # one pass for all steps
-    # contiguous: NumPy's matmul with a transposed view is markedly slower at these sizes
-    w_scaled_t = np.ascontiguousarray((w_hh * scale[:, None]).T)
+    # σ(a) = (1 + tanh(a/2))/2: the sigmoid gates' pre-activations are halved, so one tanh
+    # over all four gates and one affine map of the first three give every activation
+    pre = _gate_major(xp if b_hh is None else xp + b_hh, _LSTM_ORDER)
+    pre[:, :3] *= 0.5
+    w4 = _gate_weights(w_hh, _LSTM_ORDER, (0.5, 0.5, 0.5, 1.0))
     w_hr_t = np.ascontiguousarray(w_hr.T) if proj else None
     out = (np.zeros if proj else np.empty)((t_len + 1, n, hid), dtype=xp.dtype)
-    act = np.empty((t_len, n, g4), dtype=xp.dtype)  # i, f, g, o after their nonlinearities
+    act = np.empty((t_len, 4, n, hid), dtype=xp.dtype)  # i, f, o, g after their functions
     cs = np.empty((t_len, n, hid), dtype=xp.dtype)
     tanh_c = np.empty_like(cs)
     m = np.empty_like(cs) if proj else out  # o·tanh c before the projection
@@ -152,20 +174,21 @@ def _lstm(xp, h0, c0, w_hh, b_hh=None, w_hr=None, reverse=False, ws=None):
     h, c = h0, c0
     for t in _steps(t_len, reverse):
         a = act[t]
-        np.matmul(h, w_scaled_t, out=a)
+        np.matmul(h, w4, out=a)
         a += pre[t]
         np.tanh(a, out=a)
-        a *= scale
-        a += shift
+        sig = a[:3]
+        sig *= 0.5
+        sig += 0.5
         c_new = cs[t]
-        np.multiply(a[:, hid : 2 * hid], c, out=c_new)
-        np.multiply(a[:, :hid], a[:, 2 * hid : 3 * hid], out=ig)
+        np.multiply(a[1], c, out=c_new)
+        np.multiply(a[0], a[3], out=ig)
         c_new += ig
         np.tanh(c_new, out=tanh_c[t])
-        np.multiply(a[:, 3 * hid :], tanh_c[t], out=m[t])
+        np.multiply(a[2], tanh_c[t], out=m[t])
         if proj:
-            np.matmul(m[t], w_hr_t, out=out[t, :, : w_hr.shape[0]])
-        h, c = out[t, :, : h0.shape[1]], c_new
+            np.matmul(m[t], w_hr_t, out=out[t, :, :p])
+        h, c = out[t, :, :p], c_new
     out[t_len] = c
     if ws is not None:
         ws.update(out=out, act=act, cs=cs, tanh_c=tanh_c, m=m)
@@ -174,13 +197,13 @@ def _lstm(xp, h0, c0, w_hh, b_hh=None, w_hr=None, reverse=False, ws=None):
 
 def _lstm_coefficients(act, cs, tanh_c, c0, reverse):
     """Everything of the LSTM's backward that does not depend on the incoming gradient, for
-    all steps at once, written in place (no temporaries): ∂pre-activation = dc·coef for
-    i, f, g and dh·coef for o; and dc gains dh·o·(1 − tanh²c) (returned second)."""
-    t_len, n, g4 = act.shape
-    hid = g4 // 4
-    i, f, gg, o = (act[..., k * hid : (k + 1) * hid] for k in range(4))
-    coef = np.empty((t_len, n, 4, hid), dtype=act.dtype)
-    ci, cf, cg, co = (coef[:, :, k] for k in range(4))
+    all steps at once, in place on contiguous gate blocks: (T, 4, N, H) in torch's order,
+    ∂pre-activation = dc·coef for i, f, g and dh·coef for o; and dc gains dh·o·(1 − tanh²c)
+    (returned second)."""
+    t_len, _, n, hid = act.shape
+    i, f, o, gg = (act[:, k] for k in range(4))
+    coef = np.empty((t_len, 4, n, hid), dtype=act.dtype)
+    ci, cf, cg, co = (coef[:, k] for k in range(4))
     np.subtract(1.0, i, out=ci)  # σ' = σ(1 − σ), tanh' = 1 − tanh²
     ci *= i
     ci *= gg
@@ -206,14 +229,13 @@ def _lstm_coefficients(act, cs, tanh_c, c0, reverse):
 
 def _lstm_backward(g, out, xp, h0, c0, w_hh, b_hh=None, w_hr=None, reverse=False, ws=None):
     act, cs, tanh_c, m = ws["act"], ws["cs"], ws["tanh_c"], ws["m"]
-    t_len, n, g4 = act.shape
-    hid, p = g4 // 4, h0.shape[1]
+    t_len, _, n, hid = act.shape
+    g4, p = 4 * hid, h0.shape[1]
     proj = w_hr is not None
     dhs = np.empty((t_len, n, p), dtype=g.dtype) if proj else None  # ∂h_t, for ∂W_hr
-    f = act[..., hid : 2 * hid]
     coef, dc_from_h = _lstm_coefficients(act, cs, tanh_c, c0, reverse)
     live = _live_steps(g, t_len)
-    da = np.empty((t_len, n, 4, hid), dtype=g.dtype)
+    da = np.empty((t_len, n, 4, hid), dtype=g.dtype)  # torch's layout and order
     dh = np.zeros(h0.shape, dtype=g.dtype)
     dm = np.empty((n, hid), dtype=g.dtype) if proj else dh
     dc = np.array(g[t_len], dtype=g.dtype)  # the final cell state's own gradient
@@ -225,11 +247,11 @@ def _lstm_backward(g, out, xp, h0, c0, w_hh, b_hh=None, w_hr=None, reverse=False
             dhs[t] = dh
             np.matmul(dh, w_hr, out=dm)
         d = da[t]
-        np.multiply(dm, coef[t, :, 3], out=d[:, 3])
+        np.multiply(dm, coef[t, 3], out=d[:, 3])
         np.multiply(dm, dc_from_h[t], out=tmp)
         dc += tmp
-        np.multiply(coef[t, :, :3], dc[:, None, :], out=d[:, :3])
-        dc *= f[t]
+        np.multiply(coef[t, :3], dc, out=d[:, :3].transpose(1, 0, 2))
+        dc *= act[t, 1]
         np.matmul(d.reshape(n, g4), w_hh, out=dh)  # d and dm are read before dh is written
     da = da.reshape(t_len, n, g4)
     hs = out[:t_len, :, :p] if proj else out[:t_len]
@@ -239,41 +261,44 @@ def _lstm_backward(g, out, xp, h0, c0, w_hh, b_hh=None, w_hr=None, reverse=False
 
 
 # ------------------------------------------------------------------------- GRU
+_GRU_ORDER = (0, 1, 2)  # r, z, n: torch's order
+
+
 def _gru(xp, h0, w_hh, b_hh=None, reverse=False, ws=None):
     t_len, n, g3 = xp.shape
     hid = g3 // 3
-    scale = _gate_scale(hid, 2, 3, xp.dtype)  # r, z sigmoid; n's tanh is taken separately
-    pre = xp.copy()
+    pre = _gate_major(xp, _GRU_ORDER)
+    rz_pre = pre[:, :2]
     if b_hh is not None:  # b_hr, b_hz add to the input side; b_hn stays inside r·(·)
-        pre[..., : 2 * hid] += b_hh[: 2 * hid]
-    pre[..., : 2 * hid] *= 0.5
-    w_scaled_t = np.ascontiguousarray((w_hh * scale[:, None]).T)
+        rz_pre += b_hh[: 2 * hid].reshape(2, 1, hid)
+    rz_pre *= 0.5  # σ(a) = (1 + tanh(a/2))/2, as the LSTM's
+    w3 = _gate_weights(w_hh, _GRU_ORDER, (0.5, 0.5, 1.0))
     b_hn = None if b_hh is None else b_hh[2 * hid :]
     out = np.empty((t_len, n, hid), dtype=xp.dtype)
-    act = np.empty((t_len, n, g3), dtype=xp.dtype)  # r, z, n after their nonlinearities
+    act = np.empty((t_len, 3, n, hid), dtype=xp.dtype)  # r, z, n after their functions
     hn = np.empty((t_len, n, hid), dtype=xp.dtype)  # W_hn·h + b_hn, which r multiplies
-    hp = np.empty((n, g3), dtype=xp.dtype)
+    hp = np.empty((3, n, hid), dtype=xp.dtype)
     h = h0
     for t in _steps(t_len, reverse):
         a, x = act[t], pre[t]
-        np.matmul(h, w_scaled_t, out=hp)
-        rz = a[:, : 2 * hid]
-        np.add(x[:, : 2 * hid], hp[:, : 2 * hid], out=rz)
+        np.matmul(h, w3, out=hp)
+        rz = a[:2]
+        np.add(x[:2], hp[:2], out=rz)
         np.tanh(rz, out=rz)
         rz *= 0.5
         rz += 0.5
         hn_t = hn[t]
         if b_hn is None:
-            np.copyto(hn_t, hp[:, 2 * hid :])
+            np.copyto(hn_t, hp[2])
         else:
-            np.add(hp[:, 2 * hid :], b_hn, out=hn_t)
-        cand = a[:, 2 * hid :]
-        np.multiply(a[:, :hid], hn_t, out=cand)
-        cand += x[:, 2 * hid :]
+            np.add(hp[2], b_hn, out=hn_t)
+        cand = a[2]
+        np.multiply(a[0], hn_t, out=cand)
+        cand += x[2]
         np.tanh(cand, out=cand)
         o = out[t]  # h_t = (1 − z)·n + z·h_{t−1} = n + z·(h_{t−1} − n)
         np.subtract(h, cand, out=o)
-        o *= a[:, hid : 2 * hid]
+        o *= a[1]
         o += cand
         h = o
     if ws is not None:
@@ -282,14 +307,13 @@ def _gru(xp, h0, w_hh, b_hh=None, reverse=False, ws=None):
 
 
 def _gru_coefficients(act, hn, out, h0, reverse):
-    """The GRU's per-step backward coefficients for all steps at once, in the order
-    (r, z, hn, n): with dh the gradient of h_t, ∂a_r = dh·c_r, ∂a_z = dh·c_z,
-    ∂(W_hn·h + b_hn) = dh·c_n·r, ∂a_n = dh·c_n. The first three rows meet W_hh."""
-    t_len, n, g3 = act.shape
-    hid = g3 // 3
-    r, z, cand = (act[..., k * hid : (k + 1) * hid] for k in range(3))
-    coef = np.empty((t_len, n, 4, hid), dtype=act.dtype)
-    cr, cz, chn, cn = (coef[:, :, k] for k in range(4))
+    """The GRU's per-step backward coefficients for all steps at once, gate-major
+    (T, 4, N, H) in the order (r, z, hn, n): with dh the gradient of h_t, ∂a_r = dh·c_r,
+    ∂a_z = dh·c_z, ∂(W_hn·h + b_hn) = dh·c_n·r, ∂a_n = dh·c_n. The first three meet W_hh."""
+    t_len, _, n, hid = act.shape
+    r, z, cand = (act[:, k] for k in range(3))
+    coef = np.empty((t_len, 4, n, hid), dtype=act.dtype)
+    cr, cz, chn, cn = (coef[:, k] for k in range(4))
     np.multiply(cand, cand, out=cn)  # c_n = (1 − z)·(1 − n²)
     np.subtract(1.0, cn, out=cn)
     np.subtract(1.0, z, out=cz)
@@ -300,7 +324,7 @@ def _gru_coefficients(act, hn, out, h0, reverse):
     cr *= hn
     cr *= cn
     cz *= z  # c_z = (h_{t−1} − n)·z(1 − z)
-    hprev = np.empty_like(cand)
+    hprev = np.empty_like(hn)  # h_{t−1} in processing order
     if reverse:
         hprev[: t_len - 1] = out[1:]
         hprev[t_len - 1] = h0
@@ -314,9 +338,8 @@ def _gru_coefficients(act, hn, out, h0, reverse):
 
 def _gru_backward(g, out, xp, h0, w_hh, b_hh=None, reverse=False, ws=None):
     act, hn = ws["act"], ws["hn"]
-    t_len, n, g3 = act.shape
-    hid = g3 // 3
-    z = act[..., hid : 2 * hid]
+    t_len, _, n, hid = act.shape
+    g3 = 3 * hid
     coef = _gru_coefficients(act, hn, out, h0, reverse)
     live = _live_steps(g, t_len)
     d4 = np.empty((t_len, n, 4, hid), dtype=g.dtype)  # ∂a_r, ∂a_z, ∂(W_hn·h + b_hn), ∂a_n
@@ -326,13 +349,15 @@ def _gru_backward(g, out, xp, h0, w_hh, b_hh=None, reverse=False, ws=None):
         if live[t]:
             dh += g[t]
         d = d4[t]
-        np.multiply(coef[t], dh[:, None, :], out=d)
-        dh *= z[t]
+        np.multiply(coef[t], dh, out=d.transpose(1, 0, 2))
+        dh *= act[t, 1]
         np.matmul(d[:, :3].reshape(n, g3), w_hh, out=back)  # a view: rows 4H apart
         dh += back
-    dx = d4[:, :, (0, 1, 3)].reshape(t_len, n, g3)
+    dx = np.empty((t_len, n, 3, hid), dtype=g.dtype)  # the input side: r, z, n
+    dx[:, :, :2] = d4[:, :, :2]
+    dx[:, :, 2] = d4[:, :, 3]
     dw, db = _weight_grads(d4[:, :, :3].reshape(t_len, n, g3), out, h0, reverse, b_hh is not None)
-    return dx, dh, dw, db
+    return dx.reshape(t_len, n, g3), dh, dw, db
 
 
 # ------------------------------------------------------------------------- registration
