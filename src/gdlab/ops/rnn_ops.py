@@ -133,14 +133,23 @@ def _rnn_backward(g, out, xp, h0, w_hh, b_hh=None, nonlinearity="tanh", reverse=
 _LSTM_ORDER = (0, 1, 3, 2)  # torch's gate index of each internal gate
 
 
-def _gate_major(xp: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
-    """xp (T, N, G·H) as a new (T, G, N, H) array, gates in ``order``."""
+def _gate_major(
+    xp: np.ndarray, order: tuple[int, ...], bias: np.ndarray | None, scale: tuple[float, ...]
+) -> np.ndarray:
+    """(xp + bias)·scale per gate, xp (T, N, G·H) written as a new (T, G, N, H) array with
+    the gates in ``order``: one pass over xp. ``bias`` (G·H,) or None; ``scale`` per gate."""
     t_len, n, width = xp.shape
     hid = width // len(order)
     by_gate = xp.reshape(t_len, n, len(order), hid)
     out = np.empty((t_len, len(order), n, hid), dtype=xp.dtype)
     for k, src in enumerate(order):
-        out[:, k] = by_gate[:, :, src]
+        block = out[:, k]
+        if bias is None:
+            np.copyto(block, by_gate[:, :, src])
+        else:
+            np.add(by_gate[:, :, src], bias[src * hid : (src + 1) * hid], out=block)
+        if scale[k] != 1.0:
+            block *= scale[k]
     return out
 
 
@@ -161,8 +170,7 @@ def _lstm(xp, h0, c0, w_hh, b_hh=None, w_hr=None, reverse=False, ws=None):
     proj = w_hr is not None  # h_t = W_hr·(o·tanh c_t), of size P < H; rows of out are H wide
     # σ(a) = (1 + tanh(a/2))/2: the sigmoid gates' pre-activations are halved, so one tanh
     # over all four gates and one affine map of the first three give every activation
-    pre = _gate_major(xp if b_hh is None else xp + b_hh, _LSTM_ORDER)
-    pre[:, :3] *= 0.5
+    pre = _gate_major(xp, _LSTM_ORDER, b_hh, (0.5, 0.5, 0.5, 1.0))
     w4 = _gate_weights(w_hh, _LSTM_ORDER, (0.5, 0.5, 0.5, 1.0))
     w_hr_t = np.ascontiguousarray(w_hr.T) if proj else None
     out = (np.zeros if proj else np.empty)((t_len + 1, n, hid), dtype=xp.dtype)
@@ -267,17 +275,17 @@ _GRU_ORDER = (0, 1, 2)  # r, z, n: torch's order
 def _gru(xp, h0, w_hh, b_hh=None, reverse=False, ws=None):
     t_len, n, g3 = xp.shape
     hid = g3 // 3
-    pre = _gate_major(xp, _GRU_ORDER)
-    rz_pre = pre[:, :2]
-    if b_hh is not None:  # b_hr, b_hz add to the input side; b_hn stays inside r·(·)
-        rz_pre += b_hh[: 2 * hid].reshape(2, 1, hid)
-    rz_pre *= 0.5  # σ(a) = (1 + tanh(a/2))/2, as the LSTM's
+    # b_hr, b_hz add to the input side; b_hn stays inside r·(·). σ(a) = (1 + tanh(a/2))/2,
+    # as the LSTM's: the r and z pre-activations are halved.
+    b_rz = None if b_hh is None else np.concatenate([b_hh[: 2 * hid], np.zeros_like(b_hh[:hid])])
+    pre = _gate_major(xp, _GRU_ORDER, b_rz, (0.5, 0.5, 1.0))
     w3 = _gate_weights(w_hh, _GRU_ORDER, (0.5, 0.5, 1.0))
     b_hn = None if b_hh is None else b_hh[2 * hid :]
     out = np.empty((t_len, n, hid), dtype=xp.dtype)
     act = np.empty((t_len, 3, n, hid), dtype=xp.dtype)  # r, z, n after their functions
     hn = np.empty((t_len, n, hid), dtype=xp.dtype)  # W_hn·h + b_hn, which r multiplies
     hp = np.empty((3, n, hid), dtype=xp.dtype)
+    diff = np.empty_like(out)
     h = h0
     for t in _steps(t_len, reverse):
         a, x = act[t], pre[t]
@@ -297,16 +305,16 @@ def _gru(xp, h0, w_hh, b_hh=None, reverse=False, ws=None):
         cand += x[2]
         np.tanh(cand, out=cand)
         o = out[t]  # h_t = (1 − z)·n + z·h_{t−1} = n + z·(h_{t−1} − n)
-        np.subtract(h, cand, out=o)
-        o *= a[1]
+        np.subtract(h, cand, out=diff[t])  # kept: ∂h_t/∂z = h_{t−1} − n
+        np.multiply(diff[t], a[1], out=o)
         o += cand
         h = o
     if ws is not None:
-        ws.update(out=out, act=act, hn=hn)
+        ws.update(out=out, act=act, hn=hn, diff=diff)
     return out
 
 
-def _gru_coefficients(act, hn, out, h0, reverse):
+def _gru_coefficients(act, hn, diff):
     """The GRU's per-step backward coefficients for all steps at once, gate-major
     (T, 4, N, H) in the order (r, z, hn, n): with dh the gradient of h_t, ∂a_r = dh·c_r,
     ∂a_z = dh·c_z, ∂(W_hn·h + b_hn) = dh·c_n·r, ∂a_n = dh·c_n. The first three meet W_hh."""
@@ -324,15 +332,7 @@ def _gru_coefficients(act, hn, out, h0, reverse):
     cr *= hn
     cr *= cn
     cz *= z  # c_z = (h_{t−1} − n)·z(1 − z)
-    hprev = np.empty_like(hn)  # h_{t−1} in processing order
-    if reverse:
-        hprev[: t_len - 1] = out[1:]
-        hprev[t_len - 1] = h0
-    else:
-        hprev[1:] = out[: t_len - 1]
-        hprev[0] = h0
-    hprev -= cand
-    cz *= hprev
+    cz *= diff
     return coef
 
 
@@ -340,7 +340,7 @@ def _gru_backward(g, out, xp, h0, w_hh, b_hh=None, reverse=False, ws=None):
     act, hn = ws["act"], ws["hn"]
     t_len, _, n, hid = act.shape
     g3 = 3 * hid
-    coef = _gru_coefficients(act, hn, out, h0, reverse)
+    coef = _gru_coefficients(act, hn, ws["diff"])
     live = _live_steps(g, t_len)
     d4 = np.empty((t_len, n, 4, hid), dtype=g.dtype)  # ∂a_r, ∂a_z, ∂(W_hn·h + b_hn), ∂a_n
     dh = np.zeros(h0.shape, dtype=g.dtype)
