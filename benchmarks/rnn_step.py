@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -60,8 +61,36 @@ STEP_INPUT, STEP_HIDDEN, STEP_SEQ, STEP_CLASSES = 32, 128, 50, 10
 STEP_TARGET = {"LSTM": 1.0, "GRU": 0.8}
 
 
-def _training_step(kind: str, smoke: bool) -> dict:
-    """Issue 20's row: recurrent layer + head on the last output, loss, backward, Adam."""
+def _gemm_floor(gates: int, seq: int) -> Callable[[], None]:
+    """The matrix products a NumPy step cannot avoid, alone: per step h·W_hhᵀ forward and
+    ∂a·W_hh backward, then ∂W_hh, the input projection and ∂W_ih as one GEMM each."""
+    rng = np.random.default_rng(1)
+
+    def arr(*shape: int) -> np.ndarray:
+        return (rng.standard_normal(shape) * 0.1).astype(np.float32)
+
+    h, w_steps = arr(BATCH, STEP_HIDDEN), arr(gates, STEP_HIDDEN, STEP_HIDDEN)
+    w_hh = arr(gates * STEP_HIDDEN, STEP_HIDDEN)
+    d, rows = arr(BATCH, gates * STEP_HIDDEN), arr(seq * BATCH, gates * STEP_HIDDEN)
+    hs, x = arr(seq * BATCH, STEP_HIDDEN), arr(seq * BATCH, STEP_INPUT)
+    w_ih = arr(gates * STEP_HIDDEN, STEP_INPUT)
+    a, dh = np.empty((gates, BATCH, STEP_HIDDEN), np.float32), np.empty_like(h)
+
+    def floor() -> None:
+        for _ in range(seq):
+            np.matmul(h, w_steps, out=a)
+        for _ in range(seq):
+            np.matmul(d, w_hh, out=dh)
+        rows.T @ hs
+        x @ w_ih.T
+        rows.T @ x
+
+    return floor
+
+
+def _training_step(kind: str, smoke: bool) -> list[dict]:
+    """Issue 20's rows: recurrent layer + head on the last output, loss, backward, Adam; and
+    the NumPy GEMM floor of that step against torch's whole step."""
     import torch
 
     import gdlab
@@ -95,14 +124,25 @@ def _training_step(kind: str, smoke: bool) -> dict:
         torch.nn.functional.cross_entropy(th(out[:, -1]), ty).backward()
         topt.step()
 
+    floor = _gemm_floor(4 if kind == "LSTM" else 3, seq)
     stats = compare(
-        {"gdlab": gdlab_step, "torch": torch_step},
+        {"gdlab": gdlab_step, "torch": torch_step, "floor": floor},
         repeats=3 if smoke else 15,
         min_time=0.0 if smoke else 0.05,
     )
     name = f"{kind} step H {STEP_HIDDEN}"
     notes = f"seq {seq}, batch 32, batch_first, head + CE + Adam"
-    return row(name, stats["gdlab"], "torch", stats["torch"], notes, target=STEP_TARGET[kind])
+    return [
+        row(name, stats["gdlab"], "torch", stats["torch"], notes, target=STEP_TARGET[kind]),
+        row(
+            name,
+            stats["floor"],
+            "torch",
+            stats["torch"],
+            "NumPy's GEMMs of the step alone vs torch's whole step",
+            subject="numpy GEMM floor",
+        ),
+    ]
 
 
 def run(threads: int, smoke: bool) -> list[dict]:
@@ -110,7 +150,7 @@ def run(threads: int, smoke: bool) -> list[dict]:
     training step of issue 20."""
     seqs = [20] if smoke else [100, 200, 400]
     rows = [_case(kind, s, smoke) for kind in ("LSTM", "GRU") for s in seqs]
-    rows += [_training_step(kind, smoke) for kind in ("LSTM", "GRU")]
+    rows += [r for kind in ("LSTM", "GRU") for r in _training_step(kind, smoke)]
     for r in rows:
         r["threads"] = threads
     return rows
@@ -121,13 +161,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny run to check it works")
     parser.add_argument("--threads", type=int, nargs="+", default=[1])
     args = parser.parse_args(argv)
-    print(f"{'case':<20}{'threads':>8}{'gdlab ms':>11}{'torch ms':>11}{'ratio':>8}")
+    print(f"{'case':<20}{'subject':>18}{'threads':>8}{'ms':>9}{'torch ms':>11}{'ratio':>8}")
     for n in args.threads:
         with thread_limit(n):
             for r in run(n, args.smoke):
                 print(
-                    f"{r['name']:<20}{n:>8}{r['gdlab_s'] * 1e3:>11.3f}{r['peer_s'] * 1e3:>11.3f}"
-                    f"{r['ratio']:>8.2f}"
+                    f"{r['name']:<20}{r.get('subject', 'gdlab'):>18}{n:>8}"
+                    f"{r['gdlab_s'] * 1e3:>9.3f}{r['peer_s'] * 1e3:>11.3f}{r['ratio']:>8.2f}"
                 )
     return 0
 
