@@ -48,7 +48,8 @@ def sgd(
         scalars = SGDScalars._make((*(param.dtype.type(v) for v in values), *flags))
         run_kernel(kernels.sgd_kernel, views, scalars)
     else:
-        scalars = SGDScalars._make(dtype_scalars(param, grad, values) + flags)
+        # SGDScalars._make without its Python frame (this runs per parameter per step)
+        scalars = tuple.__new__(SGDScalars, dtype_scalars(param, grad, values) + flags)
         work = direct_work(param, grad, 2)
         if work is None:
             for_chunks([param, grad, buf], partial(_sgd_chunk, s=scalars), work=2)
