@@ -243,6 +243,8 @@ class Optimizer(OptimizerHooks):
         if keys is None:  # once: this runs per group per step
             keys = self._rule_keys = tuple(k for k in self.defaults if k not in EXECUTION_FLAGS)
         hyper = {k: group[k] for k in keys}
+        if _PLAIN.issuperset(map(type, hyper.values())):  # numbers and flags only: as they are
+            return hyper
         for value in hyper.values():  # a Tensor lr or betas (rare) become floats
             kind = type(value)
             if kind in _PLAIN or (kind is tuple and _PLAIN.issuperset(map(type, value))):
