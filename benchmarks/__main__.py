@@ -35,6 +35,7 @@ BENCHMARKS = {
     "mlp_cnn_step": "benchmarks.mlp_cnn_step",
     "rnn_step": "benchmarks.rnn_step",
     "transformer_step": "benchmarks.transformer_step",
+    "embedding_step": "benchmarks.embedding_step",
     "hvp": "benchmarks.hvp",
     "numpy_floor": "benchmarks.numpy_floor",
     "adam_step": "benchmarks.adam_step",
