@@ -327,11 +327,24 @@ def test_sparse_step_equals_the_dense_step_bit_for_bit(name, kwargs, dtype):
         np.testing.assert_array_equal(opts[0].state[embs[0].weight][key], value)
 
 
-@pytest.mark.parametrize(("name", "kwargs"), ROW_CASES[:2] + ROW_CASES[3:],
-                         ids=["SGD", "SGD-maximize", "Adagrad", "Adagrad-eps-in-sqrt"])  # fmt: skip
-def test_sparse_row_kernel_equals_the_rule(name, kwargs):
+KERNEL_CASES = [  # name, kwargs, fused (True: SGD's compiled row loop, numba_rows.py)
+    ("SGD", dict(lr=0.05), None),
+    ("SGD", dict(lr=0.05), True),
+    ("SGD", dict(lr=0.05, maximize=True), True),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01), None),
+    ("Adagrad", dict(lr=0.1, eps_in_sqrt=True, initial_accumulator_value=0.1), None),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "fused"), KERNEL_CASES,
+                         ids=["SGD", "SGD-compiled", "SGD-maximize-compiled", "Adagrad",
+                              "Adagrad-eps-in-sqrt"])  # fmt: skip
+def test_sparse_row_kernel_equals_the_rule(name, kwargs, fused):
     """optim/_fast/sparse_rows.py (the seam's kernel) against the rule's rows branch."""
     from gdlab.optim._fast import KERNELS
+
+    if fused:
+        pytest.importorskip("numba")
 
     optimizer = getattr(optim, name)
     rule = optimizer._rule
@@ -350,7 +363,7 @@ def test_sparse_row_kernel_equals_the_rule(name, kwargs):
     kernel_state: dict = {}
     for _ in range(3):
         rule(by_rule, grad, rule_state, **hyper)
-        KERNELS[rule].update(by_kernel, grad, kernel_state, fused=None, **hyper)
+        KERNELS[rule].update(by_kernel, grad, kernel_state, fused=fused, **hyper)
     assert by_rule.tobytes() == by_kernel.tobytes()
     assert not np.array_equal(by_rule[grad.indices], param[grad.indices])
     untouched = np.setdiff1d(np.arange(ROWS), grad.indices)

@@ -25,6 +25,7 @@ import numpy as np
 
 __all__ = ["coalesce_rows", "reset", "scatter_add_rows"]
 
+_MARKS_PER_ROW = 8  # the compiled coalesce marks a table of up to 8 rows per index
 _MIN_PASS = 8  # a pass adds at least this many rows; rarer long repeats go to accumulate
 
 _UNSET = object()
@@ -138,24 +139,39 @@ def scatter_add_rows(index: np.ndarray, rows: np.ndarray, num_rows: int) -> np.n
     return out
 
 
-def coalesce_rows(index: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def coalesce_rows(
+    index: np.ndarray, rows: np.ndarray, num_rows: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The distinct values of ``index`` (ascending) and, for each, the sum of its ``rows`` in
     order of appearance: the rows ``np.add.at`` would leave non-zero, with its exact sums.
+
+    ``num_rows`` (the table's rows, above ``index.max()``) lets the compiled path number the
+    distinct rows with a mark per table row instead of a sort.
 
     Example:
         >>> coalesce_rows(np.array([3, 0, 3]), np.array([[1.0], [2.0], [4.0]]))
         (array([0, 3]), array([[2.],
                [5.]]))
     """
+    kernels = _compiled()
+    if kernels is not None and rows.ndim == 2 and len(index):
+        n = int(index.max()) + 1 if num_rows is None else num_rows
+        if n <= _MARKS_PER_ROW * len(index):
+            present = np.zeros(n, dtype=bool)
+            present[index] = True
+            unique = np.flatnonzero(present)
+            slot = np.cumsum(present) - 1  # a table row's place among the distinct ones
+            sums = np.zeros((len(unique), rows.shape[1]), dtype=rows.dtype)
+            where = slot[index]
+            kernels.index_add_rows(sums, where, np.ascontiguousarray(rows))
+            return unique, sums
     runs = _runs(index, int(index.max()) + 1 if len(index) else 0)
     unique = runs.target[runs.starts]
-    slot = np.cumsum(runs.rank == 0) - 1  # the result's row of each occurrence, sorted order
     sums = np.zeros((len(unique), *rows.shape[1:]), dtype=rows.dtype)
-    kernels = _compiled()
     if kernels is not None and rows.ndim == 2:
-        where = np.empty_like(slot)
-        where[runs.order] = slot
+        where = np.empty(len(index), dtype=np.intp)
+        where[runs.order] = np.cumsum(runs.rank == 0) - 1
         kernels.index_add_rows(sums, where, np.ascontiguousarray(rows))
     else:
-        _sum_by_rank(sums, slot, rows, runs)
+        _sum_by_rank(sums, np.cumsum(runs.rank == 0) - 1, rows, runs)
     return unique, sums

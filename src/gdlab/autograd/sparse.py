@@ -55,7 +55,7 @@ class RowSparseGrad:
         values = values.reshape(len(rows), *shape[1:])
         if len(rows) == 0:
             return cls(rows, values.copy(), shape)
-        return cls(*coalesce_rows(rows, values), shape)
+        return cls(*coalesce_rows(rows, values, shape[0]), shape)
 
     @property
     def dtype(self) -> np.dtype:
