@@ -370,3 +370,30 @@ def test_sparse_row_kernel_equals_the_rule(name, kwargs, fused):
     assert by_rule[untouched].tobytes() == param[untouched].tobytes()
     for key, value in rule_state.items():
         np.testing.assert_array_equal(kernel_state[key], value)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kwargs", [dict(lr=0.05), dict(lr=0.02, betas=(0.8, 0.9), eps=1e-6,
+                                                        maximize=True)])  # fmt: skip
+def test_sparse_adam_compiled_rows_equal_the_rule(kwargs, dtype):
+    """optim/_fast/sparse_adam.py's compiled loop (numba_rows.py) against sparse_adam_, bit
+    for bit over 4 steps with repeated and changing rows."""
+    pytest.importorskip("numba")
+    from gdlab.optim._fast import KERNELS
+    from gdlab.optim.sparse_adam import sparse_adam_
+
+    rng = np.random.default_rng(11)
+    param = rng.normal(size=(ROWS, DIM)).astype(dtype)
+    by_rule, by_kernel = param.copy(), param.copy()
+    rule_state: dict = {}
+    kernel_state: dict = {}
+    for _ in range(4):
+        values = rng.normal(size=(30, DIM)).astype(dtype)
+        grad = RowSparseGrad.from_rows(rng.integers(0, 12, 30), values, (ROWS, DIM))
+        sparse_adam_(by_rule, grad, rule_state, **kwargs)
+        KERNELS[sparse_adam_].update(by_kernel, grad, kernel_state, fused=True, **kwargs)
+    assert by_rule.tobytes() == by_kernel.tobytes()
+    assert by_rule[12:].tobytes() == param[12:].tobytes()
+    assert rule_state["step"] == kernel_state["step"] == 4.0
+    for key in ("exp_avg", "exp_avg_sq"):
+        assert rule_state[key].tobytes() == kernel_state[key].tobytes()
