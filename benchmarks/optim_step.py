@@ -5,8 +5,8 @@ implementation its tests compare against (for LAMB, whose step-exact reference i
 kozistr's ``pytorch_optimizer.Lamb``), stepped on the same 1000 x 10000 float32 matrix (a
 matrix, so LARS and LAMB take their layer-wise path). The two are timed interleaved in one
 process (``benchmarks.harness.compare``) and the median is reported; ``ratio < 1``: gdlab is
-faster. The new optimizers run their reference rules (NumPy formulas with temporaries), no fast
-kernel. A reference that is not installed is listed as not run.
+faster. The new optimizers run their reference rules (NumPy formulas computed into work
+arrays kept in their state), no fast kernel. A reference that is not installed is listed as not run.
 
 Run: ``python benchmarks/optim_step.py [--threads 1] [--smoke]``; in the suite it is
 ``python -m benchmarks --only optim_step``.
