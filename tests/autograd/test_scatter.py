@@ -21,6 +21,7 @@ CASES = [  # name, table rows, width, looked-up indices, dtype, index distributi
     ("zipf-wide-table-f64", 70_000, 4, 1000, np.float64, "zipf"),
     ("all-rows-touched", 8, 5, 64, np.float32, "uniform"),
     ("one-index", 10, 2, 1, np.float32, "uniform"),
+    ("zipf-f16-stays-numpy", 100, 8, 600, np.float16, "zipf"),
 ]
 
 

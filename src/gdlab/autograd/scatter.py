@@ -62,6 +62,11 @@ def reset(module: object = _UNSET) -> None:
     _module = module
 
 
+def _compilable(rows: np.ndarray) -> bool:
+    """The compiled loop takes 2-D float32/float64 rows (float16 and others stay in NumPy)."""
+    return rows.ndim == 2 and rows.dtype.char in "fd"
+
+
 class _Runs(NamedTuple):
     """The occurrences of ``index`` grouped by value, each group in order of appearance."""
 
@@ -130,8 +135,8 @@ def scatter_add_rows(index: np.ndarray, rows: np.ndarray, num_rows: int) -> np.n
     out = np.zeros((num_rows, *rows.shape[1:]), dtype=rows.dtype)
     if len(index) == 0:
         return out
-    kernels = _compiled()
-    if kernels is not None and rows.ndim == 2:
+    kernels = _compiled() if _compilable(rows) else None
+    if kernels is not None:
         kernels.index_add_rows(out, index.astype(np.intp, copy=False), np.ascontiguousarray(rows))
         return out
     runs = _runs(index, num_rows)
@@ -153,8 +158,8 @@ def coalesce_rows(
         (array([0, 3]), array([[2.],
                [5.]]))
     """
-    kernels = _compiled()
-    if kernels is not None and rows.ndim == 2 and len(index):
+    kernels = _compiled() if _compilable(rows) else None
+    if kernels is not None and len(index):
         n = int(index.max()) + 1 if num_rows is None else num_rows
         if n <= _MARKS_PER_ROW * len(index):
             present = np.zeros(n, dtype=bool)
@@ -168,7 +173,7 @@ def coalesce_rows(
     runs = _runs(index, int(index.max()) + 1 if len(index) else 0)
     unique = runs.target[runs.starts]
     sums = np.zeros((len(unique), *rows.shape[1:]), dtype=rows.dtype)
-    if kernels is not None and rows.ndim == 2:
+    if kernels is not None:
         where = np.empty(len(index), dtype=np.intp)
         where[runs.order] = np.cumsum(runs.rank == 0) - 1
         kernels.index_add_rows(sums, where, np.ascontiguousarray(rows))
