@@ -28,13 +28,15 @@ F = torch.nn.functional
 # Rows whose gradient rule cannot yet run on Tensors: a backward with create_graph=True
 # through them raises a RuntimeError naming the op. Others are making them twice
 # differentiable (conv/pool: the CNN work; gelu, layer_norm: the transformer work, whose
-# fused rules reuse forward arrays through a workspace; the scans: the RNN work).
+# fused rules reuse forward arrays through a workspace).
 NOT_YET = "not yet twice differentiable"
 NOT_YET_TWICE = {
     "conv2d": NOT_YET, "max_pool2d": NOT_YET, "avg_pool2d": NOT_YET,
     "gelu": NOT_YET, "layer_norm": NOT_YET,
-    "rnn_scan": NOT_YET, "lstm_scan": NOT_YET, "gru_scan": NOT_YET,
 }  # fmt: skip
+# The recurrences share one backward pass among their inputs' VJPs through a workspace the
+# layers pass (``ws``); without it each input's VJP differentiates the whole scan again.
+WORKSPACE_ROWS = {"gru_scan", "lstm_scan", "rnn_scan"}
 
 
 def _dims(dim, ndim):
@@ -105,12 +107,54 @@ def _avg_pool2d(x, kernel, stride, padding, dilation, out_hw, divisor=None):
     return total.reshape(*x.shape[:2], *out_hw) / d
 
 
+def _steps(t_len, reverse):
+    return range(t_len - 1, -1, -1) if reverse else range(t_len)
+
+
+def _hh(h, w_hh, b_hh):
+    return h @ w_hh.T + (0 if b_hh is None else b_hh)
+
+
+def _rnn_scan(xp, h0, w_hh, b_hh=None, nonlinearity="tanh", reverse=False):
+    act = torch.tanh if nonlinearity == "tanh" else torch.relu
+    hs, h = {}, h0
+    for t in _steps(xp.shape[0], reverse):
+        h = hs[t] = act(xp[t] + _hh(h, w_hh, b_hh))
+    return torch.stack([hs[t] for t in range(len(hs))])
+
+
+def _lstm_scan(xp, h0, c0, w_hh, b_hh=None, w_hr=None, reverse=False):
+    """torch.nn.LSTMCell's formulas (gates i, f, g, o); the row's output is h_1..h_T padded
+    to the cell width H, then c_T."""
+    hs, h, c = {}, h0, c0
+    for t in _steps(xp.shape[0], reverse):
+        i, f, g, o = (xp[t] + _hh(h, w_hh, b_hh)).chunk(4, dim=1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        h = torch.sigmoid(o) * torch.tanh(c)
+        h = hs[t] = h if w_hr is None else h @ w_hr.T
+    hid = c0.shape[1]
+    rows = [F.pad(hs[t], (0, hid - hs[t].shape[1])) for t in range(len(hs))]
+    return torch.stack([*rows, c])
+
+
+def _gru_scan(xp, h0, w_hh, b_hh=None, reverse=False):
+    """torch.nn.GRUCell's formulas (gates r, z, n)."""
+    hs, h = {}, h0
+    for t in _steps(xp.shape[0], reverse):
+        xr, xz, xn = xp[t].chunk(3, dim=1)
+        hr, hz, hn = _hh(h, w_hh, b_hh).chunk(3, dim=1)
+        r, z = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)
+        n = torch.tanh(xn + r * hn)
+        h = hs[t] = (1 - z) * n + z * h
+    return torch.stack([hs[t] for t in range(len(hs))])
+
+
 def _layer_norm(x, w, b, ndim, eps):
     return F.layer_norm(x, x.shape[x.ndim - ndim :], w, b, eps)
 
 
 # row name -> torch's counterpart of ``apply(OPS[name], *inputs, **kwargs)``; the rows not yet
-# twice differentiable have theirs ready (checked at first order below), except the scans
+# twice differentiable have theirs ready (checked at first order below)
 
 TORCH = {
     "add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div,
@@ -164,6 +208,7 @@ TORCH = {
     "conv2d": _conv2d, "max_pool2d": _max_pool2d, "avg_pool2d": _avg_pool2d,
     "gelu": lambda x, approximate: F.gelu(x, approximate=approximate),
     "layer_norm": _layer_norm,
+    "rnn_scan": _rnn_scan, "lstm_scan": _lstm_scan, "gru_scan": _gru_scan,
 }  # fmt: skip
 
 
@@ -233,9 +278,10 @@ def test_second_derivatives_match_finite_differences_and_torch(name, data):
     all_cases, rng = draw_cases(name, data)
     for shapes, kwargs in all_cases:
         xs = inputs(name, shapes, rng)
-        assert gradgradcheck(lambda *a, kw=kwargs: apply(op, *a, **kw), xs, generator=0)
+        ws = {"ws": {}} if name in WORKSPACE_ROWS else {}  # as the layers call them
+        assert gradgradcheck(lambda *a, kw=kwargs | ws: apply(op, *a, **kw), xs, generator=0)
         ts = [torch.tensor(x.data, requires_grad=True) for x in xs]
-        out, tout = apply(op, *xs, **kwargs), tfn(*ts, **kwargs)
+        out, tout = apply(op, *xs, **kwargs, **ws), tfn(*ts, **kwargs)
         np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-12, atol=1e-14)
         v = rng.standard_normal(out.shape)
         w = [rng.standard_normal(x.shape) for x in xs]

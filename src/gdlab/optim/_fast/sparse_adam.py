@@ -1,9 +1,12 @@
-"""SparseAdam's fast kernel: one compiled pass over the rows present (``numba_rows.py``)
-where the optimizer's numba policy allows it, else the rule itself (NumPy on the rows)."""
+"""SparseAdam's fast kernel: one compiled pass over the rows present (``numba_rows.py``) once
+numba is loaded in the process (by another optimizer's break-even rule, the GELU kernels or
+the user; SparseAdam has no ``fused`` flag and never loads it), else the rule itself (NumPy on
+the rows)."""
 
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -30,10 +33,11 @@ def sparse_adam(
     betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, maximize: bool = False,
     fused: bool | None = None,
 ) -> None:  # fmt: skip
-    """``sparse_adam_`` in place, the same numbers; compiled for a large enough row-sparse
-    gradient of a C-contiguous float32/float64 table (``fused=None``: the numba policy)."""
-    compiled = _compilable(param, grad, state)
-    if not compiled or fused_module(fused, "SparseAdam", grad.values.size) is None:
+    """``sparse_adam_`` in place, the same numbers; compiled for a row-sparse gradient of a
+    C-contiguous float32/float64 table once numba is loaded (``fused=True``: required)."""
+    wanted = fused or (fused is None and "numba" in sys.modules)
+    kernels = fused_module(fused, "SparseAdam") if wanted else None
+    if kernels is None or not _compilable(param, grad, state):
         sparse_adam_(param, grad, state, lr=lr, betas=betas, eps=eps, maximize=maximize)
         return
     from gdlab.optim._fast.numba_rows import sparse_adam_rows_kernel
