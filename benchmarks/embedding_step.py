@@ -5,9 +5,11 @@ the mean over each sequence, ``Linear(64, 10)``, cross-entropy, backward and a s
 Rows: Adam, SGD (plain lr) and SGD with momentum 0.9 on a dense embedding (``.grad`` a dense
 table, as torch's), and the same with ``sparse=True`` (SparseAdam on the table beside Adam on
 the head, as torch requires; SGD on both). The weights are torch's; the first losses are
-checked equal before timing. The dense rows load numba (their optimizers' fused kernels, for a
-table of 640 Ki elements) when it is installed, after which the embedding's scatter-add runs
-compiled too; a process whose only steps are sparse runs it in NumPy.
+checked equal before timing. Which path runs depends on the process's history: the optimizers'
+break-even rule (``optim/_fast/numba_loader.py``) loads numba after ~160 Adam or ~780 SGD steps
+on this table, and from then on the embedding's scatter-add and the sparse rows run compiled
+too; before that, NumPy throughout. The rows run in the order above, so the later ones may
+measure the compiled regime and the first the NumPy one.
 
 Run: ``python benchmarks/embedding_step.py`` (``--smoke`` for a few-second check).
 """
