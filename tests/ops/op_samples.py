@@ -292,6 +292,19 @@ def sample_scaled_softmax(rng: np.random.Generator, shape: tuple[int, ...]) -> l
     ]
 
 
+def sample_attention(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    """q (..., L, E), k (..., S, E), v (..., S, Ev), bias (L, S) or None; batch dims broadcast."""
+    batch = tuple(shape[:-1])[:2]
+    q, k, v = (*batch, 3, 2), (*batch[1:], 4, 2), (*batch, 4, 3)
+    masked = np.where(rng.random((3, 4)) < 0.3, -np.inf, 0.0)
+    masked[:, 0] = 0.0
+    return [
+        ((q, k, v), {"scale": 0.7}),
+        ((q, k, v, (3, 4)), {"scale": 1.1}),  # a float bias that is differentiated
+        ((q, k, v), {"scale": 0.9, "bias": masked, "safe": True}),
+    ]
+
+
 def sample_layer_norm(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
     shape = tuple(shape) if len(shape) >= 2 else (2, 3)
     last = shape[-1:]
@@ -364,6 +377,7 @@ SAMPLING: dict[str, Sampling] = {
     "erf": Sampling(domain=(-3.0, 3.0)),
     "gelu": Sampling(domain=(-3.0, 3.0), cases=sample_gelu),
     "scaled_softmax": Sampling(cases=sample_scaled_softmax),
+    "attention": Sampling(cases=sample_attention),
     "layer_norm": Sampling(cases=sample_layer_norm),
     "leaky_relu": Sampling(kwargs={"negative_slope": 0.2}),
     "elu": Sampling(kwargs={"alpha": 0.7}),

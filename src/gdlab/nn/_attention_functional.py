@@ -1,8 +1,10 @@
 """Attention as torch.nn.functional computes it: ``scaled_dot_product_attention`` and the
 multi-head forward pass behind ``nn.MultiheadAttention``.
 
-Composed from primitives (matmul, the fused scaled softmax, dropout), so no gradient code
-lives here. Masks become an additive float bias (0 where attention is allowed, −inf where it
+Without dropout (and, for ``MultiheadAttention``, without ``need_weights``) attention is one
+fused primitive (``ops/attention_ops.py: ATTENTION``); with dropout, or when the weights are
+returned, it is composed from matmul, the fused scaled softmax and dropout, as torch's math
+path. No gradient code lives here. Masks become an additive float bias (0 where attention is allowed, −inf where it
 is not), as torch canonicalises them; a float mask that requires grad stays a Tensor and is
 differentiated.
 """
@@ -18,7 +20,7 @@ from gdlab.nn._dropout import dropout
 from gdlab.ops import linalg
 from gdlab.ops import reduce as R
 from gdlab.ops import shape as S
-from gdlab.ops.attention_ops import scaled_softmax
+from gdlab.ops.attention_ops import attention, scaled_softmax
 from gdlab.ops.dispatch import apply
 from gdlab.ops.nn_ops import LINEAR
 from gdlab.tensor import Tensor
@@ -152,6 +154,8 @@ def scaled_dot_product_attention(
     else:
         bias = None
     s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
+    if dropout_p == 0.0:
+        return attention(query, key, value, bias, s, safe=True)
     return _attend(query, key, value, bias, s, dropout_p, generator, safe=True)[0]
 
 
@@ -316,7 +320,10 @@ def multi_head_attention(
         vh = S.cat([vh, zeros], dim=2)
     # torch: the weights path uses softmax (NaN rows), the other scaled_dot_product_attention
     scale = 1.0 / math.sqrt(hd)
-    out, weights = _attend(qh, kh, vh, bias, scale, a.dropout_p, a.generator, safe=not need_weights)
+    if not need_weights and a.dropout_p == 0.0:
+        out, weights = attention(qh, kh, vh, bias, scale, safe=True), None
+    else:
+        out, weights = _attend(qh, kh, vh, bias, scale, a.dropout_p, a.generator, not need_weights)
     out = S.reshape(S.permute(out, 0, 2, 1, 3), n, q_len, e)
     out = _linear(out, a.out_proj_weight, a.out_proj_bias)
     if not need_weights:

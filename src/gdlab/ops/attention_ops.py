@@ -1,13 +1,28 @@
-"""The attention softmax as one primitive: softmax(x·scale + bias) over the last dimension.
+"""Attention as two primitives: the attention softmax, softmax(x·scale + bias) over the last
+dimension, and scaled dot-product attention, softmax(Q·Kᵀ·scale + B)·V, fused.
 
 Attention scores are the largest arrays of a transformer step ((N, heads, L, S)); composed
 from mul, add and softmax they would be written five times forward and four times backward.
-One row computes the weights in place on one new array, and its VJP
-``scale·p·(g − Σ g·p)`` reuses them. ``bias`` is a constant (an attention mask as 0/−inf or
-a float mask that needs no gradient); a mask that requires grad is added before the call.
+The softmax row computes the weights in place on one new array, and its VJP
+``scale·p·(g − Σ g·p)`` reuses them. Its ``bias`` is a constant (a mask as 0/−inf or a
+float mask that needs no gradient).
+
+The attention row keeps the weights P of its forward for the backward (closed form):
+
+    dV = Pᵀ·g,  dS = P·(g·Vᵀ − Σ_row (g·Vᵀ)·P),  dQ = scale·dS·K,  dK = scale·dSᵀ·Q,  dB = dS
+
+dS is computed once per backward and shared by the rules of Q, K and B.
+
+Both rows are twice differentiable: when the engine runs a rule on Tensors
+(``create_graph=True``) the same formulas run through gdlab's NumPy protocol
+(``ops/numpy_protocol.py``), with P recomputed from Q and K by the softmax row so that it
+carries their graph.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -15,7 +30,7 @@ from gdlab.ops.dispatch import apply
 from gdlab.ops.registry import defop
 from gdlab.tensor import Tensor
 
-__all__ = ["SCALED_SOFTMAX", "scaled_softmax"]
+__all__ = ["ATTENTION", "SCALED_SOFTMAX", "AttentionSaved", "attention", "scaled_softmax"]
 
 
 # exp(m − shift) at or above this keeps a row's largest terms normal numbers (full precision)
@@ -76,12 +91,26 @@ def _softmax_rows(z: np.ndarray, safe: bool) -> np.ndarray:
     return z
 
 
+def _softmax_grad(g: Any, p: Any) -> Any:
+    """p·(g − Σ_row g·p), the softmax's VJP: in place with BLAS row sums on arrays, the same
+    formula out of place on Tensors (recorded, so differentiable again)."""
+    gp = g * p
+    if isinstance(gp, np.ndarray) and isinstance(p, np.ndarray):
+        gp -= p * (_row_sums(gp) if gp.dtype in _ROW_FLOOR else gp.sum(axis=-1, keepdims=True))
+        return gp
+    return gp - p * np.sum(gp, axis=-1, keepdims=True)
+
+
 def _scaled_softmax_vjp(g, out, x, scale, bias=None, safe=False):
-    gp = g * out
-    gp -= out * (_row_sums(gp) if gp.dtype in _ROW_FLOOR else gp.sum(axis=-1, keepdims=True))
+    gp = _softmax_grad(g, out)
     if scale != 1.0:
-        gp *= gp.dtype.type(scale)
+        gp = gp * scale if isinstance(gp, Tensor) else _scale_in_place(gp, scale)
     return gp
+
+
+def _scale_in_place(a: np.ndarray, scale: float) -> np.ndarray:
+    a *= a.dtype.type(scale)
+    return a
 
 
 SCALED_SOFTMAX = defop("scaled_softmax", _scaled_softmax, _scaled_softmax_vjp)
@@ -103,3 +132,95 @@ def scaled_softmax(
     if bias is None:
         return apply(SCALED_SOFTMAX, x, scale=float(scale))
     return apply(SCALED_SOFTMAX, x, scale=float(scale), bias=bias, safe=safe)
+
+
+# ------------------------------------------------------------------------- fused attention
+@dataclass(eq=False)
+class AttentionSaved:
+    """What one attention call keeps for its backward (held by its graph node): the weights
+    P of the forward whose result is ``out``, and dS for the output gradient ``g`` (computed
+    by the first rule that needs it, reused by the others)."""
+
+    out: np.ndarray | None = None
+    weights: np.ndarray | None = None
+    g: Any = None
+    dscores: np.ndarray | None = None
+
+
+def _t(a: Any) -> Any:
+    """The transpose of the last two dimensions (an array view, or a Tensor op)."""
+    return np.swapaxes(a, -1, -2)
+
+
+def _attention(q, k, v, bias=None, scale=1.0, safe=True, saved=None):
+    p = _scaled_softmax(np.matmul(q, _t(k)), scale, bias, safe)
+    out = np.matmul(p, v)
+    if saved is not None:
+        saved.out, saved.weights = out, p
+    return out
+
+
+def _weights(out, q, k, bias, scale, safe, saved) -> Any:
+    """P of the forward (saved), recomputed on arrays, or recomputed as a Tensor with the
+    graph of Q, K and the bias when the rule is being differentiated."""
+    if saved is not None and saved.out is out:
+        return saved.weights
+    if not any(isinstance(a, Tensor) for a in (q, k, bias)):
+        return _scaled_softmax(np.matmul(q, _t(k)), scale, bias, safe)
+    scores = np.matmul(q, _t(k))
+    if isinstance(bias, Tensor):  # a float mask that is differentiated
+        return apply(SCALED_SOFTMAX, scores * scale + bias, scale=1.0, safe=safe)
+    return apply(SCALED_SOFTMAX, scores, scale=float(scale), bias=bias, safe=safe)
+
+
+def _dscores(g, out, q, k, v, bias, scale, safe, saved) -> Any:
+    """dS = P·(g·Vᵀ − Σ_row (g·Vᵀ)·P), once per output gradient."""
+    if saved is not None and saved.g is g and saved.dscores is not None:
+        return saved.dscores
+    p = _weights(out, q, k, bias, scale, safe, saved)
+    ds = _softmax_grad(np.matmul(g, _t(v)), p)
+    if saved is not None and isinstance(ds, np.ndarray):
+        saved.g, saved.dscores = g, ds
+    return ds
+
+
+def _attention_vjp_q(g, out, q, k, v, bias=None, scale=1.0, safe=True, saved=None):
+    return np.matmul(_dscores(g, out, q, k, v, bias, scale, safe, saved), k) * scale
+
+
+def _attention_vjp_k(g, out, q, k, v, bias=None, scale=1.0, safe=True, saved=None):
+    return np.matmul(_t(_dscores(g, out, q, k, v, bias, scale, safe, saved)), q) * scale
+
+
+def _attention_vjp_v(g, out, q, k, v, bias=None, scale=1.0, safe=True, saved=None):
+    return np.matmul(_t(_weights(out, q, k, bias, scale, safe, saved)), g)
+
+
+def _attention_vjp_bias(g, out, q, k, v, bias=None, scale=1.0, safe=True, saved=None):
+    ds = _dscores(g, out, q, k, v, bias, scale, safe, saved)
+    return ds.copy() if saved is not None and ds is saved.dscores else ds
+
+
+ATTENTION = defop(
+    "attention",
+    _attention,
+    _attention_vjp_q,
+    _attention_vjp_k,
+    _attention_vjp_v,
+    _attention_vjp_bias,
+)
+
+
+def attention(
+    q: Tensor, k: Tensor, v: Tensor, bias: Any = None, scale: float = 1.0, safe: bool = True
+) -> Tensor:
+    """softmax(q·kᵀ·scale + bias)·v as one fused primitive; ``bias`` (an array, a Tensor that
+    may require grad, or None) broadcasts against the scores (..., L, S). With ``safe`` a
+    fully masked row gives zeros (torch's scaled_dot_product_attention), else NaN.
+
+    Example:
+        >>> q = gdlab.randn(2, 4, 8)
+        >>> attention(q, q, q, scale=8**-0.5).shape
+        (2, 4, 8)
+    """
+    return apply(ATTENTION, q, k, v, bias, scale=float(scale), safe=safe, saved=AttentionSaved())
