@@ -4,9 +4,9 @@ multi-head forward pass behind ``nn.MultiheadAttention``.
 Without dropout (and, for ``MultiheadAttention``, without ``need_weights``) attention is one
 fused primitive (``ops/attention_ops.py: ATTENTION``); with dropout, or when the weights are
 returned, it is composed from matmul, the fused scaled softmax and dropout, as torch's math
-path. No gradient code lives here. Masks become an additive float bias (0 where attention is allowed, −inf where it
-is not), as torch canonicalises them; a float mask that requires grad stays a Tensor and is
-differentiated.
+path. No gradient code lives here. Masks become an additive float bias (0 where attention
+is allowed, −inf where it is not), as torch canonicalises them; a float mask that requires
+grad stays a Tensor and is differentiated.
 """
 
 from __future__ import annotations
