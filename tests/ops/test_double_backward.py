@@ -15,12 +15,11 @@ from gdlab.ops import OPS, apply
 
 # Rules that write into arrays in place or call functions with no gdlab counterpart: a
 # backward with create_graph=True through them raises a RuntimeError naming the op.
-# gelu and layer_norm: their fused rules reuse forward arrays through a workspace (the
-# transformer speed work) and have no Tensor form yet. (scaled_softmax's rule updates its
-# result in place, which the graph records since in-place ops on graph tensors are.)
+# (gelu, layer_norm, scaled_softmax and attention run their closed forms out of place on
+# Tensors when differentiated: tests/ops/test_transformer_second_order.py.)
 NOT_TWICE_DIFFERENTIABLE = {
     "avg_pool2d", "conv2d", "cross_entropy", "cross_entropy_index", "embedding", "gather",
-    "gelu", "gru_scan", "layer_norm", "lstm_scan", "max_pool2d", "mode_pad",
+    "gru_scan", "lstm_scan", "max_pool2d", "mode_pad",
     "rnn_scan", "soft_cross_entropy",
 }  # fmt: skip
 TWICE = sorted(n for n in OPS if n not in NOT_TWICE_DIFFERENTIABLE)
