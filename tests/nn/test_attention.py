@@ -64,6 +64,29 @@ def test_sdpa_matches_torch(case):
     compare_forward_backward(gd, th, args, {}, {}, rng)
 
 
+@pytest.mark.parametrize("case", SDPA_CASES, ids=[c[0] for c in SDPA_CASES])
+def test_sdpa_float32_matches_torch(case):
+    """The fused row in float32: output and every gradient within float32 rounding."""
+    _, qs, ks, vs, make_mask, kwargs = case
+    rng = np.random.default_rng(0)
+    mask = make_mask(rng) if make_mask else None
+    if mask is not None and mask.dtype.kind == "f":
+        mask = mask.astype(np.float32)  # torch wants a float mask of the query's dtype
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in (qs, ks, vs)]
+    g_in = [gdlab.tensor(a, requires_grad=True) for a in arrays]
+    t_in = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out = F.scaled_dot_product_attention(*g_in, attn_mask=mask, **kwargs)
+    tout = TF.scaled_dot_product_attention(*t_in, attn_mask=_to_torch_mask(mask), **kwargs)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-5, atol=1e-6)
+    w = rng.standard_normal(out.shape).astype(np.float32)
+    (out * gdlab.tensor(w)).sum().backward()
+    (tout * torch.tensor(w)).sum().backward()
+    for a, b in zip(g_in, t_in, strict=True):
+        assert a.grad.dtype == np.float32
+        np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-4, atol=1e-5)
+
+
 def test_sdpa_float_mask_gradient_matches_torch():
     """A float mask that requires grad is differentiated (a learned attention bias)."""
     rng = np.random.default_rng(1)
