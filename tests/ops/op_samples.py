@@ -302,6 +302,8 @@ def sample_attention(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
         ((q, k, v), {"scale": 0.7}),
         ((q, k, v, (3, 4)), {"scale": 1.1}),  # a float bias that is differentiated
         ((q, k, v), {"scale": 0.9, "bias": masked, "safe": True}),
+        # MultiheadAttention's layout: 2 heads in the last dimension, a per-head bias
+        (((*batch, 3, 4), (*batch, 4, 4), (*batch[1:], 4, 6), (2, 3, 4)), {"heads": 2}),
     ]
 
 

@@ -313,18 +313,19 @@ def multi_head_attention(
         bias = _add_bias(bias, kpm)
     extra = (a.bias_k is not None) + a.add_zero_attn
     bias = _pad_bias(bias, extra)
-    qh, kh, vh = (_split_heads(t, heads) for t in (q, k, v))
     if a.add_zero_attn:
-        zeros = np.zeros((n, heads, 1, hd), dtype=dtype)
-        kh = S.cat([kh, zeros], dim=2)
-        vh = S.cat([vh, zeros], dim=2)
-    # torch: the weights path uses softmax (NaN rows), the other scaled_dot_product_attention
+        zeros = np.zeros((n, 1, e), dtype=dtype)
+        k = S.cat([k, zeros], dim=1)
+        v = S.cat([v, zeros], dim=1)
     scale = 1.0 / math.sqrt(hd)
     if not need_weights and a.dropout_p == 0.0:
-        out, weights = attention(qh, kh, vh, bias, scale, safe=True), None
-    else:
+        # one fused node on the projections' (N, L, heads·d) layout: no head transposes
+        out = attention(q, k, v, bias, scale, safe=True, heads=heads)
+        weights = None
+    else:  # torch: the weights path uses softmax (NaN rows), the other SDPA (zeros)
+        qh, kh, vh = (_split_heads(t, heads) for t in (q, k, v))
         out, weights = _attend(qh, kh, vh, bias, scale, a.dropout_p, a.generator, not need_weights)
-    out = S.reshape(S.permute(out, 0, 2, 1, 3), n, q_len, e)
+        out = S.reshape(S.permute(out, 0, 2, 1, 3), n, q_len, e)
     out = _linear(out, a.out_proj_weight, a.out_proj_bias)
     if not need_weights:
         return out, None

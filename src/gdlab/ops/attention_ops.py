@@ -152,52 +152,73 @@ def _t(a: Any) -> Any:
     return np.swapaxes(a, -1, -2)
 
 
-def _attention(q, k, v, bias=None, scale=1.0, safe=True, saved=None):
-    p = _scaled_softmax(np.matmul(q, _t(k)), scale, bias, safe)
-    out = np.matmul(p, v)
+def _split(a: Any, heads: int | None) -> Any:
+    """(..., L, heads·d) -> (..., heads, L, d): a strided view BLAS takes as it is (each
+    head's (L, d) matrix has unit stride along d); unchanged when ``heads`` is None."""
+    if heads is None:
+        return a
+    shape = np.shape(a)
+    return np.swapaxes(np.reshape(a, (*shape[:-1], heads, shape[-1] // heads)), -3, -2)
+
+
+def _merge(a: Any, heads: int | None) -> Any:
+    """(..., heads, L, d) -> (..., L, heads·d), the inverse of ``_split`` (one copy)."""
+    if heads is None:
+        return a
+    shape = np.shape(a)
+    return np.reshape(np.swapaxes(a, -3, -2), (*shape[:-3], shape[-2], heads * shape[-1]))
+
+
+def _attention(q, k, v, bias=None, scale=1.0, safe=True, heads=None, saved=None):
+    qh, kh, vh = _split(q, heads), _split(k, heads), _split(v, heads)
+    p = _scaled_softmax(np.matmul(qh, _t(kh)), scale, bias, safe)
+    out = _merge(np.matmul(p, vh), heads)
     if saved is not None:
         saved.out, saved.weights = out, p
     return out
 
 
-def _weights(out, q, k, bias, scale, safe, saved) -> Any:
+def _weights(out, q, k, bias, scale, safe, heads, saved) -> Any:
     """P of the forward (saved), recomputed on arrays, or recomputed as a Tensor with the
     graph of Q, K and the bias when the rule is being differentiated."""
     if saved is not None and saved.out is out:
         return saved.weights
-    if not any(isinstance(a, Tensor) for a in (q, k, bias)):
-        return _scaled_softmax(np.matmul(q, _t(k)), scale, bias, safe)
-    scores = np.matmul(q, _t(k))
+    scores = np.matmul(_split(q, heads), _t(_split(k, heads)))
+    if not any(isinstance(a, Tensor) for a in (scores, bias)):
+        return _scaled_softmax(scores, scale, bias, safe)
     if isinstance(bias, Tensor):  # a float mask that is differentiated
         return apply(SCALED_SOFTMAX, scores * scale + bias, scale=1.0, safe=safe)
     return apply(SCALED_SOFTMAX, scores, scale=float(scale), bias=bias, safe=safe)
 
 
-def _dscores(g, out, q, k, v, bias, scale, safe, saved) -> Any:
+def _dscores(g, out, q, k, v, bias, scale, safe, heads, saved) -> Any:
     """dS = P·(g·Vᵀ − Σ_row (g·Vᵀ)·P), once per output gradient."""
     if saved is not None and saved.g is g and saved.dscores is not None:
         return saved.dscores
-    p = _weights(out, q, k, bias, scale, safe, saved)
-    ds = _softmax_grad(np.matmul(g, _t(v)), p)
+    p = _weights(out, q, k, bias, scale, safe, heads, saved)
+    ds = _softmax_grad(np.matmul(_split(g, heads), _t(_split(v, heads))), p)
     if saved is not None and isinstance(ds, np.ndarray):
         saved.g, saved.dscores = g, ds
     return ds
 
 
-def _attention_vjp_q(g, out, q, k, v, bias=None, scale=1.0, safe=True, saved=None):
-    return np.matmul(_dscores(g, out, q, k, v, bias, scale, safe, saved), k) * scale
+def _attention_vjp_q(g, out, q, k, v, bias=None, scale=1.0, safe=True, heads=None, saved=None):
+    ds = _dscores(g, out, q, k, v, bias, scale, safe, heads, saved)
+    return _merge(np.matmul(ds, _split(k, heads)) * scale, heads)
 
 
-def _attention_vjp_k(g, out, q, k, v, bias=None, scale=1.0, safe=True, saved=None):
-    return np.matmul(_t(_dscores(g, out, q, k, v, bias, scale, safe, saved)), q) * scale
+def _attention_vjp_k(g, out, q, k, v, bias=None, scale=1.0, safe=True, heads=None, saved=None):
+    ds = _dscores(g, out, q, k, v, bias, scale, safe, heads, saved)
+    return _merge(np.matmul(_t(ds), _split(q, heads)) * scale, heads)
 
 
-def _attention_vjp_v(g, out, q, k, v, bias=None, scale=1.0, safe=True, saved=None):
-    return np.matmul(_t(_weights(out, q, k, bias, scale, safe, saved)), g)
+def _attention_vjp_v(g, out, q, k, v, bias=None, scale=1.0, safe=True, heads=None, saved=None):
+    p = _weights(out, q, k, bias, scale, safe, heads, saved)
+    return _merge(np.matmul(_t(p), _split(g, heads)), heads)
 
 
-def _attention_vjp_bias(g, out, q, k, v, bias=None, scale=1.0, safe=True, saved=None):
-    ds = _dscores(g, out, q, k, v, bias, scale, safe, saved)
+def _attention_vjp_bias(g, out, q, k, v, bias=None, scale=1.0, safe=True, heads=None, saved=None):
+    ds = _dscores(g, out, q, k, v, bias, scale, safe, heads, saved)
     return ds.copy() if saved is not None and ds is saved.dscores else ds
 
 
@@ -212,15 +233,28 @@ ATTENTION = defop(
 
 
 def attention(
-    q: Tensor, k: Tensor, v: Tensor, bias: Any = None, scale: float = 1.0, safe: bool = True
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    bias: Any = None,
+    scale: float = 1.0,
+    safe: bool = True,
+    heads: int | None = None,
 ) -> Tensor:
-    """softmax(q·kᵀ·scale + bias)·v as one fused primitive; ``bias`` (an array, a Tensor that
-    may require grad, or None) broadcasts against the scores (..., L, S). With ``safe`` a
-    fully masked row gives zeros (torch's scaled_dot_product_attention), else NaN.
+    """softmax(q·kᵀ·scale + bias)·v as one fused primitive.
+
+    q (..., L, E), k (..., S, E), v (..., S, Ev); or, with ``heads``, the layout of
+    ``MultiheadAttention``'s projections, q (..., L, heads·d) and so on, head h in channels
+    h·d ... (h+1)·d − 1, attended head by head and returned as (..., L, heads·dv) without a
+    transpose in the graph. ``bias`` (an array, a Tensor that may require grad, or None)
+    broadcasts against the scores (..., [heads,] L, S). With ``safe`` a fully masked row gives
+    zeros (torch's scaled_dot_product_attention), else NaN.
 
     Example:
         >>> q = gdlab.randn(2, 4, 8)
         >>> attention(q, q, q, scale=8**-0.5).shape
         (2, 4, 8)
     """
-    return apply(ATTENTION, q, k, v, bias, scale=float(scale), safe=safe, saved=AttentionSaved())
+    return apply(
+        ATTENTION, q, k, v, bias, scale=float(scale), safe=safe, heads=heads, saved=AttentionSaved()
+    )
