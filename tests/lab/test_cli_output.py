@@ -98,6 +98,14 @@ def resolve_train_config_from_text(text, tmp=None):
         return resolve_train_config(path)
 
 
+def test_print_config_is_printed_when_quiet(capsys):
+    """The config is the product (``gdlab train --print-config -q > run.toml``)."""
+    assert cli.main(["train", "--print-config"]) == 0
+    loud = capsys.readouterr().out
+    assert cli.main(["train", "--print-config", "-q"]) == 0
+    assert capsys.readouterr().out == loud
+
+
 def test_print_config_writes_no_run_directory(tmp_path, capsys):
     assert cli.main(["train", "--print-config", "--out", str(tmp_path / "x")]) == 0
     assert not (tmp_path / "x").exists()

@@ -120,7 +120,8 @@ class Session:
 
     def result(self, text: str, **data: Any) -> dict[str, Any]:
         """The command's result: its name, run directory and files, ``data``, and ``text``
-        (what the terminal shows)."""
+        (what the terminal shows). ``-q`` prints only ``data["report"]`` (a path), or all of
+        ``text`` for a command whose text is its product (``data["product"]`` true)."""
         out: dict[str, Any] = {"command": self.command}
         if self.run_dir is not None:
             out["run_dir"] = str(self.run_dir.path)
@@ -147,10 +148,12 @@ class Session:
 
 def _emit(result: dict[str, Any], output: OutputOptions) -> None:
     if output.format == "json":
-        data = {k: v for k, v in result.items() if k not in ("text", "exit_code")}
+        data = {k: v for k, v in result.items() if k not in ("text", "exit_code", "product")}
         sys.stdout.write(json.dumps(to_jsonable(data), indent=2, sort_keys=True) + "\n")
     elif output.quiet:
-        if result.get("report"):
+        if result.get("product"):
+            print(result["text"])
+        elif result.get("report"):
             print(result["report"])
     else:
         print(result.get("text", ""))

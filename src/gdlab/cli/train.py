@@ -91,7 +91,7 @@ def _check_fresh(out: Path, overwrite: bool) -> None:
 
 def run(args: TrainArgs, session: Session) -> dict[str, Any]:
     if args.print_config:
-        return session.result(commented_defaults(), config=TRAIN_DEFAULTS)
+        return session.result(commented_defaults(), config=TRAIN_DEFAULTS, product=True)
     config = args.resolve()
     path = args.config_path()
     default = None

@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import inspect
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -47,24 +48,44 @@ DEFAULT_OPTIMIZERS = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam
 
 
 def make_optimizer(
-    optimizer: OptimizerLike, params: Sequence[Any], lr: float | None = None, **hparams: Any
+    optimizer: OptimizerLike,
+    params: Sequence[Any],
+    lr: float | None = None,
+    *,
+    probe_seed: int | None = None,
+    **hparams: Any,
 ) -> tuple[Any, str, dict]:
     """Build an optimizer from a short name or a factory; return it, its name and settings.
 
     A factory is any callable ``factory(params, lr=..., **hparams)``, e.g. an optimizer class.
+    An optimizer that draws random probes (it takes ``generator``: AdaHessian, Sophia-H) gets
+    ``generator=probe_seed`` unless ``hparams`` name one, so its runs repeat; the seed is not
+    one of the returned settings (it labels nothing).
     """
     if isinstance(optimizer, str):
         spec = get_optimizer_spec(optimizer)
         settings = {"lr": spec.lr if lr is None else float(lr), **spec.defaults, **hparams}
-        return spec.cls(params, **settings), spec.name, settings
-    if not callable(optimizer):
+        factory, name = spec.cls, spec.name
+    elif callable(optimizer):
+        settings = ({} if lr is None else {"lr": float(lr)}) | hparams
+        factory = optimizer
+        name = getattr(optimizer, "__name__", type(optimizer).__name__).lower()
+    else:
         raise TypeError(
             f"run_trajectory: optimizer must be a name or a callable factory, "
             f"got {type(optimizer).__name__}"
         )
-    settings = ({} if lr is None else {"lr": float(lr)}) | hparams
-    name = getattr(optimizer, "__name__", type(optimizer).__name__).lower()
-    return optimizer(params, **settings), name, settings
+    extra = {}
+    if probe_seed is not None and "generator" not in settings and _draws_probes(factory):
+        extra["generator"] = probe_seed
+    return factory(params, **settings, **extra), name, settings
+
+
+def _draws_probes(factory: Callable[..., Any]) -> bool:
+    try:
+        return "generator" in inspect.signature(factory).parameters
+    except (TypeError, ValueError):  # a builtin or C callable: no signature to read
+        return False
 
 
 def set_optimizer_mode(optimizer: Any, *, train: bool) -> None:

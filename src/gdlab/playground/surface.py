@@ -78,7 +78,8 @@ class SurfaceSettings:
     ``start`` None means the function's own start. The schedule is applied per step:
     ``step`` multiplies the lr by ``gamma`` every ``step_size`` steps, ``exponential`` every
     step, ``cosine`` anneals it to 0 over ``steps`` (torch's StepLR / ExponentialLR /
-    CosineAnnealingLR). ``seed`` draws the gradient noise of the noisy functions.
+    CosineAnnealingLR). ``seed`` draws the gradient noise of the noisy functions
+    and AdaHessian's and Sophia-H's probes.
     """
 
     function: str = "rosenbrock"
@@ -183,7 +184,9 @@ def _start_runs(settings: SurfaceSettings, fn: Any, x0: np.ndarray) -> list[_Run
     runs = []
     for c in settings.optimizers:
         param = _uses.Parameter(x0.copy())
-        opt = _uses.make_optimizer(c.name, [param], c.lr, **settings.hparams(c.name))[0]
+        opt = _uses.make_optimizer(
+            c.name, [param], c.lr, probe_seed=settings.seed, **settings.hparams(c.name)
+        )[0]
         noise = _uses.get_generator(settings.seed) if fn.noise_std else None
         runs.append(_Run(param, opt, _scheduler(settings, opt), noise))
     return runs

@@ -178,7 +178,8 @@ def run_trajectory(
         start: the starting point (default: the function's own start).
         steps: the number of optimizer steps.
         lr: learning rate (default: the optimizer's default).
-        seed: generator or int seed for the gradient noise of noisy functions.
+        seed: generator or int seed for the gradient noise of noisy functions; an int also
+            seeds AdaHessian's and Sophia-H's probes (0 otherwise), so their paths repeat.
         box: a coordinate beyond ±box (or NaN/inf) counts as divergence.
         lr_schedule: step -> lr (``gdlab.optim.schedules``); step k (from 0) runs at
             ``lr_schedule(k)``, written to every group's ``lr`` as a scheduler would.
@@ -194,7 +195,9 @@ def run_trajectory(
     fn = _resolve_function(function)
     x0 = _check_run_args(steps, fn.start if start is None else start)
     p = Parameter(x0.copy())
-    opt, name, settings = make_optimizer(optimizer, [p], lr, **hparams)
+    # AdaHessian's and Sophia-H's probes come from the run's seed: the same path every run
+    probe_seed = seed if isinstance(seed, int) else 0
+    opt, name, settings = make_optimizer(optimizer, [p], lr, probe_seed=probe_seed, **hparams)
     rng = get_generator(seed) if fn.noise_std else None
     # Newton's family differentiates the gradient again: its closure keeps the graph
     create_graph = bool(getattr(opt, "requires_create_graph", False))
