@@ -36,6 +36,30 @@ def _mask(shape, seed=0):
 
 
 BOOL = _mask((3, 4))
+
+
+def _mha_pair():
+    """nn.MultiheadAttention(4, 2) in both libraries with torch's weights, as functions of the
+    input (self-attention, need_weights=False: gdlab's packed fused path)."""
+    torch.manual_seed(0)
+    tm = torch.nn.MultiheadAttention(4, 2, batch_first=True).double()
+    gm = gdlab.nn.MultiheadAttention(4, 2, batch_first=True).double()
+    gm.load_state_dict({k: v.detach().numpy().copy() for k, v in tm.state_dict().items()})
+    causal = np.triu(np.ones((3, 3), bool), 1)
+
+    def gd(x):
+        return gm(x, x, x, need_weights=False, attn_mask=causal)[0]
+
+    def th(x):
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+
+        with sdpa_kernel(SDPBackend.MATH):
+            return tm(x, x, x, need_weights=False, attn_mask=torch.tensor(causal))[0]
+
+    return gd, th
+
+
+MHA_GD, MHA_TH = _mha_pair()
 FLOAT_BIAS = np.random.default_rng(1).standard_normal((3, 4))
 
 # (id, gdlab function, torch function, input shapes, domain)
@@ -63,6 +87,7 @@ ROWS = [
      lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m),
      lambda q, k, v, m: torch_sdpa(q, k, v, attn_mask=m),
      [(2, 3, 2), (2, 4, 2), (2, 4, 3), (3, 4)], (-1.5, 1.5)),
+    ("multihead_self_attention", MHA_GD, MHA_TH, [(2, 3, 4)], (-1.5, 1.5)),
 ]  # fmt: skip
 
 

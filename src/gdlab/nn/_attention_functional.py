@@ -20,7 +20,7 @@ from gdlab.nn._dropout import dropout
 from gdlab.ops import linalg
 from gdlab.ops import reduce as R
 from gdlab.ops import shape as S
-from gdlab.ops.attention_ops import attention, scaled_softmax
+from gdlab.ops.attention_ops import attention, scaled_softmax, self_attention
 from gdlab.ops.dispatch import apply
 from gdlab.ops.nn_ops import LINEAR
 from gdlab.tensor import Tensor
@@ -267,6 +267,46 @@ def _pad_bias(bias: Any, extra: int) -> Any:
     return np.pad(bias, widths)
 
 
+def _bias(
+    attn_mask: Any, key_padding_mask: Any, n: int, heads: int, q_len: int, k_len: int, dtype: Any
+) -> Any:
+    """The masks as one additive bias broadcasting against the scores (N, heads, L, S)."""
+    bias = None
+    if attn_mask is not None:
+        bias = mask_to_bias(attn_mask, dtype, "attn_mask", allowed_when=False)
+        if bias.ndim == 3:
+            bias = (
+                S.reshape(bias, n, heads, q_len, k_len)
+                if isinstance(bias, Tensor)
+                else bias.reshape(n, heads, q_len, k_len)
+            )
+    if key_padding_mask is not None:
+        kpm = mask_to_bias(key_padding_mask, dtype, "key_padding_mask", allowed_when=False)
+        kpm = (
+            S.reshape(kpm, n, 1, 1, k_len)
+            if isinstance(kpm, Tensor)
+            else kpm.reshape(n, 1, 1, k_len)
+        )
+        bias = _add_bias(bias, kpm)
+    return bias
+
+
+def _packed_self_attention(
+    query: Tensor, key: Tensor, value: Tensor, a: MultiheadAttentionArgs, need_weights: bool
+) -> bool:
+    """Self-attention through one packed in-projection and the fused self-attention row
+    (torch's fast path has the same conditions, plus its own)."""
+    return (
+        query is key
+        and key is value
+        and a.in_proj_weight is not None
+        and a.bias_k is None
+        and not a.add_zero_attn
+        and a.dropout_p == 0.0
+        and not need_weights
+    )
+
+
 def multi_head_attention(
     query: Tensor,
     key: Tensor,
@@ -287,34 +327,23 @@ def multi_head_attention(
     n, q_len, e = query.shape
     heads = a.num_heads
     hd = e // heads
+    if _packed_self_attention(query, key, value, a, need_weights):
+        _check_masks(attn_mask, key_padding_mask, n, heads, q_len, q_len)
+        bias = _bias(attn_mask, key_padding_mask, n, heads, q_len, q_len, query.dtype)
+        qkv = _linear(query, a.in_proj_weight, a.in_proj_bias)
+        out = self_attention(qkv, bias, 1.0 / math.sqrt(hd), safe=True, heads=heads)
+        return _linear(out, a.out_proj_weight, a.out_proj_bias), None
     q, k, v = _in_projection(query, key, value, a)
     if a.bias_k is not None:
         k = S.cat([k, S.expand(a.bias_k, n, 1, e)], dim=1)
         v = S.cat([v, S.expand(a.bias_v, n, 1, e)], dim=1)
     k_len = key.shape[1]
     _check_masks(attn_mask, key_padding_mask, n, heads, q_len, k_len)
-    dtype = query.dtype
-    bias = None
-    if attn_mask is not None:
-        bias = mask_to_bias(attn_mask, dtype, "attn_mask", allowed_when=False)
-        if bias.ndim == 3:
-            bias = (
-                S.reshape(bias, n, heads, q_len, k_len)
-                if isinstance(bias, Tensor)
-                else (bias.reshape(n, heads, q_len, k_len))
-            )
-    if key_padding_mask is not None:
-        kpm = mask_to_bias(key_padding_mask, dtype, "key_padding_mask", allowed_when=False)
-        kpm = (
-            S.reshape(kpm, n, 1, 1, k_len)
-            if isinstance(kpm, Tensor)
-            else (kpm.reshape(n, 1, 1, k_len))
-        )
-        bias = _add_bias(bias, kpm)
+    bias = _bias(attn_mask, key_padding_mask, n, heads, q_len, k_len, query.dtype)
     extra = (a.bias_k is not None) + a.add_zero_attn
     bias = _pad_bias(bias, extra)
     if a.add_zero_attn:
-        zeros = np.zeros((n, 1, e), dtype=dtype)
+        zeros = np.zeros((n, 1, e), dtype=query.dtype)
         k = S.cat([k, zeros], dim=1)
         v = S.cat([v, zeros], dim=1)
     scale = 1.0 / math.sqrt(hd)

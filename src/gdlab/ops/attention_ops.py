@@ -11,7 +11,10 @@ The attention row keeps the weights P of its forward for the backward (closed fo
 
     dV = Pᵀ·g,  dS = P·(g·Vᵀ − Σ_row (g·Vᵀ)·P),  dQ = scale·dS·K,  dK = scale·dSᵀ·Q,  dB = dS
 
-dS is computed once per backward and shared by the rules of Q, K and B.
+dS is computed once per backward and shared by the rules of Q, K and B. Self-attention takes
+Q, K and V packed in one array (``MultiheadAttention``'s one in-projection product): the same
+rules, whose three gradients are written side by side into one array, instead of three
+slices each scattered into zeros of the packed shape and added.
 
 Both rows are twice differentiable: when the engine runs a rule on Tensors
 (``create_graph=True``) the same formulas run through gdlab's NumPy protocol
@@ -26,11 +29,20 @@ from typing import Any
 
 import numpy as np
 
+from gdlab.ops import shape as shape_ops
 from gdlab.ops.dispatch import apply
 from gdlab.ops.registry import defop
 from gdlab.tensor import Tensor
 
-__all__ = ["ATTENTION", "SCALED_SOFTMAX", "AttentionSaved", "attention", "scaled_softmax"]
+__all__ = [
+    "ATTENTION",
+    "SCALED_SOFTMAX",
+    "SELF_ATTENTION",
+    "AttentionSaved",
+    "attention",
+    "scaled_softmax",
+    "self_attention",
+]
 
 
 # exp(m − shift) at or above this keeps a row's largest terms normal numbers (full precision)
@@ -258,3 +270,46 @@ def attention(
     return apply(
         ATTENTION, q, k, v, bias, scale=float(scale), safe=safe, heads=heads, saved=AttentionSaved()
     )
+
+
+# ------------------------------------------------------------------------- self-attention
+def _thirds(qkv: Any) -> tuple[Any, Any, Any]:
+    """Q, K, V: the three equal parts of the last dimension (views, or Tensor slices)."""
+    e = np.shape(qkv)[-1] // 3
+    return qkv[..., :e], qkv[..., e : 2 * e], qkv[..., 2 * e :]
+
+
+def _self_attention(qkv, bias=None, scale=1.0, safe=True, heads=None, saved=None):
+    return _attention(*_thirds(qkv), bias, scale, safe, heads, saved)
+
+
+def _self_attention_vjp_qkv(g, out, qkv, bias=None, scale=1.0, safe=True, heads=None, saved=None):
+    args = (g, out, *_thirds(qkv), bias, scale, safe, heads, saved)
+    parts = [rule(*args) for rule in (_attention_vjp_q, _attention_vjp_k, _attention_vjp_v)]
+    if any(isinstance(p, Tensor) for p in parts):
+        return shape_ops.cat(parts, -1)
+    return np.concatenate(parts, axis=-1)
+
+
+def _self_attention_vjp_bias(g, out, qkv, bias=None, scale=1.0, safe=True, heads=None, saved=None):
+    return _attention_vjp_bias(g, out, *_thirds(qkv), bias, scale, safe, heads, saved)
+
+
+SELF_ATTENTION = defop(
+    "self_attention", _self_attention, _self_attention_vjp_qkv, _self_attention_vjp_bias
+)
+
+
+def self_attention(
+    qkv: Tensor, bias: Any = None, scale: float = 1.0, safe: bool = True, heads: int | None = None
+) -> Tensor:
+    """``attention(q, k, v, ...)`` with q, k, v the three equal parts of ``qkv``'s last
+    dimension (the packed in-projection of self-attention), as one primitive.
+
+    Example:
+        >>> qkv = gdlab.randn(2, 4, 3 * 8)
+        >>> self_attention(qkv, scale=4**-0.5, heads=2).shape
+        (2, 4, 8)
+    """
+    saved = AttentionSaved()
+    return apply(SELF_ATTENTION, qkv, bias, scale=float(scale), safe=safe, heads=heads, saved=saved)
