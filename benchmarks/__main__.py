@@ -5,6 +5,7 @@ Examples:
     python -m benchmarks --threads 1,2 --out docs/benchmarks.md
     python -m benchmarks --only numpy_floor,adam_step --threads 1
     python -m benchmarks --native-blas --out docs/benchmarks.md   # unset OPENBLAS_CORETYPE
+    python -m benchmarks --check      # re-measure README's claims; exit 1 if one moved
 
 Every module follows ``run(threads: int, smoke: bool) -> list[dict]`` (see
 ``benchmarks.harness``); a module that only has ``main(argv)`` is run and its output is
@@ -26,13 +27,23 @@ import time
 import traceback
 from pathlib import Path
 
-from benchmarks import report
-from benchmarks.harness import machine_info, memory_bandwidth, row, thread_limit
+from benchmarks import claims, report
+from benchmarks.harness import (
+    gemm_peak_gflops,
+    machine_info,
+    memory_bandwidth,
+    row,
+    sanity_flags,
+    thread_flags,
+    thread_limit,
+    threads_in_use,
+)
 
 # name -> module, in report order. Modules with ONCE = True run at the first thread count only.
 BENCHMARKS = {
     "engine_overhead": "benchmarks.engine_overhead",
     "mlp_cnn_step": "benchmarks.mlp_cnn_step",
+    "separate_processes": "benchmarks.separate_processes",
     "rnn_step": "benchmarks.rnn_step",
     "transformer_step": "benchmarks.transformer_step",
     "hvp": "benchmarks.hvp",
@@ -61,6 +72,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="re-run with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset (NumPy's own BLAS kernel)",
     )
+    p.add_argument(
+        "--check", nargs="?", const=str(claims.CLAIMS), default=None, metavar="CLAIMS",
+        help="re-measure the claims README quotes (default file: docs/benchmarks_claims.toml) "
+        "and exit 1 when one moved by more than its noise",
+    )  # fmt: skip
     args = p.parse_args(argv)
     try:
         args.threads = [int(t) for t in args.threads.split(",") if t.strip()]
@@ -150,13 +166,18 @@ def _run_module(name: str, threads: int, smoke: bool, raw: dict[str, str]) -> tu
     return rows, f"{status}, {time.perf_counter() - t0:.1f} s at {threads}T)"
 
 
-def run_suite(names: list[str], threads: list[int], smoke: bool) -> tuple[list, dict, dict]:
-    """All rows, a status line per module, and raw output of modules without ``run``."""
+def run_suite(
+    names: list[str], threads: list[int], smoke: bool, used: dict[int, dict] | None = None
+) -> tuple[list, dict, dict]:
+    """All rows, a status line per module, and raw output of modules without ``run``;
+    ``used`` receives the thread counts the libraries reported inside each limit."""
     rows: list[dict] = []
     status: dict[str, str] = {}
     raw: dict[str, str] = {}
     for i, t in enumerate(threads):
         with thread_limit(t):
+            if used is not None:
+                used[t] = threads_in_use()
             for name in names:
                 module = sys.modules.get(BENCHMARKS[name])
                 if i and module is not None and getattr(module, "ONCE", False):
@@ -168,19 +189,49 @@ def run_suite(names: list[str], threads: list[int], smoke: bool) -> tuple[list, 
     return rows, status, raw
 
 
+def measure(bench: str, threads: int) -> list[dict]:
+    """The rows of one module at ``threads`` threads (``--check``'s measurement)."""
+    with thread_limit(threads):
+        for flag in thread_flags(threads_in_use(), threads):
+            print(f"[benchmarks] {threads} thread(s): {flag}", file=sys.stderr)
+        rows, msg = _run_module(bench, threads, False, {})
+    for r in rows:
+        r["threads"] = threads
+    print(f"[benchmarks] {bench} @ {threads} thread(s): {msg}", file=sys.stderr, flush=True)
+    return rows
+
+
+def check_claims(path: str) -> int:
+    """``--check``: re-measure the claims in ``path``; 0 when all hold, 1 otherwise."""
+    claimed = claims.load_claims(path)
+    before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    verdicts = claims.check(claimed, measure)
+    after = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(claims.render(verdicts))
+    print(f"load average (1 min) before / after: {before:.1f} / {after:.1f} on "
+          f"{os.cpu_count()} cores")  # fmt: skip
+    return 0 if all(v.ok for v in verdicts) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parse(argv)
     if args.native_blas and any(k in os.environ for k in BLAS_OVERRIDES):
         _reexec_native(argv)
+    if args.check:
+        return check_claims(args.check)
     t0 = time.perf_counter()
     info = machine_info()
     with thread_limit(1):
         info["bandwidth"] = memory_bandwidth(16 << 20 if args.smoke else 256 << 20)
-    rows, status, raw = run_suite(args.names, args.threads, args.smoke)
+    peak = gemm_peak_gflops(256 if args.smoke else 1024)
+    used: dict[int, dict] = {}
+    rows, status, raw = run_suite(args.names, args.threads, args.smoke, used)
     load_before = info.get("load")
     info = {**machine_info(), "bandwidth": info["bandwidth"]}  # torch is loaded by now
     info["load_before"], info["seconds"] = load_before, time.perf_counter() - t0
+    info["gemm_peak_gflops"], info["sanity_flags"] = peak, sanity_flags(rows, peak)
+    info["threads_used"] = {t: (u, thread_flags(u, t)) for t, u in used.items()}
     info["threads_note"] = (
         f"each benchmark at {', '.join(map(str, args.threads))} thread(s) "
         "(torch.set_num_threads and threadpoolctl for NumPy's BLAS)"

@@ -26,7 +26,7 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import compare, row, thread_limit  # noqa: E402
+from benchmarks.harness import compare, print_rows, row  # noqa: E402
 from gdlab import optim  # noqa: E402
 from gdlab.nn import Parameter  # noqa: E402
 
@@ -108,16 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds")
     args = parser.parse_args(argv)
-    print(f"{'case':<44} {'thr':>3} {'subject':<12} {'ms':>7} {'peer ms':>8} {'ratio':>6}  notes")
-    for threads in (int(t) for t in args.threads.split(",")):
-        with thread_limit(threads):
-            for r in run(threads, args.smoke):
-                ms = "–" if r["gdlab_s"] is None else f"{r['gdlab_s'] * 1e3:.2f}"
-                ratio = "–" if r["ratio"] is None else f"{r['ratio']:.2f}"
-                print(
-                    f"{r['name']:<44} {threads:>3} {r['subject']:<12} {ms:>7} "
-                    f"{r['peer_s'] * 1e3:8.2f} {ratio:>6}  {r['notes']}"
-                )
+    print_rows(run, (int(t) for t in args.threads.split(",")), args.smoke)
     return 0
 
 

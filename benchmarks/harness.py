@@ -12,8 +12,10 @@ The interface every benchmark module follows::
 Each row is a dict made by ``row()``: ``name``, ``gdlab_s``, ``peer``, ``peer_s``, ``ratio``
 (``gdlab_s / peer_s``: below 1 means gdlab is faster), ``notes``; optionally ``subject``
 (what is timed, default ``"gdlab"``), ``unit`` (default ``"s"``), ``target`` (the largest ratio
-issue 7 accepts), ``gdlab_iqr`` and ``peer_iqr``. The suite sets the thread count (``threads``)
-before calling ``run``; a module only needs to read it if it spawns processes.
+issue 7 accepts), ``gdlab_iqr`` and ``peer_iqr``, ``flop`` (floating-point operations per
+timed call, for the GEMM-peak sanity check of :func:`sanity_flags`). The suite sets the thread
+count (``threads``) before calling ``run``; a module only needs to read it if it spawns
+processes. A module's standalone ``main()`` prints its rows with :func:`print_rows`.
 
 Example:
     >>> stats = compare({"a": lambda: sum(range(100)), "b": lambda: sum(range(200))}, repeats=3)
@@ -29,7 +31,7 @@ import platform
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,10 +41,15 @@ __all__ = [
     "Stats",
     "blas_info",
     "compare",
+    "gemm_peak_gflops",
     "machine_info",
     "memory_bandwidth",
+    "print_rows",
     "row",
+    "sanity_flags",
+    "thread_flags",
     "thread_limit",
+    "threads_in_use",
     "time_once",
 ]
 
@@ -143,13 +150,17 @@ def row(
     target: float | None = None,
     subject: str = "gdlab",
     unit: str = "s",
+    flop: float | None = None,
 ) -> dict:
     """One result row; ``ratio = gdlab_s / peer_s`` (< 1: the subject is faster/smaller).
 
     ``target`` is the largest ratio issue 7 accepts (e.g. 1.0 for "as fast as PyTorch").
     ``None`` for a time means "not measured" (e.g. the subject is not implemented yet).
+    ``flop``: the work of one timed call, when it is mostly matrix products.
     """
     out: dict = {"name": name, "subject": subject, "peer": peer, "unit": unit, "notes": notes}
+    if flop is not None:
+        out["flop"] = float(flop)
     for key, value in (("gdlab", gdlab_s), ("peer", peer_s)):
         if isinstance(value, Stats):
             out[f"{key}_s"], out[f"{key}_iqr"] = value.median, value.iqr
@@ -187,6 +198,104 @@ def thread_limit(n: int) -> Iterator[None]:
     finally:
         if torch is not None:
             torch.set_num_threads(old_torch)
+
+
+def threads_in_use() -> dict:
+    """The thread counts the libraries report now: ``blas`` and ``openmp`` (threadpoolctl's
+    view of every loaded pool) and ``torch`` (``torch.get_num_threads``, if loaded)."""
+    out: dict = {"blas": [], "openmp": [], "torch": None}
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:  # pragma: no cover
+        threadpool_info = list
+    for lib in threadpool_info():
+        if lib.get("user_api") in ("blas", "openmp"):
+            out[lib["user_api"]].append(int(lib["num_threads"]))
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        out["torch"] = int(torch.get_num_threads())
+    return out
+
+
+def thread_flags(used: dict, threads: int) -> list[str]:
+    """What did not hold of a ``threads``-thread limit in ``used`` (from :func:`threads_in_use`)."""
+    flags = []
+    if not used["blas"]:
+        flags.append("no BLAS found: its thread count is unverified")
+    elif set(used["blas"]) != {threads}:
+        flags.append(f"BLAS threads {sorted(set(used['blas']))}, not {threads}")
+    if used["torch"] is not None and used["torch"] != threads:
+        flags.append(f"torch threads {used['torch']}, not {threads}")
+    return flags
+
+
+def gemm_peak_gflops(n: int = 1024, repeats: int = 7) -> float:
+    """One thread's float32 GEMM speed (GFLOP/s, median of ``repeats`` n x n x n products).
+
+    Timed in CPU time (``time.thread_time``: at one thread OpenBLAS computes on the calling
+    thread), which a loaded machine distorts little, where wall time would understate the
+    peak and flag good rows (measured at load 9 on 2 cores: 92 GFLOP/s in CPU time, 10 in
+    wall time; the fastest of 20 CPU times gave 110: the median is the steadier figure).
+    No row doing matrix products at one thread can beat it: a row implying more ran with
+    more threads than it claims (issue 20's case: 1.24 GFLOP in 6.24 ms, ~199 GFLOP/s,
+    against this core's ~100).
+    """
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    out = np.empty_like(a)
+    times = []
+    with thread_limit(1):
+        np.matmul(a, b, out=out)
+        for _ in range(repeats):
+            t0 = time.thread_time()
+            np.matmul(a, b, out=out)
+            times.append(time.thread_time() - t0)
+    return 2 * n**3 / max(float(np.median(times)), 1e-9) / 1e9
+
+
+def sanity_flags(rows: list[dict], peak_gflops: float, margin: float = 1.1) -> list[str]:
+    """Rows whose ``flop`` per call implies more GFLOP/s than ``peak_gflops`` per thread
+    (times ``margin``) for the gdlab or peer time: the thread limit or the timing is wrong."""
+    flags = []
+    for r in rows:
+        if not r.get("flop"):
+            continue
+        bound = peak_gflops * r.get("threads", 1) * margin
+        for who, key in ((r.get("subject", "gdlab"), "gdlab_s"), (r["peer"], "peer_s")):
+            if r.get(key):
+                implied = r["flop"] / r[key] / 1e9
+                if implied > bound:
+                    flags.append(
+                        f"{r['name']} ({r.get('threads', 1)}T), {who}: implies "
+                        f"{implied:.0f} GFLOP/s, above the measured peak "
+                        f"{peak_gflops:.0f} GFLOP/s per thread"
+                    )
+    return flags
+
+
+def print_rows(
+    run: Callable[[int, bool], list[dict]], threads: Iterable[int], smoke: bool = False
+) -> None:
+    """A benchmark module's standalone ``main()``: ``run`` at each thread count under
+    :func:`thread_limit`, one line per row (times in their unit, ratio, target, notes), and a
+    line per thread count whose limit did not hold."""
+    from benchmarks.report import fmt_value
+
+    print(f"{'case':<44} {'thr':>3} {'subject':<12} {'time':>9} {'peer':<14} {'peer time':>9} "
+          f"{'ratio':>6} {'target':>6}  notes")  # fmt: skip
+    for n in threads:
+        with thread_limit(n):
+            for flag in thread_flags(threads_in_use(), n):
+                print(f"!! {n} thread(s): {flag}")
+            for r in run(n, smoke):
+                unit = r.get("unit", "s")
+                ratio = "–" if r.get("ratio") is None else f"{r['ratio']:.2f}"
+                target = "" if r.get("target") is None else f"{r['target']:g}"
+                print(f"{r['name']:<44} {n:>3} {r.get('subject', 'gdlab'):<12} "
+                      f"{fmt_value(r.get('gdlab_s'), unit):>9} {r['peer']:<14} "
+                      f"{fmt_value(r.get('peer_s'), unit):>9} {ratio:>6} {target:>6}  "
+                      f"{r.get('notes', '')}")  # fmt: skip
 
 
 def blas_info() -> list[dict]:

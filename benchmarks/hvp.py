@@ -23,7 +23,7 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import compare, row, thread_limit  # noqa: E402
+from benchmarks.harness import compare, print_rows, row  # noqa: E402
 
 SIZES = (784, 256, 256, 10)
 POWER_STEPS = 20
@@ -132,14 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny run to check it works")
     parser.add_argument("--threads", type=int, nargs="+", default=[1])
     args = parser.parse_args(argv)
-    print(f"{'case':<36}{'threads':>8}{'gdlab ms':>11}{'torch ms':>11}{'ratio':>8}")
-    for n in args.threads:
-        with thread_limit(n):
-            for r in run(n, args.smoke):
-                print(
-                    f"{r['name']:<36}{n:>8}{r['gdlab_s'] * 1e3:>11.2f}{r['peer_s'] * 1e3:>11.2f}"
-                    f"{r['ratio']:>8.2f}"
-                )
+    print_rows(run, args.threads, args.smoke)
     return 0
 
 

@@ -24,7 +24,7 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import compare, row, thread_limit  # noqa: E402
+from benchmarks.harness import compare, print_rows, row  # noqa: E402
 
 LR = 0.01
 
@@ -109,7 +109,17 @@ def _case(kind: str, batch: int, smoke: bool) -> dict:
     )
     target = 1.0 if kind == "mlp" else 2.0
     name = f"{kind} step batch {batch}"
-    return row(name, stats["gdlab"], "torch", stats["torch"], "fwd+bwd+sgd", target=target)
+    flop = mlp_flop(batch) if kind == "mlp" else None
+    return row(
+        name, stats["gdlab"], "torch", stats["torch"], "fwd+bwd+sgd", target=target, flop=flop
+    )
+
+
+def mlp_flop(batch: int, sizes: tuple[int, ...] = (784, 256, 256, 10)) -> int:
+    """The matrix products of one MLP step: forward, weight gradients and input gradients
+    (none for the first layer's input), 2·batch per weight each: 1.24 GFLOP at batch 1024."""
+    weights = [a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+    return 2 * batch * (2 * sum(weights) + sum(weights[1:]))
 
 
 def run(threads: int, smoke: bool) -> list[dict]:
@@ -127,14 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny run to check it works")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args(argv)
-    print(f"{'case':<24}{'threads':>8}{'gdlab ms':>11}{'torch ms':>11}{'ratio':>8}{'target':>8}")
-    for n in args.threads:
-        with thread_limit(n):
-            for r in run(n, args.smoke):
-                print(
-                    f"{r['name']:<24}{n:>8}{r['gdlab_s'] * 1e3:>11.3f}{r['peer_s'] * 1e3:>11.3f}"
-                    f"{r['ratio']:>8.2f}{r['target']:>8.1f}"
-                )
+    print_rows(run, args.threads, args.smoke)
     return 0
 
 

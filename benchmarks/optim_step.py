@@ -5,8 +5,8 @@ implementation its tests compare against (for LAMB, whose step-exact reference i
 kozistr's ``pytorch_optimizer.Lamb``), stepped on the same 1000 x 10000 float32 matrix (a
 matrix, so LARS and LAMB take their layer-wise path). The two are timed interleaved in one
 process (``benchmarks.harness.compare``) and the median is reported; ``ratio < 1``: gdlab is
-faster. The new optimizers run their reference rules (NumPy formulas with temporaries), no fast
-kernel. A reference that is not installed is listed as not run.
+faster. The new optimizers run their reference rules (NumPy formulas computed into work
+arrays kept in their state), no fast kernel. A reference that is not installed is listed as not run.
 
 Run: ``python benchmarks/optim_step.py [--threads 1] [--smoke]``; in the suite it is
 ``python -m benchmarks --only optim_step``.
@@ -26,7 +26,7 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import compare, row, thread_limit  # noqa: E402
+from benchmarks.harness import compare, print_rows, row  # noqa: E402
 from gdlab.nn import Parameter  # noqa: E402
 from gdlab.optim import OPTIMIZERS  # noqa: E402
 
@@ -108,14 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--threads", default="1", help="comma-separated thread counts")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds")
     args = parser.parse_args(argv)
-    print(f"{'case':<42} {'thr':>3} {'ms':>8} {'reference':<30} {'ref ms':>8} {'ratio':>6}")
-    for threads in (int(t) for t in args.threads.split(",")):
-        with thread_limit(threads):
-            for r in run(threads, args.smoke):
-                ref = "–" if r["peer_s"] is None else f"{r['peer_s'] * 1e3:8.1f}"
-                ratio = "–" if r["ratio"] is None else f"{r['ratio']:.2f}"
-                print(f"{r['name']:<42} {threads:>3} {r['gdlab_s'] * 1e3:8.1f} {r['peer']:<30} "
-                      f"{ref:>8} {ratio:>6}  {r['notes']}")  # fmt: skip
+    print_rows(run, (int(t) for t in args.threads.split(",")), args.smoke)
     return 0
 
 

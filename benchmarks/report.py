@@ -103,10 +103,37 @@ def _machine(info: dict) -> list[str]:
             f"{info.get('cores')} cores (a shared machine: above ~0.5 the 2-thread figures are "
             f"unreliable); the run took {info.get('seconds', 0):.0f} s"
         )
+    lines += _conditions(info)
     if bw:
         lines.append(
             f"- Memory bandwidth (NumPy, 1 thread, {bw['nbytes'] >> 20} MiB arrays): copy "
             f"{bw['copy_GBps']:.1f} GB/s, triad {bw['triad_GBps']:.1f} GB/s"
+        )
+    return lines
+
+
+def _conditions(info: dict) -> list[str]:
+    """What the run verified of its own conditions: the threads each limit really gave, and
+    the rows whose matrix products imply more than one core's measured GEMM peak."""
+    lines = []
+    used = info.get("threads_used") or {}
+    if used:
+        parts = []
+        for t, (u, flags) in sorted(used.items()):
+            seen = f"BLAS {'/'.join(map(str, sorted(set(u['blas'])))) or '?'}"
+            if u.get("torch") is not None:
+                seen += f", torch {u['torch']}"
+            parts.append(f"{t}T: {seen}" + (f" (**{'; '.join(flags)}**)" if flags else ""))
+        lines.append(
+            "- Threads in use inside each limit (threadpoolctl, torch): " + "; ".join(parts)
+        )
+    peak = info.get("gemm_peak_gflops")
+    if peak:
+        flags = info.get("sanity_flags") or []
+        shown = "none" if not flags else "**" + "; ".join(flags) + "**"
+        lines.append(
+            f"- GEMM peak, float32 1024³ at 1 thread: {peak:.0f} GFLOP/s; rows implying more "
+            f"per thread (timing or thread limit wrong): {shown}"
         )
     return lines
 

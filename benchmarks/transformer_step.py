@@ -33,7 +33,7 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import compare, row, thread_limit  # noqa: E402
+from benchmarks.harness import compare, print_rows, row  # noqa: E402
 
 D_MODEL, HEADS, FEEDFORWARD = 128, 4, 512
 # the reversal task of the time-to-target row
@@ -205,17 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny run to check it works")
     parser.add_argument("--threads", type=int, nargs="+", default=[1])
     args = parser.parse_args(argv)
-    print(f"{'case':<34}{'threads':>8}{'gdlab ms':>11}{'torch ms':>11}{'ratio':>8}")
-    for n in args.threads:
-        with thread_limit(n):
-            for r in run(n, args.smoke):
-                if r["ratio"] is None:
-                    print(f"{r['name']:<34}{n:>8}   target not reached: {r['notes']}")
-                    continue
-                print(
-                    f"{r['name']:<34}{n:>8}{r['gdlab_s'] * 1e3:>11.3f}{r['peer_s'] * 1e3:>11.3f}"
-                    f"{r['ratio']:>8.2f}  {r['notes']}"
-                )
+    print_rows(run, args.threads, args.smoke)
     return 0
 
 

@@ -51,6 +51,8 @@ from gdlab.dtypes import (
     set_default_dtype,
     uint8,
 )
+from gdlab.num_threads import cap_to_usable_cores as _cap_to_usable_cores
+from gdlab.num_threads import get_num_threads, set_num_threads
 from gdlab.ops.comparison import allclose, equal, isclose
 from gdlab.ops.einsum import einsum
 from gdlab.ops.elementwise import (
@@ -120,6 +122,8 @@ from gdlab.serialization import load, save
 
 del _functional  # imported for its attribute on gdlab.autograd (as torch.autograd.functional)
 __version__ = "0.1.0"
+_cap_to_usable_cores()  # never more BLAS threads than usable cores (gdlab.num_threads)
+del _cap_to_usable_cores
 
 clip = clamp
 # torch's other dtype names (torch.long is torch.int64): bound here, where shadowing the
@@ -146,5 +150,6 @@ __all__ = [
     "reshape", "save", "set_default_dtype", "set_grad_enabled", "short", "sigmoid", "sign", "sin",
     "sinh", "softmax", "softplus", "sort", "split", "sqrt", "square", "squeeze", "stack", "std",
     "norm", "sub", "all", "any", "sum", "tanh", "Tensor", "tensor", "topk", "transpose", "uint8",
-    "unsqueeze", "utils", "var", "where", "zeros", "zeros_like",
+    "unsqueeze", "utils", "var", "where", "zeros", "zeros_like", "get_num_threads",
+    "set_num_threads",
 ]  # fmt: skip

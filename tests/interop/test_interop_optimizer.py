@@ -39,7 +39,7 @@ VS_TORCH = [
     ("rprop", "Rprop", dict(lr=0.01), "Rprop", None),
     ("asgd", "ASGD", dict(lr=0.05, t0=3), "ASGD", None),
     # the articles' momentum (lr inside the velocity) equals torch's SGD while lr is constant
-    ("momentum-article", "momentum", dict(lr=0.05, momentum=0.9), "SGD",
+    ("momentum-article", "Momentum", dict(lr=0.05, momentum=0.9), "SGD",
      dict(lr=0.05, momentum=0.9)),
 ]  # fmt: skip
 
@@ -117,7 +117,7 @@ def with_sched(opt, sched):
 @pytest.mark.parametrize(("name", "gkw", "tname", "tkw"), [r[1:] for r in VS_TORCH],
                          ids=[r[0] for r in VS_TORCH])  # fmt: skip
 def test_equals_torch_optim_step_by_step(name, gkw, tname, tkw, sched):
-    if name == "momentum" and sched is not None:
+    if name == "Momentum" and sched is not None:
         pytest.skip("the articles' momentum differs from torch's SGD once lr changes (by design)")
     ours, ref = make_model(), make_model()
     opt = TorchOptimizer(ours.parameters(), name, **gkw)
@@ -140,10 +140,10 @@ def test_equals_torch_optim_step_by_step(name, gkw, tname, tkw, sched):
                                                atol=1e-12)  # fmt: skip
 
 
-def run_gdlab_native(model, name, gkw, steps, sched=None) -> None:
+def run_gdlab_native(model, name, gkw, steps, sched=None, make=None) -> None:
     """The oracle for gdlab-only forms: gdlab's optimizer on Parameters viewing the tensors."""
     params = [Parameter(p.detach().numpy()) for p in model.parameters()]
-    opt = getattr(gopt, name)(params, **gkw)
+    opt = (make or getattr(gopt, name))(params, **gkw)
     s = None if sched is None else gopt.lr_scheduler.StepLR(opt, **sched)
     x, y = batch()
     for _ in range(steps):
@@ -154,6 +154,7 @@ def run_gdlab_native(model, name, gkw, steps, sched=None) -> None:
         opt.step()
         if s is not None:
             s.step()
+    return opt
 
 
 @pytest.mark.parametrize("sched", [None, dict(step_size=2, gamma=0.5)], ids=["const", "steplr"])
@@ -553,3 +554,112 @@ def test_no_train_eval_without_modes():
     assert not hasattr(opt, "train") and not hasattr(opt, "eval")
     with pytest.raises(AttributeError, match=r"TorchOptimizer\(Adam\) has no train\(\)"):
         opt.train()
+
+
+# registry names, as the CLI takes them: the class and settings of gdlab.optim.OPTIMIZERS
+REGISTRY_NAMES = [
+    ("momentum", dict(lr=0.05)),  # SGD(momentum=0.9), not the articles' Momentum class
+    ("nesterov", dict(lr=0.05)),
+    ("adamw", {}),
+    ("amsbound", dict(lr=0.01)),
+    ("lion", {}),
+    ("adamw_schedule_free", dict(lr=0.01)),  # train mode: the optimizer's own step
+    ("lookahead", dict(k=2)),  # over "adam", the registry's base optimizer
+    ("dadapt_sgd", {}),
+]
+
+
+@pytest.mark.parametrize(("name", "gkw"), REGISTRY_NAMES, ids=[r[0] for r in REGISTRY_NAMES])
+def test_registry_names_with_the_registry_settings(name, gkw):
+    spec = gopt.get_optimizer_spec(name)
+    ours, ref = make_model(), make_model()
+    opt = TorchOptimizer(ours.parameters(), name, **gkw)
+    assert opt.gdlab_class is spec.cls
+    assert opt._hparams == {"lr": spec.lr, **spec.defaults, **gkw}
+    x, y = batch()
+    for _ in range(STEPS):
+        train_step(ours, opt, x, y)
+    settings = {"lr": spec.lr, **spec.defaults, **gkw}
+    run_gdlab_native(ref, name, settings, STEPS, make=spec.cls)
+    for a, b in zip(params_of(ours), params_of(ref), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_sam_by_name_takes_its_two_gradients_through_the_closure():
+    """SAM ("sam": over SGD with momentum 0.9) needs the gradient at w before step() and a
+    closure for the one at w + ε, as torch loops write it; equal to gdlab's SAM bit for bit."""
+    ours, ref = make_model(), make_model()
+    opt = TorchOptimizer(ours.parameters(), "sam", lr=0.05, rho=0.1)
+    params = [Parameter(p.detach().numpy()) for p in ref.parameters()]
+    spec = gopt.get_optimizer_spec("sam")
+    gd = spec.cls(params, **{**spec.defaults, "lr": 0.05, "rho": 0.1})
+    x, y = batch()
+
+    def gradients_of(model):
+        model.zero_grad()
+        loss = torch.nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        return loss
+
+    def gd_closure():
+        loss = gradients_of(ref)
+        for p, t in zip(params, ref.parameters(), strict=True):
+            p.grad = t.grad.numpy().copy()
+        return float(loss.detach())
+
+    for _ in range(STEPS):
+        gradients_of(ours)
+        opt.step(lambda: gradients_of(ours))
+        gd_closure()
+        gd.step(gd_closure)
+        for a, b in zip(params_of(ours), params_of(ref), strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+IMPORTED = """
+import numpy as np
+
+from gdlab.optim import chain
+from gdlab.optim.transforms import add_decayed_weights, scale_by_adam, scale_by_lr, trace
+
+
+def signsgd_(param, grad, state, *, lr=0.01, maximize=False):
+    param -= lr * np.sign(-grad if maximize else grad)
+
+
+AdamWChain = chain(scale_by_adam(), add_decayed_weights(0.1), scale_by_lr(0.01))
+TraceChain = chain(trace(0.9), scale_by_lr(0.05))
+"""
+
+
+@pytest.mark.parametrize(
+    ("attr", "oracle"),
+    [
+        ("AdamWChain", lambda ps: gopt.AdamW(ps, lr=0.01, weight_decay=0.1)),
+        ("TraceChain", lambda ps: gopt.SGD(ps, lr=0.05, momentum=0.9)),
+        ("signsgd_", None),
+    ],
+)
+def test_import_specs(tmp_path, monkeypatch, attr, oracle):
+    """``pkg.mod:Name`` as the CLI takes it: a chain (its own step, on views of the tensors)
+    equals the optimizer it spells out bit for bit; a rule function becomes its class."""
+    (tmp_path / "bridge_rules.py").write_text(IMPORTED)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    ours, ref = make_model(), make_model()
+    opt = TorchOptimizer(ours.parameters(), f"bridge_rules:{attr}")
+    x, y = batch()
+    for _ in range(STEPS):
+        train_step(ours, opt, x, y)
+    if oracle is None:
+        spec = gopt.get_optimizer_spec(f"bridge_rules:{attr}")
+        oracle = lambda ps: spec.cls(ps, lr=spec.lr)  # noqa: E731
+    run_gdlab_native(ref, None, {}, STEPS, make=oracle)
+    for a, b in zip(params_of(ours), params_of(ref), strict=True):
+        np.testing.assert_array_equal(a, b)
+    saved = opt.state_dict()["state"]
+    assert not any(k.startswith("_") for s in saved.values() for k in s)
+
+
+def test_unknown_name_lists_registry_names():
+    with pytest.raises(ValueError, match=r"unknown optimizer 'adamm' \(choose a registry name: "):
+        TorchOptimizer(make_model().parameters(), "adamm")

@@ -225,6 +225,7 @@ def test_train_resume_and_config_errors(tmp_path, capsys):
     resolved = loads_toml((out / "config.toml").read_text())
     assert resolved["optimizer"] == {"name": "momentum", "lr": 0.05}
     assert (out / "checkpoints").is_dir() and (out / "grad-norms.png").exists()
+    assert (out / "activations.png").exists()
     page = (out / "report.html").read_text()
     assert f"gdlab train {cfg}" in page and "On the held-out test split" in page
     code, data = run_json(capsys, ["train", "--resume", str(out), "--set", "train.epochs=2"])

@@ -1,5 +1,6 @@
-"""RNN / LSTM / GRU (one scan primitive per layer and direction) against torch in float64:
-outputs, h_n / c_n, input, h_0 / c_0 and every parameter gradient. Plus: the graph does not
+"""RNN / LSTM / GRU (one scan primitive per layer and direction) against torch in float64
+(and float32): outputs, h_n / c_n, input, h_0 / c_0 and every parameter gradient; second
+derivatives (double backward, hessian) against torch's. Plus: the graph does not
 grow with the sequence length, no workspace is kept without a graph, retain_graph backward
 twice gives the same gradients, dropout acts between layers only."""
 
@@ -168,3 +169,106 @@ def test_one_loop_over_time_per_node_and_pass(name, monkeypatch):
     assert len(loops) == 4
     out.sum().backward()
     assert len(loops) == 8
+
+
+# float32 against torch in float32: the fused scans in the dtype users train in
+F32_TOL = {"rtol": 2e-4, "atol": 2e-5}
+
+
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [("LSTM", {}), ("LSTM", {"proj_size": 3, "bidirectional": True}), ("GRU", {}),
+     ("GRU", {"num_layers": 2, "batch_first": True}), ("RNN", {})],
+)  # fmt: skip
+def test_float32_matches_torch(name, kwargs):
+    tm = getattr(torch.nn, name)(4, 6, **kwargs)
+    randomise(tm)
+    gm = getattr(gnn, name)(4, 6, **kwargs)
+    gm.load_state_dict({k: v.detach().numpy() for k, v in tm.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((7, 3, 4)).astype(np.float32)
+    gx, tx = gdlab.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    go, to = gm(gx)[0], tm(tx)[0]
+    w = np.random.default_rng(1).standard_normal(go.shape).astype(np.float32)
+    (go * gdlab.tensor(w)).sum().backward()
+    (to * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(go.data, to.detach().numpy(), **F32_TOL)
+    np.testing.assert_allclose(gx.grad.data, tx.grad.numpy(), **F32_TOL)
+    for (n, p), tp in zip(gm.named_parameters(), tm.parameters(), strict=True):
+        assert p.grad.dtype == np.float32
+        np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), err_msg=n, **F32_TOL)
+
+
+# Second order (create_graph=True): the scans' VJPs differentiate the cells composed of
+# primitive rows (gdlab.ops.rnn_cells). (id, class, args, kwargs, (T, N) or T for unbatched)
+SECOND_ORDER = [
+    ("lstm_cell", "LSTM", (2, 3), {}, (1, 2)),
+    ("lstm_seq_proj_bidir", "LSTM", (2, 4), {"proj_size": 2, "bidirectional": True}, (3, 2)),
+    ("gru_cell", "GRU", (2, 3), {}, (1, 2)),
+    ("gru_seq_2layer_bf", "GRU", (2, 3, 2), {"batch_first": True}, (3, 2)),
+    ("rnn_seq", "RNN", (2, 3), {}, (3, 2)),
+]  # fmt: skip
+
+
+def _with_state(name, module, x, rng, torch_side):
+    """The module's output on x with a random initial state (h0, c0 for the LSTM)."""
+    n_states = module.num_layers * (2 if module.bidirectional else 1)
+    n = x.shape[0] if module.batch_first else x.shape[1]
+    size = module.proj_size or module.hidden_size if name == "LSTM" else module.hidden_size
+    h = rng.standard_normal((n_states, n, size)) * 0.5
+    c = rng.standard_normal((n_states, n, module.hidden_size)) * 0.5
+    make = torch.tensor if torch_side else gdlab.tensor
+    hx = (make(h), make(c)) if name == "LSTM" else make(h)
+    return module(x, hx)[0]
+
+
+@pytest.mark.parametrize("case", SECOND_ORDER, ids=[c[0] for c in SECOND_ORDER])
+def test_double_backward_matches_torch(case):
+    """grad with create_graph, then the gradient of ⟨gradient, w⟩: every second derivative
+    along w, for the input and every parameter, against torch's double backward (float64)."""
+    _, name, args, kwargs, (t_len, n) = case
+    tm = getattr(torch.nn, name)(*args, **kwargs).double()
+    randomise(tm)
+    gm = twin(tm, getattr(gnn, name)(*args, **kwargs))
+    rng = np.random.default_rng(0)
+    shape = (n, t_len, args[0]) if kwargs.get("batch_first") else (t_len, n, args[0])
+    x = rng.standard_normal(shape)
+    gx, tx = gdlab.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    gout = _with_state(name, gm, gx, np.random.default_rng(1), False)
+    tout = _with_state(name, tm, tx, np.random.default_rng(1), True)
+    v = rng.standard_normal(gout.shape)
+    g_in, t_in = [gx, *gm.parameters()], [tx, *tm.parameters()]
+    gs = gdlab.autograd.grad(gout, g_in, grad_outputs=v, create_graph=True)
+    ts = torch.autograd.grad(tout, t_in, grad_outputs=torch.tensor(v), create_graph=True)
+    for a, b in zip(gs, ts, strict=True):
+        np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=1e-9, atol=1e-12)
+    ws = [rng.standard_normal(a.shape) for a in gs]
+    g2 = gdlab.autograd.grad(sum((a * w).sum() for a, w in zip(gs, ws, strict=True)), g_in)
+    t2 = torch.autograd.grad(
+        sum((b * torch.tensor(w)).sum() for b, w in zip(ts, ws, strict=True)), t_in
+    )
+    for a, b in zip(g2, t2, strict=True):
+        np.testing.assert_allclose(a, b.numpy(), rtol=1e-8, atol=1e-11)
+
+
+def test_hessian_of_a_tiny_gru_net_matches_torch():
+    """hessian of tanh(head(GRU(x)[-1])) summed, in x and h_0, against
+    torch.autograd.functional.hessian (float64)."""
+    tg, th = torch.nn.GRU(2, 3).double(), torch.nn.Linear(3, 1).double()
+    randomise(tg)
+    gg = twin(tg, gnn.GRU(2, 3))
+    gh = twin(th, gnn.Linear(3, 1))
+    rng = np.random.default_rng(0)
+    x, h0 = rng.standard_normal((3, 1, 2)), rng.standard_normal((1, 1, 3)) * 0.5
+
+    def g_net(x, h0):
+        return gdlab.tanh(gh(gg(x, h0)[0][-1])).sum()
+
+    def t_net(x, h0):
+        return torch.tanh(th(tg(x, h0)[0][-1])).sum()
+
+    ours = gdlab.autograd.functional.hessian(g_net, (gdlab.tensor(x), gdlab.tensor(h0)))
+    theirs = torch.autograd.functional.hessian(t_net, (torch.tensor(x), torch.tensor(h0)))
+    for row_g, row_t in zip(ours, theirs, strict=True):
+        for a, b in zip(row_g, row_t, strict=True):
+            np.testing.assert_allclose(np.asarray(a.data), b.numpy(), rtol=1e-9, atol=1e-12)

@@ -58,6 +58,13 @@ def sample_var(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
     return cases
 
 
+def sample_norm(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    """Each kind of p (2, 1, inf, below 1, between 1 and 2, above 2) over drawn dims."""
+    dims = sample_dims(rng, shape)
+    ps = (2.0, 1.0, np.inf, 0.5, 1.5, 3.0)
+    return [((shape,), {**dims[k % len(dims)], "p": p}) for k, p in enumerate(ps)]
+
+
 def sample_softmax(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
     shape = shape or (3,)
     return [((shape,), {"dim": int(rng.integers(len(shape)))})]
@@ -366,6 +373,8 @@ SAMPLING: dict[str, Sampling] = {
     "amax": Sampling(cases=sample_reduce),
     "amin": Sampling(cases=sample_reduce),
     "var": Sampling(cases=sample_var),
+    "std": Sampling(domain=(-2.0, 2.0), cases=sample_var),
+    "norm": Sampling(cases=sample_norm),
     "logsumexp": Sampling(cases=sample_reduce),
     "softmax": Sampling(cases=sample_softmax),
     "log_softmax": Sampling(cases=sample_softmax),

@@ -211,10 +211,12 @@ def test_without_numba_functional_fused_true_raises(numba_hidden, rule):
 
 @pytest.mark.parametrize("cls", ["SGD", "Adam", "Momentum"])
 def test_default_fused_leaves_small_parameters_to_numpy(cls, monkeypatch):
-    """fused=None imports numba only for a parameter of at least FUSED_MIN_SIZE elements."""
+    """fused=None imports numba only for a parameter of at least FUSED_MIN_SIZE elements
+    (the break-even account already paid: test_fused_break_even.py tests when it is)."""
     imports = []
     monkeypatch.setattr(_fusion, "_import_kernels", lambda: imports.append(1) or None)
     _fusion.reset()
+    _fusion.RENT.spent_s = _fusion.NUMBA_LOAD_S
     kw = dict(lr=0.01, momentum=0.9) if cls == "SGD" else dict(lr=0.01)
     for size, expected in [(_fusion.FUSED_MIN_SIZE - 1, 0), (_fusion.FUSED_MIN_SIZE, 1)]:
         p = Parameter(np.ones(size, dtype=np.float32))

@@ -17,6 +17,9 @@ Exit codes: 0 success, 1 failure (the message names the cause, e.g. an unwritabl
 2 usage error (argparse: unknown option, invalid choice, bad value), 130 interrupted (Ctrl-C;
 the results finished so far are written, no file is left half-written).
 
+Commands that train (``compare``, ``surface``, ``train``, ``lr-find``, ``reproduce``,
+``suite``) take ``--threads N`` (default 1: ``gdlab.lab.config.Threads`` says why).
+
 ``--format json`` prints exactly one JSON document on stdout and nothing else; progress bars
 go to stderr, and only when stderr is a terminal; ``train``'s line per epoch goes to stderr
 unless ``--quiet`` or ``--format json``. Terminal tables fit in 100 columns.
@@ -47,7 +50,7 @@ from gdlab.cli import train as train_command
 from gdlab.cli.command import Command
 from gdlab.cli.options import OutputOptions, from_namespace
 from gdlab.cli.session import Session, execute
-from gdlab.lab.config import ConfigError
+from gdlab.lab.config import ConfigError, Threads
 
 __all__ = ["COMMANDS", "Invocation", "Parser", "build_parser", "main", "parse"]
 
@@ -140,6 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         inv = parse(parser, argv)
     except SystemExit as exc:  # --help / --version (0) or a usage error (2)
         return int(exc.code or 0) if not isinstance(exc.code, str) else 2
+    if isinstance(inv.config, Threads):  # --threads, on every command that trains
+        gdlab.set_num_threads(inv.config.threads)
     session = Session(inv.command.name, inv.argv, inv.output)
     return execute(inv.command.run, inv.config, session)
 

@@ -96,8 +96,9 @@ def add_command_options(
     command ``writes`` a run directory), the config's ``--seed``, ``--quiet``, ``--format``,
     ``--traceback``."""
     if cls is not None:
-        add_options(parser, cls, skip=("seed", *PLACEMENT_FIELDS))
-        if issubclass(cls, Placement):
+        placed = issubclass(cls, Placement)  # its fields (--threads too) get their own group
+        add_options(parser, cls, skip=("seed", *(PLACEMENT_FIELDS if placed else ())))
+        if placed:
             add_options(parser.add_argument_group("where the trials run"), Placement)
     common = parser.add_argument_group("common options")
     add_options(common, OutputOptions, only=("out",) if writes else ())

@@ -10,7 +10,7 @@ from typing import Any
 
 from gdlab.cli.command import Command
 from gdlab.cli.session import Session
-from gdlab.lab.config import ConfigError, option, seed_option
+from gdlab.lab.config import ConfigError, Threads, option, seed_option
 from gdlab.lab.output.rundir import check_owner
 from gdlab.lab.train_config import (
     TRAIN_DEFAULTS,
@@ -26,7 +26,7 @@ __all__ = ["COMMAND", "TrainArgs"]
 
 
 @dataclass
-class TrainArgs:
+class TrainArgs(Threads):
     """Where ``gdlab train`` takes its ``TrainConfig`` from: a TOML file, overrides, a run to
     resume, and a seed that replaces the config's."""
 

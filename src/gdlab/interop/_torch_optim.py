@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -19,8 +19,11 @@ from gdlab.interop._torch_views import (
 )
 from gdlab.nn.parameter import Parameter
 from gdlab.optim._fast import apply_rule
+from gdlab.optim.chain import Chain, ChainFactory
 from gdlab.optim.optimizer import EXECUTION_FLAGS, Optimizer
 from gdlab.optim.optimizer import required as gdlab_required
+from gdlab.optim.registry import OPTIMIZERS, get_optimizer_spec
+from gdlab.optim.resolve import is_import_spec
 
 __all__ = ["TorchOptimizer"]
 
@@ -34,23 +37,52 @@ def _optimizer_table() -> dict[str, type[Optimizer]]:
     return table
 
 
-def resolve_optimizer(cls_or_name: type[Optimizer] | str) -> type[Optimizer]:
-    """A gdlab optimizer class from itself or its name (case-insensitive: "adam", "Momentum")."""
+class ResolvedOptimizer(NamedTuple):
+    """What a name stands for: the gdlab class and the hyper-parameters the name sets (the
+    registry's lr and defaults, a chain's transformation), under the caller's."""
+
+    cls: type[Optimizer]
+    defaults: dict[str, Any]
+
+
+def resolve_optimizer(cls_or_name: type[Optimizer] | str) -> ResolvedOptimizer:
+    """A gdlab optimizer from itself, a registry name, ``pkg.mod:Name`` or a class name.
+
+    Registry names (``gdlab.optim.OPTIMIZERS``: ``"momentum"``, ``"sam"``...) come first and
+    bring the registry's settings, as on the command line (``"momentum"`` is SGD with momentum
+    0.9); ``pkg.mod:Name`` imports a class, a ``chain`` or a rule function as the CLI does;
+    other strings are ``gdlab.optim`` class names, case-insensitive (``"Momentum"``: the
+    articles' form, ``"Adafactor"``).
+    """
     if isinstance(cls_or_name, str):
+        if cls_or_name in OPTIMIZERS or is_import_spec(cls_or_name):
+            return _from_spec(cls_or_name)
         table = _optimizer_table()
         if cls_or_name.lower() not in table:
             names = ", ".join(repr(c.__name__) for c in table.values())
+            registry = ", ".join(repr(k) for k in OPTIMIZERS)
             raise ValueError(
-                f"TorchOptimizer: unknown optimizer {cls_or_name!r} (choose from {names})"
+                f"TorchOptimizer: unknown optimizer {cls_or_name!r} (choose a registry name: "
+                f"{registry}; a class name: {names}; or pkg.module:Name)"
             )
-        return table[cls_or_name.lower()]
+        return ResolvedOptimizer(table[cls_or_name.lower()], {})
     if isinstance(cls_or_name, type) and issubclass(cls_or_name, Optimizer):
         if cls_or_name is not Optimizer:
-            return cls_or_name
+            return ResolvedOptimizer(cls_or_name, {})
     raise TypeError(
         "TorchOptimizer: optimizer must be a gdlab optimizer class (a subclass of "
-        f"gdlab.optim.Optimizer) or its name, got {cls_or_name!r}"
+        f"gdlab.optim.Optimizer), a registry name or pkg.module:Name, got {cls_or_name!r}"
     )
+
+
+def _from_spec(name: str) -> ResolvedOptimizer:
+    """The registry's (or the import's) class and settings for ``name``."""
+    spec = get_optimizer_spec(name)
+    if isinstance(spec.cls, ChainFactory):  # Chain's own step runs on views of the tensors
+        transformation = spec.cls.transformation
+        lr = {} if transformation.lr is None else {"lr": spec.lr}
+        return ResolvedOptimizer(Chain, {"transformation": transformation, **lr})
+    return ResolvedOptimizer(spec.cls, {"lr": spec.lr, **spec.defaults})
 
 
 class TorchOptimizer(torch.optim.Optimizer):
@@ -79,9 +111,13 @@ class TorchOptimizer(torch.optim.Optimizer):
     Args:
         params: torch parameters or param groups (as for any torch optimizer); CPU
             float32/float64 dense tensors.
-        optimizer: a gdlab optimizer class (``gdlab.optim.Adam``) or its name (``"adam"``).
+        optimizer: a gdlab optimizer class (``gdlab.optim.Adam``); a registry name as the CLI
+            takes it (``"adam"``, ``"momentum"``: SGD with momentum 0.9, ``"lookahead"``,
+            ``"sam"``, ``"adamw_schedule_free"``...), with the registry's lr and settings;
+            ``pkg.module:Name`` (a class, a ``chain`` or a rule function); or a class name
+            (``"Momentum"``, ``"Adafactor"``, case-insensitive where no registry name is).
         **hparams: the gdlab class's hyper-parameters (``lr``, ``momentum``, ``betas``...),
-            validated by it with its messages.
+            over the name's settings, validated by the class with its messages.
 
     Example:
         >>> import torch
@@ -99,7 +135,8 @@ class TorchOptimizer(torch.optim.Optimizer):
     """
 
     def __init__(self, params: Iterable[Any], optimizer: type[Optimizer] | str, **hparams: Any):
-        self._setup(resolve_optimizer(optimizer), hparams)
+        resolved = resolve_optimizer(optimizer)
+        self._setup(resolved.cls, {**resolved.defaults, **hparams})
         defaults = {
             k: torch.optim.optimizer.required if v is gdlab_required else v
             for k, v in self._probe.defaults.items()
@@ -234,7 +271,9 @@ class TorchOptimizer(torch.optim.Optimizer):
         built, shadow.state = shadow.state, defaultdict(dict)
         for tp, sp in pairs:
             if tp in self.state:
-                shadow.state[sp] = to_numpy_tree(self.state[tp])
+                # the work arrays ("_" keys, never torch state) carry over: no allocation
+                work = {k: v for k, v in built.get(sp, {}).items() if k.startswith("_")}
+                shadow.state[sp] = to_numpy_tree(self.state[tp]) | work
             elif sp in built:  # state made with the optimizer (Lookahead's slow weights)
                 shadow.state[sp] = built[sp]
             # the gradients already there (stepped without a closure, or SAM's at w)

@@ -67,6 +67,7 @@ __all__ = [
     "positive_float",
     "positive_int",
     "seed_option",
+    "Threads",
 ]
 
 _OPEN_SECTIONS = ("optimizer", "schedule")  # free-form keys passed on as keyword arguments
@@ -149,6 +150,25 @@ def nonneg_int(text: str) -> int:
 def seed_option(default: int | None = 0, help: str = "random seed (default: 0)") -> Any:
     """``--seed N``: every command's seed, spelled once."""
     return option(default, "--seed", type=nonneg_int, help=help)
+
+
+@dataclasses.dataclass
+class Threads:
+    """``--threads N``: the threads a command that trains computes with, spelled once (the
+    configs of those commands inherit it; the CLI calls ``gdlab.set_num_threads``).
+
+    The default is 1. The lab's models are small, and NumPy's OpenBLAS threads spin-wait at
+    every product: on this 2-core machine under load (load average 9-11), 2 threads made a
+    64-128-10 MLP step 24x slower than 1 (1.7 vs 41 ms), 784-256-256-10 at batch 128 16x and
+    at batch 1024 6x (docs/benchmarks.md, "Threads"). On an idle machine 2 threads speed up
+    large batches (batch 1024: up to 1.7x); pass ``--threads 2`` there.
+    """
+
+    threads: int = option(
+        1, "--threads", type=positive_int, metavar="N",
+        help="threads for NumPy's BLAS and the optimizer (gdlab.set_num_threads); the lab's "
+        "small models run fastest on 1, more helps only large batches on idle cores",
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- TOML

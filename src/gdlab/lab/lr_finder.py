@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.lab.config import option, positive_float, positive_int, seed_option
+from gdlab.lab.config import Threads, option, positive_float, positive_int, seed_option
 from gdlab.lab.optimizers import command_optimizer_names, make_optimizer, tunes_lr
 from gdlab.lab.output.report import Report
 from gdlab.lab.output.rundir import RunDir
@@ -314,7 +314,7 @@ def _swept_optimizers() -> list[str]:
 
 
 @dataclass
-class LrFindConfig:
+class LrFindConfig(Threads):
     """The settings of ``gdlab lr-find``: the MLP, its data, the optimizer and the sweep."""
 
     dataset: str = dataset_option()

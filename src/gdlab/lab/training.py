@@ -7,7 +7,9 @@ its newest valid checkpoint (a run directory or a checkpoint directory), bit for
 
 Files: ``config.toml``, ``metrics.csv``/``.jsonl`` (per epoch), ``steps.csv`` (per step: loss,
 lr, gradient norms), ``timing.csv``, ``history.json`` and ``checkpoints/`` (from the trainer),
-``summary.json``, ``curves.png``, ``grad-norms.png`` (+ SVG), ``report.html``. The metrics
+``summary.json``, ``curves.png``, ``grad-norms.png`` and ``activations.png`` (+ SVGs; per-layer
+gradient norms and activation statistics, recorded through hooks by ``train.LayerStats``),
+``report.html``. The metrics
 files are rewritten (atomically) at the end of every epoch, so a run can be watched as it goes.
 """
 
@@ -27,12 +29,18 @@ from gdlab.lab.optimizers import (
     make_optimizer,
     set_optimizer_mode,
 )
-from gdlab.lab.output.plots import Series, plot_grad_norms, plot_loss_curves
+from gdlab.lab.output.plots import (
+    Series,
+    plot_activation_stats,
+    plot_grad_norms,
+    plot_loss_curves,
+)
 from gdlab.lab.output.report import Report
 from gdlab.lab.output.rundir import RunDir
 from gdlab.lab.tasks import Task, build_model, evaluate, load_task, make_loader
 from gdlab.lab.train_config import TrainConfig
 from gdlab.optim import lr_scheduler, schedules
+from gdlab.train.layer_stats import SATURATION
 
 __all__ = [
     "Terminated",
@@ -141,7 +149,8 @@ def train_from_config(
     every_steps = int(config.train.checkpoint_every_steps) or None
     stop = train.GracefulStop()  # SIGTERM: finish the step, checkpoint, report "terminated"
     callbacks = [
-        train.GradientHealth(),
+        train.LayerStats(),  # per-layer gradient norms and activations, through hooks
+        train.GradientHealth(record=False),  # its warnings; the norms are LayerStats'
         stop,
         train.Checkpoint(
             every_n_epochs=int(config.train.checkpoint_every), every_n_steps=every_steps
@@ -264,6 +273,30 @@ def _figures(rows: list, trainer: Any, task: Any, title: str) -> Iterator[tuple[
             "(usually the layers near the input) are vanishing gradients, curves climbing "
             "steadily are exploding ones.",
         )
+    panels = _activation_panels(h.steps)
+    if panels:
+        yield (
+            plot_activation_stats(panels, title=f"activations per layer ({title})"),
+            "activations",
+            "Each activation layer's outputs per training step (recorded by forward hooks; "
+            "smoothed as the gradient norms): their mean and standard deviation, and the "
+            "fraction of dead ReLU units (zero for every sample of the batch) or of saturated "
+            f"tanh/sigmoid outputs (|tanh| > {SATURATION}), where the "
+            "gradient no longer passes.",
+        )
+
+
+def _activation_panels(steps: dict[str, list]) -> dict[str, dict[str, list]]:
+    """The step records' ``act_<stat>/<layer>`` series, one panel per statistic."""
+    labels = {"act_mean": "mean", "act_std": "std", "act_dead": "dead ReLU fraction",
+              "act_saturated": "saturated fraction"}  # fmt: skip
+    panels: dict[str, dict[str, list]] = {}
+    for key, values in steps.items():
+        stat, _, layer = key.partition("/")
+        if stat in labels and layer:
+            clean = [math.nan if v is None else v for v in values]
+            panels.setdefault(labels[stat], {})[f"layer {layer}"] = clean
+    return panels
 
 
 def _run_title(config: TrainConfig, task: Task) -> str:

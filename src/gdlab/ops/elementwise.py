@@ -161,7 +161,10 @@ def _softplus(x: np.ndarray, beta: float = 1.0, threshold: float = 20.0) -> np.n
 
 def _softplus_vjp(g, out, x, beta=1.0, threshold=20.0):
     bx = x * beta
-    return np.where(bx > threshold, g, g * stable_sigmoid(bx))
+    # under create_graph the sigmoid row itself: stable_sigmoid's e^-|x| would take abs's
+    # subgradient 0 at x = 0 and lose σ'(0) = 1/4 from softplus's second derivative
+    sig = stable_sigmoid(bx) if isinstance(bx, np.ndarray) else apply_unary(SIGMOID, bx)
+    return np.where(bx > threshold, g, g * sig)
 
 
 SOFTPLUS = defop(

@@ -20,6 +20,7 @@ from gdlab.ops.constants import CONSTANTS
 from gdlab.ops.dispatch import apply
 from gdlab.ops.erf import erf
 from gdlab.ops.registry import defop
+from gdlab.ops.shape import scatter_add
 from gdlab.tensor import Tensor
 
 __all__ = [
@@ -301,6 +302,10 @@ def _cross_entropy_index_vjp(g, out, z, target, denom=None, ws=None):
         np.exp(p, out=p)
     else:
         p = np.exp(_log_softmax_rows(z))
+    if not isinstance(p, np.ndarray):  # a Tensor (create_graph): the one-hot row's rule
+        onehot = np.zeros(z.shape, dtype=z.dtype)
+        onehot[_arange(z.shape[0]), target] = 1
+        return _cross_entropy_vjp(g, out, z, onehot, denom)
     p[_arange(p.shape[0]), target] -= 1
     p *= g[:, None] if denom is None else g / denom
     return p
@@ -312,7 +317,8 @@ CROSS_ENTROPY_INDEX = defop(
     _cross_entropy_index_vjp,
 )
 
-_BCE_EPS = 1e-12  # torch's binary_cross_entropy_backward clamps the denominator here
+# torch's binary_cross_entropy_backward clamps the denominator here; its EPSILON is a C float
+_BCE_EPS = float(np.float32(1e-12))
 
 
 def _bce(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -327,8 +333,9 @@ def _bce_vjp_x(g, out, x, y):
 
 
 def _bce_vjp_y(g, out, x, y):
+    # not clamped (torch's binary_cross_entropy_target_backward): ±inf at x = 0 or 1
     with np.errstate(divide="ignore"):
-        return g * (np.maximum(np.log1p(-x), -100.0) - np.maximum(np.log(x), -100.0))
+        return g * (np.log1p(-x) - np.log(x))
 
 
 BINARY_CROSS_ENTROPY = defop("binary_cross_entropy", _bce, _bce_vjp_x, _bce_vjp_y)
@@ -341,13 +348,17 @@ def _embedding_vjp(g, out, weight, indices, padding_idx=None, scale_grad_by_freq
     rows = g.reshape(-1, weight.shape[1])
     if sparse:  # only the rows the batch touched (torch's sparse gradient), never the table
         return _embedding_sparse_vjp(rows, flat, weight.shape, padding_idx, scale_grad_by_freq)
-    gw = np.zeros(weight.shape, dtype=g.dtype)
-    np.add.at(gw, flat, rows)
+    gw = scatter_add(rows, flat, weight.shape)
     if scale_grad_by_freq:  # torch's option: each row's gradient divided by its count
         counts = np.bincount(flat, minlength=weight.shape[0])
-        gw /= np.maximum(counts, 1).astype(g.dtype)[:, None]
-    if padding_idx is not None:
-        gw[padding_idx] = 0  # the padding row never learns (torch)
+        gw = gw / np.maximum(counts, 1).astype(gw.dtype)[:, None]
+    if padding_idx is not None:  # the padding row never learns (torch)
+        if isinstance(gw, np.ndarray):
+            gw[padding_idx] = 0
+        else:  # a Tensor (create_graph): out of place
+            keep = np.ones((weight.shape[0], 1), dtype=gw.dtype)
+            keep[padding_idx] = 0
+            gw = gw * keep
     return gw
 
 
@@ -388,6 +399,10 @@ def _mode_pad_vjp(g, out, x, widths, mode):
             continue
         n = x.shape[axis]
         src = np.pad(np.arange(n), (a, b), mode=NUMPY_PAD_MODES[mode])
+        if not isinstance(g, np.ndarray):  # a Tensor (create_graph): the same sums, as an op
+            shape = (*g.shape[:axis], n, *g.shape[axis + 1 :])
+            g = scatter_add(g, (slice(None),) * axis + (src,), shape)
+            continue
         moved = np.moveaxis(g, axis, 0)
         acc = moved[a : a + n].copy()
         np.add.at(acc, src[:a], moved[:a])

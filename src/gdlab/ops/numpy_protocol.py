@@ -91,10 +91,16 @@ def _mean(x: Tensor, axis: Any = None, dtype: Any = None, out: Any = None, keepd
     return reduce.mean(x, axis, keepdims)
 
 
+def _max(x: Tensor, axis: Any = None, out: Any = None, keepdims: bool = False, **kwargs: Any):
+    return reduce.amax(x, axis, keepdims)
+
+
 FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {
     np.where: _where,
     np.sum: _sum,
     np.mean: _mean,
+    np.max: _max,
+    np.amax: _max,
     np.reshape: lambda x, newshape, order="C": shape.reshape(x, newshape),
     np.transpose: _transpose,
     np.swapaxes: lambda x, a, b: shape.transpose(x, a, b),

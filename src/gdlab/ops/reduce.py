@@ -97,8 +97,10 @@ MEAN = defop(
 def _extreme_vjp(g, out, x, dim, keepdim):
     """amax/amin: the gradient is shared evenly among tied extremes (torch)."""
     hit = x == expand_reduced(out, x.shape, dim, keepdim)
-    share = hit / np.sum(hit, axis=dim, keepdims=True)
-    return expand_reduced(g, x.shape, dim, keepdim) * share
+    # g / count on the reduced shape, then the mask (torch's order): no full-size division,
+    # and under create_graph no bool mask over an int count divided in the default float32
+    kept = np.expand_dims(g, dim) if dim is not None and not keepdim else g
+    return hit * (kept / np.sum(hit, axis=dim, keepdims=True))
 
 
 AMAX = defop(
@@ -132,6 +134,66 @@ VAR = defop(
     lambda x, dim, keepdim, correction: _var(x, dim, keepdim, correction),
     _var_vjp,
 )
+
+
+def _kept(a: Any, shape: tuple[int, ...], dim: tuple[int, ...] | None) -> Any:
+    """A reduced array (or Tensor) with the reduced dimensions put back as size 1."""
+    kept = tuple(1 if dim is None or i in dim else n for i, n in enumerate(shape))
+    return np.reshape(a, kept)
+
+
+def _masked_zero(num: Any, den: Any, zero: Any) -> Any:
+    """num/den where den ≠ 0, else 0: torch's subgradient at a kink. The divisor is made safe
+    first, so a second derivative through the masked positions is 0, not 0·inf = NaN."""
+    return np.where(zero, 0, num / np.where(zero, 1, den))
+
+
+def _std_vjp(g, out, x, dim, keepdim, correction):
+    """torch's std_backward: var's rule with g/(2·std), 0 where std = 0 (a constant slice)."""
+    zero = out == 0
+    return _var_vjp(_masked_zero(g, 2 * out, zero), None, x, dim, keepdim, correction)
+
+
+STD = defop(
+    "std",
+    lambda x, dim, keepdim, correction: np.sqrt(_var(x, dim, keepdim, correction)),
+    _std_vjp,
+)
+
+
+def _norm(x, p, dim, keepdim):
+    if p == 2:
+        return np.sqrt(np.sum(x * x, axis=dim, keepdims=keepdim))
+    if p == 1:
+        return np.sum(np.abs(x), axis=dim, keepdims=keepdim)
+    if p == np.inf:
+        return np.amax(np.abs(x), axis=dim, keepdims=keepdim)
+    return np.sum(np.abs(x) ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)
+
+
+def _norm_vjp(g, out, x, p, dim, keepdim):
+    """torch's norm_backward, case by case: at a zero norm the gradient is 0 (the subgradient
+    torch picks) where √Σx² or (Σ|x|ᵖ)^(1/p) would give 0/0; p = inf shares the gradient
+    among tied maxima; p < 1 takes |x|^(p−1) as 0 at x = 0."""
+    g, out = _kept(g, x.shape, dim), _kept(out, x.shape, dim)
+    if p == 1:
+        return np.sign(x) * g
+    if p == np.inf:
+        hit = np.abs(x) == out
+        return np.sign(x) * (g / np.sum(hit, axis=dim, keepdims=True)) * hit
+    if p == 2:
+        return g * _masked_zero(x, out, out == 0)
+    if p < 1:
+        at_zero = x == 0
+        scaled = np.where(at_zero, 0, np.where(at_zero, 1, np.abs(x)) ** (p - 1))
+        return np.sign(x) * scaled * g * out ** (1 - p)
+    scale = _masked_zero(g, out ** (p - 1), out == 0)
+    if p < 2:
+        return np.sign(x) * np.abs(x) ** (p - 1) * scale
+    return x * np.abs(x) ** (p - 2) * scale
+
+
+NORM = defop("norm", _norm, _norm_vjp)
 
 
 def _logsumexp(x, dim, keepdim):
@@ -244,10 +306,12 @@ def std(
     correction: float | None = None,
     **kwargs: Any,
 ) -> Tensor:
-    """√var over ``dim`` with Bessel's ``correction`` (1 by default, as torch)."""
-    from gdlab.ops.elementwise import sqrt
-
-    return sqrt(var(x, dim, unbiased, keepdim, correction=correction, **kwargs))
+    """√var over ``dim`` with Bessel's ``correction`` (1 by default, as torch); its gradient
+    is 0 where the standard deviation is 0 (torch's choice; √'s own would be 0·inf)."""
+    dim, keepdim = _alias(dim, keepdim, kwargs)
+    c = _correction(correction, unbiased)
+    x = _float(x, "std")
+    return apply(STD, x, dim=normalize_dims(dim, x.ndim), keepdim=keepdim, correction=c)
 
 
 def all(x: Tensor, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Tensor:  # noqa: A001
@@ -270,23 +334,16 @@ def norm(
     """The p-norm over ``dim`` (all elements by default), as ``torch.norm``: ``p`` = 2 or
     ``"fro"`` is √Σx², 1 is Σ|x|, ``inf`` is max|x|, another p > 0 is (Σ|x|ᵖ)^(1/p).
 
-    Composed of the table's ops, so it is differentiable (to any order); at x = 0 the 2-norm's
-    gradient is NaN (torch's is 0)."""
-    from gdlab.ops.elementwise import abs as abs_
-    from gdlab.ops.elementwise import pow as pow_
-    from gdlab.ops.elementwise import sqrt
-
+    One row of the op table with torch's gradient, differentiable to any order: at a zero
+    norm the gradient is 0 (the subgradient torch picks; the composite √Σx² gives NaN)."""
     dim, keepdim = _alias(dim, keepdim, kwargs)
     x = _float(x, "norm")
-    if p in ("fro", 2, 2.0):
-        return sqrt(sum(x * x, dim, keepdim))
+    if p == "fro":
+        p = 2
     if isinstance(p, str) or not (isinstance(p, int | float) and p > 0):
         raise ValueError(f"norm: p must be a positive number, inf or 'fro', got {p!r}")
-    if p == float("inf"):
-        return amax(abs_(x), dim, keepdim)
-    if p == 1:
-        return sum(abs_(x), dim, keepdim)
-    return pow_(sum(pow_(abs_(x), p), dim, keepdim), 1.0 / p)
+    p = float(p)
+    return apply(NORM, x, p=p, dim=normalize_dims(dim, x.ndim), keepdim=keepdim)
 
 
 def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Tensor:

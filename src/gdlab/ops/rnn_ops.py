@@ -19,6 +19,10 @@ there and the VJPs share one backward pass through it (each input's VJP is calle
 It lives in the graph node, so it is freed with the graph. Without it (or if it belongs to
 another output) the VJP recomputes the forward, so every rule is also a pure function.
 
+Under ``create_graph=True`` the VJPs receive Tensors: they then differentiate the same
+recurrence composed of primitive rows (``gdlab.ops.rnn_cells``, the cell formulas written
+once), so the gradients are recorded and differentiable again (issue 16).
+
 References: Werbos (1990), "Backpropagation through time: what it does and how to do it";
 torch's gate orders (LSTM i, f, g, o; GRU r, z, n).
 """
@@ -29,7 +33,11 @@ from collections.abc import Callable
 
 import numpy as np
 
+from gdlab.autograd.engine import grad
+from gdlab.ops import rnn_cells as cells
 from gdlab.ops.registry import defop
+from gdlab.ops.rnn_cells import split_gradient
+from gdlab.tensor import Tensor
 
 __all__ = ["GRU_SCAN", "LSTM_SCAN", "RNN_SCAN"]
 
@@ -47,23 +55,35 @@ def _steps(t_len: int, reverse: bool) -> range:
     return range(t_len - 1, -1, -1) if reverse else range(t_len)
 
 
-def _previous_h(out: np.ndarray, h0: np.ndarray, t_len: int, reverse: bool) -> np.ndarray:
-    """h_{t−1} in processing order for every t, stacked (T, N, H)."""
-    if reverse:
-        return np.concatenate([out[1:t_len], h0[None]])
-    return np.concatenate([h0[None], out[: t_len - 1]])
-
-
 def _hh(h: np.ndarray, w_hh: np.ndarray, b_hh: np.ndarray | None, out: np.ndarray) -> None:
     np.matmul(h, w_hh.T, out=out)
     if b_hh is not None:
         out += b_hh
 
 
-def _weight_grads(d: np.ndarray, hprev: np.ndarray, b_hh: np.ndarray | None) -> tuple:
-    g = d.shape[-1]
-    dw = d.reshape(-1, g).T @ hprev.reshape(-1, hprev.shape[-1])
-    return dw, (None if b_hh is None else d.reshape(-1, g).sum(axis=0))
+def _weight_grads(
+    d: np.ndarray, hs: np.ndarray, h0: np.ndarray, reverse: bool, has_bias: bool
+) -> tuple:
+    """∂W_hh = Σ_t ∂a_tᵀ·h_{t−1} as one GEMM over the stacked steps (plus one small product
+    for h_0, so h_{t−1} is never copied), and ∂b_hh = Σ_t ∂a_t as a matrix-vector product.
+    ``d`` is (T, N, G) (possibly with strided rows), ``hs`` the outputs h_t (T, N, H)."""
+    t_len, n, g = d.shape
+    first, rest = (t_len - 1, slice(0, t_len - 1)) if reverse else (0, slice(1, t_len))
+    dw = d[first].T @ h0
+    if t_len > 1:
+        dr = d[rest].reshape(-1, g)
+        hr = hs[slice(1, t_len) if reverse else slice(0, t_len - 1)].reshape(-1, hs.shape[-1])
+        dw += dr.T @ hr
+    if not has_bias:
+        return dw, None
+    rows = d.reshape(-1, g)
+    return dw, np.ones(rows.shape[0], dtype=d.dtype) @ rows
+
+
+def _live_steps(g: np.ndarray, t_len: int) -> np.ndarray:
+    """Which steps' output gradients are not all zero (a loss on the last output leaves the
+    others zero), so the backward loop skips adding them."""
+    return g[:t_len].reshape(t_len, -1).any(axis=1)
 
 
 # ------------------------------------------------------------------------- Elman RNN
@@ -99,30 +119,62 @@ def _rnn_backward(g, out, xp, h0, w_hh, b_hh=None, nonlinearity="tanh", reverse=
         else:
             np.multiply(dh, out[t] > 0, out=d)
         dh = d @ w_hh
-    dw, db = _weight_grads(da, _previous_h(out, h0, t_len, reverse), b_hh)
+    dw, db = _weight_grads(da, out, h0, reverse, b_hh is not None)
     return da, dh, dw, db
 
 
 # ------------------------------------------------------------------------- LSTM
-def _gate_scale(hid: int, n_sigmoid_first: int, n_gates: int, dtype: np.dtype) -> np.ndarray:
-    """0.5 on sigmoid gates, 1 elsewhere: σ(a) = (1 + tanh(a/2))/2, so after pre-scaling the
-    pre-activations, one tanh over all gates and one affine map give every activation."""
-    scale = np.ones(n_gates * hid, dtype=dtype)
-    scale[: n_sigmoid_first * hid] = 0.5
-    return scale
+# The gate activations are kept gate-major, (T, gates, N, H): every gate of a step is one
+# contiguous (N, H) block, so the elementwise work of the loops and of the backward's
+# coefficients runs on contiguous arrays (NumPy is 2-4x slower on the strided column blocks
+# of a (N, 4H) row layout), and the recurrent product is one batched matmul per step.
+# The LSTM keeps its gates in the order i, f, o, g (torch's is i, f, g, o): the three sigmoid
+# gates are one block. Gradients leave in torch's layout and order.
+_LSTM_ORDER = (0, 1, 3, 2)  # torch's gate index of each internal gate
+
+
+def _gate_major(
+    xp: np.ndarray, order: tuple[int, ...], bias: np.ndarray | None, scale: tuple[float, ...]
+) -> np.ndarray:
+    """(xp + bias)·scale per gate, xp (T, N, G·H) written as a new (T, G, N, H) array with
+    the gates in ``order``: one pass over xp. ``bias`` (G·H,) or None; ``scale`` per gate."""
+    t_len, n, width = xp.shape
+    hid = width // len(order)
+    by_gate = xp.reshape(t_len, n, len(order), hid)
+    out = np.empty((t_len, len(order), n, hid), dtype=xp.dtype)
+    for k, src in enumerate(order):
+        block = out[:, k]
+        if bias is None:
+            np.copyto(block, by_gate[:, :, src])
+        else:
+            np.add(by_gate[:, :, src], bias[src * hid : (src + 1) * hid], out=block)
+        if scale[k] != 1.0:
+            block *= scale[k]
+    return out
+
+
+def _gate_weights(w_hh: np.ndarray, order: tuple[int, ...], scale: tuple[float, ...]):
+    """W_hh (G·H, P) as (G, P, H): each gate's block transposed and scaled, for one batched
+    matmul h·W_kᵀ per step."""
+    hid = w_hh.shape[0] // len(order)
+    blocks = w_hh.reshape(len(order), hid, w_hh.shape[1])
+    out = np.empty((len(order), w_hh.shape[1], hid), dtype=w_hh.dtype)
+    for k, src in enumerate(order):
+        np.multiply(blocks[src].T, scale[k], out=out[k])
+    return out
 
 
 def _lstm(xp, h0, c0, w_hh, b_hh=None, w_hr=None, reverse=False, ws=None):
     t_len, n, g4 = xp.shape
-    hid = g4 // 4
+    hid, p = g4 // 4, h0.shape[1]
     proj = w_hr is not None  # h_t = W_hr·(o·tanh c_t), of size P < H; rows of out are H wide
-    scale = _gate_scale(hid, 2, 4, xp.dtype)
-    scale[3 * hid :] = 0.5  # o is a sigmoid gate too (order i, f, g, o)
-    shift = np.where(scale == 0.5, 0.5, 0.0).astype(xp.dtype)
-    pre = xp * scale if b_hh is None else (xp + b_hh) * scale  # one pass for all steps
-    w_scaled_t = (w_hh * scale[:, None]).T
+    # σ(a) = (1 + tanh(a/2))/2: the sigmoid gates' pre-activations are halved, so one tanh
+    # over all four gates and one affine map of the first three give every activation
+    pre = _gate_major(xp, _LSTM_ORDER, b_hh, (0.5, 0.5, 0.5, 1.0))
+    w4 = _gate_weights(w_hh, _LSTM_ORDER, (0.5, 0.5, 0.5, 1.0))
+    w_hr_t = np.ascontiguousarray(w_hr.T) if proj else None
     out = (np.zeros if proj else np.empty)((t_len + 1, n, hid), dtype=xp.dtype)
-    act = np.empty((t_len, n, g4), dtype=xp.dtype)  # i, f, g, o after their nonlinearities
+    act = np.empty((t_len, 4, n, hid), dtype=xp.dtype)  # i, f, o, g after their functions
     cs = np.empty((t_len, n, hid), dtype=xp.dtype)
     tanh_c = np.empty_like(cs)
     m = np.empty_like(cs) if proj else out  # o·tanh c before the projection
@@ -130,138 +182,214 @@ def _lstm(xp, h0, c0, w_hh, b_hh=None, w_hr=None, reverse=False, ws=None):
     h, c = h0, c0
     for t in _steps(t_len, reverse):
         a = act[t]
-        np.matmul(h, w_scaled_t, out=a)
+        np.matmul(h, w4, out=a)
         a += pre[t]
         np.tanh(a, out=a)
-        a *= scale
-        a += shift
+        sig = a[:3]
+        sig *= 0.5
+        sig += 0.5
         c_new = cs[t]
-        np.multiply(a[:, hid : 2 * hid], c, out=c_new)
-        np.multiply(a[:, :hid], a[:, 2 * hid : 3 * hid], out=ig)
+        np.multiply(a[1], c, out=c_new)
+        np.multiply(a[0], a[3], out=ig)
         c_new += ig
         np.tanh(c_new, out=tanh_c[t])
-        np.multiply(a[:, 3 * hid :], tanh_c[t], out=m[t])
+        np.multiply(a[2], tanh_c[t], out=m[t])
         if proj:
-            np.matmul(m[t], w_hr.T, out=out[t, :, : w_hr.shape[0]])
-        h, c = out[t, :, : h0.shape[1]], c_new
+            np.matmul(m[t], w_hr_t, out=out[t, :, :p])
+        h, c = out[t, :, :p], c_new
     out[t_len] = c
     if ws is not None:
         ws.update(out=out, act=act, cs=cs, tanh_c=tanh_c, m=m)
     return out
 
 
+def _lstm_coefficients(act, cs, tanh_c, c0, reverse):
+    """Everything of the LSTM's backward that does not depend on the incoming gradient, for
+    all steps at once, in place on contiguous gate blocks: (T, 4, N, H) in torch's order,
+    ∂pre-activation = dc·coef for i, f, g and dh·coef for o; and dc gains dh·o·(1 − tanh²c)
+    (returned second)."""
+    t_len, _, n, hid = act.shape
+    i, f, o, gg = (act[:, k] for k in range(4))
+    coef = np.empty((t_len, 4, n, hid), dtype=act.dtype)
+    ci, cf, cg, co = (coef[:, k] for k in range(4))
+    np.subtract(1.0, i, out=ci)  # σ' = σ(1 − σ), tanh' = 1 − tanh²
+    ci *= i
+    ci *= gg
+    np.subtract(1.0, f, out=cf)
+    cf *= f
+    if reverse:  # c_{t−1} in processing order, without copying the cell states
+        cf[: t_len - 1] *= cs[1:]
+        cf[t_len - 1] *= c0
+    else:
+        cf[1:] *= cs[: t_len - 1]
+        cf[0] *= c0
+    np.multiply(gg, gg, out=cg)
+    np.subtract(1.0, cg, out=cg)
+    cg *= i
+    np.subtract(1.0, o, out=co)
+    co *= o
+    co *= tanh_c
+    dc_from_h = np.multiply(tanh_c, tanh_c)
+    np.subtract(1.0, dc_from_h, out=dc_from_h)
+    dc_from_h *= o
+    return coef, dc_from_h
+
+
 def _lstm_backward(g, out, xp, h0, c0, w_hh, b_hh=None, w_hr=None, reverse=False, ws=None):
     act, cs, tanh_c, m = ws["act"], ws["cs"], ws["tanh_c"], ws["m"]
-    t_len, n, g4 = act.shape
-    hid, p = g4 // 4, h0.shape[1]
+    t_len, _, n, hid = act.shape
+    g4, p = 4 * hid, h0.shape[1]
     proj = w_hr is not None
     dhs = np.empty((t_len, n, p), dtype=g.dtype) if proj else None  # ∂h_t, for ∂W_hr
-    i, f, gg, o = (act[..., k * hid : (k + 1) * hid] for k in range(4))
-    # Everything that does not depend on the incoming gradient, for all steps at once:
-    # ∂pre-activation = dc·coef for i, f, g and dh·coef for o; dc gains dh·o·(1 − tanh²c).
-    coef = np.empty((t_len, n, 4, hid), dtype=g.dtype)
-    np.multiply(gg, i * (1.0 - i), out=coef[:, :, 0])
-    np.multiply(_previous_h(cs, c0, t_len, reverse), f * (1.0 - f), out=coef[:, :, 1])
-    np.multiply(i, 1.0 - gg * gg, out=coef[:, :, 2])
-    np.multiply(tanh_c, o * (1.0 - o), out=coef[:, :, 3])
-    dc_from_h = o * (1.0 - tanh_c * tanh_c)
-    da = np.empty((t_len, n, 4, hid), dtype=g.dtype)
+    coef, dc_from_h = _lstm_coefficients(act, cs, tanh_c, c0, reverse)
+    live = _live_steps(g, t_len)
+    da = np.empty((t_len, n, 4, hid), dtype=g.dtype)  # torch's layout and order
     dh = np.zeros(h0.shape, dtype=g.dtype)
+    dm = np.empty((n, hid), dtype=g.dtype) if proj else dh
     dc = np.array(g[t_len], dtype=g.dtype)  # the final cell state's own gradient
     tmp = np.empty(c0.shape, dtype=g.dtype)
     for t in reversed(_steps(t_len, reverse)):
-        dh += g[t, :, :p]
-        dm = dh
+        if live[t]:
+            dh += g[t, :, :p]
         if proj:
             dhs[t] = dh
-            dm = dh @ w_hr
+            np.matmul(dh, w_hr, out=dm)
         d = da[t]
-        np.multiply(dm, coef[t, :, 3], out=d[:, 3])
+        np.multiply(dm, coef[t, 3], out=d[:, 3])
         np.multiply(dm, dc_from_h[t], out=tmp)
         dc += tmp
-        np.multiply(coef[t, :, :3], dc[:, None, :], out=d[:, :3])
-        dc *= f[t]
-        dh = d.reshape(n, g4) @ w_hh
+        np.multiply(coef[t, :3], dc, out=d[:, :3].transpose(1, 0, 2))
+        dc *= act[t, 1]
+        np.matmul(d.reshape(n, g4), w_hh, out=dh)  # d and dm are read before dh is written
     da = da.reshape(t_len, n, g4)
-    dw, db = _weight_grads(da, _previous_h(out[..., :p], h0, t_len, reverse), b_hh)
+    hs = out[:t_len, :, :p] if proj else out[:t_len]
+    dw, db = _weight_grads(da, hs, h0, reverse, b_hh is not None)
     dw_hr = dhs.reshape(-1, p).T @ m.reshape(-1, hid) if proj else None
     return da, dh, dc, dw, db, dw_hr
 
 
 # ------------------------------------------------------------------------- GRU
+_GRU_ORDER = (0, 1, 2)  # r, z, n: torch's order
+
+
 def _gru(xp, h0, w_hh, b_hh=None, reverse=False, ws=None):
     t_len, n, g3 = xp.shape
     hid = g3 // 3
-    scale = _gate_scale(hid, 2, 3, xp.dtype)  # r, z sigmoid; n's tanh is taken separately
-    pre = xp.copy()
-    if b_hh is not None:  # b_hr, b_hz add to the input side; b_hn stays inside r·(·)
-        pre[..., : 2 * hid] += b_hh[: 2 * hid]
-    pre[..., : 2 * hid] *= 0.5
-    w_scaled_t = (w_hh * scale[:, None]).T
+    # b_hr, b_hz add to the input side; b_hn stays inside r·(·). σ(a) = (1 + tanh(a/2))/2,
+    # as the LSTM's: the r and z pre-activations are halved.
+    b_rz = None if b_hh is None else np.concatenate([b_hh[: 2 * hid], np.zeros_like(b_hh[:hid])])
+    pre = _gate_major(xp, _GRU_ORDER, b_rz, (0.5, 0.5, 1.0))
+    w3 = _gate_weights(w_hh, _GRU_ORDER, (0.5, 0.5, 1.0))
+    b_hn = None if b_hh is None else b_hh[2 * hid :]
     out = np.empty((t_len, n, hid), dtype=xp.dtype)
-    act = np.empty((t_len, n, g3), dtype=xp.dtype)  # r, z, n after their nonlinearities
+    act = np.empty((t_len, 3, n, hid), dtype=xp.dtype)  # r, z, n after their functions
     hn = np.empty((t_len, n, hid), dtype=xp.dtype)  # W_hn·h + b_hn, which r multiplies
-    hp = np.empty((n, g3), dtype=xp.dtype)
+    hp = np.empty((3, n, hid), dtype=xp.dtype)
+    diff = np.empty_like(out)
     h = h0
     for t in _steps(t_len, reverse):
         a, x = act[t], pre[t]
-        np.matmul(h, w_scaled_t, out=hp)
-        rz = a[:, : 2 * hid]
-        np.add(x[:, : 2 * hid], hp[:, : 2 * hid], out=rz)
+        np.matmul(h, w3, out=hp)
+        rz = a[:2]
+        np.add(x[:2], hp[:2], out=rz)
         np.tanh(rz, out=rz)
         rz *= 0.5
         rz += 0.5
         hn_t = hn[t]
-        np.copyto(hn_t, hp[:, 2 * hid :])
-        if b_hh is not None:
-            hn_t += b_hh[2 * hid :]
-        cand = a[:, 2 * hid :]
-        np.multiply(a[:, :hid], hn_t, out=cand)
-        cand += x[:, 2 * hid :]
+        if b_hn is None:
+            np.copyto(hn_t, hp[2])
+        else:
+            np.add(hp[2], b_hn, out=hn_t)
+        cand = a[2]
+        np.multiply(a[0], hn_t, out=cand)
+        cand += x[2]
         np.tanh(cand, out=cand)
         o = out[t]  # h_t = (1 − z)·n + z·h_{t−1} = n + z·(h_{t−1} − n)
-        np.subtract(h, cand, out=o)
-        o *= a[:, hid : 2 * hid]
+        np.subtract(h, cand, out=diff[t])  # kept: ∂h_t/∂z = h_{t−1} − n
+        np.multiply(diff[t], a[1], out=o)
         o += cand
         h = o
     if ws is not None:
-        ws.update(out=out, act=act, hn=hn)
+        ws.update(out=out, act=act, hn=hn, diff=diff)
     return out
+
+
+def _gru_coefficients(act, hn, diff):
+    """The GRU's per-step backward coefficients for all steps at once, gate-major
+    (T, 4, N, H) in the order (r, z, hn, n): with dh the gradient of h_t, ∂a_r = dh·c_r,
+    ∂a_z = dh·c_z, ∂(W_hn·h + b_hn) = dh·c_n·r, ∂a_n = dh·c_n. The first three meet W_hh."""
+    t_len, _, n, hid = act.shape
+    r, z, cand = (act[:, k] for k in range(3))
+    coef = np.empty((t_len, 4, n, hid), dtype=act.dtype)
+    cr, cz, chn, cn = (coef[:, k] for k in range(4))
+    np.multiply(cand, cand, out=cn)  # c_n = (1 − z)·(1 − n²)
+    np.subtract(1.0, cn, out=cn)
+    np.subtract(1.0, z, out=cz)
+    cn *= cz
+    np.multiply(cn, r, out=chn)
+    np.subtract(1.0, r, out=cr)  # c_r = c_n·hn·r(1 − r)
+    cr *= r
+    cr *= hn
+    cr *= cn
+    cz *= z  # c_z = (h_{t−1} − n)·z(1 − z)
+    cz *= diff
+    return coef
 
 
 def _gru_backward(g, out, xp, h0, w_hh, b_hh=None, reverse=False, ws=None):
     act, hn = ws["act"], ws["hn"]
-    t_len, n, g3 = act.shape
-    hid = g3 // 3
-    hprev = _previous_h(out, h0, t_len, reverse)
-    r, z, cand = (act[..., k * hid : (k + 1) * hid] for k in range(3))
-    # per-step coefficients, for all steps at once: with dh the gradient of h_t,
-    # ∂a_r = dh·cr, ∂a_z = dh·cz, ∂a_n = dh·cn, ∂(W_hn·h + b_hn) = dh·cn·r
-    cn = (1.0 - z) * (1.0 - cand * cand)
-    coef = np.empty((t_len, n, 4, hid), dtype=g.dtype)
-    np.multiply(cn * hn, r * (1.0 - r), out=coef[:, :, 0])
-    np.multiply(hprev - cand, z * (1.0 - z), out=coef[:, :, 1])
-    coef[:, :, 2] = cn
-    np.multiply(cn, r, out=coef[:, :, 3])
-    d4 = np.empty((t_len, n, 4, hid), dtype=g.dtype)  # ∂a_r, ∂a_z, ∂a_n, ∂(W_hn·h + b_hn)
+    t_len, _, n, hid = act.shape
+    g3 = 3 * hid
+    coef = _gru_coefficients(act, hn, ws["diff"])
+    live = _live_steps(g, t_len)
+    d4 = np.empty((t_len, n, 4, hid), dtype=g.dtype)  # ∂a_r, ∂a_z, ∂(W_hn·h + b_hn), ∂a_n
     dh = np.zeros(h0.shape, dtype=g.dtype)
+    back = np.empty(h0.shape, dtype=g.dtype)
     for t in reversed(_steps(t_len, reverse)):
-        dh += g[t]
+        if live[t]:
+            dh += g[t]
         d = d4[t]
-        np.multiply(coef[t], dh[:, None, :], out=d)
-        dh *= z[t]
-        dh += d[:, (0, 1, 3)].reshape(n, g3) @ w_hh
-    dx = d4[:, :, :3].reshape(t_len, n, g3)
-    dhp = d4[:, :, (0, 1, 3)].reshape(t_len, n, g3)
-    dw, db = _weight_grads(dhp, hprev, b_hh)
-    return dx, dh, dw, db
+        np.multiply(coef[t], dh, out=d.transpose(1, 0, 2))
+        dh *= act[t, 1]
+        np.matmul(d[:, :3].reshape(n, g3), w_hh, out=back)  # a view: rows 4H apart
+        dh += back
+    dx = np.empty((t_len, n, 3, hid), dtype=g.dtype)  # the input side: r, z, n
+    dx[:, :, :2] = d4[:, :, :2]
+    dx[:, :, 2] = d4[:, :, 3]
+    dw, db = _weight_grads(d4[:, :, :3].reshape(t_len, n, g3), out, h0, reverse, b_hh is not None)
+    return dx.reshape(t_len, n, g3), dh, dw, db
 
 
 # ------------------------------------------------------------------------- registration
-def _shared_vjps(forward: Callable, backward: Callable, n_inputs: int) -> list[Callable]:
-    """One VJP per input, all served by a single backward pass per output gradient."""
+def _graph_grads(composite: Callable, g: Tensor, arrays: tuple, kwargs: dict) -> list:
+    """``create_graph=True``: the gradients as recorded ops, from the recurrence composed of
+    primitive rows (``gdlab.ops.rnn_cells``, the same cell formulas) differentiated with
+    ``create_graph``, so they are differentiable again. The fused NumPy backward writes into
+    arrays and cannot run on Tensors."""
+    xs = [a if a is None or isinstance(a, Tensor) else Tensor._wrap(np.asarray(a)) for a in arrays]
+    outputs = composite(*xs, **kwargs)
+    wanted = [x for x in xs if x is not None and x.requires_grad]
+    found = iter(
+        grad(outputs, wanted, split_gradient(g, outputs), create_graph=True, allow_unused=True)
+    )
+    return [next(found) if x is not None and x.requires_grad else None for x in xs]
+
+
+def _shared_vjps(
+    forward: Callable, backward: Callable, composite: Callable, n_inputs: int
+) -> list[Callable]:
+    """One VJP per input, all served by a single backward pass per output gradient (a Tensor
+    gradient, under ``create_graph``, by one differentiation of the composite)."""
 
     def grads(g, out, *arrays, ws=None, **kwargs):
+        if isinstance(g, Tensor):
+            hit = None if ws is None else ws.get("graph_grads")
+            if hit is not None and hit[0] is g:
+                return hit[1]
+            result = _graph_grads(composite, g, arrays, kwargs)
+            if ws is not None:
+                ws["graph_grads"] = (g, result)
+            return result
         if ws is not None and ws.get("out") is out:
             hit = ws.get("grads")
             if hit is not None and hit[0] is g:
@@ -282,15 +410,15 @@ def _shared_vjps(forward: Callable, backward: Callable, n_inputs: int) -> list[C
 RNN_SCAN = defop(
     "rnn_scan",
     _rnn,
-    *_shared_vjps(_rnn, _rnn_backward, 4),
+    *_shared_vjps(_rnn, _rnn_backward, cells.rnn_scan, 4),
 )
 LSTM_SCAN = defop(
     "lstm_scan",
     _lstm,
-    *_shared_vjps(_lstm, _lstm_backward, 6),
+    *_shared_vjps(_lstm, _lstm_backward, cells.lstm_scan, 6),
 )
 GRU_SCAN = defop(
     "gru_scan",
     _gru,
-    *_shared_vjps(_gru, _gru_backward, 4),
+    *_shared_vjps(_gru, _gru_backward, cells.gru_scan, 4),
 )

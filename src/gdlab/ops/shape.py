@@ -157,10 +157,17 @@ def _scatter(g, index, shape):
 INDEX_SCATTER = defop("index_scatter", _scatter, lambda g, out, src, index, shape: g[index])
 
 
-def _getitem_vjp(g, out, x, index):
+def scatter_add(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
+    """Zeros of ``shape`` with ``g`` added at ``index`` (repeats accumulate): the gradient of
+    every indexing op (getitem, gather, embedding, padding modes). An array gives an array;
+    a Tensor (create_graph) gives the ``index_scatter`` op, differentiable again."""
     if isinstance(g, np.ndarray):
-        return _scatter(g, index, x.shape)
-    return apply(INDEX_SCATTER, g, index=index, shape=tuple(x.shape))
+        return _scatter(g, index, shape)
+    return apply(INDEX_SCATTER, g, index=index, shape=tuple(shape))
+
+
+def _getitem_vjp(g, out, x, index):
+    return scatter_add(g, index, x.shape)
 
 
 GETITEM = defop("getitem", lambda x, index: x[index], _getitem_vjp)
@@ -185,11 +192,9 @@ def _leading_block(x: np.ndarray, shape: tuple[int, ...], dim: int) -> np.ndarra
 
 
 def _gather_vjp(g, out, x, dim, index):
-    gx = np.zeros(x.shape, dtype=g.dtype)
     grid = list(np.indices(index.shape, sparse=True))
     grid[dim] = index
-    np.add.at(gx, tuple(grid), g)
-    return gx
+    return scatter_add(g, tuple(grid), x.shape)
 
 
 GATHER = defop(

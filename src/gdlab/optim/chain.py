@@ -2,7 +2,9 @@
 
 The optimizer keeps each parameter's transformation state in ``optimizer.state[p]``,
 flattened to torch-style keys (``"0.exp_avg"``: transformation 0's ``exp_avg``), so
-``state_dict``/``load_state_dict`` and checkpoints work as for every other optimizer.
+``state_dict``/``load_state_dict`` and checkpoints work as for every other optimizer, and
+three work arrays (``"_scratch"``, not saved) in which the update is computed: a step
+allocates no array of the parameter's size.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from gdlab.optim._scratch import scratch
 from gdlab.optim.optimizer import Optimizer, ParamsT
-from gdlab.optim.transforms.base import GradientTransformation, compose
+from gdlab.optim.transforms.base import GradientTransformation, Update, compose
 from gdlab.tensor import Tensor
 
 __all__ = ["Chain", "chain"]
@@ -89,24 +92,44 @@ class Chain(Optimizer):
             params = [p for p in group["params"] if p._grad is not None]
             if not params:
                 continue
-            grads = [_grad_array(p) for p in params]
-            if group["maximize"]:
-                grads = [-g for g in grads]
             states = [self._param_state(p) for p in params]
+            updates = [self._start(p, group["maximize"]) for p in params]
             lr = float(group["lr"]) if "lr" in group else None
             arrays = [p.data for p in params]
-            updates, states = self.transformation.update(grads, states, arrays, lr)
+            updates, states = self.transformation.update(updates, states, arrays, lr)
             for p, u, s in zip(params, updates, states, strict=True):
                 p._version += 1
-                p.data += u
+                _apply_(p.data, u)
+                work = self.state[p]["_scratch"]
                 self.state[p] = _flatten(s)
+                self.state[p]["_scratch"] = work
         return loss
+
+    def _start(self, p: Tensor, maximize: bool) -> Update:
+        """The update u = g (−g with ``maximize``) in the parameter's work arrays."""
+        direction, work, spare = scratch(self.state[p], p.data, 3)
+        g = _grad_array(p)
+        if maximize:
+            np.negative(g, out=direction)
+        else:
+            np.copyto(direction, g)
+        return Update(direction, work, spare)
 
     def _param_state(self, p: Tensor) -> Any:
         flat = self.state.get(p)
-        if not flat:
+        if not flat or len(flat) == 1 and "_scratch" in flat:
             return self.transformation.init(p.data)
         return _unflatten(self._template, flat)
+
+
+def _apply_(param: np.ndarray, u: Update) -> None:
+    """θ ← θ·(1 + decay) + (numerator/denominator)·direction, rounded as torch's and gdlab's
+    AdamW round it (the decay first, then the scaled direction added)."""
+    if u.decay:
+        param *= 1.0 + u.decay
+    if u.numerator != 1.0 or u.denominator != 1.0:
+        np.multiply(u.direction, u.numerator / u.denominator, out=u.direction)
+    param += u.direction
 
 
 class ChainFactory:

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from gdlab.optim._mode_products import axis_gram_into, mode_product_into, work_matrix
+from gdlab.optim._scratch import grad_into, scratch
 from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 
 __all__ = ["GRAFT_TYPES", "Shampoo", "matrix_inverse_root", "shampoo_"]
@@ -37,30 +39,33 @@ def _blocks(shape: tuple[int, ...], block_size: int) -> list[tuple[slice, ...]]:
     return list(itertools.product(*pieces))
 
 
-def _gram(g: np.ndarray, i: int) -> np.ndarray:
-    others = [k for k in range(g.ndim) if k != i]
-    return np.tensordot(g, g, axes=(others, others))
-
-
-def _precondition(g: np.ndarray, state: dict, blocks: list[tuple[slice, ...]]) -> np.ndarray:
-    """Each block G_b ↦ G_b ×_1 P_b1 ×_2 P_b2 ··· (P_bi = S_bi^(−1/2k) along axis i)."""
-    out = np.empty_like(g)
+def _precondition_into(
+    g: np.ndarray, state: dict, blocks: list[tuple[slice, ...]], out: np.ndarray,
+    work: np.ndarray,
+) -> None:  # fmt: skip
+    """Each block G_b ↦ G_b ×_1 P_b1 ×_2 P_b2 ··· (P_bi = S_bi^(−1/2k) along axis i), into
+    ``out`` (``work`` clobbered)."""
     for j, index in enumerate(blocks):
-        x = g[index]
+        x, dst, other = g[index], out[index], work[index]
+        if g.ndim % 2 == 0:  # the last product lands in ``out``
+            dst, other = other, dst
         for i in range(g.ndim):
-            p = state[f"preconditioner_{j}_{i}"]
-            x = np.moveaxis(np.tensordot(x, p, axes=([i], [0])), -1, i)
-        out[index] = x
-    return out
+            mode_product_into(x, state[f"preconditioner_{j}_{i}"], i, dst)
+            x, dst, other = dst, other, dst
 
 
-def _graft_direction(g: np.ndarray, state: dict, graft_type: str, eps: float) -> np.ndarray:
-    """The update whose size the Shampoo direction borrows (layer-wise grafting)."""
+def _graft_into(
+    g: np.ndarray, state: dict, graft_type: str, eps: float, out: np.ndarray
+) -> np.ndarray:  # fmt: skip
+    """The update whose size the Shampoo direction borrows (layer-wise grafting), in ``out``."""
     if graft_type in ("adagrad", "rmsprop"):
-        return g / (np.sqrt(state["graft_statistics"]) + eps)
+        np.sqrt(state["graft_statistics"], out=out)
+        out += eps
+        return np.divide(g, out, out=out)
     if graft_type == "sqrtn":
-        return np.sign(g)
-    return g  # "sgd", and "none" (the update before preconditioning starts)
+        return np.sign(g, out=out)
+    np.copyto(out, g)  # "sgd", and "none" (the update before preconditioning starts)
+    return out
 
 
 def shampoo_(
@@ -74,7 +79,8 @@ def shampoo_(
 ) -> None:  # fmt: skip
     """One Shampoo step in place (the reference rule; see :class:`Shampoo`)."""
     beta1, beta2 = betas
-    g = -grad if maximize else grad
+    a, graft, shampoo, d = scratch(state, param, 4)
+    g = grad_into(param, grad, 0.0, maximize, a, d)
     blocks = _blocks(param.shape, block_size) if param.ndim > 1 else []
     if "momentum" not in state:
         state.update(step=0.0, momentum=np.zeros_like(param), graft_momentum=np.zeros_like(param))
@@ -87,18 +93,22 @@ def shampoo_(
                 state[f"preconditioner_{j}_{i}"] = np.eye(n, dtype=param.dtype)
     state["step"] += 1.0
     t = state["step"]
-    if graft_type == "adagrad":
-        state["graft_statistics"] += g * g
-    elif graft_type == "rmsprop":
+    if graft_type in ("adagrad", "rmsprop"):
         s = state["graft_statistics"]
-        s *= beta2
-        s += (1.0 - beta2) * (g * g)
+        np.multiply(g, g, out=d)
+        if graft_type == "rmsprop":
+            s *= beta2
+            d *= 1.0 - beta2
+        s += d
     w2 = 1.0 if beta2 == 1.0 else 1.0 - beta2  # β2 = 1: plain sums (Gupta et al.)
     for j, index in enumerate(blocks):
         for i in range(param.ndim):
             stat = state[f"statistics_{j}_{i}"]
+            work = axis_gram_into(g[index], i, work_matrix(state, f"_gram_{j}_{i}",
+                                                          stat.shape[0], stat.dtype))  # fmt: skip
+            work *= w2
             stat *= beta2
-            stat += w2 * _gram(g[index], i)
+            stat += work
     if blocks and t % precondition_frequency == 0:
         root = 2 * param.ndim  # each of the k axes takes the 2k-th root
         for j in range(len(blocks)):
@@ -107,33 +117,44 @@ def shampoo_(
                     state[f"statistics_{j}_{i}"], root
                 )
     scale = 1.0 if decoupled_learning_rate else lr
-    graft = _graft_direction(g, state, graft_type, diagonal_eps) * scale
-    shampoo = _precondition(g, state, blocks) * scale if blocks else graft.copy()
+    _graft_into(g, state, graft_type, diagonal_eps, graft)
+    graft *= scale
+    if blocks:
+        _precondition_into(g, state, blocks, shampoo, d)
+        shampoo *= scale
+    else:
+        np.copyto(shampoo, graft)
     if graft_type != "none":  # Shampoo's direction, the graft's norm
         shampoo *= np.linalg.norm(graft) / (np.linalg.norm(shampoo) + 1e-16)
     if decoupled_weight_decay:
         param *= 1.0 - weight_decay * lr
     elif weight_decay > 0.0:
-        graft += weight_decay * param
-        shampoo += weight_decay * param
+        np.multiply(param, weight_decay, out=d)
+        graft += d
+        shampoo += d
     w = 1.0 - beta1 if moving_average_for_momentum else 1.0
     m, gm = state["momentum"], state["graft_momentum"]
     if moving_average_for_momentum:
-        m += w * (shampoo - m)
+        np.subtract(shampoo, m, out=d)
+        d *= w
+        m += d
     else:
         m *= beta1
         m += shampoo
     gm *= beta1
-    gm += w * graft
+    gm += np.multiply(graft, w, out=d)
     preconditioning = t >= start_preconditioning_step  # the graft's own steps until then
     update = m if preconditioning else gm
     if nesterov:
         current = shampoo if preconditioning else graft
         if moving_average_for_momentum:
-            update = update + w * (current - update)
+            np.subtract(current, update, out=d)
+            d *= w
+            update = np.add(update, d, out=d)
         else:
-            update = beta1 * update + current
-    param -= (lr if decoupled_learning_rate else 1.0) * update
+            update = np.multiply(update, beta1, out=d)
+            update += current
+    param -= np.multiply(update, lr if decoupled_learning_rate else 1.0, out=d)
 
 
 class Shampoo(Optimizer):
@@ -176,6 +197,12 @@ class Shampoo(Optimizer):
         grafting up to the bias correction. pytorch-optimizer's plain ``Shampoo`` (Gupta et
         al., with its own momentum form) matches the configuration above when its momentum
         is 0, except on 1-D parameters, which it preconditions by S^(−1/2).
+
+        Memory: a step works in four parameter-sized arrays and one matrix per statistic
+        kept in its state, so it allocates nothing for vectors and matrices (tensors of three
+        or more axes: ``np.tensordot``'s copies); the inverse roots, every
+        ``precondition_frequency`` steps, allocate LAPACK's eigendecomposition and the new
+        roots.
 
     Args:
         params: parameters or param groups.

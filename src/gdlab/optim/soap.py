@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 
+from gdlab.optim._mode_products import axis_gram_into, mode_product_into, work_matrix
+from gdlab.optim._scratch import grad_into, scratch
 from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 
 __all__ = ["SOAP", "soap_"]
@@ -20,18 +22,19 @@ def _axes(param: np.ndarray, max_precond_dim: int, precondition_1d: bool) -> lis
     return [i for i, n in enumerate(param.shape) if n <= max_precond_dim]
 
 
-def _rotate(x: np.ndarray, state: dict, axes: list[int], back: bool) -> np.ndarray:
-    """x in the eigenbasis (Q_iᵀ along every preconditioned axis i), or back (Q_i·)."""
+def _rotate_into(
+    x: np.ndarray, state: dict, axes: list[int], back: bool, out: np.ndarray, work: np.ndarray
+) -> np.ndarray:  # fmt: skip
+    """x in the eigenbasis (Q_iᵀ along every preconditioned axis i), or back (Q_i·), into
+    ``out`` (``work`` clobbered); ``x`` itself when no axis rotates."""
+    if not axes:
+        return x
+    dst = out if len(axes) % 2 == 1 else work  # the last product lands in ``out``
     for i in axes:
         q = state[f"Q_{i}"]
-        x = np.moveaxis(np.tensordot(x, q, axes=([i], [1 if back else 0])), -1, i)
+        mode_product_into(x, q.T if back else q, i, dst)
+        x, dst = dst, (work if dst is out else out)
     return x
-
-
-def _gram(g: np.ndarray, i: int) -> np.ndarray:
-    """G_(i) G_(i)ᵀ: the statistic of axis i, summed over every other axis."""
-    others = [k for k in range(g.ndim) if k != i]
-    return np.tensordot(g, g, axes=(others, others))
 
 
 def _eigenbasis(gg: np.ndarray) -> np.ndarray:
@@ -54,10 +57,13 @@ def _refresh_basis(state: dict, axes: list[int]) -> None:
 
 
 def _accumulate(g: np.ndarray, state: dict, axes: list[int], shampoo_beta: float) -> None:
-    """GG_i ← β_s·GG_i + (1 − β_s)·G_(i) G_(i)ᵀ (L and R of the paper)."""
+    """GG_i ← β_s·GG_i + (1 − β_s)·G_(i) G_(i)ᵀ (L and R of the paper), in a work matrix."""
     for i in axes:
         gg = state[f"GG_{i}"]
-        gg += (1.0 - shampoo_beta) * (_gram(g, i) - gg)  # torch's lerp_
+        work = axis_gram_into(g, i, work_matrix(state, f"_gram_{i}", gg.shape[0], gg.dtype))
+        work -= gg
+        work *= 1.0 - shampoo_beta
+        gg += work  # torch's lerp_
 
 
 def soap_(
@@ -82,17 +88,29 @@ def soap_(
         return
     state["step"] += 1.0
     t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
-    g_rot = _rotate(g, state, axes, back=False)
-    m += (1.0 - beta1) * (g - m)  # m is kept in the parameter's own coordinates
+    a, b, c, d = scratch(state, param, 4)
+    g = grad_into(param, grad, 0.0, maximize, a, b)
+    g_rot = _rotate_into(g, state, axes, False, b, c)
+    np.subtract(g, m, out=c)  # m is kept in the parameter's own coordinates
+    c *= 1.0 - beta1
+    m += c
     v *= beta2
-    v += (1.0 - beta2) * g_rot * g_rot
-    update = _rotate(_rotate(m, state, axes, back=False) / (np.sqrt(v) + eps), state, axes, True)
+    np.multiply(g_rot, 1.0 - beta2, out=c)
+    c *= g_rot
+    v += c
+    m_rot = _rotate_into(m, state, axes, False, b, c)
+    np.sqrt(v, out=c)
+    c += eps
+    np.divide(m_rot, c, out=b)
+    update = _rotate_into(b, state, axes, True, c, d)
     if normalize_grads:
-        update /= 1e-30 + math.sqrt(np.mean(update * update))
+        np.multiply(update, update, out=d)
+        update /= 1e-30 + math.sqrt(np.mean(d))
     step_size = lr
     if correct_bias:
         step_size = lr * math.sqrt(1.0 - beta2**t) / (1.0 - beta1**t)
-    param -= step_size * update
+    update *= step_size
+    param -= update
     if weight_decay > 0.0:
         param *= 1.0 - lr * weight_decay  # decoupled, after the step (the authors' order)
     _accumulate(g, state, axes, sb)  # after the step: the basis never sees the current g
@@ -127,6 +145,11 @@ class SOAP(Optimizer):
         when ``normalize_grads`` is on; gdlab follows the authors. Their m is stored in the
         eigenbasis and rotated at each basis change; gdlab keeps m in the parameter's
         coordinates, which is the same vector.
+
+        Memory: a step works in four parameter-sized arrays and one matrix per axis kept in
+        its state, so it allocates nothing for vectors and matrices (tensors of three or more
+        axes: ``np.tensordot``'s copies); the basis refresh, every ``precondition_frequency``
+        steps, allocates the power iteration's product, the reordered v and LAPACK's QR.
 
     Args:
         params: parameters or param groups.

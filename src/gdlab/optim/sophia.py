@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from gdlab.nn import functional as F  # noqa: N812
+from gdlab.optim._scratch import grad_into, scratch
 from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 from gdlab.tensor import Tensor
 
@@ -26,16 +27,24 @@ def sophiag_(
     """One SophiaG step in place (the reference rule; see :class:`SophiaG`)."""
     _init_state(param, state)
     beta1 = betas[0]
-    g = -grad if maximize else grad
+    a, b = scratch(state, param, 2)
+    g = grad_into(param, grad, 0.0, maximize, a, b)
     state["step"] += 1.0
     m, h = state["exp_avg"], state["hessian"]
     param *= 1.0 - lr * weight_decay
     m *= beta1
-    m += (1.0 - beta1) * g
+    m += np.multiply(g, 1.0 - beta1, out=b)
     # clip(m / (ρ·B·h), 1) coordinate-wise: a Newton-like step where the curvature is large,
     # a sign step of size lr where h is small (flat or noisy directions, where m/h explodes)
-    ratio = np.minimum(np.abs(m) / (rho * bs * h + 1e-15), 1.0)
-    param -= lr * (np.sign(m) * ratio)
+    denom = np.multiply(h, rho * bs, out=b)
+    denom += 1e-15
+    ratio = np.abs(m, out=a)  # g is no longer needed
+    np.divide(ratio, denom, out=ratio)
+    np.minimum(ratio, 1.0, out=ratio)
+    step = np.sign(m, out=b)
+    step *= ratio
+    step *= lr
+    param -= step
 
 
 class SophiaG(Optimizer):
@@ -124,7 +133,9 @@ class SophiaG(Optimizer):
                 _init_state(p.data, state)
                 h = state["hessian"]
                 h *= beta2
-                h += (1.0 - beta2) * (p._grad * p._grad)
+                work = np.multiply(p._grad, p._grad, out=scratch(state, p.data, 2)[0])
+                work *= 1.0 - beta2
+                h += work
 
 
 def update_hessian_gnb(

@@ -26,6 +26,7 @@ from gdlab.train.checkpoint import (
 )
 from gdlab.train.history import History
 from gdlab.train.interrupt import GracefulStop
+from gdlab.train.layer_stats import LayerStats
 from gdlab.train.loggers import (
     CSVLogger,
     EpochProgress,
@@ -49,6 +50,7 @@ __all__ = [
     "History",
     "JSONLinesLogger",
     "LambdaCallback",
+    "LayerStats",
     "ProgressBar",
     "TensorBoardLogger",
     "Trainer",

@@ -25,6 +25,7 @@ from gdlab.lab.surface.trajectories import Trajectory
 
 __all__ = [
     "Series",
+    "plot_activation_stats",
     "plot_function_1d",
     "plot_grad_norms",
     "plot_loss_curves",
@@ -443,3 +444,37 @@ def plot_grad_norms(
     ]
     return plot_loss_curves(series, xlabel=xlabel, ylabel="‖∇‖ (L2 norm)", log=log,
                             title=title, ax=ax)  # fmt: skip
+
+
+def plot_activation_stats(
+    panels: Mapping[str, Mapping[str, Sequence[float]]],
+    x: Sequence[float] | None = None,
+    *,
+    xlabel: str = "step",
+    smoothing: float = 0.9,
+    title: str = "activations per layer",
+    figsize: tuple[float, float] = (13, 4.2),
+) -> Any:
+    """One panel per statistic (title -> {layer -> per-step values}), side by side: e.g. the
+    activations' mean, std and fraction of dead ReLUs or saturated tanh units. Each layer is
+    drawn smoothed (:func:`smooth_ema`) over its raw values, faint behind it.
+
+    Example:
+        >>> fig = plot_activation_stats({"mean": {"1": [0.2, 0.3]}, "std": {"1": [1.0, 0.9]}})
+    """
+    fig = _figure(figsize)
+    axes = np.atleast_1d(fig.subplots(1, len(panels)))
+    for ax, (label, layers) in zip(axes, panels.items(), strict=True):
+        for i, v in enumerate(layers.values()):
+            xs = np.arange(len(v)) if x is None else np.asarray(x, float)
+            y = np.asarray(v, float)
+            ok = _finite(xs, y)
+            ax.plot(xs[ok], y[ok], color=COLORS[i % len(COLORS)], lw=0.7, alpha=0.25)
+        series = [
+            Series(name, np.arange(len(v)) if x is None else x,
+                   smooth_ema(v, smoothing, False) if smoothing else v)
+            for name, v in layers.items()
+        ]  # fmt: skip
+        plot_loss_curves(series, xlabel=xlabel, ylabel=label, log=False, title=label, ax=ax)
+    fig.suptitle(title)
+    return fig

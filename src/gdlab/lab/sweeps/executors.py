@@ -116,16 +116,20 @@ class ProcessExecutor(Executor):
 
     name = "processes"
 
-    def __init__(self, jobs: int = 2, retries: int = 2) -> None:
+    def __init__(self, jobs: int = 2, retries: int = 2, threads: int | None = None) -> None:
         self.jobs = _check_jobs(jobs)
         self.retries = _check_retries(retries)
+        self.threads = threads  # per worker; None: the usable cores shared out
         self._pool: ProcessPoolExecutor | None = None
 
     def _fresh_pool(self) -> ProcessPoolExecutor:
         import multiprocessing
 
+        from gdlab.num_threads import usable_cores
+
         self.close()
-        threads = max(1, (os.cpu_count() or 1) // self.jobs)
+        share = max(1, usable_cores() // self.jobs)  # never more threads than cores in all
+        threads = share if self.threads is None else min(self.threads, share)
         self._pool = ProcessPoolExecutor(
             self.jobs,
             mp_context=multiprocessing.get_context("spawn"),
@@ -316,13 +320,15 @@ EXECUTORS = ("serial", "processes", "dask", "ray")
 
 
 def make_executor(
-    name: str = "serial", *, jobs: int = 2, address: str | None = None, retries: int = 2
-) -> Executor:
-    """The executor called ``name`` (one of :data:`EXECUTORS`)."""
+    name: str = "serial", *, jobs: int = 2, address: str | None = None, retries: int = 2,
+    threads: int | None = None,
+) -> Executor:  # fmt: skip
+    """The executor called ``name`` (one of :data:`EXECUTORS`); ``threads``: each local worker
+    process's BLAS threads (at most its share of the usable cores)."""
     if name == "serial":
         return SerialExecutor()
     if name == "processes":
-        return ProcessExecutor(jobs=jobs, retries=retries)
+        return ProcessExecutor(jobs=jobs, retries=retries, threads=threads)
     if name == "dask":
         return DaskExecutor(address=address, jobs=jobs, retries=retries)
     if name == "ray":

@@ -1,23 +1,24 @@
 """Where a command's trials run: the four options every sweeping command shares.
 
 A command's config (``CompareConfig``, ``SuiteConfig``, ``ReproduceConfig``) inherits these
-fields; they decide only where the trials run, never their results, so they are left out of
-the settings a run saves as its experiment.
+fields and ``--threads``; they decide only where and how fast the trials run, never their
+results, so they are left out of the settings a run saves as its experiment.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from gdlab.lab.config import nonneg_int, option, positive_int
+from gdlab.lab.config import Threads, nonneg_int, option, positive_int
 from gdlab.lab.sweeps.executors import EXECUTORS, Executor, make_executor
 
 __all__ = ["PLACEMENT_FIELDS", "Placement"]
 
 
 @dataclasses.dataclass
-class Placement:
-    """The executor and its workers (``--executor``, ``--jobs``, ``--address``, ``--retries``)."""
+class Placement(Threads):
+    """The executor and its workers (``--executor``, ``--jobs``, ``--address``, ``--retries``)
+    and the threads each trial computes with (``--threads``, also in worker processes)."""
 
     executor: str = option(
         "serial", "--executor", choices=EXECUTORS,
@@ -36,7 +37,7 @@ class Placement:
     def make_executor(self) -> Executor:
         """The executor these settings name (a context manager: it frees its workers)."""
         return make_executor(self.executor, jobs=self.jobs, address=self.address,
-                             retries=self.retries)  # fmt: skip
+                             retries=self.retries, threads=self.threads)  # fmt: skip
 
 
 PLACEMENT_FIELDS = frozenset(f.name for f in dataclasses.fields(Placement))

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gdlab.optim._fast.numba_loader import check_fused_args
+from gdlab.optim._fast.numba_loader import check_fused_args, rent_or_buy
 from gdlab.optim._fast.threads import POOL, get_num_threads, is_long, run_tasks, set_num_threads
 
 __all__ = ["KERNELS", "FastKernel", "apply_rule", "check_fused_args", "get_num_threads",
@@ -44,15 +44,25 @@ class FastKernel(NamedTuple):
 
     update: Callable[..., None]
     fused: bool
+    numpy_ns: float = 0.0  # the NumPy path's time per element: the break-even rule's rent
 
 
 # Global: rule function -> its fast kernel; filled once by ``table.py`` when gdlab.optim loads.
 KERNELS: dict[Callable[..., None], FastKernel] = {}
 
 
-def register(rule: Callable[..., None], update: Callable[..., None], fused: bool) -> None:
-    """Make ``update`` run in place of ``rule`` (same arguments plus ``fused``, same numbers)."""
-    KERNELS[rule] = FastKernel(update, fused)
+def register(
+    rule: Callable[..., None], update: Callable[..., None], fused: bool, numpy_ns: float = 0.0
+) -> None:
+    """Make ``update`` run in place of ``rule`` (same arguments plus ``fused``, same numbers).
+
+    ``numpy_ns``: for a kernel with a numba path, its NumPy path's nanoseconds per element,
+    which the break-even rule of ``fused=None`` charges (``numba_loader.rent_or_buy``); a
+    fused kernel without it would never pay off its load.
+    """
+    if fused and not numpy_ns > 0:
+        raise ValueError(f"register: a fused kernel needs numpy_ns > 0, got {numpy_ns!r}")
+    KERNELS[rule] = FastKernel(update, fused, numpy_ns)
 
 
 def has_fused_kernel(rule: Callable[..., None] | None) -> bool:
@@ -71,9 +81,12 @@ def apply_rule(
 
     The registered fast kernel runs if there is one, else the rule. With several threads
     (``set_num_threads``), small parameters are shared out one per task while a long one is
-    split by the kernel itself.
+    split by the kernel itself. With ``fused=None``, whether this step may load and use numba
+    is decided once for the group, before any thread runs (``numba_loader.rent_or_buy``).
     """
     kernel = KERNELS.get(rule)
+    if fused is None and kernel is not None and kernel.fused:
+        fused = rent_or_buy([param.size for param, _, _ in items], kernel.numpy_ns)
     if POOL.threads == 1:  # the common case, with no per-step objects
         if kernel is None:
             for param, grad, state in items:

@@ -1,32 +1,72 @@
 """Choosing between the fused (numba) kernels and the NumPy kernels, as torch's ``fused`` flag.
 
 ``fused=None`` (the default): the fused kernel when numba is importable, the parameter has at
-least ``FUSED_MIN_SIZE`` elements and the arrays allow it (see :func:`flat_views`), else NumPy.
-Small parameters gain microseconds from fusion, far less than numba's one-time import (about
-0.5 s and 100 MiB), so a model made only of small parameters never loads numba.
+least ``FUSED_MIN_SIZE`` elements, the arrays allow it (see :func:`flat_views`) and the
+break-even rule below says numba's load has paid off; else NumPy.
 ``fused=True``: numba is required (ImportError naming the ``gdlab[fast]`` extra otherwise);
 arrays the kernel cannot take (non-contiguous, mixed layouts, float16, a grad of another
 dtype) still go through NumPy. ``fused=False``: always NumPy.
-Both paths keep the same state keys and give the same numbers (to float rounding).
+Both paths keep the same state keys and give the same numbers (within one ulp:
+``tests/optim/test_fast_kernels.py``).
 
-numba is imported on the first step that may use it, never at ``import gdlab``. That first
-step of a process pays numba's import and the load of the cached machine code (~0.5-1 s on the
-reference machine); the very first run on a machine also compiles (~1.5 s for both kernels and
-both dtypes), after which ``cache=True`` keeps the code on disk.
+The break-even rule (ski rental). Loading numba costs ``NUMBA_LOAD_S`` once per process
+(measured here: ``import numba``, which also imports scipy, 0.3-0.7 s, plus 0.02 s for the
+cached kernels; a first run on a machine also compiles, ~1.5 s); a fused step saves a fraction
+of the NumPy step's time. So ``fused=None`` "rents": it runs the NumPy kernels and adds up
+their estimated time on the parameters numba would take (elements x the kernel's
+``numpy_ns``), and "buys" (loads numba, fused from then on) only on the first step after that
+sum reaches ``NUMBA_LOAD_S``. Total time is then at most about twice the best choice made
+with hindsight, and a short run (a first step, a small model, a test) never loads numba:
+MLP 784-256-256-10 with SGD runs NumPy for its first ~1,880 steps, Adam on 10M parameters
+for its first ~10.
+The estimate uses only sizes and step counts, never a clock, so the step at which the path
+changes is the same in every run of the same program. The sum is per process (the load is):
+an optimizer created after another has bought uses numba from its first large step.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import ModuleType
 
 import numpy as np
 
 from gdlab.optim._fast.threads import is_long, run_chunked
 
-__all__ = ["FUSED_MIN_SIZE", "check_fused_args", "flat_views", "fused_module", "run_kernel"]
+__all__ = ["FUSED_MIN_SIZE", "NUMBA_LOAD_S", "RENT", "check_fused_args", "flat_views",
+           "fused_module", "rent_or_buy", "run_kernel"]  # fmt: skip
 
 FUSED_MIN_SIZE = 1 << 16  # elements; below this fused=None keeps the NumPy rule
+NUMBA_LOAD_S = 0.5  # seconds: numba's import and cached kernels, the price of "buying"
+
+
+@dataclass
+class Rent:
+    """The break-even rule's account: estimated NumPy seconds spent where numba could run."""
+
+    spent_s: float = 0.0
+
+
+# Global state, on purpose: one account per process, as numba's load is once per process
+RENT = Rent()
+
+
+def rent_or_buy(sizes: list[int], numpy_ns: float) -> bool | None:
+    """``fused`` for one ``fused=None`` step of a group whose parameters have ``sizes``.
+
+    False (NumPy; the step's estimated time on parameters of at least ``FUSED_MIN_SIZE``
+    elements, ``numpy_ns`` each, is added to :data:`RENT`) until the account reaches
+    :data:`NUMBA_LOAD_S`; None (the size rule of :func:`fused_module`) from then on.
+    """
+    if RENT.spent_s >= NUMBA_LOAD_S:
+        return None
+    large = sum(n for n in sizes if n >= FUSED_MIN_SIZE)
+    if large == 0:
+        return None  # nothing numba would take: no charge, and fused_module keeps NumPy
+    RENT.spent_s += large * numpy_ns * 1e-9
+    return False
+
 
 # Global state, on purpose and only here: the outcome of the one attempt to import numba
 _UNSET = object()
@@ -75,9 +115,10 @@ def _import_kernels() -> ModuleType:
 
 
 def reset() -> None:
-    """Forget the import attempt (tests that hide numba call this)."""
+    """Forget the import attempt and the break-even account (tests call this)."""
     global _module, _import_error
     _module, _import_error = _UNSET, None
+    RENT.spent_s = 0.0
 
 
 def check_fused_args(who: str, fused: bool | None, foreach: bool | None) -> None:

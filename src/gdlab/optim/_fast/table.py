@@ -2,7 +2,9 @@
 
 torch.optim's elementwise rules have one (no allocation per step, cache-sized chunks, threads);
 SGD, Momentum and Adam/AdamW also a numba pass. Every other optimizer (Adafactor, Muon, any
-new one) runs its reference rule as written.
+new one) runs its reference rule as written. ``numpy_ns`` is the NumPy path's time per element
+at one thread (measured on the reference machine: SGD 0.8-1.0 ns at 64 Ki-1 Mi float32 elements,
+SGD with momentum 1.1-1.2, Adam 4.1-5.0), which the break-even rule of ``fused=None`` charges.
 """
 
 from __future__ import annotations
@@ -35,12 +37,12 @@ __all__: list[str] = []
 
 register(adadelta_, adadelta, fused=False)
 register(adagrad_, adagrad, fused=False)
-register(adam_, adam, fused=True)
+register(adam_, adam, fused=True, numpy_ns=5.0)
 register(adamax_, adamax, fused=False)
 register(asgd_, asgd, fused=False)
-register(momentum_, momentum, fused=True)
+register(momentum_, momentum, fused=True, numpy_ns=1.2)
 register(nadam_, nadam, fused=False)
 register(radam_, radam, fused=False)
 register(rmsprop_, rmsprop, fused=False)
 register(rprop_, rprop, fused=False)
-register(sgd_, sgd, fused=True)
+register(sgd_, sgd, fused=True, numpy_ns=1.0)

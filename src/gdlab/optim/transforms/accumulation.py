@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gdlab.optim.transforms.base import Arrays, GradientTransformation
+from gdlab.optim.transforms.base import Arrays, GradientTransformation, Updates, materialize
 
 __all__ = ["MultiStepsState", "MultiSteps"]
 
@@ -58,25 +58,32 @@ def MultiSteps(  # noqa: N802  (Optax's name: a class there, a constructor here)
     def init(param: np.ndarray) -> MultiStepsState:
         return MultiStepsState(0, 0, opt.init(param), np.zeros_like(param))
 
-    def update(updates: Arrays, states: list[Any], params: Arrays, lr: float | None) -> Any:
+    def update(updates: Updates, states: list[Any], params: Arrays, lr: float | None) -> Any:
         if not states:
             return updates, states
         first = states[0]
         n = first.mini_step
-        if use_grad_mean:
-            acc = [
-                s.acc_grads + (u - s.acc_grads) / (n + 1)
-                for u, s in zip(updates, states, strict=True)
-            ]
-        else:
-            acc = [s.acc_grads + u for u, s in zip(updates, states, strict=True)]
+        updates = [materialize(u, p) for u, p in zip(updates, params, strict=True)]
+        for u, s in zip(updates, states, strict=True):
+            acc = s.acc_grads
+            if use_grad_mean:  # acc ← acc + (u − acc)/(n + 1)
+                np.subtract(u.direction, acc, out=u.work)
+                np.divide(u.work, n + 1, out=u.work)
+                acc += u.work
+            else:
+                acc += u.direction
         inner = [s.inner_opt_state for s in states]
+        acc = [s.acc_grads for s in states]
         if n < k_of(first.gradient_step) - 1:
-            zeros = [np.zeros_like(u) for u in updates]
-            return zeros, [MultiStepsState(n + 1, first.gradient_step, i, a)
-                           for i, a in zip(inner, acc, strict=True)]  # fmt: skip
-        out, inner = opt.update(acc, inner, params, lr)
-        return out, [MultiStepsState(0, first.gradient_step + 1, i, np.zeros_like(a))
+            for u in updates:
+                u.direction.fill(0.0)
+            return updates, [MultiStepsState(n + 1, first.gradient_step, i, a)
+                             for i, a in zip(inner, acc, strict=True)]  # fmt: skip
+        for u, a in zip(updates, acc, strict=True):
+            np.copyto(u.direction, a)
+            a.fill(0.0)
+        out, inner = opt.update(updates, inner, params, lr)
+        return out, [MultiStepsState(0, first.gradient_step + 1, i, a)
                      for i, a in zip(inner, acc, strict=True)]  # fmt: skip
 
     return GradientTransformation(init, update, opt.lr)

@@ -27,4 +27,11 @@ def centralize() -> GradientTransformation:
     Reference: Yong et al., "Gradient Centralization: A New Optimization Technique for Deep
     Neural Networks", ECCV 2020, https://arxiv.org/abs/2004.01461
     """
-    return stateless(lambda updates, params: [centralize_array(u) for u in updates])
+    return stateless(lambda updates, params: [_centralize_(u) for u in updates])
+
+
+def _centralize_(u: np.ndarray) -> np.ndarray:
+    """:func:`centralize_array` in place (only the row means are allocated)."""
+    if u.ndim >= 2:
+        u -= u.mean(axis=tuple(range(1, u.ndim)), keepdims=True)
+    return u

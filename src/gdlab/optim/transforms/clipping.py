@@ -15,7 +15,9 @@ def clip(max_delta: float) -> GradientTransformation:
     """u ← clip(u, −max_delta, max_delta) per coordinate (Optax's ``clip``)."""
     if not 0.0 <= max_delta:
         raise ValueError(f"clip: max_delta must be >= 0, got {max_delta}")
-    return stateless(lambda updates, params: [np.clip(u, -max_delta, max_delta) for u in updates])
+    return stateless(
+        lambda updates, params: [np.clip(u, -max_delta, max_delta, out=u) for u in updates]
+    )
 
 
 def clip_by_global_norm(max_norm: float) -> GradientTransformation:
@@ -34,6 +36,9 @@ def clip_by_global_norm(max_norm: float) -> GradientTransformation:
         norm = math.sqrt(sum(float(np.vdot(u, u)) for u in updates))
         if norm < max_norm:
             return updates
-        return [(u / u.dtype.type(norm)) * max_norm for u in updates]
+        for u in updates:
+            u /= u.dtype.type(norm)
+            u *= max_norm
+        return updates
 
     return stateless(clipped)

@@ -6,7 +6,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gdlab.optim.transforms.base import Arrays, GradientTransformation
+from gdlab.optim.transforms.base import Arrays, GradientTransformation, Update, Updates, materialize
 
 __all__ = ["ApplyIfFiniteState", "apply_if_finite"]
 
@@ -49,18 +49,27 @@ def apply_if_finite(
     def init(param: np.ndarray) -> ApplyIfFiniteState:
         return ApplyIfFiniteState(0, True, 0, inner.init(param))
 
-    def update(updates: Arrays, states: list[Any], params: Arrays, lr: float | None) -> Any:
+    def update(updates: Updates, states: list[Any], params: Arrays, lr: float | None) -> Any:
         if not states:
             return updates, states
         first = states[0]
-        finite = all(bool(np.isfinite(u).all()) for u in updates)
+        updates = [materialize(u, p) for u, p in zip(updates, params, strict=True)]
+        finite = all(_finite(u) for u in updates)
         count = 0 if finite else first.notfinite_count + 1
         total = first.total_notfinite + (0 if finite else 1)
         inner_states = [s.inner_state for s in states]
         if finite or count > max_consecutive_errors:
             updates, inner_states = inner.update(updates, inner_states, params, lr)
         else:
-            updates = [np.zeros_like(u) for u in updates]
+            for u in updates:
+                u.direction.fill(0.0)
         return updates, [ApplyIfFiniteState(count, finite, total, s) for s in inner_states]
 
     return GradientTransformation(init, update, inner.lr)
+
+
+def _finite(u: Update) -> bool:
+    """Whether every value of the update is finite (0·x is 0, or NaN for inf and NaN; the
+    sum of those is NaN if any is: no boolean array of the parameter's size)."""
+    np.multiply(u.direction, 0.0, out=u.work)
+    return not np.isnan(u.work.sum())

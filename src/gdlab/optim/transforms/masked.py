@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.optim.transforms.base import Arrays, GradientTransformation
+from gdlab.optim.transforms.base import Arrays, GradientTransformation, Updates
 
 __all__ = ["masked"]
 
@@ -26,7 +26,7 @@ def masked(
     if not callable(mask):
         raise TypeError(f"masked: mask must be a predicate of the parameter, got {mask!r}")
 
-    def update(updates: Arrays, states: list[Any], params: Arrays, lr: float | None) -> Any:
+    def update(updates: Updates, states: list[Any], params: Arrays, lr: float | None) -> Any:
         chosen = [i for i, p in enumerate(params) if mask(p)]
         if not chosen:
             return updates, states

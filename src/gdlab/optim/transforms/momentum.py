@@ -6,7 +6,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gdlab.optim.transforms.base import Arrays, GradientTransformation
+from gdlab.optim.transforms.base import Arrays, GradientTransformation, Updates, materialize
 
 __all__ = ["TraceState", "trace"]
 
@@ -32,12 +32,19 @@ def trace(decay: float, nesterov: bool = False) -> GradientTransformation:
     def init(param: np.ndarray) -> TraceState:
         return TraceState(np.zeros_like(param))
 
-    def update(updates: Arrays, states: list[Any], params: Arrays, lr: float | None) -> Any:
-        out, new = [], []
-        for u, s in zip(updates, states, strict=True):
-            b = u + decay * s.momentum_buffer
-            out.append(u + decay * b if nesterov else b)
-            new.append(TraceState(b))
-        return out, new
+    def update(updates: Updates, states: list[Any], params: Arrays, lr: float | None) -> Any:
+        out = []
+        for u, s, p in zip(updates, states, params, strict=True):
+            u = materialize(u, p)
+            b = s.momentum_buffer
+            b *= decay
+            b += u.direction
+            if nesterov:
+                np.multiply(b, decay, out=u.work)
+                np.add(u.direction, u.work, out=u.direction)
+            else:
+                np.copyto(u.direction, b)
+            out.append(u)
+        return out, states
 
     return GradientTransformation(init, update)

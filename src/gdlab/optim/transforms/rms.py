@@ -6,7 +6,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gdlab.optim.transforms.base import Arrays, GradientTransformation
+from gdlab.optim.transforms.base import Arrays, GradientTransformation, Updates, materialize
 
 __all__ = ["ScaleByRmsState", "ScaleByStddevState", "scale_by_rms", "scale_by_stddev"]
 
@@ -33,8 +33,25 @@ def _check(name: str, decay: float, eps: float) -> None:
         raise ValueError(f"{name}: eps must be >= 0, got {eps}")
 
 
-def _scaling(n: np.ndarray, eps: float, eps_in_sqrt: bool) -> np.ndarray:
-    return 1.0 / np.sqrt(n + eps) if eps_in_sqrt else 1.0 / (np.sqrt(n) + eps)
+def _moment_(avg: np.ndarray, x: np.ndarray, decay: float, work: np.ndarray) -> None:
+    """avg ← (1 − decay)·x + decay·avg in place (Optax's order of operations)."""
+    np.multiply(x, 1.0 - decay, out=work)
+    avg *= decay
+    avg += work
+
+
+def _divide_by_root_(
+    u: np.ndarray, n: np.ndarray, eps: float, eps_in_sqrt: bool, work: np.ndarray
+) -> None:
+    """u ← u/√(n + eps) (or u/(√n + eps)) in place; ``n`` may be ``work`` itself."""
+    if eps_in_sqrt:
+        np.add(n, eps, out=work)
+        np.sqrt(work, out=work)
+    else:
+        np.sqrt(n, out=work)
+        work += eps
+    np.divide(1.0, work, out=work)
+    u *= work
 
 
 def scale_by_rms(
@@ -53,14 +70,19 @@ def scale_by_rms(
     def init(param: np.ndarray) -> ScaleByRmsState:
         return ScaleByRmsState(0, np.full_like(param, initial_scale))
 
-    def update(updates: Arrays, states: list[Any], params: Arrays, lr: float | None) -> Any:
+    def update(updates: Updates, states: list[Any], params: Arrays, lr: float | None) -> Any:
         out, new = [], []
-        for u, s in zip(updates, states, strict=True):
+        for u, s, p in zip(updates, states, params, strict=True):
+            u = materialize(u, p)
             t = s.step + 1 if bias_correction else 0
-            v = (1.0 - decay) * (u * u) + decay * s.square_avg
-            v_hat = v / (1.0 - decay**t) if bias_correction else v
-            out.append(_scaling(v_hat, eps, eps_in_sqrt) * u)
-            new.append(ScaleByRmsState(t, v))
+            np.multiply(u.direction, u.direction, out=u.spare)
+            _moment_(s.square_avg, u.spare, decay, u.work)
+            n = s.square_avg
+            if bias_correction:
+                n = np.divide(n, 1.0 - decay**t, out=u.spare)
+            _divide_by_root_(u.direction, n, eps, eps_in_sqrt, u.work)
+            out.append(u)
+            new.append(s._replace(step=t))
         return out, new
 
     return GradientTransformation(init, update)
@@ -81,16 +103,23 @@ def scale_by_stddev(
     def init(param: np.ndarray) -> ScaleByStddevState:
         return ScaleByStddevState(0, np.zeros_like(param), np.full_like(param, initial_scale))
 
-    def update(updates: Arrays, states: list[Any], params: Arrays, lr: float | None) -> Any:
+    def update(updates: Updates, states: list[Any], params: Arrays, lr: float | None) -> Any:
         out, new = [], []
-        for u, s in zip(updates, states, strict=True):
+        for u, s, p in zip(updates, states, params, strict=True):
+            u = materialize(u, p)
+            g, w, n = u.direction, u.work, u.spare
             t = s.step + 1 if bias_correction else 0
-            m = (1.0 - decay) * u + decay * s.grad_avg
-            v = (1.0 - decay) * (u * u) + decay * s.square_avg
-            m_hat = m / (1.0 - decay**t) if bias_correction else m
-            v_hat = v / (1.0 - decay**t) if bias_correction else v
-            out.append(_scaling(v_hat - m_hat * m_hat, eps, eps_in_sqrt) * u)
-            new.append(ScaleByStddevState(t, m, v))
+            _moment_(s.grad_avg, g, decay, w)
+            np.multiply(g, g, out=n)
+            _moment_(s.square_avg, n, decay, w)
+            bc = 1.0 - decay**t if bias_correction else 1.0
+            np.divide(s.grad_avg, bc, out=w)  # m̂
+            w *= w
+            np.divide(s.square_avg, bc, out=n)  # v̂
+            n -= w
+            _divide_by_root_(g, n, eps, eps_in_sqrt, w)
+            out.append(u)
+            new.append(s._replace(step=t))
         return out, new
 
     return GradientTransformation(init, update)

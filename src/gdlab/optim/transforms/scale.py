@@ -9,7 +9,13 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from gdlab.optim.optimizer import check_lr
-from gdlab.optim.transforms.base import Arrays, GradientTransformation, init_empty, stateless
+from gdlab.optim.transforms.base import (
+    Arrays,
+    GradientTransformation,
+    Updates,
+    init_empty,
+    rescale,
+)
 
 __all__ = ["ScaleByScheduleState", "scale", "scale_by_lr", "scale_by_schedule"]
 
@@ -18,7 +24,11 @@ def scale(step_size: float) -> GradientTransformation:
     """u ← step_size·u (Optax's ``scale``; ``scale(-lr)`` is plain gradient descent)."""
     if not math.isfinite(step_size):
         raise ValueError(f"scale: step_size must be finite, got {step_size}")
-    return stateless(lambda updates, params: [step_size * u for u in updates])
+
+    def update(updates: Updates, states: list[Any], params: Arrays, lr: float | None) -> Any:
+        return [rescale(u, step_size) for u in updates], states
+
+    return GradientTransformation(init_empty, update)
 
 
 def scale_by_lr(lr: float = 1e-3) -> GradientTransformation:
@@ -29,8 +39,8 @@ def scale_by_lr(lr: float = 1e-3) -> GradientTransformation:
     """
     check_lr(lr)
 
-    def update(updates: Arrays, states: list[Any], params: Arrays, lr: float | None) -> Any:
-        return [-lr * u for u in updates], states
+    def update(updates: Updates, states: list[Any], params: Arrays, lr: float | None) -> Any:
+        return [rescale(u, -lr) for u in updates], states
 
     return GradientTransformation(init_empty, update, lr)
 
@@ -52,10 +62,12 @@ def scale_by_schedule(schedule: Callable[[int], float]) -> GradientTransformatio
     def init(param: np.ndarray) -> ScaleByScheduleState:
         return ScaleByScheduleState(step=0)
 
-    def update(updates: Arrays, states: list[Any], params: Arrays, lr: float | None) -> Any:
+    def update(updates: Updates, states: list[Any], params: Arrays, lr: float | None) -> Any:
         if not states:
             return updates, states
-        factor = schedule(states[0].step)
-        return [factor * u for u in updates], [ScaleByScheduleState(s.step + 1) for s in states]
+        factor = float(schedule(states[0].step))
+        return [rescale(u, factor) for u in updates], [
+            ScaleByScheduleState(s.step + 1) for s in states
+        ]
 
     return GradientTransformation(init, update)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from gdlab.optim.transforms.base import GradientTransformation, stateless
+from typing import Any
+
+from gdlab.optim.transforms.base import Arrays, GradientTransformation, Updates, init_empty
 
 __all__ = ["add_decayed_weights"]
 
@@ -12,13 +14,17 @@ def add_decayed_weights(weight_decay: float = 0.0) -> GradientTransformation:
 
     Before the adaptive scaling it is L2 regularisation (torch's Adam ``weight_decay``);
     after it, followed by :func:`scale_by_lr`, decoupled decay (AdamW). Wrap it in
-    :func:`masked` to leave biases and norms undecayed.
+    :func:`masked` to leave biases and norms undecayed. The term is kept apart from the
+    update's array (its coefficient of θ) until the update is applied, as θ·(1 − lr·λ) after
+    a ``scale_by_lr``: AdamW's arithmetic.
 
     Reference: Loshchilov & Hutter, "Decoupled Weight Decay Regularization", ICLR 2019,
     https://arxiv.org/abs/1711.05101
     """
     if not 0.0 <= weight_decay:
         raise ValueError(f"add_decayed_weights: weight_decay must be >= 0, got {weight_decay}")
-    return stateless(
-        lambda updates, params: [u + weight_decay * p for u, p in zip(updates, params, strict=True)]
-    )
+
+    def update(updates: Updates, states: list[Any], params: Arrays, lr: float | None) -> Any:
+        return [u._replace(decay=u.decay + weight_decay) for u in updates], states
+
+    return GradientTransformation(init_empty, update)
