@@ -46,6 +46,7 @@ BENCHMARKS = {
     "separate_processes": "benchmarks.separate_processes",
     "rnn_step": "benchmarks.rnn_step",
     "transformer_step": "benchmarks.transformer_step",
+    "embedding_step": "benchmarks.embedding_step",
     "hvp": "benchmarks.hvp",
     "numpy_floor": "benchmarks.numpy_floor",
     "adam_step": "benchmarks.adam_step",

@@ -36,7 +36,7 @@ from gdlab.optim.hooks import (
 from gdlab.tensor import Tensor
 
 __all__ = [
-    "EXECUTION_FLAGS", "Optimizer", "ParamsT", "densify_sparse_grad",
+    "EXECUTION_FLAGS", "Optimizer", "ParamsT", "check_sparse_weight_decay", "densify_sparse_grad",
     "register_optimizer_step_post_hook", "register_optimizer_step_pre_hook", "required",
 ]  # fmt: skip
 
@@ -119,9 +119,15 @@ def densify_sparse_grad(name: str, group: dict[str, Any], grad: Any) -> Any:
     refuses it, and so does this."""
     if type(grad) is not RowSparseGrad:
         return grad
-    if group["weight_decay"]:
+    return check_sparse_weight_decay(name, group, grad).to_dense()
+
+
+def check_sparse_weight_decay(name: str, group: dict[str, Any], grad: Any) -> Any:
+    """``grad`` itself, after torch's error for a row-sparse one with weight decay (which
+    would touch every row)."""
+    if group["weight_decay"] and type(grad) is RowSparseGrad:
         raise RuntimeError(f"{name}: weight_decay option is not compatible with sparse gradients")
-    return grad.to_dense()
+    return grad
 
 
 def hyperparameters(arguments: dict[str, Any]) -> dict[str, Any]:

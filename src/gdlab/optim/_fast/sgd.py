@@ -7,9 +7,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from gdlab.autograd.sparse import RowSparseGrad
 from gdlab.optim._fast.buffers import direct_work, dtype_scalars
 from gdlab.optim._fast.chunked import chunk_grad, for_chunks
 from gdlab.optim._fast.numba_loader import flat_views, fused_module, run_kernel
+from gdlab.optim._fast.sparse_rows import compiled_sgd_rows, on_rows
 
 __all__ = ["SGDScalars", "sgd"]
 
@@ -35,7 +37,12 @@ def sgd(
     maximize: bool = False, fused: bool | None = None,
 ) -> None:  # fmt: skip
     """``sgd.sgd_`` in place: numba if ``fused`` allows and the arrays can be flat, else NumPy
-    on the whole arrays for a parameter of one chunk, else over cache-sized chunks."""
+    on the whole arrays for a parameter of one chunk, else over cache-sized chunks; a
+    row-sparse gradient (no momentum) updates its rows only."""
+    if type(grad) is RowSparseGrad:
+        if not compiled_sgd_rows(param, grad, lr=lr, maximize=maximize, fused=fused):
+            on_rows(sgd, param, grad, state, (), lr=lr, maximize=maximize, fused=False)
+        return
     buf = state.get("momentum_buffer") if momentum else None
     first = bool(momentum) and buf is None
     if first:
