@@ -47,6 +47,7 @@ BENCHMARKS = {
     "rnn_step": "benchmarks.rnn_step",
     "transformer_step": "benchmarks.transformer_step",
     "bn_cnn_step": "benchmarks.bn_cnn_step",
+    "embedding_step": "benchmarks.embedding_step",
     "hvp": "benchmarks.hvp",
     "numpy_floor": "benchmarks.numpy_floor",
     "adam_step": "benchmarks.adam_step",

@@ -17,7 +17,7 @@ import numpy as np
 
 from gdlab.autograd import engine
 from gdlab.autograd.hooks import RemovableHandle, TensorHooks
-from gdlab.autograd.node import Node, Prior
+from gdlab.autograd.node import Node, Prior, RawNode
 from gdlab.autograd.sparse import RowSparseGrad
 from gdlab.autograd.state import STATE
 from gdlab.devices import CPU, as_device, device
@@ -139,7 +139,7 @@ class Tensor:
     @property
     def grad_fn(self) -> Node | None:
         """The node that made this tensor (None for a leaf), for display and inspection."""
-        return self._node
+        return None if self._node is None else Node.of(self._node)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place on a leaf (floating dtypes only) and return self."""
@@ -578,7 +578,7 @@ class Tensor:
         def bmm(self, other: Any) -> Tensor: ...
 
 
-def from_op(data: np.ndarray, node: Node | None) -> Tensor:
+def from_op(data: np.ndarray, node: RawNode | None) -> Tensor:
     """The tensor an op returns: ``data`` as it is and the ``node`` that made it (None when
     nothing needs a gradient). The one place, besides ``__init__``, that fills a Tensor."""
     t = _new(Tensor)

@@ -64,6 +64,29 @@ def test_sdpa_matches_torch(case):
     compare_forward_backward(gd, th, args, {}, {}, rng)
 
 
+@pytest.mark.parametrize("case", SDPA_CASES, ids=[c[0] for c in SDPA_CASES])
+def test_sdpa_float32_matches_torch(case):
+    """The fused row in float32: output and every gradient within float32 rounding."""
+    _, qs, ks, vs, make_mask, kwargs = case
+    rng = np.random.default_rng(0)
+    mask = make_mask(rng) if make_mask else None
+    if mask is not None and mask.dtype.kind == "f":
+        mask = mask.astype(np.float32)  # torch wants a float mask of the query's dtype
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in (qs, ks, vs)]
+    g_in = [gdlab.tensor(a, requires_grad=True) for a in arrays]
+    t_in = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out = F.scaled_dot_product_attention(*g_in, attn_mask=mask, **kwargs)
+    tout = TF.scaled_dot_product_attention(*t_in, attn_mask=_to_torch_mask(mask), **kwargs)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-5, atol=1e-6)
+    w = rng.standard_normal(out.shape).astype(np.float32)
+    (out * gdlab.tensor(w)).sum().backward()
+    (tout * torch.tensor(w)).sum().backward()
+    for a, b in zip(g_in, t_in, strict=True):
+        assert a.grad.dtype == np.float32
+        np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-4, atol=1e-5)
+
+
 def test_sdpa_float_mask_gradient_matches_torch():
     """A float mask that requires grad is differentiated (a learned attention bias)."""
     rng = np.random.default_rng(1)
@@ -327,3 +350,29 @@ def test_attention_softmax_rows_far_below_the_largest(dtype):
     expected /= expected.sum(axis=1, keepdims=True)
     assert out.dtype == dtype
     np.testing.assert_allclose(out, expected, rtol=1e-5 if dtype == np.float32 else 1e-13)
+
+
+def test_pre_norm_gelu_layer_float32_matches_torch():
+    """The benchmark's layer in float32 (packed self-attention, exact GELU, LayerNorm): output
+    and every parameter gradient within float32 rounding of torch's."""
+    kwargs = dict(dim_feedforward=32, dropout=0.0, activation="gelu", batch_first=True,
+                  norm_first=True)  # fmt: skip
+    torch.manual_seed(0)
+    tm = torch.nn.TransformerEncoderLayer(16, 4, **kwargs)
+    gm = gnn.TransformerEncoderLayer(16, 4, **kwargs)
+    gm.load_state_dict({k: v.detach().numpy().copy() for k, v in tm.state_dict().items()})
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((3, 6, 16)).astype(np.float32)
+    kpm = np.array([[0] * 6, [0, 0, 0, 0, 1, 1], [0] * 5 + [1]], bool)
+    w = rng.standard_normal((3, 6, 16)).astype(np.float32)
+    out = gm(gdlab.tensor(x), src_key_padding_mask=kpm)
+    tout = tm(torch.tensor(x), src_key_padding_mask=torch.tensor(kpm))
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-5, atol=1e-5)
+    (out * gdlab.tensor(w)).sum().backward()
+    (tout * torch.tensor(w)).sum().backward()
+    grads = dict(tm.named_parameters())
+    for name, p in gm.named_parameters():
+        assert p.grad.dtype == np.float32
+        np.testing.assert_allclose(
+            p.grad.data, grads[name].grad.numpy(), rtol=1e-4, atol=1e-4, err_msg=name
+        )

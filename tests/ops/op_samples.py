@@ -347,6 +347,33 @@ def sample_scaled_softmax(rng: np.random.Generator, shape: tuple[int, ...]) -> l
     ]
 
 
+def sample_attention(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    """q (..., L, E), k (..., S, E), v (..., S, Ev), bias (L, S) or None; batch dims broadcast."""
+    batch = tuple(shape[:-1])[:2]
+    q, k, v = (*batch, 3, 2), (*batch[1:], 4, 2), (*batch, 4, 3)
+    masked = np.where(rng.random((3, 4)) < 0.3, -np.inf, 0.0)
+    masked[:, 0] = 0.0
+    return [
+        ((q, k, v), {"scale": 0.7}),
+        ((q, k, v, (3, 4)), {"scale": 1.1}),  # a float bias that is differentiated
+        ((q, k, v), {"scale": 0.9, "bias": masked, "safe": True}),
+        # MultiheadAttention's layout: 2 heads in the last dimension, a per-head bias
+        (((*batch, 3, 4), (*batch, 4, 4), (*batch[1:], 4, 6), (2, 3, 4)), {"heads": 2}),
+    ]
+
+
+def sample_self_attention(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
+    """qkv (..., L, 3·E) with E split over 1 or 2 heads; a float bias (L, L) or a mask."""
+    batch = tuple(shape[:-1])[:2]
+    masked = np.where(rng.random((3, 3)) < 0.3, -np.inf, 0.0)
+    masked[:, 0] = 0.0
+    return [
+        (((*batch, 3, 6),), {"scale": 0.7}),
+        (((*batch, 3, 12), (2, 3, 3)), {"scale": 0.8, "heads": 2}),  # a differentiated bias
+        (((*batch, 3, 12),), {"scale": 1.2, "heads": 2, "bias": masked, "safe": True}),
+    ]
+
+
 def sample_layer_norm(rng: np.random.Generator, shape: tuple[int, ...]) -> list:
     shape = tuple(shape) if len(shape) >= 2 else (2, 3)
     last = shape[-1:]
@@ -436,6 +463,8 @@ SAMPLING: dict[str, Sampling] = {
     "erf": Sampling(domain=(-3.0, 3.0)),
     "gelu": Sampling(domain=(-3.0, 3.0), cases=sample_gelu),
     "scaled_softmax": Sampling(cases=sample_scaled_softmax),
+    "attention": Sampling(cases=sample_attention),
+    "self_attention": Sampling(cases=sample_self_attention),
     "layer_norm": Sampling(cases=sample_layer_norm),
     "batch_norm": Sampling(cases=sample_batch_norm),
     "leaky_relu": Sampling(kwargs={"negative_slope": 0.2}),

@@ -27,10 +27,11 @@ F = torch.nn.functional
 
 # Rows whose gradient rule cannot yet run on Tensors: a backward with create_graph=True
 # through them raises a RuntimeError naming the op. Others are making them twice
-# differentiable (gelu, layer_norm: the transformer work, whose fused rules reuse forward
-# arrays through a workspace).
+# differentiable. Empty now: conv/pool (their gradients are rows of their own) and batch_norm
+# (the CNN work); gelu, layer_norm and the attention rows run their closed forms out of place
+# on Tensors (tests/ops/test_transformer_second_order.py).
 NOT_YET = "not yet twice differentiable"
-NOT_YET_TWICE = {"gelu": NOT_YET, "layer_norm": NOT_YET}
+NOT_YET_TWICE: dict[str, str] = {}
 # The recurrences share one backward pass among their inputs' VJPs through a workspace the
 # layers pass (``ws``); without it each input's VJP differentiates the whole scan again.
 WORKSPACE_ROWS = {"gru_scan", "lstm_scan", "rnn_scan"}
@@ -76,6 +77,26 @@ def _cross_entropy_index(z, target, denom=None):
 def _scaled_softmax(x, scale, bias=None, safe=False):
     z = x * scale + (0 if bias is None else torch.as_tensor(bias))
     return torch.softmax(z, -1)  # the samples keep one position per row: safe is moot
+
+
+def _heads(a, heads):
+    """(..., L, heads·d) -> (..., heads, L, d), or ``a`` itself without heads."""
+    if heads is None:
+        return a
+    return a.reshape(*a.shape[:-1], heads, a.shape[-1] // heads).transpose(-3, -2)
+
+
+def _attention(q, k, v, bias=None, scale=1.0, safe=True, heads=None):
+    qh, kh, vh = _heads(q, heads), _heads(k, heads), _heads(v, heads)
+    z = qh @ kh.transpose(-1, -2) * scale + (0 if bias is None else torch.as_tensor(bias))
+    out = torch.softmax(z, -1) @ vh  # the samples keep one key per row: safe is moot
+    if heads is None:
+        return out
+    return out.transpose(-3, -2).reshape(*out.shape[:-3], out.shape[-2], -1)
+
+
+def _self_attention(qkv, bias=None, scale=1.0, safe=True, heads=None):
+    return _attention(*qkv.chunk(3, -1), bias, scale, safe, heads)
 
 
 def _conv2d(x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1):
@@ -237,6 +258,8 @@ TORCH = {
     "einsum": lambda *xs, equation: torch.einsum(equation, *xs),
     "linear": F.linear,
     "scaled_softmax": _scaled_softmax,
+    "attention": _attention,
+    "self_attention": _self_attention,
     "leaky_relu": lambda x, negative_slope: F.leaky_relu(x, negative_slope),
     "elu": lambda x, alpha: F.elu(x, alpha),
     "hardtanh": lambda x, min_val, max_val: F.hardtanh(x, min_val, max_val),

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from gdlab import optim
+from gdlab.autograd.sparse import RowSparseGrad
 from gdlab.optim._fast import KERNELS
 from gdlab.optim._fast.buffers import CHUNK
 
@@ -38,7 +39,9 @@ ROWS = [
     (optim.asgd_, dict(lr=0.1, weight_decay=0.01, t0=3)),  # averaging from step 4 on
     (optim.rprop_, dict(lr=0.1)),
     (optim.rprop_, dict(lr=0.1, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2), maximize=True)),
+    (optim.sparse_adam_, dict(lr=0.01, betas=(0.8, 0.99), maximize=True)),  # row-sparse grads
 ]
+SPARSE_RULES = {optim.sparse_adam_}  # rules that take a RowSparseGrad (the rows of the grad)
 # every row on NumPy, and through numba where the kernel has a numba pass and numba is installed
 HAS_NUMBA = importlib.util.find_spec("numba") is not None
 CASES = [
@@ -61,12 +64,15 @@ def _param(values: np.ndarray, layout: str) -> np.ndarray:
     return out
 
 
-def _trajectory(update, kwargs, values, layout):
+def _trajectory(update, kwargs, values, layout, sparse=False):
     param, state = _param(values, layout), {}
     for t in range(STEPS):
         grad = (np.sin(3 * param + t) + 0.5 * param).astype(values.dtype)
         if t == 2:
             grad[0, 0] = 0.0  # Rprop's zero-product branch
+        if sparse:  # every other row from step 1 on, the first row twice
+            rows = np.r_[0, np.arange(t % 2, len(grad), 2)]
+            grad = RowSparseGrad.from_rows(rows, grad[rows], grad.shape)
         update(param, grad, state, **kwargs)
     return param, state
 
@@ -82,8 +88,10 @@ def test_every_fast_kernel_has_rows():
 def test_fast_kernel_equals_reference_rule(rule, kwargs, fused, dtype, layout, shape):
     kernel = KERNELS[rule]
     values = np.random.default_rng(0).uniform(-1.5, 1.5, size=shape).astype(dtype)
-    ref, ref_state = _trajectory(rule, kwargs, values, layout)
-    fast, fast_state = _trajectory(kernel.update, {**kwargs, "fused": fused}, values, layout)
+    sparse = rule in SPARSE_RULES
+    ref, ref_state = _trajectory(rule, kwargs, values, layout, sparse)
+    options = {**kwargs, "fused": fused}
+    fast, fast_state = _trajectory(kernel.update, options, values, layout, sparse)
     assert fast.dtype == dtype
     np.testing.assert_array_max_ulp(fast, ref, maxulp=1)
     assert list(fast_state) == list(ref_state)

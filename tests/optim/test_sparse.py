@@ -4,7 +4,8 @@
 touched): densified, it equals the dense gradient bit for bit. SparseAdam equals
 torch.optim.SparseAdam step by step (float64, rtol 1e-9), with repeated indices, a padding
 row, param groups and a state_dict reload; SGD and Adagrad take sparse gradients as torch's
-do (and equal their sparse runs), the other optimizers raise torch's error.
+do (SGD without momentum and Adagrad on the rows present only, bit for bit the dense
+update there; float32 with max_norm too), the other optimizers raise torch's error.
 """
 
 from __future__ import annotations
@@ -264,3 +265,135 @@ def test_lbfgs_densifies_a_sparse_gradient_as_torch():
         ref.step(closure_t)
         np.testing.assert_allclose(ours.weight.data, theirs.weight.detach().numpy(), rtol=1e-9)
     assert np.abs(ours.weight.data - w).max() > 0.1
+
+
+# ------------------------------------------------------------------ float32, max_norm
+@pytest.mark.parametrize(("name", "kwargs"), CASES, ids=[f"{n}-{kw}" for n, kw in CASES])
+def test_sparse_optimizer_equals_torch_in_float32_with_max_norm(name, kwargs):
+    """float32 tables renormed in place by max_norm (rows above norm 1.5), a padding row and
+    repeated indices: torch's sparse step, 8 steps, within float32 rounding."""
+    rng = np.random.default_rng(8)
+    weight = rng.normal(size=(ROWS, DIM)).astype(np.float32)
+    head = rng.normal(size=(DIM, 2)).astype(np.float32)
+    options = dict(padding_idx=1, max_norm=1.5, sparse=True)
+    ours = nn.Embedding(ROWS, DIM, _weight=weight.copy(), **options)
+    theirs = torch.nn.Embedding(ROWS, DIM, _weight=torch.tensor(weight), **options)
+    opt = getattr(optim, name)(ours.parameters(), **kwargs)
+    ref = getattr(torch.optim, name)(theirs.parameters(), **kwargs)
+    head_g, head_t = gdlab.tensor(head), torch.tensor(head)
+    sign = -1.0 if kwargs.get("maximize") else 1.0
+    for step, idx in enumerate(_batches()[:8], start=1):
+        opt.zero_grad()
+        ref.zero_grad()
+        (sign * _loss(ours, head_g, idx, gdlab.sin)).backward()
+        (sign * _loss(theirs, head_t, torch.from_numpy(idx), torch.sin)).backward()
+        opt.step()
+        ref.step()
+        assert ours.weight.dtype == np.float32
+        np.testing.assert_allclose(ours.weight.data, theirs.weight.detach().numpy(), rtol=2e-5,
+                                   atol=2e-6, err_msg=f"step {step}")  # fmt: skip
+    assert np.array_equal(ours.weight.data[12:], weight[12:])  # untouched rows never move
+    assert np.linalg.norm(ours.weight.data[:12], axis=1).max() < 1.5 + 0.5  # renormed
+
+
+# ------------------------------------------------------------------ only the rows present
+ROW_CASES = [  # optimizers whose sparse step equals the dense one exactly
+    ("SGD", dict(lr=0.05)),
+    ("SGD", dict(lr=0.05, maximize=True)),
+    ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01)),
+    ("Adagrad", dict(lr=0.1, eps_in_sqrt=True, initial_accumulator_value=0.1)),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("name", "kwargs"), ROW_CASES, ids=[f"{n}-{kw}" for n, kw in ROW_CASES])
+def test_sparse_step_equals_the_dense_step_bit_for_bit(name, kwargs, dtype):
+    """The rows present get exactly the dense update, the others keep their parameters (SGD
+    without momentum, Adagrad: a zero-gradient row does not move); with momentum the sparse
+    gradient is densified (torch's buffer decays every row it ever held)."""
+    rng = np.random.default_rng(9)
+    weight = rng.normal(size=(ROWS, DIM)).astype(dtype)
+    embs = [nn.Embedding(ROWS, DIM, padding_idx=1, sparse=s, _weight=weight.copy())
+            for s in (True, False)]  # fmt: skip
+    opts = [getattr(optim, name)(e.parameters(), **kwargs) for e in embs]
+    for idx in _batches()[:6]:
+        for emb, opt in zip(embs, opts, strict=True):
+            opt.zero_grad()
+            (gdlab.sin(emb(idx)) ** 2).sum().backward()
+            opt.step()
+        assert embs[0].weight.data.tobytes() == embs[1].weight.data.tobytes()
+    for key, value in opts[1].state[embs[1].weight].items():
+        np.testing.assert_array_equal(opts[0].state[embs[0].weight][key], value)
+
+
+KERNEL_CASES = [  # name, kwargs, fused (True: SGD's compiled row loop, numba_rows.py)
+    ("SGD", dict(lr=0.05), None),
+    ("SGD", dict(lr=0.05), True),
+    ("SGD", dict(lr=0.05, maximize=True), True),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01), None),
+    ("Adagrad", dict(lr=0.1, eps_in_sqrt=True, initial_accumulator_value=0.1), None),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "fused"), KERNEL_CASES,
+                         ids=["SGD", "SGD-compiled", "SGD-maximize-compiled", "Adagrad",
+                              "Adagrad-eps-in-sqrt"])  # fmt: skip
+def test_sparse_row_kernel_equals_the_rule(name, kwargs, fused):
+    """optim/_fast/sparse_rows.py (the seam's kernel) against the rule's rows branch."""
+    from gdlab.optim._fast import KERNELS
+
+    if fused:
+        pytest.importorskip("numba")
+
+    optimizer = getattr(optim, name)
+    rule = optimizer._rule
+    rng = np.random.default_rng(10)
+    param = rng.normal(size=(ROWS, DIM)).astype(np.float32)
+    grad = RowSparseGrad.from_rows(
+        rng.integers(0, ROWS, 30), rng.normal(size=(30, DIM)).astype(np.float32), (ROWS, DIM)
+    )
+    hyper = {k: v for k, v in optimizer([nn.Parameter(param)], **kwargs).defaults.items()
+             if k not in ("foreach", "fused", "differentiable", "momentum", "dampening",
+                          "nesterov", "weight_decay")}  # fmt: skip
+    if name == "SGD":
+        hyper.update(momentum=0.0)
+    by_rule, by_kernel = param.copy(), param.copy()
+    rule_state: dict = {}
+    kernel_state: dict = {}
+    for _ in range(3):
+        rule(by_rule, grad, rule_state, **hyper)
+        KERNELS[rule].update(by_kernel, grad, kernel_state, fused=fused, **hyper)
+    assert by_rule.tobytes() == by_kernel.tobytes()
+    assert not np.array_equal(by_rule[grad.indices], param[grad.indices])
+    untouched = np.setdiff1d(np.arange(ROWS), grad.indices)
+    assert by_rule[untouched].tobytes() == param[untouched].tobytes()
+    for key, value in rule_state.items():
+        np.testing.assert_array_equal(kernel_state[key], value)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kwargs", [dict(lr=0.05), dict(lr=0.02, betas=(0.8, 0.9), eps=1e-6,
+                                                        maximize=True)])  # fmt: skip
+def test_sparse_adam_compiled_rows_equal_the_rule(kwargs, dtype):
+    """optim/_fast/sparse_adam.py's compiled loop (numba_rows.py) against sparse_adam_, bit
+    for bit over 4 steps with repeated and changing rows."""
+    pytest.importorskip("numba")
+    from gdlab.optim._fast import KERNELS
+    from gdlab.optim.sparse_adam import sparse_adam_
+
+    rng = np.random.default_rng(11)
+    param = rng.normal(size=(ROWS, DIM)).astype(dtype)
+    by_rule, by_kernel = param.copy(), param.copy()
+    rule_state: dict = {}
+    kernel_state: dict = {}
+    for _ in range(4):
+        values = rng.normal(size=(30, DIM)).astype(dtype)
+        grad = RowSparseGrad.from_rows(rng.integers(0, 12, 30), values, (ROWS, DIM))
+        sparse_adam_(by_rule, grad, rule_state, **kwargs)
+        KERNELS[sparse_adam_].update(by_kernel, grad, kernel_state, fused=True, **kwargs)
+    assert by_rule.tobytes() == by_kernel.tobytes()
+    assert by_rule[12:].tobytes() == param[12:].tobytes()
+    assert rule_state["step"] == kernel_state["step"] == 4.0
+    for key in ("exp_avg", "exp_avg_sq"):
+        assert rule_state[key].tobytes() == kernel_state[key].tobytes()

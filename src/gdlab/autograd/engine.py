@@ -2,8 +2,9 @@
 
 The engine is the only place that knows about broadcasting: every vector-Jacobian product
 (VJP) in the op table is written as if shapes matched, and ``unbroadcast`` sums the result
-back to the input's shape here. Graph nodes are ``gdlab.autograd.node.Node``; grad mode is
-in ``gdlab.autograd.grad_mode``.
+back to the input's shape here. Graph nodes are ``gdlab.autograd.node.Node``'s fields as a
+plain tuple (unpacked by name; ``SEQ`` names the heap key); grad mode is in
+``gdlab.autograd.grad_mode``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gdlab.autograd.node import FREED, Node, passthrough
+from gdlab.autograd.node import FREED, SEQ, Node, RawNode, passthrough
 from gdlab.autograd.sparse import RowSparseGrad
 from gdlab.autograd.state import STATE
 
@@ -57,33 +58,34 @@ def _topological_order(roots: Sequence[Tensor]) -> list[tuple[int, Tensor]]:
     found: dict[int, tuple[int, Tensor]] = {}
     stack = [r for r in roots if r._node is not None]
     for r in stack:
-        found[id(r)] = (r._node.seq, r)
+        found[id(r)] = (r._node[SEQ], r)
     pop, push = stack.pop, stack.append
     while stack:
         node = pop()._node
         if node is FREED:
             raise RuntimeError(_FREED_MESSAGE)
-        for _, x, v in node.parents:
+        _, _, _, parents, _, _, _ = node
+        for _, x, v in parents:
             if x._version != v:
                 x = _at_version(x, v, node)
             xn = x._node
             if xn is not None:
                 key = id(x)
                 if key not in found:
-                    found[key] = (xn.seq, x)
+                    found[key] = (xn[SEQ], x)
                     push(x)
     return sorted(found.values())
 
 
-def _version_error(x: Tensor, node: Node, expected: int) -> RuntimeError:
+def _version_error(x: Tensor, node: RawNode, expected: int) -> RuntimeError:
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an "
-        f"inplace operation: a tensor of shape {x.shape} used by {node.name()} is at "
+        f"inplace operation: a tensor of shape {x.shape} used by {Node.of(node).name()} is at "
         f"version {x._version}; expected version {expected} instead."
     )
 
 
-def _at_version(x: Tensor, v: int, node: Node) -> Tensor:
+def _at_version(x: Tensor, v: int, node: RawNode) -> Tensor:
     """The tensor that was ``x`` at version ``v``: what recorded in-place ops left of it
     (``Prior``: its value and node then, intact). When ``x`` was overwritten outside the graph
     instead (under no_grad, through ``.data``), the values ``node`` needs are gone: torch's
@@ -97,11 +99,12 @@ def _at_version(x: Tensor, v: int, node: Node) -> Tensor:
     return y
 
 
-def _check_saved(t: Tensor, node: Node) -> None:
+def _check_saved(t: Tensor, node: RawNode) -> None:
     expected = 0 if t._prior is None else t._prior.node_version
     if t._version != expected:  # the output (some VJPs read it) was overwritten in place
         raise _version_error(t, node, expected)
-    for x, v in node.saved:
+    _, _, _, _, saved, _, _ = node
+    for x, v in saved:
         if x._version != v:
             _at_version(x, v, node)
 
@@ -136,7 +139,7 @@ def _run(
         if node is not None:
             if node is FREED:
                 raise RuntimeError(_FREED_MESSAGE)
-            heappush(heap, (node.seq, r))
+            heappush(heap, (node[SEQ], r))
     found: dict[int, np.ndarray] = {}
     pop, get, push = grads.pop, grads.get, heappush
     ndarray, asarray, freed = np.ndarray, np.asarray, FREED
@@ -192,9 +195,9 @@ def _run(
                         nxt = x
                     else:
                         if nxt is not None:
-                            push(heap, (nxt._node.seq, nxt))
+                            push(heap, (nxt._node[SEQ], nxt))
                             nxt = None
-                        push(heap, (xn.seq, x))
+                        push(heap, (xn[SEQ], x))
             else:
                 grads[x] = prev + gx  # a new array: pending gradients are never modified
         if not retain_graph:
@@ -233,7 +236,7 @@ def _run_graph(
         if prev is None and r._node is not None:
             if r._node is FREED:
                 raise RuntimeError(_FREED_MESSAGE)
-            heappush(heap, (r._node.seq, r))
+            heappush(heap, (r._node[SEQ], r))
     found: dict[int, Tensor] = {}
     mode = (STATE.grad_enabled, STATE.differentiating)
     STATE.grad_enabled = STATE.differentiating = True
@@ -248,10 +251,11 @@ def _run_graph(
             elif wanted is None and t._hooks is not None and t._hooks.retains_grad:
                 t._grad = g if t._grad is None else t._grad + g
             node = t._node
-            if t._version or node.saved:
+            _, arrays, _, parents, saved, _, _ = node
+            if t._version or saved:
                 _check_saved(t, node)
-            args = list(node.arrays)
-            parents = [(i, _at_version(x, v, node), v) for i, x, v in node.parents]
+            args = list(arrays)
+            parents = [(i, _at_version(x, v, node), v) for i, x, v in parents]
             for i, x, _ in parents:
                 args[i] = x  # the rule sees the input tensors, and ``out`` is t itself
             for i, x, _ in parents:
@@ -268,7 +272,7 @@ def _run_graph(
                 if x._node is not None:
                     if x._node is FREED:
                         raise RuntimeError(_FREED_MESSAGE)
-                    heappush(heap, (x._node.seq, x))
+                    heappush(heap, (x._node[SEQ], x))
             if not retain_graph:
                 t._node = FREED
     finally:
@@ -284,14 +288,15 @@ def _run_graph(
     return found
 
 
-def _differentiable_vjp(node: Node, i: int, g: Tensor, out: Tensor, args: list) -> Tensor:
+def _differentiable_vjp(node: RawNode, i: int, g: Tensor, out: Tensor, args: list) -> Tensor:
     """The VJP of input ``i`` applied to tensors, or a clear error for a rule that cannot
     run on tensors (one that writes into arrays in place, or calls an unlisted function)."""
-    vjp = node.op.vjps[i]
+    op, _, kwargs, _, _, _, _ = node
+    vjp = op.vjps[i]
     if vjp is passthrough:
         return g
     try:
-        gx = vjp(g, out, *args, **node.kwargs)
+        gx = vjp(g, out, *args, **kwargs)
     except (TypeError, AttributeError, ValueError, RuntimeError) as e:  # in-place on a Tensor
         raise RuntimeError(_higher_order_message(node, e)) from e
     if not hasattr(gx, "_node"):  # an array: the rule left the tensors, so no graph
@@ -299,13 +304,14 @@ def _differentiable_vjp(node: Node, i: int, g: Tensor, out: Tensor, args: list) 
     return gx
 
 
-def _higher_order_message(node: Node, error: Exception | None) -> str:
+def _higher_order_message(node: RawNode, error: Exception | None) -> str:
     if error is None:
         why = "it computes on arrays"
     else:  # the first line only: NumPy's messages can quote whole arrays
         why = f"{type(error).__name__}: {str(error).splitlines()[0][:100]}"
+    op = Node.of(node).op
     return (
-        f"create_graph=True: the gradient rule of {node.op.name!r} cannot be differentiated "
+        f"create_graph=True: the gradient rule of {op.name!r} cannot be differentiated "
         f"({why}); higher-order gradients through this op are not supported"
     )
 

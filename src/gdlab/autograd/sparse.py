@@ -14,30 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from gdlab.autograd.scatter import coalesce_rows
+
 __all__ = ["RowSparseGrad", "stored_values"]
-
-
-_PASSES = 8  # rank passes before a long run of one index is summed by accumulate
-
-
-def _sequential_sums(values: np.ndarray, first: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Σ of each run of rows (runs begin where ``first``), added strictly left to right.
-
-    Pass r adds every run's r-th row to its sum at once (the targets are distinct, so the
-    fancy-indexed add is exact and ordered); runs longer than _PASSES rows finish with
-    ``np.add.accumulate``, whose running sums are sequential by definition.
-    """
-    run = np.cumsum(first) - 1
-    rank = np.arange(len(values)) - starts[run]
-    out = values[starts].copy()
-    for r in range(1, min(int(rank.max()) + 1, _PASSES)):
-        at = rank == r
-        out[run[at]] += values[at]
-    ends = np.r_[starts[1:], len(values)]
-    for j in np.flatnonzero(ends - starts > _PASSES):
-        tail = values[starts[j] + _PASSES : ends[j]]
-        out[j] = np.add.accumulate(np.concatenate([out[j : j + 1], tail]), axis=0)[-1]
-    return out
 
 
 class RowSparseGrad:
@@ -70,17 +49,13 @@ class RowSparseGrad:
     ) -> RowSparseGrad:
         """Coalesce: the rows of equal index summed one after another in their order of
         appearance, as ``np.add.at`` sums them into a dense table, so ``to_dense()`` equals
-        that bit for bit; but on the touched rows only, and several times faster than
-        ``np.add.at`` (which loops in C per row)."""
+        that bit for bit; but on the touched rows only, and much faster than
+        ``np.add.at`` (which loops in C per element): see :mod:`gdlab.autograd.scatter`."""
         rows = np.asarray(rows, dtype=np.int64).reshape(-1)
         values = values.reshape(len(rows), *shape[1:])
         if len(rows) == 0:
             return cls(rows, values.copy(), shape)
-        order = np.argsort(rows, kind="stable")
-        sorted_rows, sorted_values = rows[order], values[order]
-        first = np.r_[True, sorted_rows[1:] != sorted_rows[:-1]]
-        starts = np.flatnonzero(first)
-        return cls(sorted_rows[starts], _sequential_sums(sorted_values, first, starts), shape)
+        return cls(*coalesce_rows(rows, values, shape[0]), shape)
 
     @property
     def dtype(self) -> np.dtype:

@@ -5,9 +5,12 @@ the optimizer. ``gdlab compare`` (networks) and ``gdlab surface`` (2-D functions
 the same way:
 
 1. **Candidates**: ``budget`` learning rates over a documented range (``lr_candidates``): a
-   log-spaced grid with both ends included (one candidate: the range's geometric middle), or
-   log-uniform random draws from a seed. ``surface`` searches ``LR_RANGE`` for every
-   optimizer; ``compare`` searches each optimizer family's own range (``lr_range_for``).
+   log-spaced grid with both ends included, or log-uniform random draws from a seed.
+   ``surface`` searches ``LR_RANGE`` for every optimizer; ``compare`` searches each
+   optimizer family's own range (``lr_range_for``). A grid of one candidate is the range's
+   low end for ``surface`` (``np.geomspace``'s one point: the smallest, safest step on a
+   2-D function) and its geometric middle for ``compare`` (a network trained once at the
+   bottom of a family's range would barely move); ``single`` names the choice.
 2. **Scores**: each candidate gets a score tuple, lower is better; a diverged or non-finite
    run scores +inf (``trial_score``), so it ranks last.
 3. **Choice**: the lowest score wins, ties going to the smaller lr (``best_lr``); a winner at
@@ -61,22 +64,28 @@ def lr_candidates(
     lr_range: tuple[float, float] = LR_RANGE,
     search: str = "grid",
     seed: int | np.random.Generator | None = 0,
+    *,
+    single: str = "low",
 ) -> np.ndarray:
     """``budget`` learning rates over ``lr_range``: a log grid or log-uniform random draws.
 
-    The grid includes both ends; a grid of one is the geometric middle of the range. The random
+    The grid includes both ends; a grid of one is the range's low end (``single="low"``,
+    ``surface``'s) or its geometric middle (``single="middle"``, ``compare``'s). The random
     draws come from ``seed`` (sorted), so every optimizer sees the same ones.
 
     Example:
         >>> lr_candidates(5, (1e-4, 1.0))  # array([1e-04, 1e-03, 1e-02, 1e-01, 1e+00])
+        >>> lr_candidates(1, (1e-4, 1.0), single="middle")  # array([0.01])
     """
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
         raise ValueError(f"lr_candidates: budget must be a positive int, got {budget!r}")
     lo, hi = lr_range
     if not 0 < lo <= hi:
         raise ValueError(f"lr_candidates: lr_range must satisfy 0 < low <= high, got {lr_range}")
+    if single not in ("low", "middle"):
+        raise ValueError(f"lr_candidates: single must be 'low' or 'middle', got {single!r}")
     if search == "grid":
-        if budget == 1:
+        if budget == 1 and single == "middle":
             return np.array([float(np.sqrt(lo * hi))])
         return np.geomspace(lo, hi, budget)
     if search == "random":
@@ -94,11 +103,12 @@ def lr_range_for(optimizer: str, batch_mode: str = "mbgd") -> tuple[float, float
 
 
 def lr_grid(optimizer: str, trials: int, batch_mode: str = "mbgd") -> np.ndarray:
-    """The ``trials`` candidates ``compare`` tries for ``optimizer`` at ``batch_mode``; only its
-    own lr for an optimizer whose lr is not tuned (the registry's ``tune_lr``: L-BFGS)."""
+    """The ``trials`` candidates ``compare`` tries for ``optimizer`` at ``batch_mode`` (one
+    trial: the range's geometric middle); only its own lr for an optimizer whose lr is not
+    tuned (the registry's ``tune_lr``: L-BFGS)."""
     if not tunes_lr(optimizer):
         return np.array([OPTIMIZERS[optimizer].lr])
-    return lr_candidates(trials, lr_range_for(optimizer, batch_mode))
+    return lr_candidates(trials, lr_range_for(optimizer, batch_mode), single="middle")
 
 
 def trial_score(value: float, diverged: bool = False) -> float:

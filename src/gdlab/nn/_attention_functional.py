@@ -1,10 +1,12 @@
 """Attention as torch.nn.functional computes it: ``scaled_dot_product_attention`` and the
 multi-head forward pass behind ``nn.MultiheadAttention``.
 
-Composed from primitives (matmul, the fused scaled softmax, dropout), so no gradient code
-lives here. Masks become an additive float bias (0 where attention is allowed, −inf where it
-is not), as torch canonicalises them; a float mask that requires grad stays a Tensor and is
-differentiated.
+Without dropout (and, for ``MultiheadAttention``, without ``need_weights``) attention is one
+fused primitive (``ops/attention_ops.py: ATTENTION``); with dropout, or when the weights are
+returned, it is composed from matmul, the fused scaled softmax and dropout, as torch's math
+path. No gradient code lives here. Masks become an additive float bias (0 where attention
+is allowed, −inf where it is not), as torch canonicalises them; a float mask that requires
+grad stays a Tensor and is differentiated.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from gdlab.nn._dropout import dropout
 from gdlab.ops import linalg
 from gdlab.ops import reduce as R
 from gdlab.ops import shape as S
-from gdlab.ops.attention_ops import scaled_softmax
+from gdlab.ops.attention_ops import attention, scaled_softmax, self_attention
 from gdlab.ops.dispatch import apply
 from gdlab.ops.nn_ops import LINEAR
 from gdlab.tensor import Tensor
@@ -152,6 +154,8 @@ def scaled_dot_product_attention(
     else:
         bias = None
     s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
+    if dropout_p == 0.0:
+        return attention(query, key, value, bias, s, safe=True)
     return _attend(query, key, value, bias, s, dropout_p, generator, safe=True)[0]
 
 
@@ -263,6 +267,46 @@ def _pad_bias(bias: Any, extra: int) -> Any:
     return np.pad(bias, widths)
 
 
+def _bias(
+    attn_mask: Any, key_padding_mask: Any, n: int, heads: int, q_len: int, k_len: int, dtype: Any
+) -> Any:
+    """The masks as one additive bias broadcasting against the scores (N, heads, L, S)."""
+    bias = None
+    if attn_mask is not None:
+        bias = mask_to_bias(attn_mask, dtype, "attn_mask", allowed_when=False)
+        if bias.ndim == 3:
+            bias = (
+                S.reshape(bias, n, heads, q_len, k_len)
+                if isinstance(bias, Tensor)
+                else bias.reshape(n, heads, q_len, k_len)
+            )
+    if key_padding_mask is not None:
+        kpm = mask_to_bias(key_padding_mask, dtype, "key_padding_mask", allowed_when=False)
+        kpm = (
+            S.reshape(kpm, n, 1, 1, k_len)
+            if isinstance(kpm, Tensor)
+            else kpm.reshape(n, 1, 1, k_len)
+        )
+        bias = _add_bias(bias, kpm)
+    return bias
+
+
+def _packed_self_attention(
+    query: Tensor, key: Tensor, value: Tensor, a: MultiheadAttentionArgs, need_weights: bool
+) -> bool:
+    """Self-attention through one packed in-projection and the fused self-attention row
+    (torch's fast path has the same conditions, plus its own)."""
+    return (
+        query is key
+        and key is value
+        and a.in_proj_weight is not None
+        and a.bias_k is None
+        and not a.add_zero_attn
+        and a.dropout_p == 0.0
+        and not need_weights
+    )
+
+
 def multi_head_attention(
     query: Tensor,
     key: Tensor,
@@ -283,41 +327,34 @@ def multi_head_attention(
     n, q_len, e = query.shape
     heads = a.num_heads
     hd = e // heads
+    if _packed_self_attention(query, key, value, a, need_weights):
+        _check_masks(attn_mask, key_padding_mask, n, heads, q_len, q_len)
+        bias = _bias(attn_mask, key_padding_mask, n, heads, q_len, q_len, query.dtype)
+        qkv = _linear(query, a.in_proj_weight, a.in_proj_bias)
+        out = self_attention(qkv, bias, 1.0 / math.sqrt(hd), safe=True, heads=heads)
+        return _linear(out, a.out_proj_weight, a.out_proj_bias), None
     q, k, v = _in_projection(query, key, value, a)
     if a.bias_k is not None:
         k = S.cat([k, S.expand(a.bias_k, n, 1, e)], dim=1)
         v = S.cat([v, S.expand(a.bias_v, n, 1, e)], dim=1)
     k_len = key.shape[1]
     _check_masks(attn_mask, key_padding_mask, n, heads, q_len, k_len)
-    dtype = query.dtype
-    bias = None
-    if attn_mask is not None:
-        bias = mask_to_bias(attn_mask, dtype, "attn_mask", allowed_when=False)
-        if bias.ndim == 3:
-            bias = (
-                S.reshape(bias, n, heads, q_len, k_len)
-                if isinstance(bias, Tensor)
-                else (bias.reshape(n, heads, q_len, k_len))
-            )
-    if key_padding_mask is not None:
-        kpm = mask_to_bias(key_padding_mask, dtype, "key_padding_mask", allowed_when=False)
-        kpm = (
-            S.reshape(kpm, n, 1, 1, k_len)
-            if isinstance(kpm, Tensor)
-            else (kpm.reshape(n, 1, 1, k_len))
-        )
-        bias = _add_bias(bias, kpm)
+    bias = _bias(attn_mask, key_padding_mask, n, heads, q_len, k_len, query.dtype)
     extra = (a.bias_k is not None) + a.add_zero_attn
     bias = _pad_bias(bias, extra)
-    qh, kh, vh = (_split_heads(t, heads) for t in (q, k, v))
     if a.add_zero_attn:
-        zeros = np.zeros((n, heads, 1, hd), dtype=dtype)
-        kh = S.cat([kh, zeros], dim=2)
-        vh = S.cat([vh, zeros], dim=2)
-    # torch: the weights path uses softmax (NaN rows), the other scaled_dot_product_attention
+        zeros = np.zeros((n, 1, e), dtype=query.dtype)
+        k = S.cat([k, zeros], dim=1)
+        v = S.cat([v, zeros], dim=1)
     scale = 1.0 / math.sqrt(hd)
-    out, weights = _attend(qh, kh, vh, bias, scale, a.dropout_p, a.generator, safe=not need_weights)
-    out = S.reshape(S.permute(out, 0, 2, 1, 3), n, q_len, e)
+    if not need_weights and a.dropout_p == 0.0:
+        # one fused node on the projections' (N, L, heads·d) layout: no head transposes
+        out = attention(q, k, v, bias, scale, safe=True, heads=heads)
+        weights = None
+    else:  # torch: the weights path uses softmax (NaN rows), the other SDPA (zeros)
+        qh, kh, vh = (_split_heads(t, heads) for t in (q, k, v))
+        out, weights = _attend(qh, kh, vh, bias, scale, a.dropout_p, a.generator, not need_weights)
+        out = S.reshape(S.permute(out, 0, 2, 1, 3), n, q_len, e)
     out = _linear(out, a.out_proj_weight, a.out_proj_bias)
     if not need_weights:
         return out, None

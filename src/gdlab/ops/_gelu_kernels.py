@@ -8,8 +8,8 @@ function, so LLVM vectorises them without a vector math library (tables from
 as a polynomial on [1, 2) and [2, 4) (no exponential); the backward's e^y is 2^n·p(r),
 r = y − n·ln 2 (ln 2 in two parts, Cody & Waite), 2^n a product of exact powers of two chosen
 by the bits of −n.
-Compiled with ``fastmath=False`` and ``cache=True`` (as the optimizer kernels in
-``gdlab.optim._fused``).
+Compiled with ``cache=True`` and, of numba's fast-math flags, only ``contract`` (a·b + c as
+one fused multiply-add, which LLVM may then use in the polynomials).
 
     forward:  Φ(x) = ½(1 + erf(x/√2)),  out = x·Φ(x)
     backward: g·(Φ(x) + x·φ(x)),  φ(x) = e^(−x²/2)/√(2π)
@@ -26,7 +26,9 @@ from gdlab.ops.erf import _FLOAT32_SMALL
 
 __all__ = ["gelu_backward", "gelu_forward"]
 
-_JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy", boundscheck=False)
+# contract only: each Horner step is one fused multiply-add (one rounding instead of two, and
+# 1.5x faster); no reassociation or other fast-math liberties
+_JIT = dict(cache=True, nogil=True, fastmath={"contract"}, error_model="numpy", boundscheck=False)
 
 _f = np.float32
 # e^r on [−ln2/2, ln2/2], highest power first (gdlab.ops._erf_fit.fit_exp)

@@ -1,21 +1,48 @@
-"""The attention softmax as one primitive: softmax(x·scale + bias) over the last dimension.
+"""Attention as two primitives: the attention softmax, softmax(x·scale + bias) over the last
+dimension, and scaled dot-product attention, softmax(Q·Kᵀ·scale + B)·V, fused.
 
 Attention scores are the largest arrays of a transformer step ((N, heads, L, S)); composed
 from mul, add and softmax they would be written five times forward and four times backward.
-One row computes the weights in place on one new array, and its VJP
-``scale·p·(g − Σ g·p)`` reuses them. ``bias`` is a constant (an attention mask as 0/−inf or
-a float mask that needs no gradient); a mask that requires grad is added before the call.
+The softmax row computes the weights in place on one new array, and its VJP
+``scale·p·(g − Σ g·p)`` reuses them. Its ``bias`` is a constant (a mask as 0/−inf or a
+float mask that needs no gradient).
+
+The attention row keeps the weights P of its forward for the backward (closed form):
+
+    dV = Pᵀ·g,  dS = P·(g·Vᵀ − Σ_row (g·Vᵀ)·P),  dQ = scale·dS·K,  dK = scale·dSᵀ·Q,  dB = dS
+
+dS is computed once per backward and shared by the rules of Q, K and B. Self-attention takes
+Q, K and V packed in one array (``MultiheadAttention``'s one in-projection product): the same
+rules, whose three gradients are written side by side into one array, instead of three
+slices each scattered into zeros of the packed shape and added.
+
+Both rows are twice differentiable: when the engine runs a rule on Tensors
+(``create_graph=True``) the same formulas run through gdlab's NumPy protocol
+(``ops/numpy_protocol.py``), with P recomputed from Q and K by the softmax row so that it
+carries their graph.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
+from gdlab.ops import shape as shape_ops
 from gdlab.ops.dispatch import apply
 from gdlab.ops.registry import defop
 from gdlab.tensor import Tensor
 
-__all__ = ["SCALED_SOFTMAX", "scaled_softmax"]
+__all__ = [
+    "ATTENTION",
+    "SCALED_SOFTMAX",
+    "SELF_ATTENTION",
+    "AttentionSaved",
+    "attention",
+    "scaled_softmax",
+    "self_attention",
+]
 
 
 # exp(m − shift) at or above this keeps a row's largest terms normal numbers (full precision)
@@ -76,12 +103,26 @@ def _softmax_rows(z: np.ndarray, safe: bool) -> np.ndarray:
     return z
 
 
+def _softmax_grad(g: Any, p: Any) -> Any:
+    """p·(g − Σ_row g·p), the softmax's VJP: in place with BLAS row sums on arrays, the same
+    formula out of place on Tensors (recorded, so differentiable again)."""
+    gp = g * p
+    if isinstance(gp, np.ndarray) and isinstance(p, np.ndarray):
+        gp -= p * (_row_sums(gp) if gp.dtype in _ROW_FLOOR else gp.sum(axis=-1, keepdims=True))
+        return gp
+    return gp - p * np.sum(gp, axis=-1, keepdims=True)
+
+
 def _scaled_softmax_vjp(g, out, x, scale, bias=None, safe=False):
-    gp = g * out
-    gp -= out * (_row_sums(gp) if gp.dtype in _ROW_FLOOR else gp.sum(axis=-1, keepdims=True))
+    gp = _softmax_grad(g, out)
     if scale != 1.0:
-        gp *= gp.dtype.type(scale)
+        gp = gp * scale if isinstance(gp, Tensor) else _scale_in_place(gp, scale)
     return gp
+
+
+def _scale_in_place(a: np.ndarray, scale: float) -> np.ndarray:
+    a *= a.dtype.type(scale)
+    return a
 
 
 SCALED_SOFTMAX = defop("scaled_softmax", _scaled_softmax, _scaled_softmax_vjp)
@@ -103,3 +144,172 @@ def scaled_softmax(
     if bias is None:
         return apply(SCALED_SOFTMAX, x, scale=float(scale))
     return apply(SCALED_SOFTMAX, x, scale=float(scale), bias=bias, safe=safe)
+
+
+# ------------------------------------------------------------------------- fused attention
+@dataclass(eq=False)
+class AttentionSaved:
+    """What one attention call keeps for its backward (held by its graph node): the weights
+    P of the forward whose result is ``out``, and dS for the output gradient ``g`` (computed
+    by the first rule that needs it, reused by the others)."""
+
+    out: np.ndarray | None = None
+    weights: np.ndarray | None = None
+    g: Any = None
+    dscores: np.ndarray | None = None
+
+
+def _t(a: Any) -> Any:
+    """The transpose of the last two dimensions (an array view, or a Tensor op)."""
+    return np.swapaxes(a, -1, -2)
+
+
+def _split(a: Any, heads: int | None) -> Any:
+    """(..., L, heads·d) -> (..., heads, L, d): a strided view BLAS takes as it is (each
+    head's (L, d) matrix has unit stride along d); unchanged when ``heads`` is None."""
+    if heads is None:
+        return a
+    shape = np.shape(a)
+    return np.swapaxes(np.reshape(a, (*shape[:-1], heads, shape[-1] // heads)), -3, -2)
+
+
+def _merge(a: Any, heads: int | None) -> Any:
+    """(..., heads, L, d) -> (..., L, heads·d), the inverse of ``_split`` (one copy)."""
+    if heads is None:
+        return a
+    shape = np.shape(a)
+    return np.reshape(np.swapaxes(a, -3, -2), (*shape[:-3], shape[-2], heads * shape[-1]))
+
+
+def _attention(q, k, v, bias=None, scale=1.0, safe=True, heads=None, saved=None):
+    qh, kh, vh = _split(q, heads), _split(k, heads), _split(v, heads)
+    p = _scaled_softmax(np.matmul(qh, _t(kh)), scale, bias, safe)
+    out = _merge(np.matmul(p, vh), heads)
+    if saved is not None:
+        saved.out, saved.weights = out, p
+    return out
+
+
+def _weights(out, q, k, bias, scale, safe, heads, saved) -> Any:
+    """P of the forward (saved), recomputed on arrays, or recomputed as a Tensor with the
+    graph of Q, K and the bias when the rule is being differentiated."""
+    if saved is not None and saved.out is out:
+        return saved.weights
+    scores = np.matmul(_split(q, heads), _t(_split(k, heads)))
+    if not any(isinstance(a, Tensor) for a in (scores, bias)):
+        return _scaled_softmax(scores, scale, bias, safe)
+    if isinstance(bias, Tensor):  # a float mask that is differentiated
+        return apply(SCALED_SOFTMAX, scores * scale + bias, scale=1.0, safe=safe)
+    return apply(SCALED_SOFTMAX, scores, scale=float(scale), bias=bias, safe=safe)
+
+
+def _dscores(g, out, q, k, v, bias, scale, safe, heads, saved) -> Any:
+    """dS = P·(g·Vᵀ − Σ_row (g·Vᵀ)·P), once per output gradient."""
+    if saved is not None and saved.g is g and saved.dscores is not None:
+        return saved.dscores
+    p = _weights(out, q, k, bias, scale, safe, heads, saved)
+    ds = _softmax_grad(np.matmul(_split(g, heads), _t(_split(v, heads))), p)
+    if saved is not None and isinstance(ds, np.ndarray):
+        saved.g, saved.dscores = g, ds
+    return ds
+
+
+def _attention_vjp_q(g, out, q, k, v, bias=None, scale=1.0, safe=True, heads=None, saved=None):
+    ds = _dscores(g, out, q, k, v, bias, scale, safe, heads, saved)
+    return _merge(np.matmul(ds, _split(k, heads)) * scale, heads)
+
+
+def _attention_vjp_k(g, out, q, k, v, bias=None, scale=1.0, safe=True, heads=None, saved=None):
+    ds = _dscores(g, out, q, k, v, bias, scale, safe, heads, saved)
+    return _merge(np.matmul(_t(ds), _split(q, heads)) * scale, heads)
+
+
+def _attention_vjp_v(g, out, q, k, v, bias=None, scale=1.0, safe=True, heads=None, saved=None):
+    p = _weights(out, q, k, bias, scale, safe, heads, saved)
+    return _merge(np.matmul(_t(p), _split(g, heads)), heads)
+
+
+def _attention_vjp_bias(g, out, q, k, v, bias=None, scale=1.0, safe=True, heads=None, saved=None):
+    ds = _dscores(g, out, q, k, v, bias, scale, safe, heads, saved)
+    return ds.copy() if saved is not None and ds is saved.dscores else ds
+
+
+ATTENTION = defop(
+    "attention",
+    _attention,
+    _attention_vjp_q,
+    _attention_vjp_k,
+    _attention_vjp_v,
+    _attention_vjp_bias,
+)
+
+
+def attention(
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    bias: Any = None,
+    scale: float = 1.0,
+    safe: bool = True,
+    heads: int | None = None,
+) -> Tensor:
+    """softmax(q·kᵀ·scale + bias)·v as one fused primitive.
+
+    q (..., L, E), k (..., S, E), v (..., S, Ev); or, with ``heads``, the layout of
+    ``MultiheadAttention``'s projections, q (..., L, heads·d) and so on, head h in channels
+    h·d ... (h+1)·d − 1, attended head by head and returned as (..., L, heads·dv) without a
+    transpose in the graph. ``bias`` (an array, a Tensor that may require grad, or None)
+    broadcasts against the scores (..., [heads,] L, S). With ``safe`` a fully masked row gives
+    zeros (torch's scaled_dot_product_attention), else NaN.
+
+    Example:
+        >>> q = gdlab.randn(2, 4, 8)
+        >>> attention(q, q, q, scale=8**-0.5).shape
+        (2, 4, 8)
+    """
+    return apply(
+        ATTENTION, q, k, v, bias, scale=float(scale), safe=safe, heads=heads, saved=AttentionSaved()
+    )
+
+
+# ------------------------------------------------------------------------- self-attention
+def _thirds(qkv: Any) -> tuple[Any, Any, Any]:
+    """Q, K, V: the three equal parts of the last dimension (views, or Tensor slices)."""
+    e = np.shape(qkv)[-1] // 3
+    return qkv[..., :e], qkv[..., e : 2 * e], qkv[..., 2 * e :]
+
+
+def _self_attention(qkv, bias=None, scale=1.0, safe=True, heads=None, saved=None):
+    return _attention(*_thirds(qkv), bias, scale, safe, heads, saved)
+
+
+def _self_attention_vjp_qkv(g, out, qkv, bias=None, scale=1.0, safe=True, heads=None, saved=None):
+    args = (g, out, *_thirds(qkv), bias, scale, safe, heads, saved)
+    parts = [rule(*args) for rule in (_attention_vjp_q, _attention_vjp_k, _attention_vjp_v)]
+    if any(isinstance(p, Tensor) for p in parts):
+        return shape_ops.cat(parts, -1)
+    return np.concatenate(parts, axis=-1)
+
+
+def _self_attention_vjp_bias(g, out, qkv, bias=None, scale=1.0, safe=True, heads=None, saved=None):
+    return _attention_vjp_bias(g, out, *_thirds(qkv), bias, scale, safe, heads, saved)
+
+
+SELF_ATTENTION = defop(
+    "self_attention", _self_attention, _self_attention_vjp_qkv, _self_attention_vjp_bias
+)
+
+
+def self_attention(
+    qkv: Tensor, bias: Any = None, scale: float = 1.0, safe: bool = True, heads: int | None = None
+) -> Tensor:
+    """``attention(q, k, v, ...)`` with q, k, v the three equal parts of ``qkv``'s last
+    dimension (the packed in-projection of self-attention), as one primitive.
+
+    Example:
+        >>> qkv = gdlab.randn(2, 4, 3 * 8)
+        >>> self_attention(qkv, scale=4**-0.5, heads=2).shape
+        (2, 4, 8)
+    """
+    saved = AttentionSaved()
+    return apply(SELF_ATTENTION, qkv, bias, scale=float(scale), safe=safe, heads=heads, saved=saved)

@@ -2,7 +2,9 @@
 record a graph node on the output.
 
 This is the hot path of every operation, so it has three entry points that share one
-recorder (``record``) and one output constructor (``gdlab.tensor.from_op``):
+recorder (``record``) and one output constructor (``gdlab.tensor.from_op``); the two
+elementwise ones make their commonest nodes themselves, as ``record`` would (a call and its
+generic checks cost about a third of a small op's forward):
 
 - ``apply(op, *inputs, **kwargs)``: any op, any inputs (tensors or constants);
 - ``apply_unary(op, x)``: a one-input op without keyword arguments (exp, tanh, relu...);
@@ -18,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.autograd.node import Node
+from gdlab.autograd.node import RawNode
 from gdlab.autograd.state import STATE
 from gdlab.dtypes import get_default_dtype
 from gdlab.ops.constants import CONSTANTS
@@ -28,17 +30,17 @@ from gdlab.tensor import Tensor, from_op
 __all__ = ["apply", "apply_unary", "as_floating", "binary", "promote", "record"]
 
 _NO_KWARGS: dict = {}  # shared by nodes of ops called without keyword arguments (never mutated)
-_new_node = tuple.__new__  # Node(...) runs a Python __new__; this is the same tuple, faster
 _SCALARS = CONSTANTS.scalars  # looked up inline: a hit costs one dict access
 
 
 def record(
     op: Op, inputs: tuple, arrays: tuple, kwargs: dict = _NO_KWARGS, exact: bool = False
-) -> Node | None:
+) -> RawNode | None:
     """The node of ``op`` applied to ``inputs`` (whose arrays are ``arrays``), or None when no
     input needs a gradient. Call it only while grad mode is on (``STATE.grad_enabled``).
 
-    ``exact`` says every VJP's result already has its input's shape (see ``Node``).
+    The node is the plain tuple of ``Node``'s fields (``gdlab.autograd.node``: why not the
+    NamedTuple itself). ``exact`` says every VJP's result already has its input's shape.
     """
     n = len(inputs)
     if n == 1:
@@ -76,7 +78,7 @@ def record(
             return None
         parents = tuple(edges)
         saved = tuple(kept)
-    return _new_node(Node, (op, arrays, kwargs, parents, saved, STATE.next_seq(), exact))
+    return (op, arrays, kwargs, parents, saved, STATE.next_seq(), exact)  # Node's field order
 
 
 def apply(op: Op, *inputs: object, **kwargs: object) -> Tensor:
@@ -105,8 +107,9 @@ def apply_unary(op: Op, x: Any, floating: bool = False) -> Tensor:
         return apply(op, as_floating(x) if floating else x)
     xd = x.data
     data = op.forward(xd)
-    if x.requires_grad and STATE.grad_enabled:
-        return from_op(data, record(op, (x,), (xd,), _NO_KWARGS, True))
+    if x.requires_grad and STATE.grad_enabled:  # the node ``record`` makes, without its checks
+        node = (op, (xd,), _NO_KWARGS, ((0, x, x._version),), (), STATE.next_seq(), True)
+        return from_op(data, node)
     return from_op(data, None)
 
 
@@ -166,9 +169,18 @@ def binary(op: Op) -> Callable[[Any, Any], Tensor]:
         except ValueError as e:
             raise ValueError(_describe(op, (ad, bd), e)) from None
         if STATE.grad_enabled and ((ta and a.requires_grad) or (tb and b.requires_grad)):
-            # exact: no broadcasting (a number, or equal shapes), so no unbroadcast at backward
-            exact = not (ta and tb) or ad.shape == bd.shape
-            return from_op(data, record(op, (a, b), (ad, bd), _NO_KWARGS, exact))
+            # The two commonest nodes (tensor with number, two tensors needing gradients) are
+            # made here as ``record`` would make them, without its checks: they are most of the
+            # nodes of a model. exact: no broadcasting (a number, or equal shapes).
+            if not tb:
+                parents = ((0, a, a._version),)
+            elif ta and a.requires_grad and b.requires_grad:
+                parents = ((0, a, a._version), (1, b, b._version))
+            else:
+                exact = not ta or ad.shape == bd.shape
+                return from_op(data, record(op, (a, b), (ad, bd), _NO_KWARGS, exact))
+            exact = not tb or ad.shape == bd.shape
+            return from_op(data, (op, (ad, bd), _NO_KWARGS, parents, (), STATE.next_seq(), exact))
         return from_op(data, None)
 
     apply_op.__name__ = apply_op.__qualname__ = op.name

@@ -8,16 +8,22 @@ forward writes x̂ and the output, and each VJP is the closed form (Ba et al., 2
     y = x̂·γ + β
     ∂x = r·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)),  ĝ = g·γ
     ∂γ = Σ_rows g·x̂,  ∂β = Σ_rows g
+
+When the engine differentiates these rules (``create_graph=True``, Tensors in place of
+arrays), the same closed forms run out of place on Tensors, with x̂ and r recomputed from x
+so that they carry its graph (``_tensor_rules``).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from gdlab.ops.registry import defop
+from gdlab.tensor import Tensor
 
 __all__ = ["LAYER_NORM", "LayerNormSaved"]
 
@@ -85,7 +91,36 @@ def _saved(out, x, ndim, eps, saved) -> tuple[np.ndarray, np.ndarray]:
     return _statistics(x, ndim, eps)  # a second backward, or the op table's tests
 
 
+def _differentiated(*arrays: Any) -> bool:
+    return any(isinstance(a, Tensor) for a in arrays)
+
+
+def _tensor_statistics(x: Any, ndim: int, eps: float) -> tuple[Any, Any, tuple[int, ...]]:
+    """(x̂, r, the normalised axes) out of place, for Tensors (or arrays), keeping x's shape."""
+    axes = tuple(range(-ndim, 0))
+    xc = x - np.mean(x, axis=axes, keepdims=True)
+    rstd = 1.0 / np.sqrt(np.mean(xc * xc, axis=axes, keepdims=True) + eps)
+    return xc * rstd, rstd, axes
+
+
+def _tensor_vjp_x(g: Any, x: Any, weight: Any, ndim: int, eps: float) -> Any:
+    """∂x = r·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)) out of place (create_graph=True)."""
+    xhat, rstd, axes = _tensor_statistics(x, ndim, eps)
+    gh = g * weight if weight is not None else g
+    mean_gh = np.mean(gh, axis=axes, keepdims=True)
+    mean_ghx = np.mean(gh * xhat, axis=axes, keepdims=True)
+    return (gh - mean_gh - xhat * mean_ghx) * rstd
+
+
+def _rows_sum(a: Any, ndim: int) -> Any:
+    """Σ over the leading (non-normalised) dimensions."""
+    lead = tuple(range(np.ndim(a) - ndim))
+    return np.sum(a, axis=lead) if lead else a * 1.0
+
+
 def _layer_norm_vjp_x(g, out, x, weight, bias, ndim, eps, saved=None):
+    if _differentiated(g, x, weight):
+        return _tensor_vjp_x(g, x, weight, ndim, eps)
     xhat, rstd = _saved(out, x, ndim, eps, saved)
     gr = _rows(g, ndim)
     gh = gr * weight.reshape(-1) if weight is not None else gr.copy()
@@ -99,11 +134,15 @@ def _layer_norm_vjp_x(g, out, x, weight, bias, ndim, eps, saved=None):
 
 
 def _layer_norm_vjp_weight(g, out, x, weight, bias, ndim, eps, saved=None):
+    if _differentiated(g, x):
+        return _rows_sum(g * _tensor_statistics(x, ndim, eps)[0], ndim)
     xhat, _ = _saved(out, x, ndim, eps, saved)
     return np.einsum("ij,ij->j", _rows(g, ndim), xhat).reshape(weight.shape)
 
 
 def _layer_norm_vjp_bias(g, out, x, weight, bias, ndim, eps, saved=None):
+    if _differentiated(g):
+        return _rows_sum(g, ndim)
     gr = _rows(g, ndim)
     return (_ones(gr.shape[0], gr.dtype) @ gr).reshape(bias.shape)
 

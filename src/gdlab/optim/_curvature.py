@@ -22,6 +22,7 @@ from gdlab.tensor import Tensor
 
 __all__ = [
     "HutchinsonOptimizer",
+    "decayed_grad",
     "graph_gradients",
     "hessian_matrix",
     "hutchinson_diagonal",
@@ -169,3 +170,19 @@ class HutchinsonOptimizer(Optimizer):
                 h = None if diag is None else diag.get(id(p))
                 rule(p.data, g, self.state[p], hessian=h, **kwargs)
         return loss
+
+
+def decayed_grad(
+    param: np.ndarray, grad: np.ndarray, lr: float, weight_decay: float, weight_decouple: bool,
+    fixed_decay: bool, maximize: bool,
+) -> np.ndarray:  # fmt: skip
+    """The gradient a Hutchinson rule follows, ±g, with pytorch-optimizer's weight decay
+    (``apply_weight_decay``): decoupled, θ ← θ·(1 − lr·λ) in place (1 − λ with
+    ``fixed_decay``), or coupled, g + λ·θ."""
+    g = -grad if maximize else grad
+    if weight_decay:
+        if weight_decouple:
+            param *= 1.0 - weight_decay * (1.0 if fixed_decay else lr)
+        else:
+            g = g + weight_decay * param
+    return g

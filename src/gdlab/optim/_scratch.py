@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["grad_into", "scratch"]
+__all__ = ["adam_moments_", "decayed_grad_into", "ema_", "grad_into", "scratch"]
 
 
 def scratch(state: dict, param: np.ndarray, count: int) -> list[np.ndarray]:
@@ -37,3 +37,34 @@ def grad_into(
         np.multiply(param, weight_decay, out=work)
         out += work
     return out
+
+
+def decayed_grad_into(
+    param: np.ndarray, grad: np.ndarray, lr: float, weight_decay: float, decoupled: bool,
+    maximize: bool, out: np.ndarray, work: np.ndarray,
+) -> np.ndarray:  # fmt: skip
+    """``grad_into`` with the weight decay decoupled (AdamW's: θ ← θ·(1 − lr·λ) in place, the
+    gradient left as it is) or coupled (±g + λ·θ)."""
+    if decoupled:
+        param *= 1.0 - lr * weight_decay
+        return grad_into(param, grad, 0.0, maximize, out, work)
+    return grad_into(param, grad, weight_decay, maximize, out, work)
+
+
+def ema_(avg: np.ndarray, x: np.ndarray, beta: float, work: np.ndarray) -> None:
+    """avg ← β·avg + (1 − β)·x in place (``work`` clobbered): a first moment's update."""
+    avg *= beta
+    avg += np.multiply(x, 1.0 - beta, out=work)
+
+
+def adam_moments_(
+    m: np.ndarray, v: np.ndarray, g: np.ndarray, betas: tuple[float, float], work: np.ndarray
+) -> None:
+    """Adam's moments in place (``work`` clobbered): m ← β1·m + (1 − β1)·g and
+    v ← β2·v + (1 − β2)·g², the product formed as torch's ((1 − β2)·g)·g."""
+    beta1, beta2 = betas
+    ema_(m, g, beta1, work)
+    v *= beta2
+    np.multiply(g, 1.0 - beta2, out=work)
+    work *= g
+    v += work

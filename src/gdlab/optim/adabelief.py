@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from gdlab.optim._scratch import grad_into, scratch
+from gdlab.optim._scratch import decayed_grad_into, ema_, scratch
 from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 
 __all__ = ["AdaBelief", "adabelief_"]
@@ -25,13 +25,10 @@ def adabelief_(
             state["max_exp_avg_var"] = np.zeros_like(param)
     beta1, beta2 = betas
     a, b = scratch(state, param, 2)
-    if decoupled_weight_decay:
-        param *= 1.0 - lr * weight_decay
-    g = grad_into(param, grad, 0.0 if decoupled_weight_decay else weight_decay, maximize, a, b)
+    g = decayed_grad_into(param, grad, lr, weight_decay, decoupled_weight_decay, maximize, a, b)
     state["step"] += 1.0
     t, m, s = state["step"], state["exp_avg"], state["exp_avg_var"]
-    m *= beta1
-    m += np.multiply(g, 1.0 - beta1, out=b)
+    ema_(m, g, beta1, b)  # m ← β1·m + (1 − β1)·g
     s *= beta2
     np.subtract(g, m, out=b)
     np.square(b, out=b)

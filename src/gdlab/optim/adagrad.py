@@ -10,7 +10,13 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.optim.optimizer import Optimizer, ParamsT, densify_sparse_grad, hyperparameters
+from gdlab.autograd.sparse import RowSparseGrad
+from gdlab.optim.optimizer import (
+    Optimizer,
+    ParamsT,
+    check_sparse_weight_decay,
+    hyperparameters,
+)
 
 __all__ = ["Adagrad", "adagrad_"]
 
@@ -25,13 +31,22 @@ def adagrad_(
         state["step"] = 0.0
         state["sum"] = np.full_like(param, initial_accumulator_value)
     state["step"] += 1.0
+    clr = lr / (1 + (state["step"] - 1) * lr_decay)
+    if type(grad) is RowSparseGrad:  # sparse=True: Σ and θ change on the rows present (torch)
+        rows = grad.indices
+        g = -grad.values if maximize else grad.values
+        s = state["sum"][rows] + g * g
+        state["sum"][rows] = s
+        std = np.sqrt(s + eps) if eps_in_sqrt else np.sqrt(s) + eps
+        param[rows] -= clr * (g / std)
+        return
     g = -grad if maximize else grad
     if weight_decay:
         g = g + weight_decay * param
     s = state["sum"]
     s += g * g
     std = np.sqrt(s + eps) if eps_in_sqrt else np.sqrt(s) + eps
-    param -= (lr / (1 + (state["step"] - 1) * lr_decay)) * (g / std)
+    param -= clr * (g / std)
 
 
 class Adagrad(Optimizer):
@@ -99,4 +114,5 @@ class Adagrad(Optimizer):
                 state["sum"] = np.full_like(p.data, group["initial_accumulator_value"])
 
     def _sparse_grad(self, group: dict[str, Any], grad: Any) -> Any:
-        return densify_sparse_grad("Adagrad", group, grad)  # as torch's Adagrad
+        """As torch's Adagrad: only the rows present change (weight_decay is refused)."""
+        return check_sparse_weight_decay("Adagrad", group, grad)

@@ -55,10 +55,16 @@ def register_optimizer_step_post_hook(hook: Callable[..., Any]) -> RemovableHand
 
 def _hooked_step(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
-    def step(*args: Any, **kwargs: Any) -> Any:
-        self = args[0]
-        if self.__dict__.get("_in_hooked_step"):  # super().step(): the hooks ran already
-            return func(*args, **kwargs)
+    def step(self: Any, *args: Any, **kwargs: Any) -> Any:
+        own = self.__dict__
+        if own.get("_in_hooked_step") or not (  # super().step(): the hooks ran already
+            _GLOBAL_PRE_HOOKS
+            or _GLOBAL_POST_HOOKS
+            or own.get("_step_pre_hooks")
+            or own.get("_step_post_hooks")
+        ):  # no hook at all (the common case): a bare step costs about the function alone
+            return func(self, *args, **kwargs) if args or kwargs else func(self)
+        args = (self, *args)
         for hook in [*_GLOBAL_PRE_HOOKS.values(), *self._hooks("_step_pre_hooks").values()]:
             result = hook(self, args, kwargs)
             if result is not None:

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from gdlab.optim._scratch import grad_into, scratch
+from gdlab.optim._scratch import adam_moments_, grad_into, scratch
 from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 
 __all__ = ["LAMB", "lamb_"]
@@ -25,12 +25,7 @@ def lamb_(
     g = grad_into(param, grad, 0.0, maximize, a, b)
     state["step"] += 1.0
     t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
-    m *= beta1
-    m += np.multiply(g, 1.0 - beta1, out=b)
-    v *= beta2
-    np.multiply(g, 1.0 - beta2, out=b)
-    b *= g
-    v += b  # v ← β2·v + (1 − β2)·g²
+    adam_moments_(m, v, g, betas, b)  # m ← β1·m + (1 − β1)·g, v ← β2·v + (1 − β2)·g²
     r = np.divide(v, 1.0 - beta2**t, out=a)
     np.sqrt(r, out=r)
     r += eps

@@ -36,7 +36,7 @@ from gdlab.optim.hooks import (
 from gdlab.tensor import Tensor
 
 __all__ = [
-    "EXECUTION_FLAGS", "Optimizer", "ParamsT", "densify_sparse_grad",
+    "EXECUTION_FLAGS", "Optimizer", "ParamsT", "check_sparse_weight_decay", "densify_sparse_grad",
     "register_optimizer_step_post_hook", "register_optimizer_step_pre_hook", "required",
 ]  # fmt: skip
 
@@ -119,9 +119,15 @@ def densify_sparse_grad(name: str, group: dict[str, Any], grad: Any) -> Any:
     refuses it, and so does this."""
     if type(grad) is not RowSparseGrad:
         return grad
-    if group["weight_decay"]:
+    return check_sparse_weight_decay(name, group, grad).to_dense()
+
+
+def check_sparse_weight_decay(name: str, group: dict[str, Any], grad: Any) -> Any:
+    """``grad`` itself, after torch's error for a row-sparse one with weight decay (which
+    would touch every row)."""
+    if group["weight_decay"] and type(grad) is RowSparseGrad:
         raise RuntimeError(f"{name}: weight_decay option is not compatible with sparse gradients")
-    return grad.to_dense()
+    return grad
 
 
 def hyperparameters(arguments: dict[str, Any]) -> dict[str, Any]:
@@ -131,6 +137,10 @@ def hyperparameters(arguments: dict[str, Any]) -> dict[str, Any]:
     the torch-named signature stays the one list of hyper-parameters and their defaults.
     """
     return {k: v for k, v in arguments.items() if k not in ("self", "params", "__class__")}
+
+
+# Hyper-parameter types the rules take as they are (anything else goes through ``_number``).
+_PLAIN = frozenset({float, int, bool, str, type(None)})
 
 
 def _number(value: Any) -> Any:
@@ -238,7 +248,15 @@ class Optimizer(OptimizerHooks):
         keys = self.__dict__.get("_rule_keys")
         if keys is None:  # once: this runs per group per step
             keys = self._rule_keys = tuple(k for k in self.defaults if k not in EXECUTION_FLAGS)
-        return {k: _number(group[k]) for k in keys}
+        hyper = {k: group[k] for k in keys}
+        if _PLAIN.issuperset(map(type, hyper.values())):  # numbers and flags only: as they are
+            return hyper
+        for value in hyper.values():  # a Tensor lr or betas (rare) become floats
+            kind = type(value)
+            if kind in _PLAIN or (kind is tuple and _PLAIN.issuperset(map(type, value))):
+                continue
+            return {k: _number(v) for k, v in hyper.items()}
+        return hyper
 
     def _sparse_grad(self, group: dict[str, Any], grad: Any) -> Any:
         """What the rule receives for a row-sparse gradient (``Embedding(sparse=True)``):
@@ -336,14 +354,19 @@ class Optimizer(OptimizerHooks):
         loss = self._closure_loss(closure)
         self._opt_called = True  # lets a scheduler warn when it is stepped first (as torch)
         state = self.state
+        rule = type(self)._rule
         for group in self.param_groups:
-            stepped = [p for p in group["params"] if p._grad is not None]
-            for p in stepped:
-                p._version += 1
-            items = [(p.data, p._grad, state[p]) for p in stepped]
-            if any(type(grad) is RowSparseGrad for _, grad, _ in items):
+            items = []
+            sparse = False
+            for p in group["params"]:
+                grad = p._grad
+                if grad is not None:
+                    p._version += 1
+                    items.append((p.data, grad, state[p]))
+                    sparse = sparse or type(grad) is RowSparseGrad
+            if sparse:
                 items = [(d, self._sparse_grad(group, g), s) for d, g, s in items]
-            apply_rule(type(self)._rule, items, self._rule_kwargs(group), group.get("fused"))
+            apply_rule(rule, items, self._rule_kwargs(group), group.get("fused"))
         return loss
 
     # ------------------------------------------------------------------ state dicts

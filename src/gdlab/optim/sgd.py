@@ -11,7 +11,14 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.optim.optimizer import Optimizer, ParamsT, densify_sparse_grad, hyperparameters
+from gdlab.autograd.sparse import RowSparseGrad
+from gdlab.optim.optimizer import (
+    Optimizer,
+    ParamsT,
+    check_sparse_weight_decay,
+    densify_sparse_grad,
+    hyperparameters,
+)
 
 __all__ = ["SGD", "sgd_"]
 
@@ -22,6 +29,9 @@ def sgd_(
     maximize: bool = False,
 ) -> None:  # fmt: skip
     """One SGD step on ``param`` in place (the reference rule; see :class:`SGD`)."""
+    if type(grad) is RowSparseGrad:  # sparse=True, no momentum: the rows present move (torch)
+        param[grad.indices] -= lr * (-grad.values if maximize else grad.values)
+        return
     g = -grad if maximize else grad
     if weight_decay:
         g = g + weight_decay * param
@@ -99,7 +109,12 @@ class SGD(Optimizer):
         super().__init__(params, hyperparameters(locals()))
 
     def _sparse_grad(self, group: dict[str, Any], grad: Any) -> Any:
-        return densify_sparse_grad("SGD", group, grad)  # torch's SGD takes sparse gradients
+        """Torch's SGD takes sparse gradients. Without momentum only their rows move; with it
+        torch's buffer holds every row ever touched and decays them all, which is the dense
+        update (the rows never touched have a zero buffer either way)."""
+        if group["momentum"]:
+            return densify_sparse_grad("SGD", group, grad)
+        return check_sparse_weight_decay("SGD", group, grad)
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gdlab.optim._curvature import HutchinsonOptimizer
+from gdlab.optim._curvature import HutchinsonOptimizer, decayed_grad
 from gdlab.optim.optimizer import ParamsT, hyperparameters
 
 __all__ = ["SophiaH", "sophiah_"]
@@ -22,12 +22,7 @@ def sophiah_(
         state["momentum"] = np.zeros_like(param)
         state["hessian_moment"] = np.zeros_like(param)
     beta1, beta2 = betas
-    g = -grad if maximize else grad
-    if weight_decay:
-        if weight_decouple:
-            param *= 1.0 - weight_decay * (1.0 if fixed_decay else lr)
-        else:
-            g = g + weight_decay * param
+    g = decayed_grad(param, grad, lr, weight_decay, weight_decouple, fixed_decay, maximize)
     m, h = state["momentum"], state["hessian_moment"]
     m += (1.0 - beta1) * (g - m)  # m = β1·m + (1 − β1)·g, as torch's lerp
     if hessian is not None:

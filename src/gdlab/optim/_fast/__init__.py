@@ -92,8 +92,9 @@ def apply_rule(
             for param, grad, state in items:
                 rule(param, grad, state, **hyper)
         else:
+            update, hyper = kernel.update, {**hyper, "fused": fused}  # merged once per group
             for param, grad, state in items:
-                kernel.update(param, grad, state, fused=fused, **hyper)
+                update(param, grad, state, **hyper)
         return
     update = rule if kernel is None else partial(kernel.update, fused=fused)
     tasks = []

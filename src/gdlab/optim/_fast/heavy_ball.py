@@ -38,7 +38,7 @@ def momentum(
         scalars = MomentumScalars(*(param.dtype.type(x) for x in values), bool(weight_decay))
         run_kernel(kernels.momentum_kernel, views, scalars)
         return
-    scalars = MomentumScalars._make((*values, bool(weight_decay)))
+    scalars = tuple.__new__(MomentumScalars, (*values, bool(weight_decay)))  # _make, no frame
     work = direct_work(param, grad, 1)
     if work is None:
         for_chunks([param, grad, v], partial(_momentum_chunk, s=scalars), work=1)

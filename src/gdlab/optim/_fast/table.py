@@ -1,7 +1,8 @@
 """The fast kernels, registered for their rules (imported by ``gdlab.optim``).
 
 torch.optim's elementwise rules have one (no allocation per step, cache-sized chunks, threads);
-SGD, Momentum and Adam/AdamW also a numba pass. Every other optimizer (Adafactor, Muon, any
+SGD, Momentum and Adam/AdamW also a numba pass; SparseAdam a compiled pass over the rows
+present once numba is loaded (``sparse_adam.py``). Every other optimizer (Adafactor, Muon, any
 new one) runs its reference rule as written. ``numpy_ns`` is the NumPy path's time per element
 at one thread (measured on the reference machine: SGD 0.8-1.0 ns at 64 Ki-1 Mi float32 elements,
 SGD with momentum 1.1-1.2, Adam 4.1-5.0), which the break-even rule of ``fused=None`` charges.
@@ -21,6 +22,7 @@ from gdlab.optim._fast.radam import radam
 from gdlab.optim._fast.rmsprop import rmsprop
 from gdlab.optim._fast.rprop import rprop
 from gdlab.optim._fast.sgd import sgd
+from gdlab.optim._fast.sparse_adam import sparse_adam
 from gdlab.optim.adadelta import adadelta_
 from gdlab.optim.adagrad import adagrad_
 from gdlab.optim.adam import adam_
@@ -32,6 +34,7 @@ from gdlab.optim.radam import radam_
 from gdlab.optim.rmsprop import rmsprop_
 from gdlab.optim.rprop import rprop_
 from gdlab.optim.sgd import sgd_
+from gdlab.optim.sparse_adam import sparse_adam_
 
 __all__: list[str] = []
 
@@ -46,3 +49,4 @@ register(radam_, radam, fused=False)
 register(rmsprop_, rmsprop, fused=False)
 register(rprop_, rprop, fused=False)
 register(sgd_, sgd, fused=True, numpy_ns=1.0)
+register(sparse_adam_, sparse_adam, fused=False)  # compiled once numba is loaded (no fused arg)
