@@ -73,6 +73,11 @@ def test_numba_is_loaded_on_the_first_step_after_the_rent_reaches_its_cost(
         assert math.isclose(_fusion.RENT.spent_s, charged, rel_tol=1e-12)
 
 
+def _items(sizes):
+    """A group's (param, grad, state) items with parameters of these sizes."""
+    return [(np.empty(n, np.float32), None, {}) for n in sizes]
+
+
 def test_the_default_price_keeps_a_short_run_and_the_mlp_benchmark_on_numpy(monkeypatch):
     """MLP 784-256-256-10 + SGD: 266,240 elements numba would take, 1 ns each: 1,878 steps
     stay under 0.5 s of rent, the 1,879th is the last one charged, the 1,880th buys."""
@@ -80,9 +85,9 @@ def test_the_default_price_keeps_a_short_run_and_the_mlp_benchmark_on_numpy(monk
     assert _fusion.NUMBA_LOAD_S == 0.5 and _ns("SGD") == 1.0
     large = 784 * 256 + 256 * 256
     for step in range(1, 1880):
-        assert _fusion.rent_or_buy([784 * 256, 256, 256 * 256, 256, 2560, 10], 1.0) is False
+        assert _fusion.rent_or_buy(_items([784 * 256, 256, 256 * 256, 256, 2560, 10]), 1.0) is False
         assert math.isclose(_fusion.RENT.spent_s, step * large * 1e-9, rel_tol=1e-9)
-    assert _fusion.rent_or_buy([large], 1.0) is None
+    assert _fusion.rent_or_buy(_items([large]), 1.0) is None
     _fusion.reset()
 
 
@@ -98,7 +103,7 @@ def test_what_is_not_charged(sizes, fused):
     params = _params(sizes)
     _step(optim.SGD(params, lr=0.1, fused=fused), params)
     assert _fusion.RENT.spent_s == 0.0
-    assert _fusion.rent_or_buy(sizes, 1.0) is (None if fused is None else False)
+    assert _fusion.rent_or_buy(_items(sizes), 1.0) is (None if fused is None else False)
     _fusion.reset()
 
 

@@ -86,7 +86,7 @@ def apply_rule(
     """
     kernel = KERNELS.get(rule)
     if fused is None and kernel is not None and kernel.fused:
-        fused = rent_or_buy([param.size for param, _, _ in items], kernel.numpy_ns)
+        fused = rent_or_buy(items, kernel.numpy_ns)
     if POOL.threads == 1:  # the common case, with no per-step objects
         if kernel is None:
             for param, grad, state in items:

@@ -26,9 +26,10 @@ an optimizer created after another has bought uses numba from its first large st
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -52,8 +53,8 @@ class Rent:
 RENT = Rent()
 
 
-def rent_or_buy(sizes: list[int], numpy_ns: float) -> bool | None:
-    """``fused`` for one ``fused=None`` step of a group whose parameters have ``sizes``.
+def rent_or_buy(items: Iterable[tuple[Any, ...]], numpy_ns: float) -> bool | None:
+    """``fused`` for one ``fused=None`` step of a group's ``(param, grad, state)`` items.
 
     False (NumPy; the step's estimated time on parameters of at least ``FUSED_MIN_SIZE``
     elements, ``numpy_ns`` each, is added to :data:`RENT`) until the account reaches
@@ -61,7 +62,10 @@ def rent_or_buy(sizes: list[int], numpy_ns: float) -> bool | None:
     """
     if RENT.spent_s >= NUMBA_LOAD_S:
         return None
-    large = sum(n for n in sizes if n >= FUSED_MIN_SIZE)
+    large = 0
+    for param, *_ in items:  # a plain loop: this runs on every step of every small model
+        if param.size >= FUSED_MIN_SIZE:
+            large += param.size
     if large == 0:
         return None  # nothing numba would take: no charge, and fused_module keeps NumPy
     RENT.spent_s += large * numpy_ns * 1e-9
