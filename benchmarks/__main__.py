@@ -230,7 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     used: dict[int, dict] = {}
     rows, status, raw = run_suite(args.names, args.threads, args.smoke, used)
     load_before = info.get("load")
-    info = {**machine_info(), "bandwidth": info["bandwidth"]}  # torch is loaded by now
+    # torch is loaded by now; the environment is the one the run started with (a sweep
+    # executor's in-process workers set thread variables while the suite runs)
+    info = {**machine_info(), "bandwidth": info["bandwidth"], "env": info["env"]}
     info["load_before"], info["seconds"] = load_before, time.perf_counter() - t0
     info["gemm_peak_gflops"], info["sanity_flags"] = peak, sanity_flags(rows, peak)
     info["threads_used"] = {t: (u, thread_flags(u, t)) for t, u in used.items()}

@@ -25,7 +25,7 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import compare, row, thread_limit  # noqa: E402
+from benchmarks.harness import compare, long_run_state, row, thread_limit  # noqa: E402
 
 TABLE, DIM, CLASSES, BATCH, LENGTH = 10_000, 64, 10, 256, 20
 OPTIMIZERS = ("Adam", "SGD", "SGD momentum 0.9")
@@ -86,6 +86,7 @@ def _steps(name: str, sparse: bool, table: int, batch: int):
 
 def run(threads: int, smoke: bool) -> list[dict]:
     """The benchmark-suite interface: a row per optimizer, dense then sparse."""
+    long_run_state()  # steady-state step times: numba's kernels bought
     table, batch = (500, 16) if smoke else (TABLE, BATCH)
     rows = []
     for sparse in (False, True):

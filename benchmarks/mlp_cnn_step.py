@@ -24,7 +24,7 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import compare, print_rows, row  # noqa: E402
+from benchmarks.harness import compare, long_run_state, print_rows, row  # noqa: E402
 
 LR = 0.01
 
@@ -124,6 +124,7 @@ def mlp_flop(batch: int, sizes: tuple[int, ...] = (784, 256, 256, 10)) -> int:
 
 def run(threads: int, smoke: bool) -> list[dict]:
     """The benchmark-suite interface: rows for the MLP batches and the CNN."""
+    long_run_state()  # steady-state step times: numba's kernels bought
     batches = [32] if smoke else [32, 128, 1024]
     rows = [_case("mlp", b, smoke) for b in batches]
     rows.append(_case("cnn", 8 if smoke else 64, smoke))

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from benchmarks import models
-from benchmarks.harness import compare, row, thread_limit
+from benchmarks.harness import compare, long_run_state, row, thread_limit
 
 BATCHES = (32, 128, 1024)
 LR = 0.01
@@ -52,6 +52,7 @@ def _steps(batch: int, sizes: tuple[int, ...]) -> tuple[dict[str, Callable[[], o
 
 def run(threads: int = 1, smoke: bool = False) -> list[dict]:
     """Rows: gdlab vs NumPy floor, NumPy floor vs torch, gdlab vs torch, per batch size."""
+    long_run_state()  # steady-state step times: numba's kernels bought
     sizes = (64, 32, 32, 10) if smoke else models.MLP_SIZES
     batches = (8,) if smoke else BATCHES
     rows = []

@@ -23,7 +23,7 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import compare, print_rows, row  # noqa: E402
+from benchmarks.harness import compare, long_run_state, print_rows, row  # noqa: E402
 
 INPUT, HIDDEN, BATCH = 16, 64, 32
 
@@ -148,6 +148,7 @@ def _training_step(kind: str, smoke: bool) -> list[dict]:
 def run(threads: int, smoke: bool) -> list[dict]:
     """The benchmark-suite interface: LSTM and GRU rows at three sequence lengths, and the
     training step of issue 20."""
+    long_run_state()  # steady-state step times: numba's kernels bought
     seqs = [20] if smoke else [100, 200, 400]
     rows = [_case(kind, s, smoke) for kind in ("LSTM", "GRU") for s in seqs]
     rows += [r for kind in ("LSTM", "GRU") for r in _training_step(kind, smoke)]

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import models
-from benchmarks.harness import compare, row, thread_limit
+from benchmarks.harness import compare, long_run_state, row, thread_limit
 
 ONCE = True  # one thread count is enough to show the shape of the curves
 EPOCH = 8192
@@ -53,6 +53,7 @@ def _candidates(batch: int, width: int, n_in: int) -> tuple[dict, str]:
 
 def run(threads: int = 1, smoke: bool = False) -> list[dict]:
     """One row per (batch, width) point: time per epoch, gdlab vs torch."""
+    long_run_state()  # steady-state step times: numba's kernels bought
     if smoke:
         n_in, batches, widths, repeats, min_time = 32, (4, 8), (8, 16), 2, 0.001
     else:

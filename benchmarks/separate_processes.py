@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from benchmarks.harness import ROOT, print_rows, row
+from benchmarks.harness import ROOT, long_run_state, print_rows, row
 from benchmarks.mlp_cnn_step import _data, _mlp, gdlab_step, mlp_flop, torch_step
 
 WORKERS = ("gdlab", "torch")
@@ -44,6 +44,7 @@ def worker(name: str, batch: int, threads: int, rounds: int) -> dict:
     else:
         import gdlab
 
+        long_run_state()  # the steady state, as the in-process row
         gdlab.set_num_threads(threads)
         gdlab.manual_seed(0)
         model = _mlp(gdlab.nn)

@@ -33,7 +33,7 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import compare, print_rows, row  # noqa: E402
+from benchmarks.harness import compare, long_run_state, print_rows, row  # noqa: E402
 
 D_MODEL, HEADS, FEEDFORWARD = 128, 4, 512
 # the reversal task of the time-to-target row
@@ -171,6 +171,7 @@ def _median_seconds(runs: list[dict]) -> float | None:
 def run(threads: int, smoke: bool) -> list[dict]:
     """The benchmark-suite interface: the block's training step, and the reversal task
     trained to 99 % (one repetition with ``smoke``)."""
+    long_run_state()  # steady-state step times: numba's kernels bought
     batch, seq = (2, 16) if smoke else (16, 64)
     gdlab_step, torch_step = _models(batch, seq)
     stats = compare(

@@ -3,10 +3,12 @@ derivatives against central differences of the gradient (``gradgradcheck``) and 
 torch's double backward on the same inputs, over the samples of tests/ops/op_samples.py
 (hypothesis draws the shapes, broadcasting and 0-d included; several keyword cases per row).
 
-A row is either in ``TORCH`` (its torch counterpart, called with the row's sampled keyword
-arguments) or in ``NOT_YET_TWICE`` with the reason; a row in neither fails
-``test_every_row_is_checked_or_listed``. The table holds no comparison or argmax rows (those
-run outside the graph); ``sign`` is a row whose derivatives are zero and checked as such.
+Every row is twice differentiable and has its torch counterpart in ``TORCH`` (called with the
+row's sampled keyword arguments); a row without one fails ``test_every_row_has_a_counterpart``
+(the engine's error for a rule that cannot run on Tensors is tested in
+tests/autograd/test_functional.py with an op made for it). The table holds no comparison or
+argmax rows (those run outside the graph); ``sign`` is a row whose derivatives are zero and
+checked as such.
 """
 
 from __future__ import annotations
@@ -25,13 +27,6 @@ from gdlab.ops import OPS, apply
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-# Rows whose gradient rule cannot yet run on Tensors: a backward with create_graph=True
-# through them raises a RuntimeError naming the op. Others are making them twice
-# differentiable. Empty now: conv/pool (their gradients are rows of their own) and batch_norm
-# (the CNN work); gelu, layer_norm and the attention rows run their closed forms out of place
-# on Tensors (tests/ops/test_transformer_second_order.py).
-NOT_YET = "not yet twice differentiable"
-NOT_YET_TWICE: dict[str, str] = {}
 # The recurrences share one backward pass among their inputs' VJPs through a workspace the
 # layers pass (``ws``); without it each input's VJP differentiates the whole scan again.
 WORKSPACE_ROWS = {"gru_scan", "lstm_scan", "rnn_scan"}
@@ -295,14 +290,6 @@ def draw_cases(name: str, data) -> tuple[list, np.random.Generator]:
     return [(list(shapes), dict(row.kwargs or {}))], rng
 
 
-def first_case(name: str) -> tuple[list, dict]:
-    """One fixed case: the sampler's first around (2, 3), or (2, 3) for every input."""
-    row = SAMPLING[name]
-    if row.cases is not None:
-        return row.cases(np.random.default_rng(0), (2, 3))[0]
-    return [(2, 3)] * len(OPS[name].vjps), dict(row.kwargs or {})
-
-
 def inputs(name: str, shapes, rng) -> list[gdlab.Tensor]:
     lo, hi = SAMPLING[name].domain
     return [gdlab.tensor(rng.uniform(lo, hi, s), requires_grad=True) for s in shapes]
@@ -329,10 +316,7 @@ def _first(out, xs, v, lib):
     return [z if g is None else g for g, z in zip(gs, zeros, strict=True)]
 
 
-TWICE = sorted(n for n in OPS if n not in NOT_YET_TWICE)
-
-
-@pytest.mark.parametrize("name", TWICE)
+@pytest.mark.parametrize("name", sorted(OPS))
 @settings(
     max_examples=3,
     deadline=None,
@@ -362,35 +346,8 @@ def test_second_derivatives_match_finite_differences_and_torch(name, data):
             np.testing.assert_allclose(h, th, rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.parametrize("name", sorted(NOT_YET_TWICE))
-def test_rows_not_yet_twice_differentiable_say_so(name):
-    shapes, kwargs = first_case(name)
-    xs = inputs(name, shapes, np.random.default_rng(0))
-    out = apply(OPS[name], *xs, **kwargs)
-    with pytest.raises(RuntimeError, match=f"'{name}'.*not supported"):
-        grad(out, xs, grad_outputs=np.ones(out.shape), create_graph=True, allow_unused=True)
-
-
-@pytest.mark.parametrize("name", sorted(set(NOT_YET_TWICE) & set(TORCH)))
-def test_counterparts_of_rows_not_yet_twice_differentiable_match_torch(name):
-    """Values and first derivatives, so that a row leaving NOT_YET_TWICE finds its torch
-    counterpart right."""
-    rng = np.random.default_rng(0)
-    for shapes, kwargs in SAMPLING[name].cases(rng, (2, 3)):
-        xs = inputs(name, shapes, rng)
-        ts = [torch.tensor(x.data, requires_grad=True) for x in xs]
-        out, tout = apply(OPS[name], *xs, **kwargs), TORCH[name](*ts, **kwargs)
-        np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-12, atol=1e-14)
-        v = rng.standard_normal(out.shape)
-        gs = grad(out, xs, grad_outputs=v)
-        tgs = torch.autograd.grad(tout, ts, torch.tensor(v))
-        for g, tg in zip(gs, tgs, strict=True):
-            np.testing.assert_allclose(g, tg.numpy(), rtol=1e-10, atol=1e-12)
-
-
-def test_every_row_is_checked_or_listed():
-    assert set(OPS) - set(NOT_YET_TWICE) - set(TORCH) == set()
-    assert set(TORCH) | set(NOT_YET_TWICE) <= set(OPS)
+def test_every_row_has_a_counterpart():
+    assert set(TORCH) == set(OPS)
 
 
 # (id, gdlab function, torch function, input shapes, domain): the layers' functional forms
