@@ -57,12 +57,13 @@ def _hooked_step(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def step(self: Any, *args: Any, **kwargs: Any) -> Any:
         own = self.__dict__
-        if own.get("_in_hooked_step") or not (  # super().step(): the hooks ran already
+        if not (
             _GLOBAL_PRE_HOOKS
             or _GLOBAL_POST_HOOKS
             or own.get("_step_pre_hooks")
             or own.get("_step_post_hooks")
-        ):  # no hook at all (the common case): a bare step costs about the function alone
+        ) or own.get("_in_hooked_step"):  # no hook at all (the common case, tested first: a
+            # bare step costs about the function alone), or super().step(): the hooks ran
             return func(self, *args, **kwargs) if args or kwargs else func(self)
         args = (self, *args)
         for hook in [*_GLOBAL_PRE_HOOKS.values(), *self._hooks("_step_pre_hooks").values()]:

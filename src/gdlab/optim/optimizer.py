@@ -244,14 +244,15 @@ class Optimizer(OptimizerHooks):
             check_betas(group["betas"], self._n_betas)
 
     def _rule_kwargs(self, group: dict[str, Any]) -> dict[str, Any]:
-        """The group's hyper-parameters the rule takes (every default except torch's flags)."""
+        """The group's hyper-parameters the rule takes (every default except torch's flags), as
+        a new dict each call: ``apply_rule`` writes the kernel's ``fused`` into it."""
         keys = self.__dict__.get("_rule_keys")
         if keys is None:  # once: this runs per group per step
             keys = self._rule_keys = tuple(k for k in self.defaults if k not in EXECUTION_FLAGS)
         hyper = {k: group[k] for k in keys}
-        if _PLAIN.issuperset(map(type, hyper.values())):  # numbers and flags only: as they are
-            return hyper
-        for value in hyper.values():  # a Tensor lr or betas (rare) become floats
+        # numbers and flags pass as they are; a Tensor lr or betas (rare) become floats. A plain
+        # loop: cheaper than a set test over map(type, ...) on the few values of a group
+        for value in hyper.values():
             kind = type(value)
             if kind in _PLAIN or (kind is tuple and _PLAIN.issuperset(map(type, value))):
                 continue

@@ -63,7 +63,9 @@ def rent_or_buy(items: Iterable[tuple[Any, ...]], numpy_ns: float) -> bool | Non
     if RENT.spent_s >= NUMBA_LOAD_S:
         return None
     large = 0
-    for param, *_ in items:  # a plain loop: this runs on every step of every small model
+    # a plain loop over 3-tuples (a starred target would build a list per item): this runs
+    # on every step of every small model
+    for param, _grad, _state in items:
         if param.size >= FUSED_MIN_SIZE:
             large += param.size
     if large == 0:
