@@ -352,7 +352,7 @@ class Optimizer(OptimizerHooks):
             closure: optional function that re-evaluates the model, calls ``backward`` and
                 returns the loss (a Tensor or a float). It runs with gradients enabled.
         """
-        loss = self._closure_loss(closure)
+        loss = None if closure is None else self._closure_loss(closure)  # no call when bare
         self._opt_called = True  # lets a scheduler warn when it is stepped first (as torch)
         state = self.state
         rule = type(self)._rule
