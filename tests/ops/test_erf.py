@@ -87,3 +87,16 @@ def test_exact_gelu_float32_matches_torch(compiled):
     assert out.dtype == np.float32 and gx.grad.dtype == np.float32
     np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=2.4e-7, atol=2.4e-7)
     np.testing.assert_allclose(gx.grad.data, tx.grad.numpy(), rtol=2.4e-7, atol=4.8e-7)
+
+
+def test_compiled_exp_is_within_an_ulp_over_the_backward_range():
+    """The backward kernel's e^y (2^n from its exponent bits) on [−87, 0], its whole domain:
+    the bottom end has 2^n = 2^−126, the smallest normal power."""
+    kernels = pytest.importorskip("gdlab.ops._gelu_kernels")
+    y = np.concatenate([np.linspace(-87, 0, 2001), [-87.0, -86.99, -1e-30, -0.0, 0.0]])
+    y = y.astype(np.float32)
+    got = np.array([kernels._exp_neg(v, kernels._EXP_REDUCED) for v in y], np.float32)
+    exact = np.exp(y.astype(np.float64))
+    ulps = np.abs(got - exact) / np.spacing(exact.astype(np.float32)).astype(np.float64)
+    assert ulps.max() <= 1.0
+    assert got[-1] == got[-2] == 1.0
