@@ -134,22 +134,29 @@ _LSTM_ORDER = (0, 1, 3, 2)  # torch's gate index of each internal gate
 
 
 def _gate_major(
-    xp: np.ndarray, order: tuple[int, ...], bias: np.ndarray | None, scale: tuple[float, ...]
+    xp: np.ndarray, order: tuple[int, ...], bias: np.ndarray | None, halved: int
 ) -> np.ndarray:
-    """(xp + bias)·scale per gate, xp (T, N, G·H) written as a new (T, G, N, H) array with
-    the gates in ``order``: one pass over xp. ``bias`` (G·H,) or None; ``scale`` per gate."""
+    """(xp + bias) per gate, xp (T, N, G·H) written as a new (T, G, N, H) array with the gates
+    in ``order``, the first ``halved`` of them then times 0.5 (σ through tanh): one pass over
+    xp (one call when the order is torch's) and one in-place pass over the halved prefix,
+    which is contiguous. ``bias`` (G·H,) or None."""
     t_len, n, width = xp.shape
-    hid = width // len(order)
-    by_gate = xp.reshape(t_len, n, len(order), hid)
-    out = np.empty((t_len, len(order), n, hid), dtype=xp.dtype)
-    for k, src in enumerate(order):
-        block = out[:, k]
+    gates = len(order)
+    hid = width // gates
+    by_gate = xp.reshape(t_len, n, gates, hid).transpose(0, 2, 1, 3)
+    out = np.empty((t_len, gates, n, hid), dtype=xp.dtype)
+    if order == tuple(range(gates)):
         if bias is None:
-            np.copyto(block, by_gate[:, :, src])
+            np.copyto(out, by_gate)
         else:
-            np.add(by_gate[:, :, src], bias[src * hid : (src + 1) * hid], out=block)
-        if scale[k] != 1.0:
-            block *= scale[k]
+            np.add(by_gate, bias.reshape(gates, 1, hid), out=out)
+    else:
+        for k, src in enumerate(order):
+            if bias is None:
+                np.copyto(out[:, k], by_gate[:, src])
+            else:
+                np.add(by_gate[:, src], bias[src * hid : (src + 1) * hid], out=out[:, k])
+    out[:, :halved] *= 0.5
     return out
 
 
@@ -170,7 +177,7 @@ def _lstm(xp, h0, c0, w_hh, b_hh=None, w_hr=None, reverse=False, ws=None):
     proj = w_hr is not None  # h_t = W_hr·(o·tanh c_t), of size P < H; rows of out are H wide
     # σ(a) = (1 + tanh(a/2))/2: the sigmoid gates' pre-activations are halved, so one tanh
     # over all four gates and one affine map of the first three give every activation
-    pre = _gate_major(xp, _LSTM_ORDER, b_hh, (0.5, 0.5, 0.5, 1.0))
+    pre = _gate_major(xp, _LSTM_ORDER, b_hh, 3)
     w4 = _gate_weights(w_hh, _LSTM_ORDER, (0.5, 0.5, 0.5, 1.0))
     w_hr_t = np.ascontiguousarray(w_hr.T) if proj else None
     out = (np.zeros if proj else np.empty)((t_len + 1, n, hid), dtype=xp.dtype)
@@ -278,7 +285,7 @@ def _gru(xp, h0, w_hh, b_hh=None, reverse=False, ws=None):
     # b_hr, b_hz add to the input side; b_hn stays inside r·(·). σ(a) = (1 + tanh(a/2))/2,
     # as the LSTM's: the r and z pre-activations are halved.
     b_rz = None if b_hh is None else np.concatenate([b_hh[: 2 * hid], np.zeros_like(b_hh[:hid])])
-    pre = _gate_major(xp, _GRU_ORDER, b_rz, (0.5, 0.5, 1.0))
+    pre = _gate_major(xp, _GRU_ORDER, b_rz, 2)
     w3 = _gate_weights(w_hh, _GRU_ORDER, (0.5, 0.5, 1.0))
     b_hn = None if b_hh is None else b_hh[2 * hid :]
     out = np.empty((t_len, n, hid), dtype=xp.dtype)
@@ -316,12 +323,13 @@ def _gru(xp, h0, w_hh, b_hh=None, reverse=False, ws=None):
 
 def _gru_coefficients(act, hn, diff):
     """The GRU's per-step backward coefficients for all steps at once, gate-major
-    (T, 4, N, H) in the order (r, z, hn, n): with dh the gradient of h_t, ∂a_r = dh·c_r,
-    ∂a_z = dh·c_z, ∂(W_hn·h + b_hn) = dh·c_n·r, ∂a_n = dh·c_n. The first three meet W_hh."""
+    (T, 4, N, H) in the order (hn, r, z, n): with dh the gradient of h_t,
+    ∂(W_hn·h + b_hn) = dh·c_n·r, ∂a_r = dh·c_r, ∂a_z = dh·c_z, ∂a_n = dh·c_n. The first three
+    meet W_hh, the last three are the input side's gradient, in torch's order."""
     t_len, _, n, hid = act.shape
     r, z, cand = (act[:, k] for k in range(3))
     coef = np.empty((t_len, 4, n, hid), dtype=act.dtype)
-    cr, cz, chn, cn = (coef[:, k] for k in range(4))
+    chn, cr, cz, cn = (coef[:, k] for k in range(4))
     np.multiply(cand, cand, out=cn)  # c_n = (1 − z)·(1 − n²)
     np.subtract(1.0, cn, out=cn)
     np.subtract(1.0, z, out=cz)
@@ -342,7 +350,10 @@ def _gru_backward(g, out, xp, h0, w_hh, b_hh=None, reverse=False, ws=None):
     g3 = 3 * hid
     coef = _gru_coefficients(act, hn, ws["diff"])
     live = _live_steps(g, t_len)
-    d4 = np.empty((t_len, n, 4, hid), dtype=g.dtype)  # ∂a_r, ∂a_z, ∂(W_hn·h + b_hn), ∂a_n
+    # ∂(W_hn·h + b_hn), ∂a_r, ∂a_z, ∂a_n of each step, side by side: the first three meet
+    # W_hh (its rows rotated to hn, r, z), the last three are ∂xp as a view, no copy
+    d4 = np.empty((t_len, n, 4, hid), dtype=g.dtype)
+    w_rot = np.concatenate([w_hh[2 * hid :], w_hh[: 2 * hid]])
     dh = np.zeros(h0.shape, dtype=g.dtype)
     back = np.empty(h0.shape, dtype=g.dtype)
     for t in reversed(_steps(t_len, reverse)):
@@ -351,13 +362,13 @@ def _gru_backward(g, out, xp, h0, w_hh, b_hh=None, reverse=False, ws=None):
         d = d4[t]
         np.multiply(coef[t], dh, out=d.transpose(1, 0, 2))
         dh *= act[t, 1]
-        np.matmul(d[:, :3].reshape(n, g3), w_hh, out=back)  # a view: rows 4H apart
+        np.matmul(d[:, :3].reshape(n, g3), w_rot, out=back)  # a view: rows 4H apart
         dh += back
-    dx = np.empty((t_len, n, 3, hid), dtype=g.dtype)  # the input side: r, z, n
-    dx[:, :, :2] = d4[:, :, :2]
-    dx[:, :, 2] = d4[:, :, 3]
     dw, db = _weight_grads(d4[:, :, :3].reshape(t_len, n, g3), out, h0, reverse, b_hh is not None)
-    return dx.reshape(t_len, n, g3), dh, dw, db
+    dw = np.concatenate([dw[hid:], dw[:hid]])  # back to torch's r, z, n
+    if db is not None:
+        db = np.concatenate([db[hid:], db[:hid]])
+    return d4[:, :, 1:].reshape(t_len, n, g3), dh, dw, db
 
 
 # ------------------------------------------------------------------------- registration
