@@ -16,7 +16,6 @@ Run: ``python benchmarks/embedding_step.py`` (``--smoke`` for a few-second check
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import compare, long_run_state, row, thread_limit  # noqa: E402
+from benchmarks.harness import compare, long_run_state, row, standalone  # noqa: E402
 
 TABLE, DIM, CLASSES, BATCH, LENGTH = 10_000, 64, 10, 256, 20
 OPTIMIZERS = ("Adam", "SGD", "SGD momentum 0.9")
@@ -108,19 +107,7 @@ def run(threads: int, smoke: bool) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="tiny run to check it works")
-    parser.add_argument("--threads", type=int, nargs="+", default=[1])
-    args = parser.parse_args(argv)
-    print(f"{'case':<40}{'threads':>8}{'gdlab ms':>11}{'torch ms':>11}{'ratio':>8}")
-    for n in args.threads:
-        with thread_limit(n):
-            for r in run(n, args.smoke):
-                print(
-                    f"{r['name']:<40}{n:>8}{r['gdlab_s'] * 1e3:>11.3f}{r['peer_s'] * 1e3:>11.3f}"
-                    f"{r['ratio']:>8.2f}"
-                )
-    return 0
+    return standalone(run, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ __all__ = [
     "print_rows",
     "row",
     "sanity_flags",
+    "standalone",
     "thread_flags",
     "thread_limit",
     "threads_in_use",
@@ -290,6 +291,20 @@ def sanity_flags(rows: list[dict], peak_gflops: float, margin: float = 1.1) -> l
                         f"{peak_gflops:.0f} GFLOP/s per thread"
                     )
     return flags
+
+
+def standalone(run: Callable[[int, bool], list[dict]], doc: str | None,
+               argv: list[str] | None = None, threads: tuple[int, ...] = (1,)) -> int:  # fmt: skip
+    """A module's ``main(argv)`` run alone: ``--smoke``, ``--threads N [N ...]`` (default
+    ``threads``), then :func:`print_rows`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
+    parser.add_argument("--smoke", action="store_true", help="tiny run to check it works")
+    parser.add_argument("--threads", type=int, nargs="+", default=list(threads))
+    args = parser.parse_args(argv)
+    print_rows(run, args.threads, args.smoke)
+    return 0
 
 
 def print_rows(

@@ -14,7 +14,6 @@ Run: ``python benchmarks/hvp.py`` (``--smoke`` for a seconds-long check).
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import compare, print_rows, row  # noqa: E402
+from benchmarks.harness import compare, row, standalone  # noqa: E402
 
 SIZES = (784, 256, 256, 10)
 POWER_STEPS = 20
@@ -128,12 +127,7 @@ def run(threads: int, smoke: bool) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="tiny run to check it works")
-    parser.add_argument("--threads", type=int, nargs="+", default=[1])
-    args = parser.parse_args(argv)
-    print_rows(run, args.threads, args.smoke)
-    return 0
+    return standalone(run, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ Run: ``python benchmarks/mlp_cnn_step.py`` (``--smoke`` for a few-second check).
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import compare, long_run_state, print_rows, row  # noqa: E402
+from benchmarks.harness import compare, long_run_state, row, standalone  # noqa: E402
 
 LR = 0.01
 
@@ -134,12 +133,7 @@ def run(threads: int, smoke: bool) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="tiny run to check it works")
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    args = parser.parse_args(argv)
-    print_rows(run, args.threads, args.smoke)
-    return 0
+    return standalone(run, __doc__, argv, threads=(1, 2))
 
 
 if __name__ == "__main__":

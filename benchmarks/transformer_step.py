@@ -23,7 +23,6 @@ Run: ``python benchmarks/transformer_step.py`` (``--smoke`` for a few-second che
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -33,7 +32,7 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import compare, long_run_state, print_rows, row  # noqa: E402
+from benchmarks.harness import compare, long_run_state, row, standalone  # noqa: E402
 
 D_MODEL, HEADS, FEEDFORWARD = 128, 4, 512
 # the reversal task of the time-to-target row
@@ -202,12 +201,7 @@ def run(threads: int, smoke: bool) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="tiny run to check it works")
-    parser.add_argument("--threads", type=int, nargs="+", default=[1])
-    args = parser.parse_args(argv)
-    print_rows(run, args.threads, args.smoke)
-    return 0
+    return standalone(run, __doc__, argv)
 
 
 if __name__ == "__main__":

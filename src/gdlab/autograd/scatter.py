@@ -17,49 +17,29 @@ embedding training step, issue 20). Both functions here give exactly those sums,
 
 from __future__ import annotations
 
-import sys
 from types import ModuleType
 from typing import NamedTuple
 
 import numpy as np
+
+from gdlab._compiled import _UNSET, CompiledKernels
 
 __all__ = ["coalesce_rows", "reset", "scatter_add_rows"]
 
 _MARKS_PER_ROW = 8  # the compiled coalesce marks a table of up to 8 rows per index
 _MIN_PASS = 8  # a pass adds at least this many rows; rarer long repeats go to accumulate
 
-_UNSET = object()
-_module: object = _UNSET  # autograd._scatter_kernels once imported, None if numba is unusable
+_KERNELS = CompiledKernels("gdlab.autograd._scatter_kernels")
 
 
 def _compiled() -> ModuleType | None:
     """The compiled loop if numba is already imported in this process, else None."""
-    global _module
-    if _module is _UNSET:
-        if "numba" not in sys.modules:  # not ours to load: ask again next time
-            return None
-        try:
-            _module = _import_kernels()
-        # numba disabled or unusable (no writable cache): the NumPy passes take over
-        except Exception:  # noqa: BLE001
-            _module = None
-    return _module  # type: ignore[return-value]
-
-
-def _import_kernels() -> ModuleType:
-    import numba
-
-    if numba.config.DISABLE_JIT:  # the kernel would be a Python loop over every element
-        raise ImportError("numba's JIT is disabled (NUMBA_DISABLE_JIT=1)")
-    from gdlab.autograd import _scatter_kernels
-
-    return _scatter_kernels
+    return _KERNELS.get(only_if_numba_loaded=True)
 
 
 def reset(module: object = _UNSET) -> None:
     """Forget the import attempt, or force ``module`` (None: the NumPy passes) for tests."""
-    global _module
-    _module = module
+    _KERNELS.reset(module)
 
 
 def _compilable(rows: np.ndarray) -> bool:
