@@ -196,9 +196,7 @@ def measure(bench: str, threads: int) -> list[dict]:
     with thread_limit(threads):
         for flag in thread_flags(threads_in_use(), threads):
             print(f"[benchmarks] {threads} thread(s): {flag}", file=sys.stderr)
-        rows, msg = _run_module(bench, threads, False, {})
-    for r in rows:
-        r["threads"] = threads
+        rows, msg = _run_module(bench, threads, False, {})  # it labels each row's threads
     print(f"[benchmarks] {bench} @ {threads} thread(s): {msg}", file=sys.stderr, flush=True)
     return rows
 

@@ -101,8 +101,6 @@ def run(threads: int, smoke: bool) -> list[dict]:
             label = f"embedding {kind} {name}"
             note = f"Embedding({table}, {DIM}), batch {batch}x{LENGTH}, mean, Linear; fwd+bwd+step"
             rows.append(row(label, stats["gdlab"], "torch", stats["torch"], note, target=0.8))
-    for r in rows:
-        r["threads"] = threads
     return rows
 
 

@@ -121,8 +121,6 @@ def run(threads: int, smoke: bool) -> list[dict]:
     stats = compare({"gdlab": g_power, "torch": t_power}, repeats=3 if smoke else 5, min_time=0)
     rows.append(row(f"power iteration {POWER_STEPS} hvps batch {power_batch}", stats["gdlab"],
                     "torch", stats["torch"], "target: gdlab under 1 s at 1 thread"))  # fmt: skip
-    for r in rows:
-        r["threads"] = threads
     return rows
 
 

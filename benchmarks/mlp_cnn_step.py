@@ -127,8 +127,6 @@ def run(threads: int, smoke: bool) -> list[dict]:
     batches = [32] if smoke else [32, 128, 1024]
     rows = [_case("mlp", b, smoke) for b in batches]
     rows.append(_case("cnn", 8 if smoke else 64, smoke))
-    for r in rows:
-        r["threads"] = threads
     return rows
 
 

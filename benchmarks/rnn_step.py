@@ -151,8 +151,6 @@ def run(threads: int, smoke: bool) -> list[dict]:
     seqs = [20] if smoke else [100, 200, 400]
     rows = [_case(kind, s, smoke) for kind in ("LSTM", "GRU") for s in seqs]
     rows += [r for kind in ("LSTM", "GRU") for r in _training_step(kind, smoke)]
-    for r in rows:
-        r["threads"] = threads
     return rows
 
 
