@@ -45,7 +45,7 @@ def decayed_grad_into(
 ) -> np.ndarray:  # fmt: skip
     """``grad_into`` with the weight decay decoupled (AdamW's: θ ← θ·(1 − lr·λ) in place, the
     gradient left as it is) or coupled (±g + λ·θ)."""
-    if decoupled:
+    if decoupled and weight_decay:  # (θ·1 would change nothing: no pass for it)
         param *= 1.0 - lr * weight_decay
         return grad_into(param, grad, 0.0, maximize, out, work)
     return grad_into(param, grad, weight_decay, maximize, out, work)

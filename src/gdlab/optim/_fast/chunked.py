@@ -8,6 +8,7 @@ import numpy as np
 
 from gdlab.optim._fast.buffers import CHUNK, chunks, direct_work, flat, work_buffers
 from gdlab.optim._fast.threads import run_chunked
+from gdlab.optim._scratch import decayed_grad_into, grad_into
 
 __all__ = ["chunk_grad", "decayed_grad", "denominator", "for_chunks", "update_moments"]
 
@@ -55,36 +56,10 @@ def for_chunks(
         a[...] = v.reshape(a.shape)
 
 
-def chunk_grad(
-    p: np.ndarray, g: np.ndarray, weight_decay: float, maximize: bool, out: np.ndarray,
-    work: np.ndarray,
-) -> np.ndarray:  # fmt: skip
-    """The gradient a rule follows: ±g (− if maximizing) + weight_decay·θ (coupled L2).
-
-    Written into ``out`` (``work`` is clobbered); g itself when there is nothing to add, so the
-    common case copies nothing.
-    """
-    if not maximize and not weight_decay:
-        return g
-    if maximize:
-        np.negative(g, out=out)
-    else:
-        np.copyto(out, g)
-    if weight_decay:
-        np.multiply(p, weight_decay, out=work)
-        out += work
-    return out
-
-
-def decayed_grad(
-    p: np.ndarray, g: np.ndarray, lr: float, wd: float, decoupled: bool, maximize: bool,
-    d: np.ndarray, w: np.ndarray,
-) -> np.ndarray:  # fmt: skip
-    """Decoupled decay (θ ← θ·(1 − lr·λ)) or L2 in the gradient, for one chunk."""
-    if wd and decoupled:
-        p *= 1.0 - lr * wd
-        return chunk_grad(p, g, 0.0, maximize, d, w)
-    return chunk_grad(p, g, wd, maximize, d, w)
+# The gradient a rule follows (±g, coupled L2, or AdamW's decoupled decay applied to θ): the
+# reference rules' helpers, which serve a chunk as they serve a whole array.
+chunk_grad = grad_into
+decayed_grad = decayed_grad_into
 
 
 def update_moments(
