@@ -70,6 +70,32 @@ def test_coalesce_rows_is_add_at_byte_for_byte(path, name, rows, width, count, d
     assert dense.tobytes() == expected.tobytes()
 
 
+LAYOUTS = {  # a (4, 6) index's rows, laid out as the gradients reaching the embedding are
+    "contiguous": lambda g: g,
+    "mean-broadcast": lambda g: np.broadcast_to(g[:, :1], g.shape),  # a mean over the lookups
+    "strided": lambda g: np.asfortranarray(g),
+}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_index_of_any_shape_and_broadcast_rows(path, layout, dtype):
+    """An N-D index with rows of shape index.shape + (d,), a broadcast view among them: the
+    sums of np.add.at on the flattened pair, byte for byte, and the rows left unchanged."""
+    rng = np.random.default_rng(1)
+    index = rng.integers(0, 9, (4, 6))
+    rows = LAYOUTS[layout](rng.standard_normal((4, 6, 5)).astype(dtype))
+    before = rows.copy()
+    expected = np.zeros((9, 5), dtype)
+    np.add.at(expected, index.reshape(-1), rows.reshape(-1, 5))
+    assert scatter.scatter_add_rows(index, rows, 9).tobytes() == expected.tobytes()
+    for num_rows in (9, None, 10_000):  # marks, and the sort of a wide table
+        unique, sums = scatter.coalesce_rows(index, rows, num_rows)
+        np.testing.assert_array_equal(unique, np.unique(index))
+        assert sums.tobytes() == expected[unique].tobytes()
+    assert np.array_equal(rows, before)
+
+
 def test_the_compiled_loop_loads_only_with_numba_already_imported(monkeypatch):
     """The embedding never imports numba itself (its first step stays cheap)."""
     import sys

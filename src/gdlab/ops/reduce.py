@@ -8,6 +8,7 @@ logsumexp, softmax, log_softmax.
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Any
 
 import numpy as np
@@ -82,15 +83,54 @@ def _count(shape: tuple[int, ...], dim: tuple[int, ...] | None) -> int:
     return int(np.prod([shape[d] for d in dim]))
 
 
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _middle_axis_sum(x: np.ndarray, dim: tuple[int, ...] | None) -> np.ndarray | None:
+    """``x.sum(axis=dim)`` for one axis followed by a short contiguous block, or None.
+
+    NumPy's reduction walks such an axis one block at a time, ~20 ns of loop overhead per
+    block (the (256, 20, 64) mean of an embedding bag: 110 µs, torch 33). ``einsum`` walks
+    it in the same order (each output block adds the input's blocks one after another, as
+    the reduction does: the same sums, bit for bit) at a third of the overhead. A last axis
+    (a block of 1) is summed pairwise by the reduction, so it stays there.
+    """
+    if dim is None or len(dim) != 1 or x.dtype.char not in "fd" or not x.flags.c_contiguous:
+        return None
+    block = math.prod(x.shape[dim[0] + 1 :])
+    if not 1 < block < 1024 or x.size < 4096 or x.ndim > len(_LETTERS):
+        return None
+    axes = _LETTERS[: x.ndim]
+    return np.einsum(f"{axes}->{axes.replace(axes[dim[0]], '')}", x)
+
+
+def _sum(x: np.ndarray, dim: tuple[int, ...] | None, keepdim: bool) -> np.ndarray:
+    out = _middle_axis_sum(x, dim)
+    if out is None:
+        return x.sum(axis=dim, keepdims=keepdim)  # the method: no Python layer
+    return np.expand_dims(out, dim) if keepdim else out
+
+
+def _mean(x: np.ndarray, dim: tuple[int, ...] | None, keepdim: bool) -> np.ndarray:
+    out = _middle_axis_sum(x, dim)
+    if out is None:
+        return x.mean(axis=dim, keepdims=keepdim)
+    # NumPy's mean: the sum divided in place by the count, an intp
+    np.true_divide(out, np.intp(x.shape[dim[0]]), out=out, casting="unsafe")
+    return np.expand_dims(out, dim) if keepdim else out
+
+
 SUM = defop(
     "sum",
-    lambda x, dim, keepdim: x.sum(axis=dim, keepdims=keepdim),  # the method: no Python layer
+    _sum,
     lambda g, out, x, dim, keepdim: expand_reduced(g, x.shape, dim, keepdim),
 )
 MEAN = defop(
     "mean",
-    lambda x, dim, keepdim: x.mean(axis=dim, keepdims=keepdim),
-    lambda g, out, x, dim, keepdim: expand_reduced(g, x.shape, dim, keepdim) / _count(x.shape, dim),
+    _mean,
+    # divided on the reduced shape, then broadcast (a view): the same quotients, no
+    # full-size array
+    lambda g, out, x, dim, keepdim: expand_reduced(g / _count(x.shape, dim), x.shape, dim, keepdim),
 )
 
 
