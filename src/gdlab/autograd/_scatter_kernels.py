@@ -21,19 +21,20 @@ __all__ = ["coalesce_rows", "index_add_rows"]
 def index_add_rows(out, index, rows):
     """out[index[i, c]] += rows[i, c] (rows[i, 0] if ``rows`` has one column) in C order."""
     step = 1 if rows.shape[1] > 1 else 0
-    width = rows.shape[2]
     for i in range(index.shape[0]):
         for c in range(index.shape[1]):
             target = out[index[i, c]]
             source = rows[i, c * step]
-            for j in range(width):
+            for j in range(target.shape[0]):
                 target[j] += source[j]
 
 
 @njit(cache=True, nogil=True, fastmath=False, boundscheck=False)
 def coalesce_rows(index, rows, num_rows):
     """(distinct values of ``index`` ascending, each one's rows summed as ``index_add_rows``
-    sums them into zeros), numbering the distinct rows with a mark per table row."""
+    sums them into zeros), numbering the distinct rows with a mark per table row. A sum's
+    first row is written as ``x + 0`` (what adding it to zero gives: -0.0 becomes +0.0),
+    so the sums need no zeroed array first."""
     slot = np.zeros(num_rows, np.intp)
     count = 0
     for i in range(index.shape[0]):
@@ -49,10 +50,20 @@ def coalesce_rows(index, rows, num_rows):
             unique[k] = r
             slot[r] = k
             k += 1
-    where = np.empty(index.shape, np.intp)
+    filled = np.zeros(count, np.bool_)
+    sums = np.empty((count, rows.shape[2]), rows.dtype)
+    zero = sums.dtype.type(0.0)
+    step = 1 if rows.shape[1] > 1 else 0
     for i in range(index.shape[0]):
         for c in range(index.shape[1]):
-            where[i, c] = slot[index[i, c]]
-    sums = np.zeros((count, rows.shape[2]), rows.dtype)
-    index_add_rows(sums, where, rows)
+            s = slot[index[i, c]]
+            target = sums[s]
+            source = rows[i, c * step]
+            if filled[s]:
+                for j in range(target.shape[0]):
+                    target[j] += source[j]
+            else:
+                filled[s] = True
+                for j in range(target.shape[0]):
+                    target[j] = source[j] + zero
     return unique, sums
