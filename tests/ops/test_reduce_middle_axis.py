@@ -39,3 +39,11 @@ def test_sum_and_mean_equal_numpys_byte_for_byte(shape, axis, fast, keepdim, dty
 def test_a_strided_input_stays_with_numpy():
     x = np.ones((64, 20, 64), np.float32)[:, :, ::2]
     assert _middle_axis_sum(x, (1,)) is None
+
+
+def test_sums_of_negative_zeros_keep_numpys_sign():
+    x = np.full((256, 20, 64), -0.0, np.float32)
+    x[:, :, 0] = 1.0
+    t = gdlab.tensor(x)
+    assert t.sum(1).numpy().tobytes() == x.sum(axis=1).tobytes()
+    assert t.mean(1).numpy().tobytes() == x.mean(axis=1).tobytes()
