@@ -165,7 +165,7 @@ RELU = defop(
     lambda g, out, x: g * (out > _ZERO[out.dtype]),
 )
 
-# their functions, gdlab.exp(x) ...; ``floating``: an integer input becomes the default float
+# their public functions (gdlab.exp, and Tensor.exp through ops.methods), one row each
 exp = _unary(EXP, "e^x; its derivative is e^x itself (the VJP reuses the output).", floating=True)
 log = _unary(LOG, "Natural logarithm; d/dx = 1/x.", floating=True)
 sqrt = _unary(SQRT, "√x; d/dx = 1/(2√x).", floating=True)
