@@ -17,8 +17,8 @@ from gdlab.optim._fast.numba_kernels import sgd_kernel
 
 __all__ = ["sgd_momentum_rows_kernel", "sgd_rows_kernel", "sparse_adam_rows_kernel"]
 
-# sgd_kernel's own body, inlined into the row loop (called per row, it costs ~12 ns a row:
-# 120 µs over a 10,000-row table, half of the step)
+# sgd_kernel's own body, inlined into the row loop (called per row instead, the loop over a
+# 10,000 x 64 float32 table took 390 µs rather than 213)
 _sgd_inlined = njit(inline="always", nogil=True, fastmath=False, error_model="numpy")(
     sgd_kernel.py_func
 )
