@@ -111,3 +111,27 @@ def test_the_compiled_loop_loads_only_with_numba_already_imported(monkeypatch):
 def test_empty_index():
     out = scatter.scatter_add_rows(np.zeros(0, np.int64), np.zeros((0, 3), np.float32), 4)
     assert out.shape == (4, 3) and not out.any()
+
+
+@pytest.mark.parametrize("reduce", ["mean", "sum"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_embedding_bag_gradients_read_the_broadcast_gradient(path, reduce, dtype):
+    """emb(idx).mean(1) hands the embedding a broadcast gradient: the dense and the sparse
+    table gradients are np.add.at's sums of it, byte for byte, on both paths."""
+    import gdlab
+    from gdlab import nn
+
+    rng = np.random.default_rng(2)
+    weight = rng.standard_normal((50, 8)).astype(dtype)
+    idx = rng.integers(0, 50, (16, 12))
+    head = gdlab.tensor(rng.standard_normal((8, 3)).astype(dtype))
+    for sparse in (False, True):
+        emb = nn.Embedding(50, 8, sparse=sparse, _weight=weight.copy())
+        bag = getattr(emb(idx), reduce)(1)
+        bag.retain_grad()
+        ((bag @ head) ** 2).sum().backward()
+        g = bag.grad.data / 12 if reduce == "mean" else bag.grad.data  # the mean's rule
+        expected = np.zeros_like(weight)
+        np.add.at(expected, idx.reshape(-1), np.repeat(g, 12, axis=0))
+        got = emb.weight.grad.to_dense() if sparse else emb.weight.grad.data
+        assert got.tobytes() == expected.tobytes()
