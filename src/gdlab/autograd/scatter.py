@@ -27,7 +27,7 @@ from gdlab._compiled import _UNSET, CompiledKernels
 
 __all__ = ["coalesce_rows", "reset", "scatter_add_rows"]
 
-_MARKS_PER_ROW = 8  # the compiled coalesce marks a table of up to 8 rows per index
+_MARKS_PER_ROW = 8  # the compiled coalesce counts over a table of up to 8 rows per index
 _MIN_PASS = 8  # a pass adds at least this many rows; rarer long repeats go to accumulate
 
 _KERNELS = CompiledKernels("gdlab.autograd._scatter_kernels")
@@ -150,7 +150,7 @@ def coalesce_rows(
 
     ``index`` has any shape and ``rows`` the shape ``index.shape + (d,)``, as in
     :func:`scatter_add_rows`. ``num_rows`` (the table's rows, above ``index.max()``) lets the
-    compiled path number the distinct rows with a mark per table row instead of a sort.
+    compiled path sort the occurrences by counting them per table row instead of a sort.
 
     Example:
         >>> coalesce_rows(np.array([3, 0, 3]), np.array([[1.0], [2.0], [4.0]]))
