@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from gdlab._compiled import CompiledKernels
 from gdlab.ops.dispatch import apply
 from gdlab.ops.registry import Op, defop
 from gdlab.tensor import Tensor
@@ -87,22 +88,34 @@ def _count(shape: tuple[int, ...], dim: tuple[int, ...] | None) -> int:
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
+_KERNELS = CompiledKernels("gdlab.ops._reduce_kernels")
+
+
 def _middle_axis_sum(x: np.ndarray, dim: tuple[int, ...] | None) -> np.ndarray | None:
     """``x.sum(axis=dim)`` for one axis followed by a short contiguous block, or None.
 
     NumPy's reduction walks such an axis one block at a time, ~20 ns of loop overhead per
     block (the (256, 20, 64) mean of an embedding bag: 110 µs, torch 33). ``einsum`` walks
     it in the same order (each output block adds the input's blocks one after another, as
-    the reduction does: the same sums, bit for bit) at a third of the overhead. A last axis
-    (a block of 1) is summed pairwise by the reduction, so it stays there.
+    the reduction does: the same sums, bit for bit) at a third of the overhead, and once
+    numba is loaded in the process a compiled loop (``ops/_reduce_kernels.py``) does the
+    same additions faster still (an embedding bag's SGD step 4-5 % faster than with
+    einsum). A last axis (a block of 1) is summed pairwise by the reduction, so it stays
+    there.
     """
     if dim is None or len(dim) != 1 or x.dtype.char not in "fd" or not x.flags.c_contiguous:
         return None
-    block = math.prod(x.shape[dim[0] + 1 :])
+    axis = dim[0]
+    block = math.prod(x.shape[axis + 1 :])
     if not 1 < block < 1024 or x.size < 4096 or x.ndim > len(_LETTERS):
         return None
+    kernels = _KERNELS.get(only_if_numba_loaded=True)
+    if kernels is not None:
+        out = np.empty(x.shape[:axis] + x.shape[axis + 1 :], dtype=x.dtype)
+        kernels.middle_axis_sum(x.reshape(-1, x.shape[axis], block), out.reshape(-1, block))
+        return out
     axes = _LETTERS[: x.ndim]
-    return np.einsum(f"{axes}->{axes.replace(axes[dim[0]], '')}", x)
+    return np.einsum(f"{axes}->{axes.replace(axes[axis], '')}", x)
 
 
 def _sum(x: np.ndarray, dim: tuple[int, ...] | None, keepdim: bool) -> np.ndarray:
