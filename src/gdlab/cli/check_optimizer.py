@@ -12,8 +12,7 @@ __all__ = ["COMMAND"]
 
 
 def run(config: CheckOptimizerConfig, session: Session) -> dict[str, Any]:
-    out = run_check_optimizer(config)
-    return session.result(out.pop("text"), **out)
+    return session.lab_result(run_check_optimizer(config))
 
 
 COMMAND = Command(

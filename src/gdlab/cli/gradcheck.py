@@ -12,8 +12,7 @@ __all__ = ["COMMAND"]
 
 
 def run(config: GradcheckConfig, session: Session) -> dict[str, Any]:
-    out = run_gradcheck(config)
-    return session.result(out.pop("text"), **out)
+    return session.lab_result(run_gradcheck(config))
 
 
 COMMAND = Command(
