@@ -33,15 +33,14 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.estimators._base import (
+from gdlab.estimators._api import (
     HAVE_SKLEARN,  # noqa: F401 - public: whether scikit-learn's base classes are in use
     ClassifierMixin,
     RegressorMixin,
-    _BaseMLP,
-    _not_lbfgs,
     available_if,
     check_classification_targets,
 )
+from gdlab.estimators._base import _BaseMLP, _not_lbfgs
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
