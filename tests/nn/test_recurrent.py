@@ -176,12 +176,19 @@ F32_TOL = {"rtol": 2e-4, "atol": 2e-5}
 
 
 @pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
+@pytest.mark.parametrize("compiled", [False, True], ids=["numpy", "kernels"])
 @pytest.mark.parametrize(
     "name, kwargs",
     [("LSTM", {}), ("LSTM", {"proj_size": 3, "bidirectional": True}), ("GRU", {}),
      ("GRU", {"num_layers": 2, "batch_first": True}), ("RNN", {})],
 )  # fmt: skip
-def test_float32_matches_torch(name, kwargs):
+def test_float32_matches_torch(name, kwargs, compiled, monkeypatch):
+    """The NumPy cells, and the compiled ones (ops/_rnn_kernels.py) at any size."""
+    from gdlab.ops import rnn_ops
+
+    if compiled:
+        pytest.importorskip("gdlab.ops._rnn_kernels")
+        monkeypatch.setattr(rnn_ops, "MIN_KERNEL_SIZE", 0)
     tm = getattr(torch.nn, name)(4, 6, **kwargs)
     randomise(tm)
     gm = getattr(gnn, name)(4, 6, **kwargs)
