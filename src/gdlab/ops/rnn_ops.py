@@ -247,12 +247,12 @@ def _lstm(xp, h0, c0, w_hh, b_hh=None, w_hr=None, reverse=False, ws=None):
     tanh_c = np.empty_like(cs)
     m = np.empty_like(cs) if proj else out  # o·tanh c before the projection
     kernels = _cell_kernels(xp)
-    if kernels is None:
-        act, step = _lstm_cell_numpy(xp, w_hh, b_hh, cs, tanh_c, m)
-    else:
-        act, step = _lstm_cell_compiled(kernels, xp, w_hh, b_hh, cs, tanh_c, m)
-        c0 = np.ascontiguousarray(c0)
-    h, c = h0, c0
+    act, step = (
+        _lstm_cell_numpy(xp, w_hh, b_hh, cs, tanh_c, m)
+        if kernels is None
+        else _lstm_cell_compiled(kernels, xp, w_hh, b_hh, cs, tanh_c, m)
+    )
+    h, c = h0, np.ascontiguousarray(c0)  # the kernels read rows of c
     for t in _steps(t_len, reverse):
         step(h, c, t)
         if proj:
@@ -339,10 +339,11 @@ def _lstm_backward(g, out, xp, h0, c0, w_hh, b_hh=None, w_hr=None, reverse=False
     dh = np.zeros(h0.shape, dtype=g.dtype)
     dm = np.empty((n, hid), dtype=g.dtype) if proj else dh
     dc = np.array(g[t_len], dtype=g.dtype)  # the final cell state's own gradient
-    if kernels is None:
-        step = _lstm_back_numpy(act, cs, tanh_c, c0, reverse, da, dc)
-    else:
-        step = _lstm_back_compiled(kernels, act, cs, tanh_c, c0, reverse, da, dc)
+    step = (
+        _lstm_back_numpy(act, cs, tanh_c, c0, reverse, da, dc)
+        if kernels is None
+        else _lstm_back_compiled(kernels, act, cs, tanh_c, c0, reverse, da, dc)
+    )
     for t in reversed(_steps(t_len, reverse)):
         if live[t]:
             dh += g[t, :, :p]
@@ -419,12 +420,12 @@ def _gru(xp, h0, w_hh, b_hh=None, reverse=False, ws=None):
     hn = np.empty((t_len, n, hid), dtype=xp.dtype)  # W_hn·h + b_hn, which r multiplies
     diff = np.empty_like(out)
     kernels = _cell_kernels(xp)
-    if kernels is None:
-        act, step = _gru_cell_numpy(xp, w_hh, b_hh, hn, diff, out)
-    else:
-        act, step = _gru_cell_compiled(kernels, xp, w_hh, b_hh, hn, diff, out)
-        h0 = np.ascontiguousarray(h0)
-    h = h0
+    act, step = (
+        _gru_cell_numpy(xp, w_hh, b_hh, hn, diff, out)
+        if kernels is None
+        else _gru_cell_compiled(kernels, xp, w_hh, b_hh, hn, diff, out)
+    )
+    h = np.ascontiguousarray(h0)  # the kernels read rows of h
     for t in _steps(t_len, reverse):
         step(h, t)
         h = out[t]
@@ -486,10 +487,11 @@ def _gru_backward(g, out, xp, h0, w_hh, b_hh=None, reverse=False, ws=None):
     # ∂(W_hn·h + b_hn), ∂a_r, ∂a_z, ∂a_n of each step, side by side: the first three meet
     # W_hh (its rows rotated to hn, r, z), the last three are ∂xp as a view, no copy
     d4 = np.empty((t_len, n, 4, hid), dtype=g.dtype)
-    if kernels is None:
-        step = _gru_back_numpy(act, hn, diff, d4)
-    else:
-        step = _gru_back_compiled(kernels, act, hn, diff, d4)
+    step = (
+        _gru_back_numpy(act, hn, diff, d4)
+        if kernels is None
+        else _gru_back_compiled(kernels, act, hn, diff, d4)
+    )
     w_rot = np.concatenate([w_hh[2 * hid :], w_hh[: 2 * hid]])
     dh = np.zeros(h0.shape, dtype=g.dtype)
     back = np.empty(h0.shape, dtype=g.dtype)
