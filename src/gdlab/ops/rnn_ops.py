@@ -6,6 +6,13 @@ differences by the op-table tests and against torch in tests/nn). Unrolling the 
 into one graph node per step made backward quadratic in the sequence length (every step's
 slice of the input projection allocated a full-size gradient) and slow in Python.
 
+Each step is one BLAS product h·W_hhᵀ and the cell's elementwise work: NumPy ufuncs, or for a
+float32 sequence of ``MIN_KERNEL_SIZE`` elements or more, one call of a compiled kernel
+(``gdlab.ops._rnn_kernels``, numba, loaded by the first such sequence) that reads the gates in
+torch's (N, G·H) row layout and, backward, computes the BPTT coefficients on the way. The
+two cells give the same numbers up to tanh's rounding (the backward bit for bit on the same
+activations); ``ws["kernels"]`` records which one ran, for the backward.
+
 Inputs, in order: ``xp`` (T, N, G) the input projection x_t·W_ihᵀ + b_ih of every step
 (computed outside with one matrix product), ``h0`` (N, H), for the LSTM ``c0`` (N, H),
 ``w_hh`` (G, H) and optionally ``b_hh`` (G,). ``reverse=True`` runs from t = T−1 down to 0;
@@ -147,10 +154,11 @@ def _rnn_backward(g, out, xp, h0, w_hh, b_hh=None, nonlinearity="tanh", reverse=
 
 
 # ------------------------------------------------------------------------- LSTM
-# The gate activations are kept gate-major, (T, gates, N, H): every gate of a step is one
-# contiguous (N, H) block, so the elementwise work of the loops and of the backward's
-# coefficients runs on contiguous arrays (NumPy is 2-4x slower on the strided column blocks
-# of a (N, 4H) row layout), and the recurrent product is one batched matmul per step.
+# The NumPy cells keep the gate activations gate-major, (T, gates, N, H): every gate of a
+# step is one contiguous (N, H) block, so the elementwise work of the loops and of the
+# backward's coefficients runs on contiguous arrays (NumPy is 2-4x slower on the strided
+# column blocks of a (N, 4H) row layout), and the recurrent product is one batched matmul per
+# step.
 # The LSTM keeps its gates in the order i, f, o, g (torch's is i, f, g, o): the three sigmoid
 # gates are one block. Gradients leave in torch's layout and order.
 _LSTM_ORDER = (0, 1, 3, 2)  # torch's gate index of each internal gate
