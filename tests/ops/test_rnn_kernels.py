@@ -108,3 +108,8 @@ def test_compiled_cells_only_for_large_float32_sequences():
     assert rnn_ops._cell_kernels(big) is kernels
     assert rnn_ops._cell_kernels(big[:-1]) is None
     assert rnn_ops._cell_kernels(big.astype(np.float64)) is None
+    rnn_ops._KERNELS.reset(None)  # as without numba or with NUMBA_DISABLE_JIT=1
+    try:
+        assert rnn_ops._cell_kernels(big) is None
+    finally:
+        rnn_ops._KERNELS.reset()
