@@ -127,6 +127,7 @@ def test_dropout_between_layers_only(name):
 ERRORS = [
     ("proj_negative", lambda: gnn.LSTM(3, 4, proj_size=-1), "positive integer or zero"),
     ("proj_too_big", lambda: gnn.LSTM(3, 4, proj_size=4), "smaller than hidden_size"),
+    ("proj_gru", lambda: gnn.GRU(3, 4, proj_size=2), "only supported for LSTM, not RNN or GRU"),
     ("empty_sequence", lambda: gnn.GRU(3, 4)(gdlab.zeros(0, 2, 3)), "larger than 0"),
     ("empty_sequence_bf", lambda: gnn.LSTM(3, 4, batch_first=True)(gdlab.zeros(2, 0, 3)),
      "larger than 0"),
