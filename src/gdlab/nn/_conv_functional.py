@@ -94,9 +94,7 @@ def conv2d(
     pads = _conv_padding(padding, kernel, dilation, stride, _name)
     _check_conv(x, weight, bias, groups, kernel, pads, dilation, _name)
     args = (x, weight) if bias is None else (x, weight, bias)
-    out = apply(
-        conv.CONV2D, *args, stride=stride, padding=pads, dilation=dilation, groups=groups, ws={}
-    )
+    out = apply(conv.CONV2D, *args, stride=stride, padding=pads, dilation=dilation, groups=groups)
     return _unbatch(out, squeeze)
 
 

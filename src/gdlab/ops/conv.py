@@ -5,10 +5,10 @@ Layout: ``x`` (N, C, H, W), ``w`` (O, C/groups, kh, kw), ``b`` (O,), as torch. `
 (top, bottom, left, right) so that 'same' padding with an even kernel can be asymmetric.
 Conv1d is this op with H = 1 (``gdlab.nn.functional.conv1d``).
 
-``ws`` is an optional dict the caller makes per call (as the recurrences' and the fused
-cross-entropy's): the forward leaves its im2col columns there, so the weight VJP reuses them
-instead of redoing the im2col. It lives in the graph node and is freed with the graph;
-without it the VJP recomputes the columns.
+The batch is processed a few samples at a time (``CHUNK_ELEMENTS``): each chunk's columns
+are used while they are still in cache, and the whole batch's columns never exist at once
+(the weight gradient rebuilds them, which costs less than writing them all to memory and
+reading them back).
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ __all__ = [
     "conv_output_size",
     "kernel_positions",
 ]
+
+CHUNK_ELEMENTS = 1 << 19  # column elements per batch chunk of im2col (2 MB in float32)
+COL2IM_CHUNK_ELEMENTS = 1 << 20  # and of the stride-1 col2im (4 MB)
 
 Pair = tuple[int, int]
 Pad4 = tuple[int, int, int, int]
@@ -72,8 +75,23 @@ def _geometry(shape, kernel, stride, padding, dilation):
     return n, c, kh, kw, oh, ow
 
 
-def _im2col(x, kernel, stride, padding, dilation, groups) -> np.ndarray:
-    """Columns (G, C/G·kh·kw, N·OH·OW): one copy through a strided window view."""
+def _column_chunks(x, kernel, stride, padding, dilation, groups):
+    """(n0, n1, columns (G, C/G·kh·kw, n1 − n0, OH·OW) of samples n0 .. n1 − 1), chunk by
+    chunk, in one buffer reused from chunk to chunk."""
+    n, c, kh, kw, oh, ow = _geometry(x.shape, kernel, stride, padding, dilation)
+    k = c * kh * kw
+    chunk = max(1, min(n, CHUNK_ELEMENTS // (k * oh * ow)))
+    buf = np.empty((k, chunk, oh, ow), dtype=x.dtype)
+    for n0 in range(0, n, chunk):
+        n1 = min(n, n0 + chunk)
+        cols = buf[:, : n1 - n0]
+        _im2col_into(cols, x[n0:n1], kernel, stride, padding, dilation)
+        yield n0, n1, cols.reshape(groups, k // groups, n1 - n0, oh * ow)
+
+
+def _im2col_into(cols, x, kernel, stride, padding, dilation) -> None:
+    """cols (C·kh·kw, N, OH, OW) = the columns of x: one copy through a strided window view
+    of the padded input."""
     n, c, kh, kw, oh, ow = _geometry(x.shape, kernel, stride, padding, dilation)
     xp = _pad(x, padding)
     sn, sc, sh, sw = xp.strides
@@ -83,29 +101,34 @@ def _im2col(x, kernel, stride, padding, dilation, groups) -> np.ndarray:
         (sc, sh * dilation[0], sw * dilation[1], sn, sh * stride[0], sw * stride[1]),
         writeable=False,
     )
-    return win.reshape(groups, (c // groups) * kh * kw, n * oh * ow)
+    np.copyto(cols.reshape(c, kh, kw, n, oh, ow), win)
 
 
-def _conv2d(x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1, ws=None):
-    n, _, _, _, oh, ow = _geometry(x.shape, w.shape[2:], stride, padding, dilation)
-    o = w.shape[0]
-    cols = _im2col(x, w.shape[2:], stride, padding, dilation, groups)
-    wmat = w.reshape(groups, o // groups, -1)
-    prod = np.matmul(wmat, cols).reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
-    if b is None:
-        out = np.ascontiguousarray(prod)
-    else:  # the bias added in the same pass that makes the layout (N, O, OH, OW)
-        out = np.empty(prod.shape, dtype=np.result_type(prod, b))
-        np.add(prod, b.reshape(1, o, 1, 1), out=out)
-    if ws is not None:  # for the weight VJP of this very output (see the module docstring)
-        ws.update(out=out, cols=cols)
-    return out
+def _by_group(a: np.ndarray, groups: int) -> np.ndarray:
+    """(N, O, OH, OW) as (G, N, O/G, OH·OW): each sample's (O/G, OH·OW) matrix per group."""
+    n, o = a.shape[:2]
+    return a.reshape(n, groups, o // groups, -1).transpose(1, 0, 2, 3)
 
 
 def _grad_matrix(g: np.ndarray, groups: int) -> np.ndarray:
-    """g (N, O, OH, OW) as (G, O/G, N·OH·OW), matching the forward's product."""
+    """g (N, O, OH, OW) as (G, O/G, N·OH·OW), matching a product over the whole batch."""
     n, o = g.shape[:2]
     return g.transpose(1, 0, 2, 3).reshape(groups, o // groups, -1)
+
+
+def _conv2d(x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1):
+    """One product per sample, W (O/G, K) by its columns (K, OH·OW), written straight into
+    the output's (N, O, OH, OW) layout (no transpose pass), its bias added in cache."""
+    n, _, _, _, oh, ow = _geometry(x.shape, w.shape[2:], stride, padding, dilation)
+    o = w.shape[0]
+    out = np.empty((n, o, oh, ow), dtype=np.result_type(x, w, *(() if b is None else (b,))))
+    wmat = w.reshape(groups, 1, o // groups, -1)
+    for n0, n1, cols in _column_chunks(x, w.shape[2:], stride, padding, dilation, groups):
+        dest = out[n0:n1]
+        np.matmul(wmat, cols.transpose(0, 2, 1, 3), out=_by_group(dest, groups))
+        if b is not None:
+            np.add(dest, b.reshape(1, o, 1, 1), out=dest)
+    return out
 
 
 def _input_grad(g, w, in_hw, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1):
@@ -129,15 +152,12 @@ def _input_grad(g, w, in_hw, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1
     return gxp[:, :, t : t + in_hw[0], l : l + in_hw[1]]
 
 
-CHUNK_ELEMENTS = 1 << 20  # columns per batch chunk of the stride-1 col2im (4 MB in float32)
-
-
 def _col2im_stride1(g, w, groups, dims, padded_hw, dilation) -> np.ndarray:
     """Stride-1 col2im on the flattened padded image: computing the columns on a full-width
     (OH, Wp) grid (g padded with zero columns) turns each tap's accumulation into one add
     over contiguous runs of OH·Wp elements, shifted by i·dh·Wp + j·dw.
 
-    A few samples at a time (``CHUNK_ELEMENTS``), so the columns are added while they are
+    A few samples at a time (``COL2IM_CHUNK_ELEMENTS``), so the columns are added while they are
     still in cache (1.4x faster than one product over the whole batch at the benchmark CNN's
     shapes); each sample's sums are the same, in the same order."""
     c, kh, kw, n, oh, ow = dims
@@ -145,7 +165,7 @@ def _col2im_stride1(g, w, groups, dims, padded_hw, dilation) -> np.ndarray:
     o = w.shape[0]
     length = oh * wp
     wt = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)  # (G, K, O/G)
-    chunk = max(1, min(n, CHUNK_ELEMENTS // (c * kh * kw * length)))
+    chunk = max(1, min(n, COL2IM_CHUNK_ELEMENTS // (c * kh * kw * length)))
     g_full = np.zeros((chunk, o, oh, wp), dtype=g.dtype)
     flat = np.zeros((n, c, (hp + 1) * wp), dtype=g.dtype)  # one spare row for the last taps
     for n0 in range(0, n, chunk):
@@ -161,21 +181,27 @@ def _col2im_stride1(g, w, groups, dims, padded_hw, dilation) -> np.ndarray:
     return flat[:, :, : hp * wp].reshape(n, c, hp, wp)
 
 
-def _weight_grad_of_cols(g, cols, w_shape, groups) -> np.ndarray:
-    gw = np.empty(w_shape, dtype=np.result_type(g, cols))
-    # written straight into a (G, O/G, K) view of a fresh array: the leaf keeps it, no copy
-    np.matmul(
-        _grad_matrix(g, groups), cols.transpose(0, 2, 1), out=gw.reshape(groups, -1, cols.shape[1])
-    )
-    return gw
-
-
 def _weight_grad(x, g, kernel, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1):
     """The gradient of conv2d's weight (a correlation of x with g): the forward of the row
-    CONV2D_WEIGHT_GRAD."""
-    cols = _im2col(x, kernel, stride, padding, dilation, groups)
-    w_shape = (g.shape[1], x.shape[1] // groups, *kernel)
-    return _weight_grad_of_cols(g, cols, w_shape, groups)
+    CONV2D_WEIGHT_GRAD. Σ over samples and positions of g · columns, chunk by chunk.
+
+    When a sample's (O/G, K) product is smaller than its gradient (K < OH·OW: few input
+    channels, large images) one product per sample on g as it lies, summed over samples,
+    moves the least memory; else one product per chunk on a transposed copy of its g."""
+    o, length = g.shape[1], g.shape[2] * g.shape[3]
+    gw = np.empty((o, x.shape[1] // groups, *kernel), dtype=np.result_type(x, g))
+    k = gw[0].size
+    parts = []
+    for n0, n1, cols in _column_chunks(x, kernel, stride, padding, dilation, groups):
+        if k < length:  # (G, b, O/G, L) by (G, b, L, K), summed over the b samples
+            per_sample = np.matmul(_by_group(g[n0:n1], groups), cols.transpose(0, 2, 3, 1))
+            parts.append(per_sample.sum(axis=1))
+        else:
+            gmat = _grad_matrix(g[n0:n1], groups)
+            parts.append(np.matmul(gmat, cols.reshape(groups, k, -1).transpose(0, 2, 1)))
+    # written straight into a (G, O/G, K) view of a fresh array: the leaf keeps it, no copy
+    np.sum(parts, axis=0, out=gw.reshape(groups, o // groups, k))
+    return gw
 
 
 def _call(op, *args, **kwargs):
@@ -187,21 +213,17 @@ def _call(op, *args, **kwargs):
 
 
 def _conv2d_vjp_x(
-    g, out, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1, ws=None
+    g, out, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1
 ):
     geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
     return _call(CONV2D_INPUT_GRAD, g, w, in_hw=tuple(x.shape[2:]), **geometry)
 
 
 def _conv2d_vjp_w(
-    g, out, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1, ws=None
+    g, out, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1
 ):
     geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-    if isinstance(g, Tensor) or isinstance(x, Tensor):
-        return apply(CONV2D_WEIGHT_GRAD, x, g, kernel=tuple(w.shape[2:]), **geometry)
-    if ws is not None and ws.get("out") is out:  # the forward's columns (module docstring)
-        return _weight_grad_of_cols(g, ws["cols"], w.shape, groups)
-    return _weight_grad(x, g, tuple(w.shape[2:]), **geometry)
+    return _call(CONV2D_WEIGHT_GRAD, x, g, kernel=tuple(w.shape[2:]), **geometry)
 
 
 def _conv2d_vjp_b(g, out, x, w, b=None, **kwargs):
