@@ -82,8 +82,8 @@ def conv2d(
 ) -> Tensor:
     """Cross-correlation of (N, C, H, W) input with (O, C/groups, kh, kw) weights.
 
-    Implemented as im2col (a strided window view copied once) and one matrix product batched
-    over groups; ``padding`` is an int, a pair, 'valid' or 'same'.
+    Implemented as im2col (a strided window view copied a few samples at a time) and one
+    matrix product per sample; ``padding`` is an int, a pair, 'valid' or 'same'.
     """
     x, squeeze = _batched(input, 4, _name)
     _check_weight_ndim(weight, 4, _name)

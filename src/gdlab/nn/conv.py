@@ -136,8 +136,8 @@ class Conv2d(_ConvNd):
     """2-D cross-correlation over (N, C_in, H, W) -> (N, C_out, H_out, W_out), with
     H_out = ⌊(H + 2·padding − dilation·(k − 1) − 1) / stride⌋ + 1.
 
-    ``weight`` is (C_out, C_in/groups, kh, kw); computed as im2col + one matrix product (see
-    ``gdlab.ops.conv``). Initialisation (torch): W, b ~ U(−1/√fan_in, 1/√fan_in).
+    ``weight`` is (C_out, C_in/groups, kh, kw); computed as im2col + a matrix product per
+    sample (see ``gdlab.ops.conv``). Initialisation (torch): W, b ~ U(−1/√fan_in, 1/√fan_in).
 
     Args:
         in_channels, out_channels: C_in and C_out.

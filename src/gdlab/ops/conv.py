@@ -1,5 +1,6 @@
-"""2-D convolution as one primitive: im2col by stride tricks and one (batched over groups)
-matrix product; the backward pass is two more products and a col2im over kernel positions.
+"""2-D convolution as one primitive: im2col by stride tricks and one matrix product per sample
+(batched over groups); the backward pass is two more products and a col2im over kernel
+positions.
 
 Layout: ``x`` (N, C, H, W), ``w`` (O, C/groups, kh, kw), ``b`` (O,), as torch. ``padding`` is
 (top, bottom, left, right) so that 'same' padding with an even kernel can be asymmetric.
@@ -157,9 +158,9 @@ def _col2im_stride1(g, w, groups, dims, padded_hw, dilation) -> np.ndarray:
     (OH, Wp) grid (g padded with zero columns) turns each tap's accumulation into one add
     over contiguous runs of OH·Wp elements, shifted by i·dh·Wp + j·dw.
 
-    A few samples at a time (``COL2IM_CHUNK_ELEMENTS``), so the columns are added while they are
-    still in cache (1.4x faster than one product over the whole batch at the benchmark CNN's
-    shapes); each sample's sums are the same, in the same order."""
+    A few samples at a time (``COL2IM_CHUNK_ELEMENTS``), so the columns are added while they
+    are still in cache (1.4x faster than one product over the whole batch at the benchmark
+    CNN's shapes); each sample's sums are the same, in the same order."""
     c, kh, kw, n, oh, ow = dims
     hp, wp = padded_hw
     o = w.shape[0]
