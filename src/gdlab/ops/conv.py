@@ -61,13 +61,6 @@ def kernel_positions(
     ]
 
 
-def _pad(x: np.ndarray, padding: Pad4) -> np.ndarray:
-    t, b, l, r = padding
-    if not (t or b or l or r):
-        return x
-    return np.pad(x, ((0, 0), (0, 0), (t, b), (l, r)))
-
-
 def _geometry(shape, kernel, stride, padding, dilation):
     n, c, h, wd = shape
     kh, kw = kernel
@@ -78,23 +71,29 @@ def _geometry(shape, kernel, stride, padding, dilation):
 
 def _column_chunks(x, kernel, stride, padding, dilation, groups):
     """(n0, n1, columns (G, C/G·kh·kw, n1 − n0, OH·OW) of samples n0 .. n1 − 1), chunk by
-    chunk, in one buffer reused from chunk to chunk."""
+    chunk, in buffers reused from chunk to chunk (the padded samples' borders stay zero)."""
     n, c, kh, kw, oh, ow = _geometry(x.shape, kernel, stride, padding, dilation)
     k = c * kh * kw
     chunk = max(1, min(n, CHUNK_ELEMENTS // (k * oh * ow)))
     buf = np.empty((k, chunk, oh, ow), dtype=x.dtype)
+    t, b, l, r = padding
+    h, w = x.shape[2:]
+    padded = np.zeros((chunk, c, h + t + b, w + l + r), dtype=x.dtype) if any(padding) else None
     for n0 in range(0, n, chunk):
         n1 = min(n, n0 + chunk)
+        xp = x[n0:n1]
+        if padded is not None:
+            xp = padded[: n1 - n0]
+            xp[:, :, t : t + h, l : l + w] = x[n0:n1]
         cols = buf[:, : n1 - n0]
-        _im2col_into(cols, x[n0:n1], kernel, stride, padding, dilation)
+        _im2col_into(cols, xp, (kh, kw), stride, dilation)
         yield n0, n1, cols.reshape(groups, k // groups, n1 - n0, oh * ow)
 
 
-def _im2col_into(cols, x, kernel, stride, padding, dilation) -> None:
-    """cols (C·kh·kw, N, OH, OW) = the columns of x: one copy through a strided window view
-    of the padded input."""
-    n, c, kh, kw, oh, ow = _geometry(x.shape, kernel, stride, padding, dilation)
-    xp = _pad(x, padding)
+def _im2col_into(cols, xp, kernel, stride, dilation) -> None:
+    """cols (C·kh·kw, N, OH, OW) = the columns of the padded input ``xp``: one copy through
+    a strided window view."""
+    (n, c), (kh, kw), (oh, ow) = xp.shape[:2], kernel, cols.shape[2:]
     sn, sc, sh, sw = xp.strides
     win = as_strided(
         xp,
