@@ -69,13 +69,15 @@ def _geometry(shape, kernel, stride, padding, dilation):
     return n, c, kh, kw, oh, ow
 
 
-def _column_chunks(x, kernel, stride, padding, dilation, groups):
+def _column_chunks(x, kernel, stride, padding, dilation, groups, ones=False):
     """(n0, n1, columns (G, C/G·kh·kw, n1 − n0, OH·OW) of samples n0 .. n1 − 1), chunk by
-    chunk, in buffers reused from chunk to chunk (the padded samples' borders stay zero)."""
+    chunk, in buffers reused from chunk to chunk (the padded samples' borders stay zero).
+    ``ones``: each group's columns end with a row of ones (a bias column multiplies it)."""
     n, c, kh, kw, oh, ow = _geometry(x.shape, kernel, stride, padding, dilation)
-    k = c * kh * kw
-    chunk = max(1, min(n, CHUNK_ELEMENTS // (k * oh * ow)))
-    buf = np.empty((k, chunk, oh, ow), dtype=x.dtype)
+    k = c // groups * kh * kw
+    chunk = max(1, min(n, CHUNK_ELEMENTS // (groups * k * oh * ow)))
+    buf = np.empty((groups, k + ones, chunk, oh, ow), dtype=x.dtype)
+    buf[:, k:] = 1
     t, b, l, r = padding
     h, w = x.shape[2:]
     padded = np.zeros((chunk, c, h + t + b, w + l + r), dtype=x.dtype) if any(padding) else None
@@ -85,23 +87,30 @@ def _column_chunks(x, kernel, stride, padding, dilation, groups):
         if padded is not None:
             xp = padded[: n1 - n0]
             xp[:, :, t : t + h, l : l + w] = x[n0:n1]
-        cols = buf[:, : n1 - n0]
-        _im2col_into(cols, xp, (kh, kw), stride, dilation)
-        yield n0, n1, cols.reshape(groups, k // groups, n1 - n0, oh * ow)
+        _im2col_into(buf[:, :k, : n1 - n0], xp, (kh, kw), stride, dilation)
+        yield n0, n1, buf[:, :, : n1 - n0].reshape(groups, k + ones, n1 - n0, oh * ow)
 
 
 def _im2col_into(cols, xp, kernel, stride, dilation) -> None:
-    """cols (C·kh·kw, N, OH, OW) = the columns of the padded input ``xp``: one copy through
-    a strided window view."""
-    (n, c), (kh, kw), (oh, ow) = xp.shape[:2], kernel, cols.shape[2:]
+    """cols (G, C/G·kh·kw, N, OH, OW) = the columns of the padded input ``xp``: one copy
+    through a strided window view."""
+    (n, c), (kh, kw), (groups, _, _, oh, ow) = xp.shape[:2], kernel, cols.shape
     sn, sc, sh, sw = xp.strides
     win = as_strided(
         xp,
-        (c, kh, kw, n, oh, ow),
-        (sc, sh * dilation[0], sw * dilation[1], sn, sh * stride[0], sw * stride[1]),
+        (groups, c // groups, kh, kw, n, oh, ow),
+        (
+            sc * (c // groups),
+            sc,
+            sh * dilation[0],
+            sw * dilation[1],
+            sn,
+            sh * stride[0],
+            sw * stride[1],
+        ),
         writeable=False,
     )
-    np.copyto(cols.reshape(c, kh, kw, n, oh, ow), win)
+    np.copyto(cols.reshape(win.shape), win)
 
 
 def _by_group(a: np.ndarray, groups: int) -> np.ndarray:
@@ -118,16 +127,17 @@ def _grad_matrix(g: np.ndarray, groups: int) -> np.ndarray:
 
 def _conv2d(x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1):
     """One product per sample, W (O/G, K) by its columns (K, OH·OW), written straight into
-    the output's (N, O, OH, OW) layout (no transpose pass), its bias added in cache."""
+    the output's (N, O, OH, OW) layout (no transpose pass). The bias is a last column of W
+    against a row of ones in the columns: the product adds it (no pass over the output)."""
     n, _, _, _, oh, ow = _geometry(x.shape, w.shape[2:], stride, padding, dilation)
     o = w.shape[0]
-    out = np.empty((n, o, oh, ow), dtype=np.result_type(x, w, *(() if b is None else (b,))))
     wmat = w.reshape(groups, 1, o // groups, -1)
-    for n0, n1, cols in _column_chunks(x, w.shape[2:], stride, padding, dilation, groups):
-        dest = out[n0:n1]
-        np.matmul(wmat, cols.transpose(0, 2, 1, 3), out=_by_group(dest, groups))
-        if b is not None:
-            np.add(dest, b.reshape(1, o, 1, 1), out=dest)
+    if b is not None:
+        wmat = np.concatenate([wmat, b.reshape(groups, 1, o // groups, 1)], axis=-1)
+    out = np.empty((n, o, oh, ow), dtype=np.result_type(x, wmat))
+    chunks = _column_chunks(x, w.shape[2:], stride, padding, dilation, groups, b is not None)
+    for n0, n1, cols in chunks:
+        np.matmul(wmat, cols.transpose(0, 2, 1, 3), out=_by_group(out[n0:n1], groups))
     return out
 
 
