@@ -77,3 +77,33 @@ def test_chunks_give_the_whole_batch_numbers(case, dtype, monkeypatch):
             np.testing.assert_allclose(got, want, rtol=0, atol=CHUNK_RTOL[dtype] * scale)
             np.testing.assert_allclose(got, ref, rtol=0, atol=10 * CHUNK_RTOL[dtype] * scale)
         np.testing.assert_array_equal(chunked[0], whole[0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", CASES[:2], ids=[c[0] for c in CASES[:2]])
+def test_compiled_col2im_equals_the_numpy_path_bit_for_bit(case, dtype, monkeypatch):
+    """The stride-1 input gradient with numba's col2im (ops/_conv_kernels.py) and with
+    NumPy's adds, over one and several chunks, asymmetric padding and dilation included."""
+    pytest.importorskip("numba")
+    _, x_shape, w_shape, geometry = case
+    rng = np.random.default_rng(1)
+    w = rng.standard_normal(w_shape).astype(dtype)
+    in_hw = x_shape[2:]
+    for padding, dilation in [((1, 1, 1, 1), (1, 1)), ((2, 0, 1, 2), (1, 2))]:
+        geo = {**GEOMETRY, "padding": padding, "dilation": dilation}
+        x = np.zeros(x_shape, dtype)
+        g = rng.standard_normal(conv._conv2d(x, w, **geo).shape).astype(dtype)
+        for chunk_elements in (1, 1 << 30):
+            monkeypatch.setattr(conv, "COL2IM_CHUNK_ELEMENTS", chunk_elements)
+            conv._KERNELS.reset(None)
+            try:
+                numpy_result = conv._input_grad(g, w, in_hw, **geo)
+                monkeypatch.setattr(conv, "MIN_SIZE", 0)
+                conv._KERNELS.reset()
+                assert conv._KERNELS.get() is not None
+                compiled = conv._input_grad(g, w, in_hw, **geo)
+            finally:
+                conv._KERNELS.reset()
+                monkeypatch.undo()
+            assert compiled.dtype == dtype and compiled.flags.c_contiguous
+            np.testing.assert_array_equal(compiled, numpy_result)
