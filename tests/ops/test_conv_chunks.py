@@ -84,7 +84,8 @@ def test_chunks_give_the_whole_batch_numbers(case, dtype, monkeypatch):
 def test_compiled_col2im_equals_the_numpy_path_bit_for_bit(case, dtype, monkeypatch):
     """The stride-1 input gradient with numba's col2im (ops/_conv_kernels.py) and with
     NumPy's adds, over one and several chunks, asymmetric padding and dilation included."""
-    pytest.importorskip("numba")
+    if conv._KERNELS.get() is None:
+        pytest.skip("numba cannot run the kernels here (missing or its JIT disabled)")
     _, x_shape, w_shape, geometry = case
     rng = np.random.default_rng(1)
     w = rng.standard_normal(w_shape).astype(dtype)
