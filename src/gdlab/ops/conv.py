@@ -219,14 +219,17 @@ def _weight_grad(x, g, kernel, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1,
     k = gw[0].size
     parts = []
     for n0, n1, cols in _column_chunks(x, kernel, stride, padding, dilation, groups):
-        if k < length:  # (G, b, O/G, L) by (G, b, L, K), summed over the b samples
-            per_sample = np.matmul(_by_group(g[n0:n1], groups), cols.transpose(0, 2, 3, 1))
+        if k < length:  # (G, b, K, L) by (G, b, L, O/G), summed over the b samples
+            per_sample = np.matmul(
+                cols.transpose(0, 2, 1, 3), _by_group(g[n0:n1], groups).transpose(0, 1, 3, 2)
+            )
             parts.append(per_sample.sum(axis=1))
         else:
             gmat = _grad_matrix(g[n0:n1], groups)
-            parts.append(np.matmul(gmat, cols.reshape(groups, k, -1).transpose(0, 2, 1)))
-    # written straight into a (G, O/G, K) view of a fresh array: the leaf keeps it, no copy
-    np.sum(parts, axis=0, out=gw.reshape(groups, o // groups, k))
+            parts.append(np.matmul(cols.reshape(groups, k, -1), gmat.transpose(0, 2, 1)))
+    # (G, K, O/G) partial sums, added straight into a (G, O/G, K) view of a fresh array: the
+    # leaf keeps it, no copy
+    np.sum(parts, axis=0, out=gw.reshape(groups, o // groups, k).transpose(0, 2, 1))
     return gw
 
 
