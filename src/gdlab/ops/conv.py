@@ -175,8 +175,8 @@ def _col2im_stride1(g, w, groups, dims, padding, in_hw, dilation) -> np.ndarray:
     compiled loop when numba runs (``_conv_kernels``: the same sums, 3.5x faster than the
     NumPy adds at the benchmark CNN's second layer), else one NumPy add per tap."""
     c, kh, kw, n, oh, ow = dims
-    t, _, l, _ = padding
-    hp, wp = in_hw[0] + padding[0] + padding[1], in_hw[1] + padding[2] + padding[3]
+    t, bt, l, r = padding
+    hp, wp = in_hw[0] + t + bt, in_hw[1] + l + r
     o = w.shape[0]
     length = oh * wp
     wt = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)  # (G, K, O/G)
