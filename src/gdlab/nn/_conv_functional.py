@@ -82,8 +82,8 @@ def conv2d(
 ) -> Tensor:
     """Cross-correlation of (N, C, H, W) input with (O, C/groups, kh, kw) weights.
 
-    Implemented as im2col (a strided window view copied once) and one matrix product batched
-    over groups; ``padding`` is an int, a pair, 'valid' or 'same'.
+    Implemented as im2col (a strided window view copied a few samples at a time) and one
+    matrix product per sample; ``padding`` is an int, a pair, 'valid' or 'same'.
     """
     x, squeeze = _batched(input, 4, _name)
     _check_weight_ndim(weight, 4, _name)
@@ -94,9 +94,7 @@ def conv2d(
     pads = _conv_padding(padding, kernel, dilation, stride, _name)
     _check_conv(x, weight, bias, groups, kernel, pads, dilation, _name)
     args = (x, weight) if bias is None else (x, weight, bias)
-    out = apply(
-        conv.CONV2D, *args, stride=stride, padding=pads, dilation=dilation, groups=groups, ws={}
-    )
+    out = apply(conv.CONV2D, *args, stride=stride, padding=pads, dilation=dilation, groups=groups)
     return _unbatch(out, squeeze)
 
 
@@ -254,9 +252,13 @@ def avg_pool2d(
     return _unbatch(y, squeeze)
 
 
-def _as_2d(input: Tensor, name: str) -> tuple[Tensor, bool]:  # noqa: A002
+def _as_2d(input: Tensor, name: str, kernel_size: Any, stride: Any, padding: Any):  # noqa: A002
+    """(N, C, L) or (C, L) input as (N, C, 1, L), whether to squeeze the batch again, and the
+    window's kernel, stride and padding as 2-D pairs (H = 1)."""
     x, squeeze = _batched(input, 3, name)
-    return reshape(x, (x.shape[0], x.shape[1], 1, x.shape[2])), squeeze
+    x = reshape(x, (x.shape[0], x.shape[1], 1, x.shape[2]))
+    s = None if stride is None else (1, _single(stride))
+    return x, squeeze, (1, _single(kernel_size)), s, (0, _single(padding))
 
 
 def _from_2d(y: Tensor, squeeze: bool) -> Tensor:
@@ -273,18 +275,9 @@ def max_pool1d(
     return_indices: bool = False,
 ) -> Tensor:
     """Maximum over each window of (N, C, L) or (C, L) input: ``max_pool2d`` with H = 1."""
-    x, squeeze = _as_2d(input, "max_pool1d")
-    s = None if stride is None else (1, _single(stride))
-    y = max_pool2d(
-        x,
-        (1, _single(kernel_size)),
-        s,
-        (0, _single(padding)),
-        (1, _single(dilation)),
-        ceil_mode,
-        return_indices,
-        "max_pool1d",
-    )
+    x, squeeze, k, s, p = _as_2d(input, "max_pool1d", kernel_size, stride, padding)
+    d = (1, _single(dilation))
+    y = max_pool2d(x, k, s, p, d, ceil_mode, return_indices, "max_pool1d")
     if return_indices:
         return _from_2d(y[0], squeeze), _from_2d(y[1], squeeze)
     return _from_2d(y, squeeze)
@@ -299,18 +292,8 @@ def avg_pool1d(
     count_include_pad: bool = True,
 ) -> Tensor:
     """Mean over each window of (N, C, L) or (C, L) input: ``avg_pool2d`` with H = 1."""
-    x, squeeze = _as_2d(input, "avg_pool1d")
-    s = None if stride is None else (1, _single(stride))
-    y = avg_pool2d(
-        x,
-        (1, _single(kernel_size)),
-        s,
-        (0, _single(padding)),
-        ceil_mode,
-        count_include_pad,
-        None,
-        "avg_pool1d",
-    )
+    x, squeeze, k, s, p = _as_2d(input, "avg_pool1d", kernel_size, stride, padding)
+    y = avg_pool2d(x, k, s, p, ceil_mode, count_include_pad, None, "avg_pool1d")
     return _from_2d(y, squeeze)
 
 

@@ -28,6 +28,7 @@ def _tuple(v: Any, n: int) -> tuple:
 
 class _ConvNd(Module):
     _n = 2
+    _function = staticmethod(F.conv2d)  # the functional form, (input, weight, bias, ...)
 
     def __init__(
         self,
@@ -94,12 +95,13 @@ class _ConvNd(Module):
                 pairs += [self.padding[j]] * 2
         return tuple(pairs)
 
-    def _conv_input(self, input: Tensor) -> tuple[Tensor, Any]:  # noqa: A002
-        """The input and the padding argument for the convolution itself."""
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         self._check(input)
-        if self.padding_mode == "zeros":
-            return input, self.padding
-        return F.pad(input, self._mode_padding, mode=self.padding_mode), 0
+        x, padding = input, self.padding
+        if self.padding_mode != "zeros":
+            x, padding = F.pad(input, self._mode_padding, mode=self.padding_mode), 0
+        args = (self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+        return self._function(x, *args)
 
     def _check(self, input: Tensor) -> None:  # noqa: A002
         n = self._n
@@ -134,8 +136,8 @@ class Conv2d(_ConvNd):
     """2-D cross-correlation over (N, C_in, H, W) -> (N, C_out, H_out, W_out), with
     H_out = ⌊(H + 2·padding − dilation·(k − 1) − 1) / stride⌋ + 1.
 
-    ``weight`` is (C_out, C_in/groups, kh, kw); computed as im2col + one matrix product (see
-    ``gdlab.ops.conv``). Initialisation (torch): W, b ~ U(−1/√fan_in, 1/√fan_in).
+    ``weight`` is (C_out, C_in/groups, kh, kw); computed as im2col + a matrix product per
+    sample (see ``gdlab.ops.conv``). Initialisation (torch): W, b ~ U(−1/√fan_in, 1/√fan_in).
 
     Args:
         in_channels, out_channels: C_in and C_out.
@@ -154,10 +156,6 @@ class Conv2d(_ConvNd):
 
     _n = 2
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        x, padding = self._conv_input(input)
-        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
-
 
 class Conv1d(_ConvNd):
     """1-D cross-correlation over (N, C_in, L) -> (N, C_out, L_out); ``weight`` is
@@ -169,13 +167,23 @@ class Conv1d(_ConvNd):
     """
 
     _n = 1
+    _function = staticmethod(F.conv1d)
+
+
+class _PoolNd(Module):
+    """A pooling layer: its functional form applied with the layer's arguments."""
+
+    _function: Any
+
+    def _args(self) -> tuple:
+        """The functional form's arguments after the input, in its order."""
+        raise NotImplementedError
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        x, padding = self._conv_input(input)
-        return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+        return self._function(input, *self._args())
 
 
-class MaxPool2d(Module):
+class MaxPool2d(_PoolNd):
     """Maximum over each kernel window of (N, C, H, W) or (C, H, W) inputs; the gradient goes
     to each window's first maximum (torch's rule).
 
@@ -192,6 +200,8 @@ class MaxPool2d(Module):
         (1, 3, 14, 14)
     """
 
+    _function = staticmethod(F.max_pool2d)
+
     def __init__(
         self,
         kernel_size: Any,
@@ -206,16 +216,9 @@ class MaxPool2d(Module):
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.max_pool2d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            self.ceil_mode,
-            self.return_indices,
-        )
+    def _args(self) -> tuple:
+        k, s, p, d = self.kernel_size, self.stride, self.padding, self.dilation
+        return k, s, p, d, self.ceil_mode, self.return_indices
 
     def extra_repr(self) -> str:
         return (
@@ -227,19 +230,10 @@ class MaxPool2d(Module):
 class MaxPool1d(MaxPool2d):
     """Maximum over each window of (N, C, L) or (C, L) inputs; arguments as ``MaxPool2d``."""
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.max_pool1d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            self.ceil_mode,
-            self.return_indices,
-        )
+    _function = staticmethod(F.max_pool1d)
 
 
-class AvgPool2d(Module):
+class AvgPool2d(_PoolNd):
     """Mean over each kernel window of (N, C, H, W) or (C, H, W) inputs.
 
     Args:
@@ -252,6 +246,8 @@ class AvgPool2d(Module):
         >>> nn.AvgPool2d(2)(gdlab.ones(1, 1, 4, 4)).shape
         (1, 1, 2, 2)
     """
+
+    _function = staticmethod(F.avg_pool2d)
 
     def __init__(
         self,
@@ -267,16 +263,9 @@ class AvgPool2d(Module):
         self.padding, self.ceil_mode = padding, ceil_mode
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.avg_pool2d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.ceil_mode,
-            self.count_include_pad,
-            self.divisor_override,
-        )
+    def _args(self) -> tuple:
+        k, s, p = self.kernel_size, self.stride, self.padding
+        return k, s, p, self.ceil_mode, self.count_include_pad, self.divisor_override
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -295,15 +284,10 @@ class AvgPool1d(AvgPool2d):
     ) -> None:
         super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.avg_pool1d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.ceil_mode,
-            self.count_include_pad,
-        )
+    _function = staticmethod(F.avg_pool1d)
+
+    def _args(self) -> tuple:
+        return super()._args()[:-1]  # avg_pool1d has no divisor_override
 
 
 class AdaptiveAvgPool2d(Module):
