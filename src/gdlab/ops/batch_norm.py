@@ -24,13 +24,19 @@ differentiable again; tests/ops/test_double_backward.py checks both forms agree.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 
+from gdlab._compiled import _UNSET, CompiledKernels
 from gdlab.ops.registry import defop
 from gdlab.tensor import Tensor
 
-__all__ = ["BATCH_NORM", "BatchNormSaved"]
+__all__ = ["BATCH_NORM", "MIN_SIZE", "BatchNormSaved", "reset"]
+
+MIN_SIZE = 1 << 16  # input elements; smaller inputs take the NumPy path (no numba import)
+
+_KERNELS = CompiledKernels("gdlab.ops._batch_norm_kernels")
 
 
 @dataclass(eq=False)
@@ -65,66 +71,119 @@ def _channel_dots(a3: np.ndarray, b3: np.ndarray) -> np.ndarray:
     return np.einsum("ncl,ncl->c", a3, b3)
 
 
-def _statistics(x3: np.ndarray, eps: float, mean, var):
+def _compiled(*arrays) -> ModuleType | None:
+    """The compiled kernels (``gdlab.ops._batch_norm_kernels``) for these float32 or float64
+    arrays of one dtype (None ignored), or None: the NumPy path."""
+    dtype = arrays[0].dtype
+    if dtype not in (np.float32, np.float64):
+        return None
+    if any(a is not None and a.dtype != dtype for a in arrays):
+        return None
+    return None if arrays[0].size < MIN_SIZE else _KERNELS.get()
+
+
+def reset(module: object = _UNSET) -> None:
+    """Forget the import attempt, or force ``module`` (None: the NumPy path) for tests."""
+    _KERNELS.reset(module)
+
+
+def _statistics(x3: np.ndarray, eps: float, mean, var, fast):
     """(x − μ, r, μ, σ²); μ and σ² are the batch's when ``mean`` is None. x̂ = (x − μ)·r is
-    never written out: the output and the VJPs fold r into their per-channel factors."""
+    never written out: the output and the VJPs fold r into their per-channel factors; with
+    the compiled kernels ``fast`` neither is x − μ (None)."""
     dt = x3.dtype.type
-    if mean is None:
+    if mean is None and fast is not None:
+        mean, var = _compiled_moments(fast, x3)
+        xc = None
+    elif mean is None:
         m = x3.shape[0] * x3.shape[2]
         mean = _channel_sums(x3) / dt(m)
         xc = x3 - mean[:, None]
         var = _channel_dots(xc, xc) / dt(m)
     else:
         mean, var = np.asarray(mean, dtype=x3.dtype), np.asarray(var, dtype=x3.dtype)
-        xc = x3 - mean[:, None]
+        xc = None if fast is not None else x3 - mean[:, None]
     rstd = 1 / np.sqrt(var + dt(eps))
     return xc, rstd, mean, var
 
 
+def _compiled_moments(fast, x3: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(μ, σ²) in x's dtype from one pass of float64 sums shifted by each channel's first
+    value (``_batch_norm_kernels``'s docstring)."""
+    c, m = x3.shape[1], x3.shape[0] * x3.shape[2]
+    s1, s2 = np.empty(c), np.empty(c)
+    fast.channel_moments(x3, s1, s2)
+    mean = x3[0, :, 0] + s1 / m
+    var = np.maximum(s2 - s1 * s1 / m, 0.0) / m
+    return mean.astype(x3.dtype), var.astype(x3.dtype)
+
+
 def _batch_norm(x, weight=None, bias=None, eps=1e-5, mean=None, var=None, saved=None):
     x3 = _view(x)
-    xc, rstd, mu, sigma2 = _statistics(x3, eps, mean, var)
-    out = xc * (rstd if weight is None else rstd * weight)[:, None]  # x̂·γ in one pass
-    if bias is not None:
-        out += bias[:, None]
+    fast = _compiled(x3, weight, bias)
+    xc, rstd, mu, sigma2 = _statistics(x3, eps, mean, var, fast)
+    scale = rstd if weight is None else rstd * weight
+    if fast is not None:
+        out = np.empty(x3.shape, dtype=x3.dtype)
+        shift = np.zeros_like(mu) if bias is None else bias
+        fast.normalise(x3, mu, scale, shift, out)
+    else:
+        out = xc * scale[:, None]  # x̂·γ in one pass
+        if bias is not None:
+            out += bias[:, None]
     out = out.reshape(x.shape)
     if saved is not None:
         saved.out, saved.centred, saved.rstd, saved.mean, saved.var = out, xc, rstd, mu, sigma2
     return out
 
 
-def _saved(out, x, eps, mean, var, saved):
-    """x − μ and r of this output: the saved ones, or recomputed (a second backward, the op
-    table's tests)."""
+def _saved(out, x3, eps, mean, var, saved, fast):
+    """x − μ (None when ``fast`` runs the VJPs), r and μ of this output: the saved ones, or
+    recomputed (a second backward, the op table's tests)."""
     if saved is not None and saved.out is out:
-        return saved.centred, saved.rstd
-    xc, rstd, _, _ = _statistics(_view(x), eps, mean, var)
-    return xc, rstd
+        xc, rstd, mu = saved.centred, saved.rstd, saved.mean
+    else:
+        xc, rstd, mu, _ = _statistics(x3, eps, mean, var, fast)
+    if xc is None and fast is None:  # the kernels were turned off since the forward
+        xc = x3 - mu[:, None]
+    return xc, rstd, mu
 
 
 def _sums(g, out, x, eps, mean, var, saved):
-    """(g as (N, C, L), x − μ, r, Σg, Σg·x̂), computed once per backward step."""
+    """(g as (N, C, L), x − μ or None, r, μ, Σg, Σg·x̂), computed once per backward step."""
     g3 = _view(g)
     if saved is not None and saved.out is out and saved.g is g:
-        return g3, saved.centred, saved.rstd, saved.sum_g, saved.sum_gx
-    xc, rstd = _saved(out, x, eps, mean, var, saved)
-    sum_g, sum_gx = _channel_sums(g3), _channel_dots(g3, xc) * rstd
+        return g3, saved.centred, saved.rstd, saved.mean, saved.sum_g, saved.sum_gx
+    x3 = _view(x)
+    fast = _compiled(x3, g3)
+    xc, rstd, mu = _saved(out, x3, eps, mean, var, saved, fast)
+    if xc is None:
+        sum_g, sum_gxc = np.empty(len(mu)), np.empty(len(mu))
+        fast.grad_sums(g3, x3, mu, sum_g, sum_gxc)
+        sum_g, sum_gx = sum_g.astype(g3.dtype), sum_gxc.astype(g3.dtype) * rstd
+    else:
+        sum_g, sum_gx = _channel_sums(g3), _channel_dots(g3, xc) * rstd
     if saved is not None and saved.out is out:
-        saved.g, saved.sum_g, saved.sum_gx = g, sum_g, sum_gx
-    return g3, xc, rstd, sum_g, sum_gx
+        saved.g, saved.centred, saved.sum_g, saved.sum_gx = g, xc, sum_g, sum_gx
+    return g3, xc, rstd, mu, sum_g, sum_gx
 
 
 def _vjp_x(g, out, x, weight=None, bias=None, eps=1e-5, mean=None, var=None, saved=None):
     if isinstance(g, Tensor):
         return _differentiable_x(g, x, weight, eps, mean, var)
-    g3, xc, rstd, sum_g, sum_gx = _sums(g, out, x, eps, mean, var, saved)
+    g3, xc, rstd, mu, sum_g, sum_gx = _sums(g, out, x, eps, mean, var, saved)
     scale = rstd if weight is None else rstd * weight
     if mean is not None:  # eval: the statistics are constants
         return (g3 * scale[:, None]).reshape(x.shape)
     m = g3.dtype.type(g3.shape[0] * g3.shape[2])
-    gx = xc * (rstd * sum_gx / m)[:, None]  # x̂·Σg·x̂/m
+    k_xc, k_g = rstd * sum_gx / m, sum_g / m
+    if xc is None:
+        gx = np.empty(g3.shape, dtype=g3.dtype)
+        _KERNELS.get().input_grad(g3, _view(x), mu, k_xc, k_g, scale, gx)
+        return gx.reshape(x.shape)
+    gx = xc * k_xc[:, None]  # x̂·Σg·x̂/m
     np.subtract(g3, gx, out=gx)
-    gx -= (sum_g / m)[:, None]
+    gx -= k_g[:, None]
     gx *= scale[:, None]
     return gx.reshape(x.shape)
 
@@ -132,13 +191,13 @@ def _vjp_x(g, out, x, weight=None, bias=None, eps=1e-5, mean=None, var=None, sav
 def _vjp_weight(g, out, x, weight=None, bias=None, eps=1e-5, mean=None, var=None, saved=None):
     if isinstance(g, Tensor):
         return np.sum(g * _differentiable_xhat(x, eps, mean, var), axis=_axes(x))
-    return _sums(g, out, x, eps, mean, var, saved)[4].copy()
+    return _sums(g, out, x, eps, mean, var, saved)[5].copy()
 
 
 def _vjp_bias(g, out, x, weight=None, bias=None, eps=1e-5, mean=None, var=None, saved=None):
     if isinstance(g, Tensor):
         return np.sum(g, axis=_axes(x))
-    return _sums(g, out, x, eps, mean, var, saved)[3].copy()
+    return _sums(g, out, x, eps, mean, var, saved)[4].copy()
 
 
 # ----------------------------------------------------------- the same VJPs on Tensors
