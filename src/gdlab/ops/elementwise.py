@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from gdlab._compiled import CompiledKernels
 from gdlab.dtypes import get_default_dtype, is_floating
 from gdlab.ops.constants import CONSTANTS
 from gdlab.ops.dispatch import apply, apply_unary, as_floating, binary, promote
@@ -147,11 +148,27 @@ SQUARE = defop("square", np.square, lambda g, out, x: g * (_TWO[out.dtype] * x))
 # piecewise constant: the gradient is 0, as torch's
 SIGN = defop("sign", np.sign, lambda g, out, x: np.zeros_like(g))
 SIGMOID = defop("sigmoid", stable_sigmoid, lambda g, out, x: g * out * (_ONE[out.dtype] - out))
-RELU = defop(
-    "relu",
-    lambda x: np.maximum(x, _ZERO[x.dtype]),
-    lambda g, out, x: g * (out > _ZERO[out.dtype]),
-)
+# ReLU's input gradient as one compiled pass (ops/_relu_kernels.py) for large arrays
+RELU_MIN_SIZE = 1 << 16  # elements; smaller arrays take NumPy (no numba import for them)
+_RELU_KERNELS = CompiledKernels("gdlab.ops._relu_kernels")
+
+
+def _relu_vjp(g, out, x):
+    fast = (
+        type(g) is np.ndarray
+        and g.dtype == out.dtype
+        and g.dtype.char in "fd"
+        and g.size >= RELU_MIN_SIZE
+        and g.flags.c_contiguous
+        and out.flags.c_contiguous
+        and _RELU_KERNELS.get()
+    )
+    if fast:
+        return fast.relu_backward(g, out)
+    return g * (out > _ZERO[out.dtype])
+
+
+RELU = defop("relu", lambda x: np.maximum(x, _ZERO[x.dtype]), _relu_vjp)
 
 
 def _softplus(x: np.ndarray, beta: float = 1.0, threshold: float = 20.0) -> np.ndarray:
