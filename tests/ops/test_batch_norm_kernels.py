@@ -19,6 +19,7 @@ def _kernels():
     if bn._KERNELS.get() is None:
         pytest.skip("numba cannot run the kernels here (its JIT disabled?)")
 
+
 # (id, input shape, with γ, with β, eval mode)
 CASES = [
     ("train_affine", (4, 5, 6, 7), True, True, False),
@@ -67,7 +68,9 @@ def test_kernels_agree_with_the_numpy_path(case, dtype, monkeypatch):
     stats = stats if eval_mode else (None, None)
     numpy_path = _run(x, weight, bias, g, stats, False, monkeypatch)
     compiled = _run(x, weight, bias, g, stats, True, monkeypatch)
-    for name, a, b in zip(("out", "gx", "gw", "gb", "mean", "var"), compiled, numpy_path):
+    for name, a, b in zip(
+        ("out", "gx", "gw", "gb", "mean", "var"), compiled, numpy_path, strict=True
+    ):
         assert a.dtype == dtype, name
         assert a.shape == b.shape, name
         _assert_close_in_ulps(a, b, ULPS[dtype])
