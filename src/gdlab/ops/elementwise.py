@@ -160,12 +160,13 @@ SQUARE = defop("square", np.square, lambda g, out, x: g * (_TWO[out.dtype] * x))
 # piecewise constant: the gradient is 0, as torch's
 SIGN = defop("sign", np.sign, lambda g, out, x: np.zeros_like(g))
 SIGMOID = defop("sigmoid", stable_sigmoid, lambda g, out, x: g * out * (_ONE[out.dtype] - out))
-# ReLU's input gradient as one compiled pass (ops/_relu_kernels.py) for large arrays
 RELU_MIN_SIZE = 1 << 16  # elements; smaller arrays take NumPy (no numba import for them)
 _RELU_KERNELS = CompiledKernels("gdlab.ops._relu_kernels")
 
 
 def _relu_vjp(g, out, x):
+    """g·(out > 0): one compiled pass over large float arrays (ops/_relu_kernels.py, the
+    same numbers), else NumPy's two and a mask."""
     fast = (
         type(g) is np.ndarray
         and g.dtype == out.dtype
