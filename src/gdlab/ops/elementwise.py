@@ -160,13 +160,14 @@ SQUARE = defop("square", np.square, lambda g, out, x: g * (_TWO[out.dtype] * x))
 # piecewise constant: the gradient is 0, as torch's
 SIGN = defop("sign", np.sign, lambda g, out, x: np.zeros_like(g))
 SIGMOID = defop("sigmoid", stable_sigmoid, lambda g, out, x: g * out * (_ONE[out.dtype] - out))
-RELU_MIN_SIZE = 1 << 16  # elements; smaller arrays take NumPy (no numba import for them)
+RELU_MIN_SIZE = 1 << 16  # elements; smaller arrays take NumPy
 _RELU_KERNELS = CompiledKernels("gdlab.ops._relu_kernels")
 
 
 def _relu_vjp(g, out, x):
     """g·(out > 0): one compiled pass over large float arrays (ops/_relu_kernels.py, the
-    same numbers), else NumPy's two and a mask."""
+    same numbers) once numba is loaded (by pooling's, BatchNorm's or the optimizers' kernels:
+    ReLU alone saves too little to pay numba's import), else NumPy's two and a mask."""
     fast = (
         type(g) is np.ndarray
         and g.dtype == out.dtype
@@ -174,7 +175,7 @@ def _relu_vjp(g, out, x):
         and g.size >= RELU_MIN_SIZE
         and g.flags.c_contiguous
         and out.flags.c_contiguous
-        and _RELU_KERNELS.get()
+        and _RELU_KERNELS.get(only_if_numba_loaded=True)
     )
     if fast:
         return fast.relu_backward(g, out)
