@@ -7,7 +7,8 @@ NumPy path's (:mod:`gdlab.ops.pool`): a maximum involves no rounding, NaN propag
 input position receives at most one gradient value (no sum whose order could differ).
 Taps are visited in window order, so the gradient goes to the first maximum (torch's rule).
 The commonest geometry, 2x2 windows at stride 2, has loops of its own with the four taps
-written out (2-2.5x faster than the general loops: no inner loop over taps, no mark array).
+written out (no inner loop over taps, no mark array; ``~`` is numba's logical not on booleans):
+forward 2.5x and scatter 2.7x faster than the general loops at the BN CNN's shapes.
 """
 
 from __future__ import annotations
