@@ -88,3 +88,22 @@ def test_statistics_stay_exact_far_from_zero(dtype, monkeypatch):
     exact_var = x64.var(axis=(0, 2, 3))
     _assert_close_in_ulps(mean, exact_mean.astype(dtype), 1)
     np.testing.assert_allclose(var, exact_var, rtol=4 * np.finfo(dtype).eps)
+
+
+def test_numpy_backward_after_a_compiled_forward(monkeypatch):
+    """Kernels turned off between forward and backward: x − μ, which the compiled forward
+    does not save, is recomputed and the NumPy VJPs run."""
+    rng = np.random.default_rng(2)
+    x, g = rng.standard_normal((2, 3, 4, 4)), rng.standard_normal((2, 3, 4, 4))
+    expected = _run(x, None, None, g, (None, None), False, monkeypatch)
+    monkeypatch.setattr(bn, "MIN_SIZE", 0)
+    saved = bn.BatchNormSaved()
+    out = bn._batch_norm(x, saved=saved)
+    assert saved.centred is None
+    bn.reset(None)
+    try:
+        grads = [vjp(g, out, x, saved=saved) for vjp in (bn._vjp_x, bn._vjp_weight, bn._vjp_bias)]
+    finally:
+        bn.reset()
+    for a, b in zip(grads, expected[1:4], strict=True):
+        _assert_close_in_ulps(a, b, ULPS[np.float64])

@@ -17,8 +17,9 @@ over axes 0 and 2), and the x VJP keeps Σg and Σg·x̂ in the saved record for
 VJPs of the same backward step.
 
 With numba, inputs of ``MIN_SIZE`` elements or more take compiled loops instead
-(``ops/_batch_norm_kernels.py``: two passes forward, two backward, x − μ never written; 2.5-3x
-faster at the BN CNN's shapes); they agree with this NumPy path within a few ulps
+(``ops/_batch_norm_kernels.py``: channel by channel, each read twice forward and twice
+backward, the second time from cache, x − μ never written; 2.5-3x faster at the BN CNN's
+shapes); they agree with this NumPy path within a few ulps
 (tests/ops/test_batch_norm_kernels.py).
 
 Under ``create_graph=True`` the VJPs receive Tensors and compute the same closed form with
@@ -93,48 +94,47 @@ def reset(module: object = _UNSET) -> None:
     _KERNELS.reset(module)
 
 
-def _statistics(x3: np.ndarray, eps: float, mean, var, fast):
+def _statistics(x3: np.ndarray, eps: float, mean, var):
     """(x − μ, r, μ, σ²); μ and σ² are the batch's when ``mean`` is None. x̂ = (x − μ)·r is
-    never written out: the output and the VJPs fold r into their per-channel factors; with
-    the compiled kernels ``fast`` neither is x − μ (None)."""
+    never written out: the output and the VJPs fold r into their per-channel factors."""
     dt = x3.dtype.type
-    if mean is None and fast is not None:
-        mean, var = _compiled_moments(fast, x3)
-        xc = None
-    elif mean is None:
+    if mean is None:
         m = x3.shape[0] * x3.shape[2]
         mean = _channel_sums(x3) / dt(m)
         xc = x3 - mean[:, None]
         var = _channel_dots(xc, xc) / dt(m)
     else:
         mean, var = np.asarray(mean, dtype=x3.dtype), np.asarray(var, dtype=x3.dtype)
-        xc = None if fast is not None else x3 - mean[:, None]
+        xc = x3 - mean[:, None]
     rstd = 1 / np.sqrt(var + dt(eps))
     return xc, rstd, mean, var
 
 
-def _compiled_moments(fast, x3: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(μ, σ²) in x's dtype from one pass of float64 sums shifted by each channel's first
-    value (``_batch_norm_kernels``'s docstring)."""
-    c, m = x3.shape[1], x3.shape[0] * x3.shape[2]
-    s1, s2 = np.empty(c), np.empty(c)
-    fast.channel_moments(x3, s1, s2)
-    mean = x3[0, :, 0] + s1 / m
-    var = np.maximum(s2 - s1 * s1 / m, 0.0) / m
-    return mean.astype(x3.dtype), var.astype(x3.dtype)
+def _compiled_forward(fast, x3, weight, bias, eps, mean, var):
+    """(output, r, μ, σ²) from the kernels: training computes the statistics on the way."""
+    dtype, c = x3.dtype, x3.shape[1]
+    out = np.empty(x3.shape, dtype=dtype)
+    shift = np.zeros(c, dtype=dtype) if bias is None else bias
+    if mean is None:
+        mean, var, rstd = (np.empty(c, dtype=dtype) for _ in range(3))
+        scale = np.ones(c, dtype=dtype) if weight is None else weight  # r·1 = r exactly
+        fast.batch_normalise(x3, dtype.type(eps), scale, shift, mean, var, rstd, out)
+    else:
+        mean, var = np.asarray(mean, dtype=dtype), np.asarray(var, dtype=dtype)
+        rstd = 1 / np.sqrt(var + dtype.type(eps))
+        fast.normalise(x3, mean, rstd if weight is None else rstd * weight, shift, out)
+    return out, rstd, mean, var
 
 
 def _batch_norm(x, weight=None, bias=None, eps=1e-5, mean=None, var=None, saved=None):
     x3 = _view(x)
     fast = _compiled(x3, weight, bias)
-    xc, rstd, mu, sigma2 = _statistics(x3, eps, mean, var, fast)
-    scale = rstd if weight is None else rstd * weight
-    if fast is not None:
-        out = np.empty(x3.shape, dtype=x3.dtype)
-        shift = np.zeros_like(mu) if bias is None else bias
-        fast.normalise(x3, mu, scale, shift, out)
+    if fast is not None:  # x − μ is not written: None in the saved record
+        xc = None
+        out, rstd, mu, sigma2 = _compiled_forward(fast, x3, weight, bias, eps, mean, var)
     else:
-        out = xc * scale[:, None]  # x̂·γ in one pass
+        xc, rstd, mu, sigma2 = _statistics(x3, eps, mean, var)
+        out = xc * (rstd if weight is None else rstd * weight)[:, None]  # x̂·γ in one pass
         if bias is not None:
             out += bias[:, None]
     out = out.reshape(x.shape)
@@ -143,65 +143,80 @@ def _batch_norm(x, weight=None, bias=None, eps=1e-5, mean=None, var=None, saved=
     return out
 
 
-def _saved(out, x3, eps, mean, var, saved, fast):
-    """x − μ (None when ``fast`` runs the VJPs), r and μ of this output: the saved ones, or
-    recomputed (a second backward, the op table's tests)."""
-    if saved is not None and saved.out is out:
-        xc, rstd, mu = saved.centred, saved.rstd, saved.mean
-    else:
-        xc, rstd, mu, _ = _statistics(x3, eps, mean, var, fast)
-    if xc is None and fast is None:  # the kernels were turned off since the forward
-        xc = x3 - mu[:, None]
-    return xc, rstd, mu
+def _saved(out, x3, eps, mean, var, saved):
+    """x − μ and r of this output: the saved ones, or recomputed (a second backward, the op
+    table's tests, or kernels turned off since their forward, which saved no x − μ)."""
+    if saved is not None and saved.out is out and saved.centred is not None:
+        return saved.centred, saved.rstd
+    xc, rstd, _, _ = _statistics(x3, eps, mean, var)
+    return xc, rstd
+
+
+def _from_kernels(g, out, saved) -> ModuleType | None:
+    """The kernels when the forward of ``out`` ran on them (no x − μ saved), else None."""
+    if saved is None or saved.out is not out or saved.centred is not None:
+        return None
+    return _compiled(g)
 
 
 class _Sums(NamedTuple):
     """What the three VJPs of one backward step share."""
 
     g3: np.ndarray  # g as (N, C, L)
-    centred: np.ndarray | None  # x − μ, None on the compiled path
+    centred: np.ndarray | None  # x − μ, None after the kernels' forward
     rstd: np.ndarray
-    mean: np.ndarray
     sum_g: np.ndarray  # Σg
     sum_gx: np.ndarray  # Σg·x̂
 
 
 def _sums(g, out, x, eps, mean, var, saved) -> _Sums:
-    """The shared values, computed once per backward step."""
+    """The shared values, computed once per backward step: from the saved record, or
+    recomputed with the NumPy path (a second backward, the op table's tests)."""
     g3 = _view(g)
     if saved is not None and saved.out is out and saved.g is g:
-        return _Sums(g3, saved.centred, saved.rstd, saved.mean, saved.sum_g, saved.sum_gx)
+        return _Sums(g3, saved.centred, saved.rstd, saved.sum_g, saved.sum_gx)
     x3 = _view(x)
-    fast = _compiled(x3, g3)
-    xc, rstd, mu = _saved(out, x3, eps, mean, var, saved, fast)
-    if xc is None:
-        sum_g, sum_gxc = np.empty(len(mu)), np.empty(len(mu))
-        fast.grad_sums(g3, x3, mu, sum_g, sum_gxc)
+    fast = _from_kernels(g, out, saved)
+    if fast is not None:
+        xc, rstd = None, saved.rstd
+        sum_g, sum_gxc = np.empty(len(rstd)), np.empty(len(rstd))
+        fast.grad_sums(g3, x3, saved.mean, sum_g, sum_gxc)
         sum_g, sum_gx = sum_g.astype(g3.dtype), sum_gxc.astype(g3.dtype) * rstd
     else:
+        xc, rstd = _saved(out, x3, eps, mean, var, saved)
         sum_g, sum_gx = _channel_sums(g3), _channel_dots(g3, xc) * rstd
     if saved is not None and saved.out is out:
         saved.g, saved.centred, saved.sum_g, saved.sum_gx = g, xc, sum_g, sum_gx
-    return _Sums(g3, xc, rstd, mu, sum_g, sum_gx)
+    return _Sums(g3, xc, rstd, sum_g, sum_gx)
 
 
 def _vjp_x(g, out, x, weight=None, bias=None, eps=1e-5, mean=None, var=None, saved=None):
     if isinstance(g, Tensor):
         return _differentiable_x(g, x, weight, eps, mean, var)
-    g3, xc, rstd, mu, sum_g, sum_gx = _sums(g, out, x, eps, mean, var, saved)
+    fast = _from_kernels(g, out, saved) if mean is None else None
+    if fast is not None:
+        return _compiled_vjp_x(fast, g, x, weight, saved)
+    g3, xc, rstd, sum_g, sum_gx = _sums(g, out, x, eps, mean, var, saved)
     scale = rstd if weight is None else rstd * weight
     if mean is not None:  # eval: the statistics are constants
         return (g3 * scale[:, None]).reshape(x.shape)
     m = g3.dtype.type(g3.shape[0] * g3.shape[2])
-    k_xc, k_g = rstd * sum_gx / m, sum_g / m
-    if xc is None:
-        gx = np.empty(g3.shape, dtype=g3.dtype)
-        _KERNELS.get().input_grad(g3, _view(x), mu, k_xc, k_g, scale, gx)
-        return gx.reshape(x.shape)
-    gx = xc * k_xc[:, None]  # x̂·Σg·x̂/m
+    gx = xc * (rstd * sum_gx / m)[:, None]  # x̂·Σg·x̂/m
     np.subtract(g3, gx, out=gx)
-    gx -= k_g[:, None]
+    gx -= (sum_g / m)[:, None]
     gx *= scale[:, None]
+    return gx.reshape(x.shape)
+
+
+def _compiled_vjp_x(fast, g, x, weight, saved):
+    """∂x in training from the kernels, which leave Σg and Σg·x̂ for the γ and β VJPs."""
+    g3 = _view(g)
+    dtype, c = g3.dtype, g3.shape[1]
+    gx = np.empty(g3.shape, dtype=dtype)
+    sum_g, sum_gx = np.empty(c, dtype=dtype), np.empty(c, dtype=dtype)
+    scale = np.ones(c, dtype=dtype) if weight is None else weight
+    fast.batch_input_grad(g3, _view(x), saved.mean, saved.rstd, scale, sum_g, sum_gx, gx)
+    saved.g, saved.sum_g, saved.sum_gx = g, sum_g, sum_gx
     return gx.reshape(x.shape)
 
 
