@@ -193,30 +193,20 @@ def _sums(g, out, x, eps, mean, var, saved) -> _Sums:
 def _vjp_x(g, out, x, weight=None, bias=None, eps=1e-5, mean=None, var=None, saved=None):
     if isinstance(g, Tensor):
         return _differentiable_x(g, x, weight, eps, mean, var)
-    fast = _from_kernels(g, out, saved) if mean is None else None
-    if fast is not None:
-        return _compiled_vjp_x(fast, g, x, weight, saved)
     g3, xc, rstd, sum_g, sum_gx = _sums(g, out, x, eps, mean, var, saved)
     scale = rstd if weight is None else rstd * weight
     if mean is not None:  # eval: the statistics are constants
         return (g3 * scale[:, None]).reshape(x.shape)
     m = g3.dtype.type(g3.shape[0] * g3.shape[2])
-    gx = xc * (rstd * sum_gx / m)[:, None]  # x̂·Σg·x̂/m
+    k_xc, k_g = rstd * sum_gx / m, sum_g / m  # x̂·Σg·x̂/m = (x − μ)·k_xc
+    if xc is None:  # the kernels' forward and sums
+        gx = np.empty(g3.shape, dtype=g3.dtype)
+        _KERNELS.get().input_grad(g3, _view(x), saved.mean, k_xc, k_g, scale, gx)
+        return gx.reshape(x.shape)
+    gx = xc * k_xc[:, None]
     np.subtract(g3, gx, out=gx)
-    gx -= (sum_g / m)[:, None]
+    gx -= k_g[:, None]
     gx *= scale[:, None]
-    return gx.reshape(x.shape)
-
-
-def _compiled_vjp_x(fast, g, x, weight, saved):
-    """∂x in training from the kernels, which leave Σg and Σg·x̂ for the γ and β VJPs."""
-    g3 = _view(g)
-    dtype, c = g3.dtype, g3.shape[1]
-    gx = np.empty(g3.shape, dtype=dtype)
-    sum_g, sum_gx = np.empty(c, dtype=dtype), np.empty(c, dtype=dtype)
-    scale = np.ones(c, dtype=dtype) if weight is None else weight
-    fast.batch_input_grad(g3, _view(x), saved.mean, saved.rstd, scale, sum_g, sum_gx, gx)
-    saved.g, saved.sum_g, saved.sum_gx = g, sum_g, sum_gx
     return gx.reshape(x.shape)
 
 
