@@ -107,3 +107,12 @@ def test_numpy_backward_after_a_compiled_forward(monkeypatch):
         bn.reset()
     for a, b in zip(grads, expected[1:4], strict=True):
         _assert_close_in_ulps(a, b, ULPS[np.float64])
+
+
+def test_short_rows_stay_on_numpy(monkeypatch):
+    """BatchNorm1d's (N, C): a channel's values lie one per row, and the kernels would read
+    the whole input once per channel."""
+    monkeypatch.setattr(bn, "MIN_SIZE", 0)
+    saved = bn.BatchNormSaved()
+    bn._batch_norm(np.ones((64, 8, bn.MIN_ROW - 1)), saved=saved)
+    assert saved.centred is not None  # the NumPy path's x − μ

@@ -16,11 +16,10 @@ with a ones vector on the (N, C, L) view (BLAS, several times faster than NumPy'
 over axes 0 and 2), and the x VJP keeps Σg and Σg·x̂ in the saved record for the γ and β
 VJPs of the same backward step.
 
-With numba, inputs of ``MIN_SIZE`` elements or more take compiled loops instead
-(``ops/_batch_norm_kernels.py``: channel by channel, each read twice forward and twice
-backward, the second time from cache, x − μ never written; 2.5-3x faster at the BN CNN's
-shapes); they agree with this NumPy path within a few ulps
-(tests/ops/test_batch_norm_kernels.py).
+With numba, inputs of ``MIN_SIZE`` elements or more (in rows of ``MIN_ROW`` or more values
+per sample and channel) take compiled loops instead (``ops/_batch_norm_kernels.py``: two
+passes each way, x − μ never written; 2.5-3x faster at the BN CNN's shapes); they agree with
+this NumPy path within a few ulps (tests/ops/test_batch_norm_kernels.py).
 
 Under ``create_graph=True`` the VJPs receive Tensors and compute the same closed form with
 the ops of the table (statistics recomputed from the input tensor), so the gradient is
@@ -39,9 +38,13 @@ from gdlab._compiled import _UNSET, CompiledKernels
 from gdlab.ops.registry import defop
 from gdlab.tensor import Tensor
 
-__all__ = ["BATCH_NORM", "MIN_SIZE", "BatchNormSaved", "reset"]
+__all__ = ["BATCH_NORM", "MIN_ROW", "MIN_SIZE", "BatchNormSaved", "reset"]
 
 MIN_SIZE = 1 << 16  # input elements; smaller inputs take the NumPy path (no numba import)
+# values per (sample, channel) row: with shorter rows each channel's values are spread over
+# the cache lines of all the others, and loops channel by channel read the input once per
+# channel (BatchNorm1d on (4096, 256): 3x slower than NumPy; even at 2-4, faster from 8)
+MIN_ROW = 8
 
 _KERNELS = CompiledKernels("gdlab.ops._batch_norm_kernels")
 
@@ -128,7 +131,7 @@ def _compiled_forward(fast, x3, weight, bias, eps, mean, var):
 
 def _batch_norm(x, weight=None, bias=None, eps=1e-5, mean=None, var=None, saved=None):
     x3 = _view(x)
-    fast = _compiled(x3, weight, bias)
+    fast = _compiled(x3, weight, bias) if x3.shape[2] >= MIN_ROW else None
     if fast is not None:  # x − μ is not written: None in the saved record
         xc = None
         out, rstd, mu, sigma2 = _compiled_forward(fast, x3, weight, bias, eps, mean, var)
