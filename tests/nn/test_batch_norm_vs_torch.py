@@ -1,7 +1,8 @@
 """BatchNorm1d/2d (one op row, ops/batch_norm.py) against torch.nn step by step, in float32
 and float64: outputs, input and parameter gradients and the running statistics over three
 training steps and then an eval step, for each configuration of the table; and the fused
-first-order VJPs equal to their Tensor form (the create_graph path) in float64."""
+first-order VJPs equal to their Tensor form (the create_graph path) in float64. Both run
+on the NumPy path and on the compiled kernels (ops/_batch_norm_kernels.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import torch
 import gdlab
 import gdlab.nn as gnn
 from gdlab.autograd import grad
+from gdlab.ops import batch_norm
 
 # (id, class name, kwargs, input shape)
 CASES = [
@@ -24,6 +26,17 @@ CASES = [
     ("bn1d_3d", "BatchNorm1d", {}, (3, 4, 5)),
 ]
 TOL = {np.float32: dict(rtol=2e-4, atol=2e-5), np.float64: dict(rtol=1e-10, atol=1e-12)}
+
+
+@pytest.fixture(params=["numpy", "compiled"])
+def path(request, monkeypatch):
+    """The NumPy path, or the compiled kernels for inputs of any size."""
+    if request.param == "compiled":
+        pytest.importorskip("numba")
+        monkeypatch.setattr(batch_norm, "MIN_SIZE", 0)
+    batch_norm.reset(None if request.param == "numpy" else batch_norm._UNSET)
+    yield request.param
+    batch_norm.reset()
 
 
 def _twins(name, kwargs, dtype, c, rng):
@@ -40,7 +53,7 @@ def _twins(name, kwargs, dtype, c, rng):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
-def test_batch_norm_matches_torch_over_steps(case, dtype):
+def test_batch_norm_matches_torch_over_steps(case, dtype, path):
     _, name, kwargs, shape = case
     rng = np.random.default_rng(0)
     gm, tm = _twins(name, kwargs, dtype, shape[1], rng)
@@ -67,7 +80,7 @@ def test_batch_norm_matches_torch_over_steps(case, dtype):
 
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
 @pytest.mark.parametrize("shape", [(4, 3, 2, 3), (5, 3)])
-def test_fused_vjps_equal_their_tensor_form(shape, training):
+def test_fused_vjps_equal_their_tensor_form(shape, training, path):
     """The first-order NumPy VJPs and the Tensor form create_graph runs: one formula."""
     rng = np.random.default_rng(1)
     x = gdlab.tensor(rng.standard_normal(shape), requires_grad=True)

@@ -1,7 +1,8 @@
 """The compiled max-pool kernels (ops/_pool_kernels.py, through ops/pool_fast.py) give the
 NumPy path's numbers bit for bit: forward and input gradient, float32 and float64, over a
-table of geometries (tiled 2x2, padded, ceil mode, strided gaps, dilated, overlapping
-windows, whose scatter stays on NumPy), with ties (ReLU's zeros), -0.0 and NaN.
+table of geometries (tiled 2x2, 2x2 leaving a last row and column, padded, ceil mode, strided
+gaps, dilated, overlapping windows, whose scatter stays on NumPy), with ties (ReLU's zeros),
+-0.0 and NaN.
 (A window's maximum of 0.0 and -0.0 may carry either sign; the gradient is equal bit for
 bit.)"""
 
@@ -15,6 +16,7 @@ from gdlab.ops import pool, pool_fast
 # (id, input shape, kernel, stride, padding (t, b, l, r), dilation, out_hw)
 GEOMETRIES = [
     ("tiled_2x2", (2, 3, 8, 6), (2, 2), (2, 2), (0, 0, 0, 0), (1, 1), (4, 3)),
+    ("floor_2x2", (1, 2, 7, 5), (2, 2), (2, 2), (0, 0, 0, 0), (1, 1), (3, 2)),
     ("padded_ceil", (1, 2, 7, 5), (2, 2), (2, 2), (1, 2, 0, 1), (1, 1), (5, 3)),
     ("gaps", (2, 2, 9, 9), (2, 3), (3, 4), (0, 0, 0, 0), (1, 1), (3, 2)),
     ("dilated_disjoint", (1, 2, 8, 8), (2, 2), (4, 4), (0, 0, 0, 0), (2, 2), (2, 2)),

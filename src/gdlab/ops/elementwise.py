@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from gdlab._compiled import CompiledKernels
 from gdlab.dtypes import get_default_dtype, is_floating
 from gdlab.ops.constants import CONSTANTS
 from gdlab.ops.dispatch import apply, apply_unary, as_floating, binary, promote
@@ -159,11 +160,29 @@ SQUARE = defop("square", np.square, lambda g, out, x: g * (_TWO[out.dtype] * x))
 # piecewise constant: the gradient is 0, as torch's
 SIGN = defop("sign", np.sign, lambda g, out, x: np.zeros_like(g))
 SIGMOID = defop("sigmoid", stable_sigmoid, lambda g, out, x: g * out * (_ONE[out.dtype] - out))
-RELU = defop(
-    "relu",
-    lambda x: np.maximum(x, _ZERO[x.dtype]),
-    lambda g, out, x: g * (out > _ZERO[out.dtype]),
-)
+RELU_MIN_SIZE = 1 << 16  # elements; smaller arrays take NumPy
+_RELU_KERNELS = CompiledKernels("gdlab.ops._relu_kernels")
+
+
+def _relu_vjp(g, out, x):
+    """g·(out > 0): one compiled pass over large float arrays (ops/_relu_kernels.py, the
+    same numbers) once numba is loaded (by pooling's, BatchNorm's or the optimizers' kernels:
+    ReLU alone saves too little to pay numba's import), else NumPy's two and a mask."""
+    fast = (
+        type(g) is np.ndarray
+        and g.dtype == out.dtype
+        and g.dtype.char in "fd"
+        and g.size >= RELU_MIN_SIZE
+        and g.flags.c_contiguous
+        and out.flags.c_contiguous
+        and _RELU_KERNELS.get(only_if_numba_loaded=True)
+    )
+    if fast:
+        return fast.relu_backward(g, out)
+    return g * (out > _ZERO[out.dtype])
+
+
+RELU = defop("relu", lambda x: np.maximum(x, _ZERO[x.dtype]), _relu_vjp)
 
 # their public functions (gdlab.exp, and Tensor.exp through ops.methods), one row each
 exp = _unary(EXP, "e^x; its derivative is e^x itself (the VJP reuses the output).", floating=True)
