@@ -43,16 +43,18 @@ def _exp(y, coeffs):
 @njit(**_JIT)
 def _softmax_rows(z, shift, floor, low, coeffs):  # pragma: no cover - compiled
     rows, n = z.shape
+    terms = np.empty(n, z.dtype)  # one row's, in L1: a row to redo keeps its scores
     for i in range(rows):
         zi = z[i]
         total = _ZERO32
         for j in range(n):
             e = _exp(zi[j] - shift, coeffs)
-            zi[j] = e
+            terms[j] = e
             total += e
         low[i] = total < floor
-        for j in range(n):
-            zi[j] = zi[j] / total
+        if not low[i]:
+            for j in range(n):
+                zi[j] = terms[j] / total
 
 
 @njit(**{**_JIT, "fastmath": {"reassoc"}})  # no FMA: g·p and p·s round as in NumPy
@@ -72,7 +74,8 @@ def _softmax_grad_rows(g, p, out):  # pragma: no cover - compiled
 
 def softmax_rows(z: np.ndarray, shift: float, floor: float) -> np.ndarray:
     """e^(z − shift) / Σ_row over the last axis of the contiguous float32 array ``z``, in
-    place; returns which rows summed below ``floor`` before the division (to be redone)."""
+    place, except for the rows summing below ``floor``: returned (as a mask over the rows)
+    and left as they were, to be redone."""
     rows = z.reshape(-1, z.shape[-1])
     low = np.empty(rows.shape[0], dtype=np.bool_)
     _softmax_rows(rows, _f(shift), floor, low, _EXP_REDUCED)

@@ -76,9 +76,15 @@ def _row_sums(z: np.ndarray) -> np.ndarray:
 
 
 def _scaled_softmax(
-    x: np.ndarray, scale: float, bias: np.ndarray | None = None, safe: bool = False
+    x: np.ndarray,
+    scale: float,
+    bias: np.ndarray | None = None,
+    safe: bool = False,
+    scratch: bool = False,
 ) -> np.ndarray:
-    z = x * x.dtype.type(scale)
+    """The forward; with ``scratch`` (fresh scores of ours) the compiled path works in x."""
+    kernels = _kernels(x)
+    z = _scale_in_place(x, scale) if scratch and kernels is not None else x * x.dtype.type(scale)
     if bias is not None:
         z += bias
     if z.dtype not in _ROW_FLOOR or z.size == 0:
@@ -90,19 +96,22 @@ def _scaled_softmax(
     if not np.isfinite(shift):
         return _softmax_rows(z, safe)
     floor = _ROW_FLOOR[z.dtype] * z.shape[-1]
-    kernels = _kernels(z)
     if kernels is not None:
-        low = kernels.softmax_rows(z, shift, floor)  # normalised in place, low rows too
-    else:
-        z -= shift
-        np.exp(z, out=z)
-        total = _row_sums(z)
-        low = (total < floor).reshape(-1)
-        total.reshape(-1)[low] = 1.0
-        z /= total
+        low = kernels.softmax_rows(z, shift, floor)  # the low rows keep their scores
+        if low.any():
+            rows = z.reshape(-1, z.shape[-1])
+            rows[low] = _softmax_rows(rows[low], safe)
+        return z
+    z -= shift
+    np.exp(z, out=z)
+    total = _row_sums(z)
+    low = (total < floor).reshape(-1)
     if low.any():
-        flat_x = (x * x.dtype.type(scale) + (0 if bias is None else bias)).reshape(-1, z.shape[-1])
-        z.reshape(flat_x.shape)[low] = _softmax_rows(flat_x[low], safe)
+        flat_z = z.reshape(-1, z.shape[-1])
+        flat_x = (x * x.dtype.type(scale) + (0 if bias is None else bias)).reshape(flat_z.shape)
+        flat_z[low] = _softmax_rows(flat_x[low], safe)
+        total.reshape(-1)[low] = 1.0
+    z /= total
     return z
 
 
@@ -230,7 +239,7 @@ def _scaled(a: Any, scale: float) -> Any:
 
 def _attention(q, k, v, bias=None, scale=1.0, safe=True, heads=None, saved=None):
     qh, kh, vh = _split(q, heads), _split(k, heads), _split(v, heads)
-    p = _scaled_softmax(np.matmul(qh, _t(kh)), scale, bias, safe)
+    p = _scaled_softmax(np.matmul(qh, _t(kh)), scale, bias, safe, scratch=True)
     out = _merged_product(p, vh, heads)
     if saved is not None:
         saved.out, saved.weights = out, p
@@ -244,7 +253,7 @@ def _weights(out, q, k, bias, scale, safe, heads, saved) -> Any:
         return saved.weights
     scores = np.matmul(_split(q, heads), _t(_split(k, heads)))
     if not any(isinstance(a, Tensor) for a in (scores, bias)):
-        return _scaled_softmax(scores, scale, bias, safe)
+        return _scaled_softmax(scores, scale, bias, safe, scratch=True)
     if isinstance(bias, Tensor):  # a float mask that is differentiated
         return apply(SCALED_SOFTMAX, scores * scale + bias, scale=1.0, safe=safe)
     return apply(SCALED_SOFTMAX, scores, scale=float(scale), bias=bias, safe=safe)
