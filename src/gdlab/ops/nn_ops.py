@@ -70,7 +70,8 @@ def _linear_vjp_w(g, out, x, w, b=None):
 def _linear_vjp_b(g, out, x, w, b=None):
     rows = g if g.ndim == 2 else _rows(g, w.shape[0])
     if isinstance(rows, np.ndarray):  # a BLAS product: 2-5x faster than NumPy's column sums
-        return np.ones(rows.shape[0], rows.dtype) @ rows
+        # (on a contiguous copy of a broadcast g, as a loss's sum gives: BLAS cannot take it)
+        return np.ones(rows.shape[0], rows.dtype) @ np.ascontiguousarray(rows)
     return rows.sum(axis=0)  # a Tensor (create_graph): recorded
 
 
