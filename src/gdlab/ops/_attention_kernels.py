@@ -7,9 +7,9 @@ one row of S scores is worked on in L1, in place. The arithmetic is the NumPy pa
 by step, except that the exponential is ``_gelu_kernels._exp_neg`` (within 1 ulp for
 arguments down to −87; 0 below, where NumPy's gives a subnormal) and the float32 row sums
 add partial sums per vector lane (``reassoc``): the results agree within a few ulps. The
-scores come in scaled and shifted by NumPy (a product fused into the subtraction would
-round once where NumPy rounds twice), and the rare rows to redo with their own maximum are
-NumPy's too (``attention_ops._scaled_softmax``).
+scores come in already scaled (and masked) by NumPy, since a product fused into the
+subtraction of the shift would round once where NumPy rounds twice; the rare rows to redo
+with their own maximum are left to NumPy too (``attention_ops._scaled_softmax``).
 
     forward:  p = e^(z − shift) / Σ_row,  shift the global maximum of z
     backward: P·(g − Σ_row g·P)
