@@ -16,6 +16,12 @@ Q, K and V packed in one array (``MultiheadAttention``'s one in-projection produ
 rules, whose three gradients are written side by side into one array, instead of three
 slices each scattered into zeros of the packed shape and added.
 
+Products over heads are written through head views straight into their merged
+(..., L, heads·d) layout (matmul's ``out``; the self-attention gradients into their third of
+the packed array), not transposed and copied after. With numba (``pip install gdlab[fast]``),
+float32 scores of ``MIN_SIZE`` elements or more go through compiled row loops for the
+softmax and its VJP (``gdlab.ops._attention_kernels``, within a few ulps of the NumPy path).
+
 Both rows are twice differentiable: when the engine runs a rule on Tensors
 (``create_graph=True``) the same formulas run through gdlab's NumPy protocol
 (``ops/numpy_protocol.py``), with P recomputed from Q and K by the softmax row so that it
@@ -29,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from gdlab._compiled import CompiledKernels
 from gdlab.ops import shape as shape_ops
 from gdlab.ops.dispatch import apply
 from gdlab.ops.registry import defop
@@ -48,6 +55,18 @@ __all__ = [
 # exp(m − shift) at or above this keeps a row's largest terms normal numbers (full precision)
 _ROW_FLOOR = {np.dtype(np.float32): float(np.exp(-60.0)), np.dtype(np.float64): 1e-250}
 
+MIN_SIZE = 1 << 14  # elements; smaller scores take the NumPy path (no numba import for them)
+
+_KERNELS = CompiledKernels("gdlab.ops._attention_kernels")
+
+
+def _kernels(*arrays: Any):
+    """The compiled softmax kernels for these float32 arrays, or None (use NumPy)."""
+    for a in arrays:
+        if not isinstance(a, np.ndarray) or a.dtype != np.float32 or a.size < MIN_SIZE:
+            return None
+    return _KERNELS.get()
+
 
 def _row_sums(z: np.ndarray) -> np.ndarray:
     """Σ over the last axis, keepdims: a matrix-vector product with ones, which BLAS runs
@@ -57,9 +76,15 @@ def _row_sums(z: np.ndarray) -> np.ndarray:
 
 
 def _scaled_softmax(
-    x: np.ndarray, scale: float, bias: np.ndarray | None = None, safe: bool = False
+    x: np.ndarray,
+    scale: float,
+    bias: np.ndarray | None = None,
+    safe: bool = False,
+    scratch: bool = False,
 ) -> np.ndarray:
-    z = x * x.dtype.type(scale)
+    """The forward; with ``scratch`` (fresh scores of ours) the compiled path works in x."""
+    kernels = _kernels(x)
+    z = _scale_in_place(x, scale) if scratch and kernels is not None else x * x.dtype.type(scale)
     if bias is not None:
         z += bias
     if z.dtype not in _ROW_FLOOR or z.size == 0:
@@ -70,10 +95,17 @@ def _scaled_softmax(
     shift = z.max()
     if not np.isfinite(shift):
         return _softmax_rows(z, safe)
+    floor = _ROW_FLOOR[z.dtype] * z.shape[-1]
+    if kernels is not None:
+        low = kernels.softmax_rows(z, shift, floor)  # the low rows keep their scores
+        if low.any():
+            rows = z.reshape(-1, z.shape[-1])
+            rows[low] = _softmax_rows(rows[low], safe)
+        return z
     z -= shift
     np.exp(z, out=z)
     total = _row_sums(z)
-    low = (total < _ROW_FLOOR[z.dtype] * z.shape[-1]).reshape(-1)
+    low = (total < floor).reshape(-1)
     if low.any():
         flat_z = z.reshape(-1, z.shape[-1])
         flat_x = (x * x.dtype.type(scale) + (0 if bias is None else bias)).reshape(flat_z.shape)
@@ -103,9 +135,15 @@ def _softmax_rows(z: np.ndarray, safe: bool) -> np.ndarray:
     return z
 
 
-def _softmax_grad(g: Any, p: Any) -> Any:
-    """p·(g − Σ_row g·p), the softmax's VJP: in place with BLAS row sums on arrays, the same
-    formula out of place on Tensors (recorded, so differentiable again)."""
+def _softmax_grad(g: Any, p: Any, scratch: bool = False) -> Any:
+    """p·(g − Σ_row g·p), the softmax's VJP: in place with BLAS row sums on arrays (or by
+    the compiled kernel, into ``g`` itself when it is ``scratch``), the same formula out of
+    place on Tensors (recorded, so differentiable again)."""
+    kernels = _kernels(g, p)
+    if kernels is not None and g.shape == p.shape:
+        g = np.ascontiguousarray(g)
+        out = g if scratch else np.empty_like(g)
+        return kernels.softmax_grad_rows(g, np.ascontiguousarray(p), out)
     gp = g * p
     if isinstance(gp, np.ndarray) and isinstance(p, np.ndarray):
         gp -= p * (_row_sums(gp) if gp.dtype in _ROW_FLOOR else gp.sum(axis=-1, keepdims=True))
@@ -114,10 +152,7 @@ def _softmax_grad(g: Any, p: Any) -> Any:
 
 
 def _scaled_softmax_vjp(g, out, x, scale, bias=None, safe=False):
-    gp = _softmax_grad(g, out)
-    if scale != 1.0:
-        gp = gp * scale if isinstance(gp, Tensor) else _scale_in_place(gp, scale)
-    return gp
+    return _scaled(_softmax_grad(g, out), scale)
 
 
 def _scale_in_place(a: np.ndarray, scale: float) -> np.ndarray:
@@ -181,10 +216,31 @@ def _merge(a: Any, heads: int | None) -> Any:
     return np.reshape(np.swapaxes(a, -3, -2), (*shape[:-3], shape[-2], heads * shape[-1]))
 
 
+def _merged_product(a: Any, b: Any, heads: int | None, into: Any = None) -> Any:
+    """a·b with its heads merged, (..., heads, L, d) -> (..., L, heads·d); on arrays the
+    product is written through a head view of the result (or of ``into``), not copied."""
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        return _merge(np.matmul(a, b), heads)
+    if heads is not None and into is None:
+        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])[:-1]
+        into = np.empty((*batch, a.shape[-2], heads * b.shape[-1]), np.result_type(a, b))
+    if into is None:
+        return np.matmul(a, b)
+    np.matmul(a, b, out=_split(into, heads))
+    return into
+
+
+def _scaled(a: Any, scale: float) -> Any:
+    """a·scale: in place on an array (a result of ours), recorded on a Tensor."""
+    if scale == 1.0:
+        return a
+    return a * scale if isinstance(a, Tensor) else _scale_in_place(a, scale)
+
+
 def _attention(q, k, v, bias=None, scale=1.0, safe=True, heads=None, saved=None):
     qh, kh, vh = _split(q, heads), _split(k, heads), _split(v, heads)
-    p = _scaled_softmax(np.matmul(qh, _t(kh)), scale, bias, safe)
-    out = _merge(np.matmul(p, vh), heads)
+    p = _scaled_softmax(np.matmul(qh, _t(kh)), scale, bias, safe, scratch=True)
+    out = _merged_product(p, vh, heads)
     if saved is not None:
         saved.out, saved.weights = out, p
     return out
@@ -197,7 +253,7 @@ def _weights(out, q, k, bias, scale, safe, heads, saved) -> Any:
         return saved.weights
     scores = np.matmul(_split(q, heads), _t(_split(k, heads)))
     if not any(isinstance(a, Tensor) for a in (scores, bias)):
-        return _scaled_softmax(scores, scale, bias, safe)
+        return _scaled_softmax(scores, scale, bias, safe, scratch=True)
     if isinstance(bias, Tensor):  # a float mask that is differentiated
         return apply(SCALED_SOFTMAX, scores * scale + bias, scale=1.0, safe=safe)
     return apply(SCALED_SOFTMAX, scores, scale=float(scale), bias=bias, safe=safe)
@@ -208,25 +264,32 @@ def _dscores(g, out, q, k, v, bias, scale, safe, heads, saved) -> Any:
     if saved is not None and saved.g is g and saved.dscores is not None:
         return saved.dscores
     p = _weights(out, q, k, bias, scale, safe, heads, saved)
-    ds = _softmax_grad(np.matmul(_split(g, heads), _t(_split(v, heads))), p)
+    ds = _softmax_grad(np.matmul(_split(g, heads), _t(_split(v, heads))), p, scratch=True)
     if saved is not None and isinstance(ds, np.ndarray):
         saved.g, saved.dscores = g, ds
     return ds
 
 
-def _attention_vjp_q(g, out, q, k, v, bias=None, scale=1.0, safe=True, heads=None, saved=None):
+# ``into``: where the self-attention row's rule wants the gradient (its third of one array)
+def _attention_vjp_q(
+    g, out, q, k, v, bias=None, scale=1.0, safe=True, heads=None, saved=None, into=None
+):
     ds = _dscores(g, out, q, k, v, bias, scale, safe, heads, saved)
-    return _merge(np.matmul(ds, _split(k, heads)) * scale, heads)
+    return _scaled(_merged_product(ds, _split(k, heads), heads, into), scale)
 
 
-def _attention_vjp_k(g, out, q, k, v, bias=None, scale=1.0, safe=True, heads=None, saved=None):
+def _attention_vjp_k(
+    g, out, q, k, v, bias=None, scale=1.0, safe=True, heads=None, saved=None, into=None
+):
     ds = _dscores(g, out, q, k, v, bias, scale, safe, heads, saved)
-    return _merge(np.matmul(_t(ds), _split(q, heads)) * scale, heads)
+    return _scaled(_merged_product(_t(ds), _split(q, heads), heads, into), scale)
 
 
-def _attention_vjp_v(g, out, q, k, v, bias=None, scale=1.0, safe=True, heads=None, saved=None):
+def _attention_vjp_v(
+    g, out, q, k, v, bias=None, scale=1.0, safe=True, heads=None, saved=None, into=None
+):
     p = _weights(out, q, k, bias, scale, safe, heads, saved)
-    return _merge(np.matmul(_t(p), _split(g, heads)), heads)
+    return _merged_product(_t(p), _split(g, heads), heads, into)
 
 
 def _attention_vjp_bias(g, out, q, k, v, bias=None, scale=1.0, safe=True, heads=None, saved=None):
@@ -285,10 +348,15 @@ def _self_attention(qkv, bias=None, scale=1.0, safe=True, heads=None, saved=None
 
 def _self_attention_vjp_qkv(g, out, qkv, bias=None, scale=1.0, safe=True, heads=None, saved=None):
     args = (g, out, *_thirds(qkv), bias, scale, safe, heads, saved)
-    parts = [rule(*args) for rule in (_attention_vjp_q, _attention_vjp_k, _attention_vjp_v)]
-    if any(isinstance(p, Tensor) for p in parts):
-        return shape_ops.cat(parts, -1)
-    return np.concatenate(parts, axis=-1)
+    rules = (_attention_vjp_q, _attention_vjp_k, _attention_vjp_v)
+    if any(isinstance(a, Tensor) for a in (g, qkv, bias)):
+        return shape_ops.cat([rule(*args) for rule in rules], -1)
+    if np.shape(g)[:-1] != np.shape(qkv)[:-1]:  # a bias broadcast the batch: unbroadcast later
+        return np.concatenate([rule(*args) for rule in rules], axis=-1)
+    dqkv = np.empty(np.shape(qkv), np.result_type(g, qkv))
+    for rule, part in zip(rules, _thirds(dqkv), strict=True):
+        rule(*args, into=part)
+    return dqkv
 
 
 def _self_attention_vjp_bias(g, out, qkv, bias=None, scale=1.0, safe=True, heads=None, saved=None):

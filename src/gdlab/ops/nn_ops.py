@@ -68,7 +68,11 @@ def _linear_vjp_w(g, out, x, w, b=None):
 
 
 def _linear_vjp_b(g, out, x, w, b=None):
-    return (g if g.ndim == 2 else _rows(g, w.shape[0])).sum(axis=0)
+    rows = g if g.ndim == 2 else _rows(g, w.shape[0])
+    if isinstance(rows, np.ndarray):  # a BLAS product: 2-5x faster than NumPy's column sums
+        # (on a contiguous copy of a broadcast g, as a loss's sum gives: BLAS cannot take it)
+        return np.ones(rows.shape[0], rows.dtype) @ np.ascontiguousarray(rows)
+    return rows.sum(axis=0)  # a Tensor (create_graph): recorded
 
 
 LINEAR = defop("linear", _linear, _linear_vjp_x, _linear_vjp_w, _linear_vjp_b)

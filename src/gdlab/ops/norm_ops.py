@@ -9,6 +9,11 @@ forward writes x̂ and the output, and each VJP is the closed form (Ba et al., 2
     ∂x = r·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)),  ĝ = g·γ
     ∂γ = Σ_rows g·x̂,  ∂β = Σ_rows g
 
+With numba (``pip install gdlab[fast]``), float32 and float64 inputs of ``MIN_SIZE``
+elements or more run as compiled loops over rows (``gdlab.ops._norm_kernels``): the forward
+keeps μ and r per row instead of x̂, and the first VJP the engine calls computes all three
+gradients in one pass and leaves the other two for their rules (``_compiled_grad``).
+
 When the engine differentiates these rules (``create_graph=True``, Tensors in place of
 arrays), the same closed forms run out of place on Tensors, with x̂ and r recomputed from x
 so that they carry its graph (``_tensor_rules``).
@@ -22,20 +27,30 @@ from typing import Any
 
 import numpy as np
 
+from gdlab._compiled import CompiledKernels
 from gdlab.ops.registry import defop
 from gdlab.tensor import Tensor
 
-__all__ = ["LAYER_NORM", "LayerNormSaved"]
+__all__ = ["LAYER_NORM", "MIN_SIZE", "LayerNormSaved"]
+
+MIN_SIZE = 1 << 14  # elements; smaller inputs take the NumPy path (no numba import for them)
+
+_KERNELS = CompiledKernels("gdlab.ops._norm_kernels")
 
 
 @dataclass(eq=False)
 class LayerNormSaved:
-    """x̂ and r of one forward call (held by its graph node), so the VJPs do not recompute
-    the statistics; ``out`` identifies the forward result they belong to."""
+    """The statistics of one forward call (held by its graph node), so the VJPs do not
+    recompute them; ``out`` identifies the forward result they belong to. The NumPy path
+    keeps x̂ and r, the compiled one μ and r per row, and the gradients its backward computed
+    for ``g`` that no rule has taken yet (``grads``: ∂x, ∂γ, ∂β)."""
 
     out: np.ndarray | None = None
     xhat: np.ndarray | None = None
     rstd: np.ndarray | None = None
+    mean: np.ndarray | None = None
+    g: np.ndarray | None = None
+    grads: list[np.ndarray | None] | None = None
 
 
 def _rows(x: np.ndarray, ndim: int) -> np.ndarray:
@@ -67,6 +82,20 @@ def _statistics(x: np.ndarray, ndim: int, eps: float) -> tuple[np.ndarray, np.nd
     return xhat, rstd
 
 
+def _kernels(x: np.ndarray, *params: np.ndarray | None):
+    """The compiled kernels for these arrays, or None (use NumPy)."""
+    if x.size < MIN_SIZE or x.dtype.type not in (np.float32, np.float64):
+        return None
+    if any(p is not None and p.dtype != x.dtype for p in params):
+        return None
+    return _KERNELS.get()
+
+
+def _affine(p: np.ndarray | None, n: int, dtype: np.dtype, fill: float) -> np.ndarray:
+    """γ or β as a contiguous (features,) array; ``fill`` (1 or 0) where there is none."""
+    return np.full(n, fill, dtype) if p is None else np.ascontiguousarray(p.reshape(-1))
+
+
 def _layer_norm(
     x: np.ndarray,
     weight: np.ndarray | None,
@@ -75,6 +104,16 @@ def _layer_norm(
     eps: float,
     saved: LayerNormSaved | None = None,
 ) -> np.ndarray:
+    kernels = _kernels(x, weight, bias)
+    if kernels is not None:
+        xr = np.ascontiguousarray(_rows(x, ndim))
+        n = xr.shape[1]
+        w, b = _affine(weight, n, x.dtype, 1.0), _affine(bias, n, x.dtype, 0.0)
+        out, mean, rstd = kernels.layer_norm_forward(xr, w, b, eps)
+        out = out.reshape(x.shape)
+        if saved is not None:
+            saved.out, saved.mean, saved.rstd = out, mean, rstd
+        return out
     xhat, rstd = _statistics(x, ndim, eps)
     out = xhat * weight.reshape(-1) if weight is not None else xhat.copy()
     if bias is not None:
@@ -86,9 +125,35 @@ def _layer_norm(
 
 
 def _saved(out, x, ndim, eps, saved) -> tuple[np.ndarray, np.ndarray]:
-    if saved is not None and saved.out is out:
+    if saved is not None and saved.out is out and saved.xhat is not None:
         return saved.xhat, saved.rstd
     return _statistics(x, ndim, eps)  # a second backward, or the op table's tests
+
+
+def _compiled(g: Any, out: Any, saved: LayerNormSaved | None) -> bool:
+    """Whether the compiled forward made ``out`` (then the compiled backward runs)."""
+    return (
+        saved is not None
+        and saved.out is out
+        and saved.mean is not None
+        and isinstance(g, np.ndarray)
+        and g.dtype == out.dtype
+    )
+
+
+def _compiled_grad(i, g, x, weight, ndim, saved) -> np.ndarray:
+    """∂x, ∂γ or ∂β (``i`` = 0, 1, 2) as (rows, features) or (features,): the compiled
+    backward computes all three in one pass, so the first rule to ask runs it for ``g``
+    and the others take what it left (each value once: a second backward runs it again)."""
+    grads = saved.grads if saved.g is g else None
+    if grads is None or grads[i] is None:
+        gr = np.ascontiguousarray(_rows(g, ndim))
+        xr = np.ascontiguousarray(_rows(x, ndim))
+        w = _affine(weight, xr.shape[1], x.dtype, 1.0)
+        grads = list(_KERNELS.get().layer_norm_backward(gr, xr, w, saved.mean, saved.rstd))
+        saved.g, saved.grads = g, grads
+    result, grads[i] = grads[i], None
+    return result
 
 
 def _differentiated(*arrays: Any) -> bool:
@@ -121,6 +186,8 @@ def _rows_sum(a: Any, ndim: int) -> Any:
 def _layer_norm_vjp_x(g, out, x, weight, bias, ndim, eps, saved=None):
     if _differentiated(g, x, weight):
         return _tensor_vjp_x(g, x, weight, ndim, eps)
+    if _compiled(g, out, saved):
+        return _compiled_grad(0, g, x, weight, ndim, saved).reshape(x.shape)
     xhat, rstd = _saved(out, x, ndim, eps, saved)
     gr = _rows(g, ndim)
     gh = gr * weight.reshape(-1) if weight is not None else gr.copy()
@@ -136,6 +203,8 @@ def _layer_norm_vjp_x(g, out, x, weight, bias, ndim, eps, saved=None):
 def _layer_norm_vjp_weight(g, out, x, weight, bias, ndim, eps, saved=None):
     if _differentiated(g, x):
         return _rows_sum(g * _tensor_statistics(x, ndim, eps)[0], ndim)
+    if _compiled(g, out, saved):
+        return _compiled_grad(1, g, x, weight, ndim, saved).reshape(weight.shape)
     xhat, _ = _saved(out, x, ndim, eps, saved)
     return np.einsum("ij,ij->j", _rows(g, ndim), xhat).reshape(weight.shape)
 
@@ -143,6 +212,8 @@ def _layer_norm_vjp_weight(g, out, x, weight, bias, ndim, eps, saved=None):
 def _layer_norm_vjp_bias(g, out, x, weight, bias, ndim, eps, saved=None):
     if _differentiated(g):
         return _rows_sum(g, ndim)
+    if _compiled(g, out, saved):
+        return _compiled_grad(2, g, x, weight, ndim, saved).reshape(bias.shape)
     gr = _rows(g, ndim)
     return (_ones(gr.shape[0], gr.dtype) @ gr).reshape(bias.shape)
 
