@@ -1,7 +1,8 @@
 """A module of numba kernels behind a NumPy path: imported once, on first need.
 
-Each compiled kernel set (GELU, max pooling, conv's col2im, BatchNorm, ReLU's gradient, sums
-over a middle axis, the LSTM/GRU cells, the embedding's scatter) lives in a private module
+Each compiled kernel set (GELU, LayerNorm, the attention softmax, max pooling, conv's col2im,
+BatchNorm, ReLU's gradient, sums over a middle axis, the LSTM/GRU cells, the embedding's
+scatter) lives in a private module
 (``ops/_*_kernels.py``, ``autograd/_scatter_kernels.py``) with its NumPy path beside the caller;
 a ``CompiledKernels`` is the one place that decides which runs. It holds the outcome of the one
 import attempt (state a reader must know about: per process, like numba's own cache), and None
