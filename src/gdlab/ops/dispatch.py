@@ -30,7 +30,9 @@ from gdlab.tensor import Tensor, from_op
 __all__ = ["apply", "apply_unary", "as_floating", "binary", "promote", "record"]
 
 _NO_KWARGS: dict = {}  # shared by nodes of ops called without keyword arguments (never mutated)
-_SCALARS = CONSTANTS.scalars  # looked up inline: a hit costs one dict access
+# looked up inline: a hit (a number already met beside a tensor of a float dtype) costs one
+# dict access; ``_number_operand`` makes the entries
+_SCALARS = CONSTANTS.scalars
 
 
 def record(
@@ -103,9 +105,11 @@ def apply_unary(op: Op, x: Any, floating: bool = False) -> Tensor:
     """``apply`` for a one-input op without keyword arguments (exp, tanh, relu...). With
     ``floating``, integer inputs first become the default float dtype, as torch's exp or
     sin do. Elementwise: the gradient has the input's shape (an exact node)."""
-    if not isinstance(x, Tensor) or (floating and x.data.dtype.kind != "f"):
+    if not isinstance(x, Tensor):
         return apply(op, as_floating(x) if floating else x)
     xd = x.data
+    if floating and xd.dtype.kind != "f":
+        return apply(op, as_floating(x))
     data = op.forward(xd)
     if x.requires_grad and STATE.grad_enabled:  # the node ``record`` makes, without its checks
         node = (op, (xd,), _NO_KWARGS, ((0, x, x._version),), (), STATE.next_seq(), True)
@@ -141,25 +145,19 @@ def binary(op: Op) -> Callable[[Any, Any], Tensor]:
                 fast = bd.dtype is ad.dtype
             else:
                 kind = type(b)
-                if (kind is float or kind is int) and ad.dtype.kind == "f":
-                    bd = _SCALARS.get((b, ad.dtype))
-                    if bd is None:
-                        bd = CONSTANTS.scalar(b, ad.dtype)
-                    fast = True
+                bd = _SCALARS.get((b, ad.dtype)) if kind is float or kind is int else None
+                if bd is None:
+                    bd, fast = _number_operand(b, kind, ad.dtype)
                 else:
-                    bd = b
-                    fast = kind is int
+                    fast = True
         elif tb:
             bd = b.data
             kind = type(a)
-            if (kind is float or kind is int) and bd.dtype.kind == "f":
-                ad = _SCALARS.get((a, bd.dtype))
-                if ad is None:
-                    ad = CONSTANTS.scalar(a, bd.dtype)
-                fast = True
+            ad = _SCALARS.get((a, bd.dtype)) if kind is float or kind is int else None
+            if ad is None:
+                ad, fast = _number_operand(a, kind, bd.dtype)
             else:
-                ad = a
-                fast = kind is int
+                fast = True
         else:
             fast = False
         if not fast:
@@ -185,6 +183,17 @@ def binary(op: Op) -> Callable[[Any, Any], Tensor]:
 
     apply_op.__name__ = apply_op.__qualname__ = op.name
     return apply_op
+
+
+def _number_operand(x: Any, kind: type, dtype: np.dtype) -> tuple[Any, bool]:
+    """``binary``'s operand for ``x`` (of type ``kind``, not a Tensor) beside a tensor of
+    ``dtype``, when ``CONSTANTS.scalars`` has none yet, and whether the straight-line path
+    takes it: a Python number beside a float tensor becomes a cached 0-d array of that dtype
+    (the cache holds float dtypes only, so a hit there needs no dtype test); a Python int
+    beside an integer tensor stays as it is; anything else goes through ``promote``."""
+    if (kind is float or kind is int) and dtype.kind == "f":
+        return CONSTANTS.scalar(x, dtype), True
+    return x, kind is int
 
 
 # ------------------------------------------------------------------------- type promotion
