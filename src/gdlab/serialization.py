@@ -140,6 +140,15 @@ def _is_file(f: Any) -> bool:
     return hasattr(f, "write") or hasattr(f, "read")
 
 
+def _not_pickle(path: str | os.PathLike, refusal: str) -> Path:
+    """``path`` as a Path; a pickle-based suffix raises ``ValueError(refusal)``, formatted with
+    the path and its suffix (gdlab neither writes nor reads those formats)."""
+    path = Path(path)
+    if path.suffix in _REFUSED:
+        raise ValueError(refusal.format(path=path, suffix=path.suffix))
+    return path
+
+
 def save(obj: Any, path: str | os.PathLike | Any) -> None:
     """Save a state_dict (or any nest of dicts, lists, numbers and arrays) without pickle.
 
@@ -156,12 +165,9 @@ def save(obj: Any, path: str | os.PathLike | Any) -> None:
     if _is_file(path):
         _write_npz(_members(obj), path)
         return
-    path = Path(path)
-    if path.suffix in _REFUSED:
-        raise ValueError(
-            f"gdlab.save: {path} has a pickle-based suffix {path.suffix!r}; use .npz or "
-            ".safetensors"
-        )
+    path = _not_pickle(
+        path, "gdlab.save: {path} has a pickle-based suffix {suffix!r}; use .npz or .safetensors"
+    )
     if path.suffix == ".safetensors":
         _save_safetensors(obj, path)
         return
@@ -215,12 +221,11 @@ def load(
             except ValueError as e:  # name the caller's object, not the spool file
                 name = str(getattr(path, "name", "the file object"))
                 raise ValueError(str(e).replace(str(spooled), name)) from None
-    path = Path(path)
-    if path.suffix in _REFUSED:
-        raise ValueError(
-            f"gdlab.load: refusing {path}: pickle-based files ({path.suffix}) can run arbitrary "
-            "code when loaded; convert the weights to .npz or .safetensors"
-        )
+    path = _not_pickle(
+        path,
+        "gdlab.load: refusing {path}: pickle-based files ({suffix}) can run "
+        "arbitrary code when loaded; convert the weights to .npz or .safetensors",
+    )
     if path.suffix == ".safetensors":
         return _load_safetensors(path)
     with open(path, "rb") as f:  # FileNotFoundError as is

@@ -7,6 +7,7 @@ Numerically delicate functions (sigmoid, softplus) use stable formulas.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,7 @@ import numpy as np
 from gdlab.dtypes import get_default_dtype, is_floating
 from gdlab.ops.constants import CONSTANTS
 from gdlab.ops.dispatch import apply, apply_unary, as_floating, binary, promote
-from gdlab.ops.registry import defop, passthrough
+from gdlab.ops.registry import Op, defop, passthrough
 from gdlab.tensor import Tensor
 
 __all__ = [
@@ -58,6 +59,19 @@ def stable_sigmoid(x: np.ndarray) -> np.ndarray:
     e = np.exp(-np.abs(x))
     r = 1.0 / (1.0 + e)
     return np.where(x >= 0, r, e * r)
+
+
+def _unary(op: Op, doc: str, *, floating: bool = False) -> Callable[[Tensor], Tensor]:
+    """The public function of a one-input op (``exp(x)``): ``apply_unary`` of ``op``, named
+    after it. With ``floating``, integer inputs first become the default float dtype (torch's
+    exp and sin do; abs, sign and relu keep the dtype)."""
+
+    def function(x: Tensor) -> Tensor:
+        return apply_unary(op, x, floating)
+
+    function.__name__ = function.__qualname__ = op.name
+    function.__doc__ = doc
+    return function
 
 
 # ------------------------------------------------------------------------- arithmetic
@@ -123,9 +137,7 @@ def _default_float_operand(x: Any) -> Any:
     return as_floating(x if isinstance(x, Tensor) else Tensor(x))
 
 
-def neg(x: Tensor) -> Tensor:
-    """−x."""
-    return apply_unary(NEG, x)
+neg = _unary(NEG, "−x.")
 
 
 def pow(x: Any, exponent: Any) -> Tensor:  # noqa: A001 - torch's name
@@ -152,6 +164,25 @@ RELU = defop(
     lambda x: np.maximum(x, _ZERO[x.dtype]),
     lambda g, out, x: g * (out > _ZERO[out.dtype]),
 )
+
+# their public functions (gdlab.exp, and Tensor.exp through ops.methods), one row each
+exp = _unary(EXP, "e^x; its derivative is e^x itself (the VJP reuses the output).", floating=True)
+log = _unary(LOG, "Natural logarithm; d/dx = 1/x.", floating=True)
+sqrt = _unary(SQRT, "√x; d/dx = 1/(2√x).", floating=True)
+abs = _unary(ABS, "|x|; the gradient is sign(x) (0 at 0, as torch).")  # noqa: A001 - torch's name
+sin = _unary(SIN, "sin x; d/dx = cos x.", floating=True)
+cos = _unary(COS, "cos x; d/dx = −sin x.", floating=True)
+tanh = _unary(TANH, "tanh x; d/dx = 1 − tanh² x (the VJP reuses the output).", floating=True)
+sinh = _unary(SINH, "sinh x; d/dx = cosh x.", floating=True)
+cosh = _unary(COSH, "cosh x; d/dx = sinh x.", floating=True)
+square = _unary(
+    SQUARE, "x²; d/dx = 2x (one primitive, as torch.square, rather than x·x's two paths)."
+)
+sign = _unary(
+    SIGN, "−1, 0 or 1 by the sign of x (dtype kept); its gradient is 0 everywhere (torch)."
+)
+sigmoid = _unary(SIGMOID, "1 / (1 + e^-x), computed without overflow for any x.", floating=True)
+relu = _unary(RELU, "max(x, 0); the gradient is 1 where x > 0 and 0 elsewhere (0 at 0, as torch).")
 
 
 def _softplus(x: np.ndarray, beta: float = 1.0, threshold: float = 20.0) -> np.ndarray:
@@ -215,71 +246,6 @@ CAST = defop(
     lambda x, dtype: x.astype(dtype),
     lambda g, out, x, dtype: np.astype(g, x.dtype),  # a function: it runs on Tensors too
 )
-
-
-def exp(x: Tensor) -> Tensor:
-    """e^x; its derivative is e^x itself (the VJP reuses the output)."""
-    return apply_unary(EXP, x, floating=True)
-
-
-def log(x: Tensor) -> Tensor:
-    """Natural logarithm; d/dx = 1/x."""
-    return apply_unary(LOG, x, floating=True)
-
-
-def sqrt(x: Tensor) -> Tensor:
-    """√x; d/dx = 1/(2√x)."""
-    return apply_unary(SQRT, x, floating=True)
-
-
-def abs(x: Tensor) -> Tensor:  # noqa: A001 - torch's name
-    """|x|; the gradient is sign(x) (0 at 0, as torch)."""
-    return apply_unary(ABS, x)
-
-
-def sin(x: Tensor) -> Tensor:
-    """sin x; d/dx = cos x."""
-    return apply_unary(SIN, x, floating=True)
-
-
-def cos(x: Tensor) -> Tensor:
-    """cos x; d/dx = −sin x."""
-    return apply_unary(COS, x, floating=True)
-
-
-def tanh(x: Tensor) -> Tensor:
-    """tanh x; d/dx = 1 − tanh² x (the VJP reuses the output)."""
-    return apply_unary(TANH, x, floating=True)
-
-
-def sinh(x: Tensor) -> Tensor:
-    """sinh x; d/dx = cosh x."""
-    return apply_unary(SINH, x, floating=True)
-
-
-def cosh(x: Tensor) -> Tensor:
-    """cosh x; d/dx = sinh x."""
-    return apply_unary(COSH, x, floating=True)
-
-
-def square(x: Tensor) -> Tensor:
-    """x²; d/dx = 2x (one primitive, as torch.square, rather than x·x's two paths)."""
-    return apply_unary(SQUARE, x)
-
-
-def sign(x: Tensor) -> Tensor:
-    """−1, 0 or 1 by the sign of x (dtype kept); its gradient is 0 everywhere (torch)."""
-    return apply_unary(SIGN, x)
-
-
-def sigmoid(x: Tensor) -> Tensor:
-    """1 / (1 + e^-x), computed without overflow for any x."""
-    return apply_unary(SIGMOID, x, floating=True)
-
-
-def relu(x: Tensor) -> Tensor:
-    """max(x, 0); the gradient is 1 where x > 0 and 0 elsewhere (0 at 0, as torch)."""
-    return apply_unary(RELU, x)
 
 
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:

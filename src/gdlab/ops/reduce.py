@@ -8,12 +8,13 @@ logsumexp, softmax, log_softmax.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from gdlab.ops.dispatch import apply
-from gdlab.ops.registry import defop
+from gdlab.ops.registry import Op, defop
 from gdlab.tensor import Tensor
 
 __all__ = [
@@ -281,37 +282,34 @@ def _correction(correction: float | None, unbiased: bool | None) -> float:
     return 1 if correction is None else correction
 
 
-def var(
-    x: Tensor,
-    dim: Any = None,
-    unbiased: bool | None = None,
-    keepdim: bool = False,
-    *,
-    correction: float | None = None,
-    **kwargs: Any,
-) -> Tensor:
-    """Variance over ``dim`` with Bessel's ``correction`` (1 by default, as torch)."""
-    dim, keepdim = _alias(dim, keepdim, kwargs)
-    c = _correction(correction, unbiased)
-    x = _float(x, "var")
-    return apply(VAR, x, dim=normalize_dims(dim, x.ndim), keepdim=keepdim, correction=c)
+def _spread(op: Op, doc: str) -> Callable[..., Tensor]:
+    """``var`` and ``std``: torch's arguments, the same checks, one primitive each."""
+
+    def function(
+        x: Tensor,
+        dim: Any = None,
+        unbiased: bool | None = None,
+        keepdim: bool = False,
+        *,
+        correction: float | None = None,
+        **kwargs: Any,
+    ) -> Tensor:
+        dim, keepdim = _alias(dim, keepdim, kwargs)
+        c = _correction(correction, unbiased)
+        x = _float(x, op.name)
+        return apply(op, x, dim=normalize_dims(dim, x.ndim), keepdim=keepdim, correction=c)
+
+    function.__name__ = function.__qualname__ = op.name
+    function.__doc__ = doc
+    return function
 
 
-def std(
-    x: Tensor,
-    dim: Any = None,
-    unbiased: bool | None = None,
-    keepdim: bool = False,
-    *,
-    correction: float | None = None,
-    **kwargs: Any,
-) -> Tensor:
+var = _spread(VAR, "Variance over ``dim`` with Bessel's ``correction`` (1 by default, as torch).")
+std = _spread(
+    STD,
     """√var over ``dim`` with Bessel's ``correction`` (1 by default, as torch); its gradient
-    is 0 where the standard deviation is 0 (torch's choice; √'s own would be 0·inf)."""
-    dim, keepdim = _alias(dim, keepdim, kwargs)
-    c = _correction(correction, unbiased)
-    x = _float(x, "std")
-    return apply(STD, x, dim=normalize_dims(dim, x.ndim), keepdim=keepdim, correction=c)
+    is 0 where the standard deviation is 0 (torch's choice; √'s own would be 0·inf).""",
+)
 
 
 def all(x: Tensor, dim: Any = None, keepdim: bool = False, **kwargs: Any) -> Tensor:  # noqa: A001

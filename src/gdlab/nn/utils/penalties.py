@@ -52,10 +52,7 @@ def l2_penalty(parameters: Tensor | Iterable[Tensor], weight: float = 1.0) -> Te
 
     Its gradient is 2·weight·θ, so with plain SGD it equals ``weight_decay = 2·weight``
     (torch's weight_decay adds wd·θ to the gradient, i.e. the penalty (wd/2)·Σθ²).
-
-    Args:
-        parameters: a tensor or an iterable of tensors (e.g. ``model.parameters()``).
-        weight: the regularisation strength λ (default 1.0).
+    Arguments and use as ``l1_penalty``.
 
     Example:
         >>> l2_penalty([gdlab.tensor([1.0, -2.0]), gdlab.tensor([3.0])], weight=0.5).item()
