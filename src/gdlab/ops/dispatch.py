@@ -177,20 +177,25 @@ def binary(op: Op) -> Callable[[Any, Any], Tensor]:
             data = forward(ad, bd)
         except ValueError as e:
             raise ValueError(_describe(op, (ad, bd), e)) from None
-        if STATE.grad_enabled and ((ta and a.requires_grad) or (tb and b.requires_grad)):
-            # The two commonest nodes (tensor with number, two tensors needing gradients) are
-            # made here as ``record`` would make them, without its checks: they are most of the
-            # nodes of a model. exact: no broadcasting (a number, or equal shapes).
-            if not tb:
-                parents = ((0, a, a._version),)
-            elif ta and a.requires_grad and b.requires_grad:
-                parents = ((0, a, a._version), (1, b, b._version))
-            else:
-                exact = not ta or ad.shape == bd.shape
-                return from_op(data, record(op, (a, b), (ad, bd), _NO_KWARGS, exact))
-            exact = not tb or ad.shape == bd.shape
-            return from_op(data, (op, (ad, bd), _NO_KWARGS, parents, (), STATE.next_seq(), exact))
-        return from_op(data, None)
+        if not STATE.grad_enabled:
+            return from_op(data, None)
+        # The two commonest nodes (tensor with number, two tensors needing gradients) are made
+        # here as ``record`` would make them, without its checks: they are most of the nodes
+        # of a model. exact: no broadcasting (a number, or equal shapes).
+        if not tb:  # a float tensor with a number
+            if not a.requires_grad:
+                return from_op(data, None)
+            parents = ((0, a, a._version),)
+            exact = True
+        elif ta and a.requires_grad and b.requires_grad:
+            parents = ((0, a, a._version), (1, b, b._version))
+            exact = ad.shape == bd.shape
+        elif (ta and a.requires_grad) or b.requires_grad:
+            exact = not ta or ad.shape == bd.shape
+            return from_op(data, record(op, (a, b), (ad, bd), _NO_KWARGS, exact))
+        else:
+            return from_op(data, None)
+        return from_op(data, (op, (ad, bd), _NO_KWARGS, parents, (), STATE.next_seq(), exact))
 
     apply_op.__name__ = apply_op.__qualname__ = op.name
     return apply_op
