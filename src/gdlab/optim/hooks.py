@@ -44,7 +44,7 @@ _GLOBAL_POST_HOOKS: OrderedDict[int, Callable[..., Any]] = OrderedDict()
 @dataclass(slots=True)
 class StepHookState:
     """Whether a step hook (global or of any optimizer) was ever registered in the process:
-    never reset, so a hook removed later only costs the full check of ``run_step_hooks``."""
+    never reset, so a hook removed later only costs the full test of ``step_hooks_due``."""
 
     registered: bool = False
 
