@@ -1,11 +1,13 @@
 """A module of numba kernels behind a NumPy path: imported once, on first need.
 
-GELU, max pooling and the embedding's scatter each keep their compiled loops in a private
-module (``ops/_gelu_kernels.py``, ``ops/_pool_kernels.py``, ``autograd/_scatter_kernels.py``)
-and their NumPy path beside the caller; a ``CompiledKernels`` is the one place that decides
-which runs. It holds the outcome of the one import attempt (state a reader must know about:
-per process, like numba's own cache), and None means NumPy: numba missing, its JIT disabled
-(the kernels would be Python loops over every element) or unusable (no writable cache).
+GELU, max pooling, the embedding's scatter, sums over a middle axis and the LSTM/GRU cells
+each keep their compiled loops in a private module (``ops/_gelu_kernels.py``,
+``ops/_pool_kernels.py``, ``autograd/_scatter_kernels.py``, ``ops/_reduce_kernels.py``,
+``ops/_rnn_kernels.py``) and their NumPy path beside the caller; a ``CompiledKernels`` is the
+one place that decides which runs. It holds the outcome of the one import attempt (state a
+reader must know about: per process, like numba's own cache), and None means NumPy: numba
+missing, its JIT disabled (the kernels would be Python loops over every element) or unusable
+(no writable cache).
 The optimizers' fused kernels have their own loader with a break-even rule
 (``optim/_fast/numba_loader.py``).
 """

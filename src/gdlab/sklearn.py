@@ -33,15 +33,14 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.estimators._base import (
+from gdlab.estimators._api import (
     HAVE_SKLEARN,  # noqa: F401 - public: whether scikit-learn's base classes are in use
     ClassifierMixin,
     RegressorMixin,
-    _BaseMLP,
-    _not_lbfgs,
     available_if,
     check_classification_targets,
 )
+from gdlab.estimators._base import _BaseMLP, _not_lbfgs
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -234,31 +233,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         n_iter_no_change: int = 10,
         max_fun: int = 15000,
     ) -> None:
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            solver=solver,
-            alpha=alpha,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init,
-            power_t=power_t,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            random_state=random_state,
-            tol=tol,
-            verbose=verbose,
-            warm_start=warm_start,
-            momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            n_iter_no_change=n_iter_no_change,
-            max_fun=max_fun,
-        )
+        # the signature is scikit-learn's (get_params reads it); all but loss are the base's
+        base = {k: v for k, v in locals().items() if k not in ("self", "loss", "__class__")}
+        super().__init__(**base)
         self.loss = loss
 
     @property

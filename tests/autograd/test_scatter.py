@@ -70,6 +70,32 @@ def test_coalesce_rows_is_add_at_byte_for_byte(path, name, rows, width, count, d
     assert dense.tobytes() == expected.tobytes()
 
 
+LAYOUTS = {  # a (4, 6) index's rows, laid out as the gradients reaching the embedding are
+    "contiguous": lambda g: g,
+    "mean-broadcast": lambda g: np.broadcast_to(g[:, :1], g.shape),  # a mean over the lookups
+    "strided": lambda g: np.asfortranarray(g),
+}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_index_of_any_shape_and_broadcast_rows(path, layout, dtype):
+    """An N-D index with rows of shape index.shape + (d,), a broadcast view among them: the
+    sums of np.add.at on the flattened pair, byte for byte, and the rows left unchanged."""
+    rng = np.random.default_rng(1)
+    index = rng.integers(0, 9, (4, 6))
+    rows = LAYOUTS[layout](rng.standard_normal((4, 6, 5)).astype(dtype))
+    before = rows.copy()
+    expected = np.zeros((9, 5), dtype)
+    np.add.at(expected, index.reshape(-1), rows.reshape(-1, 5))
+    assert scatter.scatter_add_rows(index, rows, 9).tobytes() == expected.tobytes()
+    for num_rows in (9, None, 10_000):  # marks, and the sort of a wide table
+        unique, sums = scatter.coalesce_rows(index, rows, num_rows)
+        np.testing.assert_array_equal(unique, np.unique(index))
+        assert sums.tobytes() == expected[unique].tobytes()
+    assert np.array_equal(rows, before)
+
+
 def test_the_compiled_loop_loads_only_with_numba_already_imported(monkeypatch):
     """The embedding never imports numba itself (its first step stays cheap)."""
     import sys
@@ -85,3 +111,27 @@ def test_the_compiled_loop_loads_only_with_numba_already_imported(monkeypatch):
 def test_empty_index():
     out = scatter.scatter_add_rows(np.zeros(0, np.int64), np.zeros((0, 3), np.float32), 4)
     assert out.shape == (4, 3) and not out.any()
+
+
+@pytest.mark.parametrize("reduce", ["mean", "sum"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_embedding_bag_gradients_read_the_broadcast_gradient(path, reduce, dtype):
+    """emb(idx).mean(1) hands the embedding a broadcast gradient: the dense and the sparse
+    table gradients are np.add.at's sums of it, byte for byte, on both paths."""
+    import gdlab
+    from gdlab import nn
+
+    rng = np.random.default_rng(2)
+    weight = rng.standard_normal((50, 8)).astype(dtype)
+    idx = rng.integers(0, 50, (16, 12))
+    head = gdlab.tensor(rng.standard_normal((8, 3)).astype(dtype))
+    for sparse in (False, True):
+        emb = nn.Embedding(50, 8, sparse=sparse, _weight=weight.copy())
+        bag = getattr(emb(idx), reduce)(1)
+        bag.retain_grad()
+        ((bag @ head) ** 2).sum().backward()
+        g = bag.grad.data / 12 if reduce == "mean" else bag.grad.data  # the mean's rule
+        expected = np.zeros_like(weight)
+        np.add.at(expected, idx.reshape(-1), np.repeat(g, 12, axis=0))
+        got = emb.weight.grad.to_dense() if sparse else emb.weight.grad.data
+        assert got.tobytes() == expected.tobytes()

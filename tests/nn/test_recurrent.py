@@ -127,6 +127,7 @@ def test_dropout_between_layers_only(name):
 ERRORS = [
     ("proj_negative", lambda: gnn.LSTM(3, 4, proj_size=-1), "positive integer or zero"),
     ("proj_too_big", lambda: gnn.LSTM(3, 4, proj_size=4), "smaller than hidden_size"),
+    ("proj_gru", lambda: gnn.GRU(3, 4, proj_size=2), "only supported for LSTM, not RNN or GRU"),
     ("empty_sequence", lambda: gnn.GRU(3, 4)(gdlab.zeros(0, 2, 3)), "larger than 0"),
     ("empty_sequence_bf", lambda: gnn.LSTM(3, 4, batch_first=True)(gdlab.zeros(2, 0, 3)),
      "larger than 0"),
@@ -176,12 +177,19 @@ F32_TOL = {"rtol": 2e-4, "atol": 2e-5}
 
 
 @pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
+@pytest.mark.parametrize("compiled", [False, True], ids=["numpy", "kernels"])
 @pytest.mark.parametrize(
     "name, kwargs",
     [("LSTM", {}), ("LSTM", {"proj_size": 3, "bidirectional": True}), ("GRU", {}),
      ("GRU", {"num_layers": 2, "batch_first": True}), ("RNN", {})],
 )  # fmt: skip
-def test_float32_matches_torch(name, kwargs):
+def test_float32_matches_torch(name, kwargs, compiled, monkeypatch):
+    """The NumPy cells, and the compiled ones (ops/_rnn_kernels.py) at any size."""
+    from gdlab.ops import rnn_ops
+
+    if compiled:
+        pytest.importorskip("gdlab.ops._rnn_kernels")
+        monkeypatch.setattr(rnn_ops, "MIN_KERNEL_SIZE", 0)
     tm = getattr(torch.nn, name)(4, 6, **kwargs)
     randomise(tm)
     gm = getattr(gnn, name)(4, 6, **kwargs)

@@ -327,20 +327,28 @@ def test_sparse_step_equals_the_dense_step_bit_for_bit(name, kwargs, dtype):
         np.testing.assert_array_equal(opts[0].state[embs[0].weight][key], value)
 
 
-KERNEL_CASES = [  # name, kwargs, fused (True: SGD's compiled row loop, numba_rows.py)
+KERNEL_CASES = [  # name, kwargs, fused (True: SGD's compiled row loops, numba_rows.py)
     ("SGD", dict(lr=0.05), None),
     ("SGD", dict(lr=0.05), True),
     ("SGD", dict(lr=0.05, maximize=True), True),
+    ("SGD", dict(lr=0.05, momentum=0.9), None),  # densified, then the NumPy kernel
+    ("SGD", dict(lr=0.05, momentum=0.9), True),
+    ("SGD", dict(lr=0.05, momentum=0.9, dampening=0.3, maximize=True), True),
+    ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True), True),
     ("Adagrad", dict(lr=0.1, lr_decay=0.01), None),
     ("Adagrad", dict(lr=0.1, eps_in_sqrt=True, initial_accumulator_value=0.1), None),
 ]
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(("name", "kwargs", "fused"), KERNEL_CASES,
-                         ids=["SGD", "SGD-compiled", "SGD-maximize-compiled", "Adagrad",
+                         ids=["SGD", "SGD-compiled", "SGD-maximize-compiled", "SGD-momentum",
+                              "SGD-momentum-compiled", "SGD-dampening-maximize-compiled",
+                              "SGD-nesterov-compiled", "Adagrad",
                               "Adagrad-eps-in-sqrt"])  # fmt: skip
-def test_sparse_row_kernel_equals_the_rule(name, kwargs, fused):
-    """optim/_fast/sparse_rows.py (the seam's kernel) against the rule's rows branch."""
+def test_sparse_row_kernel_equals_the_rule(name, kwargs, fused, dtype):
+    """optim/_fast/sparse_rows.py (the seam's kernel) against the rule's rows branch; with
+    momentum, the compiled loop over every row against the rule's densified step."""
     from gdlab.optim._fast import KERNELS
 
     if fused:
@@ -349,15 +357,13 @@ def test_sparse_row_kernel_equals_the_rule(name, kwargs, fused):
     optimizer = getattr(optim, name)
     rule = optimizer._rule
     rng = np.random.default_rng(10)
-    param = rng.normal(size=(ROWS, DIM)).astype(np.float32)
+    param = rng.normal(size=(ROWS, DIM)).astype(dtype)
     grad = RowSparseGrad.from_rows(
-        rng.integers(0, ROWS, 30), rng.normal(size=(30, DIM)).astype(np.float32), (ROWS, DIM)
+        rng.integers(0, ROWS, 30), rng.normal(size=(30, DIM)).astype(dtype), (ROWS, DIM)
     )
+    grad.values[0, :2] = -0.0  # a signed zero the dense step would keep
     hyper = {k: v for k, v in optimizer([nn.Parameter(param)], **kwargs).defaults.items()
-             if k not in ("foreach", "fused", "differentiable", "momentum", "dampening",
-                          "nesterov", "weight_decay")}  # fmt: skip
-    if name == "SGD":
-        hyper.update(momentum=0.0)
+             if k not in ("foreach", "fused", "differentiable")}  # fmt: skip
     by_rule, by_kernel = param.copy(), param.copy()
     rule_state: dict = {}
     kernel_state: dict = {}
@@ -369,7 +375,7 @@ def test_sparse_row_kernel_equals_the_rule(name, kwargs, fused):
     untouched = np.setdiff1d(np.arange(ROWS), grad.indices)
     assert by_rule[untouched].tobytes() == param[untouched].tobytes()
     for key, value in rule_state.items():
-        np.testing.assert_array_equal(kernel_state[key], value)
+        assert np.asarray(kernel_state[key]).tobytes() == np.asarray(value).tobytes()
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

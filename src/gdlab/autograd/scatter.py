@@ -7,7 +7,8 @@ embedding training step, issue 20). Both functions here give exactly those sums,
 (``tests/autograd/test_scatter.py`` holds them to ``np.add.at``):
 
 - with numba already loaded in the process (by the optimizer's fused kernels, the GELU kernels
-  or the user), one compiled loop that is ``np.add.at``'s loop (``autograd/_scatter_kernels.py``);
+  or the user), one compiled loop that is ``np.add.at``'s loop (``autograd/_scatter_kernels.py``),
+  reading a gradient broadcast over the lookups (an embedding bag's mean) without copying it;
   this module never imports numba itself, so an embedding alone costs no numba load;
 - else NumPy in passes: a stable sort gives every occurrence its rank among the occurrences
   of its index, and pass r adds all rank-r rows at once (their targets are distinct, so a
@@ -26,7 +27,7 @@ from gdlab._compiled import _UNSET, CompiledKernels
 
 __all__ = ["coalesce_rows", "reset", "scatter_add_rows"]
 
-_MARKS_PER_ROW = 8  # the compiled coalesce marks a table of up to 8 rows per index
+_MARKS_PER_ROW = 8  # the compiled coalesce counts over a table of up to 8 rows per index
 _MIN_PASS = 8  # a pass adds at least this many rows; rarer long repeats go to accumulate
 
 _KERNELS = CompiledKernels("gdlab.autograd._scatter_kernels")
@@ -42,9 +43,23 @@ def reset(module: object = _UNSET) -> None:
     _KERNELS.reset(module)
 
 
-def _compilable(rows: np.ndarray) -> bool:
-    """The compiled loop takes 2-D float32/float64 rows (float16 and others stay in NumPy)."""
-    return rows.ndim == 2 and rows.dtype.char in "fd"
+def _blocks(index: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """``index`` as (n, m) and ``rows`` as (n, m, d), or (n, 1, d) where each block of m rows
+    is one row broadcast (a mean's or sum's gradient: no copy of it), for the compiled loops;
+    None for what they do not take (not float32/float64 rows of ``index.shape + (d,)``)."""
+    if rows.ndim != index.ndim + 1 or rows.shape[:-1] != index.shape or rows.dtype.char not in "fd":
+        return None
+    m = index.shape[-1] if index.ndim else 1
+    blocks = rows.reshape(-1, m, rows.shape[-1])  # a view wherever the layout allows one
+    if m > 1 and blocks.strides[1] == 0:
+        blocks = blocks[:, :1]
+    where = index.reshape(-1, m).astype(np.intp, copy=False)
+    return where, np.ascontiguousarray(blocks)
+
+
+def _flat(index: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(k,) indices and their (k, ...) rows, for the NumPy passes."""
+    return index.reshape(-1), rows.reshape(index.size, *rows.shape[index.ndim :])
 
 
 class _Runs(NamedTuple):
@@ -104,21 +119,24 @@ def scatter_add_rows(index: np.ndarray, rows: np.ndarray, num_rows: int) -> np.n
     """``out = zeros((num_rows, d)); np.add.at(out, index, rows)``, bit for bit.
 
     Args:
-        index: (k,) integers in [0, num_rows).
-        rows: (k, d) float array; the result has its dtype.
+        index: integers in [0, num_rows), of any shape.
+        rows: float array of shape ``index.shape + (d,)`` (may be a broadcast view); the
+            result has its dtype.
         num_rows: the number of rows of the result.
 
     Example:
         >>> scatter_add_rows(np.array([2, 0, 2]), np.ones((3, 2)), 3)[:, 0]
         array([1., 0., 2.])
     """
-    out = np.zeros((num_rows, *rows.shape[1:]), dtype=rows.dtype)
-    if len(index) == 0:
+    out = np.zeros((num_rows, *rows.shape[index.ndim :]), dtype=rows.dtype)
+    if index.size == 0:
         return out
-    kernels = _compiled() if _compilable(rows) else None
-    if kernels is not None:
-        kernels.index_add_rows(out, index.astype(np.intp, copy=False), np.ascontiguousarray(rows))
+    kernels = _compiled()
+    blocks = None if kernels is None else _blocks(index, rows)
+    if blocks is not None:
+        kernels.index_add_rows(out, *blocks)
         return out
+    index, rows = _flat(index, rows)
     runs = _runs(index, num_rows)
     _sum_by_rank(out, runs.target, rows, runs)
     return out
@@ -130,33 +148,29 @@ def coalesce_rows(
     """The distinct values of ``index`` (ascending) and, for each, the sum of its ``rows`` in
     order of appearance: the rows ``np.add.at`` would leave non-zero, with its exact sums.
 
-    ``num_rows`` (the table's rows, above ``index.max()``) lets the compiled path number the
-    distinct rows with a mark per table row instead of a sort.
+    ``index`` has any shape and ``rows`` the shape ``index.shape + (d,)``, as in
+    :func:`scatter_add_rows`. ``num_rows`` (the table's rows, above ``index.max()``) lets the
+    compiled path sort the occurrences by counting them per table row instead of a sort.
 
     Example:
         >>> coalesce_rows(np.array([3, 0, 3]), np.array([[1.0], [2.0], [4.0]]))
         (array([0, 3]), array([[2.],
                [5.]]))
     """
-    kernels = _compiled() if _compilable(rows) else None
-    if kernels is not None and len(index):
+    kernels = _compiled()
+    blocks = None if kernels is None or index.size == 0 else _blocks(index, rows)
+    if blocks is not None:
         n = int(index.max()) + 1 if num_rows is None else num_rows
-        if n <= _MARKS_PER_ROW * len(index):
-            present = np.zeros(n, dtype=bool)
-            present[index] = True
-            unique = np.flatnonzero(present)
-            slot = np.cumsum(present) - 1  # a table row's place among the distinct ones
-            sums = np.zeros((len(unique), rows.shape[1]), dtype=rows.dtype)
-            where = slot[index]
-            kernels.index_add_rows(sums, where, np.ascontiguousarray(rows))
-            return unique, sums
+        if n <= _MARKS_PER_ROW * index.size:
+            return kernels.coalesce_rows(*blocks, n)
+    index, rows = _flat(index, rows)
     runs = _runs(index, int(index.max()) + 1 if len(index) else 0)
     unique = runs.target[runs.starts]
     sums = np.zeros((len(unique), *rows.shape[1:]), dtype=rows.dtype)
-    if kernels is not None:
+    if blocks is not None:
         where = np.empty(len(index), dtype=np.intp)
         where[runs.order] = np.cumsum(runs.rank == 0) - 1
-        kernels.index_add_rows(sums, where, np.ascontiguousarray(rows))
+        kernels.index_add_rows(sums, where[:, None], np.ascontiguousarray(rows)[:, None])
     else:
         _sum_by_rank(sums, np.cumsum(runs.rank == 0) - 1, rows, runs)
     return unique, sums

@@ -50,11 +50,12 @@ class RowSparseGrad:
         """Coalesce: the rows of equal index summed one after another in their order of
         appearance, as ``np.add.at`` sums them into a dense table, so ``to_dense()`` equals
         that bit for bit; but on the touched rows only, and much faster than
-        ``np.add.at`` (which loops in C per element): see :mod:`gdlab.autograd.scatter`."""
-        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
-        values = values.reshape(len(rows), *shape[1:])
-        if len(rows) == 0:
-            return cls(rows, values.copy(), shape)
+        ``np.add.at`` (which loops in C per element): see :mod:`gdlab.autograd.scatter`.
+        ``rows`` may have any shape, ``values`` is then ``rows.shape + shape[1:]``."""
+        rows = np.asarray(rows, dtype=np.int64)
+        values = values.reshape(*rows.shape, *shape[1:])  # a broadcast one stays a view
+        if rows.size == 0:
+            return cls(rows.reshape(-1), values.reshape(0, *shape[1:]).copy(), shape)
         return cls(*coalesce_rows(rows, values, shape[0]), shape)
 
     @property

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from gdlab.cli.command import Command
-from gdlab.cli.session import Session
+from gdlab.cli.command import Command, lab_run
 from gdlab.lab.optimizer_check import CheckOptimizerConfig, run_check_optimizer
 
 __all__ = ["COMMAND"]
-
-
-def run(config: CheckOptimizerConfig, session: Session) -> dict[str, Any]:
-    out = run_check_optimizer(config)
-    return session.result(out.pop("text"), **out)
 
 
 COMMAND = Command(
@@ -25,6 +17,6 @@ COMMAND = Command(
     "state_dict resumes exactly, float32/float64 preserved, finite on zero gradients. Exit "
     "code 1 when a check fails.",
     config=CheckOptimizerConfig,
-    run=run,
+    run=lab_run(run_check_optimizer),
     writes=False,
 )

@@ -11,7 +11,7 @@ from gdlab.cli.options import add_command_options, from_namespace
 from gdlab.cli.session import Session
 from gdlab.lab.config import ConfigError, fields_from_toml, load_toml
 
-__all__ = ["Command"]
+__all__ = ["Command", "lab_run"]
 
 
 class Command(NamedTuple):
@@ -80,3 +80,13 @@ class Command(NamedTuple):
         config = from_namespace(self.config, ns)
         problem = getattr(config, "problem", None)
         return (problem() if problem else None) or config
+
+
+def lab_run(function: Callable[[Any], dict[str, Any]]) -> Callable[[Any, Session], dict[str, Any]]:
+    """The ``run`` of a command that is one lab function of its config (returning its
+    ``"text"`` and data): the text shown, the rest the command's data."""
+
+    def run(config: Any, session: Session) -> dict[str, Any]:
+        return session.lab_result(function(config))
+
+    return run

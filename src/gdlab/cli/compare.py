@@ -28,8 +28,7 @@ def run(config: CompareConfig, session: Session) -> dict[str, Any]:
     text = format_table(short_table(out["table"], several, drop=("optimizer", "batch")))
     if out["lr_at_edge"]:
         text += f"\n\nbest lr at the edge of the range tried: {', '.join(out['lr_at_edge'])}"
-    text += f"\n\nreport: {out['report']}"
-    return session.result(
+    return session.reported(
         text, report=out["report"], results=out["table"], lr_at_edge=out["lr_at_edge"]
     )
 

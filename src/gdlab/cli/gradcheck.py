@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from gdlab.cli.command import Command
-from gdlab.cli.session import Session
+from gdlab.cli.command import Command, lab_run
 from gdlab.lab.gradcheck import GradcheckConfig, run_gradcheck
 
 __all__ = ["COMMAND"]
-
-
-def run(config: GradcheckConfig, session: Session) -> dict[str, Any]:
-    out = run_gradcheck(config)
-    return session.result(out.pop("text"), **out)
 
 
 COMMAND = Command(
@@ -23,6 +15,6 @@ COMMAND = Command(
     "compare every parameter's gradient with central differences on a "
     "tiny random batch.",
     config=GradcheckConfig,
-    run=run,
+    run=lab_run(run_gradcheck),
     writes=False,
 )

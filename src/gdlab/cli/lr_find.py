@@ -16,11 +16,11 @@ def run(config: LrFindConfig, session: Session) -> dict[str, Any]:
     text = (
         f"suggested lr: {out['lr_valley']:.3g} (valley), {out['lr_steepest']:.3g} (steepest "
         f"descent), {out['lr_min_div10']:.3g} (min / 10)\n{out['iterations']} iterations, "
-        f"{out['stop_reason']}\n\nreport: {out['report']}"
+        f"{out['stop_reason']}"
         if out["lr_steepest"] is not None
-        else f"no suggestion ({out['stop_reason']})\n\nreport: {out['report']}"
+        else f"no suggestion ({out['stop_reason']})"
     )
-    return session.result(text, **out)
+    return session.reported(text, **out)
 
 
 COMMAND = Command(

@@ -47,7 +47,7 @@ def run(config: ReproduceConfig, session: Session) -> dict[str, Any]:
     with config.make_executor() as executor:
         trials = Trials(run_dir.path, executor)
         out = write_experiment(config.name, run_dir, config.seed, config.full, trials)
-    return session.result(out.pop("text"), **out)
+    return session.lab_result(out)
 
 
 COMMAND = Command(

@@ -17,8 +17,7 @@ def run(config: ScheduleConfig, session: Session) -> dict[str, Any]:
         f"{n}: lr(0) = {out['first_lr'][n]:.4g}, lr({config.steps}) = {last:.4g}"
         for n, last in out["final_lr"].items()
     ]
-    text = "\n".join(lines) + f"\n\nreport: {out['report']}"
-    return session.result(text, report=out["report"], final_lr=out["final_lr"])
+    return session.reported("\n".join(lines), report=out["report"], final_lr=out["final_lr"])
 
 
 COMMAND = Command(

@@ -118,6 +118,15 @@ class Session:
         """stderr, where bars are drawn, is a terminal (not a pipe, a file or CI's log)."""
         return sys.stderr.isatty()
 
+    def reported(self, text: str, **data: Any) -> dict[str, Any]:
+        """``result`` of a command that wrote a report: ``text``, then the report's path
+        (``data["report"]``) after a blank line."""
+        return self.result(f"{text}\n\nreport: {data['report']}", **data)
+
+    def lab_result(self, out: dict[str, Any]) -> dict[str, Any]:
+        """``result`` of a lab function's output: its ``"text"`` shown, the rest as data."""
+        return self.result(out["text"], **{k: v for k, v in out.items() if k != "text"})
+
     def result(self, text: str, **data: Any) -> dict[str, Any]:
         """The command's result: its name, run directory and files, ``data``, and ``text``
         (what the terminal shows). ``-q`` prints only ``data["report"]`` (a path), or all of

@@ -44,8 +44,9 @@ def run(config: SuiteConfig, session: Session) -> dict[str, Any]:
         total = len(suite_specs(config))
         result = run_suite(config, run_dir.path, executor, _ticker(session, total))
     out = write_suite(result, run_dir, command=session.command_line)
-    text = format_table(out["table"]) + f"\n\nreport: {out['report']}"
-    return session.result(text, report=out["report"], leaderboard=out["table"])
+    return session.reported(
+        format_table(out["table"]), report=out["report"], leaderboard=out["table"]
+    )
 
 
 COMMAND = Command(

@@ -18,8 +18,7 @@ def run(config: SurfaceConfig, session: Session) -> dict[str, Any]:
     run_dir = session.open_run_dir()
     with config.make_executor() as executor:
         out = run_surface(config, run_dir, Trials(run_dir.path, executor))
-    text = format_table(out["table"]) + f"\n\nreport: {out['report']}"
-    return session.result(text, report=out["report"], results=out["table"])
+    return session.reported(format_table(out["table"]), report=out["report"], results=out["table"])
 
 
 COMMAND = Command(

@@ -117,15 +117,14 @@ def run(args: TrainArgs, session: Session) -> dict[str, Any]:
         command=session.command_line,
     )
     final = out["final"]
-    text = (
-        "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in final.items())
-        + f"\n\nreport: {out['report']}"
+    text = "  ".join(
+        f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in final.items()
     )
     if out["diverged"]:
         text = f"diverged: {out['diverged']}\n" + text
         if session.output.quiet or session.output.format == "json":  # the reason is never lost
             print(f"gdlab train: diverged: {out['diverged']}", file=sys.stderr)
-    return session.result(text, **out) | ({"exit_code": 1} if out["diverged"] else {})
+    return session.reported(text, **out) | ({"exit_code": 1} if out["diverged"] else {})
 
 
 COMMAND = Command(

@@ -16,31 +16,13 @@ import numpy as np
 import gdlab
 from gdlab import optim
 from gdlab.creation import from_numpy
-from gdlab.estimators._api import (
-    HAVE_SKLEARN,
-    BaseEstimator,
-    ClassifierMixin,
-    RegressorMixin,
-    available_if,
-    check_classification_targets,
-    check_is_fitted,
-    column_or_1d,
-    validate_data,
-)
+from gdlab.estimators import _api as sk
 from gdlab.estimators._loop import fit_lbfgs, fit_stochastic
 from gdlab.estimators._mlp import ACTIVATIONS as _ACTIVATIONS
 from gdlab.estimators._mlp import DenseNet, glorot_arrays
 from gdlab.nn.parameter import Parameter
 
-__all__ = [
-    "HAVE_SKLEARN",
-    "ClassifierMixin",
-    "RegressorMixin",
-    "_BaseMLP",
-    "_not_lbfgs",
-    "available_if",
-    "check_classification_targets",
-]
+__all__ = ["_BaseMLP", "_not_lbfgs"]
 
 _SOLVERS = {  # element-wise solvers, stepped on the network's one flat parameter
     name: optim.OPTIMIZERS[name].cls
@@ -93,7 +75,7 @@ def _sample_weight(sample_weight: Any, n: int) -> np.ndarray | None:
     return w
 
 
-class _BaseMLP(BaseEstimator):
+class _BaseMLP(sk.BaseEstimator):
     def __init__(
         self,
         hidden_layer_sizes: Any = (100,),
@@ -319,17 +301,17 @@ class _BaseMLP(BaseEstimator):
     def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool) -> _BaseMLP:
         self._validate_params_values()
         first = not hasattr(self, "coefs_") or not (self.warm_start or incremental)
-        X, y = validate_data(
+        X, y = sk.validate_data(
             self,
             _dense(X),
             y,
             reset=first,
             dtype=(np.float64, np.float32),
             multi_output=True,
-            y_numeric=isinstance(self, RegressorMixin),
+            y_numeric=isinstance(self, sk.RegressorMixin),
         )
         if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)  # DataConversionWarning, as scikit-learn
+            y = sk.column_or_1d(y, warn=True)  # DataConversionWarning, as scikit-learn
         target = self._encode_targets(y, incremental)
         weight = _sample_weight(sample_weight, len(X))
         rng = self._rng()
@@ -361,19 +343,19 @@ class _BaseMLP(BaseEstimator):
         weighting each sample's loss by ``sample_weight``."""
         return self._fit(X, y, sample_weight, incremental=False)
 
-    @available_if(_not_lbfgs)
+    @sk.available_if(_not_lbfgs)
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> _BaseMLP:
         """One epoch over (X, y), keeping the weights and optimizer state between calls."""
         return self._fit(X, y, sample_weight, incremental=True)
 
     def _raw_predict(self, X: Any) -> np.ndarray:
-        check_is_fitted(self, "n_outputs_")
-        X = validate_data(self, _dense(X), reset=False, dtype=(np.float64, np.float32))
+        sk.check_is_fitted(self, "n_outputs_")
+        X = sk.validate_data(self, _dense(X), reset=False, dtype=(np.float64, np.float32))
         return self._logits(X)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
-        if HAVE_SKLEARN:
+        if sk.HAVE_SKLEARN:
             tags.input_tags.sparse = True
         return tags

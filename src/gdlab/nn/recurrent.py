@@ -33,9 +33,10 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 class _RNNBase(Module):
+    _MODE = ""  # each class's: "LSTM", "GRU", "RNN_TANH" (an RNN sets its own mode after)
+
     def __init__(
         self,
-        mode: str,
         input_size: int,
         hidden_size: int,
         num_layers: int = 1,
@@ -45,10 +46,13 @@ class _RNNBase(Module):
         bidirectional: bool = False,
         dtype: Any = None,
         generator: Any = None,
+        *,
         proj_size: int = 0,
     ) -> None:
         super().__init__()
-        name = type(self).__name__
+        name, mode = type(self).__name__, self._MODE
+        if proj_size and mode != "LSTM":  # torch's check and message
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         if proj_size < 0:
             raise ValueError(
                 "proj_size should be a positive integer or zero to disable projections"
@@ -227,6 +231,8 @@ class RNN(_RNNBase):
     Reference: Elman (1990), "Finding Structure in Time", Cognitive Science 14.
     """
 
+    _MODE = "RNN_TANH"
+
     def __init__(
         self,
         input_size: int,
@@ -245,7 +251,6 @@ class RNN(_RNNBase):
                 f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'."
             )
         super().__init__(
-            f"RNN_{nonlinearity.upper()}",
             input_size,
             hidden_size,
             num_layers,
@@ -256,7 +261,7 @@ class RNN(_RNNBase):
             dtype,
             generator,
         )
-        self.nonlinearity = nonlinearity
+        self.mode, self.nonlinearity = f"RNN_{nonlinearity.upper()}", nonlinearity
 
     def extra_repr(self) -> str:
         s = super().extra_repr()
@@ -281,6 +286,8 @@ class LSTM(_RNNBase):
     Reference: Hochreiter & Schmidhuber (1997), "Long Short-Term Memory", Neural Comput. 9.
     """
 
+    _MODE = "LSTM"
+
     def __init__(
         self,
         input_size: int,
@@ -295,7 +302,6 @@ class LSTM(_RNNBase):
         generator: Any = None,
     ) -> None:
         super().__init__(
-            "LSTM",
             input_size,
             hidden_size,
             num_layers,
@@ -305,7 +311,7 @@ class LSTM(_RNNBase):
             bidirectional,
             dtype,
             generator,
-            proj_size,
+            proj_size=proj_size,
         )
 
     def _scan(self, xp: Tensor, state: Any, w_hh: Tensor, b_hh: Any, *w_hr: Any, **kw: Any):
@@ -351,30 +357,7 @@ class GRU(_RNNBase):
     Reference: Cho et al. (2014), https://arxiv.org/abs/1406.1078
     """
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        dtype: Any = None,
-        generator: Any = None,
-    ) -> None:
-        super().__init__(
-            "GRU",
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            batch_first,
-            dropout,
-            bidirectional,
-            dtype,
-            generator,
-        )
+    _MODE = "GRU"
 
     def _scan(self, xp: Tensor, state: Any, w_hh: Tensor, b_hh: Any, **kw: Any) -> tuple:
         out = apply(GRU_SCAN, xp, state, w_hh, b_hh, **kw)

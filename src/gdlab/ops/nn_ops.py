@@ -346,13 +346,12 @@ BINARY_CROSS_ENTROPY = defop("binary_cross_entropy", _bce, _bce_vjp_x, _bce_vjp_
 def _embedding_vjp(g, out, weight, indices, padding_idx=None, scale_grad_by_freq=False,
                    sparse=False):  # fmt: skip
     flat = indices.reshape(-1)
-    rows = g.reshape(-1, weight.shape[1])
     if sparse:  # only the rows the batch touched (torch's sparse gradient), never the table
-        return _embedding_sparse_vjp(rows, flat, weight.shape, padding_idx, scale_grad_by_freq)
-    if isinstance(rows, np.ndarray):
-        gw = scatter_add_rows(flat, rows, weight.shape[0])  # np.add.at's sums, bit for bit
+        return _embedding_sparse_vjp(g, indices, weight.shape, padding_idx, scale_grad_by_freq)
+    if isinstance(g, np.ndarray):  # np.add.at's sums, bit for bit; g may be a broadcast view
+        gw = scatter_add_rows(indices, g, weight.shape[0])
     else:  # a Tensor (create_graph): the index_scatter op, differentiable again
-        gw = scatter_add(rows, flat, weight.shape)
+        gw = scatter_add(g.reshape(-1, weight.shape[1]), flat, weight.shape)
     if scale_grad_by_freq:  # torch's option: each row's gradient divided by its count
         counts = np.bincount(flat, minlength=weight.shape[0])
         gw = gw / np.maximum(counts, 1).astype(gw.dtype)[:, None]
@@ -366,16 +365,16 @@ def _embedding_vjp(g, out, weight, indices, padding_idx=None, scale_grad_by_freq
     return gw
 
 
-def _embedding_sparse_vjp(rows, flat, shape, padding_idx, scale_grad_by_freq):
+def _embedding_sparse_vjp(g, indices, shape, padding_idx, scale_grad_by_freq):
     """The dense VJP's rows, summed per index in the same order: equal once densified. As
     torch's sparse backward, the padding row is left out rather than zeroed."""
     if padding_idx is not None:
-        keep = flat != padding_idx
-        flat, rows = flat[keep], rows[keep]
-    grad = RowSparseGrad.from_rows(flat, rows, shape)
+        keep = indices != padding_idx
+        indices, g = indices[keep], g[keep]
+    grad = RowSparseGrad.from_rows(indices, g, shape)
     if scale_grad_by_freq:
-        counts = np.bincount(flat, minlength=shape[0])[grad.indices]
-        grad.values /= counts.astype(rows.dtype)[:, None]
+        counts = np.bincount(indices.reshape(-1), minlength=shape[0])[grad.indices]
+        grad.values /= counts.astype(g.dtype)[:, None]
     return grad
 
 

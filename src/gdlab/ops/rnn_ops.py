@@ -6,6 +6,13 @@ differences by the op-table tests and against torch in tests/nn). Unrolling the 
 into one graph node per step made backward quadratic in the sequence length (every step's
 slice of the input projection allocated a full-size gradient) and slow in Python.
 
+Each step is one BLAS product h·W_hhᵀ and the cell's elementwise work: NumPy ufuncs, or for a
+float32 sequence of ``MIN_KERNEL_SIZE`` elements or more, one call of a compiled kernel
+(``gdlab.ops._rnn_kernels``, numba, loaded by the first such sequence) that reads the gates in
+torch's (N, G·H) row layout and, backward, computes the BPTT coefficients on the way. The
+two cells give the same numbers up to tanh's rounding (the backward bit for bit on the same
+activations); ``ws["kernels"]`` records which one ran, for the backward.
+
 Inputs, in order: ``xp`` (T, N, G) the input projection x_t·W_ihᵀ + b_ih of every step
 (computed outside with one matrix product), ``h0`` (N, H), for the LSTM ``c0`` (N, H),
 ``w_hh`` (G, H) and optionally ``b_hh`` (G,). ``reverse=True`` runs from t = T−1 down to 0;
@@ -30,9 +37,11 @@ torch's gate orders (LSTM i, f, g, o; GRU r, z, n).
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import ModuleType
 
 import numpy as np
 
+from gdlab._compiled import CompiledKernels
 from gdlab.autograd.engine import grad
 from gdlab.ops import rnn_cells as cells
 from gdlab.ops.registry import defop
@@ -80,6 +89,27 @@ def _weight_grads(
     return dw, np.ones(rows.shape[0], dtype=d.dtype) @ rows
 
 
+_KERNELS = CompiledKernels("gdlab.ops._rnn_kernels")
+MIN_KERNEL_SIZE = 1 << 16  # elements of xp; smaller sequences stay on NumPy (no numba import)
+
+
+def _cell_kernels(xp: np.ndarray) -> ModuleType | None:
+    """The compiled cells (``gdlab.ops._rnn_kernels``) for a float32 sequence large enough to
+    repay numba's import (the first one loads it), or None: the NumPy cells run."""
+    if xp.dtype != np.float32 or xp.size < MIN_KERNEL_SIZE:
+        return None
+    return _KERNELS.get()
+
+
+def _compiled_operands(xp: np.ndarray, w_hh: np.ndarray, b_hh: np.ndarray | None) -> tuple:
+    """What the compiled cells read: xp contiguous, W_hhᵀ contiguous (one BLAS product per
+    step), b_hh (zeros when absent) and the product's (N, G) buffer."""
+    g = w_hh.shape[0]
+    b = np.zeros(g, dtype=xp.dtype) if b_hh is None else np.ascontiguousarray(b_hh)
+    hw = np.empty((xp.shape[1], g), dtype=xp.dtype)
+    return np.ascontiguousarray(xp), np.ascontiguousarray(w_hh.T), b, hw
+
+
 def _live_steps(g: np.ndarray, t_len: int) -> np.ndarray:
     """Which steps' output gradients are not all zero (a loss on the last output leaves the
     others zero), so the backward loop skips adding them."""
@@ -124,10 +154,11 @@ def _rnn_backward(g, out, xp, h0, w_hh, b_hh=None, nonlinearity="tanh", reverse=
 
 
 # ------------------------------------------------------------------------- LSTM
-# The gate activations are kept gate-major, (T, gates, N, H): every gate of a step is one
-# contiguous (N, H) block, so the elementwise work of the loops and of the backward's
-# coefficients runs on contiguous arrays (NumPy is 2-4x slower on the strided column blocks
-# of a (N, 4H) row layout), and the recurrent product is one batched matmul per step.
+# The NumPy cells keep the gate activations gate-major, (T, gates, N, H): every gate of a
+# step is one contiguous (N, H) block, so the elementwise work of the loops and of the
+# backward's coefficients runs on contiguous arrays (NumPy is 2-4x slower on the strided
+# column blocks of a (N, 4H) row layout), and the recurrent product is one batched matmul per
+# step.
 # The LSTM keeps its gates in the order i, f, o, g (torch's is i, f, g, o): the three sigmoid
 # gates are one block. Gradients leave in torch's layout and order.
 _LSTM_ORDER = (0, 1, 3, 2)  # torch's gate index of each internal gate
@@ -171,23 +202,19 @@ def _gate_weights(w_hh: np.ndarray, order: tuple[int, ...], scale: tuple[float, 
     return out
 
 
-def _lstm(xp, h0, c0, w_hh, b_hh=None, w_hr=None, reverse=False, ws=None):
+def _lstm_cell_numpy(xp, w_hh, b_hh, cs, tanh_c, m):
+    """The NumPy cell: (act, step) with act (T, 4, N, H) gate-major (i, f, o, g) and
+    step(h, c, t) writing act[t], cs[t], tanh_c[t] and m[t] = o·tanh c_t."""
     t_len, n, g4 = xp.shape
-    hid, p = g4 // 4, h0.shape[1]
-    proj = w_hr is not None  # h_t = W_hr·(o·tanh c_t), of size P < H; rows of out are H wide
+    hid = g4 // 4
     # σ(a) = (1 + tanh(a/2))/2: the sigmoid gates' pre-activations are halved, so one tanh
     # over all four gates and one affine map of the first three give every activation
     pre = _gate_major(xp, _LSTM_ORDER, b_hh, 3)
     w4 = _gate_weights(w_hh, _LSTM_ORDER, (0.5, 0.5, 0.5, 1.0))
-    w_hr_t = np.ascontiguousarray(w_hr.T) if proj else None
-    out = (np.zeros if proj else np.empty)((t_len + 1, n, hid), dtype=xp.dtype)
-    act = np.empty((t_len, 4, n, hid), dtype=xp.dtype)  # i, f, o, g after their functions
-    cs = np.empty((t_len, n, hid), dtype=xp.dtype)
-    tanh_c = np.empty_like(cs)
-    m = np.empty_like(cs) if proj else out  # o·tanh c before the projection
+    act = np.empty((t_len, 4, n, hid), dtype=xp.dtype)
     ig = np.empty((n, hid), dtype=xp.dtype)
-    h, c = h0, c0
-    for t in _steps(t_len, reverse):
+
+    def step(h, c, t):
         a = act[t]
         np.matmul(h, w4, out=a)
         a += pre[t]
@@ -201,12 +228,47 @@ def _lstm(xp, h0, c0, w_hh, b_hh=None, w_hr=None, reverse=False, ws=None):
         c_new += ig
         np.tanh(c_new, out=tanh_c[t])
         np.multiply(a[2], tanh_c[t], out=m[t])
+
+    return act, step
+
+
+def _lstm_cell_compiled(kernels, xp, w_hh, b_hh, cs, tanh_c, m):
+    """The compiled cell (``_rnn_kernels``): act (T, N, 4H) in torch's order, read from
+    h·W_hhᵀ and xp where they lie; one BLAS product and one kernel call per step."""
+    xp, w_t, b, hw = _compiled_operands(xp, w_hh, b_hh)
+    act = np.empty(xp.shape, dtype=xp.dtype)
+
+    def step(h, c, t):
+        np.matmul(h, w_t, out=hw)
+        kernels.lstm_forward_step(hw, xp[t], b, c, act[t], cs[t], tanh_c[t], m[t])
+
+    return act, step
+
+
+def _lstm(xp, h0, c0, w_hh, b_hh=None, w_hr=None, reverse=False, ws=None):
+    t_len, n, g4 = xp.shape
+    hid, p = g4 // 4, h0.shape[1]
+    proj = w_hr is not None  # h_t = W_hr·(o·tanh c_t), of size P < H; rows of out are H wide
+    w_hr_t = np.ascontiguousarray(w_hr.T) if proj else None
+    out = (np.zeros if proj else np.empty)((t_len + 1, n, hid), dtype=xp.dtype)
+    cs = np.empty((t_len, n, hid), dtype=xp.dtype)
+    tanh_c = np.empty_like(cs)
+    m = np.empty_like(cs) if proj else out  # o·tanh c before the projection
+    kernels = _cell_kernels(xp)
+    act, step = (
+        _lstm_cell_numpy(xp, w_hh, b_hh, cs, tanh_c, m)
+        if kernels is None
+        else _lstm_cell_compiled(kernels, xp, w_hh, b_hh, cs, tanh_c, m)
+    )
+    h, c = h0, np.ascontiguousarray(c0)  # the kernels read rows of c
+    for t in _steps(t_len, reverse):
+        step(h, c, t)
         if proj:
             np.matmul(m[t], w_hr_t, out=out[t, :, :p])
-        h, c = out[t, :, :p], c_new
+        h, c = out[t, :, :p], cs[t]
     out[t_len] = c
     if ws is not None:
-        ws.update(out=out, act=act, cs=cs, tanh_c=tanh_c, m=m)
+        ws.update(out=out, act=act, cs=cs, tanh_c=tanh_c, m=m, kernels=kernels)
     return out
 
 
@@ -242,33 +304,62 @@ def _lstm_coefficients(act, cs, tanh_c, c0, reverse):
     return coef, dc_from_h
 
 
+def _lstm_back_numpy(act, cs, tanh_c, c0, reverse, da, dc):
+    """The NumPy cell's backward: step(dm, t) writes da[t] (N, 4H) and turns dc into
+    c_{t−1}'s gradient, from the coefficients of all steps computed at once."""
+    coef, dc_from_h = _lstm_coefficients(act, cs, tanh_c, c0, reverse)
+    n, hid = c0.shape
+    tmp = np.empty(c0.shape, dtype=da.dtype)
+
+    def step(dm, t):
+        d = da[t].reshape(n, 4, hid)
+        np.multiply(dm, coef[t, 3], out=d[:, 3])
+        np.multiply(dm, dc_from_h[t], out=tmp)
+        np.add(dc, tmp, out=dc)
+        np.multiply(coef[t, :3], dc, out=d[:, :3].transpose(1, 0, 2))
+        np.multiply(dc, act[t, 1], out=dc)
+
+    return step
+
+
+def _lstm_back_compiled(kernels, act, cs, tanh_c, c0, reverse, da, dc):
+    """The compiled cell's backward: the same step, one kernel call computing its
+    coefficients on the way."""
+    c0 = np.ascontiguousarray(c0)
+    t_len = len(cs)
+
+    def step(dm, t):
+        prev = t + 1 if reverse else t - 1
+        c_prev = cs[prev] if 0 <= prev < t_len else c0
+        kernels.lstm_backward_step(dm, act[t], tanh_c[t], c_prev, dc, da[t])
+
+    return step
+
+
 def _lstm_backward(g, out, xp, h0, c0, w_hh, b_hh=None, w_hr=None, reverse=False, ws=None):
-    act, cs, tanh_c, m = ws["act"], ws["cs"], ws["tanh_c"], ws["m"]
-    t_len, _, n, hid = act.shape
+    act, cs, tanh_c, m, kernels = (ws[k] for k in ("act", "cs", "tanh_c", "m", "kernels"))
+    t_len, n, hid = cs.shape
     g4, p = 4 * hid, h0.shape[1]
     proj = w_hr is not None
     dhs = np.empty((t_len, n, p), dtype=g.dtype) if proj else None  # ∂h_t, for ∂W_hr
-    coef, dc_from_h = _lstm_coefficients(act, cs, tanh_c, c0, reverse)
     live = _live_steps(g, t_len)
-    da = np.empty((t_len, n, 4, hid), dtype=g.dtype)  # torch's layout and order
+    da = np.empty((t_len, n, g4), dtype=g.dtype)  # torch's layout and order
     dh = np.zeros(h0.shape, dtype=g.dtype)
     dm = np.empty((n, hid), dtype=g.dtype) if proj else dh
     dc = np.array(g[t_len], dtype=g.dtype)  # the final cell state's own gradient
-    tmp = np.empty(c0.shape, dtype=g.dtype)
+    step = (
+        _lstm_back_numpy(act, cs, tanh_c, c0, reverse, da, dc)
+        if kernels is None
+        else _lstm_back_compiled(kernels, act, cs, tanh_c, c0, reverse, da, dc)
+    )
     for t in reversed(_steps(t_len, reverse)):
         if live[t]:
             dh += g[t, :, :p]
         if proj:
             dhs[t] = dh
             np.matmul(dh, w_hr, out=dm)
-        d = da[t]
-        np.multiply(dm, coef[t, 3], out=d[:, 3])
-        np.multiply(dm, dc_from_h[t], out=tmp)
-        dc += tmp
-        np.multiply(coef[t, :3], dc, out=d[:, :3].transpose(1, 0, 2))
-        dc *= act[t, 1]
-        np.matmul(d.reshape(n, g4), w_hh, out=dh)  # d and dm are read before dh is written
-    da = da.reshape(t_len, n, g4)
+        step(dm, t)
+        np.matmul(da[t], w_hh, out=dh)  # da[t] and dm are read before dh is written
     hs = out[:t_len, :, :p] if proj else out[:t_len]
     dw, db = _weight_grads(da, hs, h0, reverse, b_hh is not None)
     dw_hr = dhs.reshape(-1, p).T @ m.reshape(-1, hid) if proj else None
@@ -279,7 +370,9 @@ def _lstm_backward(g, out, xp, h0, c0, w_hh, b_hh=None, w_hr=None, reverse=False
 _GRU_ORDER = (0, 1, 2)  # r, z, n: torch's order
 
 
-def _gru(xp, h0, w_hh, b_hh=None, reverse=False, ws=None):
+def _gru_cell_numpy(xp, w_hh, b_hh, hn, diff, out):
+    """The NumPy cell: (act, step) with act (T, 3, N, H) gate-major (r, z, n) and step(h, t)
+    writing act[t], hn[t], diff[t] and out[t] = h_t."""
     t_len, n, g3 = xp.shape
     hid = g3 // 3
     # b_hr, b_hz add to the input side; b_hn stays inside r·(·). σ(a) = (1 + tanh(a/2))/2,
@@ -288,13 +381,10 @@ def _gru(xp, h0, w_hh, b_hh=None, reverse=False, ws=None):
     pre = _gate_major(xp, _GRU_ORDER, b_rz, 2)
     w3 = _gate_weights(w_hh, _GRU_ORDER, (0.5, 0.5, 1.0))
     b_hn = None if b_hh is None else b_hh[2 * hid :]
-    out = np.empty((t_len, n, hid), dtype=xp.dtype)
-    act = np.empty((t_len, 3, n, hid), dtype=xp.dtype)  # r, z, n after their functions
-    hn = np.empty((t_len, n, hid), dtype=xp.dtype)  # W_hn·h + b_hn, which r multiplies
+    act = np.empty((t_len, 3, n, hid), dtype=xp.dtype)
     hp = np.empty((3, n, hid), dtype=xp.dtype)
-    diff = np.empty_like(out)
-    h = h0
-    for t in _steps(t_len, reverse):
+
+    def step(h, t):
         a, x = act[t], pre[t]
         np.matmul(h, w3, out=hp)
         rz = a[:2]
@@ -315,9 +405,40 @@ def _gru(xp, h0, w_hh, b_hh=None, reverse=False, ws=None):
         np.subtract(h, cand, out=diff[t])  # kept: ∂h_t/∂z = h_{t−1} − n
         np.multiply(diff[t], a[1], out=o)
         o += cand
-        h = o
+
+    return act, step
+
+
+def _gru_cell_compiled(kernels, xp, w_hh, b_hh, hn, diff, out):
+    """The compiled cell: act (T, N, 3H) in torch's order, as ``_lstm_cell_compiled``."""
+    xp, w_t, b, hw = _compiled_operands(xp, w_hh, b_hh)
+    act = np.empty(xp.shape, dtype=xp.dtype)
+
+    def step(h, t):
+        np.matmul(h, w_t, out=hw)
+        kernels.gru_forward_step(hw, xp[t], b, h, act[t], hn[t], diff[t], out[t])
+
+    return act, step
+
+
+def _gru(xp, h0, w_hh, b_hh=None, reverse=False, ws=None):
+    t_len, n, g3 = xp.shape
+    hid = g3 // 3
+    out = np.empty((t_len, n, hid), dtype=xp.dtype)
+    hn = np.empty((t_len, n, hid), dtype=xp.dtype)  # W_hn·h + b_hn, which r multiplies
+    diff = np.empty_like(out)
+    kernels = _cell_kernels(xp)
+    act, step = (
+        _gru_cell_numpy(xp, w_hh, b_hh, hn, diff, out)
+        if kernels is None
+        else _gru_cell_compiled(kernels, xp, w_hh, b_hh, hn, diff, out)
+    )
+    h = np.ascontiguousarray(h0)  # the kernels read rows of h
+    for t in _steps(t_len, reverse):
+        step(h, t)
+        h = out[t]
     if ws is not None:
-        ws.update(out=out, act=act, hn=hn, diff=diff)
+        ws.update(out=out, act=act, hn=hn, diff=diff, kernels=kernels)
     return out
 
 
@@ -344,25 +465,49 @@ def _gru_coefficients(act, hn, diff):
     return coef
 
 
+def _gru_back_numpy(act, hn, diff, d4):
+    """The NumPy cell's backward: step(dh, t) writes d4[t] from dh and scales dh by z, from
+    the coefficients of all steps computed at once."""
+    coef = _gru_coefficients(act, hn, diff)
+
+    def step(dh, t):
+        np.multiply(coef[t], dh, out=d4[t].transpose(1, 0, 2))
+        np.multiply(dh, act[t, 1], out=dh)
+
+    return step
+
+
+def _gru_back_compiled(kernels, act, hn, diff, d4):
+    """The compiled cell's backward: the same step in one kernel call."""
+    n, hid = hn.shape[1:]
+
+    def step(dh, t):
+        kernels.gru_backward_step(dh, act[t], hn[t], diff[t], d4[t].reshape(n, 4 * hid))
+
+    return step
+
+
 def _gru_backward(g, out, xp, h0, w_hh, b_hh=None, reverse=False, ws=None):
-    act, hn = ws["act"], ws["hn"]
-    t_len, _, n, hid = act.shape
+    act, hn, diff, kernels = (ws[k] for k in ("act", "hn", "diff", "kernels"))
+    t_len, n, hid = hn.shape
     g3 = 3 * hid
-    coef = _gru_coefficients(act, hn, ws["diff"])
     live = _live_steps(g, t_len)
     # ∂(W_hn·h + b_hn), ∂a_r, ∂a_z, ∂a_n of each step, side by side: the first three meet
     # W_hh (its rows rotated to hn, r, z), the last three are ∂xp as a view, no copy
     d4 = np.empty((t_len, n, 4, hid), dtype=g.dtype)
+    step = (
+        _gru_back_numpy(act, hn, diff, d4)
+        if kernels is None
+        else _gru_back_compiled(kernels, act, hn, diff, d4)
+    )
     w_rot = np.concatenate([w_hh[2 * hid :], w_hh[: 2 * hid]])
     dh = np.zeros(h0.shape, dtype=g.dtype)
     back = np.empty(h0.shape, dtype=g.dtype)
     for t in reversed(_steps(t_len, reverse)):
         if live[t]:
             dh += g[t]
-        d = d4[t]
-        np.multiply(coef[t], dh, out=d.transpose(1, 0, 2))
-        dh *= act[t, 1]
-        np.matmul(d[:, :3].reshape(n, g3), w_rot, out=back)  # a view: rows 4H apart
+        step(dh, t)
+        np.matmul(d4[t, :, :3].reshape(n, g3), w_rot, out=back)  # a view: rows 4H apart
         dh += back
     dw, db = _weight_grads(d4[:, :, :3].reshape(t_len, n, g3), out, h0, reverse, b_hh is not None)
     dw = np.concatenate([dw[hid:], dw[:hid]])  # back to torch's r, z, n

@@ -16,7 +16,7 @@ import numpy as np
 
 from gdlab.autograd.engine import grad
 from gdlab.autograd.grad_mode import enable_grad
-from gdlab.optim.optimizer import Optimizer
+from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 from gdlab.random import get_generator
 from gdlab.tensor import Tensor
 
@@ -112,6 +112,14 @@ class HutchinsonOptimizer(Optimizer):
 
     requires_create_graph = True  # the lab's closures keep the gradient's graph for it
     _distributions = ("gaussian", "rademacher")
+
+    def __init__(self, params: ParamsT, arguments: dict[str, Any]) -> None:
+        """``arguments`` is the subclass constructor's ``locals()``: its hyper-parameters, and
+        the ``generator`` of the probes (not a hyper-parameter: it is not in ``defaults``)."""
+        defaults = hyperparameters(arguments)
+        generator = defaults.pop("generator")
+        super().__init__(params, defaults)
+        self._setup(generator)
 
     def _setup(self, generator: np.random.Generator | int | None) -> None:
         options = self.defaults

@@ -111,6 +111,8 @@ class LRScheduler:
         self._initial_step()
 
     def _initial_step(self) -> None:
+        """torch: the initial step is one ``step()`` (a container's steps each scheduler it
+        holds)."""
         self._step_count = 0
         self._is_initial = True
         try:

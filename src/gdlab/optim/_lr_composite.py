@@ -170,15 +170,6 @@ def _check_children(kind: str, optimizer: Optimizer, children: Sequence[Any]) ->
 class _Container(LRScheduler):
     _schedulers: list[Any]
 
-    def _initial_step(self) -> None:
-        """torch: a container's initial step is one ``step()`` (of each scheduler it holds)."""
-        self._step_count = 0
-        self._is_initial = True
-        try:
-            self.step()
-        finally:
-            self._is_initial = False
-
     def state_dict(self) -> dict[str, Any]:
         state = self._saved_state("_schedulers")
         state["_schedulers"] = [s.state_dict() for s in self._schedulers]

@@ -92,15 +92,10 @@ class CyclicLR(LRScheduler):
             for lr, group in zip(base_lrs, optimizer.param_groups, strict=True):
                 _set(group, "lr", lr)
         self.max_lrs = _per_group("max_lr", optimizer, max_lr)
-        up = float(step_size_up)
-        down = float(step_size_down) if step_size_down is not None else up
-        self.total_size = up + down
-        self.step_ratio = up / self.total_size
-        if mode not in schedules.CYCLIC_MODES and scale_fn is None:
-            raise ValueError("mode is invalid and scale_fn is None")
+        self.total_size, self.step_ratio = schedules.cyclic_period(step_size_up, step_size_down)
         self.mode, self.gamma = mode, gamma
         self._scale_fn_custom = scale_fn
-        self.scale_mode = scale_mode if scale_fn is not None else schedules.CYCLIC_MODES[mode]
+        self.scale_mode = schedules.cyclic_scale_mode(mode, scale_fn, scale_mode)
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
             self.use_beta1 = _init_momentum(optimizer, base_momentum, max_momentum, last_epoch)

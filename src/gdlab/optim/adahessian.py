@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from gdlab.optim._curvature import HutchinsonOptimizer, decayed_grad
-from gdlab.optim.optimizer import ParamsT, hyperparameters
+from gdlab.optim.optimizer import ParamsT
 
 __all__ = ["AdaHessian", "adahessian_"]
 
@@ -86,9 +86,10 @@ class AdaHessian(HutchinsonOptimizer):
         *,
         generator: np.random.Generator | int | None = None,
     ) -> None:
-        defaults = hyperparameters(locals())
-        defaults.pop("generator")
-        super().__init__(params, defaults)
+        super().__init__(params, locals())
+
+    def _setup(self, generator: np.random.Generator | int | None) -> None:
+        hessian_power = self.defaults["hessian_power"]
         if not 0.0 < hessian_power <= 1.0:
             raise ValueError(f"Invalid hessian_power value: {hessian_power}")
-        self._setup(generator)
+        super()._setup(generator)

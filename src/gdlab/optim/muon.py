@@ -84,20 +84,11 @@ def _adjust_lr(lr: float, adjust_lr_fn: str | None, shape: tuple[int, ...]) -> f
 
 
 def muon_(
-    param: np.ndarray,
-    grad: np.ndarray,
-    state: dict,
-    *,
-    lr: float,
-    weight_decay: float = 0.1,
-    momentum: float = 0.95,
-    nesterov: bool = True,
-    ns_coefficients: tuple[float, float, float] = DEFAULT_NS_COEFFICIENTS,
-    eps: float = 1e-7,
-    ns_steps: int = 5,
-    adjust_lr_fn: str | None = None,
-    ns_dtype: str = "bfloat16",
-) -> None:
+    param: np.ndarray, grad: np.ndarray, state: dict, *, lr: float, weight_decay: float = 0.1,
+    momentum: float = 0.95, nesterov: bool = True,
+    ns_coefficients: tuple[float, float, float] = DEFAULT_NS_COEFFICIENTS, eps: float = 1e-7,
+    ns_steps: int = 5, adjust_lr_fn: str | None = None, ns_dtype: str = "bfloat16",
+) -> None:  # fmt: skip
     """One Muon step in place (see :class:`Muon`)."""
     if grad.ndim != 2:
         raise ValueError("Param gradient must be a 2D matrix")

@@ -41,7 +41,7 @@ from gdlab.optim.hooks import (
 from gdlab.tensor import Tensor
 
 __all__ = [
-    "EXECUTION_FLAGS", "Optimizer", "ParamsT", "check_sparse_weight_decay", "densify_sparse_grad",
+    "EXECUTION_FLAGS", "Optimizer", "ParamsT", "check_sparse_weight_decay",
     "register_optimizer_step_post_hook", "register_optimizer_step_pre_hook", "required",
 ]  # fmt: skip
 
@@ -115,16 +115,6 @@ def check_unsupported(capturable: bool = False, differentiable: bool = False) ->
             "differentiable=True is not supported: gdlab's optimizer step is not recorded "
             "by autograd"
         )
-
-
-def densify_sparse_grad(name: str, group: dict[str, Any], grad: Any) -> Any:
-    """A row-sparse gradient as the dense array, for optimizers whose torch versions accept
-    sparse gradients with an update equal to the dense one (SGD, Adagrad): rows a batch did
-    not touch get a zero gradient either way. Weight decay would touch every row, so torch
-    refuses it, and so does this."""
-    if type(grad) is not RowSparseGrad:
-        return grad
-    return check_sparse_weight_decay(name, group, grad).to_dense()
 
 
 def check_sparse_weight_decay(name: str, group: dict[str, Any], grad: Any) -> Any:
@@ -295,8 +285,8 @@ class Optimizer(OptimizerHooks):
 
     def _sparse_grad(self, group: dict[str, Any], grad: Any) -> Any:
         """What the rule receives for a row-sparse gradient (``Embedding(sparse=True)``):
-        torch's error here; SGD and Adagrad densify it (their sparse and dense updates give
-        the same numbers), SparseAdam takes it as it is."""
+        torch's error here; SGD, Adagrad and SparseAdam take it as it is (their rules update
+        the rows present, or every row where torch's state decays them all)."""
         if type(grad) is not RowSparseGrad:
             return grad
         raise RuntimeError(

@@ -236,49 +236,41 @@ def cyclic(
     Reference: Smith, "Cyclical Learning Rates for Training Neural Networks",
     https://arxiv.org/abs/1506.01186
     """
-    wave = cyclic_wave(step_size_up, step_size_down, mode, gamma, scale_fn, scale_mode)
+    total, ratio = cyclic_period(step_size_up, step_size_down)
+    scale_mode = cyclic_scale_mode(mode, scale_fn, scale_mode)
+    if scale_fn is None:
+
+        def scale_fn(x: float) -> float:
+            return cyclic_scale(mode, gamma, x)
 
     def schedule(t: int) -> float:
-        factor, scale = wave(t)
+        factor, cycle = cyclic_position(t, total, ratio)
+        scale = scale_fn(cycle if scale_mode == "cycle" else t)
         return base_lr + (max_lr - base_lr) * factor * scale  # torch's association
 
     return schedule
 
 
-def cyclic_wave(
-    step_size_up: int = 2000,
-    step_size_down: int | None = None,
-    mode: str = "triangular",
-    gamma: float = 1.0,
-    scale_fn: Callable[[float], float] | None = None,
-    scale_mode: str = "cycle",
-) -> Callable[[int], tuple[float, float]]:
-    """(triangle height in [0, 1], amplitude scale) at step t, the two factors of ``cyclic``.
+# CyclicLR's built-in modes and the argument their amplitude is a function of
+CYCLIC_MODES = {"triangular": "cycle", "triangular2": "cycle", "exp_range": "iterations"}
 
-    Not a schedule itself (it returns a pair), so not in ``__all__``; CyclicLR uses its parts
-    to move the momentum against the lr.
-    """
+
+def cyclic_period(step_size_up: int, step_size_down: int | None) -> tuple[float, float]:
+    """(steps in a cycle, the fraction of them going up) of ``cyclic`` and CyclicLR."""
     up = float(step_size_up)
     down = float(step_size_down) if step_size_down is not None else up
     total = up + down
-    ratio = up / total
-    if scale_fn is None:
-        if mode not in CYCLIC_MODES:
-            raise ValueError("mode is invalid and scale_fn is None")
-        scale_mode = CYCLIC_MODES[mode]
-
-        def scale_fn(x: float) -> float:
-            return cyclic_scale(mode, gamma, x)
-
-    def wave(t: int) -> tuple[float, float]:
-        factor, cycle = cyclic_position(t, total, ratio)
-        return factor, scale_fn(cycle if scale_mode == "cycle" else t)
-
-    return wave
+    return total, up / total
 
 
-# CyclicLR's built-in modes and the argument their amplitude is a function of
-CYCLIC_MODES = {"triangular": "cycle", "triangular2": "cycle", "exp_range": "iterations"}
+def cyclic_scale_mode(mode: str, scale_fn: Callable[[float], float] | None, scale_mode: str) -> str:
+    """What the amplitude is a function of ("cycle" or "iterations"): ``scale_mode`` for a
+    custom ``scale_fn``, else the built-in mode's."""
+    if scale_fn is not None:
+        return scale_mode
+    if mode not in CYCLIC_MODES:
+        raise ValueError("mode is invalid and scale_fn is None")
+    return CYCLIC_MODES[mode]
 
 
 def cyclic_scale(mode: str, gamma: float, x: float) -> float:

@@ -16,7 +16,6 @@ from gdlab.optim.optimizer import (
     Optimizer,
     ParamsT,
     check_sparse_weight_decay,
-    densify_sparse_grad,
     hyperparameters,
 )
 
@@ -29,9 +28,11 @@ def sgd_(
     maximize: bool = False,
 ) -> None:  # fmt: skip
     """One SGD step on ``param`` in place (the reference rule; see :class:`SGD`)."""
-    if type(grad) is RowSparseGrad:  # sparse=True, no momentum: the rows present move (torch)
-        param[grad.indices] -= lr * (-grad.values if maximize else grad.values)
-        return
+    if type(grad) is RowSparseGrad:  # sparse=True
+        if not momentum:  # the rows present move (torch)
+            param[grad.indices] -= lr * (-grad.values if maximize else grad.values)
+            return
+        grad = grad.to_dense()  # torch's buffer decays every row it holds: the dense update
     g = -grad if maximize else grad
     if weight_decay:
         g = g + weight_decay * param
@@ -111,9 +112,7 @@ class SGD(Optimizer):
     def _sparse_grad(self, group: dict[str, Any], grad: Any) -> Any:
         """Torch's SGD takes sparse gradients. Without momentum only their rows move; with it
         torch's buffer holds every row ever touched and decays them all, which is the dense
-        update (the rows never touched have a zero buffer either way)."""
-        if group["momentum"]:
-            return densify_sparse_grad("SGD", group, grad)
+        update (the rows never touched have a zero buffer either way): ``sgd_`` takes both."""
         return check_sparse_weight_decay("SGD", group, grad)
 
     def _validate(self, group: dict[str, Any]) -> None:

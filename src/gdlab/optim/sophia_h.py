@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from gdlab.optim._curvature import HutchinsonOptimizer, decayed_grad
-from gdlab.optim.optimizer import ParamsT, hyperparameters
+from gdlab.optim.optimizer import ParamsT
 
 __all__ = ["SophiaH", "sophiah_"]
 
@@ -85,7 +85,4 @@ class SophiaH(HutchinsonOptimizer):
         *,
         generator: np.random.Generator | int | None = None,
     ) -> None:
-        defaults = hyperparameters(locals())
-        defaults.pop("generator")
-        super().__init__(params, defaults)
-        self._setup(generator)
+        super().__init__(params, locals())

@@ -216,6 +216,17 @@ def _adam_figure(runs: list[Run]):
     return fig
 
 
+def _band_check(subject: str, edge: str, reached: int | None, median: str, ratio: float) -> Check:
+    """``subject`` (the median sharpness after step ``reached``, where it first came within
+    0.9 of ``edge``) is within BAND × ``edge``: ``ratio`` is median / edge."""
+    return Check(
+        f"{subject} within {BAND[0]}-{BAND[1]} × {edge}",
+        reached is not None and BAND[0] <= ratio <= BAND[1],
+        f"never reached 0.9·{edge}" if reached is None else
+        f"{median} = {ratio:.3f} × {edge} (from step {reached})",
+    )  # fmt: skip
+
+
 @claim(
     "edge_of_stability",
     "full-batch GD on a tanh MLP (digits, squared loss): the sharpness rises to 2/η and "
@@ -233,21 +244,17 @@ def edge_of_stability(seed: int = 0, full: bool = False) -> ClaimResult:
     table, checks = [], []
     for run in runs:
         start, median = run.edge_start(), run.edge_median()
+        reached = None if start is None else start * every
         ups = float(np.mean(np.diff(run.losses) > 0))
         table.append({
             "lr": run.lr, "two_over_lr": run.threshold, "sharpness_start": run.sharpness[0],
-            "edge_reached_at_step": None if start is None else start * every,
+            "edge_reached_at_step": reached,
             "median_sharpness_after": median, "median_over_threshold": median / run.threshold,
             "loss_start": run.losses[0], "loss_end": run.losses[-1], "steps_loss_rose": ups,
         })  # fmt: skip
         ratio = median / run.threshold
-        checks.append(Check(
-            f"η = {run.lr:.3g}: after sharpening, the median sharpness is within "
-            f"{BAND[0]}-{BAND[1]} × 2/η",
-            start is not None and BAND[0] <= ratio <= BAND[1],
-            "never reached 0.9·2/η" if start is None else
-            f"{median:.3f} = {ratio:.3f} × 2/η (from step {start * every})",
-        ))  # fmt: skip
+        checks.append(_band_check(f"η = {run.lr:.3g}: after sharpening, the median sharpness is",
+                                  "2/η", reached, f"{median:.3f}", ratio))  # fmt: skip
         checks.append(Check(
             f"η = {run.lr:.3g}: the loss falls, non-monotonically",
             run.losses[-1] < 0.2 * run.losses[0] and ups > 0.05,
@@ -269,21 +276,17 @@ def edge_of_stability(seed: int = 0, full: bool = False) -> ClaimResult:
     ))  # fmt: skip
     for run in adam_runs:
         start, median = run.edge_start(), run.edge_median()
+        reached = None if start is None else (start + 1) * every
         ratio = median / run.threshold
         table.append({
             "lr": run.lr, "optimizer": "adam", "two_over_lr": None,
             "adam_threshold_38_over_lr": run.threshold,
-            "edge_reached_at_step": None if start is None else (start + 1) * every,
+            "edge_reached_at_step": reached,
             "median_sharpness_after": median, "median_over_threshold": ratio,
             "loss_start": run.losses[0], "loss_end": run.losses[-1],
         })  # fmt: skip
-        checks.append(Check(
-            f"Adam η = {run.lr:g}: the preconditioned sharpness settles within "
-            f"{BAND[0]}-{BAND[1]} × 38/η",
-            start is not None and BAND[0] <= ratio <= BAND[1],
-            "never reached 0.9·38/η" if start is None else
-            f"{median:.4g} = {ratio:.3f} × 38/η (from step {(start + 1) * every})",
-        ))  # fmt: skip
+        checks.append(_band_check(f"Adam η = {run.lr:g}: the preconditioned sharpness settles",
+                                  "38/η", reached, f"{median:.4g}", ratio))  # fmt: skip
     settings = {"thresholds": list(thresholds), "steps": steps, "sharpness_every": every,
                 "samples": N_SAMPLES, "hidden": HIDDEN, "flow_lr": FLOW_LR,
                 "lanczos_steps": LANCZOS_STEPS, "adam_lrs": list(ADAM_LRS),

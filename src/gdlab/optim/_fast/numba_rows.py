@@ -1,11 +1,11 @@
 """SGD and SparseAdam on the rows of a row-sparse gradient as compiled loops (numba;
 ``gdlab[fast]``).
 
-Imported by :mod:`gdlab.optim._fast.sparse_rows` only, once the optimizer's numba policy
-(``numba_loader.fused_module``) allows numba for the step. Per element each is its rule's
-arithmetic in its order (SGD: ``sgd_kernel``'s without momentum), in the parameter's dtype,
-on the rows present only and with no gathered copies of the rows; compiled as the other
-kernels (``fastmath=False``), so the results are the rules' bit for bit.
+Imported by :mod:`gdlab.optim._fast.sparse_rows` and ``sparse_adam`` only, once the
+optimizer's numba policy (``numba_loader.fused_module``) allows numba for the step. Per element
+each is its rule's arithmetic in its order (SGD: ``sgd_kernel``'s), in the parameter's dtype,
+with no gathered copies of the rows and no densified gradient; compiled as the other kernels
+(``fastmath=False``), so the results are the rules' bit for bit.
 """
 
 from __future__ import annotations
@@ -13,7 +13,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["sgd_rows_kernel", "sparse_adam_rows_kernel"]
+from gdlab.optim._fast.numba_kernels import sgd_kernel
+
+__all__ = ["sgd_momentum_rows_kernel", "sgd_rows_kernel", "sparse_adam_rows_kernel"]
+
+# sgd_kernel's own body, inlined into the row loop (called per row instead, the loop over a
+# 10,000 x 64 float32 table took 390 µs rather than 213)
+_sgd_inlined = njit(inline="always", nogil=True, fastmath=False, error_model="numpy")(
+    sgd_kernel.py_func
+)
 
 
 @njit(cache=True, nogil=True, fastmath=False, error_model="numpy", boundscheck=False)
@@ -26,6 +34,21 @@ def sgd_rows_kernel(p, rows, g, lr, maximize):
         for j in range(width):
             d = -source[j] if maximize else source[j]
             target[j] = target[j] - d * lr
+
+
+@njit(cache=True, nogil=True, fastmath=False, error_model="numpy", boundscheck=False)
+def sgd_momentum_rows_kernel(p, b, rows, g, s):
+    """``sgd_kernel`` on every row of θ and of its momentum buffer ``b``, fed g[k] on row
+    rows[k] (ascending) and a zero row elsewhere: the dense step on the densified gradient,
+    bit for bit, without densifying it. ``s``: ``SGDScalars`` (no weight decay)."""
+    zero = np.zeros(p.shape[1], p.dtype)
+    k = 0
+    for r in range(p.shape[0]):
+        if k < rows.shape[0] and rows[k] == r:
+            _sgd_inlined(p[r], g[k], b[r], s)
+            k += 1
+        else:
+            _sgd_inlined(p[r], zero, b[r], s)
 
 
 @njit(cache=True, nogil=True, fastmath=False, error_model="numpy", boundscheck=False)

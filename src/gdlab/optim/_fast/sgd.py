@@ -11,7 +11,7 @@ from gdlab.autograd.sparse import RowSparseGrad
 from gdlab.optim._fast.buffers import direct_work, dtype_scalars
 from gdlab.optim._fast.chunked import chunk_grad, for_chunks
 from gdlab.optim._fast.numba_loader import flat_views, fused_module, run_kernel
-from gdlab.optim._fast.sparse_rows import compiled_sgd_rows, on_rows
+from gdlab.optim._fast.sparse_rows import compiled_sgd_momentum_rows, compiled_sgd_rows, on_rows
 
 __all__ = ["SGDScalars", "sgd"]
 
@@ -38,8 +38,10 @@ def sgd(
 ) -> None:  # fmt: skip
     """``sgd.sgd_`` in place: numba if ``fused`` allows and the arrays can be flat, else NumPy
     on the whole arrays for a parameter of one chunk, else over cache-sized chunks; a
-    row-sparse gradient (no momentum) updates its rows only."""
-    if type(grad) is RowSparseGrad:
+    row-sparse gradient updates its rows only without momentum, and every row with it (as
+    the dense gradient would, but compiled without making it where numba runs)."""
+    sparse = type(grad) is RowSparseGrad
+    if sparse and not momentum:
         if not compiled_sgd_rows(param, grad, lr=lr, maximize=maximize, fused=fused):
             on_rows(sgd, param, grad, state, (), lr=lr, maximize=maximize, fused=False)
         return
@@ -49,6 +51,13 @@ def sgd(
         buf = np.empty_like(param)  # the kernel writes the first gradient into it
     flags = (bool(weight_decay), bool(momentum), bool(dampening), nesterov, maximize, first)
     values = (lr, weight_decay, momentum, 1.0 - dampening)
+    if sparse:
+        scalars = SGDScalars._make((*(param.dtype.type(v) for v in values), *flags))
+        if compiled_sgd_momentum_rows(param, grad, buf, scalars, fused):
+            if first:
+                state["momentum_buffer"] = buf
+            return
+        grad = grad.to_dense()
     kernels = fused_module(fused, "sgd_", param.size)
     views = None if kernels is None else flat_views([param, grad, param if buf is None else buf])
     if views is not None:
