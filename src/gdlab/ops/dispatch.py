@@ -182,7 +182,7 @@ def binary(op: Op) -> Callable[[Any, Any], Tensor]:
         # The two commonest nodes (tensor with number, two tensors needing gradients) are made
         # here as ``record`` would make them, without its checks: they are most of the nodes
         # of a model. exact: no broadcasting (a number, or equal shapes).
-        if not tb:  # a float tensor with a number
+        if not tb:  # a tensor with a number
             if not a.requires_grad:
                 return from_op(data, None)
             parents = ((0, a, a._version),)
