@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import gdlab
 from gdlab import optim
 from gdlab.nn import Parameter
 from gdlab.optim._fast.buffers import CHUNK, direct_work
@@ -145,3 +146,24 @@ def test_dtype_scalars_keep_python_floats_for_a_grad_of_another_dtype():
     assert [(x.dtype, x.shape, x.flags.writeable) for x in a] == [(np.float32, (), False)] * 2
     assert dtype_scalars(p, p, (0.1, 0.9)) is a
     assert dtype_scalars(p, p.astype(np.float64), (0.1, 0.9)) == (0.1, 0.9)
+
+
+def test_the_rule_kwargs_are_made_again_when_a_group_value_changes():
+    """``Optimizer._rule_kwargs`` gives its last dict again only while the group's values
+    compare equal to the ones it was made from; a Tensor lr is read at every step."""
+    opt = optim.SGD([Parameter(np.ones(3))], lr=0.1)
+    group = opt.param_groups[0]
+    first = opt._rule_kwargs(group)
+    assert opt._rule_kwargs(group) is first and first["lr"] == 0.1
+    group["lr"] = 0.2
+    assert opt._rule_kwargs(group)["lr"] == 0.2
+    lr = gdlab.tensor(0.3, dtype="float64")
+    group["lr"] = lr
+    assert opt._rule_kwargs(group)["lr"] == 0.3
+    lr.fill_(0.05)  # a scheduler filling a tensor lr in place
+    kwargs = opt._rule_kwargs(group)
+    assert kwargs["lr"] == 0.05 and type(kwargs["lr"]) is float
+    group["lr"], group["momentum"] = 0.2, 0.9
+    assert opt._rule_kwargs(group)["momentum"] == 0.9
+    group["lr"] = np.array([0.1, 0.2])  # no single truth value: compared, then made again
+    assert opt._rule_kwargs(group)["lr"] is group["lr"]

@@ -150,14 +150,8 @@ def _run(
                 break
             t = heappop(heap)[1]
         g = pop(t)
-        hooks = t._hooks
-        if hooks is not None:
-            g = hooks.apply(t, g)
-        if wanted is not None:
-            if id(t) in wanted:
-                found[id(t)] = _owned(g, t)
-        elif hooks is not None and hooks.retains_grad:
-            _retain(t, g)
+        if t._hooks is not None or wanted is not None:  # one test on the common path
+            g = _visit(t, g, wanted, found)
         node = t._node
         op, arrays, kwargs, parents, saved, _, exact = node
         if t._version or saved:
@@ -213,6 +207,20 @@ def _run(
             if id(x) in wanted:
                 found[id(x)] = _owned(g, x)
     return found
+
+
+def _visit(t: Tensor, g: Any, wanted: dict[int, Tensor] | None, found: dict[int, Any]) -> Any:
+    """What ``_run`` does with a non-leaf's complete gradient ``g`` besides passing it on:
+    its hooks (which may replace it), then ``autograd.grad``'s result or ``retain_grad``."""
+    hooks = t._hooks
+    if hooks is not None:
+        g = hooks.apply(t, g)
+    if wanted is not None:
+        if id(t) in wanted:
+            found[id(t)] = _owned(g, t)
+    elif hooks is not None and hooks.retains_grad:
+        _retain(t, g)
+    return g
 
 
 def _run_graph(

@@ -3,11 +3,12 @@ record a graph node on the output.
 
 This is the hot path of every operation, so it has three entry points that share one
 recorder (``record``) and one output constructor (``gdlab.tensor.from_op``); the two
-elementwise ones make their commonest nodes themselves, as ``record`` would (a call and its
-generic checks cost about a third of a small op's forward):
+elementwise ones are closures per op that make their commonest nodes themselves, as
+``record`` would (a call and its generic checks cost about a third of a small op's forward):
 
 - ``apply(op, *inputs, **kwargs)``: any op, any inputs (tensors or constants);
-- ``apply_unary(op, x)``: a one-input op without keyword arguments (exp, tanh, relu...);
+- ``unary(op)``: the function ``x -> op(x)`` of a one-input op without keyword arguments
+  (exp, tanh, relu...);
 - ``binary(op)``: the function ``(a, b) -> op(a, b)`` of a two-input op without keyword
   arguments (+ - * ** maximum...), with torch's type promotion (``promote``) and Python
   numbers as cached 0-d arrays.
@@ -27,10 +28,13 @@ from gdlab.ops.constants import CONSTANTS
 from gdlab.ops.registry import Op
 from gdlab.tensor import Tensor, from_op
 
-__all__ = ["apply", "apply_unary", "as_floating", "binary", "promote", "record"]
+__all__ = ["apply", "as_floating", "binary", "promote", "record", "unary"]
 
 _NO_KWARGS: dict = {}  # shared by nodes of ops called without keyword arguments (never mutated)
-_SCALARS = CONSTANTS.scalars  # looked up inline: a hit costs one dict access
+# looked up inline: a hit (a number already met beside a tensor of a float dtype) costs one
+# dict access; ``_number_operand`` makes the entries
+_SCALARS = CONSTANTS.scalars
+_NUMBERS = frozenset({float, int})  # the Python number types (not bool) of the cache's keys
 
 
 def record(
@@ -99,18 +103,33 @@ def apply(op: Op, *inputs: object, **kwargs: object) -> Tensor:
     return from_op(data, record(op, inputs, arrays, kwargs) if STATE.grad_enabled else None)
 
 
-def apply_unary(op: Op, x: Any, floating: bool = False) -> Tensor:
-    """``apply`` for a one-input op without keyword arguments (exp, tanh, relu...). With
-    ``floating``, integer inputs first become the default float dtype, as torch's exp or
-    sin do. Elementwise: the gradient has the input's shape (an exact node)."""
-    if not isinstance(x, Tensor) or (floating and x.data.dtype.kind != "f"):
-        return apply(op, as_floating(x) if floating else x)
-    xd = x.data
-    data = op.forward(xd)
-    if x.requires_grad and STATE.grad_enabled:  # the node ``record`` makes, without its checks
-        node = (op, (xd,), _NO_KWARGS, ((0, x, x._version),), (), STATE.next_seq(), True)
-        return from_op(data, node)
-    return from_op(data, None)
+def unary(op: Op, floating: bool = False) -> Callable[[Any], Tensor]:
+    """``op(x)`` for a one-input op without keyword arguments (exp, tanh, relu...): the
+    function ``gdlab.exp`` is. With ``floating``, integer inputs first become the default
+    float dtype, as torch's exp or sin do. Elementwise: the gradient has the input's shape
+    (an exact node). A closure per op, as ``binary``'s, so that ``gdlab.tanh(x)`` runs with
+    one Python call less than through a shared ``apply_unary(op, x)``.
+
+    Example:
+        >>> tanh = unary(TANH, floating=True)
+        >>> tanh(x)
+    """
+    forward = op.forward
+
+    def apply_op(x: Any) -> Tensor:
+        if not isinstance(x, Tensor):
+            return apply(op, as_floating(x) if floating else x)
+        xd = x.data
+        if floating and xd.dtype.kind != "f":
+            return apply(op, as_floating(x))
+        data = forward(xd)
+        if x.requires_grad and STATE.grad_enabled:  # the node ``record`` makes, without checks
+            node = (op, (xd,), _NO_KWARGS, ((0, x, x._version),), (), STATE.next_seq(), True)
+            return from_op(data, node)
+        return from_op(data, None)
+
+    apply_op.__name__ = apply_op.__qualname__ = op.name
+    return apply_op
 
 
 def binary(op: Op) -> Callable[[Any, Any], Tensor]:
@@ -140,26 +159,16 @@ def binary(op: Op) -> Callable[[Any, Any], Tensor]:
                 bd = b.data
                 fast = bd.dtype is ad.dtype
             else:
-                kind = type(b)
-                if (kind is float or kind is int) and ad.dtype.kind == "f":
-                    bd = _SCALARS.get((b, ad.dtype))
-                    if bd is None:
-                        bd = CONSTANTS.scalar(b, ad.dtype)
-                    fast = True
-                else:
-                    bd = b
-                    fast = kind is int
+                bd = _SCALARS.get((b, ad.dtype)) if type(b) in _NUMBERS else None
+                fast = bd is not None
+                if not fast:
+                    bd, fast = _number_operand(b, ad.dtype)
         elif tb:
             bd = b.data
-            kind = type(a)
-            if (kind is float or kind is int) and bd.dtype.kind == "f":
-                ad = _SCALARS.get((a, bd.dtype))
-                if ad is None:
-                    ad = CONSTANTS.scalar(a, bd.dtype)
-                fast = True
-            else:
-                ad = a
-                fast = kind is int
+            ad = _SCALARS.get((a, bd.dtype)) if type(a) in _NUMBERS else None
+            fast = ad is not None
+            if not fast:
+                ad, fast = _number_operand(a, bd.dtype)
         else:
             fast = False
         if not fast:
@@ -168,23 +177,40 @@ def binary(op: Op) -> Callable[[Any, Any], Tensor]:
             data = forward(ad, bd)
         except ValueError as e:
             raise ValueError(_describe(op, (ad, bd), e)) from None
-        if STATE.grad_enabled and ((ta and a.requires_grad) or (tb and b.requires_grad)):
-            # The two commonest nodes (tensor with number, two tensors needing gradients) are
-            # made here as ``record`` would make them, without its checks: they are most of the
-            # nodes of a model. exact: no broadcasting (a number, or equal shapes).
-            if not tb:
-                parents = ((0, a, a._version),)
-            elif ta and a.requires_grad and b.requires_grad:
-                parents = ((0, a, a._version), (1, b, b._version))
-            else:
-                exact = not ta or ad.shape == bd.shape
-                return from_op(data, record(op, (a, b), (ad, bd), _NO_KWARGS, exact))
-            exact = not tb or ad.shape == bd.shape
-            return from_op(data, (op, (ad, bd), _NO_KWARGS, parents, (), STATE.next_seq(), exact))
-        return from_op(data, None)
+        if not STATE.grad_enabled:
+            return from_op(data, None)
+        # The two commonest nodes (tensor with number, two tensors needing gradients) are made
+        # here as ``record`` would make them, without its checks: they are most of the nodes
+        # of a model. exact: no broadcasting (a number, or equal shapes).
+        if not tb:  # a tensor with a number
+            if not a.requires_grad:
+                return from_op(data, None)
+            parents = ((0, a, a._version),)
+            exact = True
+        elif ta and a.requires_grad and b.requires_grad:
+            parents = ((0, a, a._version), (1, b, b._version))
+            exact = ad.shape == bd.shape
+        elif (ta and a.requires_grad) or b.requires_grad:
+            exact = not ta or ad.shape == bd.shape
+            return from_op(data, record(op, (a, b), (ad, bd), _NO_KWARGS, exact))
+        else:
+            return from_op(data, None)
+        return from_op(data, (op, (ad, bd), _NO_KWARGS, parents, (), STATE.next_seq(), exact))
 
     apply_op.__name__ = apply_op.__qualname__ = op.name
     return apply_op
+
+
+def _number_operand(x: Any, dtype: np.dtype) -> tuple[Any, bool]:
+    """``binary``'s operand for ``x`` (not a Tensor) beside a tensor of ``dtype``, when
+    ``CONSTANTS.scalars`` has none yet, and whether the straight-line path takes it: a Python
+    number beside a float tensor becomes a cached 0-d array of that dtype (the cache holds
+    float dtypes only, so a hit there needs no dtype test); a Python int beside an integer
+    tensor stays as it is; anything else goes through ``promote``."""
+    kind = type(x)
+    if (kind is float or kind is int) and dtype.kind == "f":
+        return CONSTANTS.scalar(x, dtype), True
+    return x, kind is int
 
 
 # ------------------------------------------------------------------------- type promotion

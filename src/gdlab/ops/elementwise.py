@@ -15,7 +15,7 @@ import numpy as np
 from gdlab._compiled import CompiledKernels
 from gdlab.dtypes import get_default_dtype, is_floating
 from gdlab.ops.constants import CONSTANTS
-from gdlab.ops.dispatch import apply, apply_unary, as_floating, binary, promote
+from gdlab.ops.dispatch import apply, as_floating, binary, promote, unary
 from gdlab.ops.registry import Op, defop, passthrough
 from gdlab.tensor import Tensor
 
@@ -63,14 +63,10 @@ def stable_sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def _unary(op: Op, doc: str, *, floating: bool = False) -> Callable[[Tensor], Tensor]:
-    """The public function of a one-input op (``exp(x)``): ``apply_unary`` of ``op``, named
+    """The public function of a one-input op (``exp(x)``): ``dispatch.unary`` of ``op``, named
     after it. With ``floating``, integer inputs first become the default float dtype (torch's
     exp and sin do; abs, sign and relu keep the dtype)."""
-
-    def function(x: Tensor) -> Tensor:
-        return apply_unary(op, x, floating)
-
-    function.__name__ = function.__qualname__ = op.name
+    function = unary(op, floating)
     function.__doc__ = doc
     return function
 
@@ -213,7 +209,7 @@ def _softplus_vjp(g, out, x, beta=1.0, threshold=20.0):
     bx = x * beta
     # under create_graph the sigmoid row itself: stable_sigmoid's e^-|x| would take abs's
     # subgradient 0 at x = 0 and lose σ'(0) = 1/4 from softplus's second derivative
-    sig = stable_sigmoid(bx) if isinstance(bx, np.ndarray) else apply_unary(SIGMOID, bx)
+    sig = stable_sigmoid(bx) if isinstance(bx, np.ndarray) else sigmoid(bx)
     return np.where(bx > threshold, g, g * sig)
 
 

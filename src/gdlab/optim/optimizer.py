@@ -21,6 +21,7 @@ import numbers
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -29,9 +30,13 @@ from gdlab.autograd import enable_grad
 from gdlab.autograd.sparse import RowSparseGrad
 from gdlab.optim._fast import apply_rule, check_fused_args, has_fused_kernel
 from gdlab.optim.hooks import (
+    STEP_HOOKS,
     OptimizerHooks,
     register_optimizer_step_post_hook,
     register_optimizer_step_pre_hook,
+    run_step_hooks,
+    runs_own_step_hooks,
+    step_hooks_due,
 )
 from gdlab.tensor import Tensor
 
@@ -161,6 +166,19 @@ def _to_array(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
+class _RuleKwargs:
+    """An optimizer's last rule keyword arguments and the group values they were made from."""
+
+    __slots__ = ("hyper", "keys", "read", "values")
+
+    def __init__(self, keys: tuple[str, ...]) -> None:
+        self.keys = keys
+        # the values in one C call (itemgetter gives a tuple from two keys on)
+        self.read = itemgetter(*keys) if len(keys) > 1 else None
+        self.values: tuple | None = None  # None: nothing made yet
+        self.hyper: dict[str, Any] = {}
+
+
 class Optimizer(OptimizerHooks):
     """Base class of every optimizer (torch.optim.Optimizer's API).
 
@@ -234,19 +252,35 @@ class Optimizer(OptimizerHooks):
             check_betas(group["betas"], self._n_betas)
 
     def _rule_kwargs(self, group: dict[str, Any]) -> dict[str, Any]:
-        """The group's hyper-parameters the rule takes (every default except torch's flags), as
-        a new dict each call: ``apply_rule`` writes the kernel's ``fused`` into it."""
-        keys = self.__dict__.get("_rule_keys")
-        if keys is None:  # once: this runs per group per step
-            keys = self._rule_keys = tuple(k for k in self.defaults if k not in EXECUTION_FLAGS)
-        hyper = {k: group[k] for k in keys}
-        # numbers and flags pass as they are; a Tensor lr or betas (rare) become floats. A plain
-        # loop: cheaper than a set test over map(type, ...) on the few values of a group
+        """The group's hyper-parameters the rule takes (every default except torch's flags).
+
+        This runs per group per step, so the last dict made is kept (``_RuleKwargs``) and
+        given again while the group's values compare equal to the ones it was made from: a
+        step of a one-group optimizer reads the values and compares them (0.12 µs) rather
+        than building and checking a dict (0.6 µs). The dict is shared between calls:
+        ``apply_rule`` writes the kernel's ``fused`` into it (never one of the compared keys),
+        and nothing else may change it.
+        """
+        memo = self.__dict__.get("_rule_kwargs_memo")
+        if memo is None:  # once: the keys and the reader of their values
+            keys = tuple(k for k in self.defaults if k not in EXECUTION_FLAGS)
+            memo = self._rule_kwargs_memo = _RuleKwargs(keys)
+        read = memo.read
+        values = read(group) if read is not None else tuple([group[k] for k in memo.keys])
+        try:
+            if values == memo.values:
+                return memo.hyper
+        except (TypeError, ValueError, RuntimeError):  # an array value has no single truth
+            pass
+        hyper = dict(zip(memo.keys, values))
+        # numbers and flags pass as they are; a Tensor lr or betas (rare) become floats, and
+        # are read again at every step (a scheduler may fill the tensor in place)
         for value in hyper.values():
             kind = type(value)
             if kind in _PLAIN or (kind is tuple and _PLAIN.issuperset(map(type, value))):
                 continue
             return {k: _number(v) for k, v in hyper.items()}
+        memo.values, memo.hyper = values, hyper
         return hyper
 
     def _sparse_grad(self, group: dict[str, Any], grad: Any) -> Any:
@@ -335,6 +369,7 @@ class Optimizer(OptimizerHooks):
         with enable_grad():
             return closure()
 
+    @runs_own_step_hooks
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; return the closure's loss (or None).
 
@@ -342,6 +377,9 @@ class Optimizer(OptimizerHooks):
             closure: optional function that re-evaluates the model, calls ``backward`` and
                 returns the loss (a Tensor or a float). It runs with gradients enabled.
         """
+        if STEP_HOOKS.registered and step_hooks_due(self):
+            # the hooks see the closure as a positional argument, however it was passed
+            return run_step_hooks(Optimizer.step, self, () if closure is None else (closure,), {})
         loss = None if closure is None else self._closure_loss(closure)  # no call when bare
         self._opt_called = True  # lets a scheduler warn when it is stepped first (as torch)
         state = self.state
@@ -354,7 +392,8 @@ class Optimizer(OptimizerHooks):
                 if grad is not None:
                     p._version += 1
                     items.append((p.data, grad, state[p]))
-                    sparse = sparse or type(grad) is RowSparseGrad
+                    if type(grad) is RowSparseGrad:
+                        sparse = True
             if sparse:
                 items = [(d, self._sparse_grad(group, g), s) for d, g, s in items]
             apply_rule(rule, items, self._rule_kwargs(group), group.get("fused"))

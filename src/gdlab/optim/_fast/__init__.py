@@ -29,7 +29,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gdlab.optim._fast.numba_loader import check_fused_args, rent_or_buy
+from gdlab.optim._fast import numba_loader
+from gdlab.optim._fast.numba_loader import RENT, check_fused_args, rent_or_buy
 from gdlab.optim._fast.threads import POOL, get_num_threads, is_long, run_tasks, set_num_threads
 
 __all__ = ["KERNELS", "FastKernel", "apply_rule", "check_fused_args", "get_num_threads",
@@ -82,26 +83,26 @@ def apply_rule(
     The registered fast kernel runs if there is one, else the rule. With several threads
     (``set_num_threads``), small parameters are shared out one per task while a long one is
     split by the kernel itself. With ``fused=None``, whether this step may load and use numba
-    is decided once for the group, before any thread runs (``numba_loader.rent_or_buy``).
+    is decided once for the group, before any thread runs (``numba_loader.rent_or_buy``; once
+    the rent is paid, one comparison).
 
-    ``hyper`` is this call's own dict (``Optimizer._rule_kwargs`` makes one per group per
-    step): a kernel's ``fused`` is written into it rather than into a copy, which would cost
-    about 2% of a small model's step.
+    ``hyper`` is the caller's dict, kept between steps (``Optimizer._rule_kwargs`` gives its
+    last one again while the group's values are equal): a kernel's ``fused`` is written into
+    it, a key that dict never compares, rather than into a copy, which would cost about 2% of
+    a small model's step.
     """
     kernel = KERNELS.get(rule)
-    if fused is None and kernel is not None and kernel.fused:
-        fused = rent_or_buy(items, kernel.numpy_ns)
+    if kernel is None:
+        update = rule
+    else:
+        update = kernel.update
+        if fused is None and kernel.fused and RENT.spent_s < numba_loader.NUMBA_LOAD_S:
+            fused = rent_or_buy(items, kernel.numpy_ns)
+        hyper["fused"] = fused  # once per group, into the caller's dict (see above)
     if POOL.threads == 1:  # the common case, with no per-step objects
-        if kernel is None:
-            for param, grad, state in items:
-                rule(param, grad, state, **hyper)
-        else:
-            update = kernel.update
-            hyper["fused"] = fused  # once per group, into the caller's fresh dict (see above)
-            for param, grad, state in items:
-                update(param, grad, state, **hyper)
+        for param, grad, state in items:
+            update(param, grad, state, **hyper)
         return
-    update = rule if kernel is None else partial(kernel.update, fused=fused)
     tasks = []
     for param, grad, state in items:
         if is_long(param.size):
