@@ -120,6 +120,8 @@ class Tensor:
                 )
             self._grad = value if value.dtype == self.data.dtype else value.astype(self.dtype)
             return
+        if type(value) is Tensor and value.data is self._grad:
+            return  # ``p.grad *= lr`` stores back the array it updated in place
         if value is not None:
             value = np.asarray(_data(value))  # an ndarray as it is (its .data is a buffer)
             if value.shape != self.data.shape:

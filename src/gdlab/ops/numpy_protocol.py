@@ -122,6 +122,8 @@ def array_ufunc(self: Tensor, ufunc: np.ufunc, method: str, *inputs: Any, **kwar
     out = kwargs.get("out")
     if out and not any(isinstance(o, Tensor) for o in out):
         plain = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        if method == "__call__":  # ``p.data -= lr * p.grad``: the ufunc itself, one lookup less
+            return ufunc(*plain, **kwargs)
         return getattr(ufunc, method)(*plain, **kwargs)
     fn = UFUNCS.get(ufunc)
     if fn is None or method != "__call__" or kwargs:
