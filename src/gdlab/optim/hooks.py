@@ -94,9 +94,7 @@ def step_hooks_due(self: Any) -> bool:
     )
 
 
-def run_step_hooks(
-    func: Callable[..., Any], self: Any, args: tuple, kwargs: dict[str, Any]
-) -> Any:
+def run_step_hooks(func: Callable[..., Any], self: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
     """``func(self, *args, **kwargs)`` with the step hooks around it, in torch's order."""
     args = (self, *args)
     for hook in [*_GLOBAL_PRE_HOOKS.values(), *self._hooks("_step_pre_hooks").values()]:

@@ -272,7 +272,7 @@ class Optimizer(OptimizerHooks):
                 return memo.hyper
         except (TypeError, ValueError, RuntimeError):  # an array value has no single truth
             pass
-        hyper = dict(zip(memo.keys, values))
+        hyper = dict(zip(memo.keys, values, strict=True))
         # numbers and flags pass as they are; a Tensor lr or betas (rare) become floats, and
         # are read again at every step (a scheduler may fill the tensor in place)
         for value in hyper.values():
