@@ -18,9 +18,12 @@ import importlib
 import sys
 from types import ModuleType
 
+import numpy as np
+
 __all__ = ["CompiledKernels"]
 
 _UNSET = object()
+_FLOATS = (np.float32, np.float64)
 
 
 class CompiledKernels:
@@ -44,6 +47,20 @@ class CompiledKernels:
             except Exception:  # noqa: BLE001  (missing, disabled or unusable: NumPy takes over)
                 self._module = None
         return self._module  # type: ignore[return-value]
+
+    def for_arrays(
+        self, min_size: int, first: np.ndarray, *others: np.ndarray | None
+    ) -> ModuleType | None:
+        """The kernels for float32 or float64 arrays of one dtype (None among ``others``
+        ignored) whose ``first`` has ``min_size`` elements or more, else None (use NumPy):
+        the test every kernel set compiled for both float dtypes makes before ``get``."""
+        dtype = first.dtype
+        if dtype.type not in _FLOATS or first.size < min_size:
+            return None
+        for a in others:
+            if a is not None and a.dtype != dtype:
+                return None
+        return self.get()
 
     def _import(self) -> ModuleType:
         import numba

@@ -82,14 +82,9 @@ def _channel_dots(a3: np.ndarray, b3: np.ndarray) -> np.ndarray:
 
 
 def _compiled(*arrays) -> ModuleType | None:
-    """The compiled kernels (``gdlab.ops._batch_norm_kernels``) for these float32 or float64
-    arrays of one dtype (None ignored), or None: the NumPy path."""
-    dtype = arrays[0].dtype
-    if dtype not in (np.float32, np.float64):
-        return None
-    if any(a is not None and a.dtype != dtype for a in arrays):
-        return None
-    return None if arrays[0].size < MIN_SIZE else _KERNELS.get()
+    """The compiled kernels (``gdlab.ops._batch_norm_kernels``) for these arrays, or None:
+    the NumPy path."""
+    return _KERNELS.for_arrays(MIN_SIZE, *arrays)
 
 
 def reset(module: object = _UNSET) -> None:

@@ -82,15 +82,6 @@ def _statistics(x: np.ndarray, ndim: int, eps: float) -> tuple[np.ndarray, np.nd
     return xhat, rstd
 
 
-def _kernels(x: np.ndarray, *params: np.ndarray | None):
-    """The compiled kernels for these arrays, or None (use NumPy)."""
-    if x.size < MIN_SIZE or x.dtype.type not in (np.float32, np.float64):
-        return None
-    if any(p is not None and p.dtype != x.dtype for p in params):
-        return None
-    return _KERNELS.get()
-
-
 def _affine(p: np.ndarray | None, n: int, dtype: np.dtype, fill: float) -> np.ndarray:
     """γ or β as a contiguous (features,) array; ``fill`` (1 or 0) where there is none."""
     return np.full(n, fill, dtype) if p is None else np.ascontiguousarray(p.reshape(-1))
@@ -104,7 +95,7 @@ def _layer_norm(
     eps: float,
     saved: LayerNormSaved | None = None,
 ) -> np.ndarray:
-    kernels = _kernels(x, weight, bias)
+    kernels = _KERNELS.for_arrays(MIN_SIZE, x, weight, bias)
     if kernels is not None:
         xr = np.ascontiguousarray(_rows(x, ndim))
         n = xr.shape[1]

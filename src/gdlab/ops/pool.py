@@ -49,18 +49,9 @@ def _padded(x: np.ndarray, padding, value: float) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), (t, b), (l, r)), constant_values=value)
 
 
-def _compiled(*arrays: np.ndarray):
-    """The compiled max-pool kernels (``gdlab.ops.pool_fast``) for these float32 or float64
-    arrays of one dtype, or None."""
-    dtype = arrays[0].dtype
-    if dtype not in (np.float32, np.float64) or any(a.dtype != dtype for a in arrays):
-        return None
-    return pool_fast.kernels(arrays[0].size)
-
-
 def _max_pool2d(x, kernel, stride, padding, dilation, out_hw):
     xp = _padded(x, padding, -np.inf)
-    fast = _compiled(x)
+    fast = pool_fast.kernels(x)
     if fast is not None:
         out = np.empty((*x.shape[:2], *out_hw), dtype=x.dtype)
         fast.max_pool_forward(xp, out, *kernel, *stride, *dilation)
@@ -90,7 +81,7 @@ def _max_pool2d_scatter(g, x, pooled, kernel, stride, padding, dilation, out_hw)
     tiled = tuple(kernel) == tuple(stride) and tuple(dilation) == (1, 1)
     tiled = tiled and xp.shape[2:] == (out_hw[0] * kernel[0], out_hw[1] * kernel[1])
     gxp = (np.empty if tiled else np.zeros)(xp.shape, dtype=g.dtype)
-    fast = _compiled(x, g, pooled) if disjoint else None
+    fast = pool_fast.kernels(x, g, pooled) if disjoint else None
     if fast is not None:
         fast.max_pool_scatter(g, xp, pooled, gxp, *kernel, *stride, *dilation)
         t, _, l, _ = padding

@@ -1,7 +1,8 @@
 """The one seam between max pooling and its compiled kernels (as ``gelu_fast`` for GELU).
 
-``kernels(size)`` returns :mod:`gdlab.ops._pool_kernels` when numba is installed (``pip
-install gdlab[fast]``) and the input is large enough to repay numba's import, else None and
+``kernels(x, ...)`` returns :mod:`gdlab.ops._pool_kernels` when numba is installed (``pip
+install gdlab[fast]``) and the float32 or float64 input is large enough to repay numba's
+import, else None and
 the NumPy path of :mod:`gdlab.ops.pool` runs. Both give the same numbers bit for bit
 (tests/ops/test_pool_kernels.py).
 """
@@ -9,6 +10,8 @@ the NumPy path of :mod:`gdlab.ops.pool` runs. Both give the same numbers bit for
 from __future__ import annotations
 
 from types import ModuleType
+
+import numpy as np
 
 from gdlab._compiled import _UNSET, CompiledKernels
 
@@ -19,9 +22,9 @@ MIN_SIZE = 1 << 16  # input elements; smaller inputs take the NumPy path (no num
 _KERNELS = CompiledKernels("gdlab.ops._pool_kernels")
 
 
-def kernels(size: int) -> ModuleType | None:
-    """The compiled kernels for an input of ``size`` elements, or None (use NumPy)."""
-    return None if size < MIN_SIZE else _KERNELS.get()
+def kernels(x: np.ndarray, *others: np.ndarray) -> ModuleType | None:
+    """The compiled kernels for the input ``x`` and arrays of its dtype, or None (use NumPy)."""
+    return _KERNELS.for_arrays(MIN_SIZE, x, *others)
 
 
 def reset(module: object = _UNSET) -> None:
