@@ -52,7 +52,7 @@ def sgd(
     flags = (bool(weight_decay), bool(momentum), bool(dampening), nesterov, maximize, first)
     values = (lr, weight_decay, momentum, 1.0 - dampening)
     if sparse:
-        scalars = SGDScalars._make((*(param.dtype.type(v) for v in values), *flags))
+        scalars = _kernel_scalars(param, values, flags)
         if compiled_sgd_momentum_rows(param, grad, buf, scalars, fused):
             if first:
                 state["momentum_buffer"] = buf
@@ -61,8 +61,7 @@ def sgd(
     kernels = fused_module(fused, "sgd_", param.size)
     views = None if kernels is None else flat_views([param, grad, param if buf is None else buf])
     if views is not None:
-        scalars = SGDScalars._make((*(param.dtype.type(v) for v in values), *flags))
-        run_kernel(kernels.sgd_kernel, views, scalars)
+        run_kernel(kernels.sgd_kernel, views, _kernel_scalars(param, values, flags))
     else:
         # SGDScalars' fields as a plain tuple: a NamedTuple costs ~0.2 µs more to build and
         # unpack, per parameter per step (the whole step of a small parameter is ~1.5 µs)
@@ -74,6 +73,11 @@ def sgd(
             _sgd_chunk(param, grad, buf, *work, s=scalars)
     if first:
         state["momentum_buffer"] = buf
+
+
+def _kernel_scalars(param: np.ndarray, values: tuple[float, ...], flags: tuple) -> SGDScalars:
+    """The compiled kernels' scalars: ``values`` in the parameter's dtype, then the flags."""
+    return SGDScalars._make((*(param.dtype.type(v) for v in values), *flags))
 
 
 def _sgd_chunk(
