@@ -166,6 +166,45 @@ def test_numpy_array_on_the_left_keeps_the_graph():
     np.testing.assert_allclose(x.grad, [3.0, 4.0])
 
 
+def _isub(a, x):
+    a -= x  # a hand-written update: p.data -= p.grad
+    return a
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        _isub,
+        lambda a, x: np.add(a, x, out=a),
+        lambda a, x: np.multiply(x, a, out=(a,)),
+        lambda a, x: np.negative(x, out=a),
+        lambda a, x: np.add(a, x, out=a, where=np.asarray(x) > 0),
+        lambda a, x: np.add.reduce(x, out=a[:1], keepdims=True),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_ufuncs_writing_into_arrays_compute_on_the_tensors_arrays(update, dtype):
+    """A ufunc writing into NumPy arrays (``out=``) with tensor operands writes what it writes
+    with their arrays, bit for bit, into the array given, outside any graph (as torch's
+    ``p.data`` updates)."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(5).astype(dtype)
+    b = rng.standard_normal(5).astype(dtype)
+    want = a.copy()
+    update(want, b)
+    for operand in (gdlab.tensor(b, requires_grad=True), gdlab.nn.Parameter(b)):
+        got = a.copy()
+        assert np.shares_memory(update(got, operand), got)  # written into, not a new array
+        np.testing.assert_array_equal(got, want)
+        assert operand.grad is None and operand.grad_fn is None
+
+
+def test_ufunc_writing_into_a_tensor_is_refused():
+    t = gdlab.tensor([1.0, 2.0])
+    with pytest.raises(TypeError):
+        np.add(np.ones(2, np.float32), t, out=(t,))
+
+
 def test_detach_and_clone():
     x = gdlab.tensor([1.0], requires_grad=True)
     c = x.clone()

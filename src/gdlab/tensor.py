@@ -108,10 +108,12 @@ class Tensor:
         :class:`~gdlab.autograd.sparse.RowSparseGrad` (torch's sparse gradient).
         """
         g = self._grad
-        return Tensor._wrap(g) if type(g) is np.ndarray else g
+        return from_op(g, None) if type(g) is _ndarray else g
 
     @grad.setter
     def grad(self, value: Any) -> None:
+        if type(value) is Tensor and value.data is self._grad:
+            return  # ``p.grad *= lr`` stores back the array it updated in place
         if type(value) is RowSparseGrad:
             if value.shape != self.data.shape:
                 raise ValueError(
@@ -120,8 +122,6 @@ class Tensor:
                 )
             self._grad = value if value.dtype == self.data.dtype else value.astype(self.dtype)
             return
-        if type(value) is Tensor and value.data is self._grad:
-            return  # ``p.grad *= lr`` stores back the array it updated in place
         if value is not None:
             value = np.asarray(_data(value))  # an ndarray as it is (its .data is a buffer)
             if value.shape != self.data.shape:
@@ -382,8 +382,12 @@ class Tensor:
         return self
 
     def _inplace(self, ufunc: np.ufunc, other: Any) -> Tensor:
-        self._mark_modified()
-        other = _data(other)
+        # The caller found that the op is not recorded (``_records_inplace``), so this is
+        # ``_mark_modified`` without its refusal: ``p.grad *= lr`` of every parameter at every
+        # step of a hand-written update runs here.
+        self._version += 1
+        if isinstance(other, Tensor):
+            other = other.data
         try:
             ufunc(self.data, other, out=self.data, casting="same_kind")
         except ValueError:
