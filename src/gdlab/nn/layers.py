@@ -79,7 +79,7 @@ class Linear(Module):
         # mostly such overhead
         params = self._parameters
         weight, bias = params["weight"], params["bias"]
-        shape = input.shape
+        shape = input.data.shape
         n = self.in_features
         if not shape or shape[-1] != n:
             raise ValueError(f"Linear expected last dim {n}, got input of shape {tuple(shape)}")

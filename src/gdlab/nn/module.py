@@ -287,7 +287,8 @@ class Module:
                 continue
             seen.add(id(m))
             out.append(m)
-            stack.extend(c for c in reversed(m._modules.values()) if c is not None)
+            if m._modules:  # most modules are leaves: no generator to make for them
+                stack.extend(c for c in reversed(m._modules.values()) if c is not None)
         return out
 
     def named_buffers(

@@ -94,6 +94,13 @@ def apply(op: Op, *inputs: object, **kwargs: object) -> Tensor:
     elif n == 1:
         a = inputs[0]
         arrays = (a.data,) if isinstance(a, Tensor) else inputs
+    elif n == 3:  # linear's (x, weight, bias): no list comprehension (a function call in 3.11)
+        a, b, c = inputs
+        arrays = (
+            a.data if isinstance(a, Tensor) else a,
+            b.data if isinstance(b, Tensor) else b,
+            c.data if isinstance(c, Tensor) else c,
+        )
     else:
         arrays = tuple([x.data if isinstance(x, Tensor) else x for x in inputs])
     try:

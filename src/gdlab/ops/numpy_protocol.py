@@ -122,14 +122,13 @@ def array_ufunc(
     into NumPy arrays (``out=``: ``p.data -= lr * p.grad``) computes on the tensors' arrays,
     outside any graph, as torch's ``p.data`` updates are."""
     if out is not None:
-        if method == "__call__" and len(inputs) == 2 and not kwargs and len(out) == 1:
-            # ``array -= tensor`` in a hand-written update: each step of every parameter,
-            # so the commonest case is spelled out (2.5 µs of checks saved on a 3.3 µs call)
+        if method == "__call__" and len(inputs) == 2 and len(out) == 1 and not kwargs:
+            # ``array -= tensor`` in a hand-written update, at every step for every parameter:
+            # spelled out, ``out`` by position (0.9 against 1.7 µs; ``array -= array`` 0.3)
             a, b = inputs
-            o = out[0]
-            if type(o) is _ndarray:
+            if type(out[0]) is _ndarray:
                 a = a.data if isinstance(a, Tensor) else a
-                return ufunc(a, b.data if isinstance(b, Tensor) else b, out=o)
+                return ufunc(a, b.data if isinstance(b, Tensor) else b, out[0])
         if not any(isinstance(o, Tensor) for o in out):
             plain = [x.data if isinstance(x, Tensor) else x for x in inputs]
             return getattr(ufunc, method)(*plain, out=out, **kwargs)
