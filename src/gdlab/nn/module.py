@@ -334,7 +334,7 @@ class Module:
         for p in self.parameters():
             if p._grad is not None:
                 if set_to_none:
-                    p.grad = None
+                    p._grad = None  # all the setter does with None, without its call
                 else:
                     p._grad[...] = 0
 
