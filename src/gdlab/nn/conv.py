@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from gdlab.nn import functional as F
-from gdlab.nn.layers import empty_parameter, reset_fan_in_uniform
+from gdlab.nn.layers import _FanInLayer
 from gdlab.nn.module import Module
 from gdlab.tensor import Tensor
 
@@ -26,7 +26,7 @@ def _tuple(v: Any, n: int) -> tuple:
     return tuple(v) if isinstance(v, tuple | list) else (v,) * n
 
 
-class _ConvNd(Module):
+class _ConvNd(_FanInLayer):
     _n = 2
     _function = staticmethod(F.conv2d)  # the functional form, (input, weight, bias, ...)
 
@@ -68,17 +68,8 @@ class _ConvNd(Module):
         if padding == "same" and any(s != 1 for s in self.stride):
             raise ValueError("padding='same' is not supported for strided convolutions")
         self._mode_padding = self._explicit_padding()
-        shape = (out_channels, in_channels // groups, *self.kernel_size)
-        self.weight = empty_parameter(*shape, dtype=dtype)
-        if bias:
-            self.bias = empty_parameter(out_channels, dtype=dtype)
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters(generator)
-
-    def reset_parameters(self, generator: Any = None) -> None:
-        """torch's default: W, b ~ U(−1/√fan_in, 1/√fan_in), fan_in = C/groups·∏kernel."""
-        reset_fan_in_uniform(self.weight, self.bias, generator)
+        shape = (out_channels, in_channels // groups, *self.kernel_size)  # fan_in = C/groups·∏k
+        self._make_parameters(shape, bias, dtype, generator)
 
     def _explicit_padding(self) -> tuple[int, ...]:
         """F.pad's (left, right) pairs, last dimension first, for a non-zeros padding_mode
