@@ -81,7 +81,7 @@ class LRSchedule:
 class ScheduleOptions:
     """For a command's config with the fields ``schedule = schedule_option()`` and
     ``schedule_params = schedule_params_option()``: the schedule they spell, and the usage error
-    when they spell none."""
+    when it is malformed."""
 
     schedule: str
     schedule_params: list[str]
