@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from gdlab.optim._fast.chunked import decayed_grad, for_chunks, update_moments
+from gdlab.optim._fast.chunked import decayed_grad, for_chunks
+from gdlab.optim._scratch import lerp_adam_moments_
 
 __all__ = ["radam"]
 
@@ -35,7 +36,7 @@ def radam(
 
     def kernel(p, g, m, s2, w, d):  # chunks of θ, g, m, v; 2 work buffers
         g = decayed_grad(p, g, lr, weight_decay, decoupled_weight_decay, maximize, d, w)
-        update_moments(g, m, s2, beta1, beta2, w)
+        lerp_adam_moments_(g, m, s2, beta1, beta2, w)
         if rectified:
             np.sqrt(s2, out=w)
             w += eps
