@@ -8,11 +8,13 @@ import numpy as np
 
 from gdlab.optim._schedule_free import (
     ScheduleFreeOptimizer,
+    adam_direction,
     averaging_weight,
     buffers,
     new_state,
     step_y_and_z,
 )
+from gdlab.optim._scratch import ema_sq_, grad_into
 from gdlab.optim.optimizer import ParamsT, hyperparameters
 
 __all__ = ["RAdamScheduleFree", "radam_schedule_free_"]
@@ -43,22 +45,12 @@ def radam_schedule_free_(
     c = averaging_weight(state, lr_t, r, weight_lr_power)
     u, work = buffers(state, param)
     v = state["exp_avg_sq"]
-    v *= beta2
-    np.multiply(grad, 1.0 - beta2, out=work)
-    work *= grad
-    v += work
+    ema_sq_(v, grad, beta2, work)  # v ← β2·v + (1 − β2)·g²
     if rho_t > 4.0:
-        np.divide(v, 1.0 - beta2_t, out=u)
-        np.sqrt(u, out=u)
-        u += eps
-        np.divide(grad, u, out=u)
-    else:
-        np.copyto(u, grad)
-    if maximize:
-        np.negative(u, out=u)
-    if weight_decay:
-        np.multiply(param, weight_decay, out=work)
-        u += work
+        adam_direction(u, grad, v, 1.0 - beta2_t, eps)
+        u = grad_into(param, u, weight_decay, maximize, u, work)  # ±u + λ·y
+    else:  # an SGD step
+        u = grad_into(param, grad, weight_decay, maximize, u, work)
     step_y_and_z(param, state["z"], u, c, lr_t, beta1, work)
 
 
