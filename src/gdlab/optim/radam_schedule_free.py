@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from gdlab.optim._schedule_free import (
@@ -16,6 +14,7 @@ from gdlab.optim._schedule_free import (
 )
 from gdlab.optim._scratch import ema_sq_, grad_into
 from gdlab.optim.optimizer import ParamsT, hyperparameters
+from gdlab.optim.radam import rectification
 
 __all__ = ["RAdamScheduleFree", "radam_schedule_free_"]
 
@@ -32,22 +31,14 @@ def radam_schedule_free_(
         state.update(new_state(param), exp_avg_sq=np.zeros_like(param))
     beta1, beta2 = betas
     t = state["step"] + 1
-    beta2_t = beta2**t
-    rho_inf = 2.0 / (1.0 - beta2) - 1.0
-    rho_t = rho_inf - 2.0 * t * beta2_t / (1.0 - beta2_t)
-    if rho_t > 4.0:  # the variance of the adaptive step is tractable: rectify it
-        rect = math.sqrt(
-            (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
-        )
-    else:
-        rect = 0.0 if silent_sgd_phase else 1.0
-    lr_t = lr * rect
+    rect = rectification(beta2, t, min_rho=4.0)  # None until the variance is tractable
+    lr_t = lr * (rect if rect is not None else 0.0 if silent_sgd_phase else 1.0)
     c = averaging_weight(state, lr_t, r, weight_lr_power)
     u, work = buffers(state, param)
     v = state["exp_avg_sq"]
     ema_sq_(v, grad, beta2, work)  # v ← β2·v + (1 − β2)·g²
-    if rho_t > 4.0:
-        adam_direction(u, grad, v, 1.0 - beta2_t, eps)
+    if rect is not None:
+        adam_direction(u, grad, v, 1.0 - beta2**t, eps)
         u = grad_into(param, u, weight_decay, maximize, u, work)  # ±u + λ·y
     else:  # an SGD step
         u = grad_into(param, grad, weight_decay, maximize, u, work)
