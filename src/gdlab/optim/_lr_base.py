@@ -163,6 +163,14 @@ class LRScheduler:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.__dict__.update(state_dict)
 
+    def _load_saved_state(self, state_dict: dict[str, Any], own: str) -> Any:
+        """Load every attribute of ``state_dict`` but ``own`` and return that entry, which the
+        subclass saved in its own form (see ``_saved_state``) and loads itself."""
+        state = dict(state_dict)
+        saved = state.pop(own)
+        self.__dict__.update(state)
+        return saved
+
 
 def _warn_order(scheduler: Any) -> None:
     """torch's warnings at the first ``step()``: optimizer.step overridden, or not yet called."""

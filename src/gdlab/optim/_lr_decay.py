@@ -56,9 +56,7 @@ class LambdaLR(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        state = dict(state_dict)
-        fns = state.pop("lr_lambdas")
-        self.__dict__.update(state)
+        fns = self._load_saved_state(state_dict, "lr_lambdas")
         for fn, saved in zip(self.lr_lambdas, fns, strict=True):
             if saved is not None:
                 fn.__dict__.update(saved)
