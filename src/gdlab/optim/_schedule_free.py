@@ -17,8 +17,8 @@ import numpy as np
 from gdlab.optim.optimizer import Optimizer
 
 __all__ = [
-    "ScheduleFreeOptimizer", "adam_direction", "averaging_weight", "buffers", "interpolate",
-    "new_state", "step_y_and_z", "warmup_lr",
+    "ScheduleFreeOptimizer", "adam_direction", "averaging_weight", "interpolate", "new_state",
+    "step_y_and_z", "warmup_lr",
 ]  # fmt: skip
 
 
@@ -42,14 +42,6 @@ def averaging_weight(state: dict, lr: float, r: float, weight_lr_power: float) -
 def new_state(param: np.ndarray) -> dict[str, Any]:
     """A parameter's first state: z = y = x = the parameter, no step, no weight."""
     return {"step": 0.0, "weight_sum": 0.0, "lr_max": -1.0, "z": param.copy()}
-
-
-def buffers(state: dict, param: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Two work arrays kept in ``state`` (as ``_u``, ``_w``: not saved), so a step allocates
-    nothing parameter-sized."""
-    if "_u" not in state or state["_u"].shape != param.shape or state["_u"].dtype != param.dtype:
-        state["_u"], state["_w"] = np.empty_like(param), np.empty_like(param)
-    return state["_u"], state["_w"]
 
 
 def adam_direction(

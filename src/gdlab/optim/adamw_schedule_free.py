@@ -8,12 +8,11 @@ from gdlab.optim._schedule_free import (
     ScheduleFreeOptimizer,
     adam_direction,
     averaging_weight,
-    buffers,
     new_state,
     step_y_and_z,
     warmup_lr,
 )
-from gdlab.optim._scratch import ema_sq_, grad_into
+from gdlab.optim._scratch import ema_sq_, grad_into, scratch
 from gdlab.optim.optimizer import ParamsT, hyperparameters
 
 __all__ = ["AdamWScheduleFree", "adamw_schedule_free_"]
@@ -31,7 +30,7 @@ def adamw_schedule_free_(
     beta1, beta2 = betas
     lr_t = warmup_lr(lr, state, warmup_steps)
     c = averaging_weight(state, lr_t, r, weight_lr_power)  # counts the step: t = state["step"]
-    u, work = buffers(state, param)
+    u, work = scratch(state, param, 2)
     v = state["exp_avg_sq"]
     ema_sq_(v, grad, beta2, work)  # v ← β2·v + (1 − β2)·g²
     adam_direction(u, grad, v, 1.0 - beta2 ** state["step"], eps)

@@ -8,11 +8,10 @@ from gdlab.optim._schedule_free import (
     ScheduleFreeOptimizer,
     adam_direction,
     averaging_weight,
-    buffers,
     new_state,
     step_y_and_z,
 )
-from gdlab.optim._scratch import ema_sq_, grad_into
+from gdlab.optim._scratch import ema_sq_, grad_into, scratch
 from gdlab.optim.optimizer import ParamsT, hyperparameters
 from gdlab.optim.radam import rectification
 
@@ -34,7 +33,7 @@ def radam_schedule_free_(
     rect = rectification(beta2, t, min_rho=4.0)  # None until the variance is tractable
     lr_t = lr * (rect if rect is not None else 0.0 if silent_sgd_phase else 1.0)
     c = averaging_weight(state, lr_t, r, weight_lr_power)
-    u, work = buffers(state, param)
+    u, work = scratch(state, param, 2)
     v = state["exp_avg_sq"]
     ema_sq_(v, grad, beta2, work)  # v ← β2·v + (1 − β2)·g²
     if rect is not None:
