@@ -134,6 +134,16 @@ def hyperparameters(arguments: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in arguments.items() if k not in ("self", "params", "__class__")}
 
 
+def state_arrays(state: dict, param: np.ndarray, *names: str, **first: Any) -> list[np.ndarray]:
+    """A rule's state arrays ``names``, made at its first call (``names[0]`` not in ``state``):
+    the entries ``first`` (e.g. ``step=0.0``), then a zero array like ``param`` per name."""
+    if names[0] not in state:
+        state.update(first)
+        for name in names:
+            state[name] = np.zeros_like(param)
+    return [state[name] for name in names]
+
+
 # Hyper-parameter types the rules take as they are (anything else goes through ``_number``).
 _PLAIN = frozenset({float, int, bool, str, type(None)})
 
