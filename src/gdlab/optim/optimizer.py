@@ -134,13 +134,16 @@ def hyperparameters(arguments: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in arguments.items() if k not in ("self", "params", "__class__")}
 
 
-def state_arrays(state: dict, param: np.ndarray, *names: str, **first: Any) -> list[np.ndarray]:
+def state_arrays(
+    state: dict, param: np.ndarray, *names: str, fill: float = 0.0, **first: Any
+) -> list[np.ndarray]:
     """A rule's state arrays ``names``, made at its first call (``names[0]`` not in ``state``):
-    the entries ``first`` (e.g. ``step=0.0``), then a zero array like ``param`` per name."""
+    the entries ``first`` (e.g. ``step=0.0``), then an array like ``param`` filled with ``fill``
+    (zeros by default) per name."""
     if names[0] not in state:
         state.update(first)
         for name in names:
-            state[name] = np.zeros_like(param)
+            state[name] = np.full_like(param, fill)
     return [state[name] for name in names]
 
 
