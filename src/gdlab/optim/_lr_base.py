@@ -42,6 +42,11 @@ def _lrs(optimizer: Optimizer) -> list[float]:
     return [_value(group["lr"]) for group in optimizer.param_groups]
 
 
+def _scaled_lrs(optimizer: Optimizer, factor: float) -> list[float]:
+    """The groups' current lrs times ``factor``: a chainable form's step."""
+    return [_value(group["lr"]) * factor for group in optimizer.param_groups]
+
+
 def _group_values(optimizer: Optimizer, key: str) -> list[Any]:
     """``group[key]`` of every group, Tensors cloned (torch's ``get_last_lr`` types)."""
     return [_clone(group[key]) for group in optimizer.param_groups]
