@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "adam_moments_", "decayed_grad_into", "ema_", "ema_sq_", "grad_into", "lerp_adam_moments_",
+    "decayed_grad_into", "ema_", "ema_moments_", "ema_sq_", "grad_into", "lerp_adam_moments_",
     "scratch",
 ]  # fmt: skip
 
@@ -69,7 +69,7 @@ def ema_sq_(avg: np.ndarray, x: np.ndarray, beta: float, work: np.ndarray) -> No
     avg += work
 
 
-def adam_moments_(
+def ema_moments_(
     m: np.ndarray, v: np.ndarray, g: np.ndarray, betas: tuple[float, float], work: np.ndarray
 ) -> None:
     """Adam's moments in place (``work`` clobbered): m ← β1·m + (1 − β1)·g and

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from gdlab.optim._scratch import adam_moments_, ema_, grad_into, scratch
+from gdlab.optim._scratch import ema_, ema_moments_, grad_into, scratch
 from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters, state_arrays
 
 __all__ = ["AdEMAMix", "ademamix_"]
@@ -31,7 +31,7 @@ def ademamix_(
         f, lb1, lb3 = t / beta3_warmup, math.log(beta1), math.log(beta3)
         beta3 = min(math.exp(lb1 * lb3 / ((1.0 - f) * lb3 + f * lb1)), beta3)
     param *= 1.0 - lr * weight_decay
-    adam_moments_(m1, v, g, (beta1, beta2), b)  # m1 ← β1·m1 + (1 − β1)·g, v ← β2·v + (1 − β2)·g²
+    ema_moments_(m1, v, g, (beta1, beta2), b)  # m1 ← β1·m1 + (1 − β1)·g, v ← β2·v + (1 − β2)·g²
     ema_(m2, g, beta3, b)  # the slow momentum m2 ← β3·m2 + (1 − β3)·g
     denom = np.sqrt(v, out=a)
     denom /= math.sqrt(1.0 - beta2**t)

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from gdlab.optim._scratch import adam_moments_, grad_into, scratch
+from gdlab.optim._scratch import ema_moments_, grad_into, scratch
 from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters, state_arrays
 
 __all__ = ["LAMB", "lamb_"]
@@ -24,7 +24,7 @@ def lamb_(
     g = grad_into(param, grad, 0.0, maximize, a, b)
     state["step"] += 1.0
     t = state["step"]
-    adam_moments_(m, v, g, betas, b)  # m ← β1·m + (1 − β1)·g, v ← β2·v + (1 − β2)·g²
+    ema_moments_(m, v, g, betas, b)  # m ← β1·m + (1 − β1)·g, v ← β2·v + (1 − β2)·g²
     r = np.divide(v, 1.0 - beta2**t, out=a)
     np.sqrt(r, out=r)
     r += eps
