@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,21 @@ def _dtype(dtype: object, where: str, device: Any = None) -> np.dtype:
     """The dtype to make (the default one for None), after checking ``device`` (CPU only)."""
     as_device(device, f"{where}: device")
     return get_default_dtype() if dtype is None else resolve_dtype(dtype, f"{where}: dtype")
+
+
+def _sample(
+    draw: Callable[[np.random.Generator, tuple[int, ...]], np.ndarray],
+    where: str,
+    size: tuple,
+    generator: Any,
+    dtype: object,
+    device: Any,
+    requires_grad: bool,
+) -> Tensor:
+    """``draw(rng, shape)`` from ``generator``'s NumPy generator, as a tensor of ``dtype``."""
+    rng = get_generator(generator)
+    d = _dtype(dtype, where, device)
+    return _make(draw(rng, _shape_args(size)).astype(d), requires_grad)
 
 
 def _like_dtype(x: Tensor, dtype: object, where: str, device: Any) -> np.dtype:
@@ -153,9 +169,8 @@ def rand(
     requires_grad: bool = False,
 ) -> Tensor:
     """Uniform [0, 1) samples from ``generator`` (gdlab's default generator when None)."""
-    rng = get_generator(generator)
-    d = _dtype(dtype, "rand", device)
-    return _make(rng.random(_shape_args(size)).astype(d), requires_grad)
+    draw = np.random.Generator.random
+    return _sample(draw, "rand", size, generator, dtype, device, requires_grad)
 
 
 def randn(
@@ -166,9 +181,8 @@ def randn(
     requires_grad: bool = False,
 ) -> Tensor:
     """Standard normal samples from ``generator`` (gdlab's default generator when None)."""
-    rng = get_generator(generator)
-    d = _dtype(dtype, "randn", device)
-    return _make(rng.standard_normal(_shape_args(size)).astype(d), requires_grad)
+    draw = np.random.Generator.standard_normal
+    return _sample(draw, "randn", size, generator, dtype, device, requires_grad)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -286,8 +300,7 @@ def randint(
         raise TypeError("randint: give randint(high, size) or randint(low, high, size)")
     if high <= low:
         raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
-    d = np.dtype(np.int64) if dtype is None else _dtype(dtype, "randint", device)
-    as_device(device, "randint: device")
+    d = _dtype(np.int64 if dtype is None else dtype, "randint", device)
     sample = get_generator(generator).integers(low, high, _shape_args((size,)))
     return _make(sample.astype(d), requires_grad)
 
@@ -303,6 +316,5 @@ def randperm(
     """A random permutation of 0..n-1 (torch.randperm); int64 unless a dtype is given."""
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
         raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
-    d = np.dtype(np.int64) if dtype is None else _dtype(dtype, "randperm", device)
-    as_device(device, "randperm: device")
+    d = _dtype(np.int64 if dtype is None else dtype, "randperm", device)
     return _make(get_generator(generator).permutation(int(n)).astype(d), requires_grad)

@@ -134,6 +134,11 @@ BAD = [
     ({"models": [{"optimizer": "lbfgs"}]}, "optimizer must be one of"),
     ({"models": [{"batch_mode": "half"}]}, "batch mode must be one of full, mini, single"),
     ({"models": [{"dropout": 1}]}, "dropout must lie in [0, 0.9], got 1"),
+    ({"models": [{"momentum": 1}]}, "momentum must lie in [0, 1), got 1"),
+    ({"models": [{"beta1": -0.1}]}, "beta1 must lie in [0, 1), got -0.1"),
+    ({"models": [{"beta2": "x"}]}, "beta2 must be a number, got 'x'"),
+    ({"models": [[0.1]]}, "model settings must be an object, got list"),
+    ({"data": "spirals"}, "data settings must be an object, got str"),
     ({"models": [{}, {}, {}]}, "give one or two configurations"),
     ({"data": {"dataset": "mnist"}}, "dataset must be one of spirals, moons"),
     ({"data": {"n_samples": 1e6}}, "points must lie in [20, 5000], got 1000000"),
@@ -147,6 +152,11 @@ def test_bad_settings_are_refused_with_their_name_and_value(raw, message):
     with pytest.raises(SettingsError) as info:
         NetworkSettings.from_json(raw)
     assert message in str(info.value)
+
+
+def test_settings_that_are_not_an_object_are_refused():
+    with pytest.raises(SettingsError, match="network settings must be an object, got list"):
+        NetworkSettings.from_json([])
 
 
 def test_frame_is_json_ready_even_after_divergence():

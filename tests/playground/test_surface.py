@@ -113,6 +113,7 @@ BAD = [
     ({"optimizers": [{"name": "sgd", "lr": 1}] * 2}, "each optimizer may be ticked once"),
     ({"momentum": 1.0}, "momentum must lie in [0, 1), got 1"),
     ({"beta2": "inf"}, "beta2 must be a finite number"),
+    ({"beta1": 1}, "beta1 must lie in [0, 1), got 1"),
     ({"start": [50, 0]}, "start x must lie in [-2, 2], got 50"),
     ({"start": [0]}, "start must be two numbers"),
     ({"schedule": "warp"}, "schedule must be one of constant, step, exponential, cosine"),
@@ -126,6 +127,11 @@ def test_bad_settings_are_refused_with_their_name_and_value(raw, message):
     with pytest.raises(SettingsError) as info:
         SurfaceSettings.from_json({"function": "rosenbrock", **raw})
     assert message in str(info.value)
+
+
+def test_settings_that_are_not_an_object_are_refused():
+    with pytest.raises(SettingsError, match="surface settings must be an object, got str"):
+        SurfaceSettings.from_json("rosenbrock")
 
 
 def test_page_settings_as_strings_parse_to_the_same_run():

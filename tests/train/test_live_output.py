@@ -87,6 +87,35 @@ def test_epoch_progress_bar_counts_epochs_and_closes(monkeypatch):
                     ("write", "epoch 2/2"), ("update", 1), ("close",)]  # fmt: skip
 
 
+def test_bars_and_the_event_writer_are_closed_when_fit_fails(monkeypatch, tmp_path):
+    import types
+
+    pytest.importorskip("tensorboardX")
+    closed = []
+
+    class Bar:
+        def __init__(self, *args, **kwargs):
+            self.n = 0
+
+        def __getattr__(self, name):  # update, set_postfix, write: not looked at here
+            return lambda *args, **kwargs: None
+
+        def close(self):
+            closed.append(self)
+
+    class Boom(train.Callback):
+        def on_batch_end(self, step, logs=None):
+            raise KeyboardInterrupt
+
+    monkeypatch.setitem(sys.modules, "tqdm.auto", types.SimpleNamespace(tqdm=Bar))
+    holders = [train.ProgressBar(), train.EpochProgress(lines=False),
+               train.TensorBoardLogger(tmp_path / "tb")]  # fmt: skip
+    with pytest.raises(KeyboardInterrupt):
+        _fit([*holders, Boom()])
+    assert len(closed) == 2
+    assert [h.bar for h in holders[:2]] == [None, None] and holders[2].writer is None
+
+
 # ------------------------------------------------------------------ TensorBoard
 def test_tensorboard_scalars_are_the_history(tmp_path):
     pytest.importorskip("tensorboardX")

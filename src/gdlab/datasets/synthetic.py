@@ -109,6 +109,27 @@ def article_three_inputs(
     return bunch
 
 
+def _halves(n_samples: int) -> tuple[int, int]:
+    """The sizes of the outer (class 0) and inner (class 1) sets: the inner one takes the odd
+    sample, as scikit-learn's."""
+    return n_samples // 2, n_samples - n_samples // 2
+
+
+def _on_circle(t: np.ndarray) -> np.ndarray:
+    """The points (cos t, sin t) of the unit circle, one row per angle."""
+    return np.column_stack([np.cos(t), np.sin(t)])
+
+
+def _two_classes(
+    outer: np.ndarray, inner: np.ndarray, noise: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Both sets stacked (labels 0 then 1), with N(0, noise²) added to every coordinate."""
+    rng = np.random.default_rng(seed)
+    X = np.vstack([outer, inner]) + rng.normal(scale=noise, size=(len(outer) + len(inner), 2))
+    y = np.r_[np.zeros(len(outer), np.int64), np.ones(len(inner), np.int64)]
+    return X, y
+
+
 def moons(
     n_samples: int = 200, *, noise: float = 0.1, seed: int = 0, test_size: float = 0.25
 ) -> Bunch:
@@ -118,14 +139,10 @@ def moons(
         >>> moons(n_samples=100, seed=0).X_train.shape
         (75, 2)
     """
-    rng = np.random.default_rng(seed)
-    n_out = n_samples // 2
-    n_in = n_samples - n_out
-    t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n_in)
-    outer = np.column_stack([np.cos(t_out), np.sin(t_out)])
-    inner = np.column_stack([1 - np.cos(t_in), 1 - np.sin(t_in) - 0.5])
-    X = np.vstack([outer, inner]) + rng.normal(scale=noise, size=(n_samples, 2))
-    y = np.r_[np.zeros(n_out, np.int64), np.ones(n_in, np.int64)]
+    n_out, n_in = _halves(n_samples)
+    outer = _on_circle(np.linspace(0, np.pi, n_out))
+    inner = 1 - _on_circle(np.linspace(0, np.pi, n_in)) - [0.0, 0.5]
+    X, y = _two_classes(outer, inner, noise, seed)
     return package(
         "moons", X, y, task="classification", test_size=test_size, seed=seed,
         feature_names=["x1", "x2"], target_names=["0", "1"], description="two moons (2-D)",
@@ -148,15 +165,10 @@ def circles(
     """
     if not 0 <= factor < 1:
         raise ValueError(f"circles: factor has to be between 0 and 1, got {factor}")
-    rng = np.random.default_rng(seed)
-    n_out = n_samples // 2
-    n_in = n_samples - n_out
-    t_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
-    t_in = np.linspace(0, 2 * np.pi, n_in, endpoint=False)
-    outer = np.column_stack([np.cos(t_out), np.sin(t_out)])
-    inner = factor * np.column_stack([np.cos(t_in), np.sin(t_in)])
-    X = np.vstack([outer, inner]) + rng.normal(scale=noise, size=(n_samples, 2))
-    y = np.r_[np.zeros(n_out, np.int64), np.ones(n_in, np.int64)]
+    n_out, n_in = _halves(n_samples)
+    outer = _on_circle(np.linspace(0, 2 * np.pi, n_out, endpoint=False))
+    inner = factor * _on_circle(np.linspace(0, 2 * np.pi, n_in, endpoint=False))
+    X, y = _two_classes(outer, inner, noise, seed)
     return package(
         "circles", X, y, task="classification", test_size=test_size, seed=seed,
         feature_names=["x1", "x2"], target_names=["outer", "inner"],

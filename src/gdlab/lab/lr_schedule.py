@@ -22,7 +22,7 @@ from typing import Any
 from gdlab.lab.config import ConfigError, option, parse_override
 from gdlab.lab.schedule_plot import call_schedule, schedule_names
 
-__all__ = ["LRSchedule", "schedule_option", "schedule_params_option"]
+__all__ = ["LRSchedule", "ScheduleOptions", "schedule_option", "schedule_params_option"]
 
 
 def schedule_option() -> Any:
@@ -76,3 +76,24 @@ class LRSchedule:
         """``cosine (t_max = run length)`` / ``step (step_size=10, gamma=0.5)`` for reports."""
         given = ", ".join(f"{k}={v}" for k, v in self.params.items())
         return f"{self.name} ({given})" if given else self.name
+
+
+class ScheduleOptions:
+    """For a command's config with the fields ``schedule = schedule_option()`` and
+    ``schedule_params = schedule_params_option()``: the schedule they spell, and the usage error
+    when it is malformed."""
+
+    schedule: str
+    schedule_params: list[str]
+
+    def lr_schedule(self) -> LRSchedule:
+        """The schedule every run follows from its lr (``constant``: none)."""
+        return LRSchedule.from_options(self.schedule, self.schedule_params)
+
+    def schedule_problem(self, command: str) -> str | None:
+        """A malformed schedule as ``command``'s usage error, or None."""
+        try:
+            self.lr_schedule()
+        except ConfigError as exc:
+            return f"{command}: {exc}"
+        return None

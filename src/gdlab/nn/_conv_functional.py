@@ -140,16 +140,24 @@ def conv1d(
     """Cross-correlation of (N, C, L) input with (O, C/groups, k) weights (conv2d with H = 1)."""
     x, squeeze = _batched(input, 3, "conv1d")
     _check_weight_ndim(weight, 3, "conv1d")
-    x4 = reshape(x, (x.shape[0], x.shape[1], 1, x.shape[2]))
-    w4 = reshape(weight, (weight.shape[0], weight.shape[1], 1, weight.shape[2]))
+    x4, w4 = _with_height_1(x), _with_height_1(weight)
     pad = padding if isinstance(padding, str) else (0, _single(padding))
     out = conv2d(x4, w4, bias, (1, _single(stride)), pad, (1, _single(dilation)), groups, "conv1d")
-    out = reshape(out, (out.shape[0], out.shape[1], out.shape[3]))
-    return _unbatch(out, squeeze)
+    return _from_2d(out, squeeze)
 
 
 def _single(v: Any) -> int:
     return int(v if isinstance(v, int | np.integer) else v[0])
+
+
+def _with_height_1(t: Tensor) -> Tensor:
+    """(A, B, L) as (A, B, 1, L): a 1-D input or weight for the 2-D primitives."""
+    return reshape(t, (t.shape[0], t.shape[1], 1, t.shape[2]))
+
+
+def _from_2d(y: Tensor, squeeze: bool) -> Tensor:
+    """A 2-D primitive's (N, C, 1, L) output as (N, C, L), unbatched again if it was."""
+    return _unbatch(reshape(y, (y.shape[0], y.shape[1], y.shape[3])), squeeze)
 
 
 # ------------------------------------------------------------------------- pooling
@@ -256,13 +264,8 @@ def _as_2d(input: Tensor, name: str, kernel_size: Any, stride: Any, padding: Any
     """(N, C, L) or (C, L) input as (N, C, 1, L), whether to squeeze the batch again, and the
     window's kernel, stride and padding as 2-D pairs (H = 1)."""
     x, squeeze = _batched(input, 3, name)
-    x = reshape(x, (x.shape[0], x.shape[1], 1, x.shape[2]))
     s = None if stride is None else (1, _single(stride))
-    return x, squeeze, (1, _single(kernel_size)), s, (0, _single(padding))
-
-
-def _from_2d(y: Tensor, squeeze: bool) -> Tensor:
-    return _unbatch(reshape(y, (y.shape[0], y.shape[1], y.shape[3])), squeeze)
+    return _with_height_1(x), squeeze, (1, _single(kernel_size)), s, (0, _single(padding))
 
 
 def max_pool1d(

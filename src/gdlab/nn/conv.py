@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from gdlab.nn import functional as F
-from gdlab.nn.layers import empty_parameter, reset_fan_in_uniform
+from gdlab.nn.layers import _FanInLayer
 from gdlab.nn.module import Module
 from gdlab.tensor import Tensor
 
@@ -26,7 +26,7 @@ def _tuple(v: Any, n: int) -> tuple:
     return tuple(v) if isinstance(v, tuple | list) else (v,) * n
 
 
-class _ConvNd(Module):
+class _ConvNd(_FanInLayer):
     _n = 2
     _function = staticmethod(F.conv2d)  # the functional form, (input, weight, bias, ...)
 
@@ -68,17 +68,8 @@ class _ConvNd(Module):
         if padding == "same" and any(s != 1 for s in self.stride):
             raise ValueError("padding='same' is not supported for strided convolutions")
         self._mode_padding = self._explicit_padding()
-        shape = (out_channels, in_channels // groups, *self.kernel_size)
-        self.weight = empty_parameter(*shape, dtype=dtype)
-        if bias:
-            self.bias = empty_parameter(out_channels, dtype=dtype)
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters(generator)
-
-    def reset_parameters(self, generator: Any = None) -> None:
-        """torch's default: W, b ~ U(−1/√fan_in, 1/√fan_in), fan_in = C/groups·∏kernel."""
-        reset_fan_in_uniform(self.weight, self.bias, generator)
+        shape = (out_channels, in_channels // groups, *self.kernel_size)  # fan_in = C/groups·∏k
+        self._make_parameters(shape, bias, dtype, generator)
 
     def _explicit_padding(self) -> tuple[int, ...]:
         """F.pad's (left, right) pairs, last dimension first, for a non-zeros padding_mode
@@ -171,9 +162,15 @@ class Conv1d(_ConvNd):
 
 
 class _PoolNd(Module):
-    """A pooling layer: its functional form applied with the layer's arguments."""
+    """A pooling layer: its functional form applied with the layer's arguments; the window
+    steps by its own size unless a ``stride`` is given (torch)."""
 
     _function: Any
+
+    def __init__(self, kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool) -> None:
+        super().__init__()
+        self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode = padding, ceil_mode
 
     def _args(self) -> tuple:
         """The functional form's arguments after the input, in its order."""
@@ -181,6 +178,9 @@ class _PoolNd(Module):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return self._function(input, *self._args())
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class MaxPool2d(_PoolNd):
@@ -211,20 +211,15 @@ class MaxPool2d(_PoolNd):
         return_indices: bool = False,
         ceil_mode: bool = False,
     ) -> None:
-        super().__init__()
-        self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
-        self.padding, self.dilation = padding, dilation
-        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+        super().__init__(kernel_size, stride, padding, ceil_mode)
+        self.dilation, self.return_indices = dilation, return_indices
 
     def _args(self) -> tuple:
         k, s, p, d = self.kernel_size, self.stride, self.padding, self.dilation
         return k, s, p, d, self.ceil_mode, self.return_indices
 
     def extra_repr(self) -> str:
-        return (
-            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
-        )
+        return f"{super().extra_repr()}, dilation={self.dilation}, ceil_mode={self.ceil_mode}"
 
 
 class MaxPool1d(MaxPool2d):
@@ -258,17 +253,12 @@ class AvgPool2d(_PoolNd):
         count_include_pad: bool = True,
         divisor_override: int | None = None,
     ) -> None:
-        super().__init__()
-        self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
-        self.padding, self.ceil_mode = padding, ceil_mode
+        super().__init__(kernel_size, stride, padding, ceil_mode)
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def _args(self) -> tuple:
         k, s, p = self.kernel_size, self.stride, self.padding
         return k, s, p, self.ceil_mode, self.count_include_pad, self.divisor_override
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class AvgPool1d(AvgPool2d):

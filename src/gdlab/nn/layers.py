@@ -25,17 +25,30 @@ def empty_parameter(*shape: int, dtype: Any = None) -> Parameter:
     return Parameter(np.zeros(shape, dtype=d))
 
 
-def reset_fan_in_uniform(weight: Tensor, bias: Tensor | None, generator: Any) -> None:
-    """torch's default for Linear and Conv: kaiming_uniform(a=√5) for the weight, which is
-    U(−1/√fan_in, 1/√fan_in), and the same bound for the bias."""
-    init.kaiming_uniform_(weight, a=math.sqrt(5), generator=generator)
-    if bias is not None:
-        fan_in = weight.data.size // weight.shape[0]
-        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-        init.uniform_(bias, -bound, bound, generator=generator)
+class _FanInLayer(Module):
+    """A layer with a ``weight`` (out, fan_in...) and an optional ``bias`` (out,), Linear's
+    and Conv's, both initialised as torch's: W, b ~ U(−1/√fan_in, 1/√fan_in)."""
+
+    def _make_parameters(self, weight_shape: tuple, bias: bool, dtype: Any, generator: Any) -> None:
+        self.weight = empty_parameter(*weight_shape, dtype=dtype)
+        if bias:
+            self.bias = empty_parameter(weight_shape[0], dtype=dtype)
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator: Any = None) -> None:
+        """torch's default: kaiming_uniform(a=√5) for the weight, which is
+        U(−1/√fan_in, 1/√fan_in), and the same bound for the bias."""
+        weight, bias = self.weight, self.bias
+        init.kaiming_uniform_(weight, a=math.sqrt(5), generator=generator)
+        if bias is not None:
+            fan_in = weight.data.size // weight.shape[0]
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+            init.uniform_(bias, -bound, bound, generator=generator)
 
 
-class Linear(Module):
+class Linear(_FanInLayer):
     """y = x·Wᵀ + b with ``weight`` (out_features, in_features) and ``bias`` (out_features,).
 
     Initialisation (torch): W, b ~ U(−1/√in_features, 1/√in_features).
@@ -63,15 +76,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = empty_parameter(out_features, in_features, dtype=dtype)
-        if bias:
-            self.bias = empty_parameter(out_features, dtype=dtype)
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters(generator)
-
-    def reset_parameters(self, generator: Any = None) -> None:
-        reset_fan_in_uniform(self.weight, self.bias, generator)
+        self._make_parameters((out_features, in_features), bias, dtype, generator)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         # the parameters straight from their dict (Module.__getattr__ is a Python call per

@@ -7,6 +7,7 @@ A user's own loss needs no class: any function of tensors built from gdlab opera
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,12 @@ __all__ = [
 
 
 class _Loss(Module):
+    """A loss module: its functional form called with the module's ``reduction`` and the
+    attributes named in ``_keywords`` (by name, as the functional's arguments)."""
+
     _valid = REDUCTIONS
+    _function: Callable[..., Tensor]
+    _keywords: tuple[str, ...] = ()
 
     def __init__(
         self, size_average: Any = None, reduce: Any = None, reduction: str = "mean"
@@ -33,11 +39,17 @@ class _Loss(Module):
         _check_reduction(reduction, type(self).__name__, self._valid)
         self.reduction = reduction
 
+    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        keywords = {name: getattr(self, name) for name in self._keywords}
+        return self._function(input, target, reduction=self.reduction, **keywords)
+
     def extra_repr(self) -> str:
         return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
 
 
 class _WeightedLoss(_Loss):
+    _keywords = ("weight",)
+
     def __init__(
         self,
         weight: Any = None,
@@ -57,8 +69,7 @@ class MSELoss(_Loss):
         2.0
     """
 
-    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
-        return F.mse_loss(input, target, reduction=self.reduction)
+    _function = staticmethod(F.mse_loss)
 
 
 class L1Loss(_Loss):
@@ -70,8 +81,7 @@ class L1Loss(_Loss):
         1.0
     """
 
-    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
-        return F.l1_loss(input, target, reduction=self.reduction)
+    _function = staticmethod(F.l1_loss)
 
 
 class HuberLoss(_Loss):
@@ -85,12 +95,12 @@ class HuberLoss(_Loss):
     Reference: Huber (1964), "Robust Estimation of a Location Parameter".
     """
 
+    _function = staticmethod(F.huber_loss)
+    _keywords = ("delta",)
+
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction=reduction)
         self.delta = delta
-
-    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
-        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
 
 
 class SmoothL1Loss(_Loss):
@@ -104,6 +114,9 @@ class SmoothL1Loss(_Loss):
     Reference: Girshick (2015), "Fast R-CNN", https://arxiv.org/abs/1504.08083
     """
 
+    _function = staticmethod(F.smooth_l1_loss)
+    _keywords = ("beta",)
+
     def __init__(
         self,
         size_average: Any = None,
@@ -113,9 +126,6 @@ class SmoothL1Loss(_Loss):
     ) -> None:
         super().__init__(size_average, reduce, reduction)
         self.beta = beta
-
-    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
-        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
 class BCELoss(_WeightedLoss):
@@ -132,8 +142,7 @@ class BCELoss(_WeightedLoss):
         0.1643
     """
 
-    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
-        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
+    _function = staticmethod(F.binary_cross_entropy)
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -151,6 +160,9 @@ class BCEWithLogitsLoss(_Loss):
         0.0
     """
 
+    _function = staticmethod(F.binary_cross_entropy_with_logits)
+    _keywords = ("weight", "pos_weight")
+
     def __init__(
         self,
         weight: Any = None,
@@ -162,11 +174,6 @@ class BCEWithLogitsLoss(_Loss):
         super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", _optional_tensor(weight))
         self.register_buffer("pos_weight", _optional_tensor(pos_weight))
-
-    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
-        return F.binary_cross_entropy_with_logits(
-            input, target, self.weight, reduction=self.reduction, pos_weight=self.pos_weight
-        )
 
 
 class CrossEntropyLoss(_WeightedLoss):
@@ -183,6 +190,9 @@ class CrossEntropyLoss(_WeightedLoss):
         0.2413
     """
 
+    _function = staticmethod(F.cross_entropy)
+    _keywords = ("weight", "ignore_index", "label_smoothing")
+
     def __init__(
         self,
         weight: Any = None,
@@ -196,16 +206,6 @@ class CrossEntropyLoss(_WeightedLoss):
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
 
-    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
-        return F.cross_entropy(
-            input,
-            target,
-            self.weight,
-            ignore_index=self.ignore_index,
-            reduction=self.reduction,
-            label_smoothing=self.label_smoothing,
-        )
-
 
 class NLLLoss(_WeightedLoss):
     """Negative log-likelihood of log-probabilities (use after LogSoftmax): −w[y]·x[y], and
@@ -217,6 +217,9 @@ class NLLLoss(_WeightedLoss):
         0.2413
     """
 
+    _function = staticmethod(F.nll_loss)
+    _keywords = ("weight", "ignore_index")
+
     def __init__(
         self,
         weight: Any = None,
@@ -227,11 +230,6 @@ class NLLLoss(_WeightedLoss):
     ) -> None:
         super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
-
-    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
-        return F.nll_loss(
-            input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction
-        )
 
 
 class KLDivLoss(_Loss):
@@ -245,6 +243,8 @@ class KLDivLoss(_Loss):
         0.0
     """
 
+    _function = staticmethod(F.kl_div)
+    _keywords = ("log_target",)
     _valid = (*REDUCTIONS, "batchmean")
 
     def __init__(
@@ -256,9 +256,6 @@ class KLDivLoss(_Loss):
     ) -> None:
         super().__init__(size_average, reduce, reduction)
         self.log_target = log_target
-
-    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
-        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
 def _optional_tensor(x: Any) -> Tensor | None:

@@ -131,12 +131,19 @@ class _RNNBase(Module):
 
     def _run_direction(self, x: Tensor, state: Any, layer: int, suffix: str, reverse: bool):
         w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, suffix)
-        xp = F.linear(x, w_ih, b_ih)  # the whole sequence's input projection at once
+        xp, b_hh = self._project(x, w_ih, b_ih, b_hh)
         # a workspace for the gate activations, kept by the graph node only when one is made
         ws = {} if is_grad_enabled() else None
         if w_hr is not None:
             return self._scan(xp, state, w_hh, b_hh, w_hr, reverse=reverse, ws=ws)
         return self._scan(xp, state, w_hh, b_hh, reverse=reverse, ws=ws)
+
+    def _project(self, x: Tensor, w_ih: Tensor, b_ih: Any, b_hh: Any) -> tuple[Tensor, Any]:
+        """The whole sequence's input projection at once, and the bias the scan adds at each
+        step: both biases enter the pre-activation only through their sum, so it is made once
+        (H·G numbers) instead of adding b_ih over all T·N·G·H of the projection and summing
+        its gradient over them twice."""
+        return F.linear(x, w_ih), None if b_ih is None else b_ih + b_hh
 
     # ----------------------------------------------------------------- shapes and states
     def _prepare(self, input: Tensor) -> tuple[Tensor, bool]:  # noqa: A002
@@ -358,6 +365,10 @@ class GRU(_RNNBase):
     """
 
     _MODE = "GRU"
+
+    def _project(self, x: Tensor, w_ih: Tensor, b_ih: Any, b_hh: Any) -> tuple[Tensor, Any]:
+        # b_hn sits inside r·(W_hn·h + b_hn): the two biases cannot be summed
+        return F.linear(x, w_ih, b_ih), b_hh
 
     def _scan(self, xp: Tensor, state: Any, w_hh: Tensor, b_hh: Any, **kw: Any) -> tuple:
         out = apply(GRU_SCAN, xp, state, w_hh, b_hh, **kw)

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from gdlab._compiled import CompiledKernels
-from gdlab.ops.dispatch import apply
+from gdlab.ops.dispatch import apply_or_forward
 from gdlab.ops.registry import defop
 from gdlab.tensor import Tensor
 
@@ -233,26 +233,18 @@ def _weight_grad(x, g, kernel, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1,
     return gw
 
 
-def _call(op, *args, **kwargs):
-    """``op`` applied and recorded when an argument is a Tensor (a VJP under
-    ``create_graph=True``), else its NumPy forward: the same function either way."""
-    if any(isinstance(a, Tensor) for a in args):
-        return apply(op, *args, **kwargs)
-    return op.forward(*args, **kwargs)
-
-
 def _conv2d_vjp_x(
     g, out, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1
 ):
     geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-    return _call(CONV2D_INPUT_GRAD, g, w, in_hw=tuple(x.shape[2:]), **geometry)
+    return apply_or_forward(CONV2D_INPUT_GRAD, g, w, in_hw=tuple(x.shape[2:]), **geometry)
 
 
 def _conv2d_vjp_w(
     g, out, x, w, b=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=1
 ):
     geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-    return _call(CONV2D_WEIGHT_GRAD, x, g, kernel=tuple(w.shape[2:]), **geometry)
+    return apply_or_forward(CONV2D_WEIGHT_GRAD, x, g, kernel=tuple(w.shape[2:]), **geometry)
 
 
 def _conv2d_vjp_b(g, out, x, w, b=None, **kwargs):
@@ -268,22 +260,22 @@ CONV2D = defop("conv2d", _conv2d, _conv2d_vjp_x, _conv2d_vjp_w, _conv2d_vjp_b)
 # (⟨h, T(g, w)⟩ = ⟨conv(h, w), g⟩ = ⟨W(h, g), w⟩), so conv2d is differentiable to any order.
 def _input_grad_vjp_g(h, out, g, w, in_hw, stride, padding, dilation, groups):
     geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-    return _call(CONV2D, h, w, **geometry)
+    return apply_or_forward(CONV2D, h, w, **geometry)
 
 
 def _input_grad_vjp_w(h, out, g, w, in_hw, stride, padding, dilation, groups):
     geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-    return _call(CONV2D_WEIGHT_GRAD, h, g, kernel=tuple(w.shape[2:]), **geometry)
+    return apply_or_forward(CONV2D_WEIGHT_GRAD, h, g, kernel=tuple(w.shape[2:]), **geometry)
 
 
 def _weight_grad_vjp_x(k, out, x, g, kernel, stride, padding, dilation, groups):
     geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-    return _call(CONV2D_INPUT_GRAD, g, k, in_hw=tuple(x.shape[2:]), **geometry)
+    return apply_or_forward(CONV2D_INPUT_GRAD, g, k, in_hw=tuple(x.shape[2:]), **geometry)
 
 
 def _weight_grad_vjp_g(k, out, x, g, kernel, stride, padding, dilation, groups):
     geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-    return _call(CONV2D, x, k, **geometry)
+    return apply_or_forward(CONV2D, x, k, **geometry)
 
 
 CONV2D_INPUT_GRAD = defop("conv2d_input_grad", _input_grad, _input_grad_vjp_g, _input_grad_vjp_w)

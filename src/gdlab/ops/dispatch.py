@@ -28,7 +28,7 @@ from gdlab.ops.constants import CONSTANTS
 from gdlab.ops.registry import Op
 from gdlab.tensor import Tensor, from_op
 
-__all__ = ["apply", "as_floating", "binary", "promote", "record", "unary"]
+__all__ = ["apply", "apply_or_forward", "as_floating", "binary", "promote", "record", "unary"]
 
 _NO_KWARGS: dict = {}  # shared by nodes of ops called without keyword arguments (never mutated)
 # looked up inline: a hit (a number already met beside a tensor of a float dtype) costs one
@@ -108,6 +108,14 @@ def apply(op: Op, *inputs: object, **kwargs: object) -> Tensor:
     except ValueError as e:
         raise ValueError(_describe(op, arrays, e)) from None
     return from_op(data, record(op, inputs, arrays, kwargs) if STATE.grad_enabled else None)
+
+
+def apply_or_forward(op: Op, *args: Any, **kwargs: Any) -> Any:
+    """``op`` applied and recorded when an argument is a Tensor (a VJP under
+    ``create_graph=True``), else its NumPy forward: the same function either way."""
+    if any(isinstance(a, Tensor) for a in args):
+        return apply(op, *args, **kwargs)
+    return op.forward(*args, **kwargs)
 
 
 def unary(op: Op, floating: bool = False) -> Callable[[Any], Tensor]:

@@ -15,7 +15,7 @@ import numpy as np
 
 from gdlab.ops import pool_fast
 from gdlab.ops.conv import kernel_positions
-from gdlab.ops.dispatch import apply
+from gdlab.ops.dispatch import apply_or_forward
 from gdlab.ops.registry import defop
 from gdlab.tensor import Tensor
 
@@ -127,14 +127,6 @@ def _max_pool2d_select(h, x, pooled, kernel, stride, padding, dilation, out_hw):
     return out
 
 
-def _call(op, *args, **kwargs):
-    """``op`` applied and recorded when an argument is a Tensor (a VJP under
-    ``create_graph=True``), else its NumPy forward: the same function either way."""
-    if any(isinstance(a, Tensor) for a in args):
-        return apply(op, *args, **kwargs)
-    return op.forward(*args, **kwargs)
-
-
 def _data(a):
     return a.data if isinstance(a, Tensor) else a
 
@@ -144,17 +136,17 @@ def _max_pool2d_vjp(g, out, x, kernel, stride, padding, dilation, out_hw):
     derivative of a maximum is zero almost everywhere)."""
     where = dict(x=_data(x), pooled=_data(out))
     geometry = dict(kernel=kernel, stride=stride, padding=padding, dilation=dilation)
-    return _call(MAX_POOL2D_GRAD, g, **where, **geometry, out_hw=out_hw)
+    return apply_or_forward(MAX_POOL2D_GRAD, g, **where, **geometry, out_hw=out_hw)
 
 
 def _scatter_vjp(h, out, g, x, pooled, kernel, stride, padding, dilation, out_hw):
     geometry = dict(kernel=kernel, stride=stride, padding=padding, dilation=dilation)
-    return _call(MAX_POOL2D_SELECT, h, x=x, pooled=pooled, **geometry, out_hw=out_hw)
+    return apply_or_forward(MAX_POOL2D_SELECT, h, x=x, pooled=pooled, **geometry, out_hw=out_hw)
 
 
 def _select_vjp(k, out, h, x, pooled, kernel, stride, padding, dilation, out_hw):
     geometry = dict(kernel=kernel, stride=stride, padding=padding, dilation=dilation)
-    return _call(MAX_POOL2D_GRAD, k, x=x, pooled=pooled, **geometry, out_hw=out_hw)
+    return apply_or_forward(MAX_POOL2D_GRAD, k, x=x, pooled=pooled, **geometry, out_hw=out_hw)
 
 
 def max_pool2d_indices(x, out, kernel, stride, padding, dilation, out_hw) -> np.ndarray:
@@ -204,7 +196,7 @@ def _avg_pool2d_scatter(g, in_hw, kernel, stride, padding, dilation, out_hw, div
 
 def _avg_pool2d_vjp(g, out, x, kernel, stride, padding, dilation, out_hw, divisor=None):
     geometry = dict(kernel=kernel, stride=stride, padding=padding, dilation=dilation)
-    return _call(
+    return apply_or_forward(
         AVG_POOL2D_GRAD, g, in_hw=tuple(x.shape[2:]), **geometry, out_hw=out_hw, divisor=divisor
     )
 
@@ -212,7 +204,7 @@ def _avg_pool2d_vjp(g, out, x, kernel, stride, padding, dilation, out_hw, diviso
 def _avg_scatter_vjp(h, out, g, in_hw, kernel, stride, padding, dilation, out_hw, divisor=None):
     """The adjoint of the scatter is the pooling itself (both linear)."""
     geometry = dict(kernel=kernel, stride=stride, padding=padding, dilation=dilation)
-    return _call(AVG_POOL2D, h, **geometry, out_hw=out_hw, divisor=divisor)
+    return apply_or_forward(AVG_POOL2D, h, **geometry, out_hw=out_hw, divisor=divisor)
 
 
 AVG_POOL2D = defop("avg_pool2d", _avg_pool2d, _avg_pool2d_vjp)

@@ -18,7 +18,7 @@ import numpy as np
 
 from gdlab.optim.optimizer import EXECUTION_FLAGS, Optimizer, _number
 
-__all__ = ["DEstimateOptimizer", "Slot", "check_d_arguments", "effective_grad", "work_array"]
+__all__ = ["DEstimateOptimizer", "Slot", "effective_grad", "work_array"]
 
 
 class Slot(NamedTuple):
@@ -28,14 +28,6 @@ class Slot(NamedTuple):
     grad: np.ndarray
     state: dict
     group: dict[str, Any]
-
-
-def check_d_arguments(group: dict[str, Any]) -> None:
-    """``Invalid d0 value`` (the references' check: d0 > 0) and a positive ``growth_rate``."""
-    if not 0.0 < group["d0"] < math.inf:
-        raise ValueError(f"Invalid d0 value: {group['d0']}")
-    if not 0.0 < group["growth_rate"]:
-        raise ValueError(f"Invalid growth_rate value: {group['growth_rate']}")
 
 
 def work_array(state: dict, key: str, like: np.ndarray) -> np.ndarray:
@@ -83,6 +75,14 @@ class DEstimateOptimizer(Optimizer):
 
     def _first_estimate(self) -> Any:
         raise NotImplementedError
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        """``Invalid d0 value`` (the references' check: d0 > 0) and a positive ``growth_rate``."""
+        super()._validate(group)
+        if not 0.0 < group["d0"] < math.inf:
+            raise ValueError(f"Invalid d0 value: {group['d0']}")
+        if not 0.0 < group["growth_rate"]:
+            raise ValueError(f"Invalid growth_rate value: {group['growth_rate']}")
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group; it shares the running estimate of the others."""

@@ -42,6 +42,11 @@ def _lrs(optimizer: Optimizer) -> list[float]:
     return [_value(group["lr"]) for group in optimizer.param_groups]
 
 
+def _scaled_lrs(optimizer: Optimizer, factor: float) -> list[float]:
+    """The groups' current lrs times ``factor``: a chainable form's step."""
+    return [_value(group["lr"]) * factor for group in optimizer.param_groups]
+
+
 def _group_values(optimizer: Optimizer, key: str) -> list[Any]:
     """``group[key]`` of every group, Tensors cloned (torch's ``get_last_lr`` types)."""
     return [_clone(group[key]) for group in optimizer.param_groups]
@@ -162,6 +167,14 @@ class LRScheduler:
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.__dict__.update(state_dict)
+
+    def _load_saved_state(self, state_dict: dict[str, Any], own: str) -> Any:
+        """Load every attribute of ``state_dict`` but ``own`` and return that entry, which the
+        subclass saved in its own form (see ``_saved_state``) and loads itself."""
+        state = dict(state_dict)
+        saved = state.pop(own)
+        self.__dict__.update(state)
+        return saved
 
 
 def _warn_order(scheduler: Any) -> None:

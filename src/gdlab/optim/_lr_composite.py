@@ -176,9 +176,7 @@ class _Container(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        state = dict(state_dict)
-        children = state.pop("_schedulers")
-        self.__dict__.update(state)
+        children = self._load_saved_state(state_dict, "_schedulers")
         for s, saved in zip(self._schedulers, children, strict=True):
             s.load_state_dict(saved)
 

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from gdlab.optim._lr_base import LRScheduler, _lrs, _per_group, _value
+from gdlab.optim._lr_base import LRScheduler, _lrs, _per_group, _scaled_lrs, _value
 from gdlab.optim.optimizer import Optimizer
 
 __all__ = [
@@ -56,9 +56,7 @@ class LambdaLR(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        state = dict(state_dict)
-        fns = state.pop("lr_lambdas")
-        self.__dict__.update(state)
+        fns = self._load_saved_state(state_dict, "lr_lambdas")
         for fn, saved in zip(self.lr_lambdas, fns, strict=True):
             if saved is not None:
                 fn.__dict__.update(saved)
@@ -129,7 +127,7 @@ class StepLR(LRScheduler):
     def get_lr(self) -> list[float]:
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return _lrs(self.optimizer)
-        return [_value(g["lr"]) * self.gamma for g in self.optimizer.param_groups]
+        return _scaled_lrs(self.optimizer, self.gamma)
 
     def _get_closed_form_lr(self) -> list[float]:
         return [b * self.gamma ** (self.last_epoch // self.step_size) for b in self.base_lrs]
@@ -166,7 +164,7 @@ class MultiStepLR(LRScheduler):
         if self.last_epoch not in self.milestones:
             return _lrs(self.optimizer)
         factor = self.gamma ** self.milestones[self.last_epoch]
-        return [_value(g["lr"]) * factor for g in self.optimizer.param_groups]
+        return _scaled_lrs(self.optimizer, factor)
 
     def _get_closed_form_lr(self) -> list[float]:
         ms = sorted(self.milestones.elements())
@@ -202,10 +200,10 @@ class ConstantLR(LRScheduler):
 
     def get_lr(self) -> list[float]:
         if self.last_epoch == 0:
-            return [_value(g["lr"]) * self.factor for g in self.optimizer.param_groups]
+            return _scaled_lrs(self.optimizer, self.factor)
         if self.last_epoch != self.total_iters:
             return _lrs(self.optimizer)
-        return [_value(g["lr"]) * (1.0 / self.factor) for g in self.optimizer.param_groups]
+        return _scaled_lrs(self.optimizer, 1.0 / self.factor)
 
     def _get_closed_form_lr(self) -> list[float]:
         on = self.last_epoch >= self.total_iters
@@ -251,14 +249,14 @@ class LinearLR(LRScheduler):
 
     def get_lr(self) -> list[float]:
         if self.last_epoch == 0:
-            return [_value(g["lr"]) * self.start_factor for g in self.optimizer.param_groups]
+            return _scaled_lrs(self.optimizer, self.start_factor)
         if self._is_initial or self.last_epoch > self.total_iters:
             return _lrs(self.optimizer)
         delta = self.end_factor - self.start_factor
         factor = 1.0 + delta / (
             self.total_iters * self.start_factor + (self.last_epoch - 1) * delta
         )
-        return [_value(g["lr"]) * factor for g in self.optimizer.param_groups]
+        return _scaled_lrs(self.optimizer, factor)
 
     def _get_closed_form_lr(self) -> list[float]:
         frac = min(self.total_iters, self.last_epoch) / self.total_iters
@@ -288,7 +286,7 @@ class ExponentialLR(LRScheduler):
     def get_lr(self) -> list[float]:
         if self._is_initial:
             return _lrs(self.optimizer)
-        return [_value(g["lr"]) * self.gamma for g in self.optimizer.param_groups]
+        return _scaled_lrs(self.optimizer, self.gamma)
 
     def _get_closed_form_lr(self) -> list[float]:
         return [b * self.gamma**self.last_epoch for b in self.base_lrs]
@@ -322,7 +320,7 @@ class PolynomialLR(LRScheduler):
             (1.0 - self.last_epoch / self.total_iters)
             / (1.0 - (self.last_epoch - 1) / self.total_iters)
         ) ** self.power
-        return [_value(g["lr"]) * factor for g in self.optimizer.param_groups]
+        return _scaled_lrs(self.optimizer, factor)
 
     def _get_closed_form_lr(self) -> list[float]:
         frac = min(self.total_iters, self.last_epoch) / self.total_iters

@@ -17,9 +17,15 @@ import numpy as np
 from gdlab.optim.optimizer import Optimizer
 
 __all__ = [
-    "ScheduleFreeOptimizer", "averaging_weight", "buffers", "interpolate", "new_state",
-    "step_y_and_z",
+    "ScheduleFreeOptimizer", "adam_direction", "averaging_weight", "interpolate", "new_state",
+    "step_y_and_z", "warmup_lr",
 ]  # fmt: skip
+
+
+def warmup_lr(lr: float, state: dict, warmup_steps: int) -> float:
+    """γ_t = lr·min(1, t/warmup_steps) for the step about to be taken (t = state's step + 1)."""
+    k = state["step"]
+    return lr * ((k + 1) / warmup_steps if k < warmup_steps else 1.0)
 
 
 def averaging_weight(state: dict, lr: float, r: float, weight_lr_power: float) -> float:
@@ -38,12 +44,15 @@ def new_state(param: np.ndarray) -> dict[str, Any]:
     return {"step": 0.0, "weight_sum": 0.0, "lr_max": -1.0, "z": param.copy()}
 
 
-def buffers(state: dict, param: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Two work arrays kept in ``state`` (as ``_u``, ``_w``: not saved), so a step allocates
-    nothing parameter-sized."""
-    if "_u" not in state or state["_u"].shape != param.shape or state["_u"].dtype != param.dtype:
-        state["_u"], state["_w"] = np.empty_like(param), np.empty_like(param)
-    return state["_u"], state["_w"]
+def adam_direction(
+    u: np.ndarray, grad: np.ndarray, v: np.ndarray, bias_correction2: float, eps: float
+) -> None:
+    """u = g/(√(v/(1 − β2^t)) + ε) in place: Adam's direction without momentum (the
+    schedule-free average plays momentum's part); ``bias_correction2`` is 1 − β2^t."""
+    np.divide(v, bias_correction2, out=u)
+    np.sqrt(u, out=u)
+    u += eps
+    np.divide(grad, u, out=u)
 
 
 def interpolate(y: np.ndarray, z: np.ndarray, c: float, work: np.ndarray | None = None) -> None:

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["adam_moments_", "decayed_grad_into", "ema_", "grad_into", "scratch"]
+__all__ = [
+    "decayed_grad_into", "ema_", "ema_moments_", "ema_sq_", "grad_into", "lerp_adam_moments_",
+    "scratch",
+]  # fmt: skip
 
 
 def scratch(state: dict, param: np.ndarray, count: int) -> list[np.ndarray]:
@@ -57,14 +60,34 @@ def ema_(avg: np.ndarray, x: np.ndarray, beta: float, work: np.ndarray) -> None:
     avg += np.multiply(x, 1.0 - beta, out=work)
 
 
-def adam_moments_(
+def ema_sq_(avg: np.ndarray, x: np.ndarray, beta: float, work: np.ndarray) -> None:
+    """avg ← β·avg + (1 − β)·x² in place (``work`` clobbered): a second moment's update, the
+    product formed as torch's ((1 − β)·x)·x."""
+    avg *= beta
+    np.multiply(x, 1.0 - beta, out=work)
+    work *= x
+    avg += work
+
+
+def ema_moments_(
     m: np.ndarray, v: np.ndarray, g: np.ndarray, betas: tuple[float, float], work: np.ndarray
 ) -> None:
     """Adam's moments in place (``work`` clobbered): m ← β1·m + (1 − β1)·g and
     v ← β2·v + (1 − β2)·g², the product formed as torch's ((1 − β2)·g)·g."""
     beta1, beta2 = betas
     ema_(m, g, beta1, work)
+    ema_sq_(v, g, beta2, work)
+
+
+def lerp_adam_moments_(
+    g: np.ndarray, m: np.ndarray, v: np.ndarray, beta1: float, beta2: float, work: np.ndarray
+) -> None:
+    """Adam's moments rounded as torch.optim.Adam's, in place (``work`` clobbered):
+    m ← m + (1 − β1)·(g − m) (torch's lerp), v ← β2·v + (1 − β2)·g² with g² formed first."""
+    np.subtract(g, m, out=work)
+    work *= 1.0 - beta1
+    m += work
     v *= beta2
-    np.multiply(g, 1.0 - beta2, out=work)
-    work *= g
+    np.multiply(g, g, out=work)
+    work *= 1.0 - beta2
     v += work

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from gdlab.optim._scratch import adam_moments_, grad_into, scratch
+from gdlab.optim._scratch import ema_moments_, grad_into, scratch
 from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 
 __all__ = ["AdaBound", "adabound_"]
@@ -29,7 +29,7 @@ def adabound_(
     g = grad_into(param, grad, weight_decay, maximize, a, b)
     state["step"] += 1.0
     t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
-    adam_moments_(m, v, g, betas, b)  # m ← β1·m + (1 − β1)·g, v ← β2·v + (1 − β2)·g²
+    ema_moments_(m, v, g, betas, b)  # m ← β1·m + (1 − β1)·g, v ← β2·v + (1 − β2)·g²
     if amsbound:
         np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
         v = state["max_exp_avg_sq"]

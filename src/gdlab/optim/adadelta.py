@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
+from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters, state_arrays
 
 __all__ = ["Adadelta", "adadelta_"]
 
@@ -16,13 +16,11 @@ def adadelta_(
     eps: float = 1e-6, weight_decay: float = 0.0, maximize: bool = False,
 ) -> None:  # fmt: skip
     """One Adadelta step in place (the reference rule; see :class:`Adadelta`)."""
-    if "square_avg" not in state:
-        state.update(step=0.0, square_avg=np.zeros_like(param), acc_delta=np.zeros_like(param))
+    v, u = state_arrays(state, param, "square_avg", "acc_delta", step=0.0)
     state["step"] += 1.0
     g = -grad if maximize else grad
     if weight_decay:
         g = g + weight_decay * param
-    v, u = state["square_avg"], state["acc_delta"]
     v *= rho
     v += (1.0 - rho) * (g * g)
     delta = np.sqrt(u + eps) / np.sqrt(v + eps) * g

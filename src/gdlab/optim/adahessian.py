@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from gdlab.optim._curvature import HutchinsonOptimizer, decayed_grad
-from gdlab.optim.optimizer import ParamsT
+from gdlab.optim.optimizer import ParamsT, state_arrays
 
 __all__ = ["AdaHessian", "adahessian_"]
 
@@ -18,12 +18,9 @@ def adahessian_(
     hessian_power: float = 1.0, eps: float = 1e-16, maximize: bool = False,
 ) -> None:  # fmt: skip
     """One AdaHessian step in place (the reference rule; see :class:`AdaHessian`)."""
-    if "exp_avg" not in state:
-        state["exp_avg"] = np.zeros_like(param)
-        state["exp_hessian_diag_sq"] = np.zeros_like(param)
+    m, v = state_arrays(state, param, "exp_avg", "exp_hessian_diag_sq")
     beta1, beta2 = betas
     g = decayed_grad(param, grad, lr, weight_decay, weight_decouple, fixed_decay, maximize)
-    m, v = state["exp_avg"], state["exp_hessian_diag_sq"]
     m += (1.0 - beta1) * (g - m)  # m = β1·m + (1 − β1)·g, as torch's lerp
     if hessian is not None:
         v *= beta2

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
+from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters, state_arrays
 
 __all__ = ["Adam", "adam_", "adam_moments_"]
 
@@ -42,8 +42,7 @@ def adam_moments_(
     Counts the step, applies the weight decay (decoupled: θ ← θ·(1 − lr·λ); else g ← g + λ·θ)
     and updates m ← β1·m + (1 − β1)·g and v ← β2·v + (1 − β2)·g².
     """
-    if "exp_avg_sq" not in state:
-        state.update(step=0.0, exp_avg=np.zeros_like(param), exp_avg_sq=np.zeros_like(param))
+    m, v = state_arrays(state, param, "exp_avg", "exp_avg_sq", step=0.0)
     state["step"] += 1.0
     beta1, beta2 = betas
     g = -grad if maximize else grad
@@ -51,7 +50,6 @@ def adam_moments_(
         param *= 1.0 - lr * weight_decay
     elif weight_decay:
         g = g + weight_decay * param
-    m, v = state["exp_avg"], state["exp_avg_sq"]
     m += (1.0 - beta1) * (g - m)  # as torch's lerp
     v *= beta2
     v += (1.0 - beta2) * (g * g)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
+from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters, state_arrays
 
 __all__ = ["Adamax", "adamax_"]
 
@@ -15,14 +15,12 @@ def adamax_(
     maximize: bool = False,
 ) -> None:  # fmt: skip
     """One Adamax step in place (the reference rule; see :class:`Adamax`)."""
-    if "exp_inf" not in state:
-        state.update(step=0.0, exp_avg=np.zeros_like(param), exp_inf=np.zeros_like(param))
+    m, u = state_arrays(state, param, "exp_avg", "exp_inf", step=0.0)
     beta1, beta2 = betas
     state["step"] += 1.0
     g = -grad if maximize else grad
     if weight_decay:
         g = g + weight_decay * param
-    m, u = state["exp_avg"], state["exp_inf"]
     m += (1.0 - beta1) * (g - m)  # m = β1·m + (1 − β1)·g
     u *= beta2
     np.maximum(u, np.abs(g) + eps, out=u)  # u = max(β2·u, |g| + ε)

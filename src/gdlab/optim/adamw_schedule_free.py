@@ -6,11 +6,13 @@ import numpy as np
 
 from gdlab.optim._schedule_free import (
     ScheduleFreeOptimizer,
+    adam_direction,
     averaging_weight,
-    buffers,
     new_state,
     step_y_and_z,
+    warmup_lr,
 )
+from gdlab.optim._scratch import ema_sq_, grad_into, scratch
 from gdlab.optim.optimizer import ParamsT, hyperparameters
 
 __all__ = ["AdamWScheduleFree", "adamw_schedule_free_"]
@@ -26,24 +28,13 @@ def adamw_schedule_free_(
     if "z" not in state:
         state.update(new_state(param), exp_avg_sq=np.zeros_like(param))
     beta1, beta2 = betas
-    k = state["step"]
-    lr_t = lr * ((k + 1) / warmup_steps if k < warmup_steps else 1.0)
-    c = averaging_weight(state, lr_t, r, weight_lr_power)
-    u, work = buffers(state, param)
+    lr_t = warmup_lr(lr, state, warmup_steps)
+    c = averaging_weight(state, lr_t, r, weight_lr_power)  # counts the step: t = state["step"]
+    u, work = scratch(state, param, 2)
     v = state["exp_avg_sq"]
-    v *= beta2
-    np.multiply(grad, 1.0 - beta2, out=work)
-    work *= grad
-    v += work
-    np.divide(v, 1.0 - beta2 ** (k + 1), out=u)
-    np.sqrt(u, out=u)
-    u += eps
-    np.divide(grad, u, out=u)  # Adam's direction, no momentum
-    if maximize:
-        np.negative(u, out=u)
-    if weight_decay:  # decoupled from the preconditioner, at y
-        np.multiply(param, weight_decay, out=work)
-        u += work
+    ema_sq_(v, grad, beta2, work)  # v ← β2·v + (1 − β2)·g²
+    adam_direction(u, grad, v, 1.0 - beta2 ** state["step"], eps)
+    u = grad_into(param, u, weight_decay, maximize, u, work)  # ±u + λ·y (decoupled, at y)
     step_y_and_z(param, state["z"], u, c, lr_t, beta1, work)
 
 

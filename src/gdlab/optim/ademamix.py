@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from gdlab.optim._scratch import grad_into, scratch
-from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
+from gdlab.optim._scratch import ema_, ema_moments_, grad_into, scratch
+from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters, state_arrays
 
 __all__ = ["AdEMAMix", "ademamix_"]
 
@@ -19,9 +19,7 @@ def ademamix_(
     weight_decay: float = 0.0, maximize: bool = False,
 ) -> None:  # fmt: skip
     """One AdEMAMix step in place (the reference rule; see :class:`AdEMAMix`)."""
-    if "exp_avg" not in state:
-        state.update(step=0.0, exp_avg=np.zeros_like(param), exp_avg_sq=np.zeros_like(param),
-                     exp_avg_slow=np.zeros_like(param))  # fmt: skip
+    m1, v, m2 = state_arrays(state, param, "exp_avg", "exp_avg_sq", "exp_avg_slow", step=0.0)
     beta1, beta2, beta3 = betas
     a, b, c = scratch(state, param, 3)
     g = grad_into(param, grad, 0.0, maximize, c, a)
@@ -32,16 +30,9 @@ def ademamix_(
     if beta3_warmup:  # the half-life 1/ln(1/β) moves linearly from β1's to β3's
         f, lb1, lb3 = t / beta3_warmup, math.log(beta1), math.log(beta3)
         beta3 = min(math.exp(lb1 * lb3 / ((1.0 - f) * lb3 + f * lb1)), beta3)
-    m1, v, m2 = state["exp_avg"], state["exp_avg_sq"], state["exp_avg_slow"]
     param *= 1.0 - lr * weight_decay
-    m1 *= beta1
-    m1 += np.multiply(g, 1.0 - beta1, out=b)
-    v *= beta2
-    np.multiply(g, 1.0 - beta2, out=b)
-    b *= g
-    v += b  # v ← β2·v + (1 − β2)·g²
-    m2 *= beta3
-    m2 += np.multiply(g, 1.0 - beta3, out=b)
+    ema_moments_(m1, v, g, (beta1, beta2), b)  # m1 ← β1·m1 + (1 − β1)·g, v ← β2·v + (1 − β2)·g²
+    ema_(m2, g, beta3, b)  # the slow momentum m2 ← β3·m2 + (1 − β3)·g
     denom = np.sqrt(v, out=a)
     denom /= math.sqrt(1.0 - beta2**t)
     denom += eps

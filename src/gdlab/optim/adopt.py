@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gdlab.optim._scratch import grad_into, scratch
-from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
+from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters, state_arrays
 
 __all__ = ["ADOPT", "adopt_"]
 
@@ -17,13 +17,12 @@ def adopt_(
     maximize: bool = False,
 ) -> None:  # fmt: skip
     """One ADOPT step in place (the reference rule; see :class:`ADOPT`)."""
-    if "exp_avg" not in state:
-        state.update(step=0.0, exp_avg=np.zeros_like(param), exp_avg_sq=np.zeros_like(param))
+    m, v = state_arrays(state, param, "exp_avg", "exp_avg_sq", step=0.0)
     beta1, beta2 = betas
     a, b = scratch(state, param, 2)
     coupled = 0.0 if decoupled_weight_decay else weight_decay
     g = grad_into(param, grad, coupled, maximize, a, b)  # in a, or grad itself
-    t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]  # t = 0 at the first call
+    t = state["step"]  # t = 0 at the first call
     state["step"] += 1.0
     if t == 0:  # the first gradient only initialises v: v_0 = g_0²
         v += np.multiply(g, g, out=b)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
+from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters, state_arrays
 
 __all__ = ["ASGD", "asgd_"]
 
@@ -14,10 +14,9 @@ def asgd_(
     alpha: float = 0.75, t0: float = 1e6, weight_decay: float = 0.0, maximize: bool = False,
 ) -> None:  # fmt: skip
     """One ASGD step in place (the reference rule; see :class:`ASGD`)."""
-    if "ax" not in state:
-        state.update(step=0.0, eta=float(lr), mu=1.0, ax=np.zeros_like(param))
+    (ax,) = state_arrays(state, param, "ax", step=0.0, eta=float(lr), mu=1.0)
     state["step"] += 1.0
-    eta, mu, ax = state["eta"], state["mu"], state["ax"]
+    eta, mu = state["eta"], state["mu"]
     g = -grad if maximize else grad
     if weight_decay:
         g = g + weight_decay * param

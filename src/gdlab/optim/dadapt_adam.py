@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
-from gdlab.optim._d_adaptation import (
-    DEstimateOptimizer,
-    Slot,
-    check_d_arguments,
-    effective_grad,
-    work_array,
-)
+from gdlab.optim._d_adaptation import DEstimateOptimizer, Slot, effective_grad, work_array
+from gdlab.optim._scratch import ema_sq_
 from gdlab.optim.optimizer import ParamsT, hyperparameters
 
 __all__ = ["DAdaptAdam", "DAdaptAdamEstimate", "dadapt_adam_"]
@@ -58,10 +53,7 @@ def dadapt_adam_(
             m *= beta1
             np.multiply(g, scale * dlr * (1 - beta1), out=u)
             m += u  # the step size is inside m
-            v *= beta2
-            np.multiply(g, 1 - beta2, out=u)
-            u *= g
-            v += u
+            ema_sq_(v, g, beta2, u)  # v ← β2·v + (1 − β2)·g²
             s *= sqrt_beta2
             np.multiply(g, dlr * (1 - sqrt_beta2), out=u)
             s += u
@@ -157,7 +149,3 @@ class DAdaptAdam(DEstimateOptimizer):
 
     def _first_estimate(self) -> DAdaptAdamEstimate:
         return DAdaptAdamEstimate(self.defaults["d0"], 0.0, 0)
-
-    def _validate(self, group: dict[str, Any]) -> None:
-        super()._validate(group)
-        check_d_arguments(group)

@@ -7,13 +7,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gdlab.optim._d_adaptation import (
-    DEstimateOptimizer,
-    Slot,
-    check_d_arguments,
-    effective_grad,
-    work_array,
-)
+from gdlab.optim._d_adaptation import DEstimateOptimizer, Slot, effective_grad, work_array
 from gdlab.optim.optimizer import ParamsT, hyperparameters
 
 __all__ = ["DAdaptSGD", "DAdaptSGDEstimate", "dadapt_sgd_"]
@@ -137,4 +131,3 @@ class DAdaptSGD(DEstimateOptimizer):
         super()._validate(group)
         if not group["momentum"] < 1.0:
             raise ValueError(f"Invalid momentum value: {group['momentum']}")
-        check_d_arguments(group)

@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from gdlab.optim._scratch import adam_moments_, grad_into, scratch
-from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
+from gdlab.optim._scratch import ema_moments_, grad_into, scratch
+from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters, state_arrays
 
 __all__ = ["LAMB", "lamb_"]
 
@@ -18,14 +18,13 @@ def lamb_(
     maximize: bool = False,
 ) -> None:  # fmt: skip
     """One LAMB step in place (the reference rule; see :class:`LAMB`)."""
-    if "exp_avg" not in state:
-        state.update(step=0.0, exp_avg=np.zeros_like(param), exp_avg_sq=np.zeros_like(param))
+    m, v = state_arrays(state, param, "exp_avg", "exp_avg_sq", step=0.0)
     beta1, beta2 = betas
     a, b = scratch(state, param, 2)
     g = grad_into(param, grad, 0.0, maximize, a, b)
     state["step"] += 1.0
-    t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
-    adam_moments_(m, v, g, betas, b)  # m ← β1·m + (1 − β1)·g, v ← β2·v + (1 − β2)·g²
+    t = state["step"]
+    ema_moments_(m, v, g, betas, b)  # m ← β1·m + (1 − β1)·g, v ← β2·v + (1 − β2)·g²
     r = np.divide(v, 1.0 - beta2**t, out=a)
     np.sqrt(r, out=r)
     r += eps

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gdlab.optim._scratch import grad_into, scratch
-from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
+from gdlab.optim._scratch import ema_, grad_into, scratch
+from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters, state_arrays
 
 __all__ = ["Lion", "lion_"]
 
@@ -15,20 +15,17 @@ def lion_(
     betas: tuple[float, float] = (0.9, 0.99), weight_decay: float = 0.0, maximize: bool = False,
 ) -> None:  # fmt: skip
     """One Lion step in place (the reference rule; see :class:`Lion`)."""
-    if "exp_avg" not in state:
-        state["exp_avg"] = np.zeros_like(param)
+    (m,) = state_arrays(state, param, "exp_avg")
     beta1, beta2 = betas
     a, b, d = scratch(state, param, 3)
     g = grad_into(param, grad, 0.0, maximize, a, d)
-    m = state["exp_avg"]
     param *= 1.0 - lr * weight_decay
     c = np.multiply(m, beta1, out=b)
     c += np.multiply(g, 1.0 - beta1, out=d)  # c = β1·m + (1 − β1)·g
     np.sign(c, out=c)
     c *= lr
     param -= c  # every coordinate moves by ±lr
-    m *= beta2
-    m += np.multiply(g, 1.0 - beta2, out=d)  # the momentum tracks g more slowly than the step
+    ema_(m, g, beta2, d)  # the momentum tracks g more slowly than the step
 
 
 class Lion(Optimizer):

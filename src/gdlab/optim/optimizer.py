@@ -134,6 +134,19 @@ def hyperparameters(arguments: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in arguments.items() if k not in ("self", "params", "__class__")}
 
 
+def state_arrays(
+    state: dict, param: np.ndarray, *names: str, fill: float = 0.0, **first: Any
+) -> list[np.ndarray]:
+    """A rule's state arrays ``names``, made at its first call (``names[0]`` not in ``state``):
+    the entries ``first`` (e.g. ``step=0.0``), then an array like ``param`` filled with ``fill``
+    (zeros by default) per name."""
+    if names[0] not in state:
+        state.update(first)
+        for name in names:
+            state[name] = np.full_like(param, fill)
+    return [state[name] for name in names]
+
+
 # Hyper-parameter types the rules take as they are (anything else goes through ``_number``).
 _PLAIN = frozenset({float, int, bool, str, type(None)})
 

@@ -7,13 +7,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gdlab.optim._d_adaptation import (
-    DEstimateOptimizer,
-    Slot,
-    check_d_arguments,
-    effective_grad,
-    work_array,
-)
+from gdlab.optim._d_adaptation import DEstimateOptimizer, Slot, effective_grad, work_array
 from gdlab.optim.optimizer import ParamsT, hyperparameters
 
 __all__ = ["Prodigy", "ProdigyEstimate", "prodigy_"]
@@ -190,7 +184,6 @@ class Prodigy(DEstimateOptimizer):
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
-        check_d_arguments(group)
         if group["beta3"] is not None and not 0.0 <= group["beta3"] < 1.0:
             raise ValueError(f"Invalid beta3 value: {group['beta3']}")
         slice_p = group["slice_p"]

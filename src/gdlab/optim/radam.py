@@ -9,7 +9,7 @@ import numpy as np
 from gdlab.optim.adam import adam_moments_
 from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
 
-__all__ = ["RAdam", "radam_"]
+__all__ = ["RAdam", "radam_", "rectification"]
 
 
 def radam_(
@@ -23,13 +23,22 @@ def radam_(
     beta1, beta2 = betas
     t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
     bc1, bc2 = 1.0 - beta1**t, 1.0 - beta2**t
-    rho_inf = 2.0 / (1.0 - beta2) - 1.0
-    rho_t = rho_inf - 2.0 * t * (beta2**t) / bc2
-    if rho_t > 5.0:  # enough steps for a reliable variance: the rectified adaptive step
-        r = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+    r = rectification(beta2, t, min_rho=5.0)
+    if r is not None:  # enough steps for a reliable variance: the rectified adaptive step
         param -= (lr * math.sqrt(bc2) * r / bc1) * (m / (np.sqrt(v) + eps))
     else:  # else a momentum-SGD step
         param -= (lr / bc1) * m
+
+
+def rectification(beta2: float, t: float, min_rho: float) -> float | None:
+    """RAdam's r_t = √((ρ_t−4)(ρ_t−2)ρ_∞ / ((ρ_∞−4)(ρ_∞−2)ρ_t)), with ρ_∞ = 2/(1 − β2) − 1 and
+    ρ_t = ρ_∞ − 2t·β2^t/(1 − β2^t) (the length of the approximated moving average); None
+    while ρ_t ≤ ``min_rho``, too few steps for a reliable variance (torch: 5, the paper: 4)."""
+    rho_inf = 2.0 / (1.0 - beta2) - 1.0
+    rho_t = rho_inf - 2.0 * t * (beta2**t) / (1.0 - beta2**t)
+    if not rho_t > min_rho:
+        return None
+    return math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
 
 
 class RAdam(Optimizer):

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from gdlab.optim._schedule_free import (
     ScheduleFreeOptimizer,
+    adam_direction,
     averaging_weight,
-    buffers,
     new_state,
     step_y_and_z,
 )
+from gdlab.optim._scratch import ema_sq_, grad_into, scratch
 from gdlab.optim.optimizer import ParamsT, hyperparameters
+from gdlab.optim.radam import rectification
 
 __all__ = ["RAdamScheduleFree", "radam_schedule_free_"]
 
@@ -30,35 +30,17 @@ def radam_schedule_free_(
         state.update(new_state(param), exp_avg_sq=np.zeros_like(param))
     beta1, beta2 = betas
     t = state["step"] + 1
-    beta2_t = beta2**t
-    rho_inf = 2.0 / (1.0 - beta2) - 1.0
-    rho_t = rho_inf - 2.0 * t * beta2_t / (1.0 - beta2_t)
-    if rho_t > 4.0:  # the variance of the adaptive step is tractable: rectify it
-        rect = math.sqrt(
-            (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
-        )
-    else:
-        rect = 0.0 if silent_sgd_phase else 1.0
-    lr_t = lr * rect
+    rect = rectification(beta2, t, min_rho=4.0)  # None until the variance is tractable
+    lr_t = lr * (rect if rect is not None else 0.0 if silent_sgd_phase else 1.0)
     c = averaging_weight(state, lr_t, r, weight_lr_power)
-    u, work = buffers(state, param)
+    u, work = scratch(state, param, 2)
     v = state["exp_avg_sq"]
-    v *= beta2
-    np.multiply(grad, 1.0 - beta2, out=work)
-    work *= grad
-    v += work
-    if rho_t > 4.0:
-        np.divide(v, 1.0 - beta2_t, out=u)
-        np.sqrt(u, out=u)
-        u += eps
-        np.divide(grad, u, out=u)
-    else:
-        np.copyto(u, grad)
-    if maximize:
-        np.negative(u, out=u)
-    if weight_decay:
-        np.multiply(param, weight_decay, out=work)
-        u += work
+    ema_sq_(v, grad, beta2, work)  # v ← β2·v + (1 − β2)·g²
+    if rect is not None:
+        adam_direction(u, grad, v, 1.0 - beta2**t, eps)
+        u = grad_into(param, u, weight_decay, maximize, u, work)  # ±u + λ·y
+    else:  # an SGD step
+        u = grad_into(param, grad, weight_decay, maximize, u, work)
     step_y_and_z(param, state["z"], u, c, lr_t, beta1, work)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
+from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters, state_arrays
 
 __all__ = ["RMSprop", "rmsprop_"]
 
@@ -19,8 +19,7 @@ def rmsprop_(
     maximize: bool = False, eps_in_sqrt: bool = False,
 ) -> None:  # fmt: skip
     """One RMSprop step in place (the reference rule; see :class:`RMSprop`)."""
-    if "square_avg" not in state:
-        state.update(step=0.0, square_avg=np.zeros_like(param))
+    (v,) = state_arrays(state, param, "square_avg", step=0.0)
     if momentum > 0 and "momentum_buffer" not in state:
         state["momentum_buffer"] = np.zeros_like(param)
     if centered and "grad_avg" not in state:
@@ -29,7 +28,6 @@ def rmsprop_(
     g = -grad if maximize else grad
     if weight_decay:
         g = g + weight_decay * param
-    v = state["square_avg"]
     v *= alpha
     v += (1.0 - alpha) * (g * g)
     if centered:  # the variance: subtract the square of the running mean gradient

@@ -12,12 +12,7 @@ from typing import Any
 import numpy as np
 
 from gdlab.autograd.sparse import RowSparseGrad
-from gdlab.optim.optimizer import (
-    Optimizer,
-    ParamsT,
-    check_sparse_weight_decay,
-    hyperparameters,
-)
+from gdlab.optim.optimizer import Optimizer, ParamsT, check_sparse_weight_decay, hyperparameters
 
 __all__ = ["SGD", "sgd_"]
 

@@ -9,10 +9,11 @@ import numpy as np
 from gdlab.optim._schedule_free import (
     ScheduleFreeOptimizer,
     averaging_weight,
-    buffers,
     new_state,
     step_y_and_z,
+    warmup_lr,
 )
+from gdlab.optim._scratch import grad_into, scratch
 from gdlab.optim.optimizer import ParamsT, hyperparameters
 
 __all__ = ["SGDScheduleFree", "sgd_schedule_free_"]
@@ -27,17 +28,10 @@ def sgd_schedule_free_(
     :class:`SGDScheduleFree`)."""
     if "z" not in state:
         state.update(new_state(param))
-    k = state["step"]
-    lr_t = lr * ((k + 1) / warmup_steps if k < warmup_steps else 1.0)
+    lr_t = warmup_lr(lr, state, warmup_steps)
     c = averaging_weight(state, lr_t, r, weight_lr_power)
-    u, work = buffers(state, param)
-    if maximize:
-        np.negative(grad, out=u)
-    else:
-        np.copyto(u, grad)
-    if weight_decay:  # at y, where the gradient is taken
-        np.multiply(param, weight_decay, out=work)
-        u += work
+    u, work = scratch(state, param, 2)
+    u = grad_into(param, grad, weight_decay, maximize, u, work)  # ±g + λ·y: decay at y
     step_y_and_z(param, state["z"], u, c, lr_t, momentum, work)
 
 

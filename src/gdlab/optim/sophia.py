@@ -8,15 +8,10 @@ import numpy as np
 
 from gdlab.nn import functional as F  # noqa: N812
 from gdlab.optim._scratch import grad_into, scratch
-from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
+from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters, state_arrays
 from gdlab.tensor import Tensor
 
 __all__ = ["SophiaG", "sophiag_", "update_hessian_gnb"]
-
-
-def _init_state(param: np.ndarray, state: dict) -> None:
-    if "exp_avg" not in state:
-        state.update(step=0.0, exp_avg=np.zeros_like(param), hessian=np.zeros_like(param))
 
 
 def sophiag_(
@@ -25,12 +20,11 @@ def sophiag_(
     bs: int = 5120, maximize: bool = False,
 ) -> None:  # fmt: skip
     """One SophiaG step in place (the reference rule; see :class:`SophiaG`)."""
-    _init_state(param, state)
+    m, h = state_arrays(state, param, "exp_avg", "hessian", step=0.0)
     beta1 = betas[0]
     a, b = scratch(state, param, 2)
     g = grad_into(param, grad, 0.0, maximize, a, b)
     state["step"] += 1.0
-    m, h = state["exp_avg"], state["hessian"]
     param *= 1.0 - lr * weight_decay
     m *= beta1
     m += np.multiply(g, 1.0 - beta1, out=b)
@@ -130,8 +124,7 @@ class SophiaG(Optimizer):
                 if p._grad is None:
                     continue
                 state = self.state[p]
-                _init_state(p.data, state)
-                h = state["hessian"]
+                _, h = state_arrays(state, p.data, "exp_avg", "hessian", step=0.0)
                 h *= beta2
                 work = np.multiply(p._grad, p._grad, out=scratch(state, p.data, 2)[0])
                 work *= 1.0 - beta2

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from gdlab.optim._curvature import HutchinsonOptimizer, decayed_grad
-from gdlab.optim.optimizer import ParamsT
+from gdlab.optim.optimizer import ParamsT, state_arrays
 
 __all__ = ["SophiaH", "sophiah_"]
 
@@ -18,12 +18,9 @@ def sophiah_(
     p: float = 1e-2, eps: float = 1e-12, maximize: bool = False,
 ) -> None:  # fmt: skip
     """One Sophia-H step in place (the reference rule; see :class:`SophiaH`)."""
-    if "momentum" not in state:
-        state["momentum"] = np.zeros_like(param)
-        state["hessian_moment"] = np.zeros_like(param)
+    m, h = state_arrays(state, param, "momentum", "hessian_moment")
     beta1, beta2 = betas
     g = decayed_grad(param, grad, lr, weight_decay, weight_decouple, fixed_decay, maximize)
-    m, h = state["momentum"], state["hessian_moment"]
     m += (1.0 - beta1) * (g - m)  # m = β1·m + (1 − β1)·g, as torch's lerp
     if hessian is not None:
         h += (1.0 - beta2) * (hessian - h)  # h = β2·h + (1 − β2)·D

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from gdlab.autograd.sparse import RowSparseGrad
-from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
+from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters, state_arrays
 
 __all__ = ["SparseAdam", "sparse_adam_"]
 
@@ -22,13 +22,11 @@ def sparse_adam_(
         raise RuntimeError(
             "SparseAdam does not support dense gradients, please consider Adam instead"
         )
-    if "exp_avg" not in state:
-        state.update(step=0.0, exp_avg=np.zeros_like(param), exp_avg_sq=np.zeros_like(param))
+    m, v = state_arrays(state, param, "exp_avg", "exp_avg_sq", step=0.0)
     beta1, beta2 = betas
     state["step"] += 1.0
     rows = grad.indices
     g = -grad.values if maximize else grad.values
-    m, v = state["exp_avg"], state["exp_avg_sq"]
     m_old, v_old = m[rows], v[rows]
     m_step = (g - m_old) * (1.0 - beta1)  # m += (1 − β1)·(g − m), on the rows only
     v_step = (g * g - v_old) * (1.0 - beta2)

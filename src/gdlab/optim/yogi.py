@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from gdlab.optim._scratch import decayed_grad_into, ema_, scratch
-from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters
+from gdlab.optim.optimizer import Optimizer, ParamsT, hyperparameters, state_arrays
 
 __all__ = ["Yogi", "yogi_"]
 
@@ -19,14 +19,12 @@ def yogi_(
     decoupled_weight_decay: bool = False, maximize: bool = False,
 ) -> None:  # fmt: skip
     """One Yogi step in place (the reference rule; see :class:`Yogi`)."""
-    if "exp_avg" not in state:
-        state.update(step=0.0, exp_avg=np.full_like(param, initial_accumulator),
-                     exp_avg_sq=np.full_like(param, initial_accumulator))  # fmt: skip
+    m, v = state_arrays(state, param, "exp_avg", "exp_avg_sq", fill=initial_accumulator, step=0.0)
     beta1, beta2 = betas
     a, b = scratch(state, param, 2)
     g = decayed_grad_into(param, grad, lr, weight_decay, decoupled_weight_decay, maximize, a, b)
     state["step"] += 1.0
-    t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+    t = state["step"]
     ema_(m, g, beta1, b)  # m ← β1·m + (1 − β1)·g
     g2 = np.multiply(g, g, out=b)
     np.subtract(v, g2, out=a)

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from gdlab.playground import _uses
-from gdlab.playground.settings import SettingsError, choice, integer, number
+from gdlab.playground.settings import SettingsError, choice, integer, json_object, number
 
 __all__ = ["DATASETS", "Data2D", "DataSettings", "make_data"]
 
@@ -35,8 +35,7 @@ class DataSettings:
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> DataSettings:
         """Check the values sent by the page; missing keys take the defaults."""
-        if not isinstance(raw, dict):
-            raise SettingsError(f"data settings must be an object, got {type(raw).__name__}")
+        raw = json_object(raw, "data settings")
         d = cls()
         return cls(
             dataset=choice(raw.get("dataset", d.dataset), "dataset", DATASETS),

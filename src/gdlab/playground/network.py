@@ -25,8 +25,8 @@ import numpy as np
 
 from gdlab.playground import _uses
 from gdlab.playground.data2d import Data2D, DataSettings, make_data
-from gdlab.playground.optimizers import hparams, optimizer_names
-from gdlab.playground.settings import SettingsError, choice, integer, number
+from gdlab.playground.optimizers import hparams, optimizer_names, slider
+from gdlab.playground.settings import SettingsError, choice, integer, json_object, number
 
 __all__ = [
     "ACTIVATIONS",
@@ -99,19 +99,15 @@ class ModelSettings:
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> ModelSettings:
         """Check the values sent by the page; missing keys take the defaults."""
-        if not isinstance(raw, dict):
-            raise SettingsError(f"model settings must be an object, got {type(raw).__name__}")
+        raw = json_object(raw, "model settings")
         d = cls()
         return cls(
             hidden=_hidden(raw.get("hidden", list(d.hidden))),
             activation=choice(raw.get("activation", d.activation), "activation", ACTIVATIONS),
             optimizer=choice(raw.get("optimizer", d.optimizer), "optimizer", optimizer_names()),
             lr=number(raw.get("lr", d.lr), "lr", 1e-6, 1e9),
-            momentum=number(raw.get("momentum", d.momentum), "momentum", 0.0, 1.0, high_open=True),
-            betas=(
-                number(raw.get("beta1", d.betas[0]), "beta1", 0.0, 1.0, high_open=True),
-                number(raw.get("beta2", d.betas[1]), "beta2", 0.0, 1.0, high_open=True),
-            ),
+            momentum=slider(raw, "momentum", d.momentum),
+            betas=(slider(raw, "beta1", d.betas[0]), slider(raw, "beta2", d.betas[1])),
             batch_mode=choice(raw.get("batch_mode", d.batch_mode), "batch mode", BATCH_MODES),
             batch_size=integer(raw.get("batch_size", d.batch_size), "batch size", 1, 5000),
             l1=number(raw.get("l1", d.l1), "L1", 0.0, 1.0),
@@ -135,8 +131,7 @@ class NetworkSettings:
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> NetworkSettings:
         """Check the values sent by the page; missing keys take the defaults."""
-        if not isinstance(raw, dict):
-            raise SettingsError(f"network settings must be an object, got {type(raw).__name__}")
+        raw = json_object(raw, "network settings")
         models = raw.get("models", [{}])
         if not isinstance(models, list) or len(models) not in (1, 2):
             raise SettingsError(f"give one or two configurations, got {models!r}")

@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from gdlab.playground import _uses
+from gdlab.playground.settings import number
 
-__all__ = ["HYPERPARAMETERS", "hparams", "optimizer_names"]
+__all__ = ["HYPERPARAMETERS", "hparams", "optimizer_names", "slider"]
 
 HYPERPARAMETERS: dict[str, tuple[str, ...]] = {
     "sgd": (),
@@ -64,3 +65,9 @@ def hparams(name: str, momentum: float, betas: tuple[float, float]) -> dict[str,
     """The arguments besides lr that the sliders give optimizer ``name``."""
     values = {"momentum": momentum, "betas": betas}
     return {key: values[key] for key in HYPERPARAMETERS[name]}
+
+
+def slider(raw: dict[str, Any], key: str, default: float) -> float:
+    """A shared slider's value sent by the page (``momentum``, ``beta1`` or ``beta2``: each in
+    [0, 1)), ``default`` when the page left it out."""
+    return number(raw.get(key, default), key, 0.0, 1.0, high_open=True)

@@ -11,11 +11,18 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["SettingsError", "choice", "integer", "number"]
+__all__ = ["SettingsError", "choice", "integer", "json_object", "number"]
 
 
 class SettingsError(ValueError):
     """A setting from the page is out of range or of the wrong kind (shown on the page)."""
+
+
+def json_object(raw: Any, name: str) -> dict[str, Any]:
+    """``raw`` if it is a JSON object (a dict); ``name`` says whose settings it holds."""
+    if not isinstance(raw, dict):
+        raise SettingsError(f"{name} must be an object, got {type(raw).__name__}")
+    return raw
 
 
 def _float(raw: Any, name: str) -> float:

@@ -23,8 +23,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from gdlab.playground import _uses
-from gdlab.playground.optimizers import hparams, optimizer_names
-from gdlab.playground.settings import SettingsError, choice, integer, number
+from gdlab.playground.optimizers import hparams, optimizer_names, slider
+from gdlab.playground.settings import SettingsError, choice, integer, json_object, number
 
 __all__ = [
     "DEFAULT_OPTIMIZERS",
@@ -96,8 +96,7 @@ class SurfaceSettings:
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> SurfaceSettings:
         """Check every value sent by the page; missing keys take the defaults."""
-        if not isinstance(raw, dict):
-            raise SettingsError(f"surface settings must be an object, got {type(raw).__name__}")
+        raw = json_object(raw, "surface settings")
         d = cls()
         function = choice(raw.get("function", d.function), "function", _uses.FUNCTIONS)
         fn = _uses.get_function(function)
@@ -107,11 +106,8 @@ class SurfaceSettings:
             start=start,
             optimizers=_optimizers(raw.get("optimizers")),
             steps=integer(raw.get("steps", d.steps), "steps", 1, MAX_STEPS),
-            momentum=number(raw.get("momentum", d.momentum), "momentum", 0.0, 1.0, high_open=True),
-            betas=(
-                number(raw.get("beta1", d.betas[0]), "beta1", 0.0, 1.0, high_open=True),
-                number(raw.get("beta2", d.betas[1]), "beta2", 0.0, 1.0, high_open=True),
-            ),
+            momentum=slider(raw, "momentum", d.momentum),
+            betas=(slider(raw, "beta1", d.betas[0]), slider(raw, "beta2", d.betas[1])),
             schedule=choice(raw.get("schedule", d.schedule), "schedule", SCHEDULES),
             gamma=number(raw.get("gamma", d.gamma), "gamma", 0.0, 1.0, low_open=True),
             step_size=integer(raw.get("step_size", d.step_size), "step_size", 1, MAX_STEPS),

@@ -68,6 +68,20 @@ class Callback:
     def load_state_dict(self, state: dict[str, Any]) -> None: ...
 
 
+class _HoldsUntilEnd(Callback):
+    """A callback that takes something for the run (a progress bar, an event writer, module
+    hooks) and gives it back in ``_release`` when training ends, normally or on an exception."""
+
+    def _release(self) -> None:
+        raise NotImplementedError
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        self._release()
+
+    def on_exception(self, exception: BaseException) -> None:
+        self._release()
+
+
 class LambdaCallback(Callback):
     """A callback from functions: ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``."""
 

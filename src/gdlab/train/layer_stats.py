@@ -15,7 +15,7 @@ import numpy as np
 
 from gdlab import nn
 from gdlab.autograd import is_grad_enabled
-from gdlab.train.callbacks import Callback
+from gdlab.train.callbacks import _HoldsUntilEnd
 
 __all__ = [
     "ACTIVATION_MODULES",
@@ -70,7 +70,7 @@ class _Step:
     outputs: dict[str, list[np.ndarray]] = field(default_factory=dict)
 
 
-class LayerStats(Callback):
+class LayerStats(_HoldsUntilEnd):
     """Record per-layer gradient norms and activation statistics through hooks.
 
     Each step adds to the step record ``grad_norm/<parameter>`` (the L2 norm of the
@@ -96,7 +96,7 @@ class LayerStats(Callback):
         self._first: Any = None  # a trained parameter: its .grad is None after zero_grad
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        self._remove()
+        self._release()
         model = self.trainer.model
         trained = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
         for name, p in trained:
@@ -147,13 +147,7 @@ class LayerStats(Callback):
                 kind = "dead" if isinstance(module, nn.ReLU) else "saturated"
                 logs[f"act_{kind}/{name}"] = s.inactive
 
-    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        self._remove()
-
-    def on_exception(self, exception: BaseException) -> None:
-        self._remove()
-
-    def _remove(self) -> None:
+    def _release(self) -> None:
         for handle in self._handles:
             handle.remove()
         self._handles.clear()

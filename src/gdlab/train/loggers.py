@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from gdlab.train.callbacks import Callback
+from gdlab.train.callbacks import Callback, _HoldsUntilEnd
 from gdlab.train.history import TIME_KEYS, _jsonable, atomic_write_text
 
 __all__ = ["CSVLogger", "EpochProgress", "JSONLinesLogger", "ProgressBar", "TensorBoardLogger"]
@@ -144,7 +144,17 @@ class JSONLinesLogger(_FileLogger):
 
 
 # ---------------------------------------------------------------- progress
-class ProgressBar(Callback):
+class _BarCallback(_HoldsUntilEnd):
+    """A callback drawing a tqdm bar, closed when training ends or fails: what is printed next
+    (the Ctrl-C message) starts on its own line."""
+
+    def _release(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+class ProgressBar(_BarCallback):
     """A tqdm progress bar over optimizer steps, with the loss as postfix.
 
     ``disable=None`` (default) turns it off when stderr is not a terminal (CI, pipes), as tqdm
@@ -156,12 +166,7 @@ class ProgressBar(Callback):
         self.bar: Any = None
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:
-            raise ImportError(
-                "ProgressBar requires tqdm: pip install 'gdlab[progress]' (or pip install tqdm)"
-            ) from None
+        tqdm = _tqdm("ProgressBar")
         kwargs = {"file": sys.stderr, "unit": "step", **self.kwargs}  # the next fit keeps them
         self.bar = tqdm(
             total=self.trainer.total_steps(),
@@ -176,17 +181,6 @@ class ProgressBar(Callback):
             self.bar.set_postfix(
                 loss=f"{(logs or {}).get('loss', float('nan')):.4g}", refresh=False
             )
-
-    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        self._close()
-
-    def on_exception(self, exception: BaseException) -> None:
-        self._close()  # what is printed next (the Ctrl-C message) starts on its own line
-
-    def _close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
 
 
 def _tqdm(who: str) -> Any:
@@ -214,7 +208,7 @@ def epoch_line(epoch: int, epochs: int | None, seconds: float, logs: dict[str, A
     return " - ".join(parts)
 
 
-class EpochProgress(Callback):
+class EpochProgress(_BarCallback):
     """A tqdm bar that counts epochs, and above it one line per finished epoch (Keras'
     ``verbose=2`` line): ``epoch 3/10 - 0.4s - loss 0.312 - val_loss 0.298``.
 
@@ -265,20 +259,9 @@ class EpochProgress(Callback):
         if self.bar is not None:
             self.bar.update(1)
 
-    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        self._close()
-
-    def on_exception(self, exception: BaseException) -> None:
-        self._close()
-
-    def _close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
 
 # ---------------------------------------------------------------- tensorboard
-class TensorBoardLogger(Callback):
+class TensorBoardLogger(_HoldsUntilEnd):
     """Scalars for TensorBoard, written with tensorboardX into ``log_dir``: per epoch every
     number of the epoch logs as ``epoch/<key>`` (x = epoch, from 1), per step the step record
     (loss, lr, gradient norms) as ``step/<key>`` (x = optimizer step). Events are written in
@@ -341,13 +324,7 @@ class TensorBoardLogger(Callback):
             self._scalars("epoch", logs, epoch + 1)
             self.writer.flush()
 
-    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        self._close()
-
-    def on_exception(self, exception: BaseException) -> None:
-        self._close()
-
-    def _close(self) -> None:
+    def _release(self) -> None:
         if self.writer is not None:
             self.writer.close()
             self.writer = None

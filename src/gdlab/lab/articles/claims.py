@@ -9,15 +9,16 @@ set, so a reader can see how much room each one has.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from gdlab.lab.articles.registry import Experiment, register_experiment
 from gdlab.lab.output.report import Report
 from gdlab.lab.output.rundir import RunDir
+from gdlab.lab.sweeps import Trials, TrialSpec
 
-__all__ = ["Check", "ClaimResult", "claim", "write_claim"]
+__all__ = ["Check", "ClaimResult", "claim", "runs_per_variant", "write_claim"]
 
 
 @dataclass(frozen=True)
@@ -83,3 +84,22 @@ def claim(name: str, description: str, source: str, uses_trials: bool = False):
         return fn
 
     return wrap
+
+
+def runs_per_variant(
+    trials: Trials | None,
+    function: str,
+    variants: dict[str, dict[str, Any]],
+    seeds: Sequence[int],
+) -> dict[str, list[Any]]:
+    """Run the trial ``function`` (``"module:name"``) with each variant's arguments from each
+    seed, all as one sweep (trials labelled ``<variant>-s<seed>``); each variant's results in
+    the order of ``seeds``."""
+    grid = [(name, s) for name in variants for s in seeds]
+    results = (trials or Trials()).map(
+        [TrialSpec(function, variants[name], s, f"{name}-s{s}") for name, s in grid]
+    )
+    runs: dict[str, list[Any]] = {name: [] for name in variants}
+    for (name, _), result in zip(grid, results, strict=True):
+        runs[name].append(result)
+    return runs

@@ -12,8 +12,8 @@ import numpy as np
 
 import gdlab
 from gdlab import optim
-from gdlab.lab.articles.claims import Check, ClaimResult, claim
-from gdlab.lab.sweeps import Trials, TrialSpec
+from gdlab.lab.articles.claims import Check, ClaimResult, claim, runs_per_variant
+from gdlab.lab.sweeps import Trials
 from gdlab.optim import lr_scheduler
 
 __all__ = ["SCHEDULES", "lr_decay", "noisy_run", "noisy_sgd"]
@@ -86,13 +86,9 @@ def _figure(curves, lrs):
 )
 def lr_decay(seed: int = 0, full: bool = False, trials: Trials | None = None) -> ClaimResult:
     seeds = range(seed, seed + (20 if full else 5))
-    grid = [(name, s) for name in SCHEDULES for s in seeds]
-    results = (trials or Trials()).map(
-        [TrialSpec(f"{__name__}:noisy_run", {"schedule": n}, s, f"{n}-s{s}") for n, s in grid]
-    )
+    variants = {name: {"schedule": name} for name in SCHEDULES}
     curves, lrs, floors = {}, {}, {}
-    for name in SCHEDULES:
-        runs = [r for (n, _), r in zip(grid, results, strict=True) if n == name]
+    for name, runs in runs_per_variant(trials, f"{__name__}:noisy_run", variants, seeds).items():
         values = np.array([r["values"] for r in runs])
         curves[name] = np.median(values, axis=0)
         lrs[name] = np.array(runs[0]["lrs"])

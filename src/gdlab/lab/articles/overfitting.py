@@ -16,8 +16,8 @@ import numpy as np
 
 import gdlab
 from gdlab import datasets, nn, optim
-from gdlab.lab.articles.claims import Check, ClaimResult, claim
-from gdlab.lab.sweeps import Trials, TrialSpec
+from gdlab.lab.articles.claims import Check, ClaimResult, claim, runs_per_variant
+from gdlab.lab.sweeps import Trials
 from gdlab.nn.utils.penalties import l1_penalty
 
 __all__ = ["CURES", "Cure", "overfitting", "train_cure"]
@@ -144,15 +144,9 @@ def _figure(curves: dict[str, list[dict]], gaps: dict[str, float]):
 def overfitting(seed: int = 0, full: bool = False, trials: Trials | None = None) -> ClaimResult:
     seeds = range(seed, seed + (5 if full else 3))
     epochs, width, every = (400, 256, 10) if full else (200, 128, 10)
-    grid = [(c.name, s) for c in CURES for s in seeds]
     settings = {"epochs": epochs, "width": width, "every": every}
-    runs = (trials or Trials()).map(
-        [TrialSpec(f"{__name__}:train_cure", {"cure_name": c} | settings, s, f"{c}-s{s}")
-         for c, s in grid]
-    )  # fmt: skip
-    curves = {
-        c.name: [r for (n, _), r in zip(grid, runs, strict=True) if n == c.name] for c in CURES
-    }
+    variants = {c.name: {"cure_name": c.name} | settings for c in CURES}
+    curves = runs_per_variant(trials, f"{__name__}:train_cure", variants, seeds)
     table, gaps = [], {}
     for cure in CURES:
         finals = np.array([_final(r, cure.early_stopping) for r in curves[cure.name]])

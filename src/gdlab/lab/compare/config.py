@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from gdlab.lab.config import (
-    ConfigError,
     fraction,
     option,
     positive_float,
     positive_int,
     seed_option,
 )
-from gdlab.lab.lr_schedule import LRSchedule, schedule_option, schedule_params_option
+from gdlab.lab.lr_schedule import ScheduleOptions, schedule_option, schedule_params_option
 from gdlab.lab.optimizers import (
     DEFAULT_OPTIMIZERS,
     command_optimizer_names,
@@ -50,7 +49,7 @@ DEFAULT_TARGETS = {"accuracy": 0.95, "r2": 0.3}
 
 
 @dataclass
-class CompareConfig(Placement):
+class CompareConfig(Placement, ScheduleOptions):
     """What to compare and with which budget (see ``gdlab.lab.compare`` for the protocol).
 
     Args:
@@ -143,15 +142,7 @@ class CompareConfig(Placement):
         """What is wrong between the arguments (a usage error), or None."""
         if not self.optimizers and not self.batch_modes:
             return "compare: nothing to compare: give --optimizers and/or --batch-modes"
-        try:
-            self.lr_schedule()
-        except ConfigError as exc:
-            return f"compare: {exc}"
-        return None
-
-    def lr_schedule(self) -> LRSchedule:
-        """The schedule every run follows per epoch from its lr (``constant``: none)."""
-        return LRSchedule.from_options(self.schedule, self.schedule_params)
+        return self.schedule_problem("compare")
 
     def settings(self) -> dict[str, Any]:
         """What ``config.toml`` and the report show: the fields, then each optimizer's lr range

@@ -73,8 +73,7 @@ def suite_specs(config: SuiteConfig) -> list[tuple[int, TrialSpec]]:
             for opt in config.optimizers:
                 for k, hp in enumerate(_settings(config, opt, seed)):
                     label = f"{name}-{opt.replace(':', '.')}-t{k}-s{seed}"
-                    spec = trial_spec(name, opt, hp, w.target, budget_of(w, config),
-                                      w.batch_size, w.eval_every, seed, label)  # fmt: skip
+                    spec = trial_spec(w, opt, hp, w.target, budget_of(w, config), seed, label)
                     out.append((study, spec))
     return out
 
@@ -113,9 +112,8 @@ def calibrate(
     for name in config.workloads:
         w = get_workload(name)
         never = math.inf if w.higher_is_better else -math.inf
-        specs.append(trial_spec(name, NADAMW, w.baseline, never, budget_of(w, config),
-                                w.batch_size, w.eval_every, config.seed,
-                                f"calibrate-{name}-s{config.seed}"))  # fmt: skip
+        label, budget = f"calibrate-{name}-s{config.seed}", budget_of(w, config)
+        specs.append(trial_spec(w, NADAMW, w.baseline, never, budget, config.seed, label))
     done = run_sweep(specs, run_dir, executor, progress)
     if done.failures:
         raise RuntimeError(f"suite: calibration failed: {done.failures[0].reason}")

@@ -19,6 +19,7 @@ import numpy as np
 from gdlab.lab.optimizers import at_evaluation_point
 from gdlab.lab.suite.optimizers import build_optimizer
 from gdlab.lab.suite.problems import Problem, build_problem
+from gdlab.lab.suite.workloads import Workload
 from gdlab.lab.sweeps import TrialSpec
 
 __all__ = ["TrialResult", "suite_trial", "trial_spec"]
@@ -46,21 +47,20 @@ class TrialResult:
 
 
 def trial_spec(
-    workload: str,
+    workload: Workload,
     optimizer: str,
     hparams: dict[str, float],
     target: float,
     budget: int,
-    batch_size: int,
-    eval_every: int,
     seed: int,
     label: str,
 ) -> TrialSpec:
-    """The trial training ``optimizer`` with ``hparams`` on ``workload`` from ``seed``."""
+    """The trial training ``optimizer`` with ``hparams`` on ``workload`` (at its batch size and
+    evaluation cadence) from ``seed``, until ``target`` or ``budget`` steps."""
     params = {
-        "workload": workload, "optimizer": optimizer, "hparams": dict(hparams),
-        "target": float(target), "budget": int(budget), "batch_size": int(batch_size),
-        "eval_every": int(eval_every),
+        "workload": workload.name, "optimizer": optimizer, "hparams": dict(hparams),
+        "target": float(target), "budget": int(budget), "batch_size": int(workload.batch_size),
+        "eval_every": int(workload.eval_every),
     }  # fmt: skip
     return TrialSpec("gdlab.lab.suite.trial:suite_trial", params, seed=seed, label=label)
 

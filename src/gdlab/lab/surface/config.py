@@ -7,14 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from gdlab.lab.config import (
-    ConfigError,
     nonneg_int,
     option,
     positive_float,
     positive_int,
     seed_option,
 )
-from gdlab.lab.lr_schedule import LRSchedule, schedule_option, schedule_params_option
+from gdlab.lab.lr_schedule import ScheduleOptions, schedule_option, schedule_params_option
 from gdlab.lab.optimizers import (
     DEFAULT_OPTIMIZERS,
     optimizers_help,
@@ -33,7 +32,7 @@ def _function_names() -> list[str]:
 
 
 @dataclass
-class SurfaceConfig(Placement):
+class SurfaceConfig(Placement, ScheduleOptions):
     """Which optimizers on which 2-D function, and how their learning rates are chosen.
 
     Args:
@@ -88,12 +87,4 @@ class SurfaceConfig(Placement):
 
     def problem(self) -> str | None:
         """What is wrong between the arguments (a usage error), or None."""
-        try:
-            self.lr_schedule()
-        except ConfigError as exc:
-            return f"surface: {exc}"
-        return None
-
-    def lr_schedule(self) -> LRSchedule:
-        """The schedule every run follows per step from its lr (``constant``: none)."""
-        return LRSchedule.from_options(self.schedule, self.schedule_params)
+        return self.schedule_problem("surface")

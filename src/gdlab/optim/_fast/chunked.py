@@ -10,7 +10,7 @@ from gdlab.optim._fast.buffers import CHUNK, chunks, direct_work, flat, work_buf
 from gdlab.optim._fast.threads import run_chunked
 from gdlab.optim._scratch import decayed_grad_into, grad_into
 
-__all__ = ["chunk_grad", "decayed_grad", "denominator", "for_chunks", "update_moments"]
+__all__ = ["chunk_grad", "decayed_grad", "denominator", "for_chunks"]
 
 
 def for_chunks(
@@ -60,19 +60,6 @@ def for_chunks(
 # reference rules' helpers, which serve a chunk as they serve a whole array.
 chunk_grad = grad_into
 decayed_grad = decayed_grad_into
-
-
-def update_moments(
-    g: np.ndarray, m: np.ndarray, v: np.ndarray, beta1: float, beta2: float, work: np.ndarray
-) -> None:
-    """m ← m + (1 − β1)·(g − m) (torch's lerp), v ← β2·v + (1 − β2)·g², in place."""
-    np.subtract(g, m, out=work)
-    work *= 1.0 - beta1
-    m += work
-    v *= beta2
-    np.multiply(g, g, out=work)
-    work *= 1.0 - beta2
-    v += work
 
 
 def denominator(acc: np.ndarray, eps: float, eps_in_sqrt: bool, out: np.ndarray) -> np.ndarray:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gdlab.optim._fast.chunked import decayed_grad, for_chunks, update_moments
+from gdlab.optim._fast.chunked import decayed_grad, for_chunks
+from gdlab.optim._scratch import lerp_adam_moments_
 
 __all__ = ["nadam"]
 
@@ -32,7 +33,7 @@ def nadam(
 
     def kernel(p, g, m, s2, w, d, denom):  # chunks of θ, g, m, v; 3 work buffers
         g = decayed_grad(p, g, lr, weight_decay, decoupled_weight_decay, maximize, d, w)
-        update_moments(g, m, s2, beta1, beta2, w)
+        lerp_adam_moments_(g, m, s2, beta1, beta2, w)
         np.divide(s2, bc2, out=denom)
         np.sqrt(denom, out=denom)
         denom += eps

@@ -26,6 +26,15 @@ __all__ = ["adam_kernel", "momentum_kernel", "sgd_kernel"]
 _JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
 
 
+@njit(inline="always", **_JIT)
+def _followed_grad(gi, pi, maximize, coupled, weight_decay):
+    """One element of the gradient a rule follows: ±g, + θ·λ with coupled (L2) weight decay."""
+    gi = -gi if maximize else gi
+    if coupled:
+        gi = gi + pi * weight_decay
+    return gi
+
+
 @njit(**_JIT)
 def adam_kernel(p, g, m, v, vmax, s):
     """Adam in place over flat arrays (``s``: ``_fast.adam.AdamScalars``); ``vmax`` is ignored
@@ -36,9 +45,7 @@ def adam_kernel(p, g, m, v, vmax, s):
     """
     for i in range(p.size):
         pi = p[i]
-        gi = -g[i] if s.maximize else g[i]
-        if s.coupled:
-            gi = gi + pi * s.weight_decay
+        gi = _followed_grad(g[i], pi, s.maximize, s.coupled, s.weight_decay)
         if s.decoupled:
             pi = pi * s.decay
         mi = m[i]
@@ -65,9 +72,7 @@ def sgd_kernel(p, g, b, s):
     """
     for i in range(p.size):
         pi = p[i]
-        d = -g[i] if s.maximize else g[i]
-        if s.decay:
-            d = d + pi * s.weight_decay
+        d = _followed_grad(g[i], pi, s.maximize, s.decay, s.weight_decay)
         if s.has_momentum:
             if s.first:
                 bi = d

@@ -6,7 +6,9 @@ import math
 
 import numpy as np
 
-from gdlab.optim._fast.chunked import decayed_grad, for_chunks, update_moments
+from gdlab.optim._fast.chunked import decayed_grad, for_chunks
+from gdlab.optim._scratch import lerp_adam_moments_
+from gdlab.optim.radam import rectification
 
 __all__ = ["radam"]
 
@@ -24,18 +26,14 @@ def radam(
     beta1, beta2 = betas
     bc1 = 1.0 - beta1**step
     bc2 = 1.0 - beta2**step
-    rho_inf = 2.0 / (1.0 - beta2) - 1.0
-    rho_t = rho_inf - 2.0 * step * (beta2**step) / bc2
-    rectified = rho_t > 5.0  # else too few steps for a reliable variance: momentum SGD step
+    rect = rectification(beta2, step, min_rho=5.0)
+    rectified = rect is not None  # else too few steps for a reliable variance: momentum SGD
     if rectified:
-        rect = math.sqrt(
-            (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
-        )
         factor = lr * math.sqrt(bc2) * rect / bc1
 
     def kernel(p, g, m, s2, w, d):  # chunks of θ, g, m, v; 2 work buffers
         g = decayed_grad(p, g, lr, weight_decay, decoupled_weight_decay, maximize, d, w)
-        update_moments(g, m, s2, beta1, beta2, w)
+        lerp_adam_moments_(g, m, s2, beta1, beta2, w)
         if rectified:
             np.sqrt(s2, out=w)
             w += eps

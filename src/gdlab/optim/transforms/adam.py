@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from gdlab.optim._scratch import lerp_adam_moments_
 from gdlab.optim.transforms.base import Arrays, GradientTransformation, Updates, materialize
 
 __all__ = ["ScaleByAdamState", "ScaleByAmsgradState", "scale_by_adam"]
@@ -70,13 +71,7 @@ def scale_by_adam(
             u = materialize(u, p)
             g, w, m, v = u.direction, u.work, s.exp_avg, s.exp_avg_sq
             t = s.step + 1
-            np.subtract(g, m, out=w)  # m ← m + (1 − b1)·(g − m), torch's lerp
-            w *= 1.0 - b1
-            m += w
-            v *= b2
-            np.multiply(g, g, out=w)
-            w *= 1.0 - b2
-            v += w
+            lerp_adam_moments_(g, m, v, b1, b2, w)  # m ← lerp(m, g, 1 − b1), v ← b2·v + (1 − b2)·g²
             if amsgrad:
                 v = np.maximum(s.max_exp_avg_sq, v, out=s.max_exp_avg_sq)
             bc2 = 1.0 - b2**t
