@@ -115,6 +115,9 @@ FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {
 }  # fmt: skip
 
 
+_ndarray = np.ndarray
+
+
 def array_ufunc(
     self: Tensor, ufunc: np.ufunc, method: str, *inputs: Any, out: Any = None, **kwargs: Any
 ) -> Any:
@@ -137,9 +140,6 @@ def array_ufunc(
     if fn is None or method != "__call__" or kwargs:
         return NotImplemented
     return fn(*inputs)
-
-
-_ndarray = np.ndarray
 
 
 def array_function(self: Tensor, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
