@@ -13,11 +13,13 @@ torch's (N, G·H) row layout and, backward, computes the BPTT coefficients on th
 two cells give the same numbers up to tanh's rounding (the backward bit for bit on the same
 activations); ``ws["kernels"]`` records which one ran, for the backward.
 
-Inputs, in order: ``xp`` (T, N, G) the input projection x_t·W_ihᵀ + b_ih of every step
-(computed outside with one matrix product), ``h0`` (N, H), for the LSTM ``c0`` (N, H),
-``w_hh`` (G, H) and optionally ``b_hh`` (G,). ``reverse=True`` runs from t = T−1 down to 0;
-outputs stay in input time order. The output is (T, N, H) holding h_t, except the LSTM's,
-(T + 1, N, H), whose last row is the final cell state c (its h_n is a row of the first T).
+Inputs, in order: ``xp`` (T, N, G) the input projection of every step (computed outside
+with one matrix product), ``h0`` (N, H), for the LSTM ``c0`` (N, H), ``w_hh`` (G, H) and
+optionally ``b_hh`` (G,), the bias added to h·W_hhᵀ at each step (the RNN and LSTM modules
+pass b_ih + b_hh there and leave xp = x_t·W_ihᵀ; the GRU's xp carries b_ih).
+``reverse=True`` runs from t = T−1 down to 0; outputs stay in input time order. The output
+is (T, N, H) holding h_t, except the LSTM's, (T + 1, N, H), whose last row is the final cell
+state c (its h_n is a row of the first T).
 With a projection ``w_hr`` (P, H) (the LSTM's ``proj_size``), h_t = W_hr·(o·tanh c_t) is P < H
 wide: ``h0`` and ``w_hh`` are (N, P) and (4H, P), and h_t fills the first P columns.
 
