@@ -404,10 +404,25 @@ def _version(module: str) -> str:
     return getattr(mod, "__version__", "?")
 
 
+def _allocator_note() -> str:
+    from gdlab import _allocator
+
+    if not _allocator.applied:
+        return "glibc's defaults (not set by gdlab)"
+    return (
+        f"glibc thresholds set by `import gdlab` (mmap {_allocator.MMAP_THRESHOLD >> 20} MiB,"
+        f" trim {_allocator.TRIM_THRESHOLD >> 20} MiB; `gdlab._allocator`)"
+    )
+
+
 def machine_info() -> dict:
     """Machine, versions and thread settings, for the report's header."""
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    env = {k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS_", "OMP_", "MKL_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k.startswith(("OPENBLAS_", "OMP_", "MKL_", "MALLOC_", "GDLAB_TUNE"))
+    }
     info = {
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
@@ -423,6 +438,7 @@ def machine_info() -> dict:
         "commit": _git_commit(),
         "blas": blas_info(),
         "env": env,
+        "allocator": _allocator_note(),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "load": os.getloadavg() if hasattr(os, "getloadavg") else None,
     }

@@ -94,6 +94,7 @@ def _machine(info: dict) -> list[str]:
         f" ({info.get('torch_backends', '?')}), scikit-learn {info.get('sklearn')},"
         f" numba {info.get('numba')} (gdlab's optional fused optimizer kernels)",
         f"- BLAS/OpenMP libraries loaded: {blas or '?'}; environment: {env}",
+        f"- Allocator: {info.get('allocator', '?')}",
         f"- Threads: {info.get('threads_note', '')}",
     ]
     before, after = info.get("load_before"), info.get("load")

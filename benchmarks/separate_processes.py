@@ -26,7 +26,7 @@ from benchmarks.harness import ROOT, long_run_state, print_rows, row
 from benchmarks.mlp_cnn_step import _data, _mlp, gdlab_step, mlp_flop, torch_step
 
 WORKERS = ("gdlab", "torch")
-TUNING_PREFIXES = ("OPENBLAS_", "GOTO", "MALLOC_", "OMP_", "MKL_", "KMP_", "NUMBA_")
+TUNING_PREFIXES = ("OPENBLAS_", "GOTO", "MALLOC_", "OMP_", "MKL_", "KMP_", "NUMBA_", "GDLAB_TUNE")
 NOT_TUNING = ("KMP_DUPLICATE_LIB_OK",)  # threadpoolctl sets it on import
 
 

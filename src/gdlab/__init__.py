@@ -9,6 +9,7 @@ from gdlab.tensor import Tensor, tensor  # first: every op module builds Tensors
 
 # isort: on
 from gdlab import autograd, backends, cuda, data, datasets, nn, optim, utils
+from gdlab._allocator import keep_freed_memory as _keep_freed_memory
 from gdlab.autograd import (
     enable_grad,
     inference_mode,
@@ -124,6 +125,8 @@ del _functional  # imported for its attribute on gdlab.autograd (as torch.autogr
 __version__ = "0.1.0"
 _cap_to_usable_cores()  # never more BLAS threads than usable cores (gdlab.num_threads)
 del _cap_to_usable_cores
+_keep_freed_memory()  # a step's freed arrays stay mapped for the next (gdlab._allocator)
+del _keep_freed_memory
 
 clip = clamp
 # torch's other dtype names (torch.long is torch.int64): bound here, where shadowing the
