@@ -230,3 +230,25 @@ def test_graceful_stop_refuses_other_threads_and_restores_handlers(tmp_path):
     assert errors and "only be installed in the main thread" in errors[0]
     with pytest.raises(ValueError, match="at least one signal"):
         train.GracefulStop(signals=())
+
+
+@pytest.mark.parametrize("fault", ["exception", "divergence"])
+def test_graceful_stop_restores_handlers_when_fit_raises(tmp_path, fault):
+    before = signal.getsignal(signal.SIGTERM)
+    trainers = []
+
+    def fault_at_step_3(step, logs):
+        if step < 3:
+            return
+        if fault == "exception":
+            raise RuntimeError("a bug in a callback")
+        trainers[0].model[0].weight.data[:] = np.nan  # the next loss is NaN
+
+    trainer = build(
+        tmp_path,
+        callbacks=[train.GracefulStop(), train.LambdaCallback(on_batch_end=fault_at_step_3)],
+    )
+    trainers.append(trainer)
+    with pytest.raises(RuntimeError if fault == "exception" else train.DivergenceError):
+        trainer.fit(2)
+    assert signal.getsignal(signal.SIGTERM) is before

@@ -79,8 +79,8 @@ class GracefulStop(Callback):
             )
         self._restore()
 
-    def on_divergence(self, error: FloatingPointError) -> None:
-        self._restore()
+    def on_exception(self, exception: BaseException) -> None:
+        self._restore()  # any exception ending fit (divergence, Ctrl-C, a bug in a callback)
 
     def _restore(self) -> None:
         for s, handler in self._previous.items():
