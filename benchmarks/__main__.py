@@ -29,6 +29,7 @@ from pathlib import Path
 
 from benchmarks import claims, report
 from benchmarks.harness import (
+    cpu_model,
     gemm_peak_gflops,
     machine_info,
     memory_bandwidth,
@@ -202,12 +203,22 @@ def measure(bench: str, threads: int) -> list[dict]:
 
 
 def check_claims(path: str) -> int:
-    """``--check``: re-measure the claims in ``path``; 0 when all hold, 1 otherwise."""
-    claimed = claims.load_claims(path)
+    """``--check``: re-measure the claims in ``path`` measured on this CPU's kind of host; 0
+    when all hold, 1 otherwise, 2 when none was measured on such a host."""
+    everything = claims.load_claims(path)
+    cpu = cpu_model()
+    claimed = claims.for_host(everything, cpu)
+    if not claimed:
+        hosts = ", ".join(sorted({c.host for c in everything}))
+        print(f"no claim was measured on this CPU ({cpu}); the claims' hosts: {hosts}")
+        return 2
+    others = len(everything) - len(claimed)
     before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     verdicts = claims.check(claimed, measure)
     after = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(claims.render(verdicts))
+    if others:
+        print(f"{others} claims measured on other hosts were not checked (this CPU: {cpu})")
     print(f"load average (1 min) before / after: {before:.1f} / {after:.1f} on "
           f"{os.cpu_count()} cores")  # fmt: skip
     return 0 if all(v.ok for v in verdicts) else 1

@@ -3,9 +3,12 @@
 Each claim (``docs/benchmarks_claims.toml``, one ``[[claim]]`` table each) names the row of a
 benchmark module it quotes (``bench``, ``name``, ``subject``, ``peer``, ``threads``), the
 ratio README prints (``value``) and its measured noise (``noise``: how far the ratio moved
-between the runs that set ``value``, see ``measured``). ``--check`` runs each module named
-once per thread count, finds the rows, and fails (exit 1) when a ratio moved by more than its
-noise or its row is gone: a claim a user cannot reproduce is caught, in either direction.
+between the runs that set ``value``, see ``measured``), on one kind of CPU (``host``, words of
+its model name: "Intel Xeon", "AMD EPYC"; the same code gives other ratios on another host,
+whose BLAS and torch's differ). ``--check`` runs each module named once per thread count,
+finds the rows, and fails (exit 1) when a ratio of this CPU's claims moved by more than its
+noise or its row is gone: a claim a user cannot reproduce is caught, in either direction. On
+a CPU no claim was measured on, it says so and exits 2.
 
 The measurement is a parameter of :func:`check` (tests inject fake rows; the suite passes
 ``benchmarks.__main__.measure``).
@@ -17,10 +20,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-__all__ = ["CLAIMS", "Claim", "Verdict", "check", "load_claims", "render"]
+__all__ = ["CLAIMS", "Claim", "Verdict", "check", "for_host", "load_claims", "render"]
 
 CLAIMS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks_claims.toml"
-_KEYS = {"readme": str, "bench": str, "name": str, "subject": str, "peer": str,
+_KEYS = {"readme": str, "host": str, "bench": str, "name": str, "subject": str, "peer": str,
          "threads": int, "value": float, "noise": float, "measured": str}  # fmt: skip
 
 
@@ -28,6 +31,7 @@ class Claim(NamedTuple):
     """One ratio README quotes, the row that measures it, and its noise band."""
 
     readme: str  # the README table's label of the figure
+    host: str  # the CPU it was measured on: words of its model name ("AMD EPYC")
     bench: str  # the benchmark module (a key of benchmarks.__main__.BENCHMARKS)
     name: str  # the row's name, subject and peer
     subject: str
@@ -36,6 +40,11 @@ class Claim(NamedTuple):
     value: float  # the quoted ratio
     noise: float  # the largest move that is still noise
     measured: str  # when, at what load, the runs behind value and noise
+
+    def measured_on(self, cpu: str) -> bool:
+        """Whether ``cpu`` (a model name, "Intel(R) Xeon(R) Processor") is this claim's host."""
+        words = set(cpu.replace("(R)", " ").replace("(TM)", " ").lower().split())
+        return set(self.host.lower().split()) <= words
 
     def matches(self, row: dict) -> bool:
         """Whether ``row`` (from a benchmark module) is the one this claim quotes."""
@@ -74,6 +83,11 @@ def load_claims(path: str | Path = CLAIMS) -> list[Claim]:
         if claims[-1].noise < 0 or claims[-1].threads < 1:
             raise ValueError(f"{path}: claim {i}: noise must be >= 0 and threads >= 1")
     return claims
+
+
+def for_host(claims: list[Claim], cpu: str) -> list[Claim]:
+    """The claims measured on ``cpu``'s kind of host."""
+    return [c for c in claims if c.measured_on(cpu)]
 
 
 def check(claims: list[Claim], measure: Callable[[str, int], list[dict]]) -> list[Verdict]:

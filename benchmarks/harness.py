@@ -367,7 +367,7 @@ def memory_bandwidth(nbytes: int = 256 << 20, repeats: int = 5) -> dict:
     }
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -424,7 +424,7 @@ def machine_info() -> dict:
         if k.startswith(("OPENBLAS_", "OMP_", "MKL_", "MALLOC_", "GDLAB_TUNE"))
     }
     info = {
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "usable_cores": affinity,
         "mem_gib": _mem_total_gib(),

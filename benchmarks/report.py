@@ -78,6 +78,48 @@ def _table(rows: list[dict], threads: list[int]) -> list[str]:
     return lines
 
 
+TWO_THREAD_ROWS = ("batch 1024", "cnn")  # issue 20: 2-thread speed-ups of these workloads
+
+
+def _two_threads(rows: list[dict], info: dict) -> list[str]:
+    """1T time over 2T time, gdlab's and the peer's, for the rows named in TWO_THREAD_ROWS
+    (gdlab vs torch, measured at both counts), under the load the run saw."""
+    by_key: dict[tuple, dict[int, dict]] = {}
+    for r in rows:
+        if r.get("subject", "gdlab") == "gdlab" and r["peer"] == "torch":
+            if any(w in r["name"].lower() for w in TWO_THREAD_ROWS) and r.get("unit", "s") == "s":
+                by_key.setdefault((r["bench"], r["name"]), {})[r["threads"]] = r
+    lines = []
+    for (bench, name), by_t in by_key.items():
+        one, two = by_t.get(1), by_t.get(2)
+        if not (one and two and one.get("gdlab_s") and two.get("gdlab_s")):
+            continue
+        ours, theirs = one["gdlab_s"] / two["gdlab_s"], one["peer_s"] / two["peer_s"]
+        lines.append(f"| {name} ({bench}) | {ours:.2f}x | {theirs:.2f}x | {_ratio(two)} |")
+    if not lines:
+        return []
+    before, after = info.get("load_before"), info.get("load")
+    load = f"{before[0]:.1f} / {after[0]:.1f}" if before and after else "?"
+    quiet = bool(before and before[0] < 0.5)  # after: the run's own threads count too
+    return [
+        "## Two threads",
+        "",
+        f"Speed-up from 1 to 2 threads (1T time / 2T time) of gdlab and torch, each in the run"
+        f" above; load average (1 min) before / after the run: {load} (after includes the"
+        f" run's own threads): "
+        + (
+            "quiet before (< 0.5)."
+            if quiet
+            else "**not quiet (≥ 0.5 before the run): these speed-ups are unreliable**."
+        ),
+        "",
+        "| workload | gdlab 1T→2T | torch 1T→2T | ratio at 2T |",
+        "|---|---|---|---|",
+        *lines,
+        "",
+    ]
+
+
 def _machine(info: dict) -> list[str]:
     blas = ", ".join(
         f"{b.get('file')} ({b.get('internal_api')} {b.get('version') or ''}"
@@ -166,6 +208,7 @@ def render(
         *_table(rows, threads),
         "",
     ]
+    out += _two_threads(rows, info)
     if plot:
         out += ["## Scaling", "", f"![time per epoch vs batch size and width]({plot})", ""]
     out += ["## Status of the benchmark modules", ""]

@@ -20,6 +20,7 @@ from benchmarks.harness import row, sanity_flags, thread_flags  # noqa: E402
 CLAIMS_TOML = """
 [[claim]]
 readme = "MLP step, batch 1024, vs torch"
+host = "AMD EPYC"
 bench = "mlp_cnn_step"
 name = "mlp step batch 1024"
 subject = "gdlab"
@@ -31,6 +32,7 @@ measured = "fake"
 
 [[claim]]
 readme = "first training step vs torch"
+host = "AMD EPYC"
 bench = "memory"
 name = "first training step"
 subject = "gdlab"
@@ -39,7 +41,20 @@ threads = 1
 value = 0.5
 noise = 0.2
 measured = "fake"
+
+[[claim]]
+readme = "MLP step, batch 1024, vs torch"
+host = "Intel Xeon"
+bench = "mlp_cnn_step"
+name = "mlp step batch 1024"
+subject = "gdlab"
+peer = "torch"
+threads = 1
+value = 1.00
+noise = 0.10
+measured = "fake"
 """
+AMD, INTEL = "AMD EPYC 7B13 64-Core Processor", "Intel(R) Xeon(R) Platinum 8481C CPU @ 2.70GHz"
 
 
 def _rows(**ratios):
@@ -71,7 +86,7 @@ def test_check_compares_each_claim_with_its_noise(claims_file, mlp, first, ok):
             [] if mlp is None else _rows(mlp_step_batch_1024=mlp)
         )
 
-    verdicts = claims.check(claims.load_claims(claims_file), measure)
+    verdicts = claims.check(claims.for_host(claims.load_claims(claims_file), AMD), measure)
     assert [v.ok for v in verdicts] == ok
     assert calls == [("mlp_cnn_step", 1), ("memory", 1)]  # each module measured once
     text = claims.render(verdicts)
@@ -81,6 +96,7 @@ def test_check_compares_each_claim_with_its_noise(claims_file, mlp, first, ok):
 
 
 def test_check_mode_exits_1_when_a_claim_moved(claims_file, monkeypatch, capsys):
+    monkeypatch.setattr(suite, "cpu_model", lambda: AMD)
     monkeypatch.setattr(suite, "measure", lambda bench, t: _rows(mlp_step_batch_1024=2.0))
     assert suite.main(["--check", str(claims_file)]) == 1
     assert "MOVED" in capsys.readouterr().out
@@ -90,6 +106,28 @@ def test_check_mode_exits_1_when_a_claim_moved(claims_file, monkeypatch, capsys)
     }
     monkeypatch.setattr(suite, "measure", lambda bench, t: fine[bench])
     assert suite.main(["--check", str(claims_file)]) == 0
+    out = capsys.readouterr().out
+    assert "2 of 2 claims hold" in out
+    assert "1 claims measured on other hosts were not checked" in out
+
+
+@pytest.mark.parametrize(
+    "cpu, claimed",
+    [(AMD, [0.85, 0.5]), (INTEL, [1.00]), ("Intel(R) Core(TM) i7-8700", []),
+     ("AMD Ryzen 9 7950X", []), ("Apple M2", [])],
+)  # fmt: skip
+def test_each_cpu_is_held_to_its_own_hosts_claims(claims_file, cpu, claimed):
+    assert [c.value for c in claims.for_host(claims.load_claims(claims_file), cpu)] == claimed
+
+
+def test_check_mode_exits_2_on_a_cpu_no_claim_was_measured_on(claims_file, monkeypatch, capsys):
+    def measure(bench, threads):
+        raise AssertionError("nothing to measure")
+
+    monkeypatch.setattr(suite, "measure", measure)
+    monkeypatch.setattr(suite, "cpu_model", lambda: "Apple M2")
+    assert suite.main(["--check", str(claims_file)]) == 2
+    assert "no claim was measured on this CPU (Apple M2)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -133,21 +171,26 @@ def test_thread_flags(used, threads, flags):
     assert thread_flags(used, threads) == flags
 
 
-def _readme_ratios() -> list[tuple[str, list[float]]]:
+def _readme_ratios() -> dict[tuple[str, str], list[float]]:
+    """README's speed table as (label, host) -> ratios: a ratio column and a noise column
+    per host, the host named in the header."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = text.split("\n## Speed\n", 1)[1].split("\n## ", 1)[0]
     rows = [line.split("|")[1:-1] for line in section.splitlines() if line.startswith("| ")]
-    return [(label.strip(), [float(x) for x in re.findall(r"\d+\.\d+", ratio)])
-            for label, ratio, *_ in rows[1:]]  # fmt: skip
+    hosts = [h.strip() for h in rows[0][1::2]]
+    table = {}
+    for label, *cells in rows[1:]:
+        for host, ratio in zip(hosts, cells[::2], strict=True):
+            table[label.strip(), host] = [float(x) for x in re.findall(r"\d+\.\d+", ratio)]
+    return table
 
 
 def test_every_ratio_readme_quotes_is_a_claim_check_verifies():
-    quoted = claims.load_claims()
-    by_label: dict[str, list[float]] = {}
-    for c in quoted:
-        by_label.setdefault(c.readme, []).append(round(c.value, 2))
+    by_cell: dict[tuple[str, str], list[float]] = {}
+    for c in claims.load_claims():
+        by_cell.setdefault((c.readme, c.host), []).append(round(c.value, 2))
     table = _readme_ratios()
     assert table, "README's speed table is missing"
-    assert {label for label, _ in table} == set(by_label)
-    for label, ratios in table:
-        assert ratios == by_label[label], label
+    assert {cell for cell, ratios in table.items() if ratios} == set(by_cell)
+    for cell, ratios in by_cell.items():
+        assert table[cell] == ratios, cell

@@ -102,6 +102,28 @@ def test_report_puts_thread_counts_side_by_side_and_keeps_analysis(tmp_path):
     assert report.existing_analysis(tmp_path / "missing.md") == report.DEFAULT_ANALYSIS
 
 
+@pytest.mark.parametrize(
+    "load, verdict", [((0.2, 1.3), "quiet before (< 0.5)"), ((0.6, 0.9), "not quiet")]
+)
+def test_report_gives_the_two_thread_speed_ups_and_the_load(load, verdict):
+    rows = []
+    for name, per_thread in (
+        ("mlp step batch 1024", {1: (10e-3, 12e-3), 2: (5e-3, 8e-3)}),
+        ("cnn step batch 64", {1: (4e-3, 6e-3), 2: (4e-3, 3e-3)}),
+        ("mlp step batch 32", {1: (1e-3, 1e-3), 2: (1e-3, 1e-3)}),  # not a 2-thread workload
+    ):
+        for t, (ours, theirs) in per_thread.items():
+            rows.append({**row(name, ours, "torch", theirs), "bench": "m", "threads": t})
+    info = {"load_before": (load[0],), "load": (load[1],)}
+    text = report.render(rows, info, [1, 2], {})
+    section = text.split("## Two threads", 1)[1].split("\n## ", 1)[0]
+    assert "| mlp step batch 1024 (m) | 2.00x | 1.50x | 0.62 |" in section
+    assert "| cnn step batch 64 (m) | 1.00x | 2.00x | 1.33 |" in section
+    assert "batch 32" not in section
+    assert verdict in section
+    assert "## Two threads" not in report.render(rows[:1], info, [1], {})
+
+
 def test_suite_smoke_runs_every_module_and_writes_the_report(tmp_path, capsys):
     out = tmp_path / "benchmarks.md"
     assert suite.main(["--smoke", "--threads", "1", "--out", str(out)]) == 0
