@@ -4,8 +4,8 @@ A training step allocates and frees the same multi-MB arrays every time (activat
 buffers, gradients). glibc serves each from fresh pages (mmap) or, once its dynamic
 threshold has risen, returns the freed top of the heap to the kernel (trim); either way
 every page is faulted in again at the next step. Measured on 2 December (KVM, 2 cores), in a
-process without torch: 2,400 minor faults per LSTM step (issue 20's workload), 35.9 → 22.0 ms
-per step with the thresholds below; item 6 of docs/benchmarks.md has the MLP's.
+process without torch: 2,400 minor faults per LSTM step (issue 20's workload), 37-38 → 26 ms
+per step with the thresholds below (docs/benchmarks.md, items 6 and 20).
 
 ``import gdlab`` therefore sets, once, on Linux with glibc: blocks under 32 MiB from the heap
 (the largest threshold glibc's own adjustment reaches) and up to 128 MiB of freed heap kept.
