@@ -41,6 +41,7 @@ __all__ = [
     "Stats",
     "blas_info",
     "compare",
+    "cpu_model",
     "gemm_peak_gflops",
     "machine_info",
     "memory_bandwidth",
@@ -53,6 +54,7 @@ __all__ = [
     "thread_limit",
     "threads_in_use",
     "time_once",
+    "tuning_variables",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -404,6 +406,17 @@ def _version(module: str) -> str:
     return getattr(mod, "__version__", "?")
 
 
+TUNING_PREFIXES = ("OPENBLAS_", "GOTO", "MALLOC_", "OMP_", "MKL_", "KMP_", "NUMBA_", "GDLAB_TUNE")
+# set by libraries on import, not by the user: scikit-learn sets both, threadpoolctl the first
+NOT_TUNING = ("KMP_DUPLICATE_LIB_OK", "KMP_INIT_AT_FORK")
+
+
+def tuning_variables(env: dict[str, str]) -> dict[str, str]:
+    """The variables of ``env`` that tune BLAS kernels, threads or the allocator: what the
+    report names, and what a default environment lacks."""
+    return {k: v for k, v in env.items() if k.startswith(TUNING_PREFIXES) and k not in NOT_TUNING}
+
+
 def _allocator_note() -> str:
     from gdlab import _allocator
 
@@ -418,11 +431,7 @@ def _allocator_note() -> str:
 def machine_info() -> dict:
     """Machine, versions and thread settings, for the report's header."""
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k.startswith(("OPENBLAS_", "OMP_", "MKL_", "MALLOC_", "GDLAB_TUNE"))
-    }
+    env = tuning_variables(dict(os.environ))
     info = {
         "cpu": cpu_model(),
         "cores": os.cpu_count(),

@@ -22,12 +22,10 @@ import time
 
 import numpy as np
 
-from benchmarks.harness import ROOT, long_run_state, print_rows, row
+from benchmarks.harness import ROOT, long_run_state, print_rows, row, tuning_variables
 from benchmarks.mlp_cnn_step import _data, _mlp, gdlab_step, mlp_flop, torch_step
 
 WORKERS = ("gdlab", "torch")
-TUNING_PREFIXES = ("OPENBLAS_", "GOTO", "MALLOC_", "OMP_", "MKL_", "KMP_", "NUMBA_", "GDLAB_TUNE")
-NOT_TUNING = ("KMP_DUPLICATE_LIB_OK",)  # threadpoolctl sets it on import
 
 
 def worker(name: str, batch: int, threads: int, rounds: int) -> dict:
@@ -67,7 +65,8 @@ def _time(step, args, number: int) -> tuple[float, float]:
 
 def default_environment(env: dict[str, str]) -> dict[str, str]:
     """``env`` without the variables a tuned setup sets (BLAS kernel, threads, allocator)."""
-    return {k: v for k, v in env.items() if k in NOT_TUNING or not k.startswith(TUNING_PREFIXES)}
+    tuned = tuning_variables(env)
+    return {k: v for k, v in env.items() if k not in tuned}
 
 
 def _run_worker(name: str, batch: int, threads: int, rounds: int, env: dict) -> dict:

@@ -15,7 +15,8 @@ sys.path.insert(0, str(ROOT))  # benchmarks/ is not installed
 
 from benchmarks import __main__ as suite  # noqa: E402
 from benchmarks import claims  # noqa: E402
-from benchmarks.harness import row, sanity_flags, thread_flags  # noqa: E402
+from benchmarks.harness import row, sanity_flags, thread_flags, tuning_variables  # noqa: E402
+from benchmarks.separate_processes import default_environment  # noqa: E402
 
 CLAIMS_TOML = """
 [[claim]]
@@ -169,6 +170,20 @@ def test_a_row_implying_more_than_the_gemm_peak_is_flagged(seconds, threads, fla
 )  # fmt: skip
 def test_thread_flags(used, threads, flags):
     assert thread_flags(used, threads) == flags
+
+
+def test_tuning_variables_are_the_users_not_those_libraries_set_on_import():
+    set_on_import = {"KMP_INIT_AT_FORK": "FALSE", "KMP_DUPLICATE_LIB_OK": "True"}
+    tuned = {
+        "OPENBLAS_CORETYPE": "Haswell",
+        "MALLOC_TRIM_THRESHOLD_": "0",
+        "GDLAB_TUNE_MALLOC": "0",
+    }
+    env = {**tuned, **set_on_import, "HOME": "/root"}
+    assert tuning_variables(env) == tuned
+    assert default_environment(env) == {k: v for k, v in env.items() if k not in tuned}
+    untouched = {"KMP_INIT_AT_FORK": "FALSE", "HOME": "/root"}  # scikit-learn's, on import
+    assert default_environment(untouched) == untouched
 
 
 def _readme_ratios() -> dict[tuple[str, str], list[float]]:
